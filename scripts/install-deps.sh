@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages dtcost needs to build, test and benchmark,
+# only when something is missing (idempotent; needs root or sudo to install).
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config git
+  libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libpq-dev
+  libzip-dev zlib1g-dev libssl-dev libjansson-dev libinih-dev libcmocka-dev
+  python3 curl jq unzip sqlite3
+)
+# The OpenAPI contract test runs Prism, an npm package. Some machines carry a
+# NodeSource nodejs that bundles npm and conflicts with Debian's npm package.
+if [ "${DTCOST_WITH_PRISM:-1}" = 1 ] && ! command -v npm >/dev/null 2>&1; then
+  pkgs+=(nodejs npm)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

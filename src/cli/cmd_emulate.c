@@ -1,0 +1,130 @@
+/* cmd_emulate.c: `dtcost emulate`, a local Dynatrace for tests and demos. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "emu.h"
+#include "opts.h"
+#include "timeutil.h"
+
+static emu_config cfg;
+
+static const opt emulate_opts[] = {
+    {"bind", OPT_STR, &cfg.bind, "ADDR", "address to listen on (loopback unless you mean it)"},
+    {"port", OPT_INT, &cfg.port, "PORT", "port; 0 picks a free one and prints it as the first line of stdout"},
+    {"log", OPT_STR, &cfg.log_path, "FILE", "append one JSON line per request (method, path, query, status, latency)"},
+    {"seed", OPT_U64, &cfg.seed, NULL, "seed of the synthetic data and of the faults"},
+    {"now", OPT_TIME, &cfg.now, NULL, "emulated clock at start (ISO date-time or @epoch; default: the real clock)"},
+    {"accounts", OPT_INT, &cfg.accounts, NULL, "accounts, each with its own OAuth clients"},
+    {"subscriptions", OPT_INT, &cfg.subscriptions, NULL, "subscriptions per account (#2 expired, #3 in EUR)"},
+    {"environments", OPT_INT, &cfg.environments, NULL, "environments per account"},
+    {"capabilities", OPT_INT, &cfg.capabilities, NULL, "capabilities in use, from the contract's list"},
+    {"days", OPT_INT, &cfg.days, NULL, "days of history"},
+    {"clusters", OPT_INT, &cfg.clusters, NULL, "Managed clusters (with 2 or more, the last is DPS-licensed)"},
+    {"cluster-environments", OPT_INT, &cfg.cluster_envs, NULL, "environments per Managed cluster"},
+    {"hosts", OPT_INT, &cfg.hosts, NULL, "hosts per Managed environment"},
+    {"token-ttl", OPT_INT, &cfg.token_ttl, "SECS", "lifetime of issued OAuth tokens"},
+    {"page-size-default", OPT_INT, &cfg.page_size_default, NULL, "v3 and cost-allocation page size when none is asked"},
+    {"page-size-max", OPT_INT, &cfg.page_size_max, NULL, "largest page size; larger requests are clamped"},
+    {"v2-sunset", OPT_TIME, &cfg.v2_sunset, NULL, "v2 per-environment endpoints answer 410 from then on"},
+    {"last-page-key", OPT_STR, &cfg.last_page_key, "MODE", "nextPageKey on the last page: null, absent, empty or mixed"},
+    {"export-max-days", OPT_INT, &cfg.export_max_days, NULL, "longest cluster export range; longer ones get 400"},
+    {"export-busy", OPT_INT, &cfg.export_busy, NULL, "answer 429 (export running) this many times before each export"},
+    {"export-seconds", OPT_INT, &cfg.export_seconds, "SECS", "an export stays running this long; requests meanwhile get 429"},
+    {"bizevents-max", OPT_SIZE, &cfg.bizevents_max, NULL, "largest business-event request body; larger gets 413"},
+    {"fault-429", OPT_DOUBLE, &cfg.f429, NULL, "share of API requests answered 429 with Retry-After"},
+    {"fault-500", OPT_DOUBLE, &cfg.f500, NULL, "share answered 500"},
+    {"fault-503", OPT_DOUBLE, &cfg.f503, NULL, "share answered 503"},
+    {"fault-drop", OPT_DOUBLE, &cfg.fdrop, NULL, "share whose connection is closed halfway through the body"},
+    {"fault-slow", OPT_DOUBLE, &cfg.fslow, NULL, "share answered after --slow-ms"},
+    {"fault-malformed", OPT_DOUBLE, &cfg.fmalformed, NULL, "share of JSON answers cut short into invalid JSON (still 200)"},
+    {"fault-truncate-zip", OPT_DOUBLE, &cfg.ftruncate, NULL, "share of cluster exports whose ZIP is cut short"},
+    {"slow-ms", OPT_INT, &cfg.slow_ms, "MS", "delay of a slow answer"},
+    {"retry-after", OPT_INT, &cfg.retry_after, "SECS", "Retry-After of fault 429s (-1 leaves the header out)"},
+    {"token-max-uses", OPT_INT, &cfg.token_max_uses, NULL, "a token expires after this many uses, e.g. mid-pagination (0: off)"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static const cmd_spec emulate_spec = {
+    "emulate", "",
+    "Serve a local Dynatrace on 127.0.0.1: SSO token endpoint, Account Management\n"
+    "(subscriptions, budget, forecast, cost, usage, rate cards, events, cost\n"
+    "allocation, environments), Managed cluster license export and business-event\n"
+    "ingest, from deterministic data with switchable faults. Runs until SIGINT or\n"
+    "SIGTERM. Endpoints, credentials and the data model: docs/emulator.md.",
+    emulate_opts,
+};
+
+int cmd_emulate(int argc, char **argv)
+{
+    emu_config_defaults(&cfg);
+    int npos;
+    int rc = opt_parse(&emulate_spec, argc, argv, &npos);
+    if (rc >= 0)
+        return rc;
+    if (npos)
+        return opt_usage_error(&emulate_spec, "unexpected argument '%s'", argv[1]);
+    if (strcmp(cfg.last_page_key, "null") && strcmp(cfg.last_page_key, "absent") &&
+        strcmp(cfg.last_page_key, "empty") && strcmp(cfg.last_page_key, "mixed"))
+        return opt_usage_error(&emulate_spec, "--last-page-key takes null, absent, empty or mixed");
+    if (cfg.port < 0 || cfg.port > 65535)
+        return opt_usage_error(&emulate_spec, "--port takes 0 to 65535");
+    if (cfg.accounts < 1 || cfg.accounts > 100 || cfg.subscriptions < 1 || cfg.subscriptions > 50 ||
+        cfg.environments < 1 || cfg.environments > 5000 || cfg.days < 1 || cfg.days > 3700 ||
+        cfg.capabilities < 1 || cfg.clusters < 0 || cfg.clusters > 100 || cfg.cluster_envs < 1 ||
+        cfg.cluster_envs > 1000 || cfg.hosts < 0 || cfg.hosts > 100000 || cfg.token_ttl < 1 ||
+        cfg.page_size_default < 1 || cfg.page_size_max < cfg.page_size_default ||
+        cfg.export_max_days < 1)
+        return opt_usage_error(&emulate_spec, "a scale flag is out of range (accounts 1-100, subscriptions 1-50, "
+                                              "environments 1-5000, days 1-3700, page sizes >= 1)");
+    if (cfg.f429 + cfg.f500 + cfg.f503 + cfg.fdrop + cfg.fslow + cfg.fmalformed > 1.0)
+        return opt_usage_error(&emulate_spec, "the fault shares add up to more than 1");
+    if (cfg.now == 0)
+        cfg.now = (int64_t)time(NULL);
+
+    /* Block the stop signals before the server's threads exist, so they all
+     * inherit the mask and only sigwait below sees them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    emu_model model;
+    if (emu_model_build(&model, &cfg) != 0) {
+        fprintf(stderr, "dtcost emulate: out of memory building the data set (lower the scale flags)\n");
+        return DTC_EXIT_SOFTWARE;
+    }
+    emu_server *srv = NULL;
+    int port = 0;
+    rc = emu_server_start(&srv, &model, &cfg, &port);
+    if (rc != 0) {
+        if (rc == DTC_EIO && cfg.log_path)
+            fprintf(stderr, "dtcost emulate: cannot listen on %s:%d or open --log %s (is the port taken? try --port 0)\n",
+                    cfg.bind, cfg.port, cfg.log_path);
+        else
+            fprintf(stderr, "dtcost emulate: cannot listen on %s:%d (is the port taken? try --port 0)\n",
+                    cfg.bind, cfg.port);
+        emu_model_dispose(&model);
+        return DTC_EXIT_UNAVAILABLE;
+    }
+    printf("%d\n", port);
+    fflush(stdout);
+    char now[21];
+    dtc_fmt_datetime(now, cfg.now);
+    const char *host = strchr(cfg.bind, ':') ? "[::1]" : cfg.bind;
+    fprintf(stderr,
+            "dtcost emulate: serving on http://%s:%d (emulated now %s, seed %llu)\n"
+            "  account %s, OAuth client %s (secret: docs/emulator.md)\n"
+            "  stop with Ctrl-C or SIGTERM\n",
+            host, port, now, (unsigned long long)cfg.seed, model.accounts[0].uuid,
+            model.accounts[0].client_id);
+    int sig = 0;
+    sigwait(&set, &sig);
+    emu_server_stop(srv);
+    emu_model_dispose(&model);
+    return DTC_EXIT_OK;
+}

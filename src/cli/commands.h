@@ -1,0 +1,8 @@
+/* commands.h: every `dtcost` subcommand, registered in main.c's table. */
+#ifndef DTC_CLI_COMMANDS_H
+#define DTC_CLI_COMMANDS_H
+
+int cmd_emulate(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif

@@ -1,0 +1,55 @@
+/* main.c: the `dtcost` entry point and its table of subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "opts.h"
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"demo", cmd_demo, "start a local emulated Dynatrace and show dtcost working against it"},
+    {"emulate", cmd_emulate, "serve a faithful local Dynatrace (SSO, account APIs, cluster export, bizevents)"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: dtcost <command> [options]\n\n"
+                 "Dynatrace consumption and cost, in the tools FinOps teams already use.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'dtcost <command> --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return DTC_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        if (argc > 2 && strcmp(name, "help") == 0) {
+            char *sub[] = {argv[2], "--help", NULL};
+            for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(commands[i].name, argv[2]) == 0)
+                    return commands[i].fn(2, sub);
+        }
+        usage(stdout);
+        return DTC_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("dtcost " DTCOST_VERSION "\n");
+        return DTC_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "dtcost: unknown command '%s' (try 'dtcost --help')\n", name);
+    return DTC_EXIT_USAGE;
+}

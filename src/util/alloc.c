@@ -1,0 +1,56 @@
+/* alloc.c: allocation wrappers with failure injection for tests. */
+#include "alloc.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static atomic_long fail_countdown;
+
+void dtc_alloc_fail_at(long nth)
+{
+    atomic_store(&fail_countdown, nth);
+}
+
+static int should_fail(void)
+{
+    long n = atomic_load(&fail_countdown);
+    if (n <= 0)
+        return 0;
+    return atomic_fetch_sub(&fail_countdown, 1) == 1;
+}
+
+void *dtc_malloc(size_t n)
+{
+    return should_fail() ? NULL : malloc(n ? n : 1);
+}
+
+void *dtc_calloc(size_t count, size_t size)
+{
+    return should_fail() ? NULL : calloc(count ? count : 1, size ? size : 1);
+}
+
+void *dtc_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : realloc(p, n ? n : 1);
+}
+
+char *dtc_strndup(const char *s, size_t n)
+{
+    char *d = dtc_malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *dtc_strdup(const char *s)
+{
+    return s ? dtc_strndup(s, strlen(s)) : NULL;
+}
+
+void dtc_free(void *p)
+{
+    free(p);
+}

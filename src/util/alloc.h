@@ -1,0 +1,17 @@
+/* alloc.h: allocation wrappers, so a test build can fail the Nth allocation. */
+#ifndef DTC_ALLOC_H
+#define DTC_ALLOC_H
+#include <stddef.h>
+
+void *dtc_malloc(size_t n);
+void *dtc_calloc(size_t count, size_t size);
+void *dtc_realloc(void *p, size_t n);
+char *dtc_strdup(const char *s);
+char *dtc_strndup(const char *s, size_t n);
+void dtc_free(void *p);
+
+/* Make the nth allocation from now on fail (1 = the next one); 0 disables.
+ * Only tests call this. Thread-safe. */
+void dtc_alloc_fail_at(long nth);
+
+#endif

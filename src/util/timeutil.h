@@ -1,0 +1,32 @@
+/* timeutil.h: UTC calendar arithmetic and the date formats Dynatrace uses. */
+#ifndef DTC_TIMEUTIL_H
+#define DTC_TIMEUTIL_H
+#include <stdint.h>
+
+#include "dtcost/errors.h"
+
+/* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
+int64_t dtc_days_from_civil(int y, int m, int d);
+void dtc_civil_from_days(int64_t days, int *y, int *m, int *d);
+/* 0 = Monday ... 6 = Sunday. */
+int dtc_weekday(int64_t days);
+/* Add months to a day number, clamping the day of month (Jan 31 + 1 = Feb 28). */
+int64_t dtc_days_add_months(int64_t days, int months);
+
+/* "2026-11-20" (11 bytes with NUL). */
+void dtc_fmt_date(char dst[11], int64_t days);
+/* "2026-11-20T02:09:00Z" from epoch seconds (21 bytes). */
+void dtc_fmt_datetime(char dst[21], int64_t epoch_s);
+/* "Mon, 15 Jun 2026 00:00:00 GMT" (30 bytes). */
+void dtc_fmt_http_date(char dst[30], int64_t epoch_s);
+
+/* Parse "YYYY-MM-DD" into a day number. */
+int dtc_parse_date(const char *s, int64_t *out) DTC_MUST_CHECK;
+/* Parse "YYYY-MM-DDTHH:MM[:SS[.fff]]Z" (or a bare date, or +00:00) into
+ * epoch seconds; fractional seconds are dropped. */
+int dtc_parse_datetime(const char *s, int64_t *out) DTC_MUST_CHECK;
+
+/* Monotonic milliseconds, for latencies and deadlines. */
+int64_t dtc_mono_ms(void);
+
+#endif
