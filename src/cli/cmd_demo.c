@@ -1,4 +1,203 @@
-/* cmd_demo.c: `dtcost demo` (placeholder until the demo module lands). */
+/* cmd_demo.c: `dtcost demo`, the whole flow with no credentials: start the
+ * emulator in-process on loopback, take a token, read subscriptions, budget
+ * and daily cost through the same client code a real account uses, and show
+ * a budget summary. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "commands.h"
+#include "dtcost/auth.h"
+#include "dtcost/dps.h"
+#include "dtcost/http.h"
+#include "emu.h"
+#include "jw.h"
 #include "opts.h"
-int cmd_demo(int argc, char **argv) { (void)argc; (void)argv; return DTC_EXIT_SOFTWARE; }
+#include "timeutil.h"
+
+static struct {
+    uint64_t seed;
+    int64_t now;
+    int days;
+} o;
+
+static const opt demo_opts[] = {
+    {"seed", OPT_U64, &o.seed, NULL, "seed of the emulated data"},
+    {"now", OPT_TIME, &o.now, NULL, "emulated clock (default: the real clock)"},
+    {"days", OPT_INT, &o.days, NULL, "days of history in the emulated account"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static const cmd_spec demo_spec = {
+    "demo", "",
+    "Start an emulated Dynatrace account on 127.0.0.1 and show dtcost reading its\n"
+    "subscriptions, budget and daily cost: no credentials, no network.",
+    demo_opts,
+};
+
+static void money(char *dst, int64_t micro)
+{
+    /* Whole currency units with thousands separators, e.g. 191,983.81. */
+    int64_t cents = (micro + (micro >= 0 ? 5000 : -5000)) / 10000;
+    char digits[32];
+    snprintf(digits, sizeof(digits), "%lld", (long long)(cents / 100 < 0 ? -(cents / 100) : cents / 100));
+    size_t n = strlen(digits), j = 0;
+    if (cents < 0)
+        dst[j++] = '-';
+    for (size_t i = 0; i < n; i++) {
+        dst[j++] = digits[i];
+        if ((n - i - 1) % 3 == 0 && i + 1 < n)
+            dst[j++] = ',';
+    }
+    snprintf(dst + j, 8, ".%02lld", (long long)((cents < 0 ? -cents : cents) % 100));
+}
+
+static int64_t avg_last(const dtc_cost_day *d, size_t n, size_t k)
+{
+    if (n == 0)
+        return 0;
+    if (k > n)
+        k = n;
+    int64_t s = 0;
+    for (size_t i = n - k; i < n; i++)
+        s += d[i].cost;
+    return s / (int64_t)k;
+}
+
+static void summary(const dtc_subscription *s, const dtc_cost_day *cost, size_t n, int64_t today)
+{
+    char total[40], used[40], left[40], b7[40], b30[40];
+    money(total, s->budget_total);
+    money(used, s->budget_used);
+    money(left, s->budget_total - s->budget_used);
+    /* The last two days are still being booked: burn from the ones before. */
+    size_t settled = n > 2 ? n - 2 : n;
+    int64_t a7 = avg_last(cost, settled, 7), a30 = avg_last(cost, settled, 30);
+    money(b7, a7);
+    money(b30, a30);
+    double pct = s->budget_total ? 100.0 * (double)s->budget_used / (double)s->budget_total : 0;
+    char p0[11], p1[11];
+    dtc_fmt_date(p0, s->period_start);
+    dtc_fmt_date(p1, s->period_end);
+    printf("\n%s (%s, %s)\n", s->name, s->status, s->currency);
+    printf("  period        %s .. %s, %lld days remaining\n", p0, p1, (long long)s->days_remaining);
+    printf("  commitment    %14s %s\n", total, s->currency);
+    printf("  used          %14s %s  (%.1f%%)\n", used, s->currency, pct);
+    printf("  remaining     %14s %s\n", left, s->currency);
+    printf("  burn rate     %14s %s/day over 7 days, %s over 30 days\n", b7, s->currency, b30);
+    if (a30 > 0 && strcmp(s->status, "ACTIVE") == 0) {
+        int64_t rem = s->budget_total - s->budget_used;
+        int64_t days = rem > 0 ? (rem + a30 - 1) / a30 : 0;
+        char when[11];
+        dtc_fmt_date(when, today + days);
+        if (today + days <= s->period_end)
+            printf("  projection    budget runs out on %s, %lld days before the period ends\n", when,
+                   (long long)(s->period_end - today - days));
+        else
+            printf("  projection    budget lasts the period at the 30-day burn rate\n");
+    }
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    emu_config cfg;
+    emu_config_defaults(&cfg);
+    o.seed = cfg.seed;
+    o.days = cfg.days;
+    o.now = 0;
+    int npos, rc = opt_parse(&demo_spec, argc, argv, &npos);
+    if (rc >= 0)
+        return rc;
+    if (npos)
+        return opt_usage_error(&demo_spec, "unexpected argument '%s'", argv[1]);
+    if (o.days < 30 || o.days > 3700)
+        return opt_usage_error(&demo_spec, "--days takes 30 to 3700");
+    cfg.seed = o.seed;
+    cfg.days = o.days;
+    cfg.now = o.now ? o.now : (int64_t)time(NULL);
+    cfg.port = 0;
+    signal(SIGPIPE, SIG_IGN);
+
+    emu_model model;
+    emu_server *srv = NULL;
+    dtc_http *http = NULL;
+    dtc_auth *auth = NULL;
+    dtc_dps *dps = NULL;
+    dtc_subscription *subs = NULL;
+    size_t nsubs = 0;
+    int port = 0, exit_code = DTC_EXIT_FAIL;
+    bool model_built = false;
+
+    if (emu_model_build(&model, &cfg) != 0) {
+        fprintf(stderr, "dtcost demo: out of memory building the emulated account\n");
+        return DTC_EXIT_SOFTWARE;
+    }
+    model_built = true;
+    if (emu_server_start(&srv, &model, &cfg, &port) != 0) {
+        fprintf(stderr, "dtcost demo: cannot listen on 127.0.0.1 (is loopback networking available?)\n");
+        exit_code = DTC_EXIT_UNAVAILABLE;
+        goto done;
+    }
+    const emu_account *acct = &model.accounts[0];
+    char base[64], token_url[96];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
+    snprintf(token_url, sizeof(token_url), "%s/sso/oauth2/token", base);
+    char nowbuf[21];
+    dtc_fmt_datetime(nowbuf, cfg.now);
+    printf("dtcost demo: an emulated Dynatrace account is running on %s\n", base);
+    printf("  (emulated now %s, seed %llu, %d days of history; no credentials needed)\n", nowbuf,
+           (unsigned long long)cfg.seed, cfg.days);
+
+    dtc_auth_opts ao = {.token_url = token_url,
+                        .client_id = acct->client_id,
+                        .client_secret = acct->client_secret,
+                        .account_uuid = acct->uuid,
+                        .scope = "account-uac-read account-env-read"};
+    if (dtc_http_new(&http, DTC_CAP_HTTP_BODY) || dtc_auth_new(&auth, &ao)) {
+        fprintf(stderr, "dtcost demo: out of memory\n");
+        goto done;
+    }
+    dtc_dps_opts po = {.api_url = base, .account_uuid = acct->uuid, .auth = auth, .http = http};
+    if (dtc_dps_new(&dps, &po)) {
+        fprintf(stderr, "dtcost demo: out of memory\n");
+        goto done;
+    }
+    if (dtc_dps_list_subscriptions(dps, &subs, &nsubs)) {
+        fprintf(stderr, "dtcost demo: %s\n", dtc_dps_errmsg(dps));
+        goto done;
+    }
+    printf("\nAccount %s has %zu subscriptions:\n", acct->uuid, nsubs);
+    for (size_t i = 0; i < nsubs; i++)
+        printf("  %s  %-8s %s\n", subs[i].uuid, subs[i].status, subs[i].name);
+
+    int64_t today = cfg.now / 86400;
+    for (size_t i = 0; i < nsubs; i++) {
+        dtc_subscription s;
+        dtc_cost_day *cost = NULL;
+        size_t ncost = 0;
+        if (dtc_dps_get_subscription(dps, subs[i].uuid, &s) || dtc_dps_cost(dps, subs[i].uuid, &cost, &ncost)) {
+            fprintf(stderr, "dtcost demo: %s\n", dtc_dps_errmsg(dps));
+            free(cost);
+            goto done;
+        }
+        summary(&s, cost, ncost, today);
+        free(cost);
+    }
+    printf("\n%ld API requests, %d token request(s).\n", dtc_dps_requests(dps), dtc_auth_fetches(auth));
+    printf("\nNext:\n"
+           "  dtcost emulate --port 8319      serve this emulated account for your own tools\n"
+           "  docs/emulator.md                endpoints, default credentials, data model, faults\n"
+           "  README.md                       set-up for a real account (OAuth client, scopes)\n");
+    exit_code = DTC_EXIT_OK;
+done:
+    free(subs);
+    dtc_dps_free(dps);
+    dtc_auth_free(auth);
+    dtc_http_free(http);
+    emu_server_stop(srv);
+    if (model_built)
+        emu_model_dispose(&model);
+    return exit_code;
+}

@@ -69,7 +69,7 @@ void emu_config_defaults(emu_config *c)
     c->subscriptions = 3;
     c->environments = 6;
     c->capabilities = emu_ncaps;
-    c->days = 400;
+    c->days = 730;
     c->clusters = 2;
     c->cluster_envs = 3;
     c->hosts = 20;
@@ -391,10 +391,10 @@ void emu_model_record(const emu_model *m, const emu_account *a, const emu_sub *s
     uint64_t h = dtc_hash4(m->cfg->seed, 0xb00c, (uint64_t)(a - m->accounts),
                            (uint64_t)env * 64 + (uint64_t)cap, (uint64_t)day);
     /* First run books 85-100% (a third of the records complete at once),
-     * the second 97-100%, the third the rest. 3% of records get a late
+     * the second 60-99% of what is left, the third the rest. 3% of records get a late
      * correction of +1..8% four to twelve runs later. */
     int pm1 = dtc_unit(h) < 0.33 ? 1000 : 850 + (int)(h % 150);
-    int pm2 = pm1 == 1000 ? 1000 : 970 + (int)((h >> 8) % 30);
+    int pm2 = pm1 + (1000 - pm1) * (60 + (int)((h >> 8) % 40)) / 100; /* in [pm1, 1000) */
     int pm = k == 1 ? pm1 : k == 2 ? pm2 : 1000;
     int changed_at = k == 1 ? 1 : (k == 2 ? (pm2 != pm1 ? 2 : 1) : (pm2 != 1000 ? 3 : (pm2 != pm1 ? 2 : 1)));
     int64_t usage = full * pm / 1000;

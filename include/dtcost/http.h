@@ -1,0 +1,40 @@
+/* http.h: one HTTP connection (libcurl easy handle, kept alive between
+ * requests) with a capped response body and the headers dtcost cares about. */
+#ifndef DTCOST_HTTP_H
+#define DTCOST_HTTP_H
+#include <stddef.h>
+
+#include "dtcost/errors.h"
+
+typedef struct dtc_http dtc_http;
+
+typedef struct dtc_http_resp {
+    long status;          /* 0 when the transport failed */
+    char *body;           /* NUL-terminated; owned by the handle until the next request */
+    size_t body_len;
+    long retry_after;     /* seconds from Retry-After, -1 when absent */
+    char deprecation[64]; /* Deprecation / Sunset headers, "" when absent */
+    char sunset[64];
+    char content_type[96];
+} dtc_http_resp;
+
+/* New handle; free with dtc_http_free. body_cap limits each response body. */
+int dtc_http_new(dtc_http **out, size_t body_cap) DTC_MUST_CHECK;
+void dtc_http_free(dtc_http *h);
+
+/* GET url with an optional Authorization header value ("Bearer ..."). On
+ * transport failure returns DTC_EHTTP (message on the handle); any HTTP
+ * status is a success here, the caller judges resp->status. The
+ * authorization value never appears in messages. */
+int dtc_http_get(dtc_http *h, const char *url, const char *authorization,
+                 dtc_http_resp *resp) DTC_MUST_CHECK;
+/* POST a body with a content type. */
+int dtc_http_post(dtc_http *h, const char *url, const char *authorization,
+                  const char *content_type, const char *body, size_t len,
+                  dtc_http_resp *resp) DTC_MUST_CHECK;
+/* Last error, one line naming the URL (without its query) and the cause. */
+const char *dtc_http_errmsg(const dtc_http *h);
+/* URL-encode s into a newly allocated string (free with free()). */
+char *dtc_http_escape(const char *s);
+
+#endif
