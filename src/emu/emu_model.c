@@ -308,8 +308,10 @@ bool emu_sub_has_env(const emu_sub *s, const emu_env *e)
 void emu_sub_data_days(const emu_model *m, const emu_sub *s, int64_t now, int64_t *first,
                        int64_t *last)
 {
+    /* History starts --days before the clock the emulator started with and
+     * stays there when the clock advances: booked days never disappear. */
     int64_t today = now / 86400;
-    int64_t f = today - m->cfg->days;
+    int64_t f = m->cfg->now / 86400 - m->cfg->days;
     *first = s->start_day > f ? s->start_day : f;
     *last = s->end_day < today ? s->end_day : today;
 }
