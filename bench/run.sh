@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds dtcost (release flags) and runs every benchmark, each of which prints
+# its own figures next to a baseline measured in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDTCOST_BUILD_TESTS=OFF >/dev/null
+cmake --build build-bench -j"$(nproc)" >/dev/null
+echo "== emulator requests per second (bench/emu_requests.c)"
+./build-bench/bench/bench_emu_requests --dtcost build-bench/dtcost --seconds "${BENCH_SECONDS:-3}"
