@@ -4,6 +4,7 @@
 # naming the input and pointing at --help, exit 2; a taken port is exit 69.
 set -euo pipefail
 DTCOST="${DTCOST:-build/dtcost}"
+mkdir -p "${DTCOST_TEST_TMP:-/tmp}"
 tmp="$(mktemp -d "${DTCOST_TEST_TMP:-/tmp}/cli.XXXXXX")"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }

@@ -4,6 +4,7 @@
 # agree with each other, pointers to what next, and no secret in its output.
 set -euo pipefail
 DTCOST="${DTCOST:-build/dtcost}"
+mkdir -p "${DTCOST_TEST_TMP:-/tmp}"
 tmp="$(mktemp -d "${DTCOST_TEST_TMP:-/tmp}/demo.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -3,6 +3,7 @@
 # host aside: token request, then subscriptions, cost and usage with the token.
 set -euo pipefail
 DTCOST="${DTCOST:-build/dtcost}"
+mkdir -p "${DTCOST_TEST_TMP:-/tmp}"
 tmp="$(mktemp -d "${DTCOST_TEST_TMP:-/tmp}/tutorial.XXXXXX")"
 "$DTCOST" emulate --port 0 --now 2026-11-22T06:00:00Z >"$tmp/port" 2>"$tmp/err" &
 pid=$!
