@@ -13,10 +13,13 @@
 #include "jw.h"
 #include "timeutil.h"
 
-/* The store holds at most this much; beyond it ingest answers 429 until a
- * test clears it (DELETE /emu/bizevents). */
-#define STORE_MAX_EVENTS 200000
-#define STORE_MAX_BYTES ((size_t)256 << 20)
+/* The store holds at most STORE_MAX_EVENTS events, and no more than fits one
+ * GET /emu/bizevents answer (DTC_CAP_HTTP_BODY): st->bytes counts each
+ * event's worst-case share of that answer (snapshot_share). Beyond either
+ * limit ingest answers 429 until a test clears the store (DELETE
+ * /emu/bizevents). */
+#define STORE_MAX_EVENTS 100000
+#define STORE_MAX_BYTES (DTC_CAP_HTTP_BODY - 4096)
 /* Nesting deeper than this is refused (400) before it reaches the store. */
 #define MAX_DEPTH 32
 
@@ -172,6 +175,16 @@ static bool authorized(emu_req *r, const char **kind)
     return false;
 }
 
+/* The most bytes event e can add to the snapshot: its JSON as sent, plus the
+ * record, where a top-level string may grow 3x (jansson writes "\b" where
+ * the snapshot writer writes "\u0008") and a nested value 2x (quoted
+ * again); the environment is written escaped (up to 6x); the rest is fixed
+ * keys, timestamps, the content type and a generated id. */
+static size_t snapshot_share(const emu_bizevent *e)
+{
+    return 4 * strlen(e->json) + 6 * strlen(e->env) + 512;
+}
+
 static void event_dispose(emu_bizevent *e)
 {
     dtc_free(e->content_type);
@@ -251,7 +264,7 @@ void emu_h_bizevents(emu_req *r)
             emu_error(r, 500, "out of memory");
             goto done;
         }
-        addbytes += strlen(e->json);
+        addbytes += snapshot_share(e);
     }
 
     emu_bizstore *st = emu_bizstore_of(r->srv);
@@ -278,9 +291,9 @@ void emu_h_bizevents(emu_req *r)
     emu_unlock(r->srv);
     if (!ok) {
         if (full) {
-            emu_error(r, 429, "The emulator's event store is full (%d events or %zu MiB); "
-                              "clear it with DELETE /emu/bizevents", STORE_MAX_EVENTS,
-                      STORE_MAX_BYTES >> 20);
+            emu_error(r, 429, "The emulator's event store is full (%d events, or about "
+                              "%zu MiB of event JSON); clear it with DELETE /emu/bizevents",
+                      STORE_MAX_EVENTS, STORE_MAX_BYTES / 4 >> 20);
             emu_set_header(r, "Retry-After", "1");
         } else {
             emu_error(r, 500, "out of memory");
@@ -350,24 +363,31 @@ static void grail_record(dtc_jw *w, const emu_bizevent *e, json_t *ev, size_t i,
         dtc_jw_key(w, "event.type");
         dtc_jw_str(w, json_string_value(json_object_get(ev, "type")));
         static const char *attrs[] = {"subject", "datacontenttype", "dataschema", "traceparent"};
-        for (size_t a = 0; a < sizeof(attrs) / sizeof(attrs[0]); a++) {
+        enum { NATTRS = sizeof(attrs) / sizeof(attrs[0]) };
+        for (size_t a = 0; a < NATTRS; a++) {
             json_t *x = json_object_get(ev, attrs[a]);
             if (x) {
                 dtc_jw_key(w, attrs[a]);
                 grail_value(w, x);
             }
         }
+        /* data's fields, except those the attributes above already set: a
+         * record has each field once, and the CloudEvent attribute wins. */
         json_object_foreach(json_object_get(ev, "data"), k, v) {
-            if (strcmp(k, "event.kind") == 0 || strcmp(k, "timestamp") == 0 ||
-                strcmp(k, "event.id") == 0 || strcmp(k, "event.provider") == 0 ||
-                strcmp(k, "event.type") == 0)
+            bool taken = strcmp(k, "event.kind") == 0 || strcmp(k, "timestamp") == 0 ||
+                         strcmp(k, "event.id") == 0 || strcmp(k, "event.provider") == 0 ||
+                         strcmp(k, "event.type") == 0;
+            for (size_t a = 0; a < NATTRS && !taken; a++)
+                taken = strcmp(k, attrs[a]) == 0 && json_object_get(ev, attrs[a]) != NULL;
+            if (taken)
                 continue;
             dtc_jw_key(w, k);
             grail_value(w, v);
         }
     } else {
         if (!json_object_get(ev, "event.id")) {
-            uint64_t h = dtc_hash4(seed, 0xb12e, (uint64_t)i, (uint64_t)e->received, 0);
+            uint64_t h = dtc_hash4(seed, 0xb12e, (uint64_t)i, (uint64_t)e->received,
+                                   dtc_hash_bytes(0xb12e, e->json, strlen(e->json)));
             snprintf(id, sizeof(id), "%016llx", (unsigned long long)h);
             dtc_jw_key(w, "event.id");
             dtc_jw_str(w, id);

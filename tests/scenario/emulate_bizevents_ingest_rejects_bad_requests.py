@@ -2,7 +2,9 @@
 401 without or with an unknown token (and Api-Tokens on the OAuth-only
 platform path), 403 without bizevents.ingest or storage:events:write, 400
 for malformed JSON and CloudEvents missing a required attribute (naming it),
-413 over --bizevents-max, 415 for other content types."""
+413 over --bizevents-max (a body of exactly the limit passes), 415 for
+other content types, 401 for an OAuth token that has expired, and 429 once
+the emulator's store is full (100,000 events) until it is cleared."""
 import json
 import unittest
 
@@ -66,8 +68,56 @@ class BizeventsRejected(unittest.TestCase):
     def test_too_large_and_unsupported_type(self):
         big = {**CE, "data": {"pad": "x" * 5000}}
         self.assertRefused(self.post(big), 413)
+        # The limit is the flag's value, inclusive: 4096 bytes pass, 4097 do not.
+        base = len(json.dumps({**CE, "data": {"pad": ""}}).encode())
+        exact = json.dumps({**CE, "data": {"pad": "x" * (4096 - base)}}).encode()
+        self.assertEqual(len(exact), 4096)
+        self.assertRefused(self.post(exact[:-1] + b" " + exact[-1:]), 413)
+        r = self.post(exact)
+        self.assertEqual((r.status, r.body), (202, b""))
+        self.assertEqual(len(self.emu.request("GET", "/emu/bizevents").json()), 1)
+        self.assertEqual(self.emu.request("DELETE", "/emu/bizevents").status, 204)
         self.assertRefused(self.post(CE, "text/plain"), 415, "application/cloudevent+json")
         self.assertRefused(self.post(CE, ""), 415)
+
+
+class BizeventsRejectedByState(unittest.TestCase):
+    """Refusals that depend on what happened before: token use, store size."""
+
+    def post(self, emu, body, auth=f"Api-Token {INGEST_TOKEN}", ctype="application/json"):
+        return emu.request("POST", INGEST, body=json.dumps(body).encode(),
+                           headers={"Content-Type": ctype, "Authorization": auth})
+
+    def test_expired_oauth_token_gets_401(self):
+        with Emulator("--days", "30", "--token-max-uses", "1") as emu:
+            tok = emu.token()
+            r = self.post(emu, CE, auth=f"Bearer {tok}", ctype="application/cloudevent+json")
+            self.assertEqual((r.status, r.body), (202, b""))
+            r = self.post(emu, {**CE, "id": "2"}, auth=f"Bearer {tok}",
+                          ctype="application/cloudevent+json")
+            self.assertEqual(r.status, 401, r.body)
+            self.assertIn("expired", r.json()["error"]["message"])
+            self.assertEqual(len(emu.request("GET", "/emu/bizevents").json()), 1)
+
+    def test_full_store_answers_429_until_cleared(self):
+        with Emulator("--days", "30") as emu:
+            batch = [{"n": i} for i in range(5000)]
+            for _ in range(20):
+                r = self.post(emu, batch)
+                self.assertEqual(r.status, 202, r.body)
+            # 100,000 stored: one more event does not fit, and nothing of it is kept.
+            r = self.post(emu, {"n": -1})
+            self.assertEqual(r.status, 429, r.body)
+            self.assertEqual(r.json()["error"]["code"], 429)
+            self.assertIn("full", r.json()["error"]["message"])
+            got = emu.request("GET", "/emu/bizevents")
+            self.assertEqual(got.status, 200)
+            events = got.json()
+            self.assertEqual(len(events), 100000)
+            self.assertEqual(events[-1]["event"], {"n": 4999})
+            self.assertEqual(emu.request("DELETE", "/emu/bizevents").status, 204)
+            self.assertEqual(self.post(emu, {"n": -1}).status, 202)
+            self.assertEqual(len(emu.request("GET", "/emu/bizevents").json()), 1)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,12 @@ def ce(i, **data):
             "time": "2026-11-21T00:00:00Z", "data": data}
 
 
+def unique_keys(pairs):
+    keys = [k for k, _ in pairs]
+    assert len(keys) == len(set(keys)), f"duplicate keys in {keys}"
+    return dict(pairs)
+
+
 class BizeventsAccepted(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -36,7 +42,7 @@ class BizeventsAccepted(unittest.TestCase):
     def stored(self):
         r = self.emu.request("GET", "/emu/bizevents")
         self.assertEqual(r.status, 200)
-        return r.json()
+        return json.loads(r.body, object_pairs_hook=unique_keys)
 
     def assertAccepted(self, r):
         self.assertEqual(r.status, 202, r.body)
@@ -75,6 +81,12 @@ class BizeventsAccepted(unittest.TestCase):
         self.assertEqual(rec["days"], "[1,2]")
         self.assertNotIn("data", rec)
 
+    def test_cloudevent_attributes_win_over_data_fields_of_the_same_name(self):
+        ev = {**ce(12, subject="from-data", kept=1), "subject": "from-attribute"}
+        self.assertAccepted(self.post(ev, "application/cloudevent+json"))
+        rec = self.stored()[0]["record"]  # stored() refuses duplicate keys
+        self.assertEqual((rec["subject"], rec["kept"]), ("from-attribute", 1))
+
     def test_pure_json_keeps_top_level_fields_and_gets_an_id(self):
         self.assertAccepted(self.post({"event.type": "cost", "event.provider": "dtcost", "value": 0.25,
                                        "nested": {"a": 1}}, "application/json"))
@@ -86,6 +98,10 @@ class BizeventsAccepted(unittest.TestCase):
         self.assertEqual(rec["nested"], '{"a":1}')
         self.assertRegex(rec["event.id"], r"^[0-9a-f]{16}$")
         self.assertEqual(rec["timestamp"], got["received"])
+        # Generated ids differ between events, also for events sent together.
+        self.assertAccepted(self.post([{"v": 1}, {"v": 2}, {"v": 1}], "application/json"))
+        ids = [g["record"]["event.id"] for g in self.stored()]
+        self.assertEqual(len(set(ids)), 4, ids)
 
     def test_environment_paths_and_oauth(self):
         tok = self.emu.token()
