@@ -17,6 +17,11 @@ typedef struct dtc_dps_opts {
     const char *account_uuid;
     dtc_auth *auth;      /* borrowed */
     dtc_http *http;      /* borrowed */
+    /* Retries of 429, 5xx, dropped connections and malformed answers:
+     * exponential backoff with jitter from retry_base_ms, honouring
+     * Retry-After, at most retry_attempts tries and retry_seconds in all
+     * per request (0 picks the defaults: 8 tries, 300 s, 500 ms). */
+    int retry_attempts, retry_seconds, retry_base_ms;
 } dtc_dps_opts;
 
 typedef struct dtc_subscription {
@@ -29,6 +34,66 @@ typedef struct dtc_subscription {
     int64_t days_remaining;
     int64_t budget_total, budget_used; /* micro-units */
 } dtc_subscription;
+
+/* Subscription detail beyond the summary: periods and capabilities. */
+typedef struct dtc_period {
+    char start[32], end[32]; /* as the API gives them (date-time) */
+} dtc_period;
+typedef struct dtc_capability {
+    char key[64], name[128];
+} dtc_capability;
+typedef struct dtc_subscription_detail {
+    dtc_subscription sub;
+    char type[32], sub_type[32];
+    dtc_period *periods;      /* freed by dtc_dps_detail_dispose */
+    size_t nperiods;
+    dtc_capability *caps;
+    size_t ncaps;
+} dtc_subscription_detail;
+
+/* One day's usage of a capability (subscription-wide or per environment),
+ * or one day's cost of a capability in an environment. */
+typedef struct dtc_record {
+    char env[64], cluster[64];
+    char cap[64], cap_name[128];
+    int64_t day;
+    double value;        /* usage, in unit */
+    int64_t cost;        /* cost, micro-units */
+    char unit[64];       /* usage unit, or currency for cost */
+    char booking[32];    /* bookingDate of a cost record, "" when absent */
+} dtc_record;
+
+typedef struct dtc_environment {
+    char id[64], name[256], url[256];
+    int has_name, active;
+} dtc_environment;
+
+typedef struct dtc_forecast {
+    int64_t median, lower, upper, budget; /* micro-units */
+    double budget_pct;
+    char budget_date[32], created_at[32];
+} dtc_forecast;
+
+typedef struct dtc_rate {
+    char quote[64], cap[64], cap_name[128], price[32], quoted_price[32], unit[64], currency[8];
+    char start[32], end[32], deployment[32];
+} dtc_rate;
+
+typedef struct dtc_event {
+    char type[32], env[64], capability[64], date[32], created_at[32], severity[32];
+    char message[512], level[32];
+} dtc_event;
+
+typedef struct dtc_allocation {
+    int64_t day;
+    char capability[64], key[128];
+    int64_t cost; /* micro-units */
+} dtc_allocation;
+
+/* Called once per page with that page's records; non-zero stops the walk
+ * and is returned. */
+typedef int (*dtc_record_fn)(void *ctx, const dtc_record *recs, size_t n);
+typedef int (*dtc_allocation_fn)(void *ctx, const dtc_allocation *recs, size_t n);
 
 typedef struct dtc_cost_day {
     int64_t day;
@@ -45,8 +110,36 @@ int dtc_dps_list_subscriptions(dtc_dps *c, dtc_subscription **out, size_t *n) DT
 int dtc_dps_get_subscription(dtc_dps *c, const char *uuid, dtc_subscription *out) DTC_MUST_CHECK;
 /* Daily cost of a subscription, oldest first; *out freed with free(). */
 int dtc_dps_cost(dtc_dps *c, const char *uuid, dtc_cost_day **out, size_t *n) DTC_MUST_CHECK;
-/* Requests sent so far. */
+/* Subscription with periods and capabilities; dispose with dtc_dps_detail_dispose. */
+int dtc_dps_get_detail(dtc_dps *c, const char *uuid, dtc_subscription_detail *out) DTC_MUST_CHECK;
+void dtc_dps_detail_dispose(dtc_subscription_detail *d);
+/* Daily cost with the last booking date of each day (booking[i], may be ""). */
+int dtc_dps_cost_booked(dtc_dps *c, const char *uuid, dtc_cost_day **out, char (**booking)[32],
+                        size_t *n) DTC_MUST_CHECK;
+/* Usage per capability and day, whole subscription; *out freed with free(). */
+int dtc_dps_usage(dtc_dps *c, const char *uuid, dtc_record **out, size_t *n) DTC_MUST_CHECK;
+/* Per-environment cost (cost = 1) or usage of days [from, to], page by page
+ * (v3, following nextPageKey whether it ends absent, null or ""). When v3
+ * answers 404 it falls back to v2 in one "page" and *used_v2 is set. */
+int dtc_dps_env_records(dtc_dps *c, const char *uuid, int cost, int64_t from, int64_t to,
+                        int page_size, dtc_record_fn fn, void *ctx, int *used_v2) DTC_MUST_CHECK;
+int dtc_dps_environments(dtc_dps *c, dtc_environment **out, size_t *n) DTC_MUST_CHECK;
+int dtc_dps_forecast(dtc_dps *c, dtc_forecast *out) DTC_MUST_CHECK;
+int dtc_dps_rate_cards(dtc_dps *c, dtc_rate **out, size_t *n) DTC_MUST_CHECK;
+/* Cost, budget and forecast events of days [from, to]. */
+int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t *n) DTC_MUST_CHECK;
+/* Cost allocation of one environment by field (COSTCENTER or PRODUCT). */
+int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,
+                            int64_t from, int64_t to, dtc_allocation_fn fn, void *ctx) DTC_MUST_CHECK;
+/* HTTP status of the last failed request (0 for transport failures). */
+long dtc_dps_last_status(const dtc_dps *c);
+/* Deprecation / Sunset headers seen (first ones), "" when none. */
+const char *dtc_dps_deprecation(const dtc_dps *c);
+const char *dtc_dps_sunset(const dtc_dps *c);
+
+/* Requests sent so far, and how many of them were retries. */
 long dtc_dps_requests(const dtc_dps *c);
+long dtc_dps_retries(const dtc_dps *c);
 /* Last error: one line naming the endpoint, the cause and what to do. */
 const char *dtc_dps_errmsg(const dtc_dps *c);
 

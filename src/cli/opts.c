@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtcost/errors.h"
 #include "timeutil.h"
 
 int opt_usage_error(const cmd_spec *spec, const char *fmt, ...)
@@ -185,4 +186,22 @@ int opt_parse(const cmd_spec *spec, int argc, char **argv, int *npos)
             return rc;
     }
     return -1;
+}
+
+int opt_exit_for(int rc)
+{
+    switch (rc) {
+    case DTC_OK: return DTC_EXIT_OK;
+    case DTC_EINVAL: return DTC_EXIT_CONFIG;
+    case DTC_EAUTH: return DTC_EXIT_NOPERM;
+    case DTC_ENOTFOUND: return DTC_EXIT_CONFIG;
+    case DTC_ERETRY: return DTC_EXIT_TEMPFAIL;
+    case DTC_EPARSE: return DTC_EXIT_DATAERR;
+    case DTC_EZIP: return DTC_EXIT_DATAERR;
+    case DTC_EHTTP: return DTC_EXIT_UNAVAILABLE;
+    case DTC_EGONE: return DTC_EXIT_UNAVAILABLE;
+    case DTC_EDB: return DTC_EXIT_IOERR;
+    case DTC_EIO: return DTC_EXIT_IOERR;
+    default: return DTC_EXIT_SOFTWARE;
+    }
 }

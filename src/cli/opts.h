@@ -54,4 +54,9 @@ void opt_help(FILE *out, const cmd_spec *spec);
 /* One-line usage error: "dtcost CMD: MESSAGE (try 'dtcost CMD --help')". */
 int opt_usage_error(const cmd_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The exit code for a library error code (sysexits.h conventions):
+ * config 78, credentials 77, retries exhausted 75, database 74,
+ * unreachable 69, malformed data 65. */
+int opt_exit_for(int rc);
+
 #endif

@@ -1,0 +1,133 @@
+/* store.c: the storage interface: fact descriptors shared by every back-end,
+ * choosing the back-end from the target, and thin dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "store_impl.h"
+
+/* Column order here is the order of keys[] / vals[] in dtc_store_put. Days
+ * are 'YYYY-MM-DD' text, times ISO-8601 UTC, money integer micro-units. */
+const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT] = {
+    [DTC_FACT_SUBSCRIPTION] = {"subscription", {"uuid"},
+        {"account_uuid", "name", "type", "sub_type", "status", "currency", "start_date", "end_date",
+         "period_start", "period_end", "days_remaining", "budget_total_micro", "budget_used_micro"},
+        1, 13, -1},
+    [DTC_FACT_PERIOD] = {"subscription_period", {"subscription_uuid", "start_time"}, {"end_time"}, 2, 1, -1},
+    [DTC_FACT_CAPABILITY] = {"subscription_capability", {"subscription_uuid", "capability_key"},
+        {"capability_name"}, 2, 1, -1},
+    [DTC_FACT_ENVIRONMENT] = {"environment", {"account_uuid", "environment_id"},
+        {"name", "active", "url"}, 2, 3, -1},
+    [DTC_FACT_COST_DAY] = {"cost_day", {"subscription_uuid", "day"},
+        {"cost_micro", "currency", "last_booking"}, 2, 3, 0},
+    [DTC_FACT_USAGE_DAY] = {"usage_day", {"subscription_uuid", "capability_key", "day"},
+        {"value", "unit", "capability_name"}, 3, 3, 0},
+    [DTC_FACT_ENV_COST_DAY] = {"env_cost_day",
+        {"subscription_uuid", "environment_id", "capability_key", "day"},
+        {"cost_micro", "currency", "booking_date", "cluster_id", "capability_name"}, 4, 5, 0},
+    [DTC_FACT_ENV_USAGE_DAY] = {"env_usage_day",
+        {"subscription_uuid", "environment_id", "capability_key", "day"},
+        {"value", "unit", "cluster_id"}, 4, 3, 0},
+    [DTC_FACT_FORECAST] = {"forecast", {"account_uuid", "created_at"},
+        {"median_micro", "lower_micro", "upper_micro", "budget_micro", "budget_pct", "budget_date"},
+        2, 6, -1},
+    [DTC_FACT_RATE] = {"rate_card", {"subscription_uuid", "quote_number", "capability_key", "start_time"},
+        {"end_time", "capability_name", "price", "quoted_price", "unit", "currency", "deployment_type"},
+        4, 7, -1},
+    [DTC_FACT_EVENT] = {"cost_event", {"account_uuid", "event_type", "environment_id", "capability", "date"},
+        {"created_at", "severity", "message", "notification_level"}, 5, 4, -1},
+    [DTC_FACT_ALLOCATION] = {"cost_allocation",
+        {"subscription_uuid", "environment_id", "field", "alloc_key", "capability_key", "day"},
+        {"cost_micro"}, 6, 1, 0},
+};
+
+int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!target || !*target) {
+        snprintf(err, errlen, "no database given (use --db FILE or database= in the config)");
+        return DTC_EINVAL;
+    }
+    if (strncmp(target, "postgres://", 11) == 0 || strncmp(target, "postgresql://", 13) == 0) {
+        snprintf(err, errlen, "database %s: the PostgreSQL back-end is not available in this "
+                              "build yet; use a SQLite file path", "postgres://...");
+        return DTC_EINVAL;
+    }
+    if (strncmp(target, "sqlite:", 7) == 0)
+        target += 7;
+    dtc_store *s = dtc_calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return DTC_ENOMEM;
+    }
+    s->ops = &dtc_store__sqlite;
+    int rc = s->ops->open(s, target);
+    if (rc) {
+        snprintf(err, errlen, "%s", s->err);
+        s->ops->close(s);
+        dtc_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void dtc_store_close(dtc_store *s)
+{
+    if (!s)
+        return;
+    s->ops->close(s);
+    dtc_free(s);
+}
+
+const char *dtc_store_errmsg(const dtc_store *s) { return s->err; }
+int dtc_store_begin(dtc_store *s) { return s->ops->exec(s, "BEGIN IMMEDIATE"); }
+int dtc_store_commit(dtc_store *s) { return s->ops->exec(s, "COMMIT"); }
+
+void dtc_store_rollback(dtc_store *s)
+{
+    char keep[sizeof(s->err)];
+    memcpy(keep, s->err, sizeof(keep)); /* keep the error that caused the rollback */
+    (void)s->ops->exec(s, "ROLLBACK");
+    memcpy(s->err, keep, sizeof(keep));
+}
+
+int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_val *vals,
+                  const char *booking, dtc_put *result)
+{
+    dtc_put ignored;
+    if ((unsigned)fact >= DTC_FACT_COUNT)
+        return DTC_EINVAL;
+    return s->ops->put(s, &dtc_store__facts[fact], keys, vals, booking, result ? result : &ignored);
+}
+
+int dtc_store_run_begin(dtc_store *s, const char *started_at, int64_t *run_id)
+{
+    int rc = s->ops->run_begin(s, started_at, run_id);
+    if (rc == 0) {
+        s->run_id = *run_id;
+        snprintf(s->seen_at, sizeof(s->seen_at), "%s", started_at);
+    }
+    return rc;
+}
+
+int dtc_store_run_end(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,
+                      const dtc_run_stats *st, const char *message)
+{
+    return s->ops->run_end(s, run_id, finished_at, status, st, message);
+}
+
+int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found)
+{
+    return s->ops->checkpoint_get(s, scope, day, found);
+}
+
+int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
+{
+    return s->ops->checkpoint_set(s, scope, day);
+}
+
+int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out)
+{
+    return s->ops->restated_days(s, run_id, out);
+}

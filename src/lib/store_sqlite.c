@@ -1,0 +1,425 @@
+/* store_sqlite.c: the SQLite back-end of the storage interface. WAL mode, so
+ * readers (reports, exports) never block a running sync; statements are
+ * prepared once per fact; every upsert reads the old row first so a changed
+ * measured value can be logged in the revision table. */
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "store_impl.h"
+#include "timeutil.h"
+
+#define SCHEMA_VERSION 1
+
+typedef struct sq {
+    sqlite3 *db;
+    sqlite3_stmt *sel[DTC_FACT_COUNT], *ins[DTC_FACT_COUNT], *upd[DTC_FACT_COUNT];
+    sqlite3_stmt *rev;
+} sq;
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS subscription(uuid TEXT PRIMARY KEY, account_uuid TEXT NOT NULL,"
+    " name TEXT, type TEXT, sub_type TEXT, status TEXT, currency TEXT, start_date TEXT,"
+    " end_date TEXT, period_start TEXT, period_end TEXT, days_remaining INTEGER,"
+    " budget_total_micro INTEGER, budget_used_micro INTEGER);\n"
+    "CREATE TABLE IF NOT EXISTS subscription_period(subscription_uuid TEXT NOT NULL,"
+    " start_time TEXT NOT NULL, end_time TEXT, PRIMARY KEY(subscription_uuid, start_time));\n"
+    "CREATE TABLE IF NOT EXISTS subscription_capability(subscription_uuid TEXT NOT NULL,"
+    " capability_key TEXT NOT NULL, capability_name TEXT,"
+    " PRIMARY KEY(subscription_uuid, capability_key));\n"
+    "CREATE TABLE IF NOT EXISTS environment(account_uuid TEXT NOT NULL, environment_id TEXT NOT NULL,"
+    " name TEXT, active INTEGER, url TEXT, PRIMARY KEY(account_uuid, environment_id));\n"
+    "CREATE TABLE IF NOT EXISTS cost_day(subscription_uuid TEXT NOT NULL, day TEXT NOT NULL,"
+    " cost_micro INTEGER NOT NULL, currency TEXT, last_booking TEXT,"
+    " PRIMARY KEY(subscription_uuid, day));\n"
+    "CREATE TABLE IF NOT EXISTS usage_day(subscription_uuid TEXT NOT NULL, capability_key TEXT NOT NULL,"
+    " day TEXT NOT NULL, value REAL NOT NULL, unit TEXT, capability_name TEXT,"
+    " PRIMARY KEY(subscription_uuid, capability_key, day));\n"
+    "CREATE TABLE IF NOT EXISTS env_cost_day(subscription_uuid TEXT NOT NULL,"
+    " environment_id TEXT NOT NULL, capability_key TEXT NOT NULL, day TEXT NOT NULL,"
+    " cost_micro INTEGER NOT NULL, currency TEXT, booking_date TEXT, cluster_id TEXT,"
+    " capability_name TEXT, PRIMARY KEY(subscription_uuid, environment_id, capability_key, day));\n"
+    "CREATE TABLE IF NOT EXISTS env_usage_day(subscription_uuid TEXT NOT NULL,"
+    " environment_id TEXT NOT NULL, capability_key TEXT NOT NULL, day TEXT NOT NULL,"
+    " value REAL NOT NULL, unit TEXT, cluster_id TEXT,"
+    " PRIMARY KEY(subscription_uuid, environment_id, capability_key, day));\n"
+    "CREATE TABLE IF NOT EXISTS forecast(account_uuid TEXT NOT NULL, created_at TEXT NOT NULL,"
+    " median_micro INTEGER, lower_micro INTEGER, upper_micro INTEGER, budget_micro INTEGER,"
+    " budget_pct REAL, budget_date TEXT, PRIMARY KEY(account_uuid, created_at));\n"
+    "CREATE TABLE IF NOT EXISTS rate_card(subscription_uuid TEXT NOT NULL, quote_number TEXT NOT NULL,"
+    " capability_key TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, capability_name TEXT,"
+    " price TEXT, quoted_price TEXT, unit TEXT, currency TEXT, deployment_type TEXT,"
+    " PRIMARY KEY(subscription_uuid, quote_number, capability_key, start_time));\n"
+    "CREATE TABLE IF NOT EXISTS cost_event(account_uuid TEXT NOT NULL, event_type TEXT NOT NULL,"
+    " environment_id TEXT NOT NULL, capability TEXT NOT NULL, date TEXT NOT NULL, created_at TEXT,"
+    " severity TEXT, message TEXT, notification_level TEXT,"
+    " PRIMARY KEY(account_uuid, event_type, environment_id, capability, date));\n"
+    "CREATE TABLE IF NOT EXISTS cost_allocation(subscription_uuid TEXT NOT NULL,"
+    " environment_id TEXT NOT NULL, field TEXT NOT NULL, alloc_key TEXT NOT NULL,"
+    " capability_key TEXT NOT NULL, day TEXT NOT NULL, cost_micro INTEGER NOT NULL,"
+    " PRIMARY KEY(subscription_uuid, environment_id, field, alloc_key, capability_key, day));\n"
+    "CREATE TABLE IF NOT EXISTS revision(id INTEGER PRIMARY KEY, run_id INTEGER, fact TEXT NOT NULL,"
+    " key TEXT NOT NULL, old_value TEXT, new_value TEXT, booking TEXT, seen_at TEXT);\n"
+    "CREATE INDEX IF NOT EXISTS revision_run ON revision(run_id, fact);\n"
+    "CREATE TABLE IF NOT EXISTS sync_run(id INTEGER PRIMARY KEY, started_at TEXT NOT NULL,"
+    " finished_at TEXT, status TEXT NOT NULL, requests INTEGER, retries INTEGER, inserted INTEGER,"
+    " updated INTEGER, restated_days INTEGER, warnings INTEGER, message TEXT);\n"
+    "CREATE TABLE IF NOT EXISTS checkpoint(scope TEXT PRIMARY KEY, day TEXT NOT NULL);\n";
+
+static int fail(dtc_store *s, const char *what)
+{
+    sq *q = s->impl;
+    snprintf(s->err, sizeof(s->err), "database: %s: %s", what, q && q->db ? sqlite3_errmsg(q->db) : "");
+    return DTC_EDB;
+}
+
+static int sq_exec(dtc_store *s, const char *sql)
+{
+    sq *q = s->impl;
+    char *msg = NULL;
+    if (sqlite3_exec(q->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(s->err, sizeof(s->err), "database: %.60s: %s", sql, msg ? msg : "failed");
+        sqlite3_free(msg);
+        return DTC_EDB;
+    }
+    return 0;
+}
+
+static int prepare(dtc_store *s, const char *sql, sqlite3_stmt **st)
+{
+    sq *q = s->impl;
+    if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+        return fail(s, "prepare");
+    return 0;
+}
+
+/* Build the select / insert / update statements of one fact. */
+static int prepare_fact(dtc_store *s, int f)
+{
+    sq *q = s->impl;
+    const dtc_fact_desc *d = &dtc_store__facts[f];
+    dtc_buf sel, ins, upd;
+    int rc = DTC_ENOMEM;
+    dtc_buf_init(&sel, DTC_CAP_SMALL);
+    dtc_buf_init(&ins, DTC_CAP_SMALL);
+    dtc_buf_init(&upd, DTC_CAP_SMALL);
+    if (dtc_buf_adds(&sel, "SELECT ") || dtc_buf_printf(&ins, "INSERT INTO %s(", d->name) ||
+        dtc_buf_printf(&upd, "UPDATE %s SET ", d->name))
+        goto done;
+    for (int i = 0; i < d->nvals; i++)
+        if (dtc_buf_printf(&sel, "%s%s", i ? "," : "", d->vals[i]) ||
+            dtc_buf_printf(&upd, "%s%s=?%d", i ? "," : "", d->vals[i], d->nkeys + i + 1))
+            goto done;
+    if (dtc_buf_printf(&sel, " FROM %s WHERE ", d->name) || dtc_buf_adds(&upd, " WHERE "))
+        goto done;
+    for (int i = 0; i < d->nkeys; i++)
+        if (dtc_buf_printf(&sel, "%s%s=?%d", i ? " AND " : "", d->keys[i], i + 1) ||
+            dtc_buf_printf(&upd, "%s%s=?%d", i ? " AND " : "", d->keys[i], i + 1) ||
+            dtc_buf_printf(&ins, "%s%s", i ? "," : "", d->keys[i]))
+            goto done;
+    for (int i = 0; i < d->nvals; i++)
+        if (dtc_buf_printf(&ins, ",%s", d->vals[i]))
+            goto done;
+    if (dtc_buf_adds(&ins, ") VALUES("))
+        goto done;
+    for (int i = 0; i < d->nkeys + d->nvals; i++)
+        if (dtc_buf_printf(&ins, "%s?%d", i ? "," : "", i + 1))
+            goto done;
+    if (dtc_buf_adds(&ins, ")"))
+        goto done;
+    if ((rc = prepare(s, sel.data, &q->sel[f])) || (rc = prepare(s, ins.data, &q->ins[f])) ||
+        (rc = prepare(s, upd.data, &q->upd[f])))
+        goto done;
+    rc = 0;
+done:
+    dtc_buf_dispose(&sel);
+    dtc_buf_dispose(&ins);
+    dtc_buf_dispose(&upd);
+    return rc;
+}
+
+static int sq_open(dtc_store *s, const char *path)
+{
+    sq *q = dtc_calloc(1, sizeof(*q));
+    if (!q) {
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        return DTC_ENOMEM;
+    }
+    s->impl = q;
+    if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        snprintf(s->err, sizeof(s->err), "database %s: cannot open: %s (check the path and its "
+                                         "folder's permissions)", path,
+                 q->db ? sqlite3_errmsg(q->db) : "out of memory");
+        return DTC_EDB;
+    }
+    sqlite3_busy_timeout(q->db, 10000);
+    char *msg = NULL;
+    if (sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) !=
+        SQLITE_OK) {
+        snprintf(s->err, sizeof(s->err), "database %s: not a usable SQLite database: %s", path,
+                 msg ? msg : sqlite3_errmsg(q->db));
+        sqlite3_free(msg);
+        return DTC_EDB;
+    }
+    int rc = sq_exec(s, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    if ((rc = sq_exec(s, schema)) != 0) {
+        (void)sq_exec(s, "ROLLBACK");
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(q->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > SCHEMA_VERSION) {
+        (void)sq_exec(s, "ROLLBACK");
+        snprintf(s->err, sizeof(s->err), "database %s has schema version %d, newer than this dtcost "
+                                         "understands (%d): upgrade dtcost", path, version, SCHEMA_VERSION);
+        return DTC_EDB;
+    }
+    if ((rc = sq_exec(s, "INSERT OR IGNORE INTO meta VALUES('schema_version','1')")) ||
+        (rc = sq_exec(s, "COMMIT")))
+        return rc;
+    for (int f = 0; f < DTC_FACT_COUNT; f++)
+        if ((rc = prepare_fact(s, f)) != 0)
+            return rc;
+    return prepare(s, "INSERT INTO revision(run_id,fact,key,old_value,new_value,booking,seen_at)"
+                      " VALUES(?1,?2,?3,?4,?5,?6,?7)", &q->rev);
+}
+
+static void sq_close(dtc_store *s)
+{
+    sq *q = s->impl;
+    if (!q)
+        return;
+    for (int f = 0; f < DTC_FACT_COUNT; f++) {
+        sqlite3_finalize(q->sel[f]);
+        sqlite3_finalize(q->ins[f]);
+        sqlite3_finalize(q->upd[f]);
+    }
+    sqlite3_finalize(q->rev);
+    sqlite3_close(q->db);
+    dtc_free(q);
+    s->impl = NULL;
+}
+
+static int bind(sqlite3_stmt *st, int i, const dtc_val *v)
+{
+    switch (v->type) {
+    case 't': return sqlite3_bind_text(st, i, v->s, -1, SQLITE_TRANSIENT);
+    case 'i': return sqlite3_bind_int64(st, i, v->i);
+    case 'r': return sqlite3_bind_double(st, i, v->r);
+    default: return sqlite3_bind_null(st, i);
+    }
+}
+
+/* Is column c of the selected row equal to v? */
+static bool same(sqlite3_stmt *st, int c, const dtc_val *v)
+{
+    int t = sqlite3_column_type(st, c);
+    switch (v->type) {
+    case 't': return t == SQLITE_TEXT && strcmp((const char *)sqlite3_column_text(st, c), v->s) == 0;
+    case 'i': return t == SQLITE_INTEGER && sqlite3_column_int64(st, c) == v->i;
+    case 'r': return (t == SQLITE_FLOAT || t == SQLITE_INTEGER) && sqlite3_column_double(st, c) == v->r;
+    default: return t == SQLITE_NULL;
+    }
+}
+
+static void val_text(const dtc_val *v, char *dst, size_t n)
+{
+    switch (v->type) {
+    case 't': snprintf(dst, n, "%s", v->s); break;
+    case 'i': snprintf(dst, n, "%lld", (long long)v->i); break;
+    case 'r': snprintf(dst, n, "%.17g", v->r); break;
+    default: dst[0] = '\0';
+    }
+}
+
+static int log_revision(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const char *old,
+                        const dtc_val *now, const char *booking)
+{
+    sq *q = s->impl;
+    char key[512] = "", newv[64];
+    size_t off = 0;
+    for (int i = 0; i < d->nkeys && off < sizeof(key); i++) {
+        char part[160];
+        val_text(&keys[i], part, sizeof(part));
+        off += (size_t)snprintf(key + off, sizeof(key) - off, "%s%s", i ? "|" : "", part);
+    }
+    val_text(now, newv, sizeof(newv));
+    sqlite3_stmt *st = q->rev;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, s->run_id);
+    sqlite3_bind_text(st, 2, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, old, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, newv, -1, SQLITE_TRANSIENT);
+    if (booking)
+        sqlite3_bind_text(st, 6, booking, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_text(st, 7, s->seen_at, -1, SQLITE_TRANSIENT);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "revision log");
+}
+
+static int sq_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const dtc_val *vals,
+                  const char *booking, dtc_put *result)
+{
+    sq *q = s->impl;
+    int f = (int)(d - dtc_store__facts);
+    sqlite3_stmt *sel = q->sel[f];
+    sqlite3_reset(sel);
+    for (int i = 0; i < d->nkeys; i++)
+        bind(sel, i + 1, &keys[i]);
+    int step = sqlite3_step(sel);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return fail(s, d->name);
+    sqlite3_stmt *w;
+    char old[64] = "";
+    bool changed_measure = false;
+    if (step == SQLITE_ROW) {
+        bool all_same = true;
+        for (int i = 0; i < d->nvals && all_same; i++)
+            all_same = same(sel, i, &vals[i]);
+        if (all_same) {
+            sqlite3_reset(sel);
+            *result = DTC_PUT_SAME;
+            return 0;
+        }
+        if (d->measured >= 0 && !same(sel, d->measured, &vals[d->measured])) {
+            changed_measure = true;
+            const unsigned char *t = sqlite3_column_text(sel, d->measured);
+            snprintf(old, sizeof(old), "%s", t ? (const char *)t : "");
+        }
+        w = q->upd[f];
+        *result = DTC_PUT_UPDATED;
+    } else {
+        w = q->ins[f];
+        *result = DTC_PUT_INSERTED;
+    }
+    sqlite3_reset(sel);
+    sqlite3_reset(w);
+    for (int i = 0; i < d->nkeys; i++)
+        bind(w, i + 1, &keys[i]);
+    for (int i = 0; i < d->nvals; i++)
+        bind(w, d->nkeys + i + 1, &vals[i]);
+    if (sqlite3_step(w) != SQLITE_DONE)
+        return fail(s, d->name);
+    if (changed_measure)
+        return log_revision(s, d, keys, old, &vals[d->measured], booking);
+    return 0;
+}
+
+static int sq_run_begin(dtc_store *s, const char *started_at, int64_t *run_id)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "INSERT INTO sync_run(started_at,status) VALUES(?1,'running')", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, started_at, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "sync_run");
+    sqlite3_finalize(st);
+    if (rc == 0)
+        *run_id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+static int sq_run_end(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,
+                      const dtc_run_stats *r, const char *message)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "UPDATE sync_run SET finished_at=?2, status=?3, requests=?4, retries=?5,"
+                        " inserted=?6, updated=?7, restated_days=?8, warnings=?9, message=?10 WHERE id=?1",
+                     &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_text(st, 2, finished_at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, status, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, r->requests);
+    sqlite3_bind_int64(st, 5, r->retries);
+    sqlite3_bind_int64(st, 6, r->inserted);
+    sqlite3_bind_int64(st, 7, r->updated);
+    sqlite3_bind_int64(st, 8, r->restated_days);
+    sqlite3_bind_int64(st, 9, r->warnings);
+    if (message)
+        sqlite3_bind_text(st, 10, message, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 10);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "sync_run");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "SELECT day FROM checkpoint WHERE scope=?1", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
+    *found = 0;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        if (t && dtc_parse_date(t, day) == 0)
+            *found = 1;
+    } else if (step != SQLITE_DONE) {
+        rc = fail(s, "checkpoint");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
+{
+    sqlite3_stmt *st = NULL;
+    char d[16];
+    dtc_fmt_date(d, day);
+    int rc = prepare(s, "INSERT INTO checkpoint(scope,day) VALUES(?1,?2)"
+                        " ON CONFLICT(scope) DO UPDATE SET day=excluded.day", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, d, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "checkpoint");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_restated_days(dtc_store *s, int64_t run_id, long *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "SELECT COUNT(DISTINCT key) FROM revision WHERE run_id=?1 AND fact='cost_day'", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = (long)sqlite3_column_int64(st, 0);
+    else
+        rc = fail(s, "revision count");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+const dtc_store_ops dtc_store__sqlite = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .put = sq_put,
+    .run_begin = sq_run_begin,
+    .run_end = sq_run_end,
+    .checkpoint_get = sq_checkpoint_get,
+    .checkpoint_set = sq_checkpoint_set,
+    .restated_days = sq_restated_days,
+};
