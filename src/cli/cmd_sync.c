@@ -15,7 +15,7 @@
 static dtc_config_flags fl;
 static int64_t since, until;
 static bool quiet, json;
-static int retry_attempts, retry_seconds;
+static int retry_attempts, retry_seconds, retry_base_ms;
 
 static const opt sync_opts[] = {
     {"config", OPT_STR, &fl.config_path, "FILE", "INI file with [dtcost] settings and [account NAME] sections (or DTCOST_CONFIG)"},
@@ -31,6 +31,7 @@ static const opt sync_opts[] = {
     {"trailing-days", OPT_INT, &fl.trailing_days, "N", "days re-read on every run, for late bookings (default 35)"},
     {"retry-attempts", OPT_INT, &retry_attempts, "N", "tries per request on 429, 5xx and dropped connections (default 8)"},
     {"retry-seconds", OPT_INT, &retry_seconds, "SECS", "time budget per request for those retries (default 300)"},
+    {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "first backoff delay, doubled per retry with jitter, capped at 30 s (default 500)"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no progress and no summary (warnings and errors still go to stderr)"},
     {"json", OPT_FLAG, &json, NULL, "print the run's summary as one JSON object on stdout"},
     {NULL, 0, NULL, NULL, NULL},
@@ -82,7 +83,7 @@ int cmd_sync(int argc, char **argv)
     memset(&fl, 0, sizeof(fl));
     since = until = 0;
     quiet = json = false;
-    retry_attempts = retry_seconds = 0;
+    retry_attempts = retry_seconds = retry_base_ms = 0;
     int npos = 0;
     int code = opt_parse(&sync_spec, argc, argv, &npos);
     if (code >= 0)
@@ -110,7 +111,7 @@ int cmd_sync(int argc, char **argv)
     int64_t today = (int64_t)time(NULL) / 86400;
     dtc_sync_opts so = {.cfg = &cfg, .store = db, .today = today,
                         .since = since ? since / 86400 : -1, .until = until ? until / 86400 : -1,
-                        .retry_attempts = retry_attempts, .retry_seconds = retry_seconds,
+                        .retry_attempts = retry_attempts, .retry_seconds = retry_seconds, .retry_base_ms = retry_base_ms,
                         .progress = on_progress, .warn = on_warn, .ctx = &u};
     if (so.until > today)
         so.until = today; /* never ask for future days */

@@ -112,7 +112,7 @@ static int get_json(dtc_dps *c, const char *path, json_t **out)
     snprintf(endpoint, sizeof(endpoint), "%s%.*s", c->api_url, (int)strcspn(shown, "?"), shown);
     dtc_http_resp resp;
     int64_t t0 = dtc_mono_ms();
-    bool refreshed = false;
+    bool refreshed = false, malformed = false, transport = false;
     int tries = 0;
     char last[256] = "";
     for (;;) {
@@ -124,11 +124,13 @@ static int get_json(dtc_dps *c, const char *path, json_t **out)
             c->last_status = 0;
             return rc;
         }
+        malformed = rc == DTC_EPARSE;
         if (rc) {
             snprintf(last, sizeof(last), "%s", dtc_auth_errmsg(c->auth));
         } else {
             c->requests++;
             rc = dtc_http_get(c->http, url, hdr, &resp);
+            transport = rc != 0;
             if (rc) {
                 snprintf(last, sizeof(last), "%s", dtc_http_errmsg(c->http));
             } else if (resp.status == 401 && !refreshed) {
@@ -153,17 +155,31 @@ static int get_json(dtc_dps *c, const char *path, json_t **out)
                     return 0;
                 }
                 snprintf(last, sizeof(last), "malformed JSON at byte %d: %s", jerr.position, jerr.text);
+                malformed = true;
             }
         }
         int64_t wait = backoff_ms(c, tries, retry_after);
         tries++;
+        if ((tries >= c->attempts || dtc_mono_ms() - t0 + wait > (int64_t)c->seconds * 1000) && malformed) {
+            snprintf(c->err, sizeof(c->err),
+                     "GET %s: malformed answer %d times in a row, last: %s (something between here "
+                     "and Dynatrace may be cutting answers short; run again later)", endpoint, tries, last);
+            c->last_status = 200;
+            return DTC_EPARSE;
+        }
+        if ((tries >= c->attempts || dtc_mono_ms() - t0 + wait > (int64_t)c->seconds * 1000) && transport) {
+            snprintf(c->err, sizeof(c->err), "%s (tried %d times; check DT_API_URL / --api-url and the network)",
+                     last, tries);
+            c->last_status = 0;
+            return DTC_EHTTP;
+        }
         if (tries >= c->attempts || dtc_mono_ms() - t0 + wait > (int64_t)c->seconds * 1000) {
             snprintf(c->err, sizeof(c->err),
                      "GET %s: gave up after %d attempts in %.0f s, last: %s (Dynatrace is "
                      "throttling or unavailable; run again later)",
                      endpoint, tries, (double)(dtc_mono_ms() - t0) / 1000.0, last);
             c->last_status = rc ? 0 : resp.status;
-            return strncmp(last, "malformed", 9) == 0 ? DTC_EPARSE : DTC_ERETRY;
+            return DTC_ERETRY;
         }
         c->retries++;
         sleep_ms(wait);

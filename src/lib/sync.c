@@ -335,14 +335,24 @@ static int on_alloc_page(void *ud, const dtc_allocation *a, size_t n)
     return end(x, rc);
 }
 
-static int sync_allocation(run *x, int64_t from, int64_t to)
+/* Cost allocation of the environments seen in this run's records, from its
+ * own checkpoint (a killed run may have stopped before reaching it). */
+static int sync_allocation(run *x, int64_t start, int64_t to)
 {
     static const char *fields[] = {"COSTCENTER", "PRODUCT"};
+    int64_t from;
+    int rc;
+    if (x->o->since >= 0)
+        from = x->o->since > start ? x->o->since : start;
+    else if ((rc = first_day(x, "alloc", start, to, &from)) != 0)
+        return rc;
+    if (from > to)
+        return 0;
     x->step = "cost allocation";
     for (size_t e = 0; e < x->nenvs; e++) {
         for (int f = 0; f < 2; f++) {
             alloc_ctx c = {x, x->envs[e], fields[f]};
-            int rc = dtc_dps_cost_allocation(x->dps, x->sub, x->envs[e], fields[f], from, to, on_alloc_page, &c);
+            rc = dtc_dps_cost_allocation(x->dps, x->sub, x->envs[e], fields[f], from, to, on_alloc_page, &c);
             long st = dtc_dps_last_status(x->dps);
             if (rc && !x->r->err[0] && st >= 400 && st < 500) {
                 /* Cost allocation exists only for some contracts: not a failure. */
@@ -354,7 +364,11 @@ static int sync_allocation(run *x, int64_t from, int64_t to)
                 return x->r->err[0] ? rc : fail_dps(x, rc);
         }
     }
-    return 0;
+    char scope[128];
+    snprintf(scope, sizeof(scope), "alloc:%s", x->sub);
+    if ((rc = begin(x)) != 0)
+        return rc;
+    return end(x, dtc_store_checkpoint_set(x->db, scope, to));
 }
 
 static bool wanted(const dtc_account_cfg *a, const char *uuid)
@@ -420,7 +434,7 @@ static int sync_subscription(run *x, const dtc_subscription *s, int64_t *events_
             *events_from = from;
         if (from <= to && (rc = sync_env_records(x, cost, from, to)) != 0)
             goto done;
-        if (cost && from <= to && (rc = sync_allocation(x, from, to)) != 0)
+        if (cost && (rc = sync_allocation(x, start, to)) != 0)
             goto done;
     }
     x->r->subscriptions++;

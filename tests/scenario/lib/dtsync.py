@@ -1,0 +1,53 @@
+"""Helpers for scenario tests of `dtcost sync`: run it against an emulator
+with the emulator's test credentials, and read the database back."""
+import os
+import sqlite3
+import subprocess
+
+from emu import ACCOUNT, CLIENT_ID, CLIENT_SECRET, DTCOST
+
+FACT_TABLES = ["subscription", "subscription_period", "subscription_capability", "environment",
+               "cost_day", "usage_day", "env_cost_day", "env_usage_day", "forecast", "rate_card",
+               "cost_event", "cost_allocation"]
+
+
+def sync_env(emu, **over):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DT_", "DTCOST_DB", "DTCOST_CONFIG"))}
+    env.update({"DT_ACCOUNT_UUID": ACCOUNT, "DT_CLIENT_ID": CLIENT_ID, "DT_CLIENT_SECRET": CLIENT_SECRET,
+                "DT_SSO_URL": f"{emu.base}/sso/oauth2/token", "DT_API_URL": emu.base})
+    for k, v in over.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+def run_sync(emu, db, *args, env=None, timeout=240):
+    """`dtcost sync --db DB ARGS`; returns the CompletedProcess (text)."""
+    return subprocess.run([DTCOST, "sync", "--db", db, "--retry-base-ms", "20", *args],
+                          env=env or sync_env(emu), capture_output=True, text=True, timeout=timeout)
+
+
+def rows(db, sql, *params):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def dump(db, tables=FACT_TABLES):
+    """Every fact row, sorted, as text: two databases with the same facts give
+    the same string."""
+    con = sqlite3.connect(db)
+    out = []
+    try:
+        for t in tables:
+            cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})")]
+            out.append(f"== {t} ({', '.join(cols)})")
+            for r in con.execute(f"SELECT * FROM {t} ORDER BY {', '.join(cols)}"):
+                out.append(repr(r))
+    finally:
+        con.close()
+    return "\n".join(out)
