@@ -5,5 +5,6 @@
 int cmd_emulate(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"doctor", cmd_doctor, "check configuration, credentials, scopes and reachability, and say what to fix"},
     {"demo", cmd_demo, "start a local emulated Dynatrace and show dtcost working against it"},
     {"emulate", cmd_emulate, "serve a faithful local Dynatrace (SSO, account APIs, cluster export, bizevents)"},
     {"sync", cmd_sync, "bring the local database in step with the account's cost, usage and budget"},
