@@ -1,7 +1,7 @@
 /* cmd_demo.c: `dtcost demo`, the whole flow with no credentials: start the
- * emulator in-process on loopback, take a token, read subscriptions, budget
- * and daily cost through the same client code a real account uses, and show
- * a budget summary. */
+ * emulator in-process on loopback, sync a year of its data into a local
+ * database with the same code a real account uses, and show a budget
+ * summary and where to go next. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,9 @@
 #include "dtcost/auth.h"
 #include "dtcost/dps.h"
 #include "dtcost/http.h"
+#include "dtcost/config.h"
+#include "dtcost/store.h"
+#include "dtcost/sync.h"
 #include "emu.h"
 #include "jw.h"
 #include "opts.h"
@@ -21,19 +24,22 @@ static struct {
     uint64_t seed;
     int64_t now;
     int days;
+    const char *db;
 } o;
 
 static const opt demo_opts[] = {
     {"seed", OPT_U64, &o.seed, NULL, "seed of the emulated data"},
     {"now", OPT_TIME, &o.now, NULL, "emulated clock (default: the real clock)"},
     {"days", OPT_INT, &o.days, NULL, "days of history in the emulated account"},
+    {"db", OPT_STR, &o.db, "PATH", "SQLite database the demo syncs into (kept; a rerun only fetches what changed)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
 static const cmd_spec demo_spec = {
     "demo", "",
-    "Start an emulated Dynatrace account on 127.0.0.1 and show dtcost reading its\n"
-    "subscriptions, budget and daily cost: no credentials, no network.",
+    "Start an emulated Dynatrace account on 127.0.0.1, sync a year of its\n"
+    "subscriptions, budget, cost and usage into a local SQLite database with\n"
+    "`dtcost sync`'s code, and show a budget summary: no credentials, no network.",
     demo_opts,
 };
 
@@ -105,8 +111,9 @@ int cmd_demo(int argc, char **argv)
     emu_config cfg;
     emu_config_defaults(&cfg);
     o.seed = cfg.seed;
-    o.days = cfg.days;
+    o.days = 365;
     o.now = 0;
+    o.db = "dtcost-demo.db";
     int npos, rc = opt_parse(&demo_spec, argc, argv, &npos);
     if (rc >= 0)
         return rc;
@@ -129,6 +136,9 @@ int cmd_demo(int argc, char **argv)
     size_t nsubs = 0;
     int port = 0, exit_code = DTC_EXIT_FAIL;
     bool model_built = false;
+    dtc_config sc;
+    dtc_store *db = NULL;
+    memset(&sc, 0, sizeof(sc));
 
     if (emu_model_build(&model, &cfg) != 0) {
         fprintf(stderr, "dtcost demo: out of memory building the emulated account\n");
@@ -173,6 +183,47 @@ int cmd_demo(int argc, char **argv)
         printf("  %s  %-8s %s\n", subs[i].uuid, subs[i].status, subs[i].name);
 
     int64_t today = cfg.now / 86400;
+
+    /* The real sync, configured as a user would for this account. */
+    char err[512];
+    sc.accounts = calloc(1, sizeof(*sc.accounts));
+    sc.database = strdup(o.db);
+    if (!sc.accounts || !sc.database) {
+        fprintf(stderr, "dtcost demo: out of memory\n");
+        goto done;
+    }
+    sc.naccounts = 1;
+    sc.trailing_days = 35;
+    sc.chunk_days = 31;
+    sc.page_size = 500;
+    dtc_account_cfg *ac = &sc.accounts[0];
+    ac->name = strdup("demo");
+    ac->uuid = strdup(acct->uuid);
+    ac->client_id = strdup(acct->client_id);
+    ac->client_secret = strdup(acct->client_secret);
+    ac->sso_url = strdup(token_url);
+    ac->api_url = strdup(base);
+    if (!ac->name || !ac->uuid || !ac->client_id || !ac->client_secret || !ac->sso_url || !ac->api_url) {
+        fprintf(stderr, "dtcost demo: out of memory\n");
+        goto done;
+    }
+    if (dtc_store_open(&db, o.db, err, sizeof(err)) != 0) {
+        fprintf(stderr, "dtcost demo: %s (choose another file with --db)\n", err);
+        exit_code = DTC_EXIT_IOERR;
+        goto done;
+    }
+    dtc_sync_opts so = {.cfg = &sc, .store = db, .today = today, .since = -1, .until = -1};
+    dtc_sync_result sr;
+    int64_t t0 = dtc_mono_ms();
+    if ((rc = dtc_sync_run(&so, &sr)) != 0) {
+        fprintf(stderr, "dtcost demo: sync failed: %s\n", sr.err);
+        exit_code = opt_exit_for(rc);
+        goto done;
+    }
+    printf("\nSynced into %s in %.1f s: %ld requests, %ld rows inserted, %ld updated, %ld pages.\n", o.db,
+           (double)(dtc_mono_ms() - t0) / 1000.0, sr.stats.requests, sr.stats.inserted, sr.stats.updated,
+           sr.pages);
+
     for (size_t i = 0; i < nsubs; i++) {
         dtc_subscription s;
         dtc_cost_day *cost = NULL;
@@ -187,11 +238,15 @@ int cmd_demo(int argc, char **argv)
     }
     printf("\n%ld API requests, %d token request(s).\n", dtc_dps_requests(dps), dtc_auth_fetches(auth));
     printf("\nNext:\n"
-           "  dtcost emulate --port 8319      serve this emulated account for your own tools\n"
-           "  docs/emulator.md                endpoints, default credentials, data model, faults\n"
-           "  README.md                       set-up for a real account (OAuth client, scopes)\n");
+           "  sqlite3 %s \"SELECT day, cost_micro / 1e6 FROM cost_day ORDER BY day DESC LIMIT 7\"\n"
+           "  dtcost sync --help              the same sync against your account (docs/sync.md)\n"
+           "  dtcost doctor                   check credentials, scopes and reachability first\n"
+           "  dtcost emulate --port 8319      serve this emulated account for your own tools\n",
+           o.db);
     exit_code = DTC_EXIT_OK;
 done:
+    dtc_store_close(db);
+    dtc_config_dispose(&sc);
     free(subs);
     dtc_dps_free(dps);
     dtc_auth_free(auth);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `dtcost demo` (README command one) works with no credentials and no network
-# beyond loopback: exit 0, a budget summary per subscription with figures that
-# agree with each other, pointers to what next, and no secret in its output.
+# beyond loopback: exit 0, a year synced into the database, a budget summary
+# per subscription with figures that agree with each other, pointers to what
+# next, no secret in its output or database; a second demo adds nothing.
 set -euo pipefail
 DTCOST="${DTCOST:-build/dtcost}"
 mkdir -p "${DTCOST_TEST_TMP:-/tmp}"
@@ -10,7 +11,11 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 env -u DT_CLIENT_ID -u DT_CLIENT_SECRET -u DT_ACCOUNT_UUID \
-  timeout 60 "$DTCOST" demo >"$tmp/out" 2>"$tmp/err" || fail "demo exit $?: $(cat "$tmp/err")"
+  timeout 120 "$DTCOST" demo --db "$tmp/demo.db" >"$tmp/out" 2>"$tmp/err" || fail "demo exit $?: $(cat "$tmp/err")"
+grep -q "^Synced into $tmp/demo.db" "$tmp/out" || fail "no sync line"
+days="$(sqlite3 "$tmp/demo.db" "SELECT COUNT(DISTINCT day) FROM cost_day")"
+[ "$days" -ge 365 ] || fail "the demo synced $days days, not a year"
+[ "$(sqlite3 "$tmp/demo.db" "SELECT status FROM sync_run")" = ok ] || fail "sync_run not ok"
 grep -q "has 3 subscriptions" "$tmp/out" || fail "no subscription list"
 [ "$(grep -c '^  commitment' "$tmp/out")" = 3 ] || fail "not one budget per subscription"
 grep -q "EXPIRED" "$tmp/out" || fail "expired subscription missing"
@@ -26,4 +31,8 @@ awk '
   /^  used/       { u = num($2) }
   /^  remaining/  { r = num($2); n++; d = c - u - r; if (d > 0.005 || d < -0.005) { bad = 1; print "mismatch: " c " - " u " != " r } }
   END { exit (n == 3 && !bad) ? 0 : 1 }' "$tmp/out" || fail "commitment - used != remaining"
+# A second demo reuses the database and only re-reads what may have changed.
+timeout 120 "$DTCOST" demo --db "$tmp/demo.db" >"$tmp/out2" 2>"$tmp/err" || fail "second demo exit $?"
+grep -q " 0 rows inserted" "$tmp/out2" || fail "second demo inserted rows: $(grep Synced "$tmp/out2")"
+if grep -q "emulator-secret" "$tmp/demo.db"; then fail "a secret is in the database"; fi
 echo ok
