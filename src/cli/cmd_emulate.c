@@ -30,6 +30,7 @@ static const opt emulate_opts[] = {
     {"page-size-max", OPT_INT, &cfg.page_size_max, NULL, "largest page size; larger requests are clamped"},
     {"v2-sunset", OPT_TIME, &cfg.v2_sunset, NULL, "v2 per-environment endpoints answer 410 from then on"},
     {"last-page-key", OPT_STR, &cfg.last_page_key, "MODE", "nextPageKey on the last page: null, absent, empty or mixed"},
+    {"no-v3", OPT_FLAG, &cfg.no_v3, NULL, "v3 per-environment endpoints answer 404, as where v3 is not rolled out"},
     {"export-max-days", OPT_INT, &cfg.export_max_days, NULL, "longest cluster export range; longer ones get 400"},
     {"export-busy", OPT_INT, &cfg.export_busy, NULL, "answer 429 (export running) this many times before each export"},
     {"export-seconds", OPT_INT, &cfg.export_seconds, "SECS", "an export stays running this long; requests meanwhile get 429"},

@@ -31,6 +31,7 @@ typedef struct emu_config {
     int page_size_default, page_size_max;
     int64_t v2_sunset;     /* epoch s; v2 per-environment endpoints answer 410 from then */
     const char *last_page_key; /* "null", "absent", "empty" or "mixed" */
+    bool no_v3;            /* v3 per-environment endpoints answer 404 (not rolled out) */
     int export_max_days;   /* cluster export range limit (400 beyond) */
     int export_busy;       /* 429 answers before each export succeeds */
     int export_seconds;    /* an export stays "in progress" this long after it starts */

@@ -627,6 +627,10 @@ static void env_v3(emu_req *r, bool cost)
     const emu_sub *s = sub_request(r);
     if (!s)
         return;
+    if (r->model->cfg->no_v3) {
+        emu_error(r, 404, "No such endpoint: %s", r->path);
+        return;
+    }
     const emu_model *m = r->model;
     int ai = (int)(r->account - m->accounts), si = (int)(s - r->account->subs);
     envq q = {.cost = cost, .now = r->now, .ps = m->cfg->page_size_default};
