@@ -1,0 +1,140 @@
+/* Unit tests for src/lib/store.c + store_sqlite.c: upsert outcomes, the
+ * revision log, rollback of a page, checkpoints, refusing what is not built. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dtcost/store.h"
+
+static char path[256];
+
+static int setup(void **state)
+{
+    snprintf(path, sizeof(path), "/tmp/dtcost-unit-store-%d.db", (int)getpid());
+    unlink(path);
+    dtc_store *s = NULL;
+    char err[256];
+    assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    dtc_store_close(*state);
+    char p[300];
+    unlink(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
+    return 0;
+}
+
+static long count(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long n = -1;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static int put_cost(dtc_store *s, const char *day, int64_t micro, const char *booking, dtc_put *res)
+{
+    dtc_val k[] = {DTC_TEXT("sub-1"), DTC_TEXT(day)};
+    dtc_val v[] = {DTC_INT(micro), DTC_TEXT("USD"), DTC_TEXT(booking)};
+    return dtc_store_put(s, DTC_FACT_COST_DAY, k, v, booking, res);
+}
+
+static void test_store_put_inserts_then_keeps_then_updates_with_a_revision(void **state)
+{
+    dtc_store *s = *state;
+    int64_t run;
+    dtc_put res;
+    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
+    assert_int_equal(dtc_store_begin(s), 0);
+    assert_int_equal(put_cost(s, "2026-11-20", 1500000, "2026-11-21T02:00:00Z", &res), 0);
+    assert_int_equal(res, DTC_PUT_INSERTED);
+    assert_int_equal(put_cost(s, "2026-11-20", 1500000, "2026-11-21T02:00:00Z", &res), 0);
+    assert_int_equal(res, DTC_PUT_SAME);
+    /* Only the booking date moved: an update, but not a restatement. */
+    assert_int_equal(put_cost(s, "2026-11-20", 1500000, "2026-11-21T14:00:00Z", &res), 0);
+    assert_int_equal(res, DTC_PUT_UPDATED);
+    assert_int_equal(put_cost(s, "2026-11-20", 1750000, "2026-11-22T02:00:00Z", &res), 0);
+    assert_int_equal(res, DTC_PUT_UPDATED);
+    assert_int_equal(dtc_store_commit(s), 0);
+    assert_int_equal(count("SELECT COUNT(*) FROM cost_day"), 1);
+    assert_int_equal(count("SELECT cost_micro FROM cost_day"), 1750000);
+    assert_int_equal(count("SELECT COUNT(*) FROM revision"), 1);
+    assert_int_equal(count("SELECT old_value FROM revision WHERE key='sub-1|2026-11-20' "
+                           "AND booking='2026-11-22T02:00:00Z'"), 1500000);
+    long restated = -1;
+    assert_int_equal(dtc_store_restated_days(s, run, &restated), 0);
+    assert_int_equal(restated, 1);
+    dtc_run_stats st = {.requests = 3, .updated = 2, .restated_days = 1};
+    assert_int_equal(dtc_store_run_end(s, run, "2026-11-23T00:01:00Z", "ok", &st, NULL), 0);
+    assert_int_equal(count("SELECT restated_days FROM sync_run WHERE status='ok'"), 1);
+}
+
+static void test_store_rollback_discards_the_whole_page(void **state)
+{
+    dtc_store *s = *state;
+    dtc_put res;
+    assert_int_equal(dtc_store_begin(s), 0);
+    assert_int_equal(put_cost(s, "2026-11-01", 1, NULL, &res), 0);
+    assert_int_equal(put_cost(s, "2026-11-02", 2, NULL, &res), 0);
+    dtc_store_rollback(s);
+    assert_int_equal(count("SELECT COUNT(*) FROM cost_day"), 0);
+}
+
+static void test_store_checkpoints_round_trip(void **state)
+{
+    dtc_store *s = *state;
+    int64_t day = 0;
+    int found = 1;
+    assert_int_equal(dtc_store_checkpoint_get(s, "env_cost:sub-1", &day, &found), 0);
+    assert_int_equal(found, 0);
+    assert_int_equal(dtc_store_checkpoint_set(s, "env_cost:sub-1", 20000), 0);
+    assert_int_equal(dtc_store_checkpoint_set(s, "env_cost:sub-1", 20410), 0);
+    assert_int_equal(dtc_store_checkpoint_get(s, "env_cost:sub-1", &day, &found), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(day, 20410);
+}
+
+static void test_store_reopens_an_existing_database_and_refuses_postgres(void **state)
+{
+    dtc_store *s2 = NULL;
+    char err[256];
+    assert_int_equal(dtc_store_open(&s2, path, err, sizeof(err)), 0);
+    dtc_store_close(s2);
+    assert_int_equal(dtc_store_open(&s2, "postgres://user@db/dtcost", err, sizeof(err)), DTC_EINVAL);
+    assert_null(s2);
+    assert_non_null(strstr(err, "PostgreSQL"));
+    assert_null(strstr(err, "user@db")); /* the URL may carry a password */
+    assert_int_equal(dtc_store_open(&s2, "/nonexistent-dir/x.db", err, sizeof(err)), DTC_EDB);
+    assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_store_put_inserts_then_keeps_then_updates_with_a_revision, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_rollback_discards_the_whole_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_checkpoints_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_reopens_an_existing_database_and_refuses_postgres, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
