@@ -8,3 +8,5 @@ cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDTCOST_BUILD_TESTS=OFF >/
 cmake --build build-bench -j"$(nproc)" >/dev/null
 echo "== emulator requests per second (bench/emu_requests.c)"
 ./build-bench/bench/bench_emu_requests --dtcost build-bench/dtcost --seconds "${BENCH_SECONDS:-3}"
+echo "== sync (bench/sync.sh)"
+bench/sync.sh build-bench

@@ -195,7 +195,7 @@ int cmd_demo(int argc, char **argv)
     sc.naccounts = 1;
     sc.trailing_days = 35;
     sc.chunk_days = 31;
-    sc.page_size = 500;
+    sc.page_size = 1000;
     dtc_account_cfg *ac = &sc.accounts[0];
     ac->name = strdup("demo");
     ac->uuid = strdup(acct->uuid);

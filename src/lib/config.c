@@ -168,7 +168,7 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl)
     memset(c, 0, sizeof(*c));
     c->trailing_days = 35;
     c->chunk_days = 31;
-    c->page_size = 500;
+    c->page_size = 1000;
     int rc = 0;
     const char *path = fl->config_path ? fl->config_path : env("DTCOST_CONFIG");
     if (path) {

@@ -726,7 +726,7 @@ int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const
     if (!eenv)
         return DTC_ENOMEM;
     snprintf(path, sizeof(path), "/v1/subscriptions/%s/cost-allocation?field=%s&environment-id=%s"
-                                 "&from=%s&to=%s&page-size=500", uuid, field, eenv, f, t);
+                                 "&from=%s&to=%s&page-size=1000", uuid, field, eenv, f, t);
     free(eenv);
     for (int pages = 0; pages < 1000000; pages++) {
         json_t *doc = NULL;

@@ -22,46 +22,46 @@ typedef struct sq {
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
-    "CREATE TABLE IF NOT EXISTS subscription(uuid TEXT PRIMARY KEY, account_uuid TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS subscription(uuid TEXT PRIMARY KEY NOT NULL, account_uuid TEXT NOT NULL,"
     " name TEXT, type TEXT, sub_type TEXT, status TEXT, currency TEXT, start_date TEXT,"
     " end_date TEXT, period_start TEXT, period_end TEXT, days_remaining INTEGER,"
-    " budget_total_micro INTEGER, budget_used_micro INTEGER);\n"
+    " budget_total_micro INTEGER, budget_used_micro INTEGER) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS subscription_period(subscription_uuid TEXT NOT NULL,"
-    " start_time TEXT NOT NULL, end_time TEXT, PRIMARY KEY(subscription_uuid, start_time));\n"
+    " start_time TEXT NOT NULL, end_time TEXT, PRIMARY KEY(subscription_uuid, start_time)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS subscription_capability(subscription_uuid TEXT NOT NULL,"
     " capability_key TEXT NOT NULL, capability_name TEXT,"
-    " PRIMARY KEY(subscription_uuid, capability_key));\n"
+    " PRIMARY KEY(subscription_uuid, capability_key)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS environment(account_uuid TEXT NOT NULL, environment_id TEXT NOT NULL,"
-    " name TEXT, active INTEGER, url TEXT, PRIMARY KEY(account_uuid, environment_id));\n"
+    " name TEXT, active INTEGER, url TEXT, PRIMARY KEY(account_uuid, environment_id)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS cost_day(subscription_uuid TEXT NOT NULL, day TEXT NOT NULL,"
     " cost_micro INTEGER NOT NULL, currency TEXT, last_booking TEXT,"
-    " PRIMARY KEY(subscription_uuid, day));\n"
+    " PRIMARY KEY(subscription_uuid, day)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS usage_day(subscription_uuid TEXT NOT NULL, capability_key TEXT NOT NULL,"
     " day TEXT NOT NULL, value REAL NOT NULL, unit TEXT, capability_name TEXT,"
-    " PRIMARY KEY(subscription_uuid, capability_key, day));\n"
+    " PRIMARY KEY(subscription_uuid, capability_key, day)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS env_cost_day(subscription_uuid TEXT NOT NULL,"
     " environment_id TEXT NOT NULL, capability_key TEXT NOT NULL, day TEXT NOT NULL,"
     " cost_micro INTEGER NOT NULL, currency TEXT, booking_date TEXT, cluster_id TEXT,"
-    " capability_name TEXT, PRIMARY KEY(subscription_uuid, environment_id, capability_key, day));\n"
+    " capability_name TEXT, PRIMARY KEY(subscription_uuid, environment_id, capability_key, day)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS env_usage_day(subscription_uuid TEXT NOT NULL,"
     " environment_id TEXT NOT NULL, capability_key TEXT NOT NULL, day TEXT NOT NULL,"
     " value REAL NOT NULL, unit TEXT, cluster_id TEXT,"
-    " PRIMARY KEY(subscription_uuid, environment_id, capability_key, day));\n"
+    " PRIMARY KEY(subscription_uuid, environment_id, capability_key, day)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS forecast(account_uuid TEXT NOT NULL, created_at TEXT NOT NULL,"
     " median_micro INTEGER, lower_micro INTEGER, upper_micro INTEGER, budget_micro INTEGER,"
-    " budget_pct REAL, budget_date TEXT, PRIMARY KEY(account_uuid, created_at));\n"
+    " budget_pct REAL, budget_date TEXT, PRIMARY KEY(account_uuid, created_at)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS rate_card(subscription_uuid TEXT NOT NULL, quote_number TEXT NOT NULL,"
     " capability_key TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, capability_name TEXT,"
     " price TEXT, quoted_price TEXT, unit TEXT, currency TEXT, deployment_type TEXT,"
-    " PRIMARY KEY(subscription_uuid, quote_number, capability_key, start_time));\n"
+    " PRIMARY KEY(subscription_uuid, quote_number, capability_key, start_time)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS cost_event(account_uuid TEXT NOT NULL, event_type TEXT NOT NULL,"
     " environment_id TEXT NOT NULL, capability TEXT NOT NULL, date TEXT NOT NULL, created_at TEXT,"
     " severity TEXT, message TEXT, notification_level TEXT,"
-    " PRIMARY KEY(account_uuid, event_type, environment_id, capability, date));\n"
+    " PRIMARY KEY(account_uuid, event_type, environment_id, capability, date)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS cost_allocation(subscription_uuid TEXT NOT NULL,"
     " environment_id TEXT NOT NULL, field TEXT NOT NULL, alloc_key TEXT NOT NULL,"
     " capability_key TEXT NOT NULL, day TEXT NOT NULL, cost_micro INTEGER NOT NULL,"
-    " PRIMARY KEY(subscription_uuid, environment_id, field, alloc_key, capability_key, day));\n"
+    " PRIMARY KEY(subscription_uuid, environment_id, field, alloc_key, capability_key, day)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS revision(id INTEGER PRIMARY KEY, run_id INTEGER, fact TEXT NOT NULL,"
     " key TEXT NOT NULL, old_value TEXT, new_value TEXT, booking TEXT, seen_at TEXT);\n"
     "CREATE INDEX IF NOT EXISTS revision_run ON revision(run_id, fact);\n"
@@ -129,7 +129,9 @@ static int prepare_fact(dtc_store *s, int f)
     for (int i = 0; i < d->nkeys + d->nvals; i++)
         if (dtc_buf_printf(&ins, "%s?%d", i ? "," : "", i + 1))
             goto done;
-    if (dtc_buf_adds(&ins, ")"))
+    /* Insert first: a new row costs one B-tree search; only a conflict
+     * needs the select-compare-update path. */
+    if (dtc_buf_adds(&ins, ") ON CONFLICT DO NOTHING"))
         goto done;
     if ((rc = prepare(s, sel.data, &q->sel[f])) || (rc = prepare(s, ins.data, &q->ins[f])) ||
         (rc = prepare(s, upd.data, &q->upd[f])))
@@ -158,7 +160,7 @@ static int sq_open(dtc_store *s, const char *path)
     }
     sqlite3_busy_timeout(q->db, 10000);
     char *msg = NULL;
-    if (sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) !=
+    if (sqlite3_exec(q->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;", NULL, NULL, &msg) !=
         SQLITE_OK) {
         snprintf(s->err, sizeof(s->err), "database %s: not a usable SQLite database: %s", path,
                  msg ? msg : sqlite3_errmsg(q->db));
@@ -214,7 +216,7 @@ static void sq_close(dtc_store *s)
 static int bind(sqlite3_stmt *st, int i, const dtc_val *v)
 {
     switch (v->type) {
-    case 't': return sqlite3_bind_text(st, i, v->s, -1, SQLITE_TRANSIENT);
+    case 't': return sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC); /* alive until the step */
     case 'i': return sqlite3_bind_int64(st, i, v->i);
     case 'r': return sqlite3_bind_double(st, i, v->r);
     default: return sqlite3_bind_null(st, i);
@@ -275,44 +277,49 @@ static int sq_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
 {
     sq *q = s->impl;
     int f = (int)(d - dtc_store__facts);
+    sqlite3_stmt *ins = q->ins[f];
+    sqlite3_reset(ins);
+    for (int i = 0; i < d->nkeys; i++)
+        bind(ins, i + 1, &keys[i]);
+    for (int i = 0; i < d->nvals; i++)
+        bind(ins, d->nkeys + i + 1, &vals[i]);
+    if (sqlite3_step(ins) != SQLITE_DONE)
+        return fail(s, d->name);
+    if (sqlite3_changes(q->db) == 1) {
+        *result = DTC_PUT_INSERTED;
+        return 0;
+    }
     sqlite3_stmt *sel = q->sel[f];
     sqlite3_reset(sel);
     for (int i = 0; i < d->nkeys; i++)
         bind(sel, i + 1, &keys[i]);
-    int step = sqlite3_step(sel);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
+    if (sqlite3_step(sel) != SQLITE_ROW)
         return fail(s, d->name);
-    sqlite3_stmt *w;
+    bool all_same = true;
+    for (int i = 0; i < d->nvals && all_same; i++)
+        all_same = same(sel, i, &vals[i]);
+    if (all_same) {
+        sqlite3_reset(sel);
+        *result = DTC_PUT_SAME;
+        return 0;
+    }
     char old[64] = "";
     bool changed_measure = false;
-    if (step == SQLITE_ROW) {
-        bool all_same = true;
-        for (int i = 0; i < d->nvals && all_same; i++)
-            all_same = same(sel, i, &vals[i]);
-        if (all_same) {
-            sqlite3_reset(sel);
-            *result = DTC_PUT_SAME;
-            return 0;
-        }
-        if (d->measured >= 0 && !same(sel, d->measured, &vals[d->measured])) {
-            changed_measure = true;
-            const unsigned char *t = sqlite3_column_text(sel, d->measured);
-            snprintf(old, sizeof(old), "%s", t ? (const char *)t : "");
-        }
-        w = q->upd[f];
-        *result = DTC_PUT_UPDATED;
-    } else {
-        w = q->ins[f];
-        *result = DTC_PUT_INSERTED;
+    if (d->measured >= 0 && !same(sel, d->measured, &vals[d->measured])) {
+        changed_measure = true;
+        const unsigned char *t = sqlite3_column_text(sel, d->measured);
+        snprintf(old, sizeof(old), "%s", t ? (const char *)t : "");
     }
     sqlite3_reset(sel);
-    sqlite3_reset(w);
+    sqlite3_stmt *upd = q->upd[f];
+    sqlite3_reset(upd);
     for (int i = 0; i < d->nkeys; i++)
-        bind(w, i + 1, &keys[i]);
+        bind(upd, i + 1, &keys[i]);
     for (int i = 0; i < d->nvals; i++)
-        bind(w, d->nkeys + i + 1, &vals[i]);
-    if (sqlite3_step(w) != SQLITE_DONE)
+        bind(upd, d->nkeys + i + 1, &vals[i]);
+    if (sqlite3_step(upd) != SQLITE_DONE)
         return fail(s, d->name);
+    *result = DTC_PUT_UPDATED;
     if (changed_measure)
         return log_revision(s, d, keys, old, &vals[d->measured], booking);
     return 0;

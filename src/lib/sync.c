@@ -18,6 +18,7 @@
 #include "dtcost/auth.h"
 #include "dtcost/dps.h"
 #include "dtcost/http.h"
+#include "pagepipe.h"
 #include "timeutil.h"
 
 typedef struct run {
@@ -33,6 +34,8 @@ typedef struct run {
     char (*envs)[64];
     size_t nenvs, envcap;
     bool warned_deprecation;
+    bool walking;   /* a page pipe's worker is using dps: do not touch it */
+    long requests;  /* requests seen when dps was last idle (for progress) */
 } run;
 
 static void warn(run *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -52,8 +55,10 @@ static void progress(run *x)
 {
     if (!x->o->progress)
         return;
+    if (!x->walking)
+        x->requests = x->r->stats.requests + dtc_dps_requests(x->dps);
     dtc_sync_progress p = {x->acct->uuid, x->sub, x->step, x->r->pages,
-                           x->r->stats.inserted + x->r->stats.updated, dtc_dps_requests(x->dps),
+                           x->r->stats.inserted + x->r->stats.updated, x->requests,
                            dtc_mono_ms() - x->t0};
     x->o->progress(x->o->ctx, &p);
 }
@@ -264,7 +269,32 @@ static int on_env_page(void *ud, const dtc_record *recs, size_t n)
     return end(x, rc);
 }
 
-/* Per-environment cost or usage of [from, to] in chunks, checkpointed. */
+/* A walk over one chunk's pages, run on the page pipe's worker thread. */
+typedef struct env_walk {
+    run *x;
+    int cost, v2;
+    int64_t from, to;
+} env_walk;
+
+static int push_records(void *pipe, const dtc_record *recs, size_t n)
+{
+    return dtc_pagepipe_push(pipe, recs, n);
+}
+
+static int walk_env(void *arg, dtc_pagepipe *pipe)
+{
+    env_walk *w = arg;
+    return dtc_dps_env_records(w->x->dps, w->x->sub, w->cost, w->from, w->to, w->x->o->cfg->page_size,
+                               push_records, pipe, &w->v2);
+}
+
+static int sink_env(void *ctx, const void *items, size_t n)
+{
+    return on_env_page(ctx, items, n);
+}
+
+/* Per-environment cost or usage of [from, to] in chunks, checkpointed. Pages
+ * are fetched and parsed on a worker thread while this one stores them. */
 static int sync_env_records(run *x, int cost, int64_t from, int64_t to)
 {
     char scope[128];
@@ -275,11 +305,16 @@ static int sync_env_records(run *x, int cost, int64_t from, int64_t to)
         int64_t b = a + x->o->cfg->chunk_days - 1;
         if (b > to)
             b = to;
-        int v2 = 0;
-        int rc = dtc_dps_env_records(x->dps, x->sub, cost, a, b, x->o->cfg->page_size, on_env_page, &p, &v2);
+        env_walk w = {x, cost, 0, a, b};
+        int wrc = 0;
+        x->walking = true;
+        int rc = dtc_pagepipe_run(walk_env, &w, sizeof(dtc_record), sink_env, &p, &wrc);
+        x->walking = false;
         if (rc)
-            return x->r->err[0] ? rc : fail_dps(x, rc);
-        if (v2 && !x->warned_deprecation && dtc_dps_deprecation(x->dps)[0]) {
+            return rc;
+        if (wrc)
+            return x->r->err[0] ? wrc : fail_dps(x, wrc);
+        if (w.v2 && !x->warned_deprecation && dtc_dps_deprecation(x->dps)[0]) {
             x->warned_deprecation = true;
             warn(x, "v3 per-environment endpoints answered 404, using deprecated v2 (Deprecation: %s, "
                     "Sunset: %s)", dtc_dps_deprecation(x->dps), dtc_dps_sunset(x->dps));
@@ -317,9 +352,10 @@ typedef struct alloc_ctx {
     const char *env, *field;
 } alloc_ctx;
 
-static int on_alloc_page(void *ud, const dtc_allocation *a, size_t n)
+static int on_alloc_page(void *ud, const void *items, size_t n)
 {
     alloc_ctx *c = ud;
+    const dtc_allocation *a = items;
     run *x = c->x;
     int rc = begin(x);
     if (rc)
@@ -333,6 +369,23 @@ static int on_alloc_page(void *ud, const dtc_allocation *a, size_t n)
         rc = put(x, DTC_FACT_ALLOCATION, k, v, NULL);
     }
     return end(x, rc);
+}
+
+typedef struct alloc_walk {
+    run *x;
+    const char *env, *field;
+    int64_t from, to;
+} alloc_walk;
+
+static int push_allocations(void *pipe, const dtc_allocation *a, size_t n)
+{
+    return dtc_pagepipe_push(pipe, a, n);
+}
+
+static int walk_alloc(void *arg, dtc_pagepipe *pipe)
+{
+    alloc_walk *w = arg;
+    return dtc_dps_cost_allocation(w->x->dps, w->x->sub, w->env, w->field, w->from, w->to, push_allocations, pipe);
 }
 
 /* Cost allocation of the environments seen in this run's records, from its
@@ -352,7 +405,14 @@ static int sync_allocation(run *x, int64_t start, int64_t to)
     for (size_t e = 0; e < x->nenvs; e++) {
         for (int f = 0; f < 2; f++) {
             alloc_ctx c = {x, x->envs[e], fields[f]};
-            rc = dtc_dps_cost_allocation(x->dps, x->sub, x->envs[e], fields[f], from, to, on_alloc_page, &c);
+            alloc_walk w = {x, x->envs[e], fields[f], from, to};
+            int wrc = 0;
+            x->walking = true;
+            rc = dtc_pagepipe_run(walk_alloc, &w, sizeof(dtc_allocation), on_alloc_page, &c, &wrc);
+            x->walking = false;
+            if (rc)
+                return rc;
+            rc = wrc;
             long st = dtc_dps_last_status(x->dps);
             if (rc && !x->r->err[0] && st >= 400 && st < 500) {
                 /* Cost allocation exists only for some contracts: not a failure. */
