@@ -38,26 +38,16 @@ int dtc_auth_new(dtc_auth **out, const dtc_auth_opts *o)
     return 0;
 }
 
-static void wipe_free(char *s)
-{
-    if (!s)
-        return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = '\0';
-    dtc_free(s);
-}
-
 void dtc_auth_free(dtc_auth *a)
 {
     if (!a)
         return;
     dtc_free(a->token_url);
     dtc_free(a->client_id);
-    wipe_free(a->client_secret);
+    dtc_free_secret(a->client_secret);
     dtc_free(a->account_uuid);
     dtc_free(a->scope);
-    wipe_free(a->header);
+    dtc_free_secret(a->header);
     dtc_free(a);
 }
 
@@ -144,7 +134,7 @@ static int fetch(dtc_auth *a, dtc_http *h)
         goto done;
     }
     snprintf(hdr, n, "Bearer %s", tok);
-    wipe_free(a->header);
+    dtc_free_secret(a->header);
     a->header = hdr;
     a->expires_ms = dtc_mono_ms() + (ttl - margin) * 1000;
 done:

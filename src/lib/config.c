@@ -12,22 +12,12 @@
 
 #include "alloc.h"
 
-static void wipe_free(char *s)
-{
-    if (!s)
-        return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = '\0';
-    dtc_free(s);
-}
-
 static int set(char **dst, const char *v)
 {
     char *d = dtc_strdup(v);
     if (!d)
         return DTC_ENOMEM;
-    wipe_free(*dst);
+    dtc_free_secret(*dst);
     *dst = d;
     return 0;
 }
@@ -102,6 +92,8 @@ static int on_ini(void *ud, const char *section, const char *key, const char *va
     dtc_config *c = x->c;
     if (x->rc)
         return 0;
+    if (strcmp(section, "serve") == 0 || strncmp(section, "push ", 5) == 0)
+        return 1; /* read by push.c (dtc_push_config_load) */
     if (strcmp(section, "dtcost") == 0) {
         if (strcmp(key, "database") == 0)
             x->rc = set(&c->database, value);
@@ -129,7 +121,7 @@ static int on_ini(void *ud, const char *section, const char *key, const char *va
             char *sec = NULL;
             x->rc = dtc_read_secret_file(value, &sec, c->err, sizeof(c->err));
             if (!x->rc) {
-                wipe_free(a->client_secret);
+                dtc_free_secret(a->client_secret);
                 a->client_secret = sec;
             }
         } else if (strcmp(key, "sso_url") == 0)
@@ -209,7 +201,7 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl)
             char *sec = NULL;
             if ((rc = dtc_read_secret_file(secret_file, &sec, c->err, sizeof(c->err))) != 0)
                 return rc;
-            wipe_free(a->client_secret);
+            dtc_free_secret(a->client_secret);
             a->client_secret = sec;
         } else if (secret && (rc = set(&a->client_secret, secret))) {
             return rc;
@@ -220,7 +212,7 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl)
                 if (&c->accounts[i] == a)
                     continue;
                 dtc_account_cfg *o = &c->accounts[i];
-                dtc_free(o->name), dtc_free(o->uuid), dtc_free(o->client_id), wipe_free(o->client_secret);
+                dtc_free(o->name), dtc_free(o->uuid), dtc_free(o->client_id), dtc_free_secret(o->client_secret);
                 dtc_free(o->sso_url), dtc_free(o->api_url), dtc_free(o->subscriptions);
             }
             c->accounts[0] = keep;
@@ -269,7 +261,7 @@ void dtc_config_dispose(dtc_config *c)
         dtc_free(a->name);
         dtc_free(a->uuid);
         dtc_free(a->client_id);
-        wipe_free(a->client_secret);
+        dtc_free_secret(a->client_secret);
         dtc_free(a->sso_url);
         dtc_free(a->api_url);
         dtc_free(a->subscriptions);

@@ -198,6 +198,26 @@ static int get_json(dtc_dps *c, const char *path, json_t **out)
     return rc;
 }
 
+/* GET path and allocate one zeroed element of elem bytes per item of the
+ * document's `field` array (the document itself when field is NULL). On
+ * success the caller owns *doc and *out. */
+static int get_array(dtc_dps *c, const char *path, const char *field, size_t elem, json_t **doc,
+                     json_t **items, void **out)
+{
+    int rc = get_json(c, path, doc);
+    if (rc)
+        return rc;
+    *items = field ? json_object_get(*doc, field) : *doc;
+    size_t cnt = json_array_size(*items);
+    *out = dtc_calloc(cnt ? cnt : 1, elem);
+    if (!*out) {
+        json_decref(*doc);
+        *doc = NULL;
+        return DTC_ENOMEM;
+    }
+    return 0;
+}
+
 static void copy_str(char *dst, size_t n, json_t *v)
 {
     const char *s = json_string_value(v);
@@ -221,17 +241,12 @@ int dtc_dps_list_subscriptions(dtc_dps *c, dtc_subscription **out, size_t *n)
     char path[256];
     json_t *doc = NULL;
     dtc_subscription *subs = NULL;
+    json_t *data;
     snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions", c->account);
-    int rc = get_json(c, path, &doc);
+    int rc = get_array(c, path, "data", sizeof(*subs), &doc, &data, (void **)&subs);
     if (rc)
         return rc;
-    json_t *data = json_object_get(doc, "data");
     size_t cnt = json_array_size(data);
-    subs = dtc_calloc(cnt ? cnt : 1, sizeof(*subs));
-    if (!subs) {
-        rc = DTC_ENOMEM;
-        goto done;
-    }
     for (size_t i = 0; i < cnt; i++) {
         if (parse_summary(json_array_get(data, i), &subs[i])) {
             snprintf(c->err, sizeof(c->err), "GET %s%s: subscription %zu lacks uuid or dates", c->api_url, path, i);
@@ -250,65 +265,19 @@ done:
 
 int dtc_dps_get_subscription(dtc_dps *c, const char *uuid, dtc_subscription *out)
 {
-    char path[256];
-    json_t *doc = NULL;
-    snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions/%s", c->account, uuid);
-    int rc = get_json(c, path, &doc);
-    if (rc)
-        return rc;
-    json_t *budget = json_object_get(doc, "budget"), *cp = json_object_get(doc, "currentPeriod");
-    if (parse_summary(doc, out) || !json_is_number(json_object_get(budget, "total")) ||
-        !json_is_number(json_object_get(budget, "used")) ||
-        dtc_parse_date(json_string_value(json_object_get(cp, "startTime")), &out->period_start) ||
-        dtc_parse_date(json_string_value(json_object_get(cp, "endTime")), &out->period_end)) {
-        snprintf(c->err, sizeof(c->err), "GET %s%s: budget or currentPeriod missing or malformed", c->api_url, path);
-        rc = DTC_EPARSE;
-        goto done;
-    }
-    out->budget_total = money(json_object_get(budget, "total"));
-    out->budget_used = money(json_object_get(budget, "used"));
-    copy_str(out->currency, sizeof(out->currency), json_object_get(budget, "currencyCode"));
-    out->days_remaining = (int64_t)json_number_value(json_object_get(cp, "daysRemaining"));
-done:
-    json_decref(doc);
+    dtc_subscription_detail d;
+    int rc = dtc_dps_get_detail(c, uuid, &d);
+    if (rc == 0)
+        *out = d.sub;
+    dtc_dps_detail_dispose(&d);
     return rc;
 }
 
 int dtc_dps_cost(dtc_dps *c, const char *uuid, dtc_cost_day **out, size_t *n)
 {
-    char path[256];
-    json_t *doc = NULL;
-    dtc_cost_day *days = NULL;
-    snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions/%s/cost", c->account, uuid);
-    int rc = get_json(c, path, &doc);
-    if (rc)
-        return rc;
-    json_t *data = json_object_get(doc, "data");
-    size_t cnt = json_array_size(data);
-    days = dtc_calloc(cnt ? cnt : 1, sizeof(*days));
-    if (!days) {
-        rc = DTC_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < cnt; i++) {
-        json_t *o = json_array_get(data, i);
-        int64_t t;
-        if (dtc_parse_datetime(json_string_value(json_object_get(o, "startTime")), &t) ||
-            !json_is_number(json_object_get(o, "value"))) {
-            snprintf(c->err, sizeof(c->err), "GET %s%s: cost item %zu lacks startTime or value", c->api_url, path, i);
-            rc = DTC_EPARSE;
-            goto done;
-        }
-        days[i].day = t / 86400;
-        days[i].cost = money(json_object_get(o, "value"));
-        copy_str(days[i].currency, sizeof(days[i].currency), json_object_get(o, "currencyCode"));
-    }
-    *out = days;
-    *n = cnt;
-    days = NULL;
-done:
-    dtc_free(days);
-    json_decref(doc);
+    char(*booking)[32] = NULL;
+    int rc = dtc_dps_cost_booked(c, uuid, out, &booking, n);
+    dtc_free(booking);
     return rc;
 }
 
@@ -399,15 +368,14 @@ int dtc_dps_cost_booked(dtc_dps *c, const char *uuid, dtc_cost_day **out, char (
     json_t *doc = NULL;
     dtc_cost_day *days = NULL;
     char(*book)[32] = NULL;
+    json_t *data;
     snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions/%s/cost", c->account, uuid);
-    int rc = get_json(c, path, &doc);
+    int rc = get_array(c, path, "data", sizeof(*days), &doc, &data, (void **)&days);
     if (rc)
         return rc;
-    json_t *data = json_object_get(doc, "data");
     size_t cnt = json_array_size(data);
-    days = dtc_calloc(cnt ? cnt : 1, sizeof(*days));
     book = dtc_calloc(cnt ? cnt : 1, sizeof(*book));
-    if (!days || !book) {
+    if (!book) {
         rc = DTC_ENOMEM;
         goto done;
     }
@@ -463,17 +431,12 @@ int dtc_dps_usage(dtc_dps *c, const char *uuid, dtc_record **out, size_t *n)
     char path[256];
     json_t *doc = NULL;
     dtc_record *recs = NULL;
+    json_t *data;
     snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions/%s/usage", c->account, uuid);
-    int rc = get_json(c, path, &doc);
+    int rc = get_array(c, path, "data", sizeof(*recs), &doc, &data, (void **)&recs);
     if (rc)
         return rc;
-    json_t *data = json_object_get(doc, "data");
     size_t cnt = json_array_size(data);
-    recs = dtc_calloc(cnt ? cnt : 1, sizeof(*recs));
-    if (!recs) {
-        rc = DTC_ENOMEM;
-        goto done;
-    }
     for (size_t i = 0; i < cnt; i++)
         if (record_of(json_array_get(data, i), 0, &recs[i]) != 0) {
             rc = parse_error(c, path, "a usage item lacks startTime, value or capabilityKey");
@@ -577,17 +540,12 @@ int dtc_dps_environments(dtc_dps *c, dtc_environment **out, size_t *n)
     char path[256];
     json_t *doc = NULL;
     dtc_environment *envs = NULL;
+    json_t *data;
     snprintf(path, sizeof(path), "/env/v2/accounts/%s/environments", c->account);
-    int rc = get_json(c, path, &doc);
+    int rc = get_array(c, path, "data", sizeof(*envs), &doc, &data, (void **)&envs);
     if (rc)
         return rc;
-    json_t *data = json_object_get(doc, "data");
     size_t cnt = json_array_size(data);
-    envs = dtc_calloc(cnt ? cnt : 1, sizeof(*envs));
-    if (!envs) {
-        rc = DTC_ENOMEM;
-        goto done;
-    }
     for (size_t i = 0; i < cnt; i++) {
         json_t *o = json_array_get(data, i);
         copy_str(envs[i].id, sizeof(envs[i].id), json_object_get(o, "id"));
@@ -686,17 +644,13 @@ int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t
     snprintf(path, sizeof(path),
              "/sub/v2/accounts/%s/subscriptions/events?startTime=%sT00:00:00Z&endTime=%sT00:00:00Z",
              c->account, f, t);
-    int rc = get_json(c, path, &doc);
+    json_t *data;
+    int rc = get_array(c, path, NULL, sizeof(*evs), &doc, &data, (void **)&evs);
     if (rc)
         return rc;
-    size_t cnt = json_array_size(doc);
-    evs = dtc_calloc(cnt ? cnt : 1, sizeof(*evs));
-    if (!evs) {
-        rc = DTC_ENOMEM;
-        goto done;
-    }
+    size_t cnt = json_array_size(data);
     for (size_t i = 0; i < cnt; i++) {
-        json_t *o = json_array_get(doc, i);
+        json_t *o = json_array_get(data, i);
         dtc_event *e = &evs[i];
         copy_str(e->type, sizeof(e->type), json_object_get(o, "eventType"));
         copy_str(e->env, sizeof(e->env), json_object_get(o, "environmentUuid"));
@@ -709,11 +663,8 @@ int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t
     }
     *out = evs;
     *n = cnt;
-    evs = NULL;
-done:
-    dtc_free(evs);
     json_decref(doc);
-    return rc;
+    return 0;
 }
 
 int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,

@@ -54,3 +54,13 @@ void dtc_free(void *p)
 {
     free(p);
 }
+
+void dtc_free_secret(char *s)
+{
+    if (!s)
+        return;
+    volatile char *p = s; /* volatile: the wipe must not be optimised away */
+    while (*p)
+        *p++ = '\0';
+    free(s);
+}

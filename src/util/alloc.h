@@ -9,6 +9,8 @@ void *dtc_realloc(void *p, size_t n);
 char *dtc_strdup(const char *s);
 char *dtc_strndup(const char *s, size_t n);
 void dtc_free(void *p);
+/* Overwrite a NUL-terminated secret with zeros, then free it (NULL is fine). */
+void dtc_free_secret(char *s);
 
 /* Make the nth allocation from now on fail (1 = the next one); 0 disables.
  * Only tests call this. Thread-safe. */
