@@ -32,6 +32,18 @@ int dtc_http_get(dtc_http *h, const char *url, const char *authorization,
 int dtc_http_post(dtc_http *h, const char *url, const char *authorization,
                   const char *content_type, const char *body, size_t len,
                   dtc_http_resp *resp) DTC_MUST_CHECK;
+/* A request with everything the push sinks need: extra header lines
+ * ("Name: value", never logged), timeouts in ms (0: 10 s connect, 300 s
+ * total). method is "GET" or "POST". */
+typedef struct dtc_http_req {
+    const char *method, *url, *authorization, *content_type;
+    const char *body;
+    size_t len;
+    const char *const *headers;
+    size_t nheaders;
+    long timeout_ms, connect_timeout_ms;
+} dtc_http_req;
+int dtc_http_send(dtc_http *h, const dtc_http_req *req, dtc_http_resp *resp) DTC_MUST_CHECK;
 /* Last error, one line naming the URL (without its query) and the cause. */
 const char *dtc_http_errmsg(const dtc_http *h);
 /* URL-encode s into a newly allocated string (free with free()). */

@@ -5,6 +5,7 @@
  * revision table with old and new value, booking date and when it was seen. */
 #ifndef DTCOST_STORE_H
 #define DTCOST_STORE_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dtcost/errors.h"
@@ -84,5 +85,85 @@ int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_M
 
 /* Days (subscription, day) whose cost was restated during run_id. */
 int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out) DTC_MUST_CHECK;
+
+/* ---- delivery (dtcost push / serve): change scan, durable outbox ---- */
+
+/* A cost record whose value changed (or that is new) since it was last put in
+ * the outbox of a destination. Strings are valid during the callback only. */
+typedef struct dtc_push_rec {
+    const char *kind;          /* "cost_day" (subscription total) or "env_cost_day" */
+    const char *key;           /* stable record key, the same across restatements */
+    const char *fingerprint;   /* the delivered values; a change means a new version */
+    int64_t version;           /* 1 for a new record, previous + 1 for a restatement */
+    const char *subscription, *account, *environment, *environment_name;
+    const char *capability, *capability_name, *day, *currency, *booking;
+    int64_t cost_micro;
+    int has_usage;             /* env_cost_day with a usage row */
+    double usage;
+    const char *unit;
+} dtc_push_rec;
+
+/* Call fn for at most `limit` records changed for destination `dest` since
+ * they were last enqueued there, days from `since_day` ('YYYY-MM-DD', or NULL
+ * for all), oldest day first: daily totals, then per environment. A non-zero
+ * return from fn stops the scan and is returned. *count gets the number seen. */
+int dtc_store_push_changes(dtc_store *s, const char *dest, const char *since_day, long limit,
+                           int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx,
+                           long *count) DTC_MUST_CHECK;
+
+/* One record of an outbox batch: its body is the serialized element. */
+typedef struct dtc_outbox_item {
+    const char *record_key, *fingerprint, *idem_key;
+    int64_t version;
+    const char *body;
+    size_t len;
+} dtc_outbox_item;
+
+/* A batch as stored: state is "pending", "delivered", "dead" or "split". */
+typedef struct dtc_outbox_batch {
+    int64_t id;
+    char key[80];              /* idempotency key of the batch */
+    char state[16];
+    long records;
+    int64_t bytes;             /* sum of the records' body lengths */
+    int attempts;              /* failed delivery attempts so far */
+} dtc_outbox_batch;
+
+/* Record a batch for dest before it is sent: the batch, its items in order,
+ * and each record's fingerprint and version as enqueued (so the next change
+ * scan skips them). Call inside dtc_store_begin/commit. */
+int dtc_store_outbox_add(dtc_store *s, const char *dest, const char *batch_key, const char *created_at,
+                         const dtc_outbox_item *items, size_t n, int64_t *batch_id) DTC_MUST_CHECK;
+/* The oldest pending batch of dest with id > after_id; *found 0 when none. */
+int dtc_store_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,
+                          int *found) DTC_MUST_CHECK;
+/* The batch's items in order (body and keys valid during the callback). */
+int dtc_store_outbox_items(dtc_store *s, int64_t batch_id,
+                           int (*fn)(void *ctx, const dtc_outbox_item *it), void *ctx) DTC_MUST_CHECK;
+/* Record a delivery attempt's outcome: state ("pending", "delivered" or
+ * "dead"), failed attempts so far, HTTP status (0: none) and a one-line error
+ * (NULL when delivered). A delivered batch drops its bodies, keeping keys. */
+int dtc_store_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int attempts, long status,
+                          const char *error, const char *at) DTC_MUST_CHECK;
+/* Split a pending batch in two halves (a receiver's 413): the first half of
+ * its items goes to a new batch keyed key_a, the rest to key_b; the old batch
+ * is left in state "split". *a and *b get the new ids (b 0 when the batch had
+ * one item, which cannot be split: DTC_EINVAL). */
+int dtc_store_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, const char *key_b,
+                           const char *created_at, int64_t *a, int64_t *b) DTC_MUST_CHECK;
+/* Dead-lettered batches of dest back to pending with no failed attempts. */
+int dtc_store_outbox_retry_dead(dtc_store *s, const char *dest, long *n) DTC_MUST_CHECK;
+/* Batches and records not delivered, per destination and state ("pending",
+ * "dead"); fn gets each group. */
+int dtc_store_outbox_backlog(dtc_store *s,
+                             int (*fn)(void *ctx, const char *dest, const char *state, long batches,
+                                       long records),
+                             void *ctx) DTC_MUST_CHECK;
+
+/* Read-only query for reports and metrics: fn gets each row's columns (text
+ * valid during the call; integers as 'i', reals as 'r', NULL as 'n'). A
+ * non-zero return from fn stops and is returned. DTC_EDB on a bad statement. */
+int dtc_store_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
+                    int (*fn)(void *ctx, const dtc_val *cols, int ncols), void *ctx) DTC_MUST_CHECK;
 
 #endif

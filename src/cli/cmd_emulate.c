@@ -35,6 +35,10 @@ static const opt emulate_opts[] = {
     {"export-busy", OPT_INT, &cfg.export_busy, NULL, "answer 429 (export running) this many times before each export"},
     {"export-seconds", OPT_INT, &cfg.export_seconds, "SECS", "an export stays running this long; requests meanwhile get 429"},
     {"bizevents-max", OPT_SIZE, &cfg.bizevents_max, NULL, "largest business-event request body; larger gets 413"},
+    {"webhook-max", OPT_SIZE, &cfg.webhook_max, NULL, "largest body a webhook receiver (/emu/webhook/NAME) takes; larger gets 413"},
+    {"webhook-fail", OPT_INT, &cfg.webhook_fail, "N", "each webhook receiver fails its first N attempts"},
+    {"webhook-fail-status", OPT_INT, &cfg.webhook_fail_status, "CODE", "status of those failures (0 drops the connection: a receiver that is down)"},
+    {"webhook-delay-ms", OPT_INT, &cfg.webhook_delay_ms, "MS", "webhook receivers answer this late (after storing the body)"},
     {"fault-429", OPT_DOUBLE, &cfg.f429, NULL, "share of API requests answered 429 with Retry-After"},
     {"fault-500", OPT_DOUBLE, &cfg.f500, NULL, "share answered 500"},
     {"fault-503", OPT_DOUBLE, &cfg.f503, NULL, "share answered 503"},
@@ -77,9 +81,10 @@ int cmd_emulate(int argc, char **argv)
         cfg.capabilities < 1 || cfg.clusters < 0 || cfg.clusters > 100 || cfg.cluster_envs < 1 ||
         cfg.cluster_envs > 1000 || cfg.hosts < 0 || cfg.hosts > 100000 || cfg.token_ttl < 1 ||
         cfg.page_size_default < 1 || cfg.page_size_max < cfg.page_size_default ||
-        cfg.export_max_days < 1)
+        cfg.export_max_days < 1 || cfg.webhook_fail < 0 || cfg.webhook_delay_ms < 0 ||
+        (cfg.webhook_fail_status != 0 && (cfg.webhook_fail_status < 100 || cfg.webhook_fail_status > 599)))
         return opt_usage_error(&emulate_spec, "a scale flag is out of range (accounts 1-100, subscriptions 1-50, "
-                                              "environments 1-5000, days 1-3700, page sizes >= 1)");
+                                              "environments 1-5000, days 1-3700, page sizes >= 1, webhook failure status 0 or 100-599)");
     if (cfg.f429 + cfg.f500 + cfg.f503 + cfg.fdrop + cfg.fslow + cfg.fmalformed > 1.0)
         return opt_usage_error(&emulate_spec, "the fault shares add up to more than 1");
     if (cfg.now == 0)

@@ -41,6 +41,7 @@ static void default_of(const opt *o, char *buf, size_t n)
     buf[0] = '\0';
     switch (o->type) {
     case OPT_FLAG: break;
+    case OPT_LIST: break;
     case OPT_STR: {
         const char *v = *(const char **)o->dst;
         if (v)
@@ -77,6 +78,8 @@ void opt_help(FILE *out, const cmd_spec *spec)
         else
             snprintf(left, sizeof(left), "--%s %s", o->name, type_metavar(o));
         default_of(o, def, sizeof(def));
+        if (strstr(o->help, "(default")) /* the text states it (a 0 or -1 sentinel means "not given") */
+            def[0] = '\0';
         fprintf(out, "  %-28s %s", left, o->help);
         if (def[0])
             fprintf(out, " (default: %s)", def);
@@ -92,6 +95,13 @@ static int set_value(const cmd_spec *spec, const opt *o, const char *v)
     switch (o->type) {
     case OPT_FLAG: *(bool *)o->dst = true; return -1;
     case OPT_STR: *(const char **)o->dst = v; return -1;
+    case OPT_LIST: {
+        opt_list *l = o->dst;
+        if (l->n >= OPT_LIST_MAX)
+            return opt_usage_error(spec, "--%s given more than %d times", o->name, OPT_LIST_MAX);
+        l->v[l->n++] = v;
+        return -1;
+    }
     case OPT_INT: {
         long n = strtol(v, &end, 10);
         if (*v == '\0' || *end || errno || n < INT32_MIN || n > INT32_MAX)

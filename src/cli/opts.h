@@ -29,7 +29,14 @@ typedef enum opt_type {
     OPT_DOUBLE, /* double, e.g. a fault probability */
     OPT_SIZE,   /* size_t, bytes */
     OPT_TIME,   /* int64_t epoch seconds, given as ISO date/date-time or @epoch */
+    OPT_LIST,   /* opt_list: a string option that may be given several times */
 } opt_type;
+
+#define OPT_LIST_MAX 32
+typedef struct opt_list {
+    const char *v[OPT_LIST_MAX];
+    int n;
+} opt_list;
 
 typedef struct opt {
     const char *name; /* long name without dashes */

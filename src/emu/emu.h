@@ -36,6 +36,10 @@ typedef struct emu_config {
     int export_busy;       /* 429 answers before each export succeeds */
     int export_seconds;    /* an export stays "in progress" this long after it starts */
     size_t bizevents_max;  /* request body limit, 413 beyond */
+    size_t webhook_max;    /* webhook receiver body limit, 413 beyond */
+    int webhook_fail;      /* each webhook receiver fails its first N attempts */
+    int webhook_fail_status; /* with this status; 0 drops the connection (down) */
+    int webhook_delay_ms;  /* each webhook answer waits this long (after storing) */
     int threads;           /* unused with thread-per-connection; reserved */
     /* faults: probabilities in [0,1] per request, decided from the seed */
     double f429, f500, f503, fdrop, fslow, fmalformed, ftruncate;
@@ -164,6 +168,7 @@ typedef struct emu_req {
     char *hdr_value[EMU_MAX_HEADERS];
     int nhdr;
     bool fault_ok;        /* body faults (malformed, drop) may apply */
+    bool drop;            /* close the connection halfway through the answer */
     /* set by emu_auth_bearer */
     const emu_account *account;
 } emu_req;
@@ -239,6 +244,14 @@ void emu_h_admin_clock(emu_req *r);
 void emu_h_admin_spikes(emu_req *r);
 void emu_h_admin_bizevents(emu_req *r);
 void emu_h_admin_bizevents_clear(emu_req *r);
+void emu_h_webhook(emu_req *r);
+void emu_h_webhook_read(emu_req *r);
+void emu_h_webhook_clear(emu_req *r);
+void emu_h_webhook_fail(emu_req *r);
+
+/* Webhook receivers (emu_webhook.c): their state lives in this slot. */
+void **emu_webhook_slot(emu_server *s);
+void emu_webhook_store_dispose(emu_server *s);
 
 /* Business-event store (emu_bizevents.c), used by the admin handlers. */
 void emu_bizevents_store_dispose(emu_server *s);

@@ -82,6 +82,7 @@ void emu_config_defaults(emu_config *c)
     c->export_busy = 0;
     c->export_seconds = 0;
     c->bizevents_max = 5u << 20;
+    c->webhook_max = (size_t)16 << 20;
     c->slow_ms = 2000;
     c->retry_after = 1;
 }

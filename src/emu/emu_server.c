@@ -44,6 +44,7 @@ struct emu_server {
     FILE *log;
     emu_bizstore biz;
     emu_exportstate *exports;
+    void *webhook; /* emu_webhook.c */
 };
 
 /* Per-connection request context, alive from the first callback to completion. */
@@ -56,6 +57,7 @@ typedef struct reqctx {
 void emu_lock(emu_server *s) { pthread_mutex_lock(&s->mu); }
 void emu_unlock(emu_server *s) { pthread_mutex_unlock(&s->mu); }
 emu_bizstore *emu_bizstore_of(emu_server *s) { return &s->biz; }
+void **emu_webhook_slot(emu_server *s) { return &s->webhook; }
 
 emu_exportstate *emu_exportstate_of(emu_server *s, int cluster)
 {
@@ -365,6 +367,10 @@ static const route routes[] = {
     {"GET", "/emu/spikes", emu_h_admin_spikes, false},
     {"GET", "/emu/bizevents", emu_h_admin_bizevents, false},
     {"DELETE", "/emu/bizevents", emu_h_admin_bizevents_clear, false},
+    {"POST", "/emu/webhook/*", emu_h_webhook, true},
+    {"GET", "/emu/webhook/*", emu_h_webhook_read, false},
+    {"DELETE", "/emu/webhook/*", emu_h_webhook_clear, false},
+    {"POST", "/emu/webhook/*/fail", emu_h_webhook_fail, false},
 };
 
 /* Match path against pattern; '*' takes one non-empty segment into segs. */
@@ -498,7 +504,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         ctx = dtc_calloc(1, sizeof(*ctx));
         if (!ctx)
             return MHD_NO;
-        size_t cap = strstr(url, "bizevents") ? s->cfg->bizevents_max : BODY_CAP_DEFAULT;
+        size_t cap = strstr(url, "bizevents") ? s->cfg->bizevents_max
+                     : strncmp(url, "/emu/webhook/", 13) == 0 ? s->cfg->webhook_max : BODY_CAP_DEFAULT;
         dtc_buf_init(&ctx->body, cap);
         ctx->start_ms = dtc_mono_ms();
         *con_cls = ctx;
@@ -597,7 +604,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         fault_label = "none";
     }
     struct MHD_Response *resp;
-    if (f == F_DROP && len > 1) {
+    if ((f == F_DROP || r.drop) && len > 1) {
+        if (r.drop)
+            fault_label = "down";
         dropbody *d = dtc_calloc(1, sizeof(*d));
         if (!d) {
             dtc_free(data);
@@ -712,6 +721,7 @@ void emu_server_stop(emu_server *s)
     if (s->log)
         fclose(s->log);
     emu_bizevents_store_dispose(s);
+    emu_webhook_store_dispose(s);
     dtc_free(s->tokens);
     dtc_free(s->att_key);
     dtc_free(s->att_val);

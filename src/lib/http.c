@@ -111,9 +111,9 @@ char *dtc_http_escape(const char *s)
     return copy;
 }
 
-static int perform(dtc_http *h, const char *method, const char *url, const char *authorization,
-                   const char *content_type, const char *body, size_t len, dtc_http_resp *resp)
+static int perform(dtc_http *h, const dtc_http_req *rq, dtc_http_resp *resp)
 {
+    const char *method = rq->method, *url = rq->url, *authorization = rq->authorization;
     CURL *c = h->curl;
     struct curl_slist *hdrs = NULL, *t;
     char line[2048];
@@ -131,8 +131,8 @@ static int perform(dtc_http *h, const char *method, const char *url, const char 
     curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms > 0 ? rq->connect_timeout_ms : 10000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : 300000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "dtcost/0.1");
@@ -146,14 +146,23 @@ static int perform(dtc_http *h, const char *method, const char *url, const char 
     if (!(t = curl_slist_append(hdrs, "Accept: application/json")))
         goto nomem;
     hdrs = t;
+    for (size_t i = 0; i < rq->nheaders; i++) {
+        if (!(t = curl_slist_append(hdrs, rq->headers[i])))
+            goto nomem;
+        hdrs = t;
+    }
     if (strcmp(method, "POST") == 0) {
-        snprintf(line, sizeof(line), "Content-Type: %s", content_type);
+        snprintf(line, sizeof(line), "Content-Type: %s", rq->content_type);
         if (!(t = curl_slist_append(hdrs, line)))
             goto nomem;
         hdrs = t;
+        /* No "Expect: 100-continue" round trip for large bodies. */
+        if (!(t = curl_slist_append(hdrs, "Expect:")))
+            goto nomem;
+        hdrs = t;
         curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->len);
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     CURLcode cc = curl_easy_perform(c);
@@ -184,11 +193,19 @@ done:
 
 int dtc_http_get(dtc_http *h, const char *url, const char *authorization, dtc_http_resp *resp)
 {
-    return perform(h, "GET", url, authorization, NULL, NULL, 0, resp);
+    dtc_http_req rq = {.method = "GET", .url = url, .authorization = authorization};
+    return perform(h, &rq, resp);
 }
 
 int dtc_http_post(dtc_http *h, const char *url, const char *authorization,
                   const char *content_type, const char *body, size_t len, dtc_http_resp *resp)
 {
-    return perform(h, "POST", url, authorization, content_type, body, len, resp);
+    dtc_http_req rq = {.method = "POST", .url = url, .authorization = authorization,
+                       .content_type = content_type, .body = body, .len = len};
+    return perform(h, &rq, resp);
+}
+
+int dtc_http_send(dtc_http *h, const dtc_http_req *req, dtc_http_resp *resp)
+{
+    return perform(h, req, resp);
 }

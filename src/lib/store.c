@@ -31,7 +31,7 @@ const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT] = {
     [DTC_FACT_FORECAST] = {"forecast", {"account_uuid", "created_at"},
         {"median_micro", "lower_micro", "upper_micro", "budget_micro", "budget_pct", "budget_date"},
         2, 6, -1},
-    [DTC_FACT_RATE] = {"rate_card", {"subscription_uuid", "quote_number", "capability_key", "start_time"},
+    [DTC_FACT_RATE] = {"rate_card", {"account_uuid", "quote_number", "capability_key", "start_time"},
         {"end_time", "capability_name", "price", "quoted_price", "unit", "currency", "deployment_type"},
         4, 7, -1},
     [DTC_FACT_EVENT] = {"cost_event", {"account_uuid", "event_type", "environment_id", "capability", "date"},

@@ -33,6 +33,7 @@ typedef struct dtc_store_ops {
     int (*checkpoint_get)(dtc_store *s, const char *scope, int64_t *day, int *found);
     int (*checkpoint_set)(dtc_store *s, const char *scope, int64_t day);
     int (*restated_days)(dtc_store *s, int64_t run_id, long *out);
+    const struct dtc_store_push_ops *push; /* delivery outbox and read queries (below) */
 } dtc_store_ops;
 
 struct dtc_store {
@@ -44,5 +45,27 @@ struct dtc_store {
 };
 
 extern const dtc_store_ops dtc_store__sqlite;
+
+/* What a back-end implements for `dtcost push` and `serve`: the change scan,
+ * the durable outbox and read-only queries (store.h documents each). */
+typedef struct dtc_store_push_ops {
+    int (*changes)(dtc_store *s, const char *dest, const char *since_day, long limit,
+                   int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx, long *count);
+    int (*outbox_add)(dtc_store *s, const char *dest, const char *batch_key, const char *created_at,
+                      const dtc_outbox_item *items, size_t n, int64_t *batch_id);
+    int (*outbox_next)(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out, int *found);
+    int (*outbox_items)(dtc_store *s, int64_t batch_id, int (*fn)(void *ctx, const dtc_outbox_item *it),
+                        void *ctx);
+    int (*outbox_mark)(dtc_store *s, int64_t batch_id, const char *state, int attempts, long status,
+                       const char *error, const char *at);
+    int (*outbox_split)(dtc_store *s, int64_t batch_id, const char *key_a, const char *key_b,
+                        const char *created_at, int64_t *a, int64_t *b);
+    int (*outbox_retry_dead)(dtc_store *s, const char *dest, long *n);
+    int (*outbox_backlog)(dtc_store *s,
+                          int (*fn)(void *ctx, const char *dest, const char *state, long batches, long records),
+                          void *ctx);
+    int (*query)(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
+                 int (*fn)(void *ctx, const dtc_val *cols, int ncols), void *ctx);
+} dtc_store_push_ops;
 
 #endif

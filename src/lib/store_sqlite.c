@@ -10,9 +10,10 @@
 #include "alloc.h"
 #include "buf.h"
 #include "store_impl.h"
+#include "store_sqlite.h"
 #include "timeutil.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 typedef struct sq {
     sqlite3 *db;
@@ -50,10 +51,10 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS forecast(account_uuid TEXT NOT NULL, created_at TEXT NOT NULL,"
     " median_micro INTEGER, lower_micro INTEGER, upper_micro INTEGER, budget_micro INTEGER,"
     " budget_pct REAL, budget_date TEXT, PRIMARY KEY(account_uuid, created_at)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS rate_card(subscription_uuid TEXT NOT NULL, quote_number TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS rate_card(account_uuid TEXT NOT NULL, quote_number TEXT NOT NULL,"
     " capability_key TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, capability_name TEXT,"
     " price TEXT, quoted_price TEXT, unit TEXT, currency TEXT, deployment_type TEXT,"
-    " PRIMARY KEY(subscription_uuid, quote_number, capability_key, start_time)) WITHOUT ROWID;\n"
+    " PRIMARY KEY(account_uuid, quote_number, capability_key, start_time)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS cost_event(account_uuid TEXT NOT NULL, event_type TEXT NOT NULL,"
     " environment_id TEXT NOT NULL, capability TEXT NOT NULL, date TEXT NOT NULL, created_at TEXT,"
     " severity TEXT, message TEXT, notification_level TEXT,"
@@ -170,7 +171,7 @@ static int sq_open(dtc_store *s, const char *path)
     int rc = sq_exec(s, "BEGIN IMMEDIATE");
     if (rc)
         return rc;
-    if ((rc = sq_exec(s, schema)) != 0) {
+    if ((rc = sq_exec(s, schema)) != 0 || (rc = sq_exec(s, dtc_store__sqlite_outbox_schema)) != 0) {
         (void)sq_exec(s, "ROLLBACK");
         return rc;
     }
@@ -187,7 +188,18 @@ static int sq_open(dtc_store *s, const char *path)
                                          "understands (%d): upgrade dtcost", path, version, SCHEMA_VERSION);
         return DTC_EDB;
     }
-    if ((rc = sq_exec(s, "INSERT OR IGNORE INTO meta VALUES('schema_version','1')")) ||
+    /* Version 2 keys rate cards by account (they were filed under a column
+     * named subscription_uuid that held the account). */
+    if (version == 1 && sqlite3_prepare_v2(q->db, "SELECT 1 FROM pragma_table_info('rate_card')"
+                                                  " WHERE name='subscription_uuid'", -1, &st, NULL) == SQLITE_OK) {
+        bool old = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        if (old && (rc = sq_exec(s, "ALTER TABLE rate_card RENAME COLUMN subscription_uuid TO account_uuid"))) {
+            (void)sq_exec(s, "ROLLBACK");
+            return rc;
+        }
+    }
+    if ((rc = sq_exec(s, "INSERT OR REPLACE INTO meta VALUES('schema_version','2')")) ||
         (rc = sq_exec(s, "COMMIT")))
         return rc;
     for (int f = 0; f < DTC_FACT_COUNT; f++)
@@ -195,6 +207,11 @@ static int sq_open(dtc_store *s, const char *path)
             return rc;
     return prepare(s, "INSERT INTO revision(run_id,fact,key,old_value,new_value,booking,seen_at)"
                       " VALUES(?1,?2,?3,?4,?5,?6,?7)", &q->rev);
+}
+
+sqlite3 *dtc_store__sqlite_db(dtc_store *s)
+{
+    return ((sq *)s->impl)->db;
 }
 
 static void sq_close(dtc_store *s)
@@ -429,4 +446,5 @@ const dtc_store_ops dtc_store__sqlite = {
     .checkpoint_get = sq_checkpoint_get,
     .checkpoint_set = sq_checkpoint_set,
     .restated_days = sq_restated_days,
+    .push = &dtc_store__sqlite_push,
 };

@@ -531,8 +531,8 @@ static int sync_account_extras(run *x, int64_t events_from)
         if ((rc = begin(x)) != 0)
             goto done;
         for (size_t i = 0; i < nr && rc == 0; i++) {
-            /* A rate card belongs to the subscription whose quote it is; the
-             * API does not say which, so the account stands in. */
+            /* Rate cards are per account; the quote ties a card to its
+             * subscription's term (the API names no subscription). */
             dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(rates[i].quote), DTC_TEXT(rates[i].cap),
                            DTC_TEXT(rates[i].start)};
             dtc_val v[] = {DTC_TEXT(rates[i].end), DTC_TEXT(rates[i].cap_name), DTC_TEXT(rates[i].price),

@@ -128,6 +128,37 @@ static void test_store_reopens_an_existing_database_and_refuses_postgres(void **
     assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
 }
 
+static void test_store_migrates_a_version_1_database(void **state)
+{
+    dtc_store_close(*state);
+    *state = NULL;
+    unlink(path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES('schema_version','1');"
+        "CREATE TABLE rate_card(subscription_uuid TEXT NOT NULL, quote_number TEXT NOT NULL,"
+        " capability_key TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, capability_name TEXT,"
+        " price TEXT, quoted_price TEXT, unit TEXT, currency TEXT, deployment_type TEXT,"
+        " PRIMARY KEY(subscription_uuid, quote_number, capability_key, start_time));"
+        "INSERT INTO rate_card VALUES('acct-1','Q-1','CAP','2026-01-01','2027-01-01','n','1.5','1.5','u','USD',NULL);",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    dtc_store *s = NULL;
+    char err[256];
+    assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
+    *state = s;
+    assert_int_equal(count("SELECT value FROM meta WHERE key='schema_version'"), 2);
+    assert_int_equal(count("SELECT COUNT(*) FROM rate_card WHERE account_uuid='acct-1'"), 1);
+    dtc_val k[] = {DTC_TEXT("acct-1"), DTC_TEXT("Q-1"), DTC_TEXT("CAP"), DTC_TEXT("2026-01-01")};
+    dtc_val v[] = {DTC_TEXT("2027-01-01"), DTC_TEXT("n"), DTC_TEXT("1.5"), DTC_TEXT("1.5"), DTC_TEXT("u"),
+                   DTC_TEXT("USD"), DTC_NULL};
+    dtc_put res;
+    assert_int_equal(dtc_store_put(s, DTC_FACT_RATE, k, v, NULL, &res), 0);
+    assert_int_equal(res, DTC_PUT_SAME);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +166,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_rollback_discards_the_whole_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_checkpoints_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_reopens_an_existing_database_and_refuses_postgres, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_migrates_a_version_1_database, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

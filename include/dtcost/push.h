@@ -1,0 +1,125 @@
+/* push.h: delivering cost records from the database to a webhook or to
+ * Dynatrace business events, through a durable outbox: the records changed
+ * since they were last enqueued for a destination (new days and restated
+ * days) are recorded in batches before anything is sent, and a batch is
+ * marked delivered only on a 2xx. At-least-once, with an idempotency key per
+ * batch (header) and per record (field), so receivers can deduplicate. */
+#ifndef DTCOST_PUSH_H
+#define DTCOST_PUSH_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtcost/config.h"
+#include "dtcost/errors.h"
+#include "dtcost/store.h"
+
+typedef enum dtc_push_kind { DTC_PUSH_WEBHOOK = 1, DTC_PUSH_BIZEVENTS = 2 } dtc_push_kind;
+typedef enum dtc_push_format { DTC_PUSH_JSONL = 0, DTC_PUSH_JSON_ARRAY = 1 } dtc_push_format;
+
+#define DTC_PUSH_WEBHOOK_BATCH_BYTES 5000000
+#define DTC_PUSH_WEBHOOK_BATCH_RECORDS 10000
+#define DTC_PUSH_BIZEVENTS_BATCH_BYTES 1000000
+#define DTC_PUSH_SIGNATURE_HEADER "X-Dtcost-Signature"
+
+/* One destination. Strings are owned (dtc_push_dest_dispose frees them);
+ * secret, api_token and headers may hold secrets and are never printed. */
+typedef struct dtc_push_dest {
+    char *name;               /* config section name, or "webhook" / "bizevents" */
+    dtc_push_kind kind;
+    char *url;                /* webhook URL, or the environment URL for business events */
+    dtc_push_format format;   /* webhook body: JSON Lines or one JSON array */
+    char *secret;             /* webhook HMAC-SHA256 key, or NULL for unsigned */
+    char *signature_header;   /* header carrying "sha256=<hex>" */
+    char **headers;           /* extra "Name: value" lines */
+    size_t nheaders;
+    char *api_token;          /* business events Api-Token; NULL: OAuth with the account */
+    char *since;              /* only days from this one ('YYYY-MM-DD'), or NULL */
+    char *event_type, *event_provider; /* CloudEvent type / source (event.type / event.provider) */
+    size_t batch_bytes;       /* largest body */
+    long batch_records;       /* most records per batch, 0: no limit */
+    long timeout_ms, connect_timeout_ms;
+    int retries;              /* extra tries per batch in one run, on 429, 5xx and transport errors */
+    int retry_base_ms;        /* first backoff, doubled per retry with jitter, capped at 30 s */
+    int dead_after;           /* failed attempts after which a batch is dead-lettered */
+} dtc_push_dest;
+
+/* Defaults for a kind: batch limits of the issue (1 MB for business events;
+ * 5 MB or 10,000 records for webhooks), JSON Lines, 30 s timeout, 5 retries,
+ * 500 ms backoff base, dead-letter after 10 failed attempts. */
+int dtc_push_dest_init(dtc_push_dest *d, dtc_push_kind kind, const char *name) DTC_MUST_CHECK;
+void dtc_push_dest_dispose(dtc_push_dest *d);
+/* Add a "Name: value" header line (DTC_EINVAL with err set when malformed). */
+int dtc_push_dest_add_header(dtc_push_dest *d, const char *line, char *err, size_t errlen) DTC_MUST_CHECK;
+/* Add every header line of a file (mode 600, like secret files). */
+int dtc_push_dest_header_file(dtc_push_dest *d, const char *path, char *err, size_t errlen) DTC_MUST_CHECK;
+/* Is the destination usable? (URL scheme, no credentials in the URL, sizes.) */
+int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen) DTC_MUST_CHECK;
+/* The destination's identity in the outbox: kind and URL (a URL with a query
+ * gets a hash of it instead, so no token in a query reaches the database). */
+void dtc_push_dest_id(const dtc_push_dest *d, char *out, size_t n);
+/* The URL business events are posted to, derived from the environment URL. */
+void dtc_push_ingest_url(const dtc_push_dest *d, char *out, size_t n);
+
+/* `dtcost serve` settings ([serve] section). */
+typedef struct dtc_serve_cfg {
+    char *listen;             /* ADDR:PORT of /healthz, /readyz, /metrics */
+    int interval;             /* seconds between cycles, or 0 with cron */
+    char *cron;               /* five-field cron expression (UTC), or NULL */
+    int jitter;               /* random extra delay up to this many seconds, -1: not set */
+    bool sync;                /* run dtcost sync first in each cycle */
+    char *pushes;             /* comma-separated [push NAME] sections, NULL: all */
+} dtc_serve_cfg;
+
+/* What a config file says about pushes and serving: [dtcost] database,
+ * [serve], and one [push NAME] section per destination. */
+typedef struct dtc_push_config {
+    char *database;
+    dtc_push_dest *dests;
+    size_t ndests;
+    dtc_serve_cfg serve;
+    char err[512];
+} dtc_push_config;
+
+/* Read path (NULL: nothing, defaults only). Other sections are left to
+ * config.c. DTC_EINVAL with c->err naming the file, section and key. */
+int dtc_push_config_load(dtc_push_config *c, const char *path) DTC_MUST_CHECK;
+void dtc_push_config_dispose(dtc_push_config *c);
+
+typedef struct dtc_push_opts {
+    dtc_store *store;               /* borrowed */
+    const dtc_push_dest *dest;
+    const dtc_account_cfg *account; /* OAuth client for business events without an Api-Token */
+    bool dry_run;                   /* show the batches, send and record nothing */
+    bool retry_failed;              /* dead-lettered batches back to pending first */
+    int64_t now;                    /* epoch seconds */
+    /* dry run: one call per batch with a summary line and the body */
+    void (*show)(void *ctx, const char *summary, const char *body, size_t len);
+    void (*warn)(void *ctx, const char *msg);
+    void *ctx;
+    /* When non-NULL and set (a signal handler's flag), no new batch is
+     * started and backoff waits end: what is left stays pending. */
+    const volatile int *cancel;
+} dtc_push_opts;
+
+typedef struct dtc_push_result {
+    long enqueued_records, enqueued_batches;
+    long delivered_batches, delivered_records;
+    long dead_batches;     /* dead-lettered in this run */
+    long pending_batches;  /* left for the next run */
+    long dead_total;       /* dead-lettered batches of this destination now */
+    long requeued;         /* brought back by retry_failed */
+    long split_batches;    /* halved after a 413 */
+    long requests, retries;
+    char err[1024];        /* one line when the run failed */
+} dtc_push_result;
+
+/* Enqueue the changed records, then deliver every pending batch in order.
+ * Returns 0 when nothing is left pending and nothing was dead-lettered in
+ * this run (older dead letters only count in dead_total), else DTC_ERETRY
+ * (receiver kept failing: run again later, or --retry-failed),
+ * DTC_EAUTH (credentials refused), DTC_EHTTP (unreachable or refused),
+ * DTC_EDB, with r->err set. */
+int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r) DTC_MUST_CHECK;
+
+#endif

@@ -1,0 +1,593 @@
+/* push.c: one push run to one destination. First the change scan: records
+ * new or changed since they were last enqueued for this destination are
+ * serialized and recorded as outbox batches (one transaction per chunk, so a
+ * kill loses nothing and enqueues nothing twice). Then every pending batch is
+ * sent in order and marked delivered only on a 2xx; failed attempts are
+ * counted on the batch, retried with backoff on 429, 5xx and transport
+ * errors, halved on 413, and dead-lettered after dest->dead_after failures. */
+#include "dtcost/push.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "dtcost/auth.h"
+#include "dtcost/http.h"
+#include "hash.h"
+#include "push_impl.h"
+#include "timeutil.h"
+
+/* Records read per change-scan chunk (one transaction each). */
+#define CHUNK_RECORDS 20000
+/* Largest answer body we keep from a receiver. */
+#define ANSWER_CAP ((size_t)1 << 20)
+
+typedef struct item {
+    size_t key, fp, idem, body; /* offsets into the chunk arena */
+    size_t len;
+    int64_t version;
+} item;
+
+typedef struct run {
+    const dtc_push_opts *o;
+    const dtc_push_dest *d;
+    dtc_push_result *r;
+    char dest[2300];
+    char url[2048];
+    char now[21];
+    /* the chunk being enqueued */
+    dtc_buf arena, scratch;
+    item *items;
+    size_t nitems, aitems;
+    int cb_rc;
+    /* sending */
+    dtc_http *http;
+    dtc_auth *auth;
+    uint64_t rng;
+} run;
+
+static void warn(run *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(run *x, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (x->o->warn)
+        x->o->warn(x->o->ctx, msg);
+}
+
+static int fail_db(run *x, int rc)
+{
+    snprintf(x->r->err, sizeof(x->r->err), "%s", dtc_store_errmsg(x->o->store));
+    return rc;
+}
+
+/* ---- enqueue ---- */
+
+static int arena_put(run *x, const char *s, size_t n, size_t *off)
+{
+    *off = x->arena.len;
+    int rc = dtc_buf_add(&x->arena, s ? s : "", s ? n : 0);
+    return rc ? rc : dtc_buf_addc(&x->arena, '\0');
+}
+
+static int on_change(void *ctx, const dtc_push_rec *rec)
+{
+    run *x = ctx;
+    char idem[512];
+    snprintf(idem, sizeof(idem), "%s@%lld", rec->key, (long long)rec->version);
+    dtc_buf_reset(&x->scratch);
+    int rc = x->d->kind == DTC_PUSH_BIZEVENTS ? dtc_bizevents__event(&x->scratch, x->d, rec, idem)
+                                              : dtc_webhook__record(&x->scratch, rec, idem);
+    if (rc)
+        return rc;
+    if (x->nitems == x->aitems) {
+        size_t n = x->aitems ? x->aitems * 2 : 1024;
+        item *grown = dtc_realloc(x->items, n * sizeof(*grown));
+        if (!grown)
+            return DTC_ENOMEM;
+        x->items = grown;
+        x->aitems = n;
+    }
+    item *it = &x->items[x->nitems];
+    it->version = rec->version;
+    it->len = x->scratch.len;
+    if ((rc = arena_put(x, rec->key, strlen(rec->key), &it->key)) ||
+        (rc = arena_put(x, rec->fingerprint, strlen(rec->fingerprint), &it->fp)) ||
+        (rc = arena_put(x, idem, strlen(idem), &it->idem)) ||
+        (rc = arena_put(x, x->scratch.data, x->scratch.len, &it->body)))
+        return rc;
+    x->nitems++;
+    return 0;
+}
+
+/* Bytes a body of these items takes: JSON Lines end each with a newline, an
+ * array adds brackets and commas. */
+static size_t body_size(const run *x, size_t payload, size_t n)
+{
+    (void)x;
+    return payload + n + 2;
+}
+
+static void batch_key(run *x, const dtc_outbox_item *first, const dtc_outbox_item *last, size_t n, char out[40])
+{
+    char buf[2048];
+    int len = snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%zu\n%s\n%llu", x->dest, first->idem_key, last->idem_key, n,
+                       x->now, (unsigned long long)getpid());
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(buf, (size_t)(len < (int)sizeof(buf) ? len : (int)sizeof(buf) - 1), md, &mdlen, EVP_sha256(),
+               NULL);
+    memcpy(out, "dtc-", 4);
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 4 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Cut the chunk into batches within the destination's limits and record them. */
+static int write_batches(run *x)
+{
+    const dtc_push_dest *d = x->d;
+    dtc_outbox_item *all = dtc_calloc(x->nitems ? x->nitems : 1, sizeof(*all));
+    if (!all)
+        return DTC_ENOMEM;
+    const char *a = x->arena.data;
+    for (size_t i = 0; i < x->nitems; i++) {
+        item *it = &x->items[i];
+        all[i] = (dtc_outbox_item){a + it->key, a + it->fp, a + it->idem, it->version, a + it->body, it->len};
+    }
+    int rc = 0;
+    size_t start = 0;
+    while (start < x->nitems && rc == 0) {
+        size_t end = start, payload = 0;
+        while (end < x->nitems) {
+            size_t n = end - start + 1;
+            if (end > start && ((d->batch_records > 0 && (long)n > d->batch_records) ||
+                                body_size(x, payload + all[end].len, n) > d->batch_bytes))
+                break;
+            payload += all[end].len;
+            end++;
+        }
+        char key[40];
+        batch_key(x, &all[start], &all[end - 1], end - start, key);
+        int64_t id;
+        rc = dtc_store_outbox_add(x->o->store, x->dest, key, x->now, &all[start], end - start, &id);
+        if (rc) {
+            fail_db(x, rc);
+            break;
+        }
+        x->r->enqueued_batches++;
+        x->r->enqueued_records += (long)(end - start);
+        start = end;
+    }
+    dtc_free(all);
+    return rc;
+}
+
+/* Scan and record in chunks; in a dry run the caller's transaction holds it
+ * all and is rolled back. */
+static int enqueue(run *x)
+{
+    dtc_store *db = x->o->store;
+    for (;;) {
+        long n = 0;
+        int rc = 0;
+        dtc_buf_reset(&x->arena);
+        x->nitems = 0;
+        if (!x->o->dry_run && (rc = dtc_store_begin(db)) != 0)
+            return fail_db(x, rc);
+        rc = dtc_store_push_changes(db, x->dest, x->d->since, CHUNK_RECORDS, on_change, x, &n);
+        if (rc == DTC_EDB)
+            fail_db(x, rc);
+        else if (rc)
+            snprintf(x->r->err, sizeof(x->r->err), "push %s: cannot serialize a record: %s", x->d->name,
+                     dtc_strerror(rc));
+        if (rc == 0)
+            rc = write_batches(x);
+        if (!x->o->dry_run) {
+            if (rc == 0 && (rc = dtc_store_commit(db)) != 0)
+                fail_db(x, rc);
+            if (rc)
+                dtc_store_rollback(db);
+        }
+        if (rc)
+            return rc;
+        if (n < CHUNK_RECORDS)
+            return 0;
+    }
+}
+
+/* ---- delivery ---- */
+
+typedef struct body_ctx {
+    run *x;
+    dtc_buf *body;
+    long n;
+} body_ctx;
+
+static int on_item(void *ctx, const dtc_outbox_item *it)
+{
+    body_ctx *b = ctx;
+    bool lines = b->x->d->kind == DTC_PUSH_WEBHOOK && b->x->d->format == DTC_PUSH_JSONL;
+    int rc = 0;
+    if (!lines && b->n > 0)
+        rc = dtc_buf_addc(b->body, ',');
+    if (!rc)
+        rc = dtc_buf_add(b->body, it->body, it->len);
+    if (!rc && lines)
+        rc = dtc_buf_addc(b->body, '\n');
+    b->n++;
+    return rc;
+}
+
+static int build_body(run *x, const dtc_outbox_batch *b, dtc_buf *body)
+{
+    bool lines = x->d->kind == DTC_PUSH_WEBHOOK && x->d->format == DTC_PUSH_JSONL;
+    body_ctx c = {x, body, 0};
+    dtc_buf_reset(body);
+    int rc = lines ? 0 : dtc_buf_addc(body, '[');
+    if (!rc)
+        rc = dtc_store_outbox_items(x->o->store, b->id, on_item, &c);
+    if (!rc && !lines)
+        rc = dtc_buf_addc(body, ']');
+    if (rc == DTC_EDB)
+        return fail_db(x, rc);
+    if (rc)
+        snprintf(x->r->err, sizeof(x->r->err), "push %s: batch %s: %s", x->d->name, b->key, dtc_strerror(rc));
+    return rc;
+}
+
+static bool cancelled(const run *x)
+{
+    return x->o->cancel && *x->o->cancel;
+}
+
+/* Sleep in slices of at most 100 ms, so a cancel ends the wait. */
+static void sleep_ms(const run *x, int64_t ms)
+{
+    while (ms > 0 && !cancelled(x)) {
+        int64_t step = ms < 100 ? ms : 100;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        ms -= step;
+    }
+}
+
+/* Full jitter over base * 2^k (at least half of it), capped at 30 s; a
+ * Retry-After from the receiver wins when longer (up to 5 minutes). */
+static int64_t backoff_ms(run *x, int k, long retry_after)
+{
+    int64_t cap = (int64_t)x->d->retry_base_ms << (k < 16 ? k : 16);
+    if (cap > 30000)
+        cap = 30000;
+    x->rng = dtc_mix64(x->rng + 0x9e3779b97f4a7c15ULL);
+    int64_t d = cap / 2 + (int64_t)(dtc_unit(x->rng) * (double)(cap / 2 + 1));
+    if (retry_after > 300)
+        retry_after = 300;
+    if (retry_after >= 0 && retry_after * 1000 > d)
+        d = retry_after * 1000;
+    return d;
+}
+
+static bool retryable(long status)
+{
+    return status == 0 || status == 408 || status == 429 || status >= 500;
+}
+
+/* One HTTP attempt. *status 0 on a transport failure (cause in why). */
+static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, long *status, long *retry_after,
+                     char *why, size_t whylen)
+{
+    const dtc_push_dest *d = x->d;
+    const char *hdrs[64];
+    size_t nh = 0;
+    char idem[128], sig[160], count[64];
+    snprintf(idem, sizeof(idem), "Idempotency-Key: %s", b->key);
+    snprintf(count, sizeof(count), "X-Dtcost-Records: %ld", b->records);
+    hdrs[nh++] = idem;
+    hdrs[nh++] = count;
+    for (size_t i = 0; i < d->nheaders && nh < 60; i++)
+        hdrs[nh++] = d->headers[i];
+    const char *authz = NULL;
+    const char *ctype = DTC_BIZEVENTS_CONTENT_TYPE;
+    char tokhdr[4200];
+    if (d->kind == DTC_PUSH_WEBHOOK) {
+        ctype = dtc_webhook__content_type(d);
+        if (d->secret) {
+            char mac[80];
+            if (dtc_webhook__sign(d->secret, body->data, body->len, mac) != 0) {
+                snprintf(why, whylen, "cannot compute the HMAC signature");
+                return DTC_EINVAL;
+            }
+            snprintf(sig, sizeof(sig), "%s: %s", d->signature_header, mac);
+            hdrs[nh++] = sig;
+        }
+    } else if (d->api_token) {
+        snprintf(tokhdr, sizeof(tokhdr), "Api-Token %s", d->api_token);
+        authz = tokhdr;
+    } else {
+        int rc = dtc_auth_header(x->auth, x->http, &authz);
+        if (rc) {
+            snprintf(why, whylen, "%s", dtc_auth_errmsg(x->auth));
+            explicit_bzero(tokhdr, sizeof(tokhdr));
+            *status = 0;
+            return rc == DTC_EHTTP ? 0 : rc; /* an unreachable SSO is retried like a receiver */
+        }
+    }
+    dtc_http_req rq = {.method = "POST", .url = x->url, .authorization = authz, .content_type = ctype,
+                       .body = body->data, .len = body->len, .headers = hdrs, .nheaders = nh,
+                       .timeout_ms = d->timeout_ms, .connect_timeout_ms = d->connect_timeout_ms};
+    dtc_http_resp resp;
+    x->r->requests++;
+    int rc = dtc_http_send(x->http, &rq, &resp);
+    explicit_bzero(tokhdr, sizeof(tokhdr));
+    *retry_after = -1;
+    if (rc) {
+        *status = 0;
+        snprintf(why, whylen, "%s", dtc_http_errmsg(x->http));
+        return 0;
+    }
+    *status = resp.status;
+    *retry_after = resp.retry_after;
+    /* The answer's first line, for the error column: receivers' texts only. */
+    size_t n = strcspn(resp.body ? resp.body : "", "\r\n");
+    snprintf(why, whylen, "HTTP %ld%s%.*s", resp.status, n ? ": " : "", (int)(n > 160 ? 160 : n),
+             resp.body ? resp.body : "");
+    return 0;
+}
+
+static void split_key(const char *key, char which, char *out, size_t n)
+{
+    size_t len = strlen(key);
+    if (len + 3 >= n) /* very deep splits: fold the key */
+        len = n - 4;
+    snprintf(out, n, "%.*s.%c", (int)len, key, which);
+}
+
+/* Deliver one batch. 0: delivered, dead-lettered or split (the run goes on);
+ * non-zero: stop the run, the batch stays pending. */
+static int deliver(run *x, const dtc_outbox_batch *b, dtc_buf *body)
+{
+    const dtc_push_dest *d = x->d;
+    dtc_store *db = x->o->store;
+    int rc = build_body(x, b, body);
+    if (rc)
+        return rc;
+    int attempts = b->attempts;
+    bool refreshed = false;
+    char why[512] = "";
+    for (int tries = 0;; tries++) {
+        long status = 0, retry_after = -1;
+        rc = send_once(x, b, body, &status, &retry_after, why, sizeof(why));
+        if (rc) {
+            snprintf(x->r->err, sizeof(x->r->err), "push %s: %s", d->name, why);
+            return rc;
+        }
+        if (status >= 200 && status < 300) {
+            if ((rc = dtc_store_outbox_mark(db, b->id, "delivered", attempts, status, NULL, x->now)) != 0)
+                return fail_db(x, rc);
+            x->r->delivered_batches++;
+            x->r->delivered_records += b->records;
+            return 0;
+        }
+        if (status == 413 && b->records > 1) {
+            char ka[80], kb[80];
+            int64_t ia, ib;
+            split_key(b->key, 'a', ka, sizeof(ka));
+            split_key(b->key, 'b', kb, sizeof(kb));
+            if ((rc = dtc_store_begin(db)) != 0 ||
+                (rc = dtc_store_outbox_split(db, b->id, ka, kb, x->now, &ia, &ib)) != 0 ||
+                (rc = dtc_store_commit(db)) != 0) {
+                fail_db(x, rc);
+                dtc_store_rollback(db);
+                return rc;
+            }
+            x->r->split_batches++;
+            warn(x, "push %s: batch %s of %ld records (%lld bytes) too large for the receiver (413); "
+                    "sending it in two halves", d->name, b->key, b->records, (long long)b->bytes);
+            return 0;
+        }
+        if (status == 401 && !refreshed && d->kind == DTC_PUSH_BIZEVENTS && !d->api_token) {
+            refreshed = true; /* an expired token: one fresh one */
+            dtc_auth_invalidate(x->auth);
+            continue;
+        }
+        attempts++;
+        bool dead = attempts >= d->dead_after;
+        if ((rc = dtc_store_outbox_mark(db, b->id, dead ? "dead" : "pending", attempts, status, why, x->now)) != 0)
+            return fail_db(x, rc);
+        if (dead) {
+            x->r->dead_batches++;
+            warn(x, "push %s: batch %s dead-lettered after %d failed attempts, last: %s (resend with "
+                    "--retry-failed)", d->name, b->key, attempts, why);
+            return 0;
+        }
+        if (!retryable(status) || status == 413) {
+            const char *hint = status == 401 || status == 403
+                ? (d->kind == DTC_PUSH_BIZEVENTS ? " (the token needs bizevents.ingest, the OAuth client "
+                                                   "storage:events:write)"
+                                                 : " (check the headers the receiver expects)")
+                : status == 404 ? " (check the URL)" : "";
+            snprintf(x->r->err, sizeof(x->r->err), "push %s: batch %s refused: %s%s", d->name, b->key, why, hint);
+            return status == 401 || status == 403 ? DTC_EAUTH : DTC_EHTTP;
+        }
+        if (tries >= d->retries) {
+            snprintf(x->r->err, sizeof(x->r->err),
+                     "push %s: batch %s not delivered after %d attempts in this run, last: %s (it stays in "
+                     "the outbox; run again later)", d->name, b->key, tries + 1, why);
+            return DTC_ERETRY;
+        }
+        x->r->retries++;
+        sleep_ms(x, backoff_ms(x, tries, retry_after));
+        if (cancelled(x)) {
+            snprintf(x->r->err, sizeof(x->r->err), "push %s: stopped while batch %s waited for a retry, last: %s "
+                     "(it stays in the outbox)", d->name, b->key, why);
+            return DTC_ERETRY;
+        }
+    }
+}
+
+static int show_pending(run *x)
+{
+    dtc_buf body;
+    dtc_buf_init(&body, DTC_CAP_HTTP_BODY);
+    int64_t after = 0;
+    int rc = 0;
+    for (;;) {
+        dtc_outbox_batch b;
+        int found = 0;
+        if ((rc = dtc_store_outbox_next(x->o->store, x->dest, after, &b, &found)) != 0) {
+            fail_db(x, rc);
+            break;
+        }
+        if (!found)
+            break;
+        after = b.id;
+        if ((rc = build_body(x, &b, &body)) != 0)
+            break;
+        char line[3000];
+        snprintf(line, sizeof(line), "POST %s  Idempotency-Key: %s  Content-Type: %s  %ld records, %zu bytes%s",
+                 x->url, b.key, x->d->kind == DTC_PUSH_WEBHOOK ? dtc_webhook__content_type(x->d)
+                                                                : DTC_BIZEVENTS_CONTENT_TYPE,
+                 b.records, body.len, x->d->kind == DTC_PUSH_WEBHOOK && x->d->secret ? ", signed" : "");
+        if (x->o->show)
+            x->o->show(x->o->ctx, line, body.data, body.len);
+        x->r->pending_batches++;
+    }
+    dtc_buf_dispose(&body);
+    return rc;
+}
+
+typedef struct dead_ctx {
+    const char *dest;
+    long dead;
+} dead_ctx;
+
+static int on_backlog(void *ctx, const char *dest, const char *state, long batches, long records)
+{
+    dead_ctx *c = ctx;
+    (void)records;
+    if (strcmp(dest, c->dest) == 0 && strcmp(state, "dead") == 0)
+        c->dead = batches;
+    return 0;
+}
+
+int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    run x;
+    memset(&x, 0, sizeof(x));
+    x.o = o;
+    x.d = o->dest;
+    x.r = r;
+    x.rng = dtc_hash4((uint64_t)getpid(), (uint64_t)o->now, (uint64_t)dtc_mono_ms(), 0x905, 0);
+    dtc_store *db = o->store;
+    const dtc_push_dest *d = o->dest;
+    dtc_buf_init(&x.arena, DTC_CAP_JSON_DOC);
+    dtc_buf_init(&x.scratch, DTC_CAP_SMALL);
+    dtc_buf body;
+    dtc_buf_init(&body, DTC_CAP_HTTP_BODY);
+    int rc = dtc_push_dest_check(d, r->err, sizeof(r->err));
+    if (rc)
+        goto done;
+    dtc_push_dest_id(d, x.dest, sizeof(x.dest));
+    if (d->kind == DTC_PUSH_BIZEVENTS)
+        dtc_push_ingest_url(d, x.url, sizeof(x.url));
+    else
+        snprintf(x.url, sizeof(x.url), "%s", d->url);
+    dtc_fmt_datetime(x.now, o->now);
+    if (d->kind == DTC_PUSH_BIZEVENTS && !d->api_token && !o->dry_run) {
+        const dtc_account_cfg *a = o->account;
+        if (!a || !a->client_id || !a->client_secret || !a->uuid) {
+            snprintf(r->err, sizeof(r->err), "push %s: no Api-Token (DT_API_TOKEN_FILE, --api-token-file) and no "
+                                             "OAuth client (DT_CLIENT_ID, DT_CLIENT_SECRET_FILE, DT_ACCOUNT_UUID) "
+                                             "for business events", d->name);
+            rc = DTC_EINVAL;
+            goto done;
+        }
+        dtc_auth_opts ao = {.token_url = a->sso_url ? a->sso_url : DTC_DEFAULT_SSO_URL, .client_id = a->client_id,
+                            .client_secret = a->client_secret, .account_uuid = a->uuid,
+                            .scope = "storage:events:write"};
+        if ((rc = dtc_auth_new(&x.auth, &ao)) != 0)
+            goto done;
+    }
+    if ((rc = dtc_http_new(&x.http, ANSWER_CAP)) != 0)
+        goto done;
+
+    if (o->dry_run && (rc = dtc_store_begin(db)) != 0) {
+        fail_db(&x, rc);
+        goto done;
+    }
+    if (o->retry_failed) {
+        if ((rc = dtc_store_outbox_retry_dead(db, x.dest, &r->requeued)) != 0) {
+            fail_db(&x, rc);
+            goto rollback;
+        }
+    }
+    if ((rc = enqueue(&x)) != 0)
+        goto rollback;
+    if (o->dry_run) {
+        rc = show_pending(&x);
+        goto rollback;
+    }
+    int64_t after = 0;
+    for (;;) {
+        dtc_outbox_batch b;
+        int found = 0;
+        if ((rc = dtc_store_outbox_next(db, x.dest, after, &b, &found)) != 0) {
+            fail_db(&x, rc);
+            break;
+        }
+        if (!found)
+            break;
+        if (cancelled(&x)) {
+            snprintf(r->err, sizeof(r->err), "push %s: stopped before batch %s (it stays in the outbox)", d->name,
+                     b.key);
+            rc = DTC_ERETRY;
+            break;
+        }
+        after = b.id;
+        if ((rc = deliver(&x, &b, &body)) != 0)
+            break;
+    }
+    if (rc) {
+        /* What is left for the next run. */
+        int64_t a2 = 0;
+        dtc_outbox_batch b;
+        int found = 1;
+        while (found && dtc_store_outbox_next(db, x.dest, a2, &b, &found) == 0 && found) {
+            a2 = b.id;
+            r->pending_batches++;
+        }
+    }
+    if (rc == 0 && r->dead_batches > 0) {
+        snprintf(r->err, sizeof(r->err), "push %s: %ld batch%s dead-lettered in this run (the receiver kept "
+                                         "failing; resend with --retry-failed once it is fixed)", d->name,
+                 r->dead_batches, r->dead_batches == 1 ? "" : "es");
+        rc = DTC_ERETRY;
+    }
+    goto backlog;
+rollback:
+    if (o->dry_run)
+        dtc_store_rollback(db);
+backlog:;
+    dead_ctx dc = {x.dest, 0};
+    if (dtc_store_outbox_backlog(db, on_backlog, &dc) == 0)
+        r->dead_total = dc.dead;
+done:
+    dtc_http_free(x.http);
+    dtc_auth_free(x.auth);
+    dtc_buf_dispose(&x.arena);
+    dtc_buf_dispose(&x.scratch);
+    dtc_buf_dispose(&body);
+    dtc_free(x.items);
+    return rc;
+}

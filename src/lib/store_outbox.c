@@ -1,0 +1,88 @@
+/* store_outbox.c: the storage interface's delivery half (change scan, durable
+ * outbox, read-only queries for metrics), dispatched to the back-end. */
+#include <stdio.h>
+
+#include "store_impl.h"
+
+static int unsupported(dtc_store *s)
+{
+    snprintf(s->err, sizeof(s->err), "database back-end %s has no delivery outbox", s->ops->name);
+    return DTC_EINVAL;
+}
+
+int dtc_store_push_changes(dtc_store *s, const char *dest, const char *since_day, long limit,
+                           int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx, long *count)
+{
+    *count = 0;
+    if (!s->ops->push)
+        return unsupported(s);
+    return s->ops->push->changes(s, dest, since_day, limit, fn, ctx, count);
+}
+
+int dtc_store_outbox_add(dtc_store *s, const char *dest, const char *batch_key, const char *created_at,
+                         const dtc_outbox_item *items, size_t n, int64_t *batch_id)
+{
+    if (!s->ops->push)
+        return unsupported(s);
+    return s->ops->push->outbox_add(s, dest, batch_key, created_at, items, n, batch_id);
+}
+
+int dtc_store_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,
+                          int *found)
+{
+    *found = 0;
+    if (!s->ops->push)
+        return unsupported(s);
+    return s->ops->push->outbox_next(s, dest, after_id, out, found);
+}
+
+int dtc_store_outbox_items(dtc_store *s, int64_t batch_id,
+                           int (*fn)(void *ctx, const dtc_outbox_item *it), void *ctx)
+{
+    if (!s->ops->push)
+        return unsupported(s);
+    return s->ops->push->outbox_items(s, batch_id, fn, ctx);
+}
+
+int dtc_store_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int attempts, long status,
+                          const char *error, const char *at)
+{
+    if (!s->ops->push)
+        return unsupported(s);
+    return s->ops->push->outbox_mark(s, batch_id, state, attempts, status, error, at);
+}
+
+int dtc_store_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, const char *key_b,
+                           const char *created_at, int64_t *a, int64_t *b)
+{
+    *a = *b = 0;
+    if (!s->ops->push)
+        return unsupported(s);
+    return s->ops->push->outbox_split(s, batch_id, key_a, key_b, created_at, a, b);
+}
+
+int dtc_store_outbox_retry_dead(dtc_store *s, const char *dest, long *n)
+{
+    *n = 0;
+    if (!s->ops->push)
+        return unsupported(s);
+    return s->ops->push->outbox_retry_dead(s, dest, n);
+}
+
+int dtc_store_outbox_backlog(dtc_store *s,
+                             int (*fn)(void *ctx, const char *dest, const char *state, long batches,
+                                       long records),
+                             void *ctx)
+{
+    if (!s->ops->push)
+        return unsupported(s);
+    return s->ops->push->outbox_backlog(s, fn, ctx);
+}
+
+int dtc_store_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
+                    int (*fn)(void *ctx, const dtc_val *cols, int ncols), void *ctx)
+{
+    if (!s->ops->push)
+        return unsupported(s);
+    return s->ops->push->query(s, sql, params, nparams, fn, ctx);
+}
