@@ -131,6 +131,13 @@ static int get_json(dtc_dps *c, const char *path, json_t **out)
             c->requests++;
             rc = dtc_http_get(c->http, url, hdr, &resp);
             transport = rc != 0;
+            if (rc == DTC_ETOOBIG) {
+                /* Not transient: say so at once instead of retrying. */
+                snprintf(c->err, sizeof(c->err), "%s (a hostile or broken server? dtcost refuses it)",
+                         dtc_http_errmsg(c->http));
+                c->last_status = 0;
+                return DTC_EPARSE;
+            }
             if (rc) {
                 snprintf(last, sizeof(last), "%s", dtc_http_errmsg(c->http));
             } else if (resp.status == 401 && !refreshed) {

@@ -582,7 +582,8 @@ static int sync_account(run *x, const dtc_account_cfg *a)
     size_t n = 0;
     x->acct = a;
     x->sub = "";
-    int rc = dtc_http_new(&http, DTC_CAP_HTTP_BODY);
+    /* Answers are JSON documents parsed whole: cap them well below memory. */
+    int rc = dtc_http_new(&http, DTC_CAP_JSON_DOC);
     if (rc)
         goto done;
     dtc_auth_opts ao = {.token_url = a->sso_url, .client_id = a->client_id,
