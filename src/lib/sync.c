@@ -99,8 +99,8 @@ static int begin(run *x)
     return rc ? fail_db(x, rc) : 0;
 }
 
-/* Commit a page; on a failed write roll the page back whole. */
-static int end(run *x, int rc)
+/* Commit a transaction; on a failed write roll it back whole. */
+static int commit(run *x, int rc)
 {
     if (rc) {
         dtc_store_rollback(x->db);
@@ -111,6 +111,14 @@ static int end(run *x, int rc)
         dtc_store_rollback(x->db);
         return fail_db(x, rc);
     }
+    return 0;
+}
+
+/* Commit a one-page transaction (a single document's rows). */
+static int end(run *x, int rc)
+{
+    if ((rc = commit(x, rc)) != 0)
+        return rc;
     x->r->pages++;
     progress(x);
     return 0;
@@ -243,13 +251,12 @@ typedef struct page_ctx {
 } page_ctx;
 
 /* One page of per-environment records: one transaction. */
+/* One page of per-environment records, inside the chunk's transaction. */
 static int on_env_page(void *ud, const dtc_record *recs, size_t n)
 {
     page_ctx *p = ud;
     run *x = p->x;
-    int rc = begin(x);
-    if (rc)
-        return rc;
+    int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const dtc_record *r = &recs[i];
         char d[16];
@@ -266,7 +273,11 @@ static int on_env_page(void *ud, const dtc_record *recs, size_t n)
             rc = put(x, DTC_FACT_ENV_USAGE_DAY, k, v, NULL);
         }
     }
-    return end(x, rc);
+    if (rc == 0) {
+        x->r->pages++;
+        progress(x);
+    }
+    return rc;
 }
 
 /* A walk over one chunk's pages, run on the page pipe's worker thread. */
@@ -293,8 +304,10 @@ static int sink_env(void *ctx, const void *items, size_t n)
     return on_env_page(ctx, items, n);
 }
 
-/* Per-environment cost or usage of [from, to] in chunks, checkpointed. Pages
- * are fetched and parsed on a worker thread while this one stores them. */
+/* Per-environment cost or usage of [from, to] in chunks: one transaction per
+ * chunk holding its pages and its checkpoint, so a kill loses at most the
+ * chunk in progress. Pages are fetched and parsed on a worker thread while
+ * this one stores them. */
 static int sync_env_records(run *x, int cost, int64_t from, int64_t to)
 {
     char scope[128];
@@ -307,23 +320,23 @@ static int sync_env_records(run *x, int cost, int64_t from, int64_t to)
             b = to;
         env_walk w = {x, cost, 0, a, b};
         int wrc = 0;
-        x->walking = true;
-        int rc = dtc_pagepipe_run(walk_env, &w, sizeof(dtc_record), sink_env, &p, &wrc);
-        x->walking = false;
+        int rc = begin(x);
         if (rc)
             return rc;
-        if (wrc)
-            return x->r->err[0] ? wrc : fail_dps(x, wrc);
+        x->walking = true;
+        rc = dtc_pagepipe_run(walk_env, &w, sizeof(dtc_record), sink_env, &p, &wrc);
+        x->walking = false;
+        if (rc == 0 && wrc)
+            rc = x->r->err[0] ? wrc : fail_dps(x, wrc);
+        if (rc == 0)
+            rc = dtc_store_checkpoint_set(x->db, scope, b);
+        if ((rc = commit(x, rc)) != 0)
+            return rc;
         if (w.v2 && !x->warned_deprecation && dtc_dps_deprecation(x->dps)[0]) {
             x->warned_deprecation = true;
             warn(x, "v3 per-environment endpoints answered 404, using deprecated v2 (Deprecation: %s, "
                     "Sunset: %s)", dtc_dps_deprecation(x->dps), dtc_dps_sunset(x->dps));
         }
-        if ((rc = begin(x)) != 0)
-            return rc;
-        rc = dtc_store_checkpoint_set(x->db, scope, b);
-        if ((rc = end(x, rc)) != 0)
-            return rc;
     }
     return 0;
 }
@@ -357,9 +370,7 @@ static int on_alloc_page(void *ud, const void *items, size_t n)
     alloc_ctx *c = ud;
     const dtc_allocation *a = items;
     run *x = c->x;
-    int rc = begin(x);
-    if (rc)
-        return rc;
+    int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         char d[16];
         dtc_fmt_date(d, a[i].day);
@@ -368,7 +379,11 @@ static int on_alloc_page(void *ud, const void *items, size_t n)
         dtc_val v[] = {DTC_INT(a[i].cost)};
         rc = put(x, DTC_FACT_ALLOCATION, k, v, NULL);
     }
-    return end(x, rc);
+    if (rc == 0) {
+        x->r->pages++;
+        progress(x);
+    }
+    return rc;
 }
 
 typedef struct alloc_walk {
@@ -407,28 +422,35 @@ static int sync_allocation(run *x, int64_t start, int64_t to)
             alloc_ctx c = {x, x->envs[e], fields[f]};
             alloc_walk w = {x, x->envs[e], fields[f], from, to};
             int wrc = 0;
+            if ((rc = begin(x)) != 0)
+                return rc;
             x->walking = true;
             rc = dtc_pagepipe_run(walk_alloc, &w, sizeof(dtc_allocation), on_alloc_page, &c, &wrc);
             x->walking = false;
-            if (rc)
-                return rc;
-            rc = wrc;
+            /* One transaction per environment and field: all its pages or none. */
+            if (rc == 0 && wrc == 0) {
+                if ((rc = commit(x, 0)) != 0)
+                    return rc;
+                continue;
+            }
+            dtc_store_rollback(x->db);
+            if (rc) /* storing failed */
+                return x->r->err[0] ? rc : fail_db(x, rc);
             long st = dtc_dps_last_status(x->dps);
-            if (rc && !x->r->err[0] && st >= 400 && st < 500) {
+            if (!x->r->err[0] && st >= 400 && st < 500) {
                 /* Cost allocation exists only for some contracts: not a failure. */
                 warn(x, "cost allocation of subscription %s not synced: HTTP %ld (it exists only for SaaS "
                         "DPS contracts signed after April 2023)", x->sub, st);
                 return 0;
             }
-            if (rc)
-                return x->r->err[0] ? rc : fail_dps(x, rc);
+            return x->r->err[0] ? wrc : fail_dps(x, wrc);
         }
     }
     char scope[128];
     snprintf(scope, sizeof(scope), "alloc:%s", x->sub);
     if ((rc = begin(x)) != 0)
         return rc;
-    return end(x, dtc_store_checkpoint_set(x->db, scope, to));
+    return commit(x, dtc_store_checkpoint_set(x->db, scope, to));
 }
 
 static bool wanted(const dtc_account_cfg *a, const char *uuid)
