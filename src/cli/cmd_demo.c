@@ -15,6 +15,7 @@
 #include "dtcost/config.h"
 #include "dtcost/store.h"
 #include "dtcost/sync.h"
+#include "dtcost/verify.h"
 #include "emu.h"
 #include "jw.h"
 #include "opts.h"
@@ -42,6 +43,12 @@ static const cmd_spec demo_spec = {
     "`dtcost sync`'s code, and show a budget summary: no credentials, no network.",
     demo_opts,
 };
+
+static void on_discrepancy(void *ctx, const dtc_discrepancy *d)
+{
+    (void)ctx;
+    printf("verify: %s: subscription %s %s (%s)\n", d->what, d->subscription, d->day, d->table);
+}
 
 static void money(char *dst, int64_t micro)
 {
@@ -236,7 +243,22 @@ int cmd_demo(int argc, char **argv)
         summary(&s, cost, ncost, today);
         free(cost);
     }
-    printf("\n%ld API requests, %d token request(s).\n", dtc_dps_requests(dps), dtc_auth_fetches(auth));
+    printf("\n%ld API requests for this summary, %d token request(s).\n", dtc_dps_requests(dps),
+           dtc_auth_fetches(auth));
+
+    /* The database must reconcile, as `dtcost verify` checks it. */
+    dtc_verify_summary vs;
+    if (dtc_verify_run(db, on_discrepancy, NULL, &vs) != 0) {
+        fprintf(stderr, "dtcost demo: verify: %s\n", dtc_store_errmsg(db));
+        exit_code = DTC_EXIT_IOERR;
+        goto done;
+    }
+    printf("verify: %ld checks over %ld subscriptions and %ld days of %s: %s\n", vs.checks, vs.subscriptions,
+           vs.days, o.db, vs.discrepancies ? "DISCREPANCIES (above)" : "everything reconciles");
+    if (vs.discrepancies) {
+        exit_code = DTC_EXIT_DATAERR;
+        goto done;
+    }
     printf("\nNext:\n"
            "  sqlite3 %s \"SELECT day, cost_micro / 1e6 FROM cost_day ORDER BY day DESC LIMIT 7\"\n"
            "  dtcost sync --help              the same sync against your account (docs/sync.md)\n"

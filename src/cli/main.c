@@ -16,6 +16,7 @@ static const command commands[] = {
     {"demo", cmd_demo, "start a local emulated Dynatrace and show dtcost working against it"},
     {"emulate", cmd_emulate, "serve a faithful local Dynatrace (SSO, account APIs, cluster export, bizevents)"},
     {"sync", cmd_sync, "bring the local database in step with the account's cost, usage and budget"},
+    {"verify", cmd_verify, "reconcile the database and print every discrepancy with its size"},
     {"push", cmd_push, "deliver new and restated cost records to a webhook or Dynatrace business events"},
     {"serve", cmd_serve, "run sync and pushes on a schedule, with /healthz, /readyz and /metrics"},
 };

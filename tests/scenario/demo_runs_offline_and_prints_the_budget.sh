@@ -21,6 +21,8 @@ grep -q "has 3 subscriptions" "$tmp/out" || fail "no subscription list"
 grep -q "EXPIRED" "$tmp/out" || fail "expired subscription missing"
 grep -q " EUR" "$tmp/out" || fail "EUR subscription missing"
 grep -q "^Next:" "$tmp/out" || fail "no next steps"
+grep -Eq "^verify: 5 checks over 3 subscriptions and [0-9]+ days of .*: everything reconciles" "$tmp/out" \
+  || fail "the demo did not verify its database: $(grep '^verify' "$tmp/out")"
 if grep -qi "secret-not-for-production\|emulator-secret\|emu\.[0-9a-f]\{16\}" "$tmp/out" "$tmp/err"; then
   fail "a secret or token appears in the demo output"
 fi
