@@ -17,6 +17,7 @@ static const command commands[] = {
     {"emulate", cmd_emulate, "serve a faithful local Dynatrace (SSO, account APIs, cluster export, bizevents)"},
     {"sync", cmd_sync, "bring the local database in step with the account's cost, usage and budget"},
     {"verify", cmd_verify, "reconcile the database and print every discrepancy with its size"},
+    {"export", cmd_export, "write cost and usage as CSV, JSON Lines or FOCUS, streaming"},
     {"push", cmd_push, "deliver new and restated cost records to a webhook or Dynatrace business events"},
     {"serve", cmd_serve, "run sync and pushes on a schedule, with /healthz, /readyz and /metrics"},
 };
