@@ -434,7 +434,8 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
         if ((rc = dtc_store_query(db, "SELECT key, old_value, new_value, seen_at FROM revision"
                                       " WHERE fact = 'env_cost_day' ORDER BY id", NULL, 0, on_rev, &x)))
             goto done;
-        qsort(x.revs, x.nrevs, sizeof(revision), revcmp);
+        if (x.nrevs > 1)
+            qsort(x.revs, x.nrevs, sizeof(revision), revcmp);
         for (size_t i = 0; i < NFOCUS; i++)
             if (o->focus_minor >= 3 || (i != FOCUS_13_FIRST && i != FOCUS_13_FIRST + 1))
                 csv(&x, focus_cols[i], i + 1 == NFOCUS);

@@ -32,7 +32,8 @@ int dtc_pagepipe_push(dtc_pagepipe *p, const void *items, size_t n)
         return DTC_ENOMEM;
     pg->next = NULL;
     pg->n = n;
-    memcpy(pg->items, items, n * p->item_size);
+    if (n)
+        memcpy(pg->items, items, n * p->item_size);
     pthread_mutex_lock(&p->mu);
     while (p->queued >= DTC_PAGEPIPE_DEPTH && !p->stop)
         pthread_cond_wait(&p->changed, &p->mu);
