@@ -6,13 +6,18 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config git
   libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libpq-dev
-  libzip-dev zlib1g-dev libssl-dev libjansson-dev libinih-dev libcmocka-dev
+  libzip-dev zlib1g-dev libssl-dev libjansson-dev libyajl-dev libinih-dev libcmocka-dev
   python3 curl jq unzip sqlite3
 )
 # The OpenAPI contract test runs Prism, an npm package. Some machines carry a
 # NodeSource nodejs that bundles npm and conflicts with Debian's npm package.
 if [ "${DTCOST_WITH_PRISM:-1}" = 1 ] && ! command -v npm >/dev/null 2>&1; then
   pkgs+=(nodejs npm)
+fi
+# The HTML report test renders the page in headless Chromium; only the test
+# suite asks for it (scripts/test.sh), the demo does not need a browser.
+if [ "${DTCOST_WITH_CHROMIUM:-0}" = 1 ]; then
+  pkgs+=(chromium fonts-dejavu-core)
 fi
 
 missing=()

@@ -3,7 +3,7 @@
 # same suite on an AddressSanitizer + UndefinedBehaviorSanitizer build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+DTCOST_WITH_CHROMIUM="${DTCOST_WITH_CHROMIUM:-1}" bash scripts/install-deps.sh
 if [ "${DTCOST_WITH_PRISM:-1}" = 1 ]; then
   DTCOST_PRISM="$(bash scripts/install-prism.sh)"
   export DTCOST_PRISM

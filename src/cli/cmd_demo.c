@@ -18,6 +18,7 @@
 #include "dtcost/verify.h"
 #include "emu.h"
 #include "jw.h"
+#include "money.h"
 #include "opts.h"
 #include "timeutil.h"
 
@@ -50,22 +51,6 @@ static void on_discrepancy(void *ctx, const dtc_discrepancy *d)
     printf("verify: %s: subscription %s %s (%s)\n", d->what, d->subscription, d->day, d->table);
 }
 
-static void money(char *dst, int64_t micro)
-{
-    /* Whole currency units with thousands separators, e.g. 191,983.81. */
-    int64_t cents = (micro + (micro >= 0 ? 5000 : -5000)) / 10000;
-    char digits[32];
-    snprintf(digits, sizeof(digits), "%lld", (long long)(cents / 100 < 0 ? -(cents / 100) : cents / 100));
-    size_t n = strlen(digits), j = 0;
-    if (cents < 0)
-        dst[j++] = '-';
-    for (size_t i = 0; i < n; i++) {
-        dst[j++] = digits[i];
-        if ((n - i - 1) % 3 == 0 && i + 1 < n)
-            dst[j++] = ',';
-    }
-    snprintf(dst + j, 8, ".%02lld", (long long)((cents < 0 ? -cents : cents) % 100));
-}
 
 static int64_t avg_last(const dtc_cost_day *d, size_t n, size_t k)
 {
@@ -82,14 +67,14 @@ static int64_t avg_last(const dtc_cost_day *d, size_t n, size_t k)
 static void summary(const dtc_subscription *s, const dtc_cost_day *cost, size_t n, int64_t today)
 {
     char total[40], used[40], left[40], b7[40], b30[40];
-    money(total, s->budget_total);
-    money(used, s->budget_used);
-    money(left, s->budget_total - s->budget_used);
+    fmt_money(total, s->budget_total);
+    fmt_money(used, s->budget_used);
+    fmt_money(left, s->budget_total - s->budget_used);
     /* The last two days are still being booked: burn from the ones before. */
     size_t settled = n > 2 ? n - 2 : n;
     int64_t a7 = avg_last(cost, settled, 7), a30 = avg_last(cost, settled, 30);
-    money(b7, a7);
-    money(b30, a30);
+    fmt_money(b7, a7);
+    fmt_money(b30, a30);
     double pct = s->budget_total ? 100.0 * (double)s->budget_used / (double)s->budget_total : 0;
     char p0[11], p1[11];
     dtc_fmt_date(p0, s->period_start);
@@ -260,11 +245,12 @@ int cmd_demo(int argc, char **argv)
         goto done;
     }
     printf("\nNext:\n"
-           "  sqlite3 %s \"SELECT day, cost_micro / 1e6 FROM cost_day ORDER BY day DESC LIMIT 7\"\n"
+           "  dtcost report --db %s --html report.html   budget burn, anomalies and charts\n"
+           "  dtcost export --db %s --format focus       a FOCUS file for FinOps tools\n"
            "  dtcost sync --help              the same sync against your account (docs/sync.md)\n"
            "  dtcost doctor                   check credentials, scopes and reachability first\n"
            "  dtcost emulate --port 8319      serve this emulated account for your own tools\n",
-           o.db);
+           o.db, o.db);
     exit_code = DTC_EXIT_OK;
 done:
     dtc_store_close(db);

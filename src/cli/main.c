@@ -16,6 +16,7 @@ static const command commands[] = {
     {"demo", cmd_demo, "start a local emulated Dynatrace and show dtcost working against it"},
     {"emulate", cmd_emulate, "serve a faithful local Dynatrace (SSO, account APIs, cluster export, bizevents)"},
     {"sync", cmd_sync, "bring the local database in step with the account's cost, usage and budget"},
+    {"report", cmd_report, "budget burn and projection, spend and its biggest movers, anomalies"},
     {"verify", cmd_verify, "reconcile the database and print every discrepancy with its size"},
     {"export", cmd_export, "write cost and usage as CSV, JSON Lines or FOCUS, streaming"},
     {"push", cmd_push, "deliver new and restated cost records to a webhook or Dynatrace business events"},

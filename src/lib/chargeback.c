@@ -1,0 +1,313 @@
+/* chargeback.c: the [allocation] rules and the split of environment costs
+ * into teams, in integer micro-units so the parts add up to the whole. */
+#include "dtcost/chargeback.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <ini.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "timeutil.h"
+
+typedef struct load_ctx {
+    dtc_allocation *a;
+    const char *path;
+    size_t cap;
+    int rc;
+} load_ctx;
+
+static int add_rule(load_ctx *x, const char *team, const char *item)
+{
+    while (*item == ' ' || *item == '\t')
+        item++;
+    size_t len = strlen(item);
+    while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return 0;
+    int capability = 0;
+    if (len > 11 && strncmp(item, "capability:", 11) == 0) {
+        capability = 1;
+        item += 11;
+        len -= 11;
+    }
+    if (x->a->nrules == x->cap) {
+        size_t c = x->cap ? x->cap * 2 : 16;
+        dtc_alloc_rule *g = dtc_realloc(x->a->rules, c * sizeof(*g));
+        if (!g)
+            return DTC_ENOMEM;
+        x->a->rules = g;
+        x->cap = c;
+    }
+    dtc_alloc_rule *r = &x->a->rules[x->a->nrules];
+    r->team = team ? dtc_strdup(team) : NULL;
+    r->pattern = dtc_strndup(item, len);
+    r->capability = capability;
+    if ((team && !r->team) || !r->pattern) {
+        dtc_free(r->team);
+        dtc_free(r->pattern);
+        return DTC_ENOMEM;
+    }
+    x->a->nrules++;
+    return 0;
+}
+
+static int add_list(load_ctx *x, const char *team, const char *value)
+{
+    char *copy = dtc_strdup(value), *save = NULL;
+    if (!copy)
+        return DTC_ENOMEM;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
+        rc = add_rule(x, team, tok);
+    dtc_free(copy);
+    return rc;
+}
+
+static int on_ini(void *ud, const char *section, const char *key, const char *value)
+{
+    load_ctx *x = ud;
+    if (x->rc || strcmp(section, "allocation") != 0)
+        return 1;
+    if (strcmp(key, "split") == 0) {
+        if (strcmp(value, "proportional") == 0)
+            x->a->split = DTC_SPLIT_PROPORTIONAL;
+        else if (strcmp(value, "even") == 0)
+            x->a->split = DTC_SPLIT_EVEN;
+        else {
+            snprintf(x->a->err, sizeof(x->a->err),
+                     "config %s: [allocation] split takes proportional or even, not '%s'", x->path, value);
+            x->rc = DTC_EINVAL;
+        }
+    } else if (strcmp(key, "shared") == 0) {
+        x->rc = add_list(x, NULL, value);
+    } else if (strncmp(key, "team.", 5) == 0 && key[5] && strlen(key + 5) < sizeof(((dtc_charge *)0)->team) &&
+               strcmp(key + 5, DTC_UNALLOCATED) != 0) {
+        x->rc = add_list(x, key + 5, value);
+    } else {
+        snprintf(x->a->err, sizeof(x->a->err),
+                 "config %s: unknown setting [allocation] %s (use team.NAME = ..., shared = ..., split = ...;"
+                 " see docs/report.md)", x->path, key);
+        x->rc = DTC_EINVAL;
+    }
+    return x->rc == 0;
+}
+
+int dtc_allocation_load(dtc_allocation *a, const char *path)
+{
+    memset(a, 0, sizeof(*a));
+    if (!path)
+        return 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(a->err, sizeof(a->err), "config %s: %s (check --config / DTCOST_CONFIG)", path, strerror(errno));
+        return DTC_EINVAL;
+    }
+    load_ctx x = {a, path, 0, 0};
+    int line = ini_parse_file(f, on_ini, &x);
+    fclose(f);
+    if (!x.rc && line != 0) {
+        snprintf(a->err, sizeof(a->err), "config %s: line %d is not valid INI", path, line);
+        x.rc = DTC_EINVAL;
+    }
+    if (x.rc) {
+        char keep[sizeof(a->err)];
+        memcpy(keep, a->err, sizeof(keep));
+        dtc_allocation_dispose(a);
+        memcpy(a->err, keep, sizeof(keep));
+    }
+    return x.rc;
+}
+
+void dtc_allocation_dispose(dtc_allocation *a)
+{
+    for (size_t i = 0; i < a->nrules; i++) {
+        dtc_free(a->rules[i].team);
+        dtc_free(a->rules[i].pattern);
+    }
+    dtc_free(a->rules);
+    memset(a, 0, sizeof(*a));
+}
+
+/* The rule for one (environment, capability): capability rules first, then
+ * environment rules, each in file order. NULL: unallocated. *shared is set
+ * when the match is a shared rule. */
+static const dtc_alloc_rule *match(const dtc_allocation *a, const char *env, const char *name, const char *cap)
+{
+    for (int pass = 1; pass >= 0; pass--)
+        for (size_t i = 0; i < a->nrules; i++) {
+            const dtc_alloc_rule *r = &a->rules[i];
+            if (r->capability != pass)
+                continue;
+            if (pass ? fnmatch(r->pattern, cap, 0) == 0
+                     : fnmatch(r->pattern, env, 0) == 0 || (*name && fnmatch(r->pattern, name, 0) == 0))
+                return r;
+        }
+    return NULL;
+}
+
+typedef struct cb_ctx {
+    const dtc_allocation *a;
+    dtc_charge *rows;
+    size_t n, cap;
+    /* shared cost per currency */
+    struct pool {
+        char currency[8];
+        int64_t amount;
+    } pools[16];
+    size_t npools;
+    int rc;
+} cb_ctx;
+
+static dtc_charge *row_for(cb_ctx *x, const char *team, const char *currency)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (strcmp(x->rows[i].team, team) == 0 && strcmp(x->rows[i].currency, currency) == 0)
+            return &x->rows[i];
+    if (x->n == x->cap) {
+        size_t c = x->cap ? x->cap * 2 : 32;
+        dtc_charge *g = dtc_realloc(x->rows, c * sizeof(*g));
+        if (!g)
+            return NULL;
+        x->rows = g;
+        x->cap = c;
+    }
+    dtc_charge *r = &x->rows[x->n++];
+    memset(r, 0, sizeof(*r));
+    snprintf(r->team, sizeof(r->team), "%s", team);
+    snprintf(r->currency, sizeof(r->currency), "%s", currency);
+    return r;
+}
+
+static int on_cost(void *ud, const dtc_val *c, int n)
+{
+    cb_ctx *x = ud;
+    if (n < 5)
+        return 0;
+    const char *env = c[0].type == 't' ? c[0].s : "", *name = c[1].type == 't' ? c[1].s : "";
+    const char *cap = c[2].type == 't' ? c[2].s : "", *cur = c[3].type == 't' ? c[3].s : "";
+    int64_t cost = c[4].type == 'i' ? c[4].i : 0;
+    const dtc_alloc_rule *r = match(x->a, env, name, cap);
+    if (r && !r->team) {
+        size_t i = 0;
+        while (i < x->npools && strcmp(x->pools[i].currency, cur) != 0)
+            i++;
+        if (i == x->npools) {
+            if (x->npools == sizeof(x->pools) / sizeof(x->pools[0]))
+                return DTC_EINVAL; /* more currencies than anyone has */
+            snprintf(x->pools[i].currency, sizeof(x->pools[i].currency), "%s", cur);
+            x->pools[i].amount = 0;
+            x->npools++;
+        }
+        x->pools[i].amount += cost;
+        return 0;
+    }
+    dtc_charge *row = row_for(x, r ? r->team : DTC_UNALLOCATED, cur);
+    if (!row)
+        return DTC_ENOMEM;
+    row->direct += cost;
+    return 0;
+}
+
+/* Split one currency's shared pool over its teams (not "(unallocated)"),
+ * largest remainders first, so the parts add up to the pool exactly. */
+static int split_pool(cb_ctx *x, const struct pool *p)
+{
+    size_t k = 0;
+    __int128 weight = 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (strcmp(x->rows[i].currency, p->currency) == 0 && strcmp(x->rows[i].team, DTC_UNALLOCATED) != 0) {
+            k++;
+            weight += x->a->split == DTC_SPLIT_EVEN ? 1 : x->rows[i].direct;
+        }
+    if (k == 0 || weight <= 0) {
+        /* Nobody to share with: the pool stays visible instead of vanishing. */
+        dtc_charge *row = row_for(x, DTC_UNALLOCATED, p->currency);
+        if (!row)
+            return DTC_ENOMEM;
+        row->shared += p->amount;
+        return 0;
+    }
+    size_t *idx = dtc_malloc(k * sizeof(*idx));
+    __int128 *rem = dtc_malloc(k * sizeof(*rem));
+    if (!idx || !rem) {
+        dtc_free(idx);
+        dtc_free(rem);
+        return DTC_ENOMEM;
+    }
+    k = 0;
+    int64_t given = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        dtc_charge *r = &x->rows[i];
+        if (strcmp(r->currency, p->currency) != 0 || strcmp(r->team, DTC_UNALLOCATED) == 0)
+            continue;
+        __int128 num = (__int128)p->amount * (x->a->split == DTC_SPLIT_EVEN ? 1 : r->direct);
+        r->shared = (int64_t)(num / weight);
+        rem[k] = num % weight;
+        idx[k++] = i;
+        given += r->shared;
+    }
+    /* Truncation kept back |left| < k micro-units: hand them out one each to
+     * the largest remainders (ties: the order the teams were met). */
+    for (int64_t left = p->amount - given; left != 0;) {
+        size_t best = 0;
+        for (size_t j = 1; j < k; j++)
+            if (left > 0 ? rem[j] > rem[best] : rem[j] < rem[best])
+                best = j;
+        int64_t step = left > 0 ? 1 : -1;
+        x->rows[idx[best]].shared += step;
+        rem[best] = left > 0 ? -weight : weight; /* once per team */
+        left -= step;
+    }
+    dtc_free(idx);
+    dtc_free(rem);
+    return 0;
+}
+
+static int by_total(const void *a, const void *b)
+{
+    const dtc_charge *p = a, *q = b;
+    int c = strcmp(p->currency, q->currency);
+    if (c)
+        return c;
+    int up = strcmp(p->team, DTC_UNALLOCATED) == 0, uq = strcmp(q->team, DTC_UNALLOCATED) == 0;
+    if (up != uq)
+        return up - uq;
+    if (p->total != q->total)
+        return p->total < q->total ? 1 : -1;
+    return strcmp(p->team, q->team);
+}
+
+int dtc_chargeback(dtc_store *s, const dtc_allocation *a, int64_t from, int64_t to, dtc_charge **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    char f[16], t[16];
+    dtc_fmt_date(f, from);
+    dtc_fmt_date(t, to);
+    dtc_val p[] = {DTC_TEXT(f), DTC_TEXT(t)};
+    cb_ctx x = {.a = a};
+    int rc = dtc_store_query(s,
+        "SELECT e.environment_id, (SELECT n.name FROM environment n WHERE n.environment_id = e.environment_id"
+        " ORDER BY n.account_uuid LIMIT 1), e.capability_key, e.currency, SUM(e.cost_micro)"
+        " FROM env_cost_day e WHERE e.day BETWEEN ?1 AND ?2"
+        " GROUP BY e.environment_id, e.capability_key, e.currency ORDER BY e.environment_id, e.capability_key",
+        p, 2, on_cost, &x);
+    for (size_t i = 0; rc == 0 && i < x.npools; i++)
+        rc = split_pool(&x, &x.pools[i]);
+    if (rc) {
+        dtc_free(x.rows);
+        return rc;
+    }
+    for (size_t i = 0; i < x.n; i++)
+        x.rows[i].total = x.rows[i].direct + x.rows[i].shared;
+    if (x.n > 1)
+        qsort(x.rows, x.n, sizeof(dtc_charge), by_total);
+    *out = x.rows;
+    *n = x.n;
+    return 0;
+}

@@ -1,0 +1,490 @@
+/* report.c: budget burn and projection, spend with movers, and anomalies,
+ * computed from the database with read-only queries. Money stays in integer
+ * micro-units; only the statistics (spread, z-scores) use doubles. */
+#include "dtcost/report.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "timeutil.h"
+
+static const char *text(const dtc_val *v) { return v->type == 't' ? v->s : ""; }
+static int64_t num(const dtc_val *v) { return v->type == 'i' ? v->i : v->type == 'r' ? (int64_t)v->r : 0; }
+
+static int64_t day_of(const char *s)
+{
+    int64_t d;
+    if (dtc_parse_date(s, &d) == 0)
+        return d;
+    if (dtc_parse_datetime(s, &d) == 0)
+        return d / 86400;
+    return -1;
+}
+
+static void *grow(void *p, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return p;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *q = dtc_realloc(p, c * elem);
+    if (q)
+        *cap = c;
+    return q;
+}
+
+typedef struct ctx {
+    dtc_report *r;
+    const dtc_report_opts *o;
+    size_t cap;
+    int64_t max_day;
+    /* burn */
+    int64_t days[64], costs[64];
+    int n;
+    /* anomalies: the current series */
+    char key[3][64], currency[8];
+    int64_t first;         /* day of vals[0] */
+    int64_t *vals;         /* cost per day, -1 when absent */
+    size_t nvals, valcap;
+} ctx;
+
+static int on_max_day(void *ud, const dtc_val *c, int n)
+{
+    ctx *x = ud;
+    x->max_day = n > 0 && c[0].type == 't' ? day_of(c[0].s) : -1;
+    return 0;
+}
+
+static int on_budget(void *ud, const dtc_val *c, int n)
+{
+    ctx *x = ud;
+    dtc_budget *g = grow(x->r->budgets, &x->cap, x->r->nbudgets, sizeof(dtc_budget));
+    if (!g || n < 10)
+        return DTC_ENOMEM;
+    x->r->budgets = g;
+    dtc_budget *b = &g[x->r->nbudgets++];
+    memset(b, 0, sizeof(*b));
+    snprintf(b->subscription, sizeof(b->subscription), "%s", text(&c[0]));
+    snprintf(b->name, sizeof(b->name), "%s", text(&c[1]));
+    snprintf(b->status, sizeof(b->status), "%s", text(&c[2]));
+    snprintf(b->currency, sizeof(b->currency), "%s", text(&c[3]));
+    b->period_start = day_of(text(&c[4]));
+    b->period_end = day_of(text(&c[5]));
+    b->days_remaining = num(&c[6]);
+    b->total = num(&c[7]);
+    b->used = num(&c[8]);
+    b->forecast_median = -1;
+    return 0;
+}
+
+static int on_cost(void *ud, const dtc_val *c, int n)
+{
+    ctx *x = ud;
+    if (n < 2 || x->n >= 64)
+        return 0;
+    x->days[x->n] = day_of(text(&c[0]));
+    x->costs[x->n] = num(&c[1]);
+    x->n++;
+    return 0;
+}
+
+static int on_forecast(void *ud, const dtc_val *c, int n)
+{
+    dtc_budget *b = ud;
+    if (n < 4)
+        return 0;
+    b->forecast_median = num(&c[0]);
+    b->forecast_lower = num(&c[1]);
+    b->forecast_upper = num(&c[2]);
+    snprintf(b->forecast_budget_date, sizeof(b->forecast_budget_date), "%s", text(&c[3]));
+    return 0;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return b > 0 ? (a + b - 1) / b : -1;
+}
+
+static int on_daily(void *ud, const dtc_val *c, int n)
+{
+    dtc_budget *b = ud;
+    int64_t d = n >= 2 ? day_of(text(&c[0])) : -1;
+    if (d >= b->daily_first && d < b->daily_first + (int64_t)b->ndaily)
+        b->daily[d - b->daily_first] = num(&c[1]);
+    return 0;
+}
+
+static int64_t sum_days(const dtc_budget *b, int64_t from, int64_t to)
+{
+    int64_t t = 0;
+    for (int64_t d = from; d <= to; d++)
+        if (d >= b->daily_first && d < b->daily_first + (int64_t)b->ndaily && b->daily[d - b->daily_first] > 0)
+            t += b->daily[d - b->daily_first];
+    return t;
+}
+
+/* The daily cost of the last DTC_REPORT_HISTORY_DAYS days, and this week and
+ * month against the same days of the week and month before. */
+static int history(dtc_store *s, ctx *x, dtc_budget *b)
+{
+    b->ndaily = DTC_REPORT_HISTORY_DAYS;
+    b->daily_first = x->r->today - DTC_REPORT_HISTORY_DAYS + 1;
+    b->daily = dtc_malloc(b->ndaily * sizeof(int64_t));
+    if (!b->daily)
+        return DTC_ENOMEM;
+    for (size_t i = 0; i < b->ndaily; i++)
+        b->daily[i] = -1;
+    char f[16], t[16];
+    dtc_fmt_date(f, b->daily_first);
+    dtc_fmt_date(t, x->r->today);
+    dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(f), DTC_TEXT(t)};
+    int rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?1"
+                                " AND day BETWEEN ?2 AND ?3", p, 3, on_daily, b);
+    if (rc)
+        return rc;
+    int64_t today = x->r->today, monday = today - dtc_weekday(today);
+    b->week_cur = sum_days(b, monday, today);
+    b->week_prev = sum_days(b, monday - 7, today - 7);
+    int y, m, d;
+    dtc_civil_from_days(today, &y, &m, &d);
+    int py = m == 1 ? y - 1 : y, pm = m == 1 ? 12 : m - 1;
+    int64_t prev_first = dtc_days_from_civil(py, pm, 1), first = dtc_days_from_civil(y, m, 1);
+    int64_t prev_last = prev_first + (d - 1);
+    if (prev_last >= first)
+        prev_last = first - 1; /* 31 March against the whole of February */
+    b->month_cur = sum_days(b, first, today);
+    b->month_prev = sum_days(b, prev_first, prev_last);
+    return 0;
+}
+
+/* Burn over the last 7 and 30 days with cost, and the projection. */
+static int budgets(dtc_store *s, ctx *x)
+{
+    int rc = dtc_store_query(s, "SELECT s.uuid, s.name, s.status, s.currency, s.period_start, s.period_end,"
+                                " s.days_remaining, s.budget_total_micro, s.budget_used_micro, s.account_uuid"
+                                " FROM subscription s ORDER BY s.status, s.name, s.uuid", NULL, 0, on_budget, x);
+    for (size_t i = 0; rc == 0 && i < x->r->nbudgets; i++) {
+        dtc_budget *b = &x->r->budgets[i];
+        char today[16];
+        dtc_fmt_date(today, x->r->today);
+        dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(today)};
+        x->n = 0;
+        rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?1 AND day <= ?2"
+                                " ORDER BY day DESC LIMIT 30", p, 2, on_cost, x);
+        if (rc)
+            break;
+        /* The forecast is per account: it belongs to the subscription whose
+         * commitment it was computed against. */
+        rc = dtc_store_query(s, "SELECT f.median_micro, f.lower_micro, f.upper_micro, f.budget_date"
+                                " FROM forecast f JOIN subscription s ON s.account_uuid = f.account_uuid"
+                                " WHERE s.uuid = ?1 AND f.budget_micro = s.budget_total_micro"
+                                " ORDER BY f.created_at DESC LIMIT 1", p, 1, on_forecast, b);
+        if (rc)
+            break;
+        if ((rc = history(s, x, b)) != 0)
+            break;
+        b->last_day = x->n ? x->days[0] : -1;
+        int64_t sum7 = 0, sum30 = 0;
+        for (int k = 0; k < x->n; k++) {
+            sum30 += x->costs[k];
+            if (k < 7)
+                sum7 += x->costs[k];
+        }
+        b->burn7 = x->n ? sum7 / (x->n < 7 ? x->n : 7) : 0;
+        b->burn30 = x->n ? sum30 / x->n : 0;
+        b->runs_out = b->runs_out_early = b->runs_out_late = -1;
+        if (x->n == 0 || b->last_day < 0)
+            continue;
+        double var = 0;
+        for (int k = 0; k < x->n; k++)
+            var += ((double)x->costs[k] - (double)b->burn30) * ((double)x->costs[k] - (double)b->burn30);
+        double se = x->n > 1 ? sqrt(var / (x->n - 1)) / sqrt((double)x->n) : 0;
+        b->burn_se = (int64_t)llround(se);
+        int64_t remaining = b->total - b->used;
+        int64_t hi = b->burn30 + (int64_t)llround(2 * se), lo = b->burn30 - (int64_t)llround(2 * se);
+        if (remaining <= 0) {
+            b->runs_out = b->runs_out_early = b->runs_out_late = b->last_day;
+        } else if (b->burn30 > 0) {
+            int64_t d = b->last_day + ceil_div(remaining, b->burn30);
+            b->runs_out = d <= b->period_end ? d : -1;
+            d = b->last_day + ceil_div(remaining, hi);
+            b->runs_out_early = d <= b->period_end ? d : -1;
+            d = lo > 0 ? b->last_day + ceil_div(remaining, lo) : b->period_end + 1;
+            b->runs_out_late = d <= b->period_end ? d : -1;
+        }
+        int64_t left = b->period_end - b->last_day;
+        int64_t projected = b->used + (left > 0 ? b->burn30 * left : 0);
+        b->expected_overage = projected > b->total && b->total > 0 ? projected - b->total : 0;
+    }
+    return rc;
+}
+
+typedef struct spend_ctx {
+    dtc_spend **arr;
+    size_t *n, cap;
+} spend_ctx;
+
+static int on_spend(void *ud, const dtc_val *c, int n)
+{
+    spend_ctx *x = ud;
+    dtc_spend *g = grow(*x->arr, &x->cap, *x->n, sizeof(dtc_spend));
+    if (!g || n < 5)
+        return DTC_ENOMEM;
+    *x->arr = g;
+    dtc_spend *s = &g[(*x->n)++];
+    memset(s, 0, sizeof(*s));
+    snprintf(s->key, sizeof(s->key), "%s", text(&c[0]));
+    snprintf(s->name, sizeof(s->name), "%s", c[1].type == 't' ? c[1].s : text(&c[0]));
+    snprintf(s->currency, sizeof(s->currency), "%s", text(&c[2]));
+    s->current = num(&c[3]);
+    s->previous = num(&c[4]);
+    return 0;
+}
+
+static int by_move(const void *a, const void *b)
+{
+    const dtc_spend *p = a, *q = b;
+    int64_t dp = llabs(p->current - p->previous), dq = llabs(q->current - q->previous);
+    if (dp != dq)
+        return dp < dq ? 1 : -1;
+    return strcmp(p->key, q->key);
+}
+
+static int spend(dtc_store *s, ctx *x)
+{
+    char a[16], b[16], c[16];
+    int w = x->r->window;
+    dtc_fmt_date(a, x->r->today - 2 * w + 1);
+    dtc_fmt_date(b, x->r->today - w + 1);
+    dtc_fmt_date(c, x->r->today);
+    dtc_val p[] = {DTC_TEXT(a), DTC_TEXT(b), DTC_TEXT(c)};
+    spend_ctx sc = {&x->r->by_capability, &x->r->ncap, 0};
+    int rc = dtc_store_query(s,
+        "SELECT capability_key, MAX(capability_name), currency,"
+        " SUM(CASE WHEN day >= ?2 THEN cost_micro ELSE 0 END), SUM(CASE WHEN day < ?2 THEN cost_micro ELSE 0 END)"
+        " FROM env_cost_day WHERE day BETWEEN ?1 AND ?3 GROUP BY capability_key, currency", p, 3, on_spend, &sc);
+    if (rc)
+        return rc;
+    spend_ctx se = {&x->r->by_environment, &x->r->nenv, 0};
+    rc = dtc_store_query(s,
+        "SELECT e.environment_id, (SELECT n.name FROM environment n WHERE n.environment_id = e.environment_id"
+        " ORDER BY n.account_uuid LIMIT 1), e.currency,"
+        " SUM(CASE WHEN e.day >= ?2 THEN e.cost_micro ELSE 0 END),"
+        " SUM(CASE WHEN e.day < ?2 THEN e.cost_micro ELSE 0 END)"
+        " FROM env_cost_day e WHERE e.day BETWEEN ?1 AND ?3 GROUP BY e.environment_id, e.currency",
+        p, 3, on_spend, &se);
+    if (rc)
+        return rc;
+    if (x->r->ncap > 1)
+        qsort(x->r->by_capability, x->r->ncap, sizeof(dtc_spend), by_move);
+    if (x->r->nenv > 1)
+        qsort(x->r->by_environment, x->r->nenv, sizeof(dtc_spend), by_move);
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t p = *(const int64_t *)a, q = *(const int64_t *)b;
+    return (p > q) - (p < q);
+}
+
+static double median(int64_t *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(int64_t), cmp_i64);
+    return n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2.0;
+}
+
+/* Weeks of the same weekday that make a day's baseline. */
+#define SEASON_WEEKS 6
+
+/* One series (subscription, environment, capability) is complete: score
+ * every day from `since` against the same weekday of the weeks before:
+ * baseline = their median, scale = 1.4826 x their median absolute deviation
+ * (at least 5% of the baseline, so a flat history does not make every wobble
+ * an anomaly). Only jumps up are reported: a low day is a partial booking far
+ * more often than a saving. */
+static int flush_series(ctx *x)
+{
+    for (size_t i = 0; i < x->nvals; i++) {
+        int64_t day = x->first + (int64_t)i;
+        if (day < x->o->since || x->vals[i] < 0)
+            continue;
+        int64_t hist[SEASON_WEEKS];
+        int n = 0;
+        for (int w = 1; w <= SEASON_WEEKS; w++)
+            if (i >= (size_t)(7 * w) && x->vals[i - (size_t)(7 * w)] >= 0)
+                hist[n++] = x->vals[i - (size_t)(7 * w)];
+        if (n < 4)
+            continue;
+        double base = median(hist, n);
+        int64_t dev[SEASON_WEEKS];
+        for (int k = 0; k < n; k++)
+            dev[k] = llabs(hist[k] - (int64_t)llround(base));
+        double scale = 1.4826 * median(dev, n);
+        if (scale < 0.05 * base)
+            scale = 0.05 * base;
+        if (scale <= 0)
+            continue;
+        double z = ((double)x->vals[i] - base) / scale;
+        if (z < x->o->threshold)
+            continue;
+        dtc_anomaly *g = grow(x->r->anomalies, &x->cap, x->r->nanomalies, sizeof(dtc_anomaly));
+        if (!g)
+            return DTC_ENOMEM;
+        x->r->anomalies = g;
+        dtc_anomaly *a = &g[x->r->nanomalies++];
+        snprintf(a->subscription, sizeof(a->subscription), "%s", x->key[0]);
+        snprintf(a->environment, sizeof(a->environment), "%s", x->key[1]);
+        snprintf(a->capability, sizeof(a->capability), "%s", x->key[2]);
+        snprintf(a->currency, sizeof(a->currency), "%s", x->currency);
+        dtc_fmt_date(a->day, day);
+        a->cost = x->vals[i];
+        a->expected = (int64_t)llround(base);
+        a->score = z;
+    }
+    x->nvals = 0;
+    return 0;
+}
+
+static int on_series_row(void *ud, const dtc_val *c, int n)
+{
+    ctx *x = ud;
+    if (n < 6)
+        return 0;
+    int rc = 0;
+    if (strcmp(x->key[0], text(&c[0])) || strcmp(x->key[1], text(&c[1])) || strcmp(x->key[2], text(&c[2]))) {
+        if ((rc = flush_series(x)) != 0)
+            return rc;
+        snprintf(x->key[0], sizeof(x->key[0]), "%s", text(&c[0]));
+        snprintf(x->key[1], sizeof(x->key[1]), "%s", text(&c[1]));
+        snprintf(x->key[2], sizeof(x->key[2]), "%s", text(&c[2]));
+        snprintf(x->currency, sizeof(x->currency), "%s", text(&c[5]));
+        x->first = day_of(text(&c[3]));
+    }
+    int64_t day = day_of(text(&c[3]));
+    if (day < x->first)
+        return 0;
+    size_t idx = (size_t)(day - x->first);
+    if (idx > 4000)
+        return 0; /* more than ten years in one series: not ours to score */
+    while (x->nvals <= idx) {
+        int64_t *g = grow(x->vals, &x->valcap, x->nvals, sizeof(int64_t));
+        if (!g)
+            return DTC_ENOMEM;
+        x->vals = g;
+        x->vals[x->nvals++] = -1;
+    }
+    x->vals[idx] = num(&c[4]);
+    return 0;
+}
+
+static int by_day(const void *a, const void *b)
+{
+    const dtc_anomaly *p = a, *q = b;
+    int c = strcmp(p->day, q->day);
+    if (c)
+        return c;
+    int64_t dp = p->cost - p->expected, dq = q->cost - q->expected;
+    return (dp < dq) - (dp > dq);
+}
+
+static int anomalies(dtc_store *s, ctx *x)
+{
+    char from[16], to[16];
+    dtc_fmt_date(from, x->o->since - 7 * SEASON_WEEKS);
+    dtc_fmt_date(to, x->r->today);
+    dtc_val p[] = {DTC_TEXT(from), DTC_TEXT(to)};
+    x->cap = 0;
+    x->key[0][0] = x->key[1][0] = x->key[2][0] = '\0';
+    int rc = dtc_store_query(s, "SELECT subscription_uuid, environment_id, capability_key, day, cost_micro, currency"
+                                " FROM env_cost_day WHERE day BETWEEN ?1 AND ?2"
+                                " ORDER BY subscription_uuid, environment_id, capability_key, day",
+                             p, 2, on_series_row, x);
+    if (rc == 0)
+        rc = flush_series(x);
+    dtc_free(x->vals);
+    x->vals = NULL;
+    if (rc == 0 && x->r->nanomalies > 1)
+        qsort(x->r->anomalies, x->r->nanomalies, sizeof(dtc_anomaly), by_day);
+    return rc;
+}
+
+typedef struct capday_ctx {
+    dtc_report *r;
+    size_t cap;
+} capday_ctx;
+
+static int on_capday(void *ud, const dtc_val *c, int n)
+{
+    capday_ctx *x = ud;
+    if (n < 4)
+        return 0;
+    size_t bi = 0;
+    while (bi < x->r->nbudgets && strcmp(x->r->budgets[bi].subscription, text(&c[0])) != 0)
+        bi++;
+    if (bi == x->r->nbudgets)
+        return 0;
+    dtc_capday *g = grow(x->r->capdays, &x->cap, x->r->ncapdays, sizeof(dtc_capday));
+    if (!g)
+        return DTC_ENOMEM;
+    x->r->capdays = g;
+    dtc_capday *d = &g[x->r->ncapdays++];
+    d->budget = bi;
+    d->day = day_of(text(&c[1]));
+    snprintf(d->capability, sizeof(d->capability), "%s", text(&c[2]));
+    d->cost = num(&c[3]);
+    return 0;
+}
+
+static int capdays(dtc_store *s, dtc_report *r)
+{
+    char f[16], t[16];
+    dtc_fmt_date(f, r->today - DTC_REPORT_CHART_DAYS + 1);
+    dtc_fmt_date(t, r->today);
+    dtc_val p[] = {DTC_TEXT(f), DTC_TEXT(t)};
+    capday_ctx x = {r, 0};
+    return dtc_store_query(s, "SELECT subscription_uuid, day, capability_key, SUM(cost_micro) FROM env_cost_day"
+                              " WHERE day BETWEEN ?1 AND ?2 GROUP BY subscription_uuid, day, capability_key"
+                              " ORDER BY subscription_uuid, day, capability_key", p, 2, on_capday, &x);
+}
+
+int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
+{
+    memset(out, 0, sizeof(*out));
+    dtc_report_opts opts = *o;
+    if (opts.window <= 0)
+        opts.window = 30;
+    if (opts.threshold <= 0)
+        opts.threshold = 6;
+    ctx x = {.r = out, .o = &opts};
+    int rc = dtc_store_query(s, "SELECT MAX(day) FROM cost_day", NULL, 0, on_max_day, &x);
+    if (rc)
+        return rc;
+    /* The report's today: the last day with data, never later than asked. */
+    out->today = x.max_day >= 0 && x.max_day < opts.today ? x.max_day : opts.today;
+    out->window = opts.window;
+    if (opts.since < 0)
+        opts.since = out->today - opts.window + 1;
+    if ((rc = budgets(s, &x)) == 0 && (rc = spend(s, &x)) == 0)
+        rc = anomalies(s, &x);
+    if (rc == 0)
+        rc = capdays(s, out);
+    if (rc)
+        dtc_report_dispose(out);
+    return rc;
+}
+
+void dtc_report_dispose(dtc_report *r)
+{
+    for (size_t i = 0; i < r->nbudgets; i++)
+        dtc_free(r->budgets[i].daily);
+    dtc_free(r->budgets);
+    dtc_free(r->capdays);
+    dtc_free(r->by_capability);
+    dtc_free(r->by_environment);
+    dtc_free(r->anomalies);
+    memset(r, 0, sizeof(*r));
+}
