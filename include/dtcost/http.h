@@ -3,6 +3,7 @@
 #ifndef DTCOST_HTTP_H
 #define DTCOST_HTTP_H
 #include <stddef.h>
+#include <stdio.h>
 
 #include "dtcost/errors.h"
 
@@ -42,8 +43,15 @@ typedef struct dtc_http_req {
     const char *const *headers;
     size_t nheaders;
     long timeout_ms, connect_timeout_ms;
+    /* Downloads: a 2xx body is written to sink (at most sink_cap bytes, else
+     * DTC_ETOOBIG) instead of memory; other answers stay in resp->body.
+     * accept replaces "application/json". */
+    FILE *sink;
+    unsigned long long sink_cap;
+    const char *accept;
+    unsigned long long sink_len; /* out: bytes written to sink */
 } dtc_http_req;
-int dtc_http_send(dtc_http *h, const dtc_http_req *req, dtc_http_resp *resp) DTC_MUST_CHECK;
+int dtc_http_send(dtc_http *h, dtc_http_req *req, dtc_http_resp *resp) DTC_MUST_CHECK;
 /* Last error, one line naming the URL (without its query) and the cause. */
 const char *dtc_http_errmsg(const dtc_http *h);
 /* URL-encode s into a newly allocated string (free with free()). */

@@ -26,6 +26,10 @@ typedef enum dtc_fact {
     DTC_FACT_RATE,           /* key: subscription, quote, capability, start */
     DTC_FACT_EVENT,          /* key: account, type, environment, capability, date */
     DTC_FACT_ALLOCATION,     /* key: subscription, environment, field, key, capability, day */
+    DTC_FACT_LIC_ENV_HOUR,   /* key: cluster, environment, hour (license.h: dtc_lic_env) */
+    DTC_FACT_LIC_DDU_HOUR,   /* key: cluster, environment, hour, pool */
+    DTC_FACT_LIC_HOST_HOUR,  /* key: cluster, environment, hour, osi_id */
+    DTC_FACT_LIC_FILE,       /* key: archive sha256, entry: provenance of imported files */
     DTC_FACT_COUNT
 } dtc_fact;
 

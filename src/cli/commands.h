@@ -9,6 +9,7 @@ int cmd_doctor(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_license(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 

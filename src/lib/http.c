@@ -15,7 +15,8 @@ struct dtc_http {
     CURL *curl;
     dtc_buf body;
     dtc_http_resp *cur;
-    bool too_big;
+    dtc_http_req *rq; /* the request being performed */
+    bool too_big, sink_failed;
     char err[512];
 };
 
@@ -23,6 +24,22 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     dtc_http *h = ud;
     size_t len = size * n;
+    if (h->rq && h->rq->sink) {
+        long status = 0;
+        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && status < 300) {
+            if (h->rq->sink_len + len > h->rq->sink_cap) {
+                h->too_big = true;
+                return 0;
+            }
+            if (fwrite(p, 1, len, h->rq->sink) != len) {
+                h->sink_failed = true;
+                return 0;
+            }
+            h->rq->sink_len += len;
+            return len;
+        }
+    }
     if (dtc_buf_add(&h->body, p, len) != 0) {
         h->too_big = true;
         return 0; /* abort the transfer */
@@ -111,7 +128,7 @@ char *dtc_http_escape(const char *s)
     return copy;
 }
 
-static int perform(dtc_http *h, const dtc_http_req *rq, dtc_http_resp *resp)
+static int perform(dtc_http *h, dtc_http_req *rq, dtc_http_resp *resp)
 {
     const char *method = rq->method, *url = rq->url, *authorization = rq->authorization;
     CURL *c = h->curl;
@@ -121,8 +138,10 @@ static int perform(dtc_http *h, const dtc_http_req *rq, dtc_http_resp *resp)
     memset(resp, 0, sizeof(*resp));
     resp->retry_after = -1;
     dtc_buf_reset(&h->body);
-    h->too_big = false;
+    h->too_big = h->sink_failed = false;
     h->cur = resp;
+    h->rq = rq;
+    rq->sink_len = 0;
     h->err[0] = '\0';
 
     curl_easy_reset(c);
@@ -143,7 +162,8 @@ static int perform(dtc_http *h, const dtc_http_req *rq, dtc_http_resp *resp)
             goto nomem;
         hdrs = t;
     }
-    if (!(t = curl_slist_append(hdrs, "Accept: application/json")))
+    snprintf(line, sizeof(line), "Accept: %s", rq->accept ? rq->accept : "application/json");
+    if (!(t = curl_slist_append(hdrs, line)))
         goto nomem;
     hdrs = t;
     for (size_t i = 0; i < rq->nheaders; i++) {
@@ -171,8 +191,11 @@ static int perform(dtc_http *h, const dtc_http_req *rq, dtc_http_resp *resp)
     int ulen = q ? (int)(q - url) : (int)strlen(url);
     if (cc != CURLE_OK) {
         if (h->too_big)
-            snprintf(h->err, sizeof(h->err), "%s %.*s: response larger than %zu bytes", method, ulen,
-                     url, h->body.cap);
+            snprintf(h->err, sizeof(h->err), "%s %.*s: response larger than %llu bytes", method, ulen,
+                     url, rq->sink ? rq->sink_cap : (unsigned long long)h->body.cap);
+        else if (h->sink_failed)
+            snprintf(h->err, sizeof(h->err), "%s %.*s: writing the download failed (disk full?)", method, ulen,
+                     url);
         else
             snprintf(h->err, sizeof(h->err), "%s %.*s failed: %s", method, ulen, url,
                      curl_easy_strerror(cc));
@@ -188,6 +211,7 @@ nomem:
 done:
     curl_slist_free_all(hdrs);
     h->cur = NULL;
+    h->rq = NULL;
     return rc;
 }
 
@@ -205,7 +229,7 @@ int dtc_http_post(dtc_http *h, const char *url, const char *authorization,
     return perform(h, &rq, resp);
 }
 
-int dtc_http_send(dtc_http *h, const dtc_http_req *req, dtc_http_resp *resp)
+int dtc_http_send(dtc_http *h, dtc_http_req *req, dtc_http_resp *resp)
 {
     return perform(h, req, resp);
 }

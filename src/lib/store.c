@@ -39,6 +39,17 @@ const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT] = {
     [DTC_FACT_ALLOCATION] = {"cost_allocation",
         {"subscription_uuid", "environment_id", "field", "alloc_key", "capability_key", "day"},
         {"cost_micro"}, 6, 1, 0},
+    [DTC_FACT_LIC_ENV_HOUR] = {"lic_env_hour", {"cluster_uuid", "environment_uuid", "hour"},
+        {"fullstack_mhu", "infra_mhu", "paas_mhu", "hosts_fullstack", "hosts_infra", "hosts_paas", "hosts_idle",
+         "dem_centi", "visits", "mobile_sessions", "replays", "mobile_replays", "properties", "synthetic_browser",
+         "synthetic_http", "synthetic_other", "log_upload_bytes", "log_storage_bytes", "custom_metrics", "trial"},
+        3, 20, -1},
+    [DTC_FACT_LIC_DDU_HOUR] = {"lic_ddu_hour", {"cluster_uuid", "environment_uuid", "hour", "pool"},
+        {"ddu_micro"}, 4, 1, -1},
+    [DTC_FACT_LIC_HOST_HOUR] = {"lic_host_hour", {"cluster_uuid", "environment_uuid", "hour", "osi_id"},
+        {"mode", "memory_bytes", "active_ms", "mhu"}, 4, 4, -1},
+    [DTC_FACT_LIC_FILE] = {"lic_file", {"archive_sha256", "entry"},
+        {"archive", "kind", "size", "sha256", "imported_at"}, 2, 5, -1},
 };
 
 int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen)

@@ -6,7 +6,7 @@
 
 #include "dtcost/store.h"
 
-#define DTC_FACT_MAX_COLS 14
+#define DTC_FACT_MAX_COLS 24
 
 /* One fact table: its key columns, its value columns, and which value (if
  * any) is the measured one whose change is a restatement worth a revision. */

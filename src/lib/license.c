@@ -1,0 +1,740 @@
+/* license.c: the classic licensing rules (contract section 6) and a streaming
+ * parser (yajl callbacks, no document tree) that turns one ConsumptionExport
+ * into per-environment figures for its hour. Numbers arrive as their JSON
+ * text, so osiId keeps all 64 bits and DDU decimals convert exactly. */
+#include "dtcost/license.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#include "alloc.h"
+#include "timeutil.h"
+
+#define GIB 1073741824LL
+#define MAX_DEPTH 12        /* the schema nests 7 deep */
+#define MAX_HOSTS 1000000   /* per document */
+#define MAX_SPANS 4000000   /* OS-module activity records per document */
+#define MAX_ENVS 100000
+
+const char *const dtc_lic_pools[DTC_LIC_NPOOLS] = {"Metrics", "Log", "Events", "Traces", "Serverless", "Other"};
+
+void dtc_license_rules_default(dtc_license_rules *r)
+{
+    r->infra_cap = true;
+    r->visits_include_replays = false;
+    r->min_active_ms = 5 * 60 * 1000;
+    r->free_properties = 20;
+}
+
+/* The table's rows: RAM up to and including `tenths_gib` / 10 GiB. */
+static const struct {
+    int64_t tenths_gib, fullstack, infra;
+} hu_table[] = {
+    {16, 100, 30}, {40, 250, 75}, {80, 500, 150}, {160, 1000, 300}, {320, 2000, 600}, {480, 3000, 900},
+    {640, 4000, 1200}, {800, 5000, 1500}, {960, 6000, 1800}, {1120, 7000, 2100},
+};
+
+/* Integer comparisons only: bytes x 10 <= tenths x GiB. */
+static int64_t hu_milli(int64_t bytes, bool infra, bool cap)
+{
+    if (bytes <= 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(hu_table) / sizeof(hu_table[0]); i++)
+        if (bytes <= hu_table[i].tenths_gib * GIB / 10 && (bytes < INT64_MAX / 10) &&
+            bytes * 10 <= hu_table[i].tenths_gib * GIB) {
+            int64_t v = infra ? hu_table[i].infra : hu_table[i].fullstack;
+            return infra && cap && v > 1000 ? 1000 : v;
+        }
+    /* Above 112 GiB: one unit per started 16 GiB (n x 0.3 uncapped). */
+    int64_t n = bytes / (16 * GIB) + (bytes % (16 * GIB) != 0);
+    if (!infra)
+        return n * 1000;
+    return cap ? 1000 : n * 300;
+}
+
+int64_t dtc_hu_fullstack_milli(int64_t bytes) { return hu_milli(bytes, false, false); }
+int64_t dtc_hu_infra_milli(int64_t bytes, bool cap) { return hu_milli(bytes, true, cap); }
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const int64_t *p = a, *q = b;
+    return (p[0] > q[0]) - (p[0] < q[0]);
+}
+
+int64_t dtc_active_ms(int64_t *start, int64_t *end, size_t n, int64_t from, int64_t to)
+{
+    /* Pairs are sorted through a scratch array of (start, end). */
+    if (n == 0)
+        return 0;
+    int64_t stackbuf[64], *pairs = n <= 32 ? stackbuf : dtc_malloc(n * 2 * sizeof(int64_t));
+    if (!pairs)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        pairs[2 * i] = start[i];
+        pairs[2 * i + 1] = end[i];
+    }
+    qsort(pairs, n, 2 * sizeof(int64_t), cmp_pair);
+    int64_t total = 0, cur_s = 0, cur_e = 0;
+    bool open = false;
+    for (size_t i = 0; i < n; i++) {
+        int64_t s = pairs[2 * i] < from ? from : pairs[2 * i];
+        int64_t e = pairs[2 * i + 1] > to ? to : pairs[2 * i + 1];
+        if (e <= s)
+            continue;
+        if (open && s <= cur_e) {
+            if (e > cur_e)
+                cur_e = e;
+            continue;
+        }
+        if (open)
+            total += cur_e - cur_s;
+        cur_s = s;
+        cur_e = e;
+        open = true;
+    }
+    if (open)
+        total += cur_e - cur_s;
+    for (size_t i = 0; i < n; i++) {
+        start[i] = pairs[2 * i];
+        end[i] = pairs[2 * i + 1];
+    }
+    if (pairs != stackbuf)
+        dtc_free(pairs);
+    return total;
+}
+
+/* ---- the parser ---- */
+
+typedef enum ctxkind {
+    C_NONE, C_ROOT, C_ENVS, C_ENV, C_HOSTS, C_HOST, C_AGENTS, C_AGENT, C_RECS, C_REC,
+    C_SYNS, C_SYN, C_CMS, C_CM, C_DDUS, C_DDU, C_SKIP
+} ctxkind;
+
+typedef struct host_acc {
+    int64_t osi_id, memory, pass_limit;
+    bool infra, paas;
+    size_t span_off, nspans; /* OS-module activity in the span arrays */
+    size_t env;
+} host_acc;
+
+struct dtc_lic_parser {
+    dtc_license_rules rules;
+    bool want_hosts;
+    yajl_handle y;
+    ctxkind stack[MAX_DEPTH + 1];
+    int depth;
+    char key[48];
+    bool has_key;
+    dtc_lic_doc doc;
+    bool has_from, has_to;
+    /* the object being read at each level */
+    host_acc host;
+    size_t env_cur;
+    int64_t agent_type, rec_s, rec_e;
+    bool rec_has_s, rec_has_e;
+    size_t agent_span_off;
+    int64_t syn_type, syn_exec;
+    char ddu_pool[32];
+    int64_t ddu_total;
+    int64_t cm_total;
+    /* all hosts and OS spans of the document */
+    host_acc *hosts;
+    size_t nhosts, hostcap;
+    int64_t *span_s, *span_e;
+    size_t nspans, spancap;
+    int64_t min_start; /* earliest activity, for a document without timeFrameStart */
+    int err_rc;
+    char err[256];
+};
+
+static int fail(dtc_lic_parser *p, int rc, const char *fmt, const char *arg)
+{
+    if (!p->err_rc) {
+        p->err_rc = rc;
+        snprintf(p->err, sizeof(p->err), fmt, arg);
+    }
+    return 0; /* cancels the parse */
+}
+
+/* Exact integer from JSON number text; fractions are truncated. */
+static bool to_int(const char *s, size_t len, int64_t *out)
+{
+    char buf[64];
+    if (len == 0 || len >= sizeof(buf))
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    errno = 0;
+    char *end;
+    long long v = strtoll(buf, &end, 10);
+    if (*end == '\0' && errno == 0) {
+        *out = v;
+        return true;
+    }
+    if (errno == ERANGE)
+        return false;
+    double d = strtod(buf, &end);
+    if (*end != '\0' || !isfinite(d) || d >= 9.2e18 || d <= -9.2e18)
+        return false;
+    *out = (int64_t)d;
+    return true;
+}
+
+/* Micro-units of a decimal, rounded half away from zero at the 7th digit. */
+static bool to_micro(const char *s, size_t len, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (i < len && (s[i] == '-' || s[i] == '+'))
+        neg = s[i++] == '-';
+    int64_t whole = 0, frac = 0;
+    int fd = 0;
+    bool digits = false, round_up = false;
+    for (; i < len && isdigit((unsigned char)s[i]); i++, digits = true) {
+        if (whole > (INT64_MAX / 1000000 - 9) / 10)
+            return false;
+        whole = whole * 10 + (s[i] - '0');
+    }
+    if (i < len && s[i] == '.') {
+        for (i++; i < len && isdigit((unsigned char)s[i]); i++, digits = true) {
+            if (fd < 6)
+                frac = frac * 10 + (s[i] - '0'), fd++;
+            else if (fd++ == 6)
+                round_up = s[i] >= '5';
+        }
+    }
+    if (!digits)
+        return false;
+    if (i < len) { /* an exponent: rare, take the double route */
+        char buf[64];
+        if (len >= sizeof(buf))
+            return false;
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        char *end;
+        double d = strtod(buf, &end);
+        if (*end || !isfinite(d) || fabs(d) > 9e12)
+            return false;
+        *out = (int64_t)llround(d * 1e6);
+        return true;
+    }
+    while (fd < 6)
+        frac *= 10, fd++;
+    int64_t v = whole * 1000000 + frac + (round_up ? 1 : 0);
+    *out = neg ? -v : v;
+    return true;
+}
+
+/* Epoch milliseconds from "YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM]" or a
+ * string of digits (epoch ms written as text). */
+static bool iso_ms(const char *s, size_t len, int64_t *out)
+{
+    char b[48];
+    if (len == 0 || len >= sizeof(b))
+        return false;
+    memcpy(b, s, len);
+    b[len] = '\0';
+    size_t k = 0;
+    while (k < len && isdigit((unsigned char)b[k]))
+        k++;
+    if (k == len && len > 4)
+        return to_int(b, len, out);
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    if (sscanf(b, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+        return false;
+    const char *p = b + 10;
+    int64_t ms = 0;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        int m = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &m) != 2 || m != 5)
+            return false;
+        p += 1 + m;
+        if (*p == ':') {
+            if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
+                return false;
+            sec = (p[1] - '0') * 10 + (p[2] - '0');
+            p += 3;
+            if (*p == '.' || *p == ',') {
+                int scale = 100;
+                for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+                    ms += scale > 0 ? (*p - '0') * scale : 0;
+            }
+        }
+    }
+    int64_t off = 0;
+    if (*p == 'Z' || *p == 'z')
+        p++;
+    else if (*p == '+' || *p == '-') {
+        int oh, om = 0, m = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m) == 2 && m == 5)
+            ;
+        else if (sscanf(p + 1, "%2d%2d%n", &oh, &om, &m) == 2 && m == 4)
+            ;
+        else
+            return false;
+        off = (oh * 60 + om) * 60000LL * (*p == '-' ? -1 : 1);
+        p += 1 + m;
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return false;
+    *out = (dtc_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms - off;
+    return true;
+}
+
+static bool key_is(const dtc_lic_parser *p, const char *k) { return p->has_key && strcmp(p->key, k) == 0; }
+
+static ctxkind top(const dtc_lic_parser *p) { return p->depth > 0 ? p->stack[p->depth - 1] : C_NONE; }
+
+static dtc_lic_env *cur_env(dtc_lic_parser *p) { return &p->doc.envs[p->env_cur]; }
+
+static int push(dtc_lic_parser *p, ctxkind k)
+{
+    if (p->depth >= MAX_DEPTH)
+        return fail(p, DTC_EPARSE, "nesting deeper than %s levels: not a license export", "12");
+    p->stack[p->depth++] = k;
+    p->has_key = false;
+    return 1;
+}
+
+static int on_null(void *ud)
+{
+    ((dtc_lic_parser *)ud)->has_key = false;
+    return 1;
+}
+
+static int on_bool(void *ud, int v)
+{
+    dtc_lic_parser *p = ud;
+    switch (top(p)) {
+    case C_ENV:
+        if (key_is(p, "trial"))
+            cur_env(p)->trial = v;
+        break;
+    case C_HOST:
+        if (key_is(p, "infrastructureOnly"))
+            p->host.infra = v;
+        else if (key_is(p, "paas"))
+            p->host.paas = v;
+        break;
+    default: break;
+    }
+    p->has_key = false;
+    return 1;
+}
+
+static int set_time(dtc_lic_parser *p, int64_t v)
+{
+    ctxkind t = top(p);
+    if (t == C_ROOT && key_is(p, "timeFrameStart"))
+        p->doc.from_ms = v, p->has_from = true;
+    else if (t == C_ROOT && key_is(p, "timeFrameEnd"))
+        p->doc.to_ms = v, p->has_to = true;
+    else if (t == C_REC && key_is(p, "startTime"))
+        p->rec_s = v, p->rec_has_s = true;
+    else if (t == C_REC && key_is(p, "endTime"))
+        p->rec_e = v, p->rec_has_e = true;
+    else
+        return 0;
+    return 1;
+}
+
+static int on_number(void *ud, const char *s, size_t len)
+{
+    dtc_lic_parser *p = ud;
+    int64_t v;
+    ctxkind t = top(p);
+    if (!p->has_key || t == C_SKIP)
+        return 1;
+    if (t == C_DDU && key_is(p, "total")) {
+        if (!to_micro(s, len, &p->ddu_total))
+            return fail(p, DTC_EPARSE, "DDU total out of range in %s", "davisDataUnits");
+        p->has_key = false;
+        return 1;
+    }
+    if (!to_int(s, len, &v)) {
+        if (t == C_HOST && key_is(p, "osiId"))
+            return fail(p, DTC_EPARSE, "%s is not a signed 64-bit integer", "osiId");
+        p->has_key = false;
+        return 1; /* a counter we cannot read is a counter we do not bill */
+    }
+    p->has_key = set_time(p, v) ? false : p->has_key;
+    if (!p->has_key)
+        return 1;
+    if (t == C_ENV) {
+        dtc_lic_env *e = cur_env(p);
+        if (key_is(p, "visits")) e->visits += v;
+        else if (key_is(p, "mobileSessions")) e->mobile_sessions += v;
+        else if (key_is(p, "sessionReplays")) e->replays += v;
+        else if (key_is(p, "mobileSessionReplays")) e->mobile_replays += v;
+        else if (key_is(p, "totalRUMUserPropertiesUsed")) e->properties += v;
+        else if (key_is(p, "logUploadVolumeBytes")) e->log_upload_bytes += v;
+        else if (key_is(p, "logStorageUsageBytes")) e->log_storage_bytes += v;
+    } else if (t == C_HOST) {
+        if (key_is(p, "osiId")) p->host.osi_id = v;
+        else if (key_is(p, "hostMemoryBytes")) p->host.memory = v;
+        else if (key_is(p, "passMemoryLimit")) p->host.pass_limit = v;
+    } else if (t == C_AGENT) {
+        if (key_is(p, "agentTypeId"))
+            p->agent_type = v;
+    } else if (t == C_SYN) {
+        if (key_is(p, "monitorTypeId"))
+            p->syn_type = v;
+        else if ((key_is(p, "publicExecutions") || key_is(p, "privateExecutions")) && v > 0)
+            p->syn_exec += v;
+    } else if (t == C_CM) {
+        if (key_is(p, "total"))
+            p->cm_total = v;
+    }
+    p->has_key = false;
+    return 1;
+}
+
+static int on_string(void *ud, const unsigned char *s, size_t len)
+{
+    dtc_lic_parser *p = ud;
+    ctxkind t = top(p);
+    if (!p->has_key || t == C_SKIP)
+        return 1;
+    int64_t v;
+    if ((t == C_ROOT && (key_is(p, "timeFrameStart") || key_is(p, "timeFrameEnd"))) ||
+        (t == C_REC && (key_is(p, "startTime") || key_is(p, "endTime")))) {
+        if (!iso_ms((const char *)s, len, &v))
+            return fail(p, DTC_EPARSE, "%s is neither epoch milliseconds nor an ISO 8601 time", p->key);
+        set_time(p, v);
+    } else if (t == C_ROOT && key_is(p, "clusterUuid")) {
+        snprintf(p->doc.cluster, sizeof(p->doc.cluster), "%.*s", (int)(len < 63 ? len : 63), (const char *)s);
+    } else if (t == C_ENV && key_is(p, "environmentUuid")) {
+        dtc_lic_env *e = cur_env(p);
+        snprintf(e->environment, sizeof(e->environment), "%.*s", (int)(len < 63 ? len : 63), (const char *)s);
+    } else if (t == C_DDU && key_is(p, "pool")) {
+        snprintf(p->ddu_pool, sizeof(p->ddu_pool), "%.*s", (int)(len < 31 ? len : 31), (const char *)s);
+    } else if (t == C_HOST && key_is(p, "osiId")) {
+        /* Some exporters quote 64-bit ids to protect them from doubles. */
+        if (!to_int((const char *)s, len, &p->host.osi_id))
+            return fail(p, DTC_EPARSE, "%s is not a signed 64-bit integer", "osiId");
+    } else if (t == C_DDU && key_is(p, "total")) {
+        if (!to_micro((const char *)s, len, &p->ddu_total))
+            return fail(p, DTC_EPARSE, "DDU total is not a number in %s", "davisDataUnits");
+    }
+    p->has_key = false;
+    return 1;
+}
+
+static int on_key(void *ud, const unsigned char *s, size_t len)
+{
+    dtc_lic_parser *p = ud;
+    if (len >= sizeof(p->key)) {
+        p->has_key = false;
+        return 1;
+    }
+    memcpy(p->key, s, len);
+    p->key[len] = '\0';
+    p->has_key = true;
+    return 1;
+}
+
+static int on_start_map(void *ud)
+{
+    dtc_lic_parser *p = ud;
+    ctxkind t = top(p), k = C_SKIP;
+    if (p->depth == 0)
+        k = C_ROOT;
+    else if (t == C_ENVS) {
+        if (p->doc.nenvs >= MAX_ENVS)
+            return fail(p, DTC_EPARSE, "more than %s environments in one hour", "100000");
+        if (p->doc.nenvs == p->doc.envcap) {
+            size_t c = p->doc.envcap ? p->doc.envcap * 2 : 16;
+            dtc_lic_env *g = dtc_realloc(p->doc.envs, c * sizeof(*g));
+            if (!g)
+                return fail(p, DTC_ENOMEM, "%s", "out of memory");
+            p->doc.envs = g;
+            p->doc.envcap = c;
+        }
+        p->env_cur = p->doc.nenvs++;
+        memset(cur_env(p), 0, sizeof(dtc_lic_env));
+        k = C_ENV;
+    } else if (t == C_HOSTS) {
+        memset(&p->host, 0, sizeof(p->host));
+        p->host.env = p->env_cur;
+        p->host.span_off = p->nspans;
+        k = C_HOST;
+    } else if (t == C_AGENTS) {
+        p->agent_type = 0;
+        p->agent_span_off = p->nspans;
+        k = C_AGENT;
+    } else if (t == C_RECS) {
+        p->rec_has_s = p->rec_has_e = false;
+        k = C_REC;
+    } else if (t == C_SYNS) {
+        p->syn_type = 0;
+        p->syn_exec = 0;
+        k = C_SYN;
+    } else if (t == C_CMS) {
+        p->cm_total = 0;
+        k = C_CM;
+    } else if (t == C_DDUS) {
+        p->ddu_pool[0] = '\0';
+        p->ddu_total = 0;
+        k = C_DDU;
+    }
+    return push(p, k);
+}
+
+static int on_start_array(void *ud)
+{
+    dtc_lic_parser *p = ud;
+    ctxkind t = top(p), k = C_SKIP;
+    if (t == C_ROOT && key_is(p, "environmentBillingEntries"))
+        k = C_ENVS;
+    else if (t == C_ENV && key_is(p, "hostUsages"))
+        k = C_HOSTS;
+    else if (t == C_ENV && key_is(p, "syntheticBillingUsage"))
+        k = C_SYNS;
+    else if (t == C_ENV && key_is(p, "customMetrics"))
+        k = C_CMS;
+    else if (t == C_ENV && key_is(p, "davisDataUnits"))
+        k = C_DDUS;
+    else if (t == C_HOST && key_is(p, "agentUsages"))
+        k = C_AGENTS;
+    else if (t == C_AGENT && key_is(p, "agentUsageRecords"))
+        k = C_RECS;
+    return push(p, k);
+}
+
+static int add_span(dtc_lic_parser *p, int64_t s, int64_t e)
+{
+    if (p->nspans >= MAX_SPANS)
+        return fail(p, DTC_EPARSE, "more than %s activity records in one hour", "4000000");
+    if (p->nspans == p->spancap) {
+        size_t c = p->spancap ? p->spancap * 2 : 1024;
+        int64_t *a = dtc_realloc(p->span_s, c * sizeof(int64_t));
+        if (a)
+            p->span_s = a;
+        int64_t *b = a ? dtc_realloc(p->span_e, c * sizeof(int64_t)) : NULL;
+        if (!b)
+            return fail(p, DTC_ENOMEM, "%s", "out of memory");
+        p->span_e = b;
+        p->spancap = c;
+    }
+    p->span_s[p->nspans] = s;
+    p->span_e[p->nspans++] = e;
+    if (s < p->min_start)
+        p->min_start = s;
+    return 1;
+}
+
+static int end_container(dtc_lic_parser *p)
+{
+    if (p->depth == 0)
+        return fail(p, DTC_EPARSE, "%s", "unbalanced JSON");
+    ctxkind k = p->stack[--p->depth];
+    p->has_key = false;
+    switch (k) {
+    case C_REC:
+        if (p->rec_has_s && p->rec_has_e)
+            return add_span(p, p->rec_s, p->rec_e);
+        return 1;
+    case C_AGENT:
+        /* Only the OS module (agentTypeId 1) makes a host count; drop the
+         * spans of other modules, read before the type was known. */
+        if (p->agent_type != 1)
+            p->nspans = p->agent_span_off;
+        return 1;
+    case C_HOST:
+        p->host.nspans = p->nspans - p->host.span_off;
+        if (p->nhosts >= MAX_HOSTS)
+            return fail(p, DTC_EPARSE, "more than %s hosts in one hour", "1000000");
+        if (p->nhosts == p->hostcap) {
+            size_t c = p->hostcap ? p->hostcap * 2 : 256;
+            host_acc *g = dtc_realloc(p->hosts, c * sizeof(*g));
+            if (!g)
+                return fail(p, DTC_ENOMEM, "%s", "out of memory");
+            p->hosts = g;
+            p->hostcap = c;
+        }
+        p->hosts[p->nhosts++] = p->host;
+        return 1;
+    case C_SYN: {
+        dtc_lic_env *e = cur_env(p);
+        if (p->syn_type == 1)
+            e->synthetic_browser += p->syn_exec;
+        else if (p->syn_type == 2)
+            e->synthetic_http += p->syn_exec;
+        else
+            e->synthetic_other += p->syn_exec;
+        return 1;
+    }
+    case C_CM:
+        cur_env(p)->custom_metrics += p->cm_total;
+        return 1;
+    case C_DDU: {
+        int i = 0;
+        while (i < DTC_LIC_NPOOLS - 1 && strcmp(dtc_lic_pools[i], p->ddu_pool) != 0)
+            i++;
+        cur_env(p)->ddu_micro[i] += p->ddu_total;
+        return 1;
+    }
+    default:
+        return 1;
+    }
+}
+
+static int on_end(void *ud) { return end_container(ud); }
+
+static const yajl_callbacks callbacks = {
+    on_null, on_bool, NULL, NULL, on_number, on_string, on_start_map, on_key, on_end, on_start_array, on_end,
+};
+
+int dtc_lic_parser_new(dtc_lic_parser **out, const dtc_license_rules *rules, bool hosts)
+{
+    dtc_lic_parser *p = dtc_calloc(1, sizeof(*p));
+    if (!p)
+        return DTC_ENOMEM;
+    if (rules)
+        p->rules = *rules;
+    else
+        dtc_license_rules_default(&p->rules);
+    p->want_hosts = hosts;
+    *out = p;
+    dtc_lic_parser_reset(p);
+    return p->y ? 0 : (dtc_lic_parser_free(p), *out = NULL, DTC_ENOMEM);
+}
+
+void dtc_lic_parser_reset(dtc_lic_parser *p)
+{
+    if (p->y)
+        yajl_free(p->y);
+    p->y = yajl_alloc(&callbacks, NULL, p);
+    p->depth = 0;
+    p->stack[0] = C_NONE;
+    p->has_key = false;
+    p->doc.cluster[0] = '\0';
+    p->doc.from_ms = p->doc.to_ms = 0;
+    p->doc.nenvs = p->doc.nhosts = 0;
+    p->has_from = p->has_to = false;
+    p->nhosts = p->nspans = 0;
+    p->min_start = INT64_MAX;
+    p->err_rc = 0;
+    p->err[0] = '\0';
+}
+
+void dtc_lic_parser_free(dtc_lic_parser *p)
+{
+    if (!p)
+        return;
+    if (p->y)
+        yajl_free(p->y);
+    dtc_free(p->doc.envs);
+    dtc_free(p->doc.hosts);
+    dtc_free(p->hosts);
+    dtc_free(p->span_s);
+    dtc_free(p->span_e);
+    dtc_free(p);
+}
+
+const char *dtc_lic_parser_errmsg(const dtc_lic_parser *p) { return p->err; }
+
+static int yajl_failed(dtc_lic_parser *p, const unsigned char *data, size_t len)
+{
+    if (p->err_rc)
+        return p->err_rc;
+    unsigned char *msg = yajl_get_error(p->y, 0, data, len);
+    snprintf(p->err, sizeof(p->err), "not valid JSON: %s", msg ? (const char *)msg : "parse error");
+    for (char *c = p->err; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    if (msg)
+        yajl_free_error(p->y, msg);
+    return p->err_rc = DTC_EPARSE;
+}
+
+int dtc_lic_parser_feed(dtc_lic_parser *p, const void *data, size_t len)
+{
+    if (p->err_rc)
+        return p->err_rc;
+    if (!p->y)
+        return DTC_ENOMEM;
+    if (yajl_parse(p->y, data, len) != yajl_status_ok)
+        return yajl_failed(p, data, len);
+    return 0;
+}
+
+/* Host units and DEM, once the hour's bounds are known. */
+static int finalize(dtc_lic_parser *p)
+{
+    dtc_lic_doc *d = &p->doc;
+    if (!p->has_from && p->min_start != INT64_MAX)
+        d->from_ms = p->min_start - ((p->min_start % 3600000) + 3600000) % 3600000, p->has_from = true;
+    if (!p->has_to)
+        d->to_ms = d->from_ms + 3600000;
+    if (!p->has_from)
+        d->from_ms = -1; /* no time at all: the caller skips the document */
+    if (p->want_hosts && p->nhosts > d->hostcap) {
+        dtc_lic_host *g = dtc_realloc(d->hosts, p->nhosts * sizeof(*g));
+        if (!g)
+            return DTC_ENOMEM;
+        d->hosts = g;
+        d->hostcap = p->nhosts;
+    }
+    const dtc_license_rules *r = &p->rules;
+    for (size_t i = 0; i < p->nhosts; i++) {
+        host_acc *h = &p->hosts[i];
+        if (h->env >= d->nenvs)
+            continue;
+        dtc_lic_env *e = &d->envs[h->env];
+        int64_t active = dtc_active_ms(p->span_s + h->span_off, p->span_e + h->span_off, h->nspans, d->from_ms,
+                                       d->to_ms);
+        if (active < 0)
+            return DTC_ENOMEM;
+        char mode = h->infra ? 'I' : h->paas ? 'P' : 'F';
+        int64_t mem = mode == 'P' && h->pass_limit > 0 ? h->pass_limit : h->memory;
+        int64_t mhu = mode == 'I' ? dtc_hu_infra_milli(mem, r->infra_cap) : dtc_hu_fullstack_milli(mem);
+        bool counts = active >= r->min_active_ms && mhu > 0;
+        if (!counts)
+            e->hosts_idle++;
+        else if (mode == 'I')
+            e->infra_mhu += mhu, e->hosts_infra++;
+        else if (mode == 'P')
+            e->paas_mhu += mhu, e->hosts_paas++;
+        else
+            e->fullstack_mhu += mhu, e->hosts_fullstack++;
+        if (p->want_hosts)
+            d->hosts[d->nhosts++] = (dtc_lic_host){h->env, h->osi_id, mode, mem, active, counts ? mhu : 0};
+    }
+    for (size_t i = 0; i < d->nenvs; i++) {
+        dtc_lic_env *e = &d->envs[i];
+        int64_t sessions = e->visits + e->mobile_sessions, replays = e->replays + e->mobile_replays;
+        /* 0.25 per session, 1.0 per replay session; when visits already holds
+         * the replays, each replay adds the 0.75 difference. */
+        e->dem_centi = 25 * sessions + (r->visits_include_replays ? 75 : 100) * replays;
+        e->dem_centi += 100 * e->synthetic_browser + 10 * e->synthetic_http;
+        if (e->properties > r->free_properties)
+            e->dem_centi += (e->properties - r->free_properties) * sessions;
+    }
+    return 0;
+}
+
+int dtc_lic_parser_finish(dtc_lic_parser *p, const dtc_lic_doc **doc)
+{
+    if (p->err_rc)
+        return p->err_rc;
+    if (yajl_complete_parse(p->y) != yajl_status_ok)
+        return yajl_failed(p, (const unsigned char *)"", 0);
+    if (p->depth != 0 || p->stack[0] != C_ROOT) {
+        snprintf(p->err, sizeof(p->err), "not a ConsumptionExport object");
+        return p->err_rc = DTC_EPARSE;
+    }
+    int rc = finalize(p);
+    if (rc) {
+        snprintf(p->err, sizeof(p->err), "out of memory");
+        return p->err_rc = rc;
+    }
+    *doc = &p->doc;
+    return 0;
+}

@@ -1,0 +1,720 @@
+/* licimport.c: `dtcost license import`: an outer export ZIP, a bare inner
+ * ZIP, one JSON file or a directory of them, into the store as one
+ * transaction. Entries are inflated and parsed in pieces (never a whole file
+ * in memory) by a few threads, a batch at a time; the main thread writes each
+ * batch in entry order. Hostile archives are refused with the file and entry
+ * named: names that climb out (../) or are absolute, entries inflating past
+ * the cap or far beyond their compressed size, broken ZIPs and JSON. Entry
+ * names are never used as paths: an inner archive goes to an anonymous
+ * temporary file. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include "alloc.h"
+#include "dtcost/license.h"
+#include "timeutil.h"
+
+#define CHUNK (256 * 1024)
+#define BATCH 64
+#define MAX_THREADS 8
+#define BOMB_RATIO 200 /* inflated / compressed beyond which an entry is a bomb (JSON: ~15) */
+#define BOMB_FLOOR (16ULL << 20)
+#define SIDE_CAP (64ULL << 20) /* signature, log and other side files */
+
+typedef struct item {
+    zip_int64_t index; /* entry in the archive, or -1 for a file */
+    const char *path;  /* the file, for a directory item */
+    char name[256];    /* for messages and provenance */
+    uint64_t comp, size;
+} item;
+
+typedef struct result {
+    int rc;
+    char err[384];
+    char cluster[64];
+    int64_t from_ms;
+    uint64_t bytes;
+    dtc_lic_env *envs;
+    size_t nenvs, envcap;
+    dtc_lic_host *hosts;
+    size_t nhosts, hostcap;
+} result;
+
+typedef struct job {
+    const dtc_lic_import_opts *o;
+    const char *archive;  /* display name */
+    const char *zip_path; /* for workers to open, or NULL for files */
+    item *items;
+    size_t nitems;
+    result *res;
+    size_t next;          /* next item to take */
+    pthread_mutex_t mu;
+} job;
+
+typedef struct imp {
+    dtc_store *s;
+    const dtc_lic_import_opts *o;
+    dtc_lic_import_stats *st;
+    char now[24];
+    char archive_hash[72];
+    const char *archive;
+    result res[BATCH];
+    int depth; /* archives inside archives */
+} imp;
+
+static void hex(char *dst, const unsigned char *md, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        sprintf(dst + 2 * i, "%02x", md[i]);
+}
+
+static int file_sha256(const char *path, char out[72])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    size_t r;
+    int rc = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) ? 0 : -1;
+    while (rc == 0 && (r = fread(buf, 1, sizeof(buf), f)) > 0)
+        if (!EVP_DigestUpdate(c, buf, r))
+            rc = -1;
+    if (rc == 0 && (ferror(f) || !EVP_DigestFinal_ex(c, md, &n)))
+        rc = -1;
+    if (rc == 0)
+        hex(out, md, n);
+    EVP_MD_CTX_free(c);
+    fclose(f);
+    return rc;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+/* A name that would land outside a folder it was extracted to. */
+static bool unsafe_name(const char *n)
+{
+    if (n[0] == '/' || n[0] == '\\' || (n[0] && n[1] == ':'))
+        return true;
+    for (const char *p = n; *p; p++)
+        if (p[0] == '.' && p[1] == '.' && (p == n || p[-1] == '/' || p[-1] == '\\') &&
+            (p[2] == '/' || p[2] == '\\' || p[2] == '\0'))
+            return true;
+    return false;
+}
+
+/* ---- workers ---- */
+
+static int keep_doc(result *r, const dtc_lic_doc *d, bool hosts)
+{
+    snprintf(r->cluster, sizeof(r->cluster), "%s", d->cluster);
+    r->from_ms = d->from_ms;
+    if (d->nenvs > r->envcap) {
+        dtc_lic_env *g = dtc_realloc(r->envs, d->nenvs * sizeof(*g));
+        if (!g)
+            return DTC_ENOMEM;
+        r->envs = g;
+        r->envcap = d->nenvs;
+    }
+    if (d->nenvs)
+        memcpy(r->envs, d->envs, d->nenvs * sizeof(*r->envs));
+    r->nenvs = d->nenvs;
+    r->nhosts = 0;
+    if (hosts && d->nhosts) {
+        if (d->nhosts > r->hostcap) {
+            dtc_lic_host *g = dtc_realloc(r->hosts, d->nhosts * sizeof(*g));
+            if (!g)
+                return DTC_ENOMEM;
+            r->hosts = g;
+            r->hostcap = d->nhosts;
+        }
+        memcpy(r->hosts, d->hosts, d->nhosts * sizeof(*r->hosts));
+        r->nhosts = d->nhosts;
+    }
+    return 0;
+}
+
+/* Read one item through the parser. zf or f is the open source. */
+static void parse_item(const job *j, const item *it, zip_file_t *zf, FILE *f, dtc_lic_parser *p, char *buf,
+                       result *r)
+{
+    uint64_t cap = j->o->entry_cap ? j->o->entry_cap : (512ULL << 20);
+    dtc_lic_parser_reset(p);
+    r->bytes = 0;
+    for (;;) {
+        long long n = zf ? (long long)zip_fread(zf, buf, CHUNK) : (long long)fread(buf, 1, CHUNK, f);
+        if (n < 0 || (f && n == 0 && ferror(f))) {
+            snprintf(r->err, sizeof(r->err), "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)",
+                     j->archive, it->name, zf ? zip_file_strerror(zf) : strerror(errno));
+            r->rc = DTC_EZIP;
+            return;
+        }
+        if (n == 0)
+            break;
+        r->bytes += (uint64_t)n;
+        if (r->bytes > cap) {
+            snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates beyond %llu MiB; refused (raise the cap with "
+                     "--max-entry-mb if it is genuine)", j->archive, it->name, (unsigned long long)(cap >> 20));
+            r->rc = DTC_EZIP;
+            return;
+        }
+        if (zf && r->bytes > BOMB_FLOOR && r->bytes / BOMB_RATIO > it->comp) {
+            snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates more than %dx its compressed size: refused as "
+                     "a zip bomb", j->archive, it->name, BOMB_RATIO);
+            r->rc = DTC_EZIP;
+            return;
+        }
+        int rc = dtc_lic_parser_feed(p, buf, (size_t)n);
+        if (rc) {
+            snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name, dtc_lic_parser_errmsg(p));
+            r->rc = rc;
+            return;
+        }
+    }
+    const dtc_lic_doc *d;
+    int rc = dtc_lic_parser_finish(p, &d);
+    if (rc == 0)
+        rc = keep_doc(r, d, j->o->hosts);
+    if (rc) {
+        snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name,
+                 rc == DTC_ENOMEM ? "out of memory" : dtc_lic_parser_errmsg(p));
+        r->rc = rc;
+    }
+}
+
+static void *worker(void *ud)
+{
+    job *j = ud;
+    dtc_lic_parser *p = NULL;
+    zip_t *za = NULL;
+    char *buf = dtc_malloc(CHUNK);
+    int err = 0;
+    bool ok = buf && dtc_lic_parser_new(&p, &j->o->rules, j->o->hosts) == 0;
+    if (ok && j->zip_path && !(za = zip_open(j->zip_path, ZIP_RDONLY, &err)))
+        ok = false;
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        size_t i = j->next++;
+        pthread_mutex_unlock(&j->mu);
+        if (i >= j->nitems)
+            break;
+        result *r = &j->res[i];
+        const item *it = &j->items[i];
+        r->rc = 0;
+        r->err[0] = '\0';
+        if (!ok) {
+            r->rc = DTC_ENOMEM;
+            snprintf(r->err, sizeof(r->err), "%s: cannot open it again for reading", j->archive);
+            continue;
+        }
+        if (za) {
+            zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, 0);
+            if (!zf) {
+                r->rc = DTC_EZIP;
+                snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name, zip_strerror(za));
+                continue;
+            }
+            parse_item(j, it, zf, NULL, p, buf, r);
+            zip_fclose(zf);
+        } else {
+            FILE *f = fopen(it->path, "rb");
+            if (!f) {
+                r->rc = DTC_EIO;
+                snprintf(r->err, sizeof(r->err), "%s: %s", it->path, strerror(errno));
+                continue;
+            }
+            parse_item(j, it, NULL, f, p, buf, r);
+            fclose(f);
+        }
+    }
+    if (za)
+        zip_discard(za);
+    dtc_lic_parser_free(p);
+    dtc_free(buf);
+    return NULL;
+}
+
+static int nthreads(const dtc_lic_import_opts *o)
+{
+    long n = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+}
+
+/* ---- writing ---- */
+
+static int put(imp *x, dtc_fact f, const dtc_val *k, const dtc_val *v)
+{
+    dtc_put r;
+    int rc = dtc_store_put(x->s, f, k, v, NULL, &r);
+    if (rc == 0)
+        (*(r == DTC_PUT_INSERTED ? &x->st->inserted : r == DTC_PUT_UPDATED ? &x->st->updated : &x->st->unchanged))++;
+    return rc;
+}
+
+static int write_result(imp *x, const result *r, const item *it)
+{
+    if (r->from_ms < 0) {
+        /* No timeFrameStart and no activity: nothing says which hour it is. */
+        x->st->documents++;
+        return 0;
+    }
+    char hour[24];
+    int64_t h = r->from_ms - ((r->from_ms % 3600000) + 3600000) % 3600000;
+    dtc_fmt_datetime(hour, h / 1000);
+    const char *cluster = r->cluster[0] ? r->cluster : "unknown-cluster";
+    for (size_t i = 0; i < r->nenvs; i++) {
+        const dtc_lic_env *e = &r->envs[i];
+        const char *env = e->environment[0] ? e->environment : "unknown-environment";
+        dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour)};
+        dtc_val v[] = {DTC_INT(e->fullstack_mhu), DTC_INT(e->infra_mhu), DTC_INT(e->paas_mhu),
+                       DTC_INT(e->hosts_fullstack), DTC_INT(e->hosts_infra), DTC_INT(e->hosts_paas),
+                       DTC_INT(e->hosts_idle), DTC_INT(e->dem_centi), DTC_INT(e->visits),
+                       DTC_INT(e->mobile_sessions), DTC_INT(e->replays), DTC_INT(e->mobile_replays),
+                       DTC_INT(e->properties), DTC_INT(e->synthetic_browser), DTC_INT(e->synthetic_http),
+                       DTC_INT(e->synthetic_other), DTC_INT(e->log_upload_bytes), DTC_INT(e->log_storage_bytes),
+                       DTC_INT(e->custom_metrics), DTC_INT(e->trial)};
+        int rc = put(x, DTC_FACT_LIC_ENV_HOUR, k, v);
+        for (int pl = 0; rc == 0 && pl < DTC_LIC_NPOOLS; pl++) {
+            if (pl == DTC_LIC_NPOOLS - 1 && e->ddu_micro[pl] == 0)
+                continue; /* "Other" only when an unknown pool appeared */
+            dtc_val kp[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour), DTC_TEXT(dtc_lic_pools[pl])};
+            dtc_val vp[] = {DTC_INT(e->ddu_micro[pl])};
+            rc = put(x, DTC_FACT_LIC_DDU_HOUR, kp, vp);
+        }
+        if (rc)
+            return rc;
+        x->st->env_hours++;
+    }
+    for (size_t i = 0; i < r->nhosts; i++) {
+        const dtc_lic_host *hh = &r->hosts[i];
+        const dtc_lic_env *e = &r->envs[hh->env];
+        char mode[2] = {hh->mode, '\0'};
+        dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(e->environment[0] ? e->environment : "unknown-environment"),
+                       DTC_TEXT(hour), DTC_INT(hh->osi_id)};
+        dtc_val v[] = {DTC_TEXT(mode), DTC_INT(hh->memory_bytes), DTC_INT(hh->active_ms), DTC_INT(hh->mhu)};
+        int rc = put(x, DTC_FACT_LIC_HOST_HOUR, k, v);
+        if (rc)
+            return rc;
+        x->st->host_hours++;
+    }
+    x->st->documents++;
+    x->st->json_bytes += r->bytes;
+    (void)it;
+    return 0;
+}
+
+static int provenance(imp *x, const char *entry, const char *kind, uint64_t size, const char *sha)
+{
+    dtc_val k[] = {DTC_TEXT(x->archive_hash), DTC_TEXT(entry)};
+    dtc_val v[] = {DTC_TEXT(x->archive), DTC_TEXT(kind), DTC_INT((int64_t)size), sha ? DTC_TEXT(sha) : DTC_NULL,
+                   DTC_TEXT(x->now)};
+    x->st->provenance++;
+    return put(x, DTC_FACT_LIC_FILE, k, v);
+}
+
+/* Parse items in batches on the worker threads; write each batch in order. */
+static int run_items(imp *x, const char *archive, const char *zip_path, item *items, size_t n)
+{
+    int threads = nthreads(x->o);
+    for (size_t off = 0; off < n; off += BATCH) {
+        size_t m = n - off < BATCH ? n - off : BATCH;
+        job j = {.o = x->o, .archive = archive, .zip_path = zip_path, .items = items + off, .nitems = m,
+                 .res = x->res};
+        pthread_mutex_init(&j.mu, NULL);
+        pthread_t tid[MAX_THREADS];
+        int started = 0;
+        for (int t = 0; t < threads && (size_t)t < m; t++)
+            if (pthread_create(&tid[started], NULL, worker, &j) == 0)
+                started++;
+        if (started == 0)
+            worker(&j);
+        for (int t = 0; t < started; t++)
+            pthread_join(tid[t], NULL);
+        pthread_mutex_destroy(&j.mu);
+        for (size_t i = 0; i < m; i++) {
+            if (x->res[i].rc) {
+                snprintf(x->st->err, sizeof(x->st->err), "%s", x->res[i].err);
+                return x->res[i].rc;
+            }
+            int rc = write_result(x, &x->res[i], &items[off + i]);
+            if (rc) {
+                snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: %s", archive, items[off + i].name,
+                         dtc_store_errmsg(x->s));
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Hash (and size) a side entry: signature, log, anything not JSON or ZIP. */
+static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name, const char *kind)
+{
+    zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+    unsigned mdn = 0;
+    uint64_t size = 0;
+    zip_int64_t n;
+    int rc = zf && c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) ? 0 : DTC_EZIP;
+    while (rc == 0 && (n = zip_fread(zf, buf, sizeof(buf))) > 0) {
+        size += (uint64_t)n;
+        if (size > SIDE_CAP)
+            rc = DTC_ETOOBIG;
+        else if (!EVP_DigestUpdate(c, buf, (size_t)n))
+            rc = DTC_ENOMEM;
+    }
+    if (rc == 0 && n < 0)
+        rc = DTC_EZIP;
+    if (rc == 0 && !EVP_DigestFinal_ex(c, md, &mdn))
+        rc = DTC_ENOMEM;
+    char sha[72] = "";
+    if (rc == 0)
+        hex(sha, md, mdn);
+    if (rc == DTC_ETOOBIG)
+        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: larger than %llu MiB for a %s file; refused",
+                 archive, name, SIDE_CAP >> 20, kind);
+    else if (rc)
+        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)",
+                 archive, name, zf ? zip_file_strerror(zf) : zip_strerror(za));
+    if (zf)
+        zip_fclose(zf);
+    EVP_MD_CTX_free(c);
+    if (rc == 0 && (rc = provenance(x, name, kind, size, sha)) != 0)
+        snprintf(x->st->err, sizeof(x->st->err), "%s: %s", archive, dtc_store_errmsg(x->s));
+    if (rc == DTC_ETOOBIG)
+        rc = DTC_EZIP;
+    return rc;
+}
+
+static int import_zip(imp *x, const char *path, const char *display);
+
+/* An inner archive: copied to an anonymous temporary file (never by its
+ * entry name), capped, then imported like any archive. */
+static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name, uint64_t comp)
+{
+    const char *dir = x->o->tmpdir ? x->o->tmpdir : getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s/dtcost-inner-XXXXXX", dir);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot create a temporary file in %s: %s (set "
+                 "TMPDIR)", archive, name, dir, strerror(errno));
+        return DTC_EIO;
+    }
+    zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
+    uint64_t cap = x->o->entry_cap ? x->o->entry_cap : (512ULL << 20), size = 0;
+    char *buf = dtc_malloc(CHUNK);
+    int rc = zf && buf ? 0 : DTC_EZIP;
+    zip_int64_t n = 0;
+    while (rc == 0 && (n = zip_fread(zf, buf, CHUNK)) > 0) {
+        size += (uint64_t)n;
+        if (size > cap || (size > BOMB_FLOOR && size / BOMB_RATIO > comp)) {
+            snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: inflates beyond %s; refused as a zip bomb",
+                     archive, name, size > cap ? "the entry cap" : "200x its compressed size");
+            rc = DTC_EZIP;
+        } else if (write(fd, buf, (size_t)n) != n) {
+            snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: writing a temporary file in %s failed: %s",
+                     archive, name, dir, strerror(errno));
+            rc = DTC_EIO;
+        }
+    }
+    if (rc == 0 && n < 0) {
+        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot be read: %s (a truncated or corrupt "
+                 "archive)", archive, name, zf ? zip_file_strerror(zf) : zip_strerror(za));
+        rc = DTC_EZIP;
+    }
+    if (zf)
+        zip_fclose(zf);
+    dtc_free(buf);
+    close(fd);
+    if (rc == 0 && (rc = provenance(x, name, "zip", size, NULL)) != 0)
+        snprintf(x->st->err, sizeof(x->st->err), "%s: %s", archive, dtc_store_errmsg(x->s));
+    if (rc == 0) {
+        char display[1024];
+        snprintf(display, sizeof(display), "%s!%s", archive, name);
+        x->depth++;
+        rc = import_zip(x, tmp, display);
+        x->depth--;
+    }
+    unlink(tmp);
+    return rc;
+}
+
+static int import_zip(imp *x, const char *path, const char *display)
+{
+    int err = 0;
+    zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &err);
+    if (!za) {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, err);
+        snprintf(x->st->err, sizeof(x->st->err), "%s: not a readable ZIP archive: %s (a truncated download? fetch "
+                 "or copy it again)", display, zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return DTC_EZIP;
+    }
+    x->st->files++;
+    zip_int64_t n = zip_get_num_entries(za, 0);
+    item *items = dtc_calloc(n > 0 ? (size_t)n : 1, sizeof(item));
+    size_t ni = 0;
+    int rc = items ? 0 : DTC_ENOMEM;
+    for (zip_int64_t i = 0; rc == 0 && i < n; i++) {
+        zip_stat_t zs;
+        if (zip_stat_index(za, (zip_uint64_t)i, 0, &zs) != 0 || !(zs.valid & ZIP_STAT_NAME)) {
+            snprintf(x->st->err, sizeof(x->st->err), "%s: entry #%lld: unreadable header", display, (long long)i);
+            rc = DTC_EZIP;
+            break;
+        }
+        const char *name = zs.name;
+        if (unsafe_name(name)) {
+            snprintf(x->st->err, sizeof(x->st->err), "%s: entry %.200s: the name points outside the archive (an "
+                     "absolute path or ..); refused", display, name);
+            rc = DTC_EZIP;
+            break;
+        }
+        if (ends_with(name, "/"))
+            continue; /* a folder */
+        uint64_t comp = zs.valid & ZIP_STAT_COMP_SIZE ? zs.comp_size : 0;
+        if (ends_with(name, ".json")) {
+            item *it = &items[ni++];
+            it->index = i;
+            snprintf(it->name, sizeof(it->name), "%s", name);
+            it->comp = comp;
+            it->size = zs.valid & ZIP_STAT_SIZE ? zs.size : 0;
+            rc = provenance(x, name, "json", it->size, NULL);
+        } else if (ends_with(name, ".zip")) {
+            if (x->depth >= 1) {
+                snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: an archive inside the inner archive; "
+                         "license exports nest only once", display, name);
+                rc = DTC_EZIP;
+            } else
+                rc = inner_zip(x, za, i, display, name, comp);
+        } else {
+            rc = side_entry(x, za, i, display, name,
+                            ends_with(name, ".signature") || ends_with(name, ".sig") ? "signature"
+                            : ends_with(name, ".log")                                ? "log"
+                                                                                      : "other");
+        }
+    }
+    zip_discard(za);
+    if (rc == 0)
+        rc = run_items(x, display, path, items, ni);
+    dtc_free(items);
+    return rc;
+}
+
+static int sniff(const char *path, char *kind)
+{
+    unsigned char b[64];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t n = fread(b, 1, sizeof(b), f);
+    fclose(f);
+    size_t i = 0;
+    if (n >= 4 && b[0] == 'P' && b[1] == 'K' && (b[2] == 3 || b[2] == 5) && (b[3] == 4 || b[3] == 6)) {
+        *kind = 'z';
+        return 0;
+    }
+    if (n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf)
+        i = 3;
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+        i++;
+    *kind = i < n && b[i] == '{' ? 'j' : '?';
+    return 0;
+}
+
+static int import_json_files(imp *x, char **paths, size_t n)
+{
+    item *items = dtc_calloc(n ? n : 1, sizeof(item));
+    if (!items)
+        return DTC_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *base = strrchr(paths[i], '/') ? strrchr(paths[i], '/') + 1 : paths[i];
+        items[i].index = -1;
+        items[i].path = paths[i];
+        snprintf(items[i].name, sizeof(items[i].name), "%s", base);
+        struct stat sb;
+        items[i].size = stat(paths[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
+        rc = provenance(x, base, "json", items[i].size, NULL);
+    }
+    if (rc == 0)
+        rc = run_items(x, x->archive, NULL, items, n);
+    dtc_free(items);
+    return rc;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int import_dir(imp *x, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(x->st->err, sizeof(x->st->err), "%s: %s", dir, strerror(errno));
+        return DTC_EIO;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **g = dtc_realloc(names, cap * sizeof(*g));
+            if (!g) {
+                rc = DTC_ENOMEM;
+                break;
+            }
+            names = g;
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        if (!(names[n] = dtc_malloc(len))) {
+            rc = DTC_ENOMEM;
+            break;
+        }
+        snprintf(names[n++], len, "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), by_name);
+    /* Every file is its own archive for provenance: JSON files are parsed
+     * together; ZIPs one by one; anything else is hashed and kept. */
+    char **json = dtc_calloc(n ? n : 1, sizeof(*json));
+    size_t nj = 0;
+    if (!json)
+        rc = DTC_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct stat sb;
+        if (lstat(names[i], &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue; /* no symlinks, folders or devices */
+        char kind;
+        if (sniff(names[i], &kind) != 0) {
+            snprintf(x->st->err, sizeof(x->st->err), "%s: %s", names[i], strerror(errno));
+            rc = DTC_EIO;
+        } else if (kind == 'z') {
+            char sha[72];
+            if (file_sha256(names[i], sha) != 0) {
+                snprintf(x->st->err, sizeof(x->st->err), "%s: cannot be read: %s", names[i], strerror(errno));
+                rc = DTC_EIO;
+                break;
+            }
+            char keep_hash[72];
+            const char *keep_archive = x->archive;
+            memcpy(keep_hash, x->archive_hash, sizeof(keep_hash));
+            memcpy(x->archive_hash, sha, sizeof(sha));
+            x->archive = names[i];
+            rc = import_zip(x, names[i], names[i]);
+            memcpy(x->archive_hash, keep_hash, sizeof(keep_hash));
+            x->archive = keep_archive;
+        } else if (kind == 'j' && ends_with(names[i], ".json")) {
+            json[nj++] = names[i];
+        } else {
+            char sha[72];
+            const char *base = strrchr(names[i], '/') + 1;
+            if (sb.st_size > (off_t)SIDE_CAP || file_sha256(names[i], sha) != 0) {
+                snprintf(x->st->err, sizeof(x->st->err), "%s: not an export file dtcost can read or keep "
+                         "(neither ZIP nor JSON, or larger than 64 MiB)", names[i]);
+                rc = DTC_EZIP;
+            } else {
+                rc = provenance(x, base, ends_with(base, ".log") ? "log" : ends_with(base, ".signature") ||
+                                ends_with(base, ".sig") ? "signature" : "other", (uint64_t)sb.st_size, sha);
+                if (rc)
+                    snprintf(x->st->err, sizeof(x->st->err), "%s: %s", names[i], dtc_store_errmsg(x->s));
+            }
+        }
+    }
+    if (rc == 0 && nj)
+        rc = import_json_files(x, json, nj);
+    dtc_free(json);
+    for (size_t i = 0; i < n; i++)
+        dtc_free(names[i]);
+    dtc_free(names);
+    return rc;
+}
+
+int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o, dtc_lic_import_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    imp *x = dtc_calloc(1, sizeof(*x));
+    if (!x) {
+        snprintf(st->err, sizeof(st->err), "out of memory");
+        return DTC_ENOMEM;
+    }
+    x->s = s;
+    x->o = o;
+    x->st = st;
+    x->archive = path;
+    dtc_fmt_datetime(x->now, (int64_t)time(NULL));
+    struct stat sb;
+    int rc;
+    if (stat(path, &sb) != 0) {
+        snprintf(st->err, sizeof(st->err), "%s: %s (give an export ZIP, a JSON file or a folder of them)", path,
+                 strerror(errno));
+        rc = errno == ENOENT ? DTC_ENOTFOUND : DTC_EIO;
+        goto done;
+    }
+    if ((rc = dtc_store_begin(s)) != 0) {
+        snprintf(st->err, sizeof(st->err), "%s", dtc_store_errmsg(s));
+        goto done;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        /* A folder's files are keyed under a hash of its full path. */
+        char *real = realpath(path, NULL);
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdn = 0;
+        if (real && EVP_Digest(real, strlen(real), md, &mdn, EVP_sha256(), NULL))
+            hex(x->archive_hash, md, mdn);
+        free(real);
+        rc = import_dir(x, path);
+    } else {
+        char kind = '?';
+        if (sniff(path, &kind) != 0 || file_sha256(path, x->archive_hash) != 0) {
+            snprintf(st->err, sizeof(st->err), "%s: cannot be read: %s", path, strerror(errno));
+            rc = DTC_EIO;
+        } else if (kind == 'z') {
+            rc = import_zip(x, path, path);
+        } else if (kind == 'j') {
+            char *one[] = {(char *)path};
+            rc = import_json_files(x, one, 1);
+        } else {
+            snprintf(st->err, sizeof(st->err), "%s: neither a ZIP archive nor a JSON document (expected the "
+                     "export's ZIP, its inner ZIP or an hour's JSON)", path);
+            rc = DTC_EZIP;
+        }
+    }
+    if (rc == 0 && st->documents == 0) {
+        snprintf(st->err, sizeof(st->err), "%s: holds no license data (no .json entries)", path);
+        rc = DTC_EPARSE;
+    }
+    if (rc == 0 && (rc = dtc_store_commit(s)) != 0)
+        snprintf(st->err, sizeof(st->err), "%s", dtc_store_errmsg(s));
+    if (rc)
+        dtc_store_rollback(s);
+done:
+    for (int i = 0; i < BATCH; i++) {
+        dtc_free(x->res[i].envs);
+        dtc_free(x->res[i].hosts);
+    }
+    dtc_free(x);
+    return rc;
+}

@@ -1,0 +1,332 @@
+/* Unit tests for src/lib/license.c: every edge of the host-unit table, the
+ * Infrastructure cap, the 5-minute rule over overlapping and partial activity
+ * records, application-only hosts, the DEM options, null-everywhere input,
+ * ISO and epoch times, osiId beyond 2^53, DDU decimals, and the refusals. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dtcost/license.h"
+
+#define GIB 1073741824LL
+#define H0 1641808800000LL /* 2022-01-10T10:00:00Z */
+
+static void test_license_host_units_at_every_table_edge(void **state)
+{
+    (void)state;
+    const int64_t tenth = GIB / 10;
+    /* exactly 1.6 GiB, and one byte above */
+    assert_int_equal(dtc_hu_fullstack_milli(16 * GIB / 10 + (16 * GIB % 10 ? 1 : 0) - 1), 100);
+    assert_int_equal(dtc_hu_fullstack_milli(16 * tenth), 100);
+    assert_int_equal(dtc_hu_fullstack_milli((16 * GIB + 9) / 10 + 1), 250);
+    struct {
+        int64_t gib, fs, infra;
+    } rows[] = {{4, 250, 75}, {8, 500, 150}, {16, 1000, 300}, {32, 2000, 600}, {48, 3000, 900},
+                {64, 4000, 1000}, {80, 5000, 1000}, {96, 6000, 1000}, {112, 7000, 1000}};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        assert_int_equal(dtc_hu_fullstack_milli(rows[i].gib * GIB), rows[i].fs);
+        assert_int_equal(dtc_hu_infra_milli(rows[i].gib * GIB, true), rows[i].infra);
+        /* one byte above takes the next row */
+        int64_t next_fs = i + 1 < sizeof(rows) / sizeof(rows[0]) ? rows[i + 1].fs : 8000;
+        assert_int_equal(dtc_hu_fullstack_milli(rows[i].gib * GIB + 1), next_fs);
+    }
+    /* the contract's examples: 12 GiB -> 1, 24 GiB -> 2 */
+    assert_int_equal(dtc_hu_fullstack_milli(12 * GIB), 1000);
+    assert_int_equal(dtc_hu_fullstack_milli(24 * GIB), 2000);
+    /* beyond 112 GiB: one unit per started 16 GiB */
+    assert_int_equal(dtc_hu_fullstack_milli(128 * GIB), 8000);
+    assert_int_equal(dtc_hu_fullstack_milli(128 * GIB + 1), 9000);
+    assert_int_equal(dtc_hu_fullstack_milli(1024 * GIB), 64000);
+    /* nothing for no memory */
+    assert_int_equal(dtc_hu_fullstack_milli(0), 0);
+    assert_int_equal(dtc_hu_fullstack_milli(-5), 0);
+    assert_int_equal(dtc_hu_fullstack_milli(1), 100);
+}
+
+static void test_license_infrastructure_cap_is_a_switch(void **state)
+{
+    (void)state;
+    assert_int_equal(dtc_hu_infra_milli(48 * GIB, true), 900);
+    assert_int_equal(dtc_hu_infra_milli(64 * GIB, true), 1000);
+    assert_int_equal(dtc_hu_infra_milli(64 * GIB, false), 1200);
+    assert_int_equal(dtc_hu_infra_milli(112 * GIB, false), 2100);
+    assert_int_equal(dtc_hu_infra_milli(256 * GIB, true), 1000);
+    assert_int_equal(dtc_hu_infra_milli(256 * GIB, false), 4800);
+}
+
+static void test_license_active_time_is_the_union_clipped_to_the_hour(void **state)
+{
+    (void)state;
+    int64_t s[] = {H0 + 600000, H0 - 60000, H0 + 120000, H0 + 3500000};
+    int64_t e[] = {H0 + 660000, H0 + 60000, H0 + 180000, H0 + 3700000};
+    /* [-1m,+1m) clipped to [0,1m); [2m,3m); [10m,11m); [58m20s, 60m) */
+    assert_int_equal(dtc_active_ms(s, e, 4, H0, H0 + 3600000), 60000 + 60000 + 60000 + 100000);
+    int64_t s2[] = {H0, H0 + 60000, H0 + 120000};
+    int64_t e2[] = {H0 + 180000, H0 + 240000, H0 + 200000}; /* overlapping: 0..4m */
+    assert_int_equal(dtc_active_ms(s2, e2, 3, H0, H0 + 3600000), 240000);
+    int64_t s3[] = {H0 + 100, H0 + 50};
+    int64_t e3[] = {H0 + 50, H0 + 40}; /* empty and reversed */
+    assert_int_equal(dtc_active_ms(s3, e3, 2, H0, H0 + 3600000), 0);
+}
+
+/* Parse a document with the given rules; returns 0 or the error. */
+static int parse(const char *json, const dtc_license_rules *r, bool hosts, dtc_lic_parser **pp,
+                 const dtc_lic_doc **doc)
+{
+    assert_int_equal(dtc_lic_parser_new(pp, r, hosts), 0);
+    /* in small pieces, to cross every token boundary */
+    size_t n = strlen(json);
+    for (size_t i = 0; i < n; i += 7) {
+        int rc = dtc_lic_parser_feed(*pp, json + i, n - i < 7 ? n - i : 7);
+        if (rc)
+            return rc;
+    }
+    return dtc_lic_parser_finish(*pp, doc);
+}
+
+static char *host_doc(char *buf, size_t n, const char *flags, int64_t mem, const char *records)
+{
+    snprintf(buf, n,
+             "{\"clusterUuid\":\"c1\",\"timeFrameStart\":%lld,\"timeFrameEnd\":%lld,"
+             "\"environmentBillingEntries\":[{\"environmentUuid\":\"e1\",\"hostUsages\":[{\"osiId\":1,%s"
+             "\"hostMemoryBytes\":%lld,\"agentUsages\":[{\"agentTypeId\":1,\"agentUsageRecords\":[%s]}]}]}]}",
+             (long long)H0, (long long)H0 + 3600000, flags, (long long)mem, records);
+    return buf;
+}
+
+static int64_t fs_of(const char *flags, int64_t mem, const char *records, char mode)
+{
+    char buf[2048];
+    dtc_lic_parser *p;
+    const dtc_lic_doc *d;
+    assert_int_equal(parse(host_doc(buf, sizeof(buf), flags, mem, records), NULL, true, &p, &d), 0);
+    assert_int_equal(d->nenvs, 1);
+    int64_t v = mode == 'F' ? d->envs[0].fullstack_mhu : mode == 'I' ? d->envs[0].infra_mhu : d->envs[0].paas_mhu;
+    dtc_lic_parser_free(p);
+    return v;
+}
+
+static void test_license_an_hour_counts_from_five_minutes_of_os_activity(void **state)
+{
+    (void)state;
+    char r[256];
+    /* 4m59.999s: no; 5m exactly: yes */
+    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0, (long long)H0 + 299999);
+    assert_int_equal(fs_of("", 16 * GIB, r, 'F'), 0);
+    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0, (long long)H0 + 300000);
+    assert_int_equal(fs_of("", 16 * GIB, r, 'F'), 1000);
+    /* three partial records of 2 minutes: 6 minutes in total */
+    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld},{\"startTime\":%lld,\"endTime\":%lld},"
+             "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0, (long long)H0 + 120000,
+             (long long)H0 + 600000, (long long)H0 + 720000, (long long)H0 + 3480000, (long long)H0 + 3600000);
+    assert_int_equal(fs_of("", 16 * GIB, r, 'F'), 1000);
+    /* overlapping records of 3 minutes each over the same span: 4 minutes */
+    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld},{\"startTime\":%lld,\"endTime\":%lld}",
+             (long long)H0, (long long)H0 + 180000, (long long)H0 + 60000, (long long)H0 + 240000);
+    assert_int_equal(fs_of("", 16 * GIB, r, 'F'), 0);
+    /* activity mostly in the hour before: only the part inside counts */
+    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0 - 3000000, (long long)H0 + 240000);
+    assert_int_equal(fs_of("", 16 * GIB, r, 'F'), 0);
+}
+
+static void test_license_only_the_os_module_makes_a_host_count(void **state)
+{
+    (void)state;
+    char buf[1024];
+    snprintf(buf, sizeof(buf),
+             "{\"timeFrameStart\":%lld,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\",\"hostUsages\":"
+             "[{\"hostMemoryBytes\":%lld,\"agentUsages\":[{\"agentUsageRecords\":[{\"startTime\":%lld,\"endTime\":%lld}],"
+             "\"agentTypeId\":6}]}]}]}",
+             (long long)H0, (long long)(8 * GIB), (long long)H0, (long long)H0 + 3600000);
+    dtc_lic_parser *p;
+    const dtc_lic_doc *d;
+    assert_int_equal(parse(buf, NULL, false, &p, &d), 0);
+    assert_int_equal(d->envs[0].fullstack_mhu, 0);
+    assert_int_equal(d->envs[0].hosts_idle, 1);
+    dtc_lic_parser_free(p);
+}
+
+static void test_license_modes_infrastructure_and_application_only(void **state)
+{
+    (void)state;
+    char r[128];
+    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0, (long long)H0 + 3600000);
+    assert_int_equal(fs_of("\"infrastructureOnly\":true,", 64 * GIB, r, 'I'), 1000);
+    /* PaaS: the memory limit, Full-Stack weighting */
+    assert_int_equal(fs_of("\"paas\":true,\"passMemoryLimit\":4294967296,", 64 * GIB, r, 'P'), 250);
+    /* PaaS without a detected limit: the host's memory */
+    assert_int_equal(fs_of("\"paas\":true,\"passMemoryLimit\":null,", 8 * GIB, r, 'P'), 500);
+    assert_int_equal(fs_of("\"paas\":true,\"passMemoryLimit\":0,", 8 * GIB, r, 'P'), 500);
+    /* infrastructureOnly wins over paas */
+    assert_int_equal(fs_of("\"paas\":true,\"infrastructureOnly\":true,", 8 * GIB, r, 'I'), 150);
+}
+
+static const char *rum_doc =
+    "{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\","
+    "\"visits\":100,\"mobileSessions\":20,\"sessionReplays\":10,\"mobileSessionReplays\":2,"
+    "\"totalRUMUserPropertiesUsed\":25,\"syntheticBillingUsage\":["
+    "{\"monitorTypeId\":1,\"publicExecutions\":30,\"privateExecutions\":5},"
+    "{\"monitorTypeId\":2,\"publicExecutions\":100,\"privateExecutions\":null},"
+    "{\"monitorTypeId\":9,\"publicExecutions\":7}]}]}";
+
+static void test_license_dem_units_with_and_without_replays_in_visits(void **state)
+{
+    (void)state;
+    dtc_license_rules r;
+    dtc_license_rules_default(&r);
+    dtc_lic_parser *p;
+    const dtc_lic_doc *d;
+    assert_int_equal(parse(rum_doc, &r, false, &p, &d), 0);
+    /* 120 sessions x 0.25 + 12 replays x 1.0 + 35 browser x 1.0 + 100 HTTP x 0.1 + 5 extra properties x
+     * 0.01 x 120 sessions = 30 + 12 + 35 + 10 + 6 = 93 */
+    assert_int_equal(d->envs[0].dem_centi, 9300);
+    assert_int_equal(d->envs[0].synthetic_browser, 35);
+    assert_int_equal(d->envs[0].synthetic_http, 100);
+    assert_int_equal(d->envs[0].synthetic_other, 7);
+    dtc_lic_parser_free(p);
+    r.visits_include_replays = true; /* replays add only the 0.75 difference: 12 x 0.25 less */
+    assert_int_equal(parse(rum_doc, &r, false, &p, &d), 0);
+    assert_int_equal(d->envs[0].dem_centi, 9300 - 300);
+    dtc_lic_parser_free(p);
+    r.free_properties = 30; /* no extra properties */
+    assert_int_equal(parse(rum_doc, &r, false, &p, &d), 0);
+    assert_int_equal(d->envs[0].dem_centi, 9300 - 300 - 600);
+    dtc_lic_parser_free(p);
+}
+
+static void test_license_null_everywhere_is_zero_not_a_crash(void **state)
+{
+    (void)state;
+    const char *doc =
+        "{\"clusterUuid\":null,\"timeFrameStart\":1641808800000,\"timeFrameEnd\":null,"
+        "\"environmentBillingEntries\":[{\"environmentUuid\":null,\"visits\":null,\"mobileSessions\":null,"
+        "\"totalRUMUserPropertiesUsed\":null,\"newProblems\":null,\"hostUsages\":[{\"osiId\":null,\"hostName\":null,"
+        "\"hostCategory\":null,\"agentUsages\":[{\"networkTraffic\":null,\"agentId\":null,\"agentTypeId\":null,"
+        "\"agentUsageRecords\":[{\"startTime\":null,\"endTime\":null}]},null],\"infrastructureOnly\":null,"
+        "\"paas\":null,\"passMemoryLimit\":null,\"vendorTypeId\":null,\"hostMemoryBytes\":null,"
+        "\"premiumLogAnalytics\":null,\"hasContainers\":null},null],\"downloads\":null,\"syntheticUsages\":null,"
+        "\"syntheticBillingUsage\":[null,{\"monitorTypeId\":null}],\"customMetrics\":null,"
+        "\"davisDataUnits\":[{\"pool\":null,\"total\":null}],\"trial\":null,\"internalUse\":null,"
+        "\"highAvailabilityCluster\":null,\"logStorageUsageBytes\":null,\"logUploadVolumeBytes\":null,"
+        "\"sessionReplays\":null,\"mobileSessionReplays\":null},null]}";
+    dtc_lic_parser *p;
+    const dtc_lic_doc *d;
+    assert_int_equal(parse(doc, NULL, true, &p, &d), 0);
+    assert_int_equal(d->from_ms, H0);
+    assert_int_equal(d->to_ms, H0 + 3600000);
+    assert_int_equal(d->nenvs, 1);
+    assert_int_equal(d->envs[0].fullstack_mhu + d->envs[0].dem_centi + d->envs[0].ddu_micro[5], 0);
+    assert_int_equal(d->nhosts, 1);
+    dtc_lic_parser_free(p);
+    /* and a document that is nothing but nulls has no hour */
+    assert_int_equal(parse("{\"clusterUuid\":null,\"timeFrameStart\":null,\"environmentBillingEntries\":null}",
+                           NULL, false, &p, &d), 0);
+    assert_true(d->from_ms < 0);
+    dtc_lic_parser_free(p);
+}
+
+static void test_license_times_as_epoch_ms_or_iso_strings(void **state)
+{
+    (void)state;
+    const char *forms[] = {"\"2022-01-10T10:00:00Z\"", "\"2022-01-10T10:00:00.000Z\"", "\"2022-01-10T11:00:00+01:00\"",
+                           "\"2022-01-10T05:30:00-04:30\"", "1641808800000", "\"1641808800000\""};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        char buf[512];
+        snprintf(buf, sizeof(buf), "{\"timeFrameStart\":%s,\"environmentBillingEntries\":[]}", forms[i]);
+        dtc_lic_parser *p;
+        const dtc_lic_doc *d;
+        assert_int_equal(parse(buf, NULL, false, &p, &d), 0);
+        assert_int_equal(d->from_ms, H0);
+        dtc_lic_parser_free(p);
+    }
+    dtc_lic_parser *p;
+    const dtc_lic_doc *d;
+    assert_int_equal(parse("{\"timeFrameStart\":\"yesterday\"}", NULL, false, &p, &d), DTC_EPARSE);
+    assert_non_null(strstr(dtc_lic_parser_errmsg(p), "timeFrameStart"));
+    dtc_lic_parser_free(p);
+}
+
+static void test_license_osi_id_keeps_all_64_bits(void **state)
+{
+    (void)state;
+    const char *doc = "{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\","
+                      "\"hostUsages\":[{\"osiId\":-5174977934749450001},{\"osiId\":9223372036854775807},"
+                      "{\"osiId\":-9223372036854775808},{\"osiId\":\"9007199254740993\"}]}]}";
+    dtc_lic_parser *p;
+    const dtc_lic_doc *d;
+    assert_int_equal(parse(doc, NULL, true, &p, &d), 0);
+    assert_int_equal(d->nhosts, 4);
+    assert_true(d->hosts[0].osi_id == -5174977934749450001LL);
+    assert_true(d->hosts[1].osi_id == INT64_MAX);
+    assert_true(d->hosts[2].osi_id == INT64_MIN);
+    assert_true(d->hosts[3].osi_id == 9007199254740993LL); /* 2^53 + 1: lost in a double */
+    dtc_lic_parser_free(p);
+    assert_int_equal(parse("{\"environmentBillingEntries\":[{\"hostUsages\":[{\"osiId\":9223372036854775808}]}]}",
+                           NULL, true, &p, &d), DTC_EPARSE);
+    assert_non_null(strstr(dtc_lic_parser_errmsg(p), "osiId"));
+    dtc_lic_parser_free(p);
+}
+
+static void test_license_ddus_per_pool_to_the_micro_unit(void **state)
+{
+    (void)state;
+    const char *doc = "{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\","
+                      "\"davisDataUnits\":[{\"pool\":\"Metrics\",\"total\":31},{\"pool\":\"Traces\",\"total\":15.46369},"
+                      "{\"total\":0.0000005,\"pool\":\"Log\"},{\"pool\":\"Serverless\",\"total\":1.5e1},"
+                      "{\"pool\":\"Quantum\",\"total\":2.25},{\"pool\":\"Metrics\",\"total\":0.1}]}]}";
+    dtc_lic_parser *p;
+    const dtc_lic_doc *d;
+    assert_int_equal(parse(doc, NULL, false, &p, &d), 0);
+    assert_int_equal(d->envs[0].ddu_micro[0], 31100000);
+    assert_int_equal(d->envs[0].ddu_micro[1], 1); /* rounded half up */
+    assert_int_equal(d->envs[0].ddu_micro[3], 15463690);
+    assert_int_equal(d->envs[0].ddu_micro[4], 15000000);
+    assert_int_equal(d->envs[0].ddu_micro[5], 2250000); /* an unknown pool: Other */
+    dtc_lic_parser_free(p);
+}
+
+static void test_license_refuses_nesting_and_broken_json(void **state)
+{
+    (void)state;
+    char deep[4096];
+    size_t n = 0;
+    n += (size_t)snprintf(deep + n, sizeof(deep) - n, "{\"x\":");
+    for (int i = 0; i < 1000; i++)
+        deep[n++] = '[';
+    deep[n] = '\0';
+    dtc_lic_parser *p;
+    const dtc_lic_doc *d;
+    assert_int_equal(parse(deep, NULL, false, &p, &d), DTC_EPARSE);
+    assert_non_null(strstr(dtc_lic_parser_errmsg(p), "nesting"));
+    dtc_lic_parser_free(p);
+    const char *bad[] = {"{\"timeFrameStart\":1641808800000,", "[1,2,3]", "{\"a\":tru}", "", "\"just a string\""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(parse(bad[i], NULL, false, &p, &d), DTC_EPARSE);
+        assert_true(strlen(dtc_lic_parser_errmsg(p)) > 0);
+        assert_null(strchr(dtc_lic_parser_errmsg(p), '\n'));
+        dtc_lic_parser_free(p);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_license_host_units_at_every_table_edge),
+        cmocka_unit_test(test_license_infrastructure_cap_is_a_switch),
+        cmocka_unit_test(test_license_active_time_is_the_union_clipped_to_the_hour),
+        cmocka_unit_test(test_license_an_hour_counts_from_five_minutes_of_os_activity),
+        cmocka_unit_test(test_license_only_the_os_module_makes_a_host_count),
+        cmocka_unit_test(test_license_modes_infrastructure_and_application_only),
+        cmocka_unit_test(test_license_dem_units_with_and_without_replays_in_visits),
+        cmocka_unit_test(test_license_null_everywhere_is_zero_not_a_crash),
+        cmocka_unit_test(test_license_times_as_epoch_ms_or_iso_strings),
+        cmocka_unit_test(test_license_osi_id_keeps_all_64_bits),
+        cmocka_unit_test(test_license_ddus_per_pool_to_the_micro_unit),
+        cmocka_unit_test(test_license_refuses_nesting_and_broken_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
