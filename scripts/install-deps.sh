@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config git
   libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libpq-dev
-  libzip-dev zlib1g-dev libssl-dev libjansson-dev libyajl-dev libinih-dev libcmocka-dev
+  libzip-dev zlib1g-dev libssl-dev libjansson-dev libyajl-dev libjsmn-dev libdeflate-dev libinih-dev libcmocka-dev
   python3 curl jq unzip sqlite3
 )
 # The OpenAPI contract test runs Prism, an npm package. Some machines carry a

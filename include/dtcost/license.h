@@ -80,6 +80,9 @@ int dtc_lic_parser_feed(dtc_lic_parser *p, const void *data, size_t len) DTC_MUS
 /* Finish: the document is valid until the next reset. */
 int dtc_lic_parser_finish(dtc_lic_parser *p, const dtc_lic_doc **doc) DTC_MUST_CHECK;
 const char *dtc_lic_parser_errmsg(const dtc_lic_parser *p);
+/* A whole document in memory at once: about twice as fast (jsmn tokens;
+ * yajl when the document is too big to tokenize or not valid JSON). */
+int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const dtc_lic_doc **doc) DTC_MUST_CHECK;
 
 /* The [license] section of the config: rule switches, the cluster, and an
  * optional price list for classic contracts (micro-units per host-unit hour,

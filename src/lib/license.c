@@ -13,6 +13,12 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
+/* jsmn is a header-only tokenizer: its functions are compiled here. */
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS /* O(1) lookups of the enclosing container on , and closing brackets */
+#include <jsmn.h>
+
 #include "alloc.h"
 #include "timeutil.h"
 
@@ -21,6 +27,7 @@
 #define MAX_HOSTS 1000000   /* per document */
 #define MAX_SPANS 4000000   /* OS-module activity records per document */
 #define MAX_ENVS 100000
+#define MAX_TOKENS (2u << 20) /* beyond this a document streams through yajl instead */
 
 const char *const dtc_lic_pools[DTC_LIC_NPOOLS] = {"Metrics", "Log", "Events", "Traces", "Serverless", "Other"};
 
@@ -116,6 +123,151 @@ typedef enum ctxkind {
     C_SYNS, C_SYN, C_CMS, C_CM, C_DDUS, C_DDU, C_SKIP
 } ctxkind;
 
+typedef enum keyid {
+    K_OTHER,
+    K_agentTypeId,
+    K_agentUsageRecords,
+    K_agentUsages,
+    K_clusterUuid,
+    K_customMetrics,
+    K_davisDataUnits,
+    K_endTime,
+    K_environmentBillingEntries,
+    K_environmentUuid,
+    K_hostMemoryBytes,
+    K_hostUsages,
+    K_infrastructureOnly,
+    K_logStorageUsageBytes,
+    K_logUploadVolumeBytes,
+    K_mobileSessionReplays,
+    K_mobileSessions,
+    K_monitorTypeId,
+    K_osiId,
+    K_paas,
+    K_passMemoryLimit,
+    K_pool,
+    K_privateExecutions,
+    K_publicExecutions,
+    K_sessionReplays,
+    K_startTime,
+    K_syntheticBillingUsage,
+    K_timeFrameEnd,
+    K_timeFrameStart,
+    K_total,
+    K_totalRUMUserPropertiesUsed,
+    K_trial,
+    K_visits,
+} keyid;
+
+/* The schema's field names as numbers, looked up once per key. */
+static keyid key_id(const unsigned char *s, size_t len)
+{
+    switch (len) {
+    case 4:
+        if (memcmp(s, "paas", 4) == 0)
+            return K_paas;
+        if (memcmp(s, "pool", 4) == 0)
+            return K_pool;
+        return K_OTHER;
+    case 5:
+        if (memcmp(s, "osiId", 5) == 0)
+            return K_osiId;
+        if (memcmp(s, "total", 5) == 0)
+            return K_total;
+        if (memcmp(s, "trial", 5) == 0)
+            return K_trial;
+        return K_OTHER;
+    case 6:
+        if (memcmp(s, "visits", 6) == 0)
+            return K_visits;
+        return K_OTHER;
+    case 7:
+        if (memcmp(s, "endTime", 7) == 0)
+            return K_endTime;
+        return K_OTHER;
+    case 9:
+        if (memcmp(s, "startTime", 9) == 0)
+            return K_startTime;
+        return K_OTHER;
+    case 10:
+        if (memcmp(s, "hostUsages", 10) == 0)
+            return K_hostUsages;
+        return K_OTHER;
+    case 11:
+        if (memcmp(s, "agentTypeId", 11) == 0)
+            return K_agentTypeId;
+        if (memcmp(s, "agentUsages", 11) == 0)
+            return K_agentUsages;
+        if (memcmp(s, "clusterUuid", 11) == 0)
+            return K_clusterUuid;
+        return K_OTHER;
+    case 12:
+        if (memcmp(s, "timeFrameEnd", 12) == 0)
+            return K_timeFrameEnd;
+        return K_OTHER;
+    case 13:
+        if (memcmp(s, "customMetrics", 13) == 0)
+            return K_customMetrics;
+        if (memcmp(s, "monitorTypeId", 13) == 0)
+            return K_monitorTypeId;
+        return K_OTHER;
+    case 14:
+        if (memcmp(s, "davisDataUnits", 14) == 0)
+            return K_davisDataUnits;
+        if (memcmp(s, "mobileSessions", 14) == 0)
+            return K_mobileSessions;
+        if (memcmp(s, "sessionReplays", 14) == 0)
+            return K_sessionReplays;
+        if (memcmp(s, "timeFrameStart", 14) == 0)
+            return K_timeFrameStart;
+        return K_OTHER;
+    case 15:
+        if (memcmp(s, "environmentUuid", 15) == 0)
+            return K_environmentUuid;
+        if (memcmp(s, "hostMemoryBytes", 15) == 0)
+            return K_hostMemoryBytes;
+        if (memcmp(s, "passMemoryLimit", 15) == 0)
+            return K_passMemoryLimit;
+        return K_OTHER;
+    case 16:
+        if (memcmp(s, "publicExecutions", 16) == 0)
+            return K_publicExecutions;
+        return K_OTHER;
+    case 17:
+        if (memcmp(s, "agentUsageRecords", 17) == 0)
+            return K_agentUsageRecords;
+        if (memcmp(s, "privateExecutions", 17) == 0)
+            return K_privateExecutions;
+        return K_OTHER;
+    case 18:
+        if (memcmp(s, "infrastructureOnly", 18) == 0)
+            return K_infrastructureOnly;
+        return K_OTHER;
+    case 20:
+        if (memcmp(s, "logStorageUsageBytes", 20) == 0)
+            return K_logStorageUsageBytes;
+        if (memcmp(s, "logUploadVolumeBytes", 20) == 0)
+            return K_logUploadVolumeBytes;
+        if (memcmp(s, "mobileSessionReplays", 20) == 0)
+            return K_mobileSessionReplays;
+        return K_OTHER;
+    case 21:
+        if (memcmp(s, "syntheticBillingUsage", 21) == 0)
+            return K_syntheticBillingUsage;
+        return K_OTHER;
+    case 25:
+        if (memcmp(s, "environmentBillingEntries", 25) == 0)
+            return K_environmentBillingEntries;
+        return K_OTHER;
+    case 26:
+        if (memcmp(s, "totalRUMUserPropertiesUsed", 26) == 0)
+            return K_totalRUMUserPropertiesUsed;
+        return K_OTHER;
+    default:
+        return K_OTHER;
+    }
+}
+
 typedef struct host_acc {
     int64_t osi_id, memory, pass_limit;
     bool infra, paas;
@@ -129,7 +281,7 @@ struct dtc_lic_parser {
     yajl_handle y;
     ctxkind stack[MAX_DEPTH + 1];
     int depth;
-    char key[48];
+    keyid kid;
     bool has_key;
     dtc_lic_doc doc;
     bool has_from, has_to;
@@ -149,6 +301,8 @@ struct dtc_lic_parser {
     int64_t *span_s, *span_e;
     size_t nspans, spancap;
     int64_t min_start; /* earliest activity, for a document without timeFrameStart */
+    jsmntok_t *toks;   /* the whole-buffer path's tokens */
+    unsigned ntoks;
     int err_rc;
     char err[256];
 };
@@ -165,6 +319,21 @@ static int fail(dtc_lic_parser *p, int rc, const char *fmt, const char *arg)
 /* Exact integer from JSON number text; fractions are truncated. */
 static bool to_int(const char *s, size_t len, int64_t *out)
 {
+    /* The common case: up to 19 digits, no sign or a minus. 19 digits fit
+     * an unsigned 64-bit accumulator; the range check comes after. */
+    size_t i = len && s[0] == '-' ? 1 : 0;
+    if (len > i && len - i <= 19) {
+        uint64_t v = 0;
+        size_t k = i;
+        while (k < len && (unsigned)(s[k] - '0') < 10)
+            v = v * 10 + (uint64_t)(s[k++] - '0');
+        if (k == len) {
+            if (v > (uint64_t)INT64_MAX + (i ? 1 : 0))
+                return false;
+            *out = i ? (int64_t)(0 - v) : (int64_t)v;
+            return true;
+        }
+    }
     char buf[64];
     if (len == 0 || len >= sizeof(buf))
         return false;
@@ -287,8 +456,6 @@ static bool iso_ms(const char *s, size_t len, int64_t *out)
     return true;
 }
 
-static bool key_is(const dtc_lic_parser *p, const char *k) { return p->has_key && strcmp(p->key, k) == 0; }
-
 static ctxkind top(const dtc_lic_parser *p) { return p->depth > 0 ? p->stack[p->depth - 1] : C_NONE; }
 
 static dtc_lic_env *cur_env(dtc_lic_parser *p) { return &p->doc.envs[p->env_cur]; }
@@ -313,13 +480,13 @@ static int on_bool(void *ud, int v)
     dtc_lic_parser *p = ud;
     switch (top(p)) {
     case C_ENV:
-        if (key_is(p, "trial"))
+        if ((p->has_key && p->kid == K_trial))
             cur_env(p)->trial = v;
         break;
     case C_HOST:
-        if (key_is(p, "infrastructureOnly"))
+        if ((p->has_key && p->kid == K_infrastructureOnly))
             p->host.infra = v;
-        else if (key_is(p, "paas"))
+        else if ((p->has_key && p->kid == K_paas))
             p->host.paas = v;
         break;
     default: break;
@@ -331,13 +498,13 @@ static int on_bool(void *ud, int v)
 static int set_time(dtc_lic_parser *p, int64_t v)
 {
     ctxkind t = top(p);
-    if (t == C_ROOT && key_is(p, "timeFrameStart"))
+    if (t == C_ROOT && (p->has_key && p->kid == K_timeFrameStart))
         p->doc.from_ms = v, p->has_from = true;
-    else if (t == C_ROOT && key_is(p, "timeFrameEnd"))
+    else if (t == C_ROOT && (p->has_key && p->kid == K_timeFrameEnd))
         p->doc.to_ms = v, p->has_to = true;
-    else if (t == C_REC && key_is(p, "startTime"))
+    else if (t == C_REC && (p->has_key && p->kid == K_startTime))
         p->rec_s = v, p->rec_has_s = true;
-    else if (t == C_REC && key_is(p, "endTime"))
+    else if (t == C_REC && (p->has_key && p->kid == K_endTime))
         p->rec_e = v, p->rec_has_e = true;
     else
         return 0;
@@ -351,14 +518,14 @@ static int on_number(void *ud, const char *s, size_t len)
     ctxkind t = top(p);
     if (!p->has_key || t == C_SKIP)
         return 1;
-    if (t == C_DDU && key_is(p, "total")) {
+    if (t == C_DDU && (p->has_key && p->kid == K_total)) {
         if (!to_micro(s, len, &p->ddu_total))
             return fail(p, DTC_EPARSE, "DDU total out of range in %s", "davisDataUnits");
         p->has_key = false;
         return 1;
     }
     if (!to_int(s, len, &v)) {
-        if (t == C_HOST && key_is(p, "osiId"))
+        if (t == C_HOST && (p->has_key && p->kid == K_osiId))
             return fail(p, DTC_EPARSE, "%s is not a signed 64-bit integer", "osiId");
         p->has_key = false;
         return 1; /* a counter we cannot read is a counter we do not bill */
@@ -368,27 +535,27 @@ static int on_number(void *ud, const char *s, size_t len)
         return 1;
     if (t == C_ENV) {
         dtc_lic_env *e = cur_env(p);
-        if (key_is(p, "visits")) e->visits += v;
-        else if (key_is(p, "mobileSessions")) e->mobile_sessions += v;
-        else if (key_is(p, "sessionReplays")) e->replays += v;
-        else if (key_is(p, "mobileSessionReplays")) e->mobile_replays += v;
-        else if (key_is(p, "totalRUMUserPropertiesUsed")) e->properties += v;
-        else if (key_is(p, "logUploadVolumeBytes")) e->log_upload_bytes += v;
-        else if (key_is(p, "logStorageUsageBytes")) e->log_storage_bytes += v;
+        if ((p->has_key && p->kid == K_visits)) e->visits += v;
+        else if ((p->has_key && p->kid == K_mobileSessions)) e->mobile_sessions += v;
+        else if ((p->has_key && p->kid == K_sessionReplays)) e->replays += v;
+        else if ((p->has_key && p->kid == K_mobileSessionReplays)) e->mobile_replays += v;
+        else if ((p->has_key && p->kid == K_totalRUMUserPropertiesUsed)) e->properties += v;
+        else if ((p->has_key && p->kid == K_logUploadVolumeBytes)) e->log_upload_bytes += v;
+        else if ((p->has_key && p->kid == K_logStorageUsageBytes)) e->log_storage_bytes += v;
     } else if (t == C_HOST) {
-        if (key_is(p, "osiId")) p->host.osi_id = v;
-        else if (key_is(p, "hostMemoryBytes")) p->host.memory = v;
-        else if (key_is(p, "passMemoryLimit")) p->host.pass_limit = v;
+        if ((p->has_key && p->kid == K_osiId)) p->host.osi_id = v;
+        else if ((p->has_key && p->kid == K_hostMemoryBytes)) p->host.memory = v;
+        else if ((p->has_key && p->kid == K_passMemoryLimit)) p->host.pass_limit = v;
     } else if (t == C_AGENT) {
-        if (key_is(p, "agentTypeId"))
+        if ((p->has_key && p->kid == K_agentTypeId))
             p->agent_type = v;
     } else if (t == C_SYN) {
-        if (key_is(p, "monitorTypeId"))
+        if ((p->has_key && p->kid == K_monitorTypeId))
             p->syn_type = v;
-        else if ((key_is(p, "publicExecutions") || key_is(p, "privateExecutions")) && v > 0)
+        else if (((p->has_key && p->kid == K_publicExecutions) || (p->has_key && p->kid == K_privateExecutions)) && v > 0)
             p->syn_exec += v;
     } else if (t == C_CM) {
-        if (key_is(p, "total"))
+        if ((p->has_key && p->kid == K_total))
             p->cm_total = v;
     }
     p->has_key = false;
@@ -402,23 +569,25 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
     if (!p->has_key || t == C_SKIP)
         return 1;
     int64_t v;
-    if ((t == C_ROOT && (key_is(p, "timeFrameStart") || key_is(p, "timeFrameEnd"))) ||
-        (t == C_REC && (key_is(p, "startTime") || key_is(p, "endTime")))) {
+    if ((t == C_ROOT && ((p->has_key && p->kid == K_timeFrameStart) || (p->has_key && p->kid == K_timeFrameEnd))) ||
+        (t == C_REC && ((p->has_key && p->kid == K_startTime) || (p->has_key && p->kid == K_endTime)))) {
         if (!iso_ms((const char *)s, len, &v))
-            return fail(p, DTC_EPARSE, "%s is neither epoch milliseconds nor an ISO 8601 time", p->key);
+            return fail(p, DTC_EPARSE, "%s is neither epoch milliseconds nor an ISO 8601 time",
+                        p->kid == K_timeFrameStart ? "timeFrameStart" : p->kid == K_timeFrameEnd ? "timeFrameEnd"
+                        : p->kid == K_startTime ? "startTime" : "endTime");
         set_time(p, v);
-    } else if (t == C_ROOT && key_is(p, "clusterUuid")) {
+    } else if (t == C_ROOT && (p->has_key && p->kid == K_clusterUuid)) {
         snprintf(p->doc.cluster, sizeof(p->doc.cluster), "%.*s", (int)(len < 63 ? len : 63), (const char *)s);
-    } else if (t == C_ENV && key_is(p, "environmentUuid")) {
+    } else if (t == C_ENV && (p->has_key && p->kid == K_environmentUuid)) {
         dtc_lic_env *e = cur_env(p);
         snprintf(e->environment, sizeof(e->environment), "%.*s", (int)(len < 63 ? len : 63), (const char *)s);
-    } else if (t == C_DDU && key_is(p, "pool")) {
+    } else if (t == C_DDU && (p->has_key && p->kid == K_pool)) {
         snprintf(p->ddu_pool, sizeof(p->ddu_pool), "%.*s", (int)(len < 31 ? len : 31), (const char *)s);
-    } else if (t == C_HOST && key_is(p, "osiId")) {
+    } else if (t == C_HOST && (p->has_key && p->kid == K_osiId)) {
         /* Some exporters quote 64-bit ids to protect them from doubles. */
         if (!to_int((const char *)s, len, &p->host.osi_id))
             return fail(p, DTC_EPARSE, "%s is not a signed 64-bit integer", "osiId");
-    } else if (t == C_DDU && key_is(p, "total")) {
+    } else if (t == C_DDU && (p->has_key && p->kid == K_total)) {
         if (!to_micro((const char *)s, len, &p->ddu_total))
             return fail(p, DTC_EPARSE, "DDU total is not a number in %s", "davisDataUnits");
     }
@@ -429,13 +598,8 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
 static int on_key(void *ud, const unsigned char *s, size_t len)
 {
     dtc_lic_parser *p = ud;
-    if (len >= sizeof(p->key)) {
-        p->has_key = false;
-        return 1;
-    }
-    memcpy(p->key, s, len);
-    p->key[len] = '\0';
-    p->has_key = true;
+    p->kid = key_id(s, len);
+    p->has_key = p->kid != K_OTHER;
     return 1;
 }
 
@@ -490,19 +654,19 @@ static int on_start_array(void *ud)
 {
     dtc_lic_parser *p = ud;
     ctxkind t = top(p), k = C_SKIP;
-    if (t == C_ROOT && key_is(p, "environmentBillingEntries"))
+    if (t == C_ROOT && (p->has_key && p->kid == K_environmentBillingEntries))
         k = C_ENVS;
-    else if (t == C_ENV && key_is(p, "hostUsages"))
+    else if (t == C_ENV && (p->has_key && p->kid == K_hostUsages))
         k = C_HOSTS;
-    else if (t == C_ENV && key_is(p, "syntheticBillingUsage"))
+    else if (t == C_ENV && (p->has_key && p->kid == K_syntheticBillingUsage))
         k = C_SYNS;
-    else if (t == C_ENV && key_is(p, "customMetrics"))
+    else if (t == C_ENV && (p->has_key && p->kid == K_customMetrics))
         k = C_CMS;
-    else if (t == C_ENV && key_is(p, "davisDataUnits"))
+    else if (t == C_ENV && (p->has_key && p->kid == K_davisDataUnits))
         k = C_DDUS;
-    else if (t == C_HOST && key_is(p, "agentUsages"))
+    else if (t == C_HOST && (p->has_key && p->kid == K_agentUsages))
         k = C_AGENTS;
-    else if (t == C_AGENT && key_is(p, "agentUsageRecords"))
+    else if (t == C_AGENT && (p->has_key && p->kid == K_agentUsageRecords))
         k = C_RECS;
     return push(p, k);
 }
@@ -635,6 +799,7 @@ void dtc_lic_parser_free(dtc_lic_parser *p)
     dtc_free(p->hosts);
     dtc_free(p->span_s);
     dtc_free(p->span_e);
+    dtc_free(p->toks);
     dtc_free(p);
 }
 
@@ -663,6 +828,128 @@ int dtc_lic_parser_feed(dtc_lic_parser *p, const void *data, size_t len)
     if (yajl_parse(p->y, data, len) != yajl_status_ok)
         return yajl_failed(p, data, len);
     return 0;
+}
+
+/* JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool json_number(const char *v, size_t len)
+{
+    size_t i = 0;
+    if (i < len && v[i] == '-')
+        i++;
+    if (i >= len || !isdigit((unsigned char)v[i]))
+        return false;
+    if (v[i] == '0')
+        i++;
+    else
+        while (i < len && isdigit((unsigned char)v[i]))
+            i++;
+    if (i < len && v[i] == '.') {
+        size_t d = ++i;
+        while (i < len && isdigit((unsigned char)v[i]))
+            i++;
+        if (i == d)
+            return false;
+    }
+    if (i < len && (v[i] == 'e' || v[i] == 'E')) {
+        i++;
+        if (i < len && (v[i] == '+' || v[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < len && isdigit((unsigned char)v[i]))
+            i++;
+        if (i == d)
+            return false;
+    }
+    return i == len;
+}
+
+/* The whole-buffer path: jsmn tokens walked in document order, each token
+ * handed to the same callbacks yajl calls. Returns the index after the
+ * value at i, or -1 when a callback stopped the walk. */
+static long walk(dtc_lic_parser *p, const char *js, long i, long n)
+{
+    if (i >= n)
+        return -1;
+    const jsmntok_t *t = &p->toks[i];
+    const char *v = js + t->start;
+    size_t len = (size_t)(t->end - t->start);
+    switch (t->type) {
+    case JSMN_OBJECT: {
+        if (!on_start_map(p))
+            return -1;
+        long j = i + 1;
+        for (int k = 0; k < t->size && j >= 0; k++) {
+            if (j >= n || p->toks[j].type != JSMN_STRING)
+                return -1;
+            on_key(p, (const unsigned char *)js + p->toks[j].start, (size_t)(p->toks[j].end - p->toks[j].start));
+            j = walk(p, js, j + 1, n);
+        }
+        return j >= 0 && on_end(p) ? j : -1;
+    }
+    case JSMN_ARRAY: {
+        if (!on_start_array(p))
+            return -1;
+        long j = i + 1;
+        for (int k = 0; k < t->size && j >= 0; k++)
+            j = walk(p, js, j, n);
+        return j >= 0 && on_end(p) ? j : -1;
+    }
+    case JSMN_STRING:
+        /* Escapes stay as written: the fields read here are identifiers,
+         * pool names and times, which have none. */
+        return on_string(p, (const unsigned char *)v, len) ? i + 1 : -1;
+    case JSMN_PRIMITIVE:
+        /* jsmn checks only the first character: the rest is checked here. */
+        if (len == 4 && memcmp(v, "null", 4) == 0)
+            return on_null(p) ? i + 1 : -1;
+        if ((len == 4 && memcmp(v, "true", 4) == 0) || (len == 5 && memcmp(v, "false", 5) == 0))
+            return on_bool(p, v[0] == 't') ? i + 1 : -1;
+        return json_number(v, len) && on_number(p, v, len) ? i + 1 : -1;
+    default:
+        return -1;
+    }
+}
+
+static int finalize(dtc_lic_parser *p);
+
+int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const dtc_lic_doc **doc)
+{
+    dtc_lic_parser_reset(p);
+    if (len < INT32_MAX) {
+        jsmn_parser jp;
+        jsmn_init(&jp);
+        int n = JSMN_ERROR_NOMEM;
+        /* jsmn only counts when given no array: start with one. */
+        if (!p->toks && (p->toks = dtc_malloc(16384 * sizeof(jsmntok_t))) != NULL)
+            p->ntoks = 16384;
+        for (; p->toks;) {
+            n = jsmn_parse(&jp, data, len, p->toks, p->ntoks);
+            if (n != JSMN_ERROR_NOMEM || p->ntoks >= MAX_TOKENS)
+                break;
+            unsigned c = p->ntoks ? p->ntoks * 2 : 16384;
+            jsmntok_t *g = dtc_realloc(p->toks, c * sizeof(*g));
+            if (!g)
+                break;
+            p->toks = g;
+            p->ntoks = c;
+        }
+        if (n > 0 && walk(p, data, 0, n) == n && p->depth == 0 && p->stack[0] == C_ROOT && !p->err_rc) {
+            int rc = finalize(p);
+            if (rc) {
+                snprintf(p->err, sizeof(p->err), "out of memory");
+                return p->err_rc = rc;
+            }
+            *doc = &p->doc;
+            return 0;
+        }
+        if (p->err_rc) /* the schema's own refusal: nesting, a bad time or id */
+            return p->err_rc;
+    }
+    /* Too many tokens, or not valid JSON: stream it through yajl, which
+     * holds no token array and names the error precisely. */
+    dtc_lic_parser_reset(p);
+    int rc = dtc_lic_parser_feed(p, data, len);
+    return rc ? rc : dtc_lic_parser_finish(p, doc);
 }
 
 /* Host units and DEM, once the hour's bounds are known. */

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -32,12 +33,24 @@
 #define BOMB_RATIO 200 /* inflated / compressed beyond which an entry is a bomb (JSON: ~15) */
 #define BOMB_FLOOR (16ULL << 20)
 #define SIDE_CAP (64ULL << 20) /* signature, log and other side files */
+/* Entries up to this size are inflated in one call by libdeflate (about
+ * twice zlib's speed) and tokenized whole by jsmn (about twice yajl's); see
+ * docs/performance.md. Larger ones stream through zlib and yajl. */
+#define ONESHOT_MAX (16ULL << 20)
+
+typedef struct worker_bufs {
+    struct libdeflate_decompressor *dec;
+    unsigned char *in, *out;
+    size_t incap, outcap;
+} worker_bufs;
 
 typedef struct item {
     zip_int64_t index; /* entry in the archive, or -1 for a file */
     const char *path;  /* the file, for a directory item */
     char name[256];    /* for messages and provenance */
     uint64_t comp, size;
+    uint32_t crc;
+    bool deflated;     /* method deflate with size and CRC known: the one-shot path */
 } item;
 
 typedef struct result {
@@ -58,9 +71,13 @@ typedef struct job {
     const char *zip_path; /* for workers to open, or NULL for files */
     item *items;
     size_t nitems;
-    result *res;
+    result *res;          /* a window of BATCH results: item i in res[i % BATCH] */
+    bool done[BATCH];     /* res[k] holds a parsed item not yet written */
     size_t next;          /* next item to take */
+    size_t written;       /* items the main thread has written */
+    bool stop;            /* an error: workers take nothing more */
     pthread_mutex_t mu;
+    pthread_cond_t work, ready;
 } job;
 
 typedef struct imp {
@@ -199,6 +216,105 @@ static void parse_item(const job *j, const item *it, zip_file_t *zf, FILE *f, dt
     }
 }
 
+static bool grow_to(unsigned char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 1 << 20;
+    while (c < need)
+        c *= 2;
+    unsigned char *g = dtc_realloc(*buf, c);
+    if (!g)
+        return false;
+    *buf = g;
+    *cap = c;
+    return true;
+}
+
+/* The raw deflate stream read whole, inflated in one call into a buffer of
+ * the declared size, its CRC checked, then parsed in one piece. */
+static void parse_oneshot(const job *j, const item *it, zip_t *za, dtc_lic_parser *p, worker_bufs *wb, result *r)
+{
+    uint64_t cap = j->o->entry_cap ? j->o->entry_cap : (512ULL << 20);
+    r->bytes = 0;
+    if (it->size > cap) {
+        snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates beyond %llu MiB; refused (raise the cap with "
+                 "--max-entry-mb if it is genuine)", j->archive, it->name, (unsigned long long)(cap >> 20));
+        r->rc = DTC_EZIP;
+        return;
+    }
+    if (it->size > BOMB_FLOOR && it->size / BOMB_RATIO > it->comp) {
+        snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates more than %dx its compressed size: refused as "
+                 "a zip bomb", j->archive, it->name, BOMB_RATIO);
+        r->rc = DTC_EZIP;
+        return;
+    }
+    if (!grow_to(&wb->in, &wb->incap, it->comp + 1) || !grow_to(&wb->out, &wb->outcap, it->size + 1)) {
+        snprintf(r->err, sizeof(r->err), "%s: entry %s: out of memory", j->archive, it->name);
+        r->rc = DTC_ENOMEM;
+        return;
+    }
+    zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, ZIP_FL_COMPRESSED);
+    zip_int64_t got = zf ? zip_fread(zf, wb->in, it->comp) : -1;
+    if (zf)
+        zip_fclose(zf);
+    size_t out = 0;
+    enum libdeflate_result lr = LIBDEFLATE_BAD_DATA;
+    if (got == (zip_int64_t)it->comp)
+        lr = libdeflate_deflate_decompress(wb->dec, wb->in, it->comp, wb->out, it->size, &out);
+    if (lr != LIBDEFLATE_SUCCESS || out != it->size || libdeflate_crc32(0, wb->out, out) != it->crc) {
+        snprintf(r->err, sizeof(r->err), "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)",
+                 j->archive, it->name, got != (zip_int64_t)it->comp ? "short read"
+                 : lr == LIBDEFLATE_INSUFFICIENT_SPACE ? "inflates beyond its declared size"
+                 : lr != LIBDEFLATE_SUCCESS ? "bad deflate data" : out != it->size ? "shorter than declared"
+                 : "CRC mismatch");
+        r->rc = DTC_EZIP;
+        return;
+    }
+    r->bytes = out;
+    const dtc_lic_doc *d;
+    int rc = dtc_lic_parser_parse(p, (const char *)wb->out, out, &d);
+    if (rc == 0)
+        rc = keep_doc(r, d, j->o->hosts);
+    if (rc) {
+        snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name,
+                 rc == DTC_ENOMEM ? "out of memory" : dtc_lic_parser_errmsg(p));
+        r->rc = rc;
+    }
+}
+
+/* One item into its result slot. */
+static void do_item(const job *j, const item *it, zip_t *za, bool ok, dtc_lic_parser *p, char *buf,
+                    worker_bufs *wb, result *r)
+{
+    r->rc = 0;
+    r->err[0] = '\0';
+    if (!ok) {
+        r->rc = DTC_ENOMEM;
+        snprintf(r->err, sizeof(r->err), "%s: cannot open it again for reading", j->archive);
+    } else if (za && it->deflated && it->size <= ONESHOT_MAX) {
+        parse_oneshot(j, it, za, p, wb, r);
+    } else if (za) {
+        zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, 0);
+        if (!zf) {
+            r->rc = DTC_EZIP;
+            snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name, zip_strerror(za));
+            return;
+        }
+        parse_item(j, it, zf, NULL, p, buf, r);
+        zip_fclose(zf);
+    } else {
+        FILE *f = fopen(it->path, "rb");
+        if (!f) {
+            r->rc = DTC_EIO;
+            snprintf(r->err, sizeof(r->err), "%s: %s", it->path, strerror(errno));
+            return;
+        }
+        parse_item(j, it, NULL, f, p, buf, r);
+        fclose(f);
+    }
+}
+
 static void *worker(void *ud)
 {
     job *j = ud;
@@ -206,48 +322,36 @@ static void *worker(void *ud)
     zip_t *za = NULL;
     char *buf = dtc_malloc(CHUNK);
     int err = 0;
-    bool ok = buf && dtc_lic_parser_new(&p, &j->o->rules, j->o->hosts) == 0;
+    worker_bufs wb = {.dec = libdeflate_alloc_decompressor()};
+    bool ok = buf && wb.dec && dtc_lic_parser_new(&p, &j->o->rules, j->o->hosts) == 0;
     if (ok && j->zip_path && !(za = zip_open(j->zip_path, ZIP_RDONLY, &err)))
         ok = false;
     for (;;) {
+        /* Stay at most a window ahead of the writer: memory stays flat. */
         pthread_mutex_lock(&j->mu);
-        size_t i = j->next++;
+        while (!j->stop && j->next < j->nitems && j->next >= j->written + BATCH)
+            pthread_cond_wait(&j->work, &j->mu);
+        size_t i = j->next;
+        bool quit = j->stop || i >= j->nitems;
+        if (!quit)
+            j->next++;
         pthread_mutex_unlock(&j->mu);
-        if (i >= j->nitems)
+        if (quit)
             break;
-        result *r = &j->res[i];
-        const item *it = &j->items[i];
-        r->rc = 0;
-        r->err[0] = '\0';
-        if (!ok) {
-            r->rc = DTC_ENOMEM;
-            snprintf(r->err, sizeof(r->err), "%s: cannot open it again for reading", j->archive);
-            continue;
-        }
-        if (za) {
-            zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, 0);
-            if (!zf) {
-                r->rc = DTC_EZIP;
-                snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name, zip_strerror(za));
-                continue;
-            }
-            parse_item(j, it, zf, NULL, p, buf, r);
-            zip_fclose(zf);
-        } else {
-            FILE *f = fopen(it->path, "rb");
-            if (!f) {
-                r->rc = DTC_EIO;
-                snprintf(r->err, sizeof(r->err), "%s: %s", it->path, strerror(errno));
-                continue;
-            }
-            parse_item(j, it, NULL, f, p, buf, r);
-            fclose(f);
-        }
+        do_item(j, &j->items[i], za, ok, p, buf, &wb, &j->res[i % BATCH]);
+        pthread_mutex_lock(&j->mu);
+        j->done[i % BATCH] = true;
+        pthread_cond_broadcast(&j->ready);
+        pthread_mutex_unlock(&j->mu);
     }
     if (za)
         zip_discard(za);
     dtc_lic_parser_free(p);
     dtc_free(buf);
+    if (wb.dec)
+        libdeflate_free_decompressor(wb.dec);
+    dtc_free(wb.in);
+    dtc_free(wb.out);
     return NULL;
 }
 
@@ -329,39 +433,76 @@ static int provenance(imp *x, const char *entry, const char *kind, uint64_t size
     return put(x, DTC_FACT_LIC_FILE, k, v);
 }
 
-/* Parse items in batches on the worker threads; write each batch in order. */
+/* Parse items on the worker threads while this thread writes the results
+ * in item order, a window of BATCH items at most in between. */
 static int run_items(imp *x, const char *archive, const char *zip_path, item *items, size_t n)
 {
-    int threads = nthreads(x->o);
-    for (size_t off = 0; off < n; off += BATCH) {
-        size_t m = n - off < BATCH ? n - off : BATCH;
-        job j = {.o = x->o, .archive = archive, .zip_path = zip_path, .items = items + off, .nitems = m,
-                 .res = x->res};
-        pthread_mutex_init(&j.mu, NULL);
-        pthread_t tid[MAX_THREADS];
-        int started = 0;
-        for (int t = 0; t < threads && (size_t)t < m; t++)
-            if (pthread_create(&tid[started], NULL, worker, &j) == 0)
-                started++;
-        if (started == 0)
-            worker(&j);
-        for (int t = 0; t < started; t++)
-            pthread_join(tid[t], NULL);
-        pthread_mutex_destroy(&j.mu);
-        for (size_t i = 0; i < m; i++) {
-            if (x->res[i].rc) {
-                snprintf(x->st->err, sizeof(x->st->err), "%s", x->res[i].err);
-                return x->res[i].rc;
-            }
-            int rc = write_result(x, &x->res[i], &items[off + i]);
-            if (rc) {
-                snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: %s", archive, items[off + i].name,
-                         dtc_store_errmsg(x->s));
-                return rc;
-            }
+    if (n == 0)
+        return 0;
+    job *j = dtc_calloc(1, sizeof(*j));
+    if (!j)
+        return DTC_ENOMEM;
+    j->o = x->o;
+    j->archive = archive;
+    j->zip_path = zip_path;
+    j->items = items;
+    j->nitems = n;
+    j->res = x->res;
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->work, NULL);
+    pthread_cond_init(&j->ready, NULL);
+    int threads = nthreads(x->o), started = 0;
+    pthread_t tid[MAX_THREADS];
+    for (int t = 0; t < threads && (size_t)t < n; t++)
+        if (pthread_create(&tid[started], NULL, worker, j) == 0)
+            started++;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        result *r = &x->res[i % BATCH];
+        pthread_mutex_lock(&j->mu);
+        while (!j->done[i % BATCH] && started > 0)
+            pthread_cond_wait(&j->ready, &j->mu);
+        pthread_mutex_unlock(&j->mu);
+        if (started == 0) { /* no thread could start: parse here */
+            j->next = i + 1;
+            worker_bufs wb = {.dec = libdeflate_alloc_decompressor()};
+            dtc_lic_parser *p = NULL;
+            char *buf = dtc_malloc(CHUNK);
+            int err = 0;
+            zip_t *za = zip_path ? zip_open(zip_path, ZIP_RDONLY, &err) : NULL;
+            bool ok = buf && wb.dec && (!zip_path || za) && dtc_lic_parser_new(&p, &x->o->rules, x->o->hosts) == 0;
+            do_item(j, &items[i], za, ok, p, buf, &wb, r);
+            if (za)
+                zip_discard(za);
+            dtc_lic_parser_free(p);
+            dtc_free(buf);
+            if (wb.dec)
+                libdeflate_free_decompressor(wb.dec);
+            dtc_free(wb.in);
+            dtc_free(wb.out);
         }
+        if (r->rc) {
+            snprintf(x->st->err, sizeof(x->st->err), "%s", r->err);
+            rc = r->rc;
+        } else if ((rc = write_result(x, r, &items[i])) != 0) {
+            snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: %s", archive, items[i].name,
+                     dtc_store_errmsg(x->s));
+        }
+        pthread_mutex_lock(&j->mu);
+        j->done[i % BATCH] = false;
+        j->written = i + 1;
+        if (rc)
+            j->stop = true;
+        pthread_cond_broadcast(&j->work);
+        pthread_mutex_unlock(&j->mu);
     }
-    return 0;
+    for (int t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    pthread_cond_destroy(&j->ready);
+    pthread_cond_destroy(&j->work);
+    pthread_mutex_destroy(&j->mu);
+    dtc_free(j);
+    return rc;
 }
 
 /* Hash (and size) a side entry: signature, log, anything not JSON or ZIP. */
@@ -498,6 +639,11 @@ static int import_zip(imp *x, const char *path, const char *display)
             snprintf(it->name, sizeof(it->name), "%s", name);
             it->comp = comp;
             it->size = zs.valid & ZIP_STAT_SIZE ? zs.size : 0;
+            it->crc = zs.valid & ZIP_STAT_CRC ? zs.crc : 0;
+            it->deflated = (zs.valid & (ZIP_STAT_COMP_METHOD | ZIP_STAT_SIZE | ZIP_STAT_CRC | ZIP_STAT_COMP_SIZE)) ==
+                               (ZIP_STAT_COMP_METHOD | ZIP_STAT_SIZE | ZIP_STAT_CRC | ZIP_STAT_COMP_SIZE) &&
+                           zs.comp_method == ZIP_CM_DEFLATE && !(zs.valid & ZIP_STAT_ENCRYPTION_METHOD &&
+                                                                zs.encryption_method != ZIP_EM_NONE);
             rc = provenance(x, name, "json", it->size, NULL);
         } else if (ends_with(name, ".zip")) {
             if (x->depth >= 1) {

@@ -74,8 +74,38 @@ static void test_license_active_time_is_the_union_clipped_to_the_hour(void **sta
 }
 
 /* Parse a document with the given rules; returns 0 or the error. */
+/* Both paths must agree: the whole buffer at once (jsmn, falling back to
+ * yajl), and the streaming feed (yajl). */
+static int parse_streaming(const char *json, const dtc_license_rules *r, bool hosts, dtc_lic_parser **pp,
+                           const dtc_lic_doc **doc);
+
 static int parse(const char *json, const dtc_license_rules *r, bool hosts, dtc_lic_parser **pp,
                  const dtc_lic_doc **doc)
+{
+    dtc_lic_parser *whole;
+    const dtc_lic_doc *wd = NULL;
+    assert_int_equal(dtc_lic_parser_new(&whole, r, hosts), 0);
+    int wrc = dtc_lic_parser_parse(whole, json, strlen(json), &wd);
+    int rc = parse_streaming(json, r, hosts, pp, doc);
+    assert_int_equal(wrc, rc);
+    if (rc == 0) {
+        assert_int_equal(wd->from_ms, (*doc)->from_ms);
+        assert_int_equal(wd->nenvs, (*doc)->nenvs);
+        assert_int_equal(wd->nhosts, (*doc)->nhosts);
+        for (size_t i = 0; i < wd->nenvs; i++)
+            assert_memory_equal(&wd->envs[i], &(*doc)->envs[i], sizeof(dtc_lic_env));
+        for (size_t i = 0; i < wd->nhosts; i++) {
+            const dtc_lic_host *a = &wd->hosts[i], *b = &(*doc)->hosts[i];
+            assert_true(a->env == b->env && a->osi_id == b->osi_id && a->mode == b->mode &&
+                        a->memory_bytes == b->memory_bytes && a->active_ms == b->active_ms && a->mhu == b->mhu);
+        }
+    }
+    dtc_lic_parser_free(whole);
+    return rc;
+}
+
+static int parse_streaming(const char *json, const dtc_license_rules *r, bool hosts, dtc_lic_parser **pp,
+                           const dtc_lic_doc **doc)
 {
     assert_int_equal(dtc_lic_parser_new(pp, r, hosts), 0);
     /* in small pieces, to cross every token boundary */
@@ -303,7 +333,8 @@ static void test_license_refuses_nesting_and_broken_json(void **state)
     assert_int_equal(parse(deep, NULL, false, &p, &d), DTC_EPARSE);
     assert_non_null(strstr(dtc_lic_parser_errmsg(p), "nesting"));
     dtc_lic_parser_free(p);
-    const char *bad[] = {"{\"timeFrameStart\":1641808800000,", "[1,2,3]", "{\"a\":tru}", "", "\"just a string\""};
+    const char *bad[] = {"{\"timeFrameStart\":1641808800000,", "[1,2,3]", "{\"a\":tru}", "", "\"just a string\"",
+                         "{\"visits\":1x}", "{\"visits\":01}", "{\"a\":nul}", "{\"a\":1}{\"b\":2}", "{\"a\":-}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(parse(bad[i], NULL, false, &p, &d), DTC_EPARSE);
         assert_true(strlen(dtc_lic_parser_errmsg(p)) > 0);
