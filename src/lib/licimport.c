@@ -283,6 +283,39 @@ static void parse_oneshot(const job *j, const item *it, zip_t *za, dtc_lic_parse
     }
 }
 
+/* What one thread needs to read items: its own archive handle, parser,
+ * stream buffer and one-shot buffers. ok is false when any is missing. */
+typedef struct reader {
+    dtc_lic_parser *p;
+    zip_t *za;
+    char *buf;
+    worker_bufs wb;
+    bool ok;
+} reader;
+
+static void reader_open(reader *rd, const job *j)
+{
+    int err = 0;
+    memset(rd, 0, sizeof(*rd));
+    rd->buf = dtc_malloc(CHUNK);
+    rd->wb.dec = libdeflate_alloc_decompressor();
+    rd->ok = rd->buf && rd->wb.dec && dtc_lic_parser_new(&rd->p, &j->o->rules, j->o->hosts) == 0;
+    if (rd->ok && j->zip_path && !(rd->za = zip_open(j->zip_path, ZIP_RDONLY, &err)))
+        rd->ok = false;
+}
+
+static void reader_close(reader *rd)
+{
+    if (rd->za)
+        zip_discard(rd->za);
+    dtc_lic_parser_free(rd->p);
+    dtc_free(rd->buf);
+    if (rd->wb.dec)
+        libdeflate_free_decompressor(rd->wb.dec);
+    dtc_free(rd->wb.in);
+    dtc_free(rd->wb.out);
+}
+
 /* One item into its result slot. */
 static void do_item(const job *j, const item *it, zip_t *za, bool ok, dtc_lic_parser *p, char *buf,
                     worker_bufs *wb, result *r)
@@ -318,14 +351,8 @@ static void do_item(const job *j, const item *it, zip_t *za, bool ok, dtc_lic_pa
 static void *worker(void *ud)
 {
     job *j = ud;
-    dtc_lic_parser *p = NULL;
-    zip_t *za = NULL;
-    char *buf = dtc_malloc(CHUNK);
-    int err = 0;
-    worker_bufs wb = {.dec = libdeflate_alloc_decompressor()};
-    bool ok = buf && wb.dec && dtc_lic_parser_new(&p, &j->o->rules, j->o->hosts) == 0;
-    if (ok && j->zip_path && !(za = zip_open(j->zip_path, ZIP_RDONLY, &err)))
-        ok = false;
+    reader rd;
+    reader_open(&rd, j);
     for (;;) {
         /* Stay at most a window ahead of the writer: memory stays flat. */
         pthread_mutex_lock(&j->mu);
@@ -338,20 +365,13 @@ static void *worker(void *ud)
         pthread_mutex_unlock(&j->mu);
         if (quit)
             break;
-        do_item(j, &j->items[i], za, ok, p, buf, &wb, &j->res[i % BATCH]);
+        do_item(j, &j->items[i], rd.za, rd.ok, rd.p, rd.buf, &rd.wb, &j->res[i % BATCH]);
         pthread_mutex_lock(&j->mu);
         j->done[i % BATCH] = true;
         pthread_cond_broadcast(&j->ready);
         pthread_mutex_unlock(&j->mu);
     }
-    if (za)
-        zip_discard(za);
-    dtc_lic_parser_free(p);
-    dtc_free(buf);
-    if (wb.dec)
-        libdeflate_free_decompressor(wb.dec);
-    dtc_free(wb.in);
-    dtc_free(wb.out);
+    reader_close(&rd);
     return NULL;
 }
 
@@ -456,6 +476,9 @@ static int run_items(imp *x, const char *archive, const char *zip_path, item *it
     for (int t = 0; t < threads && (size_t)t < n; t++)
         if (pthread_create(&tid[started], NULL, worker, j) == 0)
             started++;
+    reader self = {0};
+    if (started == 0)
+        reader_open(&self, j);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         result *r = &x->res[i % BATCH];
@@ -463,24 +486,8 @@ static int run_items(imp *x, const char *archive, const char *zip_path, item *it
         while (!j->done[i % BATCH] && started > 0)
             pthread_cond_wait(&j->ready, &j->mu);
         pthread_mutex_unlock(&j->mu);
-        if (started == 0) { /* no thread could start: parse here */
-            j->next = i + 1;
-            worker_bufs wb = {.dec = libdeflate_alloc_decompressor()};
-            dtc_lic_parser *p = NULL;
-            char *buf = dtc_malloc(CHUNK);
-            int err = 0;
-            zip_t *za = zip_path ? zip_open(zip_path, ZIP_RDONLY, &err) : NULL;
-            bool ok = buf && wb.dec && (!zip_path || za) && dtc_lic_parser_new(&p, &x->o->rules, x->o->hosts) == 0;
-            do_item(j, &items[i], za, ok, p, buf, &wb, r);
-            if (za)
-                zip_discard(za);
-            dtc_lic_parser_free(p);
-            dtc_free(buf);
-            if (wb.dec)
-                libdeflate_free_decompressor(wb.dec);
-            dtc_free(wb.in);
-            dtc_free(wb.out);
-        }
+        if (started == 0) /* no thread could start: read here */
+            do_item(j, &items[i], self.za, self.ok, self.p, self.buf, &self.wb, r);
         if (r->rc) {
             snprintf(x->st->err, sizeof(x->st->err), "%s", r->err);
             rc = r->rc;
@@ -498,6 +505,8 @@ static int run_items(imp *x, const char *archive, const char *zip_path, item *it
     }
     for (int t = 0; t < started; t++)
         pthread_join(tid[t], NULL);
+    if (started == 0)
+        reader_close(&self);
     pthread_cond_destroy(&j->ready);
     pthread_cond_destroy(&j->work);
     pthread_mutex_destroy(&j->mu);
