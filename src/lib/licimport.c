@@ -444,11 +444,26 @@ static int write_result(imp *x, const result *r, const item *it)
     return 0;
 }
 
+static int on_first_seen(void *ud, const dtc_val *c, int n)
+{
+    if (n > 0 && c[0].type == 't')
+        snprintf(ud, 24, "%s", c[0].s);
+    return 0;
+}
+
+/* imported_at is when the entry was first imported: importing it again
+ * leaves the row as it is. */
 static int provenance(imp *x, const char *entry, const char *kind, uint64_t size, const char *sha)
 {
     dtc_val k[] = {DTC_TEXT(x->archive_hash), DTC_TEXT(entry)};
+    char first[24];
+    snprintf(first, sizeof(first), "%s", x->now);
+    int rc = dtc_store_query(x->s, "SELECT imported_at FROM lic_file WHERE archive_sha256 = ? AND entry = ?", k, 2,
+                             on_first_seen, first);
+    if (rc)
+        return rc;
     dtc_val v[] = {DTC_TEXT(x->archive), DTC_TEXT(kind), DTC_INT((int64_t)size), sha ? DTC_TEXT(sha) : DTC_NULL,
-                   DTC_TEXT(x->now)};
+                   DTC_TEXT(first)};
     x->st->provenance++;
     return put(x, DTC_FACT_LIC_FILE, k, v);
 }
