@@ -10,3 +10,5 @@ echo "== emulator requests per second (bench/emu_requests.c)"
 ./build-bench/bench/bench_emu_requests --dtcost build-bench/dtcost --seconds "${BENCH_SECONDS:-3}"
 echo "== sync (bench/sync.sh)"
 bench/sync.sh build-bench
+echo "== license import (bench/license.sh)"
+bench/license.sh build-bench
