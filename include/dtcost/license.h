@@ -151,4 +151,38 @@ typedef struct dtc_lic_fetch_stats {
 int dtc_lic_fetch(const dtc_lic_fetch_opts *o, dtc_lic_fetch_stats *st) DTC_MUST_CHECK;
 void dtc_lic_fetch_stats_dispose(dtc_lic_fetch_stats *st);
 
+/* ---- reading back (dtcost report) ---- */
+
+/* Units of one cluster and environment over one day (or, in totals, over
+ * the whole range: day -1), and their money at the config's prices. */
+typedef struct dtc_lic_day {
+    char cluster[64], environment[64];
+    int64_t day;
+    int64_t fullstack_mhu, infra_mhu, paas_mhu, dem_centi, ddu_micro;
+    int64_t money; /* micro-units of the price list's currency; 0 when nothing is priced */
+} dtc_lic_day;
+
+typedef struct dtc_lic_summary {
+    int64_t from, to;  /* the days covered, inclusive; -1 when there is no license data at all */
+    dtc_lic_day *days; /* per cluster, environment and day, in that order */
+    size_t ndays;
+    dtc_lic_day *envs; /* per cluster and environment over the range, in that order */
+    size_t nenvs;
+    dtc_lic_day total;
+    bool priced;       /* the config has at least one price */
+    char unpriced[96]; /* the price keys missing for units that occur, space-separated */
+} dtc_lic_summary;
+
+/* Money of a row: each unit times its price, rounded half up to the
+ * micro-unit separately, units without a price left out. Totals are sums of
+ * the rows' money, so every total reconciles with its rows exactly. */
+int64_t dtc_lic_money(const dtc_license_config *c, const dtc_lic_day *d);
+
+/* The window of `window` days ending at `until` (days since the epoch; -1:
+ * the last day with license data) from lic_env_hour and lic_ddu_hour.
+ * DTC_EDB with the message on the store. */
+int dtc_lic_summarize(dtc_store *s, const dtc_license_config *c, int64_t until, int window,
+                      dtc_lic_summary *out) DTC_MUST_CHECK;
+void dtc_lic_summary_dispose(dtc_lic_summary *x);
+
 #endif

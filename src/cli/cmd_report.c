@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "commands.h"
 #include "dtcost/chargeback.h"
+#include "dtcost/license.h"
 #include "dtcost/report.h"
 #include "dtcost/store.h"
 #include "jw.h"
@@ -29,7 +30,8 @@ static bool color;
 
 static const opt report_opts[] = {
     {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
-    {"config", OPT_STR, &config_path, "FILE", "config with an [allocation] section for chargeback (or DTCOST_CONFIG)"},
+    {"config", OPT_STR, &config_path, "FILE",
+     "config with [allocation] (chargeback) and [license] (prices) sections (or DTCOST_CONFIG)"},
     {"format", OPT_STR, &format, "table|json|csv",
      "aligned tables for people, one JSON document, or CSV rows (default table)"},
     {"html", OPT_STR, &html_path, "FILE", "also write a self-contained HTML page with charts to FILE"},
@@ -50,6 +52,8 @@ static const cmd_spec report_spec = {
     "against the last, spend over time, anomalies (days whose cost jumps away\n"
     "from the same weekday of the six weeks before) and, with an [allocation]\n"
     "section in the config, chargeback per team over the spend window.\n"
+    "License data from dtcost license (classic Managed) adds host-unit hours,\n"
+    "DEM units and DDUs by environment and day, priced with [license] prices.\n"
     "Details: docs/report.md.",
     report_opts,
 };
@@ -128,6 +132,73 @@ size_t report_buckets(const dtc_budget *b, int64_t today, char grain, size_t n, 
         t = costs[i];
         costs[i] = costs[k - 1 - i];
         costs[k - 1 - i] = t;
+    }
+    return k;
+}
+
+static int64_t lic_weight(const dtc_lic_day *d)
+{
+    return d->money ? d->money : d->fullstack_mhu + d->infra_mhu + d->paas_mhu;
+}
+
+static int by_lic_weight(const void *a, const void *b)
+{
+    int64_t x = lic_weight(*(const dtc_lic_day *const *)a), y = lic_weight(*(const dtc_lic_day *const *)b);
+    return (x < y) - (x > y);
+}
+
+const dtc_lic_day **report_lic_ranked(const dtc_lic_summary *x)
+{
+    const dtc_lic_day **rows = dtc_malloc((x->nenvs ? x->nenvs : 1) * sizeof(*rows));
+    if (!rows)
+        return NULL;
+    for (size_t i = 0; i < x->nenvs; i++)
+        rows[i] = &x->envs[i];
+    if (x->nenvs > 1)
+        qsort(rows, x->nenvs, sizeof(*rows), by_lic_weight);
+    return rows;
+}
+
+static int64_t bucket_start(int64_t day, char grain)
+{
+    if (grain == 'w')
+        return day - dtc_weekday(day);
+    if (grain == 'm') {
+        int y, m, d;
+        dtc_civil_from_days(day, &y, &m, &d);
+        return dtc_days_from_civil(y, m, 1);
+    }
+    return day;
+}
+
+size_t report_lic_buckets(const dtc_lic_summary *x, char grain, size_t n, dtc_lic_day *out)
+{
+    if (n == 0 || x->ndays == 0)
+        return 0;
+    /* Buckets from the window's last one backwards; days are in any order. */
+    size_t k = 0;
+    for (int64_t end = x->to; k < n && end >= x->from; k++) {
+        int64_t start = bucket_start(end, grain);
+        dtc_lic_day *b = &out[k];
+        memset(b, 0, sizeof(*b));
+        b->day = start < x->from ? x->from : start;
+        for (size_t i = 0; i < x->ndays; i++) {
+            const dtc_lic_day *d = &x->days[i];
+            if (d->day >= start && d->day <= end) {
+                b->fullstack_mhu += d->fullstack_mhu;
+                b->infra_mhu += d->infra_mhu;
+                b->paas_mhu += d->paas_mhu;
+                b->dem_centi += d->dem_centi;
+                b->ddu_micro += d->ddu_micro;
+                b->money += d->money;
+            }
+        }
+        end = start - 1;
+    }
+    for (size_t i = 0; i < k / 2; i++) { /* oldest first */
+        dtc_lic_day t = out[i];
+        out[i] = out[k - 1 - i];
+        out[k - 1 - i] = t;
     }
     return k;
 }
@@ -218,12 +289,76 @@ static void print_budget(const report_view *v, const dtc_budget *x)
     }
 }
 
+static void lic_line(const char *label, const dtc_lic_day *d, const char *currency, bool priced)
+{
+    char a[40], b[40], c[40], e[40], f[40], m[40];
+    fmt_units(a, d->fullstack_mhu, 3, 1);
+    fmt_units(b, d->infra_mhu, 3, 1);
+    fmt_units(c, d->paas_mhu, 3, 1);
+    fmt_units(e, d->dem_centi, 2, 2);
+    fmt_units(f, d->ddu_micro, 6, 2);
+    printf("  ");
+    print_cell(label, 38);
+    printf(" %15s %11s %13s %13s %14s", a, b, c, e, f);
+    if (priced) {
+        fmt_money(m, d->money);
+        printf(" %14s %s", m, currency);
+    }
+    printf("\n");
+}
+
+static void print_license(const report_view *v)
+{
+    const dtc_lic_summary *x = v->lic;
+    char d1[16], d2[16];
+    dtc_fmt_date(d1, x->from);
+    dtc_fmt_date(d2, x->to);
+    printf("\n%sLicense (classic Managed) %s .. %s: host-unit hours, DEM units, DDUs%s\n", bold(), d1, d2, plain());
+    if (x->ndays == 0) {
+        printf("  no license data in these days (dtcost license import; --until moves the window)\n");
+        return;
+    }
+    printf("  %-38s %15s %11s %13s %13s %14s%s\n", "environment", "Full-Stack HU-h", "Infra HU-h",
+           "App-only HU-h", "DEM units", "DDU", x->priced ? "          money" : "");
+    const dtc_lic_day **rows = report_lic_ranked(x);
+    size_t shown = 0;
+    bool clusters = x->nenvs > 0 && strcmp(x->envs[0].cluster, x->envs[x->nenvs - 1].cluster) != 0;
+    for (size_t i = 0; rows && i < x->nenvs && shown < (size_t)v->top; i++, shown++) {
+        char label[140];
+        if (clusters)
+            snprintf(label, sizeof(label), "%.63s/%.63s", rows[i]->cluster, rows[i]->environment);
+        else
+            snprintf(label, sizeof(label), "%s", rows[i]->environment);
+        lic_line(label, rows[i], v->lic_currency, x->priced);
+    }
+    dtc_free(rows);
+    if (x->nenvs > shown)
+        printf("  (%zu more; --top N shows more)\n", x->nenvs - shown);
+    lic_line("total", &x->total, v->lic_currency, x->priced);
+    dtc_lic_day b[64];
+    size_t n = report_lic_buckets(x, v->grain, (size_t)(v->top < 64 ? v->top : 64), b);
+    printf("  by %s:\n", v->grain == 'm' ? "month" : v->grain == 'w' ? "week" : "day");
+    for (size_t i = 0; i < n; i++) {
+        char label[24];
+        bucket_label(label, v->grain, b[i].day);
+        lic_line(label, &b[i], v->lic_currency, x->priced);
+    }
+    if (!x->priced)
+        printf("  no money: add a price list to the config's [license] section (docs/license.md)\n");
+    else if (x->unpriced[0])
+        printf("  %smoney leaves out units without a price: %s%s\n", red(), x->unpriced, plain());
+}
+
 static void print_table(const report_view *v)
 {
     const dtc_report *r = v->r;
     char a[32], b[32], c[32], today[16];
-    dtc_fmt_date(today, r->today);
+    dtc_fmt_date(today, r->nbudgets == 0 && v->lic->to >= 0 ? v->lic->to : r->today);
     printf("%sdtcost report as of %s%s\n", bold(), today, plain());
+    if (r->nbudgets == 0) { /* a Managed cluster on classic licensing only */
+        print_license(v);
+        return;
+    }
     for (size_t i = 0; i < r->nbudgets; i++)
         print_budget(v, &r->budgets[i]);
     const struct {
@@ -283,6 +418,8 @@ static void print_table(const report_view *v)
         printf("  %s  %-10s %-34s %14s instead of %12s: %s+%s %s%s (score %.0f)\n", x->day, x->environment,
                x->capability, a, b, red(), c, x->currency, plain(), x->score);
     }
+    if (v->lic->from >= 0)
+        print_license(v);
 }
 
 static void jw_money(dtc_jw *w, const char *key, int64_t micro)
@@ -307,6 +444,76 @@ static void jw_text(dtc_jw *w, const char *key, const char *s)
 {
     dtc_jw_key(w, key);
     dtc_jw_str(w, s);
+}
+
+static void jw_lic_units(dtc_jw *w, const dtc_lic_day *d, bool priced)
+{
+    dtc_jw_key(w, "fullstackHuHours");
+    dtc_jw_fixed(w, d->fullstack_mhu, 3);
+    dtc_jw_key(w, "infrastructureHuHours");
+    dtc_jw_fixed(w, d->infra_mhu, 3);
+    dtc_jw_key(w, "applicationOnlyHuHours");
+    dtc_jw_fixed(w, d->paas_mhu, 3);
+    dtc_jw_key(w, "demUnits");
+    dtc_jw_fixed(w, d->dem_centi, 2);
+    dtc_jw_key(w, "ddu");
+    dtc_jw_fixed(w, d->ddu_micro, 6);
+    dtc_jw_key(w, "money");
+    if (priced)
+        dtc_jw_fixed(w, d->money, 6);
+    else
+        dtc_jw_null(w);
+}
+
+/* null without license data; else the window, per environment, per
+ * environment and day, and the total. */
+static void jw_license(dtc_jw *w, const report_view *v)
+{
+    const dtc_lic_summary *x = v->lic;
+    if (x->from < 0) {
+        dtc_jw_null(w);
+        return;
+    }
+    dtc_jw_obj(w);
+    jw_day(w, "from", x->from);
+    jw_day(w, "to", x->to);
+    dtc_jw_key(w, "currency");
+    if (x->priced && v->lic_currency[0])
+        dtc_jw_str(w, v->lic_currency);
+    else
+        dtc_jw_null(w);
+    dtc_jw_key(w, "unpriced");
+    dtc_jw_arr(w);
+    char keys[sizeof(x->unpriced)];
+    snprintf(keys, sizeof(keys), "%s", x->unpriced);
+    for (char *save = NULL, *k = strtok_r(keys, " ", &save); k; k = strtok_r(NULL, " ", &save))
+        dtc_jw_str(w, k);
+    dtc_jw_arr_end(w);
+    const struct {
+        const char *key;
+        const dtc_lic_day *rows;
+        size_t n;
+    } lists[] = {{"byEnvironment", x->envs, x->nenvs}, {"byEnvironmentAndDay", x->days, x->ndays}};
+    for (size_t l = 0; l < 2; l++) {
+        dtc_jw_key(w, lists[l].key);
+        dtc_jw_arr(w);
+        for (size_t i = 0; i < lists[l].n; i++) {
+            const dtc_lic_day *d = &lists[l].rows[i];
+            dtc_jw_obj(w);
+            jw_text(w, "cluster", d->cluster);
+            jw_text(w, "environment", d->environment);
+            if (d->day >= 0)
+                jw_day(w, "day", d->day);
+            jw_lic_units(w, d, x->priced);
+            dtc_jw_obj_end(w);
+        }
+        dtc_jw_arr_end(w);
+    }
+    dtc_jw_key(w, "total");
+    dtc_jw_obj(w);
+    jw_lic_units(w, &x->total, x->priced);
+    dtc_jw_obj_end(w);
+    dtc_jw_obj_end(w);
 }
 
 static void print_json(const report_view *v)
@@ -413,6 +620,8 @@ static void print_json(const report_view *v)
         dtc_jw_obj_end(&w);
     } else
         dtc_jw_null(&w);
+    dtc_jw_key(&w, "license");
+    jw_license(&w, v);
     dtc_jw_key(&w, "anomalies");
     dtc_jw_arr(&w);
     for (size_t i = 0; i < r->nanomalies; i++) {
@@ -507,6 +716,21 @@ static void print_csv(const report_view *v)
         csv_row("chargeback", "", c->team, c->team, v->cb_to, c->currency, "shared", c->shared);
         csv_row("chargeback", "", c->team, c->team, v->cb_to, c->currency, "total", c->total);
     }
+    const dtc_lic_summary *x = v->lic;
+    for (size_t i = 0; i < x->ndays; i++) {
+        /* Quantities as fixed decimals in the value column: host-unit hours,
+         * DEM units, DDUs; money in the price list's currency. */
+        const dtc_lic_day *d = &x->days[i];
+        const struct {
+            const char *m;
+            int64_t micro;
+        } f[] = {{"fullstack_hu_hours", d->fullstack_mhu * 1000}, {"infrastructure_hu_hours", d->infra_mhu * 1000},
+                 {"application_only_hu_hours", d->paas_mhu * 1000}, {"dem_units", d->dem_centi * 10000},
+                 {"ddu", d->ddu_micro}, {"money", d->money}};
+        for (size_t k = 0; k < sizeof(f) / sizeof(f[0]) - (x->priced ? 0 : 1); k++)
+            csv_row("license", d->cluster, d->environment, d->environment, d->day,
+                    k == 5 ? v->lic_currency : "", f[k].m, f[k].micro);
+    }
     for (size_t i = 0; i < r->nanomalies; i++) {
         const dtc_anomaly *a = &r->anomalies[i];
         int64_t d = -1;
@@ -546,7 +770,7 @@ int cmd_report(int argc, char **argv)
     color = strcmp(format, "table") == 0 && isatty(1) && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
             !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0);
     if (access(db_path, F_OK) != 0) {
-        fprintf(stderr, "dtcost report: %s does not exist: run dtcost sync first (or pass --db)\n", db_path);
+        fprintf(stderr, "dtcost report: %s does not exist: run dtcost sync (or dtcost license import) first, or pass --db\n", db_path);
         return DTC_EXIT_NOINPUT;
     }
     dtc_allocation alloc;
@@ -555,11 +779,21 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "dtcost report: %s\n", alloc.err);
         return opt_exit_for(rc);
     }
+    dtc_license_config lc;
+    if ((rc = dtc_license_config_load(&lc, config_path)) != 0) {
+        fprintf(stderr, "dtcost report: %s\n", lc.err);
+        dtc_license_config_dispose(&lc);
+        dtc_allocation_dispose(&alloc);
+        return opt_exit_for(rc);
+    }
+    dtc_lic_summary lic;
+    memset(&lic, 0, sizeof(lic));
+    lic.from = lic.to = -1;
     dtc_store *db = NULL;
     char err[512];
     dtc_report r;
     memset(&r, 0, sizeof(r));
-    report_view v = {.r = &r, .grain = by ? by[0] : 'm', .top = top};
+    report_view v = {.r = &r, .grain = by ? by[0] : 'm', .top = top, .lic = &lic, .lic_currency = lc.currency};
     dtc_charge *charges = NULL;
     code = DTC_EXIT_OK;
     rc = dtc_store_open(&db, db_path, err, sizeof(err));
@@ -575,8 +809,14 @@ int cmd_report(int argc, char **argv)
         code = opt_exit_for(rc);
         goto done;
     }
-    if (r.nbudgets == 0) {
-        fprintf(stderr, "dtcost report: %s holds no subscription yet: run dtcost sync first\n", db_path);
+    if ((rc = dtc_lic_summarize(db, &lc, until ? until / 86400 : -1, window, &lic)) != 0) {
+        fprintf(stderr, "dtcost report: license data: %s\n", dtc_store_errmsg(db));
+        code = opt_exit_for(rc);
+        goto done;
+    }
+    if (r.nbudgets == 0 && lic.from < 0) {
+        fprintf(stderr, "dtcost report: %s holds no subscription and no license data yet: run dtcost sync "
+                        "(or dtcost license import for a Managed cluster) first\n", db_path);
         code = DTC_EXIT_NOINPUT;
         goto done;
     }
@@ -607,6 +847,8 @@ int cmd_report(int argc, char **argv)
     }
 done:
     dtc_free(charges);
+    dtc_lic_summary_dispose(&lic);
+    dtc_license_config_dispose(&lc);
     dtc_report_dispose(&r);
     dtc_allocation_dispose(&alloc);
     dtc_store_close(db);

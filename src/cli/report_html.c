@@ -369,6 +369,8 @@ static void tables(FILE *f, const report_view *v)
         }
         fputs("</table>\n", f);
     }
+    if (r->nbudgets == 0) /* license data only: no cost to score */
+        return;
     fprintf(f, "<h2>Anomalies</h2><p>%zu day%s above the same weekday of the six weeks before.</p>", r->nanomalies,
             r->nanomalies == 1 ? "" : "s");
     if (r->nanomalies) {
@@ -390,6 +392,102 @@ static void tables(FILE *f, const report_view *v)
     }
 }
 
+/* License (classic Managed): daily host-unit hours stacked by mode over the
+ * window, then units and money per environment. */
+static void license_section(FILE *f, const report_view *v)
+{
+    const dtc_lic_summary *x = v->lic;
+    char d1[16], d2[16];
+    dtc_fmt_date(d1, x->from);
+    dtc_fmt_date(d2, x->to);
+    fprintf(f, "<section id='license'><h2>License (classic Managed) <small>%s .. %s</small></h2>\n", d1, d2);
+    int64_t days = x->to - x->from + 1;
+    int64_t (*stack)[3] = days > 0 && days <= 366 ? dtc_calloc((size_t)days, sizeof(*stack)) : NULL;
+    if (stack && x->ndays) {
+        for (size_t i = 0; i < x->ndays; i++) {
+            const dtc_lic_day *d = &x->days[i];
+            if (d->day < x->from || d->day > x->to)
+                continue;
+            stack[d->day - x->from][0] += d->fullstack_mhu;
+            stack[d->day - x->from][1] += d->infra_mhu;
+            stack[d->day - x->from][2] += d->paas_mhu;
+        }
+        enum { W = 900, H = 260, L = 80, R = 200, T = 24, B = 36 };
+        static const char *const mode[3] = {"Full-Stack", "Infrastructure", "Application-only"};
+        double max = 0;
+        for (int64_t d = 0; d < days; d++) {
+            double s = (double)(stack[d][0] + stack[d][1] + stack[d][2]) / 1000;
+            max = s > max ? s : max;
+        }
+        double top = axis_top(max * 1.05), pw = W - L - R, ph = H - T - B, bw = pw / (double)days;
+        fprintf(f, "<figure><figcaption>Host-unit hours per day by mode</figcaption><svg class='chart' "
+                   "id='license-hu' viewBox='0 0 %d %d' role='img' aria-label='host-unit hours per day'>", W, H);
+        y_axis(f, L, L + pw, T, ph, top, "HU-h");
+        for (int64_t d = 0; d < days; d++) {
+            double y = T + ph;
+            for (int k = 0; k < 3; k++) {
+                if (stack[d][k] <= 0)
+                    continue;
+                double hh = (double)stack[d][k] / 1000 / top * ph;
+                y -= hh;
+                fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>", L + (double)d * bw + 0.5,
+                        y, bw > 2 ? bw - 1 : bw, hh, palette[k]);
+            }
+            if (days <= 14 || (x->from + d) % 7 == 0) {
+                char day[16];
+                dtc_fmt_date(day, x->from + d);
+                fprintf(f, "<text x='%.1f' y='%d' class='ax' text-anchor='middle'>%s</text>",
+                        L + (double)d * bw + bw / 2, H - B + 16, day + 5);
+            }
+        }
+        for (int k = 0; k < 3; k++) {
+            double y = T + 4 + k * 18;
+            fprintf(f, "<rect x='%d' y='%.1f' width='12' height='12' fill='%s'/><text x='%d' y='%.1f' class='lg'>%s"
+                       "</text>", W - R + 12, y, palette[k], W - R + 30, y + 10, mode[k]);
+        }
+        fputs("</svg></figure>\n", f);
+    }
+    dtc_free(stack);
+    if (x->ndays == 0) {
+        fputs("<p>No license data in these days.</p></section>\n", f);
+        return;
+    }
+    fprintf(f, "<table id='license-environments'><tr><th>environment</th><th>Full-Stack HU-h</th><th>Infra HU-h</th>"
+               "<th>App-only HU-h</th><th>DEM units</th><th>DDU</th>%s</tr>", x->priced ? "<th>money</th>" : "");
+    const dtc_lic_day **rows = report_lic_ranked(x);
+    size_t n = rows ? (x->nenvs < 15 ? x->nenvs : 15) : 0;
+    for (size_t i = 0; i <= n; i++) {
+        const dtc_lic_day *d = i < n ? rows[i] : &x->total;
+        char a[40], b[40], c[40], e[40], g[40], m[40];
+        fmt_units(a, d->fullstack_mhu, 3, 1);
+        fmt_units(b, d->infra_mhu, 3, 1);
+        fmt_units(c, d->paas_mhu, 3, 1);
+        fmt_units(e, d->dem_centi, 2, 2);
+        fmt_units(g, d->ddu_micro, 6, 2);
+        fputs(i < n ? "<tr><td>" : "<tr><th>", f);
+        esc(f, i < n ? d->environment : "total");
+        fprintf(f, "%s<td class='n'>%s</td><td class='n'>%s</td><td class='n'>%s</td><td class='n'>%s</td>"
+                   "<td class='n'>%s</td>", i < n ? "</td>" : "</th>", a, b, c, e, g);
+        if (x->priced) {
+            fmt_money(m, d->money);
+            fprintf(f, "<td class='n'>%s ", m);
+            esc(f, v->lic_currency);
+            fputs("</td>", f);
+        }
+        fputs("</tr>", f);
+    }
+    dtc_free(rows);
+    fputs("</table>\n", f);
+    if (x->nenvs > n)
+        fprintf(f, "<p class='ax'>%zu more environments in the total.</p>\n", x->nenvs - n);
+    if (x->priced && x->unpriced[0]) {
+        fputs("<p class='up'>Money leaves out units without a price: ", f);
+        esc(f, x->unpriced);
+        fputs("</p>\n", f);
+    }
+    fputs("</section>\n", f);
+}
+
 static const char css[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:960px;color:#222}"
     "h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}"
@@ -407,7 +505,7 @@ static int write_page(FILE *f, const report_view *v)
 {
     const dtc_report *r = v->r;
     char today[16];
-    dtc_fmt_date(today, r->today);
+    dtc_fmt_date(today, r->nbudgets == 0 && v->lic && v->lic->to >= 0 ? v->lic->to : r->today);
     fprintf(f, "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
                "<meta name='viewport' content='width=device-width,initial-scale=1'>"
                /* Nothing to fetch, nothing to run: the browser enforces it. */
@@ -430,6 +528,8 @@ static int write_page(FILE *f, const report_view *v)
         chart_environments(f, v, i);
         fputs("</section>\n", f);
     }
+    if (v->lic && v->lic->from >= 0)
+        license_section(f, v);
     tables(f, v);
     fputs("<p class='ax'>Written by dtcost. Amounts in each subscription's currency.</p></body></html>\n", f);
     return ferror(f) ? -1 : 0;

@@ -2,10 +2,12 @@
  * CSV in cmd_report.c; the HTML page in report_html.c). */
 #ifndef DTC_CLI_REPORT_OUT_H
 #define DTC_CLI_REPORT_OUT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "dtcost/chargeback.h"
+#include "dtcost/license.h"
 #include "dtcost/report.h"
 
 typedef struct report_view {
@@ -15,7 +17,17 @@ typedef struct report_view {
     int64_t cb_from, cb_to;    /* the chargeback's days */
     char grain;                /* 'd', 'w' or 'm': spend over time */
     int top;                   /* rows per table */
+    const dtc_lic_summary *lic; /* license data (classic Managed); ndays 0 when none */
+    const char *lic_currency;   /* the [license] price list's currency */
 } report_view;
+
+/* License rows of the summary's environments, largest first (money, or host
+ * units when nothing is priced); the caller frees the array. */
+const dtc_lic_day **report_lic_ranked(const dtc_lic_summary *x);
+
+/* The license summary's days added up per bucket of `grain` ('d', 'w', 'm'),
+ * oldest first, at most n (the latest). Returns how many were filled. */
+size_t report_lic_buckets(const dtc_lic_summary *x, char grain, size_t n, dtc_lic_day *out);
 
 /* The last n buckets (days, Monday weeks or calendar months) up to today:
  * starts[i] their first day, costs[i] their cost (micro-units), oldest first.
