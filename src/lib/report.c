@@ -222,28 +222,6 @@ static int budgets(dtc_store *s, ctx *x)
     return rc;
 }
 
-typedef struct spend_ctx {
-    dtc_spend **arr;
-    size_t *n, cap;
-} spend_ctx;
-
-static int on_spend(void *ud, const dtc_val *c, int n)
-{
-    spend_ctx *x = ud;
-    dtc_spend *g = grow(*x->arr, &x->cap, *x->n, sizeof(dtc_spend));
-    if (!g || n < 5)
-        return DTC_ENOMEM;
-    *x->arr = g;
-    dtc_spend *s = &g[(*x->n)++];
-    memset(s, 0, sizeof(*s));
-    snprintf(s->key, sizeof(s->key), "%s", text(&c[0]));
-    snprintf(s->name, sizeof(s->name), "%s", c[1].type == 't' ? c[1].s : text(&c[0]));
-    snprintf(s->currency, sizeof(s->currency), "%s", text(&c[2]));
-    s->current = num(&c[3]);
-    s->previous = num(&c[4]);
-    return 0;
-}
-
 static int by_move(const void *a, const void *b)
 {
     const dtc_spend *p = a, *q = b;
@@ -251,38 +229,6 @@ static int by_move(const void *a, const void *b)
     if (dp != dq)
         return dp < dq ? 1 : -1;
     return strcmp(p->key, q->key);
-}
-
-static int spend(dtc_store *s, ctx *x)
-{
-    char a[16], b[16], c[16];
-    int w = x->r->window;
-    dtc_fmt_date(a, x->r->today - 2 * w + 1);
-    dtc_fmt_date(b, x->r->today - w + 1);
-    dtc_fmt_date(c, x->r->today);
-    dtc_val p[] = {DTC_TEXT(a), DTC_TEXT(b), DTC_TEXT(c)};
-    spend_ctx sc = {&x->r->by_capability, &x->r->ncap, 0};
-    int rc = dtc_store_query(s,
-        "SELECT capability_key, MAX(capability_name), currency,"
-        " SUM(CASE WHEN day >= ?2 THEN cost_micro ELSE 0 END), SUM(CASE WHEN day < ?2 THEN cost_micro ELSE 0 END)"
-        " FROM env_cost_day WHERE day BETWEEN ?1 AND ?3 GROUP BY capability_key, currency", p, 3, on_spend, &sc);
-    if (rc)
-        return rc;
-    spend_ctx se = {&x->r->by_environment, &x->r->nenv, 0};
-    rc = dtc_store_query(s,
-        "SELECT e.environment_id, (SELECT n.name FROM environment n WHERE n.environment_id = e.environment_id"
-        " ORDER BY n.account_uuid LIMIT 1), e.currency,"
-        " SUM(CASE WHEN e.day >= ?2 THEN e.cost_micro ELSE 0 END),"
-        " SUM(CASE WHEN e.day < ?2 THEN e.cost_micro ELSE 0 END)"
-        " FROM env_cost_day e WHERE e.day BETWEEN ?1 AND ?3 GROUP BY e.environment_id, e.currency",
-        p, 3, on_spend, &se);
-    if (rc)
-        return rc;
-    if (x->r->ncap > 1)
-        qsort(x->r->by_capability, x->r->ncap, sizeof(dtc_spend), by_move);
-    if (x->r->nenv > 1)
-        qsort(x->r->by_environment, x->r->nenv, sizeof(dtc_spend), by_move);
-    return 0;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -349,6 +295,16 @@ static int flush_series(ctx *x)
     return 0;
 }
 
+static int by_day(const void *a, const void *b)
+{
+    const dtc_anomaly *p = a, *q = b;
+    int c = strcmp(p->day, q->day);
+    if (c)
+        return c;
+    int64_t dp = p->cost - p->expected, dq = q->cost - q->expected;
+    return (dp < dq) - (dp > dq);
+}
+
 static int on_series_row(void *ud, const dtc_val *c, int n)
 {
     ctx *x = ud;
@@ -381,76 +337,183 @@ static int on_series_row(void *ud, const dtc_val *c, int n)
     return 0;
 }
 
-static int by_day(const void *a, const void *b)
+/* One pass over env_cost_day from the earliest day any section needs to
+ * today, in key order (subscription, environment, capability, day): every
+ * row feeds the anomaly series, the spend windows and the chart's days.
+ * With statistics SQLite seeks each series to the range. */
+typedef struct spend_acc {
+    dtc_spend *rows;
+    size_t n, cap, last; /* last: the row hit before, tried first */
+} spend_acc;
+
+static dtc_spend *spend_row(spend_acc *a, const char *key, const char *currency)
 {
-    const dtc_anomaly *p = a, *q = b;
-    int c = strcmp(p->day, q->day);
-    if (c)
-        return c;
-    int64_t dp = p->cost - p->expected, dq = q->cost - q->expected;
-    return (dp < dq) - (dp > dq);
+    if (a->last < a->n && strcmp(a->rows[a->last].key, key) == 0 && strcmp(a->rows[a->last].currency, currency) == 0)
+        return &a->rows[a->last];
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->rows[i].key, key) == 0 && strcmp(a->rows[i].currency, currency) == 0)
+            return &a->rows[a->last = i];
+    dtc_spend *g = grow(a->rows, &a->cap, a->n, sizeof(dtc_spend));
+    if (!g)
+        return NULL;
+    a->rows = g;
+    dtc_spend *r = &g[a->last = a->n++];
+    memset(r, 0, sizeof(*r));
+    snprintf(r->key, sizeof(r->key), "%s", key);
+    snprintf(r->name, sizeof(r->name), "%s", key);
+    snprintf(r->currency, sizeof(r->currency), "%s", currency);
+    return r;
 }
 
-static int anomalies(dtc_store *s, ctx *x)
+/* The chart's days per subscription and capability. */
+typedef struct chart_series {
+    size_t budget;
+    char capability[64];
+    int64_t cost[DTC_REPORT_CHART_DAYS];
+    bool has[DTC_REPORT_CHART_DAYS];
+} chart_series;
+
+typedef struct scan_ctx {
+    ctx *x;
+    int64_t spend_from, spend_split, chart_from, today;
+    spend_acc caps, envs;
+    chart_series *charts;
+    size_t ncharts, chartcap, lastchart;
+} scan_ctx;
+
+static chart_series *chart_of(scan_ctx *k, size_t budget, const char *capability)
 {
-    char from[16], to[16];
-    dtc_fmt_date(from, x->o->since - 7 * SEASON_WEEKS);
-    dtc_fmt_date(to, x->r->today);
-    dtc_val p[] = {DTC_TEXT(from), DTC_TEXT(to)};
+    if (k->lastchart < k->ncharts && k->charts[k->lastchart].budget == budget &&
+        strcmp(k->charts[k->lastchart].capability, capability) == 0)
+        return &k->charts[k->lastchart];
+    for (size_t i = 0; i < k->ncharts; i++)
+        if (k->charts[i].budget == budget && strcmp(k->charts[i].capability, capability) == 0)
+            return &k->charts[k->lastchart = i];
+    chart_series *g = grow(k->charts, &k->chartcap, k->ncharts, sizeof(chart_series));
+    if (!g)
+        return NULL;
+    k->charts = g;
+    chart_series *c = &g[k->lastchart = k->ncharts++];
+    memset(c, 0, sizeof(*c));
+    c->budget = budget;
+    snprintf(c->capability, sizeof(c->capability), "%s", capability);
+    return c;
+}
+
+static int on_scan_row(void *ud, const dtc_val *c, int n)
+{
+    scan_ctx *k = ud;
+    if (n < 7)
+        return 0;
+    int rc = on_series_row(k->x, c, n);
+    if (rc)
+        return rc;
+    int64_t day = day_of(text(&c[3])), cost = num(&c[4]);
+    if (day >= k->spend_from && day <= k->today) {
+        dtc_spend *sc = spend_row(&k->caps, text(&c[2]), text(&c[5]));
+        dtc_spend *se = spend_row(&k->envs, text(&c[1]), text(&c[5]));
+        if (!sc || !se)
+            return DTC_ENOMEM;
+        *(day >= k->spend_split ? &sc->current : &sc->previous) += cost;
+        *(day >= k->spend_split ? &se->current : &se->previous) += cost;
+        if (c[6].type == 't' && (strcmp(sc->name, sc->key) == 0 || strcmp(c[6].s, sc->name) > 0))
+            snprintf(sc->name, sizeof(sc->name), "%s", c[6].s); /* the greatest name, as MAX() */
+    }
+    if (day >= k->chart_from && day <= k->today) {
+        dtc_report *r = k->x->r;
+        size_t bi = 0;
+        while (bi < r->nbudgets && strcmp(r->budgets[bi].subscription, text(&c[0])) != 0)
+            bi++;
+        if (bi < r->nbudgets) {
+            chart_series *cs = chart_of(k, bi, text(&c[2]));
+            if (!cs)
+                return DTC_ENOMEM;
+            cs->cost[day - k->chart_from] += cost;
+            cs->has[day - k->chart_from] = true;
+        }
+    }
+    return 0;
+}
+
+static int on_env_name(void *ud, const dtc_val *c, int n)
+{
+    spend_acc *a = ud;
+    if (n < 2 || c[1].type != 't')
+        return 0;
+    for (size_t i = 0; i < a->n; i++) /* the first account's name, as the rows come */
+        if (strcmp(a->rows[i].key, text(&c[0])) == 0 && strcmp(a->rows[i].name, a->rows[i].key) == 0)
+            snprintf(a->rows[i].name, sizeof(a->rows[i].name), "%s", c[1].s);
+    return 0;
+}
+
+static int by_capday(const void *a, const void *b)
+{
+    const dtc_capday *p = a, *q = b;
+    if (p->budget != q->budget)
+        return p->budget < q->budget ? -1 : 1;
+    if (p->day != q->day)
+        return p->day < q->day ? -1 : 1;
+    return strcmp(p->capability, q->capability);
+}
+
+static int scan(dtc_store *s, ctx *x)
+{
+    dtc_report *r = x->r;
+    int w = r->window;
+    scan_ctx k = {.x = x, .spend_from = r->today - 2 * w + 1, .spend_split = r->today - w + 1,
+                  .chart_from = r->today - DTC_REPORT_CHART_DAYS + 1, .today = r->today};
+    int64_t from = x->o->since - 7 * SEASON_WEEKS;
+    from = k.spend_from < from ? k.spend_from : from;
+    from = k.chart_from < from ? k.chart_from : from;
+    char f[16], t[16];
+    dtc_fmt_date(f, from);
+    dtc_fmt_date(t, r->today);
+    dtc_val p[] = {DTC_TEXT(f), DTC_TEXT(t)};
     x->cap = 0;
     x->key[0][0] = x->key[1][0] = x->key[2][0] = '\0';
-    int rc = dtc_store_query(s, "SELECT subscription_uuid, environment_id, capability_key, day, cost_micro, currency"
-                                " FROM env_cost_day WHERE day BETWEEN ?1 AND ?2"
+    int rc = dtc_store_query(s, "SELECT subscription_uuid, environment_id, capability_key, day, cost_micro, currency,"
+                                " capability_name FROM env_cost_day WHERE day BETWEEN ?1 AND ?2"
                                 " ORDER BY subscription_uuid, environment_id, capability_key, day",
-                             p, 2, on_series_row, x);
+                             p, 2, on_scan_row, &k);
     if (rc == 0)
         rc = flush_series(x);
     dtc_free(x->vals);
     x->vals = NULL;
-    if (rc == 0 && x->r->nanomalies > 1)
-        qsort(x->r->anomalies, x->r->nanomalies, sizeof(dtc_anomaly), by_day);
-    return rc;
-}
-
-typedef struct capday_ctx {
-    dtc_report *r;
-    size_t cap;
-} capday_ctx;
-
-static int on_capday(void *ud, const dtc_val *c, int n)
-{
-    capday_ctx *x = ud;
-    if (n < 4)
-        return 0;
-    size_t bi = 0;
-    while (bi < x->r->nbudgets && strcmp(x->r->budgets[bi].subscription, text(&c[0])) != 0)
-        bi++;
-    if (bi == x->r->nbudgets)
-        return 0;
-    dtc_capday *g = grow(x->r->capdays, &x->cap, x->r->ncapdays, sizeof(dtc_capday));
-    if (!g)
-        return DTC_ENOMEM;
-    x->r->capdays = g;
-    dtc_capday *d = &g[x->r->ncapdays++];
-    d->budget = bi;
-    d->day = day_of(text(&c[1]));
-    snprintf(d->capability, sizeof(d->capability), "%s", text(&c[2]));
-    d->cost = num(&c[3]);
+    if (rc == 0)
+        rc = dtc_store_query(s, "SELECT environment_id, name FROM environment ORDER BY environment_id, account_uuid",
+                             NULL, 0, on_env_name, &k.envs);
+    r->by_capability = k.caps.rows;
+    r->ncap = k.caps.n;
+    r->by_environment = k.envs.rows;
+    r->nenv = k.envs.n;
+    size_t ndays = 0;
+    for (size_t i = 0; i < k.ncharts; i++)
+        for (int d = 0; d < DTC_REPORT_CHART_DAYS; d++)
+            ndays += k.charts[i].has[d];
+    if (rc == 0 && ndays && !(r->capdays = dtc_malloc(ndays * sizeof(dtc_capday))))
+        rc = DTC_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < k.ncharts; i++)
+        for (int d = 0; d < DTC_REPORT_CHART_DAYS; d++)
+            if (k.charts[i].has[d]) {
+                dtc_capday *cd = &r->capdays[r->ncapdays++];
+                cd->budget = k.charts[i].budget;
+                cd->day = k.chart_from + d;
+                cd->cost = k.charts[i].cost[d];
+                memcpy(cd->capability, k.charts[i].capability, sizeof(cd->capability));
+            }
+    dtc_free(k.charts);
+    if (rc)
+        return rc;
+    if (r->ncapdays > 1)
+        qsort(r->capdays, r->ncapdays, sizeof(dtc_capday), by_capday);
+    if (r->ncap > 1)
+        qsort(r->by_capability, r->ncap, sizeof(dtc_spend), by_move);
+    if (r->nenv > 1)
+        qsort(r->by_environment, r->nenv, sizeof(dtc_spend), by_move);
+    if (r->nanomalies > 1)
+        qsort(r->anomalies, r->nanomalies, sizeof(dtc_anomaly), by_day);
     return 0;
 }
-
-static int capdays(dtc_store *s, dtc_report *r)
-{
-    char f[16], t[16];
-    dtc_fmt_date(f, r->today - DTC_REPORT_CHART_DAYS + 1);
-    dtc_fmt_date(t, r->today);
-    dtc_val p[] = {DTC_TEXT(f), DTC_TEXT(t)};
-    capday_ctx x = {r, 0};
-    return dtc_store_query(s, "SELECT subscription_uuid, day, capability_key, SUM(cost_micro) FROM env_cost_day"
-                              " WHERE day BETWEEN ?1 AND ?2 GROUP BY subscription_uuid, day, capability_key"
-                              " ORDER BY subscription_uuid, day, capability_key", p, 2, on_capday, &x);
-}
-
 int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
 {
     memset(out, 0, sizeof(*out));
@@ -468,10 +531,8 @@ int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
     out->window = opts.window;
     if (opts.since < 0)
         opts.since = out->today - opts.window + 1;
-    if ((rc = budgets(s, &x)) == 0 && (rc = spend(s, &x)) == 0)
-        rc = anomalies(s, &x);
-    if (rc == 0)
-        rc = capdays(s, out);
+    if ((rc = budgets(s, &x)) == 0)
+        rc = scan(s, &x);
     if (rc)
         dtc_report_dispose(out);
     return rc;

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Report and export benchmark: `dtcost report` (table, JSON, HTML) and
+# `dtcost export --format focus` over DAYS days x ENVS environments x CAPS
+# capabilities of daily cost and usage (default 3 years x 200 x 30: 6.6 M
+# cost rows and as many usage rows), next to baselines measured in the same
+# run: sqlite3 reading every cost row once (the floor of any report that
+# looks at all of them) and sqlite3 writing every cost and usage row as CSV
+# (the floor of an export).
+#
+# The data is generated straight into dtcost's schema with SQL (a sync of
+# this size from the emulator would take minutes): per environment and
+# capability a base cost, a weekly rhythm and a deterministic wobble, the
+# subscription's daily cost as the sum of its environments, a budget that
+# runs out before the period ends.
+# usage: bench/report.sh [BUILD_DIR]   (default build-bench)
+#        DAYS=1095 ENVS=200 CAPS=30 bench/report.sh
+#        DB=/tmp/report.db bench/report.sh   (keeps the generated database there;
+#        reuses it when it exists)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+b="${1:-build-bench}"
+days="${DAYS:-1095}" envs="${ENVS:-200}" caps="${CAPS:-30}"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+db="${DB:-$tmp/report.db}"
+last=2026-11-21
+t0=$(date +%s.%N)
+[ -s "$db" ] || {
+: >"$db"
+"$b/dtcost" report --db "$db" >/dev/null 2>&1 || true # creates the schema, finds no data
+sqlite3 "$db" >/dev/null <<SQL
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = OFF;
+BEGIN;
+INSERT INTO subscription VALUES ('bench-sub-0001', 'bench-account', 'Benchmark commitment', 'DPS', 'COMMITMENT',
+  'ACTIVE', 'USD', '2023-01-01', '2027-12-31', '2026-01-01', '2026-12-31', 40, 0, 0);
+INSERT INTO subscription_period VALUES ('bench-sub-0001', '2026-01-01T00:00:00Z', '2026-12-31T23:59:59Z');
+WITH RECURSIVE e(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM e WHERE i + 1 < $envs)
+INSERT INTO environment SELECT 'bench-account', printf('env%04d', i), printf('Environment %d', i), 1,
+  printf('https://env%04d.live.dynatrace.com', i) FROM e;
+WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < $caps)
+INSERT INTO subscription_capability SELECT 'bench-sub-0001', printf('CAPABILITY_%02d', i), printf('Capability %d', i)
+  FROM c;
+CREATE TEMP TABLE d(n INTEGER PRIMARY KEY, day TEXT, wd INTEGER);
+WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n + 1 < $days)
+INSERT INTO d SELECT n, date('$last', printf('-%d days', $days - 1 - n)),
+  CAST(strftime('%w', date('$last', printf('-%d days', $days - 1 - n))) AS INTEGER) FROM s;
+CREATE TEMP TABLE ec(ei INTEGER, env TEXT, ci INTEGER, cap TEXT, base INTEGER);
+WITH RECURSIVE e(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM e WHERE i + 1 < $envs),
+     c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < $caps)
+INSERT INTO ec SELECT e.i, printf('env%04d', e.i), c.i, printf('CAPABILITY_%02d', c.i),
+  1000 * (20 + (e.i * 7919 + c.i * 104729) % 400) FROM e, c;
+INSERT INTO env_cost_day
+  SELECT 'bench-sub-0001', ec.env, ec.cap, d.day,
+         ec.base * (CASE WHEN d.wd IN (0, 6) THEN 7 ELSE 10 END) / 10 + 1000 * ((d.n * 31 + ec.ei * 17 + ec.ci) % 97),
+         'USD', date(d.day, '+1 day'), 'cluster-1', printf('Capability %d', ec.ci)
+  FROM ec, d ORDER BY ec.env, ec.cap, d.day;
+INSERT INTO env_usage_day
+  SELECT subscription_uuid, environment_id, capability_key, day, cost_micro / 1000.0, 'GiB-hour', cluster_id
+  FROM env_cost_day;
+INSERT INTO cost_day SELECT subscription_uuid, day, SUM(cost_micro), 'USD', MAX(booking_date) FROM env_cost_day
+  GROUP BY subscription_uuid, day;
+INSERT INTO usage_day SELECT subscription_uuid, capability_key, day, SUM(value), 'GiB-hour',
+  printf('Capability %d', CAST(substr(capability_key, 12) AS INTEGER)) FROM env_usage_day
+  GROUP BY subscription_uuid, capability_key, day;
+UPDATE subscription SET
+  budget_used_micro = (SELECT SUM(cost_micro) FROM cost_day WHERE day >= '2026-01-01'),
+  budget_total_micro = (SELECT SUM(cost_micro) FROM cost_day WHERE day >= '2026-01-01') * 11 / 10;
+COMMIT;
+-- what dtcost does when it closes a database it added rows to (store_sqlite.c)
+PRAGMA analysis_limit = 1000;
+ANALYZE;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+}
+gen_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+rows=$(sqlite3 "$db" "SELECT COUNT(*) FROM env_cost_day")
+size=$(du -m "$db" | cut -f1)
+
+measure() { # label command...
+  local label="$1"; shift
+  /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+  read -r s kb <"$tmp/time"
+  printf '%-58s %8s %8d\n' "$label" "$s" "$((kb / 1024))"
+  echo "$s" >"$tmp/last"
+}
+printf 'report benchmark: %s days x %s environments x %s capabilities (%s cost rows, as many usage rows; database %s MB, generated in %.0f s), %s cores\n' \
+  "$days" "$envs" "$caps" "$rows" "$size" "$gen_s" "$(nproc)"
+printf '%-58s %8s %8s\n' run seconds "RSS MiB"
+measure "floor: sqlite3 reads every cost row once (SUM by day)" \
+  sqlite3 "$db" "SELECT day, SUM(cost_micro) FROM env_cost_day GROUP BY day"
+floor_r=$(cat "$tmp/last")
+measure "dtcost report (terminal table)" "$b/dtcost" report --db "$db"
+rep=$(cat "$tmp/last")
+measure "dtcost report --format json" "$b/dtcost" report --db "$db" --format json
+measure "dtcost report --html" "$b/dtcost" report --db "$db" --html "$tmp/report.html"
+measure "floor: sqlite3 -csv of every cost and usage row" \
+  sqlite3 -csv "$db" "SELECT c.*, u.value, u.unit FROM env_cost_day c LEFT JOIN env_usage_day u USING
+    (subscription_uuid, environment_id, capability_key, day)"
+floor_e=$(cat "$tmp/last")
+measure "dtcost export --format focus" "$b/dtcost" export --db "$db" --format focus --out "$tmp/focus.csv"
+exp=$(cat "$tmp/last")
+frows=$(($(wc -l <"$tmp/focus.csv") - 1))
+fmb=$(du -m "$tmp/focus.csv" | cut -f1)
+awk -v r="$rep" -v fr="$floor_r" -v e="$exp" -v fe="$floor_e" -v n="$frows" -v mb="$fmb" 'BEGIN {
+  printf "report: %.2f s (aim < 1 s), %.1fx the one-pass read floor\n", r, r / (fr > 0 ? fr : 0.01)
+  printf "focus export: %d rows, %d MB, %.0f rows/s, %.1fx the sqlite3 CSV floor\n", n, mb, n / e, e / fe }'
+[ "$frows" -ge "$rows" ] || { echo "focus export has $frows rows, fewer than the $rows cost rows" >&2; exit 1; }
