@@ -90,7 +90,8 @@ printf '%-58s %8s %8s\n' run seconds "RSS MiB"
 measure "floor: sqlite3 reads every cost row once (SUM by day)" \
   sqlite3 "$db" "SELECT day, SUM(cost_micro) FROM env_cost_day GROUP BY day"
 floor_r=$(cat "$tmp/last")
-measure "dtcost report (terminal table)" "$b/dtcost" report --db "$db"
+measure "dtcost report (terminal table), first run" "$b/dtcost" report --db "$db"
+measure "dtcost report (terminal table), again" "$b/dtcost" report --db "$db"
 rep=$(cat "$tmp/last")
 measure "dtcost report --format json" "$b/dtcost" report --db "$db" --format json
 measure "dtcost report --html" "$b/dtcost" report --db "$db" --html "$tmp/report.html"
