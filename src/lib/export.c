@@ -196,8 +196,11 @@ static int64_t times(const char *price, double qty)
 static void csv(ex *x, const char *v, bool last)
 {
     dtc_buf *b = &x->line;
-    if (v) {
-        bool quote = strpbrk(v, ",\"\r\n") != NULL;
+    if (v && !strpbrk(v, ",\"\r\n")) { /* the common case: copied whole */
+        if (dtc_buf_add(b, v, strlen(v)))
+            x->err = DTC_ENOMEM;
+    } else if (v) {
+        bool quote = true;
         if (quote && dtc_buf_addc(b, '"'))
             x->err = DTC_ENOMEM;
         for (const char *p = v; *p && !x->err; p++)
