@@ -178,6 +178,9 @@ typedef struct dtc_lic_summary {
  * the rows' money, so every total reconciles with its rows exactly. */
 int64_t dtc_lic_money(const dtc_license_config *c, const dtc_lic_day *d);
 
+/* to += d, unit by unit and money. */
+void dtc_lic_day_add(dtc_lic_day *to, const dtc_lic_day *d);
+
 /* The window of `window` days ending at `until` (days since the epoch; -1:
  * the last day with license data) from lic_env_hour and lic_ddu_hour.
  * DTC_EDB with the message on the store. */

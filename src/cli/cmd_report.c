@@ -184,14 +184,8 @@ size_t report_lic_buckets(const dtc_lic_summary *x, char grain, size_t n, dtc_li
         b->day = start < x->from ? x->from : start;
         for (size_t i = 0; i < x->ndays; i++) {
             const dtc_lic_day *d = &x->days[i];
-            if (d->day >= start && d->day <= end) {
-                b->fullstack_mhu += d->fullstack_mhu;
-                b->infra_mhu += d->infra_mhu;
-                b->paas_mhu += d->paas_mhu;
-                b->dem_centi += d->dem_centi;
-                b->ddu_micro += d->ddu_micro;
-                b->money += d->money;
-            }
+            if (d->day >= start && d->day <= end)
+                dtc_lic_day_add(b, d);
         }
         end = start - 1;
     }
@@ -289,21 +283,25 @@ static void print_budget(const report_view *v, const dtc_budget *x)
     }
 }
 
+void report_lic_cells(const dtc_lic_day *d, char cells[REPORT_LIC_CELLS][40])
+{
+    fmt_units(cells[0], d->fullstack_mhu, 3, 1);
+    fmt_units(cells[1], d->infra_mhu, 3, 1);
+    fmt_units(cells[2], d->paas_mhu, 3, 1);
+    fmt_units(cells[3], d->dem_centi, 2, 2);
+    fmt_units(cells[4], d->ddu_micro, 6, 2);
+    fmt_money(cells[5], d->money);
+}
+
 static void lic_line(const char *label, const dtc_lic_day *d, const char *currency, bool priced)
 {
-    char a[40], b[40], c[40], e[40], f[40], m[40];
-    fmt_units(a, d->fullstack_mhu, 3, 1);
-    fmt_units(b, d->infra_mhu, 3, 1);
-    fmt_units(c, d->paas_mhu, 3, 1);
-    fmt_units(e, d->dem_centi, 2, 2);
-    fmt_units(f, d->ddu_micro, 6, 2);
+    char c[REPORT_LIC_CELLS][40];
+    report_lic_cells(d, c);
     printf("  ");
     print_cell(label, 38);
-    printf(" %15s %11s %13s %13s %14s", a, b, c, e, f);
-    if (priced) {
-        fmt_money(m, d->money);
-        printf(" %14s %s", m, currency);
-    }
+    printf(" %15s %11s %13s %13s %14s", c[0], c[1], c[2], c[3], c[4]);
+    if (priced)
+        printf(" %14s %s", c[5], currency);
     printf("\n");
 }
 

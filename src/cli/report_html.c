@@ -458,19 +458,15 @@ static void license_section(FILE *f, const report_view *v)
     size_t n = rows ? (x->nenvs < 15 ? x->nenvs : 15) : 0;
     for (size_t i = 0; i <= n; i++) {
         const dtc_lic_day *d = i < n ? rows[i] : &x->total;
-        char a[40], b[40], c[40], e[40], g[40], m[40];
-        fmt_units(a, d->fullstack_mhu, 3, 1);
-        fmt_units(b, d->infra_mhu, 3, 1);
-        fmt_units(c, d->paas_mhu, 3, 1);
-        fmt_units(e, d->dem_centi, 2, 2);
-        fmt_units(g, d->ddu_micro, 6, 2);
+        char c[REPORT_LIC_CELLS][40];
+        report_lic_cells(d, c);
         fputs(i < n ? "<tr><td>" : "<tr><th>", f);
         esc(f, i < n ? d->environment : "total");
-        fprintf(f, "%s<td class='n'>%s</td><td class='n'>%s</td><td class='n'>%s</td><td class='n'>%s</td>"
-                   "<td class='n'>%s</td>", i < n ? "</td>" : "</th>", a, b, c, e, g);
+        fputs(i < n ? "</td>" : "</th>", f);
+        for (int k = 0; k < REPORT_LIC_CELLS - 1; k++)
+            fprintf(f, "<td class='n'>%s</td>", c[k]);
         if (x->priced) {
-            fmt_money(m, d->money);
-            fprintf(f, "<td class='n'>%s ", m);
+            fprintf(f, "<td class='n'>%s ", c[REPORT_LIC_CELLS - 1]);
             esc(f, v->lic_currency);
             fputs("</td>", f);
         }

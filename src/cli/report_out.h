@@ -25,6 +25,11 @@ typedef struct report_view {
  * units when nothing is priced); the caller frees the array. */
 const dtc_lic_day **report_lic_ranked(const dtc_lic_summary *x);
 
+/* A license row's figures for people: Full-Stack, Infrastructure and
+ * application-only host-unit hours, DEM units, DDUs, money. */
+#define REPORT_LIC_CELLS 6
+void report_lic_cells(const dtc_lic_day *d, char cells[REPORT_LIC_CELLS][40]);
+
 /* The license summary's days added up per bucket of `grain` ('d', 'w', 'm'),
  * oldest first, at most n (the latest). Returns how many were filled. */
 size_t report_lic_buckets(const dtc_lic_summary *x, char grain, size_t n, dtc_lic_day *out);

@@ -70,7 +70,7 @@ static int on_day(void *ud, const dtc_val *c, int n)
     return 0;
 }
 
-static void add(dtc_lic_day *to, const dtc_lic_day *d)
+void dtc_lic_day_add(dtc_lic_day *to, const dtc_lic_day *d)
 {
     to->fullstack_mhu += d->fullstack_mhu;
     to->infra_mhu += d->infra_mhu;
@@ -126,8 +126,8 @@ int dtc_lic_summarize(dtc_store *s, const dtc_license_config *c, int64_t until, 
             memcpy(e->environment, d->environment, sizeof(e->environment));
             e->day = -1;
         }
-        add(e, d);
-        add(&out->total, d);
+        dtc_lic_day_add(e, d);
+        dtc_lic_day_add(&out->total, d);
     }
     if (out->priced) {
         const struct {
