@@ -12,3 +12,5 @@ echo "== sync (bench/sync.sh)"
 bench/sync.sh build-bench
 echo "== license import (bench/license.sh)"
 bench/license.sh build-bench
+echo "== report and FOCUS export (bench/report.sh)"
+bench/report.sh build-bench
