@@ -35,14 +35,10 @@ static int add_rule(load_ctx *x, const char *team, const char *item)
         item += 11;
         len -= 11;
     }
-    if (x->a->nrules == x->cap) {
-        size_t c = x->cap ? x->cap * 2 : 16;
-        dtc_alloc_rule *g = dtc_realloc(x->a->rules, c * sizeof(*g));
-        if (!g)
-            return DTC_ENOMEM;
-        x->a->rules = g;
-        x->cap = c;
-    }
+    dtc_alloc_rule *g = dtc_grow(x->a->rules, &x->cap, x->a->nrules, sizeof(*g));
+    if (!g)
+        return DTC_ENOMEM;
+    x->a->rules = g;
     dtc_alloc_rule *r = &x->a->rules[x->a->nrules];
     r->team = team ? dtc_strdup(team) : NULL;
     r->pattern = dtc_strndup(item, len);
@@ -168,14 +164,10 @@ static dtc_charge *row_for(cb_ctx *x, const char *team, const char *currency)
     for (size_t i = 0; i < x->n; i++)
         if (strcmp(x->rows[i].team, team) == 0 && strcmp(x->rows[i].currency, currency) == 0)
             return &x->rows[i];
-    if (x->n == x->cap) {
-        size_t c = x->cap ? x->cap * 2 : 32;
-        dtc_charge *g = dtc_realloc(x->rows, c * sizeof(*g));
-        if (!g)
-            return NULL;
-        x->rows = g;
-        x->cap = c;
-    }
+    dtc_charge *g = dtc_grow(x->rows, &x->cap, x->n, sizeof(*g));
+    if (!g)
+        return NULL;
+    x->rows = g;
     dtc_charge *r = &x->rows[x->n++];
     memset(r, 0, sizeof(*r));
     snprintf(r->team, sizeof(r->team), "%s", team);

@@ -61,21 +61,10 @@ static int64_t day_of(const char *s)
     return d;
 }
 
-static void *grow(void *p, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return p;
-    size_t c = *cap ? *cap * 2 : 16;
-    void *q = dtc_realloc(p, c * elem);
-    if (q)
-        *cap = c;
-    return q;
-}
-
 static int on_sub(void *ud, const dtc_val *c, int n)
 {
     ex *x = ud;
-    sub *g = grow(x->subs, &x->subcap, x->nsubs, sizeof(sub));
+    sub *g = dtc_grow(x->subs, &x->subcap, x->nsubs, sizeof(sub));
     if (!g || n < 7)
         return DTC_ENOMEM;
     x->subs = g;
@@ -105,7 +94,7 @@ static int on_synced(void *ud, const dtc_val *c, int n)
 static int on_rate(void *ud, const dtc_val *c, int n)
 {
     ex *x = ud;
-    rate *g = grow(x->rates, &x->ratecap, x->nrates, sizeof(rate));
+    rate *g = dtc_grow(x->rates, &x->ratecap, x->nrates, sizeof(rate));
     if (!g || n < 8)
         return DTC_ENOMEM;
     x->rates = g;
@@ -136,7 +125,7 @@ static int on_rev(void *ud, const dtc_val *c, int n)
     dtc_civil_from_days(seen, &y2, &m2, &dd);
     if (y2 * 12 + m2 <= y1 * 12 + m1)
         return 0;
-    revision *g = grow(x->revs, &x->revcap, x->nrevs, sizeof(revision));
+    revision *g = dtc_grow(x->revs, &x->revcap, x->nrevs, sizeof(revision));
     if (!g)
         return DTC_ENOMEM;
     x->revs = g;

@@ -282,7 +282,6 @@ struct dtc_lic_parser {
     ctxkind stack[MAX_DEPTH + 1];
     int depth;
     keyid kid;
-    bool has_key;
     dtc_lic_doc doc;
     bool has_from, has_to;
     /* the object being read at each level */
@@ -465,13 +464,13 @@ static int push(dtc_lic_parser *p, ctxkind k)
     if (p->depth >= MAX_DEPTH)
         return fail(p, DTC_EPARSE, "nesting deeper than %s levels: not a license export", "12");
     p->stack[p->depth++] = k;
-    p->has_key = false;
+    p->kid = K_OTHER;
     return 1;
 }
 
 static int on_null(void *ud)
 {
-    ((dtc_lic_parser *)ud)->has_key = false;
+    ((dtc_lic_parser *)ud)->kid = K_OTHER;
     return 1;
 }
 
@@ -480,31 +479,31 @@ static int on_bool(void *ud, int v)
     dtc_lic_parser *p = ud;
     switch (top(p)) {
     case C_ENV:
-        if ((p->has_key && p->kid == K_trial))
+        if (p->kid == K_trial)
             cur_env(p)->trial = v;
         break;
     case C_HOST:
-        if ((p->has_key && p->kid == K_infrastructureOnly))
+        if (p->kid == K_infrastructureOnly)
             p->host.infra = v;
-        else if ((p->has_key && p->kid == K_paas))
+        else if (p->kid == K_paas)
             p->host.paas = v;
         break;
     default: break;
     }
-    p->has_key = false;
+    p->kid = K_OTHER;
     return 1;
 }
 
 static int set_time(dtc_lic_parser *p, int64_t v)
 {
     ctxkind t = top(p);
-    if (t == C_ROOT && (p->has_key && p->kid == K_timeFrameStart))
+    if (t == C_ROOT && p->kid == K_timeFrameStart)
         p->doc.from_ms = v, p->has_from = true;
-    else if (t == C_ROOT && (p->has_key && p->kid == K_timeFrameEnd))
+    else if (t == C_ROOT && p->kid == K_timeFrameEnd)
         p->doc.to_ms = v, p->has_to = true;
-    else if (t == C_REC && (p->has_key && p->kid == K_startTime))
+    else if (t == C_REC && p->kid == K_startTime)
         p->rec_s = v, p->rec_has_s = true;
-    else if (t == C_REC && (p->has_key && p->kid == K_endTime))
+    else if (t == C_REC && p->kid == K_endTime)
         p->rec_e = v, p->rec_has_e = true;
     else
         return 0;
@@ -516,49 +515,50 @@ static int on_number(void *ud, const char *s, size_t len)
     dtc_lic_parser *p = ud;
     int64_t v;
     ctxkind t = top(p);
-    if (!p->has_key || t == C_SKIP)
+    if (p->kid == K_OTHER || t == C_SKIP)
         return 1;
-    if (t == C_DDU && (p->has_key && p->kid == K_total)) {
+    if (t == C_DDU && p->kid == K_total) {
         if (!to_micro(s, len, &p->ddu_total))
             return fail(p, DTC_EPARSE, "DDU total out of range in %s", "davisDataUnits");
-        p->has_key = false;
+        p->kid = K_OTHER;
         return 1;
     }
     if (!to_int(s, len, &v)) {
-        if (t == C_HOST && (p->has_key && p->kid == K_osiId))
+        if (t == C_HOST && p->kid == K_osiId)
             return fail(p, DTC_EPARSE, "%s is not a signed 64-bit integer", "osiId");
-        p->has_key = false;
+        p->kid = K_OTHER;
         return 1; /* a counter we cannot read is a counter we do not bill */
     }
-    p->has_key = set_time(p, v) ? false : p->has_key;
-    if (!p->has_key)
+    if (set_time(p, v)) {
+        p->kid = K_OTHER;
         return 1;
+    }
     if (t == C_ENV) {
         dtc_lic_env *e = cur_env(p);
-        if ((p->has_key && p->kid == K_visits)) e->visits += v;
-        else if ((p->has_key && p->kid == K_mobileSessions)) e->mobile_sessions += v;
-        else if ((p->has_key && p->kid == K_sessionReplays)) e->replays += v;
-        else if ((p->has_key && p->kid == K_mobileSessionReplays)) e->mobile_replays += v;
-        else if ((p->has_key && p->kid == K_totalRUMUserPropertiesUsed)) e->properties += v;
-        else if ((p->has_key && p->kid == K_logUploadVolumeBytes)) e->log_upload_bytes += v;
-        else if ((p->has_key && p->kid == K_logStorageUsageBytes)) e->log_storage_bytes += v;
+        if (p->kid == K_visits) e->visits += v;
+        else if (p->kid == K_mobileSessions) e->mobile_sessions += v;
+        else if (p->kid == K_sessionReplays) e->replays += v;
+        else if (p->kid == K_mobileSessionReplays) e->mobile_replays += v;
+        else if (p->kid == K_totalRUMUserPropertiesUsed) e->properties += v;
+        else if (p->kid == K_logUploadVolumeBytes) e->log_upload_bytes += v;
+        else if (p->kid == K_logStorageUsageBytes) e->log_storage_bytes += v;
     } else if (t == C_HOST) {
-        if ((p->has_key && p->kid == K_osiId)) p->host.osi_id = v;
-        else if ((p->has_key && p->kid == K_hostMemoryBytes)) p->host.memory = v;
-        else if ((p->has_key && p->kid == K_passMemoryLimit)) p->host.pass_limit = v;
+        if (p->kid == K_osiId) p->host.osi_id = v;
+        else if (p->kid == K_hostMemoryBytes) p->host.memory = v;
+        else if (p->kid == K_passMemoryLimit) p->host.pass_limit = v;
     } else if (t == C_AGENT) {
-        if ((p->has_key && p->kid == K_agentTypeId))
+        if (p->kid == K_agentTypeId)
             p->agent_type = v;
     } else if (t == C_SYN) {
-        if ((p->has_key && p->kid == K_monitorTypeId))
+        if (p->kid == K_monitorTypeId)
             p->syn_type = v;
-        else if (((p->has_key && p->kid == K_publicExecutions) || (p->has_key && p->kid == K_privateExecutions)) && v > 0)
+        else if ((p->kid == K_publicExecutions || p->kid == K_privateExecutions) && v > 0)
             p->syn_exec += v;
     } else if (t == C_CM) {
-        if ((p->has_key && p->kid == K_total))
+        if (p->kid == K_total)
             p->cm_total = v;
     }
-    p->has_key = false;
+    p->kid = K_OTHER;
     return 1;
 }
 
@@ -566,32 +566,32 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
 {
     dtc_lic_parser *p = ud;
     ctxkind t = top(p);
-    if (!p->has_key || t == C_SKIP)
+    if (p->kid == K_OTHER || t == C_SKIP)
         return 1;
     int64_t v;
-    if ((t == C_ROOT && ((p->has_key && p->kid == K_timeFrameStart) || (p->has_key && p->kid == K_timeFrameEnd))) ||
-        (t == C_REC && ((p->has_key && p->kid == K_startTime) || (p->has_key && p->kid == K_endTime)))) {
+    if ((t == C_ROOT && (p->kid == K_timeFrameStart || p->kid == K_timeFrameEnd)) ||
+        (t == C_REC && (p->kid == K_startTime || p->kid == K_endTime))) {
         if (!iso_ms((const char *)s, len, &v))
             return fail(p, DTC_EPARSE, "%s is neither epoch milliseconds nor an ISO 8601 time",
                         p->kid == K_timeFrameStart ? "timeFrameStart" : p->kid == K_timeFrameEnd ? "timeFrameEnd"
                         : p->kid == K_startTime ? "startTime" : "endTime");
         set_time(p, v);
-    } else if (t == C_ROOT && (p->has_key && p->kid == K_clusterUuid)) {
+    } else if (t == C_ROOT && p->kid == K_clusterUuid) {
         snprintf(p->doc.cluster, sizeof(p->doc.cluster), "%.*s", (int)(len < 63 ? len : 63), (const char *)s);
-    } else if (t == C_ENV && (p->has_key && p->kid == K_environmentUuid)) {
+    } else if (t == C_ENV && p->kid == K_environmentUuid) {
         dtc_lic_env *e = cur_env(p);
         snprintf(e->environment, sizeof(e->environment), "%.*s", (int)(len < 63 ? len : 63), (const char *)s);
-    } else if (t == C_DDU && (p->has_key && p->kid == K_pool)) {
+    } else if (t == C_DDU && p->kid == K_pool) {
         snprintf(p->ddu_pool, sizeof(p->ddu_pool), "%.*s", (int)(len < 31 ? len : 31), (const char *)s);
-    } else if (t == C_HOST && (p->has_key && p->kid == K_osiId)) {
+    } else if (t == C_HOST && p->kid == K_osiId) {
         /* Some exporters quote 64-bit ids to protect them from doubles. */
         if (!to_int((const char *)s, len, &p->host.osi_id))
             return fail(p, DTC_EPARSE, "%s is not a signed 64-bit integer", "osiId");
-    } else if (t == C_DDU && (p->has_key && p->kid == K_total)) {
+    } else if (t == C_DDU && p->kid == K_total) {
         if (!to_micro((const char *)s, len, &p->ddu_total))
             return fail(p, DTC_EPARSE, "DDU total is not a number in %s", "davisDataUnits");
     }
-    p->has_key = false;
+    p->kid = K_OTHER;
     return 1;
 }
 
@@ -599,7 +599,6 @@ static int on_key(void *ud, const unsigned char *s, size_t len)
 {
     dtc_lic_parser *p = ud;
     p->kid = key_id(s, len);
-    p->has_key = p->kid != K_OTHER;
     return 1;
 }
 
@@ -654,19 +653,19 @@ static int on_start_array(void *ud)
 {
     dtc_lic_parser *p = ud;
     ctxkind t = top(p), k = C_SKIP;
-    if (t == C_ROOT && (p->has_key && p->kid == K_environmentBillingEntries))
+    if (t == C_ROOT && p->kid == K_environmentBillingEntries)
         k = C_ENVS;
-    else if (t == C_ENV && (p->has_key && p->kid == K_hostUsages))
+    else if (t == C_ENV && p->kid == K_hostUsages)
         k = C_HOSTS;
-    else if (t == C_ENV && (p->has_key && p->kid == K_syntheticBillingUsage))
+    else if (t == C_ENV && p->kid == K_syntheticBillingUsage)
         k = C_SYNS;
-    else if (t == C_ENV && (p->has_key && p->kid == K_customMetrics))
+    else if (t == C_ENV && p->kid == K_customMetrics)
         k = C_CMS;
-    else if (t == C_ENV && (p->has_key && p->kid == K_davisDataUnits))
+    else if (t == C_ENV && p->kid == K_davisDataUnits)
         k = C_DDUS;
-    else if (t == C_HOST && (p->has_key && p->kid == K_agentUsages))
+    else if (t == C_HOST && p->kid == K_agentUsages)
         k = C_AGENTS;
-    else if (t == C_AGENT && (p->has_key && p->kid == K_agentUsageRecords))
+    else if (t == C_AGENT && p->kid == K_agentUsageRecords)
         k = C_RECS;
     return push(p, k);
 }
@@ -698,7 +697,7 @@ static int end_container(dtc_lic_parser *p)
     if (p->depth == 0)
         return fail(p, DTC_EPARSE, "%s", "unbalanced JSON");
     ctxkind k = p->stack[--p->depth];
-    p->has_key = false;
+    p->kid = K_OTHER;
     switch (k) {
     case C_REC:
         if (p->rec_has_s && p->rec_has_e)
@@ -777,7 +776,7 @@ void dtc_lic_parser_reset(dtc_lic_parser *p)
     p->y = yajl_alloc(&callbacks, NULL, p);
     p->depth = 0;
     p->stack[0] = C_NONE;
-    p->has_key = false;
+    p->kid = K_OTHER;
     p->doc.cluster[0] = '\0';
     p->doc.from_ms = p->doc.to_ms = 0;
     p->doc.nenvs = p->doc.nhosts = 0;

@@ -168,11 +168,40 @@ static int keep_doc(result *r, const dtc_lic_doc *d, bool hosts)
     return 0;
 }
 
+/* An entry that inflates (or has inflated so far) to `bytes`: beyond the
+ * cap, or, from an archive, beyond BOMB_RATIO x its compressed size. */
+static bool refused_size(const job *j, const item *it, uint64_t bytes, bool archived, result *r)
+{
+    uint64_t cap = j->o->entry_cap ? j->o->entry_cap : (512ULL << 20);
+    if (bytes > cap)
+        snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates beyond %llu MiB; refused (raise the cap with "
+                 "--max-entry-mb if it is genuine)", j->archive, it->name, (unsigned long long)(cap >> 20));
+    else if (archived && bytes > BOMB_FLOOR && bytes / BOMB_RATIO > it->comp)
+        snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates more than %dx its compressed size: refused as "
+                 "a zip bomb", j->archive, it->name, BOMB_RATIO);
+    else
+        return false;
+    r->rc = DTC_EZIP;
+    return true;
+}
+
+/* The parser's verdict on a whole document: kept in r, or its error. */
+static void keep_parsed(const job *j, const item *it, const dtc_lic_parser *p, int rc, const dtc_lic_doc *d,
+                        result *r)
+{
+    if (rc == 0)
+        rc = d ? keep_doc(r, d, j->o->hosts) : DTC_EPARSE;
+    if (rc) {
+        snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name,
+                 rc == DTC_ENOMEM ? "out of memory" : dtc_lic_parser_errmsg(p));
+        r->rc = rc;
+    }
+}
+
 /* Read one item through the parser. zf or f is the open source. */
 static void parse_item(const job *j, const item *it, zip_file_t *zf, FILE *f, dtc_lic_parser *p, char *buf,
                        result *r)
 {
-    uint64_t cap = j->o->entry_cap ? j->o->entry_cap : (512ULL << 20);
     dtc_lic_parser_reset(p);
     r->bytes = 0;
     for (;;) {
@@ -186,18 +215,8 @@ static void parse_item(const job *j, const item *it, zip_file_t *zf, FILE *f, dt
         if (n == 0)
             break;
         r->bytes += (uint64_t)n;
-        if (r->bytes > cap) {
-            snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates beyond %llu MiB; refused (raise the cap with "
-                     "--max-entry-mb if it is genuine)", j->archive, it->name, (unsigned long long)(cap >> 20));
-            r->rc = DTC_EZIP;
+        if (refused_size(j, it, r->bytes, zf != NULL, r))
             return;
-        }
-        if (zf && r->bytes > BOMB_FLOOR && r->bytes / BOMB_RATIO > it->comp) {
-            snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates more than %dx its compressed size: refused as "
-                     "a zip bomb", j->archive, it->name, BOMB_RATIO);
-            r->rc = DTC_EZIP;
-            return;
-        }
         int rc = dtc_lic_parser_feed(p, buf, (size_t)n);
         if (rc) {
             snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name, dtc_lic_parser_errmsg(p));
@@ -205,15 +224,9 @@ static void parse_item(const job *j, const item *it, zip_file_t *zf, FILE *f, dt
             return;
         }
     }
-    const dtc_lic_doc *d;
+    const dtc_lic_doc *d = NULL;
     int rc = dtc_lic_parser_finish(p, &d);
-    if (rc == 0)
-        rc = keep_doc(r, d, j->o->hosts);
-    if (rc) {
-        snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name,
-                 rc == DTC_ENOMEM ? "out of memory" : dtc_lic_parser_errmsg(p));
-        r->rc = rc;
-    }
+    keep_parsed(j, it, p, rc, d, r);
 }
 
 static bool grow_to(unsigned char **buf, size_t *cap, size_t need)
@@ -235,20 +248,9 @@ static bool grow_to(unsigned char **buf, size_t *cap, size_t need)
  * the declared size, its CRC checked, then parsed in one piece. */
 static void parse_oneshot(const job *j, const item *it, zip_t *za, dtc_lic_parser *p, worker_bufs *wb, result *r)
 {
-    uint64_t cap = j->o->entry_cap ? j->o->entry_cap : (512ULL << 20);
     r->bytes = 0;
-    if (it->size > cap) {
-        snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates beyond %llu MiB; refused (raise the cap with "
-                 "--max-entry-mb if it is genuine)", j->archive, it->name, (unsigned long long)(cap >> 20));
-        r->rc = DTC_EZIP;
+    if (refused_size(j, it, it->size, true, r))
         return;
-    }
-    if (it->size > BOMB_FLOOR && it->size / BOMB_RATIO > it->comp) {
-        snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates more than %dx its compressed size: refused as "
-                 "a zip bomb", j->archive, it->name, BOMB_RATIO);
-        r->rc = DTC_EZIP;
-        return;
-    }
     if (!grow_to(&wb->in, &wb->incap, it->comp + 1) || !grow_to(&wb->out, &wb->outcap, it->size + 1)) {
         snprintf(r->err, sizeof(r->err), "%s: entry %s: out of memory", j->archive, it->name);
         r->rc = DTC_ENOMEM;
@@ -272,15 +274,9 @@ static void parse_oneshot(const job *j, const item *it, zip_t *za, dtc_lic_parse
         return;
     }
     r->bytes = out;
-    const dtc_lic_doc *d;
+    const dtc_lic_doc *d = NULL;
     int rc = dtc_lic_parser_parse(p, (const char *)wb->out, out, &d);
-    if (rc == 0)
-        rc = keep_doc(r, d, j->o->hosts);
-    if (rc) {
-        snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name,
-                 rc == DTC_ENOMEM ? "out of memory" : dtc_lic_parser_errmsg(p));
-        r->rc = rc;
-    }
+    keep_parsed(j, it, p, rc, d, r);
 }
 
 /* What one thread needs to read items: its own archive handle, parser,
@@ -317,16 +313,16 @@ static void reader_close(reader *rd)
 }
 
 /* One item into its result slot. */
-static void do_item(const job *j, const item *it, zip_t *za, bool ok, dtc_lic_parser *p, char *buf,
-                    worker_bufs *wb, result *r)
+static void do_item(const job *j, const item *it, reader *rd, result *r)
 {
+    zip_t *za = rd->za;
     r->rc = 0;
     r->err[0] = '\0';
-    if (!ok) {
+    if (!rd->ok) {
         r->rc = DTC_ENOMEM;
         snprintf(r->err, sizeof(r->err), "%s: cannot open it again for reading", j->archive);
     } else if (za && it->deflated && it->size <= ONESHOT_MAX) {
-        parse_oneshot(j, it, za, p, wb, r);
+        parse_oneshot(j, it, za, rd->p, &rd->wb, r);
     } else if (za) {
         zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, 0);
         if (!zf) {
@@ -334,7 +330,7 @@ static void do_item(const job *j, const item *it, zip_t *za, bool ok, dtc_lic_pa
             snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name, zip_strerror(za));
             return;
         }
-        parse_item(j, it, zf, NULL, p, buf, r);
+        parse_item(j, it, zf, NULL, rd->p, rd->buf, r);
         zip_fclose(zf);
     } else {
         FILE *f = fopen(it->path, "rb");
@@ -343,7 +339,7 @@ static void do_item(const job *j, const item *it, zip_t *za, bool ok, dtc_lic_pa
             snprintf(r->err, sizeof(r->err), "%s: %s", it->path, strerror(errno));
             return;
         }
-        parse_item(j, it, NULL, f, p, buf, r);
+        parse_item(j, it, NULL, f, rd->p, rd->buf, r);
         fclose(f);
     }
 }
@@ -365,7 +361,7 @@ static void *worker(void *ud)
         pthread_mutex_unlock(&j->mu);
         if (quit)
             break;
-        do_item(j, &j->items[i], rd.za, rd.ok, rd.p, rd.buf, &rd.wb, &j->res[i % BATCH]);
+        do_item(j, &j->items[i], &rd, &j->res[i % BATCH]);
         pthread_mutex_lock(&j->mu);
         j->done[i % BATCH] = true;
         pthread_cond_broadcast(&j->ready);
@@ -444,26 +440,13 @@ static int write_result(imp *x, const result *r, const item *it)
     return 0;
 }
 
-static int on_first_seen(void *ud, const dtc_val *c, int n)
-{
-    if (n > 0 && c[0].type == 't')
-        snprintf(ud, 24, "%s", c[0].s);
-    return 0;
-}
-
-/* imported_at is when the entry was first imported: importing it again
- * leaves the row as it is. */
+/* imported_at is the fact's first-seen value (store.c): importing the same
+ * entry again leaves the row as it is. */
 static int provenance(imp *x, const char *entry, const char *kind, uint64_t size, const char *sha)
 {
     dtc_val k[] = {DTC_TEXT(x->archive_hash), DTC_TEXT(entry)};
-    char first[24];
-    snprintf(first, sizeof(first), "%s", x->now);
-    int rc = dtc_store_query(x->s, "SELECT imported_at FROM lic_file WHERE archive_sha256 = ? AND entry = ?", k, 2,
-                             on_first_seen, first);
-    if (rc)
-        return rc;
     dtc_val v[] = {DTC_TEXT(x->archive), DTC_TEXT(kind), DTC_INT((int64_t)size), sha ? DTC_TEXT(sha) : DTC_NULL,
-                   DTC_TEXT(first)};
+                   DTC_TEXT(x->now)};
     x->st->provenance++;
     return put(x, DTC_FACT_LIC_FILE, k, v);
 }
@@ -502,7 +485,7 @@ static int run_items(imp *x, const char *archive, const char *zip_path, item *it
             pthread_cond_wait(&j->ready, &j->mu);
         pthread_mutex_unlock(&j->mu);
         if (started == 0) /* no thread could start: read here */
-            do_item(j, &items[i], self.za, self.ok, self.p, self.buf, &self.wb, r);
+            do_item(j, &items[i], &self, r);
         if (r->rc) {
             snprintf(x->st->err, sizeof(x->st->err), "%s", r->err);
             rc = r->rc;

@@ -47,14 +47,10 @@ static int on_day(void *ud, const dtc_val *c, int n)
     dtc_lic_summary *x = k->x;
     if (n < 8)
         return DTC_EDB;
-    if (x->ndays == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 64;
-        dtc_lic_day *g = dtc_realloc(x->days, cap * sizeof(*g));
-        if (!g)
-            return DTC_ENOMEM;
-        x->days = g;
-        k->cap = cap;
-    }
+    dtc_lic_day *g = dtc_grow(x->days, &k->cap, x->ndays, sizeof(*g));
+    if (!g)
+        return DTC_ENOMEM;
+    x->days = g;
     dtc_lic_day *d = &x->days[x->ndays++];
     memset(d, 0, sizeof(*d));
     snprintf(d->cluster, sizeof(d->cluster), "%s", text(&c[0]));
@@ -113,13 +109,10 @@ int dtc_lic_summarize(dtc_store *s, const dtc_license_config *c, int64_t until, 
         const dtc_lic_day *d = &out->days[i];
         dtc_lic_day *e = out->nenvs ? &out->envs[out->nenvs - 1] : NULL;
         if (!e || strcmp(e->cluster, d->cluster) || strcmp(e->environment, d->environment)) {
-            if (out->nenvs == envcap) {
-                envcap = envcap ? envcap * 2 : 16;
-                dtc_lic_day *g = dtc_realloc(out->envs, envcap * sizeof(*g));
-                if (!g)
-                    return DTC_ENOMEM;
-                out->envs = g;
-            }
+            dtc_lic_day *g = dtc_grow(out->envs, &envcap, out->nenvs, sizeof(*g));
+            if (!g)
+                return DTC_ENOMEM;
+            out->envs = g;
             e = &out->envs[out->nenvs++];
             memset(e, 0, sizeof(*e));
             memcpy(e->cluster, d->cluster, sizeof(e->cluster));

@@ -25,17 +25,6 @@ static int64_t day_of(const char *s)
     return -1;
 }
 
-static void *grow(void *p, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return p;
-    size_t c = *cap ? *cap * 2 : 16;
-    void *q = dtc_realloc(p, c * elem);
-    if (q)
-        *cap = c;
-    return q;
-}
-
 typedef struct ctx {
     dtc_report *r;
     const dtc_report_opts *o;
@@ -61,7 +50,7 @@ static int on_max_day(void *ud, const dtc_val *c, int n)
 static int on_budget(void *ud, const dtc_val *c, int n)
 {
     ctx *x = ud;
-    dtc_budget *g = grow(x->r->budgets, &x->cap, x->r->nbudgets, sizeof(dtc_budget));
+    dtc_budget *g = dtc_grow(x->r->budgets, &x->cap, x->r->nbudgets, sizeof(dtc_budget));
     if (!g || n < 10)
         return DTC_ENOMEM;
     x->r->budgets = g;
@@ -277,7 +266,7 @@ static int flush_series(ctx *x)
         double z = ((double)x->vals[i] - base) / scale;
         if (z < x->o->threshold)
             continue;
-        dtc_anomaly *g = grow(x->r->anomalies, &x->cap, x->r->nanomalies, sizeof(dtc_anomaly));
+        dtc_anomaly *g = dtc_grow(x->r->anomalies, &x->cap, x->r->nanomalies, sizeof(dtc_anomaly));
         if (!g)
             return DTC_ENOMEM;
         x->r->anomalies = g;
@@ -327,7 +316,7 @@ static int on_series_row(void *ud, const dtc_val *c, int n)
     if (idx > 4000)
         return 0; /* more than ten years in one series: not ours to score */
     while (x->nvals <= idx) {
-        int64_t *g = grow(x->vals, &x->valcap, x->nvals, sizeof(int64_t));
+        int64_t *g = dtc_grow(x->vals, &x->valcap, x->nvals, sizeof(int64_t));
         if (!g)
             return DTC_ENOMEM;
         x->vals = g;
@@ -353,7 +342,7 @@ static dtc_spend *spend_row(spend_acc *a, const char *key, const char *currency)
     for (size_t i = 0; i < a->n; i++)
         if (strcmp(a->rows[i].key, key) == 0 && strcmp(a->rows[i].currency, currency) == 0)
             return &a->rows[a->last = i];
-    dtc_spend *g = grow(a->rows, &a->cap, a->n, sizeof(dtc_spend));
+    dtc_spend *g = dtc_grow(a->rows, &a->cap, a->n, sizeof(dtc_spend));
     if (!g)
         return NULL;
     a->rows = g;
@@ -389,7 +378,7 @@ static chart_series *chart_of(scan_ctx *k, size_t budget, const char *capability
     for (size_t i = 0; i < k->ncharts; i++)
         if (k->charts[i].budget == budget && strcmp(k->charts[i].capability, capability) == 0)
             return &k->charts[k->lastchart = i];
-    chart_series *g = grow(k->charts, &k->chartcap, k->ncharts, sizeof(chart_series));
+    chart_series *g = dtc_grow(k->charts, &k->chartcap, k->ncharts, sizeof(chart_series));
     if (!g)
         return NULL;
     k->charts = g;

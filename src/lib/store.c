@@ -49,7 +49,7 @@ const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT] = {
     [DTC_FACT_LIC_HOST_HOUR] = {"lic_host_hour", {"cluster_uuid", "environment_uuid", "hour", "osi_id"},
         {"mode", "memory_bytes", "active_ms", "mhu"}, 4, 4, -1},
     [DTC_FACT_LIC_FILE] = {"lic_file", {"archive_sha256", "entry"},
-        {"archive", "kind", "size", "sha256", "imported_at"}, 2, 5, -1},
+        {"archive", "kind", "size", "sha256", "imported_at"}, 2, 5, -1, true},
 };
 
 int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen)

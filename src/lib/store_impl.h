@@ -2,6 +2,7 @@
  * PostgreSQL one later), and the fact descriptors they share. */
 #ifndef DTC_STORE_IMPL_H
 #define DTC_STORE_IMPL_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dtcost/store.h"
@@ -16,6 +17,8 @@ typedef struct dtc_fact_desc {
     const char *vals[DTC_FACT_MAX_COLS];
     int nkeys, nvals;
     int measured;      /* index into vals, -1 for none */
+    bool first_seen;   /* the last value is when the row was first stored: set on
+                        * insert, never compared or updated */
 } dtc_fact_desc;
 
 extern const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT];

@@ -116,6 +116,9 @@ static int prepare(dtc_store *s, const char *sql, sqlite3_stmt **st)
     return 0;
 }
 
+/* The values a conflicting put compares and updates: all but a first-seen time. */
+static int updated_vals(const dtc_fact_desc *d) { return d->nvals - (d->first_seen ? 1 : 0); }
+
 /* Build the select / insert / update statements of one fact. */
 static int prepare_fact(dtc_store *s, int f)
 {
@@ -131,7 +134,7 @@ static int prepare_fact(dtc_store *s, int f)
         goto done;
     for (int i = 0; i < d->nvals; i++)
         if (dtc_buf_printf(&sel, "%s%s", i ? "," : "", d->vals[i]) ||
-            dtc_buf_printf(&upd, "%s%s=?%d", i ? "," : "", d->vals[i], d->nkeys + i + 1))
+            (i < updated_vals(d) && dtc_buf_printf(&upd, "%s%s=?%d", i ? "," : "", d->vals[i], d->nkeys + i + 1)))
             goto done;
     if (dtc_buf_printf(&sel, " FROM %s WHERE ", d->name) || dtc_buf_adds(&upd, " WHERE "))
         goto done;
@@ -338,7 +341,7 @@ static int sq_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
     if (sqlite3_step(sel) != SQLITE_ROW)
         return fail(s, d->name);
     bool all_same = true;
-    for (int i = 0; i < d->nvals && all_same; i++)
+    for (int i = 0; i < updated_vals(d) && all_same; i++)
         all_same = same(sel, i, &vals[i]);
     if (all_same) {
         sqlite3_reset(sel);
@@ -357,7 +360,7 @@ static int sq_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
     sqlite3_reset(upd);
     for (int i = 0; i < d->nkeys; i++)
         bind(upd, i + 1, &keys[i]);
-    for (int i = 0; i < d->nvals; i++)
+    for (int i = 0; i < updated_vals(d); i++)
         bind(upd, d->nkeys + i + 1, &vals[i]);
     if (sqlite3_step(upd) != SQLITE_DONE)
         return fail(s, d->name);

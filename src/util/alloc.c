@@ -45,6 +45,17 @@ char *dtc_strndup(const char *s, size_t n)
     return d;
 }
 
+void *dtc_grow(void *p, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return p;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *q = dtc_realloc(p, c * elem);
+    if (q)
+        *cap = c;
+    return q;
+}
+
 char *dtc_strdup(const char *s)
 {
     return s ? dtc_strndup(s, strlen(s)) : NULL;

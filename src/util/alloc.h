@@ -6,6 +6,10 @@
 void *dtc_malloc(size_t n);
 void *dtc_calloc(size_t count, size_t size);
 void *dtc_realloc(void *p, size_t n);
+/* Room for one more element in an array of n with *cap allocated: p when
+ * there is room, else p grown to twice *cap (16 at first) and *cap updated;
+ * NULL when that fails, p still valid. */
+void *dtc_grow(void *p, size_t *cap, size_t n, size_t elem);
 char *dtc_strdup(const char *s);
 char *dtc_strndup(const char *s, size_t n);
 void dtc_free(void *p);
