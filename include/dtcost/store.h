@@ -26,6 +26,8 @@ typedef enum dtc_fact {
     DTC_FACT_RATE,           /* key: subscription, quote, capability, start */
     DTC_FACT_EVENT,          /* key: account, type, environment, capability, date */
     DTC_FACT_ALLOCATION,     /* key: subscription, environment, field, key, capability, day */
+    DTC_FACT_ALLOC_VALUE,    /* key: account, field ("COSTCENTER" or "PRODUCT"), key: a defined
+                              * value, listed even before it has cost; value: first_seen_at */
     DTC_FACT_LIC_ENV_HOUR,   /* key: cluster, environment, hour (license.h: dtc_lic_env) */
     DTC_FACT_LIC_DDU_HOUR,   /* key: cluster, environment, hour, pool */
     DTC_FACT_LIC_HOST_HOUR,  /* key: cluster, environment, hour, osi_id */

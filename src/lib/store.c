@@ -39,6 +39,9 @@ const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT] = {
     [DTC_FACT_ALLOCATION] = {"cost_allocation",
         {"subscription_uuid", "environment_id", "field", "alloc_key", "capability_key", "day"},
         {"cost_micro"}, 6, 1, 0},
+    /* Defined even when nothing is booked on them yet; re-listing changes nothing. */
+    [DTC_FACT_ALLOC_VALUE] = {"cost_allocation_value", {"account_uuid", "field", "alloc_key"},
+        {"first_seen_at"}, 3, 1, -1, true},
     [DTC_FACT_LIC_ENV_HOUR] = {"lic_env_hour", {"cluster_uuid", "environment_uuid", "hour"},
         {"fullstack_mhu", "infra_mhu", "paas_mhu", "hosts_fullstack", "hosts_infra", "hosts_paas", "hosts_idle",
          "dem_centi", "visits", "mobile_sessions", "replays", "mobile_replays", "properties", "synthetic_browser",

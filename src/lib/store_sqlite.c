@@ -64,6 +64,8 @@ static const char schema[] =
     " environment_id TEXT NOT NULL, field TEXT NOT NULL, alloc_key TEXT NOT NULL,"
     " capability_key TEXT NOT NULL, day TEXT NOT NULL, cost_micro INTEGER NOT NULL,"
     " PRIMARY KEY(subscription_uuid, environment_id, field, alloc_key, capability_key, day)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS cost_allocation_value(account_uuid TEXT NOT NULL, field TEXT NOT NULL,"
+    " alloc_key TEXT NOT NULL, first_seen_at TEXT, PRIMARY KEY(account_uuid, field, alloc_key)) WITHOUT ROWID;\n"
     /* Managed license exports (license.c): integers in fixed units, milli
      * host-unit hours, centi DEM units, micro DDUs; hour as YYYY-MM-DDTHH:00:00Z. */
     "CREATE TABLE IF NOT EXISTS lic_env_hour(cluster_uuid TEXT NOT NULL, environment_uuid TEXT NOT NULL,"
@@ -155,8 +157,9 @@ static int prepare_fact(dtc_store *s, int f)
      * needs the select-compare-update path. */
     if (dtc_buf_adds(&ins, ") ON CONFLICT DO NOTHING"))
         goto done;
+    /* A fact whose only value is a first-seen time is never updated. */
     if ((rc = prepare(s, sel.data, &q->sel[f])) || (rc = prepare(s, ins.data, &q->ins[f])) ||
-        (rc = prepare(s, upd.data, &q->upd[f])))
+        (updated_vals(d) > 0 && (rc = prepare(s, upd.data, &q->upd[f]))))
         goto done;
     rc = 0;
 done:

@@ -159,6 +159,27 @@ static void test_store_migrates_a_version_1_database(void **state)
     assert_int_equal(res, DTC_PUT_SAME);
 }
 
+static void test_store_alloc_value_listed_again_is_the_same(void **state)
+{
+    dtc_store *s = *state;
+    dtc_put res;
+    dtc_val k[] = {DTC_TEXT("acct-1"), DTC_TEXT("COSTCENTER"), DTC_TEXT("CC-100")};
+    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, k, (dtc_val[]){DTC_TEXT("2026-11-20T00:00:00Z")},
+                                   NULL, &res), 0);
+    assert_int_equal(res, DTC_PUT_INSERTED);
+    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, k, (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")},
+                                   NULL, &res), 0);
+    assert_int_equal(res, DTC_PUT_SAME);
+    dtc_val p[] = {DTC_TEXT("acct-1"), DTC_TEXT("PRODUCT"), DTC_TEXT("CC-100")};
+    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, p, (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")},
+                                   NULL, &res), 0);
+    assert_int_equal(res, DTC_PUT_INSERTED);
+    assert_int_equal(count("SELECT COUNT(*) FROM cost_allocation_value"), 2);
+    assert_int_equal(count("SELECT COUNT(*) FROM cost_allocation_value WHERE field='COSTCENTER'"
+                           " AND first_seen_at='2026-11-20T00:00:00Z'"), 1);
+    assert_int_equal(count("SELECT COUNT(*) FROM revision"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +188,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_checkpoints_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_reopens_an_existing_database_and_refuses_postgres, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrates_a_version_1_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_alloc_value_listed_again_is_the_same, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
