@@ -77,11 +77,21 @@ void dtc_store_rollback(dtc_store *s);
 int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_val *vals,
                   const char *booking, dtc_put *result) DTC_MUST_CHECK;
 
-/* Sync runs: begin records the start; end records the outcome and counters. */
+/* Sync runs: begin records the start, with this process's id and host name;
+ * end records the outcome and counters. */
 typedef struct dtc_run_stats {
     long requests, retries, inserted, updated, restated_days, warnings;
 } dtc_run_stats;
+/* Before recording the new run, begin marks earlier runs still "running" whose
+ * process is gone as "interrupted" (finished_at stays NULL: nobody saw them
+ * end): those recorded on this host whose pid no longer exists, and those from
+ * older versions that recorded no pid. A run of a live process here (a
+ * concurrent sync) or of another host is left alone. One transaction of its
+ * own, or the caller's when inside begin/commit. */
 int dtc_store_run_begin(dtc_store *s, const char *started_at, int64_t *run_id) DTC_MUST_CHECK;
+/* How many runs the last dtc_store_run_begin on this handle marked
+ * interrupted (0 before any). Cannot fail: returns 0. */
+int dtc_store_runs_interrupted(dtc_store *s, long *n);
 int dtc_store_run_end(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,
                       const dtc_run_stats *st, const char *message) DTC_MUST_CHECK;
 

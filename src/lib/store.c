@@ -117,12 +117,20 @@ int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_va
 
 int dtc_store_run_begin(dtc_store *s, const char *started_at, int64_t *run_id)
 {
-    int rc = s->ops->run_begin(s, started_at, run_id);
+    long interrupted = 0;
+    int rc = s->ops->run_begin(s, started_at, run_id, &interrupted);
+    s->interrupted = interrupted; /* 0 when it failed */
     if (rc == 0) {
         s->run_id = *run_id;
         snprintf(s->seen_at, sizeof(s->seen_at), "%s", started_at);
     }
     return rc;
+}
+
+int dtc_store_runs_interrupted(dtc_store *s, long *n)
+{
+    *n = s->interrupted;
+    return 0;
 }
 
 int dtc_store_run_end(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,

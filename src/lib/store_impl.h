@@ -30,7 +30,8 @@ typedef struct dtc_store_ops {
     int (*exec)(dtc_store *s, const char *sql);
     int (*put)(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const dtc_val *vals,
                const char *booking, dtc_put *result);
-    int (*run_begin)(dtc_store *s, const char *started_at, int64_t *run_id);
+    /* *interrupted: how many earlier running runs it marked interrupted */
+    int (*run_begin)(dtc_store *s, const char *started_at, int64_t *run_id, long *interrupted);
     int (*run_end)(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,
                    const dtc_run_stats *st, const char *message);
     int (*checkpoint_get)(dtc_store *s, const char *scope, int64_t *day, int *found);
@@ -44,6 +45,7 @@ struct dtc_store {
     void *impl;            /* back-end state */
     int64_t run_id;        /* current run, 0 outside a run */
     char seen_at[32];      /* when the current run started (revision log) */
+    long interrupted;      /* runs the last run_begin marked interrupted */
     char err[512];
 };
 

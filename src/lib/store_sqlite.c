@@ -2,10 +2,13 @@
  * readers (reports, exports) never block a running sync; statements are
  * prepared once per fact; every upsert reads the old row first so a changed
  * measured value can be logged in the revision table. */
+#include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "buf.h"
@@ -88,7 +91,7 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS revision_run ON revision(run_id, fact);\n"
     "CREATE TABLE IF NOT EXISTS sync_run(id INTEGER PRIMARY KEY, started_at TEXT NOT NULL,"
     " finished_at TEXT, status TEXT NOT NULL, requests INTEGER, retries INTEGER, inserted INTEGER,"
-    " updated INTEGER, restated_days INTEGER, warnings INTEGER, message TEXT);\n"
+    " updated INTEGER, restated_days INTEGER, warnings INTEGER, message TEXT, pid INTEGER, host TEXT);\n"
     "CREATE TABLE IF NOT EXISTS checkpoint(scope TEXT PRIMARY KEY, day TEXT NOT NULL);\n";
 
 static int fail(dtc_store *s, const char *what)
@@ -169,6 +172,33 @@ done:
     return rc;
 }
 
+/* Add a column a database made by an older version lacks; nothing when it is there. */
+static int add_column(dtc_store *s, const char *table, const char *column, const char *type)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    char sql[160];
+    int rc = 0;
+    if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name=?2", -1, &st, NULL) != SQLITE_OK) {
+        rc = fail(s, "table_info");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        goto done;
+    if (step != SQLITE_DONE) {
+        rc = fail(s, table);
+        goto done;
+    }
+    snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table, column, type);
+    rc = sq_exec(s, sql);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int sq_open(dtc_store *s, const char *path)
 {
     sq *q = dtc_calloc(1, sizeof(*q));
@@ -222,6 +252,13 @@ static int sq_open(dtc_store *s, const char *path)
             (void)sq_exec(s, "ROLLBACK");
             return rc;
         }
+    }
+    /* Which process a run belongs to (sq_run_begin): added to databases made
+     * before it was recorded. New tables need no migration; the version
+     * stays 2, so an older dtcost still opens the file. */
+    if ((rc = add_column(s, "sync_run", "pid", "INTEGER")) || (rc = add_column(s, "sync_run", "host", "TEXT"))) {
+        (void)sq_exec(s, "ROLLBACK");
+        return rc;
     }
     if ((rc = sq_exec(s, "INSERT OR REPLACE INTO meta VALUES('schema_version','2')")) ||
         (rc = sq_exec(s, "COMMIT")))
@@ -373,18 +410,89 @@ static int sq_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
     return 0;
 }
 
-static int sq_run_begin(dtc_store *s, const char *started_at, int64_t *run_id)
+/* Is the process that recorded a running run gone? Only a pid of this host
+ * can be checked; no pid at all is a version that did not record it. */
+static bool run_gone(sqlite3_stmt *st, const char *host)
+{
+    if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+        return true;
+    const char *h = (const char *)sqlite3_column_text(st, 2);
+    if (!h || strcmp(h, host) != 0)
+        return false;
+    sqlite3_int64 pid = sqlite3_column_int64(st, 1);
+    if (pid <= 0 || pid > INT32_MAX) /* kill() would read 0 or -1 as a group: not a process of ours */
+        return true;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+static int sq_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, long *interrupted)
 {
     sq *q = s->impl;
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(s, "INSERT INTO sync_run(started_at,status) VALUES(?1,'running')", &st);
-    if (rc)
+    sqlite3_stmt *sel = NULL, *mark = NULL, *ins = NULL;
+    int64_t *gone = NULL;
+    size_t ngone = 0, cap = 0;
+    char host[256];
+    bool own = sqlite3_get_autocommit(q->db); /* not inside the caller's transaction */
+    int rc;
+    *interrupted = 0;
+    if (gethostname(host, sizeof(host)) != 0)
+        host[0] = '\0';
+    host[sizeof(host) - 1] = '\0';
+    if (own && (rc = sq_exec(s, "BEGIN IMMEDIATE")) != 0)
         return rc;
-    sqlite3_bind_text(st, 1, started_at, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "sync_run");
-    sqlite3_finalize(st);
-    if (rc == 0)
-        *run_id = sqlite3_last_insert_rowid(q->db);
+    if ((rc = prepare(s, "SELECT id, pid, host FROM sync_run WHERE status='running'", &sel)) ||
+        (rc = prepare(s, "UPDATE sync_run SET status='interrupted', message='interrupted: the process"
+                         " ended before the run finished (killed or crashed)' WHERE id=?1", &mark)) ||
+        (rc = prepare(s, "INSERT INTO sync_run(started_at,status,pid,host) VALUES(?1,'running',?2,?3)", &ins)))
+        goto done;
+    /* Collect first: rows are not updated under a select still reading them. */
+    int step;
+    while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
+        if (!run_gone(sel, host))
+            continue;
+        int64_t *g = dtc_grow(gone, &cap, ngone, sizeof(*gone));
+        if (!g) {
+            snprintf(s->err, sizeof(s->err), "out of memory");
+            rc = DTC_ENOMEM;
+            goto done;
+        }
+        gone = g;
+        gone[ngone++] = sqlite3_column_int64(sel, 0);
+    }
+    if (step != SQLITE_DONE) {
+        rc = fail(s, "sync_run");
+        goto done;
+    }
+    for (size_t i = 0; i < ngone; i++) {
+        sqlite3_reset(mark);
+        sqlite3_bind_int64(mark, 1, gone[i]);
+        if (sqlite3_step(mark) != SQLITE_DONE) {
+            rc = fail(s, "sync_run");
+            goto done;
+        }
+    }
+    sqlite3_bind_text(ins, 1, started_at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ins, 2, (sqlite3_int64)getpid());
+    if (host[0])
+        sqlite3_bind_text(ins, 3, host, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(ins, 3);
+    if (sqlite3_step(ins) != SQLITE_DONE) {
+        rc = fail(s, "sync_run");
+        goto done;
+    }
+    *run_id = sqlite3_last_insert_rowid(q->db);
+    if (own && (rc = sq_exec(s, "COMMIT")) != 0)
+        goto done;
+    own = false;
+    *interrupted = (long)ngone;
+done:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(mark);
+    sqlite3_finalize(ins);
+    dtc_free(gone);
+    if (own)
+        (void)sq_exec(s, "ROLLBACK");
     return rc;
 }
 

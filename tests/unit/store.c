@@ -1,5 +1,6 @@
 /* Unit tests for src/lib/store.c + store_sqlite.c: upsert outcomes, the
- * revision log, rollback of a page, checkpoints, refusing what is not built. */
+ * revision log, rollback of a page, checkpoints, runs left running by a dead
+ * process, refusing what is not built. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dtcost/store.h"
@@ -50,6 +52,14 @@ static long count(const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return n;
+}
+
+static void exec_sql(const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
 }
 
 static int put_cost(dtc_store *s, const char *day, int64_t micro, const char *booking, dtc_put *res)
@@ -159,6 +169,83 @@ static void test_store_migrates_a_version_1_database(void **state)
     assert_int_equal(res, DTC_PUT_SAME);
 }
 
+/* A pid no process has: a child that has exited and been reaped. */
+static pid_t dead_pid(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return pid;
+}
+
+static void test_store_run_begin_marks_runs_of_dead_processes_interrupted(void **state)
+{
+    dtc_store *s = *state;
+    char host[256], sql[2048];
+    assert_int_equal(gethostname(host, sizeof(host)), 0);
+    host[sizeof(host) - 1] = '\0';
+    pid_t dead = dead_pid();
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO sync_run(id,started_at,status,pid,host) VALUES"
+             "(1,'2026-11-20T00:00:00Z','running',%d,'%s'),"             /* killed: interrupted */
+             "(2,'2026-11-20T01:00:00Z','running',%d,'%s'),"             /* this process: left alone */
+             "(3,'2026-11-20T02:00:00Z','running',NULL,NULL),"           /* an older version: interrupted */
+             "(4,'2026-11-20T03:00:00Z','running',%d,'another-host.example'),"  /* cannot tell: left */
+             "(5,'2026-11-20T04:00:00Z','ok',%d,'%s')",                  /* finished: left */
+             (int)dead, host, (int)getpid(), host, (int)dead, (int)dead, host);
+    exec_sql(sql);
+    long n = -1;
+    assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
+    assert_int_equal(n, 0);
+    int64_t run;
+    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
+    assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(count("SELECT COUNT(*) FROM sync_run WHERE status='interrupted' AND id IN (1,3)"
+                           " AND finished_at IS NULL AND message LIKE 'interrupted: %killed or crashed%'"), 2);
+    assert_int_equal(count("SELECT COUNT(*) FROM sync_run WHERE status='running' AND id IN (2,4)"), 2);
+    assert_int_equal(count("SELECT COUNT(*) FROM sync_run WHERE id=5 AND status='ok'"), 1);
+    /* The new run names its process, so the next one can tell it is alive. */
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM sync_run WHERE id=%lld AND status='running' AND pid=%d"
+             " AND host='%s'", (long long)run, (int)getpid(), host);
+    assert_int_equal(count(sql), 1);
+    int64_t run2;
+    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T01:00:00Z", &run2), 0);
+    assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(count("SELECT COUNT(*) FROM sync_run WHERE status='running'"), 4);
+}
+
+static void test_store_adds_pid_and_host_to_an_older_sync_run(void **state)
+{
+    dtc_store_close(*state);
+    *state = NULL;
+    unlink(path);
+    exec_sql("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+             "INSERT INTO meta VALUES('schema_version','2');"
+             "CREATE TABLE sync_run(id INTEGER PRIMARY KEY, started_at TEXT NOT NULL,"
+             " finished_at TEXT, status TEXT NOT NULL, requests INTEGER, retries INTEGER, inserted INTEGER,"
+             " updated INTEGER, restated_days INTEGER, warnings INTEGER, message TEXT);"
+             "INSERT INTO sync_run(started_at,status) VALUES('2026-11-20T00:00:00Z','running');");
+    dtc_store *s = NULL;
+    char err[256];
+    for (int i = 0; i < 2; i++) { /* opening again finds the columns and leaves them */
+        dtc_store_close(s);
+        assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
+    }
+    *state = s;
+    assert_int_equal(count("SELECT COUNT(*) FROM pragma_table_info('sync_run') WHERE name IN ('pid','host')"), 2);
+    int64_t run;
+    long n = -1;
+    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
+    assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(count("SELECT COUNT(*) FROM sync_run WHERE status='interrupted'"), 1);
+}
+
 static void test_store_alloc_value_listed_again_is_the_same(void **state)
 {
     dtc_store *s = *state;
@@ -188,6 +275,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_checkpoints_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_reopens_an_existing_database_and_refuses_postgres, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrates_a_version_1_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_run_begin_marks_runs_of_dead_processes_interrupted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_adds_pid_and_host_to_an_older_sync_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_alloc_value_listed_again_is_the_same, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
