@@ -95,7 +95,24 @@ int dtc_store_runs_interrupted(dtc_store *s, long *n);
 int dtc_store_run_end(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,
                       const dtc_run_stats *st, const char *message) DTC_MUST_CHECK;
 
-/* Checkpoints: the last day fully synced per scope ("envcost:<sub>", ...). */
+/* Coverage: which days of a series ("envcost:<sub>", ...) a sync has read
+ * completely, as ranges of days. Unlike a single last-day checkpoint, a
+ * backfill of old days does not hide a gap before today. */
+typedef struct dtc_day_range {
+    int64_t first, last; /* days since 1970-01-01, inclusive */
+} dtc_day_range;
+/* Record that scope's days [first, last] were read completely; merged with
+ * overlapping and adjacent ranges already recorded. Call inside
+ * dtc_store_begin/commit so it commits with the rows it describes (outside,
+ * it is a transaction of its own). DTC_EINVAL when first > last or a day is
+ * outside the years 0001-9999. */
+int dtc_store_coverage_add(dtc_store *s, const char *scope, int64_t first, int64_t last) DTC_MUST_CHECK;
+/* scope's recorded ranges, merged, oldest first; *out (freed with free()) is
+ * NULL when *n is 0. */
+int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n) DTC_MUST_CHECK;
+
+/* Checkpoints: the last day fully synced per scope ("envcost:<sub>", ...).
+ * Kept for existing callers; new code records coverage instead. */
 int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found) DTC_MUST_CHECK;
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_MUST_CHECK;
 

@@ -1,10 +1,12 @@
 /* store.c: the storage interface: fact descriptors shared by every back-end,
  * choosing the back-end from the target, and thin dispatch. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "store_impl.h"
+#include "timeutil.h"
 
 /* Column order here is the order of keys[] / vals[] in dtc_store_put. Days
  * are 'YYYY-MM-DD' text, times ISO-8601 UTC, money integer micro-units. */
@@ -152,4 +154,27 @@ int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
 int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out)
 {
     return s->ops->restated_days(s, run_id, out);
+}
+
+/* Days are stored as 'YYYY-MM-DD' text and compared as text: four-digit years only. */
+static bool day_storable(int64_t day)
+{
+    return day >= dtc_days_from_civil(1, 1, 1) && day <= dtc_days_from_civil(9999, 12, 31);
+}
+
+int dtc_store_coverage_add(dtc_store *s, const char *scope, int64_t first, int64_t last)
+{
+    if (first > last || !day_storable(first) || !day_storable(last)) {
+        snprintf(s->err, sizeof(s->err), "coverage of %s: bad day range %lld..%lld (first after last, "
+                 "or outside the years 0001-9999)", scope, (long long)first, (long long)last);
+        return DTC_EINVAL;
+    }
+    return s->ops->coverage_add(s, scope, first, last);
+}
+
+int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    return s->ops->coverage_get(s, scope, out, n);
 }

@@ -22,6 +22,7 @@ typedef struct sq {
     sqlite3 *db;
     sqlite3_stmt *sel[DTC_FACT_COUNT], *ins[DTC_FACT_COUNT], *upd[DTC_FACT_COUNT];
     sqlite3_stmt *rev;
+    sqlite3_stmt *cov_near, *cov_del, *cov_ins, *cov_all; /* sq_coverage_add, sq_coverage_get */
     long inserted; /* rows this connection added: statistics are refreshed at close */
 } sq;
 
@@ -92,7 +93,18 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS sync_run(id INTEGER PRIMARY KEY, started_at TEXT NOT NULL,"
     " finished_at TEXT, status TEXT NOT NULL, requests INTEGER, retries INTEGER, inserted INTEGER,"
     " updated INTEGER, restated_days INTEGER, warnings INTEGER, message TEXT, pid INTEGER, host TEXT);\n"
-    "CREATE TABLE IF NOT EXISTS checkpoint(scope TEXT PRIMARY KEY, day TEXT NOT NULL);\n";
+    "CREATE TABLE IF NOT EXISTS checkpoint(scope TEXT PRIMARY KEY, day TEXT NOT NULL);\n"
+    /* Ranges of days read completely per series, merged: disjoint and not adjacent. */
+    "CREATE TABLE IF NOT EXISTS coverage(scope TEXT NOT NULL, first_day TEXT NOT NULL,"
+    " last_day TEXT NOT NULL, PRIMARY KEY(scope, first_day)) WITHOUT ROWID;\n";
+
+/* The recorded ranges of scope ?1 that overlap or touch the days [?2, ?3] (the
+ * new range widened by a day each side). Recorded ranges are disjoint, so of
+ * those starting at or before ?2 only the last can reach it: two index seeks,
+ * however many ranges the scope has. */
+#define COVERAGE_NEAR \
+    " FROM coverage WHERE scope=?1 AND first_day <= ?3 AND last_day >= ?2 AND first_day >=" \
+    " coalesce((SELECT max(first_day) FROM coverage WHERE scope=?1 AND first_day <= ?2), '')"
 
 static int fail(dtc_store *s, const char *what)
 {
@@ -266,6 +278,13 @@ static int sq_open(dtc_store *s, const char *path)
     for (int f = 0; f < DTC_FACT_COUNT; f++)
         if ((rc = prepare_fact(s, f)) != 0)
             return rc;
+    if ((rc = prepare(s, "SELECT first_day, last_day" COVERAGE_NEAR, &q->cov_near)) ||
+        (rc = prepare(s, "DELETE" COVERAGE_NEAR, &q->cov_del)) ||
+        (rc = prepare(s, "INSERT INTO coverage(scope,first_day,last_day) VALUES(?1,?2,?3) ON CONFLICT"
+                         " DO UPDATE SET last_day=max(last_day, excluded.last_day)", &q->cov_ins)) ||
+        (rc = prepare(s, "SELECT first_day, last_day FROM coverage WHERE scope=?1 ORDER BY first_day",
+                      &q->cov_all)))
+        return rc;
     return prepare(s, "INSERT INTO revision(run_id,fact,key,old_value,new_value,booking,seen_at)"
                       " VALUES(?1,?2,?3,?4,?5,?6,?7)", &q->rev);
 }
@@ -286,6 +305,10 @@ static void sq_close(dtc_store *s)
         sqlite3_finalize(q->upd[f]);
     }
     sqlite3_finalize(q->rev);
+    sqlite3_finalize(q->cov_near);
+    sqlite3_finalize(q->cov_del);
+    sqlite3_finalize(q->cov_ins);
+    sqlite3_finalize(q->cov_all);
     /* Reports select days out of tables keyed (subscription, environment,
      * capability, day); with statistics SQLite seeks each series to the
      * range (a skip-scan) instead of reading every row: 2.4 s -> 1.2 s on
@@ -574,6 +597,116 @@ static int sq_restated_days(dtc_store *s, int64_t run_id, long *out)
     return rc;
 }
 
+/* Bind scope and two days as ?1, ?2, ?3 (the statement copies the days). */
+static void bind_scope_days(sqlite3_stmt *st, const char *scope, int64_t a, int64_t b)
+{
+    char da[11], db[11];
+    dtc_fmt_date(da, a);
+    dtc_fmt_date(db, b);
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, da, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, db, -1, SQLITE_TRANSIENT);
+}
+
+/* The coverage row st is on as days [*a, *b]; DTC_EDB when a day is not a date. */
+static int coverage_row(dtc_store *s, sqlite3_stmt *st, const char *scope, int64_t *a, int64_t *b)
+{
+    const char *ta = (const char *)sqlite3_column_text(st, 0), *tb = (const char *)sqlite3_column_text(st, 1);
+    if (ta && tb && dtc_parse_date(ta, a) == 0 && dtc_parse_date(tb, b) == 0)
+        return 0;
+    snprintf(s->err, sizeof(s->err), "database: coverage of %s holds a day that is not YYYY-MM-DD", scope);
+    return DTC_EDB;
+}
+
+static int sq_coverage_add(dtc_store *s, const char *scope, int64_t first, int64_t last)
+{
+    sq *q = s->impl;
+    bool own = sqlite3_get_autocommit(q->db); /* not inside the caller's transaction */
+    int rc = 0, step;
+    /* Widen by a day each side so adjacent ranges merge too; store.c keeps
+     * the days to years 0001-9999, so the widened days stay four-digit. */
+    int64_t lo = first > dtc_days_from_civil(1, 1, 1) ? first - 1 : first;
+    int64_t hi = last < dtc_days_from_civil(9999, 12, 31) ? last + 1 : last;
+    if (own && (rc = sq_exec(s, "BEGIN IMMEDIATE")) != 0)
+        return rc;
+    bind_scope_days(q->cov_near, scope, lo, hi);
+    while ((step = sqlite3_step(q->cov_near)) == SQLITE_ROW) {
+        int64_t a, b;
+        if ((rc = coverage_row(s, q->cov_near, scope, &a, &b)) != 0)
+            goto done;
+        first = a < first ? a : first;
+        last = b > last ? b : last;
+    }
+    if (step != SQLITE_DONE) {
+        rc = fail(s, "coverage");
+        goto done;
+    }
+    /* The same rows as the select, replaced by the one range they merge into. */
+    bind_scope_days(q->cov_del, scope, lo, hi);
+    if (sqlite3_step(q->cov_del) != SQLITE_DONE) {
+        rc = fail(s, "coverage");
+        goto done;
+    }
+    bind_scope_days(q->cov_ins, scope, first, last);
+    if (sqlite3_step(q->cov_ins) != SQLITE_DONE) {
+        rc = fail(s, "coverage");
+        goto done;
+    }
+    if (own && (rc = sq_exec(s, "COMMIT")) != 0)
+        goto done;
+    own = false;
+done:
+    sqlite3_reset(q->cov_near);
+    sqlite3_reset(q->cov_del);
+    sqlite3_reset(q->cov_ins);
+    if (own)
+        (void)sq_exec(s, "ROLLBACK");
+    return rc;
+}
+
+static int sq_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = q->cov_all;
+    dtc_day_range *r = NULL;
+    size_t nr = 0, cap = 0;
+    int rc = 0, step;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t a, b;
+        if ((rc = coverage_row(s, st, scope, &a, &b)) != 0)
+            goto done;
+        /* Rows are merged when added; merging again here keeps the answer
+         * right even for rows written some other way. */
+        if (nr > 0 && a <= r[nr - 1].last + 1) {
+            if (b > r[nr - 1].last)
+                r[nr - 1].last = b;
+            continue;
+        }
+        dtc_day_range *g = dtc_grow(r, &cap, nr, sizeof(*r));
+        if (!g) {
+            snprintf(s->err, sizeof(s->err), "out of memory");
+            rc = DTC_ENOMEM;
+            goto done;
+        }
+        r = g;
+        r[nr++] = (dtc_day_range){a, b};
+    }
+    if (step != SQLITE_DONE)
+        rc = fail(s, "coverage");
+done:
+    sqlite3_reset(st);
+    if (rc) {
+        dtc_free(r);
+        return rc;
+    }
+    *out = r;
+    *n = nr;
+    return 0;
+}
+
 const dtc_store_ops dtc_store__sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -585,5 +718,7 @@ const dtc_store_ops dtc_store__sqlite = {
     .checkpoint_get = sq_checkpoint_get,
     .checkpoint_set = sq_checkpoint_set,
     .restated_days = sq_restated_days,
+    .coverage_add = sq_coverage_add,
+    .coverage_get = sq_coverage_get,
     .push = &dtc_store__sqlite_push,
 };

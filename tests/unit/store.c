@@ -1,6 +1,6 @@
 /* Unit tests for src/lib/store.c + store_sqlite.c: upsert outcomes, the
- * revision log, rollback of a page, checkpoints, runs left running by a dead
- * process, refusing what is not built. */
+ * revision log, rollback of a page, checkpoints, coverage ranges, runs left
+ * running by a dead process, refusing what is not built. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,6 +169,115 @@ static void test_store_migrates_a_version_1_database(void **state)
     assert_int_equal(res, DTC_PUT_SAME);
 }
 
+/* Does scope's coverage read exactly as the n ranges in want, and is it
+ * stored as n rows (merged when added, not only when read)? */
+static void assert_coverage(dtc_store *s, const char *scope, const dtc_day_range *want, size_t n)
+{
+    dtc_day_range *got = NULL;
+    size_t ngot = 99;
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM coverage WHERE scope='%s'", scope);
+    assert_int_equal(count(sql), n);
+    assert_int_equal(dtc_store_coverage_get(s, scope, &got, &ngot), 0);
+    assert_int_equal(ngot, n);
+    if (n == 0)
+        assert_null(got);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(got[i].first, want[i].first);
+        assert_int_equal(got[i].last, want[i].last);
+    }
+    free(got);
+}
+
+static void test_store_coverage_merges_overlapping_adjacent_and_contained_ranges(void **state)
+{
+    dtc_store *s = *state;
+    const char *sc = "envcost:sub-1";
+    assert_coverage(s, sc, NULL, 0);
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20010, 20020), 0);
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20030, 20040), 0); /* disjoint */
+    assert_coverage(s, sc, (dtc_day_range[]){{20010, 20020}, {20030, 20040}}, 2);
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20021, 20025), 0); /* adjacent after */
+    assert_coverage(s, sc, (dtc_day_range[]){{20010, 20025}, {20030, 20040}}, 2);
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20026, 20029), 0); /* closes the gap: adjacent both sides */
+    assert_coverage(s, sc, (dtc_day_range[]){{20010, 20040}}, 1);
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20015, 20018), 0); /* contained */
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20005, 20012), 0); /* overlaps the start */
+    assert_coverage(s, sc, (dtc_day_range[]){{20005, 20040}}, 1);
+    /* Out of order: a late day first, then a backfill, then what lies between. */
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20100, 20100), 0);
+    assert_int_equal(dtc_store_coverage_add(s, sc, 19900, 19950), 0);
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20060, 20070), 0);
+    assert_coverage(s, sc,
+                    (dtc_day_range[]){{19900, 19950}, {20005, 20040}, {20060, 20070}, {20100, 20100}}, 4);
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20004, 20004), 0); /* adjacent before */
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20041, 20099), 0); /* swallows one, touches two */
+    assert_coverage(s, sc, (dtc_day_range[]){{19900, 19950}, {20004, 20100}}, 2);
+    assert_int_equal(dtc_store_coverage_add(s, sc, 19000, 21000), 0); /* contains everything */
+    assert_coverage(s, sc, (dtc_day_range[]){{19000, 21000}}, 1);
+    /* Merged in the table, not only in the answer; other scopes untouched. */
+    assert_int_equal(count("SELECT COUNT(*) FROM coverage"), 1);
+    assert_int_equal(count("SELECT COUNT(*) FROM coverage WHERE first_day='2022-01-08' AND last_day='2027-07-01'"), 1);
+    assert_coverage(s, "envcost:sub-2", NULL, 0);
+    assert_int_equal(dtc_store_coverage_add(s, "envcost:sub-2", 20020, 20020), 0);
+    assert_coverage(s, "envcost:sub-2", (dtc_day_range[]){{20020, 20020}}, 1);
+    assert_coverage(s, sc, (dtc_day_range[]){{19000, 21000}}, 1);
+    /* A range that ends before it starts is refused and changes nothing. */
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20010, 20009), DTC_EINVAL);
+    assert_non_null(strstr(dtc_store_errmsg(s), sc));
+    assert_coverage(s, sc, (dtc_day_range[]){{19000, 21000}}, 1);
+}
+
+static void test_store_coverage_keeps_thousands_of_ranges_apart_then_merges_them(void **state)
+{
+    dtc_store *s = *state;
+    enum { N = 4000 };
+    const char *sc = "envcost:sub-1";
+    /* Every other day, in a scrambled order (7919 is prime, so k * 7919 mod N
+     * visits each k once). */
+    assert_int_equal(dtc_store_begin(s), 0);
+    for (long i = 0; i < N; i++) {
+        long k = i * 7919 % N;
+        assert_int_equal(dtc_store_coverage_add(s, sc, 18000 + 2 * k, 18000 + 2 * k), 0);
+    }
+    assert_int_equal(dtc_store_commit(s), 0);
+    dtc_day_range *got = NULL;
+    size_t n = 0;
+    assert_int_equal(dtc_store_coverage_get(s, sc, &got, &n), 0);
+    assert_int_equal(n, N);
+    for (size_t k = 0; k < n; k++) {
+        assert_int_equal(got[k].first, 18000 + 2 * (int64_t)k);
+        assert_int_equal(got[k].last, 18000 + 2 * (int64_t)k);
+    }
+    free(got);
+    /* Filling the gaps, again scrambled, leaves one range and one row. */
+    assert_int_equal(dtc_store_begin(s), 0);
+    for (long i = 0; i < N - 1; i++) {
+        long k = i * 7919 % (N - 1);
+        assert_int_equal(dtc_store_coverage_add(s, sc, 18001 + 2 * k, 18001 + 2 * k), 0);
+    }
+    assert_int_equal(dtc_store_commit(s), 0);
+    assert_coverage(s, sc, (dtc_day_range[]){{18000, 18000 + 2 * (N - 1)}}, 1);
+    assert_int_equal(count("SELECT COUNT(*) FROM coverage"), 1);
+}
+
+static void test_store_coverage_add_is_rolled_back_with_its_rows(void **state)
+{
+    dtc_store *s = *state;
+    dtc_put res;
+    assert_int_equal(dtc_store_coverage_add(s, "envcost:sub-1", 20000, 20009), 0);
+    assert_int_equal(dtc_store_begin(s), 0);
+    assert_int_equal(put_cost(s, "2024-10-28", 1, NULL, &res), 0);
+    assert_int_equal(dtc_store_coverage_add(s, "envcost:sub-1", 20010, 20020), 0);
+    dtc_store_rollback(s);
+    assert_int_equal(count("SELECT COUNT(*) FROM cost_day"), 0);
+    assert_coverage(s, "envcost:sub-1", (dtc_day_range[]){{20000, 20009}}, 1);
+    assert_int_equal(dtc_store_begin(s), 0);
+    assert_int_equal(dtc_store_coverage_add(s, "envcost:sub-1", 20010, 20020), 0);
+    assert_int_equal(dtc_store_commit(s), 0);
+    assert_coverage(s, "envcost:sub-1", (dtc_day_range[]){{20000, 20020}}, 1);
+}
+
 /* A pid no process has: a child that has exited and been reaped. */
 static pid_t dead_pid(void)
 {
@@ -275,6 +384,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_checkpoints_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_reopens_an_existing_database_and_refuses_postgres, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrates_a_version_1_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_coverage_merges_overlapping_adjacent_and_contained_ranges,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_coverage_keeps_thousands_of_ranges_apart_then_merges_them,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_coverage_add_is_rolled_back_with_its_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_run_begin_marks_runs_of_dead_processes_interrupted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_adds_pid_and_host_to_an_older_sync_run, setup, teardown),
