@@ -1,6 +1,6 @@
 /* config.h: where dtcost's settings come from: an INI file (libinih), the
  * environment (DT_CLIENT_ID, DT_CLIENT_SECRET or DT_CLIENT_SECRET_FILE,
- * DT_ACCOUNT_UUID, DT_SSO_URL, DT_API_URL, DTCOST_DB), and flags, each
+ * DT_ACCOUNT_UUID, DT_SSO_URL, DT_API_URL, DT_SCOPES, DTCOST_DB), and flags, each
  * overriding the one before. Secrets are read from the environment or from
  * files only readable by their owner, and wiped when disposed. */
 #ifndef DTCOST_CONFIG_H
@@ -16,13 +16,17 @@ typedef struct dtc_account_cfg {
     char *name;          /* the INI section's name, or "env" / "flags" */
     char *uuid, *client_id, *client_secret, *sso_url, *api_url;
     char *subscriptions; /* comma-separated filter, NULL for all */
+    char *scopes;        /* space-separated OAuth scopes to ask for, NULL: what dtcost needs (auth.h) */
 } dtc_account_cfg;
 
 typedef struct dtc_config {
     char *database;
     int trailing_days;   /* re-pull window for late bookings (35) */
-    int chunk_days;      /* per-environment requests cover at most this many days (31) */
-    int page_size;       /* v3 page size asked for (500) */
+    int chunk_days;      /* a per-environment walk covers at most this many days (7) */
+    int alloc_chunk_days; /* a cost-allocation walk covers at most this many days (28) */
+    int page_size;       /* v3 page size asked for (50: live accounts refuse more) */
+    int alloc_page_size; /* cost-allocation page size asked for (1000) */
+    int concurrency;     /* requests in flight per account, at most (4) */
     dtc_account_cfg *accounts;
     size_t naccounts;
     char err[512];
@@ -31,8 +35,8 @@ typedef struct dtc_config {
 /* Overrides from the command line (NULL / 0 when not given). */
 typedef struct dtc_config_flags {
     const char *config_path, *database, *account_uuid, *client_id, *client_secret_file;
-    const char *sso_url, *api_url, *subscriptions;
-    int trailing_days;
+    const char *sso_url, *api_url, *subscriptions, *scopes;
+    int trailing_days, concurrency;
 } dtc_config_flags;
 
 /* Resolve the configuration: file (flags->config_path, else $DTCOST_CONFIG,

@@ -11,12 +11,14 @@
 #include "dtcost/http.h"
 
 typedef struct dtc_dps dtc_dps;
+struct dtc_limiter; /* src/lib/limiter.h: an account's shared request budget */
 
 typedef struct dtc_dps_opts {
     const char *api_url; /* e.g. https://api.dynatrace.com */
     const char *account_uuid;
     dtc_auth *auth;      /* borrowed */
-    dtc_http *http;      /* borrowed */
+    dtc_http *http;      /* borrowed; one handle per thread */
+    struct dtc_limiter *limiter; /* borrowed, shared by the account's handles; NULL: none */
     /* Retries of 429, 5xx, dropped connections and malformed answers:
      * exponential backoff with jitter from retry_base_ms, honouring
      * Retry-After, at most retry_attempts tries and retry_seconds in all
@@ -90,6 +92,11 @@ typedef struct dtc_allocation {
     int64_t cost; /* micro-units */
 } dtc_allocation;
 
+/* A defined value of a cost-allocation field (a cost centre or a product). */
+typedef struct dtc_alloc_value {
+    char key[128];
+} dtc_alloc_value;
+
 /* Called once per page with that page's records; non-zero stops the walk
  * and is returned. */
 typedef int (*dtc_record_fn)(void *ctx, const dtc_record *recs, size_t n);
@@ -119,8 +126,13 @@ int dtc_dps_cost_booked(dtc_dps *c, const char *uuid, dtc_cost_day **out, char (
 /* Usage per capability and day, whole subscription; *out freed with free(). */
 int dtc_dps_usage(dtc_dps *c, const char *uuid, dtc_record **out, size_t *n) DTC_MUST_CHECK;
 /* Per-environment cost (cost = 1) or usage of days [from, to], page by page
- * (v3, following nextPageKey whether it ends absent, null or ""). When v3
- * answers 404 it falls back to v2 in one "page" and *used_v2 is set. */
+ * (v3, following nextPageKey whether it ends absent, null or ""). Each page
+ * request repeats the whole query with its page-key, as live accounts
+ * demand; when one is refused with 400 the documented form (page-key alone)
+ * is tried once and, if it works, kept for this handle. A page size above
+ * 50 refused on the first page is retried once at 50. A page-key seen
+ * before in the walk stops it (DTC_EPARSE): the server's keys cycle. When
+ * v3 answers 404 it falls back to v2 in one "page" and *used_v2 is set. */
 int dtc_dps_env_records(dtc_dps *c, const char *uuid, int cost, int64_t from, int64_t to,
                         int page_size, dtc_record_fn fn, void *ctx, int *used_v2) DTC_MUST_CHECK;
 int dtc_dps_environments(dtc_dps *c, dtc_environment **out, size_t *n) DTC_MUST_CHECK;
@@ -128,9 +140,17 @@ int dtc_dps_forecast(dtc_dps *c, dtc_forecast *out) DTC_MUST_CHECK;
 int dtc_dps_rate_cards(dtc_dps *c, dtc_rate **out, size_t *n) DTC_MUST_CHECK;
 /* Cost, budget and forecast events of days [from, to]. */
 int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t *n) DTC_MUST_CHECK;
-/* Cost allocation of one environment by field (COSTCENTER or PRODUCT). */
+/* Cost allocation of one environment by field (COSTCENTER or PRODUCT) for
+ * days [from, to], page_size records a page (0: 1000). Page requests carry
+ * page-key alone, as documented; refused with 400, the repeated query is
+ * tried once. A repeated page-key stops the walk (DTC_EPARSE). */
 int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,
-                            int64_t from, int64_t to, dtc_allocation_fn fn, void *ctx) DTC_MUST_CHECK;
+                            int64_t from, int64_t to, int page_size, dtc_allocation_fn fn,
+                            void *ctx) DTC_MUST_CHECK;
+/* The defined values of a cost-allocation field ("costcenters" or
+ * "products"), following page numbers while hasNextPage; *out freed with
+ * free(). */
+int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out, size_t *n) DTC_MUST_CHECK;
 /* HTTP status of the last failed request (0 for transport failures). */
 long dtc_dps_last_status(const dtc_dps *c);
 /* Deprecation / Sunset headers seen (first ones), "" when none. */

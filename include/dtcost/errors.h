@@ -19,6 +19,7 @@ enum dtc_error {
     DTC_ENOTFOUND = -10, /* the named thing does not exist */
     DTC_ERETRY = -11,   /* retries exhausted (429, 5xx, dropped connections) */
     DTC_EGONE = -12,    /* endpoint removed (HTTP 410) */
+    DTC_EREQUEST = -13, /* the server refused the request itself (HTTP 400) */
 };
 
 /* The fixed text of a code, e.g. "HTTP request failed". Never NULL. */

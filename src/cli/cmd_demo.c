@@ -186,8 +186,11 @@ int cmd_demo(int argc, char **argv)
     }
     sc.naccounts = 1;
     sc.trailing_days = 35;
-    sc.chunk_days = 31;
-    sc.page_size = 1000;
+    sc.chunk_days = 7;
+    sc.alloc_chunk_days = 28;
+    sc.page_size = 50;
+    sc.alloc_page_size = 1000;
+    sc.concurrency = 4;
     dtc_account_cfg *ac = &sc.accounts[0];
     ac->name = strdup("demo");
     ac->uuid = strdup(acct->uuid);

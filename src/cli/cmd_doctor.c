@@ -25,6 +25,7 @@ static const opt doctor_opts[] = {
     {"client-secret-file", OPT_STR, &fl.client_secret_file, "FILE", "file holding the OAuth client secret, mode 600"},
     {"sso-url", OPT_STR, &fl.sso_url, "URL", "token endpoint (or DT_SSO_URL)"},
     {"api-url", OPT_STR, &fl.api_url, "URL", "Account Management API (or DT_API_URL)"},
+    {"scopes", OPT_STR, &fl.scopes, "LIST", "OAuth scopes to ask for, space-separated (or DT_SCOPES; default: what dtcost needs)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -60,18 +61,28 @@ static int check_account(const dtc_account_cfg *a)
     int code = DTC_EXIT_OK, rc;
     printf("account %s (%s):\n", a->uuid, a->name);
     dtc_auth_opts ao = {.token_url = a->sso_url, .client_id = a->client_id, .client_secret = a->client_secret,
-                        .account_uuid = a->uuid};
+                        .account_uuid = a->uuid, .scope = a->scopes};
     if (dtc_http_new(&http, (size_t)64 << 20) || dtc_auth_new(&auth, &ao)) {
         code = DTC_EXIT_SOFTWARE;
         goto done;
     }
-    const char *hdr;
-    if ((rc = dtc_auth_header(auth, http, &hdr)) != 0) {
+    char hdr[8200], scopes[256];
+    rc = dtc_auth_header(auth, http, hdr, sizeof(hdr));
+    explicit_bzero(hdr, sizeof(hdr));
+    if (rc) {
         line("token", false, "%s", dtc_auth_errmsg(auth));
         code = opt_exit_for(rc);
         goto done;
     }
-    line("token", true, "%s issued a token to %s", a->sso_url, a->client_id);
+    dtc_auth_scopes(auth, scopes, sizeof(scopes));
+    line("token", true, "%s issued a token to %s with scopes: %s", a->sso_url, a->client_id, scopes);
+    if (!strstr(scopes, "account-uac-read")) {
+        line("scopes", false, "the token lacks account-uac-read, which cost and usage need: grant it to the "
+                              "OAuth client in Account Management");
+        code = DTC_EXIT_NOPERM;
+    }
+    else if (!strstr(scopes, "account-env-read"))
+        printf("  note  without account-env-read, environments keep their ids (no names)\n");
     dtc_dps_opts po = {.api_url = a->api_url, .account_uuid = a->uuid, .auth = auth, .http = http,
                        .retry_attempts = 2, .retry_seconds = 10};
     if ((rc = dtc_dps_new(&dps, &po)) != 0) {

@@ -29,6 +29,8 @@ static const opt sync_opts[] = {
     {"since", OPT_TIME, &since, "DATE", "backfill from this day (default: from the last checkpoint minus the trailing window)"},
     {"until", OPT_TIME, &until, "DATE", "last day to sync (default: today)"},
     {"trailing-days", OPT_INT, &fl.trailing_days, "N", "days re-read on every run, for late bookings (default 35)"},
+    {"concurrency", OPT_INT, &fl.concurrency, "N", "requests in flight per account, at most; a 429 halves it for a while (default 4, or [dtcost] concurrency)"},
+    {"scopes", OPT_STR, &fl.scopes, "LIST", "OAuth scopes to ask for, space-separated (or DT_SCOPES; default: account-uac-read account-env-read, falling back to account-uac-read)"},
     {"retry-attempts", OPT_INT, &retry_attempts, "N", "tries per request on 429, 5xx and dropped connections (default 8)"},
     {"retry-seconds", OPT_INT, &retry_seconds, "SECS", "time budget per request for those retries (default 300)"},
     {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "first backoff delay, doubled per retry with jitter, capped at 30 s (default 500)"},
@@ -47,7 +49,8 @@ static const cmd_spec sync_spec = {
     "table. Safe to run as often as you like and to kill at any point.\n"
     "Exit codes: 0 ok, 77 credentials or scope refused, 78 configuration,\n"
     "75 Dynatrace kept failing (run again later), 69 unreachable, 65 malformed\n"
-    "answers, 74 database. Details: docs/sync.md.",
+    "answers, 76 a request refused (HTTP 400, quoted), 74 database.\n"
+    "Details: docs/sync.md.",
     sync_opts,
 };
 

@@ -210,6 +210,7 @@ int opt_exit_for(int rc)
     case DTC_EZIP: return DTC_EXIT_DATAERR;
     case DTC_EHTTP: return DTC_EXIT_UNAVAILABLE;
     case DTC_EGONE: return DTC_EXIT_UNAVAILABLE;
+    case DTC_EREQUEST: return DTC_EXIT_PROTOCOL;
     case DTC_EDB: return DTC_EXIT_IOERR;
     case DTC_EIO: return DTC_EXIT_IOERR;
     default: return DTC_EXIT_SOFTWARE;

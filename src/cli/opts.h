@@ -17,6 +17,7 @@ enum {
     DTC_EXIT_SOFTWARE = 70,
     DTC_EXIT_IOERR = 74,
     DTC_EXIT_TEMPFAIL = 75,    /* retries exhausted: run again later */
+    DTC_EXIT_PROTOCOL = 76,    /* the server refused a request (HTTP 400): the message quotes it */
     DTC_EXIT_NOPERM = 77,      /* credentials refused or scope missing */
     DTC_EXIT_CONFIG = 78,      /* configuration incomplete or wrong */
 };

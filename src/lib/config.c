@@ -62,6 +62,15 @@ int dtc_read_secret_file(const char *path, char **out, char *err, size_t errlen)
     return *out ? 0 : DTC_ENOMEM;
 }
 
+/* A whole decimal number, or -1 (which every range check then refuses). */
+static int int_of(const char *v)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    return *v && !*end && errno == 0 && n >= 0 && n <= 1000000 ? (int)n : -1;
+}
+
 static dtc_account_cfg *account_named(dtc_config *c, const char *name)
 {
     for (size_t i = 0; i < c->naccounts; i++)
@@ -100,11 +109,17 @@ static int on_ini(void *ud, const char *section, const char *key, const char *va
         if (strcmp(key, "database") == 0)
             x->rc = set(&c->database, value);
         else if (strcmp(key, "trailing_days") == 0)
-            c->trailing_days = atoi(value);
+            c->trailing_days = int_of(value);
         else if (strcmp(key, "chunk_days") == 0)
-            c->chunk_days = atoi(value);
+            c->chunk_days = int_of(value);
+        else if (strcmp(key, "allocation_chunk_days") == 0)
+            c->alloc_chunk_days = int_of(value);
         else if (strcmp(key, "page_size") == 0)
-            c->page_size = atoi(value);
+            c->page_size = int_of(value);
+        else if (strcmp(key, "allocation_page_size") == 0)
+            c->alloc_page_size = int_of(value);
+        else if (strcmp(key, "concurrency") == 0)
+            c->concurrency = int_of(value);
         else
             goto unknown;
         return 1;
@@ -132,6 +147,8 @@ static int on_ini(void *ud, const char *section, const char *key, const char *va
             x->rc = set(&a->api_url, value);
         else if (strcmp(key, "subscriptions") == 0)
             x->rc = set(&a->subscriptions, value);
+        else if (strcmp(key, "scopes") == 0)
+            x->rc = set(&a->scopes, value);
         else if (strcmp(key, "client_secret") == 0) {
             snprintf(c->err, sizeof(c->err), "config %s: [%s] client_secret is not read from the config "
                                              "file; put it in a file of its own (chmod 600) and name it "
@@ -161,8 +178,11 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl)
         fl = &none;
     memset(c, 0, sizeof(*c));
     c->trailing_days = 35;
-    c->chunk_days = 31;
-    c->page_size = 1000;
+    c->chunk_days = 7;
+    c->alloc_chunk_days = 28;
+    c->page_size = 50;
+    c->alloc_page_size = 1000;
+    c->concurrency = 4;
     int rc = 0;
     const char *path = fl->config_path ? fl->config_path : env("DTCOST_CONFIG");
     if (path) {
@@ -190,6 +210,7 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl)
     const char *secret = fl->client_secret_file ? NULL : env("DT_CLIENT_SECRET");
     const char *sso = fl->sso_url ? fl->sso_url : env("DT_SSO_URL");
     const char *api = fl->api_url ? fl->api_url : env("DT_API_URL");
+    const char *scopes = fl->scopes ? fl->scopes : env("DT_SCOPES");
     if (uuid || cid || secret || secret_file) {
         dtc_account_cfg *a = NULL;
         for (size_t i = 0; uuid && i < c->naccounts; i++)
@@ -215,7 +236,7 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl)
                     continue;
                 dtc_account_cfg *o = &c->accounts[i];
                 dtc_free(o->name), dtc_free(o->uuid), dtc_free(o->client_id), dtc_free_secret(o->client_secret);
-                dtc_free(o->sso_url), dtc_free(o->api_url), dtc_free(o->subscriptions);
+                dtc_free(o->sso_url), dtc_free(o->api_url), dtc_free(o->subscriptions), dtc_free(o->scopes);
             }
             c->accounts[0] = keep;
             c->naccounts = 1;
@@ -224,7 +245,8 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl)
     for (size_t i = 0; i < c->naccounts; i++) {
         dtc_account_cfg *a = &c->accounts[i];
         if ((sso && (rc = set(&a->sso_url, sso))) || (api && (rc = set(&a->api_url, api))) ||
-            (fl->subscriptions && (rc = set(&a->subscriptions, fl->subscriptions))))
+            (fl->subscriptions && (rc = set(&a->subscriptions, fl->subscriptions))) ||
+            (scopes && (rc = set(&a->scopes, scopes))))
             return rc;
         if ((!a->sso_url && (rc = set(&a->sso_url, DTC_DEFAULT_SSO_URL))) ||
             (!a->api_url && (rc = set(&a->api_url, DTC_DEFAULT_API_URL))))
@@ -249,8 +271,18 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl)
         return rc;
     if (fl->trailing_days > 0)
         c->trailing_days = fl->trailing_days;
-    if (c->trailing_days < 1 || c->chunk_days < 1 || c->page_size < 1) {
-        snprintf(c->err, sizeof(c->err), "trailing_days, chunk_days and page_size must be positive");
+    if (fl->concurrency > 0)
+        c->concurrency = fl->concurrency;
+    /* Ranges keep every later product of days and sizes far from overflow. */
+    const char *bad = c->trailing_days < 1 || c->trailing_days > 3660 ? "trailing_days must be 1..3660"
+                      : c->chunk_days < 1 || c->chunk_days > 366 ? "chunk_days must be 1..366"
+                      : c->alloc_chunk_days < 1 || c->alloc_chunk_days > 366 ? "allocation_chunk_days must be 1..366"
+                      : c->page_size < 1 || c->page_size > 10000 ? "page_size must be 1..10000 (live accounts allow 50)"
+                      : c->alloc_page_size < 1 || c->alloc_page_size > 10000 ? "allocation_page_size must be 1..10000"
+                      : c->concurrency < 1 || c->concurrency > 32 ? "concurrency must be 1..32"
+                                                                  : NULL;
+    if (bad) {
+        snprintf(c->err, sizeof(c->err), "%s (see docs/sync.md)", bad);
         return DTC_EINVAL;
     }
     return 0;
@@ -267,6 +299,7 @@ void dtc_config_dispose(dtc_config *c)
         dtc_free(a->sso_url);
         dtc_free(a->api_url);
         dtc_free(a->subscriptions);
+        dtc_free(a->scopes);
     }
     dtc_free(c->accounts);
     dtc_free(c->database);

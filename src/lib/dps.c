@@ -13,17 +13,23 @@
 
 #include "alloc.h"
 #include "hash.h"
+#include "limiter.h"
+#include "text.h"
 #include "timeutil.h"
 
 struct dtc_dps {
     char *api_url, *account;
     dtc_auth *auth;
     dtc_http *http;
+    dtc_limiter *limiter;
+    bool v3_key_alone;   /* v3 page requests carry page-key alone (documented form) */
+    bool alloc_with_query; /* cost-allocation page requests repeat the query */
+    int v3_max_page;     /* a page size the server refused made this the largest (0: none) */
     long requests, retries, last_status;
     int attempts, seconds, base_ms;
     uint64_t rng;
     char deprecation[64], sunset[64];
-    char err[768];
+    char err[1024];
 };
 
 int dtc_dps_new(dtc_dps **out, const dtc_dps_opts *o)
@@ -35,6 +41,7 @@ int dtc_dps_new(dtc_dps **out, const dtc_dps_opts *o)
     c->account = dtc_strdup(o->account_uuid);
     c->auth = o->auth;
     c->http = o->http;
+    c->limiter = o->limiter;
     c->attempts = o->retry_attempts > 0 ? o->retry_attempts : 8;
     c->seconds = o->retry_seconds > 0 ? o->retry_seconds : 300;
     c->base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 500;
@@ -81,7 +88,8 @@ static void sleep_ms(int64_t ms)
 }
 
 /* Backoff before retry k (0-based): full jitter over base * 2^k, capped at
- * 30 s; a Retry-After from the server wins when it is longer. */
+ * 30 s; a Retry-After from the server wins when it is longer (http.c caps
+ * it at a day, so the product cannot overflow). */
 static int64_t backoff_ms(dtc_dps *c, int k, long retry_after)
 {
     int64_t cap = (int64_t)c->base_ms << (k < 16 ? k : 16);
@@ -89,8 +97,8 @@ static int64_t backoff_ms(dtc_dps *c, int k, long retry_after)
         cap = 30000;
     c->rng = dtc_mix64(c->rng + 0x9e3779b97f4a7c15ULL);
     int64_t d = cap / 2 + (int64_t)(dtc_unit(c->rng) * (double)(cap / 2 + 1));
-    if (retry_after >= 0 && retry_after * 1000 > d)
-        d = retry_after * 1000;
+    if (retry_after >= 0 && (int64_t)retry_after * 1000 > d)
+        d = (int64_t)retry_after * 1000;
     return d;
 }
 
@@ -99,37 +107,77 @@ static bool retryable_status(long st)
     return st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
 }
 
+/* What the server said about a refusal, read from every envelope Dynatrace
+ * uses: {"error":true,"message":...} (account APIs, live), {"error":"...",
+ * "error_description":...} (SSO), {"error":{"message":...}} (environment
+ * APIs), else the body's text. Untrusted: one line, capped, and the client
+ * secret and token scrubbed. */
+static void server_says(dtc_dps *c, const dtc_http_resp *r, char *out, size_t n)
+{
+    char raw[512] = "";
+    json_t *doc = r->body_len ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
+    json_t *err = json_object_get(doc, "error");
+    const char *m = json_string_value(json_object_get(doc, "message"));
+    if (!m)
+        m = json_string_value(err);
+    if (!m)
+        m = json_string_value(json_object_get(err, "message"));
+    if (!m)
+        m = json_string_value(json_object_get(doc, "error_description"));
+    if (m)
+        snprintf(raw, sizeof(raw), "%s", m);
+    else if (!doc && r->body)
+        snprintf(raw, sizeof(raw), "%.*s", (int)(r->body_len < 400 ? r->body_len : 400), r->body);
+    json_decref(doc);
+    dtc_text_oneline(out, n, raw, strlen(raw), 200, NULL, 0);
+    dtc_auth_scrub(c->auth, out, n);
+}
+
 /* GET path (relative to the API URL), parse JSON. A 401 refreshes the token
  * once; 429, 5xx, transport failures and malformed JSON are retried with
- * backoff within the attempt and time budget. *status gets the final HTTP
- * status (404 is returned as DTC_ENOTFOUND so callers can fall back). */
-static int get_json(dtc_dps *c, const char *path, json_t **out)
+ * backoff within the attempt and time budget; each request waits for a slot
+ * of the account's limiter. 404 is DTC_ENOTFOUND (callers fall back), 400
+ * DTC_EREQUEST with the server's words in the message. */
+static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, size_t hdrlen)
 {
     char url[4096];
-    snprintf(url, sizeof(url), "%s%s", c->api_url, path);
-    const char *shown = path; /* messages name the endpoint without its query */
-    char endpoint[512];
-    snprintf(endpoint, sizeof(endpoint), "%s%.*s", c->api_url, (int)strcspn(shown, "?"), shown);
-    dtc_http_resp resp;
-    int64_t t0 = dtc_mono_ms();
-    bool refreshed = false, malformed = false, transport = false;
+    if ((size_t)snprintf(url, sizeof(url), "%s%s", c->api_url, path) >= sizeof(url)) {
+        snprintf(c->err, sizeof(c->err), "GET %.200s...: request longer than %zu bytes", url, sizeof(url));
+        return DTC_EINVAL;
+    }
+    char endpoint[512]; /* messages name the endpoint without its query */
+    snprintf(endpoint, sizeof(endpoint), "%s%.*s", c->api_url, (int)strcspn(path, "?"), path);
+    dtc_http_resp resp = {.status = 0};
+    int64_t t0 = dtc_mono_ms(), budget = (int64_t)c->seconds * 1000;
+    int refreshed = 0; /* tokens renewed for this request: several threads share them */
+    bool malformed = false, transport = false;
     int tries = 0;
     char last[256] = "";
     for (;;) {
-        const char *hdr;
         long retry_after = -1;
-        int rc = dtc_auth_header(c->auth, c->http, &hdr);
-        if (rc == DTC_EAUTH || rc == DTC_ENOMEM) {
-            snprintf(c->err, sizeof(c->err), "%s", dtc_auth_errmsg(c->auth));
+        int rc = dtc_auth_header(c->auth, c->http, hdr, hdrlen);
+        if (rc == DTC_EAUTH || rc == DTC_ENOMEM || rc == DTC_ETOOBIG) {
+            dtc_auth_errmsg_copy(c->auth, c->err, sizeof(c->err));
             c->last_status = 0;
             return rc;
         }
         malformed = rc == DTC_EPARSE;
+        transport = rc == DTC_EHTTP;
         if (rc) {
-            snprintf(last, sizeof(last), "%s", dtc_auth_errmsg(c->auth));
+            dtc_auth_errmsg_copy(c->auth, last, sizeof(last));
         } else {
+            uint64_t ticket = 0;
+            if (c->limiter && dtc_limiter_acquire(c->limiter, budget - (dtc_mono_ms() - t0), &ticket) != 0) {
+                snprintf(c->err, sizeof(c->err), "GET %s: no request slot within %d s: Dynatrace keeps throttling "
+                         "this account (429); run again later or lower --concurrency", endpoint, c->seconds);
+                c->last_status = 429;
+                return DTC_ERETRY;
+            }
             c->requests++;
             rc = dtc_http_get(c->http, url, hdr, &resp);
+            if (c->limiter)
+                dtc_limiter_release(c->limiter, ticket, rc == 0 && resp.status == 429,
+                                    rc == 0 ? resp.retry_after : -1);
             transport = rc != 0;
             if (rc == DTC_ETOOBIG) {
                 /* Not transient: say so at once instead of retrying. */
@@ -140,9 +188,9 @@ static int get_json(dtc_dps *c, const char *path, json_t **out)
             }
             if (rc) {
                 snprintf(last, sizeof(last), "%s", dtc_http_errmsg(c->http));
-            } else if (resp.status == 401 && !refreshed) {
-                refreshed = true; /* expired or revoked: one fresh token */
-                dtc_auth_invalidate(c->auth);
+            } else if (resp.status == 401 && refreshed < 3) {
+                refreshed++; /* expired or revoked: a fresh token */
+                dtc_auth_invalidate(c->auth, hdr);
                 continue;
             } else if (retryable_status(resp.status)) {
                 retry_after = resp.retry_after;
@@ -167,41 +215,59 @@ static int get_json(dtc_dps *c, const char *path, json_t **out)
         }
         int64_t wait = backoff_ms(c, tries, retry_after);
         tries++;
-        if ((tries >= c->attempts || dtc_mono_ms() - t0 + wait > (int64_t)c->seconds * 1000) && malformed) {
+        bool spent = tries >= c->attempts || dtc_mono_ms() - t0 + wait > budget;
+        if (spent && malformed) {
             snprintf(c->err, sizeof(c->err),
                      "GET %s: malformed answer %d times in a row, last: %s (something between here "
                      "and Dynatrace may be cutting answers short; run again later)", endpoint, tries, last);
             c->last_status = 200;
             return DTC_EPARSE;
         }
-        if ((tries >= c->attempts || dtc_mono_ms() - t0 + wait > (int64_t)c->seconds * 1000) && transport) {
-            snprintf(c->err, sizeof(c->err), "%s (tried %d times; check DT_API_URL / --api-url and the network)",
-                     last, tries);
+        if (spent && transport) {
+            snprintf(c->err, sizeof(c->err), "%s (tried %d times; check DT_API_URL / --api-url, DT_SSO_URL / "
+                     "--sso-url and the network)", last, tries);
             c->last_status = 0;
             return DTC_EHTTP;
         }
-        if (tries >= c->attempts || dtc_mono_ms() - t0 + wait > (int64_t)c->seconds * 1000) {
+        if (spent) {
             snprintf(c->err, sizeof(c->err),
                      "GET %s: gave up after %d attempts in %.0f s, last: %s (Dynatrace is "
                      "throttling or unavailable; run again later)",
                      endpoint, tries, (double)(dtc_mono_ms() - t0) / 1000.0, last);
-            c->last_status = rc ? 0 : resp.status;
+            c->last_status = resp.status;
             return DTC_ERETRY;
         }
         c->retries++;
         sleep_ms(wait);
     }
     c->last_status = resp.status;
+    char says[256];
+    server_says(c, &resp, says, sizeof(says));
     const char *hint = "";
     int rc = DTC_EHTTP;
     switch (resp.status) {
-    case 400: hint = " (the request was refused as malformed; this is a dtcost bug if it persists)"; break;
+    case 400: hint = " (Dynatrace refused this request; if it persists, report this line)"; rc = DTC_EREQUEST; break;
     case 401: hint = " (token refused: check that DT_ACCOUNT_UUID is the OAuth client's account)"; rc = DTC_EAUTH; break;
     case 403: hint = " (the OAuth client lacks a scope: account-uac-read for cost, account-env-read for environments)"; rc = DTC_EAUTH; break;
     case 404: hint = " (unknown subscription or account: check the UUIDs)"; rc = DTC_ENOTFOUND; break;
     case 410: hint = " (endpoint removed by Dynatrace)"; rc = DTC_EGONE; break;
     }
-    snprintf(c->err, sizeof(c->err), "GET %s: HTTP %ld%s", endpoint, resp.status, hint);
+    /* A refused request is named with its query (dates, filters, page key:
+     * no secrets travel in account API URLs); other failures by endpoint. */
+    if (rc == DTC_EREQUEST)
+        snprintf(c->err, sizeof(c->err), "GET %.400s: HTTP 400%s%s%s%s", url, says[0] ? " \"" : "", says,
+                 says[0] ? "\"" : "", hint);
+    else
+        snprintf(c->err, sizeof(c->err), "GET %s: HTTP %ld%s%s%s%s", endpoint, resp.status, says[0] ? " \"" : "",
+                 says, says[0] ? "\"" : "", hint);
+    return rc;
+}
+
+static int get_json(dtc_dps *c, const char *path, json_t **out)
+{
+    char hdr[8200]; /* "Bearer " and the token: it never leaves this frame */
+    int rc = get_json_with(c, path, out, hdr, sizeof(hdr));
+    explicit_bzero(hdr, sizeof(hdr));
     return rc;
 }
 
@@ -497,49 +563,151 @@ done:
     return rc;
 }
 
+/* The page keys of one walk, to stop a server whose keys cycle. */
+typedef struct keyset {
+    uint64_t *slot; /* open addressing; 0 is empty */
+    size_t n, cap;
+} keyset;
+
+/* Add key; 1 when it was there already, 0 when new, DTC_ENOMEM. */
+static int keyset_add(keyset *k, const char *key)
+{
+    uint64_t h = dtc_hash_bytes(0x9a6e, key, strlen(key)) | 1;
+    if ((k->n + 1) * 2 > k->cap) {
+        size_t ncap = k->cap ? k->cap * 2 : 256;
+        uint64_t *ns = dtc_calloc(ncap, sizeof(uint64_t));
+        if (!ns)
+            return DTC_ENOMEM;
+        for (size_t i = 0; i < k->cap; i++) {
+            if (!k->slot[i])
+                continue;
+            size_t j = k->slot[i] & (ncap - 1);
+            while (ns[j])
+                j = (j + 1) & (ncap - 1);
+            ns[j] = k->slot[i];
+        }
+        dtc_free(k->slot);
+        k->slot = ns;
+        k->cap = ncap;
+    }
+    size_t j = h & (k->cap - 1);
+    while (k->slot[j] && k->slot[j] != h)
+        j = (j + 1) & (k->cap - 1);
+    if (k->slot[j])
+        return 1;
+    k->slot[j] = h;
+    k->n++;
+    return 0;
+}
+
+/* nextPageKey of a page: NULL when absent, null or "" (all end a walk).
+ * *cycled when the key was seen before in this walk. */
+static int next_key(dtc_dps *c, const char *path, json_t *doc, keyset *seen, int pages, const char **key)
+{
+    *key = json_string_value(json_object_get(doc, "nextPageKey"));
+    if (!*key || !**key) {
+        *key = NULL;
+        return 0;
+    }
+    int rc = keyset_add(seen, *key);
+    if (rc == 1) {
+        snprintf(c->err, sizeof(c->err), "GET %s%.*s: page %d repeats an earlier nextPageKey: the server's page "
+                 "keys cycle; nothing of this range was stored (run again later; report it if it persists)",
+                 c->api_url, (int)strcspn(path, "?"), path, pages + 1);
+        return DTC_EPARSE;
+    }
+    return rc;
+}
+
+/* The request for a v3 page: the whole query, plus page-key unless first;
+ * page-key alone in the documented form. */
+static int v3_path(dtc_dps *c, char *path, size_t n, const char *uuid, const char *kind, const char *f,
+                   const char *t, int ps, const char *key)
+{
+    char *esc = key ? dtc_http_escape(key) : NULL;
+    if (key && !esc)
+        return DTC_ENOMEM;
+    size_t len;
+    if (key && c->v3_key_alone)
+        len = (size_t)snprintf(path, n, "/sub/v3/accounts/%s/subscriptions/%s/environments/%s?page-key=%s",
+                               c->account, uuid, kind, esc);
+    else
+        len = (size_t)snprintf(path, n, "/sub/v3/accounts/%s/subscriptions/%s/environments/%s?startTime=%sT00:00:00Z"
+                               "&endTime=%sT00:00:00Z&page-size=%d%s%s", c->account, uuid, kind, f, t, ps,
+                               key ? "&page-key=" : "", key ? esc : "");
+    free(esc);
+    if (len >= n) {
+        snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", key ? strlen(key) : 0);
+        return DTC_EPARSE;
+    }
+    return 0;
+}
+
 int dtc_dps_env_records(dtc_dps *c, const char *uuid, int cost, int64_t from, int64_t to,
                         int page_size, dtc_record_fn fn, void *ctx, int *used_v2)
 {
-    char f[16], t[16], path[2048];
+    char f[16], t[16], path[4096];
     dtc_fmt_date(f, from);
     dtc_fmt_date(t, to + 1);
     const char *kind = cost ? "cost" : "usage";
-    snprintf(path, sizeof(path),
-             "/sub/v3/accounts/%s/subscriptions/%s/environments/%s?startTime=%sT00:00:00Z"
-             "&endTime=%sT00:00:00Z&page-size=%d",
-             c->account, uuid, kind, f, t, page_size > 0 ? page_size : 500);
+    int ps = page_size > 0 ? page_size : 50;
+    if (c->v3_max_page && ps > c->v3_max_page)
+        ps = c->v3_max_page;
+    keyset seen = {0};
+    bool other_form_tried = false;
+    char key[2048] = "";
     *used_v2 = 0;
-    for (int pages = 0;; pages++) {
+    int rc = v3_path(c, path, sizeof(path), uuid, kind, f, t, ps, NULL);
+    for (int pages = 0; rc == 0;) {
         json_t *doc = NULL;
-        int rc = get_json(c, path, &doc);
+        rc = get_json(c, path, &doc);
         if (rc == DTC_ENOTFOUND && pages == 0) {
             /* No v3 here: the deprecated v2 answers the whole range at once. */
             snprintf(path, sizeof(path),
                      "/sub/v2/accounts/%s/subscriptions/%s/environments/%s?startTime=%sT00:00:00Z"
                      "&endTime=%sT00:00:00Z", c->account, uuid, kind, f, t);
             if ((rc = get_json(c, path, &doc)) != 0)
-                return rc;
+                break;
             *used_v2 = 1;
             rc = env_page(c, path, doc, cost, fn, ctx);
             json_decref(doc);
-            return rc;
+            break;
+        }
+        if (rc == DTC_EREQUEST && pages == 0 && ps > 50) {
+            /* Live accounts refuse pages over 50 entries. */
+            c->v3_max_page = ps = 50;
+            rc = v3_path(c, path, sizeof(path), uuid, kind, f, t, ps, NULL);
+            continue;
+        }
+        if (rc == DTC_EREQUEST && pages > 0 && !other_form_tried) {
+            /* The other paging form, once: documented servers may want the
+             * page key alone. Kept for this handle when it works. */
+            other_form_tried = true;
+            c->v3_key_alone = !c->v3_key_alone;
+            rc = v3_path(c, path, sizeof(path), uuid, kind, f, t, ps, key);
+            continue;
         }
         if (rc)
-            return rc;
-        rc = env_page(c, path, doc, cost, fn, ctx);
-        const char *key = json_string_value(json_object_get(doc, "nextPageKey"));
-        char *esc = key && *key && rc == 0 ? dtc_http_escape(key) : NULL;
-        if (esc)
-            snprintf(path, sizeof(path), "/sub/v3/accounts/%s/subscriptions/%s/environments/%s?page-key=%s",
-                     c->account, uuid, kind, esc);
-        free(esc);
-        bool more = key && *key;
+            break;
+        const char *next = NULL;
+        if ((rc = env_page(c, path, doc, cost, fn, ctx)) == 0 &&
+            (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 && next) {
+            if (strlen(next) >= sizeof(key)) {
+                snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", strlen(next));
+                rc = DTC_EPARSE;
+            } else {
+                snprintf(key, sizeof(key), "%s", next);
+                rc = v3_path(c, path, sizeof(path), uuid, kind, f, t, ps, key);
+            }
+        }
         json_decref(doc);
-        if (rc || !more)
-            return rc;
-        if (pages > 1000000)
-            return parse_error(c, path, "more than a million pages; the page keys do not end");
+        if (rc || !next)
+            break;
+        pages++;
+        other_form_tried = false;
     }
+    dtc_free(seen.slot);
+    return rc;
 }
 
 int dtc_dps_environments(dtc_dps *c, dtc_environment **out, size_t *n)
@@ -674,53 +842,146 @@ int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t
     return 0;
 }
 
-int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,
-                            int64_t from, int64_t to, dtc_allocation_fn fn, void *ctx)
+static int alloc_path(dtc_dps *c, char *path, size_t n, const char *uuid, const char *eenv, const char *field,
+                      const char *f, const char *t, int ps, const char *key)
 {
-    char path[2048], f[16], t[16];
+    char *esc = key ? dtc_http_escape(key) : NULL;
+    if (key && !esc)
+        return DTC_ENOMEM;
+    size_t len;
+    if (key && !c->alloc_with_query)
+        len = (size_t)snprintf(path, n, "/v1/subscriptions/%s/cost-allocation?page-key=%s", uuid, esc);
+    else
+        len = (size_t)snprintf(path, n, "/v1/subscriptions/%s/cost-allocation?field=%s&environment-id=%s"
+                               "&from=%s&to=%s&page-size=%d%s%s", uuid, field, eenv, f, t, ps,
+                               key ? "&page-key=" : "", key ? esc : "");
+    free(esc);
+    if (len >= n) {
+        snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", key ? strlen(key) : 0);
+        return DTC_EPARSE;
+    }
+    return 0;
+}
+
+/* One cost-allocation page's records handed to fn. */
+static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_allocation_fn fn, void *ctx)
+{
+    json_t *recs = json_object_get(doc, "records"), *o;
+    if (!json_is_array(recs))
+        return parse_error(c, path, "no records array");
+    size_t cnt = json_array_size(recs), i;
+    dtc_allocation *a = dtc_calloc(cnt ? cnt : 1, sizeof(*a));
+    if (!a)
+        return DTC_ENOMEM;
+    int rc = 0;
+    json_array_foreach(recs, i, o) {
+        int bad = 0;
+        a[i].day = day_of(json_object_get(o, "date"), &bad);
+        copy_str(a[i].capability, sizeof(a[i].capability), json_object_get(o, "capability"));
+        copy_str(a[i].key, sizeof(a[i].key), json_object_get(o, "key"));
+        if (bad || !json_is_number(json_object_get(o, "costs"))) {
+            rc = parse_error(c, path, "an allocation record lacks date or costs");
+            goto done;
+        }
+        a[i].cost = money(json_object_get(o, "costs"));
+    }
+    rc = fn(ctx, a, cnt);
+done:
+    dtc_free(a);
+    return rc;
+}
+
+int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,
+                            int64_t from, int64_t to, int page_size, dtc_allocation_fn fn, void *ctx)
+{
+    char path[4096], f[16], t[16], key[2048] = "";
     dtc_fmt_date(f, from);
     dtc_fmt_date(t, to);
     char *eenv = dtc_http_escape(env);
     if (!eenv)
         return DTC_ENOMEM;
-    snprintf(path, sizeof(path), "/v1/subscriptions/%s/cost-allocation?field=%s&environment-id=%s"
-                                 "&from=%s&to=%s&page-size=1000", uuid, field, eenv, f, t);
-    free(eenv);
-    for (int pages = 0; pages < 1000000; pages++) {
+    int ps = page_size > 0 ? page_size : 1000;
+    keyset seen = {0};
+    bool other_form_tried = false;
+    int rc = alloc_path(c, path, sizeof(path), uuid, eenv, field, f, t, ps, NULL);
+    for (int pages = 0; rc == 0;) {
         json_t *doc = NULL;
-        int rc = get_json(c, path, &doc);
+        rc = get_json(c, path, &doc);
+        if (rc == DTC_EREQUEST && pages > 0 && !other_form_tried) {
+            other_form_tried = true; /* the other form, once; kept when it works */
+            c->alloc_with_query = !c->alloc_with_query;
+            rc = alloc_path(c, path, sizeof(path), uuid, eenv, field, f, t, ps, key);
+            continue;
+        }
         if (rc)
-            return rc;
-        json_t *recs = json_object_get(doc, "records"), *o;
-        size_t cnt = json_array_size(recs), i;
-        dtc_allocation *a = dtc_calloc(cnt ? cnt : 1, sizeof(*a));
-        if (!a) {
+            break;
+        const char *next = NULL;
+        if ((rc = alloc_page(c, path, doc, fn, ctx)) == 0 &&
+            (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 && next) {
+            if (strlen(next) >= sizeof(key)) {
+                snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", strlen(next));
+                rc = DTC_EPARSE;
+            } else {
+                snprintf(key, sizeof(key), "%s", next);
+                rc = alloc_path(c, path, sizeof(path), uuid, eenv, field, f, t, ps, key);
+            }
+        }
+        json_decref(doc);
+        if (rc || !next)
+            break;
+        pages++;
+        other_form_tried = false;
+    }
+    free(eenv);
+    dtc_free(seen.slot);
+    return rc;
+}
+
+int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out, size_t *n)
+{
+    dtc_alloc_value *vals = NULL;
+    size_t nv = 0, cap = 0;
+    int rc = 0;
+    *out = NULL;
+    *n = 0;
+    /* Page numbers, bounded: 10,000 pages of values is no real account. */
+    for (int page = 1; page <= 10000; page++) {
+        char path[512];
+        json_t *doc = NULL, *o;
+        snprintf(path, sizeof(path), "/v1/accounts/%s/settings/%s?page=%d&page-size=500", c->account, field, page);
+        if ((rc = get_json(c, path, &doc)) != 0)
+            break;
+        json_t *recs = json_object_get(doc, "records");
+        size_t i;
+        if (!json_is_array(recs)) {
             json_decref(doc);
-            return DTC_ENOMEM;
+            rc = parse_error(c, path, "no records array");
+            break;
         }
         json_array_foreach(recs, i, o) {
-            int bad = 0;
-            a[i].day = day_of(json_object_get(o, "date"), &bad);
-            copy_str(a[i].capability, sizeof(a[i].capability), json_object_get(o, "capability"));
-            copy_str(a[i].key, sizeof(a[i].key), json_object_get(o, "key"));
-            if (bad || !json_is_number(json_object_get(o, "costs"))) {
-                dtc_free(a);
-                json_decref(doc);
-                return parse_error(c, path, "an allocation record lacks date or costs");
+            const char *k = json_string_value(json_object_get(o, "key"));
+            if (!k || !*k)
+                continue;
+            dtc_alloc_value *g = dtc_grow(vals, &cap, nv, sizeof(*vals));
+            if (!g) {
+                rc = DTC_ENOMEM;
+                break;
             }
-            a[i].cost = money(json_object_get(o, "costs"));
+            vals = g;
+            snprintf(vals[nv++].key, sizeof(vals->key), "%s", k);
         }
-        rc = fn(ctx, a, cnt);
-        dtc_free(a);
-        const char *key = json_string_value(json_object_get(doc, "nextPageKey"));
-        char *esc = key && *key && rc == 0 ? dtc_http_escape(key) : NULL;
-        if (esc)
-            snprintf(path, sizeof(path), "/v1/subscriptions/%s/cost-allocation?page-key=%s", uuid, esc);
-        bool more = esc != NULL;
-        free(esc);
+        bool more = json_is_true(json_object_get(doc, "hasNextPage")) && json_array_size(recs) > 0;
         json_decref(doc);
         if (rc || !more)
-            return rc;
+            break;
+        if (page == 10000)
+            rc = parse_error(c, path, "more than 10,000 pages of values; hasNextPage does not end");
     }
-    return parse_error(c, path, "more than a million pages; the page keys do not end");
+    if (rc) {
+        dtc_free(vals);
+        return rc;
+    }
+    *out = vals;
+    *n = nv;
+    return 0;
 }

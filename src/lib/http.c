@@ -74,7 +74,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         header_value(p, len, tmp, sizeof(tmp));
         char *end;
         long v = strtol(tmp, &end, 10);
-        r->retry_after = (*tmp && !*end && v >= 0) ? v : -1;
+        /* strtol saturates; a day is already "not now" for every caller. */
+        r->retry_after = (*tmp && !*end && v >= 0) ? (v > 86400 ? 86400 : v) : -1;
     } else if (len > 12 && strncasecmp(p, "Deprecation:", 12) == 0) {
         header_value(p, len, r->deprecation, sizeof(r->deprecation));
     } else if (len > 7 && strncasecmp(p, "Sunset:", 7) == 0) {

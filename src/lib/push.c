@@ -298,7 +298,7 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
         hdrs[nh++] = d->headers[i];
     const char *authz = NULL;
     const char *ctype = DTC_BIZEVENTS_CONTENT_TYPE;
-    char tokhdr[4200];
+    char tokhdr[8200];
     if (d->kind == DTC_PUSH_WEBHOOK) {
         ctype = dtc_webhook__content_type(d);
         if (d->secret) {
@@ -314,13 +314,15 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
         snprintf(tokhdr, sizeof(tokhdr), "Api-Token %s", d->api_token);
         authz = tokhdr;
     } else {
-        int rc = dtc_auth_header(x->auth, x->http, &authz);
+        int rc = dtc_auth_header(x->auth, x->http, tokhdr, sizeof(tokhdr));
         if (rc) {
             snprintf(why, whylen, "%s", dtc_auth_errmsg(x->auth));
             explicit_bzero(tokhdr, sizeof(tokhdr));
             *status = 0;
-            return rc == DTC_EHTTP ? 0 : rc; /* an unreachable SSO is retried like a receiver */
+            /* an unreachable or failing SSO is retried like a receiver */
+            return rc == DTC_EHTTP || rc == DTC_ERETRY ? 0 : rc;
         }
+        authz = tokhdr;
     }
     dtc_http_req rq = {.method = "POST", .url = x->url, .authorization = authz, .content_type = ctype,
                        .body = body->data, .len = body->len, .headers = hdrs, .nheaders = nh,
@@ -397,7 +399,7 @@ static int deliver(run *x, const dtc_outbox_batch *b, dtc_buf *body)
         }
         if (status == 401 && !refreshed && d->kind == DTC_PUSH_BIZEVENTS && !d->api_token) {
             refreshed = true; /* an expired token: one fresh one */
-            dtc_auth_invalidate(x->auth);
+            dtc_auth_invalidate(x->auth, NULL);
             continue;
         }
         attempts++;

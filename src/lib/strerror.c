@@ -17,6 +17,7 @@ const char *dtc_strerror(int code)
     case DTC_ENOTFOUND: return "not found";
     case DTC_ERETRY: return "retries exhausted";
     case DTC_EGONE: return "endpoint removed";
+    case DTC_EREQUEST: return "request refused by the server";
     }
     return "unknown error";
 }

@@ -1,11 +1,16 @@
 /* sync.c: the sync engine. Per account: environments, then per subscription
- * its detail, daily cost and usage (one transaction each), per-environment
- * cost and usage in chunks of days (one transaction per page, a checkpoint
- * per chunk), cost allocation; then forecast, rate cards and events. A rerun
- * re-reads everything after the checkpoint minus a trailing window, since
- * Dynatrace books late; upserts make every rerun idempotent. */
+ * its detail, daily cost and usage (one transaction each). Then the walks,
+ * every account's side by side: per-environment cost and usage in chunks of
+ * days, and cost allocation per environment and field once a subscription's
+ * costs are in; up to `concurrency` requests in flight per account
+ * (walkpool.c, limiter.c), each finished walk stored whole with the days it
+ * covered, in one transaction. Then forecast, rate cards, events and the
+ * cost-allocation values. A rerun reads every day no run has covered yet,
+ * plus the trailing window, since Dynatrace books late; upserts make every
+ * rerun idempotent. */
 #include "dtcost/sync.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,24 +23,48 @@
 #include "dtcost/auth.h"
 #include "dtcost/dps.h"
 #include "dtcost/http.h"
-#include "pagepipe.h"
+#include "limiter.h"
+#include "walkpool.h"
 #include "timeutil.h"
+
+/* One account during a run: its connection, token, request budget and the
+ * main thread's API handle (fetch threads have their own, sharing the rest). */
+typedef struct acct {
+    const dtc_account_cfg *cfg;
+    dtc_http *http;
+    dtc_auth *auth;
+    dtc_limiter *lim;
+    dtc_dps *dps;
+    int64_t events_from;   /* first day a walk of this account reads */
+    bool failed;           /* its set-up failed: no walks */
+} acct;
+
+/* A subscription whose walks are planned. */
+typedef struct subst {
+    int account;
+    char uuid[40];
+    int64_t start, to;     /* days the walks may cover */
+    int cost_walks_left;   /* cost walks not stored yet; allocation is planned at 0 */
+    int alloc_off;         /* its cost allocation was refused (4xx): skip the rest (atomic) */
+} subst;
 
 typedef struct run {
     const dtc_sync_opts *o;
     dtc_sync_result *r;
     dtc_store *db;
-    dtc_dps *dps;
+    acct *accts;
+    size_t naccts;
+    subst *subs;
+    size_t nsubs, subcap;
+    dtc_walkpool *pool;
+    pthread_mutex_t mu;    /* counters fetch threads add to */
+    long walk_requests, walk_retries;
+    dtc_dps *dps;          /* the current account's main handle */
     const dtc_account_cfg *acct;
     const char *sub;
     const char *step;
     int64_t t0;
-    /* environments seen in this subscription's records (for cost allocation) */
-    char (*envs)[64];
-    size_t nenvs, envcap;
     bool warned_deprecation;
-    bool walking;   /* a page pipe's worker is using dps: do not touch it */
-    long requests;  /* requests seen when dps was last idle (for progress) */
 } run;
 
 static void warn(run *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -55,11 +84,16 @@ static void progress(run *x)
 {
     if (!x->o->progress)
         return;
-    if (!x->walking)
-        x->requests = x->r->stats.requests + dtc_dps_requests(x->dps);
-    dtc_sync_progress p = {x->acct->uuid, x->sub, x->step, x->r->pages,
-                           x->r->stats.inserted + x->r->stats.updated, x->requests,
-                           dtc_mono_ms() - x->t0};
+    long requests = 0;
+    for (size_t i = 0; i < x->naccts; i++) {
+        dtc_limiter_stats st;
+        if (x->accts[i].lim) {
+            dtc_limiter_stats_get(x->accts[i].lim, &st);
+            requests += st.requests;
+        }
+    }
+    dtc_sync_progress p = {x->acct ? x->acct->uuid : "", x->sub ? x->sub : "", x->step, x->r->pages,
+                           x->r->stats.inserted + x->r->stats.updated, requests, dtc_mono_ms() - x->t0};
     x->o->progress(x->o->ctx, &p);
 }
 
@@ -122,22 +156,6 @@ static int end(run *x, int rc)
     x->r->pages++;
     progress(x);
     return 0;
-}
-
-static void note_env(run *x, const char *env)
-{
-    for (size_t i = 0; i < x->nenvs; i++)
-        if (strcmp(x->envs[i], env) == 0)
-            return;
-    if (x->nenvs == x->envcap) {
-        size_t cap = x->envcap ? x->envcap * 2 : 16;
-        char(*grown)[64] = dtc_realloc(x->envs, cap * sizeof(*grown));
-        if (!grown)
-            return; /* allocation then just covers fewer environments */
-        x->envs = grown;
-        x->envcap = cap;
-    }
-    snprintf(x->envs[x->nenvs++], 64, "%s", env);
 }
 
 static int sync_environments(run *x)
@@ -245,212 +263,407 @@ done:
     return rc;
 }
 
-typedef struct page_ctx {
-    run *x;
-    int cost;
-} page_ctx;
+/* ---- walks: per-environment cost and usage, cost allocation ---- */
 
-/* One page of per-environment records: one transaction. */
-/* One page of per-environment records, inside the chunk's transaction. */
-static int on_env_page(void *ud, const dtc_record *recs, size_t n)
+enum { WALK_COST, WALK_USAGE, WALK_ALLOC };
+static const char *walk_step[] = {"environment cost", "environment usage", "cost allocation"};
+
+/* A walk cannot hold more than this many records (a hostile or broken
+ * server that never stops paging); chunk_days x environments x capabilities
+ * of a real account stays far below. */
+#define WALK_MAX_RECORDS 4000000
+
+typedef struct job {
+    dtc_walk head;          /* first: the pool's part */
+    int kind;
+    subst *sub;
+    char env[64];           /* WALK_ALLOC: environment and field */
+    const char *field;
+    int64_t from, to;
+    /* what the fetch got */
+    dtc_record *recs;
+    dtc_allocation *allocs;
+    size_t n, cap;
+    long pages, status;
+    int used_v2, skipped;
+    char deprecation[64], sunset[64];
+    char err[1024];
+} job;
+
+/* A fetch thread: its own connection and one API handle per account. */
+typedef struct worker {
+    run *x;
+    dtc_http *http;
+    dtc_dps **dps;
+} worker;
+
+static int job_records(void *ud, const dtc_record *recs, size_t n)
 {
-    page_ctx *p = ud;
-    run *x = p->x;
+    job *j = ud;
+    j->pages++;
+    if (j->n + n > WALK_MAX_RECORDS)
+        return DTC_ETOOBIG;
+    if (j->n + n > j->cap) {
+        size_t cap = j->cap ? j->cap : 1024;
+        while (cap < j->n + n)
+            cap *= 2;
+        dtc_record *g = dtc_realloc(j->recs, cap * sizeof(*g));
+        if (!g)
+            return DTC_ENOMEM;
+        j->recs = g;
+        j->cap = cap;
+    }
+    memcpy(j->recs + j->n, recs, n * sizeof(*recs));
+    j->n += n;
+    return 0;
+}
+
+static int job_allocs(void *ud, const dtc_allocation *a, size_t n)
+{
+    job *j = ud;
+    j->pages++;
+    if (j->n + n > WALK_MAX_RECORDS)
+        return DTC_ETOOBIG;
+    if (j->n + n > j->cap) {
+        size_t cap = j->cap ? j->cap : 1024;
+        while (cap < j->n + n)
+            cap *= 2;
+        dtc_allocation *g = dtc_realloc(j->allocs, cap * sizeof(*g));
+        if (!g)
+            return DTC_ENOMEM;
+        j->allocs = g;
+        j->cap = cap;
+    }
+    memcpy(j->allocs + j->n, a, n * sizeof(*a));
+    j->n += n;
+    return 0;
+}
+
+static void *worker_new(void *ctx)
+{
+    run *x = ctx;
+    worker *w = dtc_calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->x = x;
+    w->dps = dtc_calloc(x->naccts ? x->naccts : 1, sizeof(*w->dps));
+    if (!w->dps || dtc_http_new(&w->http, DTC_CAP_JSON_DOC) != 0) {
+        dtc_free(w->dps);
+        dtc_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void worker_free(void *ctx, void *ud)
+{
+    run *x = ctx;
+    worker *w = ud;
+    long requests = 0, retries = 0;
+    for (size_t i = 0; i < x->naccts; i++) {
+        if (!w->dps[i])
+            continue;
+        requests += dtc_dps_requests(w->dps[i]);
+        retries += dtc_dps_retries(w->dps[i]);
+        dtc_dps_free(w->dps[i]);
+    }
+    pthread_mutex_lock(&x->mu);
+    x->walk_requests += requests;
+    x->walk_retries += retries;
+    pthread_mutex_unlock(&x->mu);
+    dtc_free(w->dps);
+    dtc_http_free(w->http);
+    dtc_free(w);
+}
+
+static int api_of(run *x, worker *w, int account, dtc_dps **out)
+{
+    if (!w->dps[account]) {
+        const acct *a = &x->accts[account];
+        dtc_dps_opts po = {.api_url = a->cfg->api_url, .account_uuid = a->cfg->uuid, .auth = a->auth,
+                           .http = w->http, .limiter = a->lim, .retry_attempts = x->o->retry_attempts,
+                           .retry_seconds = x->o->retry_seconds, .retry_base_ms = x->o->retry_base_ms};
+        int rc = dtc_dps_new(&w->dps[account], &po);
+        if (rc)
+            return rc;
+    }
+    *out = w->dps[account];
+    return 0;
+}
+
+/* On a fetch thread: every page of the walk into the job. */
+static int fetch_walk(void *ctx, void *ud, dtc_walk *head)
+{
+    run *x = ctx;
+    job *j = (job *)head;
+    dtc_dps *api;
+    int rc = api_of(x, ud, j->sub->account, &api);
+    if (rc)
+        return rc;
+    if (j->kind == WALK_ALLOC) {
+        if (__atomic_load_n(&j->sub->alloc_off, __ATOMIC_ACQUIRE)) {
+            j->skipped = 1;
+            return 0;
+        }
+        rc = dtc_dps_cost_allocation(api, j->sub->uuid, j->env, j->field, j->from, j->to,
+                                     x->o->cfg->alloc_page_size, job_allocs, j);
+    } else {
+        rc = dtc_dps_env_records(api, j->sub->uuid, j->kind == WALK_COST, j->from, j->to, x->o->cfg->page_size,
+                                 job_records, j, &j->used_v2);
+    }
+    if (rc == DTC_ETOOBIG)
+        snprintf(j->err, sizeof(j->err), "%s of subscription %s: more than %d records in one walk of %d days; "
+                 "a broken server? (lower chunk_days to split it)", walk_step[j->kind], j->sub->uuid,
+                 WALK_MAX_RECORDS, (int)(j->to - j->from + 1));
+    else if (rc)
+        snprintf(j->err, sizeof(j->err), "%s", dtc_dps_errmsg(api));
+    j->status = dtc_dps_last_status(api);
+    snprintf(j->deprecation, sizeof(j->deprecation), "%s", dtc_dps_deprecation(api));
+    snprintf(j->sunset, sizeof(j->sunset), "%s", dtc_dps_sunset(api));
+    return rc;
+}
+
+static void dispose_walk(void *ctx, dtc_walk *head)
+{
+    job *j = (job *)head;
+    dtc_free(j->recs);
+    dtc_free(j->allocs);
+    dtc_free(j);
+}
+
+static int group_limit(void *ctx, int group)
+{
+    run *x = ctx;
+    dtc_limiter_stats st;
+    dtc_limiter_stats_get(x->accts[group].lim, &st);
+    return st.limit;
+}
+
+static void scope_of(char *dst, size_t n, const job *j)
+{
+    if (j->kind == WALK_ALLOC)
+        snprintf(dst, n, "alloc:%s:%s:%s", j->sub->uuid, j->env, j->field);
+    else
+        snprintf(dst, n, "%s:%s", j->kind == WALK_COST ? "env_cost" : "env_usage", j->sub->uuid);
+}
+
+static int put_records(run *x, const job *j)
+{
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const dtc_record *r = &recs[i];
+    for (size_t i = 0; i < j->n && rc == 0; i++) {
+        const dtc_record *r = &j->recs[i];
         char d[16];
         dtc_fmt_date(d, r->day);
-        note_env(x, r->env);
-        dtc_val k[] = {DTC_TEXT(x->sub), DTC_TEXT(r->env), DTC_TEXT(r->cap), DTC_TEXT(d)};
-        if (p->cost) {
+        dtc_val k[] = {DTC_TEXT(j->sub->uuid), DTC_TEXT(r->env), DTC_TEXT(r->cap), DTC_TEXT(d)};
+        if (j->kind == WALK_COST) {
             dtc_val v[] = {DTC_INT(r->cost), DTC_TEXT(r->unit), r->booking[0] ? DTC_TEXT(r->booking) : DTC_NULL,
                            r->cluster[0] ? DTC_TEXT(r->cluster) : DTC_NULL, DTC_TEXT(r->cap_name)};
             rc = put(x, DTC_FACT_ENV_COST_DAY, k, v, r->booking[0] ? r->booking : NULL);
         } else {
-            dtc_val v[] = {DTC_REAL(r->value), DTC_TEXT(r->unit),
-                           r->cluster[0] ? DTC_TEXT(r->cluster) : DTC_NULL};
+            dtc_val v[] = {DTC_REAL(r->value), DTC_TEXT(r->unit), r->cluster[0] ? DTC_TEXT(r->cluster) : DTC_NULL};
             rc = put(x, DTC_FACT_ENV_USAGE_DAY, k, v, NULL);
         }
     }
-    if (rc == 0) {
-        x->r->pages++;
-        progress(x);
-    }
     return rc;
 }
 
-/* A walk over one chunk's pages, run on the page pipe's worker thread. */
-typedef struct env_walk {
-    run *x;
-    int cost, v2;
-    int64_t from, to;
-} env_walk;
-
-static int push_records(void *pipe, const dtc_record *recs, size_t n)
+static int put_allocations(run *x, const job *j)
 {
-    return dtc_pagepipe_push(pipe, recs, n);
-}
-
-static int walk_env(void *arg, dtc_pagepipe *pipe)
-{
-    env_walk *w = arg;
-    return dtc_dps_env_records(w->x->dps, w->x->sub, w->cost, w->from, w->to, w->x->o->cfg->page_size,
-                               push_records, pipe, &w->v2);
-}
-
-static int sink_env(void *ctx, const void *items, size_t n)
-{
-    return on_env_page(ctx, items, n);
-}
-
-/* Per-environment cost or usage of [from, to] in chunks: one transaction per
- * chunk holding its pages and its checkpoint, so a kill loses at most the
- * chunk in progress. Pages are fetched and parsed on a worker thread while
- * this one stores them. */
-static int sync_env_records(run *x, int cost, int64_t from, int64_t to)
-{
-    char scope[128];
-    snprintf(scope, sizeof(scope), "%s:%s", cost ? "env_cost" : "env_usage", x->sub);
-    x->step = cost ? "environment cost" : "environment usage";
-    page_ctx p = {x, cost};
-    for (int64_t a = from; a <= to; a += x->o->cfg->chunk_days) {
-        int64_t b = a + x->o->cfg->chunk_days - 1;
-        if (b > to)
-            b = to;
-        env_walk w = {x, cost, 0, a, b};
-        int wrc = 0;
-        int rc = begin(x);
-        if (rc)
-            return rc;
-        x->walking = true;
-        rc = dtc_pagepipe_run(walk_env, &w, sizeof(dtc_record), sink_env, &p, &wrc);
-        x->walking = false;
-        if (rc == 0 && wrc)
-            rc = x->r->err[0] ? wrc : fail_dps(x, wrc);
-        if (rc == 0)
-            rc = dtc_store_checkpoint_set(x->db, scope, b);
-        if ((rc = commit(x, rc)) != 0)
-            return rc;
-        if (w.v2 && !x->warned_deprecation && dtc_dps_deprecation(x->dps)[0]) {
-            x->warned_deprecation = true;
-            warn(x, "v3 per-environment endpoints answered 404, using deprecated v2 (Deprecation: %s, "
-                    "Sunset: %s)", dtc_dps_deprecation(x->dps), dtc_dps_sunset(x->dps));
-        }
-    }
-    return 0;
-}
-
-/* The first day to (re)read for a scope: the day after its checkpoint, but
- * never later than the trailing window's start; the subscription's start
- * when there is no checkpoint. */
-static int first_day(run *x, const char *kind, int64_t start, int64_t to, int64_t *out)
-{
-    char scope[128];
-    snprintf(scope, sizeof(scope), "%s:%s", kind, x->sub);
-    int64_t day = 0;
-    int found = 0;
-    int rc = dtc_store_checkpoint_get(x->db, scope, &day, &found);
-    if (rc)
-        return fail_db(x, rc);
-    int64_t window = to - x->o->cfg->trailing_days + 1;
-    *out = found ? (day + 1 < window ? day + 1 : window) : start;
-    if (*out < start)
-        *out = start;
-    return 0;
-}
-
-typedef struct alloc_ctx {
-    run *x;
-    const char *env, *field;
-} alloc_ctx;
-
-static int on_alloc_page(void *ud, const void *items, size_t n)
-{
-    alloc_ctx *c = ud;
-    const dtc_allocation *a = items;
-    run *x = c->x;
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    for (size_t i = 0; i < j->n && rc == 0; i++) {
+        const dtc_allocation *a = &j->allocs[i];
         char d[16];
-        dtc_fmt_date(d, a[i].day);
-        dtc_val k[] = {DTC_TEXT(x->sub), DTC_TEXT(c->env), DTC_TEXT(c->field), DTC_TEXT(a[i].key),
-                       DTC_TEXT(a[i].capability), DTC_TEXT(d)};
-        dtc_val v[] = {DTC_INT(a[i].cost)};
+        dtc_fmt_date(d, a->day);
+        dtc_val k[] = {DTC_TEXT(j->sub->uuid), DTC_TEXT(j->env), DTC_TEXT(j->field), DTC_TEXT(a->key),
+                       DTC_TEXT(a->capability), DTC_TEXT(d)};
+        dtc_val v[] = {DTC_INT(a->cost)};
         rc = put(x, DTC_FACT_ALLOCATION, k, v, NULL);
     }
-    if (rc == 0) {
-        x->r->pages++;
-        progress(x);
-    }
     return rc;
 }
 
-typedef struct alloc_walk {
-    run *x;
-    const char *env, *field;
-    int64_t from, to;
-} alloc_walk;
+static int plan_allocation(run *x, subst *s);
 
-static int push_allocations(void *pipe, const dtc_allocation *a, size_t n)
+/* On this thread: a finished walk, stored whole with the days it covered. */
+static int store_walk(void *ctx, dtc_walk *head)
 {
-    return dtc_pagepipe_push(pipe, a, n);
-}
-
-static int walk_alloc(void *arg, dtc_pagepipe *pipe)
-{
-    alloc_walk *w = arg;
-    return dtc_dps_cost_allocation(w->x->dps, w->x->sub, w->env, w->field, w->from, w->to, push_allocations, pipe);
-}
-
-/* Cost allocation of the environments seen in this run's records, from its
- * own checkpoint (a killed run may have stopped before reaching it). */
-static int sync_allocation(run *x, int64_t start, int64_t to)
-{
-    static const char *fields[] = {"COSTCENTER", "PRODUCT"};
-    int64_t from;
-    int rc;
-    if (x->o->since >= 0)
-        from = x->o->since > start ? x->o->since : start;
-    else if ((rc = first_day(x, "alloc", start, to, &from)) != 0)
-        return rc;
-    if (from > to)
+    run *x = ctx;
+    job *j = (job *)head;
+    subst *s = j->sub;
+    x->acct = x->accts[s->account].cfg;
+    x->sub = s->uuid;
+    x->step = walk_step[j->kind];
+    if (j->head.rc && j->kind == WALK_ALLOC && (j->status == 403 || j->status == 404)) {
+        /* Cost allocation exists only for some contracts: not a failure. */
+        if (!__atomic_exchange_n(&s->alloc_off, 1, __ATOMIC_ACQ_REL))
+            warn(x, "cost allocation of subscription %s not synced: %s (it exists only for SaaS DPS contracts "
+                    "signed after April 2023)", s->uuid, j->err);
         return 0;
-    x->step = "cost allocation";
-    for (size_t e = 0; e < x->nenvs; e++) {
-        for (int f = 0; f < 2; f++) {
-            alloc_ctx c = {x, x->envs[e], fields[f]};
-            alloc_walk w = {x, x->envs[e], fields[f], from, to};
-            int wrc = 0;
-            if ((rc = begin(x)) != 0)
-                return rc;
-            x->walking = true;
-            rc = dtc_pagepipe_run(walk_alloc, &w, sizeof(dtc_allocation), on_alloc_page, &c, &wrc);
-            x->walking = false;
-            /* One transaction per environment and field: all its pages or none. */
-            if (rc == 0 && wrc == 0) {
-                if ((rc = commit(x, 0)) != 0)
-                    return rc;
-                continue;
+    }
+    if (j->head.rc) {
+        snprintf(x->r->err, sizeof(x->r->err), "%s", j->err[0] ? j->err : dtc_strerror(j->head.rc));
+        return j->head.rc;
+    }
+    if (j->skipped)
+        return 0;
+    char scope[256];
+    scope_of(scope, sizeof(scope), j);
+    int rc = begin(x);
+    if (rc)
+        return rc;
+    rc = j->kind == WALK_ALLOC ? put_allocations(x, j) : put_records(x, j);
+    if (rc == 0)
+        rc = dtc_store_coverage_add(x->db, scope, j->from, j->to);
+    if ((rc = commit(x, rc)) != 0)
+        return rc;
+    x->r->pages += j->pages;
+    if (j->used_v2 && !x->warned_deprecation && j->deprecation[0]) {
+        x->warned_deprecation = true;
+        warn(x, "v3 per-environment endpoints answered 404, using deprecated v2 (Deprecation: %s, Sunset: %s)",
+             j->deprecation, j->sunset);
+    }
+    progress(x);
+    if (j->kind == WALK_COST && --s->cost_walks_left == 0)
+        return plan_allocation(x, s);
+    return 0;
+}
+
+/* The days of scope to read: with --since, all of [since, to]; otherwise
+ * every day of [start, to] no run has covered, plus the trailing window,
+ * since Dynatrace books late. Merged, oldest first; freed with dtc_free. */
+static int days_to_read(run *x, const char *scope, int64_t start, int64_t to, dtc_day_range **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (x->o->since >= 0 && x->o->since > start)
+        start = x->o->since;
+    if (start > to)
+        return 0;
+    dtc_day_range *cov = NULL;
+    size_t nc = 0;
+    if (x->o->since < 0) {
+        int rc = dtc_store_coverage_get(x->db, scope, &cov, &nc);
+        if (rc)
+            return fail_db(x, rc);
+    }
+    dtc_day_range *need = dtc_calloc(nc + 2, sizeof(*need));
+    if (!need) {
+        free(cov);
+        return DTC_ENOMEM;
+    }
+    int64_t window = to - x->o->cfg->trailing_days + 1, day = start;
+    size_t m = 0;
+    /* Gaps between the covered ranges, up to the trailing window. */
+    for (size_t i = 0; i <= nc && day <= to && day < window; i++) {
+        int64_t gap_end = i < nc ? cov[i].first - 1 : to;
+        if (gap_end >= window)
+            gap_end = window - 1;
+        if (gap_end >= day)
+            need[m++] = (dtc_day_range){day, gap_end};
+        if (i < nc && cov[i].last + 1 > day)
+            day = cov[i].last + 1;
+    }
+    int64_t w0 = window > start ? window : start;
+    if (m && need[m - 1].last + 1 >= w0)
+        need[m - 1].last = to; /* the gap runs into the window */
+    else if (w0 <= to)
+        need[m++] = (dtc_day_range){w0, to};
+    free(cov);
+    *out = need;
+    *n = m;
+    return 0;
+}
+
+/* Queue the walks of scope's days to read, chunk days at a time. */
+static int plan_walks(run *x, subst *s, int kind, const char *env, const char *field, int chunk, int *count)
+{
+    char scope[256];
+    job probe = {.kind = kind, .sub = s, .field = field};
+    snprintf(probe.env, sizeof(probe.env), "%s", env ? env : "");
+    scope_of(scope, sizeof(scope), &probe);
+    dtc_day_range *need;
+    size_t n;
+    int rc = days_to_read(x, scope, s->start, s->to, &need, &n);
+    if (rc)
+        return rc;
+    *count = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (need[i].first < x->accts[s->account].events_from)
+            x->accts[s->account].events_from = need[i].first;
+        for (int64_t a = need[i].first; a <= need[i].last; a += chunk) {
+            job *j = dtc_calloc(1, sizeof(*j));
+            if (!j) {
+                rc = DTC_ENOMEM;
+                break;
             }
-            dtc_store_rollback(x->db);
-            if (rc) /* storing failed */
-                return x->r->err[0] ? rc : fail_db(x, rc);
-            long st = dtc_dps_last_status(x->dps);
-            if (!x->r->err[0] && st >= 400 && st < 500) {
-                /* Cost allocation exists only for some contracts: not a failure. */
-                warn(x, "cost allocation of subscription %s not synced: HTTP %ld (it exists only for SaaS "
-                        "DPS contracts signed after April 2023)", x->sub, st);
-                return 0;
-            }
-            return x->r->err[0] ? wrc : fail_dps(x, wrc);
+            *j = probe;
+            j->head.group = s->account;
+            j->from = a;
+            j->to = a + chunk - 1 < need[i].last ? a + chunk - 1 : need[i].last;
+            dtc_walkpool_add(x->pool, &j->head);
+            (*count)++;
         }
     }
-    char scope[128];
-    snprintf(scope, sizeof(scope), "alloc:%s", x->sub);
-    if ((rc = begin(x)) != 0)
-        return rc;
-    return commit(x, dtc_store_checkpoint_set(x->db, scope, to));
+    dtc_free(need);
+    return rc;
+}
+
+static int on_env_id(void *ctx, const dtc_val *c, int n)
+{
+    struct { char (*ids)[64]; size_t n, cap; } *l = ctx;
+    if (n < 1 || c[0].type != 't')
+        return 0;
+    char(*g)[64] = dtc_grow(l->ids, &l->cap, l->n, sizeof(*l->ids));
+    if (!g)
+        return DTC_ENOMEM;
+    l->ids = g;
+    snprintf(l->ids[l->n++], 64, "%s", c[0].s);
+    return 0;
+}
+
+/* Cost allocation of every environment with cost records in the database
+ * (this run's and earlier ones'), per field, for the days its own coverage
+ * lacks: a killed run's allocation is completed by the next. */
+static int plan_allocation(run *x, subst *s)
+{
+    static const char *fields[] = {"COSTCENTER", "PRODUCT"};
+    struct { char (*ids)[64]; size_t n, cap; } envs = {0};
+    dtc_val p[] = {DTC_TEXT(s->uuid)};
+    int rc = dtc_store_query(x->db, "SELECT DISTINCT environment_id FROM env_cost_day WHERE subscription_uuid = ?1"
+                                    " ORDER BY environment_id", p, 1, on_env_id, &envs);
+    if (rc) {
+        dtc_free(envs.ids);
+        return rc == DTC_ENOMEM ? rc : fail_db(x, rc);
+    }
+    for (size_t e = 0; e < envs.n && rc == 0; e++)
+        for (int f = 0; f < 2 && rc == 0; f++) {
+            int count;
+            rc = plan_walks(x, s, WALK_ALLOC, envs.ids[e], fields[f], x->o->cfg->alloc_chunk_days, &count);
+        }
+    dtc_free(envs.ids);
+    return rc;
+}
+
+/* Plan a subscription's walks: cost and usage now, allocation once its
+ * cost walks are stored (at once when it has none to do). */
+static int plan_subscription(run *x, int account, const dtc_subscription_detail *d)
+{
+    subst *g = dtc_grow(x->subs, &x->subcap, x->nsubs, sizeof(*x->subs));
+    if (!g)
+        return DTC_ENOMEM;
+    x->subs = g;
+    /* Walks keep pointers to their subscription: the array must not move
+     * while they exist, so all subscriptions are planned before the pool
+     * runs and the array is grown only then. */
+    subst *s = &x->subs[x->nsubs++];
+    memset(s, 0, sizeof(*s));
+    s->account = account;
+    snprintf(s->uuid, sizeof(s->uuid), "%s", d->sub.uuid);
+    s->start = d->sub.start_day;
+    s->to = d->sub.end_day < x->o->today ? d->sub.end_day : x->o->today;
+    if (x->o->until >= 0 && x->o->until < s->to)
+        s->to = x->o->until;
+    return 0;
 }
 
 static bool wanted(const dtc_account_cfg *a, const char *uuid)
@@ -490,39 +703,54 @@ static int check_filter(run *x, const dtc_subscription *subs, size_t n)
     return 0;
 }
 
-static int sync_subscription(run *x, const dtc_subscription *s, int64_t *events_from)
+/* A subscription's detail, daily cost and usage; its walks come later. */
+static int sync_subscription(run *x, int account, const dtc_subscription *s)
 {
     dtc_subscription_detail d;
     x->sub = s->uuid;
     x->step = "subscription";
-    x->nenvs = 0;
     int rc = dtc_dps_get_detail(x->dps, s->uuid, &d);
     if (rc)
         return fail_dps(x, rc);
-    if ((rc = sync_detail(x, &d)) != 0)
-        goto done;
-    if ((rc = sync_cost_and_usage(x, s->uuid)) != 0)
-        goto done;
-    int64_t start = d.sub.start_day, to = d.sub.end_day < x->o->today ? d.sub.end_day : x->o->today;
-    if (x->o->until >= 0 && x->o->until < to)
-        to = x->o->until;
-    for (int cost = 1; cost >= 0; cost--) {
-        int64_t from;
-        if (x->o->since >= 0)
-            from = x->o->since > start ? x->o->since : start;
-        else if ((rc = first_day(x, cost ? "env_cost" : "env_usage", start, to, &from)) != 0)
-            goto done;
-        if (from < *events_from)
-            *events_from = from;
-        if (from <= to && (rc = sync_env_records(x, cost, from, to)) != 0)
-            goto done;
-        if (cost && (rc = sync_allocation(x, start, to)) != 0)
-            goto done;
-    }
-    x->r->subscriptions++;
-done:
+    if ((rc = sync_detail(x, &d)) == 0 && (rc = sync_cost_and_usage(x, s->uuid)) == 0 &&
+        (rc = plan_subscription(x, account, &d)) == 0)
+        x->r->subscriptions++;
     dtc_dps_detail_dispose(&d);
     return rc;
+}
+
+/* The defined cost centres and products: kept even while no cost is
+ * allocated to them, so reports can show them all. */
+static int sync_alloc_values(run *x)
+{
+    static const struct { const char *path, *field; } lists[] = {{"costcenters", "COSTCENTER"},
+                                                                  {"products", "PRODUCT"}};
+    char now[32];
+    dtc_fmt_datetime(now, (int64_t)time(NULL));
+    x->step = "cost centres and products";
+    for (size_t l = 0; l < 2; l++) {
+        dtc_alloc_value *vals = NULL;
+        size_t n = 0;
+        int rc = dtc_dps_alloc_values(x->dps, lists[l].path, &vals, &n);
+        if (rc == DTC_EAUTH || rc == DTC_ENOTFOUND || rc == DTC_EREQUEST || rc == DTC_EHTTP) {
+            warn(x, "%s not synced: %s", lists[l].path, dtc_dps_errmsg(x->dps));
+            continue;
+        }
+        if (rc)
+            return fail_dps(x, rc);
+        if ((rc = begin(x)) == 0) {
+            for (size_t i = 0; i < n && rc == 0; i++) {
+                dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(lists[l].field), DTC_TEXT(vals[i].key)};
+                dtc_val v[] = {DTC_TEXT(now)};
+                rc = put(x, DTC_FACT_ALLOC_VALUE, k, v, NULL);
+            }
+            rc = end(x, rc);
+        }
+        dtc_free(vals);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 static int sync_account_extras(run *x, int64_t events_from)
@@ -590,61 +818,100 @@ static int sync_account_extras(run *x, int64_t events_from)
     } else {
         rc = fail_dps(x, rc);
     }
+    if (rc == 0)
+        rc = sync_alloc_values(x);
 done:
     dtc_free(rates);
     dtc_free(evs);
     return rc;
 }
 
-static int sync_account(run *x, const dtc_account_cfg *a)
+/* An account's connection, token and request budget, its subscription
+ * list, environments, and each wanted subscription's detail, daily cost and
+ * usage; its walks are planned for later. */
+static int open_account(run *x, int i)
 {
-    dtc_http *http = NULL;
-    dtc_auth *auth = NULL;
+    acct *a = &x->accts[i];
+    const dtc_account_cfg *c = a->cfg;
     dtc_subscription *subs = NULL;
     size_t n = 0;
-    x->acct = a;
+    x->acct = c;
     x->sub = "";
+    x->step = "subscriptions";
     /* Answers are JSON documents parsed whole: cap them well below memory. */
-    int rc = dtc_http_new(&http, DTC_CAP_JSON_DOC);
+    int rc = dtc_http_new(&a->http, DTC_CAP_JSON_DOC);
     if (rc)
         goto done;
-    dtc_auth_opts ao = {.token_url = a->sso_url, .client_id = a->client_id,
-                        .client_secret = a->client_secret, .account_uuid = a->uuid};
-    if ((rc = dtc_auth_new(&auth, &ao)) != 0)
+    dtc_auth_opts ao = {.token_url = c->sso_url, .client_id = c->client_id, .client_secret = c->client_secret,
+                        .account_uuid = c->uuid, .scope = c->scopes};
+    if ((rc = dtc_auth_new(&a->auth, &ao)) != 0 || (rc = dtc_limiter_new(&a->lim, x->o->cfg->concurrency)) != 0)
         goto done;
-    dtc_dps_opts po = {.api_url = a->api_url, .account_uuid = a->uuid, .auth = auth, .http = http,
-                       .retry_attempts = x->o->retry_attempts, .retry_seconds = x->o->retry_seconds,
-                       .retry_base_ms = x->o->retry_base_ms};
-    if ((rc = dtc_dps_new(&x->dps, &po)) != 0)
+    dtc_dps_opts po = {.api_url = c->api_url, .account_uuid = c->uuid, .auth = a->auth, .http = a->http,
+                       .limiter = a->lim, .retry_attempts = x->o->retry_attempts,
+                       .retry_seconds = x->o->retry_seconds, .retry_base_ms = x->o->retry_base_ms};
+    if ((rc = dtc_dps_new(&a->dps, &po)) != 0)
         goto done;
-    x->step = "subscriptions";
-    if ((rc = dtc_dps_list_subscriptions(x->dps, &subs, &n)) != 0) {
+    x->dps = a->dps;
+    a->events_from = x->o->today - x->o->cfg->trailing_days + 1;
+    if ((rc = dtc_dps_list_subscriptions(a->dps, &subs, &n)) != 0) {
         rc = fail_dps(x, rc);
         goto done;
     }
-    if ((rc = check_filter(x, subs, n)) != 0)
+    if ((rc = check_filter(x, subs, n)) != 0 || (rc = sync_environments(x)) != 0)
         goto done;
-    if ((rc = sync_environments(x)) != 0)
-        goto done;
-    int64_t events_from = x->o->today;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        if (wanted(a, subs[i].uuid))
-            rc = sync_subscription(x, &subs[i], &events_from);
-    if (rc == 0)
-        rc = sync_account_extras(x, events_from);
-    x->r->accounts++;
+    for (size_t k = 0; k < n && rc == 0; k++)
+        if (wanted(c, subs[k].uuid))
+            rc = sync_subscription(x, i, &subs[k]);
 done:
-    if (x->dps) {
-        x->r->stats.requests += dtc_dps_requests(x->dps);
-        x->r->stats.retries += dtc_dps_retries(x->dps);
-    }
     if (rc == DTC_ENOMEM && !x->r->err[0])
         snprintf(x->r->err, sizeof(x->r->err), "out of memory");
     dtc_free(subs);
-    dtc_dps_free(x->dps);
-    x->dps = NULL;
-    dtc_auth_free(auth);
-    dtc_http_free(http);
+    return rc;
+}
+
+static void close_account(run *x, acct *a)
+{
+    if (a->dps) {
+        x->r->stats.requests += dtc_dps_requests(a->dps);
+        x->r->stats.retries += dtc_dps_retries(a->dps);
+    }
+    dtc_dps_free(a->dps);
+    dtc_limiter_free(a->lim);
+    dtc_auth_free(a->auth);
+    dtc_http_free(a->http);
+    memset(a, 0, sizeof(*a));
+}
+
+/* Every planned subscription's walks, every account's side by side. */
+static int run_walks(run *x)
+{
+    int threads = 0;
+    for (size_t i = 0; i < x->naccts; i++)
+        threads += x->o->cfg->concurrency;
+    if (threads > 64)
+        threads = 64;
+    dtc_walkpool_opts wo = {.threads = threads, .max_done = threads, .group_limit = group_limit,
+                            .worker_new = worker_new, .worker_free = worker_free, .fetch = fetch_walk,
+                            .store = store_walk, .dispose = dispose_walk, .ctx = x};
+    int rc = dtc_walkpool_new(&x->pool, &wo);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < x->nsubs && rc == 0; i++) {
+        subst *s = &x->subs[i];
+        int usage;
+        if ((rc = plan_walks(x, s, WALK_COST, NULL, NULL, x->o->cfg->chunk_days, &s->cost_walks_left)) == 0 &&
+            (rc = plan_walks(x, s, WALK_USAGE, NULL, NULL, x->o->cfg->chunk_days, &usage)) == 0 &&
+            s->cost_walks_left == 0)
+            rc = plan_allocation(x, s);
+    }
+    if (rc == 0)
+        rc = dtc_walkpool_run(x->pool);
+    if (rc == DTC_ENOMEM && !x->r->err[0])
+        snprintf(x->r->err, sizeof(x->r->err), "out of memory (or no fetch thread could start)");
+    dtc_walkpool_free(x->pool);
+    x->pool = NULL;
+    x->r->stats.requests += x->walk_requests;
+    x->r->stats.retries += x->walk_retries;
     return rc;
 }
 
@@ -652,14 +919,41 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
 {
     run x = {.o = o, .r = r, .db = o->store, .t0 = dtc_mono_ms()};
     memset(r, 0, sizeof(*r));
+    pthread_mutex_init(&x.mu, NULL);
     char started[32], finished[32];
     dtc_fmt_datetime(started, (int64_t)time(NULL));
     int rc = dtc_store_run_begin(o->store, started, &r->run_id);
-    if (rc)
+    if (rc) {
+        pthread_mutex_destroy(&x.mu);
         return fail_db(&x, rc);
-    for (size_t i = 0; i < o->cfg->naccounts && rc == 0; i++)
-        rc = sync_account(&x, &o->cfg->accounts[i]);
-    dtc_free(x.envs);
+    }
+    long interrupted = 0;
+    if (dtc_store_runs_interrupted(o->store, &interrupted) == 0 && interrupted > 0)
+        warn(&x, "%ld earlier run%s ended without finishing (killed?); marked interrupted, and this run "
+                 "reads what %s left", interrupted, interrupted == 1 ? "" : "s", interrupted == 1 ? "it" : "they");
+    x.accts = dtc_calloc(o->cfg->naccounts ? o->cfg->naccounts : 1, sizeof(*x.accts));
+    x.naccts = o->cfg->naccounts;
+    if (!x.accts)
+        rc = DTC_ENOMEM;
+    for (size_t i = 0; i < x.naccts && rc == 0; i++) {
+        x.accts[i].cfg = &o->cfg->accounts[i];
+        rc = open_account(&x, (int)i);
+    }
+    if (rc == 0)
+        rc = run_walks(&x);
+    for (size_t i = 0; i < x.naccts && rc == 0; i++) {
+        x.acct = x.accts[i].cfg;
+        x.dps = x.accts[i].dps;
+        rc = sync_account_extras(&x, x.accts[i].events_from);
+        r->accounts++;
+    }
+    for (size_t i = 0; i < x.naccts; i++)
+        close_account(&x, &x.accts[i]);
+    if (rc == DTC_ENOMEM && !r->err[0])
+        snprintf(r->err, sizeof(r->err), "out of memory");
+    dtc_free(x.accts);
+    dtc_free(x.subs);
+    pthread_mutex_destroy(&x.mu);
     if (dtc_store_restated_days(o->store, r->run_id, &r->stats.restated_days) != 0 && rc == 0)
         rc = fail_db(&x, DTC_EDB);
     dtc_fmt_datetime(finished, (int64_t)time(NULL));

@@ -31,12 +31,23 @@ class Doctor(unittest.TestCase):
         self.assertIn("3 subscriptions", r.stdout)
         self.assertNotIn(CLIENT_SECRET, r.stdout + r.stderr)
 
-    def test_missing_scope_fails_the_cost_check(self):
+    def test_a_client_without_the_cost_scope_fails_the_token_check_naming_it(self):
         r = self.doctor(DT_CLIENT_ID=ENV_CLIENT_ID, DT_CLIENT_SECRET=ENV_CLIENT_SECRET)
         self.assertEqual(r.returncode, 77)
-        self.assertRegex(r.stdout, r"  token +ok ")
-        self.assertRegex(r.stdout, r"  cost API +FAIL .*HTTP 403.*account-uac-read")
+        self.assertRegex(r.stdout, r"  token +FAIL .*missing following scopes \[account-uac-read\]"
+                                   r".*give the OAuth client the scope account-uac-read")
         self.assertNotIn(ENV_CLIENT_SECRET, r.stdout + r.stderr)
+
+    def test_a_token_granted_without_the_cost_scope_fails_the_cost_check(self):
+        r = self.doctor(DT_CLIENT_ID=ENV_CLIENT_ID, DT_CLIENT_SECRET=ENV_CLIENT_SECRET, DT_SCOPES="account-env-read")
+        self.assertEqual(r.returncode, 77)
+        self.assertRegex(r.stdout, r"  token +ok .*with scopes: account-env-read")
+        self.assertRegex(r.stdout, r"  scopes +FAIL .*lacks account-uac-read")
+        self.assertNotIn(ENV_CLIENT_SECRET, r.stdout + r.stderr)
+
+    def test_the_token_line_names_the_scopes_granted(self):
+        r = self.doctor()
+        self.assertRegex(r.stdout, r"  token +ok .*with scopes: account-uac-read account-env-read")
 
     def test_bad_secret_fails_the_token_check(self):
         r = self.doctor(DT_CLIENT_SECRET="wrong-secret-value")

@@ -42,8 +42,13 @@ class SyncErrors(unittest.TestCase):
         self.fails(77, ["check DT_ACCOUNT_UUID"], DT_ACCOUNT_UUID="00000000-0000-4000-8000-000000000000")
 
     def test_missing_scope(self):
-        self.fails(77, ["HTTP 403", "account-uac-read"], DT_CLIENT_ID=ENV_CLIENT_ID,
+        self.fails(77, ["missing following scopes [account-uac-read]",
+                        "give the OAuth client the scope account-uac-read"], DT_CLIENT_ID=ENV_CLIENT_ID,
                    DT_CLIENT_SECRET=ENV_CLIENT_SECRET)
+
+    def test_a_token_without_the_cost_scope_is_refused_by_the_api(self):
+        self.fails(77, ["HTTP 403", "account-uac-read"], "--scopes", "account-env-read",
+                   DT_CLIENT_ID=ENV_CLIENT_ID, DT_CLIENT_SECRET=ENV_CLIENT_SECRET)
 
     def test_unknown_subscription(self):
         self.fails(78, ["subscription 11111111-2222-4333-8444-555555555555 is not in account",
