@@ -46,17 +46,18 @@ typedef enum dtc_check {
 
 typedef struct dtc_discrepancy {
     dtc_check check;
-    const char *what;        /* the check's name, e.g. "environment costs != daily cost" */
+    const char *what;         /* the check's name, e.g. "environment costs != daily cost" */
     char subscription[64];
-    char environment[64];    /* "" when not about one environment */
-    char field[64];          /* cost allocation field, e.g. "COSTCENTER"; "" when none */
-    char capability[96];     /* "" when not about one capability */
-    char day[16];            /* "" when not about one day */
-    char table[32];          /* where the gap or odd row is */
+    char environment[64];     /* "" when not about one environment */
+    char field[64];           /* cost allocation field, e.g. "COSTCENTER"; "" when none */
+    char capability[96];      /* "" when not about one capability */
+    char day[16];             /* "" when not about one day */
+    char table[32];           /* where the gap or odd row is */
     char currency[8];
     int64_t expected, actual; /* micro-units (or rows, for currency) */
-    int64_t tolerance;       /* micro-units a sum may be off by rounding; 0 for missing rows */
-    long rows;               /* rows summed into actual (N of the tolerance rule) */
+    int64_t tolerance;        /* micro-units a sum may be off by rounding; 0 for missing rows */
+    long rows;                /* rows summed into actual (N of the tolerance rule); for a
+                               * missing environment, the other environments' rows */
 } dtc_discrepancy;
 
 typedef struct dtc_verify_summary {

@@ -80,7 +80,8 @@ static void report(vctx *v, dtc_discrepancy *d)
 /* Rows: subscription, environment, field, capability, day, currency,
  * expected, actual, rows, and optionally the table the row is missing from
  * when it is not the check's own. */
-enum { COL_SUB, COL_ENV, COL_FIELD, COL_CAP, COL_DAY, COL_CUR, COL_EXPECTED, COL_ACTUAL, COL_ROWS, NCOLS, COL_TABLE = NCOLS };
+enum { COL_SUB, COL_ENV, COL_FIELD, COL_CAP, COL_DAY, COL_CUR, COL_EXPECTED, COL_ACTUAL, COL_ROWS, NCOLS };
+#define COL_TABLE NCOLS
 
 static int on_row(void *ud, const dtc_val *c, int n)
 {

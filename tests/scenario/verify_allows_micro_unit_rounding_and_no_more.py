@@ -49,7 +49,8 @@ def subscription_rows(seed=7):
         for env in ENVS:
             for cap in CAPS:
                 # The record's cost is what its COSTCENTER allocations add up to.
-                cc = [Fraction(rng.randrange(10000, 900000) * 1000 + 460, 10 ** 9) for _ in range(FIELDS["COSTCENTER"])]
+                cc = [Fraction(rng.randrange(10000, 900000) * 1000 + 460, 10 ** 9)
+                      for _ in range(FIELDS["COSTCENTER"])]
                 record = sum(cc)
                 parts = {"COSTCENTER": cc, "PRODUCT": split(record, FIELDS["PRODUCT"], rng)}
                 for field, values in parts.items():
@@ -86,8 +87,9 @@ class VerifyAllowsRounding(unittest.TestCase):
         con.commit()
         # The rounding shows: sums are off their totals by a few micro-units.
         cls.day_drift = dict(con.execute(
-            "SELECT c.day, (SELECT SUM(e.cost_micro) FROM env_cost_day e WHERE e.subscription_uuid = c.subscription_uuid"
-            " AND e.day = c.day) - c.cost_micro FROM cost_day c WHERE c.subscription_uuid = ?", (SUB,)).fetchall())
+            "SELECT c.day, (SELECT SUM(e.cost_micro) FROM env_cost_day e"
+            " WHERE e.subscription_uuid = c.subscription_uuid AND e.day = c.day) - c.cost_micro"
+            " FROM cost_day c WHERE c.subscription_uuid = ?", (SUB,)).fetchall())
         cls.alloc_drift = con.execute(
             "SELECT MAX(ABS(a.s - e.cost_micro)) FROM (SELECT environment_id, field, capability_key, day,"
             " SUM(cost_micro) AS s FROM cost_allocation WHERE subscription_uuid = ?"

@@ -101,7 +101,8 @@ class VerifyNamesMissingRows(unittest.TestCase):
         lines = self.lines(r, "cost allocation != environment cost")
         self.assertEqual(len(lines), 1, r.stdout)
         self.assertIn(f"subscription {self.sub}, environment {self.env}, field {self.field}, capability {self.cap}, "
-                      f"day {self.day}: expected {money(self.record)}, actual {money(self.record - self.alloc)} {self.cur}: "
+                      f"day {self.day}: expected {money(self.record)}, "
+                      f"actual {money(self.record - self.alloc)} {self.cur}: "
                       f"differs by {money(self.alloc)}, more than the ", lines[0])
         self.assertRegex(r.stdout, r"(?m)^ +1  cost allocation != environment cost$")
 
