@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "dtcost/store.h"
 #include "dtcost/verify.h"
+#include "jw.h"
 #include "opts.h"
 
 static const char *db_path;
@@ -23,10 +24,15 @@ static const opt verify_opts[] = {
 static const cmd_spec verify_spec = {
     "verify", "",
     "Reconcile the database: per subscription and day the per-environment costs\n"
-    "equal the daily cost; the budget's used amount equals the cost booked in the\n"
-    "current period; no day is missing inside a synced range; one currency per\n"
-    "subscription. Prints each discrepancy with its size. Exit 0 when everything\n"
-    "reconciles, 65 when something does not, 74 when the database cannot be read.",
+    "equal the daily cost, and the cost allocation of a record its cost; the\n"
+    "budget's used amount equals the cost booked in the current period; no day,\n"
+    "environment day or allocation is missing inside a synced range; one currency\n"
+    "per subscription. A sum of N rows may differ from its total by the rounding\n"
+    "of micro-units, ceil((N + 1) / 2) micro-units, and no more. Prints each\n"
+    "discrepancy on one line (check, where, expected, actual, why), then each\n"
+    "check with its count. Exit 0 when everything reconciles, 65 when something\n"
+    "does not, 66 when the database holds no subscription, 74 when it cannot be\n"
+    "read.",
     verify_opts,
 };
 
@@ -37,32 +43,119 @@ static void decimal(char *dst, size_t n, int64_t micro)
     snprintf(dst, n, "%s%" PRIu64 ".%06" PRIu64, micro < 0 ? "-" : "", a / 1000000, a % 1000000);
 }
 
+static void json_money(dtc_jw *w, const char *key, int64_t micro, bool is_money)
+{
+    dtc_jw_key(w, key);
+    if (is_money)
+        dtc_jw_fixed(w, micro, 6);
+    else
+        dtc_jw_null(w);
+}
+
+static void json_text(dtc_jw *w, const char *key, const char *s)
+{
+    dtc_jw_key(w, key);
+    dtc_jw_str(w, s);
+}
+
+/* One compact JSON object and a newline on stdout. */
+static void json_line(dtc_buf *b)
+{
+    if (dtc_buf_addc(b, '\n') == 0)
+        fwrite(b->data, 1, b->len, stdout);
+    dtc_buf_reset(b);
+}
+
+static void json_discrepancy(dtc_buf *b, const dtc_discrepancy *d)
+{
+    bool money = d->check != DTC_CHECK_CURRENCY && d->check != DTC_CHECK_MISSING_DAY;
+    dtc_jw w;
+    dtc_jw_init(&w, b);
+    dtc_jw_obj(&w);
+    json_text(&w, "check", d->what);
+    json_text(&w, "subscription", d->subscription);
+    json_text(&w, "day", d->day);
+    json_text(&w, "table", d->table);
+    json_text(&w, "currency", d->currency);
+    json_money(&w, "expected", d->expected, money);
+    json_money(&w, "actual", d->actual, money);
+    json_money(&w, "tolerance", d->tolerance, money);
+    dtc_jw_key(&w, "rows");
+    dtc_jw_int(&w, d->rows);
+    json_text(&w, "environment", d->environment);
+    json_text(&w, "field", d->field);
+    json_text(&w, "capability", d->capability);
+    dtc_jw_obj_end(&w);
+    json_line(b);
+}
+
+/* "subscription S, environment E, field F, capability C, day D", leaving
+ * out what the discrepancy is not about. */
+static void where(char *dst, size_t n, const dtc_discrepancy *d)
+{
+    int k = snprintf(dst, n, "subscription %s", d->subscription);
+    const char *parts[][2] = {{"environment", d->environment}, {"field", d->field},
+                              {"capability", d->capability}, {"day", d->day}};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        if (parts[i][1][0] && k >= 0 && (size_t)k < n)
+            k += snprintf(dst + k, n - (size_t)k, ", %s %s", parts[i][0], parts[i][1]);
+}
+
+/* Why the numbers are a discrepancy: past the rounding, or rows missing. */
+static void why(char *dst, size_t n, const dtc_discrepancy *d)
+{
+    char diff[32], tol[32];
+    switch (d->check) {
+    case DTC_CHECK_ENV_SUM:
+    case DTC_CHECK_BUDGET_USED:
+    case DTC_CHECK_ALLOC_SUM:
+        decimal(diff, sizeof(diff), d->actual > d->expected ? d->actual - d->expected : d->expected - d->actual);
+        decimal(tol, sizeof(tol), d->tolerance);
+        snprintf(dst, n, "differs by %s, more than the %s that rounding %ld row%s to micro-units allows%s", diff,
+                 tol, d->rows, d->rows == 1 ? "" : "s",
+                 d->check == DTC_CHECK_ALLOC_SUM && strcmp(d->table, "env_cost_day") == 0
+                     ? "; the record has no row in env_cost_day" : "");
+        break;
+    case DTC_CHECK_ENV_DAY:
+        snprintf(dst, n, "no row in %s that day (missing rows have no tolerance)", d->table);
+        break;
+    case DTC_CHECK_ENV_GAP:
+        snprintf(dst, n, "no row of the environment in %s that day, actual is the other %ld row%s"
+                 " (missing rows have no tolerance)", d->table, d->rows, d->rows == 1 ? "" : "s");
+        break;
+    case DTC_CHECK_ENV_ORPHAN:
+        snprintf(dst, n, "%ld row%s in env_cost_day, no row in cost_day (orphan rows have no tolerance)", d->rows,
+                 d->rows == 1 ? "" : "s");
+        break;
+    case DTC_CHECK_ALLOC_MISSING:
+        snprintf(dst, n, "no row in %s for the field (missing rows have no tolerance)", d->table);
+        break;
+    default:
+        snprintf(dst, n, "in %s", d->table);
+    }
+}
+
 static void on_discrepancy(void *ctx, const dtc_discrepancy *d)
 {
-    (void)ctx;
-    char e[32], a[32], diff[32];
-    decimal(e, sizeof(e), d->expected);
-    decimal(a, sizeof(a), d->actual);
-    decimal(diff, sizeof(diff), d->actual - d->expected);
     if (json) {
-        printf("{\"check\":\"%s\",\"subscription\":\"%s\",\"day\":\"%s\",\"table\":\"%s\",\"currency\":\"%s\","
-               "\"expected\":%s,\"actual\":%s}\n",
-               d->what, d->subscription, d->day, d->table, d->currency,
-               d->check == DTC_CHECK_CURRENCY || d->check == DTC_CHECK_MISSING_DAY ? "0" : e,
-               d->check == DTC_CHECK_CURRENCY ? "0" : a);
+        json_discrepancy(ctx, d);
         return;
     }
+    char at[320], e[32], a[32], because[200];
+    where(at, sizeof(at), d);
     switch (d->check) {
     case DTC_CHECK_MISSING_DAY:
-        printf("%s: subscription %s, %s, in %s\n", d->what, d->subscription, d->day, d->table);
+        printf("%s: %s: no row in %s\n", d->what, at, d->table);
         break;
     case DTC_CHECK_CURRENCY:
         printf("%s: subscription %s, %" PRId64 " rows of %s in %s from %s on\n", d->what, d->subscription,
                d->actual, d->currency, d->table, d->day);
         break;
     default:
-        printf("%s: subscription %s%s%s: expected %s, found %s, difference %s %s\n", d->what, d->subscription,
-               d->day[0] ? ", " : "", d->day, e, a, diff, d->currency);
+        decimal(e, sizeof(e), d->expected);
+        decimal(a, sizeof(a), d->actual);
+        why(because, sizeof(because), d);
+        printf("%s: %s: expected %s, actual %s %s: %s\n", d->what, at, e, a, d->currency, because);
     }
 }
 
@@ -86,21 +179,48 @@ int cmd_verify(int argc, char **argv)
         return opt_exit_for(rc);
     }
     dtc_verify_summary sum;
-    rc = dtc_verify_run(db, on_discrepancy, NULL, &sum);
+    dtc_buf b;
+    dtc_buf_init(&b, DTC_CAP_SMALL);
+    rc = dtc_verify_run(db, on_discrepancy, &b, &sum);
     if (rc) {
+        fflush(stdout);
         fprintf(stderr, "dtcost verify: %s\n", dtc_store_errmsg(db));
+        dtc_buf_dispose(&b);
         dtc_store_close(db);
         return opt_exit_for(rc);
     }
-    if (json)
-        printf("{\"subscriptions\":%ld,\"days\":%ld,\"checks\":%ld,\"discrepancies\":%ld}\n", sum.subscriptions,
-               sum.days, sum.checks, sum.discrepancies);
-    else if (sum.subscriptions == 0)
-        printf("dtcost verify: %s holds no subscription yet: run dtcost sync first\n", db_path);
-    else
+    if (json) {
+        dtc_jw w;
+        dtc_jw_init(&w, &b);
+        dtc_jw_obj(&w);
+        dtc_jw_key(&w, "subscriptions");
+        dtc_jw_int(&w, sum.subscriptions);
+        dtc_jw_key(&w, "days");
+        dtc_jw_int(&w, sum.days);
+        dtc_jw_key(&w, "checks");
+        dtc_jw_int(&w, sum.checks);
+        dtc_jw_key(&w, "discrepancies");
+        dtc_jw_int(&w, sum.discrepancies);
+        dtc_jw_key(&w, "by_check");
+        dtc_jw_obj(&w);
+        for (int c = 0; c < DTC_CHECK_COUNT; c++) {
+            dtc_jw_key(&w, dtc_verify_check_name((dtc_check)c));
+            dtc_jw_int(&w, sum.by_check[c]);
+        }
+        dtc_jw_obj_end(&w);
+        dtc_jw_obj_end(&w);
+        json_line(&b);
+    } else if (sum.subscriptions > 0) {
+        for (int c = 0; c < DTC_CHECK_COUNT; c++)
+            printf("  %8ld  %s\n", sum.by_check[c], dtc_verify_check_name((dtc_check)c));
         printf("dtcost verify: %ld checks over %ld subscription%s and %ld days: %s\n", sum.checks,
                sum.subscriptions, sum.subscriptions == 1 ? "" : "s", sum.days,
                sum.discrepancies ? "discrepancies above" : "everything reconciles");
+    }
+    fflush(stdout);
+    if (sum.subscriptions == 0)
+        fprintf(stderr, "dtcost verify: %s holds no subscription yet: run dtcost sync first\n", db_path);
+    dtc_buf_dispose(&b);
     dtc_store_close(db);
     return sum.discrepancies ? DTC_EXIT_DATAERR : sum.subscriptions ? DTC_EXIT_OK : DTC_EXIT_NOINPUT;
 }

@@ -25,7 +25,7 @@ grep -q "^Next:" "$tmp/out" || fail "no next steps"
 grep -q "dtcost report --db $tmp/demo.db --html report.html" "$tmp/out" || fail "no report suggestion"
 (cd "$tmp" && "$DTCOST" report --db demo.db --html report.html >report.txt) || fail "the suggested report fails"
 grep -q "^Anomalies:" "$tmp/report.txt" && grep -q "<svg" "$tmp/report.html" || fail "the report is incomplete"
-grep -Eq "^verify: 5 checks over 3 subscriptions and [0-9]+ days of .*: everything reconciles" "$tmp/out" \
+grep -Eq "^verify: [0-9]+ checks over 3 subscriptions and [0-9]+ days of .*: everything reconciles" "$tmp/out" \
   || fail "the demo did not verify its database: $(grep '^verify' "$tmp/out")"
 if grep -qi "secret-not-for-production\|emulator-secret\|emu\.[0-9a-f]\{16\}" "$tmp/out" "$tmp/err"; then
   fail "a secret or token appears in the demo output"

@@ -1,9 +1,12 @@
-"""`dtcost verify` reconciles a freshly synced database (exit 0) and catches
-each kind of damage with its size: an environment cost one micro-unit off, a
-deleted daily row (a missing day, and environment costs without a total), a
-budget that no longer matches the period's cost, a row in another currency
-(exit 65 each, one line per discrepancy)."""
+"""`dtcost verify` reconciles a freshly synced database (exit 0, zero
+discrepancies, every check listed with its count) and catches each kind of
+damage with its size: an environment cost changed beyond rounding, a deleted
+daily row (a missing day, and environment costs without a total), a budget
+that no longer matches the period's cost, a row in another currency (exit 65
+each, one line per discrepancy); errors go to stderr."""
+import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -11,6 +14,12 @@ import unittest
 
 from dtsync import run_sync
 from emu import DTCOST, Emulator, tmpdir
+
+CHECKS = ["environment costs != daily cost", "environment costs without a daily cost",
+          "budget used != cost in the current period", "day missing inside the synced range",
+          "currency differs from the subscription's", "daily cost without environment costs",
+          "environment missing on a day inside its range", "cost allocation != environment cost",
+          "environment cost without cost allocation"]
 
 
 def verify(db, *args):
@@ -22,7 +31,7 @@ class VerifyCatchesCorruption(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tmpdir()
         cls.clean = os.path.join(cls.dir, "clean.db")
-        with Emulator("--days", "60") as emu:
+        with Emulator("--days", "40", "--environments", "4") as emu:
             res = run_sync(emu, cls.clean)
             assert res.returncode == 0, res.stderr
         con = sqlite3.connect(cls.clean)
@@ -48,18 +57,49 @@ class VerifyCatchesCorruption(unittest.TestCase):
     def test_clean_database_reconciles(self):
         r = verify(self.clean)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertRegex(r.stdout, r"5 checks over 3 subscriptions and \d+ days: everything reconciles")
+        self.assertRegex(r.stdout, r"9 checks over 3 subscriptions and \d+ days: everything reconciles")
+        self.assertEqual(r.stderr, "")
+        for name in CHECKS:
+            self.assertRegex(r.stdout, rf"(?m)^ +0  {re.escape(name)}$")
+        r = verify(self.clean, "--json")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(len(lines), 1, r.stdout)
+        summary = json.loads(lines[0])
+        self.assertEqual((summary["checks"], summary["discrepancies"]), (9, 0))
+        self.assertEqual(summary["by_check"], {name: 0 for name in CHECKS})
 
-    def test_one_micro_unit_off_is_caught_with_its_size(self):
-        db = self.corrupted(("UPDATE env_cost_day SET cost_micro = cost_micro + 1 WHERE subscription_uuid=? "
+    def test_cost_changed_beyond_rounding_is_caught_with_its_size(self):
+        n = self.env_rows_of_day()
+        db = self.corrupted(("UPDATE env_cost_day SET cost_micro = cost_micro + 412 WHERE subscription_uuid=? "
                              "AND day=? AND environment_id=? AND capability_key=?",
                              self.sub, self.day, self.env, self.cap))
         r = verify(db)
         self.assertEqual(r.returncode, 65, r.stdout)
         lines = [l for l in r.stdout.splitlines() if l.startswith("environment costs != daily cost")]
         self.assertEqual(len(lines), 1, r.stdout)
-        self.assertIn(f"subscription {self.sub}, {self.day}", lines[0])
-        self.assertIn(f"difference 0.000001 {self.cur}", lines[0])
+        self.assertIn(f"environment costs != daily cost: subscription {self.sub}, day {self.day}: expected ", lines[0])
+        tol = (n + 2) // 2
+        self.assertRegex(lines[0], rf" {self.cur}: differs by 0\.000412, more than the 0\.0000{tol:02d} that "
+                                   rf"rounding {n} rows to micro-units allows$")
+        self.assertRegex(r.stdout, r"(?m)^ +1  environment costs != daily cost$")
+
+    def test_one_micro_unit_on_a_day_of_many_rows_is_rounding(self):
+        self.assertGreaterEqual(self.env_rows_of_day(), 10)
+        db = self.corrupted(("UPDATE env_cost_day SET cost_micro = cost_micro + 1 WHERE subscription_uuid=? "
+                             "AND day=? AND environment_id=? AND capability_key=?",
+                             self.sub, self.day, self.env, self.cap))
+        r = verify(db)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("everything reconciles", r.stdout)
+
+    def env_rows_of_day(self):
+        con = sqlite3.connect(self.clean)
+        try:
+            return con.execute("SELECT COUNT(*) FROM env_cost_day WHERE subscription_uuid=? AND day=?",
+                               (self.sub, self.day)).fetchone()[0]
+        finally:
+            con.close()
 
     def test_deleted_daily_row_is_a_missing_day(self):
         db = self.corrupted(("DELETE FROM cost_day WHERE subscription_uuid=? AND day=?", self.sub, self.day))
@@ -81,16 +121,19 @@ class VerifyCatchesCorruption(unittest.TestCase):
         self.assertEqual(r.returncode, 65, r.stdout)
         budget = [l for l in r.stdout.splitlines() if l.startswith("budget used")]
         self.assertEqual(len(budget), 1, r.stdout)
-        self.assertIn("difference 2.500000", budget[0])
+        self.assertIn(": differs by 2.500000, more than the ", budget[0])
         self.assertRegex(r.stdout, rf"currency differs from the subscription's: subscription {self.sub}, "
                                    rf"\d+ rows of XXX in env_cost_day from {self.day} on")
 
     def test_missing_database_and_empty_database(self):
         r = verify(os.path.join(self.dir, "none", "x.db"))
         self.assertEqual(r.returncode, 74)
+        self.assertEqual(r.stdout, "")
+        self.assertRegex(r.stderr, r"^dtcost verify: ")
         r = verify(os.path.join(self.dir, "empty.db"))
         self.assertEqual(r.returncode, 66)
-        self.assertIn("run dtcost sync first", r.stdout)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("run dtcost sync first", r.stderr)
 
 
 if __name__ == "__main__":
