@@ -10,6 +10,7 @@
 #include "timeutil.h"
 
 static emu_config cfg;
+static bool refuse_unheld; /* --sso-refuse-unheld-scopes: the default, said explicitly */
 
 static const opt emulate_opts[] = {
     {"bind", OPT_STR, &cfg.bind, "ADDR", "address to listen on (loopback unless you mean it)"},
@@ -26,8 +27,18 @@ static const opt emulate_opts[] = {
     {"cluster-environments", OPT_INT, &cfg.cluster_envs, NULL, "environments per Managed cluster"},
     {"hosts", OPT_INT, &cfg.hosts, NULL, "hosts per Managed environment"},
     {"token-ttl", OPT_INT, &cfg.token_ttl, "SECS", "lifetime of issued OAuth tokens"},
+    {"paging", OPT_STR, &cfg.paging, "MODE", "v3 paging: live (page-size above --v3-page-size-limit is a 400; page-key needs the full query repeated) or docs (page-key alone; page-size clamped)"},
+    {"v3-page-size-limit", OPT_INT, &cfg.v3_page_size_limit, NULL, "live paging: largest v3 page-size; larger is a 400, and the default page size stays within it"},
     {"page-size-default", OPT_INT, &cfg.page_size_default, NULL, "v3 and cost-allocation page size when none is asked"},
-    {"page-size-max", OPT_INT, &cfg.page_size_max, NULL, "largest page size; larger requests are clamped"},
+    {"page-size-max", OPT_INT, &cfg.page_size_max, NULL, "largest page size; larger requests are clamped (cost allocation; v3 with --paging docs)"},
+    {"error-envelope", OPT_STR, &cfg.error_envelope, "FORM", "Account Management errors: live {\"error\":true,\"message\",\"payload\":null} or nested {\"error\":{\"code\",\"message\"}}"},
+    {"rate-limit-inflight", OPT_INT, &cfg.rl_inflight, "N", "per account: Account Management requests answered at once; more get 429 (0: no limit)"},
+    {"rate-limit-rps", OPT_INT, &cfg.rl_rps, "N", "per account: Account Management requests per second, bursts of N; more get 429 (0: no limit)"},
+    {"rate-limit-retry-after", OPT_INT, &cfg.rl_retry_after, "SECS", "Retry-After of rate-limit 429s"},
+    {"latency-ms", OPT_INT, &cfg.latency_ms, "MS", "every API answer waits this long, +-25 % jitter from the seed (counts as in flight)"},
+    {"sso-require-scope", OPT_FLAG, &cfg.sso_require_scope, NULL, "a token request without scope is refused (400 invalid_request)"},
+    {"sso-refuse-unheld-scopes", OPT_FLAG, &refuse_unheld, NULL, "a token request for a scope the client does not hold is refused whole (400 invalid_request; the default, as live)"},
+    {"sso-grant-held-scopes", OPT_FLAG, &cfg.sso_grant_held_scopes, NULL, "instead grant the held scopes of a request and leave the others out"},
     {"v2-sunset", OPT_TIME, &cfg.v2_sunset, NULL, "v2 per-environment endpoints answer 410 from then on"},
     {"last-page-key", OPT_STR, &cfg.last_page_key, "MODE", "nextPageKey on the last page: null, absent, empty or mixed"},
     {"no-v3", OPT_FLAG, &cfg.no_v3, NULL, "v3 per-environment endpoints answer 404, as where v3 is not rolled out"},
@@ -74,6 +85,17 @@ int cmd_emulate(int argc, char **argv)
     if (strcmp(cfg.last_page_key, "null") && strcmp(cfg.last_page_key, "absent") &&
         strcmp(cfg.last_page_key, "empty") && strcmp(cfg.last_page_key, "mixed"))
         return opt_usage_error(&emulate_spec, "--last-page-key takes null, absent, empty or mixed");
+    if (strcmp(cfg.paging, "live") && strcmp(cfg.paging, "docs"))
+        return opt_usage_error(&emulate_spec, "--paging takes live or docs");
+    if (strcmp(cfg.error_envelope, "live") && strcmp(cfg.error_envelope, "nested"))
+        return opt_usage_error(&emulate_spec, "--error-envelope takes live or nested");
+    if (refuse_unheld && cfg.sso_grant_held_scopes)
+        return opt_usage_error(&emulate_spec, "--sso-refuse-unheld-scopes and --sso-grant-held-scopes exclude each other");
+    if (cfg.v3_page_size_limit < 1 || cfg.rl_inflight < 0 || cfg.rl_rps < 0 || cfg.rl_rps > 1000000 ||
+        cfg.rl_retry_after < 0 || cfg.rl_retry_after > 86400 || cfg.latency_ms < 0 || cfg.latency_ms > 60000)
+        return opt_usage_error(&emulate_spec, "a limit flag is out of range (--v3-page-size-limit >= 1, "
+                                              "--rate-limit-inflight >= 0, --rate-limit-rps 0-1000000, "
+                                              "--rate-limit-retry-after 0-86400, --latency-ms 0-60000)");
     if (cfg.port < 0 || cfg.port > 65535)
         return opt_usage_error(&emulate_spec, "--port takes 0 to 65535");
     if (cfg.accounts < 1 || cfg.accounts > 100 || cfg.subscriptions < 1 || cfg.subscriptions > 50 ||
@@ -125,9 +147,10 @@ int cmd_emulate(int argc, char **argv)
     fprintf(stderr,
             "dtcost emulate: serving on http://%s:%d (emulated now %s, seed %llu)\n"
             "  account %s, OAuth client %s (secret: docs/emulator.md)\n"
+            "  behaves like a live account: --paging %s, --error-envelope %s, rate limit %d in flight / %d per s\n"
             "  stop with Ctrl-C or SIGTERM\n",
             host, port, now, (unsigned long long)cfg.seed, model.accounts[0].uuid,
-            model.accounts[0].client_id);
+            model.accounts[0].client_id, cfg.paging, cfg.error_envelope, cfg.rl_inflight, cfg.rl_rps);
     int sig = 0;
     sigwait(&set, &sig);
     emu_server_stop(srv);

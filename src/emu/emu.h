@@ -29,6 +29,15 @@ typedef struct emu_config {
     int hosts;             /* hosts per Managed environment */
     int token_ttl;         /* seconds */
     int page_size_default, page_size_max;
+    const char *paging;    /* "live" (v3 as live accounts answer) or "docs" */
+    int v3_page_size_limit; /* live paging: v3 page-size above this is a 400 */
+    const char *error_envelope; /* account API errors: "live" (boolean) or "nested" */
+    int rl_inflight;       /* per account: requests answered at once (0 = no limit) */
+    int rl_rps;            /* per account: requests per second, burst as many (0 = no limit) */
+    int rl_retry_after;    /* seconds in Retry-After of rate-limit 429s */
+    int latency_ms;        /* every API answer waits this long (+-25 % jitter) */
+    bool sso_require_scope;  /* a token request without scope is a 400 */
+    bool sso_grant_held_scopes; /* unheld scopes are left out instead of refused */
     int64_t v2_sunset;     /* epoch s; v2 per-environment endpoints answer 410 from then */
     const char *last_page_key; /* "null", "absent", "empty" or "mixed" */
     bool no_v3;            /* v3 per-environment endpoints answer 404 (not rolled out) */
@@ -49,6 +58,9 @@ typedef struct emu_config {
 } emu_config;
 
 void emu_config_defaults(emu_config *c);
+/* Does v3 paging follow live accounts (page-size limit, page-key with the
+ * full query) rather than the documentation? */
+bool emu_paging_live(const emu_config *c);
 
 /* ---- the data model (read-only once built) ---- */
 
@@ -91,6 +103,7 @@ typedef struct emu_account {
     char uuid[40];
     char client_id[32], client_secret[96];       /* all scopes */
     char env_client_id[32], env_client_secret[96]; /* account-env-read only */
+    char uac_client_id[32], uac_client_secret[96]; /* account-uac-read only */
     emu_sub *subs;
     int nsubs;
     emu_env *envs;
@@ -179,7 +192,10 @@ const char *emu_arg(emu_req *r, const char *name);
 const char *emu_header(emu_req *r, const char *name);
 /* Add a response header (value copied). */
 void emu_set_header(emu_req *r, const char *name, const char *value);
-/* Answer {"error":{"code":status,"message":...}}. */
+/* Answer an error in the envelope of the request's API family: account
+ * APIs (/sub/, /v1/, /env/) {"error":true,"message":...,"payload":null} as
+ * live accounts do (--error-envelope nested: the form below), every other
+ * API {"error":{"code":status,"message":...}}. */
 void emu_error(emu_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Answer 200 application/json with the buffer the caller filled in r->out. */
 void emu_json_ok(emu_req *r);
@@ -233,6 +249,8 @@ void emu_h_env_usage_v3(emu_req *r);
 void emu_h_env_cost_v3(emu_req *r);
 void emu_h_rate_cards(emu_req *r);
 void emu_h_cost_allocation(emu_req *r);
+void emu_h_costcenters(emu_req *r);
+void emu_h_products(emu_req *r);
 void emu_h_environments_v2(emu_req *r);
 void emu_h_environments_v1(emu_req *r);
 void emu_h_clusters(emu_req *r);
@@ -271,6 +289,22 @@ typedef struct emu_exportstate {
     unsigned long attempts; /* export requests seen, for --export-busy */
 } emu_exportstate;
 emu_exportstate *emu_exportstate_of(emu_server *s, int cluster);
+/* Per-account rate limit (emu_ratelimit.c), state under the server lock. */
+typedef struct emu_rlstate {
+    int inflight, peak_inflight;
+    unsigned long admitted, limited;
+    int64_t bucket_milli;   /* token bucket, in 1/1000 request */
+    int64_t refilled_ms;    /* monotonic ms of the last refill */
+} emu_rlstate;
+emu_rlstate *emu_rlstate_of(emu_server *s, int account);
+/* Admit one request of `account` (index into the model's accounts): true
+ * when it is within --rate-limit-inflight and --rate-limit-rps, and then it
+ * counts as in flight until emu_ratelimit_leave. False: answer 429. */
+bool emu_ratelimit_enter(emu_req *r, int account);
+void emu_ratelimit_leave(emu_server *s, int account);
+/* Copy of one account's counters, taken under the lock. */
+void emu_ratelimit_stats(emu_server *s, int account, emu_rlstate *out);
+
 /* Decide whether this ZIP answer gets truncated (fault --fault-truncate-zip). */
 bool emu_fault_truncate(emu_req *r);
 

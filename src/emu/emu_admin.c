@@ -31,6 +31,8 @@ void emu_h_admin_state(emu_req *r)
         dtc_jw_str(&w, a->client_id);
         dtc_jw_key(&w, "envReadClientId");
         dtc_jw_str(&w, a->env_client_id);
+        dtc_jw_key(&w, "uacReadClientId");
+        dtc_jw_str(&w, a->uac_client_id);
         dtc_jw_key(&w, "subscriptions");
         dtc_jw_arr(&w);
         for (int s = 0; s < a->nsubs; s++)
@@ -60,6 +62,24 @@ void emu_h_admin_state(emu_req *r)
         dtc_jw_obj_end(&w);
     }
     dtc_jw_arr_end(&w);
+    /* Per account: the most requests it had in flight at once, how many were
+     * answered 429 by the rate limit, and how many were admitted. */
+    dtc_jw_key(&w, "rateLimit");
+    dtc_jw_obj(&w);
+    for (int i = 0; i < m->naccounts; i++) {
+        emu_rlstate st;
+        emu_ratelimit_stats(r->srv, i, &st);
+        dtc_jw_key(&w, m->accounts[i].uuid);
+        dtc_jw_obj(&w);
+        dtc_jw_key(&w, "peakInflight");
+        dtc_jw_int(&w, st.peak_inflight);
+        dtc_jw_key(&w, "limited");
+        dtc_jw_int(&w, (int64_t)st.limited);
+        dtc_jw_key(&w, "requests");
+        dtc_jw_int(&w, (int64_t)st.admitted);
+        dtc_jw_obj_end(&w);
+    }
+    dtc_jw_obj_end(&w);
     dtc_jw_obj_end(&w);
     emu_json_ok(r);
 }

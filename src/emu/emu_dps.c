@@ -589,7 +589,10 @@ static int split_state(char *s, char **f, int max)
     return n;
 }
 
-static bool parse_page_size(emu_req *r, int *ps)
+/* The request's page-size into *ps (left alone when absent). Above `limit`
+ * it is a 400, as live v3 answers; with limit 0 it is clamped to
+ * --page-size-max, as documented. */
+static bool parse_page_size(emu_req *r, int *ps, int limit)
 {
     const char *v = emu_arg(r, "page-size");
     if (!v)
@@ -600,9 +603,57 @@ static bool parse_page_size(emu_req *r, int *ps)
         emu_error(r, 400, "page-size must be a positive integer");
         return false;
     }
+    if (limit > 0 && n > limit) {
+        emu_error(r, 400, "page-size must not be greater than %d", limit);
+        return false;
+    }
     int max = r->model->cfg->page_size_max;
     *ps = n > max ? max : (int)n;
     return true;
+}
+
+/* Live v3 wants both time bounds on every request, page-key or not, and
+ * names the first one missing the way live accounts do. */
+static bool live_bounds_present(emu_req *r)
+{
+    static const char *names[] = {"endTime", "startTime"};
+    for (int i = 0; i < 2; i++)
+        if (!emu_arg(r, names[i])) {
+            emu_error(r, 400, "'%s' must be provided", names[i]);
+            return false;
+        }
+    return true;
+}
+
+/* Is the query a page-key request repeats the one the key was made for (k)?
+ * ps is the request's page size (its default when absent). Live paging
+ * compares every parameter, an absent filter being the empty one; documented
+ * paging only those the request carries. On a mismatch the 400 is set. */
+static bool same_query(emu_req *r, const envq *k, int ps, bool live)
+{
+    const char *names[] = {"startTime", "endTime", "environmentIds", "capabilityKeys", "clusterIds"};
+    const char *why = NULL;
+    for (int i = 0; i < 2 && !why; i++) {
+        const char *v = emu_arg(r, names[i]);
+        int64_t t = 0;
+        if (v && dtc_parse_datetime(v, &t)) {
+            emu_error(r, 400, "startTime and endTime must be ISO-8601 UTC date-times like 2026-01-01T00:00:00Z");
+            return false;
+        }
+        if (v && t != (i == 0 ? k->start : k->end))
+            why = names[i];
+    }
+    const char *have[] = {k->envs, k->caps, k->clusters};
+    for (int i = 0; i < 3 && !why; i++) {
+        const char *v = emu_arg(r, names[2 + i]);
+        if ((v || live) && strcmp(v ? v : "", have[i]) != 0)
+            why = names[2 + i];
+    }
+    if (!why && (live || emu_arg(r, "page-size")) && ps != k->ps)
+        why = "page-size";
+    if (why)
+        emu_error(r, 400, "page-key does not belong to this query (%s differs)", why);
+    return why == NULL;
 }
 
 /* How the last page ends its nextPageKey: null, absent, "" or a mix. */
@@ -633,9 +684,19 @@ static void env_v3(emu_req *r, bool cost)
     }
     const emu_model *m = r->model;
     int ai = (int)(r->account - m->accounts), si = (int)(s - r->account->subs);
-    envq q = {.cost = cost, .now = r->now, .ps = m->cfg->page_size_default};
+    /* Live: page-size above the limit is a 400 and the default stays within it. */
+    bool live = emu_paging_live(m->cfg);
+    int limit = live ? m->cfg->v3_page_size_limit : 0;
+    int ps = m->cfg->page_size_default;
+    if (live && ps > limit)
+        ps = limit;
+    envq q = {.cost = cost, .now = r->now};
     const char *pk = emu_arg(r, "page-key");
     char *state = NULL;
+    if (!parse_page_size(r, &ps, limit))
+        goto done;
+    if (live && !live_bounds_present(r))
+        goto done;
     if (pk) {
         char *fld[16];
         if (emu_pagekey_decode(m->cfg->seed, pk, &state) != 0 || split_state(state, fld, 16) != 12 ||
@@ -652,9 +713,16 @@ static void env_v3(emu_req *r, bool cost)
         q.envs = dtc_strdup(fld[9]);
         q.caps = dtc_strdup(fld[10]);
         q.clusters = dtc_strdup(fld[11]);
+        if (!q.envs || !q.caps || !q.clusters) {
+            emu_error(r, 500, "out of memory");
+            goto done;
+        }
+        if (!same_query(r, &q, ps, live))
+            goto done;
     } else {
         if (!parse_time_bounds(r, &q))
             goto done;
+        q.ps = ps;
         q.envs = dup_arg(r, "environmentIds");
         q.caps = dup_arg(r, "capabilityKeys");
         q.clusters = dup_arg(r, "clusterIds");
@@ -667,8 +735,6 @@ static void env_v3(emu_req *r, bool cost)
         emu_error(r, 400, "Invalid character '|' in a filter");
         goto done;
     }
-    if (!parse_page_size(r, &q.ps))
-        goto done;
     filt f;
     if (filt_init(&f, r->account, q.envs, q.caps, q.clusters)) {
         emu_error(r, 500, "out of memory");
@@ -892,8 +958,14 @@ void emu_h_events(emu_req *r)
 
 /* ---- cost allocation ---- */
 
-static const char *cc_keys[] = {"CC-1001-platform", "CC-2040-payments", "CC-3100-search", "CC-4200-data"};
-static const char *product_keys[] = {"checkout", "catalog", "mobile-app", "search"};
+/* The defined values of the two cost-allocation fields. Cost is split over
+ * the first ALLOC_KEYS of each; the rest are defined but never receive cost,
+ * as a freshly created cost centre or a retired product. */
+#define ALLOC_KEYS 4
+static const char *cc_keys[] = {"CC-1001-platform", "CC-2040-payments", "CC-3100-search", "CC-4200-data",
+                                "CC-5300-research"};
+static const char *product_keys[] = {"checkout", "catalog", "mobile-app", "search", "loyalty"};
+#define SETTINGS_PAGE_SIZE 2 /* small, so a client sees page-number paging work */
 
 void emu_h_cost_allocation(emu_req *r)
 {
@@ -952,7 +1024,7 @@ void emu_h_cost_allocation(emu_req *r)
             emu_error(r, 400, "from and to must be dates like 2026-01-31");
             return;
         }
-        if (!parse_page_size(r, &ps))
+        if (!parse_page_size(r, &ps, 0))
             return;
     }
     int ei = -1;
@@ -978,7 +1050,7 @@ void emu_h_cost_allocation(emu_req *r)
     for (int c = 0; c < emu_ncaps; c++)
         if ((e->capmask >> c) & 1)
             caps[nc++] = c;
-    int64_t total = last >= first ? (last - first + 1) * nc * 4 : 0;
+    int64_t total = last >= first ? (last - first + 1) * nc * ALLOC_KEYS : 0;
 
     dtc_jw w;
     dtc_jw_init(&w, &r->out);
@@ -991,18 +1063,18 @@ void emu_h_cost_allocation(emu_req *r)
     dtc_jw_arr(&w);
     emu_rec rec;
     for (int64_t i = offset; i < total && i < offset + ps; i++) {
-        int64_t d = first + i / (nc * 4);
-        int c = caps[(i / 4) % nc], k = (int)(i % 4);
+        int64_t d = first + i / (nc * ALLOC_KEYS);
+        int c = caps[(i / ALLOC_KEYS) % nc], k = (int)(i % ALLOC_KEYS);
         emu_model_record(m, a, s, ei, c, d, now, &rec);
         /* Split the record's cost over four keys by fixed weights; the last
          * key takes the remainder so the parts sum exactly to the whole. */
         uint64_t h = dtc_hash4(m->cfg->seed, 0xa11c, (uint64_t)ei, (uint64_t)c, strcmp(field, "PRODUCT") == 0);
-        int wt[4], wsum = 0;
-        for (int j = 0; j < 4; j++)
+        int wt[ALLOC_KEYS], wsum = 0;
+        for (int j = 0; j < ALLOC_KEYS; j++)
             wsum += wt[j] = 1 + (int)((h >> (j * 8)) % 9);
         int64_t part = 0, given = 0;
         for (int j = 0; j <= k; j++) {
-            part = j == 3 ? rec.cost_micro - given : rec.cost_micro * wt[j] / wsum;
+            part = j == ALLOC_KEYS - 1 ? rec.cost_micro - given : rec.cost_micro * wt[j] / wsum;
             given += part;
         }
         dtc_jw_obj(&w);
@@ -1035,4 +1107,54 @@ void emu_h_cost_allocation(emu_req *r)
     dtc_jw_obj_end(&w);
     dtc_free(state);
     emu_json_ok(r);
+}
+
+/* ---- cost-allocation settings: the defined cost centres and products ---- */
+
+/* GET /v1/accounts/{a}/settings/costcenters|products?page=N&page-size=M:
+ * {"records":[{"key":...}],"hasNextPage":bool}, pages numbered from 1. */
+static void settings_list(emu_req *r, const char **keys, int nkeys)
+{
+    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read"))
+        return;
+    long page = 1;
+    int ps = SETTINGS_PAGE_SIZE;
+    const char *v = emu_arg(r, "page");
+    if (v) {
+        char *end;
+        page = strtol(v, &end, 10);
+        if (*v == '\0' || *end || page < 1 || page > 1000000) {
+            emu_error(r, 400, "page must be a positive integer (pages are numbered from 1)");
+            return;
+        }
+    }
+    if (!parse_page_size(r, &ps, 0))
+        return;
+    int64_t from = (int64_t)(page - 1) * ps;
+    dtc_jw w;
+    dtc_jw_init(&w, &r->out);
+    dtc_jw_obj(&w);
+    dtc_jw_key(&w, "records");
+    dtc_jw_arr(&w);
+    for (int64_t i = from; i < nkeys && i < from + ps; i++) {
+        dtc_jw_obj(&w);
+        dtc_jw_key(&w, "key");
+        dtc_jw_str(&w, keys[i]);
+        dtc_jw_obj_end(&w);
+    }
+    dtc_jw_arr_end(&w);
+    dtc_jw_key(&w, "hasNextPage");
+    dtc_jw_bool(&w, from + ps < nkeys);
+    dtc_jw_obj_end(&w);
+    emu_json_ok(r);
+}
+
+void emu_h_costcenters(emu_req *r)
+{
+    settings_list(r, cc_keys, (int)(sizeof(cc_keys) / sizeof(cc_keys[0])));
+}
+
+void emu_h_products(emu_req *r)
+{
+    settings_list(r, product_keys, (int)(sizeof(product_keys) / sizeof(product_keys[0])));
 }

@@ -76,6 +76,12 @@ void emu_config_defaults(emu_config *c)
     c->token_ttl = 300;
     c->page_size_default = 100;
     c->page_size_max = 1000;
+    c->paging = "live";
+    c->v3_page_size_limit = 50;
+    c->error_envelope = "live";
+    c->rl_inflight = 6;
+    c->rl_rps = 300;
+    c->rl_retry_after = 1;
     c->v2_sunset = dtc_days_from_civil(2027, 1, 11) * 86400;
     c->last_page_key = "null";
     c->export_max_days = 31;
@@ -85,6 +91,11 @@ void emu_config_defaults(emu_config *c)
     c->webhook_max = (size_t)16 << 20;
     c->slow_ms = 2000;
     c->retry_after = 1;
+}
+
+bool emu_paging_live(const emu_config *c)
+{
+    return strcmp(c->paging, "docs") != 0;
 }
 
 static void fmt_uuid(char dst[40], uint64_t seed, uint64_t a, uint64_t b)
@@ -163,6 +174,9 @@ int emu_model_build(emu_model *m, const emu_config *cfg)
         snprintf(a->env_client_id, sizeof(a->env_client_id), "dt0s02.EMUENV%02d", ai % 100);
         snprintf(a->env_client_secret, sizeof(a->env_client_secret),
                  "%.24s.emulator-secret-env-read-only", a->env_client_id);
+        snprintf(a->uac_client_id, sizeof(a->uac_client_id), "dt0s02.EMUUAC%02d", ai % 100);
+        snprintf(a->uac_client_secret, sizeof(a->uac_client_secret),
+                 "%.24s.emulator-secret-uac-read-only", a->uac_client_id);
 
         a->nsubs = cfg->subscriptions < 1 ? 1 : cfg->subscriptions;
         a->subs = dtc_calloc((size_t)a->nsubs, sizeof(emu_sub));

@@ -44,6 +44,7 @@ struct emu_server {
     FILE *log;
     emu_bizstore biz;
     emu_exportstate *exports;
+    emu_rlstate *rl; /* per account (emu_ratelimit.c) */
     void *webhook; /* emu_webhook.c */
 };
 
@@ -52,6 +53,7 @@ typedef struct reqctx {
     dtc_buf body;
     int64_t start_ms;
     bool too_big;
+    int rl_account; /* in flight under this account's rate limit until completed; -1 none */
 } reqctx;
 
 void emu_lock(emu_server *s) { pthread_mutex_lock(&s->mu); }
@@ -62,6 +64,11 @@ void **emu_webhook_slot(emu_server *s) { return &s->webhook; }
 emu_exportstate *emu_exportstate_of(emu_server *s, int cluster)
 {
     return &s->exports[cluster];
+}
+
+emu_rlstate *emu_rlstate_of(emu_server *s, int account)
+{
+    return &s->rl[account];
 }
 
 void emu_clock_advance(emu_server *s, int64_t seconds)
@@ -94,6 +101,13 @@ void emu_set_header(emu_req *r, const char *name, const char *value)
     r->hdr_value[r->nhdr++] = v;
 }
 
+/* Account Management paths; their errors use the live boolean envelope. */
+static bool account_api(const char *path)
+{
+    return strncmp(path, "/sub/", 5) == 0 || strncmp(path, "/v1/", 4) == 0 ||
+           strncmp(path, "/env/", 5) == 0;
+}
+
 void emu_error(emu_req *r, int status, const char *fmt, ...)
 {
     char msg[512];
@@ -106,12 +120,20 @@ void emu_error(emu_req *r, int status, const char *fmt, ...)
     dtc_jw_init(&w, &r->out);
     dtc_jw_obj(&w);
     dtc_jw_key(&w, "error");
-    dtc_jw_obj(&w);
-    dtc_jw_key(&w, "code");
-    dtc_jw_int(&w, status);
-    dtc_jw_key(&w, "message");
-    dtc_jw_str(&w, msg);
-    dtc_jw_obj_end(&w);
+    if (account_api(r->path) && strcmp(r->model->cfg->error_envelope, "nested") != 0) {
+        dtc_jw_bool(&w, true);
+        dtc_jw_key(&w, "message");
+        dtc_jw_str(&w, msg);
+        dtc_jw_key(&w, "payload");
+        dtc_jw_null(&w);
+    } else {
+        dtc_jw_obj(&w);
+        dtc_jw_key(&w, "code");
+        dtc_jw_int(&w, status);
+        dtc_jw_key(&w, "message");
+        dtc_jw_str(&w, msg);
+        dtc_jw_obj_end(&w);
+    }
     dtc_jw_obj_end(&w);
     r->status = status;
     r->content_type = "application/json";
@@ -211,6 +233,23 @@ static int token_lookup(emu_req *r, unsigned *scopes, int *account)
     }
     emu_unlock(s);
     return res;
+}
+
+/* The account of the request's bearer token, expired or not, without counting
+ * a use (the handler's own check does that); -1 for no or an unknown token. */
+static int bearer_account(emu_req *r)
+{
+    const char *b = bearer_of(r);
+    if (!b)
+        return -1;
+    emu_server *s = r->srv;
+    int account = -1;
+    emu_lock(s);
+    for (size_t i = 0; i < s->ntokens && account < 0; i++)
+        if (strcmp(s->tokens[i].tok, b) == 0)
+            account = s->tokens[i].account;
+    emu_unlock(s);
+    return account;
 }
 
 bool emu_bearer_has_scope(emu_req *r, const char *scope, const emu_account **acct)
@@ -332,6 +371,14 @@ bool emu_fault_truncate(emu_req *r)
     return dtc_unit(dtc_hash4(r->srv->cfg->seed, 0x7a1, key, attempt, 0)) < r->srv->cfg->ftruncate;
 }
 
+/* The --latency-ms delay of one answer in microseconds: uniform in
+ * [0.75, 1.25] x the flag, drawn from the seed and the request. */
+static useconds_t latency_us(const emu_config *c, uint64_t key, uint32_t attempt)
+{
+    double u = dtc_unit(dtc_hash4(c->seed, 0x1a7e, key, attempt, 0));
+    return (useconds_t)((double)c->latency_ms * (750.0 + 500.0 * u));
+}
+
 /* ---- routing ---- */
 
 typedef struct route {
@@ -354,6 +401,8 @@ static const route routes[] = {
     {"GET", "/sub/v3/accounts/*/subscriptions/*/environments/cost", emu_h_env_cost_v3, true},
     {"GET", "/sub/v1/accounts/*/rate-cards", emu_h_rate_cards, true},
     {"GET", "/v1/subscriptions/*/cost-allocation", emu_h_cost_allocation, true},
+    {"GET", "/v1/accounts/*/settings/costcenters", emu_h_costcenters, true},
+    {"GET", "/v1/accounts/*/settings/products", emu_h_products, true},
     {"GET", "/env/v2/accounts/*/environments", emu_h_environments_v2, true},
     {"GET", "/env/v1/accounts/*/environments", emu_h_environments_v1, true},
     {"GET", "/env/v2/accounts/*/clusters", emu_h_clusters, true},
@@ -508,6 +557,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                      : strncmp(url, "/emu/webhook/", 13) == 0 ? s->cfg->webhook_max : BODY_CAP_DEFAULT;
         dtc_buf_init(&ctx->body, cap);
         ctx->start_ms = dtc_mono_ms();
+        ctx->rl_account = -1;
         *con_cls = ctx;
         return MHD_YES;
     }
@@ -554,17 +604,32 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         free_segs(r.seg, n);
     }
 
+    /* Account API requests count against their token's account; one over
+     * the limit is answered 429 and draws no fault. */
+    bool limited = false;
+    int acct = rt && rt->api && account_api(url) ? bearer_account(&r) : -1;
+    if (acct >= 0) {
+        if (emu_ratelimit_enter(&r, acct))
+            ctx->rl_account = acct;
+        else
+            limited = true;
+    }
     enum fault f = F_NONE;
     uint32_t attempt = 0;
+    uint64_t key = 0;
     if (rt && rt->api) {
-        uint64_t key = dtc_hash_bytes(1, method, strlen(method));
+        key = dtc_hash_bytes(1, method, strlen(method));
         key = dtc_hash_bytes(key, url, strlen(url));
         if (query.data)
             key = dtc_hash_bytes(key, query.data, query.len);
         if (r.body_len)
             key = dtc_hash_bytes(key, r.body, r.body_len);
-        f = pick_fault(s, key, &attempt);
+        if (!limited)
+            f = pick_fault(s, key, &attempt);
     }
+    /* Inside the in-flight window: the limit sees slow answers pile up. */
+    if (rt && rt->api && s->cfg->latency_ms > 0 && strncmp(url, "/emu/", 5) != 0)
+        usleep(latency_us(s->cfg, key, attempt));
 
     if (!rt) {
         if (path_known)
@@ -573,6 +638,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             emu_error(&r, 404, "No such endpoint: %s", url);
     } else if (ctx->too_big) {
         emu_error(&r, 413, "Request body larger than %zu bytes", ctx->body.cap);
+    } else if (limited) {
+        emu_error(&r, 429, "Too many requests: the rate limit of account %s is exceeded, retry later",
+                  s->m->accounts[acct].uuid);
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", s->cfg->rl_retry_after);
+        emu_set_header(&r, "Retry-After", ra);
     } else if (f == F_429) {
         emu_error(&r, 429, "Too many requests");
         if (s->cfg->retry_after >= 0) {
@@ -595,7 +666,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
     size_t len = 0;
     char *data = dtc_buf_take(&r.out, &len);
-    const char *fault_label = fault_name[f];
+    const char *fault_label = limited ? "ratelimit" : fault_name[f];
     if (f == F_MALFORMED && r.fault_ok && len > 2) {
         /* Cut the document short and end it with garbage: still 200. */
         len = len * 3 / 5;
@@ -645,9 +716,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
+    emu_server *s = cls;
     reqctx *ctx = *con_cls;
     if (!ctx)
         return;
+    if (ctx->rl_account >= 0)
+        emu_ratelimit_leave(s, ctx->rl_account);
     dtc_buf_dispose(&ctx->body);
     dtc_free(ctx);
     *con_cls = NULL;
@@ -664,7 +738,8 @@ int emu_server_start(emu_server **out, const emu_model *m, const emu_config *cfg
     s->now = cfg->now;
     pthread_mutex_init(&s->mu, NULL);
     s->exports = dtc_calloc((size_t)(m->nclusters ? m->nclusters : 1), sizeof(emu_exportstate));
-    if (!s->exports)
+    s->rl = dtc_calloc((size_t)m->naccounts, sizeof(emu_rlstate));
+    if (!s->exports || !s->rl)
         goto done;
     if (cfg->log_path) {
         s->log = fopen(cfg->log_path, "a");
@@ -726,6 +801,7 @@ void emu_server_stop(emu_server *s)
     dtc_free(s->att_key);
     dtc_free(s->att_val);
     dtc_free(s->exports);
+    dtc_free(s->rl);
     pthread_mutex_destroy(&s->mu);
     dtc_free(s);
 }

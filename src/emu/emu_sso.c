@@ -96,6 +96,9 @@ void emu_h_token(emu_req *r)
         } else if (strcmp(id, a->env_client_id) == 0 && strcmp(secret, a->env_client_secret) == 0) {
             acct = a;
             allowed = EMU_SCOPE_ENV_READ;
+        } else if (strcmp(id, a->uac_client_id) == 0 && strcmp(secret, a->uac_client_secret) == 0) {
+            acct = a;
+            allowed = EMU_SCOPE_UAC_READ;
         }
     }
     if (!acct) {
@@ -110,6 +113,13 @@ void emu_h_token(emu_req *r)
                         : "Invalid OAuth2 request. resource is required for this client (urn:dtaccount:<uuid>)");
         goto done;
     }
+    if (r->model->cfg->sso_require_scope && (!scope || !*scope)) {
+        oauth_error(r, "invalid_request", "Invalid OAuth2 request. scope is required");
+        goto done;
+    }
+    /* Live SSO refuses the whole request when one scope is not the client's;
+     * --sso-grant-held-scopes grants the held ones and leaves the rest out. */
+    bool refuse = !r->model->cfg->sso_grant_held_scopes;
     unsigned granted = allowed;
     dtc_buf missing;
     dtc_buf_init(&missing, DTC_CAP_SMALL);
@@ -126,7 +136,15 @@ void emu_h_token(emu_req *r)
         }
         dtc_free(sc);
     }
-    if (missing.len) {
+    if (!refuse && missing.len && granted == 0) {
+        char desc[512];
+        snprintf(desc, sizeof(desc), "Invalid OAuth2 request. The client holds none of the scopes [%s]",
+                 missing.data);
+        oauth_error(r, "invalid_scope", desc);
+        dtc_buf_dispose(&missing);
+        goto done;
+    }
+    if (refuse && missing.len) {
         char desc[512];
         snprintf(desc, sizeof(desc),
                  "Invalid OAuth2 request. UNSUCCESSFUL_OAUTH_ACCESS_TOKEN_VALIDATION_FAILED | "

@@ -1,6 +1,8 @@
 """Every error the contract lists comes back with its status and a message:
 SSO 400s, 401 unknown/expired/wrong-account token, 403 missing scope, 404
-unknown subscription, 400 missing parameters and bad page keys."""
+unknown subscription, 400 missing parameters and bad page keys. Account
+Management errors come in the live boolean envelope
+{"error": true, "message": ..., "payload": null}."""
 import time
 import unittest
 
@@ -27,9 +29,11 @@ class AccountApiErrors(unittest.TestCase):
     def assertError(self, r, status, fragment=None):
         self.assertEqual(r.status, status, r.body)
         doc = r.json()
-        self.assertEqual(doc["error"]["code"], status)
+        self.assertEqual(set(doc), {"error", "message", "payload"}, doc)
+        self.assertIs(doc["error"], True)
+        self.assertIsNone(doc["payload"])
         if fragment:
-            self.assertIn(fragment, doc["error"]["message"])
+            self.assertIn(fragment, doc["message"])
 
     def assertOAuthError(self, r, error, fragment=None):
         self.assertEqual(r.status, 400, r.body)
@@ -84,23 +88,25 @@ class AccountApiErrors(unittest.TestCase):
                                       {"field": "PRODUCT", "environment-id": "x"}), 404)
 
     def test_missing_and_bad_parameters_get_400(self):
-        for v in ("v2", "v3"):
+        for v, missing in (("v2", "startTime"), ("v3", "'endTime' must be provided")):
             base = f"/sub/{v}/accounts/{ACCOUNT}/subscriptions/{self.sub}/environments/cost"
-            self.assertError(self.emu.get(base, self.tok), 400, "startTime")
+            self.assertError(self.emu.get(base, self.tok), 400, missing)
             self.assertError(self.emu.get(base, self.tok, {"startTime": "2026-11-01T00:00:00Z"}), 400)
             self.assertError(self.emu.get(base, self.tok, {"startTime": "yesterday", "endTime": "today"}), 400)
             self.assertError(self.emu.get(base, self.tok, {"startTime": "2026-11-05T00:00:00Z",
                                                            "endTime": "2026-11-01T00:00:00Z"}), 400)
         v3 = f"/sub/v3/accounts/{ACCOUNT}/subscriptions/{self.sub}/environments/cost"
-        self.assertError(self.emu.get(v3, self.tok, {"page-key": "garbage"}), 400, "page-key")
-        self.assertError(self.emu.get(v3, self.tok, {"page-key": "dGFtcGVyZWQga2V5IHdpdGggbm8gbWFj"}), 400)
+        week = {"startTime": "2026-11-01T00:00:00Z", "endTime": "2026-11-09T00:00:00Z", "page-size": "5"}
+        self.assertError(self.emu.get(v3, self.tok, {**week, "page-key": "garbage"}), 400, "page-key")
+        self.assertError(self.emu.get(v3, self.tok, {**week, "page-key": "dGFtcGVyZWQga2V5IHdpdGggbm8gbWFj"}),
+                         400, "page-key")
         self.assertError(self.emu.get(v3, self.tok, {"startTime": "2026-11-01T00:00:00Z",
                                                      "endTime": "2026-11-02T00:00:00Z", "page-size": "0"}), 400)
         # A cost page key is refused on the usage endpoint.
-        first = self.emu.get_json(v3, self.tok, {"startTime": "2026-11-01T00:00:00Z",
-                                                 "endTime": "2026-11-09T00:00:00Z", "page-size": "5"})
+        first = self.emu.get_json(v3, self.tok, week)
         usage = v3.replace("/cost", "/usage")
-        self.assertError(self.emu.get(usage, self.tok, {"page-key": first["nextPageKey"]}), 400)
+        self.assertError(self.emu.get(usage, self.tok, {**week, "page-key": first["nextPageKey"]}), 400,
+                         "page-key")
         self.assertError(self.emu.get(f"{A}/subscriptions/events", self.tok, {"eventType": "weather"}), 400)
 
     def test_cost_allocation_parameter_rules(self):

@@ -140,6 +140,15 @@ class AccountApiShapes(unittest.TestCase):
                       "eventType": "string", "notificationLevel": "string"}, "event")
         only = self.emu.get_json(f"{A}/subscriptions/events", self.tok, {"eventType": "budget"})
         self.assertTrue(only and all(e["eventType"] == "budget" for e in only))
+        for kind in ("cost", "forecast"):
+            got = self.emu.get_json(f"{A}/subscriptions/events", self.tok, {"eventType": kind})
+            self.assertEqual(got, [e for e in events if e["eventType"] == kind], kind)
+        # startTime / endTime select events by date, bounds included.
+        dates = sorted({e["date"] for e in events})
+        lo, hi = dates[len(dates) // 4], dates[3 * len(dates) // 4]
+        window = self.emu.get_json(f"{A}/subscriptions/events", self.tok, {"startTime": lo, "endTime": hi})
+        self.assertEqual(window, [e for e in events if lo <= e["date"] <= hi])
+        self.assertLess(len(window), len(events))
 
     def test_cost_allocation(self):
         envs = self.emu.get_json(f"/env/v2/accounts/{ACCOUNT}/environments", self.tok)["data"]

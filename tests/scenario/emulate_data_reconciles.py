@@ -21,7 +21,9 @@ def day_of(ts):
 class DataReconciles(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.emu = Emulator()
+        # About the data, not the limits: some 2,500 pages of 50 in quick
+        # succession would otherwise wait out the 300-per-second rate limit.
+        cls.emu = Emulator("--rate-limit-rps", "0")
         cls.tok = cls.emu.token()
         cls.subs = cls.emu.subscriptions(cls.tok)
 
@@ -33,7 +35,7 @@ class DataReconciles(unittest.TestCase):
         per_day = collections.Counter()
         records = []
         for page in self.emu.pages(f"{V3}/subscriptions/{sub}/environments/cost", self.tok,
-                                   {"startTime": start, "endTime": end}, page_size=997):
+                                   {"startTime": start, "endTime": end}, page_size=50):
             for env in page["data"]:
                 for rec in env["cost"]:
                     per_day[day_of(rec["startTime"])] += micro(rec["value"])
@@ -70,7 +72,7 @@ class DataReconciles(unittest.TestCase):
         parts = collections.Counter()
         for page in self.emu.pages(f"{V3}/subscriptions/{sub}/environments/usage", self.tok,
                                    {"startTime": "2026-09-01T00:00:00Z", "endTime": "2026-11-30T00:00:00Z"},
-                                   page_size=1000):
+                                   page_size=50):
             for env in page["data"]:
                 for u in env["usage"]:
                     parts[(u["startTime"], u["capabilityKey"])] += Decimal(str(u["value"]))
@@ -85,7 +87,7 @@ class DataReconciles(unittest.TestCase):
             q = {"startTime": "2026-11-10T00:00:00Z", "endTime": "2026-11-20T00:00:00Z"}
             usage = {}
             for page in self.emu.pages(f"{V3}/subscriptions/{s['uuid']}/environments/usage", self.tok, q,
-                                       page_size=1000):
+                                       page_size=50):
                 for env in page["data"]:
                     for u in env["usage"]:
                         usage[(env["environmentId"], u["startTime"], u["capabilityKey"])] = Decimal(str(u["value"]))

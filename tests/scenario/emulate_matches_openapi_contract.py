@@ -301,7 +301,9 @@ class EmulatorMatchesOpenApiContract(unittest.TestCase):
         self.fail(f"{op}: only {sorted(seen)} of 429, 500, 503 in 40 faulty requests")
 
     def walk(self, op, path, first_params, max_pages):
-        """Follow nextPageKey (page-key alone) for at most max_pages pages."""
+        """Follow nextPageKey for at most max_pages pages: v3 repeats the whole
+        query with page-key (as live accounts require), cost allocation sends
+        page-key alone (its documented rule)."""
         pages, params = [], first_params
         for _ in range(max_pages):
             _, doc = self.call(op, path, self.tok, params)
@@ -309,7 +311,7 @@ class EmulatorMatchesOpenApiContract(unittest.TestCase):
             key = doc.get("nextPageKey")
             if not key:
                 break
-            params = {"page-key": key}
+            params = {"page-key": key} if op == COST_ALLOCATION else {**first_params, "page-key": key}
         return pages
 
     # ---- the file itself ----
@@ -418,16 +420,23 @@ class EmulatorMatchesOpenApiContract(unittest.TestCase):
         self.assertGreaterEqual(len(pages), 2)
         self.assertFalse(pages[-1].get("nextPageKey"), "the walk reached the last page")
         self.call(op, path, self.tok, {**q, "clusterIds": self.cluster})
-        self.call(op, path, self.tok, {**q, "page-size": 5000})  # clamped to the maximum
+        self.call(op, path, self.tok, {**q, "page-size": 50})  # the live maximum
+        self.call(op, path, self.tok, {**q, "page-size": 51}, expect=400)  # above it: 400, as live
         for s in self.emu.subscriptions(self.tok):
             self.call(op, path.replace(self.sub, s["uuid"]), self.tok, q)
-        # 400: no time bounds and no page-key; a damaged page-key; a key of the other endpoint.
+        # 400: no time bounds and no page-key; a damaged page-key; a key of the
+        # other endpoint; a good key alone (live accounts want the query
+        # repeated) or with another query.
         self.call(op, path, self.tok, expect=400)
-        self.call(op, path, self.tok, {"page-key": "bm90LWEta2V5"}, expect=400)
+        self.call(op, path, self.tok, {**q, "page-key": "bm90LWEta2V5"}, expect=400)
         other_op, other = (ENV_USAGE_V3, "usage") if kind == "cost" else (ENV_COST_V3, "cost")
         _, doc = self.call(other_op, path.replace(f"environments/{kind}", f"environments/{other}"), self.tok,
                            {**q, "page-size": 1})
+        self.call(op, path, self.tok, {**q, "page-size": 1, "page-key": doc["nextPageKey"]}, expect=400)
+        _, doc = self.call(op, path, self.tok, {**q, "page-size": 1})
         self.call(op, path, self.tok, {"page-key": doc["nextPageKey"]}, expect=400)
+        self.call(op, path, self.tok, {**q, "page-size": 2, "page-key": doc["nextPageKey"]}, expect=400)
+        self.call(op, path, self.tok, {**q, "page-size": 1, "page-key": doc["nextPageKey"]})
         self.call(op, path.replace(self.sub, UNKNOWN_SUB), self.tok, q, expect=404)
         self.auth_errors(op, path, q)
         self.assert_documented_codes_covered(op)

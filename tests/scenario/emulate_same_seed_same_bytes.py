@@ -35,7 +35,7 @@ def answers(emu):
         path = f"/sub/v3/accounts/{ACCOUNT}/subscriptions/{sub}/environments/{kind}"
         page = get(path, {**WINDOW, "page-size": 7})
         for _ in range(3):
-            page = get(path, {"page-key": page["nextPageKey"]})
+            page = get(path, {**WINDOW, "page-size": 7, "page-key": page["nextPageKey"]})
     get(f"/sub/v1/accounts/{ACCOUNT}/rate-cards")
     envs = get(f"/env/v2/accounts/{ACCOUNT}/environments")
     for e in envs["data"]:

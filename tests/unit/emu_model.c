@@ -136,6 +136,28 @@ static void test_emu_model_spikes_exist_and_are_large(void **state)
     assert_true(spikes >= 3);
 }
 
+/* Live behaviour is the default; every account has three clients whose
+ * secrets start with their id (the documented pattern). */
+static void test_emu_model_defaults_are_live_with_three_clients(void **state)
+{
+    assert_true(emu_paging_live(&cfg));
+    assert_int_equal(cfg.v3_page_size_limit, 50);
+    assert_true(cfg.page_size_default > 0);
+    assert_string_equal(cfg.error_envelope, "live");
+    assert_int_equal(cfg.rl_inflight, 6);
+    assert_int_equal(cfg.rl_rps, 300);
+    assert_int_equal(cfg.rl_retry_after, 1);
+    assert_int_equal(cfg.latency_ms, 0);
+    const emu_account *a = &model.accounts[0];
+    assert_string_equal(a->uac_client_id, "dt0s02.EMUUAC00");
+    assert_string_equal(a->uac_client_secret, "dt0s02.EMUUAC00.emulator-secret-uac-read-only");
+    assert_string_not_equal(a->uac_client_id, a->client_id);
+    assert_string_not_equal(a->uac_client_id, a->env_client_id);
+    emu_config docs = cfg;
+    docs.paging = "docs";
+    assert_false(emu_paging_live(&docs));
+}
+
 static void test_emu_pagekey_round_trips_and_rejects_tampering(void **state)
 {
     char *key = NULL, *state_out = NULL;
@@ -160,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_emu_model_is_deterministic_and_seed_sensitive),
         cmocka_unit_test(test_emu_model_has_the_promised_cast),
         cmocka_unit_test(test_emu_model_spikes_exist_and_are_large),
+        cmocka_unit_test(test_emu_model_defaults_are_live_with_three_clients),
         cmocka_unit_test(test_emu_pagekey_round_trips_and_rejects_tampering),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

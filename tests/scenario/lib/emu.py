@@ -19,6 +19,8 @@ CLIENT_ID = "dt0s02.EMUCLI00"
 CLIENT_SECRET = "dt0s02.EMUCLI00.emulator-secret-not-for-production"
 ENV_CLIENT_ID = "dt0s02.EMUENV00"
 ENV_CLIENT_SECRET = "dt0s02.EMUENV00.emulator-secret-env-read-only"
+UAC_CLIENT_ID = "dt0s02.EMUUAC00"
+UAC_CLIENT_SECRET = "dt0s02.EMUUAC00.emulator-secret-uac-read-only"
 CLUSTER_TOKEN = "dt0c01.EMUCLUSTER00000000000000.emulator-cluster-token"
 DPS_CLUSTER_TOKEN = "dt0c01.EMUCLUSTER01000000000000.emulator-cluster-token"
 INGEST_TOKEN = "dt0c01.EMUINGEST000000000000000.emulator-ingest-token"
@@ -128,7 +130,14 @@ class Emulator:
         return self.request("GET", path, params=params, headers=h)
 
     def get_json(self, path, token, params=None):
-        r = self.get(path, token, params)
+        """GET that must answer 200. A rate-limit 429 (the account's limit,
+        default 300 requests per second) is waited out as a client would,
+        at most 5 times."""
+        for _ in range(5):
+            r = self.get(path, token, params)
+            if r.status != 429:
+                break
+            time.sleep(min(float(r.headers.get("retry-after", "1")), 5))
         assert r.status == 200, (path, r.status, r.body[:300])
         return r.json()
 
@@ -136,18 +145,22 @@ class Emulator:
         return self.get_json(f"/sub/v2/accounts/{ACCOUNT}/subscriptions", token)["data"]
 
     def pages(self, path, token, params, page_size=None):
-        """All pages of a v3 or cost-allocation query, following nextPageKey."""
+        """All pages of a v3 or cost-allocation query, following nextPageKey
+        the way each endpoint takes it: v3 repeats the whole query next to
+        page-key (live accounts refuse page-key alone), cost allocation sends
+        page-key alone (its documented rule: no other parameter)."""
         out = []
         q = dict(params)
         if page_size:
             q["page-size"] = page_size
+        first = dict(q)
         while True:
             doc = self.get_json(path, token, q)
             out.append(doc)
             key = doc.get("nextPageKey")
             if not key:
                 return out
-            q = {"page-key": key}
+            q = {"page-key": key} if "/cost-allocation" in path else {**first, "page-key": key}
 
     def log_lines(self):
         with open(self.log_path) as f:
