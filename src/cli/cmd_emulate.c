@@ -41,6 +41,7 @@ static const opt emulate_opts[] = {
     {"sso-grant-held-scopes", OPT_FLAG, &cfg.sso_grant_held_scopes, NULL, "instead grant the held scopes of a request and leave the others out"},
     {"v2-sunset", OPT_TIME, &cfg.v2_sunset, NULL, "v2 per-environment endpoints answer 410 from then on"},
     {"last-page-key", OPT_STR, &cfg.last_page_key, "MODE", "nextPageKey on the last page: null, absent, empty or mixed"},
+    {"page-key-cycle", OPT_FLAG, &cfg.page_key_cycle, NULL, "v3 nextPageKey of the second page leads back to the first: the keys of any walk of more than one page cycle forever"},
     {"no-v3", OPT_FLAG, &cfg.no_v3, NULL, "v3 per-environment endpoints answer 404, as where v3 is not rolled out"},
     {"export-max-days", OPT_INT, &cfg.export_max_days, NULL, "longest cluster export range; longer ones get 400"},
     {"export-busy", OPT_INT, &cfg.export_busy, NULL, "answer 429 (export running) this many times before each export"},

@@ -40,6 +40,7 @@ typedef struct emu_config {
     bool sso_grant_held_scopes; /* unheld scopes are left out instead of refused */
     int64_t v2_sunset;     /* epoch s; v2 per-environment endpoints answer 410 from then */
     const char *last_page_key; /* "null", "absent", "empty" or "mixed" */
+    bool page_key_cycle;   /* the second v3 page's key leads back to the first */
     bool no_v3;            /* v3 per-environment endpoints answer 404 (not rolled out) */
     int export_max_days;   /* cluster export range limit (400 beyond) */
     int export_busy;       /* 429 answers before each export succeeds */

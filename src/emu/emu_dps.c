@@ -751,6 +751,11 @@ static void env_v3(emu_req *r, bool cost)
     dtc_jw_key(&w, "lastModifiedTime");
     jw_datetime(&w, emu_last_booking_run(q.now));
     int64_t next = q.offset + q.ps;
+    /* --page-key-cycle: the second page's key leads back to the first page,
+     * whose key leads to the second: the keys repeat forever (a broken
+     * server). Any walk of more than one page cycles. */
+    if (m->cfg->page_key_cycle && next < total && q.offset >= q.ps)
+        next = 0;
     if (next < total) {
         char st[4096], *key = NULL;
         snprintf(st, sizeof(st), "v3|%s|%d|%d|%" PRId64 "|%" PRId64 "|%" PRId64 "|%d|%" PRId64 "|%s|%s|%s",

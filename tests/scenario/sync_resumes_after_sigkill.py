@@ -1,6 +1,8 @@
-"""Killing `dtcost sync` with SIGKILL in the middle of a run and running it
-again gives the same database as one uninterrupted run: pages are committed
-whole, checkpoints only after complete chunks, and the rerun resumes."""
+"""Killing `dtcost sync` with SIGKILL at five different moments of a run and
+running it again gives the same database as one uninterrupted run, cost
+allocation included: walks are stored whole with the days they covered, and
+the rerun reads what the killed run left. The killed run is marked
+`interrupted` by the next one. Against live paging and the documented one."""
 import os
 import signal
 import subprocess
@@ -10,35 +12,41 @@ import unittest
 from dtsync import dump, rows, run_sync, sync_env
 from emu import DTCOST, Emulator, tmpdir
 
-FLAGS = ("--days", "120", "--page-size-default", "50", "--page-size-max", "50")
+FLAGS = ("--days", "120", "--environments", "6", "--capabilities", "8")
+# Latency stretches the run to a few seconds so the kills land inside it.
+SLOW = ("--latency-ms", "15")
 
 
 class SyncResumes(unittest.TestCase):
-    def test_killed_run_then_rerun_equals_uninterrupted_run(self):
+    def resumes(self, paging, fractions):
         d = tmpdir()
-        clean_db, killed_db = os.path.join(d, "clean.db"), os.path.join(d, "killed.db")
-        clean = Emulator(*FLAGS)
-        self.addCleanup(clean.stop)
-        res = run_sync(clean, clean_db)
-        self.assertEqual(res.returncode, 0, res.stderr)
-        # Slow answers stretch the run so the kill lands in the middle. The
-        # same seed and clock give the same data on both emulators.
-        with Emulator(*FLAGS, "--fault-slow", "0.5", "--slow-ms", "40") as emu:
-            for delay in (0.8, 1.6):
-                proc = subprocess.Popen([DTCOST, "sync", "--db", killed_db, "--quiet"], env=sync_env(emu),
+        clean_db = os.path.join(d, "clean.db")
+        with Emulator(*FLAGS, *SLOW, "--paging", paging, "--page-size-max", "1000") as emu:
+            t0 = time.monotonic()
+            res = run_sync(emu, clean_db)
+            took = time.monotonic() - t0
+            self.assertEqual(res.returncode, 0, res.stderr)
+            for delay in (round(f * took, 2) for f in fractions):
+                db = os.path.join(d, f"killed-{paging}-{delay}.db")
+                proc = subprocess.Popen([DTCOST, "sync", "--db", db, "--quiet"], env=sync_env(emu),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(delay)
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(timeout=10)
-                self.assertEqual(proc.returncode, -signal.SIGKILL, "sync finished before the kill")
-            unfinished = rows(killed_db, "SELECT COUNT(*) FROM sync_run WHERE finished_at IS NULL")[0][0]
-            self.assertEqual(unfinished, 2)
-            self.assertNotEqual(dump(killed_db), dump(clean_db), "the killed runs already had everything")
-        res = run_sync(clean, killed_db)
-        self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertEqual(dump(killed_db), dump(clean_db))
-        ok = rows(killed_db, "PRAGMA integrity_check")[0][0]
-        self.assertEqual(ok, "ok")
+                self.assertEqual(proc.returncode, -signal.SIGKILL, f"sync finished before the kill at {delay} s")
+                self.assertNotEqual(dump(db), dump(clean_db), f"the run killed at {delay} s already had everything")
+                res = run_sync(emu, db)
+                self.assertEqual(res.returncode, 0, res.stderr)
+                self.assertIn("marked interrupted", res.stderr)
+                self.assertEqual(dump(db), dump(clean_db), f"killed at {delay} s")
+                self.assertEqual(rows(db, "SELECT status FROM sync_run ORDER BY id"), [("interrupted",), ("ok",)])
+                self.assertEqual(rows(db, "PRAGMA integrity_check")[0][0], "ok")
+
+    def test_killed_at_five_moments_then_rerun_equals_uninterrupted_run(self):
+        self.resumes("live", (0.08, 0.25, 0.45, 0.65, 0.85))
+
+    def test_the_same_with_documented_paging(self):
+        self.resumes("docs", (0.2, 0.6))
 
 
 if __name__ == "__main__":

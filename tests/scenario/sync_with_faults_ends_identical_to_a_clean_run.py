@@ -1,4 +1,4 @@
-"""With faults on (10% of requests answered 429 or 503 or dropped mid-body, a
+"""With faults on, against live and documented paging (10% of requests answered 429 or 503 or dropped mid-body, a
 20-second token lifetime, tokens that expire mid-pagination, every shape of
 last-page nextPageKey) `dtcost sync` retries and ends with a database
 identical to a fault-free run. When Dynatrace keeps failing, it stops with
@@ -15,14 +15,20 @@ FLAGS = ("--days", "90", "--page-size-default", "40", "--page-size-max", "40")
 
 class SyncWithFaults(unittest.TestCase):
     def test_faulty_run_equals_clean_run(self):
+        self.faulty_run_equals_clean_run(FLAGS)
+
+    def test_the_same_with_documented_paging(self):
+        self.faulty_run_equals_clean_run(FLAGS + ("--paging", "docs"))
+
+    def faulty_run_equals_clean_run(self, flags):
         d = tmpdir()
-        with Emulator(*FLAGS) as clean:
+        with Emulator(*flags) as clean:
             res = run_sync(clean, os.path.join(d, "clean.db"))
             self.assertEqual(res.returncode, 0, res.stderr)
         faults = ("--fault-429", "0.034", "--fault-503", "0.033", "--fault-drop", "0.033",
                   "--retry-after", "0", "--token-ttl", "20", "--token-max-uses", "25",
                   "--last-page-key", "mixed")
-        with Emulator(*FLAGS, *faults) as emu:
+        with Emulator(*flags, *faults) as emu:
             res = run_sync(emu, os.path.join(d, "faulty.db"), "--json")
             self.assertEqual(res.returncode, 0, res.stderr)
             log = emu.log_lines()
