@@ -619,6 +619,18 @@ static int next_key(dtc_dps *c, const char *path, json_t *doc, keyset *seen, int
     return rc;
 }
 
+/* Keep the next page's key (it outlives its document) within n bytes. */
+static int keep_key(dtc_dps *c, char *key, size_t n, const char *next)
+{
+    size_t len = strlen(next);
+    if (len >= n) {
+        snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", len);
+        return DTC_EPARSE;
+    }
+    memcpy(key, next, len + 1);
+    return 0;
+}
+
 /* The request for a v3 page: the whole query, plus page-key unless first;
  * page-key alone in the documented form. */
 static int v3_path(dtc_dps *c, char *path, size_t n, const char *uuid, const char *kind, const char *f,
@@ -691,15 +703,9 @@ int dtc_dps_env_records(dtc_dps *c, const char *uuid, int cost, int64_t from, in
             break;
         const char *next = NULL;
         if ((rc = env_page(c, path, doc, cost, fn, ctx)) == 0 &&
-            (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 && next) {
-            if (strlen(next) >= sizeof(key)) {
-                snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", strlen(next));
-                rc = DTC_EPARSE;
-            } else {
-                snprintf(key, sizeof(key), "%s", next);
-                rc = v3_path(c, path, sizeof(path), uuid, kind, f, t, ps, key);
-            }
-        }
+            (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 && next &&
+            (rc = keep_key(c, key, sizeof(key), next)) == 0)
+            rc = v3_path(c, path, sizeof(path), uuid, kind, f, t, ps, key);
         json_decref(doc);
         if (rc || !next)
             break;
@@ -917,15 +923,9 @@ int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const
             break;
         const char *next = NULL;
         if ((rc = alloc_page(c, path, doc, fn, ctx)) == 0 &&
-            (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 && next) {
-            if (strlen(next) >= sizeof(key)) {
-                snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", strlen(next));
-                rc = DTC_EPARSE;
-            } else {
-                snprintf(key, sizeof(key), "%s", next);
-                rc = alloc_path(c, path, sizeof(path), uuid, eenv, field, f, t, ps, key);
-            }
-        }
+            (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 && next &&
+            (rc = keep_key(c, key, sizeof(key), next)) == 0)
+            rc = alloc_path(c, path, sizeof(path), uuid, eenv, field, f, t, ps, key);
         json_decref(doc);
         if (rc || !next)
             break;

@@ -297,46 +297,39 @@ typedef struct worker {
     dtc_dps **dps;
 } worker;
 
-static int job_records(void *ud, const dtc_record *recs, size_t n)
+/* A page's items appended to the walk's array (*arr of *elem-sized items). */
+static int job_append(job *j, void **arr, size_t elem, const void *items, size_t n)
 {
-    job *j = ud;
     j->pages++;
+    if (n == 0)
+        return 0; /* an empty page: nothing to copy (and maybe no array) */
     if (j->n + n > WALK_MAX_RECORDS)
         return DTC_ETOOBIG;
     if (j->n + n > j->cap) {
         size_t cap = j->cap ? j->cap : 1024;
         while (cap < j->n + n)
             cap *= 2;
-        dtc_record *g = dtc_realloc(j->recs, cap * sizeof(*g));
+        void *g = dtc_realloc(*arr, cap * elem);
         if (!g)
             return DTC_ENOMEM;
-        j->recs = g;
+        *arr = g;
         j->cap = cap;
     }
-    memcpy(j->recs + j->n, recs, n * sizeof(*recs));
+    memcpy((char *)*arr + j->n * elem, items, n * elem);
     j->n += n;
     return 0;
+}
+
+static int job_records(void *ud, const dtc_record *recs, size_t n)
+{
+    job *j = ud;
+    return job_append(j, (void **)&j->recs, sizeof(*recs), recs, n);
 }
 
 static int job_allocs(void *ud, const dtc_allocation *a, size_t n)
 {
     job *j = ud;
-    j->pages++;
-    if (j->n + n > WALK_MAX_RECORDS)
-        return DTC_ETOOBIG;
-    if (j->n + n > j->cap) {
-        size_t cap = j->cap ? j->cap : 1024;
-        while (cap < j->n + n)
-            cap *= 2;
-        dtc_allocation *g = dtc_realloc(j->allocs, cap * sizeof(*g));
-        if (!g)
-            return DTC_ENOMEM;
-        j->allocs = g;
-        j->cap = cap;
-    }
-    memcpy(j->allocs + j->n, a, n * sizeof(*a));
-    j->n += n;
-    return 0;
+    return job_append(j, (void **)&j->allocs, sizeof(*a), a, n);
 }
 
 static void *worker_new(void *ctx)
