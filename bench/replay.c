@@ -2,9 +2,12 @@
  * request log (--log of `dtcost emulate`), and sends the same GET requests to
  * the same emulator over one keep-alive connection without parsing or
  * storing anything: what the pages alone cost to serve and transfer.
+ * Requests the log shows answered 429 (rate limit) are left out: the sync
+ * sent them again, and the retry is in the log as well.
  *
  * usage: bench_replay --port PORT --log FILE
- * Prints: requests, seconds, MB. Bounded by the log's length. */
+ * Prints: requests, seconds, MB, requests answered otherwise than logged.
+ * Bounded by the log's length. */
 #define _POSIX_C_SOURCE 200809L
 #include <jansson.h>
 #include <stdio.h>
@@ -89,7 +92,7 @@ int main(int argc, char **argv)
         const char *p = json_string_value(json_object_get(o, "path"));
         const char *qs = json_string_value(json_object_get(o, "query"));
         long want = (long)json_integer_value(json_object_get(o, "status"));
-        if (m && p && strcmp(m, "GET") == 0 && strncmp(p, "/emu/", 5) != 0) {
+        if (m && p && strcmp(m, "GET") == 0 && strncmp(p, "/emu/", 5) != 0 && want != 429) {
             encode_query(qs ? qs : "", q, sizeof(q));
             snprintf(url, sizeof(url), "%s%s%s%s", base, p, q[0] ? "?" : "", q);
             if (dtc_http_get(h, url, auth, &r) == 0) {
