@@ -93,8 +93,9 @@ field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2" | head -1; }
 wall() { cut -d' ' -f1 "$tmp/$1.time"; }
 cpu() { awk '{ printf "%.2f", $2 + $3 }' "$tmp/$1.time"; }
 
-# analyze LABEL DB: prints "requests 200s 404s 429s 400s other dup200 fetched needed"
-# for the log slice LABEL.jsonl, pages needed counted from DB.
+# analyze LABEL DB: prints "requests 200s 404s 429s 400s other dup200 fetched
+# needed tokens first-dup" for the log slice LABEL.jsonl, pages needed counted
+# from DB.
 analyze() {
   awk -v OFS='\t' '
     {
@@ -106,6 +107,7 @@ analyze() {
       if (path ~ /^\/sub\/v3\/.*\/environments\/cost$/)  { kind = "v3cost";  s = p[7] }
       if (path ~ /^\/sub\/v3\/.*\/environments\/usage$/) { kind = "v3usage"; s = p[7] }
       if (path ~ /^\/v1\/subscriptions\/.*\/cost-allocation$/) { kind = "alloc"; s = p[4] }
+      if (path ~ /^\/sso\//) kind = "sso"   # a token renewed (at TTL - 60 s) is the same request again
       split("", a); n = split(q, kv, "&")
       for (i = 1; i <= n; i++) { e = index(kv[i], "="); if (e) a[substr(kv[i], 1, e - 1)] = substr(kv[i], e + 1) }
       print kind, s, substr(a["startTime"], 1, 10), substr(a["endTime"], 1, 10), a["environment-id"], a["field"],
@@ -135,15 +137,17 @@ SELECT (SELECT COUNT(*) FROM r),
        (SELECT COUNT(*) FROM r WHERE status = 200), (SELECT COUNT(*) FROM r WHERE status = 404),
        (SELECT COUNT(*) FROM r WHERE status = 429), (SELECT COUNT(*) FROM r WHERE status = 400),
        (SELECT COUNT(*) FROM r WHERE status NOT IN (200, 404, 429, 400)),
-       (SELECT COUNT(*) FROM (SELECT pq FROM r WHERE status = 200 GROUP BY pq HAVING COUNT(*) > 1)),
-       (SELECT COUNT(*) FROM r WHERE status = 200 AND kind != 'other'),
+       (SELECT COUNT(*) FROM (SELECT pq FROM r WHERE status = 200 AND kind != 'sso' GROUP BY pq HAVING COUNT(*) > 1)),
+       (SELECT COUNT(*) FROM r WHERE status = 200 AND kind IN ('v3cost', 'v3usage', 'alloc')),
        (SELECT COALESCE(SUM(MAX(1, (recs + ps - 1) / ps)), 0) FROM (
           SELECT ps, CASE WHEN kind = 'alloc'
             THEN (SELECT COALESCE(SUM(n), 0) FROM ad WHERE ad.sub = w.sub AND ad.env = w.env AND ad.field = w.field
                     AND ad.day BETWEEN w.t0 AND w.t1)
             ELSE (SELECT COALESCE(SUM(n), 0) FROM vd WHERE vd.kind = w.kind AND vd.sub = w.sub
                     AND vd.day >= w.t0 AND vd.day < w.t1) END AS recs
-          FROM w));
+          FROM w)),
+       (SELECT COUNT(*) FROM r WHERE kind = 'sso'),
+       (SELECT COALESCE(MIN(pq), '-') FROM (SELECT pq FROM r WHERE status = 200 AND kind != 'sso' GROUP BY pq HAVING COUNT(*) > 1));
 SQL
 }
 
@@ -172,7 +176,7 @@ for l in seq def inc cold warm; do
   db="$tmp/def.db"; [ "$l" = seq ] && db="$tmp/seq.db"; [ "$l" = cold ] || [ "$l" = warm ] && db="$tmp/cold.db"
   st[$l]="$(analyze "$l" "$db")"
 done
-col() { echo "${st[$1]}" | cut -f"$2"; } # 1 requests 2 200 3 404 4 429 5 400 6 other 7 dup 8 fetched 9 needed
+col() { echo "${st[$1]}" | cut -f"$2"; } # 1 requests 2 200 3 404 4 429 5 400 6 other 7 dup 8 fetched 9 needed 10 tokens 11 a dup
 needed="$(col def 9)"
 floor="$(awk -v p="$needed" -v l="$lat" -v c="$conc" 'BEGIN { printf "%.2f", p * l / 1000 / c }')"
 
@@ -211,10 +215,10 @@ printf 'retries (dtcost): sequential %s, default %s, incremental %s, no-latency 
 fail=0
 for l in seq def inc cold warm; do
   if [ "$(col "$l" 7)" != 0 ] || [ "$(col "$l" 5)" != 0 ] || [ "$(col "$l" 6)" != 0 ]; then
-    echo "$l: $(col "$l" 7) (path, query) answered 200 more than once, $(col "$l" 5) answered 400, $(col "$l" 6) other errors" >&2
+    echo "$l: $(col "$l" 7) (path, query) answered 200 more than once (e.g. $(col "$l" 11)), $(col "$l" 5) answered 400, $(col "$l" 6) other errors" >&2
     fail=1
   fi
 done
-[ "$fail" = 1 ] || echo "pages: no (path, query) answered 200 twice, no 400, in any run"
+[ "$fail" = 1 ] || echo "pages: no (path, query) answered 200 twice, no 400, in any run (token requests: $(col seq 10) sequential, $(col def 10) default)"
 [ "${rfail:-1}" = 0 ] || { echo "replay: ${rfail:-all} requests answered otherwise than logged" >&2; fail=1; }
 exit "$fail"
