@@ -173,7 +173,6 @@ static int fetch(dtc_auth *a, dtc_http *h, bool *scope_refused)
     if (resp.status != 200) {
         char says[256];
         sso_says(a, doc, &resp, says, sizeof(says));
-        const char *e = json_string_value(json_object_get(doc, "error"));
         const char *hint = "check DT_CLIENT_ID / DT_CLIENT_SECRET";
         if (strstr(says, "scope")) {
             *scope_refused = true;
@@ -186,7 +185,6 @@ static int fetch(dtc_auth *a, dtc_http *h, bool *scope_refused)
         snprintf(a->err, sizeof(a->err), "token request to %s (scope \"%s\") failed: HTTP %ld \"%s\" (%s)",
                  a->token_url, a->scope, resp.status, says, hint);
         rc = resp.status >= 500 || resp.status == 429 ? DTC_ERETRY : DTC_EAUTH;
-        (void)e;
         goto done;
     }
     const char *tok = json_string_value(json_object_get(doc, "access_token"));

@@ -23,7 +23,7 @@ struct dtc_dps {
     dtc_http *http;
     dtc_limiter *limiter;
     bool v3_key_alone;   /* v3 page requests carry page-key alone (documented form) */
-    bool alloc_with_query; /* cost-allocation page requests repeat the query */
+    bool alloc_key_alone; /* cost-allocation page requests carry page-key alone (documented form) */
     int v3_max_page;     /* a page size the server refused made this the largest (0: none) */
     long requests, retries, last_status;
     int attempts, seconds, base_ms;
@@ -42,6 +42,7 @@ int dtc_dps_new(dtc_dps **out, const dtc_dps_opts *o)
     c->auth = o->auth;
     c->http = o->http;
     c->limiter = o->limiter;
+    c->alloc_key_alone = true;
     c->attempts = o->retry_attempts > 0 ? o->retry_attempts : 8;
     c->seconds = o->retry_seconds > 0 ? o->retry_seconds : 300;
     c->base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 500;
@@ -619,34 +620,17 @@ static int next_key(dtc_dps *c, const char *path, json_t *doc, keyset *seen, int
     return rc;
 }
 
-/* Keep the next page's key (it outlives its document) within n bytes. */
-static int keep_key(dtc_dps *c, char *key, size_t n, const char *next)
-{
-    size_t len = strlen(next);
-    if (len >= n) {
-        snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", len);
-        return DTC_EPARSE;
-    }
-    memcpy(key, next, len + 1);
-    return 0;
-}
-
-/* The request for a v3 page: the whole query, plus page-key unless first;
- * page-key alone in the documented form. */
-static int v3_path(dtc_dps *c, char *path, size_t n, const char *uuid, const char *kind, const char *f,
-                   const char *t, int ps, const char *key)
+/* The request for a page: the walk's whole query, plus page-key unless it
+ * is the first page; page-key alone when *key_alone. */
+static int page_path(dtc_dps *c, char *path, size_t n, const char *base, const char *query, const char *key,
+                     bool key_alone)
 {
     char *esc = key ? dtc_http_escape(key) : NULL;
     if (key && !esc)
         return DTC_ENOMEM;
-    size_t len;
-    if (key && c->v3_key_alone)
-        len = (size_t)snprintf(path, n, "/sub/v3/accounts/%s/subscriptions/%s/environments/%s?page-key=%s",
-                               c->account, uuid, kind, esc);
-    else
-        len = (size_t)snprintf(path, n, "/sub/v3/accounts/%s/subscriptions/%s/environments/%s?startTime=%sT00:00:00Z"
-                               "&endTime=%sT00:00:00Z&page-size=%d%s%s", c->account, uuid, kind, f, t, ps,
-                               key ? "&page-key=" : "", key ? esc : "");
+    size_t len = key && key_alone ? (size_t)snprintf(path, n, "%s?page-key=%s", base, esc)
+                                  : (size_t)snprintf(path, n, "%s?%s%s%s", base, query, key ? "&page-key=" : "",
+                                                     key ? esc : "");
     free(esc);
     if (len >= n) {
         snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", key ? strlen(key) : 0);
@@ -655,57 +639,44 @@ static int v3_path(dtc_dps *c, char *path, size_t n, const char *uuid, const cha
     return 0;
 }
 
-int dtc_dps_env_records(dtc_dps *c, const char *uuid, int cost, int64_t from, int64_t to,
-                        int page_size, dtc_record_fn fn, void *ctx, int *used_v2)
+/* One walk: base?query, then the pages nextPageKey leads to, each handed to
+ * page(). A page request refused with 400 is tried once in the other form
+ * (*key_alone flipped, and kept for the handle when it works). A key seen
+ * before stops the walk (DTC_EPARSE). *first_failed tells that the first
+ * page failed (callers may retry the walk differently). */
+static int walk_pages(dtc_dps *c, const char *base, const char *query, bool *key_alone,
+                      int (*page)(dtc_dps *c, const char *path, json_t *doc, void *ctx), void *ctx,
+                      bool *first_failed)
 {
-    char f[16], t[16], path[4096];
-    dtc_fmt_date(f, from);
-    dtc_fmt_date(t, to + 1);
-    const char *kind = cost ? "cost" : "usage";
-    int ps = page_size > 0 ? page_size : 50;
-    if (c->v3_max_page && ps > c->v3_max_page)
-        ps = c->v3_max_page;
+    char path[4096], key[2048] = "";
     keyset seen = {0};
     bool other_form_tried = false;
-    char key[2048] = "";
-    *used_v2 = 0;
-    int rc = v3_path(c, path, sizeof(path), uuid, kind, f, t, ps, NULL);
+    *first_failed = false;
+    int rc = page_path(c, path, sizeof(path), base, query, NULL, *key_alone);
     for (int pages = 0; rc == 0;) {
         json_t *doc = NULL;
         rc = get_json(c, path, &doc);
-        if (rc == DTC_ENOTFOUND && pages == 0) {
-            /* No v3 here: the deprecated v2 answers the whole range at once. */
-            snprintf(path, sizeof(path),
-                     "/sub/v2/accounts/%s/subscriptions/%s/environments/%s?startTime=%sT00:00:00Z"
-                     "&endTime=%sT00:00:00Z", c->account, uuid, kind, f, t);
-            if ((rc = get_json(c, path, &doc)) != 0)
-                break;
-            *used_v2 = 1;
-            rc = env_page(c, path, doc, cost, fn, ctx);
-            json_decref(doc);
-            break;
-        }
-        if (rc == DTC_EREQUEST && pages == 0 && ps > 50) {
-            /* Live accounts refuse pages over 50 entries. */
-            c->v3_max_page = ps = 50;
-            rc = v3_path(c, path, sizeof(path), uuid, kind, f, t, ps, NULL);
-            continue;
-        }
         if (rc == DTC_EREQUEST && pages > 0 && !other_form_tried) {
-            /* The other paging form, once: documented servers may want the
-             * page key alone. Kept for this handle when it works. */
             other_form_tried = true;
-            c->v3_key_alone = !c->v3_key_alone;
-            rc = v3_path(c, path, sizeof(path), uuid, kind, f, t, ps, key);
+            *key_alone = !*key_alone;
+            rc = page_path(c, path, sizeof(path), base, query, key, *key_alone);
             continue;
         }
-        if (rc)
+        if (rc) {
+            *first_failed = pages == 0;
             break;
+        }
         const char *next = NULL;
-        if ((rc = env_page(c, path, doc, cost, fn, ctx)) == 0 &&
-            (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 && next &&
-            (rc = keep_key(c, key, sizeof(key), next)) == 0)
-            rc = v3_path(c, path, sizeof(path), uuid, kind, f, t, ps, key);
+        if ((rc = page(c, path, doc, ctx)) == 0 && (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 &&
+            next) {
+            if (strlen(next) >= sizeof(key)) {
+                snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", strlen(next));
+                rc = DTC_EPARSE;
+            } else {
+                snprintf(key, sizeof(key), "%s", next);
+                rc = page_path(c, path, sizeof(path), base, query, key, *key_alone);
+            }
+        }
         json_decref(doc);
         if (rc || !next)
             break;
@@ -713,6 +684,55 @@ int dtc_dps_env_records(dtc_dps *c, const char *uuid, int cost, int64_t from, in
         other_form_tried = false;
     }
     dtc_free(seen.slot);
+    return rc;
+}
+
+typedef struct env_walk {
+    int cost;
+    dtc_record_fn fn;
+    void *ctx;
+} env_walk;
+
+static int on_env_page(dtc_dps *c, const char *path, json_t *doc, void *ud)
+{
+    env_walk *w = ud;
+    return env_page(c, path, doc, w->cost, w->fn, w->ctx);
+}
+
+int dtc_dps_env_records(dtc_dps *c, const char *uuid, int cost, int64_t from, int64_t to,
+                        int page_size, dtc_record_fn fn, void *ctx, int *used_v2)
+{
+    char f[16], t[16], base[512], query[256];
+    dtc_fmt_date(f, from);
+    dtc_fmt_date(t, to + 1);
+    const char *kind = cost ? "cost" : "usage";
+    int ps = page_size > 0 ? page_size : 50;
+    if (c->v3_max_page && ps > c->v3_max_page)
+        ps = c->v3_max_page;
+    env_walk w = {cost, fn, ctx};
+    bool first_failed;
+    *used_v2 = 0;
+    snprintf(base, sizeof(base), "/sub/v3/accounts/%s/subscriptions/%s/environments/%s", c->account, uuid, kind);
+    snprintf(query, sizeof(query), "startTime=%sT00:00:00Z&endTime=%sT00:00:00Z&page-size=%d", f, t, ps);
+    int rc = walk_pages(c, base, query, &c->v3_key_alone, on_env_page, &w, &first_failed);
+    if (rc == DTC_EREQUEST && first_failed && ps > 50) {
+        /* Live accounts refuse pages over 50 entries. */
+        c->v3_max_page = 50;
+        snprintf(query, sizeof(query), "startTime=%sT00:00:00Z&endTime=%sT00:00:00Z&page-size=50", f, t);
+        rc = walk_pages(c, base, query, &c->v3_key_alone, on_env_page, &w, &first_failed);
+    }
+    if (rc == DTC_ENOTFOUND && first_failed) {
+        /* No v3 here: the deprecated v2 answers the whole range at once. */
+        char path[1024];
+        json_t *doc = NULL;
+        snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions/%s/environments/%s?startTime=%sT00:00:00Z"
+                 "&endTime=%sT00:00:00Z", c->account, uuid, kind, f, t);
+        if ((rc = get_json(c, path, &doc)) != 0)
+            return rc;
+        *used_v2 = 1;
+        rc = env_page(c, path, doc, cost, fn, ctx);
+        json_decref(doc);
+    }
     return rc;
 }
 
@@ -848,27 +868,6 @@ int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t
     return 0;
 }
 
-static int alloc_path(dtc_dps *c, char *path, size_t n, const char *uuid, const char *eenv, const char *field,
-                      const char *f, const char *t, int ps, const char *key)
-{
-    char *esc = key ? dtc_http_escape(key) : NULL;
-    if (key && !esc)
-        return DTC_ENOMEM;
-    size_t len;
-    if (key && !c->alloc_with_query)
-        len = (size_t)snprintf(path, n, "/v1/subscriptions/%s/cost-allocation?page-key=%s", uuid, esc);
-    else
-        len = (size_t)snprintf(path, n, "/v1/subscriptions/%s/cost-allocation?field=%s&environment-id=%s"
-                               "&from=%s&to=%s&page-size=%d%s%s", uuid, field, eenv, f, t, ps,
-                               key ? "&page-key=" : "", key ? esc : "");
-    free(esc);
-    if (len >= n) {
-        snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", key ? strlen(key) : 0);
-        return DTC_EPARSE;
-    }
-    return 0;
-}
-
 /* One cost-allocation page's records handed to fn. */
 static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_allocation_fn fn, void *ctx)
 {
@@ -897,44 +896,34 @@ done:
     return rc;
 }
 
+typedef struct alloc_walk {
+    dtc_allocation_fn fn;
+    void *ctx;
+} alloc_walk;
+
+static int on_alloc_page(dtc_dps *c, const char *path, json_t *doc, void *ud)
+{
+    alloc_walk *w = ud;
+    return alloc_page(c, path, doc, w->fn, w->ctx);
+}
+
 int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,
                             int64_t from, int64_t to, int page_size, dtc_allocation_fn fn, void *ctx)
 {
-    char path[4096], f[16], t[16], key[2048] = "";
+    char base[256], query[512], f[16], t[16];
     dtc_fmt_date(f, from);
     dtc_fmt_date(t, to);
     char *eenv = dtc_http_escape(env);
     if (!eenv)
         return DTC_ENOMEM;
-    int ps = page_size > 0 ? page_size : 1000;
-    keyset seen = {0};
-    bool other_form_tried = false;
-    int rc = alloc_path(c, path, sizeof(path), uuid, eenv, field, f, t, ps, NULL);
-    for (int pages = 0; rc == 0;) {
-        json_t *doc = NULL;
-        rc = get_json(c, path, &doc);
-        if (rc == DTC_EREQUEST && pages > 0 && !other_form_tried) {
-            other_form_tried = true; /* the other form, once; kept when it works */
-            c->alloc_with_query = !c->alloc_with_query;
-            rc = alloc_path(c, path, sizeof(path), uuid, eenv, field, f, t, ps, key);
-            continue;
-        }
-        if (rc)
-            break;
-        const char *next = NULL;
-        if ((rc = alloc_page(c, path, doc, fn, ctx)) == 0 &&
-            (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 && next &&
-            (rc = keep_key(c, key, sizeof(key), next)) == 0)
-            rc = alloc_path(c, path, sizeof(path), uuid, eenv, field, f, t, ps, key);
-        json_decref(doc);
-        if (rc || !next)
-            break;
-        pages++;
-        other_form_tried = false;
-    }
+    snprintf(base, sizeof(base), "/v1/subscriptions/%s/cost-allocation", uuid);
+    snprintf(query, sizeof(query), "field=%s&environment-id=%s&from=%s&to=%s&page-size=%d", field, eenv, f, t,
+             page_size > 0 ? page_size : 1000);
     free(eenv);
-    dtc_free(seen.slot);
-    return rc;
+    alloc_walk w = {fn, ctx};
+    bool first_failed;
+    /* Documented: with page-key, no other parameter (the form tried first). */
+    return walk_pages(c, base, query, &c->alloc_key_alone, on_alloc_page, &w, &first_failed);
 }
 
 int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out, size_t *n)

@@ -9,22 +9,18 @@ import os
 import random
 import shutil
 import sqlite3
-import subprocess
 import unittest
 from fractions import Fraction
 
 from dtsync import run_sync
-from emu import DTCOST, Emulator, tmpdir
+from dtverify import CorruptsCopies, verify
+from emu import Emulator, tmpdir
 
 SUB = "00000000-0000-4000-8000-00000000r0d1"
 ENVS = ["roundenv1", "roundenv2", "roundenv3"]
 CAPS = [f"CAP_{i}" for i in range(6)]
 DAYS = [f"2026-11-{d:02d}" for d in range(1, 11)]
 FIELDS = {"COSTCENTER": 4, "PRODUCT": 3}  # allocation keys per field
-
-
-def verify(db, *args):
-    return subprocess.run([DTCOST, "verify", "--db", db, *args], capture_output=True, text=True, timeout=60)
 
 
 def stored(x):
@@ -63,7 +59,7 @@ def subscription_rows(seed=7):
     return cost_day, env_cost_day, allocation, stored(period)
 
 
-class VerifyAllowsRounding(unittest.TestCase):
+class VerifyAllowsRounding(CorruptsCopies, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tmpdir()
@@ -99,16 +95,6 @@ class VerifyAllowsRounding(unittest.TestCase):
         cls.budget_drift = con.execute("SELECT SUM(cost_micro) FROM cost_day WHERE subscription_uuid = ?",
                                        (SUB,)).fetchone()[0] - cls.used
         con.close()
-
-    def corrupted(self, *sql):
-        path = os.path.join(self.dir, f"{self._testMethodName}.db")
-        shutil.copy(self.clean, path)
-        con = sqlite3.connect(path)
-        for q in sql:
-            con.execute(q[0], q[1:])
-        con.commit()
-        con.close()
-        return path
 
     def test_freshly_synced_database_reconciles(self):
         r = verify(self.synced, "--json")

@@ -7,13 +7,12 @@ each, one line per discrepancy); errors go to stderr."""
 import json
 import os
 import re
-import shutil
 import sqlite3
-import subprocess
 import unittest
 
 from dtsync import run_sync
-from emu import DTCOST, Emulator, tmpdir
+from dtverify import CorruptsCopies, verify
+from emu import Emulator, tmpdir
 
 CHECKS = ["environment costs != daily cost", "environment costs without a daily cost",
           "budget used != cost in the current period", "day missing inside the synced range",
@@ -22,11 +21,7 @@ CHECKS = ["environment costs != daily cost", "environment costs without a daily 
           "environment cost without cost allocation"]
 
 
-def verify(db, *args):
-    return subprocess.run([DTCOST, "verify", "--db", db, *args], capture_output=True, text=True, timeout=60)
-
-
-class VerifyCatchesCorruption(unittest.TestCase):
+class VerifyCatchesCorruption(CorruptsCopies, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tmpdir()
@@ -43,16 +38,6 @@ class VerifyCatchesCorruption(unittest.TestCase):
             "                                      ORDER BY day DESC LIMIT 1 OFFSET 10)"
             " ORDER BY e.subscription_uuid, e.environment_id LIMIT 1").fetchone()
         con.close()
-
-    def corrupted(self, *sql):
-        path = os.path.join(self.dir, f"{self._testMethodName}.db")
-        shutil.copy(self.clean, path)
-        con = sqlite3.connect(path)
-        for q in sql:
-            con.execute(q[0], q[1:])
-        con.commit()
-        con.close()
-        return path
 
     def test_clean_database_reconciles(self):
         r = verify(self.clean)

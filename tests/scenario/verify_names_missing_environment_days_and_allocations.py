@@ -4,24 +4,19 @@ environment row of the last day deleted (the day), one cost allocation row
 deleted (environment, field, capability, day, and the amount it is short),
 all allocation rows of a field for one record deleted; exit 65 each."""
 import os
-import shutil
 import sqlite3
-import subprocess
 import unittest
 
 from dtsync import run_sync
-from emu import DTCOST, Emulator, tmpdir
-
-
-def verify(db, *args):
-    return subprocess.run([DTCOST, "verify", "--db", db, *args], capture_output=True, text=True, timeout=60)
+from dtverify import CorruptsCopies, verify
+from emu import Emulator, tmpdir
 
 
 def money(micro):
     return f"{micro // 1000000}.{micro % 1000000:06d}"
 
 
-class VerifyNamesMissingRows(unittest.TestCase):
+class VerifyNamesMissingRows(CorruptsCopies, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tmpdir()
@@ -50,16 +45,6 @@ class VerifyNamesMissingRows(unittest.TestCase):
         cls.cur = con.execute("SELECT currency FROM subscription WHERE uuid=?", (cls.sub,)).fetchone()[0]
         con.close()
         assert cls.alloc > 3 and cls.record > 0
-
-    def corrupted(self, *sql):
-        path = os.path.join(self.dir, f"{self._testMethodName}.db")
-        shutil.copy(self.clean, path)
-        con = sqlite3.connect(path)
-        for q in sql:
-            con.execute(q[0], q[1:])
-        con.commit()
-        con.close()
-        return path
 
     def lines(self, r, check):
         return [l for l in r.stdout.splitlines() if l.startswith(check + ": ")]
