@@ -1,4 +1,4 @@
-/* Unit tests for src/lib/license.c: every edge of the host-unit table, the
+/* Unit tests for src/lib/license/license.c: every edge of the host-unit table, the
  * Infrastructure cap, the 5-minute rule over overlapping and partial activity
  * records, application-only hosts, the DEM options, null-everywhere input,
  * ISO and epoch times, osiId beyond 2^53, DDU decimals, and the refusals. */

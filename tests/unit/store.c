@@ -1,4 +1,4 @@
-/* Unit tests for src/lib/store.c + store_sqlite.c: upsert outcomes, the
+/* Unit tests for src/lib/store/store.c + store_sqlite.c: upsert outcomes, the
  * revision log, rollback of a page, checkpoints, coverage ranges, runs left
  * running by a dead process, refusing what is not built. */
 #include <setjmp.h>
