@@ -131,11 +131,9 @@ int cmd_doctor(int argc, char **argv)
         dtc_config_dispose(&cfg);
         return opt_exit_for(rc);
     }
-    if (file.path)
-        line("config", true, "%s", file.path);
+    line("config", true, "%zu account%s, trailing window %d days; file %s", cfg.naccounts,
+         cfg.naccounts == 1 ? "" : "s", cfg.trailing_days, file.path ? file.path : "none (environment and flags)");
     dtc_config_file_dispose(&file);
-    line("config", true, "%zu account%s, trailing window %d days", cfg.naccounts, cfg.naccounts == 1 ? "" : "s",
-         cfg.trailing_days);
     dtc_store *db = NULL;
     char err[512];
     code = DTC_EXIT_OK;

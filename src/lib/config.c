@@ -544,6 +544,8 @@ static int slurp(dtc_config_file *f, char **out, size_t *len)
 done:
     if (in)
         fclose(in);
+    if (rc && buf)
+        explicit_bzero(buf, *len);
     if (rc)
         dtc_free(buf);
     else
@@ -589,6 +591,8 @@ done:
     for (size_t i = 0; i < x.nlongs; i++)
         dtc_free_secret(x.longs[i]);
     dtc_free(x.longs);
+    if (text) /* a header line may hold a token */
+        explicit_bzero(text, len);
     dtc_free(text);
     return rc;
 }
