@@ -385,6 +385,15 @@ static size_t value_len(const char *v, size_t n)
     return i;
 }
 
+/* How many of the n bytes at s are (in = true) or are not in set. */
+static size_t span(const char *s, size_t n, const char *set, bool in)
+{
+    size_t i = 0;
+    while (i < n && (strchr(set, s[i]) != NULL) == in)
+        i++;
+    return i;
+}
+
 static char *read_line(char *str, int num, void *stream)
 {
     loader *x = stream;
@@ -399,7 +408,7 @@ static char *read_line(char *str, int num, void *stream)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\r')
             return fail(x, DTC_EINVAL, "holds a control character (not a text file?)", "", "", ""), NULL;
-    size_t lead = strspn(s, " \t");
+    size_t lead = span(s, n, " \t", true);
     if (lead < n && s[lead] == '[')
         x->section_line = x->line;
     if (n + 2 <= (size_t)num) {
@@ -414,11 +423,11 @@ static char *read_line(char *str, int num, void *stream)
     if (s[lead] == '[')
         return fail(x, DTC_EINVAL, "a section name this long is not one dtcost knows", "", "", ""), NULL;
     /* key = value (or a continuation, which keeps its indent): the value moves out */
-    size_t key = lead ? 0 : strcspn(s, "=:");
+    size_t key = lead ? 0 : span(s, n, "=:", false);
     if (!lead && (key >= n || key + 24 > (size_t)num))
         return fail(x, DTC_EINVAL, "is not 'key = value' (or the key is too long)", "", "", ""), NULL;
     const char *v = s + (lead ? lead : key + 1);
-    v += strspn(v, " \t");
+    v += span(v, (size_t)(s + n - v), " \t", true);
     char *copy = dtc_strndup(v, value_len(v, (size_t)(s + n - v)));
     char **grown = copy ? dtc_grow(x->longs, &x->caplongs, x->nlongs, sizeof(*grown)) : NULL;
     if (!grown) {

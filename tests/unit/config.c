@@ -179,6 +179,12 @@ static void test_config_long_lines_keep_inline_comments_and_continuations(void *
     assert_int_equal(strncmp(a.push.dests[0].headers[1], "X-B: aaa", 8), 0);
     assert_int_equal(strlen(a.push.dests[0].headers[1]), n + 5);
     dispose_all(&a);
+    /* the last line, long and without a newline, ends where the file does */
+    snprintf(text, 3 * n + 200, "[push y]\nurl = https://%s", v);
+    write_file("long-last.ini", text, 0600, path, sizeof(path));
+    assert_int_equal(load_all(&a, path), 0);
+    assert_int_equal(strlen(a.push.dests[0].url), n + 8);
+    dispose_all(&a);
     dtc_free(text);
     dtc_free(v);
 }
