@@ -79,10 +79,10 @@ int dtc_config_find(char **out, const char *flag_path, char *err, size_t errlen)
 
 /* Find (dtc_config_find) and read the file, at most DTC_CONFIG_MAX_FILE bytes
  * and DTC_CONFIG_MAX_LINE per line, dispatching each section to its owner.
- * An unknown section or key, a bad value or a line that is not INI is
- * DTC_EINVAL with f->err naming the file and line (never the value, which may
- * sit next to a secret); a missing named file DTC_ENOTFOUND; too big
- * DTC_ETOOBIG. The targets hold what was read so far either way. */
+ * An unknown section or key, a bad value, a line that is not INI, or a line
+ * or file past its cap is DTC_EINVAL with f->err naming the file and line
+ * (never a value that may be or sit next to a secret); a missing named file
+ * DTC_ENOTFOUND. The targets hold what was read so far either way. */
 int dtc_config_file_load(dtc_config_file *f, const char *flag_path) DTC_MUST_CHECK;
 void dtc_config_file_dispose(dtc_config_file *f);
 

@@ -404,7 +404,7 @@ static char *read_line(char *str, int num, void *stream)
     x->p = nl ? nl + 1 : x->end;
     x->line++;
     if (n > DTC_CONFIG_MAX_LINE)
-        return fail(x, DTC_ETOOBIG, "longer than %s bytes", "65536", "", ""), NULL;
+        return fail(x, DTC_EINVAL, "longer than %s bytes", "65536", "", ""), NULL;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\r')
             return fail(x, DTC_EINVAL, "holds a control character (not a text file?)", "", "", ""), NULL;
@@ -548,7 +548,7 @@ static int slurp(dtc_config_file *f, char **out, size_t *len)
     } else if (*len > DTC_CONFIG_MAX_FILE) {
         snprintf(f->err, sizeof(f->err), "config %s is larger than %d bytes: is it the right file?", f->path,
                  DTC_CONFIG_MAX_FILE);
-        rc = DTC_ETOOBIG;
+        rc = DTC_EINVAL; /* a config problem (exit 78), like any other in the file */
     }
 done:
     if (in)
