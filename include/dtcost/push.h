@@ -71,19 +71,15 @@ typedef struct dtc_serve_cfg {
     char *pushes;             /* comma-separated [push NAME] sections, NULL: all */
 } dtc_serve_cfg;
 
-/* What a config file says about pushes and serving: [dtcost] database,
- * [serve], and one [push NAME] section per destination. */
+/* What a config file says about pushes and serving: [serve], and one
+ * [push NAME] section per destination. Filled by dtc_config_file_load (with
+ * its push member pointing here), which also checks every destination. */
 typedef struct dtc_push_config {
-    char *database;
     dtc_push_dest *dests;
     size_t ndests;
     dtc_serve_cfg serve;
-    char err[512];
 } dtc_push_config;
 
-/* Read path (NULL: nothing, defaults only). Other sections are left to
- * config.c. DTC_EINVAL with c->err naming the file, section and key. */
-int dtc_push_config_load(dtc_push_config *c, const char *path) DTC_MUST_CHECK;
 void dtc_push_config_dispose(dtc_push_config *c);
 
 typedef struct dtc_push_opts {

@@ -246,13 +246,18 @@ int cmd_push(int argc, char **argv)
     dtc_store *db = NULL;
     char err[1024];
     int rc = 0, exit_code = 0;
-    const char *path = fl.config_path ? fl.config_path : env("DTCOST_CONFIG");
+    /* One read of the file: the accounts come along for business events
+     * without an Api-Token; their secrets are read only if one needs them. */
+    dtc_config_file file = {.push = &pc, .core = &cfg};
     memset(&cli, 0, sizeof(cli));
-    if ((rc = dtc_push_config_load(&pc, path)) != 0) {
-        fprintf(stderr, "dtcost push: %s\n", pc.err);
+    if ((rc = dtc_config_file_load(&file, fl.config_path)) != 0) {
+        fprintf(stderr, "dtcost push: %s\n", file.err);
         dtc_push_config_dispose(&pc);
+        dtc_config_dispose(&cfg);
+        dtc_config_file_dispose(&file);
         return opt_exit_for(rc);
     }
+    const char *path = file.path ? file.path : "the config (none found)";
     if (npos > 0 && (strcmp(pos[0], "webhook") == 0 || strcmp(pos[0], "bizevents") == 0)) {
         bool hook = pos[0][0] == 'w';
         if (hook && npos != 2) {
@@ -296,8 +301,12 @@ int cmd_push(int argc, char **argv)
             }
     }
 
-    const char *dbpath = fl.database ? fl.database : env("DTCOST_DB") ? env("DTCOST_DB")
-                         : pc.database ? pc.database : "dtcost.db";
+    const char *dbpath = dtc_config_db_path(fl.database, &file);
+    if (dtc_config_db_require(dbpath, err, sizeof(err)) != 0) { /* push reads what sync stored */
+        fprintf(stderr, "dtcost push: %s\n", err);
+        exit_code = DTC_EXIT_NOINPUT;
+        goto done;
+    }
     if ((rc = dtc_store_open(&db, dbpath, err, sizeof(err))) != 0) {
         fprintf(stderr, "dtcost push: %s\n", err);
         goto fail;
@@ -310,10 +319,9 @@ int cmd_push(int argc, char **argv)
         const dtc_account_cfg *acct = NULL;
         if (d->kind == DTC_PUSH_BIZEVENTS && !d->api_token && !dry_run) {
             if (!have_cfg) {
-                if ((rc = dtc_config_resolve(&cfg, &fl)) != 0) {
+                if ((rc = dtc_config_resolve(&cfg, &fl, &file)) != 0) {
                     fprintf(stderr, "dtcost push %s: business events need an Api-Token (--api-token-file, "
                                     "DT_API_TOKEN_FILE) or the account's OAuth client: %s\n", d->name, cfg.err);
-                    dtc_config_dispose(&cfg);
                     goto fail;
                 }
                 have_cfg = true;
@@ -336,10 +344,10 @@ fail:
     exit_code = opt_exit_for(rc);
 done:
     dtc_store_close(db);
-    if (have_cfg)
-        dtc_config_dispose(&cfg);
+    dtc_config_dispose(&cfg);
     if (have_cli)
         dtc_push_dest_dispose(&cli);
     dtc_push_config_dispose(&pc);
+    dtc_config_file_dispose(&file);
     return exit_code;
 }

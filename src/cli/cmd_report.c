@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "commands.h"
+#include "dtcost/config.h"
 #include "dtcost/chargeback.h"
 #include "dtcost/license.h"
 #include "dtcost/report.h"
@@ -761,34 +762,27 @@ int cmd_report(int argc, char **argv)
         return opt_usage_error(&report_spec, "--by takes day, week or month, not '%s'", by);
     if (window < 1 || window > 366 || top < 1)
         return opt_usage_error(&report_spec, "--window takes 1 to 366 days and --top a positive number");
-    if (!db_path)
-        db_path = getenv("DTCOST_DB") && *getenv("DTCOST_DB") ? getenv("DTCOST_DB") : "dtcost.db";
-    if (!config_path && getenv("DTCOST_CONFIG") && *getenv("DTCOST_CONFIG"))
-        config_path = getenv("DTCOST_CONFIG");
     color = strcmp(format, "table") == 0 && isatty(1) && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
             !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0);
-    if (access(db_path, F_OK) != 0) {
-        fprintf(stderr, "dtcost report: %s does not exist: run dtcost sync (or dtcost license import) first, or pass --db\n", db_path);
-        return DTC_EXIT_NOINPUT;
-    }
     dtc_allocation alloc;
-    int rc = dtc_allocation_load(&alloc, config_path);
-    if (rc) {
-        fprintf(stderr, "dtcost report: %s\n", alloc.err);
-        return opt_exit_for(rc);
-    }
     dtc_license_config lc;
-    if ((rc = dtc_license_config_load(&lc, config_path)) != 0) {
-        fprintf(stderr, "dtcost report: %s\n", lc.err);
+    dtc_config_file file = {.allocation = &alloc, .license = &lc};
+    char err[512];
+    int rc = dtc_config_file_load(&file, config_path);
+    code = opt_exit_for(rc);
+    if (rc == 0 && dtc_config_db_require(db_path = dtc_config_db_path(db_path, &file), file.err, sizeof(file.err)))
+        code = DTC_EXIT_NOINPUT; /* a report reads; only sync and license import create */
+    if (code != DTC_EXIT_OK) {
+        fprintf(stderr, "dtcost report: %s\n", file.err);
         dtc_license_config_dispose(&lc);
         dtc_allocation_dispose(&alloc);
-        return opt_exit_for(rc);
+        dtc_config_file_dispose(&file);
+        return code;
     }
     dtc_lic_summary lic;
     memset(&lic, 0, sizeof(lic));
     lic.from = lic.to = -1;
     dtc_store *db = NULL;
-    char err[512];
     dtc_report r;
     memset(&r, 0, sizeof(r));
     report_view v = {.r = &r, .grain = by ? by[0] : 'm', .top = top, .lic = &lic, .lic_currency = lc.currency};
@@ -850,5 +844,6 @@ done:
     dtc_report_dispose(&r);
     dtc_allocation_dispose(&alloc);
     dtc_store_close(db);
+    dtc_config_file_dispose(&file);
     return code;
 }

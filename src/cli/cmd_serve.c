@@ -195,7 +195,8 @@ bad:
 /* ---- settings, loaded at start and on SIGHUP ---- */
 
 typedef struct settings {
-    dtc_config cfg;       /* accounts (when syncing) */
+    dtc_config_file file; /* one read of the config: */
+    dtc_config cfg;       /* accounts (resolved when syncing) */
     bool have_cfg;
     dtc_push_config pc;
     dtc_schedule sched;
@@ -208,21 +209,20 @@ typedef struct settings {
 
 static void settings_dispose(settings *s)
 {
-    if (s->have_cfg)
-        dtc_config_dispose(&s->cfg);
+    dtc_config_dispose(&s->cfg);
     dtc_push_config_dispose(&s->pc);
+    dtc_config_file_dispose(&s->file);
     memset(s, 0, sizeof(*s));
 }
 
 static int settings_load(settings *s)
 {
     memset(s, 0, sizeof(*s));
-    const char *path = fl.config_path ? fl.config_path : getenv("DTCOST_CONFIG");
-    if (path && !*path)
-        path = NULL;
-    int rc = dtc_push_config_load(&s->pc, path);
+    s->file.push = &s->pc;
+    s->file.core = &s->cfg;
+    int rc = dtc_config_file_load(&s->file, fl.config_path);
     if (rc) {
-        snprintf(s->err, sizeof(s->err), "%s", s->pc.err);
+        snprintf(s->err, sizeof(s->err), "%s", s->file.err);
         return rc;
     }
     s->sync = no_sync ? false : s->pc.serve.sync;
@@ -230,9 +230,8 @@ static int settings_load(settings *s)
     for (size_t i = 0; i < s->pc.ndests; i++)
         oauth |= s->pc.dests[i].kind == DTC_PUSH_BIZEVENTS && !s->pc.dests[i].api_token;
     if (s->sync || oauth) {
-        if ((rc = dtc_config_resolve(&s->cfg, &fl)) != 0) {
+        if ((rc = dtc_config_resolve(&s->cfg, &fl, &s->file)) != 0) {
             snprintf(s->err, sizeof(s->err), "%s (or run with --no-sync)", s->cfg.err);
-            dtc_config_dispose(&s->cfg);
             return rc;
         }
         s->have_cfg = true;
@@ -416,6 +415,7 @@ int cmd_serve(int argc, char **argv)
     struct MHD_Daemon *http = NULL;
     char err[1024];
     int rc = 0;
+    bool no_db = false;
     if (!s) {
         rc = DTC_ENOMEM;
         goto done;
@@ -424,10 +424,13 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "dtcost serve: %s\n", s->err);
         goto done;
     }
-    const char *dbpath = s->have_cfg ? s->cfg.database
-                         : fl.database ? fl.database
-                         : getenv("DTCOST_DB") && *getenv("DTCOST_DB") ? getenv("DTCOST_DB")
-                         : s->pc.database ? s->pc.database : "dtcost.db";
+    const char *dbpath = dtc_config_db_path(fl.database, &s->file);
+    /* Without sync, serve only reads and pushes what a sync stored. */
+    if (!s->sync && dtc_config_db_require(dbpath, err, sizeof(err)) != 0) {
+        fprintf(stderr, "dtcost serve: %s\n", err);
+        no_db = true;
+        goto done;
+    }
     if ((rc = dtc_store_open(&db, dbpath, err, sizeof(err))) != 0) {
         fprintf(stderr, "dtcost serve: %s\n", err);
         goto done;
@@ -524,5 +527,5 @@ done:
     }
     dtc_buf_dispose(&sh.store_text);
     pthread_mutex_destroy(&sh.mu);
-    return opt_exit_for(rc);
+    return no_db ? DTC_EXIT_NOINPUT : opt_exit_for(rc);
 }

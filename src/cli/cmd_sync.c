@@ -97,14 +97,17 @@ int cmd_sync(int argc, char **argv)
         return opt_usage_error(&sync_spec, "--until is before --since");
 
     dtc_config cfg;
+    dtc_config_file file = {.core = &cfg};
     dtc_store *db = NULL;
     char err[512];
-    int rc = dtc_config_resolve(&cfg, &fl);
-    if (rc) {
-        fprintf(stderr, "dtcost sync: %s\n", cfg.err);
+    int rc = dtc_config_file_load(&file, fl.config_path);
+    if (rc || (rc = dtc_config_resolve(&cfg, &fl, &file)) != 0) {
+        fprintf(stderr, "dtcost sync: %s\n", file.err[0] ? file.err : cfg.err);
+        dtc_config_file_dispose(&file);
         dtc_config_dispose(&cfg);
         return opt_exit_for(rc);
     }
+    dtc_config_file_dispose(&file);
     if ((rc = dtc_store_open(&db, cfg.database, err, sizeof(err))) != 0) {
         fprintf(stderr, "dtcost sync: %s\n", err);
         dtc_config_dispose(&cfg);
