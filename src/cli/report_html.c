@@ -76,7 +76,9 @@ static void y_axis(FILE *f, double x0, double x1, double y0, double h, double to
         fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='grid'/>", x0, y, x1, y);
         fprintf(f, "<text x='%.1f' y='%.1f' class='ax' text-anchor='end'>%s</text>", x0 - 4, y + 4, m);
     }
-    fprintf(f, "<text x='%.1f' y='%.1f' class='ax'>%s</text>", x0 - 4, y0 - 8, cur);
+    fprintf(f, "<text x='%.1f' y='%.1f' class='ax'>", x0 - 4, y0 - 8);
+    esc(f, cur);
+    fputs("</text>", f);
 }
 
 static int cap_index(char (*keys)[64], int n, const char *key)
@@ -178,7 +180,9 @@ static void chart_daily(FILE *f, const report_view *v, size_t bi)
         esc(f, a->environment);
         fputc(' ', f);
         esc(f, a->capability);
-        fprintf(f, ": +%s %s</title></circle>", jump, a->currency);
+        fprintf(f, ": +%s ", jump);
+        esc(f, a->currency);
+        fputs("</title></circle>", f);
     }
     int shown = nk < NSTACK ? nk : NSTACK;
     for (int k = 0; k <= shown; k++) {
@@ -270,43 +274,25 @@ static void chart_cumulative(FILE *f, const report_view *v, size_t bi)
 #undef Y
 }
 
-static int by_current(const void *a, const void *b)
-{
-    const dtc_spend *p = *(const dtc_spend *const *)a, *q = *(const dtc_spend *const *)b;
-    if (p->current != q->current)
-        return p->current < q->current ? 1 : -1;
-    return strcmp(p->key, q->key);
-}
-
 /* Cost by environment over the spend window, for the subscription's currency. */
-static void chart_environments(FILE *f, const report_view *v, size_t bi)
+static int chart_environments(FILE *f, const report_view *v, size_t bi)
 {
     const dtc_report *r = v->r;
     const dtc_budget *b = &r->budgets[bi];
-    /* by_environment is sorted by movement; draw the largest by cost. */
-    const dtc_spend **rows = dtc_malloc((r->nenv ? r->nenv : 1) * sizeof(*rows));
-    if (!rows)
-        return;
-    int n = 0;
-    for (size_t i = 0; i < r->nenv; i++)
-        if (strcmp(r->by_environment[i].currency, b->currency) == 0 && r->by_environment[i].current > 0)
-            rows[n++] = &r->by_environment[i];
-    if (n > 1)
-        qsort(rows, (size_t)n, sizeof(*rows), by_current);
-    if (n > 15)
-        n = 15;
-    if (n == 0) {
-        dtc_free(rows);
-        return;
-    }
+    const dtc_spend **rows = NULL;
+    size_t n = 0;
+    int rc = dtc_report_top(&rows, &n, r->by_environment, r->nenv, b->currency, 15);
+    if (rc || n == 0)
+        goto done;
     enum { W = 900, L = 220, R = 120, T = 10, ROW = 22 };
-    int H = T + n * ROW + 10;
+    int H = T + (int)n * ROW + 10;
     double max = units(rows[0]->current), pw = W - L - R;
-    fprintf(f, "<figure><figcaption>Cost by environment, last %d days (%s)</figcaption><svg class='chart' "
-               "id='environments-%zu' viewBox='0 0 %d %d' role='img' aria-label='cost by environment'>",
-            r->window, b->currency, bi, W, H);
-    for (int i = 0; i < n; i++) {
-        double y = T + i * ROW, w = max > 0 ? units(rows[i]->current) / max * pw : 0;
+    fprintf(f, "<figure><figcaption>Cost by environment, last %d days (", r->window);
+    esc(f, b->currency);
+    fprintf(f, ")</figcaption><svg class='chart' id='environments-%zu' viewBox='0 0 %d %d' role='img' "
+               "aria-label='cost by environment'>", bi, W, H);
+    for (size_t i = 0; i < n; i++) {
+        double y = T + (double)i * ROW, w = max > 0 ? units(rows[i]->current) / max * pw : 0;
         char m[32];
         fmt_money(m, rows[i]->current);
         fprintf(f, "<text x='%d' y='%.1f' class='lg' text-anchor='end'>", L - 6, y + 14);
@@ -316,7 +302,9 @@ static void chart_environments(FILE *f, const report_view *v, size_t bi)
         fprintf(f, "<text x='%.1f' y='%.1f' class='ax'>%s</text>", L + w + 6, y + 14, m);
     }
     fputs("</svg></figure>\n", f);
+done:
     dtc_free(rows);
+    return rc;
 }
 
 static void kpis(FILE *f, const dtc_budget *b)
@@ -331,8 +319,9 @@ static void kpis(FILE *f, const dtc_budget *b)
                  {"expected overage", b->expected_overage}};
     for (size_t i = 0; i < sizeof(money) / sizeof(money[0]); i++) {
         fmt_money(a, money[i].v);
-        fprintf(f, "<div class='kpi'><div class='k'>%s</div><div class='v'>%s %s</div></div>", money[i].label, a,
-                b->currency);
+        fprintf(f, "<div class='kpi'><div class='k'>%s</div><div class='v'>%s ", money[i].label, a);
+        esc(f, b->currency);
+        fputs("</div></div>", f);
     }
     if (b->runs_out >= 0)
         dtc_fmt_date(d, b->runs_out);
@@ -341,8 +330,9 @@ static void kpis(FILE *f, const dtc_budget *b)
     fprintf(f, "<div class='kpi'><div class='k'>budget runs out</div><div class='v'>%s</div></div>", d);
     if (b->forecast_median >= 0) {
         fmt_money(a, b->forecast_median);
-        fprintf(f, "<div class='kpi'><div class='k'>Dynatrace forecast</div><div class='v'>%s %s</div></div>", a,
-                b->currency);
+        fprintf(f, "<div class='kpi'><div class='k'>Dynatrace forecast</div><div class='v'>%s ", a);
+        esc(f, b->currency);
+        fputs("</div></div>", f);
     }
     fputs("</div>\n", f);
 }
@@ -364,8 +354,9 @@ static void tables(FILE *f, const report_view *v)
             fmt_money(c, ch->total);
             fputs("<tr><td>", f);
             esc(f, ch->team);
-            fprintf(f, "</td><td>%s</td><td class='n'>%s</td><td class='n'>%s</td><td class='n'>%s</td></tr>",
-                    ch->currency, a, b, c);
+            fputs("</td><td>", f);
+            esc(f, ch->currency);
+            fprintf(f, "</td><td class='n'>%s</td><td class='n'>%s</td><td class='n'>%s</td></tr>", a, b, c);
         }
         fputs("</table>\n", f);
     }
@@ -385,8 +376,9 @@ static void tables(FILE *f, const report_view *v)
             esc(f, x->environment);
             fputs("</td><td>", f);
             esc(f, x->capability);
-            fprintf(f, "</td><td class='n'>%s</td><td class='n'>%s</td><td class='n up'>+%s %s</td></tr>", a, b, c,
-                    x->currency);
+            fprintf(f, "</td><td class='n'>%s</td><td class='n'>%s</td><td class='n up'>+%s ", a, b, c);
+            esc(f, x->currency);
+            fputs("</td></tr>", f);
         }
         fputs("</table>\n", f);
     }
@@ -394,7 +386,7 @@ static void tables(FILE *f, const report_view *v)
 
 /* License (classic Managed): daily host-unit hours stacked by mode over the
  * window, then units and money per environment. */
-static void license_section(FILE *f, const report_view *v)
+static int license_section(FILE *f, const report_view *v)
 {
     const dtc_lic_summary *x = v->lic;
     char d1[16], d2[16];
@@ -450,12 +442,14 @@ static void license_section(FILE *f, const report_view *v)
     dtc_free(stack);
     if (x->ndays == 0) {
         fputs("<p>No license data in these days.</p></section>\n", f);
-        return;
+        return 0;
     }
     fprintf(f, "<table id='license-environments'><tr><th>environment</th><th>Full-Stack HU-h</th><th>Infra HU-h</th>"
                "<th>App-only HU-h</th><th>DEM units</th><th>DDU</th>%s</tr>", x->priced ? "<th>money</th>" : "");
-    const dtc_lic_day **rows = report_lic_ranked(x);
-    size_t n = rows ? (x->nenvs < 15 ? x->nenvs : 15) : 0;
+    const dtc_lic_day **rows = NULL;
+    if (dtc_report_lic_ranked(&rows, x) != 0)
+        return -1;
+    size_t n = x->nenvs < 15 ? x->nenvs : 15;
     for (size_t i = 0; i <= n; i++) {
         const dtc_lic_day *d = i < n ? rows[i] : &x->total;
         char c[REPORT_LIC_CELLS][40];
@@ -482,6 +476,7 @@ static void license_section(FILE *f, const report_view *v)
         fputs("</p>\n", f);
     }
     fputs("</section>\n", f);
+    return 0;
 }
 
 static const char css[] =
@@ -517,15 +512,18 @@ static int write_page(FILE *f, const report_view *v)
         dtc_fmt_date(d2, b->period_end);
         fputs("<section class='subscription'><h2>", f);
         esc(f, b->name);
-        fprintf(f, " <small>(%s, %s .. %s)</small></h2>\n", b->currency, d1, d2);
+        fputs(" <small>(", f);
+        esc(f, b->currency);
+        fprintf(f, ", %s .. %s)</small></h2>\n", d1, d2);
         kpis(f, b);
         chart_daily(f, v, i);
         chart_cumulative(f, v, i);
-        chart_environments(f, v, i);
+        if (chart_environments(f, v, i) != 0)
+            return -1;
         fputs("</section>\n", f);
     }
-    if (v->lic && v->lic->from >= 0)
-        license_section(f, v);
+    if (v->lic && v->lic->from >= 0 && license_section(f, v) != 0)
+        return -1;
     tables(f, v);
     fputs("<p class='ax'>Written by dtcost. Amounts in each subscription's currency.</p></body></html>\n", f);
     return ferror(f) ? -1 : 0;
