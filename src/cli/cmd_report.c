@@ -46,7 +46,7 @@ static const opt report_opts[] = {
 };
 
 /* Columns the terminal tables may use: COLUMNS, else the terminal's width,
- * else 100 (a pipe or a file). */
+ * else 120 (a pipe or a file). */
 static int terminal_width(void)
 {
     const char *c = getenv("COLUMNS");
@@ -57,7 +57,7 @@ static int terminal_width(void)
     struct winsize ws;
     if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
         return ws.ws_col;
-    return 100;
+    return 120;
 }
 
 static const cmd_spec report_spec = {

@@ -76,6 +76,13 @@ static void budget(out *o, const report_view *v, const dtc_budget *x)
     fixed(o, "budget", s, "", n, r->today, "", "percent_of_period_elapsed", dtc_report_pct_elapsed(x, r->today), 2);
     fixed(o, "budget", s, "", n, r->today, "", "days_remaining", x->days_remaining, 0);
     row(o, "budget", s, x->status, n, -1, c, "status", "");
+    /* As of a past day: 1 when rebuilt from the stored history, and a row per
+     * figure the database could not know then. */
+    fixed(o, "budget", s, "", n, r->today, "", "rebuilt_as_of", x->as_of, 0);
+    if (x->asof_gaps & DTC_ASOF_OLD_PERIOD)
+        fixed(o, "budget", s, "commitment_of_that_period", n, r->today, "", "unknown_as_of", 1, 0);
+    if (x->asof_gaps & DTC_ASOF_NO_FORECAST)
+        fixed(o, "budget", s, "forecast", n, r->today, "", "unknown_as_of", 1, 0);
     const struct {
         const char *m;
         int64_t day;

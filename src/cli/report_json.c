@@ -139,6 +139,18 @@ int report_json_write(FILE *f, const report_view *v)
         jw_day(&w, "runsOutLatest", x->runs_out_late);
         dtc_jw_key(&w, "daysRemaining");
         dtc_jw_int(&w, x->days_remaining);
+        dtc_jw_key(&w, "percentOfPeriodElapsed");
+        dtc_jw_fixed(&w, dtc_report_pct_elapsed(x, r->today), 2);
+        /* As of a past day: rebuilt from the stored history; what it could not know. */
+        dtc_jw_key(&w, "rebuiltAsOf");
+        dtc_jw_bool(&w, x->as_of);
+        dtc_jw_key(&w, "unknownAsOf");
+        dtc_jw_arr(&w);
+        if (x->asof_gaps & DTC_ASOF_OLD_PERIOD)
+            dtc_jw_str(&w, "commitmentOfThatPeriod");
+        if (x->asof_gaps & DTC_ASOF_NO_FORECAST)
+            dtc_jw_str(&w, "forecast");
+        dtc_jw_arr_end(&w);
         dtc_jw_key(&w, "forecast");
         if (x->forecast_median >= 0) {
             dtc_jw_obj(&w);
@@ -183,6 +195,7 @@ int report_json_write(FILE *f, const report_view *v)
             jw_text(&w, "currency", s->currency);
             jw_money(&w, "current", s->current);
             jw_money(&w, "previous", s->previous);
+            jw_money(&w, "change", s->current - s->previous);
             dtc_jw_obj_end(&w);
         }
         dtc_jw_arr_end(&w);
@@ -218,6 +231,8 @@ int report_json_write(FILE *f, const report_view *v)
         jw_text(&w, "subscription", x->subscription);
         jw_text(&w, "environment", x->environment);
         jw_text(&w, "capability", x->capability);
+        jw_text(&w, "environmentName", x->environment_name);
+        jw_text(&w, "capabilityName", x->capability_name);
         jw_text(&w, "day", x->day);
         jw_text(&w, "currency", x->currency);
         jw_money(&w, "cost", x->cost);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "alloc.h"
 #include "money.h"
 #include "report_out.h"
@@ -19,32 +21,60 @@ static void date_or(char dst[24], int64_t day, const char *none)
         dtc_fmt_date(dst, day);
 }
 
-/* Columns on a terminal count characters, not bytes; East Asian wide
- * characters take two. Writes s cut or padded to `width` columns. */
+/* Untrusted text in a cell of `width` terminal columns, measured with
+ * utf8proc (wide East Asian characters take two, combining marks none):
+ * padded when shorter, cut at a character with an ellipsis when longer,
+ * never wrapped. Control characters and invalid UTF-8 show as '?', so a
+ * name cannot move the cursor or colour the terminal. */
+static int cell_width(const char *s)
+{
+    int w = 0;
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    while (*p) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
+        if (n <= 0)
+            n = 1, cp = '?';
+        int cw = cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ? 1 : utf8proc_charwidth(cp);
+        w += cw > 0 ? cw : 0;
+        p += n;
+    }
+    return w;
+}
+
 static void print_cell(FILE *f, const char *s, int width)
 {
-    int used = 0;
-    const unsigned char *p = (const unsigned char *)s;
+    bool cut = cell_width(s) > width;
+    int room = cut ? width - 1 : width, used = 0; /* one column for the ellipsis */
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     while (*p) {
-        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 1;
-        unsigned cp = len == 1 ? *p : len == 2 ? (unsigned)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
-                    : len == 3 ? (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3f)
-                               : 0x10000;
-        for (int k = 1; k < len; k++)
-            if ((p[k] & 0xc0) != 0x80)
-                len = 1, cp = '?';
-        int w = (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) || (cp >= 0xac00 && cp <= 0xd7a3) ||
-                        (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
-                        (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6)
-                    ? 2
-                    : 1;
-        if (used + w > width)
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
+        bool bad = n <= 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+        int cw = bad ? 1 : utf8proc_charwidth(cp);
+        cw = cw > 0 ? cw : 0;
+        if (used + cw > room)
             break;
-        fwrite(p, 1, (size_t)len, f);
-        used += w;
-        p += len;
+        if (bad)
+            fputc('?', f);
+        else
+            fwrite(p, 1, (size_t)n, f);
+        used += cw;
+        p += n > 0 ? n : 1;
     }
-    fprintf(f, "%*s", width - used, "");
+    if (cut) {
+        fputs("\xe2\x80\xa6", f); /* U+2026 HORIZONTAL ELLIPSIS */
+        used++;
+    }
+    fprintf(f, "%*s", width - used > 0 ? width - used : 0, "");
+}
+
+/* The width of a name column: what the terminal leaves beside `fixed`
+ * columns of figures, between lo and hi. */
+static int name_width(const report_view *v, int fixed, int lo, int hi)
+{
+    int w = v->width - fixed;
+    return w < lo ? lo : w > hi ? hi : w;
 }
 
 static bool color;
@@ -81,25 +111,48 @@ static void change(char dst[48], int64_t cur, int64_t prev)
         snprintf(dst, 48, "%s%s", cur >= prev ? "+" : "", m);
 }
 
+/* What the database could not know on an as-of day, in words. */
+static void asof_notes(FILE *f, const dtc_budget *x, int64_t today)
+{
+    char d[16];
+    dtc_fmt_date(d, today);
+    if (x->asof_gaps & DTC_ASOF_OLD_PERIOD)
+        fprintf(f, "  %-12s %s lies in an earlier period: its commitment is not stored, the\n"
+                   "  %-12s current one is shown\n", "as of", d, "");
+    if (x->asof_gaps & DTC_ASOF_NO_FORECAST)
+        fprintf(f, "  %-12s no Dynatrace forecast stored on or before %s\n", "as of", d);
+}
+
 static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
 {
     char a[32], b[32], c[32], d1[24], d2[24], d3[24];
+    int64_t today = v->r->today;
     dtc_fmt_date(d1, x->period_start);
     dtc_fmt_date(d2, x->period_end);
-    fprintf(f, "\n%s%s%s (%s, %s)\n", bold(), x->name, plain(), x->status, x->currency);
+    fprintf(f, "\n%s", bold());
+    int tw = cell_width(x->name), room = name_width(v, 20, 10, 200); /* room for " (STATUS, CUR)" */
+    print_cell(f, x->name, tw < room ? tw : room);
+    fprintf(f, "%s (%s, %s)\n", plain(), x->status, x->currency);
     fprintf(f, "  %-12s %s .. %s, %" PRId64 " days remaining\n", "period", d1, d2, x->days_remaining);
     fmt_money(a, x->total);
     fmt_money(b, x->used);
     fmt_money(c, x->total - x->used);
-    fprintf(f, "  %-12s %16s %s\n", "commitment", a, x->currency);
-    fprintf(f, "  %-12s %16s %s  (%.1f%%)\n", "used", b, x->currency,
-           x->total > 0 ? 100.0 * (double)x->used / (double)x->total : 0.0);
-    fprintf(f, "  %-12s %16s %s\n", "remaining", c, x->currency);
+    double used_pct = x->total > 0 ? 100.0 * (double)x->used / (double)x->total : 0.0;
+    fprintf(f, "  %-12s %14s %s\n", "commitment", a, x->currency);
+    fprintf(f, "  %-12s %14s %s  (%.1f%%)\n", "used", b, x->currency, used_pct);
+    fprintf(f, "  %-12s %14s %s\n", "remaining", c, x->currency);
+    fprintf(f, "  %-12s %.1f%% of the commitment used, %.1f%% of the period gone\n", "pacing", used_pct,
+            (double)dtc_report_pct_elapsed(x, today) / 100.0);
     fmt_money(a, x->burn7);
     fmt_money(b, x->burn30);
-    fprintf(f, "  %-12s %16s %s/day over 7 days, %s over 30\n", "burn", a, x->currency, b);
+    fprintf(f, "  %-12s %s %s/day over 7 days, %s over 30\n", "burn", a, x->currency, b);
     if (strcmp(x->status, "ACTIVE") != 0 || x->last_day < 0)
         return;
+    if (x->as_of)
+        asof_notes(f, x, today);
+    fmt_money(a, x->burn_se);
+    dtc_fmt_date(d1, x->last_day);
+    fprintf(f, "  %-12s %s; the 30-day burn's standard error %s\n", "last cost", d1, a);
     if (x->runs_out < 0 && x->runs_out_early < 0)
         fprintf(f, "  %-12s the budget lasts the period at the 30-day burn\n", "projection");
     else {
@@ -111,31 +164,32 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
     if (x->expected_overage > 0) {
         fmt_money(a, x->expected_overage);
         dtc_fmt_date(d3, x->period_end);
-        fprintf(f, "  %-12s %16s %s on demand beyond the commitment by %s\n", "overage", a, x->currency, d3);
+        fprintf(f, "  %-12s %14s %s on demand beyond the commitment by %s\n", "overage", a, x->currency, d3);
     }
     if (x->forecast_median >= 0) {
         fmt_money(a, x->forecast_median);
         fmt_money(b, x->forecast_lower);
         fmt_money(c, x->forecast_upper);
-        fprintf(f, "  %-12s Dynatrace forecast %s (%s .. %s), budget date %.10s\n", "forecast", a, b, c,
-               x->forecast_budget_date[0] ? x->forecast_budget_date : "none");
+        fprintf(f, "  %-12s %14s %s by Dynatrace's forecast (%s .. %s)\n", "forecast", a, x->currency, b, c);
+        if (x->forecast_budget_date[0])
+            fprintf(f, "  %-12s Dynatrace expects the budget to run out on %.10s\n", "", x->forecast_budget_date);
     }
     char ch[48];
     fmt_money(a, x->week_cur);
     fmt_money(b, x->week_prev);
     change(ch, x->week_cur, x->week_prev);
-    fprintf(f, "  %-12s %16s %s against %s the same days last week: %s\n", "this week", a, x->currency, b, ch);
+    fprintf(f, "  %-12s %s %s, same days last week %s: %s\n", "this week", a, x->currency, b, ch);
     fmt_money(a, x->month_cur);
     fmt_money(b, x->month_prev);
     change(ch, x->month_cur, x->month_prev);
-    fprintf(f, "  %-12s %16s %s against %s the same days last month: %s\n", "this month", a, x->currency, b, ch);
+    fprintf(f, "  %-12s %s %s, same days last month %s: %s\n", "this month", a, x->currency, b, ch);
     int64_t starts[64], costs[64];
-    size_t n = dtc_report_buckets(starts, costs, x, v->r->today, v->grain, (size_t)(v->top < 64 ? v->top : 64));
+    size_t n = dtc_report_buckets(starts, costs, x, today, v->grain, (size_t)(v->top < 64 ? v->top : 64));
     fprintf(f, "  spend by %s:\n", report_grain_name(v->grain));
     for (size_t i = 0; i < n; i++) {
         report_bucket_label(d1, v->grain, starts[i]);
         fmt_money(a, costs[i]);
-        fprintf(f, "    %-18s %16s %s\n", d1, a, x->currency);
+        fprintf(f, "    %-18s %14s %s\n", d1, a, x->currency);
     }
 }
 
@@ -149,12 +203,17 @@ void report_lic_cells(const dtc_lic_day *d, char cells[REPORT_LIC_CELLS][40])
     fmt_money(cells[5], d->money);
 }
 
-static void lic_line(FILE *f, const char *label, const dtc_lic_day *d, const char *currency, bool priced)
+/* Figures beside the license label: five unit columns, money and currency. */
+#define LIC_FIXED(priced) (2 + 5 + 15 + 11 + 13 + 13 + 14 + ((priced) ? 19 : 0))
+
+static void lic_line(FILE *f, const report_view *v, const char *label, const dtc_lic_day *d)
 {
     char c[REPORT_LIC_CELLS][40];
+    bool priced = v->lic->priced;
+    const char *currency = v->lic_currency;
     report_lic_cells(d, c);
     fprintf(f, "  ");
-    print_cell(f, label, 38);
+    print_cell(f, label, name_width(v, LIC_FIXED(priced), 10, 38));
     fprintf(f, " %15s %11s %13s %13s %14s", c[0], c[1], c[2], c[3], c[4]);
     if (priced)
         fprintf(f, " %14s %s", c[5], currency);
@@ -172,8 +231,10 @@ static int print_license(FILE *f, const report_view *v)
         fprintf(f, "  no license data in these days (dtcost license import; --until moves the window)\n");
         return 0;
     }
-    fprintf(f, "  %-38s %15s %11s %13s %13s %14s%s\n", "environment", "Full-Stack HU-h", "Infra HU-h",
-           "App-only HU-h", "DEM units", "DDU", x->priced ? "          money" : "");
+    fprintf(f, "  ");
+    print_cell(f, "environment", name_width(v, LIC_FIXED(x->priced), 10, 38));
+    fprintf(f, " %15s %11s %13s %13s %14s%s\n", "Full-Stack HU-h", "Infra HU-h", "App-only HU-h", "DEM units", "DDU",
+            x->priced ? "          money" : "");
     const dtc_lic_day **rows = NULL;
     int rc = dtc_report_lic_ranked(&rows, x);
     if (rc)
@@ -186,25 +247,87 @@ static int print_license(FILE *f, const report_view *v)
             snprintf(label, sizeof(label), "%.63s/%.63s", rows[i]->cluster, rows[i]->environment);
         else
             snprintf(label, sizeof(label), "%s", rows[i]->environment);
-        lic_line(f, label, rows[i], v->lic_currency, x->priced);
+        lic_line(f, v, label, rows[i]);
     }
     dtc_free(rows);
     if (x->nenvs > shown)
         fprintf(f, "  (%zu more; --top N shows more)\n", x->nenvs - shown);
-    lic_line(f, "total", &x->total, v->lic_currency, x->priced);
+    lic_line(f, v, "total", &x->total);
     dtc_lic_day b[64];
     size_t n = dtc_report_lic_buckets(b, x, v->grain, (size_t)(v->top < 64 ? v->top : 64));
     fprintf(f, "  by %s:\n", report_grain_name(v->grain));
     for (size_t i = 0; i < n; i++) {
         char label[24];
         report_bucket_label(label, v->grain, b[i].day);
-        lic_line(f, label, &b[i], v->lic_currency, x->priced);
+        lic_line(f, v, label, &b[i]);
     }
     if (!x->priced)
         fprintf(f, "  no money: add a price list to the config's [license] section (docs/license.md)\n");
     else if (x->unpriced[0])
         fprintf(f, "  %smoney leaves out units without a price: %s%s\n", red(), x->unpriced, plain());
     return 0;
+}
+
+/* Spend by capability or environment, one block per currency, movers first
+ * (the library ranks them so). */
+static void print_spend(FILE *f, const report_view *v, const char *title, const dtc_spend *rows, size_t n)
+{
+    const dtc_report *r = v->r;
+    char a[32], b[32], c[32];
+    int nw = name_width(v, 2 + 3 * 15 + 4, 8, 42); /* " 1,234,567.89" x 3, " USD" */
+    for (size_t i = 0; i < n;) {
+        const char *cur = rows[i].currency;
+        size_t j = i;
+        while (j < n && strcmp(rows[j].currency, cur) == 0)
+            j++;
+        fprintf(f, "\n%sSpend by %s (%s): last %d days against the %d before%s\n", bold(), title, cur, r->window,
+                r->window, plain());
+        fprintf(f, "  ");
+        print_cell(f, title, nw);
+        fprintf(f, " %14s %14s %14s\n", "current", "previous", "change");
+        for (size_t k = i; k < j && k - i < (size_t)v->top; k++) {
+            const dtc_spend *s = &rows[k];
+            fmt_money(a, s->current);
+            fmt_money(b, s->previous);
+            fmt_money(c, s->current - s->previous);
+            fprintf(f, "  ");
+            print_cell(f, s->name, nw);
+            fprintf(f, " %14s %14s %14s %s\n", a, b, c, s->currency);
+        }
+        if (j - i > (size_t)v->top)
+            fprintf(f, "  (%zu more; --top N shows more)\n", j - i - (size_t)v->top);
+        i = j;
+    }
+}
+
+/* Two lines an anomaly, so the names get the terminal's width: the day and
+ * the environment / capability names, then the figures. */
+static void print_anomalies(FILE *f, const report_view *v)
+{
+    const dtc_report *r = v->r;
+    char a[32], b[32], c[32];
+    fprintf(f, "\n%sAnomalies: %zu day%s above the same weekday of the six weeks before%s\n", bold(), r->nanomalies,
+            r->nanomalies == 1 ? "" : "s", plain());
+    int room = name_width(v, 2 + 12 + 3, 16, 400);
+    for (size_t i = 0; i < r->nanomalies; i++) {
+        const dtc_anomaly *x = &r->anomalies[i];
+        int ew = cell_width(x->environment_name), cw = cell_width(x->capability_name);
+        if (ew + cw > room) { /* shorten the longer name first */
+            int half = room / 2;
+            ew = ew < half ? ew : cw < room - half ? room - cw : half;
+            cw = room - ew;
+        }
+        fprintf(f, "  %-10s  ", x->day);
+        print_cell(f, x->environment_name, ew);
+        fputs(" / ", f);
+        print_cell(f, x->capability_name, cw);
+        fputc('\n', f);
+        fmt_money(a, x->cost);
+        fmt_money(b, x->expected);
+        fmt_money(c, x->cost - x->expected);
+        fprintf(f, "  %-10s  %s %s instead of %s: %s+%s%s (score %.1f)\n", "", a, x->currency, b, red(), c, plain(),
+                x->score);
+    }
 }
 
 int report_table_write(FILE *f, const report_view *v)
@@ -221,33 +344,17 @@ int report_table_write(FILE *f, const report_view *v)
     }
     for (size_t i = 0; i < r->nbudgets; i++)
         print_budget(f, v, &r->budgets[i]);
-    const struct {
-        const char *title;
-        const dtc_spend *rows;
-        size_t n;
-    } tables[] = {{"capability", r->by_capability, r->ncap}, {"environment", r->by_environment, r->nenv}};
-    for (size_t t = 0; t < 2; t++) {
-        fprintf(f, "\n%sSpend by %s, last %d days against the %d before (biggest movers first)%s\n", bold(),
-               tables[t].title, r->window, r->window, plain());
-        fprintf(f, "  %-42s %16s %16s %16s %s\n", tables[t].title, "current", "previous", "change", "");
-        for (size_t i = 0; i < tables[t].n && i < (size_t)v->top; i++) {
-            const dtc_spend *s = &tables[t].rows[i];
-            fmt_money(a, s->current);
-            fmt_money(b, s->previous);
-            fmt_money(c, s->current - s->previous);
-            fprintf(f, "  ");
-            print_cell(f, s->name, 42);
-            fprintf(f, " %16s %16s %16s %s\n", a, b, c, s->currency);
-        }
-        if (tables[t].n > (size_t)v->top)
-            fprintf(f, "  (%zu more; --top N shows more)\n", tables[t].n - (size_t)v->top);
-    }
+    print_spend(f, v, "capability", r->by_capability, r->ncap);
+    print_spend(f, v, "environment", r->by_environment, r->nenv);
     if (v->charges) {
         char d1[16], d2[16];
+        int nw = name_width(v, 2 + 3 * 15 + 8 + 8, 12, 32);
         dtc_fmt_date(d1, v->cb_from);
         dtc_fmt_date(d2, v->cb_to);
         fprintf(f, "\n%sChargeback %s .. %s%s\n", bold(), d1, d2, plain());
-        fprintf(f, "  %-32s %16s %16s %16s %7s\n", "team", "direct", "shared", "total", "share");
+        fprintf(f, "  ");
+        print_cell(f, "team", nw);
+        fprintf(f, " %14s %14s %14s %7s\n", "direct", "shared", "total", "share");
         for (size_t i = 0; i < v->ncharges;) {
             const char *cur = v->charges[i].currency;
             int64_t sum = 0;
@@ -260,24 +367,17 @@ int report_table_write(FILE *f, const report_view *v)
                 fmt_money(b, ch->shared);
                 fmt_money(c, ch->total);
                 fprintf(f, "  ");
-                print_cell(f, ch->team, 32);
-                fprintf(f, " %16s %16s %16s %6.1f%% %s\n", a, b, c, sum ? 100.0 * (double)ch->total / (double)sum : 0.0,
-                       cur);
+                print_cell(f, ch->team, nw);
+                fprintf(f, " %14s %14s %14s %6.1f%% %s\n", a, b, c,
+                        sum ? 100.0 * (double)ch->total / (double)sum : 0.0, cur);
             }
             fmt_money(a, sum);
-            fprintf(f, "  %-32s %16s %16s %16s %7s %s\n", "total", "", "", a, "", cur);
+            fprintf(f, "  ");
+            print_cell(f, "total", nw);
+            fprintf(f, " %14s %14s %14s %7s %s\n", "", "", a, "", cur);
         }
     }
-    fprintf(f, "\n%sAnomalies: %zu day%s above the same weekday of the six weeks before%s\n", bold(), r->nanomalies,
-           r->nanomalies == 1 ? "" : "s", plain());
-    for (size_t i = 0; i < r->nanomalies; i++) {
-        const dtc_anomaly *x = &r->anomalies[i];
-        fmt_money(a, x->cost);
-        fmt_money(b, x->expected);
-        fmt_money(c, x->cost - x->expected);
-        fprintf(f, "  %s  %-10s %-34s %14s instead of %12s: %s+%s %s%s (score %.0f)\n", x->day, x->environment,
-               x->capability, a, b, red(), c, x->currency, plain(), x->score);
-    }
+    print_anomalies(f, v);
     if (v->lic->from >= 0)
         rc = print_license(f, v);
 done:
@@ -285,4 +385,3 @@ done:
         rc = DTC_EIO;
     return rc;
 }
-
