@@ -19,7 +19,7 @@
                                     * current one is shown */
 
 typedef struct dtc_budget {
-    char subscription[64], name[128], status[16], currency[8];
+    char subscription[64], name[128], status[16], currency[8], account[64];
     int64_t period_start, period_end, days_remaining; /* days */
     int64_t total, used;                              /* micro-units */
     int64_t burn7, burn30;                            /* micro-units per day */
@@ -67,6 +67,21 @@ typedef struct dtc_anomaly {
     double score;           /* robust z-score */
 } dtc_anomaly;
 
+/* Cost per cost centre or product (Dynatrace's cost allocation) over the
+ * spend window and the window before. */
+typedef struct dtc_alloc_spend {
+    char field[16];  /* "COSTCENTER" or "PRODUCT" */
+    char key[128], currency[8];
+    int64_t current, previous; /* micro-units */
+} dtc_alloc_spend;
+
+/* Usage quantity of one subscription's capability over the spend window and
+ * the window before, in the capability's billing unit. */
+typedef struct dtc_usage {
+    char subscription[64], capability[64], name[128], unit[32];
+    double current, previous;
+} dtc_usage;
+
 typedef struct dtc_report {
     int64_t today;           /* the last day the report covers */
     int window;              /* days in the spend window */
@@ -78,6 +93,11 @@ typedef struct dtc_report {
     size_t nanomalies;
     dtc_capday *capdays;     /* the last DTC_REPORT_CHART_DAYS days, by budget, day, capability */
     size_t ncapdays;
+    dtc_alloc_spend *allocations; /* by field, currency, current cost (largest first), key */
+    size_t nalloc;
+    dtc_usage *usage;        /* by subscription, capability name */
+    size_t nusage;
+    char last_sync[32];      /* when the last successful sync finished (RFC 3339), "" if none recorded */
 } dtc_report;
 
 #define DTC_REPORT_HISTORY_DAYS 400 /* days of budget->daily */

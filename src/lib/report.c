@@ -43,6 +43,22 @@ static int64_t day_of(const char *s)
     " WHERE s.uuid = ?1 AND f.budget_micro = s.budget_total_micro AND f.created_at < ?2"                     \
     " ORDER BY f.created_at DESC LIMIT 1"
 
+/* Cost allocation per field, key and currency: [?1, ?2] the two windows, ?3
+ * the first day of the current one. */
+#define SQL_ALLOCATIONS                                                                                      \
+    "SELECT a.field, a.alloc_key, s.currency, SUM(CASE WHEN a.day >= ?3 THEN a.cost_micro ELSE 0 END),"     \
+    " SUM(CASE WHEN a.day < ?3 THEN a.cost_micro ELSE 0 END)"                                                \
+    " FROM cost_allocation a JOIN subscription s ON s.uuid = a.subscription_uuid"                            \
+    " WHERE a.day BETWEEN ?1 AND ?2 GROUP BY a.field, a.alloc_key, s.currency"                               \
+    " ORDER BY a.field, s.currency, 4 DESC, a.alloc_key"
+/* Usage per subscription and capability over the same windows. */
+#define SQL_USAGE                                                                                            \
+    "SELECT subscription_uuid, capability_key, MAX(capability_name), MAX(unit),"                             \
+    " SUM(CASE WHEN day >= ?3 THEN value ELSE 0 END), SUM(CASE WHEN day < ?3 THEN value ELSE 0 END)"         \
+    " FROM usage_day WHERE day BETWEEN ?1 AND ?2 GROUP BY subscription_uuid, capability_key"                 \
+    " ORDER BY subscription_uuid, 3, capability_key"
+#define SQL_LAST_SYNC "SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'"
+
 typedef struct ctx {
     dtc_report *r;
     const dtc_report_opts *o;
@@ -79,6 +95,7 @@ static int on_budget(void *ud, const dtc_val *c, int n)
     snprintf(b->name, sizeof(b->name), "%s", text(&c[1]));
     snprintf(b->status, sizeof(b->status), "%s", text(&c[2]));
     snprintf(b->currency, sizeof(b->currency), "%s", text(&c[3]));
+    snprintf(b->account, sizeof(b->account), "%s", text(&c[9]));
     b->period_start = day_of(text(&c[4]));
     b->period_end = day_of(text(&c[5]));
     b->days_remaining = num(&c[6]);
@@ -710,6 +727,77 @@ static int scan(dtc_store *s, ctx *x)
         qsort(r->anomalies, r->nanomalies, sizeof(dtc_anomaly), by_day);
     return 0;
 }
+static double real(const dtc_val *v) { return v->type == 'r' ? v->r : v->type == 'i' ? (double)v->i : 0; }
+
+typedef struct extra_ctx {
+    dtc_report *r;
+    size_t cap;
+} extra_ctx;
+
+static int on_alloc(void *ud, const dtc_val *c, int n)
+{
+    extra_ctx *e = ud;
+    if (n < 5)
+        return 0;
+    dtc_alloc_spend *g = dtc_grow(e->r->allocations, &e->cap, e->r->nalloc, sizeof(*g));
+    if (!g)
+        return DTC_ENOMEM;
+    e->r->allocations = g;
+    dtc_alloc_spend *a = &g[e->r->nalloc++];
+    snprintf(a->field, sizeof(a->field), "%s", text(&c[0]));
+    snprintf(a->key, sizeof(a->key), "%s", text(&c[1]));
+    snprintf(a->currency, sizeof(a->currency), "%s", text(&c[2]));
+    a->current = num(&c[3]);
+    a->previous = num(&c[4]);
+    return 0;
+}
+
+static int on_usage(void *ud, const dtc_val *c, int n)
+{
+    extra_ctx *e = ud;
+    if (n < 6)
+        return 0;
+    dtc_usage *g = dtc_grow(e->r->usage, &e->cap, e->r->nusage, sizeof(*g));
+    if (!g)
+        return DTC_ENOMEM;
+    e->r->usage = g;
+    dtc_usage *u = &g[e->r->nusage++];
+    snprintf(u->subscription, sizeof(u->subscription), "%s", text(&c[0]));
+    snprintf(u->capability, sizeof(u->capability), "%s", text(&c[1]));
+    snprintf(u->name, sizeof(u->name), "%s", c[2].type == 't' && c[2].s[0] ? c[2].s : text(&c[1]));
+    snprintf(u->unit, sizeof(u->unit), "%s", text(&c[3]));
+    u->current = real(&c[4]);
+    u->previous = real(&c[5]);
+    return 0;
+}
+
+static int on_last_sync(void *ud, const dtc_val *c, int n)
+{
+    dtc_report *r = ud;
+    snprintf(r->last_sync, sizeof(r->last_sync), "%s", n > 0 ? text(&c[0]) : "");
+    return 0;
+}
+
+/* Cost centres and products, usage quantities, and the last sync: over the
+ * spend window and the one before. */
+static int extras(dtc_store *s, dtc_report *r)
+{
+    char f[16], t[16], split[16];
+    dtc_fmt_date(f, r->today - 2 * r->window + 1);
+    dtc_fmt_date(t, r->today);
+    dtc_fmt_date(split, r->today - r->window + 1);
+    dtc_val p[] = {DTC_TEXT(f), DTC_TEXT(t), DTC_TEXT(split)};
+    extra_ctx e = {.r = r};
+    int rc = dtc_store_query(s, SQL_ALLOCATIONS, p, 3, on_alloc, &e);
+    if (rc == 0) {
+        e.cap = 0;
+        rc = dtc_store_query(s, SQL_USAGE, p, 3, on_usage, &e);
+    }
+    if (rc == 0)
+        rc = dtc_store_query(s, SQL_LAST_SYNC, NULL, 0, on_last_sync, r);
+    return rc;
+}
+
 int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
 {
     memset(out, 0, sizeof(*out));
@@ -728,8 +816,8 @@ int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
     x.as_of = x.max_day >= 0 && out->today < x.max_day;
     if (opts.since < 0)
         opts.since = out->today - opts.window + 1;
-    if ((rc = budgets(s, &x)) == 0)
-        rc = scan(s, &x);
+    if ((rc = budgets(s, &x)) == 0 && (rc = scan(s, &x)) == 0)
+        rc = extras(s, out);
     if (rc)
         dtc_report_dispose(out);
     return rc;
@@ -744,5 +832,7 @@ void dtc_report_dispose(dtc_report *r)
     dtc_free(r->by_capability);
     dtc_free(r->by_environment);
     dtc_free(r->anomalies);
+    dtc_free(r->allocations);
+    dtc_free(r->usage);
     memset(r, 0, sizeof(*r));
 }
