@@ -76,6 +76,7 @@ static void budget(out *o, const report_view *v, const dtc_budget *x)
     fixed(o, "budget", s, "", n, r->today, "", "percent_of_period_elapsed", dtc_report_pct_elapsed(x, r->today), 2);
     fixed(o, "budget", s, "", n, r->today, "", "days_remaining", x->days_remaining, 0);
     row(o, "budget", s, x->status, n, -1, c, "status", "");
+    row(o, "budget", s, x->account, n, -1, c, "account", "");
     /* As of a past day: 1 when rebuilt from the stored history, and a row per
      * figure the database could not know then. */
     fixed(o, "budget", s, "", n, r->today, "", "rebuilt_as_of", x->as_of, 0);
@@ -129,6 +130,25 @@ int report_csv_write(FILE *f, const report_view *v)
             money(&o, spend[t].section, "", s->key, s->name, r->today, s->currency, "change",
                   s->current - s->previous);
         }
+    for (size_t i = 0; i < r->nalloc; i++) {
+        const dtc_alloc_spend *a = &r->allocations[i];
+        const char *sec = strcmp(a->field, "PRODUCT") == 0 ? "product" : "cost_centre";
+        money(&o, sec, "", a->key, a->key, r->today, a->currency, "current", a->current);
+        money(&o, sec, "", a->key, a->key, r->today, a->currency, "previous", a->previous);
+        money(&o, sec, "", a->key, a->key, r->today, a->currency, "change", a->current - a->previous);
+    }
+    for (size_t i = 0; i < r->nusage; i++) {
+        /* The quantity in the capability's billing unit, named in `name`. */
+        const dtc_usage *u = &r->usage[i];
+        char name[200];
+        snprintf(name, sizeof(name), "%s (%s)", u->name, u->unit);
+        fixed(&o, "usage", u->subscription, u->capability, name, r->today, "", "current",
+              (int64_t)llround(u->current * 1e6), 6);
+        fixed(&o, "usage", u->subscription, u->capability, name, r->today, "", "previous",
+              (int64_t)llround(u->previous * 1e6), 6);
+    }
+    if (r->last_sync[0])
+        row(&o, "provenance", "", "last_sync", r->last_sync, -1, "", "last_sync", "");
     for (size_t i = 0; v->charges && i < v->ncharges; i++) {
         const dtc_charge *c = &v->charges[i];
         money(&o, "chargeback", "", c->team, c->team, v->cb_to, c->currency, "direct", c->direct);

@@ -113,6 +113,8 @@ int report_json_write(FILE *f, const report_view *v)
     dtc_jw_init(&w, &b);
     dtc_jw_obj(&w);
     jw_day(&w, "asOf", r->today);
+    dtc_jw_key(&w, "lastSync");
+    dtc_jw_str(&w, r->last_sync[0] ? r->last_sync : NULL);
     dtc_jw_key(&w, "budgets");
     dtc_jw_arr(&w);
     for (size_t i = 0; i < r->nbudgets; i++) {
@@ -122,6 +124,7 @@ int report_json_write(FILE *f, const report_view *v)
         jw_text(&w, "name", x->name);
         jw_text(&w, "status", x->status);
         jw_text(&w, "currency", x->currency);
+        jw_text(&w, "account", x->account);
         jw_money(&w, "commitment", x->total);
         jw_money(&w, "used", x->used);
         jw_money(&w, "remaining", x->total - x->used);
@@ -223,6 +226,37 @@ int report_json_write(FILE *f, const report_view *v)
         dtc_jw_null(&w);
     dtc_jw_key(&w, "license");
     jw_license(&w, v);
+    /* Cost centres and products (Dynatrace's cost allocation), usage quantities. */
+    dtc_jw_key(&w, "costAllocation");
+    dtc_jw_arr(&w);
+    for (size_t i = 0; i < r->nalloc; i++) {
+        const dtc_alloc_spend *a = &r->allocations[i];
+        dtc_jw_obj(&w);
+        jw_text(&w, "field", a->field);
+        jw_text(&w, "key", a->key);
+        jw_text(&w, "currency", a->currency);
+        jw_money(&w, "current", a->current);
+        jw_money(&w, "previous", a->previous);
+        jw_money(&w, "change", a->current - a->previous);
+        dtc_jw_obj_end(&w);
+    }
+    dtc_jw_arr_end(&w);
+    dtc_jw_key(&w, "usage");
+    dtc_jw_arr(&w);
+    for (size_t i = 0; i < r->nusage; i++) {
+        const dtc_usage *u = &r->usage[i];
+        dtc_jw_obj(&w);
+        jw_text(&w, "subscription", u->subscription);
+        jw_text(&w, "capability", u->capability);
+        jw_text(&w, "name", u->name);
+        jw_text(&w, "unit", u->unit);
+        dtc_jw_key(&w, "current");
+        dtc_jw_fixed(&w, (int64_t)llround(u->current * 1e6), 6);
+        dtc_jw_key(&w, "previous");
+        dtc_jw_fixed(&w, (int64_t)llround(u->previous * 1e6), 6);
+        dtc_jw_obj_end(&w);
+    }
+    dtc_jw_arr_end(&w);
     dtc_jw_key(&w, "anomalies");
     dtc_jw_arr(&w);
     for (size_t i = 0; i < r->nanomalies; i++) {

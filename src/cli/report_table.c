@@ -2,6 +2,7 @@
  * subscription the budget, burn and projection, then spend and movers,
  * chargeback, anomalies and classic license units. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +135,8 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
     print_cell(f, x->name, tw < room ? tw : room);
     fprintf(f, "%s (%s, %s)\n", plain(), x->status, x->currency);
     fprintf(f, "  %-12s %s .. %s, %" PRId64 " days remaining\n", "period", d1, d2, x->days_remaining);
+    if (x->account[0])
+        fprintf(f, "  %-12s %s\n", "account", x->account);
     fmt_money(a, x->total);
     fmt_money(b, x->used);
     fmt_money(c, x->total - x->used);
@@ -300,6 +303,78 @@ static void print_spend(FILE *f, const report_view *v, const char *title, const 
     }
 }
 
+/* Cost centres and products (Dynatrace's cost allocation), one block per
+ * field and currency, largest first. */
+static void print_allocations(FILE *f, const report_view *v)
+{
+    const dtc_report *r = v->r;
+    char a[32], b[32], c[32];
+    int nw = name_width(v, 2 + 3 * 15 + 8 + 4, 8, 32);
+    for (size_t i = 0; i < r->nalloc;) {
+        const dtc_alloc_spend *x = &r->allocations[i];
+        size_t j = i;
+        int64_t total = 0;
+        while (j < r->nalloc && strcmp(r->allocations[j].field, x->field) == 0 &&
+               strcmp(r->allocations[j].currency, x->currency) == 0)
+            total += r->allocations[j++].current;
+        bool product = strcmp(x->field, "PRODUCT") == 0;
+        fprintf(f, "\n%s%s (%s): last %d days against the %d before%s\n", bold(),
+                product ? "Products" : "Cost centres", x->currency, r->window, r->window, plain());
+        fprintf(f, "  ");
+        print_cell(f, product ? "product" : "cost centre", nw);
+        fprintf(f, " %14s %14s %14s %7s\n", "current", "previous", "change", "share");
+        for (size_t k = i; k < j && k - i < (size_t)v->top; k++) {
+            const dtc_alloc_spend *y = &r->allocations[k];
+            fmt_money(a, y->current);
+            fmt_money(b, y->previous);
+            fmt_money(c, y->current - y->previous);
+            fprintf(f, "  ");
+            print_cell(f, y->key, nw);
+            fprintf(f, " %14s %14s %14s %6.1f%% %s\n", a, b, c,
+                    total > 0 ? 100.0 * (double)y->current / (double)total : 0.0, y->currency);
+        }
+        if (j - i > (size_t)v->top)
+            fprintf(f, "  (%zu more; --top N shows more)\n", j - i - (size_t)v->top);
+        i = j;
+    }
+}
+
+/* Usage quantities per subscription and capability, in billing units. */
+static void print_usage(FILE *f, const report_view *v)
+{
+    const dtc_report *r = v->r;
+    int nw = name_width(v, 2 + 2 * 17 + 1 + 16, 8, 42);
+    for (size_t i = 0; i < r->nusage;) {
+        size_t j = i;
+        while (j < r->nusage && strcmp(r->usage[j].subscription, r->usage[i].subscription) == 0)
+            j++;
+        const char *name = r->usage[i].subscription;
+        for (size_t b = 0; b < r->nbudgets; b++)
+            if (strcmp(r->budgets[b].subscription, name) == 0)
+                name = r->budgets[b].name;
+        fprintf(f, "\n%sUsage, ", bold());
+        print_cell(f, name, cell_width(name) < 40 ? cell_width(name) : 40);
+        fprintf(f, ": last %d days against the %d before%s\n", r->window, r->window, plain());
+        fprintf(f, "  ");
+        print_cell(f, "capability", nw);
+        fprintf(f, " %16s %16s %s\n", "quantity", "previous", "unit");
+        for (size_t k = i; k < j && k - i < (size_t)v->top; k++) {
+            const dtc_usage *u = &r->usage[k];
+            char a[40], b[40];
+            fmt_units(a, (int64_t)llround(u->current * 1000), 3, 1);
+            fmt_units(b, (int64_t)llround(u->previous * 1000), 3, 1);
+            fprintf(f, "  ");
+            print_cell(f, u->name, nw);
+            fprintf(f, " %16s %16s ", a, b);
+            print_cell(f, u->unit, cell_width(u->unit) < 16 ? cell_width(u->unit) : 16);
+            fputc('\n', f);
+        }
+        if (j - i > (size_t)v->top)
+            fprintf(f, "  (%zu more; --top N shows more)\n", j - i - (size_t)v->top);
+        i = j;
+    }
+}
+
 /* Two lines an anomaly, so the names get the terminal's width: the day and
  * the environment / capability names, then the figures. */
 static void print_anomalies(FILE *f, const report_view *v)
@@ -337,7 +412,10 @@ int report_table_write(FILE *f, const report_view *v)
     int rc = 0;
     color = v->color;
     dtc_fmt_date(today, r->nbudgets == 0 && v->lic->to >= 0 ? v->lic->to : r->today);
-    fprintf(f, "%sdtcost report as of %s%s\n", bold(), today, plain());
+    fprintf(f, "%sdtcost report as of %s%s", bold(), today, plain());
+    if (r->last_sync[0])
+        fprintf(f, " (last sync %s)", r->last_sync);
+    fputc('\n', f);
     if (r->nbudgets == 0) { /* a Managed cluster on classic licensing only */
         rc = print_license(f, v);
         goto done;
@@ -377,6 +455,8 @@ int report_table_write(FILE *f, const report_view *v)
             fprintf(f, " %14s %14s %14s %7s %s\n", "", "", a, "", cur);
         }
     }
+    print_allocations(f, v);
+    print_usage(f, v);
     print_anomalies(f, v);
     if (v->lic->from >= 0)
         rc = print_license(f, v);
