@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "dtcost/report.h"
 #include "timeutil.h"
 
@@ -181,6 +182,26 @@ static void test_report_lic_ranked_by_money_ties_in_order(void **state)
     free(rows);
 }
 
+static void test_report_lic_ranked_fails_loudly_without_memory(void **state)
+{
+    (void)state;
+    dtc_lic_day envs[1] = {{.environment = "a"}};
+    dtc_lic_summary x = {.envs = envs, .nenvs = 1};
+    const dtc_lic_day **rows = (const dtc_lic_day **)&x; /* must be reset */
+    dtc_alloc_fail_at(1);
+    assert_int_equal(dtc_report_lic_ranked(&rows, &x), DTC_ENOMEM);
+    dtc_alloc_fail_at(0);
+    assert_null(rows);
+    const dtc_spend **top = (const dtc_spend **)&x;
+    size_t n = 7;
+    dtc_spend one = {.key = "k", .currency = "USD", .current = 1};
+    dtc_alloc_fail_at(1);
+    assert_int_equal(dtc_report_top(&top, &n, &one, 1, "USD", 5), DTC_ENOMEM);
+    dtc_alloc_fail_at(0);
+    assert_null(top);
+    assert_int_equal(n, 0);
+}
+
 /* --- the as-of view, from tests/data/report/asof.sql --- */
 
 static char path[256];
@@ -290,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_report_top_keeps_one_currency_and_the_largest),
         cmocka_unit_test(test_report_pct_elapsed_counts_today),
         cmocka_unit_test(test_report_lic_ranked_by_money_ties_in_order),
+        cmocka_unit_test(test_report_lic_ranked_fails_loudly_without_memory),
         cmocka_unit_test_setup_teardown(test_report_as_of_a_past_day_rebuilds_the_budget_then, db_setup,
                                         db_teardown),
         cmocka_unit_test_setup_teardown(test_report_as_of_an_earlier_period_says_what_it_cannot_know, db_setup,
