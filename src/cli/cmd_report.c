@@ -1,30 +1,23 @@
 /* cmd_report.c: `dtcost report`: reads the options and the config, builds
  * the report with the library (dtcost/report.h) and hands it to one writer:
  * report_table.c, report_json.c, report_csv.c, and report_html.c for --html. */
-#include <inttypes.h>
-#include <math.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <errno.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
-#include "buf.h"
 #include "commands.h"
 #include "dtcost/chargeback.h"
 #include "dtcost/license.h"
 #include "dtcost/report.h"
 #include "dtcost/store.h"
-#include "jw.h"
-#include "money.h"
 #include "opts.h"
 #include "report_out.h"
-#include "timeutil.h"
 
 static const char *db_path, *format, *config_path, *by, *html_path;
 static int64_t since, until;
@@ -138,7 +131,7 @@ int cmd_report(int argc, char **argv)
     dtc_report_opts o = {.today = until ? until / 86400 : (int64_t)time(NULL) / 86400,
                          .since = since ? since / 86400 : -1, .window = window};
     if ((rc = dtc_report_build(db, &o, &r)) != 0) {
-        fprintf(stderr, "dtcost report: %s\n", dtc_store_errmsg(db));
+        fprintf(stderr, "dtcost report: %s\n", rc == DTC_EDB ? dtc_store_errmsg(db) : dtc_strerror(rc));
         code = opt_exit_for(rc);
         goto done;
     }
