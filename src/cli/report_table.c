@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "money.h"
 #include "report_out.h"
+#include "text.h"
 #include "timeutil.h"
 
 static void date_or(char dst[24], int64_t day, const char *none)
@@ -70,6 +71,10 @@ static void print_cell(FILE *f, const char *s, int width)
     fprintf(f, "%*s", width - used > 0 ? width - used : 0, "");
 }
 
+/* A short string from the API (currency code, status, account, time) safe
+ * for the terminal: control characters become spaces, cut at n - 1 bytes. */
+#define SAFE(buf, s) dtc_text_oneline(buf, sizeof(buf), s, strlen(s), sizeof(buf) - 1, NULL, 0)
+
 /* The width of a name column: what the terminal leaves beside `fixed`
  * columns of figures, between lo and hi. */
 static int name_width(const report_view *v, int fixed, int lo, int hi)
@@ -126,29 +131,33 @@ static void asof_notes(FILE *f, const dtc_budget *x, int64_t today)
 
 static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
 {
-    char a[32], b[32], c[32], d1[24], d2[24], d3[24];
+    char a[32], b[32], c[32], d1[24], d2[24], d3[24], cur[16], status[24], account[80], fdate[16];
     int64_t today = v->r->today;
+    SAFE(cur, cur);
+    SAFE(status, x->status);
+    SAFE(account, x->account);
+    SAFE(fdate, x->forecast_budget_date);
     dtc_fmt_date(d1, x->period_start);
     dtc_fmt_date(d2, x->period_end);
     fprintf(f, "\n%s", bold());
     int tw = cell_width(x->name), room = name_width(v, 20, 10, 200); /* room for " (STATUS, CUR)" */
     print_cell(f, x->name, tw < room ? tw : room);
-    fprintf(f, "%s (%s, %s)\n", plain(), x->status, x->currency);
+    fprintf(f, "%s (%s, %s)\n", plain(), status, cur);
     fprintf(f, "  %-12s %s .. %s, %" PRId64 " days remaining\n", "period", d1, d2, x->days_remaining);
     if (x->account[0])
-        fprintf(f, "  %-12s %s\n", "account", x->account);
+        fprintf(f, "  %-12s %s\n", "account", account);
     fmt_money(a, x->total);
     fmt_money(b, x->used);
     fmt_money(c, x->total - x->used);
     double used_pct = x->total > 0 ? 100.0 * (double)x->used / (double)x->total : 0.0;
-    fprintf(f, "  %-12s %14s %s\n", "commitment", a, x->currency);
-    fprintf(f, "  %-12s %14s %s  (%.1f%%)\n", "used", b, x->currency, used_pct);
-    fprintf(f, "  %-12s %14s %s\n", "remaining", c, x->currency);
+    fprintf(f, "  %-12s %14s %s\n", "commitment", a, cur);
+    fprintf(f, "  %-12s %14s %s  (%.1f%%)\n", "used", b, cur, used_pct);
+    fprintf(f, "  %-12s %14s %s\n", "remaining", c, cur);
     fprintf(f, "  %-12s %.1f%% of the commitment used, %.1f%% of the period gone\n", "pacing", used_pct,
             (double)dtc_report_pct_elapsed(x, today) / 100.0);
     fmt_money(a, x->burn7);
     fmt_money(b, x->burn30);
-    fprintf(f, "  %-12s %s %s/day over 7 days, %s over 30\n", "burn", a, x->currency, b);
+    fprintf(f, "  %-12s %s %s/day over 7 days, %s over 30\n", "burn", a, cur, b);
     if (strcmp(x->status, "ACTIVE") != 0 || x->last_day < 0)
         return;
     if (x->as_of)
@@ -167,32 +176,32 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
     if (x->expected_overage > 0) {
         fmt_money(a, x->expected_overage);
         dtc_fmt_date(d3, x->period_end);
-        fprintf(f, "  %-12s %14s %s on demand beyond the commitment by %s\n", "overage", a, x->currency, d3);
+        fprintf(f, "  %-12s %14s %s on demand beyond the commitment by %s\n", "overage", a, cur, d3);
     }
     if (x->forecast_median >= 0) {
         fmt_money(a, x->forecast_median);
         fmt_money(b, x->forecast_lower);
         fmt_money(c, x->forecast_upper);
-        fprintf(f, "  %-12s %14s %s by Dynatrace's forecast (%s .. %s)\n", "forecast", a, x->currency, b, c);
+        fprintf(f, "  %-12s %14s %s by Dynatrace's forecast (%s .. %s)\n", "forecast", a, cur, b, c);
         if (x->forecast_budget_date[0])
-            fprintf(f, "  %-12s Dynatrace expects the budget to run out on %.10s\n", "", x->forecast_budget_date);
+            fprintf(f, "  %-12s Dynatrace expects the budget to run out on %.10s\n", "", fdate);
     }
     char ch[48];
     fmt_money(a, x->week_cur);
     fmt_money(b, x->week_prev);
     change(ch, x->week_cur, x->week_prev);
-    fprintf(f, "  %-12s %s %s, same days last week %s: %s\n", "this week", a, x->currency, b, ch);
+    fprintf(f, "  %-12s %s %s, same days last week %s: %s\n", "this week", a, cur, b, ch);
     fmt_money(a, x->month_cur);
     fmt_money(b, x->month_prev);
     change(ch, x->month_cur, x->month_prev);
-    fprintf(f, "  %-12s %s %s, same days last month %s: %s\n", "this month", a, x->currency, b, ch);
+    fprintf(f, "  %-12s %s %s, same days last month %s: %s\n", "this month", a, cur, b, ch);
     int64_t starts[64], costs[64];
     size_t n = dtc_report_buckets(starts, costs, x, today, v->grain, (size_t)(v->top < 64 ? v->top : 64));
     fprintf(f, "  spend by %s:\n", report_grain_name(v->grain));
     for (size_t i = 0; i < n; i++) {
         report_bucket_label(d1, v->grain, starts[i]);
         fmt_money(a, costs[i]);
-        fprintf(f, "    %-18s %14s %s\n", d1, a, x->currency);
+        fprintf(f, "    %-18s %14s %s\n", d1, a, cur);
     }
 }
 
@@ -279,9 +288,10 @@ static void print_spend(FILE *f, const report_view *v, const char *title, const 
     char a[32], b[32], c[32];
     int nw = name_width(v, 2 + 3 * 15 + 4, 8, 42); /* " 1,234,567.89" x 3, " USD" */
     for (size_t i = 0; i < n;) {
-        const char *cur = rows[i].currency;
+        char cur[16];
+        SAFE(cur, rows[i].currency);
         size_t j = i;
-        while (j < n && strcmp(rows[j].currency, cur) == 0)
+        while (j < n && strcmp(rows[j].currency, rows[i].currency) == 0)
             j++;
         fprintf(f, "\n%sSpend by %s (%s): last %d days against the %d before%s\n", bold(), title, cur, r->window,
                 r->window, plain());
@@ -295,7 +305,7 @@ static void print_spend(FILE *f, const report_view *v, const char *title, const 
             fmt_money(c, s->current - s->previous);
             fprintf(f, "  ");
             print_cell(f, s->name, nw);
-            fprintf(f, " %14s %14s %14s %s\n", a, b, c, s->currency);
+            fprintf(f, " %14s %14s %14s %s\n", a, b, c, cur);
         }
         if (j - i > (size_t)v->top)
             fprintf(f, "  (%zu more; --top N shows more)\n", j - i - (size_t)v->top);
@@ -318,8 +328,10 @@ static void print_allocations(FILE *f, const report_view *v)
                strcmp(r->allocations[j].currency, x->currency) == 0)
             total += r->allocations[j++].current;
         bool product = strcmp(x->field, "PRODUCT") == 0;
+        char cur[16];
+        SAFE(cur, x->currency);
         fprintf(f, "\n%s%s (%s): last %d days against the %d before%s\n", bold(),
-                product ? "Products" : "Cost centres", x->currency, r->window, r->window, plain());
+                product ? "Products" : "Cost centres", cur, r->window, r->window, plain());
         fprintf(f, "  ");
         print_cell(f, product ? "product" : "cost centre", nw);
         fprintf(f, " %14s %14s %14s %7s\n", "current", "previous", "change", "share");
@@ -331,7 +343,7 @@ static void print_allocations(FILE *f, const report_view *v)
             fprintf(f, "  ");
             print_cell(f, y->key, nw);
             fprintf(f, " %14s %14s %14s %6.1f%% %s\n", a, b, c,
-                    total > 0 ? 100.0 * (double)y->current / (double)total : 0.0, y->currency);
+                    total > 0 ? 100.0 * (double)y->current / (double)total : 0.0, cur);
         }
         if (j - i > (size_t)v->top)
             fprintf(f, "  (%zu more; --top N shows more)\n", j - i - (size_t)v->top);
@@ -397,10 +409,12 @@ static void print_anomalies(FILE *f, const report_view *v)
         fputs(" / ", f);
         print_cell(f, x->capability_name, cw);
         fputc('\n', f);
+        char cur[16];
+        SAFE(cur, x->currency);
         fmt_money(a, x->cost);
         fmt_money(b, x->expected);
         fmt_money(c, x->cost - x->expected);
-        fprintf(f, "  %-10s  %s %s instead of %s: %s+%s%s (score %.1f)\n", "", a, x->currency, b, red(), c, plain(),
+        fprintf(f, "  %-10s  %s %s instead of %s: %s+%s%s (score %.1f)\n", "", a, cur, b, red(), c, plain(),
                 x->score);
     }
 }
@@ -413,8 +427,9 @@ int report_table_write(FILE *f, const report_view *v)
     color = v->color;
     dtc_fmt_date(today, r->nbudgets == 0 && v->lic->to >= 0 ? v->lic->to : r->today);
     fprintf(f, "%sdtcost report as of %s%s", bold(), today, plain());
+    char sync[40];
     if (r->last_sync[0])
-        fprintf(f, " (last sync %s)", r->last_sync);
+        fprintf(f, " (last sync %s)", SAFE(sync, r->last_sync));
     fputc('\n', f);
     if (r->nbudgets == 0) { /* a Managed cluster on classic licensing only */
         rc = print_license(f, v);
@@ -434,10 +449,11 @@ int report_table_write(FILE *f, const report_view *v)
         print_cell(f, "team", nw);
         fprintf(f, " %14s %14s %14s %7s\n", "direct", "shared", "total", "share");
         for (size_t i = 0; i < v->ncharges;) {
-            const char *cur = v->charges[i].currency;
+            char cur[16];
+            SAFE(cur, v->charges[i].currency);
             int64_t sum = 0;
             size_t j = i;
-            for (; j < v->ncharges && strcmp(v->charges[j].currency, cur) == 0; j++)
+            for (; j < v->ncharges && strcmp(v->charges[j].currency, v->charges[i].currency) == 0; j++)
                 sum += v->charges[j].total;
             for (; i < j; i++) {
                 const dtc_charge *ch = &v->charges[i];

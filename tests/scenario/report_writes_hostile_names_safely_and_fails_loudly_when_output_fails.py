@@ -4,7 +4,7 @@ it would vanish), and names a spreadsheet would run as formulas (`=`, `+`,
 `-`, `@`) reach the CSV with a single quote in front, as OWASP recommends.
 When standard output cannot take the report (a full disk), every format
 fails with exit 74 and one line saying so, instead of printing nothing and
-exiting 0."""
+exiting 0. Escape sequences in names or codes never reach the terminal."""
 import csv
 import html.parser
 import io
@@ -65,6 +65,25 @@ class HostileNames(unittest.TestCase):
             cap = con.execute("SELECT capability_key FROM env_cost_day ORDER BY capability_key LIMIT 1").fetchone()[0]
             con.execute("UPDATE env_cost_day SET capability_name = ? WHERE capability_key = ?", (FORMULA_CAP, cap))
         con.close()
+        cls.term = os.path.join(cls.dir, "terminal.db")
+        shutil.copy(clean, cls.term)
+        con = sqlite3.connect(cls.term)
+        with con:
+            cur = con.execute("SELECT currency FROM subscription WHERE status = 'ACTIVE' ORDER BY uuid").fetchone()[0]
+            for t in ("subscription", "cost_day", "env_cost_day"):
+                con.execute(f"UPDATE {t} SET currency = ? WHERE currency = ?", ("\x1b[2J", cur))
+            con.execute("UPDATE environment SET name = '\x1b]0;owned\x07Prod' WHERE environment_id ="
+                        " (SELECT environment_id FROM env_cost_day ORDER BY environment_id LIMIT 1)")
+            con.execute("UPDATE env_cost_day SET capability_name = 'Logs\x1b[31m'")
+            con.execute("UPDATE subscription SET status = 'ACTIVE\x1b[5m' WHERE status = 'EXPIRED'")
+        con.close()
+
+    def test_escape_sequences_never_reach_the_terminal(self):
+        r = report(self.term, "--top", "50")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("\x1b", r.stdout)
+        self.assertNotIn("\x07", r.stdout)
+        self.assertIn("Logs?", r.stdout)  # the name, its control character shown as '?'
 
     def test_a_currency_code_cannot_open_a_comment_in_the_page(self):
         page = os.path.join(self.dir, "hostile.html")
