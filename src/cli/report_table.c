@@ -133,7 +133,7 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
 {
     char a[32], b[32], c[32], d1[24], d2[24], d3[24], cur[16], status[24], account[80], fdate[16];
     int64_t today = v->r->today;
-    SAFE(cur, cur);
+    SAFE(cur, x->currency);
     SAFE(status, x->status);
     SAFE(account, x->account);
     SAFE(fdate, x->forecast_budget_date);
