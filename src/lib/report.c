@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,16 +26,50 @@ static int64_t day_of(const char *s)
     return -1;
 }
 
+/* The as-of view's SQL, in one block so it can move behind the store's named
+ * queries as it is: the period of a subscription holding a day (end_time is
+ * exclusive), and the cost booked in a range of days. */
+#define SQL_PERIOD_OF_DAY                                                                                    \
+    "SELECT start_time, end_time FROM subscription_period WHERE subscription_uuid = ?1"                      \
+    " AND substr(start_time, 1, 10) <= ?2 AND (end_time IS NULL OR substr(end_time, 1, 10) > ?2)"             \
+    " ORDER BY start_time DESC LIMIT 1"
+#define SQL_COST_BETWEEN \
+    "SELECT SUM(cost_micro) FROM cost_day WHERE subscription_uuid = ?1 AND day BETWEEN ?2 AND ?3"
+/* The latest forecast created before ?2 (the day after the report's today
+ * when as of a past day, else no bound). */
+#define SQL_FORECAST                                                                                         \
+    "SELECT f.median_micro, f.lower_micro, f.upper_micro, f.budget_date"                                     \
+    " FROM forecast f JOIN subscription s ON s.account_uuid = f.account_uuid"                                \
+    " WHERE s.uuid = ?1 AND f.budget_micro = s.budget_total_micro AND f.created_at < ?2"                     \
+    " ORDER BY f.created_at DESC LIMIT 1"
+
+/* Cost allocation per field, key and currency: [?1, ?2] the two windows, ?3
+ * the first day of the current one. */
+#define SQL_ALLOCATIONS                                                                                      \
+    "SELECT a.field, a.alloc_key, s.currency, SUM(CASE WHEN a.day >= ?3 THEN a.cost_micro ELSE 0 END),"     \
+    " SUM(CASE WHEN a.day < ?3 THEN a.cost_micro ELSE 0 END)"                                                \
+    " FROM cost_allocation a JOIN subscription s ON s.uuid = a.subscription_uuid"                            \
+    " WHERE a.day BETWEEN ?1 AND ?2 GROUP BY a.field, a.alloc_key, s.currency"                               \
+    " ORDER BY a.field, s.currency, 4 DESC, a.alloc_key"
+/* Usage per subscription and capability over the same windows. */
+#define SQL_USAGE                                                                                            \
+    "SELECT subscription_uuid, capability_key, MAX(capability_name), MAX(unit),"                             \
+    " SUM(CASE WHEN day >= ?3 THEN value ELSE 0 END), SUM(CASE WHEN day < ?3 THEN value ELSE 0 END)"         \
+    " FROM usage_day WHERE day BETWEEN ?1 AND ?2 GROUP BY subscription_uuid, capability_key"                 \
+    " ORDER BY subscription_uuid, 3, capability_key"
+#define SQL_LAST_SYNC "SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'"
+
 typedef struct ctx {
     dtc_report *r;
     const dtc_report_opts *o;
     size_t cap;
     int64_t max_day;
+    bool as_of; /* the report's today is before the last day synced */
     /* burn */
     int64_t days[64], costs[64];
     int n;
     /* anomalies: the current series */
-    char key[3][64], currency[8];
+    char key[3][64], currency[8], capname[256];
     int64_t first;         /* day of vals[0] */
     int64_t *vals;         /* cost per day, -1 when absent */
     size_t nvals, valcap;
@@ -60,6 +95,7 @@ static int on_budget(void *ud, const dtc_val *c, int n)
     snprintf(b->name, sizeof(b->name), "%s", text(&c[1]));
     snprintf(b->status, sizeof(b->status), "%s", text(&c[2]));
     snprintf(b->currency, sizeof(b->currency), "%s", text(&c[3]));
+    snprintf(b->account, sizeof(b->account), "%s", text(&c[9]));
     b->period_start = day_of(text(&c[4]));
     b->period_end = day_of(text(&c[5]));
     b->days_remaining = num(&c[6]);
@@ -106,13 +142,53 @@ static int on_daily(void *ud, const dtc_val *c, int n)
     return 0;
 }
 
-static int64_t sum_days(const dtc_budget *b, int64_t from, int64_t to)
+int64_t dtc_report_sum_days(const dtc_budget *b, int64_t from, int64_t to)
 {
     int64_t t = 0;
-    for (int64_t d = from; d <= to; d++)
-        if (d >= b->daily_first && d < b->daily_first + (int64_t)b->ndaily && b->daily[d - b->daily_first] > 0)
+    for (int64_t d = from < b->daily_first ? b->daily_first : from; d <= to; d++)
+        if (d < b->daily_first + (int64_t)b->ndaily && b->daily[d - b->daily_first] > 0)
             t += b->daily[d - b->daily_first];
     return t;
+}
+
+int64_t dtc_report_pct_elapsed(const dtc_budget *b, int64_t today)
+{
+    int64_t span = b->period_end - b->period_start + 1, gone = today - b->period_start + 1;
+    if (span <= 0 || gone <= 0)
+        return 0;
+    return gone >= span ? 10000 : (int64_t)llround(10000.0 * (double)gone / (double)span);
+}
+
+int64_t dtc_report_bucket_start(int64_t day, char grain)
+{
+    if (grain == 'w')
+        return day - dtc_weekday(day);
+    if (grain == 'm') {
+        int y, m, d;
+        dtc_civil_from_days(day, &y, &m, &d);
+        return dtc_days_from_civil(y, m, 1);
+    }
+    return day;
+}
+
+size_t dtc_report_buckets(int64_t *starts, int64_t *costs, const dtc_budget *b, int64_t today, char grain,
+                          size_t n)
+{
+    size_t k = 0;
+    for (int64_t end = today; k < n && end >= b->daily_first; k++) { /* from today's bucket back */
+        starts[k] = dtc_report_bucket_start(end, grain);
+        costs[k] = dtc_report_sum_days(b, starts[k], end);
+        end = starts[k] - 1;
+    }
+    for (size_t i = 0; i < k / 2; i++) { /* oldest first */
+        int64_t t = starts[i];
+        starts[i] = starts[k - 1 - i];
+        starts[k - 1 - i] = t;
+        t = costs[i];
+        costs[i] = costs[k - 1 - i];
+        costs[k - 1 - i] = t;
+    }
+    return k;
 }
 
 /* The daily cost of the last DTC_REPORT_HISTORY_DAYS days, and this week and
@@ -134,19 +210,63 @@ static int history(dtc_store *s, ctx *x, dtc_budget *b)
                                 " AND day BETWEEN ?2 AND ?3", p, 3, on_daily, b);
     if (rc)
         return rc;
-    int64_t today = x->r->today, monday = today - dtc_weekday(today);
-    b->week_cur = sum_days(b, monday, today);
-    b->week_prev = sum_days(b, monday - 7, today - 7);
-    int y, m, d;
-    dtc_civil_from_days(today, &y, &m, &d);
-    int py = m == 1 ? y - 1 : y, pm = m == 1 ? 12 : m - 1;
-    int64_t prev_first = dtc_days_from_civil(py, pm, 1), first = dtc_days_from_civil(y, m, 1);
-    int64_t prev_last = prev_first + (d - 1);
+    int64_t today = x->r->today, monday = dtc_report_bucket_start(today, 'w');
+    b->week_cur = dtc_report_sum_days(b, monday, today);
+    b->week_prev = dtc_report_sum_days(b, monday - 7, today - 7);
+    int64_t first = dtc_report_bucket_start(today, 'm'), prev_first = dtc_report_bucket_start(first - 1, 'm');
+    int64_t prev_last = prev_first + (today - first);
     if (prev_last >= first)
         prev_last = first - 1; /* 31 March against the whole of February */
-    b->month_cur = sum_days(b, first, today);
-    b->month_prev = sum_days(b, prev_first, prev_last);
+    b->month_cur = dtc_report_sum_days(b, first, today);
+    b->month_prev = dtc_report_sum_days(b, prev_first, prev_last);
     return 0;
+}
+
+static int on_period(void *ud, const dtc_val *c, int n)
+{
+    int64_t *se = ud;
+    se[0] = n >= 2 ? day_of(text(&c[0])) : -1;
+    se[1] = n >= 2 && c[1].type == 't' ? day_of(c[1].s) - 1 : INT64_MAX / 4; /* open: no end yet */
+    return 0;
+}
+
+static int on_sum(void *ud, const dtc_val *c, int n)
+{
+    *(int64_t *)ud = n > 0 ? num(&c[0]) : 0;
+    return 0;
+}
+
+/* The budget as it stood on the report's today, from the stored history:
+ * the period holding that day, the cost booked in it up to that day, the
+ * days left. A day before any stored period: not started. */
+static int as_of(dtc_store *s, ctx *x, dtc_budget *b)
+{
+    int64_t day = x->r->today, se[2] = {-1, -1};
+    char d[16], f[16];
+    dtc_fmt_date(d, day);
+    b->as_of = true;
+    int rc = 0;
+    if (day < b->period_start) {
+        dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(d)};
+        if ((rc = dtc_store_query(s, SQL_PERIOD_OF_DAY, p, 2, on_period, se)) != 0)
+            return rc;
+        if (se[0] < 0) {
+            snprintf(b->status, sizeof(b->status), "NOT STARTED");
+            b->used = 0;
+            b->days_remaining = b->period_end - b->period_start + 1;
+            return 0;
+        }
+        b->period_start = se[0];
+        b->period_end = se[1];
+        b->asof_gaps |= DTC_ASOF_OLD_PERIOD;
+    }
+    if (day <= b->period_end && strcmp(b->status, "EXPIRED") == 0)
+        snprintf(b->status, sizeof(b->status), "ACTIVE");
+    b->days_remaining = day < b->period_end ? b->period_end - day : 0;
+    dtc_fmt_date(f, b->period_start);
+    dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(f), DTC_TEXT(d)};
+    b->used = 0;
+    return dtc_store_query(s, SQL_COST_BETWEEN, p, 3, on_sum, &b->used);
 }
 
 /* Burn over the last 7 and 30 days with cost, and the projection. */
@@ -161,18 +281,23 @@ static int budgets(dtc_store *s, ctx *x)
         dtc_fmt_date(today, x->r->today);
         dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(today)};
         x->n = 0;
+        if (x->as_of && (rc = as_of(s, x, b)) != 0)
+            break;
         rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?1 AND day <= ?2"
                                 " ORDER BY day DESC LIMIT 30", p, 2, on_cost, x);
         if (rc)
             break;
         /* The forecast is per account: it belongs to the subscription whose
          * commitment it was computed against. */
-        rc = dtc_store_query(s, "SELECT f.median_micro, f.lower_micro, f.upper_micro, f.budget_date"
-                                " FROM forecast f JOIN subscription s ON s.account_uuid = f.account_uuid"
-                                " WHERE s.uuid = ?1 AND f.budget_micro = s.budget_total_micro"
-                                " ORDER BY f.created_at DESC LIMIT 1", p, 1, on_forecast, b);
+        char before[16] = "9999-12-31";
+        if (x->as_of)
+            dtc_fmt_date(before, x->r->today + 1);
+        dtc_val pf[] = {DTC_TEXT(b->subscription), DTC_TEXT(before)};
+        rc = dtc_store_query(s, SQL_FORECAST, pf, 2, on_forecast, b);
         if (rc)
             break;
+        if (x->as_of && b->forecast_median < 0)
+            b->asof_gaps |= DTC_ASOF_NO_FORECAST;
         if ((rc = history(s, x, b)) != 0)
             break;
         b->last_day = x->n ? x->days[0] : -1;
@@ -214,10 +339,101 @@ static int budgets(dtc_store *s, ctx *x)
 static int by_move(const void *a, const void *b)
 {
     const dtc_spend *p = a, *q = b;
+    int c = strcmp(p->currency, q->currency);
+    if (c)
+        return c;
     int64_t dp = llabs(p->current - p->previous), dq = llabs(q->current - q->previous);
     if (dp != dq)
         return dp < dq ? 1 : -1;
     return strcmp(p->key, q->key);
+}
+
+void dtc_report_rank_movers(dtc_spend *rows, size_t n)
+{
+    if (n > 1)
+        qsort(rows, n, sizeof(dtc_spend), by_move);
+}
+
+static int by_current(const void *a, const void *b)
+{
+    const dtc_spend *p = *(const dtc_spend *const *)a, *q = *(const dtc_spend *const *)b;
+    if (p->current != q->current)
+        return p->current < q->current ? 1 : -1;
+    return strcmp(p->key, q->key);
+}
+
+int dtc_report_top(const dtc_spend ***out, size_t *nout, const dtc_spend *rows, size_t n, const char *currency,
+                   size_t max)
+{
+    *out = NULL;
+    *nout = 0;
+    const dtc_spend **v = dtc_malloc((n ? n : 1) * sizeof(*v));
+    if (!v)
+        return DTC_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].currency, currency) == 0 && rows[i].current > 0)
+            v[k++] = &rows[i];
+    if (k > 1)
+        qsort(v, k, sizeof(*v), by_current);
+    *out = v;
+    *nout = k < max ? k : max;
+    return 0;
+}
+
+static int64_t lic_weight(const dtc_lic_day *d)
+{
+    return d->money ? d->money : d->fullstack_mhu + d->infra_mhu + d->paas_mhu;
+}
+
+/* Stable: equal weights keep the summary's (cluster, environment) order. */
+static int by_lic_weight(const void *a, const void *b)
+{
+    const dtc_lic_day *p = *(const dtc_lic_day *const *)a, *q = *(const dtc_lic_day *const *)b;
+    int64_t x = lic_weight(p), y = lic_weight(q);
+    if (x != y)
+        return (x < y) - (x > y);
+    return (p > q) - (p < q);
+}
+
+int dtc_report_lic_ranked(const dtc_lic_day ***out, const dtc_lic_summary *x)
+{
+    *out = NULL;
+    const dtc_lic_day **rows = dtc_malloc((x->nenvs ? x->nenvs : 1) * sizeof(*rows));
+    if (!rows)
+        return DTC_ENOMEM;
+    for (size_t i = 0; i < x->nenvs; i++)
+        rows[i] = &x->envs[i];
+    if (x->nenvs > 1)
+        qsort(rows, x->nenvs, sizeof(*rows), by_lic_weight);
+    *out = rows;
+    return 0;
+}
+
+size_t dtc_report_lic_buckets(dtc_lic_day *out, const dtc_lic_summary *x, char grain, size_t n)
+{
+    if (n == 0 || x->ndays == 0)
+        return 0;
+    /* Buckets from the window's last one backwards; days are in any order. */
+    size_t k = 0;
+    for (int64_t end = x->to; k < n && end >= x->from; k++) {
+        int64_t start = dtc_report_bucket_start(end, grain);
+        dtc_lic_day *b = &out[k];
+        memset(b, 0, sizeof(*b));
+        b->day = start < x->from ? x->from : start;
+        for (size_t i = 0; i < x->ndays; i++) {
+            const dtc_lic_day *d = &x->days[i];
+            if (d->day >= start && d->day <= end)
+                dtc_lic_day_add(b, d);
+        }
+        end = start - 1;
+    }
+    for (size_t i = 0; i < k / 2; i++) { /* oldest first */
+        dtc_lic_day t = out[i];
+        out[i] = out[k - 1 - i];
+        out[k - 1 - i] = t;
+    }
+    return k;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -275,6 +491,8 @@ static int flush_series(ctx *x)
         snprintf(a->environment, sizeof(a->environment), "%s", x->key[1]);
         snprintf(a->capability, sizeof(a->capability), "%s", x->key[2]);
         snprintf(a->currency, sizeof(a->currency), "%s", x->currency);
+        snprintf(a->environment_name, sizeof(a->environment_name), "%s", x->key[1]); /* named after the scan */
+        snprintf(a->capability_name, sizeof(a->capability_name), "%s", x->capname[0] ? x->capname : x->key[2]);
         dtc_fmt_date(a->day, day);
         a->cost = x->vals[i];
         a->expected = (int64_t)llround(base);
@@ -307,6 +525,7 @@ static int on_series_row(void *ud, const dtc_val *c, int n)
         snprintf(x->key[1], sizeof(x->key[1]), "%s", text(&c[1]));
         snprintf(x->key[2], sizeof(x->key[2]), "%s", text(&c[2]));
         snprintf(x->currency, sizeof(x->currency), "%s", text(&c[5]));
+        snprintf(x->capname, sizeof(x->capname), "%s", n > 6 ? text(&c[6]) : "");
         x->first = day_of(text(&c[3]));
     }
     int64_t day = day_of(text(&c[3]));
@@ -426,12 +645,19 @@ static int on_scan_row(void *ud, const dtc_val *c, int n)
 
 static int on_env_name(void *ud, const dtc_val *c, int n)
 {
-    spend_acc *a = ud;
-    if (n < 2 || c[1].type != 't')
+    scan_ctx *k = ud;
+    spend_acc *a = &k->envs;
+    if (n < 2 || c[1].type != 't' || !c[1].s[0])
         return 0;
     for (size_t i = 0; i < a->n; i++) /* the first account's name, as the rows come */
         if (strcmp(a->rows[i].key, text(&c[0])) == 0 && strcmp(a->rows[i].name, a->rows[i].key) == 0)
             snprintf(a->rows[i].name, sizeof(a->rows[i].name), "%s", c[1].s);
+    dtc_report *r = k->x->r;
+    for (size_t i = 0; i < r->nanomalies; i++) {
+        dtc_anomaly *an = &r->anomalies[i];
+        if (strcmp(an->environment, text(&c[0])) == 0 && strcmp(an->environment_name, an->environment) == 0)
+            snprintf(an->environment_name, sizeof(an->environment_name), "%s", c[1].s);
+    }
     return 0;
 }
 
@@ -470,7 +696,7 @@ static int scan(dtc_store *s, ctx *x)
     x->vals = NULL;
     if (rc == 0)
         rc = dtc_store_query(s, "SELECT environment_id, name FROM environment ORDER BY environment_id, account_uuid",
-                             NULL, 0, on_env_name, &k.envs);
+                             NULL, 0, on_env_name, &k);
     r->by_capability = k.caps.rows;
     r->ncap = k.caps.n;
     r->by_environment = k.envs.rows;
@@ -495,14 +721,83 @@ static int scan(dtc_store *s, ctx *x)
         return rc;
     if (r->ncapdays > 1)
         qsort(r->capdays, r->ncapdays, sizeof(dtc_capday), by_capday);
-    if (r->ncap > 1)
-        qsort(r->by_capability, r->ncap, sizeof(dtc_spend), by_move);
-    if (r->nenv > 1)
-        qsort(r->by_environment, r->nenv, sizeof(dtc_spend), by_move);
+    dtc_report_rank_movers(r->by_capability, r->ncap);
+    dtc_report_rank_movers(r->by_environment, r->nenv);
     if (r->nanomalies > 1)
         qsort(r->anomalies, r->nanomalies, sizeof(dtc_anomaly), by_day);
     return 0;
 }
+static double real(const dtc_val *v) { return v->type == 'r' ? v->r : v->type == 'i' ? (double)v->i : 0; }
+
+typedef struct extra_ctx {
+    dtc_report *r;
+    size_t cap;
+} extra_ctx;
+
+static int on_alloc(void *ud, const dtc_val *c, int n)
+{
+    extra_ctx *e = ud;
+    if (n < 5)
+        return 0;
+    dtc_alloc_spend *g = dtc_grow(e->r->allocations, &e->cap, e->r->nalloc, sizeof(*g));
+    if (!g)
+        return DTC_ENOMEM;
+    e->r->allocations = g;
+    dtc_alloc_spend *a = &g[e->r->nalloc++];
+    snprintf(a->field, sizeof(a->field), "%s", text(&c[0]));
+    snprintf(a->key, sizeof(a->key), "%s", text(&c[1]));
+    snprintf(a->currency, sizeof(a->currency), "%s", text(&c[2]));
+    a->current = num(&c[3]);
+    a->previous = num(&c[4]);
+    return 0;
+}
+
+static int on_usage(void *ud, const dtc_val *c, int n)
+{
+    extra_ctx *e = ud;
+    if (n < 6)
+        return 0;
+    dtc_usage *g = dtc_grow(e->r->usage, &e->cap, e->r->nusage, sizeof(*g));
+    if (!g)
+        return DTC_ENOMEM;
+    e->r->usage = g;
+    dtc_usage *u = &g[e->r->nusage++];
+    snprintf(u->subscription, sizeof(u->subscription), "%s", text(&c[0]));
+    snprintf(u->capability, sizeof(u->capability), "%s", text(&c[1]));
+    snprintf(u->name, sizeof(u->name), "%s", c[2].type == 't' && c[2].s[0] ? c[2].s : text(&c[1]));
+    snprintf(u->unit, sizeof(u->unit), "%s", text(&c[3]));
+    u->current = real(&c[4]);
+    u->previous = real(&c[5]);
+    return 0;
+}
+
+static int on_last_sync(void *ud, const dtc_val *c, int n)
+{
+    dtc_report *r = ud;
+    snprintf(r->last_sync, sizeof(r->last_sync), "%s", n > 0 ? text(&c[0]) : "");
+    return 0;
+}
+
+/* Cost centres and products, usage quantities, and the last sync: over the
+ * spend window and the one before. */
+static int extras(dtc_store *s, dtc_report *r)
+{
+    char f[16], t[16], split[16];
+    dtc_fmt_date(f, r->today - 2 * r->window + 1);
+    dtc_fmt_date(t, r->today);
+    dtc_fmt_date(split, r->today - r->window + 1);
+    dtc_val p[] = {DTC_TEXT(f), DTC_TEXT(t), DTC_TEXT(split)};
+    extra_ctx e = {.r = r};
+    int rc = dtc_store_query(s, SQL_ALLOCATIONS, p, 3, on_alloc, &e);
+    if (rc == 0) {
+        e.cap = 0;
+        rc = dtc_store_query(s, SQL_USAGE, p, 3, on_usage, &e);
+    }
+    if (rc == 0)
+        rc = dtc_store_query(s, SQL_LAST_SYNC, NULL, 0, on_last_sync, r);
+    return rc;
+}
+
 int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
 {
     memset(out, 0, sizeof(*out));
@@ -518,10 +813,11 @@ int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
     /* The report's today: the last day with data, never later than asked. */
     out->today = x.max_day >= 0 && x.max_day < opts.today ? x.max_day : opts.today;
     out->window = opts.window;
+    x.as_of = x.max_day >= 0 && out->today < x.max_day;
     if (opts.since < 0)
         opts.since = out->today - opts.window + 1;
-    if ((rc = budgets(s, &x)) == 0)
-        rc = scan(s, &x);
+    if ((rc = budgets(s, &x)) == 0 && (rc = scan(s, &x)) == 0)
+        rc = extras(s, out);
     if (rc)
         dtc_report_dispose(out);
     return rc;
@@ -536,5 +832,7 @@ void dtc_report_dispose(dtc_report *r)
     dtc_free(r->by_capability);
     dtc_free(r->by_environment);
     dtc_free(r->anomalies);
+    dtc_free(r->allocations);
+    dtc_free(r->usage);
     memset(r, 0, sizeof(*r));
 }
