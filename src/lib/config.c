@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "text.h"
 
 static int set(char **dst, const char *v)
 {
@@ -251,6 +252,14 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl)
         if ((!a->sso_url && (rc = set(&a->sso_url, DTC_DEFAULT_SSO_URL))) ||
             (!a->api_url && (rc = set(&a->api_url, DTC_DEFAULT_API_URL))))
             return rc;
+        if (dtc_text_url_has_userinfo(a->sso_url) || dtc_text_url_has_userinfo(a->api_url)) {
+            /* The URL is not repeated here: it holds the credentials. */
+            snprintf(c->err, sizeof(c->err), "account %s: the %s carries credentials (user:password@); remove "
+                                             "them, dtcost signs in with the OAuth client", a->uuid ? a->uuid : a->name,
+                     dtc_text_url_has_userinfo(a->sso_url) ? "SSO URL (DT_SSO_URL, --sso-url or sso_url=)"
+                                                           : "API URL (DT_API_URL, --api-url or api_url=)");
+            return DTC_EINVAL;
+        }
         const char *missing = !a->uuid ? "the account UUID (DT_ACCOUNT_UUID, --account or account_uuid=)"
                               : !a->client_id ? "the OAuth client id (DT_CLIENT_ID, --client-id or client_id=)"
                               : !a->client_secret ? "the OAuth client secret (DT_CLIENT_SECRET, "
