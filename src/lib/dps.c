@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "dps_test.h"
 #include "hash.h"
 #include "limiter.h"
 #include "text.h"
@@ -30,7 +31,17 @@ struct dtc_dps {
     uint64_t rng;
     char deprecation[64], sunset[64];
     char err[1024];
+    const char *canned;  /* dtc_dps__canned: every answer is this body (fuzzers, tests) */
+    size_t canned_len;
+    int canned_left;
 };
+
+void dtc_dps__canned(dtc_dps *c, const char *body, size_t len, int answers)
+{
+    c->canned = body;
+    c->canned_len = len;
+    c->canned_left = answers;
+}
 
 int dtc_dps_new(dtc_dps **out, const dtc_dps_opts *o)
 {
@@ -161,6 +172,14 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
     }
     char endpoint[512]; /* messages name the endpoint without its query */
     snprintf(endpoint, sizeof(endpoint), "%s%.*s", c->api_url, (int)strcspn(path, "?"), path);
+    if (c->canned) {
+        json_error_t jerr;
+        if (c->canned_left-- <= 0 || !(*out = json_loadb(c->canned, c->canned_len, 0, &jerr))) {
+            snprintf(c->err, sizeof(c->err), "GET %s: malformed answer", endpoint);
+            return DTC_EPARSE;
+        }
+        return 0;
+    }
     dtc_http_resp resp = {.status = 0};
     int64_t t0 = dtc_mono_ms(), budget = (int64_t)c->seconds * 1000;
     int refreshed = 0; /* tokens renewed for this request: several threads share them */
