@@ -372,7 +372,7 @@ static int sq_outbox_backlog(dtc_store *s, int (*fn)(void *, const char *, const
     return rc;
 }
 
-static int sq_outbox_rename(dtc_store *s, const char *from, const char *to, long *n)
+static int rename_dest(dtc_store *s, const char *from, const char *to, long *n)
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(s, "UPDATE outbox_batch SET dest=?2 WHERE dest=?1", &st);
@@ -393,6 +393,17 @@ static int sq_outbox_rename(dtc_store *s, const char *from, const char *to, long
         return rc;
     sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
     return run1(s, st, "push_record");
+}
+
+/* The old key may hold a token: with secure_delete the pages it leaves are
+ * zeroed, not just freed. */
+static int sq_outbox_rename(dtc_store *s, const char *from, const char *to, long *n)
+{
+    sqlite3 *db = dtc_store__sqlite_db(s);
+    (void)sqlite3_exec(db, "PRAGMA secure_delete=ON", NULL, NULL, NULL);
+    int rc = rename_dest(s, from, to, n);
+    (void)sqlite3_exec(db, "PRAGMA secure_delete=OFF", NULL, NULL, NULL);
+    return rc;
 }
 
 /* ---- one push per destination: a lock file beside the database ---- */
