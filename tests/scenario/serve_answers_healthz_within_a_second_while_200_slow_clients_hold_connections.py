@@ -1,5 +1,5 @@
-"""`dtcost serve` keeps /healthz, /readyz and /metrics answering within one
-second while 200 slow clients (a byte every few seconds, from another
+"""`dtcost serve` keeps /healthz answering within one second (/readyz and
+/metrics within three) while 200 slow clients (a byte every few seconds, from another
 loopback address) hold connections: they meet the per-address cap and the
 idle timeout, not the probes. SIGHUP, also sent during a cycle, reloads the
 config and cycles go on; /healthz says 503 when a cycle runs past
@@ -88,11 +88,12 @@ class Serve(unittest.TestCase):
                     time.sleep(0.1)
                 self.assertTrue(opened, "slow clients did not start")
                 for _ in range(8):  # about 8 s with the slow clients in place
-                    for path, want in (("/healthz", 200), ("/readyz", None), ("/metrics", 200)):
-                        status, _, secs = get(port, path)
+                    # /healthz within 1 s; the others (more work) within 3 s
+                    for path, want, bound in (("/healthz", 200, 1.0), ("/readyz", None, 3.0), ("/metrics", 200, 3.0)):
+                        status, _, secs = get(port, path, timeout=bound)
                         if want:
                             self.assertEqual(status, want, path)
-                        self.assertLess(secs, 1.0, f"{path} took {secs:.2f} s under {SLOW} slow clients")
+                        self.assertLess(secs, bound, f"{path} took {secs:.2f} s under {SLOW} slow clients")
                     time.sleep(1)
             finally:
                 stop.set()
