@@ -22,6 +22,7 @@ static opt_list headers;
 static int64_t since;
 static size_t batch_bytes;
 static int batch_records = -1, timeout_s, connect_timeout_s, retries = -1, retry_base_ms, dead_after;
+static int lock_wait_s = -1;
 static bool dry_run, retry_failed, quiet, json;
 
 static const opt push_opts[] = {
@@ -48,6 +49,7 @@ static const opt push_opts[] = {
     {"dead-after", OPT_INT, &dead_after, "N", "failed attempts after which a batch is dead-lettered (default 10)"},
     {"event-type", OPT_STR, &event_type, "TYPE", "bizevents: CloudEvent type, queryable as event.type (default dtcost.cost)"},
     {"event-provider", OPT_STR, &event_provider, "NAME", "bizevents: CloudEvent source, queryable as event.provider (default dtcost)"},
+    {"lock-wait", OPT_INT, &lock_wait_s, "SECS", "wait this long for another push to the same destination to end, then exit 73 (default 60)"},
     {"retry-failed", OPT_FLAG, &retry_failed, NULL, "send dead-lettered batches again"},
     {"dry-run", OPT_FLAG, &dry_run, NULL, "print the requests that would be sent (summary line, then body); send and record nothing"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no summary (warnings and errors still go to stderr)"},
@@ -66,7 +68,8 @@ static const cmd_spec push_spec = {
     "Idempotency-Key header, so receivers can deduplicate. Without a destination\n"
     "here, the config file's [push NAME] sections (all, or those named) are used.\n"
     "Exit codes: 0 nothing left pending, 75 a receiver kept failing (run again\n"
-    "later), 77 credentials refused, 69 unreachable, 78 configuration, 74 database.\n"
+    "later), 77 credentials refused, 69 unreachable, 78 configuration, 74 database,\n"
+    "73 another push to the same destination kept running past --lock-wait.\n"
     "Details: docs/push.md.",
     push_opts,
 };
@@ -217,6 +220,7 @@ static void reset(void)
     batch_bytes = 0;
     batch_records = retries = -1;
     timeout_s = connect_timeout_s = retry_base_ms = dead_after = 0;
+    lock_wait_s = -1;
     dry_run = retry_failed = quiet = json = false;
 }
 
@@ -330,6 +334,7 @@ int cmd_push(int argc, char **argv)
         }
         dtc_push_opts o = {.store = db, .dest = d, .account = acct, .dry_run = dry_run,
                            .retry_failed = retry_failed, .now = (int64_t)time(NULL), .show = on_show,
+                           .lock_wait_ms = (lock_wait_s < 0 ? 60 : lock_wait_s > 86400 ? 86400 : lock_wait_s) * 1000,
                            .warn = on_warn};
         dtc_push_result r;
         int64_t t0 = dtc_mono_ms();

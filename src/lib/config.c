@@ -24,6 +24,7 @@
 #include "dtcost/chargeback.h"
 #include "dtcost/license.h"
 #include "dtcost/push.h"
+#include "text.h"
 
 /* ---- value parsers shared by every section owner ---- */
 
@@ -695,6 +696,14 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl, const dtc_conf
         if ((!a->sso_url && (rc = dtc_config__set(&a->sso_url, DTC_DEFAULT_SSO_URL))) ||
             (!a->api_url && (rc = dtc_config__set(&a->api_url, DTC_DEFAULT_API_URL))))
             return rc;
+        if (dtc_text_url_has_userinfo(a->sso_url) || dtc_text_url_has_userinfo(a->api_url)) {
+            /* The URL is not repeated here: it holds the credentials. */
+            snprintf(c->err, sizeof(c->err), "account %s: the %s carries credentials (user:password@); remove "
+                                             "them, dtcost signs in with the OAuth client", a->uuid ? a->uuid : a->name,
+                     dtc_text_url_has_userinfo(a->sso_url) ? "SSO URL (DT_SSO_URL, --sso-url or sso_url=)"
+                                                           : "API URL (DT_API_URL, --api-url or api_url=)");
+            return DTC_EINVAL;
+        }
         if (a->secret_file) { /* read only now, for the accounts that run */
             char *sec = NULL;
             if ((rc = dtc_read_secret_file(a->secret_file, &sec, c->err, sizeof(c->err))) != 0)

@@ -18,6 +18,7 @@ const char *dtc_strerror(int code)
     case DTC_ERETRY: return "retries exhausted";
     case DTC_EGONE: return "endpoint removed";
     case DTC_EREQUEST: return "request refused by the server";
+    case DTC_EBUSY: return "held by another run";
     }
     return "unknown error";
 }

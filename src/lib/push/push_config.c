@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "config_impl.h"
 #include "dtcost/push.h"
+#include "text.h"
 #include "timeutil.h"
 
 int dtc_push_dest_init(dtc_push_dest *d, dtc_push_kind kind, const char *name)
@@ -102,9 +103,7 @@ int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen)
         snprintf(err, errlen, "push %s: the %s must start with https:// (or http://)", d->name, what);
         return DTC_EINVAL;
     }
-    const char *host = strstr(d->url, "://") + 3;
-    size_t hl = strcspn(host, "/?#");
-    if (memchr(host, '@', hl)) {
+    if (dtc_text_url_has_userinfo(d->url)) {
         snprintf(err, errlen, "push %s: the %s carries credentials; put them in a header "
                               "(--header-file) instead", d->name, what);
         return DTC_EINVAL;
@@ -125,25 +124,27 @@ int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen)
 
 void dtc_push_dest_id(const dtc_push_dest *d, char *out, size_t n)
 {
-    char url[2048];
+    char url[2048], shown[2048];
     const char *kind = d->kind == DTC_PUSH_BIZEVENTS ? "bizevents" : "webhook";
     if (d->kind == DTC_PUSH_BIZEVENTS)
         dtc_push_ingest_url(d, url, sizeof(url));
     else
         snprintf(url, sizeof(url), "%s", d->url ? d->url : "");
-    size_t plain = strcspn(url, "?#");
-    if (url[plain] == '\0') {
+    dtc_text_url_redact(shown, sizeof(shown), url);
+    if (strcmp(shown, url) == 0) {
         snprintf(out, n, "%s %s", kind, url);
         return;
     }
-    /* A query may carry a token: keep a digest of the whole URL instead. */
+    /* Something was redacted: the shown form plus a digest of the whole URL
+     * keeps two URLs that differ only in a token apart, stable across runs. */
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_Digest(url, strlen(url), md, &mdlen, EVP_sha256(), NULL);
     char hex[17];
     for (int i = 0; i < 8; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    snprintf(out, n, "%s %.*s?#%s", kind, (int)plain, url, hex);
+    snprintf(out, n, "%s %s #%s", kind, shown, hex);
+    explicit_bzero(url, sizeof(url));
 }
 
 /* ---- the [push NAME] and [serve] sections (read by config.c's loader) ---- */
