@@ -37,7 +37,7 @@ static const opt demo_opts[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec demo_spec = {
+const cmd_spec demo_spec = {
     "demo", "",
     "Start an emulated Dynatrace account on 127.0.0.1, sync a year of its\n"
     "subscriptions, budget, cost and usage into a local SQLite database with\n"

@@ -20,6 +20,7 @@ static const char *db_path, *config_path, *detail, *cluster, *token_file, *out_d
 static int64_t from, to;
 static int threads, max_entry_mb, chunk_hours, max_wait, retry_base_ms;
 static bool no_import, quiet, json;
+static const char *out_format;
 
 static const opt license_opts[] = {
     {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
@@ -37,11 +38,11 @@ static const opt license_opts[] = {
     {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "fetch: first wait after a 429, doubled each time up to 60 s (default 2000)"},
     {"no-import", OPT_FLAG, &no_import, NULL, "fetch: download only"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no summary"},
-    {"json", OPT_FLAG, &json, NULL, "summary as one JSON object on stdout"},
+    {"format|json", OPT_CHOICE, &out_format, "table|json", "summary as a line of text or one JSON object on stdout (default table)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec license_spec = {
+const cmd_spec license_spec = {
     "license", "import FILE|DIR... | fetch --cluster URL --from TIME [--to TIME]",
     "Managed clusters on classic licensing: turn the Cluster API v2 license\n"
     "export (a ZIP of hourly JSON files) into Full-Stack, Infrastructure and\n"
@@ -124,14 +125,14 @@ static void summary(const char *what, const dtc_lic_import_stats *s, const dtc_l
     if (quiet)
         return;
     if (json) {
-        printf("{\"command\":\"%s\",\"seconds\":%.3f,\"archives\":%ld,\"hourFiles\":%ld,\"jsonBytes\":%" PRIu64
-               ",\"environmentHours\":%ld,\"hostHours\":%ld,\"inserted\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
-               "\"provenanceFiles\":%ld",
+        printf("{\"command\":\"%s\",\"seconds\":%.3f,\"archives\":%ld,\"hour_files\":%ld,\"json_bytes\":%" PRIu64
+               ",\"environment_hours\":%ld,\"host_hours\":%ld,\"inserted\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
+               "\"provenance_files\":%ld",
                what, secs, s->files, s->documents, (uint64_t)s->json_bytes, s->env_hours, s->host_hours,
                s->inserted, s->updated, s->unchanged, s->provenance);
         if (f)
-            printf(",\"chunks\":%ld,\"downloaded\":%ld,\"reused\":%ld,\"requests\":%ld,\"busyWaits\":%ld,"
-                   "\"downloadBytes\":%" PRIu64,
+            printf(",\"chunks\":%ld,\"downloaded\":%ld,\"reused\":%ld,\"requests\":%ld,\"busy_waits\":%ld,"
+                   "\"download_bytes\":%" PRIu64,
                    f->chunks, f->downloaded, f->reused, f->requests, f->busy_waits, (uint64_t)f->bytes);
         printf("}\n");
         return;
@@ -153,8 +154,10 @@ int cmd_license(int argc, char **argv)
     from = to = 0;
     threads = max_entry_mb = chunk_hours = max_wait = retry_base_ms = 0;
     no_import = quiet = json = false;
+    out_format = NULL;
     int npos = 0;
     int code = opt_parse(&license_spec, argc, argv, &npos);
+    json = opt_is(out_format, "json");
     if (code >= 0)
         return code;
     char **pos = argv + 1;

@@ -23,6 +23,7 @@ static int64_t since;
 static size_t batch_bytes;
 static int batch_records = -1, timeout_s, connect_timeout_s, retries = -1, retry_base_ms, dead_after;
 static bool dry_run, retry_failed, quiet, json;
+static const char *out_format;
 
 static const opt push_opts[] = {
     {"config", OPT_STR, &fl.config_path, "FILE", "INI file; its [push NAME] sections are the destinations when none is named here (or DTCOST_CONFIG)"},
@@ -33,7 +34,7 @@ static const opt push_opts[] = {
     {"client-id", OPT_STR, &fl.client_id, "ID", "bizevents OAuth: client id (or DT_CLIENT_ID)"},
     {"client-secret-file", OPT_STR, &fl.client_secret_file, "FILE", "bizevents OAuth: client secret file, mode 600 (or DT_CLIENT_SECRET_FILE / DT_CLIENT_SECRET)"},
     {"sso-url", OPT_STR, &fl.sso_url, "URL", "bizevents OAuth: token endpoint (or DT_SSO_URL; default " DTC_DEFAULT_SSO_URL ")"},
-    {"format", OPT_STR, &format, "jsonl|json", "webhook body: JSON Lines or one JSON array (default jsonl)"},
+    {"body", OPT_CHOICE, &format, "jsonl|json", "webhook body: JSON Lines or one JSON array (default jsonl)"},
     {"secret-file", OPT_STR, &secret_file, "FILE", "webhook: HMAC-SHA256 key, mode 600; signs each body (or DTCOST_WEBHOOK_SECRET_FILE / DTCOST_WEBHOOK_SECRET)"},
     {"signature-header", OPT_STR, &signature_header, "NAME", "webhook: header carrying sha256=<hex> (default " DTC_PUSH_SIGNATURE_HEADER ")"},
     {"header", OPT_LIST, &headers, "'NAME: VALUE'", "extra request header; repeatable (secrets belong in --header-file)"},
@@ -51,11 +52,11 @@ static const opt push_opts[] = {
     {"retry-failed", OPT_FLAG, &retry_failed, NULL, "send dead-lettered batches again"},
     {"dry-run", OPT_FLAG, &dry_run, NULL, "print the requests that would be sent (summary line, then body); send and record nothing"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no summary (warnings and errors still go to stderr)"},
-    {"json", OPT_FLAG, &json, NULL, "one JSON object per destination on stdout"},
+    {"format|json", OPT_CHOICE, &out_format, "table|json", "summary per destination as a line of text or one JSON object on stdout (default table)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec push_spec = {
+const cmd_spec push_spec = {
     "push", "webhook URL | bizevents --environment URL | [NAME...]",
     "Deliver the cost records that are new or changed since the last delivery to\n"
     "a destination (new days and restated days: per subscription and day, and per\n"
@@ -97,7 +98,7 @@ static int apply_flags(dtc_push_dest *d, char *err, size_t errlen)
 {
     if (format) {
         if (strcmp(format, "jsonl") && strcmp(format, "json")) {
-            snprintf(err, errlen, "--format takes jsonl or json");
+            snprintf(err, errlen, "--body takes jsonl or json");
             return DTC_EINVAL;
         }
         d->format = strcmp(format, "json") == 0 ? DTC_PUSH_JSON_ARRAY : DTC_PUSH_JSONL;
@@ -218,6 +219,7 @@ static void reset(void)
     batch_records = retries = -1;
     timeout_s = connect_timeout_s = retry_base_ms = dead_after = 0;
     dry_run = retry_failed = quiet = json = false;
+    out_format = NULL;
 }
 
 static bool selected(char **names, int n, const char *name)
@@ -235,6 +237,7 @@ int cmd_push(int argc, char **argv)
     reset();
     int npos = 0;
     int code = opt_parse(&push_spec, argc, argv, &npos);
+    json = opt_is(out_format, "json");
     if (code >= 0)
         return code;
     char **pos = argv + 1;

@@ -57,7 +57,7 @@ static const opt serve_opts[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec serve_spec = {
+const cmd_spec serve_spec = {
     "serve", "",
     "Run dtcost for good: a cycle at start, then one per --interval or --cron\n"
     "(plus up to --jitter seconds), never two at once. A cycle syncs the\n"

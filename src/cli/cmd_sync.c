@@ -15,6 +15,7 @@
 static dtc_config_flags fl;
 static int64_t since, until;
 static bool quiet, json;
+static const char *out_format;
 static int retry_attempts, retry_seconds, retry_base_ms;
 
 static const opt sync_opts[] = {
@@ -35,11 +36,11 @@ static const opt sync_opts[] = {
     {"retry-seconds", OPT_INT, &retry_seconds, "SECS", "time budget per request for those retries (default 300)"},
     {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "first backoff delay, doubled per retry with jitter, capped at 30 s (default 500)"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no progress and no summary (warnings and errors still go to stderr)"},
-    {"json", OPT_FLAG, &json, NULL, "print the run's summary as one JSON object on stdout"},
+    {"format|json", OPT_CHOICE, &out_format, "table|json", "the run's summary as a line of text or one JSON object on stdout (default table)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec sync_spec = {
+const cmd_spec sync_spec = {
     "sync", "",
     "Bring the local database exactly in step with Dynatrace: subscriptions and\n"
     "budget, environments, daily cost and usage, cost and usage per environment,\n"
@@ -86,9 +87,11 @@ int cmd_sync(int argc, char **argv)
     memset(&fl, 0, sizeof(fl));
     since = until = 0;
     quiet = json = false;
+    out_format = NULL;
     retry_attempts = retry_seconds = retry_base_ms = 0;
     int npos = 0;
     int code = opt_parse(&sync_spec, argc, argv, &npos);
+    json = opt_is(out_format, "json");
     if (code >= 0)
         return code;
     if (npos > 0)

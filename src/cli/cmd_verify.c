@@ -14,14 +14,15 @@
 
 static const char *db_path;
 static bool json;
+static const char *out_format;
 
 static const opt verify_opts[] = {
     {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
-    {"json", OPT_FLAG, &json, NULL, "one JSON object per discrepancy, then a summary object, on stdout"},
+    {"format|json", OPT_CHOICE, &out_format, "table|json", "one line per discrepancy and a summary, or one JSON object per discrepancy then a summary object, on stdout (default table)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec verify_spec = {
+const cmd_spec verify_spec = {
     "verify", "",
     "Reconcile the database: per subscription and day the per-environment costs\n"
     "equal the daily cost, and the cost allocation of a record its cost; the\n"
@@ -163,8 +164,10 @@ int cmd_verify(int argc, char **argv)
 {
     db_path = NULL;
     json = false;
+    out_format = NULL;
     int npos = 0;
     int code = opt_parse(&verify_spec, argc, argv, &npos);
+    json = opt_is(out_format, "json");
     if (code >= 0)
         return code;
     if (npos > 0)
