@@ -299,6 +299,8 @@ static int serve_key(ini_ctx *x, const char *key, const char *v)
         return s->interval = (int)n, 0;
     if (!strcmp(key, "jitter") && !number(v, 0, 86400, &n))
         return s->jitter = (int)n, 0;
+    if (!strcmp(key, "metrics_max_series") && !number(v, 1, 1000000, &n))
+        return s->metrics_max_series = (int)n, 0;
     if (!strcmp(key, "sync"))
         return boolean(v, &s->sync);
     return DTC_EINVAL;
