@@ -56,6 +56,7 @@ static int unknown_command(const char *name)
 
 int main(int argc, char **argv)
 {
+    opt_set_program(argv[0]);
     if (argc < 2) {
         usage(stderr);
         return DTC_EXIT_USAGE;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "dtcost/errors.h"
@@ -82,6 +83,37 @@ const char *opt_suggest(const char *word, const char *const *cands)
 bool opt_is(const char *value, const char *word)
 {
     return value && strcmp(value, word) == 0;
+}
+
+static const char *program = "dtcost";
+
+void opt_set_program(const char *argv0)
+{
+    program = "dtcost";
+    struct stat self, other;
+    if (!argv0 || !strchr(argv0, '/') || stat(argv0, &self) != 0)
+        return; /* found through PATH, or unknowable: the plain name */
+    program = argv0;
+    /* the first dtcost on PATH is the one a shell would run */
+    for (const char *p = getenv("PATH"); p && *p;) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        char cand[4096];
+        if (n > 0 && n < sizeof(cand) - 8) {
+            snprintf(cand, sizeof(cand), "%.*s/dtcost", (int)n, p);
+            if (stat(cand, &other) == 0) {
+                if (other.st_dev == self.st_dev && other.st_ino == self.st_ino)
+                    program = "dtcost";
+                return;
+            }
+        }
+        p = colon ? colon + 1 : NULL;
+    }
+}
+
+const char *opt_program(void)
+{
+    return program;
 }
 
 int64_t opt_now(void)

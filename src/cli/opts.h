@@ -62,6 +62,12 @@ typedef struct cmd_spec {
     const opt *opts;     /* terminated by {NULL} */
 } cmd_spec;
 
+/* How to tell the user to run dtcost again, from main's argv[0]: "dtcost"
+ * when that name on PATH is this very binary (or it was started through
+ * PATH), else argv[0] as typed, e.g. "./build/dtcost". */
+void opt_set_program(const char *argv0);
+const char *opt_program(void);
+
 /* One exit code and what it means, for help and man pages. */
 typedef struct opt_exit_doc {
     int code;
