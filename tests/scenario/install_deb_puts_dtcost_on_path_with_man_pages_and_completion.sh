@@ -50,7 +50,13 @@ check() {
   [ "$(completion "$comp" dtcost re)" = report ] || fail "dtcost re<TAB> offers '$(completion "$comp" dtcost re)'"
   [ "$(completion "$comp" dtcost report --format '' | tr '\n' ' ')" = "table json csv " ] ||
     fail "dtcost report --format <TAB> offers '$(completion "$comp" dtcost report --format '')'"
-  [ -s "$root/usr/share/zsh/vendor-completions/_dtcost" ] || fail "no zsh completion"
+  local zcomp="$root/usr/share/zsh/vendor-completions/_dtcost"
+  [ -s "$zcomp" ] || fail "no zsh completion"
+  if command -v zsh >/dev/null; then
+    zsh -n "$zcomp" || fail "the zsh completion is not valid zsh"
+    [ "$(zsh -fc 'fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -d "$2"; print $_comps[dtcost]' _ \
+         "$(dirname "$zcomp")" "$tmp/zcompdump")" = _dtcost ] || fail "zsh does not bind _dtcost to dtcost"
+  fi
   # Every option --help lists is in the command's man page and its completion.
   for cmd in $("$DTCOST" --help | awk '/^commands:/{on=1; next} on && /^  [a-z]/{print $1}'); do
     local page="$man/man1/dtcost-$cmd.1"
