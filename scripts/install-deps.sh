@@ -13,7 +13,8 @@ pkgs=(
   dpkg-dev man-db zsh
 )
 # The metrics test lints /metrics and the alert rules with promtool, which
-# Debian ships in the prometheus package (the server is not started).
+# Debian ships in the prometheus package (on a systemd machine the package
+# also enables the Prometheus server; DTCOST_WITH_PROMTOOL=0 leaves it out).
 if [ "${DTCOST_WITH_PROMTOOL:-1}" = 1 ]; then
   pkgs+=(prometheus)
 fi
