@@ -204,13 +204,17 @@ int cmd_verify(int argc, char **argv)
         dtc_jw_int(&w, sum.checks);
         dtc_jw_key(&w, "discrepancies");
         dtc_jw_int(&w, sum.discrepancies);
+        /* a list, not an object keyed by the checks' names: keys stay snake_case */
         dtc_jw_key(&w, "by_check");
-        dtc_jw_obj(&w);
+        dtc_jw_arr(&w);
         for (int c = 0; c < DTC_CHECK_COUNT; c++) {
-            dtc_jw_key(&w, dtc_verify_check_name((dtc_check)c));
+            dtc_jw_obj(&w);
+            json_text(&w, "check", dtc_verify_check_name((dtc_check)c));
+            dtc_jw_key(&w, "discrepancies");
             dtc_jw_int(&w, sum.by_check[c]);
+            dtc_jw_obj_end(&w);
         }
-        dtc_jw_obj_end(&w);
+        dtc_jw_arr_end(&w);
         dtc_jw_obj_end(&w);
         json_line(&b);
     } else if (sum.subscriptions > 0) {
