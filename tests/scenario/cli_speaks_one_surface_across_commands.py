@@ -4,6 +4,8 @@ results are rows) with --json as its alias; --since/--until with export's
 today, yesterday and -Nd; snake_case JSON keys in every command's output; CSV
 lines that end in CRLF; -V; "did you mean" for misspelt commands and options;
 errors on stderr only."""
+import csv
+import io
 import json
 import os
 import re
@@ -97,7 +99,49 @@ class Surface(unittest.TestCase):
                 self.assert_snake(d, cmd)
         r = run("sync", "--db", self.db, "--format", "xml", env=sync_env(self.emu))
         self.assertEqual(r.returncode, 2)
-        self.assertIn("--format takes one of table, json, not 'xml'", r.stderr)
+        self.assertIn("--format takes one of table, json, csv, not 'xml'", r.stderr)
+
+    def test_csv_has_the_fields_and_values_of_json(self):
+        """sync, verify and push print the same records as CSV (a header, CRLF) as they do as JSON."""
+        bad = os.path.join(self.dir, "bad.db")
+        with open(self.db, "rb") as src, open(bad, "wb") as dst:
+            dst.write(src.read())
+        subprocess.run(["sqlite3", bad, "UPDATE cost_day SET cost_micro = cost_micro + 5000000 WHERE day IN "
+                        "(SELECT day FROM cost_day ORDER BY day DESC LIMIT 2)"], check=True)
+        def run_bytes(args, env=None):  # bytes: text mode would turn CRLF into LF
+            r = subprocess.run([DTCOST, *args], capture_output=True, env=env, timeout=240)
+            return subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(), r.stderr.decode())
+        runs = {
+            "sync": lambda fmt: run_bytes(["sync", "--db", self.db, "--retry-base-ms", "20", "--format", fmt],
+                                    sync_env(self.emu)),
+            "verify": lambda fmt: run_bytes(["verify", "--db", bad, "--format", fmt]),
+            # a destination of its own per format, so each delivers the same records
+            "push": lambda fmt: run_bytes(["push", "webhook", hook_url(self.emu, "csv-" + fmt), "--db", self.db,
+                                           "--format", fmt], push_env(self.emu)),
+        }
+        volatile = {"run_id", "seconds", "requests", "inserted", "updated", "restated_days", "pages", "destination"}
+        for cmd, go in runs.items():
+            j, c = go("json"), go("csv")
+            self.assertEqual(j.returncode, c.returncode, cmd)
+            self.assertTrue(c.stdout, f"{cmd} printed no CSV")
+            raw = c.stdout.encode()
+            self.assertTrue(raw.endswith(b"\r\n") and raw.count(b"\n") == raw.count(b"\r\n"),
+                            f"{cmd}: CSV lines must end in CRLF")
+            rows = list(csv.DictReader(io.StringIO(c.stdout, newline="")))
+            objs = [json.loads(line) for line in j.stdout.splitlines()
+                    if line.strip() and "by_check" not in line]  # verify's summary object is JSON-only
+            self.assertEqual(len(rows), len(objs), cmd)
+            self.assertGreater(len(rows), 0, cmd)
+            for row, obj in zip(rows, objs):
+                self.assertEqual(list(row), list(obj), f"{cmd}: CSV columns differ from JSON keys")
+                for k, v in obj.items():
+                    if k in volatile:
+                        continue
+                    want = "" if v is None else ("true" if v is True else "false" if v is False else str(v))
+                    if isinstance(v, float):
+                        self.assertAlmostEqual(float(row[k]), v, 6, f"{cmd}.{k}")
+                    else:
+                        self.assertEqual(row[k], want, f"{cmd}.{k}")
 
     def test_since_until_and_the_old_from_to_give_the_same_bytes(self):
         a = run("export", "--db", self.db, "--since", "2026-11-01", "--until", "2026-11-20")
