@@ -120,8 +120,12 @@ int64_t opt_now(void)
 {
     const char *e = getenv("DTCOST_NOW");
     int64_t t;
-    if (e && *e && dtc_parse_when(e, 0, &t) == 0)
+    bool relative = e && (e[0] == '-' || strcmp(e, "today") == 0 || strcmp(e, "yesterday") == 0);
+    if (e && *e && !relative && dtc_parse_when(e, 0, &t) == 0)
         return t;
+    if (e && *e)
+        fprintf(stderr, "dtcost: warning: DTCOST_NOW '%.40s' is not a date like 2026-11-22T06:00:00Z; "
+                        "using the real clock\n", e);
     return (int64_t)time(NULL);
 }
 
