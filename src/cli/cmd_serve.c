@@ -24,6 +24,7 @@
 #include "dtcost/config.h"
 #include "dtcost/metrics.h"
 #include "dtcost/push.h"
+#include "dtcost/retry.h"
 #include "dtcost/schedule.h"
 #include "dtcost/store.h"
 #include "dtcost/sync.h"
@@ -72,7 +73,7 @@ static const cmd_spec serve_spec = {
 };
 
 static volatile sig_atomic_t stop_sig, reload_sig;
-static volatile int stop_push; /* set with stop_sig: a push stops between batches and retries */
+static volatile sig_atomic_t stop_push; /* set with stop_sig: a push stops between batches and retries */
 
 static void on_signal(int sig)
 {
@@ -459,7 +460,9 @@ int cmd_serve(int argc, char **argv)
     logline("serving /healthz, /readyz and /metrics on port %d; database %s; %s%s %s, jitter up to %d s", port,
             dbshown, s->sync ? "sync and " : "", s->pushes[0] ? s->pushes : "all pushes", s->when, s->jitter);
 
-    uint64_t rng = dtc_hash4((uint64_t)getpid(), (uint64_t)time(NULL), (uint64_t)dtc_mono_ms(), 0x5e, 0);
+    dtc_backoff rng; /* only its jitter: the schedule is the delay */
+    dtc_backoff_init(&rng, 1, 1, 0, DTC_JITTER_FULL,
+                     dtc_hash4((uint64_t)getpid(), (uint64_t)time(NULL), (uint64_t)dtc_mono_ms(), 0x5e, 0));
     for (long n = 1; !stop_sig; n++) {
         cycle(s, db, &sh, n);
         if (stop_sig || (max_cycles && n >= max_cycles))
@@ -470,8 +473,7 @@ int cmd_serve(int argc, char **argv)
             logline("the cron expression never matches again; exiting");
             break;
         }
-        rng = dtc_mix64(rng + 0x9e3779b97f4a7c15ULL);
-        int64_t extra_ms = s->jitter ? (int64_t)(dtc_unit(rng) * (double)s->jitter * 1000.0) : 0;
+        int64_t extra_ms = dtc_backoff_jitter(&rng, (int64_t)s->jitter * 1000);
         int64_t wake_ms = next * 1000 + extra_ms;
         pthread_mutex_lock(&sh.mu);
         sh.c.next_cycle = (wake_ms + 999) / 1000;
@@ -506,9 +508,7 @@ int cmd_serve(int argc, char **argv)
             int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
             if (now_ms >= wake_ms)
                 break;
-            int64_t step = wake_ms - now_ms < 200 ? wake_ms - now_ms : 200;
-            struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
-            nanosleep(&ts, NULL);
+            dtc_sleep_ms(wake_ms - now_ms < 200 ? wake_ms - now_ms : 200, &stop_sig);
         }
     }
     if (stop_sig)

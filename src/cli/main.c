@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dtcost/http.h"
 #include "opts.h"
 
 typedef struct command {
@@ -54,6 +55,11 @@ int main(int argc, char **argv)
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
         printf("dtcost " DTCOST_VERSION "\n");
         return DTC_EXIT_OK;
+    }
+    /* libcurl's global state before any command starts a thread. */
+    if (dtc_http_global_init() != 0) {
+        fprintf(stderr, "dtcost: libcurl failed to initialise (check the libcurl installation)\n");
+        return DTC_EXIT_SOFTWARE;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, name) == 0)

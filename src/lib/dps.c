@@ -1,7 +1,6 @@
 /* dps.c: Account Management API client (subscriptions, budget, cost). */
 #include "dtcost/dps.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "dtcost/retry.h"
 #include "hash.h"
 #include "limiter.h"
 #include "text.h"
@@ -26,8 +26,8 @@ struct dtc_dps {
     bool alloc_key_alone; /* cost-allocation page requests carry page-key alone (documented form) */
     int v3_max_page;     /* a page size the server refused made this the largest (0: none) */
     long requests, retries, last_status;
-    int attempts, seconds, base_ms;
-    uint64_t rng;
+    int attempts, seconds;
+    dtc_backoff backoff;
     char deprecation[64], sunset[64];
     char err[1024];
 };
@@ -45,8 +45,11 @@ int dtc_dps_new(dtc_dps **out, const dtc_dps_opts *o)
     c->alloc_key_alone = true;
     c->attempts = o->retry_attempts > 0 ? o->retry_attempts : 8;
     c->seconds = o->retry_seconds > 0 ? o->retry_seconds : 300;
-    c->base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 500;
-    c->rng = (uint64_t)dtc_mono_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+    /* Equal jitter over base * 2^k, capped at 30 s; a Retry-After from the
+     * server wins when it is longer, up to a day. */
+    dtc_backoff_init(&c->backoff, o->retry_base_ms > 0 ? o->retry_base_ms : 500, 30000,
+                     DTC_RETRY_AFTER_MAX_S * 1000LL, DTC_JITTER_EQUAL,
+                     (uint64_t)dtc_mono_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid());
     if (!c->api_url || !c->account) {
         dtc_dps_free(c);
         return DTC_ENOMEM;
@@ -79,28 +82,6 @@ const char *dtc_dps_sunset(const dtc_dps *c) { return c->sunset; }
 static int64_t money(json_t *v)
 {
     return (int64_t)llround(json_number_value(v) * 1e6);
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* Backoff before retry k (0-based): full jitter over base * 2^k, capped at
- * 30 s; a Retry-After from the server wins when it is longer (http.c caps
- * it at a day, so the product cannot overflow). */
-static int64_t backoff_ms(dtc_dps *c, int k, long retry_after)
-{
-    int64_t cap = (int64_t)c->base_ms << (k < 16 ? k : 16);
-    if (cap > 30000)
-        cap = 30000;
-    c->rng = dtc_mix64(c->rng + 0x9e3779b97f4a7c15ULL);
-    int64_t d = cap / 2 + (int64_t)(dtc_unit(c->rng) * (double)(cap / 2 + 1));
-    if (retry_after >= 0 && (int64_t)retry_after * 1000 > d)
-        d = (int64_t)retry_after * 1000;
-    return d;
 }
 
 static bool retryable_status(long st)
@@ -214,7 +195,7 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
                 malformed = true;
             }
         }
-        int64_t wait = backoff_ms(c, tries, retry_after);
+        int64_t wait = dtc_backoff_next(&c->backoff, tries, retry_after);
         tries++;
         bool spent = tries >= c->attempts || dtc_mono_ms() - t0 + wait > budget;
         if (spent && malformed) {
@@ -239,7 +220,7 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
             return DTC_ERETRY;
         }
         c->retries++;
-        sleep_ms(wait);
+        dtc_sleep_ms(wait, NULL);
     }
     c->last_status = resp.status;
     char says[256];

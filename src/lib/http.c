@@ -2,14 +2,17 @@
 #include "dtcost/http.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "buf.h"
+#include "dtcost/retry.h"
 
 struct dtc_http {
     CURL *curl;
@@ -72,10 +75,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     char tmp[64];
     if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
         header_value(p, len, tmp, sizeof(tmp));
-        char *end;
-        long v = strtol(tmp, &end, 10);
-        /* strtol saturates; a day is already "not now" for every caller. */
-        r->retry_after = (*tmp && !*end && v >= 0) ? (v > 86400 ? 86400 : v) : -1;
+        if (dtc_retry_after_parse(&r->retry_after, tmp, time(NULL)) != 0)
+            r->retry_after = -1; /* unreadable: as if absent */
     } else if (len > 12 && strncasecmp(p, "Deprecation:", 12) == 0) {
         header_value(p, len, r->deprecation, sizeof(r->deprecation));
     } else if (len > 7 && strncasecmp(p, "Sunset:", 7) == 0) {
@@ -86,14 +87,27 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* curl_global_init is not thread-safe on every libcurl build and must run
+ * before any other thread uses libcurl: once, whichever thread comes first. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int dtc_http_global_init(void)
+{
+    if (pthread_once(&curl_once, curl_init) != 0 || curl_init_rc != CURLE_OK)
+        return DTC_EHTTP;
+    return 0;
+}
+
 int dtc_http_new(dtc_http **out, size_t body_cap)
 {
-    static int inited;
-    if (!inited) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return DTC_EHTTP;
-        inited = 1;
-    }
+    if (dtc_http_global_init() != 0)
+        return DTC_EHTTP;
     dtc_http *h = dtc_calloc(1, sizeof(*h));
     if (!h)
         return DTC_ENOMEM;
