@@ -11,7 +11,7 @@ typedef struct dtc_http dtc_http;
 
 typedef struct dtc_http_resp {
     long status;          /* 0 when the transport failed */
-    char *body;           /* NUL-terminated; owned by the handle until the next request */
+    const char *body;     /* NUL-terminated; owned by the handle until the next request */
     size_t body_len;
     long retry_after;     /* seconds from Retry-After (a number or an HTTP-date, at most a
                            * day: dtc_retry_after_parse), -1 when absent or unreadable */
@@ -60,7 +60,8 @@ typedef struct dtc_http_req {
 int dtc_http_send(dtc_http *h, dtc_http_req *req, dtc_http_resp *resp) DTC_MUST_CHECK;
 /* Last error, one line naming the URL (without its query) and the cause. */
 const char *dtc_http_errmsg(const dtc_http *h);
-/* URL-encode s into a newly allocated string (free with free()). */
+/* URL-encode s into a newly allocated string (free with dtc_free()); NULL
+ * when out of memory. */
 char *dtc_http_escape(const char *s);
 
 #endif
