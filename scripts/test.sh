@@ -14,7 +14,7 @@ for variant in build build-asan; do
   extra=()
   [ "$variant" = build-asan ] && extra=(-DDTCOST_SANITIZE=ON)
   echo "== $variant: configure and build" >&2
-  cmake -S . -B "$variant" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}" >/dev/null
+  cmake -S . -B "$variant" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDTCOST_WERROR=ON "${extra[@]}" >/dev/null
   cmake --build "$variant" -j"$jobs" >/dev/null
   echo "== $variant: tests" >&2
   ( cd "$variant" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "dtcost/http.h"
+#include "dtcost/version.h"
 #include "opts.h"
 
 typedef struct command {
@@ -44,7 +45,8 @@ int main(int argc, char **argv)
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         if (argc > 2 && strcmp(name, "help") == 0) {
-            char *sub[] = {argv[2], "--help", NULL};
+            static char help[] = "--help";
+            char *sub[] = {argv[2], help, NULL};
             for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 if (strcmp(commands[i].name, argv[2]) == 0)
                     return commands[i].fn(2, sub);
@@ -53,7 +55,7 @@ int main(int argc, char **argv)
         return DTC_EXIT_OK;
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("dtcost " DTCOST_VERSION "\n");
+        printf("dtcost %s\n", dtc_version());
         return DTC_EXIT_OK;
     }
     /* libcurl's global state before any command starts a thread. */

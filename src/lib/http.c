@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "dtcost/retry.h"
+#include "dtcost/version.h"
 
 struct dtc_http {
     CURL *curl;
@@ -138,7 +139,7 @@ const char *dtc_http_errmsg(const dtc_http *h)
 char *dtc_http_escape(const char *s)
 {
     char *e = curl_easy_escape(NULL, s, 0);
-    char *copy = e ? strdup(e) : NULL;
+    char *copy = e ? dtc_strdup(e) : NULL;
     curl_free(e);
     return copy;
 }
@@ -169,7 +170,7 @@ static int perform(dtc_http *h, dtc_http_req *rq, dtc_http_resp *resp)
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : 300000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "dtcost/0.1");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "dtcost/" DTCOST_VERSION);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (authorization) {
         snprintf(line, sizeof(line), "Authorization: %s", authorization);
