@@ -541,7 +541,7 @@ static int days_to_read(run *x, const char *scope, int64_t start, int64_t to, dt
     }
     dtc_day_range *need = dtc_calloc(nc + 2, sizeof(*need));
     if (!need) {
-        free(cov);
+        dtc_free(cov);
         return DTC_ENOMEM;
     }
     int64_t window = to - x->o->cfg->trailing_days + 1, day = start;
@@ -561,7 +561,7 @@ static int days_to_read(run *x, const char *scope, int64_t start, int64_t to, dt
         need[m - 1].last = to; /* the gap runs into the window */
     else if (w0 <= to)
         need[m++] = (dtc_day_range){w0, to};
-    free(cov);
+    dtc_free(cov);
     *out = need;
     *n = m;
     return 0;
