@@ -53,7 +53,7 @@ static void costs_in_currencies(dtc_store *s, int n)
     assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
     assert_int_equal(dtc_store_begin(s), 0);
     for (int i = 0; i < n; i++) {
-        char cap[16], cur[8];
+        char cap[16], cur[16];
         snprintf(cap, sizeof(cap), "CAP%02d", i);
         snprintf(cur, sizeof(cur), "C%02d", i);
         dtc_val k[] = {DTC_TEXT("sub-1"), DTC_TEXT("env-1"), DTC_TEXT(cap), DTC_TEXT("2026-11-20")};
