@@ -15,20 +15,15 @@
 #include "dtcost/store.h"
 #include "timeutil.h"
 
-static char db_path[256], ini_path[256];
+static char db_path[256];
 
 static int setup(void **state)
 {
     snprintf(db_path, sizeof(db_path), "/tmp/dtcost-unit-chargeback-%d.db", (int)getpid());
-    snprintf(ini_path, sizeof(ini_path), "/tmp/dtcost-unit-chargeback-%d.ini", (int)getpid());
     unlink(db_path);
     dtc_store *s = NULL;
     char err[256];
     assert_int_equal(dtc_store_open(&s, db_path, err, sizeof(err)), 0);
-    FILE *f = fopen(ini_path, "w");
-    assert_non_null(f);
-    fputs("[allocation]\nshared = env-*\n", f); /* every cost shared: one pool per currency */
-    assert_int_equal(fclose(f), 0);
     *state = s;
     return 0;
 }
@@ -38,7 +33,6 @@ static int teardown(void **state)
     dtc_store_close(*state);
     char p[300];
     unlink(db_path);
-    unlink(ini_path);
     snprintf(p, sizeof(p), "%s-wal", db_path);
     unlink(p);
     snprintf(p, sizeof(p), "%s-shm", db_path);
@@ -65,6 +59,19 @@ static void costs_in_currencies(dtc_store *s, int n)
     assert_int_equal(dtc_store_commit(s), 0);
 }
 
+/* The rules of "[allocation] shared = env-*": every cost shared, one pool
+ * per currency (built here, not read from a file: these tests are about the split). */
+static char shared_pattern[] = "env-*";
+static dtc_alloc_rule shared_rule = {.team = NULL, .pattern = shared_pattern};
+
+static void all_shared(dtc_allocation *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->rules = &shared_rule;
+    a->nrules = 1;
+    a->split = DTC_SPLIT_PROPORTIONAL;
+}
+
 static int64_t day(const char *iso)
 {
     int64_t d = 0;
@@ -77,7 +84,7 @@ static void test_chargeback_sixteen_currencies_are_split_to_the_micro_unit(void 
     dtc_store *s = *state;
     costs_in_currencies(s, 16);
     dtc_allocation a;
-    assert_int_equal(dtc_allocation_load(&a, ini_path), 0);
+    all_shared(&a);
     dtc_charge *rows = NULL;
     size_t n = 0;
     assert_int_equal(dtc_chargeback(s, &a, day("2026-11-01"), day("2026-11-30"), &rows, &n), 0);
@@ -87,7 +94,6 @@ static void test_chargeback_sixteen_currencies_are_split_to_the_micro_unit(void 
         assert_int_equal(rows[i].total, 1000000 + atoi(rows[i].currency + 1));
     }
     dtc_free(rows);
-    dtc_allocation_dispose(&a);
 }
 
 static void test_chargeback_refuses_a_seventeenth_currency_with_a_reason(void **state)
@@ -95,7 +101,7 @@ static void test_chargeback_refuses_a_seventeenth_currency_with_a_reason(void **
     dtc_store *s = *state;
     costs_in_currencies(s, 17);
     dtc_allocation a;
-    assert_int_equal(dtc_allocation_load(&a, ini_path), 0);
+    all_shared(&a);
     dtc_charge *rows = (dtc_charge *)&a; /* must be reset, not left dangling */
     size_t n = 99;
     assert_int_equal(dtc_chargeback(s, &a, day("2026-11-01"), day("2026-11-30"), &rows, &n), DTC_EINVAL);
@@ -103,7 +109,6 @@ static void test_chargeback_refuses_a_seventeenth_currency_with_a_reason(void **
     assert_int_equal(n, 0);
     assert_non_null(strstr(a.err, "chargeback of 2026-11-01 .. 2026-11-30: shared cost in more than 16 "
                                   "currencies (C16 would be one more)"));
-    dtc_allocation_dispose(&a);
 }
 
 int main(void)
