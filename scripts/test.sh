@@ -32,7 +32,7 @@ for variant in "${variants[@]}"; do
   # clang and libFuzzer; only the bounded fuzz runs (the suite ran above)
   [ "$variant" = build-fuzz ] && extra=(-DDTCOST_FUZZ=ON) cc=(env CC=clang) only=(-L fuzz)
   echo "== $variant: configure and build" >&2
-  if ! { "${cc[@]}" cmake -S . -B "$variant" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}" >/dev/null &&
+  if ! { "${cc[@]}" cmake -S . -B "$variant" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDTCOST_WERROR=ON "${extra[@]}" >/dev/null &&
          cmake --build "$variant" -j"$jobs" >/dev/null; }; then
     echo "== $variant: the build failed" >&2
     failed=$((failed + 1))

@@ -86,21 +86,21 @@ typedef struct dtc_event {
     char message[512], level[32];
 } dtc_event;
 
-typedef struct dtc_allocation {
+typedef struct dtc_cost_allocation {
     int64_t day;
     char capability[64], key[128];
     int64_t cost; /* micro-units */
-} dtc_allocation;
+} dtc_cost_allocation;
 
 /* A defined value of a cost-allocation field (a cost centre or a product). */
 typedef struct dtc_alloc_value {
     char key[128];
 } dtc_alloc_value;
 
-/* Called once per page with that page's records; non-zero stops the walk
- * and is returned. */
+/* Called once per page with that page's records (borrowed: valid during the
+ * call only); non-zero stops the walk and is returned. */
 typedef int (*dtc_record_fn)(void *ctx, const dtc_record *recs, size_t n);
-typedef int (*dtc_allocation_fn)(void *ctx, const dtc_allocation *recs, size_t n);
+typedef int (*dtc_cost_allocation_fn)(void *ctx, const dtc_cost_allocation *recs, size_t n);
 
 typedef struct dtc_cost_day {
     int64_t day;
@@ -111,19 +111,20 @@ typedef struct dtc_cost_day {
 int dtc_dps_new(dtc_dps **out, const dtc_dps_opts *opts) DTC_MUST_CHECK;
 void dtc_dps_free(dtc_dps *c);
 
-/* The account's subscriptions (summary fields only); *out freed with free(). */
+/* The account's subscriptions (summary fields only); *out freed with dtc_free(). */
 int dtc_dps_list_subscriptions(dtc_dps *c, dtc_subscription **out, size_t *n) DTC_MUST_CHECK;
 /* One subscription with budget and current period. */
 int dtc_dps_get_subscription(dtc_dps *c, const char *uuid, dtc_subscription *out) DTC_MUST_CHECK;
-/* Daily cost of a subscription, oldest first; *out freed with free(). */
+/* Daily cost of a subscription, oldest first; *out freed with dtc_free(). */
 int dtc_dps_cost(dtc_dps *c, const char *uuid, dtc_cost_day **out, size_t *n) DTC_MUST_CHECK;
 /* Subscription with periods and capabilities; dispose with dtc_dps_detail_dispose. */
 int dtc_dps_get_detail(dtc_dps *c, const char *uuid, dtc_subscription_detail *out) DTC_MUST_CHECK;
 void dtc_dps_detail_dispose(dtc_subscription_detail *d);
-/* Daily cost with the last booking date of each day (booking[i], may be ""). */
+/* Daily cost with the last booking date of each day (booking[i], may be "");
+ * *out and *booking each freed with dtc_free(). */
 int dtc_dps_cost_booked(dtc_dps *c, const char *uuid, dtc_cost_day **out, char (**booking)[32],
                         size_t *n) DTC_MUST_CHECK;
-/* Usage per capability and day, whole subscription; *out freed with free(). */
+/* Usage per capability and day, whole subscription; *out freed with dtc_free(). */
 int dtc_dps_usage(dtc_dps *c, const char *uuid, dtc_record **out, size_t *n) DTC_MUST_CHECK;
 /* Per-environment cost (cost = 1) or usage of days [from, to], page by page
  * (v3, following nextPageKey whether it ends absent, null or ""). Each page
@@ -135,21 +136,26 @@ int dtc_dps_usage(dtc_dps *c, const char *uuid, dtc_record **out, size_t *n) DTC
  * v3 answers 404 it falls back to v2 in one "page" and *used_v2 is set. */
 int dtc_dps_env_records(dtc_dps *c, const char *uuid, int cost, int64_t from, int64_t to,
                         int page_size, dtc_record_fn fn, void *ctx, int *used_v2) DTC_MUST_CHECK;
+/* The account's environments; *out freed with dtc_free(). */
 int dtc_dps_environments(dtc_dps *c, dtc_environment **out, size_t *n) DTC_MUST_CHECK;
+/* Dynatrace's cost forecast for the account, into the caller's *out
+ * (nothing to free). */
 int dtc_dps_forecast(dtc_dps *c, dtc_forecast *out) DTC_MUST_CHECK;
+/* The account's rate cards; *out freed with dtc_free(). */
 int dtc_dps_rate_cards(dtc_dps *c, dtc_rate **out, size_t *n) DTC_MUST_CHECK;
-/* Cost, budget and forecast events of days [from, to]. */
+/* Cost, budget and forecast events of days [from, to]; *out freed with
+ * dtc_free(). */
 int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t *n) DTC_MUST_CHECK;
 /* Cost allocation of one environment by field (COSTCENTER or PRODUCT) for
  * days [from, to], page_size records a page (0: 1000). Page requests carry
  * page-key alone, as documented; refused with 400, the repeated query is
  * tried once. A repeated page-key stops the walk (DTC_EPARSE). */
 int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,
-                            int64_t from, int64_t to, int page_size, dtc_allocation_fn fn,
+                            int64_t from, int64_t to, int page_size, dtc_cost_allocation_fn fn,
                             void *ctx) DTC_MUST_CHECK;
 /* The defined values of a cost-allocation field ("costcenters" or
  * "products"), following page numbers while hasNextPage; *out freed with
- * free(). */
+ * dtc_free(). */
 int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out, size_t *n) DTC_MUST_CHECK;
 /* HTTP status of the last failed request (0 for transport failures). */
 long dtc_dps_last_status(const dtc_dps *c);

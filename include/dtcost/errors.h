@@ -1,4 +1,28 @@
-/* errors.h: the error codes every dtcost function returns, and their texts. */
+/* errors.h: the error codes every dtcost function returns, their texts, and
+ * the three conventions every public header follows.
+ *
+ * Errors. A fallible function returns int: 0, or one of the codes below. The
+ * one-line detail (what failed, why, what to do next; never a secret) lives
+ * on the handle the function was called on, read with that module's
+ * dtc_<module>_errmsg(handle) until the handle's next call. Functions that
+ * fill a caller-owned result or config struct instead of a handle put it in
+ * that struct's err member (dtc_config, dtc_push_result, dtc_sync_result,
+ * ...), which is then the handle. Older functions taking (char *err, size_t
+ * errlen) write the detail there; new code does not add such parameters.
+ *
+ * Ownership. Memory handed to the caller through an out pointer belongs to
+ * the caller: a plain array or string (e.g. dtc_dps_environments' *out) is
+ * freed with dtc_free(); an object with insides is freed with its module's
+ * dtc_<noun>_free() (objects the library allocates: dtc_dps_free) or
+ * dtc_<noun>_dispose() (caller-owned structs the library filled:
+ * dtc_dps_detail_dispose). Everything else a function returns (const char *
+ * messages, response bodies) is borrowed from the handle and valid until
+ * its next call or its free. Pointers passed in are borrowed unless the
+ * contract says "taken".
+ *
+ * Signatures. A handle's method takes the handle first; outputs come next
+ * (named out), then inputs. Some older signatures put outputs last; new
+ * code does not. */
 #ifndef DTCOST_ERRORS_H
 #define DTCOST_ERRORS_H
 
@@ -25,6 +49,9 @@ enum dtc_error {
 
 /* The fixed text of a code, e.g. "HTTP request failed". Never NULL. */
 const char *dtc_strerror(int code);
+
+/* Free memory the library handed over (see Ownership above). NULL is fine. */
+void dtc_free(void *p);
 
 #if defined(__GNUC__)
 #define DTC_MUST_CHECK __attribute__((warn_unused_result))

@@ -22,10 +22,12 @@ typedef struct dtc_export_opts {
 typedef struct dtc_export_stats {
     long rows, corrections;
     int64_t effective_micro, billed_micro; /* sums of what was written */
+    char err[256]; /* one line when the export failed, "" when the detail is on the store */
 } dtc_export_stats;
 
-/* Write every row of the range to out. Returns 0, DTC_EDB (message on the
- * store), or DTC_EIO when writing failed. */
+/* Write every row of the range to out. Returns 0, DTC_EDB (message in
+ * st->err, else on the store), DTC_ENOMEM (st->err), or DTC_EIO when
+ * writing failed. */
 int dtc_export_write(dtc_store *s, const dtc_export_opts *o, FILE *out, dtc_export_stats *st) DTC_MUST_CHECK;
 
 #endif

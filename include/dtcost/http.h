@@ -11,13 +11,19 @@ typedef struct dtc_http dtc_http;
 
 typedef struct dtc_http_resp {
     long status;          /* 0 when the transport failed */
-    char *body;           /* NUL-terminated; owned by the handle until the next request */
+    const char *body;     /* NUL-terminated; owned by the handle until the next request */
     size_t body_len;
-    long retry_after;     /* seconds from Retry-After, -1 when absent */
+    long retry_after;     /* seconds from Retry-After (a number or an HTTP-date, at most a
+                           * day: dtc_retry_after_parse), -1 when absent or unreadable */
     char deprecation[64]; /* Deprecation / Sunset headers, "" when absent */
     char sunset[64];
     char content_type[96];
 } dtc_http_resp;
+
+/* Initialise libcurl for the process (curl_global_init), once however many
+ * threads call it. Call it from main before starting threads; dtc_http_new
+ * calls it too. DTC_EHTTP when libcurl cannot initialise. */
+int dtc_http_global_init(void) DTC_MUST_CHECK;
 
 /* New handle; free with dtc_http_free. body_cap limits each response body. */
 int dtc_http_new(dtc_http **out, size_t body_cap) DTC_MUST_CHECK;
@@ -54,7 +60,8 @@ typedef struct dtc_http_req {
 int dtc_http_send(dtc_http *h, dtc_http_req *req, dtc_http_resp *resp) DTC_MUST_CHECK;
 /* Last error, one line naming the URL (without its query) and the cause. */
 const char *dtc_http_errmsg(const dtc_http *h);
-/* URL-encode s into a newly allocated string (free with free()). */
+/* URL-encode s into a newly allocated string (free with dtc_free()); NULL
+ * when out of memory. */
 char *dtc_http_escape(const char *s);
 
 #endif

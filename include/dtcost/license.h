@@ -130,7 +130,7 @@ typedef struct dtc_lic_fetch_opts {
     int64_t from_ms, to_ms;  /* hour-aligned by the caller or floored/raised here */
     int chunk_hours;         /* hours per export request (default 24 x 7) */
     const char *out_dir;     /* where chunk archives are kept (resume) */
-    long wait_total_s;       /* longest total wait for 429s (default 900) */
+    long wait_total_s;       /* longest total wait for 429s (default 900, at most 30 days) */
     long wait_base_ms;       /* first wait after a 429 (default 2000; doubles to 60 s) */
     uint64_t archive_cap;    /* largest archive accepted (default 4 GiB) */
 } dtc_lic_fetch_opts;

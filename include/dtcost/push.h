@@ -6,6 +6,7 @@
  * batch (header) and per record (field), so receivers can deduplicate. */
 #ifndef DTCOST_PUSH_H
 #define DTCOST_PUSH_H
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -101,7 +102,7 @@ typedef struct dtc_push_opts {
     void *ctx;
     /* When non-NULL and set (a signal handler's flag), no new batch is
      * started and backoff waits end: what is left stays pending. */
-    const volatile int *cancel;
+    const volatile sig_atomic_t *cancel;
 } dtc_push_opts;
 
 typedef struct dtc_push_result {

@@ -107,7 +107,7 @@ typedef struct dtc_day_range {
  * it is a transaction of its own). DTC_EINVAL when first > last or a day is
  * outside the years 0001-9999. */
 int dtc_store_coverage_add(dtc_store *s, const char *scope, int64_t first, int64_t last) DTC_MUST_CHECK;
-/* scope's recorded ranges, merged, oldest first; *out (freed with free()) is
+/* scope's recorded ranges, merged, oldest first; *out (freed with dtc_free()) is
  * NULL when *n is 0. */
 int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n) DTC_MUST_CHECK;
 

@@ -225,11 +225,11 @@ int cmd_demo(int argc, char **argv)
         size_t ncost = 0;
         if (dtc_dps_get_subscription(dps, subs[i].uuid, &s) || dtc_dps_cost(dps, subs[i].uuid, &cost, &ncost)) {
             fprintf(stderr, "dtcost demo: %s\n", dtc_dps_errmsg(dps));
-            free(cost);
+            dtc_free(cost);
             goto done;
         }
         summary(&s, cost, ncost, today);
-        free(cost);
+        dtc_free(cost);
     }
     printf("\n%ld API requests for this summary, %d token request(s).\n", dtc_dps_requests(dps),
            dtc_auth_fetches(auth));
@@ -260,7 +260,7 @@ int cmd_demo(int argc, char **argv)
 done:
     dtc_store_close(db);
     dtc_config_dispose(&sc);
-    free(subs);
+    dtc_free(subs);
     dtc_dps_free(dps);
     dtc_auth_free(auth);
     dtc_http_free(http);

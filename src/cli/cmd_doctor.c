@@ -104,8 +104,8 @@ static int check_account(const dtc_account_cfg *a)
     }
     line("environments", true, "%zu environment%s (scope account-env-read)", ne, ne == 1 ? "" : "s");
 done:
-    free(subs);
-    free(envs);
+    dtc_free(subs);
+    dtc_free(envs);
     dtc_dps_free(dps);
     dtc_auth_free(auth);
     dtc_http_free(http);

@@ -102,7 +102,7 @@ int cmd_export(int argc, char **argv)
     if (rc == DTC_EIO)
         fprintf(stderr, "dtcost export: writing %s failed: %s\n", out_path ? out_path : "stdout", strerror(errno));
     else if (rc)
-        fprintf(stderr, "dtcost export: %s\n", dtc_store_errmsg(db));
+        fprintf(stderr, "dtcost export: %s\n", st.err[0] ? st.err : dtc_store_errmsg(db));
     else if (out_path)
         fprintf(stderr, "dtcost export: %ld rows (%ld corrections) to %s\n", st.rows, st.corrections, out_path);
     dtc_store_close(db);

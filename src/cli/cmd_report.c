@@ -144,7 +144,7 @@ int cmd_report(int argc, char **argv)
         v.cb_from = r.today - r.window + 1;
         v.cb_to = r.today;
         if ((rc = dtc_chargeback(db, &alloc, v.cb_from, v.cb_to, &charges, &v.ncharges)) != 0) {
-            fprintf(stderr, "dtcost report: chargeback: %s\n", dtc_store_errmsg(db));
+            fprintf(stderr, "dtcost report: %s\n", alloc.err);
             code = opt_exit_for(rc);
             goto done;
         }

@@ -21,9 +21,11 @@
 #include "alloc.h"
 #include "buf.h"
 #include "commands.h"
+#include "dtcost/version.h"
 #include "dtcost/config.h"
 #include "dtcost/metrics.h"
 #include "dtcost/push.h"
+#include "dtcost/retry.h"
 #include "dtcost/schedule.h"
 #include "dtcost/store.h"
 #include "dtcost/sync.h"
@@ -75,7 +77,7 @@ const cmd_spec serve_spec = {
 };
 
 static volatile sig_atomic_t stop_sig, reload_sig;
-static volatile int stop_push; /* set with stop_sig: a push stops between batches and retries */
+static volatile sig_atomic_t stop_push; /* set with stop_sig: a push stops between batches and retries */
 
 static void on_signal(int sig)
 {
@@ -466,7 +468,7 @@ int cmd_serve(int argc, char **argv)
     memset(&sh, 0, sizeof(sh));
     pthread_mutex_init(&sh.mu, NULL);
     sh.stuck_after = stuck_after ? stuck_after : 6 * 3600;
-    sh.c.version = DTCOST_VERSION;
+    sh.c.version = dtc_version();
     dtc_buf_init(&sh.store_text, DTC_CAP_JSON_DOC);
     dtc_store *db = NULL;
     struct MHD_Daemon *http = NULL;
@@ -520,7 +522,9 @@ int cmd_serve(int argc, char **argv)
     logline("serving /healthz, /readyz and /metrics on port %d; database %s; %s%s %s, jitter up to %d s", port,
             dbshown, s->sync ? "sync and " : "", s->pushes[0] ? s->pushes : "all pushes", s->when, s->jitter);
 
-    uint64_t rng = dtc_hash4((uint64_t)getpid(), (uint64_t)time(NULL), (uint64_t)dtc_mono_ms(), 0x5e, 0);
+    dtc_backoff rng; /* only its jitter: the schedule is the delay */
+    dtc_backoff_init(&rng, 1, 1, 0, DTC_JITTER_FULL,
+                     dtc_hash4((uint64_t)getpid(), (uint64_t)time(NULL), (uint64_t)dtc_mono_ms(), 0x5e, 0));
     for (long n = 1; !stop_sig; n++) {
         cycle(s, db, &sh, n);
         if (stop_sig || (max_cycles && n >= max_cycles))
@@ -531,8 +535,7 @@ int cmd_serve(int argc, char **argv)
             logline("the cron expression never matches again; exiting");
             break;
         }
-        rng = dtc_mix64(rng + 0x9e3779b97f4a7c15ULL);
-        int64_t extra_ms = s->jitter ? (int64_t)(dtc_unit(rng) * (double)s->jitter * 1000.0) : 0;
+        int64_t extra_ms = dtc_backoff_jitter(&rng, (int64_t)s->jitter * 1000);
         int64_t wake_ms = next * 1000 + extra_ms;
         pthread_mutex_lock(&sh.mu);
         sh.c.next_cycle = (wake_ms + 999) / 1000;
@@ -567,9 +570,7 @@ int cmd_serve(int argc, char **argv)
             int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
             if (now_ms >= wake_ms)
                 break;
-            int64_t step = wake_ms - now_ms < 200 ? wake_ms - now_ms : 200;
-            struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
-            nanosleep(&ts, NULL);
+            dtc_sleep_ms(wake_ms - now_ms < 200 ? wake_ms - now_ms : 200, &stop_sig);
         }
     }
     if (stop_sig)

@@ -6,6 +6,8 @@
 
 #include "commands.h"
 #include "docgen.h"
+#include "dtcost/http.h"
+#include "dtcost/version.h"
 #include "opts.h"
 
 const command dtc_commands[] = {
@@ -81,7 +83,8 @@ int main(int argc, char **argv)
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         if (argc > 2 && strcmp(name, "help") == 0) {
-            char *sub[] = {argv[2], "--help", NULL};
+            static char help[] = "--help";
+            char *sub[] = {argv[2], help, NULL};
             const command *c = find(argv[2]);
             if (!c)
                 return unknown_command(argv[2]);
@@ -91,7 +94,7 @@ int main(int argc, char **argv)
         return DTC_EXIT_OK;
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0 || strcmp(name, "version") == 0) {
-        printf("dtcost " DTCOST_VERSION "\n");
+        printf("dtcost %s\n", dtc_version());
         return DTC_EXIT_OK;
     }
     /* Build-time generators, not listed: the man pages and completions come
@@ -105,6 +108,11 @@ int main(int argc, char **argv)
         return DTC_EXIT_USAGE;
     }
     keep_secrets_out_of_core_dumps(name);
+    /* libcurl's global state before any command starts a thread. */
+    if (dtc_http_global_init() != 0) {
+        fprintf(stderr, "dtcost: libcurl failed to initialise (check the libcurl installation)\n");
+        return DTC_EXIT_SOFTWARE;
+    }
     const command *c = find(name);
     if (!c)
         return unknown_command(name);

@@ -20,13 +20,11 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "dtcost/version.h"
 #include "money.h"
 #include "report_out.h"
 #include "timeutil.h"
 
-#ifndef DTCOST_VERSION
-#define DTCOST_VERSION "unknown"
-#endif
 
 #define NCOLOUR 12 /* capabilities with a colour of their own; the rest share "Other" */
 
@@ -877,8 +875,8 @@ static void provenance(FILE *f, const report_view *v)
         fputs("(classic Managed license data only)", f);
     fputs(" &#183; last sync ", f);
     esc(f, r->last_sync[0] ? r->last_sync : "not recorded");
-    fputs(" &#183; dtcost " DTCOST_VERSION " &#183; amounts in each subscription's currency, from the local "
-          "database</p>\n", f);
+    fprintf(f, " &#183; dtcost %s &#183; amounts in each subscription's currency, from the local "
+               "database</p>\n", dtc_version());
 }
 
 static int write_page(FILE *f, const report_view *v)

@@ -120,7 +120,7 @@ static int add_field(dtc_buf *b, const char *name, const char *value)
     if (!e)
         return DTC_ENOMEM;
     int rc = dtc_buf_printf(b, "%s%s=%s", b->len ? "&" : "", name, e);
-    free(e);
+    dtc_free(e);
     return rc;
 }
 

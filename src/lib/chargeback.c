@@ -115,7 +115,7 @@ static const dtc_alloc_rule *match(const dtc_allocation *a, const char *env, con
 }
 
 typedef struct cb_ctx {
-    const dtc_allocation *a;
+    dtc_allocation *a; /* its err takes a failure's detail */
     dtc_charge *rows;
     size_t n, cap;
     /* shared cost per currency */
@@ -157,8 +157,12 @@ static int on_cost(void *ud, const dtc_val *c, int n)
         while (i < x->npools && strcmp(x->pools[i].currency, cur) != 0)
             i++;
         if (i == x->npools) {
-            if (x->npools == sizeof(x->pools) / sizeof(x->pools[0]))
-                return DTC_EINVAL; /* more currencies than anyone has */
+            if (x->npools == sizeof(x->pools) / sizeof(x->pools[0])) {
+                /* more currencies than anyone has: say so, do not guess */
+                snprintf(x->a->err, sizeof(x->a->err), "shared cost in more than %zu currencies (%.8s would be "
+                         "one more); report a shorter range (--from/--to)", x->npools, cur);
+                return DTC_EINVAL;
+            }
             snprintf(x->pools[i].currency, sizeof(x->pools[i].currency), "%s", cur);
             x->pools[i].amount = 0;
             x->npools++;
@@ -242,10 +246,11 @@ static int by_total(const void *a, const void *b)
     return strcmp(p->team, q->team);
 }
 
-int dtc_chargeback(dtc_store *s, const dtc_allocation *a, int64_t from, int64_t to, dtc_charge **out, size_t *n)
+int dtc_chargeback(dtc_store *s, dtc_allocation *a, int64_t from, int64_t to, dtc_charge **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
+    a->err[0] = '\0';
     char f[16], t[16];
     dtc_fmt_date(f, from);
     dtc_fmt_date(t, to);
@@ -260,6 +265,9 @@ int dtc_chargeback(dtc_store *s, const dtc_allocation *a, int64_t from, int64_t 
     for (size_t i = 0; rc == 0 && i < x.npools; i++)
         rc = split_pool(&x, &x.pools[i]);
     if (rc) {
+        char why[sizeof(a->err)];
+        snprintf(why, sizeof(why), "%s", rc == DTC_EDB ? dtc_store_errmsg(s) : a->err[0] ? a->err : dtc_strerror(rc));
+        snprintf(a->err, sizeof(a->err), "chargeback of %s .. %s: %.440s", f, t, why);
         dtc_free(x.rows);
         return rc;
     }

@@ -1,7 +1,6 @@
 /* dps.c: Account Management API client (subscriptions, budget, cost). */
 #include "dtcost/dps.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
@@ -13,6 +12,7 @@
 
 #include "alloc.h"
 #include "dps_test.h"
+#include "dtcost/retry.h"
 #include "hash.h"
 #include "limiter.h"
 #include "text.h"
@@ -27,8 +27,8 @@ struct dtc_dps {
     bool alloc_key_alone; /* cost-allocation page requests carry page-key alone (documented form) */
     int v3_max_page;     /* a page size the server refused made this the largest (0: none) */
     long requests, retries, last_status;
-    int attempts, seconds, base_ms;
-    uint64_t rng;
+    int attempts, seconds;
+    dtc_backoff backoff;
     char deprecation[64], sunset[64];
     char err[1024];
     const char *canned;  /* dtc_dps__canned: every answer is this body (fuzzers, tests) */
@@ -56,8 +56,11 @@ int dtc_dps_new(dtc_dps **out, const dtc_dps_opts *o)
     c->alloc_key_alone = true;
     c->attempts = o->retry_attempts > 0 ? o->retry_attempts : 8;
     c->seconds = o->retry_seconds > 0 ? o->retry_seconds : 300;
-    c->base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 500;
-    c->rng = (uint64_t)dtc_mono_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+    /* Equal jitter over base * 2^k, capped at 30 s; a Retry-After from the
+     * server wins when it is longer, up to a day. */
+    dtc_backoff_init(&c->backoff, o->retry_base_ms > 0 ? o->retry_base_ms : 500, 30000,
+                     DTC_RETRY_AFTER_MAX_S * 1000LL, DTC_JITTER_EQUAL,
+                     (uint64_t)dtc_mono_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid());
     if (!c->api_url || !c->account) {
         dtc_dps_free(c);
         return DTC_ENOMEM;
@@ -103,28 +106,6 @@ static int money(json_t *v, int64_t *out)
         return -1;
     *out = (int64_t)llround(d * 1e6);
     return 0;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* Backoff before retry k (0-based): full jitter over base * 2^k, capped at
- * 30 s; a Retry-After from the server wins when it is longer (http.c caps
- * it at a day, so the product cannot overflow). */
-static int64_t backoff_ms(dtc_dps *c, int k, long retry_after)
-{
-    int64_t cap = (int64_t)c->base_ms << (k < 16 ? k : 16);
-    if (cap > 30000)
-        cap = 30000;
-    c->rng = dtc_mix64(c->rng + 0x9e3779b97f4a7c15ULL);
-    int64_t d = cap / 2 + (int64_t)(dtc_unit(c->rng) * (double)(cap / 2 + 1));
-    if (retry_after >= 0 && (int64_t)retry_after * 1000 > d)
-        d = (int64_t)retry_after * 1000;
-    return d;
 }
 
 static bool retryable_status(long st)
@@ -246,7 +227,7 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
                 malformed = true;
             }
         }
-        int64_t wait = backoff_ms(c, tries, retry_after);
+        int64_t wait = dtc_backoff_next(&c->backoff, tries, retry_after);
         tries++;
         bool spent = tries >= c->attempts || dtc_mono_ms() - t0 + wait > budget;
         if (spent && malformed) {
@@ -271,7 +252,7 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
             return DTC_ERETRY;
         }
         c->retries++;
-        sleep_ms(wait);
+        dtc_sleep_ms(wait, NULL);
     }
     c->last_status = resp.status;
     char says[256];
@@ -324,16 +305,43 @@ static int get_array(dtc_dps *c, const char *path, const char *field, size_t ele
     return 0;
 }
 
+/* Display strings (names, messages) are cut to their field. */
 static void copy_str(char *dst, size_t n, json_t *v)
 {
     const char *s = json_string_value(v);
     snprintf(dst, n, "%s", s ? s : "");
 }
 
+/* Natural keys (ids, capability keys) are never cut: two keys sharing
+ * their first bytes would become one row. false (and dst "") when v does
+ * not fit. */
+static bool copy_key(char *dst, size_t n, json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t len = s ? strlen(s) : 0;
+    dst[0] = '\0';
+    if (len >= n)
+        return false;
+    memcpy(dst, s ? s : "", len + 1);
+    return true;
+}
+
+static int parse_error(dtc_dps *c, const char *path, const char *what);
+
+/* A key longer than dtcost's field: refused, named, never truncated. */
+static int key_too_long(dtc_dps *c, const char *path, const char *what, size_t n)
+{
+    char why[160];
+    snprintf(why, sizeof(why), "%s longer than %zu bytes (dtcost refuses it rather than cut the key short; "
+             "report this line)", what, n - 1);
+    return parse_error(c, path, why);
+}
+
 static int parse_summary(json_t *o, dtc_subscription *s)
 {
     memset(s, 0, sizeof(*s));
-    copy_str(s->uuid, sizeof(s->uuid), json_object_get(o, "uuid"));
+    if (!copy_key(s->uuid, sizeof(s->uuid), json_object_get(o, "uuid")))
+        return DTC_ETOOBIG;
     copy_str(s->name, sizeof(s->name), json_object_get(o, "name"));
     copy_str(s->status, sizeof(s->status), json_object_get(o, "status"));
     if (!s->uuid[0] || dtc_parse_date(json_string_value(json_object_get(o, "startTime")), &s->start_day) ||
@@ -354,7 +362,11 @@ int dtc_dps_list_subscriptions(dtc_dps *c, dtc_subscription **out, size_t *n)
         return rc;
     size_t cnt = json_array_size(data);
     for (size_t i = 0; i < cnt; i++) {
-        if (parse_summary(json_array_get(data, i), &subs[i])) {
+        if ((rc = parse_summary(json_array_get(data, i), &subs[i])) == DTC_ETOOBIG) {
+            rc = key_too_long(c, path, "a subscription uuid", sizeof(subs[i].uuid));
+            goto done;
+        }
+        if (rc) {
             snprintf(c->err, sizeof(c->err), "GET %s%s: subscription %zu lacks uuid or dates", c->api_url, path, i);
             rc = DTC_EPARSE;
             goto done;
@@ -498,7 +510,10 @@ int dtc_dps_get_detail(dtc_dps *c, const char *uuid, dtc_subscription_detail *ou
     }
     for (size_t i = 0; i < nc; i++) {
         json_t *p = json_array_get(caps, i);
-        copy_str(out->caps[i].key, sizeof(out->caps[i].key), json_object_get(p, "key"));
+        if (!copy_key(out->caps[i].key, sizeof(out->caps[i].key), json_object_get(p, "key"))) {
+            rc = key_too_long(c, path, "a capability key", sizeof(out->caps[i].key));
+            goto done;
+        }
         copy_str(out->caps[i].name, sizeof(out->caps[i].name), json_object_get(p, "name"));
     }
     out->nperiods = np;
@@ -564,7 +579,8 @@ static int record_of(json_t *o, int cost, dtc_record *r)
     json_t *v = json_object_get(o, "value");
     if (bad || !json_is_number(v))
         return -1;
-    copy_str(r->cap, sizeof(r->cap), json_object_get(o, "capabilityKey"));
+    if (!copy_key(r->cap, sizeof(r->cap), json_object_get(o, "capabilityKey")))
+        return DTC_ETOOBIG;
     copy_str(r->cap_name, sizeof(r->cap_name), json_object_get(o, "capabilityName"));
     if (!r->cap[0])
         return -1;
@@ -595,10 +611,11 @@ int dtc_dps_usage(dtc_dps *c, const char *uuid, dtc_record **out, size_t *n)
     size_t cnt = json_array_size(data);
     for (size_t i = 0; i < cnt; i++)
         if ((rc = record_of(json_array_get(data, i), 0, &recs[i])) != 0) {
-            rc = rc == -2 ? range_error(c, path, "a usage item's value", json_object_get(json_array_get(data, i),
-                                                                                      "value"), "+-10^15")
-                          : parse_error(c, path, "a usage item lacks startTime (2000-2199), value or "
-                                                 "capabilityKey");
+            rc = rc == -2            ? range_error(c, path, "a usage item's value",
+                                                   json_object_get(json_array_get(data, i), "value"), "+-10^15")
+                 : rc == DTC_ETOOBIG ? key_too_long(c, path, "a capabilityKey", sizeof(recs[i].cap))
+                                     : parse_error(c, path, "a usage item lacks startTime (2000-2199), value or "
+                                                            "capabilityKey");
             goto done;
         }
     *out = recs;
@@ -626,9 +643,12 @@ static int env_page(dtc_dps *c, const char *path, json_t *doc, int cost, dtc_rec
     int rc = 0;
     json_array_foreach(data, i, e) {
         json_t *items = json_object_get(e, cost ? "cost" : "usage"), *o;
-        char env[64], cluster[64];
-        copy_str(env, sizeof(env), json_object_get(e, "environmentId"));
-        copy_str(cluster, sizeof(cluster), json_object_get(e, "clusterId"));
+        char env[sizeof(recs->env)], cluster[sizeof(recs->cluster)];
+        if (!copy_key(env, sizeof(env), json_object_get(e, "environmentId")) ||
+            !copy_key(cluster, sizeof(cluster), json_object_get(e, "clusterId"))) {
+            rc = key_too_long(c, path, "an environmentId or clusterId", sizeof(env));
+            goto done;
+        }
         if (!env[0]) {
             rc = parse_error(c, path, "an entry lacks environmentId");
             goto done;
@@ -640,8 +660,9 @@ static int env_page(dtc_dps *c, const char *path, json_t *doc, int cost, dtc_rec
             if ((rc = record_of(o, cost, r)) != 0) {
                 rc = rc == -2 ? range_error(c, path, cost ? "a cost record's value" : "a usage record's value",
                                             json_object_get(o, "value"), cost ? MONEY_RANGE : "+-10^15")
-                              : parse_error(c, path, "a record lacks startTime (2000-2199), value or "
-                                                     "capabilityKey");
+                     : rc == DTC_ETOOBIG ? key_too_long(c, path, "a capabilityKey", sizeof(r->cap))
+                                         : parse_error(c, path, "a record lacks startTime (2000-2199), value or "
+                                                                "capabilityKey");
                 goto done;
             }
         }
@@ -719,7 +740,7 @@ static int page_path(dtc_dps *c, char *path, size_t n, const char *base, const c
     size_t len = key && key_alone ? (size_t)snprintf(path, n, "%s?page-key=%s", base, esc)
                                   : (size_t)snprintf(path, n, "%s?%s%s%s", base, query, key ? "&page-key=" : "",
                                                      key ? esc : "");
-    free(esc);
+    dtc_free(esc);
     if (len >= n) {
         snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", key ? strlen(key) : 0);
         return DTC_EPARSE;
@@ -837,7 +858,10 @@ int dtc_dps_environments(dtc_dps *c, dtc_environment **out, size_t *n)
     size_t cnt = json_array_size(data);
     for (size_t i = 0; i < cnt; i++) {
         json_t *o = json_array_get(data, i);
-        copy_str(envs[i].id, sizeof(envs[i].id), json_object_get(o, "id"));
+        if (!copy_key(envs[i].id, sizeof(envs[i].id), json_object_get(o, "id"))) {
+            rc = key_too_long(c, path, "an environment id", sizeof(envs[i].id));
+            goto done;
+        }
         envs[i].has_name = json_is_string(json_object_get(o, "name"));
         copy_str(envs[i].name, sizeof(envs[i].name), json_object_get(o, "name"));
         copy_str(envs[i].url, sizeof(envs[i].url), json_object_get(o, "url"));
@@ -907,14 +931,19 @@ int dtc_dps_rate_cards(dtc_dps *c, dtc_rate **out, size_t *n)
     json_array_foreach(doc, i, card) {
         json_array_foreach(json_object_get(card, "capabilities"), k, cap) {
             dtc_rate *r = &rates[m++];
-            copy_str(r->quote, sizeof(r->quote), json_object_get(card, "quoteNumber"));
+            /* quote, capability and start are the rate's natural key */
+            if (!copy_key(r->quote, sizeof(r->quote), json_object_get(card, "quoteNumber")) ||
+                !copy_key(r->cap, sizeof(r->cap), json_object_get(cap, "key")) ||
+                !copy_key(r->start, sizeof(r->start), json_object_get(cap, "startTime"))) {
+                rc = key_too_long(c, path, "a rate card's quoteNumber, capability key or startTime",
+                                  sizeof(r->start) < sizeof(r->cap) ? sizeof(r->start) : sizeof(r->cap));
+                goto done;
+            }
             copy_str(r->currency, sizeof(r->currency), json_object_get(card, "currencyCode"));
-            copy_str(r->cap, sizeof(r->cap), json_object_get(cap, "key"));
             copy_str(r->cap_name, sizeof(r->cap_name), json_object_get(cap, "name"));
             copy_str(r->price, sizeof(r->price), json_object_get(cap, "price"));
             copy_str(r->quoted_price, sizeof(r->quoted_price), json_object_get(cap, "quotedPrice"));
             copy_str(r->unit, sizeof(r->unit), json_object_get(cap, "quotedUnitOfMeasure"));
-            copy_str(r->start, sizeof(r->start), json_object_get(cap, "startTime"));
             copy_str(r->end, sizeof(r->end), json_object_get(cap, "endTime"));
             copy_str(r->deployment, sizeof(r->deployment), json_object_get(cap, "deploymentType"));
         }
@@ -946,10 +975,14 @@ int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t
     for (size_t i = 0; i < cnt; i++) {
         json_t *o = json_array_get(data, i);
         dtc_event *e = &evs[i];
-        copy_str(e->type, sizeof(e->type), json_object_get(o, "eventType"));
-        copy_str(e->env, sizeof(e->env), json_object_get(o, "environmentUuid"));
-        copy_str(e->capability, sizeof(e->capability), json_object_get(o, "capability"));
-        copy_str(e->date, sizeof(e->date), json_object_get(o, "date"));
+        /* type, environment, capability and date are the event's natural key */
+        if (!copy_key(e->type, sizeof(e->type), json_object_get(o, "eventType")) ||
+            !copy_key(e->env, sizeof(e->env), json_object_get(o, "environmentUuid")) ||
+            !copy_key(e->capability, sizeof(e->capability), json_object_get(o, "capability")) ||
+            !copy_key(e->date, sizeof(e->date), json_object_get(o, "date"))) {
+            rc = key_too_long(c, path, "an event's eventType, environmentUuid, capability or date", sizeof(e->type));
+            goto done;
+        }
         copy_str(e->created_at, sizeof(e->created_at), json_object_get(o, "createdAt"));
         copy_str(e->severity, sizeof(e->severity), json_object_get(o, "severity"));
         copy_str(e->message, sizeof(e->message), json_object_get(o, "message"));
@@ -957,26 +990,32 @@ int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t
     }
     *out = evs;
     *n = cnt;
+    evs = NULL;
+done:
+    dtc_free(evs);
     json_decref(doc);
-    return 0;
+    return rc;
 }
 
 /* One cost-allocation page's records handed to fn. */
-static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_allocation_fn fn, void *ctx)
+static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_cost_allocation_fn fn, void *ctx)
 {
     json_t *recs = json_object_get(doc, "records"), *o;
     if (!json_is_array(recs))
         return parse_error(c, path, "no records array");
     size_t cnt = json_array_size(recs), i;
-    dtc_allocation *a = dtc_calloc(cnt ? cnt : 1, sizeof(*a));
+    dtc_cost_allocation *a = dtc_calloc(cnt ? cnt : 1, sizeof(*a));
     if (!a)
         return DTC_ENOMEM;
     int rc = 0;
     json_array_foreach(recs, i, o) {
         int bad = 0;
         a[i].day = day_of(json_object_get(o, "date"), &bad);
-        copy_str(a[i].capability, sizeof(a[i].capability), json_object_get(o, "capability"));
-        copy_str(a[i].key, sizeof(a[i].key), json_object_get(o, "key"));
+        if (!copy_key(a[i].capability, sizeof(a[i].capability), json_object_get(o, "capability")) ||
+            !copy_key(a[i].key, sizeof(a[i].key), json_object_get(o, "key"))) {
+            rc = key_too_long(c, path, "an allocation record's capability or key", sizeof(a[i].key));
+            goto done;
+        }
         if (bad || !json_is_number(json_object_get(o, "costs"))) {
             rc = parse_error(c, path, "an allocation record lacks date (2000-2199) or costs");
             goto done;
@@ -993,7 +1032,7 @@ done:
 }
 
 typedef struct alloc_walk {
-    dtc_allocation_fn fn;
+    dtc_cost_allocation_fn fn;
     void *ctx;
 } alloc_walk;
 
@@ -1004,7 +1043,7 @@ static int on_alloc_page(dtc_dps *c, const char *path, json_t *doc, void *ud)
 }
 
 int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,
-                            int64_t from, int64_t to, int page_size, dtc_allocation_fn fn, void *ctx)
+                            int64_t from, int64_t to, int page_size, dtc_cost_allocation_fn fn, void *ctx)
 {
     char base[256], query[512], f[16], t[16];
     dtc_fmt_date(f, from);
@@ -1015,7 +1054,7 @@ int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const
     snprintf(base, sizeof(base), "/v1/subscriptions/%s/cost-allocation", uuid);
     snprintf(query, sizeof(query), "field=%s&environment-id=%s&from=%s&to=%s&page-size=%d", field, eenv, f, t,
              page_size > 0 ? page_size : 1000);
-    free(eenv);
+    dtc_free(eenv);
     alloc_walk w = {fn, ctx};
     bool first_failed;
     /* Documented: with page-key, no other parameter (the form tried first). */

@@ -61,11 +61,22 @@ static int64_t day_of(const char *s)
     return d;
 }
 
+/* A query answered with fewer columns than asked for: the database is not
+ * the schema this version reads. */
+static int columns(ex *x, const char *table, int got, int want)
+{
+    snprintf(x->st->err, sizeof(x->st->err), "database: %s rows have %d columns, expected %d (a database from "
+             "another dtcost version? run dtcost sync with this one)", table, got, want);
+    return DTC_EDB;
+}
+
 static int on_sub(void *ud, const dtc_val *c, int n)
 {
     ex *x = ud;
+    if (n < 7)
+        return columns(x, "subscription", n, 7);
     sub *g = dtc_grow(x->subs, &x->subcap, x->nsubs, sizeof(sub));
-    if (!g || n < 7)
+    if (!g)
         return DTC_ENOMEM;
     x->subs = g;
     sub *s = &x->subs[x->nsubs++];
@@ -94,8 +105,10 @@ static int on_synced(void *ud, const dtc_val *c, int n)
 static int on_rate(void *ud, const dtc_val *c, int n)
 {
     ex *x = ud;
+    if (n < 8)
+        return columns(x, "rate_card", n, 8);
     rate *g = dtc_grow(x->rates, &x->ratecap, x->nrates, sizeof(rate));
-    if (!g || n < 8)
+    if (!g)
         return DTC_ENOMEM;
     x->rates = g;
     rate *r = &x->rates[x->nrates++];
@@ -451,6 +464,8 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
     if (rc == 0 && fflush(out) != 0)
         rc = DTC_EIO;
 done:
+    if (rc == DTC_ENOMEM && !st->err[0])
+        snprintf(st->err, sizeof(st->err), "out of memory");
     for (size_t i = 0; i < x.nrevs; i++)
         dtc_free(x.revs[i].key);
     dtc_free(x.revs);

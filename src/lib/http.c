@@ -2,14 +2,18 @@
 #include "dtcost/http.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "buf.h"
+#include "dtcost/retry.h"
+#include "dtcost/version.h"
 
 struct dtc_http {
     CURL *curl;
@@ -72,10 +76,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     char tmp[64];
     if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
         header_value(p, len, tmp, sizeof(tmp));
-        char *end;
-        long v = strtol(tmp, &end, 10);
-        /* strtol saturates; a day is already "not now" for every caller. */
-        r->retry_after = (*tmp && !*end && v >= 0) ? (v > 86400 ? 86400 : v) : -1;
+        if (dtc_retry_after_parse(&r->retry_after, tmp, time(NULL)) != 0)
+            r->retry_after = -1; /* unreadable: as if absent */
     } else if (len > 12 && strncasecmp(p, "Deprecation:", 12) == 0) {
         header_value(p, len, r->deprecation, sizeof(r->deprecation));
     } else if (len > 7 && strncasecmp(p, "Sunset:", 7) == 0) {
@@ -86,14 +88,27 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* curl_global_init is not thread-safe on every libcurl build and must run
+ * before any other thread uses libcurl: once, whichever thread comes first. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int dtc_http_global_init(void)
+{
+    if (pthread_once(&curl_once, curl_init) != 0 || curl_init_rc != CURLE_OK)
+        return DTC_EHTTP;
+    return 0;
+}
+
 int dtc_http_new(dtc_http **out, size_t body_cap)
 {
-    static int inited;
-    if (!inited) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return DTC_EHTTP;
-        inited = 1;
-    }
+    if (dtc_http_global_init() != 0)
+        return DTC_EHTTP;
     dtc_http *h = dtc_calloc(1, sizeof(*h));
     if (!h)
         return DTC_ENOMEM;
@@ -124,7 +139,7 @@ const char *dtc_http_errmsg(const dtc_http *h)
 char *dtc_http_escape(const char *s)
 {
     char *e = curl_easy_escape(NULL, s, 0);
-    char *copy = e ? strdup(e) : NULL;
+    char *copy = e ? dtc_strdup(e) : NULL;
     curl_free(e);
     return copy;
 }
@@ -155,7 +170,7 @@ static int perform(dtc_http *h, dtc_http_req *rq, dtc_http_resp *resp)
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : 300000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "dtcost/0.1");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "dtcost/" DTCOST_VERSION);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (authorization) {
         snprintf(line, sizeof(line), "Authorization: %s", authorization);

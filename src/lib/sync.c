@@ -282,7 +282,7 @@ typedef struct job {
     int64_t from, to;
     /* what the fetch got */
     dtc_record *recs;
-    dtc_allocation *allocs;
+    dtc_cost_allocation *allocs;
     size_t n, cap;
     long pages, status;
     int used_v2, skipped;
@@ -326,7 +326,7 @@ static int job_records(void *ud, const dtc_record *recs, size_t n)
     return job_append(j, (void **)&j->recs, sizeof(*recs), recs, n);
 }
 
-static int job_allocs(void *ud, const dtc_allocation *a, size_t n)
+static int job_allocs(void *ud, const dtc_cost_allocation *a, size_t n)
 {
     job *j = ud;
     return job_append(j, (void **)&j->allocs, sizeof(*a), a, n);
@@ -464,7 +464,7 @@ static int put_allocations(run *x, const job *j)
 {
     int rc = 0;
     for (size_t i = 0; i < j->n && rc == 0; i++) {
-        const dtc_allocation *a = &j->allocs[i];
+        const dtc_cost_allocation *a = &j->allocs[i];
         char d[16];
         dtc_fmt_date(d, a->day);
         dtc_val k[] = {DTC_TEXT(j->sub->uuid), DTC_TEXT(j->env), DTC_TEXT(j->field), DTC_TEXT(a->key),
@@ -541,7 +541,7 @@ static int days_to_read(run *x, const char *scope, int64_t start, int64_t to, dt
     }
     dtc_day_range *need = dtc_calloc(nc + 2, sizeof(*need));
     if (!need) {
-        free(cov);
+        dtc_free(cov);
         return DTC_ENOMEM;
     }
     int64_t window = to - x->o->cfg->trailing_days + 1, day = start;
@@ -561,7 +561,7 @@ static int days_to_read(run *x, const char *scope, int64_t start, int64_t to, dt
         need[m - 1].last = to; /* the gap runs into the window */
     else if (w0 <= to)
         need[m++] = (dtc_day_range){w0, to};
-    free(cov);
+    dtc_free(cov);
     *out = need;
     *n = m;
     return 0;
@@ -572,6 +572,11 @@ static int plan_walks(run *x, subst *s, int kind, const char *env, const char *f
 {
     char scope[256];
     job probe = {.kind = kind, .sub = s, .field = field};
+    if (env && strlen(env) >= sizeof(probe.env)) { /* callers check; a cut id would be another environment */
+        snprintf(x->r->err, sizeof(x->r->err), "environment id of %zu bytes (at most %zu)", strlen(env),
+                 sizeof(probe.env) - 1);
+        return DTC_ETOOBIG;
+    }
     snprintf(probe.env, sizeof(probe.env), "%s", env ? env : "");
     scope_of(scope, sizeof(scope), &probe);
     dtc_day_range *need;
@@ -601,16 +606,27 @@ static int plan_walks(run *x, subst *s, int kind, const char *env, const char *f
     return rc;
 }
 
+/* The environments of a subscription, each id whole (a walk's env field). */
+typedef struct env_ids {
+    char (*ids)[sizeof(((job *)0)->env)];
+    size_t n, cap;
+    size_t too_long; /* length of the first id that does not fit */
+} env_ids;
+
 static int on_env_id(void *ctx, const dtc_val *c, int n)
 {
-    struct { char (*ids)[64]; size_t n, cap; } *l = ctx;
+    env_ids *l = ctx;
     if (n < 1 || c[0].type != 't')
         return 0;
-    char(*g)[64] = dtc_grow(l->ids, &l->cap, l->n, sizeof(*l->ids));
+    if (strlen(c[0].s) >= sizeof(*l->ids)) {
+        l->too_long = strlen(c[0].s);
+        return DTC_ETOOBIG;
+    }
+    char(*g)[sizeof(*l->ids)] = dtc_grow(l->ids, &l->cap, l->n, sizeof(*l->ids));
     if (!g)
         return DTC_ENOMEM;
     l->ids = g;
-    snprintf(l->ids[l->n++], 64, "%s", c[0].s);
+    memcpy(l->ids[l->n++], c[0].s, strlen(c[0].s) + 1);
     return 0;
 }
 
@@ -620,13 +636,21 @@ static int on_env_id(void *ctx, const dtc_val *c, int n)
 static int plan_allocation(run *x, subst *s)
 {
     static const char *fields[] = {"COSTCENTER", "PRODUCT"};
-    struct { char (*ids)[64]; size_t n, cap; } envs = {0};
+    env_ids envs = {0};
     dtc_val p[] = {DTC_TEXT(s->uuid)};
     int rc = dtc_store_query(x->db, "SELECT DISTINCT environment_id FROM env_cost_day WHERE subscription_uuid = ?1"
                                     " ORDER BY environment_id", p, 1, on_env_id, &envs);
+    if (rc == DTC_ETOOBIG)
+        /* never cut short: a shorter id is another environment */
+        snprintf(x->r->err, sizeof(x->r->err), "subscription %s: environment id of %zu bytes in the database "
+                 "(at most %zu): not planning its cost allocation; check database %s", s->uuid,
+                 envs.too_long, sizeof(*envs.ids) - 1, x->o->cfg->database);
+    else if (rc == DTC_ENOMEM)
+        snprintf(x->r->err, sizeof(x->r->err), "subscription %s: out of memory listing its environments for "
+                 "cost allocation", s->uuid);
     if (rc) {
         dtc_free(envs.ids);
-        return rc == DTC_ENOMEM ? rc : fail_db(x, rc);
+        return rc == DTC_ENOMEM || rc == DTC_ETOOBIG ? rc : fail_db(x, rc);
     }
     for (size_t e = 0; e < envs.n && rc == 0; e++)
         for (int f = 0; f < 2 && rc == 0; f++) {

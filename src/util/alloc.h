@@ -3,6 +3,8 @@
 #define DTC_ALLOC_H
 #include <stddef.h>
 
+#include "dtcost/errors.h" /* dtc_free, public: the caller frees what the library returns */
+
 void *dtc_malloc(size_t n);
 void *dtc_calloc(size_t count, size_t size);
 void *dtc_realloc(void *p, size_t n);
@@ -12,7 +14,6 @@ void *dtc_realloc(void *p, size_t n);
 void *dtc_grow(void *p, size_t *cap, size_t n, size_t elem);
 char *dtc_strdup(const char *s);
 char *dtc_strndup(const char *s, size_t n);
-void dtc_free(void *p);
 /* Overwrite a NUL-terminated secret with zeros, then free it (NULL is fine). */
 void dtc_free_secret(char *s);
 

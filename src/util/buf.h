@@ -28,7 +28,8 @@ int dtc_buf_adds(dtc_buf *b, const char *s) DTC_MUST_CHECK;
 int dtc_buf_addc(dtc_buf *b, char c) DTC_MUST_CHECK;
 int dtc_buf_printf(dtc_buf *b, const char *fmt, ...) DTC_MUST_CHECK
     __attribute__((format(printf, 2, 3)));
-int dtc_buf_vprintf(dtc_buf *b, const char *fmt, va_list ap) DTC_MUST_CHECK;
+int dtc_buf_vprintf(dtc_buf *b, const char *fmt, va_list ap) DTC_MUST_CHECK
+    __attribute__((format(printf, 2, 0)));
 /* Hand the data over to the caller (free with dtc_free); the buffer is empty after. */
 char *dtc_buf_take(dtc_buf *b, size_t *len_out);
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,11 +307,15 @@ struct dtc_lic_parser {
     char err[256];
 };
 
-static int fail(dtc_lic_parser *p, int rc, const char *fmt, const char *arg)
+static int fail(dtc_lic_parser *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(dtc_lic_parser *p, int rc, const char *fmt, ...)
 {
     if (!p->err_rc) {
+        va_list ap;
+        va_start(ap, fmt);
         p->err_rc = rc;
-        snprintf(p->err, sizeof(p->err), fmt, arg);
+        vsnprintf(p->err, sizeof(p->err), fmt, ap);
+        va_end(ap);
     }
     return 0; /* cancels the parse */
 }

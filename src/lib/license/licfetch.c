@@ -15,16 +15,11 @@
 #include "alloc.h"
 #include "dtcost/http.h"
 #include "dtcost/license.h"
+#include "dtcost/retry.h"
 #include "timeutil.h"
 
 #define HOUR_MS 3600000LL
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
+#define MAX_WAIT_S (30L * 86400)
 
 /* A complete archive already on disk from an earlier run. */
 static bool complete_zip(const char *path)
@@ -62,7 +57,7 @@ static int add_file(dtc_lic_fetch_stats *st, const char *path)
 }
 
 static int fetch_chunk(dtc_http *h, const dtc_lic_fetch_opts *o, dtc_lic_fetch_stats *st, int64_t a, int64_t b,
-                       const char *path, long *waited_ms)
+                       const char *path, int64_t *waited_ms)
 {
     char url[2048], part[4200], auth[1024], d1[24], d2[24];
     snprintf(url, sizeof(url), "%s/api/cluster/v2/license/consumption?startTs=%" PRId64 "&endTs=%" PRId64,
@@ -71,9 +66,17 @@ static int fetch_chunk(dtc_http *h, const dtc_lic_fetch_opts *o, dtc_lic_fetch_s
     snprintf(part, sizeof(part), "%s.part", path);
     dtc_fmt_datetime(d1, a / 1000);
     dtc_fmt_datetime(d2, b / 1000);
-    long base = o->wait_base_ms > 0 ? o->wait_base_ms : 2000, wait = base;
-    long total = (o->wait_total_s > 0 ? o->wait_total_s : 900) * 1000L;
-    int transient = 0, rc = 0;
+    /* No jitter: one client waits for the cluster's one export queue.
+     * Doubling from 2 s to a minute; the cluster's Retry-After is obeyed as
+     * it stands; a wait beyond the budget (--max-wait, clamped to 30 days
+     * so the arithmetic stays far from overflow) ends the fetch at once. */
+    int64_t total = (o->wait_total_s > 0 ? (o->wait_total_s < MAX_WAIT_S ? o->wait_total_s : MAX_WAIT_S) : 900)
+                    * 1000LL;
+    dtc_backoff bo;
+    dtc_backoff_init(&bo, o->wait_base_ms > 0 ? o->wait_base_ms : 2000, 60000, DTC_RETRY_AFTER_MAX_S * 1000LL,
+                     DTC_JITTER_NONE, 0);
+    bo.retry_after_exact = true;
+    int transient = 0, waits = 0, rc = 0;
     for (;;) {
         FILE *f = fopen(part, "wb");
         if (!f) {
@@ -126,18 +129,18 @@ static int fetch_chunk(dtc_http *h, const dtc_lic_fetch_opts *o, dtc_lic_fetch_s
                 rc = DTC_ERETRY;
                 break;
             }
-            long w = resp.retry_after >= 0 && status ? resp.retry_after * 1000 : wait;
+            int64_t w = dtc_backoff_next(&bo, waits++, status ? resp.retry_after : -1);
             if (*waited_ms + w > total) {
                 snprintf(st->err, sizeof(st->err), "export %s .. %s: the cluster kept answering 429 (an export is "
-                         "already running) for %ld s; run again when it is done", d1, d2, *waited_ms / 1000);
+                         "already running) for %" PRId64 " s; run again when it is done", d1, d2,
+                         *waited_ms / 1000);
                 rc = DTC_ERETRY;
                 break;
             }
             if (status == 429)
                 st->busy_waits++;
-            sleep_ms(w);
+            dtc_sleep_ms(w, NULL);
             *waited_ms += w;
-            wait = wait * 2 > 60000 ? 60000 : wait * 2;
             continue;
         }
         if (status == 422)
@@ -184,7 +187,7 @@ int dtc_lic_fetch(const dtc_lic_fetch_opts *o, dtc_lic_fetch_stats *st)
         return DTC_ENOMEM;
     }
     int64_t step = (o->chunk_hours > 0 ? o->chunk_hours : 168) * HOUR_MS;
-    long waited = 0;
+    int64_t waited = 0;
     int rc = 0;
     for (int64_t a = from; a < to && rc == 0; a += step) {
         int64_t b = a + step < to ? a + step : to;

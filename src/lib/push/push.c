@@ -8,7 +8,6 @@
 #define _GNU_SOURCE /* memmem */
 #include "dtcost/push.h"
 
-#include <errno.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "alloc.h"
 #include "dtcost/auth.h"
 #include "dtcost/http.h"
+#include "dtcost/retry.h"
 #include "hash.h"
 #include "push_impl.h"
 #include "text.h"
@@ -52,7 +52,7 @@ typedef struct run {
     /* sending */
     dtc_http *http;
     dtc_auth *auth;
-    uint64_t rng;
+    dtc_backoff backoff;
 } run;
 
 static void warn(run *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -288,34 +288,6 @@ static bool cancelled(const run *x)
     return x->o->cancel && *x->o->cancel;
 }
 
-/* Sleep in slices of at most 100 ms, so a cancel ends the wait. */
-static void sleep_ms(const run *x, int64_t ms)
-{
-    while (ms > 0 && !cancelled(x)) {
-        int64_t step = ms < 100 ? ms : 100;
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-        ms -= step;
-    }
-}
-
-/* Full jitter over base * 2^k (at least half of it), capped at 30 s; a
- * Retry-After from the receiver wins when longer (up to 5 minutes). */
-static int64_t backoff_ms(run *x, int k, long retry_after)
-{
-    int64_t cap = (int64_t)x->d->retry_base_ms << (k < 16 ? k : 16);
-    if (cap > 30000)
-        cap = 30000;
-    x->rng = dtc_mix64(x->rng + 0x9e3779b97f4a7c15ULL);
-    int64_t d = cap / 2 + (int64_t)(dtc_unit(x->rng) * (double)(cap / 2 + 1));
-    if (retry_after > 300)
-        retry_after = 300;
-    if (retry_after >= 0 && retry_after * 1000 > d)
-        d = retry_after * 1000;
-    return d;
-}
-
 static bool retryable(long status)
 {
     return status == 0 || status == 408 || status == 429 || status >= 500;
@@ -470,7 +442,7 @@ static int deliver(run *x, const dtc_outbox_batch *b, dtc_buf *body)
             return DTC_ERETRY;
         }
         x->r->retries++;
-        sleep_ms(x, backoff_ms(x, tries, retry_after));
+        dtc_sleep_ms(dtc_backoff_next(&x->backoff, tries, retry_after), x->o->cancel);
         if (cancelled(x)) {
             snprintf(x->r->err, sizeof(x->r->err), "push %s: stopped while batch %s waited for a retry, last: %s "
                      "(it stays in the outbox)", d->name, b->key, why);
@@ -573,7 +545,10 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
     x.o = o;
     x.d = o->dest;
     x.r = r;
-    x.rng = dtc_hash4((uint64_t)getpid(), (uint64_t)o->now, (uint64_t)dtc_mono_ms(), 0x905, 0);
+    /* Equal jitter over base * 2^k, capped at 30 s; a Retry-After from the
+     * receiver wins when longer, up to 5 minutes. */
+    dtc_backoff_init(&x.backoff, o->dest->retry_base_ms, 30000, 300 * 1000, DTC_JITTER_EQUAL,
+                     dtc_hash4((uint64_t)getpid(), (uint64_t)o->now, (uint64_t)dtc_mono_ms(), 0x905, 0));
     dtc_store *db = o->store;
     const dtc_push_dest *d = o->dest;
     dtc_buf_init(&x.arena, DTC_CAP_JSON_DOC);

@@ -324,7 +324,12 @@ static int sq_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, co
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, batch_id);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (sqlite3_step(st) != SQLITE_ROW) { /* a failed count is not "0 records" */
+        rc = fail(s, "outbox split: counting the batch's records");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    int64_t n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (n < 2) {
         snprintf(s->err, sizeof(s->err), "outbox batch %lld has %lld record(s) and cannot be split",
