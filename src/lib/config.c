@@ -103,8 +103,8 @@ static int on_ini(void *ud, const char *section, const char *key, const char *va
         return 0;
     if (strcmp(section, "serve") == 0 || strncmp(section, "push ", 5) == 0)
         return 1; /* read by push.c (dtc_push_config_load) */
-    if (strcmp(section, "allocation") == 0 || strcmp(section, "license") == 0)
-        return 1; /* read by chargeback.c and license.c */
+    if (strcmp(section, "allocation") == 0 || strcmp(section, "license") == 0 || strcmp(section, "export") == 0)
+        return 1; /* read by chargeback.c, license.c and export.c */
     if (strcmp(section, "dtcost") == 0) {
         if (strcmp(key, "database") == 0)
             x->rc = set(&c->database, value);
