@@ -14,6 +14,9 @@
 # runs out before the period ends.
 # usage: bench/report.sh [BUILD_DIR]   (default build-bench)
 #        DAYS=1095 ENVS=200 CAPS=30 bench/report.sh
+#        ONLY=export bench/report.sh        (the export runs only)
+#        BASELINE=/path/to/older/dtcost bench/report.sh   (its FOCUS export
+#        measured too, on the same database in the same run: before/after)
 #        DB=/tmp/report.db bench/report.sh   (keeps the generated database there;
 #        reuses it when it exists)
 set -euo pipefail
@@ -87,6 +90,8 @@ measure() { # label command...
 printf 'report benchmark: %s days x %s environments x %s capabilities (%s cost rows, as many usage rows; database %s MB, generated in %.0f s), %s cores\n' \
   "$days" "$envs" "$caps" "$rows" "$size" "$gen_s" "$(nproc)"
 printf '%-58s %8s %8s\n' run seconds "RSS MiB"
+rep=0 floor_r=1
+if [ "${ONLY:-}" != export ]; then
 measure "floor: sqlite3 reads every cost row once (SUM by day)" \
   sqlite3 "$db" "SELECT day, SUM(cost_micro) FROM env_cost_day GROUP BY day"
 floor_r=$(cat "$tmp/last")
@@ -95,15 +100,32 @@ measure "dtcost report (terminal table), again" "$b/dtcost" report --db "$db"
 rep=$(cat "$tmp/last")
 measure "dtcost report --format json" "$b/dtcost" report --db "$db" --format json
 measure "dtcost report --html" "$b/dtcost" report --db "$db" --html "$tmp/report.html"
+fi
 measure "floor: sqlite3 -csv of every cost and usage row" \
   sqlite3 -csv "$db" "SELECT c.*, u.value, u.unit FROM env_cost_day c LEFT JOIN env_usage_day u USING
     (subscription_uuid, environment_id, capability_key, day)"
 floor_e=$(cat "$tmp/last")
-measure "dtcost export --format focus" "$b/dtcost" export --db "$db" --format focus --out "$tmp/focus.csv"
+if [ -n "${BASELINE:-}" ]; then
+  measure "baseline: $BASELINE export --format focus" "$BASELINE" export --db "$db" --format focus --out "$tmp/old.csv"
+  old=$(cat "$tmp/last")
+  rm -f "$tmp/old.csv"
+fi
+measure "dtcost export --format focus (1.4)" "$b/dtcost" export --db "$db" --format focus --out "$tmp/focus.csv"
 exp=$(cat "$tmp/last")
 frows=$(($(wc -l <"$tmp/focus.csv") - 1))
 fmb=$(du -m "$tmp/focus.csv" | cut -f1)
-awk -v r="$rep" -v fr="$floor_r" -v e="$exp" -v fe="$floor_e" -v n="$frows" -v mb="$fmb" 'BEGIN {
-  printf "report: %.2f s (aim < 1 s), %.1fx the one-pass read floor\n", r, r / (fr > 0 ? fr : 0.01)
-  printf "focus export: %d rows, %d MB, %.0f rows/s, %.1fx the sqlite3 CSV floor\n", n, mb, n / e, e / fe }'
+rm -f "$tmp"/focus.*
+measure "dtcost export --format focus --focus-version 1.2" "$b/dtcost" export --db "$db" --format focus \
+  --focus-version 1.2 --out "$tmp/focus12.csv"
+rm -f "$tmp/focus12.csv"
+measure "dtcost export --format focus --out FILE.csv.gz" "$b/dtcost" export --db "$db" --format focus \
+  --out "$tmp/focus.csv.gz"
+gz=$(cat "$tmp/last")
+gzmb=$(du -m "$tmp/focus.csv.gz" | cut -f1)
+[ "${ONLY:-}" = export ] || awk -v r="$rep" -v fr="$floor_r" 'BEGIN {
+  printf "report: %.2f s (aim < 1 s), %.1fx the one-pass read floor\n", r, r / (fr > 0 ? fr : 0.01) }'
+awk -v e="$exp" -v fe="$floor_e" -v n="$frows" -v mb="$fmb" -v g="$gz" -v gmb="$gzmb" -v o="${old:-}" 'BEGIN {
+  printf "focus export: %d rows, %d MB, %.0f rows/s, %.1fx the sqlite3 CSV floor (aim 1.5x)\n", n, mb, n / e, e / fe
+  if (o != "") printf "baseline export: %.1fx the sqlite3 CSV floor\n", o / fe
+  printf "focus export .gz: %d MB, %.1fx the sqlite3 CSV floor\n", gmb, g / fe }'
 [ "$frows" -ge "$rows" ] || { echo "focus export has $frows rows, fewer than the $rows cost rows" >&2; exit 1; }

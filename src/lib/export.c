@@ -11,6 +11,7 @@
 
 #include <ini.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,31 +39,42 @@ static const char SQL_MODIFIED[] =
     "SELECT (SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'), (SELECT MAX(day) FROM env_cost_day)";
 static const char SQL_REVISIONS[] =
     "SELECT key, old_value, new_value, seen_at FROM revision WHERE fact = 'env_cost_day' ORDER BY id";
-/* Ordered by day within each subscription, so the commitment drawdown
- * accumulates in time order. */
+/* Every day's cost, for the commitment drawdown (summed per subscription and
+ * day in C: no sort). */
+static const char SQL_DAYS[] = "SELECT subscription_uuid, day, cost_micro FROM env_cost_day";
+/* In the key order of env_cost_day, so SQLite streams without sorting. */
 static const char SQL_ROWS[] =
     "SELECT e.subscription_uuid, e.environment_id, en.name, e.capability_key, e.capability_name, e.day,"
     " e.cost_micro, e.currency, e.booking_date, e.cluster_id, u.value, u.unit"
     " FROM env_cost_day e JOIN subscription s ON s.uuid = e.subscription_uuid"
     " LEFT JOIN environment en ON en.account_uuid = s.account_uuid AND en.environment_id = e.environment_id"
     " LEFT JOIN env_usage_day u ON u.subscription_uuid = e.subscription_uuid"
-    "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day = e.day"
-    " ORDER BY e.subscription_uuid, e.day, e.environment_id, e.capability_key";
+    "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day = e.day";
 
 /* ---- what the rows need besides themselves ---- */
 
+/* One day of a subscription for the drawdown: its cost, the period's cost
+ * before it, and what the rows written so far added on the day. */
+typedef struct subday {
+    int64_t total, before, run;
+} subday;
+
 typedef struct sub {
     char uuid[64], account[64], currency[8], name[256];
-    int64_t budget, used;                   /* micro */
-    int64_t period_start, period_end;       /* days, inclusive */
-    int64_t contract_start, contract_end;   /* days, inclusive; -1 unknown */
-    int64_t cum;                            /* cost so far in the current period */
-    bool seen;
+    char account_name[320], cid[96]; /* BillingAccountName; the commitment's id */
+    int64_t budget, used;                 /* micro */
+    int64_t period_start, period_end;     /* days, inclusive */
+    int64_t contract_start, contract_end; /* days, inclusive; -1 unknown */
+    int64_t start;                        /* the period's cost before the synced days */
+    subday *days;                         /* from first_day, ndays of them */
+    int64_t first_day;
+    size_t ndays;
 } sub;
 
 typedef struct rate {
     char account[64], cap[64], currency[8], unit[64], quote[64];
     char price[32], quoted[32];
+    char sku_price_id[200];
     int64_t from, to; /* days, [from, to) */
 } rate;
 
@@ -81,6 +93,9 @@ typedef struct ex {
     rate *rates;
     size_t nrates, ratecap;
     const rate *last_rate;
+    sub *last_sub;
+    int64_t dates_day; /* the day cps..bpe were formatted for */
+    char cps[24], cpe[24], bps[24], bpe[24];
     revision *revs;
     size_t nrevs, revcap;
     char modified[32];
@@ -133,7 +148,7 @@ static int on_synced(void *ud, const dtc_val *c, int n)
     ex *x = ud;
     for (size_t i = 0; n >= 2 && text(&c[0]) && i < x->nsubs; i++)
         if (strcmp(x->subs[i].uuid, text(&c[0])) == 0 && x->subs[i].used > num(&c[1]))
-            x->subs[i].cum = x->subs[i].used - num(&c[1]);
+            x->subs[i].start = x->subs[i].used - num(&c[1]);
     return 0;
 }
 
@@ -155,6 +170,9 @@ static int on_rate(void *ud, const dtc_val *c, int n)
     r->from = day_of(text(&c[6]));
     r->to = text(&c[7]) ? day_of(text(&c[7])) : INT64_MAX;
     snprintf(r->quote, sizeof(r->quote), "%s", str(&c[8]));
+    char from[11];
+    dtc_fmt_date(from, r->from);
+    snprintf(r->sku_price_id, sizeof(r->sku_price_id), "%s/%s/%s/%s", r->quote, r->cap, r->currency, from);
     return 0;
 }
 
@@ -201,10 +219,52 @@ static int on_modified(void *ud, const dtc_val *c, int n)
 
 static sub *find_sub(ex *x, const char *uuid)
 {
+    if (x->last_sub && strcmp(x->last_sub->uuid, uuid) == 0)
+        return x->last_sub;
     for (size_t i = 0; i < x->nsubs; i++)
         if (strcmp(x->subs[i].uuid, uuid) == 0)
-            return &x->subs[i];
+            return x->last_sub = &x->subs[i];
     return NULL;
+}
+
+/* Add a day's cost, widening the subscription's day range when needed. */
+static int on_day(void *ud, const dtc_val *c, int n)
+{
+    ex *x = ud;
+    sub *s = n >= 3 && text(&c[0]) ? find_sub(x, text(&c[0])) : NULL;
+    int64_t d = s ? day_of(text(&c[1])) : -1;
+    if (d < 0)
+        return 0;
+    if (!s->days || d < s->first_day || d >= s->first_day + (int64_t)s->ndays) {
+        int64_t lo = s->days && s->first_day < d ? s->first_day : d;
+        int64_t hi = s->days && s->first_day + (int64_t)s->ndays > d + 1 ? s->first_day + (int64_t)s->ndays : d + 1;
+        if (hi - lo > 36600)
+            return 0; /* a century of days: not a date this export can trust */
+        subday *g = dtc_calloc((size_t)(hi - lo), sizeof(subday));
+        if (!g)
+            return DTC_ENOMEM;
+        if (s->days)
+            memcpy(g + (s->first_day - lo), s->days, s->ndays * sizeof(subday));
+        dtc_free(s->days);
+        s->days = g;
+        s->first_day = lo;
+        s->ndays = (size_t)(hi - lo);
+    }
+    s->days[d - s->first_day].total += num(&c[2]);
+    return 0;
+}
+
+/* The period's cost before each day: the drawdown in day order without
+ * reading the rows in day order. */
+static void prefix_days(sub *s)
+{
+    int64_t acc = s->start;
+    for (size_t i = 0; i < s->ndays; i++) {
+        int64_t d = s->first_day + (int64_t)i;
+        s->days[i].before = acc;
+        if (d >= s->period_start && d <= s->period_end)
+            acc += s->days[i].total;
+    }
 }
 
 static bool rate_fits(const rate *r, const sub *s, const char *cap, int64_t day)
@@ -225,10 +285,22 @@ static const rate *find_rate(ex *x, const sub *s, const char *cap, int64_t day)
 
 /* ---- exact decimals ---- */
 
+/* Micro-units as a plain decimal with six places; dst holds at least 28 bytes. */
 static void decimal(char *dst, size_t n, int64_t micro)
 {
+    char tmp[32], *p = tmp + sizeof(tmp);
     uint64_t a = micro < 0 ? (uint64_t)0 - (uint64_t)micro : (uint64_t)micro;
-    snprintf(dst, n, "%s%" PRIu64 ".%06" PRIu64, micro < 0 ? "-" : "", a / 1000000, a % 1000000);
+    *--p = '\0';
+    for (int i = 0; i < 6; i++, a /= 10)
+        *--p = (char)('0' + a % 10);
+    *--p = '.';
+    do
+        *--p = (char)('0' + a % 10);
+    while ((a /= 10) != 0);
+    if (micro < 0)
+        *--p = '-';
+    size_t len = (size_t)(tmp + sizeof(tmp) - p); /* with the NUL */
+    memcpy(dst, p, len <= n ? len : 0);
 }
 
 /* A plain decimal string ("-12.0350") as digits and places; false when it
@@ -347,6 +419,32 @@ static void flush(ex *x)
     dtc_buf_reset(&x->line);
 }
 
+/* Rows collect in the line buffer and go out in blocks of about 32 KiB; the
+ * buffer's cap leaves room for one more row of any size the columns allow. */
+#define ROWS_CAP ((size_t)256 << 10)
+static void row_done(ex *x)
+{
+    if (x->line.len >= ((size_t)32 << 10))
+        flush(x);
+}
+
+/* dst = the strings up to NULL, concatenated and cut at n - 1 bytes. */
+static void cat(char *dst, size_t n, ...)
+{
+    va_list ap;
+    size_t len = 0;
+    va_start(ap, n);
+    for (const char *p; (p = va_arg(ap, const char *)) != NULL;) {
+        size_t k = strlen(p);
+        if (k > n - 1 - len)
+            k = n - 1 - len;
+        memcpy(dst + len, p, k);
+        len += k;
+    }
+    va_end(ap);
+    dst[len] = '\0';
+}
+
 /* ---- one row ---- */
 
 typedef struct row {
@@ -393,7 +491,7 @@ static void write_simple(ex *x, const sub *s, const row *r)
     }
     x->st->effective_micro += r->cost;
     x->st->rows++;
-    flush(x);
+    row_done(x);
 }
 
 /* ---- FOCUS: one column table for every version ---- */
@@ -505,37 +603,32 @@ static void month_bounds(int64_t day, char *start, char *end)
 }
 
 /* The id of a subscription's commitment period, the same in the cost rows
- * and the ContractCommitment dataset. */
-static void commitment_id(char *dst, size_t n, const sub *s)
+ * and the ContractCommitment dataset, and the account's name: once per
+ * subscription. */
+static void sub_names(const ex *x, sub *s)
 {
     char d[11];
     dtc_fmt_date(d, s->period_start);
-    snprintf(dst, n, "%s/%s", s->uuid, d);
+    snprintf(s->cid, sizeof(s->cid), "%s/%s", s->uuid, d);
+    if (x->o->billing_account_name && *x->o->billing_account_name)
+        snprintf(s->account_name, sizeof(s->account_name), "%s", x->o->billing_account_name);
+    else
+        snprintf(s->account_name, sizeof(s->account_name), "Dynatrace account %s", s->account);
 }
 
 /* ContractApplied (1.3, 1.4): the commitment a row draws on and how much
  * of its cost it applies; a spend commitment, so no quantity or unit. */
 static void contract_applied(char *dst, size_t n, const char *cid, const char *cost)
 {
-    snprintf(dst, n,
-             "{\"ContractCommitmentId\":\"%s\",\"ContractCommitmentAppliedCost\":%s,"
-             "\"ContractCommitmentAppliedQuantity\":null,\"ContractCommitmentAppliedUnit\":null}",
-             cid, cost);
-}
-
-static const char *account_name(const ex *x, const sub *s, char *buf, size_t n)
-{
-    if (x->o->billing_account_name && *x->o->billing_account_name)
-        return x->o->billing_account_name;
-    snprintf(buf, n, "Dynatrace account %s", s->account);
-    return buf;
+    cat(dst, n, "{\"ContractCommitmentId\":\"", cid, "\",\"ContractCommitmentAppliedCost\":", cost,
+        ",\"ContractCommitmentAppliedQuantity\":null,\"ContractCommitmentAppliedUnit\":null}", (char *)NULL);
 }
 
 /* Values every FOCUS row of a subscription shares. */
-static void common(ex *x, const sub *s, const char **v, char *acct, size_t n)
+static void common(ex *x, const sub *s, const char **v)
 {
     v[F_BillingAccountId] = s->account;
-    v[F_BillingAccountName] = account_name(x, s, acct, n);
+    v[F_BillingAccountName] = s->account_name;
     v[F_BillingCurrency] = s->currency;
     v[F_InvoiceIssuerName] = x->o->invoice_issuer ? x->o->invoice_issuer : "Dynatrace";
     v[F_ProviderName] = v[F_PublisherName] = "Dynatrace";
@@ -551,7 +644,7 @@ static void count(ex *x, int64_t effective, int64_t billed, bool correction)
     x->st->billed_micro += billed;
     if (correction)
         x->st->corrections++;
-    flush(x);
+    row_done(x);
 }
 
 /* How one usage row stands to the commitment. */
@@ -563,10 +656,10 @@ typedef enum draw { DRAWN, OVERAGE, EARLIER_TERM, CORRECTION } draw;
 static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_micro, int64_t charge_day,
                       int64_t billing_day, draw how, bool qty_on)
 {
-    char billed[32], eff[32], list[32], contracted[32], qty[40], bps[24], bpe[24], cps[24], cpe[24];
-    char desc[512], acct[320], cid[96], applied[400], skuprice[200], subname[160];
+    char billed[32], eff[32], list[32], contracted[32], qty[40], bps[24], bpe[24];
+    char desc[512], applied[400], skuprice[200], subname[160];
     const char *v[NFOCUS] = {0};
-    common(x, s, v, acct, sizeof(acct));
+    common(x, s, v);
     decimal(billed, sizeof(billed), billed_micro);
     decimal(eff, sizeof(eff), cost);
     bool usage_cols = r->has_usage && how != CORRECTION;
@@ -586,50 +679,50 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
         snprintf(contracted, sizeof(contracted), "%s", eff);
     }
     if (how != CORRECTION) { /* the rate card line, or the capability's price without one */
-        char from[11];
-        if (rt) {
-            dtc_fmt_date(from, rt->from);
-            snprintf(skuprice, sizeof(skuprice), "%s/%s/%s/%s", rt->quote, rt->cap, rt->currency, from);
-        } else {
+        if (!rt)
             snprintf(skuprice, sizeof(skuprice), "%s/%s", r->cap, s->currency);
-        }
-        v[F_SkuPriceId] = skuprice;
+        v[F_SkuPriceId] = rt ? rt->sku_price_id : skuprice;
     }
-    month_bounds(billing_day, bps, bpe);
-    dtc_fmt_datetime(cps, charge_day * 86400);
-    dtc_fmt_datetime(cpe, (charge_day + 1) * 86400);
+    if (charge_day != x->dates_day) { /* rows come a day at a time: format its dates once */
+        month_bounds(charge_day, x->bps, x->bpe);
+        dtc_fmt_datetime(x->cps, charge_day * 86400);
+        dtc_fmt_datetime(x->cpe, (charge_day + 1) * 86400);
+        x->dates_day = charge_day;
+    }
+    if (billing_day != charge_day)
+        month_bounds(billing_day, bps, bpe);
     const char *env = r->env_name && *r->env_name ? r->env_name : r->env;
     const char *cap = r->cap_name ? r->cap_name : r->cap;
-    snprintf(desc, sizeof(desc),
-             how == CORRECTION ? "Correction of %s in environment %s for %s: booked late, after the month closed."
-             : how == OVERAGE  ? "%s in environment %s on %s: on-demand overage beyond the annual commitment."
-             : how == DRAWN    ? "%s in environment %s on %s: drawn down from the annual commitment."
-                               : "%s in environment %s on %s: drawn down from an earlier term of the commitment.",
-             cap, env, r->day);
+    cat(desc, sizeof(desc), how == CORRECTION ? "Correction of " : "", cap, " in environment ", env,
+        how == CORRECTION ? " for " : " on ", r->day,
+        how == CORRECTION ? ": booked late, after the month closed."
+        : how == OVERAGE  ? ": on-demand overage beyond the annual commitment."
+        : how == DRAWN    ? ": drawn down from the annual commitment."
+                          : ": drawn down from an earlier term of the commitment.",
+        (char *)NULL);
     if (r->env_name && *r->env_name)
         v[F_SubAccountName] = r->env_name;
     else {
-        snprintf(subname, sizeof(subname), "Environment %s (no name in Dynatrace)", r->env);
+        cat(subname, sizeof(subname), "Environment ", r->env, " (no name in Dynatrace)", (char *)NULL);
         v[F_SubAccountName] = subname;
     }
     if (how == DRAWN) {
-        commitment_id(cid, sizeof(cid), s);
-        contract_applied(applied, sizeof(applied), cid, eff);
+        contract_applied(applied, sizeof(applied), s->cid, eff);
         v[F_ContractApplied] = applied;
-        v[F_CommitmentDiscountId] = cid;
+        v[F_CommitmentDiscountId] = s->cid;
         v[F_CommitmentDiscountCategory] = "Spend";
         v[F_CommitmentDiscountName] = s->name[0] ? s->name : s->uuid;
         v[F_CommitmentDiscountType] = "Dynatrace Platform Subscription";
         v[F_CommitmentDiscountStatus] = "Used";
     }
     v[F_BilledCost] = billed;
-    v[F_BillingPeriodStart] = bps;
-    v[F_BillingPeriodEnd] = bpe;
+    v[F_BillingPeriodStart] = billing_day != charge_day ? bps : x->bps;
+    v[F_BillingPeriodEnd] = billing_day != charge_day ? bpe : x->bpe;
     v[F_ChargeCategory] = "Usage";
     v[F_ChargeClass] = how == CORRECTION ? "Correction" : NULL;
     v[F_ChargeDescription] = desc;
-    v[F_ChargePeriodStart] = cps;
-    v[F_ChargePeriodEnd] = cpe;
+    v[F_ChargePeriodStart] = x->cps;
+    v[F_ChargePeriodEnd] = x->cpe;
     v[F_ContractedCost] = contracted;
     v[F_EffectiveCost] = eff;
     v[F_ListCost] = list;
@@ -662,11 +755,12 @@ static void write_focus(ex *x, sub *s, const row *r, int64_t cost, int64_t charg
                         bool correction)
 {
     bool in_period = charge_day >= s->period_start && charge_day <= s->period_end && s->budget > 0;
-    int64_t over = 0;
-    if (in_period) {
-        int64_t before = s->cum, after = s->cum + cost;
+    int64_t over = 0, i = charge_day - s->first_day;
+    if (in_period && s->days && i >= 0 && i < (int64_t)s->ndays) {
+        subday *d = &s->days[i];
+        int64_t before = d->before + d->run, after = before + cost;
         over = (after > s->budget ? after - s->budget : 0) - (before > s->budget ? before - s->budget : 0);
-        s->cum = after;
+        d->run += cost;
     }
     if (correction) /* what a late booking pushes past the commitment is billed as overage */
         usage_row(x, s, r, cost, over, charge_day, billing_day, CORRECTION, false);
@@ -694,9 +788,8 @@ static void write_commitment(ex *x, const sub *s)
     bool closed = x->today > s->period_end;
     bool end_in = (x->o->from < 0 || s->period_end >= x->o->from) && (x->o->to < 0 || s->period_end <= x->o->to);
     int64_t unused = s->budget - s->used;
-    char acct[320], cid[96], amount[32], zero[32], bps[24], bpe[24], cps[24], cpe[24], desc[512], applied[400];
-    char skuprice[128];
-    commitment_id(cid, sizeof(cid), s);
+    char amount[32], zero[32], bps[24], bpe[24], cps[24], cpe[24], desc[512], applied[400], skuprice[128];
+    const char *cid = s->cid;
     snprintf(skuprice, sizeof(skuprice), "DPS_COMMITMENT/%s", cid);
     decimal(zero, sizeof(zero), 0);
     dtc_fmt_datetime(cps, s->period_start * 86400);
@@ -706,7 +799,7 @@ static void write_commitment(ex *x, const sub *s)
         if (kind == 0 ? !start_in : !(closed && end_in && unused > 0))
             continue;
         const char *v[NFOCUS] = {0};
-        common(x, s, v, acct, sizeof(acct));
+        common(x, s, v);
         int64_t amt = kind == 0 ? s->budget : unused;
         decimal(amount, sizeof(amount), amt);
         month_bounds(kind == 0 ? s->period_start : s->period_end, bps, bpe);
@@ -773,8 +866,9 @@ static int on_row(void *ud, const dtc_val *c, int n)
     }
     /* Late bookings seen after the month closed: the row as it was at the
      * close, then one Correction per change, billed in the month it was seen. */
-    char key[512];
-    snprintf(key, sizeof(key), "%s|%s|%s|%s", r.sub, r.env, r.cap, r.day);
+    char key[512] = "";
+    if (x->nrevs)
+        snprintf(key, sizeof(key), "%s|%s|%s|%s", r.sub, r.env, r.cap, r.day);
     revision probe = {.key = key, .seen_day = INT64_MIN};
     size_t lo = 0, hi = x->nrevs;
     while (lo < hi) {
@@ -787,16 +881,13 @@ static int on_row(void *ud, const dtc_val *c, int n)
     int64_t base = r.cost;
     if (lo < x->nrevs && strcmp(x->revs[lo].key, key) == 0)
         base = x->revs[lo].old;
-    if (in_range)
-        write_focus(x, s, &r, base, day, day, false);
-    else if (day >= s->period_start && day <= s->period_end)
-        s->cum += base; /* still counts toward the commitment */
+    if (!in_range) /* its cost is in the drawdown through prefix_days */
+        return 0;
+    write_focus(x, s, &r, base, day, day, false);
     for (size_t i = lo; i < x->nrevs && strcmp(x->revs[i].key, key) == 0 && !x->err; i++) {
         int64_t diff = x->revs[i].now - x->revs[i].old;
-        if (in_range && diff)
+        if (diff)
             write_focus(x, s, &r, diff, day, x->revs[i].seen_day, true);
-        else if (diff && day >= s->period_start && day <= s->period_end)
-            s->cum += diff;
     }
     return x->err;
 }
@@ -809,11 +900,16 @@ static int load(dtc_store *db, ex *x)
         (rc = dtc_store_query(db, SQL_RATES, NULL, 0, on_rate, x)) ||
         (rc = dtc_store_query(db, SQL_MODIFIED, NULL, 0, on_modified, x)))
         return rc;
+    for (size_t i = 0; i < x->nsubs; i++)
+        sub_names(x, &x->subs[i]);
     if (x->o->format == DTC_EXPORT_FOCUS) {
-        if ((rc = dtc_store_query(db, SQL_REVISIONS, NULL, 0, on_rev, x)))
+        if ((rc = dtc_store_query(db, SQL_REVISIONS, NULL, 0, on_rev, x)) ||
+            (rc = dtc_store_query(db, SQL_DAYS, NULL, 0, on_day, x)))
             return rc;
         if (x->nrevs > 1)
             qsort(x->revs, x->nrevs, sizeof(revision), revcmp);
+        for (size_t i = 0; i < x->nsubs; i++)
+            prefix_days(&x->subs[i]);
     }
     return 0;
 }
@@ -824,15 +920,17 @@ static void ex_dispose(ex *x)
         dtc_free(x->revs[i].key);
     dtc_free(x->revs);
     dtc_free(x->rates);
+    for (size_t i = 0; i < x->nsubs; i++)
+        dtc_free(x->subs[i].days);
     dtc_free(x->subs);
     dtc_buf_dispose(&x->line);
 }
 
 int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_export_stats *st)
 {
-    ex x = {.o = o, .out = out, .st = st, .today = -1, .last_day = -1};
+    ex x = {.o = o, .out = out, .st = st, .today = -1, .last_day = -1, .dates_day = INT64_MIN};
     memset(st, 0, sizeof(*st));
-    dtc_buf_init(&x.line, DTC_CAP_SMALL);
+    dtc_buf_init(&x.line, ROWS_CAP);
     int rc;
     if (o->format == DTC_EXPORT_FOCUS && (o->focus_minor < 2 || o->focus_minor > DTC_FOCUS_NEWEST)) {
         rc = DTC_EINVAL;
@@ -849,6 +947,7 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
     rc = dtc_store_query(db, SQL_ROWS, NULL, 0, on_row, &x);
     for (size_t i = 0; rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS && i < x.nsubs; i++)
         write_commitment(&x, &x.subs[i]);
+    flush(&x);
     if (rc == 0 && x.err)
         rc = x.err;
     if (rc == 0 && fflush(out) != 0)
@@ -881,11 +980,12 @@ int dtc_export_commitments(dtc_store *db, const dtc_export_opts *o, FILE *out, l
     for (size_t i = 0; i < NCC; i++)
         field(&x, cc_cols[i], true, i + 1 == NCC);
     for (size_t i = 0; i < x.nsubs && !x.err; i++) {
-        const sub *s = &x.subs[i];
+        sub *s = &x.subs[i];
         if (s->budget <= 0 || s->period_start < 0 || s->period_end < 0)
             continue;
-        char cid[96], cost[32], used[32], pe[24], ps[24], ce[24], cs[24], desc[512];
-        commitment_id(cid, sizeof(cid), s);
+        char cost[32], used[32], pe[24], ps[24], ce[24], cs[24], desc[512];
+        sub_names(&x, s);
+        const char *cid = s->cid;
         decimal(cost, sizeof(cost), s->budget);
         decimal(used, sizeof(used), s->used);
         dtc_fmt_datetime(ps, s->period_start * 86400);

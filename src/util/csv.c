@@ -15,9 +15,13 @@ int dtc_csv_field(dtc_buf *b, const char *v, bool text, bool last)
             rc = dtc_buf_addc(b, '"');
             if (!rc && formula)
                 rc = dtc_buf_addc(b, '\'');
-            for (const char *p = v; *p && !rc; p++)
-                if (!(rc = *p == '"' ? dtc_buf_addc(b, '"') : 0))
-                    rc = dtc_buf_addc(b, *p);
+            for (const char *p = v; *p && !rc;) { /* spans up to and including each '"', which is doubled */
+                size_t n = strcspn(p, "\"");
+                rc = dtc_buf_add(b, p, n + (p[n] == '"'));
+                if (!rc && p[n] == '"')
+                    rc = dtc_buf_addc(b, '"');
+                p += n + (p[n] == '"');
+            }
             if (!rc)
                 rc = dtc_buf_addc(b, '"');
         }

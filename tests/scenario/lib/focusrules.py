@@ -19,6 +19,8 @@ TIME = r"(?:Years?|Months?|Days?|Hours?|Minutes?|Seconds?|Milliseconds?|Microsec
 NOUN = r"(?:[A-Z][A-Za-z]*)"  # a capitalized noun (a count-based unit)
 BASE = f"(?:{DATA_SIZE}|{TIME}|{NOUN})"
 UNIT = re.compile(rf"^(?:[1-9]\d* )?{BASE}(?:-{BASE})?(?:/(?:[1-9]\d* )?{BASE})?$")
+CONTROL = re.compile(r"[\x00-\x1f]")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
 DATETIME_COLUMNS = {"BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd",
                     "ContractCommitmentPeriodStart", "ContractCommitmentPeriodEnd", "ContractPeriodStart",
                     "ContractPeriodEnd"}
@@ -69,62 +71,66 @@ def _datetime(v):
         return False
 
 
-def _row_check(fn, row):
-    """True when the row satisfies the check (a null passes a format check:
-    nullability is its own rule)."""
+def _compile(fn):
+    """The check as a function of a row: True when the row satisfies it (a
+    null passes a format check: nullability is its own rule)."""
     f = fn["CheckFunction"]
     col = fn.get("ColumnName")
-    v = row.get(col) if col else None
-    if f == "AND":
-        return all(_row_check(i, row) for i in fn["Items"])
-    if f == "OR":
-        return any(_row_check(i, row) for i in fn["Items"])
-    if f == "CheckValue":
-        return _eq(v, fn["Value"])
-    if f == "CheckNotValue":
-        return not _eq(v, fn["Value"])
-    if f == "CheckSameValue":
-        return row.get(fn["ColumnAName"]) == row.get(fn["ColumnBName"])
-    if f == "CheckNotSameValue":
-        return row.get(fn["ColumnAName"]) != row.get(fn["ColumnBName"])
+    if f in ("AND", "OR"):
+        items = [_compile(i) for i in fn["Items"]]
+        return (lambda row: all(i(row) for i in items)) if f == "AND" else (lambda row: any(i(row) for i in items))
+    if f in ("CheckValue", "CheckNotValue"):
+        want, negate = fn["Value"], f == "CheckNotValue"
+        return lambda row: _eq(row.get(col), want) != negate
+    if f in ("CheckSameValue", "CheckNotSameValue"):
+        a, b, negate = fn["ColumnAName"], fn["ColumnBName"], f == "CheckNotSameValue"
+        return lambda row: (row.get(a) == row.get(b)) != negate
     if f in ("TypeDecimal", "FormatNumeric", "CheckDecimalValue"):
-        return v is None or bool(NUMERIC.match(v))
-    if f == "TypeDateTime":
-        return _datetime(v)
+        return lambda row: row.get(col) is None or bool(NUMERIC.match(row[col]))
+    if f == "TypeDateTime" or (f == "FormatDateTime" and col != "*DateTime"):
+        return lambda row: _datetime(row.get(col))
     if f == "FormatDateTime":
-        if col == "*DateTime":
-            return all(_datetime(row[c]) for c in DATETIME_COLUMNS if c in row)
-        return _datetime(v)
+        return lambda row: all(_datetime(row[c]) for c in DATETIME_COLUMNS if c in row)
     if f == "TypeString":
-        return True  # every CSV field is a string
+        return lambda row: True  # every CSV field is a string
     if f == "FormatString":  # StringHandling: no control characters, not padded
-        return v is None or (v == v.strip() and not re.search(r"[\x00-\x1f]", v))
+        return lambda row: row.get(col) is None or (row[col] == row[col].strip() and not CONTROL.search(row[col]))
     if f == "FormatCurrency":
-        return v is None or bool(re.match(r"^[A-Z]{3}$", v))
+        return lambda row: row.get(col) is None or bool(CURRENCY.match(row[col]))
     if f == "CheckNationalCurrency":  # ISO 4217 X-codes are metals, funds and test codes
-        return v is None or (bool(re.match(r"^[A-Z]{3}$", v)) and not v.startswith("X"))
+        return lambda row: row.get(col) is None or (bool(CURRENCY.match(row[col])) and row[col][0] != "X")
     if f == "FormatUnit":
-        return v is None or bool(UNIT.match(v))
+        return lambda row: row.get(col) is None or bool(UNIT.match(row[col]))
     if f in ("FormatJSONFormat", "FormatKeyValue"):
-        if v is None:
-            return True
-        try:
-            return isinstance(json.loads(v), dict)
-        except ValueError:
-            return False
+        return lambda row: row.get(col) is None or _json_object(row[col])
     if f == "ColumnByColumnEqualsColumnValue":
-        a, b, r = (_dec(row.get(fn[k])) for k in ("ColumnAName", "ColumnBName", "ResultColumnName"))
-        if a is None or b is None or r is None:
-            return False
-        places = Decimal(1).scaleb(r.as_tuple().exponent)  # equal at the precision the file states
-        return (a * b).quantize(places, rounding=ROUND_HALF_UP) == r
+        a, b, r = fn["ColumnAName"], fn["ColumnBName"], fn["ResultColumnName"]
+
+        def product(row):
+            x, y, z = _dec(row.get(a)), _dec(row.get(b)), _dec(row.get(r))
+            if x is None or y is None or z is None:
+                return False
+            places = Decimal(1).scaleb(z.as_tuple().exponent)  # equal at the precision the file states
+            return (x * y).quantize(places, rounding=ROUND_HALF_UP) == z
+        return product
     raise ValueError(f"check function {f} is not implemented")
+
+
+def _json_object(v):
+    try:
+        return isinstance(json.loads(v), dict)
+    except ValueError:
+        return False
 
 
 def check(text, version, dataset="CostAndUsage", limit=3):
     """Violations of the version's rules in the CSV text, at most `limit`
     examples per rule."""
-    header, rows = read(text)
+    return check_rows(*read(text), version, dataset, limit)
+
+
+def check_rows(header, rows, version, dataset="CostAndUsage", limit=3):
+    """check() over a header and rows as read() gives them."""
     todo, _ = rules(version, dataset)
     bad = []
     for r in todo:
@@ -147,10 +153,11 @@ def check(text, version, dataset="CostAndUsage", limit=3):
                     bad.append((r["ModelRuleId"], f"{req['ColumnAName']} {k!r} has {len(p)} {req['ColumnBName']}"))
             continue
         n = 0
+        ok, when = _compile(req), _compile(cond) if cond else None
         for i, row in enumerate(rows):
-            if cond and not _row_check(cond, row):
+            if when and not when(row):
                 continue
-            if not _row_check(req, row):
+            if not ok(row):
                 n += 1
                 if n <= limit:
                     bad.append((r["ModelRuleId"], f"row {i + 2}: {r['MustSatisfy']} ({req.get('ColumnName')}="
