@@ -300,7 +300,10 @@ static void decimal(char *dst, size_t n, int64_t micro)
     if (micro < 0)
         *--p = '-';
     size_t len = (size_t)(tmp + sizeof(tmp) - p); /* with the NUL */
-    memcpy(dst, p, len <= n ? len : 0);
+    if (len <= n)
+        memcpy(dst, p, len);
+    else if (n)
+        dst[0] = '\0';
 }
 
 /* A plain decimal string ("-12.0350") as digits and places; false when it
@@ -334,8 +337,12 @@ static bool times(const char *a, const char *b, int64_t *out)
     int pa, pb;
     if (!parse_dec(a, &da, &pa) || !parse_dec(b, &db, &pb))
         return false;
-    __int128 p = (__int128)da * db;
+    __int128 p = (__int128)da * db, limit = 1;
     int places = pa + pb;
+    for (int i = 0; i < 31; i++)
+        limit *= 10;
+    if (places < 6 && (p >= limit || p <= -limit))
+        return false; /* scaled to micro-units it would not fit */
     for (; places < 6; places++)
         p *= 10;
     __int128 div = 1;
@@ -854,6 +861,8 @@ static int on_row(void *ud, const dtc_val *c, int n)
     row r = {text(&c[0]), text(&c[1]), text(&c[2]), text(&c[3]), text(&c[4]), text(&c[5]), text(&c[7]),
              text(&c[8]), text(&c[9]), text(&c[11]), num(&c[6]), c[10].type != 'n',
              c[10].type == 'r' ? c[10].r : (double)num(&c[10])};
+    if (r.has_usage && !(r.usage > -1e15 && r.usage < 1e15))
+        r.has_usage = false; /* not a quantity this file can state exactly (or NaN): left out */
     sub *s = find_sub(x, r.sub ? r.sub : "");
     if (!s || !r.env || !r.cap || !r.day)
         return 0;
