@@ -12,8 +12,13 @@
 # capability a base cost, a weekly rhythm and a deterministic wobble, the
 # subscription's daily cost as the sum of its environments, a budget that
 # runs out before the period ends.
+# Each run prints wall seconds, peak RSS and CPU seconds (user + system): on a
+# shared machine the CPU figures are the steadier comparison.
 # usage: bench/report.sh [BUILD_DIR]   (default build-bench)
 #        DAYS=1095 ENVS=200 CAPS=30 bench/report.sh
+#        ONLY=export bench/report.sh        (the export runs only)
+#        BASELINE=/path/to/older/dtcost bench/report.sh   (its FOCUS export
+#        measured too, on the same database in the same run: before/after)
 #        DB=/tmp/report.db bench/report.sh   (keeps the generated database there;
 #        reuses it when it exists)
 set -euo pipefail
@@ -77,16 +82,20 @@ gen_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 rows=$(sqlite3 "$db" "SELECT COUNT(*) FROM env_cost_day")
 size=$(du -m "$db" | cut -f1)
 
-measure() { # label command...
+measure() { # label command...  (wall seconds in $tmp/last, CPU seconds in $tmp/lastcpu)
   local label="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
-  read -r s kb <"$tmp/time"
-  printf '%-58s %8s %8d\n' "$label" "$s" "$((kb / 1024))"
+  /usr/bin/time -f "%e %M %U %S" -o "$tmp/time" "$@" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+  read -r s kb u sy <"$tmp/time"
+  cpu=$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
+  printf '%-58s %8s %8d %8s\n' "$label" "$s" "$((kb / 1024))" "$cpu"
   echo "$s" >"$tmp/last"
+  echo "$cpu" >"$tmp/lastcpu"
 }
 printf 'report benchmark: %s days x %s environments x %s capabilities (%s cost rows, as many usage rows; database %s MB, generated in %.0f s), %s cores\n' \
   "$days" "$envs" "$caps" "$rows" "$size" "$gen_s" "$(nproc)"
-printf '%-58s %8s %8s\n' run seconds "RSS MiB"
+printf '%-58s %8s %8s %8s\n' run seconds "RSS MiB" "CPU s"
+rep=0 floor_r=1
+if [ "${ONLY:-}" != export ]; then
 measure "floor: sqlite3 reads every cost row once (SUM by day)" \
   sqlite3 "$db" "SELECT day, SUM(cost_micro) FROM env_cost_day GROUP BY day"
 floor_r=$(cat "$tmp/last")
@@ -95,15 +104,34 @@ measure "dtcost report (terminal table), again" "$b/dtcost" report --db "$db"
 rep=$(cat "$tmp/last")
 measure "dtcost report --format json" "$b/dtcost" report --db "$db" --format json
 measure "dtcost report --html" "$b/dtcost" report --db "$db" --html "$tmp/report.html"
+fi
 measure "floor: sqlite3 -csv of every cost and usage row" \
   sqlite3 -csv "$db" "SELECT c.*, u.value, u.unit FROM env_cost_day c LEFT JOIN env_usage_day u USING
     (subscription_uuid, environment_id, capability_key, day)"
-floor_e=$(cat "$tmp/last")
-measure "dtcost export --format focus" "$b/dtcost" export --db "$db" --format focus --out "$tmp/focus.csv"
-exp=$(cat "$tmp/last")
+floor_e=$(cat "$tmp/last") floor_c=$(cat "$tmp/lastcpu")
+if [ -n "${BASELINE:-}" ]; then
+  measure "baseline: $BASELINE export --format focus" "$BASELINE" export --db "$db" --format focus --out "$tmp/old.csv"
+  old=$(cat "$tmp/last") oldc=$(cat "$tmp/lastcpu")
+  rm -f "$tmp/old.csv"
+fi
+measure "dtcost export --format focus (1.4)" "$b/dtcost" export --db "$db" --format focus --out "$tmp/focus.csv"
+exp=$(cat "$tmp/last") expc=$(cat "$tmp/lastcpu")
 frows=$(($(wc -l <"$tmp/focus.csv") - 1))
 fmb=$(du -m "$tmp/focus.csv" | cut -f1)
-awk -v r="$rep" -v fr="$floor_r" -v e="$exp" -v fe="$floor_e" -v n="$frows" -v mb="$fmb" 'BEGIN {
-  printf "report: %.2f s (aim < 1 s), %.1fx the one-pass read floor\n", r, r / (fr > 0 ? fr : 0.01)
-  printf "focus export: %d rows, %d MB, %.0f rows/s, %.1fx the sqlite3 CSV floor\n", n, mb, n / e, e / fe }'
+rm -f "$tmp"/focus.*
+measure "dtcost export --format focus --focus-version 1.2" "$b/dtcost" export --db "$db" --format focus \
+  --focus-version 1.2 --out "$tmp/focus12.csv"
+rm -f "$tmp/focus12.csv"
+measure "dtcost export --format focus --out FILE.csv.gz" "$b/dtcost" export --db "$db" --format focus \
+  --out "$tmp/focus.csv.gz"
+gz=$(cat "$tmp/last")
+gzmb=$(du -m "$tmp/focus.csv.gz" | cut -f1)
+[ "${ONLY:-}" = export ] || awk -v r="$rep" -v fr="$floor_r" 'BEGIN {
+  printf "report: %.2f s (aim < 1 s), %.1fx the one-pass read floor\n", r, r / (fr > 0 ? fr : 0.01) }'
+awk -v e="$exp" -v fe="$floor_e" -v n="$frows" -v mb="$fmb" -v g="$gz" -v gmb="$gzmb" -v o="${old:-}" \
+    -v ec="$expc" -v fc="$floor_c" -v oc="${oldc:-}" 'BEGIN {
+  printf "focus export: %d rows, %d MB, %.0f rows/s, %.1fx the sqlite3 CSV floor (aim 1.5x); CPU %.1fx\n", n, mb,
+    n / (e > 0 ? e : 0.01), e / (fe > 0 ? fe : 0.01), ec / (fc > 0 ? fc : 0.01)
+  if (o != "") printf "baseline export: %.1fx the sqlite3 CSV floor; CPU %.1fx\n", o / (fe > 0 ? fe : 0.01), oc / (fc > 0 ? fc : 0.01)
+  printf "focus export .gz: %d MB, %.1fx the sqlite3 CSV floor\n", gmb, g / (fe > 0 ? fe : 0.01) }'
 [ "$frows" -ge "$rows" ] || { echo "focus export has $frows rows, fewer than the $rows cost rows" >&2; exit 1; }

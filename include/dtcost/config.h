@@ -64,6 +64,7 @@ typedef struct dtc_config_file {
     struct dtc_push_config *push;       /* [push NAME], [serve] (push.h) */
     struct dtc_license_config *license; /* [license] (license.h) */
     struct dtc_allocation *allocation;  /* [allocation] (chargeback.h) */
+    struct dtc_export_config *export;   /* [export] (export.h) */
     char *path;                         /* out: the file read, NULL when none */
     char *database;                     /* out: [dtcost] database, NULL when not set */
     char err[1024];                     /* out: one line naming the file, line, section and key */

@@ -1,7 +1,8 @@
 /* export.h: per-environment daily cost and usage out of the database as CSV,
- * JSON Lines or FOCUS (FinOps Open Cost and Usage Specification) CSV,
- * streamed row by row so memory does not grow with the row count.
- * docs/focus.md holds the FOCUS mapping decisions. */
+ * JSON Lines or FOCUS (FinOps Open Cost and Usage Specification) 1.2, 1.3 or
+ * 1.4 CSV, streamed row by row so memory does not grow with the row count;
+ * for FOCUS 1.3 and 1.4 also the ContractCommitment dataset and the recency
+ * metadata. docs/focus.md holds the FOCUS mapping decisions. */
 #ifndef DTCOST_EXPORT_H
 #define DTCOST_EXPORT_H
 #include <stdint.h>
@@ -12,11 +13,14 @@
 
 typedef enum dtc_export_format { DTC_EXPORT_CSV, DTC_EXPORT_JSONL, DTC_EXPORT_FOCUS } dtc_export_format;
 
+#define DTC_FOCUS_NEWEST 4 /* FOCUS 1.4 */
+
 typedef struct dtc_export_opts {
     dtc_export_format format;
-    int64_t from, to;            /* days, inclusive; -1 for open */
-    int focus_minor;             /* FOCUS 1.2 (2) or 1.3 (3) */
-    const char *invoice_issuer;  /* InvoiceIssuerName; default "Dynatrace" */
+    int64_t from, to;                 /* days, inclusive; -1 for open */
+    int focus_minor;                  /* FOCUS 1.2 (2), 1.3 (3) or 1.4 (4) */
+    const char *invoice_issuer;       /* InvoiceIssuerName; default "Dynatrace" */
+    const char *billing_account_name; /* BillingAccountName; default names the account UUID */
 } dtc_export_opts;
 
 typedef struct dtc_export_stats {
@@ -25,9 +29,34 @@ typedef struct dtc_export_stats {
     char err[256]; /* one line when the export failed, "" when the detail is on the store */
 } dtc_export_stats;
 
-/* Write every row of the range to out. Returns 0, DTC_EDB (message in
- * st->err, else on the store), DTC_ENOMEM (st->err), or DTC_EIO when
+/* The [export] section of a config file: defaults for the options above. */
+typedef struct dtc_export_config {
+    int focus_minor;                /* 0 when not set */
+    char *billing_account_name;     /* NULL when not set */
+    char *invoice_issuer;           /* NULL when not set */
+} dtc_export_config;
+
+/* Filled by dtc_config_file_load (config.h) through its .export target; a
+ * zeroed struct is "nothing set". Frees what it holds. */
+void dtc_export_config_dispose(dtc_export_config *c);
+
+/* "1.2" -> 2, "1.3" -> 3, "1.4" -> 4; -1 for anything else. */
+int dtc_export_focus_minor(const char *version);
+
+/* Write every row of the range to out (for FOCUS: the cost-and-usage
+ * dataset). Returns 0, DTC_EDB (message in st->err, else on the store),
+ * DTC_ENOMEM (st->err), or DTC_EIO when
  * writing failed. */
 int dtc_export_write(dtc_store *s, const dtc_export_opts *o, FILE *out, dtc_export_stats *st) DTC_MUST_CHECK;
+
+/* FOCUS 1.3/1.4 only: the ContractCommitment dataset, one row per DPS
+ * commitment period (ContractCommitmentId as in the cost rows' ContractApplied). */
+int dtc_export_commitments(dtc_store *s, const dtc_export_opts *o, FILE *out, long *rows) DTC_MUST_CHECK;
+
+/* FOCUS 1.3/1.4 only: the recency metadata as a JSON object naming the
+ * dataset files (as given), the version, the last sync and the last
+ * complete day and month. */
+int dtc_export_metadata(dtc_store *s, const dtc_export_opts *o, const char *cost_file, const char *commit_file,
+                        FILE *out) DTC_MUST_CHECK;
 
 #endif

@@ -325,6 +325,7 @@ static const struct owner {
     {offsetof(dtc_config_file, push), dtc_push__config_init, dtc_push__config_finish},
     {offsetof(dtc_config_file, license), dtc_license__config_init, dtc_license__config_finish},
     {offsetof(dtc_config_file, allocation), dtc_allocation__init, NULL},
+    {offsetof(dtc_config_file, export), dtc_export__config_init, NULL},
 };
 
 /* Every section a config file may hold, and its owner. */
@@ -341,6 +342,7 @@ static const struct section {
     {"serve", false, 1, dtc_push__serve_item, "docs/push.md"},
     {"license", false, 2, dtc_license__config_item, "docs/license.md"},
     {"allocation", false, 3, dtc_allocation__item, "docs/report.md"},
+    {"export", false, 4, dtc_export__config_item, "docs/focus.md"},
 };
 
 static void *target_of(const dtc_config_file *f, int owner)

@@ -51,5 +51,7 @@ int dtc_license__config_item(void *license_config, const dtc_config_item *it);
 int dtc_license__config_finish(void *license_config, char *why, size_t whylen);
 void dtc_allocation__init(void *allocation);
 int dtc_allocation__item(void *allocation, const dtc_config_item *it);
+void dtc_export__config_init(void *export_config);
+int dtc_export__config_item(void *export_config, const dtc_config_item *it);
 
 #endif

@@ -1,31 +1,80 @@
 /* export.c: `dtcost export`: one row per subscription, environment,
  * capability and day, joined with usage, environment names and rate cards,
- * written as CSV, JSON Lines or FOCUS CSV while the query streams. FOCUS
- * rules: commitment drawdown (BilledCost 0 until the period's commitment is
- * used up, the overage after), Correction rows for late bookings in closed
- * months (from the revision log), list and contracted cost from rate cards. */
+ * written as CSV, JSON Lines or FOCUS 1.2/1.3/1.4 CSV while the query
+ * streams. FOCUS rules (docs/focus.md): the DPS commitment as a Purchase row
+ * billed at the start of its period, usage drawn down from it (BilledCost 0)
+ * until it is used up and billed as overage after, the unused remainder at
+ * period end; Correction rows for late bookings in closed months (from the
+ * revision log); list and contracted cost from the rate cards, computed in
+ * integers; units in the FOCUS Unit Format. */
 #include "dtcost/export.h"
 
 #include <inttypes.h>
-#include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "config_impl.h"
 #include "buf.h"
+#include "csv.h"
 #include "jw.h"
 #include "timeutil.h"
 
+/* ---- the SQL: everything export reads from the store ---- */
+
+static const char SQL_SUBS[] =
+    "SELECT uuid, account_uuid, currency, budget_total_micro, period_start, period_end, budget_used_micro,"
+    " name, start_date, end_date FROM subscription ORDER BY uuid";
+/* Cost of the current period that the database holds. */
+static const char SQL_SYNCED[] =
+    "SELECT e.subscription_uuid, SUM(e.cost_micro) FROM env_cost_day e"
+    " JOIN subscription s ON s.uuid = e.subscription_uuid"
+    " WHERE e.day BETWEEN s.period_start AND s.period_end GROUP BY e.subscription_uuid";
+static const char SQL_RATES[] =
+    "SELECT account_uuid, capability_key, currency, unit, price, quoted_price, start_time, end_time, quote_number"
+    " FROM rate_card";
+static const char SQL_MODIFIED[] =
+    "SELECT (SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'), (SELECT MAX(day) FROM env_cost_day)";
+static const char SQL_REVISIONS[] =
+    "SELECT key, old_value, new_value, seen_at FROM revision WHERE fact = 'env_cost_day' ORDER BY id";
+/* Every day's cost, for the commitment drawdown (summed per subscription and
+ * day in C: no sort). */
+static const char SQL_DAYS[] = "SELECT subscription_uuid, day, cost_micro FROM env_cost_day";
+/* In the key order of env_cost_day, so SQLite streams without sorting. */
+static const char SQL_ROWS[] =
+    "SELECT e.subscription_uuid, e.environment_id, en.name, e.capability_key, e.capability_name, e.day,"
+    " e.cost_micro, e.currency, e.booking_date, e.cluster_id, u.value, u.unit"
+    " FROM env_cost_day e JOIN subscription s ON s.uuid = e.subscription_uuid"
+    " LEFT JOIN environment en ON en.account_uuid = s.account_uuid AND en.environment_id = e.environment_id"
+    " LEFT JOIN env_usage_day u ON u.subscription_uuid = e.subscription_uuid"
+    "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day = e.day";
+
+/* ---- what the rows need besides themselves ---- */
+
+/* One day of a subscription for the drawdown: its cost, the period's cost
+ * before it, and what the rows written so far added on the day. */
+typedef struct subday {
+    int64_t total, before, run;
+} subday;
+
 typedef struct sub {
-    char uuid[64], account[64], currency[8];
-    int64_t budget, used, period_start, period_end; /* micro; days */
-    int64_t cum;                                    /* cost so far in the current period */
+    char uuid[64], account[64], currency[8], name[256];
+    char account_name[320], cid[96]; /* BillingAccountName; the commitment's id */
+    int64_t budget, used;                 /* micro */
+    int64_t period_start, period_end;     /* days, inclusive */
+    int64_t contract_start, contract_end; /* days, inclusive; -1 unknown */
+    int64_t start;                        /* the period's cost before the synced days */
+    subday *days;                         /* from first_day, ndays of them */
+    int64_t first_day;
+    size_t ndays;
 } sub;
 
 typedef struct rate {
-    char account[64], cap[64], currency[8], unit[64];
+    char account[64], cap[64], currency[8], unit[64], quote[64];
     char price[32], quoted[32];
+    char sku_price_id[200];
     int64_t from, to; /* days, [from, to) */
 } rate;
 
@@ -43,22 +92,31 @@ typedef struct ex {
     size_t nsubs, subcap;
     rate *rates;
     size_t nrates, ratecap;
+    const rate *last_rate;
+    sub *last_sub;
+    int64_t dates_day; /* the day cps..bpe were formatted for */
+    char cps[24], cpe[24], bps[24], bpe[24];
     revision *revs;
     size_t nrevs, revcap;
     char modified[32];
+    int64_t today; /* the day of the last sync (else of the last cost day): periods before it are closed */
+    int64_t last_day;
     dtc_buf line;
     int err;
 } ex;
 
 static const char *text(const dtc_val *v) { return v->type == 't' ? v->s : NULL; }
+static const char *str(const dtc_val *v) { return v->type == 't' ? v->s : ""; }
 static int64_t num(const dtc_val *v) { return v->type == 'i' ? v->i : v->type == 'r' ? (int64_t)v->r : 0; }
 
 static int64_t day_of(const char *s)
 {
-    int64_t d = 0;
-    if (!s || (dtc_parse_date(s, &d) != 0 && dtc_parse_datetime(s, &d) == 0))
-        d /= 86400;
-    return d;
+    int64_t d;
+    if (!s)
+        return -1;
+    if (dtc_parse_date(s, &d) == 0)
+        return d;
+    return dtc_parse_datetime(s, &d) == 0 ? d / 86400 : -1;
 }
 
 /* A query answered with fewer columns than asked for: the database is not
@@ -73,21 +131,24 @@ static int columns(ex *x, const char *table, int got, int want)
 static int on_sub(void *ud, const dtc_val *c, int n)
 {
     ex *x = ud;
-    if (n < 7)
-        return columns(x, "subscription", n, 7);
+    if (n < 10)
+        return columns(x, "subscription", n, 10);
     sub *g = dtc_grow(x->subs, &x->subcap, x->nsubs, sizeof(sub));
     if (!g)
         return DTC_ENOMEM;
     x->subs = g;
     sub *s = &x->subs[x->nsubs++];
     memset(s, 0, sizeof(*s));
-    snprintf(s->uuid, sizeof(s->uuid), "%s", text(&c[0]) ? text(&c[0]) : "");
-    snprintf(s->account, sizeof(s->account), "%s", text(&c[1]) ? text(&c[1]) : "");
-    snprintf(s->currency, sizeof(s->currency), "%s", text(&c[2]) ? text(&c[2]) : "");
+    snprintf(s->uuid, sizeof(s->uuid), "%s", str(&c[0]));
+    snprintf(s->account, sizeof(s->account), "%s", str(&c[1]));
+    snprintf(s->currency, sizeof(s->currency), "%s", str(&c[2]));
     s->budget = num(&c[3]);
     s->period_start = day_of(text(&c[4]));
     s->period_end = day_of(text(&c[5]));
     s->used = num(&c[6]);
+    snprintf(s->name, sizeof(s->name), "%s", str(&c[7]));
+    s->contract_start = day_of(text(&c[8]));
+    s->contract_end = day_of(text(&c[9]));
     return 0;
 }
 
@@ -98,29 +159,33 @@ static int on_synced(void *ud, const dtc_val *c, int n)
     ex *x = ud;
     for (size_t i = 0; n >= 2 && text(&c[0]) && i < x->nsubs; i++)
         if (strcmp(x->subs[i].uuid, text(&c[0])) == 0 && x->subs[i].used > num(&c[1]))
-            x->subs[i].cum = x->subs[i].used - num(&c[1]);
+            x->subs[i].start = x->subs[i].used - num(&c[1]);
     return 0;
 }
 
 static int on_rate(void *ud, const dtc_val *c, int n)
 {
     ex *x = ud;
-    if (n < 8)
-        return columns(x, "rate_card", n, 8);
+    if (n < 9)
+        return columns(x, "rate_card", n, 9);
     rate *g = dtc_grow(x->rates, &x->ratecap, x->nrates, sizeof(rate));
     if (!g)
         return DTC_ENOMEM;
     x->rates = g;
     rate *r = &x->rates[x->nrates++];
     memset(r, 0, sizeof(*r));
-    snprintf(r->account, sizeof(r->account), "%s", text(&c[0]) ? text(&c[0]) : "");
-    snprintf(r->cap, sizeof(r->cap), "%s", text(&c[1]) ? text(&c[1]) : "");
-    snprintf(r->currency, sizeof(r->currency), "%s", text(&c[2]) ? text(&c[2]) : "");
-    snprintf(r->unit, sizeof(r->unit), "%s", text(&c[3]) ? text(&c[3]) : "");
-    snprintf(r->price, sizeof(r->price), "%s", text(&c[4]) ? text(&c[4]) : "");
-    snprintf(r->quoted, sizeof(r->quoted), "%s", text(&c[5]) ? text(&c[5]) : "");
+    snprintf(r->account, sizeof(r->account), "%s", str(&c[0]));
+    snprintf(r->cap, sizeof(r->cap), "%s", str(&c[1]));
+    snprintf(r->currency, sizeof(r->currency), "%s", str(&c[2]));
+    snprintf(r->unit, sizeof(r->unit), "%s", str(&c[3]));
+    snprintf(r->price, sizeof(r->price), "%s", str(&c[4]));
+    snprintf(r->quoted, sizeof(r->quoted), "%s", str(&c[5]));
     r->from = day_of(text(&c[6]));
-    r->to = day_of(text(&c[7]));
+    r->to = text(&c[7]) ? day_of(text(&c[7])) : INT64_MAX;
+    snprintf(r->quote, sizeof(r->quote), "%s", str(&c[8]));
+    char from[11];
+    dtc_fmt_date(from, r->from);
+    snprintf(r->sku_price_id, sizeof(r->sku_price_id), "%s/%s/%s/%s", r->quote, r->cap, r->currency, from);
     return 0;
 }
 
@@ -133,6 +198,8 @@ static int on_rev(void *ud, const dtc_val *c, int n)
     const char *key = text(&c[0]);
     const char *day = strrchr(key, '|');
     int64_t d = day_of(day ? day + 1 : NULL), seen = day_of(text(&c[3]));
+    if (d < 0 || seen < 0)
+        return 0;
     int y1, m1, dd, y2, m2;
     dtc_civil_from_days(d, &y1, &m1, &dd);
     dtc_civil_from_days(seen, &y2, &m2, &dd);
@@ -158,60 +225,210 @@ static int on_modified(void *ud, const dtc_val *c, int n)
     ex *x = ud;
     if (n > 0 && text(&c[0]))
         snprintf(x->modified, sizeof(x->modified), "%s", text(&c[0]));
+    x->last_day = n > 1 ? day_of(text(&c[1])) : -1;
+    x->today = x->modified[0] ? day_of(x->modified) : x->last_day;
     return 0;
 }
 
 static sub *find_sub(ex *x, const char *uuid)
 {
+    if (x->last_sub && strcmp(x->last_sub->uuid, uuid) == 0)
+        return x->last_sub;
     for (size_t i = 0; i < x->nsubs; i++)
         if (strcmp(x->subs[i].uuid, uuid) == 0)
-            return &x->subs[i];
+            return x->last_sub = &x->subs[i];
     return NULL;
+}
+
+/* Add a day's cost, widening the subscription's day range when needed. */
+static int on_day(void *ud, const dtc_val *c, int n)
+{
+    ex *x = ud;
+    sub *s = n >= 3 && text(&c[0]) ? find_sub(x, text(&c[0])) : NULL;
+    int64_t d = s ? day_of(text(&c[1])) : -1;
+    if (d < 0)
+        return 0;
+    if (!s->days || d < s->first_day || d >= s->first_day + (int64_t)s->ndays) {
+        int64_t lo = s->days && s->first_day < d ? s->first_day : d;
+        int64_t hi = s->days && s->first_day + (int64_t)s->ndays > d + 1 ? s->first_day + (int64_t)s->ndays : d + 1;
+        if (hi - lo > 36600)
+            return 0; /* a century of days: not a date this export can trust */
+        subday *g = dtc_calloc((size_t)(hi - lo), sizeof(subday));
+        if (!g)
+            return DTC_ENOMEM;
+        if (s->days)
+            memcpy(g + (s->first_day - lo), s->days, s->ndays * sizeof(subday));
+        dtc_free(s->days);
+        s->days = g;
+        s->first_day = lo;
+        s->ndays = (size_t)(hi - lo);
+    }
+    s->days[d - s->first_day].total += num(&c[2]);
+    return 0;
+}
+
+/* The period's cost before each day: the drawdown in day order without
+ * reading the rows in day order. */
+static void prefix_days(sub *s)
+{
+    int64_t acc = s->start;
+    for (size_t i = 0; i < s->ndays; i++) {
+        int64_t d = s->first_day + (int64_t)i;
+        s->days[i].before = acc;
+        if (d >= s->period_start && d <= s->period_end)
+            acc += s->days[i].total;
+    }
+}
+
+static bool rate_fits(const rate *r, const sub *s, const char *cap, int64_t day)
+{
+    return day >= r->from && day < r->to && strcmp(r->cap, cap) == 0 && strcmp(r->account, s->account) == 0 &&
+           strcmp(r->currency, s->currency) == 0;
 }
 
 static const rate *find_rate(ex *x, const sub *s, const char *cap, int64_t day)
 {
-    for (size_t i = 0; i < x->nrates; i++) {
-        const rate *r = &x->rates[i];
-        if (day >= r->from && day < r->to && strcmp(r->cap, cap) == 0 && strcmp(r->account, s->account) == 0 &&
-            strcmp(r->currency, s->currency) == 0)
-            return r;
-    }
+    if (x->last_rate && rate_fits(x->last_rate, s, cap, day))
+        return x->last_rate;
+    for (size_t i = 0; i < x->nrates; i++)
+        if (rate_fits(&x->rates[i], s, cap, day))
+            return x->last_rate = &x->rates[i];
     return NULL;
 }
 
-/* ---- formatting ---- */
+/* ---- exact decimals ---- */
 
+/* Micro-units as a plain decimal with six places; dst holds at least 28 bytes. */
 static void decimal(char *dst, size_t n, int64_t micro)
 {
+    char tmp[32], *p = tmp + sizeof(tmp);
     uint64_t a = micro < 0 ? (uint64_t)0 - (uint64_t)micro : (uint64_t)micro;
-    snprintf(dst, n, "%s%" PRIu64 ".%06" PRIu64, micro < 0 ? "-" : "", a / 1000000, a % 1000000);
+    *--p = '\0';
+    for (int i = 0; i < 6; i++, a /= 10)
+        *--p = (char)('0' + a % 10);
+    *--p = '.';
+    do
+        *--p = (char)('0' + a % 10);
+    while ((a /= 10) != 0);
+    if (micro < 0)
+        *--p = '-';
+    size_t len = (size_t)(tmp + sizeof(tmp) - p); /* with the NUL */
+    if (len <= n)
+        memcpy(dst, p, len);
+    else if (n)
+        dst[0] = '\0';
 }
 
-/* A decimal string times a quantity, in micro-units, rounded half away. */
-static int64_t times(const char *price, double qty)
+/* A plain decimal string ("-12.0350") as digits and places; false when it
+ * is not one or has more than 18 significant digits. */
+static bool parse_dec(const char *s, int64_t *digits, int *places)
 {
-    long double v = strtold(price, NULL) * (long double)qty * 1000000.0L;
-    return (int64_t)llroundl(v);
-}
-
-static void csv(ex *x, const char *v, bool last)
-{
-    dtc_buf *b = &x->line;
-    if (v && !strpbrk(v, ",\"\r\n")) { /* the common case: copied whole */
-        if (dtc_buf_add(b, v, strlen(v)))
-            x->err = DTC_ENOMEM;
-    } else if (v) {
-        bool quote = true;
-        if (quote && dtc_buf_addc(b, '"'))
-            x->err = DTC_ENOMEM;
-        for (const char *p = v; *p && !x->err; p++)
-            if ((*p == '"' && dtc_buf_addc(b, '"')) || dtc_buf_addc(b, *p))
-                x->err = DTC_ENOMEM;
-        if (quote && dtc_buf_addc(b, '"'))
-            x->err = DTC_ENOMEM;
+    int64_t v = 0;
+    int sig = 0, pl = 0;
+    bool neg = *s == '-', dot = false, any = false;
+    for (s += neg; *s; s++) {
+        if (*s == '.' && !dot) {
+            dot = true;
+            continue;
+        }
+        if (*s < '0' || *s > '9' || ++sig > 18)
+            return false;
+        v = v * 10 + (*s - '0');
+        pl += dot;
+        any = true;
     }
-    if (dtc_buf_adds(b, last ? "\r\n" : ",")) /* RFC 4180 line ends, as every CSV dtcost writes */
+    *digits = neg ? -v : v;
+    *places = pl;
+    return any;
+}
+
+/* a x b in micro-units, rounded half away from zero; false when either is
+ * not a plain decimal or the product does not fit. */
+static bool times(const char *a, const char *b, int64_t *out)
+{
+    int64_t da, db;
+    int pa, pb;
+    if (!parse_dec(a, &da, &pa) || !parse_dec(b, &db, &pb))
+        return false;
+    __int128 p = (__int128)da * db, limit = 1;
+    int places = pa + pb;
+    for (int i = 0; i < 31; i++)
+        limit *= 10;
+    if (places < 6 && (p >= limit || p <= -limit))
+        return false; /* scaled to micro-units it would not fit */
+    for (; places < 6; places++)
+        p *= 10;
+    __int128 div = 1;
+    for (; places > 6; places--)
+        div *= 10;
+    __int128 q = p / div, r = p % div;
+    if (r < 0)
+        r = -r;
+    if (2 * r >= div)
+        q += p < 0 ? -1 : 1;
+    if (q > INT64_MAX || q < INT64_MIN)
+        return false;
+    *out = (int64_t)q;
+    return true;
+}
+
+/* A usage value as the plain decimal the file shows (15 significant digits,
+ * never an exponent), so ListCost = ListUnitPrice x PricingQuantity holds
+ * for the digits a reader sees. */
+static void quantity(char *dst, size_t n, double v)
+{
+    snprintf(dst, n, "%.15g", v);
+    if (strchr(dst, 'e')) {
+        snprintf(dst, n, "%.12f", v);
+        char *e = dst + strlen(dst) - 1;
+        while (e > dst && *e == '0')
+            *e-- = '\0';
+        if (*e == '.')
+            *e = '\0';
+    }
+}
+
+/* ---- units: Dynatrace's unit text to the FOCUS Unit Format ---- */
+
+static const struct unit_map {
+    const char *dynatrace, *focus;
+} units[] = {
+    {"GiB", "GiB"},
+    {"GiB scanned", "GiB"},
+    {"GiB-day", "GiB-Days"},
+    {"GiB-hour", "GiB-Hours"},
+    {"host-hour", "Host-Hours"},
+    {"host-day", "Host-Days"},
+    {"pod-hour", "Pod-Hours"},
+    {"MSU-hour", "MSU-Hours"},
+    {"workflow-hour", "Workflow-Hours"},
+    {"session", "Sessions"},
+    {"property", "Properties"},
+    {"synthetic action", "Actions"},
+    {"synthetic request", "Requests"},
+    {"third-party synthetic result", "Results"},
+    {"1,000 spans", "1000 Spans"},
+    {"1,000 events", "1000 Events"},
+    {"1,000 invocations", "1000 Invocations"},
+    {"1,000 log records", "1000 Records"},
+    {"1,000 metric data points", "1000 Datapoints"},
+};
+
+/* The FOCUS unit of a Dynatrace unit; "Units" for one we do not know (the
+ * original stays in x_DynatraceUnit). */
+static const char *focus_unit(const char *dynatrace)
+{
+    for (size_t i = 0; dynatrace && i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(units[i].dynatrace, dynatrace) == 0)
+            return units[i].focus;
+    return "Units";
+}
+
+/* ---- output ---- */
+
+static void field(ex *x, const char *v, bool is_text, bool last)
+{
+    if (!x->err && dtc_csv_field(&x->line, v, is_text, last))
         x->err = DTC_ENOMEM;
 }
 
@@ -220,6 +437,32 @@ static void flush(ex *x)
     if (x->line.len && fwrite(x->line.data, 1, x->line.len, x->out) != x->line.len)
         x->err = DTC_EIO;
     dtc_buf_reset(&x->line);
+}
+
+/* Rows collect in the line buffer and go out in blocks of about 32 KiB; the
+ * buffer's cap leaves room for one more row of any size the columns allow. */
+#define ROWS_CAP ((size_t)256 << 10)
+static void row_done(ex *x)
+{
+    if (x->line.len >= ((size_t)32 << 10))
+        flush(x);
+}
+
+/* dst = the strings up to NULL, concatenated and cut at n - 1 bytes. */
+static void cat(char *dst, size_t n, ...)
+{
+    va_list ap;
+    size_t len = 0;
+    va_start(ap, n);
+    for (const char *p; (p = va_arg(ap, const char *)) != NULL;) {
+        size_t k = strlen(p);
+        if (k > n - 1 - len)
+            k = n - 1 - len;
+        memcpy(dst + len, p, k);
+        len += k;
+    }
+    va_end(ap);
+    dst[len] = '\0';
 }
 
 /* ---- one row ---- */
@@ -235,27 +478,29 @@ static const char *simple_cols[] = {"account_uuid", "subscription_uuid", "enviro
                                     "capability_key", "capability_name", "day", "cost", "currency",
                                     "usage", "unit", "booking_date", "cluster_id"};
 #define NSIMPLE (sizeof(simple_cols) / sizeof(simple_cols[0]))
+#define SIMPLE_COST 7
+#define SIMPLE_USAGE 9
 
 static void write_simple(ex *x, const sub *s, const row *r)
 {
     char cost[32], usage[40];
     decimal(cost, sizeof(cost), r->cost);
-    snprintf(usage, sizeof(usage), "%.15g", r->usage);
+    quantity(usage, sizeof(usage), r->usage);
     const char *v[NSIMPLE] = {s->account, r->sub, r->env, r->env_name, r->cap, r->cap_name, r->day, cost,
                               r->currency, r->has_usage ? usage : NULL, r->has_usage ? r->unit : NULL,
                               r->booking, r->cluster};
     if (x->o->format == DTC_EXPORT_CSV) {
         for (size_t i = 0; i < NSIMPLE; i++)
-            csv(x, v[i], i + 1 == NSIMPLE);
+            field(x, v[i], i != SIMPLE_COST && i != SIMPLE_USAGE, i + 1 == NSIMPLE);
     } else {
         dtc_jw w;
         dtc_jw_init(&w, &x->line);
         dtc_jw_obj(&w);
         for (size_t i = 0; i < NSIMPLE; i++) {
             dtc_jw_key(&w, simple_cols[i]);
-            if (i == 7 && v[i])
+            if (i == SIMPLE_COST && v[i])
                 dtc_jw_fixed(&w, r->cost, 6);
-            else if (i == 9 && v[i])
+            else if (i == SIMPLE_USAGE && v[i])
                 dtc_jw_raw(&w, usage);
             else
                 dtc_jw_str(&w, v[i]);
@@ -266,24 +511,103 @@ static void write_simple(ex *x, const sub *s, const row *r)
     }
     x->st->effective_micro += r->cost;
     x->st->rows++;
-    flush(x);
+    row_done(x);
 }
 
-static const char *focus_cols[] = {
-    "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodStart",
-    "BillingPeriodEnd", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargePeriodStart",
-    "ChargePeriodEnd", "ContractedCost", "EffectiveCost", "InvoiceIssuerName", "ListCost", "PricingQuantity",
-    "PricingUnit", "ProviderName", "PublisherName", "ServiceCategory", "ServiceName",
-    /* conditional columns that apply to Dynatrace data */
-    "ConsumedQuantity", "ConsumedUnit", "ContractedUnitPrice", "ListUnitPrice", "ServiceSubcategory", "SkuId",
-    "SubAccountId", "SubAccountName", "SubAccountType",
-    /* FOCUS 1.3 only (see focus_minor) */
-    "ServiceProviderName", "HostProviderName",
-    /* ours */
-    "x_CapabilityKey", "x_SubscriptionUuid", "x_ClusterId", "x_BookingDate", "x_LastModifiedTime",
+/* ---- FOCUS: one column table for every version ---- */
+
+enum { V12 = 1 << 2, V13 = 1 << 3, V14 = 1 << 4, VALL = V12 | V13 | V14 };
+typedef enum ftype { T_STR, T_DEC, T_DATE, T_JSON } ftype;
+
+typedef enum fcol {
+    F_BilledCost, F_BillingAccountId, F_BillingAccountName, F_BillingCurrency, F_BillingPeriodStart,
+    F_BillingPeriodEnd, F_ChargeCategory, F_ChargeClass, F_ChargeDescription, F_ChargePeriodStart,
+    F_ChargePeriodEnd, F_ContractedCost, F_EffectiveCost, F_InvoiceIssuerName, F_ListCost, F_PricingQuantity,
+    F_PricingUnit, F_ProviderName, F_PublisherName, F_ServiceCategory, F_ServiceName, F_ServiceProviderName,
+    F_HostProviderName, F_ChargeFrequency, F_CommitmentDiscountCategory, F_CommitmentDiscountId,
+    F_CommitmentDiscountName, F_CommitmentDiscountStatus, F_CommitmentDiscountType, F_ConsumedQuantity,
+    F_ConsumedUnit, F_ContractApplied, F_ContractedUnitPrice, F_ListUnitPrice, F_PricingCategory,
+    F_ServiceSubcategory, F_SkuId, F_SkuPriceId, F_SubAccountId, F_SubAccountName, F_SubAccountType,
+    F_x_ChargeKind, F_x_SubscriptionUuid, F_x_ClusterId, F_x_BookingDate, F_x_DynatraceUnit,
+    F_x_LastModifiedTime, NFOCUS
+} fcol;
+
+/* Name, type and the versions that have the column, in file order: the
+ * mandatory columns, then the conditional ones that apply to Dynatrace
+ * data, then ours (x_). Types are FOCUS's data types (docs/focus.md). */
+static const struct focus_col {
+    const char *name;
+    ftype type;
+    unsigned versions;
+} focus_cols[NFOCUS] = {
+    [F_BilledCost] = {"BilledCost", T_DEC, VALL},
+    [F_BillingAccountId] = {"BillingAccountId", T_STR, VALL},
+    [F_BillingAccountName] = {"BillingAccountName", T_STR, VALL},
+    [F_BillingCurrency] = {"BillingCurrency", T_STR, VALL},
+    [F_BillingPeriodStart] = {"BillingPeriodStart", T_DATE, VALL},
+    [F_BillingPeriodEnd] = {"BillingPeriodEnd", T_DATE, VALL},
+    [F_ChargeCategory] = {"ChargeCategory", T_STR, VALL},
+    [F_ChargeClass] = {"ChargeClass", T_STR, VALL},
+    [F_ChargeDescription] = {"ChargeDescription", T_STR, VALL},
+    [F_ChargePeriodStart] = {"ChargePeriodStart", T_DATE, VALL},
+    [F_ChargePeriodEnd] = {"ChargePeriodEnd", T_DATE, VALL},
+    [F_ContractedCost] = {"ContractedCost", T_DEC, VALL},
+    [F_EffectiveCost] = {"EffectiveCost", T_DEC, VALL},
+    [F_InvoiceIssuerName] = {"InvoiceIssuerName", T_STR, VALL},
+    [F_ListCost] = {"ListCost", T_DEC, VALL},
+    [F_PricingQuantity] = {"PricingQuantity", T_DEC, VALL},
+    [F_PricingUnit] = {"PricingUnit", T_STR, VALL},
+    [F_ProviderName] = {"ProviderName", T_STR, V12 | V13}, /* deprecated in 1.3, gone in 1.4 */
+    [F_PublisherName] = {"PublisherName", T_STR, V12 | V13},
+    [F_ServiceCategory] = {"ServiceCategory", T_STR, VALL},
+    [F_ServiceName] = {"ServiceName", T_STR, VALL},
+    [F_ServiceProviderName] = {"ServiceProviderName", T_STR, V13 | V14},
+    [F_HostProviderName] = {"HostProviderName", T_STR, V13 | V14},
+    [F_ChargeFrequency] = {"ChargeFrequency", T_STR, VALL},
+    /* 1.2 has no contract commitments: the DPS commitment as a spend commitment discount */
+    [F_CommitmentDiscountCategory] = {"CommitmentDiscountCategory", T_STR, V12},
+    [F_CommitmentDiscountId] = {"CommitmentDiscountId", T_STR, V12},
+    [F_CommitmentDiscountName] = {"CommitmentDiscountName", T_STR, V12},
+    [F_CommitmentDiscountStatus] = {"CommitmentDiscountStatus", T_STR, V12},
+    [F_CommitmentDiscountType] = {"CommitmentDiscountType", T_STR, V12},
+    [F_ConsumedQuantity] = {"ConsumedQuantity", T_DEC, VALL},
+    [F_ConsumedUnit] = {"ConsumedUnit", T_STR, VALL},
+    [F_ContractApplied] = {"ContractApplied", T_JSON, V13 | V14},
+    [F_ContractedUnitPrice] = {"ContractedUnitPrice", T_DEC, VALL},
+    [F_ListUnitPrice] = {"ListUnitPrice", T_DEC, VALL},
+    [F_PricingCategory] = {"PricingCategory", T_STR, VALL},
+    [F_ServiceSubcategory] = {"ServiceSubcategory", T_STR, VALL},
+    [F_SkuId] = {"SkuId", T_STR, VALL},
+    [F_SkuPriceId] = {"SkuPriceId", T_STR, VALL},
+    [F_SubAccountId] = {"SubAccountId", T_STR, VALL},
+    [F_SubAccountName] = {"SubAccountName", T_STR, VALL},
+    [F_SubAccountType] = {"SubAccountType", T_STR, VALL},
+    [F_x_ChargeKind] = {"x_ChargeKind", T_STR, VALL},
+    [F_x_SubscriptionUuid] = {"x_SubscriptionUuid", T_STR, VALL},
+    [F_x_ClusterId] = {"x_ClusterId", T_STR, VALL},
+    [F_x_BookingDate] = {"x_BookingDate", T_STR, VALL},
+    [F_x_DynatraceUnit] = {"x_DynatraceUnit", T_STR, VALL},
+    [F_x_LastModifiedTime] = {"x_LastModifiedTime", T_STR, VALL},
 };
-#define NFOCUS (sizeof(focus_cols) / sizeof(focus_cols[0]))
-#define FOCUS_13_FIRST 30 /* index of ServiceProviderName */
+
+static bool has_col(const ex *x, int i) { return focus_cols[i].versions & (1u << x->o->focus_minor); }
+
+static int last_col(const ex *x)
+{
+    int last = 0;
+    for (int i = 0; i < NFOCUS; i++)
+        if (has_col(x, i))
+            last = i;
+    return last;
+}
+
+static void write_focus_line(ex *x, const char *const *v)
+{
+    int last = last_col(x);
+    for (int i = 0; i < NFOCUS; i++)
+        if (has_col(x, i))
+            field(x, v ? v[i] : focus_cols[i].name, !v || focus_cols[i].type == T_STR, i == last);
+}
 
 static bool security(const char *cap)
 {
@@ -298,70 +622,241 @@ static void month_bounds(int64_t day, char *start, char *end)
     dtc_fmt_datetime(end, dtc_days_add_months(dtc_days_from_civil(y, m, 1), 1) * 86400);
 }
 
-/* One FOCUS row: cost is the row's amount (a correction's difference),
- * charge_day the consumption day, billing_day the day whose month bills it. */
-static void write_focus(ex *x, sub *s, const row *r, int64_t cost, int64_t charge_day, int64_t billing_day,
-                        bool correction)
+/* The id of a subscription's commitment period, the same in the cost rows
+ * and the ContractCommitment dataset, and the account's name: once per
+ * subscription. */
+static void sub_names(const ex *x, sub *s)
 {
-    char billed[32], eff[32], list[32], contracted[32], qty[40], bps[24], bpe[24], cps[24], cpe[24];
-    char desc[512];
-    /* Commitment drawdown: only what goes beyond the period's commitment is billed. */
-    int64_t billed_micro = 0;
-    if (charge_day >= s->period_start && charge_day <= s->period_end && s->budget > 0) {
-        int64_t before = s->cum, after = s->cum + cost;
-        int64_t over_before = before > s->budget ? before - s->budget : 0;
-        int64_t over_after = after > s->budget ? after - s->budget : 0;
-        billed_micro = over_after - over_before;
-        s->cum = after;
-    }
+    char d[11];
+    dtc_fmt_date(d, s->period_start);
+    snprintf(s->cid, sizeof(s->cid), "%s/%s", s->uuid, d);
+    if (x->o->billing_account_name && *x->o->billing_account_name)
+        snprintf(s->account_name, sizeof(s->account_name), "%s", x->o->billing_account_name);
+    else
+        snprintf(s->account_name, sizeof(s->account_name), "Dynatrace account %s", s->account);
+}
+
+/* ContractApplied (1.3, 1.4): the commitment a row draws on and how much
+ * of its cost it applies; a spend commitment, so no quantity or unit. */
+static void contract_applied(char *dst, size_t n, const char *cid, const char *cost)
+{
+    cat(dst, n, "{\"ContractCommitmentId\":\"", cid, "\",\"ContractCommitmentAppliedCost\":", cost,
+        ",\"ContractCommitmentAppliedQuantity\":null,\"ContractCommitmentAppliedUnit\":null}", (char *)NULL);
+}
+
+/* Values every FOCUS row of a subscription shares. */
+static void common(ex *x, const sub *s, const char **v)
+{
+    v[F_BillingAccountId] = s->account;
+    v[F_BillingAccountName] = s->account_name;
+    v[F_BillingCurrency] = s->currency;
+    v[F_InvoiceIssuerName] = x->o->invoice_issuer ? x->o->invoice_issuer : "Dynatrace";
+    v[F_ProviderName] = v[F_PublisherName] = "Dynatrace";
+    v[F_ServiceProviderName] = v[F_HostProviderName] = "Dynatrace";
+    v[F_x_SubscriptionUuid] = s->uuid;
+    v[F_x_LastModifiedTime] = x->modified[0] ? x->modified : NULL;
+}
+
+static void count(ex *x, int64_t effective, int64_t billed, bool correction)
+{
+    x->st->rows++;
+    x->st->effective_micro += effective;
+    x->st->billed_micro += billed;
+    if (correction)
+        x->st->corrections++;
+    row_done(x);
+}
+
+/* How one usage row stands to the commitment. */
+typedef enum draw { DRAWN, OVERAGE, EARLIER_TERM, CORRECTION } draw;
+
+/* One usage row of amount cost (a correction's difference) for charge_day,
+ * billed in the month of billing_day; qty false leaves the quantities off
+ * (the second half of a day split at the end of the commitment). */
+static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_micro, int64_t charge_day,
+                      int64_t billing_day, draw how, bool qty_on)
+{
+    char billed[32], eff[32], list[32], contracted[32], qty[40], bps[24], bpe[24];
+    char desc[512], applied[400], skuprice[200], subname[160];
+    const char *v[NFOCUS] = {0};
+    common(x, s, v);
     decimal(billed, sizeof(billed), billed_micro);
     decimal(eff, sizeof(eff), cost);
-    const rate *rt = r->has_usage ? find_rate(x, s, r->cap, charge_day) : NULL;
-    bool priced = rt && rt->price[0] && rt->quoted[0] && !correction;
+    bool usage_cols = r->has_usage && how != CORRECTION;
+    const char *q = "0";
+    if (usage_cols && qty_on) {
+        quantity(qty, sizeof(qty), r->usage);
+        q = qty;
+    }
+    const rate *rt = how != CORRECTION ? find_rate(x, s, r->cap, charge_day) : NULL;
+    int64_t lc = 0, cc = 0;
+    bool priced = usage_cols && rt && times(rt->quoted, q, &lc) && times(rt->price, q, &cc);
     if (priced) {
-        decimal(list, sizeof(list), times(rt->quoted, r->usage));
-        decimal(contracted, sizeof(contracted), times(rt->price, r->usage));
-    } else {
+        decimal(list, sizeof(list), lc);
+        decimal(contracted, sizeof(contracted), cc);
+    } else { /* no rate card (or a correction): what Dynatrace charged is all we know */
         snprintf(list, sizeof(list), "%s", eff);
         snprintf(contracted, sizeof(contracted), "%s", eff);
     }
-    snprintf(qty, sizeof(qty), "%.15g", r->usage);
-    bool usage_cols = r->has_usage && !correction;
-    month_bounds(billing_day, bps, bpe);
-    dtc_fmt_datetime(cps, charge_day * 86400);
-    dtc_fmt_datetime(cpe, (charge_day + 1) * 86400);
-    const char *env = r->env_name ? r->env_name : r->env;
-    if (correction)
-        snprintf(desc, sizeof(desc), "Correction of %s in environment %s for %s: booked late, after the month "
-                                     "closed.", r->cap_name ? r->cap_name : r->cap, env, r->day);
-    else
-        snprintf(desc, sizeof(desc), "%s in environment %s on %s, %s.", r->cap_name ? r->cap_name : r->cap, env,
-                 r->day,
-                 billed_micro == 0 ? "drawn down from the annual commitment"
-                 : billed_micro == cost ? "on-demand overage beyond the annual commitment"
-                                        : "partly beyond the annual commitment (on-demand overage)");
-    const char *v[NFOCUS] = {
-        billed, s->account, NULL, s->currency, bps, bpe, "Usage", correction ? "Correction" : NULL, desc, cps,
-        cpe, contracted, eff, x->o->invoice_issuer ? x->o->invoice_issuer : "Dynatrace", list,
-        usage_cols ? qty : NULL, usage_cols ? (rt && rt->unit[0] ? rt->unit : r->unit) : NULL, "Dynatrace",
-        "Dynatrace", security(r->cap) ? "Security" : "Management and Governance", r->cap_name ? r->cap_name : r->cap,
-        usage_cols ? qty : NULL, usage_cols ? r->unit : NULL, priced ? rt->price : NULL, priced ? rt->quoted : NULL,
-        security(r->cap) ? (strstr(r->cap, "POSTURE") ? "Security Posture Management" : "Other (Security)")
-                         : "Observability",
-        r->cap, r->env, r->env_name, "Environment", "Dynatrace", "Dynatrace", r->cap, r->sub, r->cluster,
-        r->booking, x->modified[0] ? x->modified : NULL,
-    };
-    for (size_t i = 0; i < NFOCUS; i++) {
-        if (x->o->focus_minor < 3 && (i == FOCUS_13_FIRST || i == FOCUS_13_FIRST + 1))
-            continue;
-        csv(x, v[i], i + 1 == NFOCUS);
+    if (how != CORRECTION) { /* the rate card line, or the capability's price without one */
+        if (!rt)
+            snprintf(skuprice, sizeof(skuprice), "%s/%s", r->cap, s->currency);
+        v[F_SkuPriceId] = rt ? rt->sku_price_id : skuprice;
     }
-    x->st->rows++;
-    x->st->effective_micro += cost;
-    x->st->billed_micro += billed_micro;
-    if (correction)
-        x->st->corrections++;
-    flush(x);
+    if (charge_day != x->dates_day) { /* rows come a day at a time: format its dates once */
+        month_bounds(charge_day, x->bps, x->bpe);
+        dtc_fmt_datetime(x->cps, charge_day * 86400);
+        dtc_fmt_datetime(x->cpe, (charge_day + 1) * 86400);
+        x->dates_day = charge_day;
+    }
+    if (billing_day != charge_day)
+        month_bounds(billing_day, bps, bpe);
+    const char *env = r->env_name && *r->env_name ? r->env_name : r->env;
+    const char *cap = r->cap_name ? r->cap_name : r->cap;
+    cat(desc, sizeof(desc), how == CORRECTION ? "Correction of " : "", cap, " in environment ", env,
+        how == CORRECTION ? " for " : " on ", r->day,
+        how == CORRECTION ? ": booked late, after the month closed."
+        : how == OVERAGE  ? ": on-demand overage beyond the annual commitment."
+        : how == DRAWN    ? ": drawn down from the annual commitment."
+                          : ": drawn down from an earlier term of the commitment.",
+        (char *)NULL);
+    if (r->env_name && *r->env_name)
+        v[F_SubAccountName] = r->env_name;
+    else {
+        cat(subname, sizeof(subname), "Environment ", r->env, " (no name in Dynatrace)", (char *)NULL);
+        v[F_SubAccountName] = subname;
+    }
+    if (how == DRAWN) {
+        contract_applied(applied, sizeof(applied), s->cid, eff);
+        v[F_ContractApplied] = applied;
+        v[F_CommitmentDiscountId] = s->cid;
+        v[F_CommitmentDiscountCategory] = "Spend";
+        v[F_CommitmentDiscountName] = s->name[0] ? s->name : s->uuid;
+        v[F_CommitmentDiscountType] = "Dynatrace Platform Subscription";
+        v[F_CommitmentDiscountStatus] = "Used";
+    }
+    v[F_BilledCost] = billed;
+    v[F_BillingPeriodStart] = billing_day != charge_day ? bps : x->bps;
+    v[F_BillingPeriodEnd] = billing_day != charge_day ? bpe : x->bpe;
+    v[F_ChargeCategory] = "Usage";
+    v[F_ChargeClass] = how == CORRECTION ? "Correction" : NULL;
+    v[F_ChargeDescription] = desc;
+    v[F_ChargePeriodStart] = x->cps;
+    v[F_ChargePeriodEnd] = x->cpe;
+    v[F_ContractedCost] = contracted;
+    v[F_EffectiveCost] = eff;
+    v[F_ListCost] = list;
+    v[F_PricingQuantity] = v[F_ConsumedQuantity] = usage_cols ? q : NULL;
+    v[F_PricingUnit] = v[F_ConsumedUnit] = usage_cols ? focus_unit(r->unit) : NULL;
+    v[F_x_DynatraceUnit] = usage_cols ? r->unit : NULL;
+    v[F_ServiceCategory] = security(r->cap) ? "Security" : "Management and Governance";
+    v[F_ServiceSubcategory] = security(r->cap)
+                                  ? (strstr(r->cap, "POSTURE") ? "Security Posture Management" : "Other (Security)")
+                                  : "Observability";
+    v[F_ServiceName] = cap;
+    v[F_ChargeFrequency] = "Usage-Based";
+    v[F_ContractedUnitPrice] = priced ? rt->price : NULL;
+    v[F_ListUnitPrice] = priced ? rt->quoted : NULL;
+    v[F_PricingCategory] = how == CORRECTION ? NULL : how == OVERAGE ? "Standard" : "Committed";
+    v[F_SkuId] = r->cap;
+    v[F_SubAccountId] = r->env;
+    v[F_SubAccountType] = "Environment";
+    v[F_x_ChargeKind] = how == CORRECTION ? "correction" : how == OVERAGE ? "overage" : "usage";
+    v[F_x_ClusterId] = r->cluster;
+    v[F_x_BookingDate] = r->booking;
+    write_focus_line(x, v);
+    count(x, cost, billed_micro, how == CORRECTION);
+}
+
+/* A day's cost against the commitment: drawn down while the period's
+ * commitment lasts, billed as overage after; the day that crosses the line
+ * becomes two rows (the quantity stays on the first). */
+static void write_focus(ex *x, sub *s, const row *r, int64_t cost, int64_t charge_day, int64_t billing_day,
+                        bool correction)
+{
+    bool in_period = charge_day >= s->period_start && charge_day <= s->period_end && s->budget > 0;
+    int64_t over = 0, i = charge_day - s->first_day;
+    if (in_period && s->days && i >= 0 && i < (int64_t)s->ndays) {
+        subday *d = &s->days[i];
+        int64_t before = d->before + d->run, after = before + cost;
+        over = (after > s->budget ? after - s->budget : 0) - (before > s->budget ? before - s->budget : 0);
+        d->run += cost;
+    }
+    if (correction) /* what a late booking pushes past the commitment is billed as overage */
+        usage_row(x, s, r, cost, over, charge_day, billing_day, CORRECTION, false);
+    else if (!in_period)
+        usage_row(x, s, r, cost, 0, charge_day, billing_day, EARLIER_TERM, true);
+    else if (over == 0)
+        usage_row(x, s, r, cost, 0, charge_day, billing_day, DRAWN, true);
+    else if (over == cost)
+        usage_row(x, s, r, cost, cost, charge_day, billing_day, OVERAGE, true);
+    else {
+        usage_row(x, s, r, cost - over, 0, charge_day, billing_day, DRAWN, true);
+        if (!x->err)
+            usage_row(x, s, r, over, over, charge_day, billing_day, OVERAGE, false);
+    }
+}
+
+/* The commitment's own rows: its purchase, billed in the month its period
+ * starts (EffectiveCost 0: the usage rows carry it as it is drawn down), and
+ * once the period has closed, the unused remainder as effective cost. */
+static void write_commitment(ex *x, const sub *s)
+{
+    if (s->budget <= 0 || s->period_start < 0 || s->period_end < 0)
+        return;
+    bool start_in = (x->o->from < 0 || s->period_start >= x->o->from) && (x->o->to < 0 || s->period_start <= x->o->to);
+    bool closed = x->today > s->period_end;
+    bool end_in = (x->o->from < 0 || s->period_end >= x->o->from) && (x->o->to < 0 || s->period_end <= x->o->to);
+    int64_t unused = s->budget - s->used;
+    char amount[32], zero[32], bps[24], bpe[24], cps[24], cpe[24], desc[512], applied[400], skuprice[128];
+    const char *cid = s->cid;
+    snprintf(skuprice, sizeof(skuprice), "DPS_COMMITMENT/%s", cid);
+    decimal(zero, sizeof(zero), 0);
+    dtc_fmt_datetime(cps, s->period_start * 86400);
+    dtc_fmt_datetime(cpe, (s->period_end + 1) * 86400);
+    const char *name = s->name[0] ? s->name : s->uuid;
+    for (int kind = 0; kind < 2; kind++) {
+        if (kind == 0 ? !start_in : !(closed && end_in && unused > 0))
+            continue;
+        const char *v[NFOCUS] = {0};
+        common(x, s, v);
+        int64_t amt = kind == 0 ? s->budget : unused;
+        decimal(amount, sizeof(amount), amt);
+        month_bounds(kind == 0 ? s->period_start : s->period_end, bps, bpe);
+        snprintf(desc, sizeof(desc),
+                 kind == 0 ? "%s: annual commitment, drawn down by consumption until used up."
+                           : "%s: part of the annual commitment left unused when its period ended.",
+                 name);
+        contract_applied(applied, sizeof(applied), cid, kind == 0 ? zero : amount);
+        v[F_BilledCost] = kind == 0 ? amount : zero;
+        v[F_EffectiveCost] = kind == 0 ? zero : amount;
+        v[F_ListCost] = v[F_ContractedCost] = kind == 0 ? amount : zero;
+        v[F_ListUnitPrice] = v[F_ContractedUnitPrice] = kind == 0 ? amount : NULL;
+        v[F_PricingQuantity] = kind == 0 ? "1" : "0";
+        v[F_PricingUnit] = "Units";
+        v[F_BillingPeriodStart] = bps;
+        v[F_BillingPeriodEnd] = bpe;
+        v[F_ChargePeriodStart] = cps;
+        v[F_ChargePeriodEnd] = cpe;
+        v[F_ChargeCategory] = kind == 0 ? "Purchase" : "Usage";
+        v[F_ChargeDescription] = desc;
+        v[F_ChargeFrequency] = kind == 0 ? "One-Time" : "Recurring";
+        v[F_PricingCategory] = "Committed";
+        v[F_ServiceCategory] = "Management and Governance";
+        v[F_ServiceSubcategory] = "Observability";
+        v[F_ServiceName] = "Dynatrace Platform Subscription";
+        v[F_SkuId] = "DPS_COMMITMENT";
+        v[F_SkuPriceId] = skuprice;
+        v[F_CommitmentDiscountId] = cid;
+        v[F_CommitmentDiscountCategory] = "Spend";
+        v[F_CommitmentDiscountName] = name;
+        v[F_CommitmentDiscountType] = "Dynatrace Platform Subscription";
+        v[F_CommitmentDiscountStatus] = kind == 0 ? NULL : "Unused";
+        v[F_ContractApplied] = applied;
+        v[F_x_ChargeKind] = kind == 0 ? "commitment" : "unused-commitment";
+        write_focus_line(x, v);
+        count(x, kind == 0 ? 0 : amt, kind == 0 ? amt : 0, false);
+    }
 }
 
 static int revcmp(const void *a, const void *b)
@@ -379,6 +874,8 @@ static int on_row(void *ud, const dtc_val *c, int n)
     row r = {text(&c[0]), text(&c[1]), text(&c[2]), text(&c[3]), text(&c[4]), text(&c[5]), text(&c[7]),
              text(&c[8]), text(&c[9]), text(&c[11]), num(&c[6]), c[10].type != 'n',
              c[10].type == 'r' ? c[10].r : (double)num(&c[10])};
+    if (r.has_usage && !(r.usage > -1e15 && r.usage < 1e15))
+        r.has_usage = false; /* not a quantity this file can state exactly (or NaN): left out */
     sub *s = find_sub(x, r.sub ? r.sub : "");
     if (!s || !r.env || !r.cap || !r.day)
         return 0;
@@ -391,8 +888,9 @@ static int on_row(void *ud, const dtc_val *c, int n)
     }
     /* Late bookings seen after the month closed: the row as it was at the
      * close, then one Correction per change, billed in the month it was seen. */
-    char key[512];
-    snprintf(key, sizeof(key), "%s|%s|%s|%s", r.sub, r.env, r.cap, r.day);
+    char key[512] = "";
+    if (x->nrevs)
+        snprintf(key, sizeof(key), "%s|%s|%s|%s", r.sub, r.env, r.cap, r.day);
     revision probe = {.key = key, .seen_day = INT64_MIN};
     size_t lo = 0, hi = x->nrevs;
     while (lo < hi) {
@@ -405,60 +903,73 @@ static int on_row(void *ud, const dtc_val *c, int n)
     int64_t base = r.cost;
     if (lo < x->nrevs && strcmp(x->revs[lo].key, key) == 0)
         base = x->revs[lo].old;
-    if (in_range)
-        write_focus(x, s, &r, base, day, day, false);
-    else if (day >= s->period_start && day <= s->period_end)
-        s->cum += base; /* still counts toward the commitment */
+    if (!in_range) /* its cost is in the drawdown through prefix_days */
+        return 0;
+    write_focus(x, s, &r, base, day, day, false);
     for (size_t i = lo; i < x->nrevs && strcmp(x->revs[i].key, key) == 0 && !x->err; i++) {
         int64_t diff = x->revs[i].now - x->revs[i].old;
-        if (in_range && diff)
+        if (diff)
             write_focus(x, s, &r, diff, day, x->revs[i].seen_day, true);
     }
     return x->err;
 }
 
+static int load(dtc_store *db, ex *x)
+{
+    int rc;
+    if ((rc = dtc_store_query(db, SQL_SUBS, NULL, 0, on_sub, x)) ||
+        (rc = dtc_store_query(db, SQL_SYNCED, NULL, 0, on_synced, x)) ||
+        (rc = dtc_store_query(db, SQL_RATES, NULL, 0, on_rate, x)) ||
+        (rc = dtc_store_query(db, SQL_MODIFIED, NULL, 0, on_modified, x)))
+        return rc;
+    for (size_t i = 0; i < x->nsubs; i++)
+        sub_names(x, &x->subs[i]);
+    if (x->o->format == DTC_EXPORT_FOCUS) {
+        if ((rc = dtc_store_query(db, SQL_REVISIONS, NULL, 0, on_rev, x)) ||
+            (rc = dtc_store_query(db, SQL_DAYS, NULL, 0, on_day, x)))
+            return rc;
+        if (x->nrevs > 1)
+            qsort(x->revs, x->nrevs, sizeof(revision), revcmp);
+        for (size_t i = 0; i < x->nsubs; i++)
+            prefix_days(&x->subs[i]);
+    }
+    return 0;
+}
+
+static void ex_dispose(ex *x)
+{
+    for (size_t i = 0; i < x->nrevs; i++)
+        dtc_free(x->revs[i].key);
+    dtc_free(x->revs);
+    dtc_free(x->rates);
+    for (size_t i = 0; i < x->nsubs; i++)
+        dtc_free(x->subs[i].days);
+    dtc_free(x->subs);
+    dtc_buf_dispose(&x->line);
+}
+
 int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_export_stats *st)
 {
-    ex x = {.o = o, .out = out, .st = st};
+    ex x = {.o = o, .out = out, .st = st, .today = -1, .last_day = -1, .dates_day = INT64_MIN};
     memset(st, 0, sizeof(*st));
-    dtc_buf_init(&x.line, DTC_CAP_SMALL);
+    dtc_buf_init(&x.line, ROWS_CAP);
     int rc;
-    if ((rc = dtc_store_query(db, "SELECT uuid, account_uuid, currency, budget_total_micro, period_start,"
-                                  " period_end, budget_used_micro FROM subscription ORDER BY uuid", NULL, 0,
-                              on_sub, &x)) ||
-        (rc = dtc_store_query(db, "SELECT e.subscription_uuid, SUM(e.cost_micro) FROM env_cost_day e"
-                                  " JOIN subscription s ON s.uuid = e.subscription_uuid"
-                                  " WHERE e.day BETWEEN s.period_start AND s.period_end"
-                                  " GROUP BY e.subscription_uuid", NULL, 0, on_synced, &x)) ||
-        (rc = dtc_store_query(db, "SELECT account_uuid, capability_key, currency, unit, price, quoted_price,"
-                                  " start_time, end_time FROM rate_card", NULL, 0, on_rate, &x)) ||
-        (rc = dtc_store_query(db, "SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'", NULL, 0,
-                              on_modified, &x)))
+    if (o->format == DTC_EXPORT_FOCUS && (o->focus_minor < 2 || o->focus_minor > DTC_FOCUS_NEWEST)) {
+        rc = DTC_EINVAL;
         goto done;
-    if (o->format == DTC_EXPORT_FOCUS) {
-        if ((rc = dtc_store_query(db, "SELECT key, old_value, new_value, seen_at FROM revision"
-                                      " WHERE fact = 'env_cost_day' ORDER BY id", NULL, 0, on_rev, &x)))
-            goto done;
-        if (x.nrevs > 1)
-            qsort(x.revs, x.nrevs, sizeof(revision), revcmp);
-        for (size_t i = 0; i < NFOCUS; i++)
-            if (o->focus_minor >= 3 || (i != FOCUS_13_FIRST && i != FOCUS_13_FIRST + 1))
-                csv(&x, focus_cols[i], i + 1 == NFOCUS);
-    } else if (o->format == DTC_EXPORT_CSV) {
-        for (size_t i = 0; i < NSIMPLE; i++)
-            csv(&x, simple_cols[i], i + 1 == NSIMPLE);
     }
+    if ((rc = load(db, &x)))
+        goto done;
+    if (o->format == DTC_EXPORT_FOCUS)
+        write_focus_line(&x, NULL);
+    else if (o->format == DTC_EXPORT_CSV)
+        for (size_t i = 0; i < NSIMPLE; i++)
+            field(&x, simple_cols[i], true, i + 1 == NSIMPLE);
     flush(&x);
-    /* Ordered by day within each subscription, so the commitment drawdown
-     * accumulates in time order. */
-    rc = dtc_store_query(db,
-        "SELECT e.subscription_uuid, e.environment_id, en.name, e.capability_key, e.capability_name, e.day,"
-        " e.cost_micro, e.currency, e.booking_date, e.cluster_id, u.value, u.unit"
-        " FROM env_cost_day e JOIN subscription s ON s.uuid = e.subscription_uuid"
-        " LEFT JOIN environment en ON en.account_uuid = s.account_uuid AND en.environment_id = e.environment_id"
-        " LEFT JOIN env_usage_day u ON u.subscription_uuid = e.subscription_uuid"
-        "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day = e.day"
-        " ORDER BY e.subscription_uuid, e.day, e.environment_id, e.capability_key", NULL, 0, on_row, &x);
+    rc = dtc_store_query(db, SQL_ROWS, NULL, 0, on_row, &x);
+    for (size_t i = 0; rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS && i < x.nsubs; i++)
+        write_commitment(&x, &x.subs[i]);
+    flush(&x);
     if (rc == 0 && x.err)
         rc = x.err;
     if (rc == 0 && fflush(out) != 0)
@@ -466,11 +977,155 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
 done:
     if (rc == DTC_ENOMEM && !st->err[0])
         snprintf(st->err, sizeof(st->err), "out of memory");
-    for (size_t i = 0; i < x.nrevs; i++)
-        dtc_free(x.revs[i].key);
-    dtc_free(x.revs);
-    dtc_free(x.rates);
-    dtc_free(x.subs);
-    dtc_buf_dispose(&x.line);
+    ex_dispose(&x);
     return rc == DTC_EIO || x.err == DTC_EIO ? DTC_EIO : rc;
+}
+
+/* ---- FOCUS 1.3/1.4: the ContractCommitment dataset ---- */
+
+static const char *const cc_cols[] = {
+    "BillingCurrency", "ContractCommitmentCategory", "ContractCommitmentCost", "ContractCommitmentDescription",
+    "ContractCommitmentId", "ContractCommitmentPeriodEnd", "ContractCommitmentPeriodStart",
+    "ContractCommitmentQuantity", "ContractCommitmentType", "ContractCommitmentUnit", "ContractId",
+    "ContractPeriodEnd", "ContractPeriodStart", "x_SubscriptionUuid", "x_BudgetUsed",
+};
+#define NCC (sizeof(cc_cols) / sizeof(cc_cols[0]))
+#define CC_TEXT(i) ((i) != 2 && (i) != 7 && (i) != 14)
+
+int dtc_export_commitments(dtc_store *db, const dtc_export_opts *o, FILE *out, long *rows)
+{
+    dtc_export_stats st;
+    ex x = {.o = o, .out = out, .st = &st, .today = -1, .last_day = -1};
+    dtc_buf_init(&x.line, DTC_CAP_SMALL);
+    *rows = 0;
+    int rc = dtc_store_query(db, SQL_SUBS, NULL, 0, on_sub, &x);
+    if (rc)
+        goto done;
+    for (size_t i = 0; i < NCC; i++)
+        field(&x, cc_cols[i], true, i + 1 == NCC);
+    for (size_t i = 0; i < x.nsubs && !x.err; i++) {
+        sub *s = &x.subs[i];
+        if (s->budget <= 0 || s->period_start < 0 || s->period_end < 0)
+            continue;
+        char cost[32], used[32], pe[24], ps[24], ce[24], cs[24], desc[512];
+        sub_names(&x, s);
+        const char *cid = s->cid;
+        decimal(cost, sizeof(cost), s->budget);
+        decimal(used, sizeof(used), s->used);
+        dtc_fmt_datetime(ps, s->period_start * 86400);
+        dtc_fmt_datetime(pe, (s->period_end + 1) * 86400);
+        int64_t c0 = s->contract_start >= 0 ? s->contract_start : s->period_start;
+        int64_t c1 = s->contract_end >= 0 ? s->contract_end : s->period_end;
+        dtc_fmt_datetime(cs, c0 * 86400);
+        dtc_fmt_datetime(ce, (c1 + 1) * 86400);
+        snprintf(desc, sizeof(desc), "%s: annual spend commitment of %s %s, drawn down by consumption; usage "
+                 "beyond it is billed as on-demand overage.", s->name[0] ? s->name : s->uuid, cost, s->currency);
+        const char *v[NCC] = {s->currency, "Spend", cost, desc, cid, pe, ps, NULL,
+                              "Dynatrace Platform Subscription", NULL, s->uuid, ce, cs, s->uuid, used};
+        for (size_t k = 0; k < NCC; k++)
+            field(&x, v[k], CC_TEXT(k), k + 1 == NCC);
+        flush(&x);
+        ++*rows;
+    }
+    rc = x.err;
+    if (rc == 0 && fflush(out) != 0)
+        rc = DTC_EIO;
+done:
+    ex_dispose(&x);
+    return rc;
+}
+
+/* ---- FOCUS 1.3/1.4: recency metadata ---- */
+
+int dtc_export_metadata(dtc_store *db, const dtc_export_opts *o, const char *cost_file, const char *commit_file,
+                        FILE *out)
+{
+    dtc_export_stats st;
+    ex x = {.o = o, .out = out, .st = &st, .today = -1, .last_day = -1};
+    dtc_buf_init(&x.line, DTC_CAP_SMALL);
+    int rc = dtc_store_query(db, SQL_MODIFIED, NULL, 0, on_modified, &x);
+    if (rc)
+        goto done;
+    char version[8], last[11] = "", closed[8] = "";
+    snprintf(version, sizeof(version), "1.%d", o->focus_minor);
+    if (x.last_day >= 0)
+        dtc_fmt_date(last, x.last_day);
+    if (x.today >= 0) { /* the last month that ended before the last sync */
+        int y, m, d;
+        dtc_civil_from_days(x.today, &y, &m, &d);
+        dtc_civil_from_days(dtc_days_add_months(dtc_days_from_civil(y, m, 1), -1), &y, &m, &d);
+        snprintf(closed, sizeof(closed), "%04d-%02d", y, m);
+    }
+    dtc_jw w;
+    dtc_jw_init(&w, &x.line);
+    dtc_jw_obj(&w);
+    dtc_jw_key(&w, "FocusVersion");
+    dtc_jw_str(&w, version);
+    dtc_jw_key(&w, "DataGenerator");
+    dtc_jw_str(&w, "dtcost");
+    dtc_jw_key(&w, "Datasets");
+    dtc_jw_arr(&w);
+    for (int i = 0; i < 2; i++) {
+        dtc_jw_obj(&w);
+        dtc_jw_key(&w, "DatasetType");
+        dtc_jw_str(&w, i == 0 ? "CostAndUsage" : "ContractCommitment");
+        dtc_jw_key(&w, "File");
+        dtc_jw_str(&w, i == 0 ? cost_file : commit_file);
+        dtc_jw_key(&w, "DataLastUpdated");
+        dtc_jw_str(&w, x.modified[0] ? x.modified : NULL);
+        dtc_jw_key(&w, "DataThrough");
+        dtc_jw_str(&w, i == 0 && last[0] ? last : NULL);
+        dtc_jw_key(&w, "LastCompleteBillingPeriod");
+        dtc_jw_str(&w, i == 0 && closed[0] ? closed : NULL);
+        dtc_jw_obj_end(&w);
+    }
+    dtc_jw_arr_end(&w);
+    dtc_jw_obj_end(&w);
+    if (w.err || dtc_buf_addc(&x.line, '\n'))
+        x.err = DTC_ENOMEM;
+    flush(&x);
+    rc = x.err;
+    if (rc == 0 && fflush(out) != 0)
+        rc = DTC_EIO;
+done:
+    ex_dispose(&x);
+    return rc;
+}
+
+/* ---- [export] in the config file ---- */
+
+int dtc_export_focus_minor(const char *version)
+{
+    if (!version)
+        return -1;
+    return !strcmp(version, "1.2") ? 2 : !strcmp(version, "1.3") ? 3 : !strcmp(version, "1.4") ? 4 : -1;
+}
+
+void dtc_export__config_init(void *target)
+{
+    memset(target, 0, sizeof(dtc_export_config));
+}
+
+int dtc_export__config_item(void *target, const dtc_config_item *it)
+{
+    dtc_export_config *c = target;
+    if (!strcmp(it->key, "focus_version")) {
+        if ((c->focus_minor = dtc_export_focus_minor(it->value)) < 0) {
+            snprintf(it->why, it->whylen, "takes 1.2, 1.3 or 1.4");
+            return DTC_EINVAL;
+        }
+        return 0;
+    }
+    if (!strcmp(it->key, "billing_account_name"))
+        return dtc_config__set(&c->billing_account_name, it->value);
+    if (!strcmp(it->key, "invoice_issuer"))
+        return dtc_config__set(&c->invoice_issuer, it->value);
+    return DTC_ENOTFOUND;
+}
+
+void dtc_export_config_dispose(dtc_export_config *c)
+{
+    dtc_free(c->billing_account_name);
+    dtc_free(c->invoice_issuer);
+    c->billing_account_name = c->invoice_issuer = NULL;
 }

@@ -1,14 +1,23 @@
 /* csv.h: CSV fields that a spreadsheet reads back as the text that was
- * written: quoted when needed, and never run as a formula. */
+ * written (RFC 4180 quoting) and never runs as a formula; shared by every CSV
+ * writer (export, report). Every CSV line dtcost writes ends in CRLF. */
 #ifndef DTC_CSV_H
 #define DTC_CSV_H
+#include <stdbool.h>
+
 #include "buf.h"
 
-/* Append text s to b as one CSV field (RFC 4180): in double quotes, inner
- * quotes doubled, when it holds a comma, a quote, CR or LF. Text a
- * spreadsheet would take for a formula (starting with '=', '+', '-', '@',
- * a tab or CR) gets a single quote in front, as OWASP recommends for CSV
- * injection; so numbers must not go through here. DTC_ETOOBIG, DTC_ENOMEM. */
+/* Append text s to b as one CSV field, no separator. A field holding ',',
+ * '"', CR or LF is quoted with inner '"' doubled. Text a spreadsheet would
+ * take for a formula (starting with '=', '+', '-', '@', tab or CR) gets a
+ * single quote in front and is quoted, as OWASP recommends against CSV
+ * injection; so numbers must not go through here. 0, DTC_ENOMEM, or
+ * DTC_ETOOBIG past the buffer's cap (the field half added). */
 int dtc_csv_text(dtc_buf *b, const char *s) DTC_MUST_CHECK;
+
+/* Append field v to b followed by ',' (or CRLF when last). NULL writes an
+ * empty field; text fields (text = true) go through dtc_csv_text's rule,
+ * numbers are written as they are. Returns as dtc_csv_text. */
+int dtc_csv_field(dtc_buf *b, const char *v, bool text, bool last) DTC_MUST_CHECK;
 
 #endif

@@ -1,5 +1,6 @@
 /* Unit tests for src/util/csv.c: RFC 4180 quoting, and text a spreadsheet
- * would run as a formula neutralised with a leading single quote (OWASP). */
+ * would run as a formula neutralised with a leading single quote (OWASP);
+ * fields joined into CRLF-terminated lines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,11 +39,11 @@ static void test_csv_quotes_commas_quotes_and_line_breaks(void **state)
 static void test_csv_formulas_get_a_leading_quote(void **state)
 {
     (void)state;
-    field("=1+1", "'=1+1");
-    field("+cmd", "'+cmd");
-    field("-2", "'-2");
-    field("@SUM(A1)", "'@SUM(A1)");
-    field("\tx", "'\tx");
+    field("=1+1", "\"'=1+1\"");
+    field("+cmd", "\"'+cmd\"");
+    field("-2", "\"'-2\"");
+    field("@SUM(A1)", "\"'@SUM(A1)\"");
+    field("\tx", "\"'\tx\"");
     field("\rx", "\"'\rx\""); /* neutralised, and quoted for the CR */
     field("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
 }
@@ -56,6 +57,44 @@ static void test_csv_stops_at_the_buffer_cap(void **state)
     dtc_buf_dispose(&b);
 }
 
+static const char *line(dtc_buf *b, const char *const *v, const int *is_text, int n)
+{
+    dtc_buf_reset(b);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(dtc_csv_field(b, v[i], is_text[i], i + 1 == n), 0);
+    return b->data;
+}
+
+static void test_csv_quotes_only_what_needs_it(void **state)
+{
+    dtc_buf b;
+    dtc_buf_init(&b, 1024);
+    const char *v[] = {"plain", "a,b", "say \"hi\"", NULL, "two\nlines", "ステージング環境"};
+    const int t[] = {1, 1, 1, 1, 1, 1};
+    assert_string_equal(line(&b, v, t, 6), "plain,\"a,b\",\"say \"\"hi\"\"\",,\"two\nlines\",ステージング環境\r\n");
+    dtc_buf_dispose(&b);
+}
+
+static void test_csv_neutralises_formulas_in_text_but_not_numbers(void **state)
+{
+    dtc_buf b;
+    dtc_buf_init(&b, 1024);
+    const char *v[] = {"=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "-0.500000", "a=b"};
+    const int t[] = {1, 1, 1, 1, 1, 1, 0, 1};
+    assert_string_equal(line(&b, v, t, 8),
+                        "\"'=HYPERLINK(\"\"http://x\"\")\",\"'+1\",\"'-2\",\"'@SUM(A1)\",\"'\tx\",\"'\rx\",-0.500000,a=b\r\n");
+    dtc_buf_dispose(&b);
+}
+
+static void test_csv_reports_the_buffer_cap(void **state)
+{
+    dtc_buf b;
+    dtc_buf_init(&b, 8);
+    assert_int_equal(dtc_csv_field(&b, "12345", true, false), 0);
+    assert_int_equal(dtc_csv_field(&b, "6789", true, true), DTC_ETOOBIG);
+    dtc_buf_dispose(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -63,6 +102,9 @@ int main(void)
         cmocka_unit_test(test_csv_quotes_commas_quotes_and_line_breaks),
         cmocka_unit_test(test_csv_formulas_get_a_leading_quote),
         cmocka_unit_test(test_csv_stops_at_the_buffer_cap),
+        cmocka_unit_test(test_csv_quotes_only_what_needs_it),
+        cmocka_unit_test(test_csv_neutralises_formulas_in_text_but_not_numbers),
+        cmocka_unit_test(test_csv_reports_the_buffer_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,141 @@
+"""The FOCUS file loads into DuckDB (the @duckdb/node-api client from npm, as
+a FinOps analyst would load it) with every column typed as FOCUS says
+(Decimal columns numeric, Date/Time columns timestamps with time zone,
+String columns text), the same file also loads with the FOCUS types stated
+exactly (DECIMAL(38,10), TIMESTAMPTZ, JSON), and "cost by service" and "cost
+per subscription and month" queries over it give the figures of `dtcost
+report` over the same database: byCapability's window in --format json and
+the `month` rows of --format csv.
+
+Needs DuckDB for Node (scripts/install-duckdb.sh, run here; env DTCOST_DUCKDB
+names an installed folder): without npm or the registry the test is skipped
+(exit 77) with the reason."""
+import csv
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import sys
+import unittest
+from decimal import Decimal
+
+from emu import DTCOST, tmpdir
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+VERSIONS = ("1.2", "1.3", "1.4")
+DECIMAL = {"BilledCost", "ContractedCost", "EffectiveCost", "ListCost", "PricingQuantity", "ConsumedQuantity",
+           "ContractedUnitPrice", "ListUnitPrice"}
+DATETIME = {"BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd", "x_BookingDate",
+            "x_LastModifiedTime"}
+JSON_COLS = {"ContractApplied"}
+NUMERIC_TYPES = ("DOUBLE", "DECIMAL", "BIGINT", "INTEGER", "FLOAT")
+
+
+def duckdb_dir():
+    d = os.environ.get("DTCOST_DUCKDB")
+    if d:
+        return d
+    r = subprocess.run([os.path.join(ROOT, "scripts", "install-duckdb.sh")], capture_output=True, text=True,
+                       timeout=600)
+    return r.stdout.strip() or None
+
+
+def query(*sql):
+    r = subprocess.run(["node", os.path.join(HERE, "lib", "duckdb_query.cjs"), json.dumps(sql)],
+                       capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "NODE_PATH": os.path.join(DUCKDB, "node_modules")})
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def d(v):
+    return Decimal(str(v)) if v is not None else Decimal(0)
+
+
+class FocusInDuckDB(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tmpdir()
+        cls.db = os.path.join(cls.dir, "demo.db")
+        r = subprocess.run([DTCOST, "demo", "--db", cls.db], capture_output=True, text=True, timeout=240)
+        assert r.returncode == 0, r.stderr
+        cls.files = {}
+        for v in VERSIONS:
+            cls.files[v] = os.path.join(cls.dir, f"focus-{v}.csv")
+            r = subprocess.run([DTCOST, "export", "--db", cls.db, "--format", "focus", "--focus-version", v,
+                                "--out", cls.files[v]], capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr
+        r = subprocess.run([DTCOST, "report", "--db", cls.db, "--format", "json"], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        cls.report = json.loads(r.stdout)
+        r = subprocess.run([DTCOST, "report", "--db", cls.db, "--format", "csv", "--by", "month"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        cls.report_csv = list(csv.reader(io.StringIO(r.stdout)))
+
+    def test_every_column_is_typed_as_focus_says(self):
+        for v in VERSIONS:
+            f = self.files[v]
+            (described,) = query(f"DESCRIBE SELECT * FROM read_csv('{f}', header = true)")
+            types = {c["column_name"]: c["column_type"] for c in described}
+            with open(f, encoding="utf-8") as fh:
+                self.assertEqual(list(types), next(csv.reader(fh)), v)
+            for col, t in types.items():
+                if col in DECIMAL:
+                    self.assertTrue(t.startswith(NUMERIC_TYPES), f"{v} {col} is {t}")
+                elif col in DATETIME:
+                    self.assertEqual(t, "TIMESTAMP WITH TIME ZONE", f"{v} {col}")
+                else:
+                    self.assertEqual(t, "VARCHAR", f"{v} {col}")
+            exact = {c: ("DECIMAL(38,10)" if c in DECIMAL else "TIMESTAMPTZ" if c in DATETIME else
+                         "JSON" if c in JSON_COLS else "VARCHAR") for c in types}
+            (n, parsed) = query(
+                f"SELECT COUNT(*) AS n FROM read_csv('{f}', header = true, columns = {json.dumps(exact)})",
+                f"SELECT COUNT(*) AS n FROM read_csv('{f}', header = true, columns = {json.dumps(exact)})"
+                f" WHERE ContractApplied IS NOT NULL AND json_extract_string(ContractApplied, '$.ContractCommitmentId')"
+                f" IS NOT NULL" if "ContractApplied" in types else "SELECT 0 AS n")
+            with open(f, encoding="utf-8") as fh:
+                self.assertEqual(int(n[0]["n"]), sum(1 for _ in fh) - 1, v)
+            if "ContractApplied" in types:
+                self.assertGreater(int(parsed[0]["n"]), 0)
+
+    def test_cost_by_service_over_the_window_is_the_reports(self):
+        as_of = dt.date.fromisoformat(self.report["asOf"])
+        first = as_of - dt.timedelta(days=29)  # the report's default 30-day window
+        want = {(c["name"], c["currency"]): d(c["current"]) for c in self.report["byCapability"]}
+        self.assertTrue(want)
+        for v in VERSIONS:
+            (rows,) = query(
+                f"SELECT ServiceName, BillingCurrency, SUM(CAST(EffectiveCost AS DECIMAL(38,6))) AS cost"
+                f" FROM read_csv('{self.files[v]}', header = true)"
+                f" WHERE x_ChargeKind IN ('usage', 'overage', 'correction')"
+                f"   AND ChargePeriodStart >= TIMESTAMPTZ '{first}T00:00:00Z'"
+                f"   AND ChargePeriodStart < TIMESTAMPTZ '{as_of + dt.timedelta(days=1)}T00:00:00Z'"
+                f" GROUP BY ALL")
+            got = {(r["ServiceName"], r["BillingCurrency"]): d(r["cost"]) for r in rows}
+            self.assertEqual(got, {k: c for k, c in want.items() if c or k in got}, v)
+
+    def test_cost_per_subscription_and_month_is_the_reports(self):
+        want = {(r[1], r[4][:7]): d(r[7]) for r in self.report_csv[1:] if r[0] == "month" and r[6] == "cost"}
+        self.assertTrue(want)
+        for v in VERSIONS:
+            (rows,) = query(
+                f"SELECT x_SubscriptionUuid AS sub, strftime(ChargePeriodStart AT TIME ZONE 'UTC', '%Y-%m') AS month,"
+                f" SUM(CAST(EffectiveCost AS DECIMAL(38,6))) AS cost FROM read_csv('{self.files[v]}', header = true)"
+                f" WHERE x_ChargeKind IN ('usage', 'overage', 'correction') GROUP BY ALL")
+            got = {(r["sub"], r["month"]): d(r["cost"]) for r in rows}
+            # the report shows the last months (zero where a subscription had no cost)
+            self.assertEqual({k: got.get(k, Decimal(0)) for k in want}, want, v)
+            self.assertGreater(len([c for c in want.values() if c]), 10)
+
+
+if __name__ == "__main__":
+    DUCKDB = duckdb_dir()
+    if not DUCKDB:
+        print("SKIP: DuckDB for Node is not installed and scripts/install-duckdb.sh could not install it "
+              "(npm or the registry unreachable)", file=sys.stderr)
+        sys.exit(77)
+    unittest.main()

@@ -1,0 +1,142 @@
+"""`dtcost export --format focus` meets every MUST rule of the FinOps
+Foundation's FOCUS requirements model that applies to a SaaS provider, for
+FOCUS 1.2, 1.3 and 1.4, on the cost-and-usage file and (1.3, 1.4) the
+ContractCommitment file beside it; and the same checks fail on files
+mutated the ways a broken exporter would break them.
+
+Rules: tests/data/focus/requirements.json, our transcription of the model in
+https://github.com/FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec
+(specification/requirements_model/model_rules/..., the file and commit of
+each rule are listed in its Provenance); tests/scenario/lib/focusrules.py
+interprets the model's CheckFunction vocabulary."""
+import csv
+import io
+import os
+import subprocess
+import unittest
+
+import focusrules
+from emu import DTCOST, tmpdir
+
+VERSIONS = ("1.2", "1.3", "1.4")
+
+
+def export(db, *args):
+    return subprocess.run([DTCOST, "export", "--db", db, "--format", "focus", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+class FocusConformance(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tmpdir()
+        cls.db = os.path.join(cls.dir, "conf.db")
+        # The demo's database: a year of three subscriptions, one of them
+        # expired with part of its commitment unused.
+        res = subprocess.run([DTCOST, "demo", "--db", cls.db], capture_output=True, text=True, timeout=240)
+        assert res.returncode == 0, res.stderr
+        cls.files, cls.samples = {}, {}
+        for v in VERSIONS:
+            path = os.path.join(cls.dir, f"focus-{v}.csv")
+            r = export(cls.db, "--focus-version", v, "--out", path)
+            assert r.returncode == 0, r.stderr
+            with open(path, encoding="utf-8") as f:
+                cls.files[v] = f.read()
+            cc = os.path.join(cls.dir, f"focus-{v}.contract-commitment.csv")
+            if os.path.exists(cc):
+                with open(cc, encoding="utf-8") as f:
+                    cls.files[v + "/cc"] = f.read()
+
+    def test_every_applicable_rule_holds_for_each_version(self):
+        for v in VERSIONS:
+            for dataset, key in (("CostAndUsage", v), ("ContractCommitment", v + "/cc")):
+                todo, skipped = focusrules.rules(v, dataset)
+                if not todo:
+                    self.assertNotIn(key, self.files, f"{v} has no {dataset} dataset")
+                    continue
+                print(f"\nFOCUS {v} {dataset}: {len(todo)} rules checked")
+                for r in todo:
+                    print(f"  CHECK {r['ModelRuleId']} [{r['Keyword']}] {r['MustSatisfy']}")
+                self.assertIn(key, self.files, f"FOCUS {v} needs its {dataset} file")
+                bad = focusrules.check(self.files[key], v, dataset)
+                self.assertEqual(bad, [], f"FOCUS {v} {dataset}")
+            for s in skipped:
+                print(f"  SKIP  {s['ModelRuleId']}: {s['Reason']}")
+
+    def test_versions_have_their_own_columns(self):
+        h = {v: self.files[v].splitlines()[0].split(",") for v in VERSIONS}
+        self.assertIn("ProviderName", h["1.2"])
+        self.assertNotIn("ServiceProviderName", h["1.2"])
+        self.assertNotIn("ContractApplied", h["1.2"])
+        self.assertIn("CommitmentDiscountId", h["1.2"])
+        self.assertIn("ServiceProviderName", h["1.3"])
+        self.assertIn("ProviderName", h["1.3"])
+        self.assertIn("ContractApplied", h["1.3"])
+        self.assertNotIn("ProviderName", h["1.4"])
+        self.assertNotIn("PublisherName", h["1.4"])
+        self.assertIn("ContractApplied", h["1.4"])
+        self.assertNotIn("x_CapabilityKey", h["1.4"], "SkuId already carries the capability key")
+        r = export(self.db)  # the default is the newest
+        self.assertEqual(r.stdout.splitlines()[0].split(","), h["1.4"])
+
+    def mutated(self, v, edit):
+        """The version's file cut to a sample (the first rows and every
+        commitment row, which passes the rules as it is), then edited."""
+        if v not in self.samples:
+            header, rows = focusrules.read(self.files[v])
+            rows = rows[:400] + [r for r in rows[400:] if r["x_ChargeKind"] != "usage"]
+            self.assertEqual(focusrules.check_rows(header, rows, v), [])
+            self.samples[v] = self.write(header, rows)
+        header, rows = edit(*focusrules.read(self.samples[v]))
+        return self.write(header, rows)
+
+    @staticmethod
+    def write(header, rows):
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(header)
+        for row in rows:
+            w.writerow(["" if row.get(h) is None else row[h] for h in header])
+        return out.getvalue()
+
+    def assertFails(self, v, edit, rule):
+        bad = focusrules.check(self.mutated(v, edit), v)
+        self.assertIn(rule, {b[0] for b in bad}, f"FOCUS {v}: the mutation should break {rule}; found {bad[:5]}")
+
+    def test_mutated_files_fail(self):
+        def drop(col):
+            return lambda h, rows: ([c for c in h if c != col], rows)
+
+        def set_first(col, value, where=lambda row: True):
+            def edit(h, rows):
+                for row in rows:
+                    if where(row):
+                        row[col] = value
+                        break
+                return h, rows
+            return edit
+
+        usage = lambda row: row["ChargeCategory"] == "Usage" and row["PricingUnit"]
+        self.assertTrue(any(r["x_ChargeKind"] == "unused-commitment" for r in focusrules.read(self.files["1.4"])[1]),
+                        "the demo's expired subscription should leave part of its commitment unused")
+        for v in VERSIONS:
+            self.assertFails(v, drop("BilledCost"), "CAU-CostAndUsage-D-006-M")
+            self.assertFails(v, drop("EffectiveCost"), "CAU-EffectiveCost-C-000-M")
+            self.assertFails(v, set_first("EffectiveCost", None), "CAU-EffectiveCost-C-003-M")
+            self.assertFails(v, set_first("BillingCurrency", None), "CAU-BillingCurrency-C-004-M")
+            self.assertFails(v, set_first("ChargeCategory", "Consumption"), "CAU-ChargeCategory-C-003-M")
+            self.assertFails(v, set_first("ChargePeriodStart", "2026-01-01 00:00:00"), "CAU-ChargePeriodStart-C-002-M")
+            self.assertFails(v, set_first("BillingPeriodEnd", "2026-02-01"), "CAU-BillingPeriodEnd-C-001-M")
+            self.assertFails(v, set_first("PricingUnit", "GiB-hour", usage), "CAU-PricingUnit-C-003-O")
+            self.assertFails(v, set_first("PricingUnit", "1,000 spans", usage), "CAU-PricingUnit-C-003-O")
+            self.assertFails(v, set_first("ListCost", "1e-05"), "CAU-ListCost-C-002-M")
+            self.assertFails(v, set_first("ChargeFrequency", "Usage-Based", lambda r: r["ChargeCategory"] == "Purchase"),
+                             "CAU-ChargeFrequency-C-004-C")
+        self.assertFails("1.2", set_first("ListCost", "999.000000", lambda r: r["ListUnitPrice"] and r["PricingQuantity"]),
+                         "CAU-ListCost-C-009-C")
+        self.assertFails("1.4", set_first("ContractApplied", "not json", lambda r: r["ContractApplied"]),
+                         "CAU-ContractApplied-C-001-M")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,260 @@
+"""`dtcost export --format focus` says what the database says, in every
+FOCUS version (1.2, 1.3, 1.4): EffectiveCost per subscription and month
+equals the database to the micro-unit; BilledCost sums to the commitment
+(a Purchase row at the start of its period) plus the overage beyond it; the
+unused remainder of a closed period is its own row; the ContractCommitment
+file (1.3, 1.4) holds each subscription's budget and periods; ListCost and
+ContractedCost are the rate card's quoted and contracted price times the
+quantity, exactly; units are in the FOCUS Unit Format; names are never blank
+and never a spreadsheet formula; Correction rows for late bookings seen after
+their month closed; --out FILE.gz is the same file compressed; [export] in
+the config sets the default version; CSV and JSON Lines carry the same rows;
+--out is all or nothing."""
+import csv
+import gzip
+import io
+import json
+import os
+import subprocess
+import unittest
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from dtsync import rows, run_sync
+from emu import DTCOST, Emulator, tmpdir
+
+VERSIONS = ("1.2", "1.3", "1.4")
+UNITS = {"GiB-hour": "GiB-Hours", "1,000 spans": "1000 Spans", "session": "Sessions", "GiB scanned": "GiB",
+         "host-hour": "Host-Hours", "1,000 log records": "1000 Records"}
+
+
+def export(db, *args, env=None):
+    return subprocess.run([DTCOST, "export", "--db", db, *args], capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
+def micro(s):
+    return int(Decimal(s) * 1000000)
+
+
+class ExportFocus(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tmpdir()
+        cls.db = os.path.join(cls.dir, "full.db")
+        # Two years of history: the expired subscription's term is complete and overdrawn.
+        with Emulator("--days", "730", "--environments", "3") as emu:
+            res = run_sync(emu, cls.db)
+            assert res.returncode == 0, res.stderr
+        cls.rows, cls.cc = {}, {}
+        for v in VERSIONS:
+            out = os.path.join(cls.dir, f"f{v}.csv")
+            r = export(cls.db, "--format", "focus", "--focus-version", v, "--out", out,
+                       "--billing-account-name", "=Acme Corp")
+            assert r.returncode == 0, r.stderr
+            with open(out, encoding="utf-8") as f:
+                cls.rows[v] = list(csv.DictReader(f))
+            cc = os.path.join(cls.dir, f"f{v}.contract-commitment.csv")
+            if os.path.exists(cc):
+                with open(cc, encoding="utf-8") as f:
+                    cls.cc[v] = list(csv.DictReader(f))
+        cls.subs = rows(cls.db, "SELECT uuid, budget_total_micro, budget_used_micro, period_start, period_end,"
+                                " currency FROM subscription")
+
+    def test_effective_cost_per_subscription_and_month_equals_the_database(self):
+        want = dict(((s, m), c) for s, m, c in rows(
+            self.db, "SELECT subscription_uuid, substr(day, 1, 7), SUM(cost_micro) FROM env_cost_day GROUP BY 1, 2"))
+        for v in VERSIONS:
+            got = defaultdict(int)
+            for r in self.rows[v]:
+                if r["x_ChargeKind"] in ("usage", "overage", "correction"):
+                    got[(r["x_SubscriptionUuid"], r["ChargePeriodStart"][:7])] += micro(r["EffectiveCost"])
+            self.assertEqual(dict(got), want, f"FOCUS {v}")
+
+    def test_billed_cost_is_the_commitment_plus_the_overage(self):
+        over_total = 0
+        for v in VERSIONS:
+            billed = defaultdict(int)
+            for r in self.rows[v]:
+                billed[r["x_SubscriptionUuid"]] += micro(r["BilledCost"])
+            for uuid, total, used, *_ in self.subs:
+                purchase = [r for r in self.rows[v] if r["ChargeCategory"] == "Purchase"
+                            and r["x_SubscriptionUuid"] == uuid]
+                self.assertEqual(len(purchase), 1, f"{v}: one Purchase row for the commitment of {uuid}")
+                self.assertEqual(micro(purchase[0]["BilledCost"]), total)
+                self.assertEqual(micro(purchase[0]["EffectiveCost"]), 0)
+                self.assertEqual(billed[uuid], total + max(0, used - total), f"{v} {uuid}")
+                over_total += max(0, used - total)
+            overage = [r for r in self.rows[v] if r["x_ChargeKind"] == "overage"]
+            self.assertTrue(all(r["BilledCost"] == r["EffectiveCost"] for r in overage))
+            self.assertTrue(all(r["PricingCategory"] == "Standard" for r in overage))
+        self.assertGreater(over_total, 0, "the expired subscription should have run over its commitment")
+
+    def test_drawn_rows_apply_to_their_commitment_and_closed_periods_show_what_was_unused(self):
+        today = rows(self.db, "SELECT substr(MAX(finished_at), 1, 10) FROM sync_run WHERE status = 'ok'")[0][0]
+        for v in VERSIONS:
+            for uuid, total, used, start, end, cur in self.subs:
+                cid = f"{uuid}/{start[:10]}"
+                mine = [r for r in self.rows[v] if r["x_SubscriptionUuid"] == uuid]
+                unused = [r for r in mine if r["x_ChargeKind"] == "unused-commitment"]
+                if end < today and used < total:
+                    self.assertEqual([micro(r["EffectiveCost"]) for r in unused], [total - used], f"{v} {uuid}")
+                else:
+                    self.assertEqual(unused, [], f"{v} {uuid}")
+                drawn = [r for r in mine if r["x_ChargeKind"] == "usage" and start[:10] <= r["ChargePeriodStart"][:10]
+                         <= end[:10]]
+                self.assertTrue(drawn)
+                for r in drawn:
+                    self.assertEqual(r["BilledCost"], "0.000000")
+                    self.assertEqual(r["PricingCategory"], "Committed")
+                    if v == "1.2":
+                        self.assertEqual((r["CommitmentDiscountId"], r["CommitmentDiscountStatus"]), (cid, "Used"))
+                    else:
+                        applied = json.loads(r["ContractApplied"])
+                        self.assertEqual(applied["ContractCommitmentId"], cid)
+                        self.assertEqual(Decimal(str(applied["ContractCommitmentAppliedCost"])),
+                                         Decimal(r["EffectiveCost"]))
+
+    def test_contract_commitment_rows_are_the_budgets_and_periods(self):
+        self.assertNotIn("1.2", self.cc, "1.2 has no ContractCommitment dataset")
+        for v in ("1.3", "1.4"):
+            got = {r["x_SubscriptionUuid"]: r for r in self.cc[v]}
+            self.assertEqual(set(got), {s[0] for s in self.subs})
+            for uuid, total, used, start, end, cur in self.subs:
+                r = got[uuid]
+                self.assertEqual(micro(r["ContractCommitmentCost"]), total)
+                self.assertEqual(r["BillingCurrency"], cur)
+                self.assertEqual(r["ContractCommitmentCategory"], "Spend")
+                self.assertEqual(r["ContractCommitmentId"], f"{uuid}/{start[:10]}")
+                self.assertEqual(r["ContractCommitmentPeriodStart"], start[:10] + "T00:00:00Z")
+                self.assertEqual(r["ContractCommitmentPeriodEnd"][:10],
+                                 rows(self.db, "SELECT date(?, '+1 day')", end[:10])[0][0])
+            with open(os.path.join(self.dir, f"f{v}.metadata.json"), encoding="utf-8") as f:
+                meta = json.load(f)
+            self.assertEqual(meta["FocusVersion"], v)
+            self.assertEqual(meta["Datasets"][0]["DataThrough"],
+                             rows(self.db, "SELECT MAX(day) FROM env_cost_day")[0][0])
+
+    def test_prices_from_the_rate_cards_exactly_and_units_in_the_unit_format(self):
+        seen = {}
+        for v in VERSIONS:
+            for r in self.rows[v]:
+                if r["ListUnitPrice"] and r["x_ChargeKind"] == "usage":
+                    q = Decimal(r["PricingQuantity"])
+                    for price, cost in (("ListUnitPrice", "ListCost"), ("ContractedUnitPrice", "ContractedCost")):
+                        want = (Decimal(r[price]) * q).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+                        self.assertEqual(Decimal(r[cost]), want, (v, r["SkuPriceId"], r["PricingQuantity"]))
+                if r["x_DynatraceUnit"]:
+                    seen[r["x_DynatraceUnit"]] = r["PricingUnit"]
+                    self.assertEqual(r["PricingUnit"], r["ConsumedUnit"])
+        for dyn, focus in UNITS.items():
+            if dyn in seen:
+                self.assertEqual(seen[dyn], focus)
+        self.assertIn("GiB-hour", seen)
+        rates = rows(self.db, "SELECT quote_number, capability_key, quoted_price FROM rate_card")
+        quoted = {(q, c): p for q, c, p in rates}
+        for r in self.rows["1.4"][:2000]:
+            if r["ListUnitPrice"]:
+                q, c = r["SkuPriceId"].split("/")[:2]
+                self.assertEqual(r["ListUnitPrice"], quoted[(q, c)])
+
+    def test_names_are_never_blank_and_never_a_formula(self):
+        for v in VERSIONS:
+            for r in self.rows[v]:
+                self.assertEqual(r["BillingAccountName"], "'=Acme Corp")
+                if r["SubAccountId"]:
+                    self.assertNotEqual(r["SubAccountName"], "")
+        r = export(self.db, "--format", "focus", "--from", "2026-11-01")
+        first = next(csv.DictReader(io.StringIO(r.stdout)))
+        self.assertEqual(first["BillingAccountName"], f"Dynatrace account {first['BillingAccountId']}")
+
+    def test_gz_is_the_same_file_compressed(self):
+        path = os.path.join(self.dir, "f.csv.gz")
+        r = export(self.db, "--format", "focus", "--focus-version", "1.3", "--out", path,
+                   "--billing-account-name", "=Acme Corp")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            self.assertEqual(list(csv.DictReader(f)), self.rows["1.3"])
+        with gzip.open(os.path.join(self.dir, "f.contract-commitment.csv.gz"), "rt", encoding="utf-8") as f:
+            self.assertEqual(list(csv.DictReader(f)), self.cc["1.3"])
+
+    def test_config_sets_the_default_version_and_a_bad_one_is_refused(self):
+        cfg = os.path.join(self.dir, "dtcost.ini")
+        with open(cfg, "w") as f:
+            f.write("[export]\nfocus_version = 1.2\nbilling_account_name = ACME\n")
+        r = export(self.db, "--format", "focus", "--config", cfg, "--from", "2026-11-01")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        header = r.stdout.splitlines()[0].split(",")
+        self.assertIn("ProviderName", header)
+        self.assertIn("CommitmentDiscountId", header)
+        self.assertEqual(next(csv.DictReader(io.StringIO(r.stdout)))["BillingAccountName"], "ACME")
+        with open(cfg, "w") as f:
+            f.write("[export]\nfocus_version = 2.0\n")
+        r = export(self.db, "--format", "focus", "--config", cfg)
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("[export] focus_version", r.stderr)
+        self.assertEqual(r.stdout, "")
+        r = export(self.db, "--format", "focus", "--focus-version", "1.1")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("1.2, 1.3 or 1.4", r.stderr)
+
+    def test_csv_and_jsonl_carry_the_same_rows(self):
+        c = export(self.db, "--format", "csv", "--from", "2026-11-01", "--to", "2026-11-07")
+        j = export(self.db, "--format", "jsonl", "--from", "2026-11-01", "--to", "2026-11-07")
+        self.assertEqual((c.returncode, j.returncode), (0, 0))
+        crow = list(csv.DictReader(io.StringIO(c.stdout)))
+        jrow = [json.loads(l) for l in j.stdout.splitlines()]
+        want = rows(self.db, "SELECT COUNT(*), SUM(cost_micro) FROM env_cost_day "
+                             "WHERE day BETWEEN '2026-11-01' AND '2026-11-07'")[0]
+        self.assertEqual(len(crow), want[0])
+        self.assertEqual(len(jrow), want[0])
+        self.assertEqual(sum(micro(r["cost"]) for r in crow), want[1])
+        self.assertEqual(sum(micro(str(r["cost"])) for r in jrow), want[1])
+        self.assertEqual({r["day"] for r in jrow}, {f"2026-11-0{d}" for d in range(1, 8)})
+        names = {r["environment_name"] for r in jrow}
+        self.assertIn("ステージング環境", names)
+
+    def test_out_is_all_or_nothing(self):
+        path = os.path.join(self.dir, "focus.csv")
+        r = export(self.db, "--format", "focus", "--focus-version", "1.4", "--out", path,
+                   "--billing-account-name", "=Acme Corp")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(list(csv.DictReader(f)), self.rows["1.4"])
+        self.assertEqual([n for n in os.listdir(self.dir) if ".tmp." in n], [])
+        bad = os.path.join(self.dir, "no-such-dir", "x.csv")
+        r = export(self.db, "--format", "focus", "--out", bad)
+        self.assertEqual(r.returncode, 74)
+        self.assertFalse(os.path.exists(os.path.dirname(bad)))
+        r = export(self.db, "--format", "xml")
+        self.assertEqual(r.returncode, 2)
+
+
+class ExportCorrections(unittest.TestCase):
+    def test_late_bookings_after_the_month_closed_become_correction_rows(self):
+        db = os.path.join(tmpdir(), "late.db")
+        # Early in a month: the last days of the previous month still get booked.
+        with Emulator("--days", "40", "--environments", "2", now="2026-11-01T03:00:00Z") as emu:
+            self.assertEqual(run_sync(emu, db).returncode, 0)
+            emu.advance(booking_runs=10)
+            self.assertEqual(run_sync(emu, db).returncode, 0)
+        revs = rows(db, "SELECT key, old_value, new_value, seen_at FROM revision WHERE fact='env_cost_day'")
+        closed = [r for r in revs if r[3][:7] > r[0].split("|")[3][:7]]
+        if not closed:
+            self.skipTest("no revision seen after its month closed (the real clock is in the same month)")
+        for v in VERSIONS:
+            r = export(db, "--format", "focus", "--focus-version", v)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = list(csv.DictReader(io.StringIO(r.stdout)))
+            corr = [x for x in out if x["ChargeClass"] == "Correction"]
+            self.assertEqual(len(corr), len([c for c in closed if int(c[2]) != int(c[1])]), v)
+            for x in corr:
+                self.assertGreater(x["BillingPeriodStart"][:7], x["ChargePeriodStart"][:7])
+                self.assertEqual((x["PricingQuantity"], x["PricingCategory"], x["SkuPriceId"]), ("", "", ""))
+            total = sum(micro(x["EffectiveCost"]) for x in out if x["x_ChargeKind"] in ("usage", "overage",
+                                                                                       "correction"))
+            self.assertEqual(total, rows(db, "SELECT SUM(cost_micro) FROM env_cost_day")[0][0], v)
+
+
+if __name__ == "__main__":
+    unittest.main()

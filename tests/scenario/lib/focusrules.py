@@ -1,0 +1,165 @@
+"""Runs dtcost's transcription of the FOCUS requirements model
+(tests/data/focus/requirements.json) over a FOCUS CSV file: a small
+interpreter for the model's CheckFunction vocabulary. check() returns the
+violations as (rule id, message) pairs; rules() lists what applies to a
+version and what is skipped, with the reason."""
+import csv
+import datetime as dt
+import io
+import json
+import os
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data", "focus", "requirements.json")
+NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")  # NumericFormat: plain decimal, no exponent, no separators
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+DATA_SIZE = r"(?:[KMGTPE]i?[bB]|[bB])"
+TIME = r"(?:Years?|Months?|Days?|Hours?|Minutes?|Seconds?|Milliseconds?|Microseconds?)"
+NOUN = r"(?:[A-Z][A-Za-z]*)"  # a capitalized noun (a count-based unit)
+BASE = f"(?:{DATA_SIZE}|{TIME}|{NOUN})"
+UNIT = re.compile(rf"^(?:[1-9]\d* )?{BASE}(?:-{BASE})?(?:/(?:[1-9]\d* )?{BASE})?$")
+CONTROL = re.compile(r"[\x00-\x1f]")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+DATETIME_COLUMNS = {"BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd",
+                    "ContractCommitmentPeriodStart", "ContractCommitmentPeriodEnd", "ContractPeriodStart",
+                    "ContractPeriodEnd"}
+
+
+def model():
+    with open(DATA, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def rules(version, dataset="CostAndUsage"):
+    m = model()
+    return [r for r in m["Rules"] if version in r["Versions"] and r["Dataset"] == dataset], m["Skipped"]
+
+
+def read(text):
+    """Header and rows of a CSV text; an empty field is null (None)."""
+    rd = csv.reader(io.StringIO(text))
+    header = next(rd)
+    return header, [{h: (v if v != "" else None) for h, v in zip(header, row)} for row in rd]
+
+
+def _dec(v):
+    try:
+        return Decimal(v)
+    except (InvalidOperation, TypeError):
+        return None
+
+
+def _eq(value, want):
+    if want is None:
+        return value is None
+    if isinstance(want, (int, float)) and value is not None:
+        d = _dec(value)
+        return d is not None and d == Decimal(str(want))
+    return value == want
+
+
+def _datetime(v):
+    if v is None:
+        return True
+    if not DATETIME.match(v):
+        return False
+    try:
+        dt.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ")
+        return True
+    except ValueError:
+        return False
+
+
+def _compile(fn):
+    """The check as a function of a row: True when the row satisfies it (a
+    null passes a format check: nullability is its own rule)."""
+    f = fn["CheckFunction"]
+    col = fn.get("ColumnName")
+    if f in ("AND", "OR"):
+        items = [_compile(i) for i in fn["Items"]]
+        return (lambda row: all(i(row) for i in items)) if f == "AND" else (lambda row: any(i(row) for i in items))
+    if f in ("CheckValue", "CheckNotValue"):
+        want, negate = fn["Value"], f == "CheckNotValue"
+        return lambda row: _eq(row.get(col), want) != negate
+    if f in ("CheckSameValue", "CheckNotSameValue"):
+        a, b, negate = fn["ColumnAName"], fn["ColumnBName"], f == "CheckNotSameValue"
+        return lambda row: (row.get(a) == row.get(b)) != negate
+    if f in ("TypeDecimal", "FormatNumeric", "CheckDecimalValue"):
+        return lambda row: row.get(col) is None or bool(NUMERIC.match(row[col]))
+    if f == "TypeDateTime" or (f == "FormatDateTime" and col != "*DateTime"):
+        return lambda row: _datetime(row.get(col))
+    if f == "FormatDateTime":
+        return lambda row: all(_datetime(row[c]) for c in DATETIME_COLUMNS if c in row)
+    if f == "TypeString":
+        return lambda row: True  # every CSV field is a string
+    if f == "FormatString":  # StringHandling: no control characters, not padded
+        return lambda row: row.get(col) is None or (row[col] == row[col].strip() and not CONTROL.search(row[col]))
+    if f == "FormatCurrency":
+        return lambda row: row.get(col) is None or bool(CURRENCY.match(row[col]))
+    if f == "CheckNationalCurrency":  # ISO 4217 X-codes are metals, funds and test codes
+        return lambda row: row.get(col) is None or (bool(CURRENCY.match(row[col])) and row[col][0] != "X")
+    if f == "FormatUnit":
+        return lambda row: row.get(col) is None or bool(UNIT.match(row[col]))
+    if f in ("FormatJSONFormat", "FormatKeyValue"):
+        return lambda row: row.get(col) is None or _json_object(row[col])
+    if f == "ColumnByColumnEqualsColumnValue":
+        a, b, r = fn["ColumnAName"], fn["ColumnBName"], fn["ResultColumnName"]
+
+        def product(row):
+            x, y, z = _dec(row.get(a)), _dec(row.get(b)), _dec(row.get(r))
+            if x is None or y is None or z is None:
+                return False
+            places = Decimal(1).scaleb(z.as_tuple().exponent)  # equal at the precision the file states
+            return (x * y).quantize(places, rounding=ROUND_HALF_UP) == z
+        return product
+    raise ValueError(f"check function {f} is not implemented")
+
+
+def _json_object(v):
+    try:
+        return isinstance(json.loads(v), dict)
+    except ValueError:
+        return False
+
+
+def check(text, version, dataset="CostAndUsage", limit=3):
+    """Violations of the version's rules in the CSV text, at most `limit`
+    examples per rule."""
+    return check_rows(*read(text), version, dataset, limit)
+
+
+def check_rows(header, rows, version, dataset="CostAndUsage", limit=3):
+    """check() over a header and rows as read() gives them."""
+    todo, _ = rules(version, dataset)
+    bad = []
+    for r in todo:
+        req, cond = r["Requirement"], r.get("Condition")
+        f = req["CheckFunction"]
+        if f == "ColumnPresent":
+            if req["ColumnName"] not in header:
+                bad.append((r["ModelRuleId"], f"column {req['ColumnName']} is missing"))
+            continue
+        cols = {req.get(k) for k in ("ColumnName", "ColumnAName", "ColumnBName", "ResultColumnName")} - {None, "*DateTime"}
+        if any(c not in header for c in cols):
+            continue  # the column's absence is its presence rule's business
+        if f == "CheckDistinctCount":
+            parents = {}
+            for row in rows:
+                if row.get(req["ColumnAName"]) is not None:
+                    parents.setdefault(row[req["ColumnAName"]], set()).add(row.get(req["ColumnBName"]))
+            for k, p in parents.items():
+                if len(p) != req["ExpectedCount"]:
+                    bad.append((r["ModelRuleId"], f"{req['ColumnAName']} {k!r} has {len(p)} {req['ColumnBName']}"))
+            continue
+        n = 0
+        ok, when = _compile(req), _compile(cond) if cond else None
+        for i, row in enumerate(rows):
+            if when and not when(row):
+                continue
+            if not ok(row):
+                n += 1
+                if n <= limit:
+                    bad.append((r["ModelRuleId"], f"row {i + 2}: {r['MustSatisfy']} ({req.get('ColumnName')}="
+                                                  f"{row.get(req.get('ColumnName'))!r})"))
+    return bad
