@@ -112,6 +112,7 @@ typedef struct dtc_lic_import_opts {
 typedef struct dtc_lic_import_stats {
     long files, documents, env_hours, host_hours, provenance;
     long inserted, updated, unchanged;
+    long removed;        /* child rows (DDU pools, hosts) a restated hour no longer has */
     uint64_t json_bytes;
     char err[512];
 } dtc_lic_import_stats;

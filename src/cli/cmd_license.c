@@ -80,6 +80,7 @@ static void add_stats(dtc_lic_import_stats *sum, const dtc_lic_import_stats *s)
     sum->inserted += s->inserted;
     sum->updated += s->updated;
     sum->unchanged += s->unchanged;
+    sum->removed += s->removed;
     sum->json_bytes += s->json_bytes;
 }
 
@@ -126,9 +127,9 @@ static void summary(const char *what, const dtc_lic_import_stats *s, const dtc_l
     if (json) {
         printf("{\"command\":\"%s\",\"seconds\":%.3f,\"archives\":%ld,\"hourFiles\":%ld,\"jsonBytes\":%" PRIu64
                ",\"environmentHours\":%ld,\"hostHours\":%ld,\"inserted\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
-               "\"provenanceFiles\":%ld",
+               "\"removed\":%ld,\"provenanceFiles\":%ld",
                what, secs, s->files, s->documents, (uint64_t)s->json_bytes, s->env_hours, s->host_hours,
-               s->inserted, s->updated, s->unchanged, s->provenance);
+               s->inserted, s->updated, s->unchanged, s->removed, s->provenance);
         if (f)
             printf(",\"chunks\":%ld,\"downloaded\":%ld,\"reused\":%ld,\"requests\":%ld,\"busyWaits\":%ld,"
                    "\"downloadBytes\":%" PRIu64,
@@ -142,9 +143,9 @@ static void summary(const char *what, const dtc_lic_import_stats *s, const dtc_l
                f->chunks, f->downloaded, (double)f->bytes / 1e6, f->reused, f->requests, f->busy_waits);
     if (s->documents)
         printf("Imported %ld hour file(s) (%.1f MB of JSON) in %.2f s: %ld environment-hours, %ld host-hours; "
-               "%ld rows new, %ld changed, %ld unchanged.\n",
+               "%ld rows new, %ld changed, %ld unchanged, %ld removed.\n",
                s->documents, (double)s->json_bytes / 1e6, secs, s->env_hours, s->host_hours, s->inserted,
-               s->updated, s->unchanged);
+               s->updated, s->unchanged, s->removed);
 }
 
 int cmd_license(int argc, char **argv)

@@ -33,6 +33,10 @@
 #define BOMB_RATIO 200 /* inflated / compressed beyond which an entry is a bomb (JSON: ~15) */
 #define BOMB_FLOOR (16ULL << 20)
 #define SIDE_CAP (64ULL << 20) /* signature, log and other side files */
+/* Entries one archive may declare: a chunk of a month holds ~750 hour files.
+ * libzip keeps ~300 bytes per entry per open handle, so this bounds memory
+ * and the time to read a directory before a single entry is parsed. */
+#define MAX_ENTRIES 20000
 /* Entries up to this size are inflated in one call by libdeflate (about
  * twice zlib's speed) and tokenized whole by jsmn (about twice yajl's); see
  * docs/performance.md. Larger ones stream through zlib and yajl. */
@@ -90,6 +94,8 @@ typedef struct imp {
     const char *archive;
     result res[BATCH];
     int depth; /* archives inside archives */
+    char *keep;  /* the osiIds just written for one env-hour, as a JSON array */
+    size_t keep_len, keep_cap;
 } imp;
 
 static void hex(char *dst, const unsigned char *md, unsigned n)
@@ -446,8 +452,27 @@ static int put(imp *x, dtc_fact f, const dtc_val *k, const dtc_val *v)
     return rc;
 }
 
+/* After an env-hour's children are put: delete those of its children the
+ * new data no longer has (a restated hour), so they sum to the parent. */
+static int prune(imp *x, dtc_fact f, const char *cluster, const char *env, const char *hour, const char *keep)
+{
+    dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour)};
+    long removed = 0;
+    int rc = dtc_store_prune(x->s, f, k, keep, &removed);
+    x->st->removed += removed;
+    return rc;
+}
+
+static const char *env_name(const dtc_lic_env *e)
+{
+    return e->environment[0] ? e->environment : "unknown-environment";
+}
+
+static int keep_add(imp *x, const char *s, size_t n);
+
 static int write_result(imp *x, const result *r, const item *it)
 {
+    (void)it;
     if (r->from_ms < 0) {
         /* No timeFrameStart and no activity: nothing says which hour it is. */
         x->st->documents++;
@@ -457,9 +482,10 @@ static int write_result(imp *x, const result *r, const item *it)
     int64_t h = r->from_ms - ((r->from_ms % 3600000) + 3600000) % 3600000;
     dtc_fmt_datetime(hour, h / 1000);
     const char *cluster = r->cluster[0] ? r->cluster : "unknown-cluster";
-    for (size_t i = 0; i < r->nenvs; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < r->nenvs && rc == 0; i++) {
         const dtc_lic_env *e = &r->envs[i];
-        const char *env = e->environment[0] ? e->environment : "unknown-environment";
+        const char *env = env_name(e);
         dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour)};
         dtc_val v[] = {DTC_INT(e->fullstack_mhu), DTC_INT(e->infra_mhu), DTC_INT(e->paas_mhu),
                        DTC_INT(e->hosts_fullstack), DTC_INT(e->hosts_infra), DTC_INT(e->hosts_paas),
@@ -468,33 +494,70 @@ static int write_result(imp *x, const result *r, const item *it)
                        DTC_INT(e->properties), DTC_INT(e->synthetic_browser), DTC_INT(e->synthetic_http),
                        DTC_INT(e->synthetic_other), DTC_INT(e->log_upload_bytes), DTC_INT(e->log_storage_bytes),
                        DTC_INT(e->custom_metrics), DTC_INT(e->trial)};
-        int rc = put(x, DTC_FACT_LIC_ENV_HOUR, k, v);
+        rc = put(x, DTC_FACT_LIC_ENV_HOUR, k, v);
+        char keep[96] = "[";
         for (int pl = 0; rc == 0 && pl < DTC_LIC_NPOOLS; pl++) {
             if (pl == DTC_LIC_NPOOLS - 1 && e->ddu_micro[pl] == 0)
                 continue; /* "Other" only when an unknown pool appeared */
             dtc_val kp[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour), DTC_TEXT(dtc_lic_pools[pl])};
             dtc_val vp[] = {DTC_INT(e->ddu_micro[pl])};
             rc = put(x, DTC_FACT_LIC_DDU_HOUR, kp, vp);
+            snprintf(keep + strlen(keep), sizeof(keep) - strlen(keep), "%s\"%s\"", pl ? "," : "",
+                     dtc_lic_pools[pl]);
         }
-        if (rc)
-            return rc;
-        x->st->env_hours++;
+        strcat(keep, "]");
+        if (rc == 0)
+            rc = prune(x, DTC_FACT_LIC_DDU_HOUR, cluster, env, hour, keep);
+        if (rc == 0)
+            x->st->env_hours++;
     }
-    for (size_t i = 0; i < r->nhosts; i++) {
-        const dtc_lic_host *hh = &r->hosts[i];
-        const dtc_lic_env *e = &r->envs[hh->env];
-        char mode[2] = {hh->mode, '\0'};
-        dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(e->environment[0] ? e->environment : "unknown-environment"),
-                       DTC_TEXT(hour), DTC_INT(hh->osi_id)};
-        dtc_val v[] = {DTC_TEXT(mode), DTC_INT(hh->memory_bytes), DTC_INT(hh->active_ms), DTC_INT(hh->mhu)};
-        int rc = put(x, DTC_FACT_LIC_HOST_HOUR, k, v);
-        if (rc)
-            return rc;
-        x->st->host_hours++;
+    /* Hosts come grouped by environment, in the environments' order: each
+     * environment's osiIds are the keep list of its prune. */
+    size_t k = 0;
+    for (size_t i = 0; i < r->nenvs && rc == 0 && x->o->hosts; i++) {
+        const char *env = env_name(&r->envs[i]);
+        x->keep_len = 0;
+        rc = keep_add(x, "[", 1);
+        for (; k < r->nhosts && r->hosts[k].env == i && rc == 0; k++) {
+            const dtc_lic_host *hh = &r->hosts[k];
+            char mode[2] = {hh->mode, '\0'}, id[24];
+            dtc_val kh[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour), DTC_INT(hh->osi_id)};
+            dtc_val vh[] = {DTC_TEXT(mode), DTC_INT(hh->memory_bytes), DTC_INT(hh->active_ms), DTC_INT(hh->mhu)};
+            rc = put(x, DTC_FACT_LIC_HOST_HOUR, kh, vh);
+            int n = snprintf(id, sizeof(id), "%s%lld", x->keep_len > 1 ? "," : "", (long long)hh->osi_id);
+            if (rc == 0)
+                rc = keep_add(x, id, (size_t)n);
+            x->st->host_hours++;
+        }
+        if (rc == 0)
+            rc = keep_add(x, "]", 2); /* with its terminating NUL */
+        if (rc == 0)
+            rc = prune(x, DTC_FACT_LIC_HOST_HOUR, cluster, env, hour, x->keep);
     }
-    x->st->documents++;
-    x->st->json_bytes += r->bytes;
-    (void)it;
+    if (rc == 0 && k != r->nhosts)
+        rc = DTC_EINVAL; /* hosts out of environment order: the parser's contract broken */
+    if (rc == 0) {
+        x->st->documents++;
+        x->st->json_bytes += r->bytes;
+    }
+    return rc;
+}
+
+/* keep list text grows by n bytes. */
+static int keep_add(imp *x, const char *s, size_t n)
+{
+    if (x->keep_len + n > x->keep_cap) {
+        size_t c = x->keep_cap ? x->keep_cap * 2 : 4096;
+        while (c < x->keep_len + n)
+            c *= 2;
+        char *g = dtc_realloc(x->keep, c);
+        if (!g)
+            return DTC_ENOMEM;
+        x->keep = g;
+        x->keep_cap = c;
+    }
+    memcpy(x->keep + x->keep_len, s, n);
+    x->keep_len += n;
     return 0;
 }
 
@@ -687,9 +750,52 @@ static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, co
     return rc;
 }
 
+static uint64_t le(const unsigned char *b, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | b[i];
+    return v;
+}
+
+/* The number of entries an archive declares, read from its end-of-central-
+ * directory record (ZIP64's when present) before libzip reads the whole
+ * directory. UINT64_MAX when there is no record (libzip then says why). */
+static uint64_t declared_entries(const char *path)
+{
+    uint64_t size, n = UINT64_MAX;
+    int fd = open_regular(path, &size);
+    if (fd < 0)
+        return n;
+    unsigned char b[65536 + 22];
+    size_t want = size < sizeof(b) ? (size_t)size : sizeof(b);
+    ssize_t got = pread(fd, b, want, (off_t)(size - want));
+    for (ssize_t i = got - 22; i >= 0; i--) {
+        if (memcmp(b + i, "PK\5\6", 4) != 0)
+            continue;
+        n = le(b + i + 10, 2);
+        unsigned char z[56];
+        /* ZIP64: the locator sits just before the record and points to the
+         * ZIP64 record, which holds the 64-bit count. */
+        if (n == 0xffff && i >= 20 && memcmp(b + i - 20, "PK\6\7", 4) == 0 &&
+            pread(fd, z, sizeof(z), (off_t)le(b + i - 20 + 8, 8)) == (ssize_t)sizeof(z) &&
+            memcmp(z, "PK\6\6", 4) == 0)
+            n = le(z + 32, 8);
+        break;
+    }
+    close(fd);
+    return n;
+}
+
 static int import_zip(imp *x, const char *path, const char *display)
 {
     int err = 0;
+    uint64_t declared = declared_entries(path);
+    if (declared != UINT64_MAX && declared > MAX_ENTRIES) {
+        snprintf(x->st->err, sizeof(x->st->err), "%s: declares %llu entries, more than the %d an export holds; "
+                 "refused (split it into smaller archives)", display, (unsigned long long)declared, MAX_ENTRIES);
+        return DTC_EZIP;
+    }
     zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &err);
     if (!za) {
         zip_error_t ze;
@@ -972,6 +1078,7 @@ done:
         dtc_free(x->res[i].envs);
         dtc_free(x->res[i].hosts);
     }
+    dtc_free(x->keep);
     dtc_free(x);
     return rc;
 }
