@@ -20,6 +20,7 @@
 #include <jsmn.h>
 
 #include "alloc.h"
+#include "jw.h"
 #include "timeutil.h"
 
 #define GIB 1073741824LL
@@ -688,30 +689,12 @@ static int on_number(void *ud, const char *s, size_t len)
     return ok;
 }
 
-/* Well-formed UTF-8 (no overlongs, surrogates or code points past
- * U+10FFFF) and no control characters. */
+/* Well-formed UTF-8 (jw.h's rule) without control characters. */
 static bool clean_utf8(const unsigned char *s, size_t len)
 {
-    for (size_t i = 0; i < len;) {
-        unsigned c = s[i];
-        if (c < 0x20 || c == 0x7f)
+    for (size_t i = 0, n; i < len; i += n)
+        if (s[i] < 0x20 || s[i] == 0x7f || (n = dtc_utf8_seq(s + i, len - i)) == 0)
             return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-        if (n == 0 || i + n > len)
-            return false;
-        for (size_t k = 1; k < n; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-        unsigned c1 = s[i + 1];
-        if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
-            (c == 0xf4 && c1 > 0x8f))
-            return false;
-        i += n;
-    }
     return true;
 }
 
