@@ -126,8 +126,11 @@ static int fetch_chunk(dtc_http *h, const dtc_lic_fetch_opts *o, dtc_lic_fetch_s
                 rc = DTC_ERETRY;
                 break;
             }
-            long w = resp.retry_after >= 0 && status ? resp.retry_after * 1000 : wait;
-            if (*waited_ms + w > total) {
+            /* Retry-After is the server's number: compared in seconds
+             * first, so no multiplication or sum can overflow past --max-wait. */
+            long ra = status ? resp.retry_after : -1;
+            long w = ra < 0 ? wait : ra > total / 1000 ? total + 1 : ra * 1000;
+            if (w > total - *waited_ms) {
                 snprintf(st->err, sizeof(st->err), "export %s .. %s: the cluster kept answering 429 (an export is "
                          "already running) for %ld s; run again when it is done", d1, d2, *waited_ms / 1000);
                 rc = DTC_ERETRY;
