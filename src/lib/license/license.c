@@ -302,7 +302,7 @@ struct dtc_lic_parser {
      * before a tokenizer sees them, so neither tokenizer works through a
      * document the schema refuses (deep nesting, huge strings). */
     int lex_depth;
-    bool lex_in_str, lex_esc;
+    bool lex_in_str, lex_esc, lex_escapes; /* lex_escapes: a backslash was seen in a string */
     size_t lex_tok;
     char *sbuf;        /* decoded strings of the whole-buffer path */
     size_t sbufcap;
@@ -494,12 +494,25 @@ static int push(dtc_lic_parser *p, ctxkind k)
     return 1;
 }
 
+/* Byte classes for lex_guard: 0 part of a number or literal, else what the
+ * byte does outside a string. */
+enum { L_TOK, L_SEP, L_QUOTE, L_OPEN, L_CLOSE };
+static const unsigned char lex_class[256] = {
+    [' '] = L_SEP, ['\n'] = L_SEP, ['\r'] = L_SEP, ['\t'] = L_SEP, [','] = L_SEP, [':'] = L_SEP,
+    ['"'] = L_QUOTE, ['['] = L_OPEN, ['{'] = L_OPEN, [']'] = L_CLOSE, ['}'] = L_CLOSE,
+};
+/* Inside a string only the quote and the backslash matter. */
+static const unsigned char lex_in_string[256] = {['"'] = 1, ['\\'] = 1};
+
 /* Scan raw JSON bytes for nesting beyond MAX_DEPTH and strings or numbers
- * longer than MAX_TOKEN_LEN, keeping its state across pieces. Linear, and it
- * stops at the first offence: 0 (and err set) there, 1 otherwise. Malformed
- * JSON is left to the tokenizer, which names it. */
-static int lex_guard(dtc_lic_parser *p, const char *s, size_t n)
+ * longer than MAX_TOKEN_LEN, keeping its state across pieces. Linear, a
+ * table lookup per byte, and it stops at the first offence: 0 (and err set)
+ * there, 1 otherwise. Malformed JSON is left to the tokenizer, which names
+ * it. Notes whether any escape occurs, so strings without one are never
+ * searched for escapes. */
+static int lex_guard(dtc_lic_parser *p, const char *data, size_t n)
 {
+    const unsigned char *s = (const unsigned char *)data;
     int depth = p->lex_depth;
     bool in_str = p->lex_in_str, esc = p->lex_esc;
     size_t tok = p->lex_tok, i = 0;
@@ -508,47 +521,44 @@ static int lex_guard(dtc_lic_parser *p, const char *s, size_t n)
             size_t j = i;
             if (esc)
                 esc = false, j++;
-            while (j < n && s[j] != '"' && s[j] != '\\')
+            while (j < n && !lex_in_string[s[j]])
                 j++;
             tok += j - i;
             if (tok > MAX_TOKEN_LEN)
                 return fail(p, DTC_EPARSE, "a string longer than %s: not a license export", "4 MiB");
-            if (j >= n) {
-                i = n;
+            if (j >= n)
                 break;
-            }
-            if (s[j] == '\\') {
-                esc = true; /* the escaped byte is skipped next round */
-                i = j + 1;
-            } else {
+            if (s[j] == '\\')
+                esc = p->lex_escapes = true; /* the escaped byte is skipped next round */
+            else
                 in_str = false;
-                i = j + 1;
-            }
+            i = j + 1;
             continue;
         }
-        switch (s[i++]) {
-        case '"':
-            in_str = true;
-            tok = 0;
+        size_t j = i;
+        while (j < n && lex_class[s[j]] == L_TOK)
+            j++;
+        tok += j - i;
+        if (tok > MAX_TOKEN_LEN)
+            return fail(p, DTC_EPARSE, "a number or literal longer than %s: not a license export", "4 MiB");
+        if (j >= n)
             break;
-        case '{':
-        case '[':
+        switch (lex_class[s[j]]) {
+        case L_QUOTE:
+            in_str = true;
+            break;
+        case L_OPEN:
             if (++depth > MAX_DEPTH)
                 return fail(p, DTC_EPARSE, "nesting deeper than %s levels: not a license export", "12");
-            tok = 0;
             break;
-        case '}':
-        case ']':
+        case L_CLOSE:
             depth--;
-            tok = 0;
-            break;
-        case ',': case ':': case ' ': case '\n': case '\r': case '\t':
-            tok = 0;
             break;
         default:
-            if (++tok > MAX_TOKEN_LEN)
-                return fail(p, DTC_EPARSE, "a number or literal longer than %s: not a license export", "4 MiB");
+            break;
         }
+        tok = 0;
+        i = j + 1;
     }
     p->lex_depth = depth;
     p->lex_in_str = in_str;
@@ -934,7 +944,7 @@ void dtc_lic_parser_reset(dtc_lic_parser *p)
     if (p->y)
         yajl_config(p->y, yajl_dont_validate_strings, 1);
     p->lex_depth = 0;
-    p->lex_in_str = p->lex_esc = false;
+    p->lex_in_str = p->lex_esc = p->lex_escapes = false;
     p->lex_tok = 0;
     p->depth = 0;
     p->stack[0] = C_NONE;
@@ -1047,10 +1057,10 @@ static long hex4(const char *v)
 
 /* A JSON string's escapes decoded to UTF-8 in p->sbuf, as yajl hands them
  * to the streaming path: the same text whichever path reads a document. A
- * lone surrogate or a bad escape is refused. */
+ * bad escape is refused. */
 static int decode_str(dtc_lic_parser *p, const char *v, size_t len, const unsigned char **out, size_t *outlen)
 {
-    if (!memchr(v, '\\', len)) {
+    if (!p->lex_escapes || !memchr(v, '\\', len)) {
         *out = (const unsigned char *)v;
         *outlen = len;
         return 1;
@@ -1084,13 +1094,17 @@ static int decode_str(dtc_lic_parser *p, const char *v, size_t len, const unsign
         if (u < 0)
             return fail(p, DTC_EPARSE, "%s", "a string holds a bad \\u escape");
         i += 4;
-        if (u >= 0xdc00 && u <= 0xdfff)
-            return fail(p, DTC_EPARSE, "%s", "a string holds a lone UTF-16 surrogate");
+        /* Surrogates as yajl (the streaming path) decodes them, so both
+         * paths agree: a high one pairs with the \\u escape after it, or
+         * becomes '?' when none follows; a lone low one is encoded as is,
+         * and keep_ident then refuses it as invalid UTF-8. */
         if (u >= 0xd800 && u <= 0xdbff) {
             long lo = i + 6 < len && v[i + 1] == '\\' && v[i + 2] == 'u' ? hex4(v + i + 3) : -1;
-            if (lo < 0xdc00 || lo > 0xdfff)
-                return fail(p, DTC_EPARSE, "%s", "a string holds a lone UTF-16 surrogate");
-            u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+            if (lo < 0) {
+                o[k++] = '?';
+                continue;
+            }
+            u = ((u & 0x3f) << 10) | ((((u >> 6) & 0xf) + 1) << 16) | (lo & 0x3ff);
             i += 6;
         }
         if (u < 0x80) {
