@@ -7,6 +7,7 @@
  * the cap or far beyond their compressed size, broken ZIPs and JSON. Entry
  * names are never used as paths: an inner archive goes to an anonymous
  * temporary file. */
+#define _GNU_SOURCE /* O_TMPFILE */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -688,9 +689,9 @@ static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, c
 
 static int import_zip(imp *x, const char *path, const char *display);
 /* An inner archive: copied to an anonymous temporary file (never by its
- * entry name), capped, then imported like any archive. The file is unlinked
- * as soon as it exists and read through /proc/self/fd, so a killed import
- * leaves nothing behind in TMPDIR. */
+ * entry name), capped, then imported like any archive. The file has no name
+ * (O_TMPFILE, or unlinked as soon as it exists) and is read through
+ * /proc/self/fd, so a killed import leaves nothing behind in TMPDIR. */
 static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name, uint64_t comp,
                      uint64_t declared)
 {
@@ -703,14 +704,22 @@ static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, co
         return DTC_EZIP;
     }
     char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s/dtcost-inner-XXXXXX", dir);
-    int fd = mkstemp(tmp);
+    /* O_TMPFILE: a file that never has a name; where the file system lacks
+     * it, a named one unlinked at once. */
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+#endif
+    if (fd < 0) {
+        snprintf(tmp, sizeof(tmp), "%s/dtcost-inner-XXXXXX", dir);
+        if ((fd = mkstemp(tmp)) >= 0)
+            unlink(tmp);
+    }
     if (fd < 0) {
         snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot create a temporary file in %s: %s (set "
                  "TMPDIR)", archive, name, dir, strerror(errno));
         return DTC_EIO;
     }
-    unlink(tmp);
     snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", fd);
     zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
     char *buf = dtc_malloc(CHUNK);
