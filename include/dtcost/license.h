@@ -68,9 +68,16 @@ typedef struct dtc_lic_doc {
 } dtc_lic_doc;
 
 /* A streaming parser for one document: feed it the JSON in pieces of any
- * size, then finish. Nesting deeper than the schema, a number out of range,
- * a time that is neither epoch ms nor ISO 8601, or broken JSON: DTC_EPARSE
- * with a one-line reason in err. */
+ * size, then finish. DTC_EPARSE with a one-line reason (dtc_lic_parser_errmsg)
+ * for: nesting deeper than the schema (12) or a string or number longer than
+ * 4 MiB, found on the raw bytes before tokenizing; a figure read that is not
+ * an integer within int64, negative, or summing (or its DEM units) past
+ * int64; a time outside 1970..9999 or neither epoch ms nor ISO 8601; a key
+ * twice in one object or an environment twice in the hour; an id that is not
+ * UTF-8 without control characters, or longer than 63 bytes; broken JSON.
+ * Strings are read with their escapes decoded. Both entry points below take
+ * any bytes from memory, so a fuzzer can drive them directly; they apply the
+ * same rules and give the same refusal, word for word. */
 typedef struct dtc_lic_parser dtc_lic_parser;
 int dtc_lic_parser_new(dtc_lic_parser **out, const dtc_license_rules *rules, bool hosts) DTC_MUST_CHECK;
 void dtc_lic_parser_free(dtc_lic_parser *p);
@@ -81,7 +88,8 @@ int dtc_lic_parser_feed(dtc_lic_parser *p, const void *data, size_t len) DTC_MUS
 int dtc_lic_parser_finish(dtc_lic_parser *p, const dtc_lic_doc **doc) DTC_MUST_CHECK;
 const char *dtc_lic_parser_errmsg(const dtc_lic_parser *p);
 /* A whole document in memory at once: about twice as fast (jsmn tokens;
- * yajl when the document is too big to tokenize or not valid JSON). */
+ * yajl when the document is too big to tokenize or not valid JSON). The
+ * fuzzing entry point for the whole-buffer path: new, parse, free. */
 int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const dtc_lic_doc **doc) DTC_MUST_CHECK;
 
 /* The [license] section of the config: rule switches, the cluster, and an
@@ -112,6 +120,7 @@ typedef struct dtc_lic_import_opts {
 typedef struct dtc_lic_import_stats {
     long files, documents, env_hours, host_hours, provenance;
     long inserted, updated, unchanged;
+    long removed;        /* child rows (DDU pools, hosts) a restated hour no longer has */
     uint64_t json_bytes;
     char err[512];
 } dtc_lic_import_stats;

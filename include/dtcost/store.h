@@ -77,6 +77,14 @@ void dtc_store_rollback(dtc_store *s);
 int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_val *vals,
                   const char *booking, dtc_put *result) DTC_MUST_CHECK;
 
+/* Restatement of child rows: delete the rows of `fact` that share its first
+ * nkeys-1 key values with `prefix` and whose last key is not in `keep`, a
+ * JSON array of the last key's values (text or integers) just written. Call
+ * inside dtc_store_begin/commit, after putting the new children, so a
+ * parent's children are exactly the new set. *removed gets the count. */
+int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep, long *removed)
+    DTC_MUST_CHECK;
+
 /* Sync runs: begin records the start, with this process's id and host name;
  * end records the outcome and counters. */
 typedef struct dtc_run_stats {

@@ -82,6 +82,7 @@ static void add_stats(dtc_lic_import_stats *sum, const dtc_lic_import_stats *s)
     sum->inserted += s->inserted;
     sum->updated += s->updated;
     sum->unchanged += s->unchanged;
+    sum->removed += s->removed;
     sum->json_bytes += s->json_bytes;
 }
 
@@ -132,14 +133,14 @@ static void summary(const char *what, const dtc_lic_import_stats *s, const dtc_l
             REC_S("command", what), REC_N("seconds", sec), REC_I("archives", s->files),
             REC_I("hour_files", s->documents), REC_I("json_bytes", s->json_bytes),
             REC_I("environment_hours", s->env_hours), REC_I("host_hours", s->host_hours),
-            REC_I("inserted", s->inserted), REC_I("updated", s->updated), REC_I("unchanged", s->unchanged),
+            REC_I("inserted", s->inserted), REC_I("updated", s->updated), REC_I("unchanged", s->unchanged), REC_I("removed", s->removed),
             REC_I("provenance_files", s->provenance),
             /* fetch only */
             REC_I("chunks", f ? f->chunks : 0), REC_I("downloaded", f ? f->downloaded : 0),
             REC_I("reused", f ? f->reused : 0), REC_I("requests", f ? f->requests : 0),
             REC_I("busy_waits", f ? f->busy_waits : 0), REC_I("download_bytes", f ? f->bytes : 0),
         };
-        (void)rec_write(stdout, out_format, r, f ? 17 : 11, true);
+        (void)rec_write(stdout, out_format, r, f ? 18 : 12, true);
         return;
     }
     if (f)
@@ -148,9 +149,9 @@ static void summary(const char *what, const dtc_lic_import_stats *s, const dtc_l
                f->chunks, f->downloaded, (double)f->bytes / 1e6, f->reused, f->requests, f->busy_waits);
     if (s->documents)
         printf("Imported %ld hour file(s) (%.1f MB of JSON) in %.2f s: %ld environment-hours, %ld host-hours; "
-               "%ld rows new, %ld changed, %ld unchanged.\n",
+               "%ld rows new, %ld changed, %ld unchanged, %ld removed.\n",
                s->documents, (double)s->json_bytes / 1e6, secs, s->env_hours, s->host_hours, s->inserted,
-               s->updated, s->unchanged);
+               s->updated, s->unchanged, s->removed);
 }
 
 int cmd_license(int argc, char **argv)

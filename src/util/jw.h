@@ -36,8 +36,13 @@ void dtc_jw_null(dtc_jw *w);
 /* Write already-valid JSON text as one value. */
 void dtc_jw_raw(dtc_jw *w, const char *json);
 
+/* The length of the well-formed UTF-8 sequence starting s[0] (1 for ASCII;
+ * 2-4 otherwise), or 0 when it is not one: overlongs, surrogates, code
+ * points past U+10FFFF and sequences cut short are refused. */
+size_t dtc_utf8_seq(const unsigned char *s, size_t n);
+
 /* Append s as a JSON string literal (with quotes) to b. Bytes that are not
- * well-formed UTF-8 become U+FFFD each, so the output is always JSON. */
+ * well-formed UTF-8 become U+FFFD, so the output is always valid JSON. */
 int dtc_json_quote(dtc_buf *b, const char *s, size_t n) DTC_MUST_CHECK;
 /* Format a scaled integer as a decimal into dst (at least 32 bytes). */
 void dtc_fixed_format(char *dst, int64_t scaled, int places, bool trim);

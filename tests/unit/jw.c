@@ -43,16 +43,31 @@ static void test_jw_escapes_quotes_controls_and_keeps_utf8(void **state)
     dtc_buf_dispose(&b);
 }
 
-static void test_jw_replaces_bytes_that_are_not_utf8_so_output_stays_json(void **state)
+/* Bytes that are not UTF-8 (a stray continuation, a cut sequence, an
+ * overlong, a surrogate, past U+10FFFF) each become U+FFFD; valid 2-, 3- and
+ * 4-byte sequences around them pass unchanged. */
+static void test_jw_replaces_invalid_utf8_so_output_is_valid_json(void **state)
 {
-    dtc_buf b;
-    dtc_buf_init(&b, 1024);
-    /* a lone continuation, a cut sequence, a bad lead byte, a surrogate, past U+10FFFF; then é and € */
-    const char in[] = "a\x80" "b\xc3\xc0/\xed\xa0\x80\xf4\x90\x80\x80\xc3\xa9\xe2\x82\xac";
-    assert_int_equal(dtc_json_quote(&b, in, sizeof(in) - 1), 0);
-    assert_string_equal(b.data, "\"a\\ufffdb\\ufffd\\ufffd/\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd"
-                                "\xc3\xa9\xe2\x82\xac\"");
-    dtc_buf_dispose(&b);
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"a\x80" "b", "\"a\xef\xbf\xbd" "b\""},
+        {"\xc3", "\"\xef\xbf\xbd\""},                      /* cut short at the end */
+        {"\xc3(", "\"\xef\xbf\xbd(\""},                    /* cut short by ASCII */
+        {"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""},      /* overlong '/' */
+        {"\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* a UTF-16 surrogate */
+        {"\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* past U+10FFFF */
+        {"\xc3\xbc\xe2\x82\xac\xf0\x9f\x98\x80\xff", "\"\xc3\xbc\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbd\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dtc_buf b;
+        dtc_buf_init(&b, 4096);
+        assert_int_equal(dtc_json_quote(&b, cases[i].in, strlen(cases[i].in)), 0);
+        assert_int_equal(dtc_buf_addc(&b, '\0'), 0);
+        assert_string_equal(b.data, cases[i].out);
+        dtc_buf_dispose(&b);
+    }
 }
 
 static void test_jw_fixed_is_exact_and_trims_zeros(void **state)
@@ -88,7 +103,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jw_writes_nested_document_compactly),
         cmocka_unit_test(test_jw_escapes_quotes_controls_and_keeps_utf8),
-        cmocka_unit_test(test_jw_replaces_bytes_that_are_not_utf8_so_output_stays_json),
+        cmocka_unit_test(test_jw_replaces_invalid_utf8_so_output_is_valid_json),
         cmocka_unit_test(test_jw_fixed_is_exact_and_trims_zeros),
         cmocka_unit_test(test_jw_reports_cap_overflow),
     };

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dtcost/license.h"
@@ -88,6 +89,8 @@ static int parse(const char *json, const dtc_license_rules *r, bool hosts, dtc_l
     int wrc = dtc_lic_parser_parse(whole, json, strlen(json), &wd);
     int rc = parse_streaming(json, r, hosts, pp, doc);
     assert_int_equal(wrc, rc);
+    if (rc) /* one rule on both paths: the same refusal, word for word */
+        assert_string_equal(dtc_lic_parser_errmsg(whole), dtc_lic_parser_errmsg(*pp));
     if (rc == 0) {
         assert_int_equal(wd->from_ms, (*doc)->from_ms);
         assert_int_equal(wd->nenvs, (*doc)->nenvs);
@@ -108,10 +111,11 @@ static int parse_streaming(const char *json, const dtc_license_rules *r, bool ho
                            const dtc_lic_doc **doc)
 {
     assert_int_equal(dtc_lic_parser_new(pp, r, hosts), 0);
-    /* in small pieces, to cross every token boundary */
-    size_t n = strlen(json);
-    for (size_t i = 0; i < n; i += 7) {
-        int rc = dtc_lic_parser_feed(*pp, json + i, n - i < 7 ? n - i : 7);
+    /* in small pieces, to cross every token boundary (a large document in
+     * the import's own 256 KiB pieces: yajl re-reads a token cut in pieces) */
+    size_t n = strlen(json), piece = n > 65536 ? 256 * 1024 : 7;
+    for (size_t i = 0; i < n; i += piece) {
+        int rc = dtc_lic_parser_feed(*pp, json + i, n - i < piece ? n - i : piece);
         if (rc)
             return rc;
     }
@@ -343,6 +347,129 @@ static void test_license_refuses_nesting_and_broken_json(void **state)
     }
 }
 
+/* Every figure dtcost reads must fit: refused with the field named, never
+ * stored wrapped, as 0 or in another year. */
+static void test_license_refuses_figures_and_times_out_of_range_naming_the_field(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *env, *top, *field;
+    } cases[] = {
+        {"\"visits\":9223372036854775807,\"mobileSessions\":1", "", "visits"},
+        {"\"visits\":9223372036854775000", "", "DEM"},
+        {"\"visits\":1e400", "", "visits"},
+        {"\"visits\":-1", "", "visits"},
+        {"\"sessionReplays\":99999999999999999999", "", "sessionReplays"},
+        {"\"hostUsages\":[{\"osiId\":1,\"hostMemoryBytes\":1e30}]", "", "hostMemoryBytes"},
+        {"\"hostUsages\":[{\"osiId\":1,\"hostMemoryBytes\":-8}]", "", "hostMemoryBytes"},
+        {"\"davisDataUnits\":[{\"pool\":\"Log\",\"total\":-1.5}]", "", "davisDataUnits"},
+        {"\"syntheticBillingUsage\":[{\"monitorTypeId\":1,\"publicExecutions\":9223372036854775807,"
+         "\"privateExecutions\":1}]", "", "Executions"},
+        {"", "\"timeFrameStart\":\"12026-01-10T10:00:00Z\",", "timeFrameStart"},
+        {"", "\"timeFrameStart\":3093527980800000,", "timeFrameStart"},
+        {"", "\"timeFrameStart\":-3600000,", "timeFrameStart"},
+        {"", "\"timeFrameEnd\":\"1969-12-31T23:00:00Z\",", "timeFrameEnd"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "{%s\"clusterUuid\":\"c\",\"environmentBillingEntries\":[{\"environmentUuid\":"
+                 "\"e\"%s%s}]}", cases[i].top[0] ? cases[i].top : "\"timeFrameStart\":1641808800000,",
+                 cases[i].env[0] ? "," : "", cases[i].env);
+        dtc_lic_parser *p;
+        const dtc_lic_doc *d;
+        assert_int_equal(parse(buf, NULL, false, &p, &d), DTC_EPARSE);
+        if (!strstr(dtc_lic_parser_errmsg(p), cases[i].field))
+            fail_msg("%s: %s does not name %s", buf, dtc_lic_parser_errmsg(p), cases[i].field);
+        dtc_lic_parser_free(p);
+    }
+}
+
+/* A key twice in one object, an environment twice in one hour, an id that
+ * is not UTF-8 or too long to keep whole: refused on both paths. */
+static void test_license_refuses_duplicates_and_unkeepable_ids(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *says;
+    } cases[] = {
+        {"{\"timeFrameStart\":1641808800000,\"timeFrameStart\":1641808800000}", "twice"},
+        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\","
+         "\"visits\":1,\"visits\":2}]}", "twice"},
+        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\"},"
+         "{\"environmentUuid\":\"e\"}]}", "twice"},
+        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\\udc00\"}]}",
+         "UTF-8"},
+        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\xff\"}]}",
+         "UTF-8"},
+        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\\u0000\"}]}",
+         "UTF-8"},
+        {"{\"timeFrameStart\":1641808800000,\"clusterUuid\":\"0123456789012345678901234567890123456789012345678"
+         "901234567890123\"}", "longer"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dtc_lic_parser *p;
+        const dtc_lic_doc *d;
+        assert_int_equal(parse(cases[i].json, NULL, false, &p, &d), DTC_EPARSE);
+        if (!strstr(dtc_lic_parser_errmsg(p), cases[i].says))
+            fail_msg("%s: %s does not say %s", cases[i].json, dtc_lic_parser_errmsg(p), cases[i].says);
+        dtc_lic_parser_free(p);
+    }
+}
+
+/* Escapes decoded on the whole-buffer path as on the streaming one. */
+static void test_license_decodes_escapes_on_both_paths(void **state)
+{
+    (void)state;
+    const char *json = "{\"clusterUuid\":\"c\\/1\",\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":"
+                       "[{\"environmentUuid\":\"env-\\u00e9\\ud83d\\ude00\",\"visit\\u0073\":4}]}";
+    dtc_lic_parser *p;
+    const dtc_lic_doc *d;
+    assert_int_equal(parse(json, NULL, false, &p, &d), 0);
+    assert_string_equal(d->cluster, "c/1");
+    assert_string_equal(d->envs[0].environment, "env-\xc3\xa9\xf0\x9f\x98\x80");
+    assert_int_equal(d->envs[0].visits, 4);
+    dtc_lic_parser_free(p);
+    /* a high surrogate with no \\u after it: '?' on both paths, as yajl has it */
+    assert_int_equal(parse("{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":"
+                           "\"e\\ud800x\"}]}", NULL, false, &p, &d), 0);
+    assert_string_equal(d->envs[0].environment, "e?x");
+    dtc_lic_parser_free(p);
+}
+
+/* Nesting and token length are refused before a tokenizer works through
+ * the document: a million brackets, a 5 MiB string. */
+static void test_license_refuses_deep_nesting_and_huge_tokens_on_both_paths(void **state)
+{
+    (void)state;
+    size_t n = 2000000;
+    char *deep = malloc(n + 16);
+    assert_non_null(deep);
+    memcpy(deep, "{\"x\":", 5);
+    memset(deep + 5, '[', n / 2);
+    memset(deep + 5 + n / 2, ']', n / 2);
+    strcpy(deep + 5 + n, "}");
+    dtc_lic_parser *p;
+    const dtc_lic_doc *d;
+    assert_int_equal(parse(deep, NULL, false, &p, &d), DTC_EPARSE);
+    assert_non_null(strstr(dtc_lic_parser_errmsg(p), "nesting"));
+    dtc_lic_parser_free(p);
+    size_t s = 5u << 20;
+    char *str = realloc(deep, s + 16);
+    assert_non_null(str);
+    memcpy(str, "{\"x\":\"", 6);
+    memset(str + 6, 'a', s);
+    strcpy(str + 6 + s, "\"}");
+    assert_int_equal(parse(str, NULL, false, &p, &d), DTC_EPARSE);
+    assert_non_null(strstr(dtc_lic_parser_errmsg(p), "longer than"));
+    dtc_lic_parser_free(p);
+    memset(str + 5, '1', s); /* a number as long */
+    strcpy(str + 5 + s, "}");
+    assert_int_equal(parse(str, NULL, false, &p, &d), DTC_EPARSE);
+    assert_non_null(strstr(dtc_lic_parser_errmsg(p), "longer than"));
+    dtc_lic_parser_free(p);
+    free(str);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +485,10 @@ int main(void)
         cmocka_unit_test(test_license_osi_id_keeps_all_64_bits),
         cmocka_unit_test(test_license_ddus_per_pool_to_the_micro_unit),
         cmocka_unit_test(test_license_refuses_nesting_and_broken_json),
+        cmocka_unit_test(test_license_refuses_figures_and_times_out_of_range_naming_the_field),
+        cmocka_unit_test(test_license_refuses_duplicates_and_unkeepable_ids),
+        cmocka_unit_test(test_license_decodes_escapes_on_both_paths),
+        cmocka_unit_test(test_license_refuses_deep_nesting_and_huge_tokens_on_both_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include <jsmn.h>
 
 #include "alloc.h"
+#include "jw.h"
 #include "timeutil.h"
 
 #define GIB 1073741824LL
@@ -29,6 +30,11 @@
 #define MAX_SPANS 4000000   /* OS-module activity records per document */
 #define MAX_ENVS 100000
 #define MAX_TOKENS (2u << 20) /* beyond this a document streams through yajl instead */
+#define MAX_TOKEN_LEN (4u << 20) /* longest string or number: ids, names and times are short */
+/* Times the export may hold: 1970-01-01 up to the end of 9999 (the hour is
+ * written as YYYY-MM-DDTHH:00:00Z, four digits of year). */
+#define MIN_TIME_MS 0LL
+#define MAX_TIME_MS 253402300799999LL
 
 const char *const dtc_lic_pools[DTC_LIC_NPOOLS] = {"Metrics", "Log", "Events", "Traces", "Serverless", "Other"};
 
@@ -160,6 +166,16 @@ typedef enum keyid {
     K_visits,
 } keyid;
 
+/* For messages: the field a refusal names. */
+static const char *const key_names[] = {
+    "?", "agentTypeId", "agentUsageRecords", "agentUsages", "clusterUuid", "customMetrics", "davisDataUnits",
+    "endTime", "environmentBillingEntries", "environmentUuid", "hostMemoryBytes", "hostUsages",
+    "infrastructureOnly", "logStorageUsageBytes", "logUploadVolumeBytes", "mobileSessionReplays", "mobileSessions",
+    "monitorTypeId", "osiId", "paas", "passMemoryLimit", "pool", "privateExecutions", "publicExecutions",
+    "sessionReplays", "startTime", "syntheticBillingUsage", "timeFrameEnd", "timeFrameStart", "total",
+    "totalRUMUserPropertiesUsed", "trial", "visits",
+};
+
 /* The schema's field names as numbers, looked up once per key. */
 static keyid key_id(const unsigned char *s, size_t len)
 {
@@ -281,7 +297,16 @@ struct dtc_lic_parser {
     bool want_hosts;
     yajl_handle y;
     ctxkind stack[MAX_DEPTH + 1];
+    uint64_t seen[MAX_DEPTH + 1]; /* the schema's keys met in the object at each level */
     int depth;
+    /* The lexical guard: nesting and token length checked on the raw bytes
+     * before a tokenizer sees them, so neither tokenizer works through a
+     * document the schema refuses (deep nesting, huge strings). */
+    int lex_depth;
+    bool lex_in_str, lex_esc, lex_escapes; /* lex_escapes: a backslash was seen in a string */
+    size_t lex_tok;
+    char *sbuf;        /* decoded strings of the whole-buffer path */
+    size_t sbufcap;
     keyid kid;
     dtc_lic_doc doc;
     bool has_from, has_to;
@@ -468,8 +493,82 @@ static int push(dtc_lic_parser *p, ctxkind k)
 {
     if (p->depth >= MAX_DEPTH)
         return fail(p, DTC_EPARSE, "nesting deeper than %s levels: not a license export", "12");
+    p->seen[p->depth] = 0;
     p->stack[p->depth++] = k;
     p->kid = K_OTHER;
+    return 1;
+}
+
+/* Byte classes for lex_guard: 0 part of a number or literal, else what the
+ * byte does outside a string. */
+enum { L_TOK, L_SEP, L_QUOTE, L_OPEN, L_CLOSE };
+static const unsigned char lex_class[256] = {
+    [' '] = L_SEP, ['\n'] = L_SEP, ['\r'] = L_SEP, ['\t'] = L_SEP, [','] = L_SEP, [':'] = L_SEP,
+    ['"'] = L_QUOTE, ['['] = L_OPEN, ['{'] = L_OPEN, [']'] = L_CLOSE, ['}'] = L_CLOSE,
+};
+/* Inside a string only the quote and the backslash matter. */
+static const unsigned char lex_in_string[256] = {['"'] = 1, ['\\'] = 1};
+
+/* Scan raw JSON bytes for nesting beyond MAX_DEPTH and strings or numbers
+ * longer than MAX_TOKEN_LEN, keeping its state across pieces. Linear, a
+ * table lookup per byte, and it stops at the first offence: 0 (and err set)
+ * there, 1 otherwise. Malformed JSON is left to the tokenizer, which names
+ * it. Notes whether any escape occurs, so strings without one are never
+ * searched for escapes. */
+static int lex_guard(dtc_lic_parser *p, const char *data, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    int depth = p->lex_depth;
+    bool in_str = p->lex_in_str, esc = p->lex_esc;
+    size_t tok = p->lex_tok, i = 0;
+    while (i < n) {
+        if (in_str) {
+            size_t j = i;
+            if (esc)
+                esc = false, j++;
+            while (j < n && !lex_in_string[s[j]])
+                j++;
+            tok += j - i;
+            if (tok > MAX_TOKEN_LEN)
+                return fail(p, DTC_EPARSE, "a string longer than %s: not a license export", "4 MiB");
+            if (j >= n)
+                break;
+            if (s[j] == '\\')
+                esc = p->lex_escapes = true; /* the escaped byte is skipped next round */
+            else
+                in_str = false;
+            i = j + 1;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && lex_class[s[j]] == L_TOK)
+            j++;
+        tok += j - i;
+        if (tok > MAX_TOKEN_LEN)
+            return fail(p, DTC_EPARSE, "a number or literal longer than %s: not a license export", "4 MiB");
+        if (j >= n)
+            break;
+        switch (lex_class[s[j]]) {
+        case L_QUOTE:
+            in_str = true;
+            break;
+        case L_OPEN:
+            if (++depth > MAX_DEPTH)
+                return fail(p, DTC_EPARSE, "nesting deeper than %s levels: not a license export", "12");
+            break;
+        case L_CLOSE:
+            depth--;
+            break;
+        default:
+            break;
+        }
+        tok = 0;
+        i = j + 1;
+    }
+    p->lex_depth = depth;
+    p->lex_in_str = in_str;
+    p->lex_esc = esc;
+    p->lex_tok = tok;
     return 1;
 }
 
@@ -499,19 +598,44 @@ static int on_bool(void *ud, int v)
     return 1;
 }
 
+/* A time field, refused outside 1970..9999 (the hour is written with a
+ * four-digit year; an earlier or later one would alias another hour). */
 static int set_time(dtc_lic_parser *p, int64_t v)
 {
     ctxkind t = top(p);
+    int64_t *dst = NULL;
+    bool *has = NULL;
     if (t == C_ROOT && p->kid == K_timeFrameStart)
-        p->doc.from_ms = v, p->has_from = true;
+        dst = &p->doc.from_ms, has = &p->has_from;
     else if (t == C_ROOT && p->kid == K_timeFrameEnd)
-        p->doc.to_ms = v, p->has_to = true;
+        dst = &p->doc.to_ms, has = &p->has_to;
     else if (t == C_REC && p->kid == K_startTime)
-        p->rec_s = v, p->rec_has_s = true;
+        dst = &p->rec_s, has = &p->rec_has_s;
     else if (t == C_REC && p->kid == K_endTime)
-        p->rec_e = v, p->rec_has_e = true;
+        dst = &p->rec_e, has = &p->rec_has_e;
     else
-        return 0;
+        return 1;
+    if (v < MIN_TIME_MS || v > MAX_TIME_MS)
+        return fail(p, DTC_EPARSE, "%s is outside the years 1970..9999", key_names[p->kid]);
+    *dst = v;
+    *has = true;
+    return 1;
+}
+
+static bool is_time(const dtc_lic_parser *p, ctxkind t)
+{
+    return (t == C_ROOT && (p->kid == K_timeFrameStart || p->kid == K_timeFrameEnd)) ||
+           (t == C_REC && (p->kid == K_startTime || p->kid == K_endTime));
+}
+
+/* acc += v for a counter: refused when v is negative or the sum leaves the
+ * signed 64-bit range, rather than stored wrapped. */
+static int add_count(dtc_lic_parser *p, int64_t *acc, int64_t v)
+{
+    if (v < 0)
+        return fail(p, DTC_EPARSE, "%s is negative", key_names[p->kid]);
+    if (__builtin_add_overflow(*acc, v, acc))
+        return fail(p, DTC_EPARSE, "%s sums beyond a signed 64-bit integer", key_names[p->kid]);
     return 1;
 }
 
@@ -522,51 +646,87 @@ static int on_number(void *ud, const char *s, size_t len)
     ctxkind t = top(p);
     if (p->kid == K_OTHER || t == C_SKIP)
         return 1;
-    if (t == C_DDU && p->kid == K_total) {
+    int ok = 1;
+    keyid k = p->kid;
+    if (t == C_DDU && k == K_total) {
         if (!to_micro(s, len, &p->ddu_total))
             return fail(p, DTC_EPARSE, "DDU total out of range in %s", "davisDataUnits");
+        if (p->ddu_total < 0)
+            return fail(p, DTC_EPARSE, "DDU total is negative in %s", "davisDataUnits");
         p->kid = K_OTHER;
         return 1;
     }
-    if (!to_int(s, len, &v)) {
-        if (t == C_HOST && p->kid == K_osiId)
-            return fail(p, DTC_EPARSE, "%s is not a signed 64-bit integer", "osiId");
-        p->kid = K_OTHER;
-        return 1; /* a counter we cannot read is a counter we do not bill */
-    }
-    if (set_time(p, v)) {
+    bool read = is_time(p, t) ||
+                (t == C_ENV && (k == K_visits || k == K_mobileSessions || k == K_sessionReplays ||
+                                k == K_mobileSessionReplays || k == K_totalRUMUserPropertiesUsed ||
+                                k == K_logUploadVolumeBytes || k == K_logStorageUsageBytes)) ||
+                (t == C_HOST && (k == K_osiId || k == K_hostMemoryBytes || k == K_passMemoryLimit)) ||
+                (t == C_AGENT && k == K_agentTypeId) ||
+                (t == C_SYN && (k == K_monitorTypeId || k == K_publicExecutions || k == K_privateExecutions)) ||
+                (t == C_CM && k == K_total);
+    if (!read) {
         p->kid = K_OTHER;
         return 1;
     }
-    if (t == C_ENV) {
+    /* Every figure dtcost reads must be an integer it can hold: one it cannot
+     * read is refused, never billed as 0. */
+    if (!to_int(s, len, &v))
+        return fail(p, DTC_EPARSE, "%s is not a number within the signed 64-bit range", key_names[k]);
+    if (is_time(p, t)) {
+        ok = set_time(p, v);
+    } else if (t == C_ENV) {
         dtc_lic_env *e = cur_env(p);
-        if (p->kid == K_visits) e->visits += v;
-        else if (p->kid == K_mobileSessions) e->mobile_sessions += v;
-        else if (p->kid == K_sessionReplays) e->replays += v;
-        else if (p->kid == K_mobileSessionReplays) e->mobile_replays += v;
-        else if (p->kid == K_totalRUMUserPropertiesUsed) e->properties += v;
-        else if (p->kid == K_logUploadVolumeBytes) e->log_upload_bytes += v;
-        else if (p->kid == K_logStorageUsageBytes) e->log_storage_bytes += v;
+        int64_t *acc = k == K_visits ? &e->visits : k == K_mobileSessions ? &e->mobile_sessions
+                     : k == K_sessionReplays ? &e->replays : k == K_mobileSessionReplays ? &e->mobile_replays
+                     : k == K_totalRUMUserPropertiesUsed ? &e->properties
+                     : k == K_logUploadVolumeBytes ? &e->log_upload_bytes : &e->log_storage_bytes;
+        ok = add_count(p, acc, v);
     } else if (t == C_HOST) {
-        if (p->kid == K_osiId) p->host.osi_id = v;
-        else if (p->kid == K_hostMemoryBytes) p->host.memory = v;
-        else if (p->kid == K_passMemoryLimit) p->host.pass_limit = v;
+        if (k == K_osiId)
+            p->host.osi_id = v;
+        else if (v < 0)
+            ok = fail(p, DTC_EPARSE, "%s is negative", key_names[k]);
+        else if (k == K_hostMemoryBytes)
+            p->host.memory = v;
+        else
+            p->host.pass_limit = v;
     } else if (t == C_AGENT) {
-        if (p->kid == K_agentTypeId)
-            p->agent_type = v;
+        p->agent_type = v;
     } else if (t == C_SYN) {
-        if (p->kid == K_monitorTypeId)
+        if (k == K_monitorTypeId)
             p->syn_type = v;
-        else if ((p->kid == K_publicExecutions || p->kid == K_privateExecutions) && v > 0)
-            p->syn_exec += v;
+        else
+            ok = add_count(p, &p->syn_exec, v);
     } else if (t == C_CM) {
-        if (p->kid == K_total)
-            p->cm_total = v;
+        ok = v < 0 ? fail(p, DTC_EPARSE, "%s is negative in customMetrics", "total") : (p->cm_total = v, 1);
     }
     p->kid = K_OTHER;
+    return ok;
+}
+
+/* Well-formed UTF-8 (jw.h's rule) without control characters. */
+static bool clean_utf8(const unsigned char *s, size_t len)
+{
+    for (size_t i = 0, n; i < len; i += n)
+        if (s[i] < 0x20 || s[i] == 0x7f || (n = dtc_utf8_seq(s + i, len - i)) == 0)
+            return false;
+    return true;
+}
+
+/* An identifier kept in the database: whole (no truncation that could merge
+ * two), valid UTF-8, no control characters; refused otherwise. */
+static int keep_ident(dtc_lic_parser *p, char *dst, size_t cap, const unsigned char *s, size_t len)
+{
+    if (len >= cap)
+        return fail(p, DTC_EPARSE, "%s is longer than 63 bytes", key_names[p->kid]);
+    if (!clean_utf8(s, len))
+        return fail(p, DTC_EPARSE, "%s is not valid UTF-8 text (or holds control characters)", key_names[p->kid]);
+    memcpy(dst, s, len);
+    dst[len] = '\0';
     return 1;
 }
 
+/* Strings arrive with their escapes decoded, on either path. */
 static int on_string(void *ud, const unsigned char *s, size_t len)
 {
     dtc_lic_parser *p = ud;
@@ -574,36 +734,44 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
     if (p->kid == K_OTHER || t == C_SKIP)
         return 1;
     int64_t v;
-    if ((t == C_ROOT && (p->kid == K_timeFrameStart || p->kid == K_timeFrameEnd)) ||
-        (t == C_REC && (p->kid == K_startTime || p->kid == K_endTime))) {
+    int ok = 1;
+    if (is_time(p, t)) {
         if (!iso_ms((const char *)s, len, &v))
-            return fail(p, DTC_EPARSE, "%s is neither epoch milliseconds nor an ISO 8601 time",
-                        p->kid == K_timeFrameStart ? "timeFrameStart" : p->kid == K_timeFrameEnd ? "timeFrameEnd"
-                        : p->kid == K_startTime ? "startTime" : "endTime");
-        set_time(p, v);
+            return fail(p, DTC_EPARSE, "%s is neither epoch milliseconds nor an ISO 8601 time", key_names[p->kid]);
+        ok = set_time(p, v);
     } else if (t == C_ROOT && p->kid == K_clusterUuid) {
-        snprintf(p->doc.cluster, sizeof(p->doc.cluster), "%.*s", (int)(len < 63 ? len : 63), (const char *)s);
+        ok = keep_ident(p, p->doc.cluster, sizeof(p->doc.cluster), s, len);
     } else if (t == C_ENV && p->kid == K_environmentUuid) {
         dtc_lic_env *e = cur_env(p);
-        snprintf(e->environment, sizeof(e->environment), "%.*s", (int)(len < 63 ? len : 63), (const char *)s);
+        ok = keep_ident(p, e->environment, sizeof(e->environment), s, len);
     } else if (t == C_DDU && p->kid == K_pool) {
-        snprintf(p->ddu_pool, sizeof(p->ddu_pool), "%.*s", (int)(len < 31 ? len : 31), (const char *)s);
+        /* Only the known pools matter; anything longer is "Other". */
+        snprintf(p->ddu_pool, sizeof(p->ddu_pool), "%.*s", (int)(len < sizeof(p->ddu_pool) ? len : 0),
+                 (const char *)s);
     } else if (t == C_HOST && p->kid == K_osiId) {
         /* Some exporters quote 64-bit ids to protect them from doubles. */
         if (!to_int((const char *)s, len, &p->host.osi_id))
             return fail(p, DTC_EPARSE, "%s is not a signed 64-bit integer", "osiId");
     } else if (t == C_DDU && p->kid == K_total) {
-        if (!to_micro((const char *)s, len, &p->ddu_total))
-            return fail(p, DTC_EPARSE, "DDU total is not a number in %s", "davisDataUnits");
+        if (!to_micro((const char *)s, len, &p->ddu_total) || p->ddu_total < 0)
+            return fail(p, DTC_EPARSE, "DDU total is not a non-negative number in %s", "davisDataUnits");
     }
     p->kid = K_OTHER;
-    return 1;
+    return ok;
 }
 
 static int on_key(void *ud, const unsigned char *s, size_t len)
 {
     dtc_lic_parser *p = ud;
     p->kid = key_id(s, len);
+    /* A key twice in one object is refused: neither summing nor last-wins
+     * is what the export means. */
+    if (p->kid != K_OTHER && p->depth > 0 && top(p) != C_SKIP) {
+        uint64_t bit = 1ULL << p->kid;
+        if (p->seen[p->depth - 1] & bit)
+            return fail(p, DTC_EPARSE, "the key %s appears twice in one object", key_names[p->kid]);
+        p->seen[p->depth - 1] |= bit;
+    }
     return 1;
 }
 
@@ -730,23 +898,20 @@ static int end_container(dtc_lic_parser *p)
         return 1;
     case C_SYN: {
         dtc_lic_env *e = cur_env(p);
-        if (p->syn_type == 1)
-            e->synthetic_browser += p->syn_exec;
-        else if (p->syn_type == 2)
-            e->synthetic_http += p->syn_exec;
-        else
-            e->synthetic_other += p->syn_exec;
-        return 1;
+        int64_t *acc = p->syn_type == 1 ? &e->synthetic_browser : p->syn_type == 2 ? &e->synthetic_http
+                                                                                   : &e->synthetic_other;
+        p->kid = K_syntheticBillingUsage;
+        return add_count(p, acc, p->syn_exec);
     }
     case C_CM:
-        cur_env(p)->custom_metrics += p->cm_total;
-        return 1;
+        p->kid = K_customMetrics;
+        return add_count(p, &cur_env(p)->custom_metrics, p->cm_total);
     case C_DDU: {
         int i = 0;
         while (i < DTC_LIC_NPOOLS - 1 && strcmp(dtc_lic_pools[i], p->ddu_pool) != 0)
             i++;
-        cur_env(p)->ddu_micro[i] += p->ddu_total;
-        return 1;
+        p->kid = K_davisDataUnits;
+        return add_count(p, &cur_env(p)->ddu_micro[i], p->ddu_total);
     }
     default:
         return 1;
@@ -779,6 +944,13 @@ void dtc_lic_parser_reset(dtc_lic_parser *p)
     if (p->y)
         yajl_free(p->y);
     p->y = yajl_alloc(&callbacks, NULL, p);
+    /* UTF-8 is checked on the strings kept (keep_ident), the same on both
+     * paths; the rest is never read. */
+    if (p->y)
+        yajl_config(p->y, yajl_dont_validate_strings, 1);
+    p->lex_depth = 0;
+    p->lex_in_str = p->lex_esc = p->lex_escapes = false;
+    p->lex_tok = 0;
     p->depth = 0;
     p->stack[0] = C_NONE;
     p->kid = K_OTHER;
@@ -804,6 +976,7 @@ void dtc_lic_parser_free(dtc_lic_parser *p)
     dtc_free(p->span_s);
     dtc_free(p->span_e);
     dtc_free(p->toks);
+    dtc_free(p->sbuf);
     dtc_free(p);
 }
 
@@ -829,6 +1002,8 @@ int dtc_lic_parser_feed(dtc_lic_parser *p, const void *data, size_t len)
         return p->err_rc;
     if (!p->y)
         return DTC_ENOMEM;
+    if (!lex_guard(p, data, len))
+        return p->err_rc;
     if (yajl_parse(p->y, data, len) != yajl_status_ok)
         return yajl_failed(p, data, len);
     return 0;
@@ -867,6 +1042,97 @@ static bool json_number(const char *v, size_t len)
     return i == len;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                                                                    : -1;
+}
+
+static long hex4(const char *v)
+{
+    long u = 0;
+    for (int k = 0; k < 4; k++) {
+        int h = hexval(v[k]);
+        if (h < 0)
+            return -1;
+        u = u * 16 + h;
+    }
+    return u;
+}
+
+/* A JSON string's escapes decoded to UTF-8 in p->sbuf, as yajl hands them
+ * to the streaming path: the same text whichever path reads a document. A
+ * bad escape is refused. */
+static int decode_str(dtc_lic_parser *p, const char *v, size_t len, const unsigned char **out, size_t *outlen)
+{
+    if (!p->lex_escapes || !memchr(v, '\\', len)) {
+        *out = (const unsigned char *)v;
+        *outlen = len;
+        return 1;
+    }
+    if (len + 1 > p->sbufcap) {
+        char *g = dtc_realloc(p->sbuf, len + 1);
+        if (!g)
+            return fail(p, DTC_ENOMEM, "%s", "out of memory");
+        p->sbuf = g;
+        p->sbufcap = len + 1;
+    }
+    unsigned char *o = (unsigned char *)p->sbuf;
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] != '\\') {
+            o[k++] = (unsigned char)v[i];
+            continue;
+        }
+        if (++i >= len)
+            return fail(p, DTC_EPARSE, "%s", "a string ends inside an escape");
+        char c = v[i];
+        if (c != 'u') {
+            const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
+            const char *at = strchr(from, c);
+            if (!at || !c)
+                return fail(p, DTC_EPARSE, "%s", "a string holds an unknown escape");
+            o[k++] = (unsigned char)to[at - from];
+            continue;
+        }
+        long u = i + 4 < len ? hex4(v + i + 1) : -1;
+        if (u < 0)
+            return fail(p, DTC_EPARSE, "%s", "a string holds a bad \\u escape");
+        i += 4;
+        /* Surrogates as yajl (the streaming path) decodes them, so both
+         * paths agree: a high one pairs with the \\u escape after it, or
+         * becomes '?' when none follows; a lone low one is encoded as is,
+         * and keep_ident then refuses it as invalid UTF-8. */
+        if (u >= 0xd800 && u <= 0xdbff) {
+            long lo = i + 6 < len && v[i + 1] == '\\' && v[i + 2] == 'u' ? hex4(v + i + 3) : -1;
+            if (lo < 0) {
+                o[k++] = '?';
+                continue;
+            }
+            u = ((u & 0x3f) << 10) | ((((u >> 6) & 0xf) + 1) << 16) | (lo & 0x3ff);
+            i += 6;
+        }
+        if (u < 0x80) {
+            o[k++] = (unsigned char)u;
+        } else if (u < 0x800) {
+            o[k++] = (unsigned char)(0xc0 | (u >> 6));
+            o[k++] = (unsigned char)(0x80 | (u & 0x3f));
+        } else if (u < 0x10000) {
+            o[k++] = (unsigned char)(0xe0 | (u >> 12));
+            o[k++] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
+            o[k++] = (unsigned char)(0x80 | (u & 0x3f));
+        } else {
+            o[k++] = (unsigned char)(0xf0 | (u >> 18));
+            o[k++] = (unsigned char)(0x80 | ((u >> 12) & 0x3f));
+            o[k++] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
+            o[k++] = (unsigned char)(0x80 | (u & 0x3f));
+        }
+    }
+    *out = o;
+    *outlen = k;
+    return 1;
+}
+
 /* The whole-buffer path: jsmn tokens walked in document order, each token
  * handed to the same callbacks yajl calls. Returns the index after the
  * value at i, or -1 when a callback stopped the walk. */
@@ -885,7 +1151,11 @@ static long walk(dtc_lic_parser *p, const char *js, long i, long n)
         for (int k = 0; k < t->size && j >= 0; k++) {
             if (j >= n || p->toks[j].type != JSMN_STRING)
                 return -1;
-            on_key(p, (const unsigned char *)js + p->toks[j].start, (size_t)(p->toks[j].end - p->toks[j].start));
+            const unsigned char *key;
+            size_t klen;
+            if (!decode_str(p, js + p->toks[j].start, (size_t)(p->toks[j].end - p->toks[j].start), &key, &klen) ||
+                !on_key(p, key, klen))
+                return -1;
             j = walk(p, js, j + 1, n);
         }
         return j >= 0 && on_end(p) ? j : -1;
@@ -898,10 +1168,13 @@ static long walk(dtc_lic_parser *p, const char *js, long i, long n)
             j = walk(p, js, j, n);
         return j >= 0 && on_end(p) ? j : -1;
     }
-    case JSMN_STRING:
-        /* Escapes stay as written: the fields read here are identifiers,
-         * pool names and times, which have none. */
-        return on_string(p, (const unsigned char *)v, len) ? i + 1 : -1;
+    case JSMN_STRING: {
+        const unsigned char *str;
+        size_t slen;
+        if (p->kid == K_OTHER) /* a value not read: left undecoded */
+            return on_string(p, (const unsigned char *)v, len) ? i + 1 : -1;
+        return decode_str(p, v, len, &str, &slen) && on_string(p, str, slen) ? i + 1 : -1;
+    }
     case JSMN_PRIMITIVE:
         /* jsmn checks only the first character: the rest is checked here. */
         if (len == 4 && memcmp(v, "null", 4) == 0)
@@ -919,6 +1192,10 @@ static int finalize(dtc_lic_parser *p);
 int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const dtc_lic_doc **doc)
 {
     dtc_lic_parser_reset(p);
+    /* Nesting and token length first: jsmn would tokenize all of a hostile
+     * document before the schema's limits apply. */
+    if (!lex_guard(p, data, len))
+        return p->err_rc;
     if (len < INT32_MAX) {
         jsmn_parser jp;
         jsmn_init(&jp);
@@ -939,10 +1216,8 @@ int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const 
         }
         if (n > 0 && walk(p, data, 0, n) == n && p->depth == 0 && p->stack[0] == C_ROOT && !p->err_rc) {
             int rc = finalize(p);
-            if (rc) {
-                snprintf(p->err, sizeof(p->err), "out of memory");
+            if (rc)
                 return p->err_rc = rc;
-            }
             *doc = &p->doc;
             return 0;
         }
@@ -956,7 +1231,38 @@ int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const 
     return rc ? rc : dtc_lic_parser_finish(p, doc);
 }
 
-/* Host units and DEM, once the hour's bounds are known. */
+static int cmp_env_name(const void *a, const void *b)
+{
+    return strcmp((*(const dtc_lic_env *const *)a)->environment, (*(const dtc_lic_env *const *)b)->environment);
+}
+
+/* An environment listed twice in one hour is refused (which entry would be
+ * the hour's?). Sorted pointers: n log n however many environments. */
+static int unique_envs(dtc_lic_parser *p)
+{
+    dtc_lic_doc *d = &p->doc;
+    if (d->nenvs < 2)
+        return 0;
+    const dtc_lic_env **v = dtc_malloc(d->nenvs * sizeof(*v));
+    if (!v) {
+        snprintf(p->err, sizeof(p->err), "out of memory");
+        return DTC_ENOMEM;
+    }
+    for (size_t i = 0; i < d->nenvs; i++)
+        v[i] = &d->envs[i];
+    qsort(v, d->nenvs, sizeof(*v), cmp_env_name);
+    int rc = 0;
+    for (size_t i = 1; i < d->nenvs && !rc; i++)
+        if (strcmp(v[i - 1]->environment, v[i]->environment) == 0) {
+            snprintf(p->err, sizeof(p->err), "environment %s appears twice in environmentBillingEntries",
+                     v[i]->environment[0] ? v[i]->environment : "(without environmentUuid)");
+            rc = DTC_EPARSE;
+        }
+    dtc_free(v);
+    return rc;
+}
+
+/* Host units and DEM, once the hour's bounds are known. Sets err on failure. */
 static int finalize(dtc_lic_parser *p)
 {
     dtc_lic_doc *d = &p->doc;
@@ -969,7 +1275,7 @@ static int finalize(dtc_lic_parser *p)
     if (p->want_hosts && p->nhosts > d->hostcap) {
         dtc_lic_host *g = dtc_realloc(d->hosts, p->nhosts * sizeof(*g));
         if (!g)
-            return DTC_ENOMEM;
+            return snprintf(p->err, sizeof(p->err), "out of memory"), DTC_ENOMEM;
         d->hosts = g;
         d->hostcap = p->nhosts;
     }
@@ -983,7 +1289,7 @@ static int finalize(dtc_lic_parser *p)
                                                    d->from_ms, d->to_ms)
                                    : 0; /* no spans: no arrays allocated to point into */
         if (active < 0)
-            return DTC_ENOMEM;
+            return snprintf(p->err, sizeof(p->err), "out of memory"), DTC_ENOMEM;
         char mode = h->infra ? 'I' : h->paas ? 'P' : 'F';
         int64_t mem = mode == 'P' && h->pass_limit > 0 ? h->pass_limit : h->memory;
         int64_t mhu = mode == 'I' ? dtc_hu_infra_milli(mem, r->infra_cap) : dtc_hu_fullstack_milli(mem);
@@ -1001,15 +1307,28 @@ static int finalize(dtc_lic_parser *p)
     }
     for (size_t i = 0; i < d->nenvs; i++) {
         dtc_lic_env *e = &d->envs[i];
-        int64_t sessions = e->visits + e->mobile_sessions, replays = e->replays + e->mobile_replays;
+        int64_t sessions, replays, a, b, c, dem = 0;
         /* 0.25 per session, 1.0 per replay session; when visits already holds
-         * the replays, each replay adds the 0.75 difference. */
-        e->dem_centi = 25 * sessions + (r->visits_include_replays ? 75 : 100) * replays;
-        e->dem_centi += 100 * e->synthetic_browser + 10 * e->synthetic_http;
-        if (e->properties > r->free_properties)
-            e->dem_centi += (e->properties - r->free_properties) * sessions;
+         * the replays, each replay adds the 0.75 difference. Every step is
+         * checked: counters near INT64_MAX are refused, not stored wrapped. */
+        bool over = __builtin_add_overflow(e->visits, e->mobile_sessions, &sessions) ||
+                    __builtin_add_overflow(e->replays, e->mobile_replays, &replays) ||
+                    __builtin_mul_overflow(sessions, 25, &a) ||
+                    __builtin_mul_overflow(replays, r->visits_include_replays ? 75 : 100, &b) ||
+                    __builtin_add_overflow(a, b, &dem) || __builtin_mul_overflow(e->synthetic_browser, 100, &a) ||
+                    __builtin_mul_overflow(e->synthetic_http, 10, &b) || __builtin_add_overflow(dem, a, &dem) ||
+                    __builtin_add_overflow(dem, b, &dem);
+        if (!over && e->properties > r->free_properties)
+            over = __builtin_mul_overflow(e->properties - r->free_properties, sessions, &c) ||
+                   __builtin_add_overflow(dem, c, &dem);
+        if (over) {
+            snprintf(p->err, sizeof(p->err), "DEM units of environment %s overflow a signed 64-bit integer "
+                     "(visits, sessions or executions out of range)", e->environment);
+            return DTC_EPARSE;
+        }
+        e->dem_centi = dem;
     }
-    return 0;
+    return unique_envs(p);
 }
 
 int dtc_lic_parser_finish(dtc_lic_parser *p, const dtc_lic_doc **doc)
@@ -1023,10 +1342,8 @@ int dtc_lic_parser_finish(dtc_lic_parser *p, const dtc_lic_doc **doc)
         return p->err_rc = DTC_EPARSE;
     }
     int rc = finalize(p);
-    if (rc) {
-        snprintf(p->err, sizeof(p->err), "out of memory");
+    if (rc)
         return p->err_rc = rc;
-    }
     *doc = &p->doc;
     return 0;
 }

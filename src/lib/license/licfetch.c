@@ -129,8 +129,10 @@ static int fetch_chunk(dtc_http *h, const dtc_lic_fetch_opts *o, dtc_lic_fetch_s
                 rc = DTC_ERETRY;
                 break;
             }
+            /* Retry-After saturates at a day (retry.c) and the comparison
+             * subtracts, so no server number can overflow past --max-wait. */
             int64_t w = dtc_backoff_next(&bo, waits++, status ? resp.retry_after : -1);
-            if (*waited_ms + w > total) {
+            if (w > total - *waited_ms) {
                 snprintf(st->err, sizeof(st->err), "export %s .. %s: the cluster kept answering 429 (an export is "
                          "already running) for %" PRId64 " s; run again when it is done", d1, d2,
                          *waited_ms / 1000);

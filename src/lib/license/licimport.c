@@ -7,6 +7,7 @@
  * the cap or far beyond their compressed size, broken ZIPs and JSON. Entry
  * names are never used as paths: an inner archive goes to an anonymous
  * temporary file. */
+#define _GNU_SOURCE /* O_TMPFILE */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,10 @@
 #define BOMB_RATIO 200 /* inflated / compressed beyond which an entry is a bomb (JSON: ~15) */
 #define BOMB_FLOOR (16ULL << 20)
 #define SIDE_CAP (64ULL << 20) /* signature, log and other side files */
+/* Entries one archive may declare: a chunk of a month holds ~750 hour files.
+ * libzip keeps ~300 bytes per entry per open handle, so this bounds memory
+ * and the time to read a directory before a single entry is parsed. */
+#define MAX_ENTRIES 20000
 /* Entries up to this size are inflated in one call by libdeflate (about
  * twice zlib's speed) and tokenized whole by jsmn (about twice yajl's); see
  * docs/performance.md. Larger ones stream through zlib and yajl. */
@@ -47,8 +52,9 @@ typedef struct worker_bufs {
 typedef struct item {
     zip_int64_t index; /* entry in the archive, or -1 for a file */
     const char *path;  /* the file, for a directory item */
-    char name[256];    /* for messages and provenance */
-    uint64_t comp, size;
+    const char *name;  /* for messages and provenance: the archive's own copy (open until the items are
+                        * done) or the file's base name */
+    uint64_t comp, size; /* sizes as declared by the archive (size: the file's, for a file) */
     uint32_t crc;
     bool deflated;     /* method deflate with size and CRC known: the one-shot path */
 } item;
@@ -89,6 +95,8 @@ typedef struct imp {
     const char *archive;
     result res[BATCH];
     int depth; /* archives inside archives */
+    char *keep;  /* the osiIds just written for one env-hour, as a JSON array */
+    size_t keep_len, keep_cap;
 } imp;
 
 static void hex(char *dst, const unsigned char *md, unsigned n)
@@ -97,11 +105,18 @@ static void hex(char *dst, const unsigned char *md, unsigned n)
         sprintf(dst + 2 * i, "%02x", md[i]);
 }
 
+static int open_regular(const char *path, uint64_t *size);
+
 static int file_sha256(const char *path, char out[72])
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    uint64_t size;
+    int fd = open_regular(path, &size);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return -1;
+    }
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
@@ -135,6 +150,34 @@ static bool unsafe_name(const char *n)
             (p[2] == '/' || p[2] == '\\' || p[2] == '\0'))
             return true;
     return false;
+}
+
+#define NOT_REGULAR "not a regular file (a FIFO, device or socket); give an export ZIP, an hour's JSON or a folder"
+
+/* Open a file for reading only when it is a regular file, without blocking
+ * on a FIFO or device first: O_NONBLOCK, then fstat, then the reads. The fd,
+ * or -1 (errno) or -2 (not a regular file). */
+static int open_regular(const char *path, uint64_t *size)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return -2;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    *size = (uint64_t)sb.st_size;
+    return fd;
 }
 
 /* ---- workers ---- */
@@ -198,15 +241,32 @@ static void keep_parsed(const job *j, const item *it, const dtc_lic_parser *p, i
     }
 }
 
-/* Read one item through the parser. zf or f is the open source. */
-static void parse_item(const job *j, const item *it, zip_file_t *zf, FILE *f, dtc_lic_parser *p, char *buf,
+static void size_mismatch(const job *j, const item *it, bool longer, result *r)
+{
+    snprintf(r->err, sizeof(r->err), "%s: entry %s: cannot be read: %s than its declared %llu bytes (a corrupt or "
+             "hostile archive)", j->archive, it->name, longer ? "longer" : "shorter", (unsigned long long)it->size);
+    r->rc = DTC_EZIP;
+}
+
+/* Read one item through the parser. zf or fd is the open source. The
+ * declared size is checked before the first byte (cap, bomb ratio) and the
+ * actual size against it as the bytes come: inflating stops at the first
+ * byte past the declaration. */
+static void parse_item(const job *j, const item *it, zip_file_t *zf, int fd, dtc_lic_parser *p, char *buf,
                        result *r)
 {
     dtc_lic_parser_reset(p);
     r->bytes = 0;
+    if (refused_size(j, it, it->size, zf != NULL, r))
+        return;
     for (;;) {
-        long long n = zf ? (long long)zip_fread(zf, buf, CHUNK) : (long long)fread(buf, 1, CHUNK, f);
-        if (n < 0 || (f && n == 0 && ferror(f))) {
+        long long n;
+        if (zf)
+            n = (long long)zip_fread(zf, buf, CHUNK);
+        else
+            while ((n = (long long)read(fd, buf, CHUNK)) < 0 && errno == EINTR)
+                ;
+        if (n < 0) {
             snprintf(r->err, sizeof(r->err), "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)",
                      j->archive, it->name, zf ? zip_file_strerror(zf) : strerror(errno));
             r->rc = DTC_EZIP;
@@ -215,8 +275,8 @@ static void parse_item(const job *j, const item *it, zip_file_t *zf, FILE *f, dt
         if (n == 0)
             break;
         r->bytes += (uint64_t)n;
-        if (refused_size(j, it, r->bytes, zf != NULL, r))
-            return;
+        if (r->bytes > it->size)
+            return size_mismatch(j, it, true, r);
         int rc = dtc_lic_parser_feed(p, buf, (size_t)n);
         if (rc) {
             snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name, dtc_lic_parser_errmsg(p));
@@ -224,6 +284,8 @@ static void parse_item(const job *j, const item *it, zip_file_t *zf, FILE *f, dt
             return;
         }
     }
+    if (r->bytes != it->size)
+        return size_mismatch(j, it, false, r);
     const dtc_lic_doc *d = NULL;
     int rc = dtc_lic_parser_finish(p, &d);
     keep_parsed(j, it, p, rc, d, r);
@@ -321,7 +383,7 @@ static void do_item(const job *j, const item *it, reader *rd, result *r)
     if (!rd->ok) {
         r->rc = DTC_ENOMEM;
         snprintf(r->err, sizeof(r->err), "%s: cannot open it again for reading", j->archive);
-    } else if (za && it->deflated && it->size <= ONESHOT_MAX) {
+    } else if (za && it->deflated && it->size <= ONESHOT_MAX && it->comp <= ONESHOT_MAX + (1 << 20)) {
         parse_oneshot(j, it, za, rd->p, &rd->wb, r);
     } else if (za) {
         zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, 0);
@@ -330,17 +392,20 @@ static void do_item(const job *j, const item *it, reader *rd, result *r)
             snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name, zip_strerror(za));
             return;
         }
-        parse_item(j, it, zf, NULL, rd->p, rd->buf, r);
+        parse_item(j, it, zf, -1, rd->p, rd->buf, r);
         zip_fclose(zf);
     } else {
-        FILE *f = fopen(it->path, "rb");
-        if (!f) {
-            r->rc = DTC_EIO;
-            snprintf(r->err, sizeof(r->err), "%s: %s", it->path, strerror(errno));
+        uint64_t size;
+        int fd = open_regular(it->path, &size);
+        if (fd < 0) {
+            r->rc = fd == -2 ? DTC_EZIP : DTC_EIO;
+            snprintf(r->err, sizeof(r->err), "%s: %s", it->path, fd == -2 ? NOT_REGULAR : strerror(errno));
             return;
         }
-        parse_item(j, it, NULL, f, rd->p, rd->buf, r);
-        fclose(f);
+        item now = *it;
+        now.size = size; /* as it is now: a file that grows while read is refused */
+        parse_item(j, &now, NULL, fd, rd->p, rd->buf, r);
+        close(fd);
     }
 }
 
@@ -388,8 +453,27 @@ static int put(imp *x, dtc_fact f, const dtc_val *k, const dtc_val *v)
     return rc;
 }
 
+/* After an env-hour's children are put: delete those of its children the
+ * new data no longer has (a restated hour), so they sum to the parent. */
+static int prune(imp *x, dtc_fact f, const char *cluster, const char *env, const char *hour, const char *keep)
+{
+    dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour)};
+    long removed = 0;
+    int rc = dtc_store_prune(x->s, f, k, keep, &removed);
+    x->st->removed += removed;
+    return rc;
+}
+
+static const char *env_name(const dtc_lic_env *e)
+{
+    return e->environment[0] ? e->environment : "unknown-environment";
+}
+
+static int keep_add(imp *x, const char *s, size_t n);
+
 static int write_result(imp *x, const result *r, const item *it)
 {
+    (void)it;
     if (r->from_ms < 0) {
         /* No timeFrameStart and no activity: nothing says which hour it is. */
         x->st->documents++;
@@ -399,9 +483,10 @@ static int write_result(imp *x, const result *r, const item *it)
     int64_t h = r->from_ms - ((r->from_ms % 3600000) + 3600000) % 3600000;
     dtc_fmt_datetime(hour, h / 1000);
     const char *cluster = r->cluster[0] ? r->cluster : "unknown-cluster";
-    for (size_t i = 0; i < r->nenvs; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < r->nenvs && rc == 0; i++) {
         const dtc_lic_env *e = &r->envs[i];
-        const char *env = e->environment[0] ? e->environment : "unknown-environment";
+        const char *env = env_name(e);
         dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour)};
         dtc_val v[] = {DTC_INT(e->fullstack_mhu), DTC_INT(e->infra_mhu), DTC_INT(e->paas_mhu),
                        DTC_INT(e->hosts_fullstack), DTC_INT(e->hosts_infra), DTC_INT(e->hosts_paas),
@@ -410,33 +495,70 @@ static int write_result(imp *x, const result *r, const item *it)
                        DTC_INT(e->properties), DTC_INT(e->synthetic_browser), DTC_INT(e->synthetic_http),
                        DTC_INT(e->synthetic_other), DTC_INT(e->log_upload_bytes), DTC_INT(e->log_storage_bytes),
                        DTC_INT(e->custom_metrics), DTC_INT(e->trial)};
-        int rc = put(x, DTC_FACT_LIC_ENV_HOUR, k, v);
+        rc = put(x, DTC_FACT_LIC_ENV_HOUR, k, v);
+        char keep[96] = "[";
         for (int pl = 0; rc == 0 && pl < DTC_LIC_NPOOLS; pl++) {
             if (pl == DTC_LIC_NPOOLS - 1 && e->ddu_micro[pl] == 0)
                 continue; /* "Other" only when an unknown pool appeared */
             dtc_val kp[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour), DTC_TEXT(dtc_lic_pools[pl])};
             dtc_val vp[] = {DTC_INT(e->ddu_micro[pl])};
             rc = put(x, DTC_FACT_LIC_DDU_HOUR, kp, vp);
+            snprintf(keep + strlen(keep), sizeof(keep) - strlen(keep), "%s\"%s\"", pl ? "," : "",
+                     dtc_lic_pools[pl]);
         }
-        if (rc)
-            return rc;
-        x->st->env_hours++;
+        strcat(keep, "]");
+        if (rc == 0)
+            rc = prune(x, DTC_FACT_LIC_DDU_HOUR, cluster, env, hour, keep);
+        if (rc == 0)
+            x->st->env_hours++;
     }
-    for (size_t i = 0; i < r->nhosts; i++) {
-        const dtc_lic_host *hh = &r->hosts[i];
-        const dtc_lic_env *e = &r->envs[hh->env];
-        char mode[2] = {hh->mode, '\0'};
-        dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(e->environment[0] ? e->environment : "unknown-environment"),
-                       DTC_TEXT(hour), DTC_INT(hh->osi_id)};
-        dtc_val v[] = {DTC_TEXT(mode), DTC_INT(hh->memory_bytes), DTC_INT(hh->active_ms), DTC_INT(hh->mhu)};
-        int rc = put(x, DTC_FACT_LIC_HOST_HOUR, k, v);
-        if (rc)
-            return rc;
-        x->st->host_hours++;
+    /* Hosts come grouped by environment, in the environments' order: each
+     * environment's osiIds are the keep list of its prune. */
+    size_t k = 0;
+    for (size_t i = 0; i < r->nenvs && rc == 0 && x->o->hosts; i++) {
+        const char *env = env_name(&r->envs[i]);
+        x->keep_len = 0;
+        rc = keep_add(x, "[", 1);
+        for (; k < r->nhosts && r->hosts[k].env == i && rc == 0; k++) {
+            const dtc_lic_host *hh = &r->hosts[k];
+            char mode[2] = {hh->mode, '\0'}, id[24];
+            dtc_val kh[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour), DTC_INT(hh->osi_id)};
+            dtc_val vh[] = {DTC_TEXT(mode), DTC_INT(hh->memory_bytes), DTC_INT(hh->active_ms), DTC_INT(hh->mhu)};
+            rc = put(x, DTC_FACT_LIC_HOST_HOUR, kh, vh);
+            int n = snprintf(id, sizeof(id), "%s%lld", x->keep_len > 1 ? "," : "", (long long)hh->osi_id);
+            if (rc == 0)
+                rc = keep_add(x, id, (size_t)n);
+            x->st->host_hours++;
+        }
+        if (rc == 0)
+            rc = keep_add(x, "]", 2); /* with its terminating NUL */
+        if (rc == 0)
+            rc = prune(x, DTC_FACT_LIC_HOST_HOUR, cluster, env, hour, x->keep);
     }
-    x->st->documents++;
-    x->st->json_bytes += r->bytes;
-    (void)it;
+    if (rc == 0 && k != r->nhosts)
+        rc = DTC_EINVAL; /* hosts out of environment order: the parser's contract broken */
+    if (rc == 0) {
+        x->st->documents++;
+        x->st->json_bytes += r->bytes;
+    }
+    return rc;
+}
+
+/* keep list text grows by n bytes. */
+static int keep_add(imp *x, const char *s, size_t n)
+{
+    if (x->keep_len + n > x->keep_cap) {
+        size_t c = x->keep_cap ? x->keep_cap * 2 : 4096;
+        while (c < x->keep_len + n)
+            c *= 2;
+        char *g = dtc_realloc(x->keep, c);
+        if (!g)
+            return DTC_ENOMEM;
+        x->keep = g;
+        x->keep_cap = c;
+    }
+    memcpy(x->keep + x->keep_len, s, n);
+    x->keep_len += n;
     return 0;
 }
 
@@ -513,8 +635,14 @@ static int run_items(imp *x, const char *archive, const char *zip_path, item *it
 }
 
 /* Hash (and size) a side entry: signature, log, anything not JSON or ZIP. */
-static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name, const char *kind)
+static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name, uint64_t declared,
+                      const char *kind)
 {
+    if (declared > SIDE_CAP) {
+        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: declares more than %llu MiB for a %s file; refused",
+                 archive, name, SIDE_CAP >> 20, kind);
+        return DTC_EZIP;
+    }
     zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
@@ -524,19 +652,26 @@ static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, c
     int rc = zf && c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) ? 0 : DTC_EZIP;
     while (rc == 0 && (n = zip_fread(zf, buf, sizeof(buf))) > 0) {
         size += (uint64_t)n;
-        if (size > SIDE_CAP)
+        if (size > SIDE_CAP || size > declared)
             rc = DTC_ETOOBIG;
         else if (!EVP_DigestUpdate(c, buf, (size_t)n))
             rc = DTC_ENOMEM;
     }
     if (rc == 0 && n < 0)
         rc = DTC_EZIP;
+    bool mismatch = rc == DTC_ETOOBIG ? size <= SIDE_CAP : rc == 0 && declared != UINT64_MAX && size != declared;
+    if (mismatch)
+        rc = DTC_EZIP;
     if (rc == 0 && !EVP_DigestFinal_ex(c, md, &mdn))
         rc = DTC_ENOMEM;
     char sha[72] = "";
     if (rc == 0)
         hex(sha, md, mdn);
-    if (rc == DTC_ETOOBIG)
+    if (mismatch)
+        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot be read: %s than its declared %llu bytes (a "
+                 "corrupt or hostile archive)", archive, name, size > declared ? "longer" : "shorter",
+                 (unsigned long long)declared);
+    else if (rc == DTC_ETOOBIG)
         snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: larger than %llu MiB for a %s file; refused",
                  archive, name, SIDE_CAP >> 20, kind);
     else if (rc)
@@ -553,30 +688,48 @@ static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, c
 }
 
 static int import_zip(imp *x, const char *path, const char *display);
-
 /* An inner archive: copied to an anonymous temporary file (never by its
- * entry name), capped, then imported like any archive. */
-static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name, uint64_t comp)
+ * entry name), capped, then imported like any archive. The file has no name
+ * (O_TMPFILE, or unlinked as soon as it exists) and is read through
+ * /proc/self/fd, so a killed import leaves nothing behind in TMPDIR. */
+static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name, uint64_t comp,
+                     uint64_t declared)
 {
     const char *dir = x->o->tmpdir ? x->o->tmpdir : getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    uint64_t cap = x->o->entry_cap ? x->o->entry_cap : (512ULL << 20), size = 0;
+    if (declared > cap || (declared > BOMB_FLOOR && declared / BOMB_RATIO > comp)) {
+        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: declares %llu bytes, beyond %s; refused as a zip "
+                 "bomb", archive, name, (unsigned long long)declared,
+                 declared > cap ? "the entry cap (--max-entry-mb)" : "200x its compressed size");
+        return DTC_EZIP;
+    }
     char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s/dtcost-inner-XXXXXX", dir);
-    int fd = mkstemp(tmp);
+    /* O_TMPFILE: a file that never has a name; where the file system lacks
+     * it, a named one unlinked at once. */
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+#endif
+    if (fd < 0) {
+        snprintf(tmp, sizeof(tmp), "%s/dtcost-inner-XXXXXX", dir);
+        if ((fd = mkstemp(tmp)) >= 0)
+            unlink(tmp);
+    }
     if (fd < 0) {
         snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot create a temporary file in %s: %s (set "
                  "TMPDIR)", archive, name, dir, strerror(errno));
         return DTC_EIO;
     }
+    snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", fd);
     zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
-    uint64_t cap = x->o->entry_cap ? x->o->entry_cap : (512ULL << 20), size = 0;
     char *buf = dtc_malloc(CHUNK);
     int rc = zf && buf ? 0 : DTC_EZIP;
     zip_int64_t n = 0;
     while (rc == 0 && (n = zip_fread(zf, buf, CHUNK)) > 0) {
         size += (uint64_t)n;
-        if (size > cap || (size > BOMB_FLOOR && size / BOMB_RATIO > comp)) {
-            snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: inflates beyond %s; refused as a zip bomb",
-                     archive, name, size > cap ? "the entry cap" : "200x its compressed size");
+        if (size > declared) {
+            snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot be read: longer than its declared %llu "
+                     "bytes (a corrupt or hostile archive)", archive, name, (unsigned long long)declared);
             rc = DTC_EZIP;
         } else if (write(fd, buf, (size_t)n) != n) {
             snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: writing a temporary file in %s failed: %s",
@@ -584,15 +737,15 @@ static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, co
             rc = DTC_EIO;
         }
     }
-    if (rc == 0 && n < 0) {
+    if (rc == 0 && (n < 0 || size != declared)) {
         snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot be read: %s (a truncated or corrupt "
-                 "archive)", archive, name, zf ? zip_file_strerror(zf) : zip_strerror(za));
+                 "archive)", archive, name, n < 0 ? (zf ? zip_file_strerror(zf) : zip_strerror(za))
+                 : "shorter than declared");
         rc = DTC_EZIP;
     }
     if (zf)
         zip_fclose(zf);
     dtc_free(buf);
-    close(fd);
     if (rc == 0 && (rc = provenance(x, name, "zip", size, NULL)) != 0)
         snprintf(x->st->err, sizeof(x->st->err), "%s: %s", archive, dtc_store_errmsg(x->s));
     if (rc == 0) {
@@ -602,13 +755,56 @@ static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, co
         rc = import_zip(x, tmp, display);
         x->depth--;
     }
-    unlink(tmp);
+    close(fd);
     return rc;
+}
+
+static uint64_t le(const unsigned char *b, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | b[i];
+    return v;
+}
+
+/* The number of entries an archive declares, read from its end-of-central-
+ * directory record (ZIP64's when present) before libzip reads the whole
+ * directory. UINT64_MAX when there is no record (libzip then says why). */
+static uint64_t declared_entries(const char *path)
+{
+    uint64_t size, n = UINT64_MAX;
+    int fd = open_regular(path, &size);
+    if (fd < 0)
+        return n;
+    unsigned char b[65536 + 22];
+    size_t want = size < sizeof(b) ? (size_t)size : sizeof(b);
+    ssize_t got = pread(fd, b, want, (off_t)(size - want));
+    for (ssize_t i = got - 22; i >= 0; i--) {
+        if (memcmp(b + i, "PK\5\6", 4) != 0)
+            continue;
+        n = le(b + i + 10, 2);
+        unsigned char z[56];
+        /* ZIP64: the locator sits just before the record and points to the
+         * ZIP64 record, which holds the 64-bit count. */
+        if (n == 0xffff && i >= 20 && memcmp(b + i - 20, "PK\6\7", 4) == 0 &&
+            pread(fd, z, sizeof(z), (off_t)le(b + i - 20 + 8, 8)) == (ssize_t)sizeof(z) &&
+            memcmp(z, "PK\6\6", 4) == 0)
+            n = le(z + 32, 8);
+        break;
+    }
+    close(fd);
+    return n;
 }
 
 static int import_zip(imp *x, const char *path, const char *display)
 {
     int err = 0;
+    uint64_t declared = declared_entries(path);
+    if (declared != UINT64_MAX && declared > MAX_ENTRIES) {
+        snprintf(x->st->err, sizeof(x->st->err), "%s: declares %llu entries, more than the %d an export holds; "
+                 "refused (split it into smaller archives)", display, (unsigned long long)declared, MAX_ENTRIES);
+        return DTC_EZIP;
+    }
     zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &err);
     if (!za) {
         zip_error_t ze;
@@ -641,11 +837,16 @@ static int import_zip(imp *x, const char *path, const char *display)
             continue; /* a folder */
         uint64_t comp = zs.valid & ZIP_STAT_COMP_SIZE ? zs.comp_size : 0;
         if (ends_with(name, ".json")) {
+            if (!(zs.valid & ZIP_STAT_SIZE)) {
+                snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: declares no size; refused", display, name);
+                rc = DTC_EZIP;
+                break;
+            }
             item *it = &items[ni++];
             it->index = i;
-            snprintf(it->name, sizeof(it->name), "%s", name);
+            it->name = name; /* libzip's copy, kept until za is discarded below */
             it->comp = comp;
-            it->size = zs.valid & ZIP_STAT_SIZE ? zs.size : 0;
+            it->size = zs.size;
             it->crc = zs.valid & ZIP_STAT_CRC ? zs.crc : 0;
             it->deflated = (zs.valid & (ZIP_STAT_COMP_METHOD | ZIP_STAT_SIZE | ZIP_STAT_CRC | ZIP_STAT_COMP_SIZE)) ==
                                (ZIP_STAT_COMP_METHOD | ZIP_STAT_SIZE | ZIP_STAT_CRC | ZIP_STAT_COMP_SIZE) &&
@@ -658,29 +859,35 @@ static int import_zip(imp *x, const char *path, const char *display)
                          "license exports nest only once", display, name);
                 rc = DTC_EZIP;
             } else
-                rc = inner_zip(x, za, i, display, name, comp);
+                rc = inner_zip(x, za, i, display, name, comp, zs.valid & ZIP_STAT_SIZE ? zs.size : UINT64_MAX);
         } else {
-            rc = side_entry(x, za, i, display, name,
+            rc = side_entry(x, za, i, display, name, zs.valid & ZIP_STAT_SIZE ? zs.size : UINT64_MAX,
                             ends_with(name, ".signature") || ends_with(name, ".sig") ? "signature"
                             : ends_with(name, ".log")                                ? "log"
                                                                                       : "other");
         }
     }
-    zip_discard(za);
     if (rc == 0)
         rc = run_items(x, display, path, items, ni);
+    zip_discard(za);
     dtc_free(items);
     return rc;
 }
 
+/* The kind of a regular file from its first bytes: 'z' ZIP, 'j' JSON, '?'.
+ * -1 (errno) when it cannot be opened, -2 when it is not a regular file. */
 static int sniff(const char *path, char *kind)
 {
     unsigned char b[64];
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    uint64_t size;
+    int fd = open_regular(path, &size);
+    if (fd < 0)
+        return fd;
+    ssize_t got = read(fd, b, sizeof(b));
+    close(fd);
+    if (got < 0)
         return -1;
-    size_t n = fread(b, 1, sizeof(b), f);
-    fclose(f);
+    size_t n = (size_t)got;
     size_t i = 0;
     if (n >= 4 && b[0] == 'P' && b[1] == 'K' && (b[2] == 3 || b[2] == 5) && (b[3] == 4 || b[3] == 6)) {
         *kind = 'z';
@@ -704,7 +911,7 @@ static int import_json_files(imp *x, char **paths, size_t n)
         const char *base = strrchr(paths[i], '/') ? strrchr(paths[i], '/') + 1 : paths[i];
         items[i].index = -1;
         items[i].path = paths[i];
-        snprintf(items[i].name, sizeof(items[i].name), "%s", base);
+        items[i].name = base;
         struct stat sb;
         items[i].size = stat(paths[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
         rc = provenance(x, base, "json", items[i].size, NULL);
@@ -761,7 +968,10 @@ static int import_dir(imp *x, const char *dir)
         if (lstat(names[i], &sb) != 0 || !S_ISREG(sb.st_mode))
             continue; /* no symlinks, folders or devices */
         char kind;
-        if (sniff(names[i], &kind) != 0) {
+        int sn = sniff(names[i], &kind);
+        if (sn == -2)
+            continue; /* swapped for a FIFO or device since lstat */
+        if (sn != 0) {
             snprintf(x->st->err, sizeof(x->st->err), "%s: %s", names[i], strerror(errno));
             rc = DTC_EIO;
         } else if (kind == 'z') {
@@ -826,6 +1036,11 @@ int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
         rc = errno == ENOENT ? DTC_ENOTFOUND : DTC_EIO;
         goto done;
     }
+    if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) {
+        snprintf(st->err, sizeof(st->err), "%s: %s", path, NOT_REGULAR);
+        rc = DTC_EZIP;
+        goto done;
+    }
     if ((rc = dtc_store_begin(s)) != 0) {
         snprintf(st->err, sizeof(st->err), "%s", dtc_store_errmsg(s));
         goto done;
@@ -841,7 +1056,11 @@ int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
         rc = import_dir(x, path);
     } else {
         char kind = '?';
-        if (sniff(path, &kind) != 0 || file_sha256(path, x->archive_hash) != 0) {
+        int sn = sniff(path, &kind);
+        if (sn == -2) { /* swapped for a FIFO or device since stat */
+            snprintf(st->err, sizeof(st->err), "%s: %s", path, NOT_REGULAR);
+            rc = DTC_EZIP;
+        } else if (sn != 0 || file_sha256(path, x->archive_hash) != 0) {
             snprintf(st->err, sizeof(st->err), "%s: cannot be read: %s", path, strerror(errno));
             rc = DTC_EIO;
         } else if (kind == 'z') {
@@ -868,6 +1087,7 @@ done:
         dtc_free(x->res[i].envs);
         dtc_free(x->res[i].hosts);
     }
+    dtc_free(x->keep);
     dtc_free(x);
     return rc;
 }

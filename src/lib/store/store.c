@@ -117,6 +117,14 @@ int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_va
     return s->ops->put(s, &dtc_store__facts[fact], keys, vals, booking, result ? result : &ignored);
 }
 
+int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep, long *removed)
+{
+    *removed = 0;
+    if ((unsigned)fact >= DTC_FACT_COUNT || dtc_store__facts[fact].nkeys < 2)
+        return DTC_EINVAL;
+    return s->ops->prune(s, &dtc_store__facts[fact], (int)fact, prefix, keep, removed);
+}
+
 int dtc_store_run_begin(dtc_store *s, const char *started_at, int64_t *run_id)
 {
     long interrupted = 0;

@@ -21,7 +21,7 @@
 
 typedef struct sq {
     sqlite3 *db;
-    sqlite3_stmt *sel[DTC_FACT_COUNT], *ins[DTC_FACT_COUNT], *upd[DTC_FACT_COUNT];
+    sqlite3_stmt *sel[DTC_FACT_COUNT], *ins[DTC_FACT_COUNT], *upd[DTC_FACT_COUNT], *prune[DTC_FACT_COUNT];
     sqlite3_stmt *rev;
     sqlite3_stmt *cov_near, *cov_del, *cov_ins, *cov_all; /* sq_coverage_add, sq_coverage_get */
     long inserted; /* rows this connection added: statistics are refreshed at close */
@@ -312,6 +312,7 @@ static void sq_close(dtc_store *s)
         sqlite3_finalize(q->sel[f]);
         sqlite3_finalize(q->ins[f]);
         sqlite3_finalize(q->upd[f]);
+        sqlite3_finalize(q->prune[f]);
     }
     sqlite3_finalize(q->rev);
     sqlite3_finalize(q->cov_near);
@@ -716,6 +717,42 @@ done:
     return 0;
 }
 
+/* DELETE ... WHERE k1 = ? AND ... AND kn NOT IN json_each(?), prepared once
+ * per fact. */
+static int sq_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix, const char *keep,
+                    long *removed)
+{
+    sq *q = s->impl;
+    if (!q->prune[fact]) {
+        char sql[1024];
+        int n = snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE ", d->name);
+        for (int i = 0; i < d->nkeys - 1; i++)
+            n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s = ?%d AND ", d->keys[i], i + 1);
+        snprintf(sql + n, sizeof(sql) - (size_t)n, "%s NOT IN (SELECT value FROM json_each(?%d))",
+                 d->keys[d->nkeys - 1], d->nkeys);
+        int rc = prepare(s, sql, &q->prune[fact]);
+        if (rc)
+            return rc;
+    }
+    sqlite3_stmt *st = q->prune[fact];
+    for (int i = 0; i < d->nkeys - 1; i++) {
+        const dtc_val *v = &prefix[i];
+        if (v->type == 't' && v->s)
+            sqlite3_bind_text(st, i + 1, v->s, -1, SQLITE_STATIC);
+        else if (v->type == 'i')
+            sqlite3_bind_int64(st, i + 1, v->i);
+        else
+            sqlite3_bind_null(st, i + 1);
+    }
+    sqlite3_bind_text(st, d->nkeys, keep, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "prune");
+    if (rc == 0)
+        *removed = sqlite3_changes(q->db);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 const dtc_store_ops dtc_store__sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -727,6 +764,7 @@ const dtc_store_ops dtc_store__sqlite = {
     .checkpoint_get = sq_checkpoint_get,
     .checkpoint_set = sq_checkpoint_set,
     .restated_days = sq_restated_days,
+    .prune = sq_prune,
     .coverage_add = sq_coverage_add,
     .coverage_get = sq_coverage_get,
     .push = &dtc_store__sqlite_push,
