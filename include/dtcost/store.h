@@ -60,13 +60,16 @@ typedef enum dtc_put {
     DTC_PUT_UPDATED = 2,  /* values changed; a revision was logged when a measured value did */
 } dtc_put;
 
-/* Open (and create or migrate) the database named by target: a file path,
- * "sqlite:PATH", or "postgres://..." (refused until that back-end exists).
+/* Open (and create or migrate) the database named by target, its back-end
+ * chosen by scheme (store.c, schemes[]): "sqlite:PATH" or a plain file path,
+ * "postgres://..." or "postgresql://..." (a libpq connection URI).
  * On failure *out is NULL and err holds a one-line message. */
 int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen) DTC_MUST_CHECK;
 void dtc_store_close(dtc_store *s);
 const char *dtc_store_errmsg(const dtc_store *s);
 
+/* One write transaction (SQLite: BEGIN IMMEDIATE, so a second writer waits
+ * at begin rather than failing at commit). Not nested. */
 int dtc_store_begin(dtc_store *s) DTC_MUST_CHECK;
 int dtc_store_commit(dtc_store *s) DTC_MUST_CHECK;
 void dtc_store_rollback(dtc_store *s);
@@ -193,10 +196,35 @@ int dtc_store_outbox_backlog(dtc_store *s,
                                        long records),
                              void *ctx) DTC_MUST_CHECK;
 
-/* Read-only query for reports and metrics: fn gets each row's columns (text
- * valid during the call; integers as 'i', reals as 'r', NULL as 'n'). A
- * non-zero return from fn stops and is returned. DTC_EDB on a bad statement. */
+/* ---- the read path: portable SQL and typed rows ---- */
+
+/* One result row of dtc_store_query, valid during the callback only. */
+typedef struct dtc_row dtc_row;
+
+/* Run a read-only statement and call fn for each row. The SQL is portable:
+ * the subset SQLite and PostgreSQL share (no SQLite-only functions, IS
+ * DISTINCT FROM rather than IS NOT), with `?` placeholders numbered by
+ * position, params[0] for the first; each back-end translates them. A
+ * non-zero return from fn stops and is returned. DTC_EINVAL when the
+ * statement would write or the placeholders do not match nparams, DTC_EDB on
+ * a bad statement; details in dtc_store_errmsg. */
 int dtc_store_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
-                    int (*fn)(void *ctx, const dtc_val *cols, int ncols), void *ctx) DTC_MUST_CHECK;
+                    int (*fn)(void *ctx, const dtc_row *row), void *ctx) DTC_MUST_CHECK;
+
+/* Columns of the row. Cannot fail. */
+int dtc_row_columns(const dtc_row *r);
+/* Typed reads of column col (0 first). Each returns 0, or DTC_EDB with the
+ * store's error naming the statement and the column when the column does not
+ * exist, is NULL, or holds another type: never a silent 0 or "". The only
+ * conversion: an integer reads as a real. Text is valid during the callback. */
+int dtc_row_int(const dtc_row *r, int col, int64_t *out) DTC_MUST_CHECK;
+int dtc_row_real(const dtc_row *r, int col, double *out) DTC_MUST_CHECK;
+int dtc_row_text(const dtc_row *r, int col, const char **out) DTC_MUST_CHECK;
+/* The same for a column where NULL is allowed: *out gets dflt for NULL. */
+int dtc_row_int_or(const dtc_row *r, int col, int64_t dflt, int64_t *out) DTC_MUST_CHECK;
+int dtc_row_real_or(const dtc_row *r, int col, double dflt, double *out) DTC_MUST_CHECK;
+int dtc_row_text_or(const dtc_row *r, int col, const char *dflt, const char **out) DTC_MUST_CHECK;
+/* Whether column col is NULL (a column that does not exist is not). */
+int dtc_row_is_null(const dtc_row *r, int col);
 
 #endif

@@ -60,21 +60,28 @@ typedef struct q {
     int rc;
 } q;
 
-static const char *txt(const dtc_val *v)
+/* Columns 0..n-1 as text, "" for NULL. */
+static int texts(const dtc_row *row, const char **t, int n)
 {
-    return v->type == 't' ? v->s : "";
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = dtc_row_text_or(row, i, "", &t[i]);
+    return rc;
 }
 
-static int on_budget(void *ctx, const dtc_val *c, int n)
+static int on_budget(void *ctx, const dtc_row *row)
 {
     q *x = ctx;
-    (void)n;
-    /* uuid, name, currency, total, used */
-    if (c[3].type != 'i')
+    /* uuid, name, currency, total, used; no total: no budget to show */
+    const char *t[3];
+    int64_t total, used;
+    int rc;
+    if (dtc_row_is_null(row, 3))
         return 0;
-    const char *labels[] = {"subscription", txt(&c[0]), "name", txt(&c[1]), "currency", txt(&c[2]), NULL};
+    if ((rc = texts(row, t, 3)) || (rc = dtc_row_int(row, 3, &total)) || (rc = dtc_row_int_or(row, 4, 0, &used)))
+        return rc;
+    const char *labels[] = {"subscription", t[0], "name", t[1], "currency", t[2], NULL};
     char v[40];
-    int64_t total = c[3].i, used = c[4].type == 'i' ? c[4].i : 0;
     int64_t val = strcmp(x->metric, "dtcost_budget_total") == 0  ? total
                   : strcmp(x->metric, "dtcost_budget_used") == 0 ? used
                                                                   : total - used;
@@ -82,15 +89,19 @@ static int on_budget(void *ctx, const dtc_val *c, int n)
     return sample(x->out, x->metric, labels, v);
 }
 
-static int on_cost(void *ctx, const dtc_val *c, int n)
+static int on_cost(void *ctx, const dtc_row *row)
 {
     q *x = ctx;
-    (void)n;
     /* subscription, environment, name, capability, currency, cost */
-    const char *labels[] = {"subscription", txt(&c[0]), "environment", txt(&c[1]), "environment_name", txt(&c[2]),
-                            "capability", txt(&c[3]), "currency", txt(&c[4]), NULL};
+    const char *t[5];
+    int64_t cost;
+    int rc;
+    if ((rc = texts(row, t, 5)) || (rc = dtc_row_int(row, 5, &cost)))
+        return rc;
+    const char *labels[] = {"subscription", t[0], "environment", t[1], "environment_name", t[2],
+                            "capability", t[3], "currency", t[4], NULL};
     char v[40];
-    money(v, c[5].type == 'i' ? c[5].i : 0);
+    money(v, cost);
     return sample(x->out, x->metric, labels, v);
 }
 
@@ -99,21 +110,25 @@ typedef struct one {
     char finished[32], status[16];
 } one;
 
-static int on_day(void *ctx, const dtc_val *c, int n)
+static int on_day(void *ctx, const dtc_row *row)
 {
     one *o = ctx;
-    (void)n;
-    snprintf(o->day, sizeof(o->day), "%s", txt(&c[0]));
-    return 0;
+    const char *day;
+    int rc = dtc_row_text_or(row, 0, "", &day); /* MAX() of no rows */
+    snprintf(o->day, sizeof(o->day), "%s", rc ? "" : day);
+    return rc;
 }
 
-static int on_run(void *ctx, const dtc_val *c, int n)
+static int on_run(void *ctx, const dtc_row *row)
 {
     one *o = ctx;
-    (void)n;
-    snprintf(o->finished, sizeof(o->finished), "%s", txt(&c[0]));
-    snprintf(o->status, sizeof(o->status), "%s", txt(&c[1]));
-    return 0;
+    const char *t[2];
+    int rc = texts(row, t, 2);
+    if (rc == 0) {
+        snprintf(o->finished, sizeof(o->finished), "%s", t[0]);
+        snprintf(o->status, sizeof(o->status), "%s", t[1]);
+    }
+    return rc;
 }
 
 static int on_backlog(void *ctx, const char *dest, const char *state, long batches, long records)
@@ -152,7 +167,7 @@ int dtc_metrics_store(dtc_buf *out, dtc_store *s, int64_t today)
     char tday[11];
     dtc_fmt_date(tday, today);
     dtc_val p[] = {DTC_TEXT(tday)};
-    if ((rc = dtc_store_query(s, "SELECT MAX(day) FROM env_cost_day WHERE day < ?1", p, 1, on_day, &o)) != 0)
+    if ((rc = dtc_store_query(s, "SELECT MAX(day) FROM env_cost_day WHERE day < ?", p, 1, on_day, &o)) != 0)
         return rc;
     int64_t lastday = 0;
     if ((rc = family(out, "dtcost_last_complete_day_timestamp_seconds", "gauge",
@@ -175,7 +190,7 @@ int dtc_metrics_store(dtc_buf *out, dtc_store *s, int64_t today)
                              " e.cost_micro FROM env_cost_day e LEFT JOIN subscription s ON s.uuid = e.subscription_uuid"
                              " LEFT JOIN environment v ON v.account_uuid = s.account_uuid"
                              "  AND v.environment_id = e.environment_id"
-                             " WHERE e.day = ?1 ORDER BY 1, 2, 4", d, 1, on_cost, &x);
+                             " WHERE e.day = ? ORDER BY 1, 2, 4", d, 1, on_cost, &x);
         if (rc)
             return rc;
     }

@@ -12,8 +12,6 @@
 #include "alloc.h"
 #include "timeutil.h"
 
-static const char *text(const dtc_val *v) { return v->type == 't' ? v->s : ""; }
-static int64_t num(const dtc_val *v) { return v->type == 'i' ? v->i : v->type == 'r' ? (int64_t)v->r : 0; }
 
 static int64_t day_of(const char *s)
 {
@@ -40,55 +38,72 @@ typedef struct ctx {
     size_t nvals, valcap;
 } ctx;
 
-static int on_max_day(void *ud, const dtc_val *c, int n)
+static int on_max_day(void *ud, const dtc_row *row)
 {
     ctx *x = ud;
-    x->max_day = n > 0 && c[0].type == 't' ? day_of(c[0].s) : -1;
-    return 0;
+    const char *day;
+    int rc = dtc_row_text_or(row, 0, NULL, &day);
+    x->max_day = day ? day_of(day) : -1;
+    return rc;
 }
 
-static int on_budget(void *ud, const dtc_val *c, int n)
+static int on_budget(void *ud, const dtc_row *row)
 {
     ctx *x = ud;
+    const char *sub, *name, *status, *currency, *start, *end;
+    int64_t remaining, total, used;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text_or(row, 1, "", &name)) ||
+        (rc = dtc_row_text_or(row, 2, "", &status)) || (rc = dtc_row_text_or(row, 3, "", &currency)) ||
+        (rc = dtc_row_text_or(row, 4, "", &start)) || (rc = dtc_row_text_or(row, 5, "", &end)) ||
+        (rc = dtc_row_int_or(row, 6, 0, &remaining)) || (rc = dtc_row_int_or(row, 7, 0, &total)) ||
+        (rc = dtc_row_int_or(row, 8, 0, &used)))
+        return rc;
     dtc_budget *g = dtc_grow(x->r->budgets, &x->cap, x->r->nbudgets, sizeof(dtc_budget));
-    if (!g || n < 10)
+    if (!g)
         return DTC_ENOMEM;
     x->r->budgets = g;
     dtc_budget *b = &g[x->r->nbudgets++];
     memset(b, 0, sizeof(*b));
-    snprintf(b->subscription, sizeof(b->subscription), "%s", text(&c[0]));
-    snprintf(b->name, sizeof(b->name), "%s", text(&c[1]));
-    snprintf(b->status, sizeof(b->status), "%s", text(&c[2]));
-    snprintf(b->currency, sizeof(b->currency), "%s", text(&c[3]));
-    b->period_start = day_of(text(&c[4]));
-    b->period_end = day_of(text(&c[5]));
-    b->days_remaining = num(&c[6]);
-    b->total = num(&c[7]);
-    b->used = num(&c[8]);
+    snprintf(b->subscription, sizeof(b->subscription), "%s", sub);
+    snprintf(b->name, sizeof(b->name), "%s", name);
+    snprintf(b->status, sizeof(b->status), "%s", status);
+    snprintf(b->currency, sizeof(b->currency), "%s", currency);
+    b->period_start = day_of(start);
+    b->period_end = day_of(end);
+    b->days_remaining = remaining;
+    b->total = total;
+    b->used = used;
     b->forecast_median = -1;
     return 0;
 }
 
-static int on_cost(void *ud, const dtc_val *c, int n)
+static int on_cost(void *ud, const dtc_row *row)
 {
     ctx *x = ud;
-    if (n < 2 || x->n >= 64)
+    const char *day;
+    int64_t cost;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &day)) || (rc = dtc_row_int(row, 1, &cost)))
+        return rc;
+    if (x->n >= 64)
         return 0;
-    x->days[x->n] = day_of(text(&c[0]));
-    x->costs[x->n] = num(&c[1]);
+    x->days[x->n] = day_of(day);
+    x->costs[x->n] = cost;
     x->n++;
     return 0;
 }
 
-static int on_forecast(void *ud, const dtc_val *c, int n)
+static int on_forecast(void *ud, const dtc_row *row)
 {
     dtc_budget *b = ud;
-    if (n < 4)
-        return 0;
-    b->forecast_median = num(&c[0]);
-    b->forecast_lower = num(&c[1]);
-    b->forecast_upper = num(&c[2]);
-    snprintf(b->forecast_budget_date, sizeof(b->forecast_budget_date), "%s", text(&c[3]));
+    const char *date;
+    int rc;
+    if ((rc = dtc_row_int_or(row, 0, 0, &b->forecast_median)) ||
+        (rc = dtc_row_int_or(row, 1, 0, &b->forecast_lower)) ||
+        (rc = dtc_row_int_or(row, 2, 0, &b->forecast_upper)) || (rc = dtc_row_text_or(row, 3, "", &date)))
+        return rc;
+    snprintf(b->forecast_budget_date, sizeof(b->forecast_budget_date), "%s", date);
     return 0;
 }
 
@@ -97,12 +112,17 @@ static int64_t ceil_div(int64_t a, int64_t b)
     return b > 0 ? (a + b - 1) / b : -1;
 }
 
-static int on_daily(void *ud, const dtc_val *c, int n)
+static int on_daily(void *ud, const dtc_row *row)
 {
     dtc_budget *b = ud;
-    int64_t d = n >= 2 ? day_of(text(&c[0])) : -1;
+    const char *day;
+    int64_t cost;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &day)) || (rc = dtc_row_int(row, 1, &cost)))
+        return rc;
+    int64_t d = day_of(day);
     if (d >= b->daily_first && d < b->daily_first + (int64_t)b->ndaily)
-        b->daily[d - b->daily_first] = num(&c[1]);
+        b->daily[d - b->daily_first] = cost;
     return 0;
 }
 
@@ -130,8 +150,8 @@ static int history(dtc_store *s, ctx *x, dtc_budget *b)
     dtc_fmt_date(f, b->daily_first);
     dtc_fmt_date(t, x->r->today);
     dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(f), DTC_TEXT(t)};
-    int rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?1"
-                                " AND day BETWEEN ?2 AND ?3", p, 3, on_daily, b);
+    int rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?"
+                                " AND day BETWEEN ? AND ?", p, 3, on_daily, b);
     if (rc)
         return rc;
     int64_t today = x->r->today, monday = today - dtc_weekday(today);
@@ -161,7 +181,7 @@ static int budgets(dtc_store *s, ctx *x)
         dtc_fmt_date(today, x->r->today);
         dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(today)};
         x->n = 0;
-        rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?1 AND day <= ?2"
+        rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ? AND day <= ?"
                                 " ORDER BY day DESC LIMIT 30", p, 2, on_cost, x);
         if (rc)
             break;
@@ -169,7 +189,7 @@ static int budgets(dtc_store *s, ctx *x)
          * commitment it was computed against. */
         rc = dtc_store_query(s, "SELECT f.median_micro, f.lower_micro, f.upper_micro, f.budget_date"
                                 " FROM forecast f JOIN subscription s ON s.account_uuid = f.account_uuid"
-                                " WHERE s.uuid = ?1 AND f.budget_micro = s.budget_total_micro"
+                                " WHERE s.uuid = ? AND f.budget_micro = s.budget_total_micro"
                                 " ORDER BY f.created_at DESC LIMIT 1", p, 1, on_forecast, b);
         if (rc)
             break;
@@ -294,22 +314,20 @@ static int by_day(const void *a, const void *b)
     return (dp < dq) - (dp > dq);
 }
 
-static int on_series_row(void *ud, const dtc_val *c, int n)
+/* One env_cost_day row of scan(): key[] subscription, environment, capability. */
+static int on_series_row(ctx *x, const char *const key[3], const char *date, int64_t cost, const char *currency)
 {
-    ctx *x = ud;
-    if (n < 6)
-        return 0;
     int rc = 0;
-    if (strcmp(x->key[0], text(&c[0])) || strcmp(x->key[1], text(&c[1])) || strcmp(x->key[2], text(&c[2]))) {
+    if (strcmp(x->key[0], key[0]) || strcmp(x->key[1], key[1]) || strcmp(x->key[2], key[2])) {
         if ((rc = flush_series(x)) != 0)
             return rc;
-        snprintf(x->key[0], sizeof(x->key[0]), "%s", text(&c[0]));
-        snprintf(x->key[1], sizeof(x->key[1]), "%s", text(&c[1]));
-        snprintf(x->key[2], sizeof(x->key[2]), "%s", text(&c[2]));
-        snprintf(x->currency, sizeof(x->currency), "%s", text(&c[5]));
-        x->first = day_of(text(&c[3]));
+        snprintf(x->key[0], sizeof(x->key[0]), "%s", key[0]);
+        snprintf(x->key[1], sizeof(x->key[1]), "%s", key[1]);
+        snprintf(x->key[2], sizeof(x->key[2]), "%s", key[2]);
+        snprintf(x->currency, sizeof(x->currency), "%s", currency);
+        x->first = day_of(date);
     }
-    int64_t day = day_of(text(&c[3]));
+    int64_t day = day_of(date);
     if (day < x->first)
         return 0;
     size_t idx = (size_t)(day - x->first);
@@ -322,7 +340,7 @@ static int on_series_row(void *ud, const dtc_val *c, int n)
         x->vals = g;
         x->vals[x->nvals++] = -1;
     }
-    x->vals[idx] = num(&c[4]);
+    x->vals[idx] = cost;
     return 0;
 }
 
@@ -389,32 +407,37 @@ static chart_series *chart_of(scan_ctx *k, size_t budget, const char *capability
     return c;
 }
 
-static int on_scan_row(void *ud, const dtc_val *c, int n)
+static int on_scan_row(void *ud, const dtc_row *row)
 {
     scan_ctx *k = ud;
-    if (n < 7)
-        return 0;
-    int rc = on_series_row(k->x, c, n);
-    if (rc)
+    const char *key[3], *date, *currency, *capname;
+    int64_t cost;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &key[0])) || (rc = dtc_row_text(row, 1, &key[1])) ||
+        (rc = dtc_row_text(row, 2, &key[2])) || (rc = dtc_row_text(row, 3, &date)) ||
+        (rc = dtc_row_int(row, 4, &cost)) || (rc = dtc_row_text_or(row, 5, "", &currency)) ||
+        (rc = dtc_row_text_or(row, 6, NULL, &capname)))
         return rc;
-    int64_t day = day_of(text(&c[3])), cost = num(&c[4]);
+    if ((rc = on_series_row(k->x, key, date, cost, currency)) != 0)
+        return rc;
+    int64_t day = day_of(date);
     if (day >= k->spend_from && day <= k->today) {
-        dtc_spend *sc = spend_row(&k->caps, text(&c[2]), text(&c[5]));
-        dtc_spend *se = spend_row(&k->envs, text(&c[1]), text(&c[5]));
+        dtc_spend *sc = spend_row(&k->caps, key[2], currency);
+        dtc_spend *se = spend_row(&k->envs, key[1], currency);
         if (!sc || !se)
             return DTC_ENOMEM;
         *(day >= k->spend_split ? &sc->current : &sc->previous) += cost;
         *(day >= k->spend_split ? &se->current : &se->previous) += cost;
-        if (c[6].type == 't' && (strcmp(sc->name, sc->key) == 0 || strcmp(c[6].s, sc->name) > 0))
-            snprintf(sc->name, sizeof(sc->name), "%s", c[6].s); /* the greatest name, as MAX() */
+        if (capname && (strcmp(sc->name, sc->key) == 0 || strcmp(capname, sc->name) > 0))
+            snprintf(sc->name, sizeof(sc->name), "%s", capname); /* the greatest name, as MAX() */
     }
     if (day >= k->chart_from && day <= k->today) {
         dtc_report *r = k->x->r;
         size_t bi = 0;
-        while (bi < r->nbudgets && strcmp(r->budgets[bi].subscription, text(&c[0])) != 0)
+        while (bi < r->nbudgets && strcmp(r->budgets[bi].subscription, key[0]) != 0)
             bi++;
         if (bi < r->nbudgets) {
-            chart_series *cs = chart_of(k, bi, text(&c[2]));
+            chart_series *cs = chart_of(k, bi, key[2]);
             if (!cs)
                 return DTC_ENOMEM;
             cs->cost[day - k->chart_from] += cost;
@@ -424,14 +447,16 @@ static int on_scan_row(void *ud, const dtc_val *c, int n)
     return 0;
 }
 
-static int on_env_name(void *ud, const dtc_val *c, int n)
+static int on_env_name(void *ud, const dtc_row *row)
 {
     spend_acc *a = ud;
-    if (n < 2 || c[1].type != 't')
-        return 0;
+    const char *id, *name;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &id)) || (rc = dtc_row_text_or(row, 1, NULL, &name)) || !name)
+        return rc;
     for (size_t i = 0; i < a->n; i++) /* the first account's name, as the rows come */
-        if (strcmp(a->rows[i].key, text(&c[0])) == 0 && strcmp(a->rows[i].name, a->rows[i].key) == 0)
-            snprintf(a->rows[i].name, sizeof(a->rows[i].name), "%s", c[1].s);
+        if (strcmp(a->rows[i].key, id) == 0 && strcmp(a->rows[i].name, a->rows[i].key) == 0)
+            snprintf(a->rows[i].name, sizeof(a->rows[i].name), "%s", name);
     return 0;
 }
 
@@ -461,7 +486,7 @@ static int scan(dtc_store *s, ctx *x)
     x->cap = 0;
     x->key[0][0] = x->key[1][0] = x->key[2][0] = '\0';
     int rc = dtc_store_query(s, "SELECT subscription_uuid, environment_id, capability_key, day, cost_micro, currency,"
-                                " capability_name FROM env_cost_day WHERE day BETWEEN ?1 AND ?2"
+                                " capability_name FROM env_cost_day WHERE day BETWEEN ? AND ?"
                                 " ORDER BY subscription_uuid, environment_id, capability_key, day",
                              p, 2, on_scan_row, &k);
     if (rc == 0)

@@ -601,16 +601,18 @@ static int plan_walks(run *x, subst *s, int kind, const char *env, const char *f
     return rc;
 }
 
-static int on_env_id(void *ctx, const dtc_val *c, int n)
+static int on_env_id(void *ctx, const dtc_row *row)
 {
     struct { char (*ids)[64]; size_t n, cap; } *l = ctx;
-    if (n < 1 || c[0].type != 't')
-        return 0;
+    const char *id;
+    int rc = dtc_row_text(row, 0, &id);
+    if (rc)
+        return rc;
     char(*g)[64] = dtc_grow(l->ids, &l->cap, l->n, sizeof(*l->ids));
     if (!g)
         return DTC_ENOMEM;
     l->ids = g;
-    snprintf(l->ids[l->n++], 64, "%s", c[0].s);
+    snprintf(l->ids[l->n++], 64, "%s", id);
     return 0;
 }
 
@@ -622,7 +624,7 @@ static int plan_allocation(run *x, subst *s)
     static const char *fields[] = {"COSTCENTER", "PRODUCT"};
     struct { char (*ids)[64]; size_t n, cap; } envs = {0};
     dtc_val p[] = {DTC_TEXT(s->uuid)};
-    int rc = dtc_store_query(x->db, "SELECT DISTINCT environment_id FROM env_cost_day WHERE subscription_uuid = ?1"
+    int rc = dtc_store_query(x->db, "SELECT DISTINCT environment_id FROM env_cost_day WHERE subscription_uuid = ?"
                                     " ORDER BY environment_id", p, 1, on_env_id, &envs);
     if (rc) {
         dtc_free(envs.ids);

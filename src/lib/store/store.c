@@ -57,6 +57,32 @@ const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT] = {
         {"archive", "kind", "size", "sha256", "imported_at"}, 2, 5, -1, true},
 };
 
+/* Which back-end serves a target: the first scheme it starts with; a target
+ * with none of them is a SQLite file path. `strip`: the back-end gets the
+ * target without the scheme (a path), else the whole URI. */
+static const struct scheme {
+    const char *prefix, *engine;
+    const dtc_store_ops *ops; /* NULL: not in this build */
+    bool strip;
+} schemes[] = {
+    {"sqlite:", "SQLite", &dtc_store__sqlite, true},
+    {"postgres://", "PostgreSQL", NULL, false},
+    {"postgresql://", "PostgreSQL", NULL, false},
+};
+
+/* A target as it may appear in a message: a URI's password replaced by "***"
+ * (postgres://user:secret@host -> postgres://user:***@host). */
+static void scrub_target(const char *target, char *out, size_t outlen)
+{
+    const char *sep = strstr(target, "://");
+    const char *at = sep ? strchr(sep + 3, '@') : NULL;
+    const char *colon = at ? memchr(sep + 3, ':', (size_t)(at - sep - 3)) : NULL;
+    if (!colon)
+        snprintf(out, outlen, "%s", target);
+    else
+        snprintf(out, outlen, "%.*s:***%s", (int)(colon - target), target, at);
+}
+
 int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen)
 {
     *out = NULL;
@@ -64,20 +90,29 @@ int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen
         snprintf(err, errlen, "no database given (use --db FILE or database= in the config)");
         return DTC_EINVAL;
     }
-    if (strncmp(target, "postgres://", 11) == 0 || strncmp(target, "postgresql://", 13) == 0) {
-        snprintf(err, errlen, "database %s: the PostgreSQL back-end is not available in this "
-                              "build yet; use a SQLite file path", "postgres://...");
-        return DTC_EINVAL;
+    const dtc_store_ops *ops = &dtc_store__sqlite;
+    const char *arg = target;
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        if (strncmp(target, schemes[i].prefix, strlen(schemes[i].prefix)) != 0)
+            continue;
+        if (!schemes[i].ops) {
+            char shown[256];
+            scrub_target(target, shown, sizeof(shown));
+            snprintf(err, errlen, "database %s: the %s back-end is not available in this build; "
+                     "use a SQLite file path", shown, schemes[i].engine);
+            return DTC_EINVAL;
+        }
+        ops = schemes[i].ops;
+        arg = schemes[i].strip ? target + strlen(schemes[i].prefix) : target;
+        break;
     }
-    if (strncmp(target, "sqlite:", 7) == 0)
-        target += 7;
     dtc_store *s = dtc_calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return DTC_ENOMEM;
     }
-    s->ops = &dtc_store__sqlite;
-    int rc = s->ops->open(s, target);
+    s->ops = ops;
+    int rc = s->ops->open(s, arg);
     if (rc) {
         snprintf(err, errlen, "%s", s->err);
         s->ops->close(s);
@@ -97,14 +132,14 @@ void dtc_store_close(dtc_store *s)
 }
 
 const char *dtc_store_errmsg(const dtc_store *s) { return s->err; }
-int dtc_store_begin(dtc_store *s) { return s->ops->exec(s, "BEGIN IMMEDIATE"); }
-int dtc_store_commit(dtc_store *s) { return s->ops->exec(s, "COMMIT"); }
+int dtc_store_begin(dtc_store *s) { return s->ops->begin(s); }
+int dtc_store_commit(dtc_store *s) { return s->ops->commit(s); }
 
 void dtc_store_rollback(dtc_store *s)
 {
     char keep[sizeof(s->err)];
     memcpy(keep, s->err, sizeof(keep)); /* keep the error that caused the rollback */
-    (void)s->ops->exec(s, "ROLLBACK");
+    s->ops->rollback(s);
     memcpy(s->err, keep, sizeof(keep));
 }
 
@@ -178,3 +213,121 @@ int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
     *n = 0;
     return s->ops->coverage_get(s, scope, out, n);
 }
+
+/* ---- the read path ---- */
+
+int dtc_store__placeholders(const char *sql, char *out, size_t outlen)
+{
+    int n = 0;
+    size_t o = 0;
+    char quote = 0;
+    for (const char *p = sql; *p; p++) {
+        char piece[16] = {*p, 0};
+        if (quote) {
+            if (*p == quote)
+                quote = 0;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+        } else if (*p == '?') {
+            snprintf(piece, sizeof(piece), "$%d", ++n);
+        }
+        if (out) {
+            size_t len = strlen(piece);
+            if (o + len >= outlen)
+                return -1;
+            memcpy(out + o, piece, len);
+            o += len;
+        }
+    }
+    if (out) {
+        if (o >= outlen)
+            return -1;
+        out[o] = 0;
+    }
+    return n;
+}
+
+int dtc_store_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
+                    int (*fn)(void *ctx, const dtc_row *row), void *ctx)
+{
+    int n = dtc_store__placeholders(sql, NULL, 0);
+    if (n != nparams) {
+        snprintf(s->err, sizeof(s->err), "database: query \"%.60s\": %d placeholders, %d values", sql, n,
+                 nparams);
+        return DTC_EINVAL;
+    }
+    return s->ops->query(s, sql, params, nparams, fn, ctx);
+}
+
+int dtc_row_columns(const dtc_row *r) { return r->ncols; }
+
+static const char *type_name(char t)
+{
+    switch (t) {
+    case 'i': return "an integer";
+    case 'r': return "a real";
+    case 't': return "text";
+    default: return "NULL";
+    }
+}
+
+/* The column, or NULL with the store's error set when it is absent or its type
+ * is neither `want` nor (allow_null) NULL. */
+static const dtc_val *column(const dtc_row *r, int col, char want, bool allow_null)
+{
+    if (col < 0 || col >= r->ncols) {
+        snprintf(r->s->err, sizeof(r->s->err), "database: query \"%.60s\": no column %d (%d columns)", r->sql,
+                 col + 1, r->ncols);
+        return NULL;
+    }
+    const dtc_val *v = &r->cols[col];
+    if (v->type == want || (want == 'r' && v->type == 'i') || (allow_null && v->type == 'n'))
+        return v;
+    snprintf(r->s->err, sizeof(r->s->err), "database: query \"%.60s\": column %d is %s, expected %s", r->sql,
+             col + 1, type_name(v->type), type_name(want));
+    return NULL;
+}
+
+int dtc_row_int_or(const dtc_row *r, int col, int64_t dflt, int64_t *out)
+{
+    const dtc_val *v = column(r, col, 'i', true);
+    if (!v)
+        return DTC_EDB;
+    *out = v->type == 'n' ? dflt : v->i;
+    return 0;
+}
+
+int dtc_row_real_or(const dtc_row *r, int col, double dflt, double *out)
+{
+    const dtc_val *v = column(r, col, 'r', true);
+    if (!v)
+        return DTC_EDB;
+    *out = v->type == 'n' ? dflt : v->type == 'i' ? (double)v->i : v->r;
+    return 0;
+}
+
+int dtc_row_text_or(const dtc_row *r, int col, const char *dflt, const char **out)
+{
+    const dtc_val *v = column(r, col, 't', true);
+    if (!v)
+        return DTC_EDB;
+    *out = v->type == 'n' ? dflt : v->s;
+    return 0;
+}
+
+int dtc_row_int(const dtc_row *r, int col, int64_t *out)
+{
+    return column(r, col, 'i', false) ? dtc_row_int_or(r, col, 0, out) : DTC_EDB;
+}
+
+int dtc_row_real(const dtc_row *r, int col, double *out)
+{
+    return column(r, col, 'r', false) ? dtc_row_real_or(r, col, 0, out) : DTC_EDB;
+}
+
+int dtc_row_text(const dtc_row *r, int col, const char **out)
+{
+    return column(r, col, 't', false) ? dtc_row_text_or(r, col, NULL, out) : DTC_EDB;
+}
+
+int dtc_row_is_null(const dtc_row *r, int col) { return col >= 0 && col < r->ncols && r->cols[col].type == 'n'; }

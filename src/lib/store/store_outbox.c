@@ -1,5 +1,5 @@
 /* store_outbox.c: the storage interface's delivery half (change scan, durable
- * outbox, read-only queries for metrics), dispatched to the back-end. */
+ * outbox), dispatched to the back-end. */
 #include <stdio.h>
 
 #include "store_impl.h"
@@ -77,12 +77,4 @@ int dtc_store_outbox_backlog(dtc_store *s,
     if (!s->ops->push)
         return unsupported(s);
     return s->ops->push->outbox_backlog(s, fn, ctx);
-}
-
-int dtc_store_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
-                    int (*fn)(void *ctx, const dtc_val *cols, int ncols), void *ctx)
-{
-    if (!s->ops->push)
-        return unsupported(s);
-    return s->ops->push->query(s, sql, params, nparams, fn, ctx);
 }

@@ -707,11 +707,65 @@ done:
     return 0;
 }
 
+/* ---- transactions and read-only queries ---- */
+
+/* IMMEDIATE: a second writer waits here (busy timeout), not at commit. */
+static int sq_begin(dtc_store *s) { return sq_exec(s, "BEGIN IMMEDIATE"); }
+static int sq_commit(dtc_store *s) { return sq_exec(s, "COMMIT"); }
+static void sq_rollback(dtc_store *s) { (void)sq_exec(s, "ROLLBACK"); }
+
+static int sq_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
+                    int (*fn)(void *, const dtc_row *), void *ctx)
+{
+    sq *q = s->impl;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "query");
+    int rc = 0;
+    if (!sqlite3_stmt_readonly(st)) {
+        snprintf(s->err, sizeof(s->err), "database: a query must not write");
+        rc = DTC_EINVAL;
+        goto done;
+    }
+    for (int i = 0; i < nparams; i++)
+        (void)bind(st, i + 1, &params[i]);
+    int ncols = sqlite3_column_count(st);
+    if (ncols > DTC_FACT_MAX_COLS * 2) {
+        snprintf(s->err, sizeof(s->err), "database: query \"%.60s\": %d columns, at most %d", sql, ncols,
+                 DTC_FACT_MAX_COLS * 2);
+        rc = DTC_EINVAL;
+        goto done;
+    }
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        dtc_val cols[DTC_FACT_MAX_COLS * 2];
+        for (int c = 0; c < ncols; c++) {
+            switch (sqlite3_column_type(st, c)) {
+            case SQLITE_INTEGER: cols[c] = DTC_INT(sqlite3_column_int64(st, c)); break;
+            case SQLITE_FLOAT: cols[c] = DTC_REAL(sqlite3_column_double(st, c)); break;
+            case SQLITE_NULL: cols[c] = DTC_NULL; break;
+            default: cols[c] = DTC_TEXT((const char *)sqlite3_column_text(st, c));
+            }
+        }
+        dtc_row row = {s, sql, cols, ncols};
+        if ((rc = fn(ctx, &row)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = fail(s, "query");
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
 const dtc_store_ops dtc_store__sqlite = {
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,
-    .exec = sq_exec,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .query = sq_query,
     .put = sq_put,
     .run_begin = sq_run_begin,
     .run_end = sq_run_end,
