@@ -66,6 +66,10 @@ typedef enum dtc_put {
  * On failure *out is NULL and err holds a one-line message. */
 int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen) DTC_MUST_CHECK;
 void dtc_store_close(dtc_store *s);
+/* 1 when target names a SQLite file that does not exist (a read-only command
+ * then says "run dtcost sync first" instead of creating it); 0 otherwise,
+ * servers included. Cannot fail. */
+int dtc_store_target_missing(const char *target);
 const char *dtc_store_errmsg(const dtc_store *s);
 
 /* One write transaction (SQLite: BEGIN IMMEDIATE, so a second writer waits
@@ -118,6 +122,14 @@ int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
  * Kept for existing callers; new code records coverage instead. */
 int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found) DTC_MUST_CHECK;
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_MUST_CHECK;
+
+/* A lock between processes sharing the database, on name ("sync <account>",
+ * "push <destination>"): waits up to wait_ms, then DTC_ELOCKED with a message
+ * naming it. PostgreSQL: a session advisory lock, released by unlock or when
+ * the handle closes (or the process dies). SQLite: nothing to take (a single
+ * writer at a time already), returns 0. */
+int dtc_store_lock(dtc_store *s, const char *name, long wait_ms) DTC_MUST_CHECK;
+void dtc_store_unlock(dtc_store *s, const char *name);
 
 /* Days (subscription, day) whose cost was restated during run_id. */
 int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out) DTC_MUST_CHECK;

@@ -767,7 +767,7 @@ int cmd_report(int argc, char **argv)
         config_path = getenv("DTCOST_CONFIG");
     color = strcmp(format, "table") == 0 && isatty(1) && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
             !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0);
-    if (access(db_path, F_OK) != 0) {
+    if (dtc_store_target_missing(db_path)) {
         fprintf(stderr, "dtcost report: %s does not exist: run dtcost sync (or dtcost license import) first, or pass --db\n", db_path);
         return DTC_EXIT_NOINPUT;
     }

@@ -20,6 +20,7 @@ enum {
     DTC_EXIT_PROTOCOL = 76,    /* the server refused a request (HTTP 400): the message quotes it */
     DTC_EXIT_NOPERM = 77,      /* credentials refused or scope missing */
     DTC_EXIT_CONFIG = 78,      /* configuration incomplete or wrong */
+    DTC_EXIT_LOCKED = 79,      /* another dtcost holds the account's or destination's lock */
 };
 
 typedef enum opt_type {

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "store_impl.h"
@@ -66,13 +67,11 @@ static const struct scheme {
     bool strip;
 } schemes[] = {
     {"sqlite:", "SQLite", &dtc_store__sqlite, true},
-    {"postgres://", "PostgreSQL", NULL, false},
-    {"postgresql://", "PostgreSQL", NULL, false},
+    {"postgres://", "PostgreSQL", &dtc_store__pg, false},
+    {"postgresql://", "PostgreSQL", &dtc_store__pg, false},
 };
 
-/* A target as it may appear in a message: a URI's password replaced by "***"
- * (postgres://user:secret@host -> postgres://user:***@host). */
-static void scrub_target(const char *target, char *out, size_t outlen)
+void dtc_store__scrub(const char *target, char *out, size_t outlen)
 {
     const char *sep = strstr(target, "://");
     const char *at = sep ? strchr(sep + 3, '@') : NULL;
@@ -97,7 +96,7 @@ int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen
             continue;
         if (!schemes[i].ops) {
             char shown[256];
-            scrub_target(target, shown, sizeof(shown));
+            dtc_store__scrub(target, shown, sizeof(shown));
             snprintf(err, errlen, "database %s: the %s back-end is not available in this build; "
                      "use a SQLite file path", shown, schemes[i].engine);
             return DTC_EINVAL;
@@ -121,6 +120,18 @@ int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen
     }
     *out = s;
     return 0;
+}
+
+int dtc_store_target_missing(const char *target)
+{
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        if (strncmp(target, schemes[i].prefix, strlen(schemes[i].prefix)) == 0) {
+            if (!schemes[i].strip)
+                return 0; /* a server */
+            target += strlen(schemes[i].prefix);
+            break;
+        }
+    return access(target, F_OK) != 0;
 }
 
 void dtc_store_close(dtc_store *s)
@@ -184,6 +195,17 @@ int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int 
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
 {
     return s->ops->checkpoint_set(s, scope, day);
+}
+
+int dtc_store_lock(dtc_store *s, const char *name, long wait_ms)
+{
+    return s->ops->lock ? s->ops->lock(s, name, wait_ms) : 0;
+}
+
+void dtc_store_unlock(dtc_store *s, const char *name)
+{
+    if (s->ops->unlock)
+        s->ops->unlock(s, name);
 }
 
 int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out)

@@ -47,6 +47,9 @@ typedef struct dtc_store_ops {
     /* first <= last, both within the years 0001-9999 (store.c checks) */
     int (*coverage_add)(dtc_store *s, const char *scope, int64_t first, int64_t last);
     int (*coverage_get)(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n);
+    /* a lock between processes on name (store.h); NULL: the back-end needs none */
+    int (*lock)(dtc_store *s, const char *name, long wait_ms);
+    void (*unlock)(dtc_store *s, const char *name);
     const struct dtc_store_push_ops *push; /* delivery outbox (below) */
 } dtc_store_ops;
 
@@ -68,10 +71,18 @@ struct dtc_row {
     int ncols;
 };
 
+/* target as it may appear in a message: a URI's password replaced by "***"
+ * (postgres://user:secret@host -> postgres://user:***@host). */
+void dtc_store__scrub(const char *target, char *out, size_t outlen);
+
 /* Count the `?` placeholders of portable SQL outside quoted strings and
  * identifiers; when out is not NULL, also write the SQL with each `?` as `$N`
  * (PostgreSQL) into out (outlen bytes). -1 when out is too small. */
 int dtc_store__placeholders(const char *sql, char *out, size_t outlen);
+
+/* The schema (store_schema.c): the fact tables, revision, sync_run,
+ * checkpoint, coverage; and the delivery outbox's tables. */
+extern const char dtc_store__schema[], dtc_store__outbox_schema[];
 
 extern const dtc_store_ops dtc_store__sqlite;
 extern const dtc_store_ops dtc_store__pg; /* store_pg.c */

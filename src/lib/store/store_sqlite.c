@@ -26,78 +26,6 @@ typedef struct sq {
     long inserted; /* rows this connection added: statistics are refreshed at close */
 } sq;
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
-    "CREATE TABLE IF NOT EXISTS subscription(uuid TEXT PRIMARY KEY NOT NULL, account_uuid TEXT NOT NULL,"
-    " name TEXT, type TEXT, sub_type TEXT, status TEXT, currency TEXT, start_date TEXT,"
-    " end_date TEXT, period_start TEXT, period_end TEXT, days_remaining INTEGER,"
-    " budget_total_micro INTEGER, budget_used_micro INTEGER) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS subscription_period(subscription_uuid TEXT NOT NULL,"
-    " start_time TEXT NOT NULL, end_time TEXT, PRIMARY KEY(subscription_uuid, start_time)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS subscription_capability(subscription_uuid TEXT NOT NULL,"
-    " capability_key TEXT NOT NULL, capability_name TEXT,"
-    " PRIMARY KEY(subscription_uuid, capability_key)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS environment(account_uuid TEXT NOT NULL, environment_id TEXT NOT NULL,"
-    " name TEXT, active INTEGER, url TEXT, PRIMARY KEY(account_uuid, environment_id)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS cost_day(subscription_uuid TEXT NOT NULL, day TEXT NOT NULL,"
-    " cost_micro INTEGER NOT NULL, currency TEXT, last_booking TEXT,"
-    " PRIMARY KEY(subscription_uuid, day)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS usage_day(subscription_uuid TEXT NOT NULL, capability_key TEXT NOT NULL,"
-    " day TEXT NOT NULL, value REAL NOT NULL, unit TEXT, capability_name TEXT,"
-    " PRIMARY KEY(subscription_uuid, capability_key, day)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS env_cost_day(subscription_uuid TEXT NOT NULL,"
-    " environment_id TEXT NOT NULL, capability_key TEXT NOT NULL, day TEXT NOT NULL,"
-    " cost_micro INTEGER NOT NULL, currency TEXT, booking_date TEXT, cluster_id TEXT,"
-    " capability_name TEXT, PRIMARY KEY(subscription_uuid, environment_id, capability_key, day)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS env_usage_day(subscription_uuid TEXT NOT NULL,"
-    " environment_id TEXT NOT NULL, capability_key TEXT NOT NULL, day TEXT NOT NULL,"
-    " value REAL NOT NULL, unit TEXT, cluster_id TEXT,"
-    " PRIMARY KEY(subscription_uuid, environment_id, capability_key, day)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS forecast(account_uuid TEXT NOT NULL, created_at TEXT NOT NULL,"
-    " median_micro INTEGER, lower_micro INTEGER, upper_micro INTEGER, budget_micro INTEGER,"
-    " budget_pct REAL, budget_date TEXT, PRIMARY KEY(account_uuid, created_at)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS rate_card(account_uuid TEXT NOT NULL, quote_number TEXT NOT NULL,"
-    " capability_key TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, capability_name TEXT,"
-    " price TEXT, quoted_price TEXT, unit TEXT, currency TEXT, deployment_type TEXT,"
-    " PRIMARY KEY(account_uuid, quote_number, capability_key, start_time)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS cost_event(account_uuid TEXT NOT NULL, event_type TEXT NOT NULL,"
-    " environment_id TEXT NOT NULL, capability TEXT NOT NULL, date TEXT NOT NULL, created_at TEXT,"
-    " severity TEXT, message TEXT, notification_level TEXT,"
-    " PRIMARY KEY(account_uuid, event_type, environment_id, capability, date)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS cost_allocation(subscription_uuid TEXT NOT NULL,"
-    " environment_id TEXT NOT NULL, field TEXT NOT NULL, alloc_key TEXT NOT NULL,"
-    " capability_key TEXT NOT NULL, day TEXT NOT NULL, cost_micro INTEGER NOT NULL,"
-    " PRIMARY KEY(subscription_uuid, environment_id, field, alloc_key, capability_key, day)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS cost_allocation_value(account_uuid TEXT NOT NULL, field TEXT NOT NULL,"
-    " alloc_key TEXT NOT NULL, first_seen_at TEXT, PRIMARY KEY(account_uuid, field, alloc_key)) WITHOUT ROWID;\n"
-    /* Managed license exports (license.c): integers in fixed units, milli
-     * host-unit hours, centi DEM units, micro DDUs; hour as YYYY-MM-DDTHH:00:00Z. */
-    "CREATE TABLE IF NOT EXISTS lic_env_hour(cluster_uuid TEXT NOT NULL, environment_uuid TEXT NOT NULL,"
-    " hour TEXT NOT NULL, fullstack_mhu INTEGER NOT NULL, infra_mhu INTEGER NOT NULL, paas_mhu INTEGER NOT NULL,"
-    " hosts_fullstack INTEGER, hosts_infra INTEGER, hosts_paas INTEGER, hosts_idle INTEGER,"
-    " dem_centi INTEGER NOT NULL, visits INTEGER, mobile_sessions INTEGER, replays INTEGER,"
-    " mobile_replays INTEGER, properties INTEGER, synthetic_browser INTEGER, synthetic_http INTEGER,"
-    " synthetic_other INTEGER, log_upload_bytes INTEGER, log_storage_bytes INTEGER, custom_metrics INTEGER,"
-    " trial INTEGER, PRIMARY KEY(cluster_uuid, environment_uuid, hour)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS lic_ddu_hour(cluster_uuid TEXT NOT NULL, environment_uuid TEXT NOT NULL,"
-    " hour TEXT NOT NULL, pool TEXT NOT NULL, ddu_micro INTEGER NOT NULL,"
-    " PRIMARY KEY(cluster_uuid, environment_uuid, hour, pool)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS lic_host_hour(cluster_uuid TEXT NOT NULL, environment_uuid TEXT NOT NULL,"
-    " hour TEXT NOT NULL, osi_id INTEGER NOT NULL, mode TEXT, memory_bytes INTEGER, active_ms INTEGER,"
-    " mhu INTEGER, PRIMARY KEY(cluster_uuid, environment_uuid, hour, osi_id)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS lic_file(archive_sha256 TEXT NOT NULL, entry TEXT NOT NULL, archive TEXT,"
-    " kind TEXT, size INTEGER, sha256 TEXT, imported_at TEXT, PRIMARY KEY(archive_sha256, entry)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS revision(id INTEGER PRIMARY KEY, run_id INTEGER, fact TEXT NOT NULL,"
-    " key TEXT NOT NULL, old_value TEXT, new_value TEXT, booking TEXT, seen_at TEXT);\n"
-    "CREATE INDEX IF NOT EXISTS revision_run ON revision(run_id, fact);\n"
-    "CREATE TABLE IF NOT EXISTS sync_run(id INTEGER PRIMARY KEY, started_at TEXT NOT NULL,"
-    " finished_at TEXT, status TEXT NOT NULL, requests INTEGER, retries INTEGER, inserted INTEGER,"
-    " updated INTEGER, restated_days INTEGER, warnings INTEGER, message TEXT, pid INTEGER, host TEXT);\n"
-    "CREATE TABLE IF NOT EXISTS checkpoint(scope TEXT PRIMARY KEY, day TEXT NOT NULL);\n"
-    /* Ranges of days read completely per series, merged: disjoint and not adjacent. */
-    "CREATE TABLE IF NOT EXISTS coverage(scope TEXT NOT NULL, first_day TEXT NOT NULL,"
-    " last_day TEXT NOT NULL, PRIMARY KEY(scope, first_day)) WITHOUT ROWID;\n";
-
 /* The recorded ranges of scope ?1 that overlap or touch the days [?2, ?3] (the
  * new range widened by a day each side). Recorded ranges are disjoint, so of
  * those starting at or before ?2 only the last can reach it: two index seeks,
@@ -237,7 +165,7 @@ static int sq_open(dtc_store *s, const char *path)
     int rc = sq_exec(s, "BEGIN IMMEDIATE");
     if (rc)
         return rc;
-    if ((rc = sq_exec(s, schema)) != 0 || (rc = sq_exec(s, dtc_store__sqlite_outbox_schema)) != 0) {
+    if ((rc = sq_exec(s, dtc_store__schema)) != 0 || (rc = sq_exec(s, dtc_store__outbox_schema)) != 0) {
         (void)sq_exec(s, "ROLLBACK");
         return rc;
     }

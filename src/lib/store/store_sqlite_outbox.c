@@ -8,19 +8,6 @@
 
 #include "store_sqlite.h"
 
-const char dtc_store__sqlite_outbox_schema[] =
-    "CREATE TABLE IF NOT EXISTS outbox_batch(id INTEGER PRIMARY KEY, dest TEXT NOT NULL,"
-    " batch_key TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, state TEXT NOT NULL,"
-    " records INTEGER NOT NULL, bytes INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-    " last_status INTEGER, last_error TEXT, last_attempt_at TEXT, delivered_at TEXT);\n"
-    "CREATE INDEX IF NOT EXISTS outbox_batch_dest ON outbox_batch(dest, state, id);\n"
-    "CREATE TABLE IF NOT EXISTS outbox_record(batch_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
-    " record_key TEXT NOT NULL, version INTEGER NOT NULL, idem_key TEXT NOT NULL, body TEXT,"
-    " PRIMARY KEY(batch_id, seq)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS push_record(dest TEXT NOT NULL, record_key TEXT NOT NULL,"
-    " fingerprint TEXT NOT NULL, version INTEGER NOT NULL, batch_id INTEGER,"
-    " PRIMARY KEY(dest, record_key)) WITHOUT ROWID;\n";
-
 static int fail(dtc_store *s, const char *what)
 {
     snprintf(s->err, sizeof(s->err), "database: %s: %s", what, sqlite3_errmsg(dtc_store__sqlite_db(s)));
