@@ -208,6 +208,20 @@ int dtc_store_outbox_backlog(dtc_store *s,
                                        long records),
                              void *ctx) DTC_MUST_CHECK;
 
+/* ---- moving between back-ends ---- */
+
+/* What dtc_store_copy did: tables and rows written. */
+typedef struct dtc_copy_stats {
+    long tables, rows;
+} dtc_copy_stats;
+
+/* Copy every table of from into to (`dtcost db copy`): facts, revisions and
+ * runs with their ids, checkpoints, coverage, the outbox; a row whose key is
+ * already in to is overwritten with from's values, so running it again changes
+ * nothing. One transaction on to: all or nothing. Errors: the failing side's
+ * message in to's errmsg (from's when reading failed, also copied there). */
+int dtc_store_copy(dtc_store *from, dtc_store *to, dtc_copy_stats *st) DTC_MUST_CHECK;
+
 /* ---- the read path: portable SQL and typed rows ---- */
 
 /* One result row of dtc_store_query, valid during the callback only. */

@@ -12,5 +12,6 @@ int cmd_report(int argc, char **argv);
 int cmd_license(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 
 #endif

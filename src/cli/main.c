@@ -22,6 +22,7 @@ static const command commands[] = {
     {"export", cmd_export, "write cost and usage as CSV, JSON Lines or FOCUS, streaming"},
     {"push", cmd_push, "deliver new and restated cost records to a webhook or Dynatrace business events"},
     {"serve", cmd_serve, "run sync and pushes on a schedule, with /healthz, /readyz and /metrics"},
+    {"db", cmd_db, "copy every table between databases (SQLite and PostgreSQL)"},
 };
 
 static void usage(FILE *out)

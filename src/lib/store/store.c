@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "store_impl.h"
 #include "timeutil.h"
 
@@ -353,3 +354,120 @@ int dtc_row_text(const dtc_row *r, int col, const char **out)
 }
 
 int dtc_row_is_null(const dtc_row *r, int col) { return col >= 0 && col < r->ncols && r->cols[col].type == 'n'; }
+
+/* ---- copy between back-ends ---- */
+
+/* The tables that are not facts, with their keys and columns (store_schema.c);
+ * meta is each back-end's own. */
+static const struct plain_table {
+    const char *name, *cols, *keys;
+} plain_tables[] = {
+    {"revision", "id,run_id,fact,key,old_value,new_value,booking,seen_at", "id"},
+    {"sync_run", "id,started_at,finished_at,status,requests,retries,inserted,updated,restated_days,warnings,"
+                 "message,pid,host", "id"},
+    {"checkpoint", "scope,day", "scope"},
+    {"coverage", "scope,first_day,last_day", "scope,first_day"},
+    {"outbox_batch", "id,dest,batch_key,created_at,state,records,bytes,attempts,last_status,last_error,"
+                     "last_attempt_at,delivered_at", "id"},
+    {"outbox_record", "batch_id,seq,record_key,version,idem_key,body", "batch_id,seq"},
+    {"push_record", "dest,record_key,fingerprint,version,batch_id", "dest,record_key"},
+};
+
+typedef struct copy_ctx {
+    dtc_store *to;
+    const char *sql;
+    long rows;
+} copy_ctx;
+
+static int copy_row(void *ud, const dtc_row *row)
+{
+    copy_ctx *c = ud;
+    c->rows++;
+    return c->to->ops->write(c->to, c->sql, row->cols, row->ncols);
+}
+
+/* SELECT cols FROM table, each row upserted into c->to by its keys. */
+static int copy_table(dtc_store *from, copy_ctx *c, const char *table, const char *cols, const char *keys)
+{
+    dtc_buf sel, ins;
+    dtc_buf_init(&sel, DTC_CAP_SMALL);
+    dtc_buf_init(&ins, DTC_CAP_SMALL);
+    int rc = DTC_ENOMEM, n = 1;
+    for (const char *p = cols; *p; p++)
+        n += *p == ',';
+    if (dtc_buf_printf(&sel, "SELECT %s FROM %s", cols, table) ||
+        dtc_buf_printf(&ins, "INSERT INTO %s(%s) VALUES(", table, cols))
+        goto done;
+    for (int i = 0; i < n; i++)
+        if (dtc_buf_adds(&ins, i ? ",?" : "?"))
+            goto done;
+    if (dtc_buf_printf(&ins, ") ON CONFLICT(%s) DO ", keys))
+        goto done;
+    /* Every column that is not a key takes from's value. */
+    bool any = false;
+    for (const char *p = cols; *p;) {
+        size_t len = strcspn(p, ",");
+        bool key = false;
+        for (const char *k = keys; *k;) {
+            size_t kl = strcspn(k, ",");
+            key |= kl == len && strncmp(k, p, len) == 0;
+            k += kl + (k[kl] == ',');
+        }
+        if (!key && dtc_buf_printf(&ins, "%s%.*s=excluded.%.*s", any ? "," : "UPDATE SET ", (int)len, p, (int)len,
+                                   p))
+            goto done;
+        any |= !key;
+        p += len + (p[len] == ',');
+    }
+    if (!any && dtc_buf_adds(&ins, "NOTHING"))
+        goto done;
+    c->sql = ins.data;
+    rc = dtc_store_query(from, sel.data, NULL, 0, copy_row, c);
+    if (rc && from->err[0] && !c->to->err[0])
+        snprintf(c->to->err, sizeof(c->to->err), "%s", from->err);
+done:
+    if (rc == DTC_ENOMEM && !c->to->err[0])
+        snprintf(c->to->err, sizeof(c->to->err), "out of memory");
+    dtc_buf_dispose(&sel);
+    dtc_buf_dispose(&ins);
+    return rc;
+}
+
+int dtc_store_copy(dtc_store *from, dtc_store *to, dtc_copy_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    from->err[0] = to->err[0] = '\0';
+    copy_ctx c = {.to = to};
+    int rc = dtc_store_begin(to);
+    if (rc)
+        return rc;
+    for (int f = 0; f < DTC_FACT_COUNT && rc == 0; f++) {
+        const dtc_fact_desc *d = &dtc_store__facts[f];
+        dtc_buf cols, keys;
+        dtc_buf_init(&cols, DTC_CAP_SMALL);
+        dtc_buf_init(&keys, DTC_CAP_SMALL);
+        for (int i = 0; i < d->nkeys + d->nvals && rc == 0; i++)
+            if (dtc_buf_printf(&cols, "%s%s", i ? "," : "", i < d->nkeys ? d->keys[i] : d->vals[i - d->nkeys]) ||
+                (i < d->nkeys && dtc_buf_printf(&keys, "%s%s", i ? "," : "", d->keys[i])))
+                rc = DTC_ENOMEM;
+        if (rc == 0)
+            rc = copy_table(from, &c, d->name, cols.data, keys.data);
+        dtc_buf_dispose(&cols);
+        dtc_buf_dispose(&keys);
+        st->tables++;
+    }
+    for (size_t i = 0; i < sizeof(plain_tables) / sizeof(plain_tables[0]) && rc == 0; i++, st->tables++)
+        rc = copy_table(from, &c, plain_tables[i].name, plain_tables[i].cols, plain_tables[i].keys);
+    if (rc == 0 && to->ops->ids_after_copy)
+        rc = to->ops->ids_after_copy(to);
+    if (rc == 0)
+        rc = dtc_store_commit(to);
+    if (rc) {
+        if (rc == DTC_ENOMEM && !to->err[0])
+            snprintf(to->err, sizeof(to->err), "out of memory");
+        dtc_store_rollback(to);
+        return rc;
+    }
+    st->rows = c.rows;
+    return 0;
+}

@@ -47,6 +47,11 @@ typedef struct dtc_store_ops {
     /* first <= last, both within the years 0001-9999 (store.c checks) */
     int (*coverage_add)(dtc_store *s, const char *scope, int64_t first, int64_t last);
     int (*coverage_get)(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n);
+    /* one writing statement of portable SQL (`?` placeholders), for
+     * dtc_store_copy only; and after a copy, bring generated ids past the
+     * copied ones (NULL: nothing to do) */
+    int (*write)(dtc_store *s, const char *sql, const dtc_val *params, int nparams);
+    int (*ids_after_copy)(dtc_store *s);
     /* a lock between processes on name (store.h); NULL: the back-end needs none */
     int (*lock)(dtc_store *s, const char *name, long wait_ms);
     void (*unlock)(dtc_store *s, const char *name);

@@ -755,6 +755,37 @@ static int pg_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
     return 0;
 }
 
+/* ---- copy ---- */
+
+static int pg_write(dtc_store *s, const char *sql, const dtc_val *params, int nparams)
+{
+    size_t len = strlen(sql) + 8 * (size_t)nparams + 1;
+    char *text = dtc_malloc(len);
+    if (!text) {
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        return DTC_ENOMEM;
+    }
+    int rc = dtc_store__placeholders(sql, text, len) == nparams
+                 ? exec_params(s, text, params, nparams, "write", NULL)
+                 : DTC_EINVAL;
+    dtc_free(text);
+    return rc;
+}
+
+/* Copied rows keep their ids; the identity sequences move past them. */
+static int pg_ids_after_copy(dtc_store *s)
+{
+    static const char *tables[] = {"revision", "sync_run", "outbox_batch"};
+    int rc = 0;
+    for (size_t i = 0; i < 3 && rc == 0; i++) {
+        char sql[200];
+        snprintf(sql, sizeof(sql), "SELECT setval(pg_get_serial_sequence('%s', 'id'), "
+                 "COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)", tables[i], tables[i]);
+        rc = run(s, sql, "copy");
+    }
+    return rc;
+}
+
 /* ---- locks ---- */
 
 /* A session advisory lock on name, tried every 100 ms until wait_ms. */
@@ -810,6 +841,8 @@ const dtc_store_ops dtc_store__pg = {
     .restated_days = pg_restated_days,
     .coverage_add = pg_coverage_add,
     .coverage_get = pg_coverage_get,
+    .write = pg_write,
+    .ids_after_copy = pg_ids_after_copy,
     .lock = pg_lock,
     .unlock = pg_unlock,
     .push = NULL,
