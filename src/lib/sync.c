@@ -916,8 +916,21 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
     memset(r, 0, sizeof(*r));
     pthread_mutex_init(&x.mu, NULL);
     char started[32], finished[32];
+    /* Two syncs of one account into one shared database take turns (a
+     * server's advisory lock; SQLite has a single writer anyway). Held until
+     * the handle closes; a lock name per account, so accounts run side by side. */
+    int rc = 0;
+    for (size_t i = 0; i < o->cfg->naccounts && rc == 0; i++) {
+        char name[160];
+        snprintf(name, sizeof(name), "sync of account %s", o->cfg->accounts[i].uuid);
+        rc = dtc_store_lock(o->store, name, 1000L * (o->lock_seconds > 0 ? o->lock_seconds : 300));
+    }
+    if (rc) {
+        pthread_mutex_destroy(&x.mu);
+        return fail_db(&x, rc);
+    }
     dtc_fmt_datetime(started, (int64_t)time(NULL));
-    int rc = dtc_store_run_begin(o->store, started, &r->run_id);
+    rc = dtc_store_run_begin(o->store, started, &r->run_id);
     if (rc) {
         pthread_mutex_destroy(&x.mu);
         return fail_db(&x, rc);
