@@ -16,6 +16,20 @@ READS = [["report", "--format", "json"], ["export", "--format", "focus"], ["expo
          ["verify"]]
 
 
+VIEWS = {
+    "daily_cost_by_subscription": "SELECT subscription_uuid, day, currency, cost_micro, subscription_name"
+                                  " FROM daily_cost_by_subscription ORDER BY subscription_uuid, day",
+    "daily_cost_by_environment": "SELECT subscription_uuid, environment_id, environment_name, day, cost_micro"
+                                 " FROM daily_cost_by_environment ORDER BY subscription_uuid, environment_id, day",
+    "daily_cost_by_capability": "SELECT capability_key, capability_name, SUM(cost_micro) FROM"
+                                " daily_cost_by_capability GROUP BY capability_key, capability_name ORDER BY 1",
+    "chargeback_daily": "SELECT field, alloc_key, COUNT(*), SUM(cost_micro) FROM chargeback_daily"
+                        " GROUP BY field, alloc_key ORDER BY 1, 2",
+    "budget_status": "SELECT subscription_uuid, budget_total_micro, budget_used_micro, budget_remaining_micro"
+                     " FROM budget_status ORDER BY 1",
+}
+
+
 def read(db, argv, synced):
     r = subprocess.run([DTCOST, *argv, "--db", db], capture_output=True, text=True, timeout=120)
     return r.returncode, r.stdout.replace(db, "DB").replace(synced, "SYNCED"), r.stderr.replace(db, "DB")
@@ -51,6 +65,11 @@ class PostgresMatchesSqlite(unittest.TestCase):
                 r = run_sync(emu, db)
                 self.assertEqual(r.returncode, 0, r.stderr)
             self.assert_same_reads(pg, lite, url)
+            # The BI views answer the same on both.
+            for view, sql in VIEWS.items():
+                want = [[None if v is None else str(v) for v in r] for r in rows(lite, sql)]
+                self.assertGreater(len(want), 0, view)
+                self.assertEqual(pg.sql("dtcost", sql), want, view)
 
             again = run_sync(emu, url)
             self.assertEqual(again.returncode, 0, again.stderr)

@@ -41,7 +41,7 @@ class PostgresResumes(unittest.TestCase):
             self.assertEqual(run_sync(emu, url).returncode, 0)
             took = time.monotonic() - t0
 
-            for i, frac in enumerate((0.3, 0.7)):
+            for i, frac in enumerate((0.2, 0.45)):
                 url = pg.createdb(f"killed{i}")
                 proc = start(emu, url)
                 time.sleep(frac * took)
@@ -58,7 +58,7 @@ class PostgresResumes(unittest.TestCase):
 
             url = pg.createdb("stopped")
             proc = start(emu, url)
-            time.sleep(0.5 * took)
+            time.sleep(0.35 * took)
             pg.stop("fast")
             out, err = proc.communicate(timeout=120)
             pg.restart()

@@ -88,6 +88,13 @@ int dtc_store__placeholders(const char *sql, char *out, size_t outlen);
 /* The schema (store_schema.c): the fact tables, revision, sync_run,
  * checkpoint, coverage; and the delivery outbox's tables. */
 extern const char dtc_store__schema[], dtc_store__outbox_schema[];
+/* Views for BI tools: name and portable SELECT; each back-end (re)creates
+ * them when it opens the database. */
+typedef struct dtc_store_view {
+    const char *name, *select;
+} dtc_store_view;
+extern const dtc_store_view dtc_store__views[];
+extern const int dtc_store__nviews;
 
 extern const dtc_store_ops dtc_store__sqlite;
 extern const dtc_store_ops dtc_store__pg; /* store_pg.c */

@@ -192,6 +192,17 @@ static int migrate(dtc_store *s, const char *shown)
         rc = DTC_EDB;
         goto rollback;
     }
+    /* Views: replaced in place, so grants to a BI role survive. */
+    for (int i = 0; i < dtc_store__nviews && rc == 0; i++) {
+        dtc_buf_reset(&sql);
+        if (dtc_buf_printf(&sql, "CREATE OR REPLACE VIEW %s AS %s", dtc_store__views[i].name,
+                           dtc_store__views[i].select))
+            rc = DTC_ENOMEM;
+        else
+            rc = run(s, sql.data, "views");
+    }
+    if (rc)
+        goto rollback;
     /* Migrations from one version to the next go here, in this transaction. */
     if ((rc = run(s, "INSERT INTO meta VALUES('schema_version','2') ON CONFLICT(key) DO UPDATE SET value="
                      "excluded.value", "schema")) ||

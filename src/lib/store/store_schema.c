@@ -88,3 +88,44 @@ const char dtc_store__outbox_schema[] =
     "CREATE TABLE IF NOT EXISTS push_record(dest TEXT NOT NULL, record_key TEXT NOT NULL,"
     " fingerprint TEXT NOT NULL, version INTEGER NOT NULL, batch_id INTEGER,"
     " PRIMARY KEY(dest, record_key)) WITHOUT ROWID;\n";
+
+/* Views with stable names for BI tools, the same on every back-end
+ * (docs/postgres.md documents each column). Money in integer micro-units,
+ * with a decimal next to it; days 'YYYY-MM-DD'. */
+const dtc_store_view dtc_store__views[] = {
+    {"daily_cost_by_subscription",
+     "SELECT c.subscription_uuid, s.account_uuid, s.name AS subscription_name, c.day, c.currency,"
+     " c.cost_micro, c.cost_micro / 1000000.0 AS cost"
+     " FROM cost_day c LEFT JOIN subscription s ON s.uuid = c.subscription_uuid"},
+    {"daily_cost_by_environment",
+     "SELECT e.subscription_uuid, e.environment_id, MAX(n.name) AS environment_name, e.day, e.currency,"
+     " SUM(e.cost_micro) AS cost_micro, SUM(e.cost_micro) / 1000000.0 AS cost"
+     " FROM env_cost_day e LEFT JOIN subscription s ON s.uuid = e.subscription_uuid"
+     " LEFT JOIN environment n ON n.account_uuid = s.account_uuid AND n.environment_id = e.environment_id"
+     " GROUP BY e.subscription_uuid, e.environment_id, e.day, e.currency"},
+    {"daily_cost_by_capability",
+     "SELECT subscription_uuid, capability_key, MAX(capability_name) AS capability_name, day, currency,"
+     " SUM(cost_micro) AS cost_micro, SUM(cost_micro) / 1000000.0 AS cost"
+     " FROM env_cost_day GROUP BY subscription_uuid, capability_key, day, currency"},
+    {"chargeback_daily",
+     "SELECT a.subscription_uuid, a.field, a.alloc_key, a.day, s.currency,"
+     " SUM(a.cost_micro) AS cost_micro, SUM(a.cost_micro) / 1000000.0 AS cost"
+     " FROM cost_allocation a LEFT JOIN subscription s ON s.uuid = a.subscription_uuid"
+     " GROUP BY a.subscription_uuid, a.field, a.alloc_key, a.day, s.currency"},
+    {"budget_status",
+     "SELECT uuid AS subscription_uuid, account_uuid, name AS subscription_name, status, currency,"
+     " period_start, period_end, days_remaining, budget_total_micro, budget_used_micro,"
+     " budget_total_micro - budget_used_micro AS budget_remaining_micro,"
+     " CASE WHEN budget_total_micro > 0 THEN 100.0 * budget_used_micro / budget_total_micro END AS used_pct"
+     " FROM subscription"},
+    {"license_units_daily",
+     "SELECT h.cluster_uuid, h.environment_uuid, h.day, h.fullstack_mhu, h.infra_mhu, h.paas_mhu, h.dem_centi,"
+     " COALESCE(d.ddu_micro, 0) AS ddu_micro"
+     " FROM (SELECT cluster_uuid, environment_uuid, substr(hour, 1, 10) AS day, SUM(fullstack_mhu) AS fullstack_mhu,"
+     "   SUM(infra_mhu) AS infra_mhu, SUM(paas_mhu) AS paas_mhu, SUM(dem_centi) AS dem_centi FROM lic_env_hour"
+     "   GROUP BY cluster_uuid, environment_uuid, substr(hour, 1, 10)) h"
+     " LEFT JOIN (SELECT cluster_uuid, environment_uuid, substr(hour, 1, 10) AS day, SUM(ddu_micro) AS ddu_micro"
+     "   FROM lic_ddu_hour GROUP BY cluster_uuid, environment_uuid, substr(hour, 1, 10)) d"
+     " ON d.cluster_uuid = h.cluster_uuid AND d.environment_uuid = h.environment_uuid AND d.day = h.day"},
+};
+const int dtc_store__nviews = sizeof(dtc_store__views) / sizeof(dtc_store__views[0]);

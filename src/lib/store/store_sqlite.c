@@ -201,6 +201,15 @@ static int sq_open(dtc_store *s, const char *path)
         (void)sq_exec(s, "ROLLBACK");
         return rc;
     }
+    for (int i = 0; i < dtc_store__nviews; i++) {
+        char sql[2048];
+        snprintf(sql, sizeof(sql), "DROP VIEW IF EXISTS %s; CREATE VIEW %s AS %s", dtc_store__views[i].name,
+                 dtc_store__views[i].name, dtc_store__views[i].select);
+        if ((rc = sq_exec(s, sql))) {
+            (void)sq_exec(s, "ROLLBACK");
+            return rc;
+        }
+    }
     if ((rc = sq_exec(s, "INSERT OR REPLACE INTO meta VALUES('schema_version','2')")) ||
         (rc = sq_exec(s, "COMMIT")))
         return rc;
