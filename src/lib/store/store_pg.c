@@ -160,6 +160,8 @@ static bool ident_ok(const char *s)
     return true;
 }
 
+static void pg_rollback(dtc_store *s);
+
 /* Create or check the schema in one transaction, serialised between
  * processes by a transaction-level advisory lock. */
 static int migrate(dtc_store *s, const char *shown)
@@ -167,30 +169,31 @@ static int migrate(dtc_store *s, const char *shown)
     pg *p = s->impl;
     dtc_buf sql;
     dtc_buf_init(&sql, DTC_CAP_SMALL);
-    int rc;
     PGresult *r = NULL;
-    if ((rc = run(s, "BEGIN", "schema")))
+    int rc = run(s, "BEGIN", "schema");
+    bool open_tx = rc == 0;
+    if (rc)
         goto done;
     if (dtc_buf_printf(&sql, "SELECT pg_advisory_xact_lock(hashtext('dtcost schema %s'));"
                              "CREATE SCHEMA IF NOT EXISTS %s; SET LOCAL search_path TO %s;", p->schema,
                        p->schema, p->schema) ||
         pg_schema_sql(dtc_store__schema, &sql) || pg_schema_sql(dtc_store__outbox_schema, &sql)) {
         rc = DTC_ENOMEM;
-        goto rollback;
+        goto done;
     }
     if ((rc = run(s, sql.data, "schema")))
-        goto rollback;
+        goto done;
     r = PQexec(p->c, "SELECT value FROM meta WHERE key='schema_version'");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         rc = fail(s, "schema", r);
-        goto rollback;
+        goto done;
     }
     int version = PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
     if (version > SCHEMA_VERSION) {
         snprintf(s->err, sizeof(s->err), "database %s has schema version %d, newer than this dtcost "
                  "understands (%d): upgrade dtcost", shown, version, SCHEMA_VERSION);
         rc = DTC_EDB;
-        goto rollback;
+        goto done;
     }
     /* Views: replaced in place, so grants to a BI role survive. */
     for (int i = 0; i < dtc_store__nviews && rc == 0; i++) {
@@ -202,16 +205,15 @@ static int migrate(dtc_store *s, const char *shown)
             rc = run(s, sql.data, "views");
     }
     if (rc)
-        goto rollback;
+        goto done;
     /* Migrations from one version to the next go here, in this transaction. */
     if ((rc = run(s, "INSERT INTO meta VALUES('schema_version','2') ON CONFLICT(key) DO UPDATE SET value="
-                     "excluded.value", "schema")) ||
-        (rc = run(s, "COMMIT", "schema")))
-        goto done;
-    goto done;
-rollback:
-    (void)run(s, "ROLLBACK", "schema");
+                     "excluded.value", "schema")) == 0)
+        rc = run(s, "COMMIT", "schema");
+    open_tx = false; /* committed, or COMMIT failed and the transaction is gone */
 done:
+    if (rc && open_tx)
+        pg_rollback(s); /* keeps the error; the schema is as before */
     PQclear(r);
     dtc_buf_dispose(&sql);
     return rc;
@@ -328,12 +330,16 @@ static int pg_commit(dtc_store *s)
     return run(s, "COMMIT", "commit");
 }
 
+/* Keeps the error that caused it. */
 static void pg_rollback(dtc_store *s)
 {
     pg *p = s->impl;
+    char keep[sizeof(s->err)];
+    memcpy(keep, s->err, sizeof(keep));
     p->tx = false;
     if (PQstatus(p->c) == CONNECTION_OK)
         (void)run(s, "ROLLBACK", "rollback");
+    memcpy(s->err, keep, sizeof(keep));
 }
 
 /* A column of a row as the dtc_val its type maps to: integers (and integral
