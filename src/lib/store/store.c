@@ -144,8 +144,17 @@ void dtc_store_close(dtc_store *s)
 }
 
 const char *dtc_store_errmsg(const dtc_store *s) { return s->err; }
-int dtc_store_begin(dtc_store *s) { return s->ops->begin(s); }
-int dtc_store_commit(dtc_store *s) { return s->ops->commit(s); }
+/* A failure always carries a message: the back-end's, or at least which
+ * operation failed and the code's text. */
+static int said(dtc_store *s, int rc, const char *what)
+{
+    if (rc && !s->err[0])
+        snprintf(s->err, sizeof(s->err), "database: %s: %s", what, dtc_strerror(rc));
+    return rc;
+}
+
+int dtc_store_begin(dtc_store *s) { return said(s, s->ops->begin(s), "begin"); }
+int dtc_store_commit(dtc_store *s) { return said(s, s->ops->commit(s), "commit"); }
 
 void dtc_store_rollback(dtc_store *s)
 {
@@ -161,7 +170,8 @@ int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_va
     dtc_put ignored;
     if ((unsigned)fact >= DTC_FACT_COUNT)
         return DTC_EINVAL;
-    return s->ops->put(s, &dtc_store__facts[fact], keys, vals, booking, result ? result : &ignored);
+    return said(s, s->ops->put(s, &dtc_store__facts[fact], keys, vals, booking, result ? result : &ignored),
+                dtc_store__facts[fact].name);
 }
 
 int dtc_store_run_begin(dtc_store *s, const char *started_at, int64_t *run_id)
@@ -227,7 +237,7 @@ int dtc_store_coverage_add(dtc_store *s, const char *scope, int64_t first, int64
                  "or outside the years 0001-9999)", scope, (long long)first, (long long)last);
         return DTC_EINVAL;
     }
-    return s->ops->coverage_add(s, scope, first, last);
+    return said(s, s->ops->coverage_add(s, scope, first, last), "coverage");
 }
 
 int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n)
@@ -279,7 +289,7 @@ int dtc_store_query(dtc_store *s, const char *sql, const dtc_val *params, int np
                  nparams);
         return DTC_EINVAL;
     }
-    return s->ops->query(s, sql, params, nparams, fn, ctx);
+    return said(s, s->ops->query(s, sql, params, nparams, fn, ctx), "query");
 }
 
 int dtc_row_columns(const dtc_row *r) { return r->ncols; }
