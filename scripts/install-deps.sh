@@ -7,6 +7,7 @@ pkgs=(
   build-essential cmake pkg-config git
   libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libpq-dev postgresql-15
   libzip-dev zlib1g-dev libssl-dev libjansson-dev libyajl-dev libjsmn-dev libdeflate-dev libinih-dev libcmocka-dev
+  libutf8proc-dev
   python3 curl jq unzip sqlite3
 )
 # The OpenAPI contract test runs Prism, an npm package. Some machines carry a
@@ -17,7 +18,7 @@ fi
 # The HTML report test renders the page in headless Chromium; only the test
 # suite asks for it (scripts/test.sh), the demo does not need a browser.
 if [ "${DTCOST_WITH_CHROMIUM:-0}" = 1 ]; then
-  pkgs+=(chromium fonts-dejavu-core)
+  pkgs+=(chromium fonts-dejavu-core fonts-wqy-zenhei)
 fi
 
 missing=()

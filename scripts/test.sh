@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and scenario tests on a normal build, then the
-# same suite on an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# same suite on an AddressSanitizer + UndefinedBehaviorSanitizer build, then,
+# when clang is installed, a bounded run of each libFuzzer harness
+# (tests/fuzz, a few seconds each; scripts/fuzz.sh runs them longer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DTCOST_WITH_CHROMIUM="${DTCOST_WITH_CHROMIUM:-1}" bash scripts/install-deps.sh
@@ -21,4 +23,13 @@ for variant in build build-asan; do
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --output-on-failure -j"$jobs" ) || status=1
 done
+if command -v clang >/dev/null; then
+  echo "== build-fuzz: configure and build (clang, libFuzzer)" >&2
+  CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDTCOST_FUZZ=ON >/dev/null
+  cmake --build build-fuzz -j"$jobs" >/dev/null
+  echo "== build-fuzz: bounded fuzz runs" >&2
+  ( cd build-fuzz && ctest --output-on-failure -j"$jobs" -L fuzz ) || status=1
+else
+  echo "== build-fuzz: skipped (no clang)" >&2
+fi
 exit $status

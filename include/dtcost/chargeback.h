@@ -35,9 +35,9 @@ typedef struct dtc_charge {
     int64_t direct, shared, total; /* micro-units; total = direct + shared */
 } dtc_charge;
 
-/* Read the [allocation] section of an INI file (path NULL: no rules, all
- * cost is unallocated). DTC_EINVAL with a message naming the line in a->err. */
-int dtc_allocation_load(dtc_allocation *a, const char *path) DTC_MUST_CHECK;
+/* The [allocation] section is read by dtc_config_file_load (config.h) with
+ * its allocation member pointing here; no section: no rules, all cost is
+ * unallocated. */
 void dtc_allocation_dispose(dtc_allocation *a);
 
 /* Charge the environment costs of days [from, to] (days since the epoch) to

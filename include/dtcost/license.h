@@ -86,16 +86,16 @@ int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const 
 
 /* The [license] section of the config: rule switches, the cluster, and an
  * optional price list for classic contracts (micro-units per host-unit hour,
- * DEM unit and DDU; -1 where none is given). */
+ * DEM unit and DDU; -1 where none is given; application-only hosts at the
+ * Full-Stack price unless priced themselves). Filled by dtc_config_file_load
+ * with its license member pointing here. */
 typedef struct dtc_license_config {
     dtc_license_rules rules;
     char currency[8];
     int64_t price_fullstack, price_infra, price_paas, price_dem, price_ddu;
     char *cluster_url, *token_file;
-    char err[512];
 } dtc_license_config;
 
-int dtc_license_config_load(dtc_license_config *c, const char *path) DTC_MUST_CHECK;
 void dtc_license_config_dispose(dtc_license_config *c);
 bool dtc_license_config_priced(const dtc_license_config *c);
 

@@ -55,8 +55,11 @@ int dtc_push_dest_add_header(dtc_push_dest *d, const char *line, char *err, size
 int dtc_push_dest_header_file(dtc_push_dest *d, const char *path, char *err, size_t errlen) DTC_MUST_CHECK;
 /* Is the destination usable? (URL scheme, no credentials in the URL, sizes.) */
 int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen) DTC_MUST_CHECK;
-/* The destination's identity in the outbox: kind and URL (a URL with a query
- * gets a hash of it instead, so no token in a query reaches the database). */
+/* The destination's identity in the outbox, in --json, metrics and messages:
+ * "KIND URL" when the URL shows nothing dtc_text_url_redact would hide, else
+ * "KIND SHOWN #DIGEST" (the redacted URL and 16 hex digits of the SHA-256 of
+ * the whole URL), so no token in a path, query or userinfo is printed or
+ * stored, and two URLs differing only in a token stay apart. */
 void dtc_push_dest_id(const dtc_push_dest *d, char *out, size_t n);
 /* The URL business events are posted to, derived from the environment URL. */
 void dtc_push_ingest_url(const dtc_push_dest *d, char *out, size_t n);
@@ -71,19 +74,15 @@ typedef struct dtc_serve_cfg {
     char *pushes;             /* comma-separated [push NAME] sections, NULL: all */
 } dtc_serve_cfg;
 
-/* What a config file says about pushes and serving: [dtcost] database,
- * [serve], and one [push NAME] section per destination. */
+/* What a config file says about pushes and serving: [serve], and one
+ * [push NAME] section per destination. Filled by dtc_config_file_load (with
+ * its push member pointing here), which also checks every destination. */
 typedef struct dtc_push_config {
-    char *database;
     dtc_push_dest *dests;
     size_t ndests;
     dtc_serve_cfg serve;
-    char err[512];
 } dtc_push_config;
 
-/* Read path (NULL: nothing, defaults only). Other sections are left to
- * config.c. DTC_EINVAL with c->err naming the file, section and key. */
-int dtc_push_config_load(dtc_push_config *c, const char *path) DTC_MUST_CHECK;
 void dtc_push_config_dispose(dtc_push_config *c);
 
 typedef struct dtc_push_opts {
@@ -92,6 +91,8 @@ typedef struct dtc_push_opts {
     const dtc_account_cfg *account; /* OAuth client for business events without an Api-Token */
     bool dry_run;                   /* show the batches, send and record nothing */
     bool retry_failed;              /* dead-lettered batches back to pending first */
+    int lock_wait_ms;               /* wait this long for another run's push to the same
+                                     * destination to end, then DTC_EBUSY (dry runs take no lock) */
     int64_t now;                    /* epoch seconds */
     /* dry run: one call per batch with a summary line and the body */
     void (*show)(void *ctx, const char *summary, const char *body, size_t len);
@@ -119,7 +120,8 @@ typedef struct dtc_push_result {
  * this run (older dead letters only count in dead_total), else DTC_ERETRY
  * (receiver kept failing: run again later, or --retry-failed),
  * DTC_EAUTH (credentials refused), DTC_EHTTP (unreachable or refused),
- * DTC_EDB, with r->err set. */
+ * DTC_EBUSY (another run pushes to the destination), DTC_EDB, with r->err
+ * set. */
 int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r) DTC_MUST_CHECK;
 
 #endif

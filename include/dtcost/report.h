@@ -5,14 +5,21 @@
  * whose cost jumps away from the same weekdays of the weeks before. */
 #ifndef DTCOST_REPORT_H
 #define DTCOST_REPORT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "dtcost/errors.h"
+#include "dtcost/license.h"
 #include "dtcost/store.h"
 
+/* What an as-of budget could not rebuild from the database. */
+#define DTC_ASOF_NO_FORECAST 1u    /* no Dynatrace forecast stored on or before that day */
+#define DTC_ASOF_OLD_PERIOD 2u     /* the day lies in an earlier period: its commitment is not stored, the
+                                    * current one is shown */
+
 typedef struct dtc_budget {
-    char subscription[64], name[128], status[16], currency[8];
+    char subscription[64], name[128], status[16], currency[8], account[64];
     int64_t period_start, period_end, days_remaining; /* days */
     int64_t total, used;                              /* micro-units */
     int64_t burn7, burn30;                            /* micro-units per day */
@@ -29,6 +36,12 @@ typedef struct dtc_budget {
     /* Period over period: this week (Monday to today) against the same days
      * of last week; this month to date against the same days of last month. */
     int64_t week_cur, week_prev, month_cur, month_prev;
+    /* As of a past day (the report's today before the last day synced):
+     * used, days remaining, burn, projection and forecast are rebuilt from
+     * the stored history as they stood that day; `asof` says what the
+     * database could not know then (DTC_ASOF_* bits). */
+    bool as_of;
+    unsigned asof_gaps;
     /* Cost per day from daily_first to the report's today (-1: no row). */
     int64_t *daily, daily_first;
     size_t ndaily;
@@ -49,9 +62,25 @@ typedef struct dtc_spend {
 
 typedef struct dtc_anomaly {
     char subscription[64], environment[64], capability[64], day[16], currency[8];
+    char environment_name[256], capability_name[256]; /* the names, or the id / key when none is stored */
     int64_t cost, expected; /* micro-units: the day's cost and its seasonal baseline */
     double score;           /* robust z-score */
 } dtc_anomaly;
+
+/* Cost per cost centre or product (Dynatrace's cost allocation) over the
+ * spend window and the window before. */
+typedef struct dtc_alloc_spend {
+    char field[16];  /* "COSTCENTER" or "PRODUCT" */
+    char key[128], currency[8];
+    int64_t current, previous; /* micro-units */
+} dtc_alloc_spend;
+
+/* Usage quantity of one subscription's capability over the spend window and
+ * the window before, in the capability's billing unit. */
+typedef struct dtc_usage {
+    char subscription[64], capability[64], name[128], unit[32];
+    double current, previous;
+} dtc_usage;
 
 typedef struct dtc_report {
     int64_t today;           /* the last day the report covers */
@@ -64,6 +93,11 @@ typedef struct dtc_report {
     size_t nanomalies;
     dtc_capday *capdays;     /* the last DTC_REPORT_CHART_DAYS days, by budget, day, capability */
     size_t ncapdays;
+    dtc_alloc_spend *allocations; /* by field, currency, current cost (largest first), key */
+    size_t nalloc;
+    dtc_usage *usage;        /* by subscription, capability name */
+    size_t nusage;
+    char last_sync[32];      /* when the last successful sync finished (RFC 3339), "" if none recorded */
 } dtc_report;
 
 #define DTC_REPORT_HISTORY_DAYS 400 /* days of budget->daily */
@@ -80,5 +114,45 @@ typedef struct dtc_report_opts {
  * message on the store. */
 int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out) DTC_MUST_CHECK;
 void dtc_report_dispose(dtc_report *r);
+
+/* The report's arithmetic, one rule each, used by every writer. A grain is
+ * 'd' (a day), 'w' (a week from Monday) or 'm' (a calendar month). */
+
+/* The first day of the bucket of `grain` that holds `day`. */
+int64_t dtc_report_bucket_start(int64_t day, char grain);
+
+/* Cost of b's days from..to, inclusive: days without a row, with a negative
+ * cost or outside b's history count 0. */
+int64_t dtc_report_sum_days(const dtc_budget *b, int64_t from, int64_t to);
+
+/* The last n buckets up to and including today's: starts[i] their first day,
+ * costs[i] their cost (micro-units, today's bucket only up to today), oldest
+ * first. Returns how many were filled (fewer when b's history is shorter). */
+size_t dtc_report_buckets(int64_t *starts, int64_t *costs, const dtc_budget *b, int64_t today, char grain,
+                          size_t n);
+
+/* How much of b's period has passed by `today`, in hundredths of a percent
+ * (0 to 10000): today counts as elapsed. */
+int64_t dtc_report_pct_elapsed(const dtc_budget *b, int64_t today);
+
+/* Movers first: rows grouped by currency (ascending), then by
+ * |current - previous| largest first, ties by key. Sorts in place. */
+void dtc_report_rank_movers(dtc_spend *rows, size_t n);
+
+/* The at most `max` rows of `currency` with the largest current cost, ties by
+ * key; rows with no current cost are left out. *out (the caller frees it with
+ * free()) points into rows; *nout is how many. DTC_ENOMEM. */
+int dtc_report_top(const dtc_spend ***out, size_t *nout, const dtc_spend *rows, size_t n, const char *currency,
+                   size_t max) DTC_MUST_CHECK;
+
+/* License rows of the summary's environments, largest first (money, or
+ * host-unit hours when nothing is priced), ties in the summary's order. *out
+ * (free() it) points into x->envs. DTC_ENOMEM. */
+int dtc_report_lic_ranked(const dtc_lic_day ***out, const dtc_lic_summary *x) DTC_MUST_CHECK;
+
+/* The summary's days added up per bucket of `grain`, oldest first, at most n
+ * (the latest); a bucket's day is its start, or x->from for a bucket cut by
+ * the window. Returns how many were filled. */
+size_t dtc_report_lic_buckets(dtc_lic_day *out, const dtc_lic_summary *x, char grain, size_t n);
 
 #endif

@@ -124,7 +124,7 @@ int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int 
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_MUST_CHECK;
 
 /* A lock between processes sharing the database, on name ("sync <account>",
- * "push <destination>"): waits up to wait_ms, then DTC_ELOCKED with a message
+ * "push <destination>"): waits up to wait_ms, then DTC_EBUSY with a message
  * naming it. PostgreSQL: a session advisory lock, released by unlock or when
  * the handle closes (or the process dies). SQLite: nothing to take (a single
  * writer at a time already), returns 0. */
@@ -207,6 +207,23 @@ int dtc_store_outbox_backlog(dtc_store *s,
                              int (*fn)(void *ctx, const char *dest, const char *state, long batches,
                                        long records),
                              void *ctx) DTC_MUST_CHECK;
+
+/* Move a destination's outbox and delivery records from key `from` to key
+ * `to` (a destination whose identity changed form, e.g. older databases that
+ * kept a URL with a token in it). Rows `to` already has win. *n gets the
+ * batches moved. Call inside dtc_store_begin/commit. */
+int dtc_store_outbox_rename(dtc_store *s, const char *from, const char *to, long *n) DTC_MUST_CHECK;
+/* Take the delivery lock of dest, so one push at a time sends to it across
+ * processes (SQLite: an OS lock on a file beside the database, released by
+ * the kernel when the process dies; another back-end may use its own lock,
+ * e.g. an advisory lock). Waits up to wait_ms, polling every 100 ms, and
+ * ends the wait early when *cancel is set. *lock gets a handle for
+ * dtc_store_dest_unlock, or -1 when the lock is held elsewhere at the end
+ * of the wait (return 0). DTC_EIO with the error set when it cannot lock. */
+int dtc_store_dest_lock(dtc_store *s, const char *dest, int wait_ms, const volatile int *cancel,
+                        int64_t *lock) DTC_MUST_CHECK;
+/* Release a lock from dtc_store_dest_lock (a handle of -1: nothing). */
+void dtc_store_dest_unlock(dtc_store *s, int64_t lock);
 
 /* ---- moving between back-ends ---- */
 

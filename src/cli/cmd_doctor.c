@@ -122,19 +122,24 @@ int cmd_doctor(int argc, char **argv)
     if (npos > 0)
         return opt_usage_error(&doctor_spec, "unexpected argument '%s'", argv[1]);
     dtc_config cfg;
+    dtc_config_file file = {.core = &cfg};
     printf("dtcost doctor:\n");
-    int rc = dtc_config_resolve(&cfg, &fl);
-    if (rc) {
-        line("config", false, "%s", cfg.err);
+    int rc = dtc_config_file_load(&file, fl.config_path);
+    if (rc || (rc = dtc_config_resolve(&cfg, &fl, &file)) != 0) {
+        line("config", false, "%s", file.err[0] ? file.err : cfg.err);
+        dtc_config_file_dispose(&file);
         dtc_config_dispose(&cfg);
         return opt_exit_for(rc);
     }
-    line("config", true, "%zu account%s, trailing window %d days", cfg.naccounts, cfg.naccounts == 1 ? "" : "s",
-         cfg.trailing_days);
+    line("config", true, "%zu account%s, trailing window %d days; file %s", cfg.naccounts,
+         cfg.naccounts == 1 ? "" : "s", cfg.trailing_days, file.path ? file.path : "none (environment and flags)");
+    dtc_config_file_dispose(&file);
     dtc_store *db = NULL;
     char err[512];
     code = DTC_EXIT_OK;
-    if ((rc = dtc_store_open(&db, cfg.database, err, sizeof(err))) != 0) {
+    if (dtc_config_db_require(cfg.database, err, sizeof(err)) != 0) { /* doctor creates nothing */
+        line("database", true, "%s does not exist yet; dtcost sync creates it", cfg.database);
+    } else if ((rc = dtc_store_open(&db, cfg.database, err, sizeof(err))) != 0) {
         line("database", false, "%s", err);
         code = opt_exit_for(rc);
     } else {

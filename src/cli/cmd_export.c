@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "dtcost/config.h"
 #include "dtcost/export.h"
 #include "dtcost/store.h"
 #include "opts.h"
@@ -59,15 +60,22 @@ int cmd_export(int argc, char **argv)
         o.focus_minor = 3;
     if (o.from >= 0 && o.to >= 0 && o.to < o.from)
         return opt_usage_error(&export_spec, "--to is before --from");
-    if (!db_path)
-        db_path = getenv("DTCOST_DB") && *getenv("DTCOST_DB") ? getenv("DTCOST_DB") : "dtcost.db";
-
+    dtc_config_file file = {0}; /* [dtcost] database only */
     dtc_store *db = NULL;
     char err[512], tmp[4096] = "";
-    int rc = dtc_store_open(&db, db_path, err, sizeof(err));
+    int rc = dtc_config_file_load(&file, NULL);
     if (rc) {
-        fprintf(stderr, "dtcost export: %s\n", err);
+        fprintf(stderr, "dtcost export: %s\n", file.err);
+        dtc_config_file_dispose(&file);
         return opt_exit_for(rc);
+    }
+    db_path = dtc_config_db_path(db_path, &file);
+    if ((rc = dtc_config_db_require(db_path, err, sizeof(err))) == 0)
+        rc = dtc_store_open(&db, db_path, err, sizeof(err));
+    if (rc) {
+        dtc_config_file_dispose(&file);
+        fprintf(stderr, "dtcost export: %s\n", err);
+        return rc == DTC_ENOTFOUND ? DTC_EXIT_NOINPUT : opt_exit_for(rc);
     }
     FILE *out = stdout;
     if (out_path) {
@@ -75,6 +83,7 @@ int cmd_export(int argc, char **argv)
         if (!(out = fopen(tmp, "w"))) {
             fprintf(stderr, "dtcost export: cannot write %s: %s\n", tmp, strerror(errno));
             dtc_store_close(db);
+            dtc_config_file_dispose(&file);
             return DTC_EXIT_IOERR;
         }
     }
@@ -97,5 +106,6 @@ int cmd_export(int argc, char **argv)
     else if (out_path)
         fprintf(stderr, "dtcost export: %ld rows (%ld corrections) to %s\n", st.rows, st.corrections, out_path);
     dtc_store_close(db);
+    dtc_config_file_dispose(&file);
     return opt_exit_for(rc);
 }

@@ -170,13 +170,13 @@ int cmd_license(int argc, char **argv)
     if (threads < 0 || threads > 64 || max_entry_mb < 0 || chunk_hours < 0 || max_wait < 0 || retry_base_ms < 0)
         return opt_usage_error(&license_spec, "--threads, --max-entry-mb, --chunk-hours and --max-wait take "
                                               "positive numbers");
-    if (!config_path)
-        config_path = env("DTCOST_CONFIG");
     dtc_license_config lc;
-    int rc = dtc_license_config_load(&lc, config_path);
+    dtc_config_file file = {.license = &lc};
+    int rc = dtc_config_file_load(&file, config_path);
     if (rc) {
-        fprintf(stderr, "dtcost license: %s\n", lc.err);
+        fprintf(stderr, "dtcost license: %s\n", file.err);
         dtc_license_config_dispose(&lc);
+        dtc_config_file_dispose(&file);
         return opt_exit_for(rc);
     }
     dtc_lic_import_opts io = {.rules = lc.rules, .hosts = detail != NULL, .threads = threads,
@@ -223,7 +223,7 @@ int cmd_license(int argc, char **argv)
         }
     }
     if (!fetch || !no_import) {
-        const char *path = db_path ? db_path : env("DTCOST_DB") ? env("DTCOST_DB") : "dtcost.db";
+        const char *path = dtc_config_db_path(db_path, &file); /* import creates it */
         char err[512];
         if ((rc = dtc_store_open(&db, path, err, sizeof(err))) != 0) {
             fprintf(stderr, "dtcost license: %s\n", err);
@@ -244,5 +244,6 @@ done:
     dtc_lic_fetch_stats_dispose(&fs);
     dtc_store_close(db);
     dtc_license_config_dispose(&lc);
+    dtc_config_file_dispose(&file);
     return code;
 }

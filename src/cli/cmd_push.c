@@ -22,6 +22,7 @@ static opt_list headers;
 static int64_t since;
 static size_t batch_bytes;
 static int batch_records = -1, timeout_s, connect_timeout_s, retries = -1, retry_base_ms, dead_after;
+static int lock_wait_s = -1;
 static bool dry_run, retry_failed, quiet, json;
 
 static const opt push_opts[] = {
@@ -48,6 +49,7 @@ static const opt push_opts[] = {
     {"dead-after", OPT_INT, &dead_after, "N", "failed attempts after which a batch is dead-lettered (default 10)"},
     {"event-type", OPT_STR, &event_type, "TYPE", "bizevents: CloudEvent type, queryable as event.type (default dtcost.cost)"},
     {"event-provider", OPT_STR, &event_provider, "NAME", "bizevents: CloudEvent source, queryable as event.provider (default dtcost)"},
+    {"lock-wait", OPT_INT, &lock_wait_s, "SECS", "wait this long for another push to the same destination to end, then exit 73 (default 60)"},
     {"retry-failed", OPT_FLAG, &retry_failed, NULL, "send dead-lettered batches again"},
     {"dry-run", OPT_FLAG, &dry_run, NULL, "print the requests that would be sent (summary line, then body); send and record nothing"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no summary (warnings and errors still go to stderr)"},
@@ -66,7 +68,8 @@ static const cmd_spec push_spec = {
     "Idempotency-Key header, so receivers can deduplicate. Without a destination\n"
     "here, the config file's [push NAME] sections (all, or those named) are used.\n"
     "Exit codes: 0 nothing left pending, 75 a receiver kept failing (run again\n"
-    "later), 77 credentials refused, 69 unreachable, 78 configuration, 74 database.\n"
+    "later), 77 credentials refused, 69 unreachable, 78 configuration, 74 database,\n"
+    "73 another push to the same destination kept running past --lock-wait.\n"
     "Details: docs/push.md.",
     push_opts,
 };
@@ -217,6 +220,7 @@ static void reset(void)
     batch_bytes = 0;
     batch_records = retries = -1;
     timeout_s = connect_timeout_s = retry_base_ms = dead_after = 0;
+    lock_wait_s = -1;
     dry_run = retry_failed = quiet = json = false;
 }
 
@@ -246,13 +250,18 @@ int cmd_push(int argc, char **argv)
     dtc_store *db = NULL;
     char err[1024];
     int rc = 0, exit_code = 0;
-    const char *path = fl.config_path ? fl.config_path : env("DTCOST_CONFIG");
+    /* One read of the file: the accounts come along for business events
+     * without an Api-Token; their secrets are read only if one needs them. */
+    dtc_config_file file = {.push = &pc, .core = &cfg};
     memset(&cli, 0, sizeof(cli));
-    if ((rc = dtc_push_config_load(&pc, path)) != 0) {
-        fprintf(stderr, "dtcost push: %s\n", pc.err);
+    if ((rc = dtc_config_file_load(&file, fl.config_path)) != 0) {
+        fprintf(stderr, "dtcost push: %s\n", file.err);
         dtc_push_config_dispose(&pc);
+        dtc_config_dispose(&cfg);
+        dtc_config_file_dispose(&file);
         return opt_exit_for(rc);
     }
+    const char *path = file.path ? file.path : "the config (none found)";
     if (npos > 0 && (strcmp(pos[0], "webhook") == 0 || strcmp(pos[0], "bizevents") == 0)) {
         bool hook = pos[0][0] == 'w';
         if (hook && npos != 2) {
@@ -296,8 +305,12 @@ int cmd_push(int argc, char **argv)
             }
     }
 
-    const char *dbpath = fl.database ? fl.database : env("DTCOST_DB") ? env("DTCOST_DB")
-                         : pc.database ? pc.database : "dtcost.db";
+    const char *dbpath = dtc_config_db_path(fl.database, &file);
+    if (dtc_config_db_require(dbpath, err, sizeof(err)) != 0) { /* push reads what sync stored */
+        fprintf(stderr, "dtcost push: %s\n", err);
+        exit_code = DTC_EXIT_NOINPUT;
+        goto done;
+    }
     if ((rc = dtc_store_open(&db, dbpath, err, sizeof(err))) != 0) {
         fprintf(stderr, "dtcost push: %s\n", err);
         goto fail;
@@ -310,10 +323,9 @@ int cmd_push(int argc, char **argv)
         const dtc_account_cfg *acct = NULL;
         if (d->kind == DTC_PUSH_BIZEVENTS && !d->api_token && !dry_run) {
             if (!have_cfg) {
-                if ((rc = dtc_config_resolve(&cfg, &fl)) != 0) {
+                if ((rc = dtc_config_resolve(&cfg, &fl, &file)) != 0) {
                     fprintf(stderr, "dtcost push %s: business events need an Api-Token (--api-token-file, "
                                     "DT_API_TOKEN_FILE) or the account's OAuth client: %s\n", d->name, cfg.err);
-                    dtc_config_dispose(&cfg);
                     goto fail;
                 }
                 have_cfg = true;
@@ -322,6 +334,7 @@ int cmd_push(int argc, char **argv)
         }
         dtc_push_opts o = {.store = db, .dest = d, .account = acct, .dry_run = dry_run,
                            .retry_failed = retry_failed, .now = (int64_t)time(NULL), .show = on_show,
+                           .lock_wait_ms = (lock_wait_s < 0 ? 60 : lock_wait_s > 86400 ? 86400 : lock_wait_s) * 1000,
                            .warn = on_warn};
         dtc_push_result r;
         int64_t t0 = dtc_mono_ms();
@@ -336,10 +349,10 @@ fail:
     exit_code = opt_exit_for(rc);
 done:
     dtc_store_close(db);
-    if (have_cfg)
-        dtc_config_dispose(&cfg);
+    dtc_config_dispose(&cfg);
     if (have_cli)
         dtc_push_dest_dispose(&cli);
     dtc_push_config_dispose(&pc);
+    dtc_config_file_dispose(&file);
     return exit_code;
 }

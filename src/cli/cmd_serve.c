@@ -34,7 +34,7 @@
 static dtc_config_flags fl;
 static const char *listen_addr, *cron;
 static opt_list push_names;
-static int interval, jitter = -1, max_cycles, retry_base_ms;
+static int interval, jitter = -1, max_cycles, retry_base_ms, stuck_after;
 static bool no_sync, quiet;
 
 static const opt serve_opts[] = {
@@ -53,6 +53,7 @@ static const opt serve_opts[] = {
     {"sso-url", OPT_STR, &fl.sso_url, "URL", "token endpoint (or DT_SSO_URL; default " DTC_DEFAULT_SSO_URL ")"},
     {"api-url", OPT_STR, &fl.api_url, "URL", "Account Management API (or DT_API_URL; default " DTC_DEFAULT_API_URL ")"},
     {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "sync: first backoff delay (default 500)"},
+    {"stuck-after", OPT_INT, &stuck_after, "SECS", "/healthz answers 503 when one cycle runs longer than this (default 21600)"},
     {"quiet", OPT_FLAG, &quiet, NULL, "log only warnings and errors"},
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -62,8 +63,9 @@ static const cmd_spec serve_spec = {
     "Run dtcost for good: a cycle at start, then one per --interval or --cron\n"
     "(plus up to --jitter seconds), never two at once. A cycle syncs the\n"
     "database, then runs the configured pushes ([push NAME] sections of the\n"
-    "config file; see dtcost push). Serves GET /healthz (alive), /readyz (200\n"
-    "once a cycle completed) and /metrics (Prometheus text: budget, cost per\n"
+    "config file; see dtcost push). Serves GET /healthz (200, or 503 when the\n"
+    "scheduler is stuck: see --stuck-after), /readyz (200 once a cycle\n"
+    "completed) and /metrics (Prometheus text: budget, cost per\n"
     "environment and capability for the last complete day, last sync, outbox\n"
     "backlog, cycles, requests, retries). SIGTERM or SIGINT finish the current\n"
     "step and exit 0; SIGHUP reloads the config before the next cycle.\n"
@@ -86,11 +88,46 @@ static void on_signal(int sig)
 
 /* ---- what the HTTP thread reads, under mu ---- */
 
+/* The HTTP side: every connection is dropped after CONN_IDLE_S without a
+ * byte, one address holds at most CONN_PER_ADDR connections and all of them
+ * CONN_TOTAL, and a small pool of epoll threads serves them, so slow clients
+ * cannot starve /healthz of another address. */
+#define CONN_IDLE_S 10
+#define CONN_PER_ADDR 16
+#define CONN_TOTAL 512
+#define HTTP_THREADS 2
+/* A scheduler that let a due cycle pass by this long is stuck. */
+#define OVERDUE_S 60
+
 typedef struct shared {
     pthread_mutex_t mu;
     dtc_metrics_counters c;
     dtc_buf store_text; /* the database's families, refreshed after each cycle */
+    bool in_cycle;
+    int64_t cycle_started; /* epoch seconds of the running cycle */
+    int stuck_after;       /* seconds a cycle may run before /healthz says so */
 } shared;
+
+/* Why the scheduler is stuck, or NULL: a cycle running longer than
+ * --stuck-after, or (between cycles) the next one overdue by OVERDUE_S,
+ * i.e. the loop that starts cycles no longer runs. */
+static const char *stuck(shared *sh, char *why, size_t n)
+{
+    int64_t now = (int64_t)time(NULL);
+    const char *out = NULL;
+    pthread_mutex_lock(&sh->mu);
+    if (sh->in_cycle && now - sh->cycle_started > sh->stuck_after) {
+        snprintf(why, n, "unhealthy: a cycle has run for %lld s (--stuck-after %d)\n",
+                 (long long)(now - sh->cycle_started), sh->stuck_after);
+        out = why;
+    } else if (!sh->in_cycle && sh->c.next_cycle > 0 && now > sh->c.next_cycle + OVERDUE_S) {
+        snprintf(why, n, "unhealthy: the next cycle was due %lld s ago and has not started\n",
+                 (long long)(now - sh->c.next_cycle));
+        out = why;
+    }
+    pthread_mutex_unlock(&sh->mu);
+    return out;
+}
 
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *type, char *text, size_t len)
 {
@@ -113,8 +150,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     const char *plain = "text/plain; charset=utf-8";
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return answer(conn, 405, plain, dtc_strdup("method not allowed\n"), 19);
-    if (strcmp(url, "/healthz") == 0)
+    if (strcmp(url, "/healthz") == 0) {
+        char why[160];
+        if (stuck(sh, why, sizeof(why)))
+            return answer(conn, 503, plain, dtc_strdup(why), strlen(why));
         return answer(conn, 200, plain, dtc_strdup("ok\n"), 3);
+    }
     if (strcmp(url, "/readyz") == 0) {
         pthread_mutex_lock(&sh->mu);
         bool ready = sh->c.ready;
@@ -160,7 +201,7 @@ static struct MHD_Daemon *start_http(const char *addr, shared *sh, int *port, ch
     }
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
     size_t hl = strlen(host);
     if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
         host[hl - 1] = '\0';
@@ -178,8 +219,10 @@ static struct MHD_Daemon *start_http(const char *addr, shared *sh, int *port, ch
             goto bad;
     }
     struct MHD_Daemon *d = MHD_start_daemon(flags, (uint16_t)p, NULL, NULL, handle, sh, MHD_OPTION_SOCK_ADDR,
-                                            (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+                                            (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
+                                            (unsigned)CONN_IDLE_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_TOTAL,
+                                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_ADDR,
+                                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS, MHD_OPTION_END);
     if (!d) {
         snprintf(err, errlen, "cannot listen on %s (is the port taken?)", addr);
         return NULL;
@@ -195,7 +238,8 @@ bad:
 /* ---- settings, loaded at start and on SIGHUP ---- */
 
 typedef struct settings {
-    dtc_config cfg;       /* accounts (when syncing) */
+    dtc_config_file file; /* one read of the config: */
+    dtc_config cfg;       /* accounts (resolved when syncing) */
     bool have_cfg;
     dtc_push_config pc;
     dtc_schedule sched;
@@ -208,21 +252,20 @@ typedef struct settings {
 
 static void settings_dispose(settings *s)
 {
-    if (s->have_cfg)
-        dtc_config_dispose(&s->cfg);
+    dtc_config_dispose(&s->cfg);
     dtc_push_config_dispose(&s->pc);
+    dtc_config_file_dispose(&s->file);
     memset(s, 0, sizeof(*s));
 }
 
 static int settings_load(settings *s)
 {
     memset(s, 0, sizeof(*s));
-    const char *path = fl.config_path ? fl.config_path : getenv("DTCOST_CONFIG");
-    if (path && !*path)
-        path = NULL;
-    int rc = dtc_push_config_load(&s->pc, path);
+    s->file.push = &s->pc;
+    s->file.core = &s->cfg;
+    int rc = dtc_config_file_load(&s->file, fl.config_path);
     if (rc) {
-        snprintf(s->err, sizeof(s->err), "%s", s->pc.err);
+        snprintf(s->err, sizeof(s->err), "%s", s->file.err);
         return rc;
     }
     s->sync = no_sync ? false : s->pc.serve.sync;
@@ -230,9 +273,8 @@ static int settings_load(settings *s)
     for (size_t i = 0; i < s->pc.ndests; i++)
         oauth |= s->pc.dests[i].kind == DTC_PUSH_BIZEVENTS && !s->pc.dests[i].api_token;
     if (s->sync || oauth) {
-        if ((rc = dtc_config_resolve(&s->cfg, &fl)) != 0) {
+        if ((rc = dtc_config_resolve(&s->cfg, &fl, &s->file)) != 0) {
             snprintf(s->err, sizeof(s->err), "%s (or run with --no-sync)", s->cfg.err);
-            dtc_config_dispose(&s->cfg);
             return rc;
         }
         s->have_cfg = true;
@@ -321,6 +363,10 @@ static bool cycle(settings *s, dtc_store *db, shared *sh, long n)
 {
     bool ok = true;
     int64_t t0 = dtc_mono_ms();
+    pthread_mutex_lock(&sh->mu);
+    sh->in_cycle = true;
+    sh->cycle_started = (int64_t)time(NULL);
+    pthread_mutex_unlock(&sh->mu);
     if (s->sync && !stop_sig) {
         int64_t today = (int64_t)time(NULL) / 86400;
         dtc_sync_opts so = {.cfg = &s->cfg, .store = db, .today = today, .since = -1, .until = -1,
@@ -377,6 +423,7 @@ static bool cycle(settings *s, dtc_store *db, shared *sh, long n)
     if (!ok)
         sh->c.cycles_failed++;
     sh->c.ready = true;
+    sh->in_cycle = false;
     sh->c.last_cycle_end = (int64_t)time(NULL);
     sh->c.last_cycle_seconds = (double)(dtc_mono_ms() - t0) / 1000.0;
     pthread_mutex_unlock(&sh->mu);
@@ -388,7 +435,7 @@ static void reset(void)
     memset(&fl, 0, sizeof(fl));
     listen_addr = cron = NULL;
     memset(&push_names, 0, sizeof(push_names));
-    interval = max_cycles = retry_base_ms = 0;
+    interval = max_cycles = retry_base_ms = stuck_after = 0;
     jitter = -1;
     no_sync = quiet = false;
 }
@@ -404,18 +451,21 @@ int cmd_serve(int argc, char **argv)
         return opt_usage_error(&serve_spec, "unexpected argument '%s'", argv[1]);
     if (interval && cron)
         return opt_usage_error(&serve_spec, "give --interval or --cron, not both");
-    if (interval < 0 || max_cycles < 0 || jitter < -1)
-        return opt_usage_error(&serve_spec, "--interval, --jitter and --max-cycles take non-negative numbers");
+    if (interval < 0 || max_cycles < 0 || jitter < -1 || stuck_after < 0)
+        return opt_usage_error(&serve_spec, "--interval, --jitter, --max-cycles and --stuck-after take non-negative "
+                                            "numbers");
 
     settings *s = dtc_calloc(1, sizeof(*s));
     shared sh;
     memset(&sh, 0, sizeof(sh));
     pthread_mutex_init(&sh.mu, NULL);
+    sh.stuck_after = stuck_after ? stuck_after : 6 * 3600;
     dtc_buf_init(&sh.store_text, DTC_CAP_JSON_DOC);
     dtc_store *db = NULL;
     struct MHD_Daemon *http = NULL;
     char err[1024];
     int rc = 0;
+    bool no_db = false;
     if (!s) {
         rc = DTC_ENOMEM;
         goto done;
@@ -424,10 +474,13 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "dtcost serve: %s\n", s->err);
         goto done;
     }
-    const char *dbpath = s->have_cfg ? s->cfg.database
-                         : fl.database ? fl.database
-                         : getenv("DTCOST_DB") && *getenv("DTCOST_DB") ? getenv("DTCOST_DB")
-                         : s->pc.database ? s->pc.database : "dtcost.db";
+    const char *dbpath = dtc_config_db_path(fl.database, &s->file);
+    /* Without sync, serve only reads and pushes what a sync stored. */
+    if (!s->sync && dtc_config_db_require(dbpath, err, sizeof(err)) != 0) {
+        fprintf(stderr, "dtcost serve: %s\n", err);
+        no_db = true;
+        goto done;
+    }
     if ((rc = dtc_store_open(&db, dbpath, err, sizeof(err))) != 0) {
         fprintf(stderr, "dtcost serve: %s\n", err);
         goto done;
@@ -438,6 +491,7 @@ int cmd_serve(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* a reload request must not fail a read or a write in the cycle */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -524,5 +578,5 @@ done:
     }
     dtc_buf_dispose(&sh.store_text);
     pthread_mutex_destroy(&sh.mu);
-    return opt_exit_for(rc);
+    return no_db ? DTC_EXIT_NOINPUT : opt_exit_for(rc);
 }

@@ -34,7 +34,7 @@ static const opt sync_opts[] = {
     {"retry-attempts", OPT_INT, &retry_attempts, "N", "tries per request on 429, 5xx and dropped connections (default 8)"},
     {"retry-seconds", OPT_INT, &retry_seconds, "SECS", "time budget per request for those retries (default 300)"},
     {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "first backoff delay, doubled per retry with jitter, capped at 30 s (default 500)"},
-    {"lock-wait", OPT_INT, &lock_seconds, "SECS", "wait this long for another sync of the same account into the same server database, then exit 79 (default 300)"},
+    {"lock-wait", OPT_INT, &lock_seconds, "SECS", "wait this long for another sync of the same account into the same server database, then exit 73 (default 300)"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no progress and no summary (warnings and errors still go to stderr)"},
     {"json", OPT_FLAG, &json, NULL, "print the run's summary as one JSON object on stdout"},
     {NULL, 0, NULL, NULL, NULL},
@@ -98,14 +98,17 @@ int cmd_sync(int argc, char **argv)
         return opt_usage_error(&sync_spec, "--until is before --since");
 
     dtc_config cfg;
+    dtc_config_file file = {.core = &cfg};
     dtc_store *db = NULL;
     char err[512];
-    int rc = dtc_config_resolve(&cfg, &fl);
-    if (rc) {
-        fprintf(stderr, "dtcost sync: %s\n", cfg.err);
+    int rc = dtc_config_file_load(&file, fl.config_path);
+    if (rc || (rc = dtc_config_resolve(&cfg, &fl, &file)) != 0) {
+        fprintf(stderr, "dtcost sync: %s\n", file.err[0] ? file.err : cfg.err);
+        dtc_config_file_dispose(&file);
         dtc_config_dispose(&cfg);
         return opt_exit_for(rc);
     }
+    dtc_config_file_dispose(&file);
     if ((rc = dtc_store_open(&db, cfg.database, err, sizeof(err))) != 0) {
         fprintf(stderr, "dtcost sync: %s\n", err);
         dtc_config_dispose(&cfg);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dtcost/config.h"
 #include "dtcost/store.h"
 #include "dtcost/verify.h"
 #include "jw.h"
@@ -169,14 +170,22 @@ int cmd_verify(int argc, char **argv)
         return code;
     if (npos > 0)
         return opt_usage_error(&verify_spec, "unexpected argument '%s'", argv[1]);
-    if (!db_path)
-        db_path = getenv("DTCOST_DB") && *getenv("DTCOST_DB") ? getenv("DTCOST_DB") : "dtcost.db";
+    dtc_config_file file = {0}; /* [dtcost] database only */
     dtc_store *db = NULL;
     char err[512];
-    int rc = dtc_store_open(&db, db_path, err, sizeof(err));
+    int rc = dtc_config_file_load(&file, NULL);
     if (rc) {
-        fprintf(stderr, "dtcost verify: %s\n", err);
+        fprintf(stderr, "dtcost verify: %s\n", file.err);
+        dtc_config_file_dispose(&file);
         return opt_exit_for(rc);
+    }
+    db_path = dtc_config_db_path(db_path, &file);
+    if ((rc = dtc_config_db_require(db_path, err, sizeof(err))) == 0)
+        rc = dtc_store_open(&db, db_path, err, sizeof(err));
+    if (rc) {
+        dtc_config_file_dispose(&file);
+        fprintf(stderr, "dtcost verify: %s\n", err);
+        return rc == DTC_ENOTFOUND ? DTC_EXIT_NOINPUT : opt_exit_for(rc);
     }
     dtc_verify_summary sum;
     dtc_buf b;
@@ -187,6 +196,7 @@ int cmd_verify(int argc, char **argv)
         fprintf(stderr, "dtcost verify: %s\n", dtc_store_errmsg(db));
         dtc_buf_dispose(&b);
         dtc_store_close(db);
+        dtc_config_file_dispose(&file);
         return opt_exit_for(rc);
     }
     if (json) {
@@ -222,5 +232,6 @@ int cmd_verify(int argc, char **argv)
         fprintf(stderr, "dtcost verify: %s holds no subscription yet: run dtcost sync first\n", db_path);
     dtc_buf_dispose(&b);
     dtc_store_close(db);
+    dtc_config_file_dispose(&file);
     return sum.discrepancies ? DTC_EXIT_DATAERR : sum.subscriptions ? DTC_EXIT_OK : DTC_EXIT_NOINPUT;
 }

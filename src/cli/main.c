@@ -1,6 +1,8 @@
 /* main.c: the `dtcost` entry point and its table of subcommands. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "commands.h"
 #include "opts.h"
@@ -35,6 +37,21 @@ static void usage(FILE *out)
     fprintf(out, "\n'dtcost <command> --help' describes a command's options.\n");
 }
 
+/* Commands that hold a client secret, an API token or a bearer token in
+ * memory write no core dump: the dump would hold them. */
+static void keep_secrets_out_of_core_dumps(const char *name)
+{
+    static const char *const holders[] = {"doctor", "sync", "license", "push", "serve"};
+    for (size_t i = 0; i < sizeof(holders) / sizeof(holders[0]); i++) {
+        if (strcmp(name, holders[i]) == 0) {
+            struct rlimit none = {0, 0};
+            (void)setrlimit(RLIMIT_CORE, &none);
+            (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+            return;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -56,6 +73,7 @@ int main(int argc, char **argv)
         printf("dtcost " DTCOST_VERSION "\n");
         return DTC_EXIT_OK;
     }
+    keep_secrets_out_of_core_dumps(name);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, name) == 0)
             return commands[i].fn(argc - 1, argv + 1);

@@ -15,12 +15,12 @@ enum {
     DTC_EXIT_NOINPUT = 66,     /* input file missing */
     DTC_EXIT_UNAVAILABLE = 69, /* server unreachable or endpoint gone */
     DTC_EXIT_SOFTWARE = 70,
+    DTC_EXIT_BUSY = 73,        /* another run holds the lock (a push to the same destination) */
     DTC_EXIT_IOERR = 74,
     DTC_EXIT_TEMPFAIL = 75,    /* retries exhausted: run again later */
     DTC_EXIT_PROTOCOL = 76,    /* the server refused a request (HTTP 400): the message quotes it */
     DTC_EXIT_NOPERM = 77,      /* credentials refused or scope missing */
     DTC_EXIT_CONFIG = 78,      /* configuration incomplete or wrong */
-    DTC_EXIT_LOCKED = 79,      /* another dtcost holds the account's or destination's lock */
 };
 
 typedef enum opt_type {

@@ -491,7 +491,7 @@ static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind, const char 
 }
 
 static void log_request(emu_server *s, const char *method, const char *path, const char *query,
-                        int status, double latency_ms, const char *fault, size_t bytes)
+                        int status, double latency_ms, useconds_t delay_us, const char *fault, size_t bytes)
 {
     if (!s->log)
         return;
@@ -514,6 +514,8 @@ static void log_request(emu_server *s, const char *method, const char *path, con
     dtc_jw_int(&w, status);
     dtc_jw_key(&w, "latency_ms");
     dtc_jw_fixed(&w, (int64_t)(latency_ms * 1000), 3);
+    dtc_jw_key(&w, "delay_ms"); /* the --latency-ms wait drawn for this answer */
+    dtc_jw_fixed(&w, (int64_t)delay_us, 3);
     dtc_jw_key(&w, "fault");
     dtc_jw_str(&w, fault);
     dtc_jw_key(&w, "bytes");
@@ -628,8 +630,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             f = pick_fault(s, key, &attempt);
     }
     /* Inside the in-flight window: the limit sees slow answers pile up. */
+    useconds_t delay_us = 0;
     if (rt && rt->api && s->cfg->latency_ms > 0 && strncmp(url, "/emu/", 5) != 0)
-        usleep(latency_us(s->cfg, key, attempt));
+        usleep(delay_us = latency_us(s->cfg, key, attempt));
 
     if (!rt) {
         if (path_known)
@@ -707,7 +710,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
     redact_query(&query);
     log_request(s, method, url, query.data ? query.data : "", r.status,
-                (double)(dtc_mono_ms() - ctx->start_ms), fault_label, len);
+                (double)(dtc_mono_ms() - ctx->start_ms), delay_us, fault_label, len);
     dtc_buf_dispose(&query);
     (void)version;
     return ret;

@@ -217,6 +217,8 @@ static int fetch(dtc_auth *a, dtc_http *h, bool *scope_refused)
     snprintf(g, sizeof(g), "%s", granted ? granted : a->scope);
     dtc_text_oneline(a->granted, sizeof(a->granted), g, strlen(g), sizeof(a->granted) - 1, NULL, 0);
 done:
+    if (rc)
+        scrub_locked(a, a->err, sizeof(a->err)); /* whatever path wrote it */
     if (form.data)
         explicit_bzero(form.data, form.len); /* the form held the secret */
     dtc_buf_dispose(&form);

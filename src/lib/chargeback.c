@@ -2,25 +2,19 @@
  * into teams, in integer micro-units so the parts add up to the whole. */
 #include "dtcost/chargeback.h"
 
-#include <errno.h>
 #include <fnmatch.h>
-#include <ini.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "config_impl.h"
 #include "timeutil.h"
 
-typedef struct load_ctx {
-    dtc_allocation *a;
-    const char *path;
-    size_t cap;
-    int rc;
-} load_ctx;
+/* ---- the [allocation] section (handed over by config.c's loader) ---- */
 
-static int add_rule(load_ctx *x, const char *team, const char *item)
+static int add_rule(dtc_allocation *a, const char *team, const char *item)
 {
     while (*item == ' ' || *item == '\t')
         item++;
@@ -35,11 +29,11 @@ static int add_rule(load_ctx *x, const char *team, const char *item)
         item += 11;
         len -= 11;
     }
-    dtc_alloc_rule *g = dtc_grow(x->a->rules, &x->cap, x->a->nrules, sizeof(*g));
+    dtc_alloc_rule *g = dtc_realloc(a->rules, (a->nrules + 1) * sizeof(*g));
     if (!g)
         return DTC_ENOMEM;
-    x->a->rules = g;
-    dtc_alloc_rule *r = &x->a->rules[x->a->nrules];
+    a->rules = g;
+    dtc_alloc_rule *r = &a->rules[a->nrules];
     r->team = team ? dtc_strdup(team) : NULL;
     r->pattern = dtc_strndup(item, len);
     r->capability = capability;
@@ -48,75 +42,49 @@ static int add_rule(load_ctx *x, const char *team, const char *item)
         dtc_free(r->pattern);
         return DTC_ENOMEM;
     }
-    x->a->nrules++;
+    a->nrules++;
     return 0;
 }
 
-static int add_list(load_ctx *x, const char *team, const char *value)
+static int add_list(dtc_allocation *a, const char *team, const char *value)
 {
     char *copy = dtc_strdup(value), *save = NULL;
     if (!copy)
         return DTC_ENOMEM;
     int rc = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
-        rc = add_rule(x, team, tok);
+        rc = add_rule(a, team, tok);
     dtc_free(copy);
     return rc;
 }
 
-static int on_ini(void *ud, const char *section, const char *key, const char *value)
+void dtc_allocation__init(void *target)
 {
-    load_ctx *x = ud;
-    if (x->rc || strcmp(section, "allocation") != 0)
-        return 1;
-    if (strcmp(key, "split") == 0) {
-        if (strcmp(value, "proportional") == 0)
-            x->a->split = DTC_SPLIT_PROPORTIONAL;
-        else if (strcmp(value, "even") == 0)
-            x->a->split = DTC_SPLIT_EVEN;
-        else {
-            snprintf(x->a->err, sizeof(x->a->err),
-                     "config %s: [allocation] split takes proportional or even, not '%s'", x->path, value);
-            x->rc = DTC_EINVAL;
-        }
-    } else if (strcmp(key, "shared") == 0) {
-        x->rc = add_list(x, NULL, value);
-    } else if (strncmp(key, "team.", 5) == 0 && key[5] && strlen(key + 5) < sizeof(((dtc_charge *)0)->team) &&
-               strcmp(key + 5, DTC_UNALLOCATED) != 0) {
-        x->rc = add_list(x, key + 5, value);
-    } else {
-        snprintf(x->a->err, sizeof(x->a->err),
-                 "config %s: unknown setting [allocation] %s (use team.NAME = ..., shared = ..., split = ...;"
-                 " see docs/report.md)", x->path, key);
-        x->rc = DTC_EINVAL;
-    }
-    return x->rc == 0;
+    memset(target, 0, sizeof(dtc_allocation));
 }
 
-int dtc_allocation_load(dtc_allocation *a, const char *path)
+int dtc_allocation__item(void *target, const dtc_config_item *it)
 {
-    memset(a, 0, sizeof(*a));
-    if (!path)
-        return 0;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(a->err, sizeof(a->err), "config %s: %s (check --config / DTCOST_CONFIG)", path, strerror(errno));
-        return DTC_EINVAL;
+    static const char *const splits[] = {"proportional", "even", NULL};
+    dtc_allocation *a = target;
+    if (strcmp(it->key, "split") == 0) {
+        int i = 0, rc = dtc_config__choice(it, splits, &i);
+        if (rc == 0)
+            a->split = i == 0 ? DTC_SPLIT_PROPORTIONAL : DTC_SPLIT_EVEN;
+        return rc;
     }
-    load_ctx x = {a, path, 0, 0};
-    int line = ini_parse_file(f, on_ini, &x);
-    fclose(f);
-    if (!x.rc && line != 0) {
-        snprintf(a->err, sizeof(a->err), "config %s: line %d is not valid INI", path, line);
-        x.rc = DTC_EINVAL;
+    if (strcmp(it->key, "shared") == 0)
+        return add_list(a, NULL, it->value);
+    const char *team = it->key + 5;
+    if (strncmp(it->key, "team.", 5) == 0) {
+        if (!*team || strlen(team) >= sizeof(((dtc_charge *)0)->team) || strcmp(team, DTC_UNALLOCATED) == 0) {
+            snprintf(it->why, it->whylen, "a team name must be 1 to %zu characters and not %s",
+                     sizeof(((dtc_charge *)0)->team) - 1, DTC_UNALLOCATED);
+            return DTC_EINVAL;
+        }
+        return add_list(a, team, it->value);
     }
-    if (x.rc) {
-        char keep[sizeof(a->err)];
-        memcpy(keep, a->err, sizeof(keep));
-        dtc_allocation_dispose(a);
-        memcpy(a->err, keep, sizeof(keep));
-    }
-    return x.rc;
+    return DTC_ENOTFOUND; /* the loader names it; team.NAME, shared and split are all there is */
 }
 
 void dtc_allocation_dispose(dtc_allocation *a)

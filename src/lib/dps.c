@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "dps_test.h"
 #include "hash.h"
 #include "limiter.h"
 #include "text.h"
@@ -30,7 +31,17 @@ struct dtc_dps {
     uint64_t rng;
     char deprecation[64], sunset[64];
     char err[1024];
+    const char *canned;  /* dtc_dps__canned: every answer is this body (fuzzers, tests) */
+    size_t canned_len;
+    int canned_left;
 };
+
+void dtc_dps__canned(dtc_dps *c, const char *body, size_t len, int answers)
+{
+    c->canned = body;
+    c->canned_len = len;
+    c->canned_left = answers;
+}
 
 int dtc_dps_new(dtc_dps **out, const dtc_dps_opts *o)
 {
@@ -74,11 +85,24 @@ const char *dtc_dps_errmsg(const dtc_dps *c) { return c->err; }
 const char *dtc_dps_deprecation(const dtc_dps *c) { return c->deprecation; }
 const char *dtc_dps_sunset(const dtc_dps *c) { return c->sunset; }
 
-/* Exact micro-units of a JSON number: money has at most 6 decimals and is far
- * below 2^53 / 10^6, so rounding the double recovers the decimal exactly. */
-static int64_t money(json_t *v)
+/* Money from the API is believed up to this many currency units either way:
+ * far beyond any account, and 10^18 micro-units leave int64 room for sums. */
+#define MONEY_MAX_UNITS 1e12
+/* Days remaining, usage values: beyond these a number is not believed. */
+#define DAYS_MAX 1e6
+#define USAGE_MAX 1e15
+
+/* *out gets the exact micro-units of a JSON number (money has at most 6
+ * decimals and stays below 2^53 / 10^6 within the range, so rounding the
+ * double recovers the decimal). -1 when v is not a number or beyond
+ * +-MONEY_MAX_UNITS; no conversion ever overflows. */
+static int money(json_t *v, int64_t *out)
 {
-    return (int64_t)llround(json_number_value(v) * 1e6);
+    double d = json_number_value(v);
+    if (!json_is_number(v) || !isfinite(d) || d > MONEY_MAX_UNITS || d < -MONEY_MAX_UNITS)
+        return -1;
+    *out = (int64_t)llround(d * 1e6);
+    return 0;
 }
 
 static void sleep_ms(int64_t ms)
@@ -148,6 +172,14 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
     }
     char endpoint[512]; /* messages name the endpoint without its query */
     snprintf(endpoint, sizeof(endpoint), "%s%.*s", c->api_url, (int)strcspn(path, "?"), path);
+    if (c->canned) {
+        json_error_t jerr;
+        if (c->canned_left-- <= 0 || !(*out = json_loadb(c->canned, c->canned_len, 0, &jerr))) {
+            snprintf(c->err, sizeof(c->err), "GET %s: malformed answer", endpoint);
+            return DTC_EPARSE;
+        }
+        return 0;
+    }
     dtc_http_resp resp = {.status = 0};
     int64_t t0 = dtc_mono_ms(), budget = (int64_t)c->seconds * 1000;
     int refreshed = 0; /* tokens renewed for this request: several threads share them */
@@ -357,17 +389,25 @@ int dtc_dps_cost(dtc_dps *c, const char *uuid, dtc_cost_day **out, size_t *n)
 
 /* ---- detail, usage, per-environment records, and the rest ---- */
 
+/* Days the API may talk about: 2000-01-01 .. 2199-12-31. */
+#define DAY_MIN 10957
+#define DAY_MAX 84006
+
+/* The day of a date or date-time string; *bad set when it is missing,
+ * malformed or outside DAY_MIN..DAY_MAX. */
 static int64_t day_of(json_t *v, int *bad)
 {
-    int64_t t;
+    int64_t t, day;
     const char *s = json_string_value(v);
-    if (!s || dtc_parse_datetime(s, &t) != 0) {
-        if (s && dtc_parse_date(s, &t) == 0)
-            return t;
+    if (s && dtc_parse_datetime(s, &t) == 0)
+        day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    else if (!s || dtc_parse_date(s, &day) != 0)
+        day = DAY_MIN - 1;
+    if (day < DAY_MIN || day > DAY_MAX) {
         *bad = 1;
         return 0;
     }
-    return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    return day;
 }
 
 static int parse_error(dtc_dps *c, const char *path, const char *what)
@@ -375,6 +415,29 @@ static int parse_error(dtc_dps *c, const char *path, const char *what)
     snprintf(c->err, sizeof(c->err), "GET %s%.*s: unexpected answer: %s", c->api_url,
              (int)strcspn(path, "?"), path, what);
     return DTC_EPARSE;
+}
+
+/* The refusal of a number out of range, naming the field and the value. */
+static int range_error(dtc_dps *c, const char *path, const char *field, json_t *v, const char *range)
+{
+    char what[200];
+    snprintf(what, sizeof(what), "%s is %.6g, outside %s (refused, nothing stored)", field,
+             json_number_value(v), range);
+    return parse_error(c, path, what);
+}
+#define MONEY_RANGE "+-10^12 currency units"
+
+/* An optional money field: absent or null is 0. */
+static int money_opt(dtc_dps *c, const char *path, json_t *doc, const char *field, int64_t *out)
+{
+    json_t *v = json_object_get(doc, field);
+    *out = 0;
+    if (!v || json_is_null(v))
+        return 0;
+    if (money(v, out) != 0)
+        return json_is_number(v) ? range_error(c, path, field, v, MONEY_RANGE)
+                                  : parse_error(c, path, "a money field is not a number");
+    return 0;
 }
 
 void dtc_dps_detail_dispose(dtc_subscription_detail *d)
@@ -402,10 +465,22 @@ int dtc_dps_get_detail(dtc_dps *c, const char *uuid, dtc_subscription_detail *ou
         rc = parse_error(c, path, "budget or currentPeriod missing or malformed");
         goto done;
     }
-    out->sub.budget_total = money(json_object_get(budget, "total"));
-    out->sub.budget_used = money(json_object_get(budget, "used"));
+    if (money(json_object_get(budget, "total"), &out->sub.budget_total) != 0) {
+        rc = range_error(c, path, "budget.total", json_object_get(budget, "total"), MONEY_RANGE);
+        goto done;
+    }
+    if (money(json_object_get(budget, "used"), &out->sub.budget_used) != 0) {
+        rc = range_error(c, path, "budget.used", json_object_get(budget, "used"), MONEY_RANGE);
+        goto done;
+    }
     copy_str(out->sub.currency, sizeof(out->sub.currency), json_object_get(budget, "currencyCode"));
-    out->sub.days_remaining = (int64_t)json_number_value(json_object_get(cp, "daysRemaining"));
+    double left = json_number_value(json_object_get(cp, "daysRemaining"));
+    if (!isfinite(left) || left > DAYS_MAX || left < -DAYS_MAX) {
+        rc = range_error(c, path, "currentPeriod.daysRemaining", json_object_get(cp, "daysRemaining"),
+                         "+-10^6 days");
+        goto done;
+    }
+    out->sub.days_remaining = (int64_t)left;
     copy_str(out->type, sizeof(out->type), json_object_get(doc, "type"));
     copy_str(out->sub_type, sizeof(out->sub_type), json_object_get(doc, "subType"));
     json_t *periods = json_object_get(doc, "periods"), *caps = json_object_get(doc, "capabilities");
@@ -458,10 +533,13 @@ int dtc_dps_cost_booked(dtc_dps *c, const char *uuid, dtc_cost_day **out, char (
         int bad = 0;
         days[i].day = day_of(json_object_get(o, "startTime"), &bad);
         if (bad || !json_is_number(json_object_get(o, "value"))) {
-            rc = parse_error(c, path, "a cost item lacks startTime or value");
+            rc = parse_error(c, path, "a cost item lacks startTime (2000-2199) or value");
             goto done;
         }
-        days[i].cost = money(json_object_get(o, "value"));
+        if (money(json_object_get(o, "value"), &days[i].cost) != 0) {
+            rc = range_error(c, path, "a cost item's value", json_object_get(o, "value"), MONEY_RANGE);
+            goto done;
+        }
         copy_str(days[i].currency, sizeof(days[i].currency), json_object_get(o, "currencyCode"));
         copy_str(book[i], sizeof(book[i]), json_object_get(o, "lastBookingDate"));
     }
@@ -477,7 +555,8 @@ done:
     return rc;
 }
 
-/* Fill one record from a usage or cost item. */
+/* Fill one record from a usage or cost item: 0, -1 when a field is missing
+ * or malformed, -2 when the value is out of range. */
 static int record_of(json_t *o, int cost, dtc_record *r)
 {
     int bad = 0;
@@ -489,8 +568,11 @@ static int record_of(json_t *o, int cost, dtc_record *r)
     copy_str(r->cap_name, sizeof(r->cap_name), json_object_get(o, "capabilityName"));
     if (!r->cap[0])
         return -1;
+    if (!cost && (json_number_value(v) > USAGE_MAX || json_number_value(v) < -USAGE_MAX))
+        return -2;
     if (cost) {
-        r->cost = money(v);
+        if (money(v, &r->cost) != 0)
+            return -2;
         copy_str(r->unit, sizeof(r->unit), json_object_get(o, "currencyCode"));
         copy_str(r->booking, sizeof(r->booking), json_object_get(o, "bookingDate"));
     } else {
@@ -512,8 +594,11 @@ int dtc_dps_usage(dtc_dps *c, const char *uuid, dtc_record **out, size_t *n)
         return rc;
     size_t cnt = json_array_size(data);
     for (size_t i = 0; i < cnt; i++)
-        if (record_of(json_array_get(data, i), 0, &recs[i]) != 0) {
-            rc = parse_error(c, path, "a usage item lacks startTime, value or capabilityKey");
+        if ((rc = record_of(json_array_get(data, i), 0, &recs[i])) != 0) {
+            rc = rc == -2 ? range_error(c, path, "a usage item's value", json_object_get(json_array_get(data, i),
+                                                                                      "value"), "+-10^15")
+                          : parse_error(c, path, "a usage item lacks startTime (2000-2199), value or "
+                                                 "capabilityKey");
             goto done;
         }
     *out = recs;
@@ -552,8 +637,11 @@ static int env_page(dtc_dps *c, const char *path, json_t *doc, int cost, dtc_rec
             dtc_record *r = &recs[n++];
             snprintf(r->env, sizeof(r->env), "%s", env);
             snprintf(r->cluster, sizeof(r->cluster), "%s", cluster);
-            if (record_of(o, cost, r) != 0) {
-                rc = parse_error(c, path, "a record lacks startTime, value or capabilityKey");
+            if ((rc = record_of(o, cost, r)) != 0) {
+                rc = rc == -2 ? range_error(c, path, cost ? "a cost record's value" : "a usage record's value",
+                                            json_object_get(o, "value"), cost ? MONEY_RANGE : "+-10^15")
+                              : parse_error(c, path, "a record lacks startTime (2000-2199), value or "
+                                                     "capabilityKey");
                 goto done;
             }
         }
@@ -781,11 +869,16 @@ int dtc_dps_forecast(dtc_dps *c, dtc_forecast *out)
         rc = parse_error(c, path, "no forecastMedian");
         goto done;
     }
-    out->median = money(json_object_get(doc, "forecastMedian"));
-    out->lower = money(json_object_get(doc, "forecastLower"));
-    out->upper = money(json_object_get(doc, "forecastUpper"));
-    out->budget = money(json_object_get(doc, "budget"));
+    if ((rc = money_opt(c, path, doc, "forecastMedian", &out->median)) != 0 ||
+        (rc = money_opt(c, path, doc, "forecastLower", &out->lower)) != 0 ||
+        (rc = money_opt(c, path, doc, "forecastUpper", &out->upper)) != 0 ||
+        (rc = money_opt(c, path, doc, "budget", &out->budget)) != 0)
+        goto done;
     out->budget_pct = json_number_value(json_object_get(doc, "forecastBudgetPct"));
+    if (!isfinite(out->budget_pct) || out->budget_pct > 1e9 || out->budget_pct < -1e9) {
+        rc = range_error(c, path, "forecastBudgetPct", json_object_get(doc, "forecastBudgetPct"), "+-10^9");
+        goto done;
+    }
     copy_str(out->budget_date, sizeof(out->budget_date), json_object_get(doc, "forecastBudgetDate"));
     copy_str(out->created_at, sizeof(out->created_at), json_object_get(doc, "forecastCreatedAt"));
 done:
@@ -885,10 +978,13 @@ static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_allocation_
         copy_str(a[i].capability, sizeof(a[i].capability), json_object_get(o, "capability"));
         copy_str(a[i].key, sizeof(a[i].key), json_object_get(o, "key"));
         if (bad || !json_is_number(json_object_get(o, "costs"))) {
-            rc = parse_error(c, path, "an allocation record lacks date or costs");
+            rc = parse_error(c, path, "an allocation record lacks date (2000-2199) or costs");
             goto done;
         }
-        a[i].cost = money(json_object_get(o, "costs"));
+        if (money(json_object_get(o, "costs"), &a[i].cost) != 0) {
+            rc = range_error(c, path, "an allocation record's costs", json_object_get(o, "costs"), MONEY_RANGE);
+            goto done;
+        }
     }
     rc = fn(ctx, a, cnt);
 done:

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,50 @@ static int64_t day_of(const char *s)
     return -1;
 }
 
+/* The as-of view's SQL, in one block so it can move behind the store's named
+ * queries as it is: the period of a subscription holding a day (end_time is
+ * exclusive), and the cost booked in a range of days. */
+#define SQL_PERIOD_OF_DAY                                                                                    \
+    "SELECT start_time, end_time FROM subscription_period WHERE subscription_uuid = ?"                       \
+    " AND substr(start_time, 1, 10) <= ? AND (end_time IS NULL OR substr(end_time, 1, 10) > ?)"               \
+    " ORDER BY start_time DESC LIMIT 1"
+#define SQL_COST_BETWEEN \
+    "SELECT SUM(cost_micro) FROM cost_day WHERE subscription_uuid = ? AND day BETWEEN ? AND ?"
+/* The latest forecast created before the second parameter (the day after the
+ * report's today when as of a past day, else no bound). */
+#define SQL_FORECAST                                                                                         \
+    "SELECT f.median_micro, f.lower_micro, f.upper_micro, f.budget_date"                                     \
+    " FROM forecast f JOIN subscription s ON s.account_uuid = f.account_uuid"                                \
+    " WHERE s.uuid = ? AND f.budget_micro = s.budget_total_micro AND f.created_at < ?"                     \
+    " ORDER BY f.created_at DESC LIMIT 1"
+
+/* Cost allocation per field, key and currency; parameters: the first day of
+ * the current window twice, then [from, to] the two windows. */
+#define SQL_ALLOCATIONS                                                                                      \
+    "SELECT a.field, a.alloc_key, s.currency, SUM(CASE WHEN a.day >= ? THEN a.cost_micro ELSE 0 END),"     \
+    " SUM(CASE WHEN a.day < ? THEN a.cost_micro ELSE 0 END)"                                                \
+    " FROM cost_allocation a JOIN subscription s ON s.uuid = a.subscription_uuid"                            \
+    " WHERE a.day BETWEEN ? AND ? GROUP BY a.field, a.alloc_key, s.currency"                               \
+    " ORDER BY a.field, s.currency, 4 DESC, a.alloc_key"
+/* Usage per subscription and capability over the same windows. */
+#define SQL_USAGE                                                                                            \
+    "SELECT subscription_uuid, capability_key, MAX(capability_name), MAX(unit),"                             \
+    " SUM(CASE WHEN day >= ? THEN value ELSE 0 END), SUM(CASE WHEN day < ? THEN value ELSE 0 END)"         \
+    " FROM usage_day WHERE day BETWEEN ? AND ? GROUP BY subscription_uuid, capability_key"                 \
+    " ORDER BY subscription_uuid, 3, capability_key"
+#define SQL_LAST_SYNC "SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'"
+
 typedef struct ctx {
     dtc_report *r;
     const dtc_report_opts *o;
     size_t cap;
     int64_t max_day;
+    bool as_of; /* the report's today is before the last day synced */
     /* burn */
     int64_t days[64], costs[64];
     int n;
     /* anomalies: the current series */
-    char key[3][64], currency[8];
+    char key[3][64], currency[8], capname[256];
     int64_t first;         /* day of vals[0] */
     int64_t *vals;         /* cost per day, -1 when absent */
     size_t nvals, valcap;
@@ -50,14 +85,14 @@ static int on_max_day(void *ud, const dtc_row *row)
 static int on_budget(void *ud, const dtc_row *row)
 {
     ctx *x = ud;
-    const char *sub, *name, *status, *currency, *start, *end;
+    const char *sub, *name, *status, *currency, *start, *end, *account;
     int64_t remaining, total, used;
     int rc;
     if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text_or(row, 1, "", &name)) ||
         (rc = dtc_row_text_or(row, 2, "", &status)) || (rc = dtc_row_text_or(row, 3, "", &currency)) ||
         (rc = dtc_row_text_or(row, 4, "", &start)) || (rc = dtc_row_text_or(row, 5, "", &end)) ||
         (rc = dtc_row_int_or(row, 6, 0, &remaining)) || (rc = dtc_row_int_or(row, 7, 0, &total)) ||
-        (rc = dtc_row_int_or(row, 8, 0, &used)))
+        (rc = dtc_row_int_or(row, 8, 0, &used)) || (rc = dtc_row_text_or(row, 9, "", &account)))
         return rc;
     dtc_budget *g = dtc_grow(x->r->budgets, &x->cap, x->r->nbudgets, sizeof(dtc_budget));
     if (!g)
@@ -69,6 +104,7 @@ static int on_budget(void *ud, const dtc_row *row)
     snprintf(b->name, sizeof(b->name), "%s", name);
     snprintf(b->status, sizeof(b->status), "%s", status);
     snprintf(b->currency, sizeof(b->currency), "%s", currency);
+    snprintf(b->account, sizeof(b->account), "%s", account);
     b->period_start = day_of(start);
     b->period_end = day_of(end);
     b->days_remaining = remaining;
@@ -126,13 +162,53 @@ static int on_daily(void *ud, const dtc_row *row)
     return 0;
 }
 
-static int64_t sum_days(const dtc_budget *b, int64_t from, int64_t to)
+int64_t dtc_report_sum_days(const dtc_budget *b, int64_t from, int64_t to)
 {
     int64_t t = 0;
-    for (int64_t d = from; d <= to; d++)
-        if (d >= b->daily_first && d < b->daily_first + (int64_t)b->ndaily && b->daily[d - b->daily_first] > 0)
+    for (int64_t d = from < b->daily_first ? b->daily_first : from; d <= to; d++)
+        if (d < b->daily_first + (int64_t)b->ndaily && b->daily[d - b->daily_first] > 0)
             t += b->daily[d - b->daily_first];
     return t;
+}
+
+int64_t dtc_report_pct_elapsed(const dtc_budget *b, int64_t today)
+{
+    int64_t span = b->period_end - b->period_start + 1, gone = today - b->period_start + 1;
+    if (span <= 0 || gone <= 0)
+        return 0;
+    return gone >= span ? 10000 : (int64_t)llround(10000.0 * (double)gone / (double)span);
+}
+
+int64_t dtc_report_bucket_start(int64_t day, char grain)
+{
+    if (grain == 'w')
+        return day - dtc_weekday(day);
+    if (grain == 'm') {
+        int y, m, d;
+        dtc_civil_from_days(day, &y, &m, &d);
+        return dtc_days_from_civil(y, m, 1);
+    }
+    return day;
+}
+
+size_t dtc_report_buckets(int64_t *starts, int64_t *costs, const dtc_budget *b, int64_t today, char grain,
+                          size_t n)
+{
+    size_t k = 0;
+    for (int64_t end = today; k < n && end >= b->daily_first; k++) { /* from today's bucket back */
+        starts[k] = dtc_report_bucket_start(end, grain);
+        costs[k] = dtc_report_sum_days(b, starts[k], end);
+        end = starts[k] - 1;
+    }
+    for (size_t i = 0; i < k / 2; i++) { /* oldest first */
+        int64_t t = starts[i];
+        starts[i] = starts[k - 1 - i];
+        starts[k - 1 - i] = t;
+        t = costs[i];
+        costs[i] = costs[k - 1 - i];
+        costs[k - 1 - i] = t;
+    }
+    return k;
 }
 
 /* The daily cost of the last DTC_REPORT_HISTORY_DAYS days, and this week and
@@ -154,19 +230,64 @@ static int history(dtc_store *s, ctx *x, dtc_budget *b)
                                 " AND day BETWEEN ? AND ?", p, 3, on_daily, b);
     if (rc)
         return rc;
-    int64_t today = x->r->today, monday = today - dtc_weekday(today);
-    b->week_cur = sum_days(b, monday, today);
-    b->week_prev = sum_days(b, monday - 7, today - 7);
-    int y, m, d;
-    dtc_civil_from_days(today, &y, &m, &d);
-    int py = m == 1 ? y - 1 : y, pm = m == 1 ? 12 : m - 1;
-    int64_t prev_first = dtc_days_from_civil(py, pm, 1), first = dtc_days_from_civil(y, m, 1);
-    int64_t prev_last = prev_first + (d - 1);
+    int64_t today = x->r->today, monday = dtc_report_bucket_start(today, 'w');
+    b->week_cur = dtc_report_sum_days(b, monday, today);
+    b->week_prev = dtc_report_sum_days(b, monday - 7, today - 7);
+    int64_t first = dtc_report_bucket_start(today, 'm'), prev_first = dtc_report_bucket_start(first - 1, 'm');
+    int64_t prev_last = prev_first + (today - first);
     if (prev_last >= first)
         prev_last = first - 1; /* 31 March against the whole of February */
-    b->month_cur = sum_days(b, first, today);
-    b->month_prev = sum_days(b, prev_first, prev_last);
+    b->month_cur = dtc_report_sum_days(b, first, today);
+    b->month_prev = dtc_report_sum_days(b, prev_first, prev_last);
     return 0;
+}
+
+static int on_period(void *ud, const dtc_row *row)
+{
+    int64_t *se = ud;
+    const char *start, *end;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &start)) || (rc = dtc_row_text_or(row, 1, NULL, &end)))
+        return rc;
+    se[0] = day_of(start);
+    se[1] = end ? day_of(end) - 1 : INT64_MAX / 4; /* open: no end yet */
+    return 0;
+}
+static int on_sum(void *ud, const dtc_row *row)
+{
+    return dtc_row_int_or(row, 0, 0, ud); /* SUM of no rows: NULL */
+}
+/* The budget as it stood on the report's today, from the stored history:
+ * the period holding that day, the cost booked in it up to that day, the
+ * days left. A day before any stored period: not started. */
+static int as_of(dtc_store *s, ctx *x, dtc_budget *b)
+{
+    int64_t day = x->r->today, se[2] = {-1, -1};
+    char d[16], f[16];
+    dtc_fmt_date(d, day);
+    b->as_of = true;
+    int rc = 0;
+    if (day < b->period_start) {
+        dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(d), DTC_TEXT(d)};
+        if ((rc = dtc_store_query(s, SQL_PERIOD_OF_DAY, p, 3, on_period, se)) != 0)
+            return rc;
+        if (se[0] < 0) {
+            snprintf(b->status, sizeof(b->status), "NOT STARTED");
+            b->used = 0;
+            b->days_remaining = b->period_end - b->period_start + 1;
+            return 0;
+        }
+        b->period_start = se[0];
+        b->period_end = se[1];
+        b->asof_gaps |= DTC_ASOF_OLD_PERIOD;
+    }
+    if (day <= b->period_end && strcmp(b->status, "EXPIRED") == 0)
+        snprintf(b->status, sizeof(b->status), "ACTIVE");
+    b->days_remaining = day < b->period_end ? b->period_end - day : 0;
+    dtc_fmt_date(f, b->period_start);
+    dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(f), DTC_TEXT(d)};
+    b->used = 0;
+    return dtc_store_query(s, SQL_COST_BETWEEN, p, 3, on_sum, &b->used);
 }
 
 /* Burn over the last 7 and 30 days with cost, and the projection. */
@@ -181,18 +302,23 @@ static int budgets(dtc_store *s, ctx *x)
         dtc_fmt_date(today, x->r->today);
         dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(today)};
         x->n = 0;
+        if (x->as_of && (rc = as_of(s, x, b)) != 0)
+            break;
         rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ? AND day <= ?"
                                 " ORDER BY day DESC LIMIT 30", p, 2, on_cost, x);
         if (rc)
             break;
         /* The forecast is per account: it belongs to the subscription whose
          * commitment it was computed against. */
-        rc = dtc_store_query(s, "SELECT f.median_micro, f.lower_micro, f.upper_micro, f.budget_date"
-                                " FROM forecast f JOIN subscription s ON s.account_uuid = f.account_uuid"
-                                " WHERE s.uuid = ? AND f.budget_micro = s.budget_total_micro"
-                                " ORDER BY f.created_at DESC LIMIT 1", p, 1, on_forecast, b);
+        char before[16] = "9999-12-31";
+        if (x->as_of)
+            dtc_fmt_date(before, x->r->today + 1);
+        dtc_val pf[] = {DTC_TEXT(b->subscription), DTC_TEXT(before)};
+        rc = dtc_store_query(s, SQL_FORECAST, pf, 2, on_forecast, b);
         if (rc)
             break;
+        if (x->as_of && b->forecast_median < 0)
+            b->asof_gaps |= DTC_ASOF_NO_FORECAST;
         if ((rc = history(s, x, b)) != 0)
             break;
         b->last_day = x->n ? x->days[0] : -1;
@@ -234,10 +360,101 @@ static int budgets(dtc_store *s, ctx *x)
 static int by_move(const void *a, const void *b)
 {
     const dtc_spend *p = a, *q = b;
+    int c = strcmp(p->currency, q->currency);
+    if (c)
+        return c;
     int64_t dp = llabs(p->current - p->previous), dq = llabs(q->current - q->previous);
     if (dp != dq)
         return dp < dq ? 1 : -1;
     return strcmp(p->key, q->key);
+}
+
+void dtc_report_rank_movers(dtc_spend *rows, size_t n)
+{
+    if (n > 1)
+        qsort(rows, n, sizeof(dtc_spend), by_move);
+}
+
+static int by_current(const void *a, const void *b)
+{
+    const dtc_spend *p = *(const dtc_spend *const *)a, *q = *(const dtc_spend *const *)b;
+    if (p->current != q->current)
+        return p->current < q->current ? 1 : -1;
+    return strcmp(p->key, q->key);
+}
+
+int dtc_report_top(const dtc_spend ***out, size_t *nout, const dtc_spend *rows, size_t n, const char *currency,
+                   size_t max)
+{
+    *out = NULL;
+    *nout = 0;
+    const dtc_spend **v = dtc_malloc((n ? n : 1) * sizeof(*v));
+    if (!v)
+        return DTC_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].currency, currency) == 0 && rows[i].current > 0)
+            v[k++] = &rows[i];
+    if (k > 1)
+        qsort(v, k, sizeof(*v), by_current);
+    *out = v;
+    *nout = k < max ? k : max;
+    return 0;
+}
+
+static int64_t lic_weight(const dtc_lic_day *d)
+{
+    return d->money ? d->money : d->fullstack_mhu + d->infra_mhu + d->paas_mhu;
+}
+
+/* Stable: equal weights keep the summary's (cluster, environment) order. */
+static int by_lic_weight(const void *a, const void *b)
+{
+    const dtc_lic_day *p = *(const dtc_lic_day *const *)a, *q = *(const dtc_lic_day *const *)b;
+    int64_t x = lic_weight(p), y = lic_weight(q);
+    if (x != y)
+        return (x < y) - (x > y);
+    return (p > q) - (p < q);
+}
+
+int dtc_report_lic_ranked(const dtc_lic_day ***out, const dtc_lic_summary *x)
+{
+    *out = NULL;
+    const dtc_lic_day **rows = dtc_malloc((x->nenvs ? x->nenvs : 1) * sizeof(*rows));
+    if (!rows)
+        return DTC_ENOMEM;
+    for (size_t i = 0; i < x->nenvs; i++)
+        rows[i] = &x->envs[i];
+    if (x->nenvs > 1)
+        qsort(rows, x->nenvs, sizeof(*rows), by_lic_weight);
+    *out = rows;
+    return 0;
+}
+
+size_t dtc_report_lic_buckets(dtc_lic_day *out, const dtc_lic_summary *x, char grain, size_t n)
+{
+    if (n == 0 || x->ndays == 0)
+        return 0;
+    /* Buckets from the window's last one backwards; days are in any order. */
+    size_t k = 0;
+    for (int64_t end = x->to; k < n && end >= x->from; k++) {
+        int64_t start = dtc_report_bucket_start(end, grain);
+        dtc_lic_day *b = &out[k];
+        memset(b, 0, sizeof(*b));
+        b->day = start < x->from ? x->from : start;
+        for (size_t i = 0; i < x->ndays; i++) {
+            const dtc_lic_day *d = &x->days[i];
+            if (d->day >= start && d->day <= end)
+                dtc_lic_day_add(b, d);
+        }
+        end = start - 1;
+    }
+    for (size_t i = 0; i < k / 2; i++) { /* oldest first */
+        dtc_lic_day t = out[i];
+        out[i] = out[k - 1 - i];
+        out[k - 1 - i] = t;
+    }
+    return k;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -295,6 +512,8 @@ static int flush_series(ctx *x)
         snprintf(a->environment, sizeof(a->environment), "%s", x->key[1]);
         snprintf(a->capability, sizeof(a->capability), "%s", x->key[2]);
         snprintf(a->currency, sizeof(a->currency), "%s", x->currency);
+        snprintf(a->environment_name, sizeof(a->environment_name), "%s", x->key[1]); /* named after the scan */
+        snprintf(a->capability_name, sizeof(a->capability_name), "%s", x->capname[0] ? x->capname : x->key[2]);
         dtc_fmt_date(a->day, day);
         a->cost = x->vals[i];
         a->expected = (int64_t)llround(base);
@@ -315,7 +534,8 @@ static int by_day(const void *a, const void *b)
 }
 
 /* One env_cost_day row of scan(): key[] subscription, environment, capability. */
-static int on_series_row(ctx *x, const char *const key[3], const char *date, int64_t cost, const char *currency)
+static int on_series_row(ctx *x, const char *const key[3], const char *date, int64_t cost, const char *currency,
+                         const char *capname)
 {
     int rc = 0;
     if (strcmp(x->key[0], key[0]) || strcmp(x->key[1], key[1]) || strcmp(x->key[2], key[2])) {
@@ -325,6 +545,7 @@ static int on_series_row(ctx *x, const char *const key[3], const char *date, int
         snprintf(x->key[1], sizeof(x->key[1]), "%s", key[1]);
         snprintf(x->key[2], sizeof(x->key[2]), "%s", key[2]);
         snprintf(x->currency, sizeof(x->currency), "%s", currency);
+        snprintf(x->capname, sizeof(x->capname), "%s", capname ? capname : "");
         x->first = day_of(date);
     }
     int64_t day = day_of(date);
@@ -418,7 +639,7 @@ static int on_scan_row(void *ud, const dtc_row *row)
         (rc = dtc_row_int(row, 4, &cost)) || (rc = dtc_row_text_or(row, 5, "", &currency)) ||
         (rc = dtc_row_text_or(row, 6, NULL, &capname)))
         return rc;
-    if ((rc = on_series_row(k->x, key, date, cost, currency)) != 0)
+    if ((rc = on_series_row(k->x, key, date, cost, currency, capname)) != 0)
         return rc;
     int64_t day = day_of(date);
     if (day >= k->spend_from && day <= k->today) {
@@ -449,14 +670,21 @@ static int on_scan_row(void *ud, const dtc_row *row)
 
 static int on_env_name(void *ud, const dtc_row *row)
 {
-    spend_acc *a = ud;
+    scan_ctx *k = ud;
+    spend_acc *a = &k->envs;
     const char *id, *name;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &id)) || (rc = dtc_row_text_or(row, 1, NULL, &name)) || !name)
+    if ((rc = dtc_row_text(row, 0, &id)) || (rc = dtc_row_text_or(row, 1, "", &name)) || !name[0])
         return rc;
     for (size_t i = 0; i < a->n; i++) /* the first account's name, as the rows come */
         if (strcmp(a->rows[i].key, id) == 0 && strcmp(a->rows[i].name, a->rows[i].key) == 0)
             snprintf(a->rows[i].name, sizeof(a->rows[i].name), "%s", name);
+    dtc_report *r = k->x->r;
+    for (size_t i = 0; i < r->nanomalies; i++) {
+        dtc_anomaly *an = &r->anomalies[i];
+        if (strcmp(an->environment, id) == 0 && strcmp(an->environment_name, an->environment) == 0)
+            snprintf(an->environment_name, sizeof(an->environment_name), "%s", name);
+    }
     return 0;
 }
 
@@ -495,7 +723,7 @@ static int scan(dtc_store *s, ctx *x)
     x->vals = NULL;
     if (rc == 0)
         rc = dtc_store_query(s, "SELECT environment_id, name FROM environment ORDER BY environment_id, account_uuid",
-                             NULL, 0, on_env_name, &k.envs);
+                             NULL, 0, on_env_name, &k);
     r->by_capability = k.caps.rows;
     r->ncap = k.caps.n;
     r->by_environment = k.envs.rows;
@@ -520,14 +748,91 @@ static int scan(dtc_store *s, ctx *x)
         return rc;
     if (r->ncapdays > 1)
         qsort(r->capdays, r->ncapdays, sizeof(dtc_capday), by_capday);
-    if (r->ncap > 1)
-        qsort(r->by_capability, r->ncap, sizeof(dtc_spend), by_move);
-    if (r->nenv > 1)
-        qsort(r->by_environment, r->nenv, sizeof(dtc_spend), by_move);
+    dtc_report_rank_movers(r->by_capability, r->ncap);
+    dtc_report_rank_movers(r->by_environment, r->nenv);
     if (r->nanomalies > 1)
         qsort(r->anomalies, r->nanomalies, sizeof(dtc_anomaly), by_day);
     return 0;
 }
+
+typedef struct extra_ctx {
+    dtc_report *r;
+    size_t cap;
+} extra_ctx;
+
+static int on_alloc(void *ud, const dtc_row *row)
+{
+    extra_ctx *e = ud;
+    const char *field, *key, *currency;
+    int64_t current, previous;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &field)) || (rc = dtc_row_text(row, 1, &key)) ||
+        (rc = dtc_row_text_or(row, 2, "", &currency)) || (rc = dtc_row_int(row, 3, &current)) ||
+        (rc = dtc_row_int(row, 4, &previous)))
+        return rc;
+    dtc_alloc_spend *g = dtc_grow(e->r->allocations, &e->cap, e->r->nalloc, sizeof(*g));
+    if (!g)
+        return DTC_ENOMEM;
+    e->r->allocations = g;
+    dtc_alloc_spend *a = &g[e->r->nalloc++];
+    snprintf(a->field, sizeof(a->field), "%s", field);
+    snprintf(a->key, sizeof(a->key), "%s", key);
+    snprintf(a->currency, sizeof(a->currency), "%s", currency);
+    a->current = current;
+    a->previous = previous;
+    return 0;
+}
+static int on_usage(void *ud, const dtc_row *row)
+{
+    extra_ctx *e = ud;
+    const char *sub, *cap, *name, *unit;
+    double current, previous;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text(row, 1, &cap)) ||
+        (rc = dtc_row_text_or(row, 2, "", &name)) || (rc = dtc_row_text_or(row, 3, "", &unit)) ||
+        (rc = dtc_row_real(row, 4, &current)) || (rc = dtc_row_real(row, 5, &previous)))
+        return rc;
+    dtc_usage *g = dtc_grow(e->r->usage, &e->cap, e->r->nusage, sizeof(*g));
+    if (!g)
+        return DTC_ENOMEM;
+    e->r->usage = g;
+    dtc_usage *u = &g[e->r->nusage++];
+    snprintf(u->subscription, sizeof(u->subscription), "%s", sub);
+    snprintf(u->capability, sizeof(u->capability), "%s", cap);
+    snprintf(u->name, sizeof(u->name), "%s", name[0] ? name : cap);
+    snprintf(u->unit, sizeof(u->unit), "%s", unit);
+    u->current = current;
+    u->previous = previous;
+    return 0;
+}
+static int on_last_sync(void *ud, const dtc_row *row)
+{
+    dtc_report *r = ud;
+    const char *at;
+    int rc = dtc_row_text_or(row, 0, "", &at); /* MAX() of no runs: NULL */
+    snprintf(r->last_sync, sizeof(r->last_sync), "%s", rc ? "" : at);
+    return rc;
+}
+/* Cost centres and products, usage quantities, and the last sync: over the
+ * spend window and the one before. */
+static int extras(dtc_store *s, dtc_report *r)
+{
+    char f[16], t[16], split[16];
+    dtc_fmt_date(f, r->today - 2 * r->window + 1);
+    dtc_fmt_date(t, r->today);
+    dtc_fmt_date(split, r->today - r->window + 1);
+    dtc_val p[] = {DTC_TEXT(split), DTC_TEXT(split), DTC_TEXT(f), DTC_TEXT(t)};
+    extra_ctx e = {.r = r};
+    int rc = dtc_store_query(s, SQL_ALLOCATIONS, p, 4, on_alloc, &e);
+    if (rc == 0) {
+        e.cap = 0;
+        rc = dtc_store_query(s, SQL_USAGE, p, 4, on_usage, &e);
+    }
+    if (rc == 0)
+        rc = dtc_store_query(s, SQL_LAST_SYNC, NULL, 0, on_last_sync, r);
+    return rc;
+}
+
 int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
 {
     memset(out, 0, sizeof(*out));
@@ -543,10 +848,11 @@ int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
     /* The report's today: the last day with data, never later than asked. */
     out->today = x.max_day >= 0 && x.max_day < opts.today ? x.max_day : opts.today;
     out->window = opts.window;
+    x.as_of = x.max_day >= 0 && out->today < x.max_day;
     if (opts.since < 0)
         opts.since = out->today - opts.window + 1;
-    if ((rc = budgets(s, &x)) == 0)
-        rc = scan(s, &x);
+    if ((rc = budgets(s, &x)) == 0 && (rc = scan(s, &x)) == 0)
+        rc = extras(s, out);
     if (rc)
         dtc_report_dispose(out);
     return rc;
@@ -561,5 +867,7 @@ void dtc_report_dispose(dtc_report *r)
     dtc_free(r->by_capability);
     dtc_free(r->by_environment);
     dtc_free(r->anomalies);
+    dtc_free(r->allocations);
+    dtc_free(r->usage);
     memset(r, 0, sizeof(*r));
 }

@@ -18,8 +18,8 @@ const char *dtc_strerror(int code)
     case DTC_ERETRY: return "retries exhausted";
     case DTC_EGONE: return "endpoint removed";
     case DTC_EREQUEST: return "request refused by the server";
+    case DTC_EBUSY: return "held by another run";
     case DTC_EDBLOST: return "database server unreachable";
-    case DTC_ELOCKED: return "locked by another process";
     }
     return "unknown error";
 }

@@ -55,6 +55,31 @@ void dtc_jw_obj_end(dtc_jw *w) { close_(w, '}'); }
 void dtc_jw_arr(dtc_jw *w) { open(w, '['); }
 void dtc_jw_arr_end(dtc_jw *w) { close_(w, ']'); }
 
+/* Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
 int dtc_json_quote(dtc_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -75,6 +100,13 @@ int dtc_json_quote(dtc_buf *b, const char *s, size_t n)
                 u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
                 u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
                 esc = u;
+            } else if (c >= 0x80) {
+                size_t k = utf8_len((const unsigned char *)s + i, n - i);
+                if (k) {
+                    i += k - 1; /* well-formed: kept as it is */
+                    continue;
+                }
+                esc = "\\ufffd"; /* not UTF-8: the replacement character, so the output stays JSON */
             }
         }
         if (esc) {

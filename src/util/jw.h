@@ -36,7 +36,8 @@ void dtc_jw_null(dtc_jw *w);
 /* Write already-valid JSON text as one value. */
 void dtc_jw_raw(dtc_jw *w, const char *json);
 
-/* Append s as a JSON string literal (with quotes) to b. */
+/* Append s as a JSON string literal (with quotes) to b. Bytes that are not
+ * well-formed UTF-8 become U+FFFD each, so the output is always JSON. */
 int dtc_json_quote(dtc_buf *b, const char *s, size_t n) DTC_MUST_CHECK;
 /* Format a scaled integer as a decimal into dst (at least 32 bytes). */
 void dtc_fixed_format(char *dst, int64_t scaled, int places, bool trim);

@@ -26,7 +26,7 @@ class RequestLog(unittest.TestCase):
         self.assertEqual([l["status"] for l in lines], [200, 200] + [200] * len(subs) + [404, 404])
         self.assertEqual(lines[-1]["query"], "environmentIds=a,b")  # decoded
         for l in lines:
-            self.assertEqual(set(l), {"time", "method", "path", "query", "status", "latency_ms",
+            self.assertEqual(set(l), {"time", "method", "path", "query", "status", "latency_ms", "delay_ms",
                                       "fault", "bytes"})
             self.assertIsInstance(l["latency_ms"], (int, float))
             self.assertGreaterEqual(l["latency_ms"], 0)

@@ -1,7 +1,7 @@
 """Two `dtcost sync` of the same account into one PostgreSQL database,
 started together: the second waits for the first's advisory lock, and the
 data is as after one run; with a short --lock-wait it gives up instead, with
-one line naming the lock and exit 79, having written nothing."""
+one line naming the lock and exit 73, having written nothing."""
 import os
 import subprocess
 import time
@@ -53,7 +53,7 @@ class TwoSyncs(unittest.TestCase):
             err = second.communicate(timeout=60)[1]
             out = first.communicate(timeout=240)
             self.assertEqual(first.returncode, 0, out)
-            self.assertEqual(second.returncode, 79, err)
+            self.assertEqual(second.returncode, 73, err)
             self.assertEqual(len(err.strip().splitlines()), 1, err)
             self.assertIn("locked by another dtcost", err)
             self.assertEqual(pg.sql("refused", "SELECT COUNT(*) FROM sync_run"), [["1"]])

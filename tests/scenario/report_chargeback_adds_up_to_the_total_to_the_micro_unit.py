@@ -121,7 +121,7 @@ class Chargeback(unittest.TestCase):
         r = self.report("[allocation]\nsplit = sometimes\n")
         self.assertEqual(r.returncode, 78)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
-        self.assertIn("split takes proportional or even", r.stderr)
+        self.assertIn("[allocation] split: 'sometimes' is not one it takes: proportional or even", r.stderr)
         self.assertIn(".ini", r.stderr)
         r = self.report("[allocation]\nteams.X = a\n")
         self.assertEqual(r.returncode, 78)

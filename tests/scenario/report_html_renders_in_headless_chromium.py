@@ -1,8 +1,15 @@
 """`dtcost report --html FILE` writes one self-contained page (no scripts, no
 external fetches: its Content-Security-Policy forbids both) that headless
-Chromium loads without a console message, with the three charts per active
-subscription drawn from the data and every recent anomaly marked. A
-screenshot is left next to the page for a human to look at."""
+Chromium loads without a console message, with every element an analyst
+needs per active subscription (pacing, cumulative spend with our projection,
+Dynatrace's forecast and their bands and a today marker, daily cost by
+capability with anomalies, the month-by-month trend with the period, cost by
+environment, usage quantities), then movers, cost centres and products, and
+where the figures come from; labelled axes with years, legends, a value on
+every mark, one colour per capability across the page, a font stack that
+covers CJK. Screenshots at 1400 and 800 px are left next to the page for a
+human to look at."""
+import html
 import html.parser
 import json
 import os
@@ -12,7 +19,7 @@ import subprocess
 import sys
 import unittest
 
-from dtsync import run_sync
+from dtsync import rows, run_sync
 from emu import DTCOST, Emulator, tmpdir
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -48,6 +55,7 @@ class HtmlReport(unittest.TestCase):
         with Emulator("--days", "200") as emu:
             r = run_sync(emu, cls.db)
             assert r.returncode == 0, r.stderr
+        cls.version = subprocess.run([DTCOST, "--version"], capture_output=True, text=True).stdout.split()[-1]
         cls.page = os.path.join(cls.dir, "report.html")
         r = subprocess.run([DTCOST, "report", "--db", cls.db, "--html", cls.page, "--format", "json"],
                            capture_output=True, text=True, timeout=60)
@@ -96,20 +104,87 @@ class HtmlReport(unittest.TestCase):
             marked = body.count("class='anomaly'")
             expected = [a for a in self.doc["anomalies"] if a["subscription"] == sub and a["day"] >= first]
             self.assertEqual(marked, len(expected))
-            for a in expected:
-                self.assertIn(f"<title>{a['day']} {a['environment']} {a['capability']}", body)
+            text = html.unescape(body)
+            for a in expected:  # by name, as every table shows them
+                self.assertIn(f"<title>{a['day']} {a['environmentName']} / {a['capabilityName']}", text)
 
-    def test_screenshot_renders(self):
-        shot = os.path.join(self.dir, "report.png")
-        r = chromium("--window-size=1000,2600", f"--screenshot={shot}", "file://" + self.page)
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        with open(shot, "rb") as f:
-            head = f.read(24)
-        self.assertEqual(head[:8], b"\x89PNG\r\n\x1a\n")
-        width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-        self.assertEqual((width, height), (1000, 2600))
-        self.assertGreater(os.path.getsize(shot), 50_000, "the screenshot is nearly blank")
-        print(f"screenshot: {shot}", file=sys.stderr)
+    def svg(self, chart, i):
+        m = re.search(rf"<svg[^>]*id='{chart}-{i}'.*?</svg>", self.text, re.S)
+        self.assertIsNotNone(m, f"{chart}-{i} missing")
+        return m.group(0)
+
+    def test_each_element_an_analyst_needs_is_on_the_page(self):
+        for i in self.active:
+            b = self.doc["budgets"][i]
+            # Pacing: used against the period gone, both as figures.
+            pacing = self.svg("pacing", i)
+            self.assertIn("class='elapsed'", pacing)
+            self.assertIn(f"{b['percentUsed']:.1f}% of the commitment used", html.unescape(self.text))
+            # Cumulative: spent, commitment, our projection and band, today, axes with years, a legend.
+            cum = self.svg("cumulative", i)
+            for cls in ("actual", "budget", "proj", "band", "today", "axt"):
+                self.assertIn(f"class='{cls}'", cum, f"cumulative-{i}: no {cls}")
+            self.assertRegex(cum, r">20\d\d-\d\d</text>")  # month ticks carry the year
+            for label in ("spent", "commitment", "our projection", "today"):
+                self.assertIn(f"class='lg'>{label}</text>", cum)
+            if b["forecast"]:  # Dynatrace's forecast with its band, its value on hover
+                self.assertIn("class='fband'", cum)
+                self.assertIn("class='fcast'", cum)
+                median = f"{b['forecast']['median']:,.2f}"
+                self.assertIn(f"Dynatrace forecast for {b['periodEnd']}: {median}", cum)
+            # Daily: a value on every bar, a legend with the anomaly marker, today, axis titles.
+            daily = self.svg("daily", i)
+            bars = re.findall(r"<rect x='[^']*' y='[^']*' width='[^']*' height='[^']*' fill='[^']*'>(<title>)?",
+                              daily)
+            self.assertGreater(len(bars), 90)
+            self.assertTrue(all(bars), "a bar without its value on hover")
+            self.assertIn("class='anomaly-key'", daily)
+            self.assertIn("class='today'", daily)
+            self.assertRegex(daily, r">20\d\d-\d\d-\d\d</text>")
+            # Month by month with the period marked.
+            monthly = self.svg("monthly", i)
+            self.assertIn("class='inperiod", monthly)
+            self.assertIn(f"period starts {b['periodStart']}", monthly)
+            # Usage quantities per capability, in their units.
+            self.assertRegex(self.text, rf"<table class='usage' id='usage-{i}'>")
+        for section in ("movers", "cost-centres", "products", "anomalies", "provenance"):
+            self.assertIn(f"id='{section}'", self.text)
+        # Cost centres and products come from the synced cost allocation.
+        (key,) = rows(self.db, "SELECT alloc_key FROM cost_allocation WHERE field = 'COSTCENTER' LIMIT 1")[0]
+        self.assertIn(key, re.search(r"id='cost-centres'.*?</section>", self.text, re.S).group(0))
+        # Provenance: account, last sync, version.
+        prov = re.search(r"<p class='prov' id='provenance'>.*?</p>", self.text).group(0)
+        (account,) = rows(self.db, "SELECT account_uuid FROM subscription LIMIT 1")[0]
+        (last,) = rows(self.db, "SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'")[0]
+        self.assertIn(account, prov)
+        self.assertIn(f"last sync {last}", prov)
+        self.assertIn(f"dtcost {self.version}", prov)
+        # A font stack that covers CJK.
+        self.assertIn("'Noto Sans CJK JP'", self.text)
+        self.assertIn("'WenQuanYi Zen Hei'", self.text)
+
+    def test_one_colour_per_capability_across_the_page(self):
+        colour = {}
+        for fill, name in re.findall(r"fill='(#[0-9a-f]{6})'><title>\d{4}-\d\d-\d\d ([^:<]*):", self.text):
+            colour.setdefault(html.unescape(name), set()).add(fill)
+        self.assertGreater(len(colour), 3)
+        for name, fills in colour.items():
+            self.assertEqual(len(fills), 1, f"{name} has {fills}")
+        self.assertEqual(len({next(iter(f)) for n, f in colour.items() if n != "other capabilities"}),
+                         len([n for n in colour if n != "other capabilities"]), "two capabilities share a colour")
+
+    def test_screenshots_at_1400_and_800_px_render(self):
+        for w in (1400, 800):
+            shot = os.path.join(self.dir, f"report-{w}.png")
+            r = chromium(f"--window-size={w},2600", "--hide-scrollbars", f"--screenshot={shot}", "file://" + self.page)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            with open(shot, "rb") as f:
+                head = f.read(24)
+            self.assertEqual(head[:8], b"\x89PNG\r\n\x1a\n")
+            width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+            self.assertEqual((width, height), (w, 2600))
+            self.assertGreater(os.path.getsize(shot), 50_000, "the screenshot is nearly blank")
+            print(f"screenshot: {shot}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -17,28 +17,46 @@ FLAGS = ("--days", "120", "--environments", "6", "--capabilities", "8")
 SLOW = ("--latency-ms", "15")
 
 
+def logged(emu):
+    """Requests the emulator has answered so far (its request log)."""
+    with open(emu.log_path, "rb") as f:
+        return f.read().count(b"\n")
+
+
+def kill_after(proc, emu, requests, bound=60.0):
+    """SIGKILL proc once the emulator has answered `requests` more requests: a
+    moment measured in the run's own progress, so a loaded machine moves it
+    no more than a quiet one. False when the run ended first."""
+    start, deadline = logged(emu), time.monotonic() + bound
+    while logged(emu) - start < requests and time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    return proc.returncode == -signal.SIGKILL
+
+
 class SyncResumes(unittest.TestCase):
     def resumes(self, paging, fractions):
         d = tmpdir()
         clean_db = os.path.join(d, "clean.db")
         with Emulator(*FLAGS, *SLOW, "--paging", paging, "--page-size-max", "1000") as emu:
-            t0 = time.monotonic()
+            before = logged(emu)
             res = run_sync(emu, clean_db)
-            took = time.monotonic() - t0
+            total = logged(emu) - before
             self.assertEqual(res.returncode, 0, res.stderr)
-            for delay in (round(f * took, 2) for f in fractions):
-                db = os.path.join(d, f"killed-{paging}-{delay}.db")
+            for at in (max(1, round(f * total)) for f in fractions):
+                delay = f"request {at} of {total}"
+                db = os.path.join(d, f"killed-{paging}-{at}.db")
                 proc = subprocess.Popen([DTCOST, "sync", "--db", db, "--quiet"], env=sync_env(emu),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                time.sleep(delay)
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(timeout=10)
-                self.assertEqual(proc.returncode, -signal.SIGKILL, f"sync finished before the kill at {delay} s")
-                self.assertTrue(dump(db) != dump(clean_db), f"the run killed at {delay} s already had everything")
+                self.assertTrue(kill_after(proc, emu, at), f"sync finished before the kill at {delay}")
+                self.assertTrue(dump(db) != dump(clean_db), f"the run killed at {delay} already had everything")
                 res = run_sync(emu, db)
                 self.assertEqual(res.returncode, 0, res.stderr)
                 self.assertIn("marked interrupted", res.stderr)
-                self.assertTrue(dump(db) == dump(clean_db), f"killed at {delay} s, the rerun differs")
+                self.assertTrue(dump(db) == dump(clean_db), f"killed at {delay}, the rerun differs")
                 self.assertEqual(rows(db, "SELECT status FROM sync_run ORDER BY id"), [("interrupted",), ("ok",)])
                 self.assertEqual(rows(db, "PRAGMA integrity_check")[0][0], "ok")
 

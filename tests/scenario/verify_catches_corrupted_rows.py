@@ -111,10 +111,14 @@ class VerifyCatchesCorruption(CorruptsCopies, unittest.TestCase):
                                    rf"\d+ rows of XXX in env_cost_day from {self.day} on")
 
     def test_missing_database_and_empty_database(self):
-        r = verify(os.path.join(self.dir, "none", "x.db"))
-        self.assertEqual(r.returncode, 74)
+        missing = os.path.join(self.dir, "none.db")
+        r = verify(missing)
+        self.assertEqual(r.returncode, 66)
         self.assertEqual(r.stdout, "")
-        self.assertRegex(r.stderr, r"^dtcost verify: ")
+        self.assertEqual(r.stderr, f"dtcost verify: database {missing} does not exist: run dtcost sync first "
+                                   "(or pass --db)\n")
+        self.assertFalse(os.path.exists(missing))
+        open(os.path.join(self.dir, "empty.db"), "w").close()  # an empty SQLite file
         r = verify(os.path.join(self.dir, "empty.db"))
         self.assertEqual(r.returncode, 66)
         self.assertEqual(r.stdout, "")

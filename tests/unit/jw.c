@@ -43,6 +43,18 @@ static void test_jw_escapes_quotes_controls_and_keeps_utf8(void **state)
     dtc_buf_dispose(&b);
 }
 
+static void test_jw_replaces_bytes_that_are_not_utf8_so_output_stays_json(void **state)
+{
+    dtc_buf b;
+    dtc_buf_init(&b, 1024);
+    /* a lone continuation, a cut sequence, a bad lead byte, a surrogate, past U+10FFFF; then é and € */
+    const char in[] = "a\x80" "b\xc3\xc0/\xed\xa0\x80\xf4\x90\x80\x80\xc3\xa9\xe2\x82\xac";
+    assert_int_equal(dtc_json_quote(&b, in, sizeof(in) - 1), 0);
+    assert_string_equal(b.data, "\"a\\ufffdb\\ufffd\\ufffd/\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd"
+                                "\xc3\xa9\xe2\x82\xac\"");
+    dtc_buf_dispose(&b);
+}
+
 static void test_jw_fixed_is_exact_and_trims_zeros(void **state)
 {
     char out[48];
@@ -76,6 +88,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jw_writes_nested_document_compactly),
         cmocka_unit_test(test_jw_escapes_quotes_controls_and_keeps_utf8),
+        cmocka_unit_test(test_jw_replaces_bytes_that_are_not_utf8_so_output_stays_json),
         cmocka_unit_test(test_jw_fixed_is_exact_and_trims_zeros),
         cmocka_unit_test(test_jw_reports_cap_overflow),
     };

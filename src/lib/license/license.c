@@ -974,8 +974,9 @@ static int finalize(dtc_lic_parser *p)
         if (h->env >= d->nenvs)
             continue;
         dtc_lic_env *e = &d->envs[h->env];
-        int64_t active = dtc_active_ms(p->span_s + h->span_off, p->span_e + h->span_off, h->nspans, d->from_ms,
-                                       d->to_ms);
+        int64_t active = h->nspans ? dtc_active_ms(p->span_s + h->span_off, p->span_e + h->span_off, h->nspans,
+                                                   d->from_ms, d->to_ms)
+                                   : 0; /* no spans: no arrays allocated to point into */
         if (active < 0)
             return DTC_ENOMEM;
         char mode = h->infra ? 'I' : h->paas ? 'P' : 'F';

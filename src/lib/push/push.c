@@ -5,6 +5,7 @@
  * sent in order and marked delivered only on a 2xx; failed attempts are
  * counted on the batch, retried with backoff on 429, 5xx and transport
  * errors, halved on 413, and dead-lettered after dest->dead_after failures. */
+#define _GNU_SOURCE /* memmem */
 #include "dtcost/push.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "dtcost/http.h"
 #include "hash.h"
 #include "push_impl.h"
+#include "text.h"
 #include "timeutil.h"
 
 /* Records read per change-scan chunk (one transaction each). */
@@ -40,6 +42,7 @@ typedef struct run {
     dtc_push_result *r;
     char dest[2300];
     char url[2048];
+    char shown[2048]; /* url as printed and stored: dtc_text_url_redact */
     char now[21];
     /* the chunk being enqueued */
     dtc_buf arena, scratch;
@@ -68,6 +71,42 @@ static int fail_db(run *x, int rc)
 {
     snprintf(x->r->err, sizeof(x->r->err), "%s", dtc_store_errmsg(x->o->store));
     return rc;
+}
+
+/* A receiver's or the transport's words, safe to print and store: one line,
+ * the raw URL (as curl's messages quote it, up to the query) in its shown
+ * form, and every secret of the destination removed, also URL-encoded. */
+static void scrub(const run *x, char *s, size_t n)
+{
+    const dtc_push_dest *d = x->d;
+    char tmp[1024];
+    size_t plain = strcspn(x->url, "?#");
+    size_t slen = strlen(s), cut = strlen(x->url);
+    char *at = strstr(s, x->url);
+    if (!at && plain > 0) {
+        at = memmem(s, slen, x->url, plain);
+        cut = plain;
+    }
+    dtc_buf b;
+    dtc_buf_init(&b, n);
+    if (at && dtc_buf_add(&b, s, (size_t)(at - s)) == 0 && dtc_buf_adds(&b, x->shown) == 0 &&
+        dtc_buf_adds(&b, at + cut) == 0) {
+        size_t k = b.len < n - 1 ? b.len : n - 1;
+        memcpy(s, b.data, k);
+        s[k] = '\0';
+    }
+    dtc_buf_dispose(&b);
+    const char *secrets[66];
+    size_t ns = 0;
+    secrets[ns++] = d->secret;
+    secrets[ns++] = d->api_token;
+    for (size_t i = 0; i < d->nheaders && ns < 66; i++) {
+        const char *v = strchr(d->headers[i], ':');
+        secrets[ns++] = v ? v + 1 + strspn(v + 1, " \t") : NULL;
+    }
+    dtc_text_oneline(tmp, sizeof(tmp), s, strlen(s), n - 1 < sizeof(tmp) - 1 ? n - 1 : sizeof(tmp) - 1, secrets,
+                     ns);
+    memcpy(s, tmp, strlen(tmp) + 1);
 }
 
 /* ---- enqueue ---- */
@@ -317,6 +356,7 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
         int rc = dtc_auth_header(x->auth, x->http, tokhdr, sizeof(tokhdr));
         if (rc) {
             snprintf(why, whylen, "%s", dtc_auth_errmsg(x->auth));
+            scrub(x, why, whylen);
             explicit_bzero(tokhdr, sizeof(tokhdr));
             *status = 0;
             /* an unreachable or failing SSO is retried like a receiver */
@@ -335,6 +375,7 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
     if (rc) {
         *status = 0;
         snprintf(why, whylen, "%s", dtc_http_errmsg(x->http));
+        scrub(x, why, whylen);
         return 0;
     }
     *status = resp.status;
@@ -343,6 +384,7 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
     size_t n = strcspn(resp.body ? resp.body : "", "\r\n");
     snprintf(why, whylen, "HTTP %ld%s%.*s", resp.status, n ? ": " : "", (int)(n > 160 ? 160 : n),
              resp.body ? resp.body : "");
+    scrub(x, why, whylen);
     return 0;
 }
 
@@ -457,7 +499,7 @@ static int show_pending(run *x)
             break;
         char line[3000];
         snprintf(line, sizeof(line), "POST %s  Idempotency-Key: %s  Content-Type: %s  %ld records, %zu bytes%s",
-                 x->url, b.key, x->d->kind == DTC_PUSH_WEBHOOK ? dtc_webhook__content_type(x->d)
+                 x->shown, b.key, x->d->kind == DTC_PUSH_WEBHOOK ? dtc_webhook__content_type(x->d)
                                                                 : DTC_BIZEVENTS_CONTENT_TYPE,
                  b.records, body.len, x->d->kind == DTC_PUSH_WEBHOOK && x->d->secret ? ", signed" : "");
         if (x->o->show)
@@ -482,8 +524,49 @@ static int on_backlog(void *ctx, const char *dest, const char *state, long batch
     return 0;
 }
 
+/* The destination's identity as dtcost 0.1 kept it: the URL verbatim, or
+ * its part before the query with a digest (so path tokens were stored). */
+static void legacy_id(const run *x, char *out, size_t n)
+{
+    const char *kind = x->d->kind == DTC_PUSH_BIZEVENTS ? "bizevents" : "webhook";
+    size_t plain = strcspn(x->url, "?#");
+    if (x->url[plain] == '\0') {
+        snprintf(out, n, "%s %s", kind, x->url);
+        return;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(x->url, strlen(x->url), md, &mdlen, EVP_sha256(), NULL);
+    char hex[17];
+    for (int i = 0; i < 8; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    snprintf(out, n, "%s %.*s?#%s", kind, (int)plain, x->url, hex);
+}
+
+/* Rows an older dtcost filed under the legacy identity move to the current
+ * one, so nothing is sent twice and no token stays in the database. */
+static int migrate_dest(run *x)
+{
+    char old[2300];
+    long moved = 0;
+    legacy_id(x, old, sizeof(old));
+    if (strcmp(old, x->dest) == 0)
+        return 0;
+    dtc_store *db = x->o->store;
+    int rc = dtc_store_begin(db);
+    if (rc == 0 && (rc = dtc_store_outbox_rename(db, old, x->dest, &moved)) == 0)
+        rc = dtc_store_commit(db);
+    explicit_bzero(old, sizeof(old));
+    if (rc) {
+        dtc_store_rollback(db);
+        return fail_db(x, rc);
+    }
+    return 0;
+}
+
 int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
 {
+    int64_t lock = -1;
     memset(r, 0, sizeof(*r));
     run x;
     memset(&x, 0, sizeof(x));
@@ -505,7 +588,25 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
         dtc_push_ingest_url(d, x.url, sizeof(x.url));
     else
         snprintf(x.url, sizeof(x.url), "%s", d->url);
+    dtc_text_url_redact(x.shown, sizeof(x.shown), x.url);
     dtc_fmt_datetime(x.now, o->now);
+    if (!o->dry_run) {
+        /* One push per destination at a time: a second run would send the
+         * batches the first is sending. */
+        if ((rc = dtc_store_dest_lock(db, x.dest, o->lock_wait_ms, o->cancel, &lock)) != 0) {
+            fail_db(&x, rc);
+            goto done;
+        }
+        if (lock < 0) {
+            snprintf(r->err, sizeof(r->err), "push %s: another dtcost push to %.900s is running (waited %d s); "
+                                             "run again when it is done", d->name, x.dest,
+                     o->lock_wait_ms / 1000);
+            rc = DTC_EBUSY;
+            goto done;
+        }
+        if ((rc = migrate_dest(&x)) != 0)
+            goto done;
+    }
     if (d->kind == DTC_PUSH_BIZEVENTS && !d->api_token && !o->dry_run) {
         const dtc_account_cfg *a = o->account;
         if (!a || !a->client_id || !a->client_secret || !a->uuid) {
@@ -585,6 +686,8 @@ backlog:;
     if (dtc_store_outbox_backlog(db, on_backlog, &dc) == 0)
         r->dead_total = dc.dead;
 done:
+    dtc_store_dest_unlock(db, lock);
+    explicit_bzero(x.url, sizeof(x.url));
     dtc_http_free(x.http);
     dtc_auth_free(x.auth);
     dtc_buf_dispose(&x.arena);

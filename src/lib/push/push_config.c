@@ -1,28 +1,17 @@
 /* push_config.c: push destinations and `dtcost serve` settings: defaults,
  * header lines, checks, the destination's identity in the outbox, and the
- * [push NAME] / [serve] sections of the config file (libinih). */
+ * [push NAME] / [serve] sections, which config.c's loader hands over. */
 #include <ctype.h>
-#include <errno.h>
-#include <ini.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "alloc.h"
+#include "config_impl.h"
 #include "dtcost/push.h"
+#include "text.h"
 #include "timeutil.h"
-
-static int set(char **dst, const char *v)
-{
-    char *d = dtc_strdup(v);
-    if (!d)
-        return DTC_ENOMEM;
-    dtc_free_secret(*dst);
-    *dst = d;
-    return 0;
-}
 
 int dtc_push_dest_init(dtc_push_dest *d, dtc_push_kind kind, const char *name)
 {
@@ -36,8 +25,8 @@ int dtc_push_dest_init(dtc_push_dest *d, dtc_push_kind kind, const char *name)
     d->retries = 5;
     d->retry_base_ms = 500;
     d->dead_after = 10;
-    if (set(&d->name, name) || set(&d->signature_header, DTC_PUSH_SIGNATURE_HEADER) ||
-        set(&d->event_type, "dtcost.cost") || set(&d->event_provider, "dtcost")) {
+    if (dtc_config__set(&d->name, name) || dtc_config__set(&d->signature_header, DTC_PUSH_SIGNATURE_HEADER) ||
+        dtc_config__set(&d->event_type, "dtcost.cost") || dtc_config__set(&d->event_provider, "dtcost")) {
         dtc_push_dest_dispose(d);
         return DTC_ENOMEM;
     }
@@ -114,9 +103,7 @@ int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen)
         snprintf(err, errlen, "push %s: the %s must start with https:// (or http://)", d->name, what);
         return DTC_EINVAL;
     }
-    const char *host = strstr(d->url, "://") + 3;
-    size_t hl = strcspn(host, "/?#");
-    if (memchr(host, '@', hl)) {
+    if (dtc_text_url_has_userinfo(d->url)) {
         snprintf(err, errlen, "push %s: the %s carries credentials; put them in a header "
                               "(--header-file) instead", d->name, what);
         return DTC_EINVAL;
@@ -137,34 +124,30 @@ int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen)
 
 void dtc_push_dest_id(const dtc_push_dest *d, char *out, size_t n)
 {
-    char url[2048];
+    char url[2048], shown[2048];
     const char *kind = d->kind == DTC_PUSH_BIZEVENTS ? "bizevents" : "webhook";
     if (d->kind == DTC_PUSH_BIZEVENTS)
         dtc_push_ingest_url(d, url, sizeof(url));
     else
         snprintf(url, sizeof(url), "%s", d->url ? d->url : "");
-    size_t plain = strcspn(url, "?#");
-    if (url[plain] == '\0') {
+    dtc_text_url_redact(shown, sizeof(shown), url);
+    if (strcmp(shown, url) == 0) {
         snprintf(out, n, "%s %s", kind, url);
         return;
     }
-    /* A query may carry a token: keep a digest of the whole URL instead. */
+    /* Something was redacted: the shown form plus a digest of the whole URL
+     * keeps two URLs that differ only in a token apart, stable across runs. */
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_Digest(url, strlen(url), md, &mdlen, EVP_sha256(), NULL);
     char hex[17];
     for (int i = 0; i < 8; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    snprintf(out, n, "%s %.*s?#%s", kind, (int)plain, url, hex);
+    snprintf(out, n, "%s %s #%s", kind, shown, hex);
+    explicit_bzero(url, sizeof(url));
 }
 
-/* ---- the config file ---- */
-
-typedef struct ini_ctx {
-    dtc_push_config *c;
-    const char *path;
-    int rc;
-} ini_ctx;
+/* ---- the [push NAME] and [serve] sections (read by config.c's loader) ---- */
 
 static dtc_push_dest *dest_named(dtc_push_config *c, const char *name, int *rc)
 {
@@ -182,177 +165,133 @@ static dtc_push_dest *dest_named(dtc_push_config *c, const char *name, int *rc)
     return &c->dests[c->ndests++];
 }
 
-static int number(const char *v, long lo, long hi, long *out)
+/* A secret read from the file the value names into *dst. */
+static int secret_from(char **dst, const dtc_config_item *it)
 {
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (*v == '\0' || *end || errno || n < lo || n > hi)
-        return DTC_EINVAL;
-    *out = n;
-    return 0;
+    char *sec = NULL;
+    int rc = dtc_read_secret_file(it->value, &sec, it->why, it->whylen);
+    if (rc == 0) {
+        dtc_free_secret(*dst);
+        *dst = sec;
+    }
+    return rc;
 }
 
-static int boolean(const char *v, bool *out)
+void dtc_push__config_init(void *target)
 {
-    if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on"))
-        *out = true;
-    else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "off"))
-        *out = false;
-    else
-        return DTC_EINVAL;
-    return 0;
-}
-
-static int push_key(ini_ctx *x, dtc_push_dest *d, const char *key, const char *v)
-{
-    dtc_push_config *c = x->c;
-    long n = 0;
-    if (!strcmp(key, "type")) {
-        if (!strcmp(v, "webhook") || !strcmp(v, "bizevents")) {
-            dtc_push_kind k = v[0] == 'w' ? DTC_PUSH_WEBHOOK : DTC_PUSH_BIZEVENTS;
-            if (k != d->kind) { /* limits follow the kind unless set explicitly later */
-                d->kind = k;
-                d->batch_bytes = k == DTC_PUSH_BIZEVENTS ? DTC_PUSH_BIZEVENTS_BATCH_BYTES
-                                                         : DTC_PUSH_WEBHOOK_BATCH_BYTES;
-                d->batch_records = k == DTC_PUSH_BIZEVENTS ? 0 : DTC_PUSH_WEBHOOK_BATCH_RECORDS;
-            }
-            return 0;
-        }
-        return DTC_EINVAL;
-    }
-    if (!strcmp(key, "url") || !strcmp(key, "environment"))
-        return set(&d->url, v);
-    if (!strcmp(key, "format")) {
-        if (!strcmp(v, "jsonl") || !strcmp(v, "json")) {
-            d->format = v[4] == 'l' ? DTC_PUSH_JSONL : DTC_PUSH_JSON_ARRAY;
-            return 0;
-        }
-        return DTC_EINVAL;
-    }
-    if (!strcmp(key, "secret_file")) {
-        char *sec = NULL;
-        int rc = dtc_read_secret_file(v, &sec, c->err, sizeof(c->err));
-        if (rc == 0) {
-            dtc_free_secret(d->secret);
-            d->secret = sec;
-        }
-        return rc ? -100 : 0; /* -100: c->err already says why */
-    }
-    if (!strcmp(key, "api_token_file")) {
-        char *tok = NULL;
-        int rc = dtc_read_secret_file(v, &tok, c->err, sizeof(c->err));
-        if (rc == 0) {
-            dtc_free_secret(d->api_token);
-            d->api_token = tok;
-        }
-        return rc ? -100 : 0;
-    }
-    if (!strcmp(key, "secret") || !strcmp(key, "api_token")) {
-        snprintf(c->err, sizeof(c->err), "config %s: [push %s] %s is not read from the config file; put it "
-                                         "in a file of its own (chmod 600) and name it with %s_file",
-                 x->path, d->name, key, key);
-        return -100;
-    }
-    if (!strcmp(key, "header")) {
-        int rc = dtc_push_dest_add_header(d, v, c->err, sizeof(c->err));
-        return rc == DTC_EINVAL ? DTC_EINVAL : rc;
-    }
-    if (!strcmp(key, "header_file"))
-        return dtc_push_dest_header_file(d, v, c->err, sizeof(c->err)) ? -100 : 0;
-    if (!strcmp(key, "signature_header"))
-        return set(&d->signature_header, v);
-    if (!strcmp(key, "since"))
-        return set(&d->since, v);
-    if (!strcmp(key, "event_type"))
-        return set(&d->event_type, v);
-    if (!strcmp(key, "event_provider"))
-        return set(&d->event_provider, v);
-    if (!strcmp(key, "batch_bytes") && !number(v, 1024, 1L << 30, &n))
-        return d->batch_bytes = (size_t)n, 0;
-    if (!strcmp(key, "batch_records") && !number(v, 0, 10000000, &n))
-        return d->batch_records = n, 0;
-    if (!strcmp(key, "timeout") && !number(v, 1, 3600, &n))
-        return d->timeout_ms = n * 1000, 0;
-    if (!strcmp(key, "connect_timeout") && !number(v, 1, 600, &n))
-        return d->connect_timeout_ms = n * 1000, 0;
-    if (!strcmp(key, "retries") && !number(v, 0, 100, &n))
-        return d->retries = (int)n, 0;
-    if (!strcmp(key, "retry_base_ms") && !number(v, 1, 600000, &n))
-        return d->retry_base_ms = (int)n, 0;
-    if (!strcmp(key, "dead_after") && !number(v, 1, 100000, &n))
-        return d->dead_after = (int)n, 0;
-    return DTC_EINVAL;
-}
-
-static int serve_key(ini_ctx *x, const char *key, const char *v)
-{
-    dtc_serve_cfg *s = &x->c->serve;
-    long n = 0;
-    if (!strcmp(key, "listen"))
-        return set(&s->listen, v);
-    if (!strcmp(key, "cron"))
-        return set(&s->cron, v);
-    if (!strcmp(key, "pushes"))
-        return set(&s->pushes, v);
-    if (!strcmp(key, "interval") && !number(v, 1, 366L * 86400, &n))
-        return s->interval = (int)n, 0;
-    if (!strcmp(key, "jitter") && !number(v, 0, 86400, &n))
-        return s->jitter = (int)n, 0;
-    if (!strcmp(key, "sync"))
-        return boolean(v, &s->sync);
-    return DTC_EINVAL;
-}
-
-static int on_ini(void *ud, const char *section, const char *key, const char *value)
-{
-    ini_ctx *x = ud;
-    dtc_push_config *c = x->c;
-    if (x->rc)
-        return 0;
-    int rc = 0;
-    if (!strcmp(section, "dtcost")) {
-        if (!strcmp(key, "database"))
-            rc = set(&c->database, value);
-    } else if (!strcmp(section, "serve")) {
-        rc = serve_key(x, key, value);
-    } else if (!strncmp(section, "push ", 5) && section[5]) {
-        dtc_push_dest *d = dest_named(c, section + 5, &rc);
-        if (d)
-            rc = push_key(x, d, key, value);
-    }
-    if (rc == DTC_EINVAL)
-        /* The value may be a secret's neighbour: name the key, not the value. */
-        snprintf(c->err, sizeof(c->err), "config %s: [%s] %s: unknown setting or bad value (see docs/push.md)",
-                 x->path, section, key);
-    x->rc = rc == -100 ? DTC_EINVAL : rc;
-    return x->rc == 0;
-}
-
-int dtc_push_config_load(dtc_push_config *c, const char *path)
-{
+    dtc_push_config *c = target;
     memset(c, 0, sizeof(*c));
     c->serve.sync = true;
     c->serve.interval = 0;
     c->serve.jitter = -1; /* not set */
-    if (!path)
+}
+
+int dtc_push__config_item(void *target, const dtc_config_item *it)
+{
+    static const char *const kinds[] = {"webhook", "bizevents", NULL}, *const formats[] = {"jsonl", "json", NULL};
+    int rc = 0, i = 0;
+    long n = 0;
+    dtc_push_dest *d = dest_named(target, it->name, &rc);
+    if (!d)
+        return rc;
+    const char *key = it->key;
+    if (!strcmp(key, "type")) {
+        if ((rc = dtc_config__choice(it, kinds, &i)) != 0)
+            return rc;
+        dtc_push_kind k = i == 0 ? DTC_PUSH_WEBHOOK : DTC_PUSH_BIZEVENTS;
+        if (k != d->kind) { /* limits follow the kind unless set explicitly later */
+            d->kind = k;
+            d->batch_bytes = k == DTC_PUSH_BIZEVENTS ? DTC_PUSH_BIZEVENTS_BATCH_BYTES : DTC_PUSH_WEBHOOK_BATCH_BYTES;
+            d->batch_records = k == DTC_PUSH_BIZEVENTS ? 0 : DTC_PUSH_WEBHOOK_BATCH_RECORDS;
+        }
         return 0;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(c->err, sizeof(c->err), "config %s: %s (check --config / DTCOST_CONFIG)", path, strerror(errno));
+    }
+    if (!strcmp(key, "format")) {
+        if ((rc = dtc_config__choice(it, formats, &i)) == 0)
+            d->format = i == 0 ? DTC_PUSH_JSONL : DTC_PUSH_JSON_ARRAY;
+        return rc;
+    }
+    if (!strcmp(key, "url") || !strcmp(key, "environment"))
+        return dtc_config__set(&d->url, it->value);
+    if (!strcmp(key, "secret_file"))
+        return secret_from(&d->secret, it);
+    if (!strcmp(key, "api_token_file"))
+        return secret_from(&d->api_token, it);
+    if (!strcmp(key, "secret") || !strcmp(key, "api_token")) {
+        snprintf(it->why, it->whylen, "is not read from the config file; put it in a file of its own "
+                                      "(chmod 600) and name it with %s_file", key);
         return DTC_EINVAL;
     }
-    ini_ctx x = {c, path, 0};
-    int line = ini_parse_file(f, on_ini, &x);
-    fclose(f);
-    if (x.rc)
-        return x.rc;
-    if (line != 0) {
-        snprintf(c->err, sizeof(c->err), "config %s: line %d is not valid INI", path, line);
-        return DTC_EINVAL;
+    if (!strcmp(key, "header"))
+        return dtc_push_dest_add_header(d, it->value, it->why, it->whylen);
+    if (!strcmp(key, "header_file"))
+        return dtc_push_dest_header_file(d, it->value, it->why, it->whylen);
+    if (!strcmp(key, "signature_header"))
+        return dtc_config__set(&d->signature_header, it->value);
+    if (!strcmp(key, "since"))
+        return dtc_config__set(&d->since, it->value);
+    if (!strcmp(key, "event_type"))
+        return dtc_config__set(&d->event_type, it->value);
+    if (!strcmp(key, "event_provider"))
+        return dtc_config__set(&d->event_provider, it->value);
+    if (!strcmp(key, "batch_bytes")) {
+        if ((rc = dtc_config__size(it, 1024, 1L << 30, &n)) == 0)
+            d->batch_bytes = (size_t)n;
+    } else if (!strcmp(key, "batch_records")) {
+        if ((rc = dtc_config__int(it, 0, 10000000, &n)) == 0)
+            d->batch_records = n;
+    } else if (!strcmp(key, "timeout")) {
+        if ((rc = dtc_config__duration(it, 1, 3600, &n)) == 0)
+            d->timeout_ms = n * 1000;
+    } else if (!strcmp(key, "connect_timeout")) {
+        if ((rc = dtc_config__duration(it, 1, 600, &n)) == 0)
+            d->connect_timeout_ms = n * 1000;
+    } else if (!strcmp(key, "retries")) {
+        if ((rc = dtc_config__int(it, 0, 100, &n)) == 0)
+            d->retries = (int)n;
+    } else if (!strcmp(key, "retry_base_ms")) {
+        if ((rc = dtc_config__int(it, 1, 600000, &n)) == 0)
+            d->retry_base_ms = (int)n;
+    } else if (!strcmp(key, "dead_after")) {
+        if ((rc = dtc_config__int(it, 1, 100000, &n)) == 0)
+            d->dead_after = (int)n;
+    } else {
+        rc = DTC_ENOTFOUND;
     }
+    return rc;
+}
+
+int dtc_push__serve_item(void *target, const dtc_config_item *it)
+{
+    dtc_serve_cfg *s = &((dtc_push_config *)target)->serve;
+    long n = 0;
+    int rc;
+    if (!strcmp(it->key, "listen"))
+        return dtc_config__set(&s->listen, it->value);
+    if (!strcmp(it->key, "cron"))
+        return dtc_config__set(&s->cron, it->value);
+    if (!strcmp(it->key, "pushes"))
+        return dtc_config__set(&s->pushes, it->value);
+    if (!strcmp(it->key, "sync"))
+        return dtc_config__bool(it, &s->sync);
+    if (!strcmp(it->key, "interval")) {
+        if ((rc = dtc_config__duration(it, 1, 366L * 86400, &n)) == 0)
+            s->interval = (int)n;
+        return rc;
+    }
+    if (!strcmp(it->key, "jitter")) {
+        if ((rc = dtc_config__duration(it, 0, 86400, &n)) == 0)
+            s->jitter = (int)n;
+        return rc;
+    }
+    return DTC_ENOTFOUND;
+}
+
+int dtc_push__config_finish(void *target, char *why, size_t whylen)
+{
+    dtc_push_config *c = target;
     for (size_t i = 0; i < c->ndests; i++)
-        if (dtc_push_dest_check(&c->dests[i], c->err, sizeof(c->err)) != 0)
+        if (dtc_push_dest_check(&c->dests[i], why, whylen) != 0)
             return DTC_EINVAL;
     return 0;
 }
@@ -362,7 +301,6 @@ void dtc_push_config_dispose(dtc_push_config *c)
     for (size_t i = 0; i < c->ndests; i++)
         dtc_push_dest_dispose(&c->dests[i]);
     dtc_free(c->dests);
-    dtc_free(c->database);
     dtc_free(c->serve.listen);
     dtc_free(c->serve.cron);
     dtc_free(c->serve.pushes);

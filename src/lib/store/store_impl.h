@@ -117,6 +117,9 @@ typedef struct dtc_store_push_ops {
     int (*outbox_backlog)(dtc_store *s,
                           int (*fn)(void *ctx, const char *dest, const char *state, long batches, long records),
                           void *ctx);
+    int (*outbox_rename)(dtc_store *s, const char *from, const char *to, long *n);
+    int (*dest_lock)(dtc_store *s, const char *dest, int wait_ms, const volatile int *cancel, int64_t *lock);
+    void (*dest_unlock)(dtc_store *s, int64_t lock);
 } dtc_store_push_ops;
 
 #endif

@@ -2,7 +2,7 @@
  * connection per handle; the tables of store_schema.c with PostgreSQL types in
  * a schema of the user's choice; each upsert is one statement that inserts,
  * updates only what changed and logs the revision (one round trip per row).
- * A lost connection is DTC_EDBLOST, a lock held elsewhere DTC_ELOCKED. The
+ * A lost connection is DTC_EDBLOST, a lock held elsewhere DTC_EBUSY. The
  * password never comes from the URL: libpq's PGPASSFILE / ~/.pgpass, or the
  * file named by DTCOST_DB_PASSWORD_FILE. */
 #include <errno.h>
@@ -826,7 +826,7 @@ static int pg_lock(dtc_store *s, const char *name, long wait_ms)
         if (waited >= wait_ms) {
             snprintf(s->err, sizeof(s->err), "%s is locked by another dtcost (waited %ld s); try again when "
                      "it has finished", name, waited / 1000);
-            return DTC_ELOCKED;
+            return DTC_EBUSY;
         }
         struct timespec d = {0, 100 * 1000000L};
         nanosleep(&d, NULL);

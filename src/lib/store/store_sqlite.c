@@ -3,6 +3,7 @@
  * prepared once per fact; every upsert reads the old row first so a changed
  * measured value can be logged in the revision table. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -148,6 +149,14 @@ static int sq_open(dtc_store *s, const char *path)
         return DTC_ENOMEM;
     }
     s->impl = q;
+    /* A new database file is created 0600 here, before SQLite sees it:
+     * SQLite gives its WAL and SHM files the database file's mode, and the
+     * outbox holds what is pushed. An existing file keeps its mode. */
+    if (*path && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         snprintf(s->err, sizeof(s->err), "database %s: cannot open: %s (check the path and its "
                                          "folder's permissions)", path,

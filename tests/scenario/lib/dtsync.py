@@ -13,6 +13,8 @@ FACT_TABLES = ["subscription", "subscription_period", "subscription_capability",
 
 def sync_env(emu, **over):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DT_", "DTCOST_DB", "DTCOST_CONFIG"))}
+    # no config file found by default: not the user's own, whatever machine this runs on
+    env["XDG_CONFIG_HOME"] = os.path.join(os.environ.get("DTCOST_TEST_TMP", "/tmp"), "no-xdg-config")
     env.update({"DT_ACCOUNT_UUID": ACCOUNT, "DT_CLIENT_ID": CLIENT_ID, "DT_CLIENT_SECRET": CLIENT_SECRET,
                 "DT_SSO_URL": f"{emu.base}/sso/oauth2/token", "DT_API_URL": emu.base})
     for k, v in over.items():

@@ -1,0 +1,68 @@
+"""A wrong --db used to create an empty database, and export, push and verify
+then exited 0 with nothing in it; doctor created dtcost.db in the current
+directory. Commands that only read now refuse a database that does not
+exist: exit 66, one line naming it and the next step, and no file appears.
+Only sync and license import create one."""
+import os
+import subprocess
+import unittest
+
+from dtsync import run_sync, sync_env
+from emu import DTCOST, Emulator, tmpdir
+
+
+class MissingDatabase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.emu = Emulator("--days", "5")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.stop()
+
+    def run_in(self, cwd, *args):
+        return subprocess.run([DTCOST, *args], cwd=cwd, env=sync_env(self.emu), capture_output=True, text=True,
+                              timeout=60)
+
+    def test_each_reading_command_exits_66_and_creates_nothing(self):
+        d = tmpdir()
+        db = os.path.join(d, "typo.db")
+        hook = f"{self.emu.base}/emu/webhook/never"
+        for args in (["report"], ["report", "--format", "json"], ["export", "--format", "csv"], ["verify"],
+                     ["push", "webhook", hook], ["serve", "--no-sync", "--max-cycles", "1"]):
+            with self.subTest(command=args[0]):
+                r = self.run_in(d, *args, "--db", db)
+                self.assertEqual(r.returncode, 66, r.stderr)
+                self.assertEqual(r.stdout, "")
+                self.assertEqual(r.stderr, f"dtcost {args[0]}: database {db} does not exist: run dtcost sync "
+                                           "first (or pass --db)\n")
+                self.assertEqual(os.listdir(d), [])
+
+    def test_the_default_and_dtcost_db_are_refused_the_same_way(self):
+        d = tmpdir()
+        r = self.run_in(d, "export")
+        self.assertEqual(r.returncode, 66, r.stderr)
+        self.assertIn("database dtcost.db does not exist", r.stderr)
+        env = sync_env(self.emu, DTCOST_DB=os.path.join(d, "env.db"))
+        r = subprocess.run([DTCOST, "verify"], cwd=d, env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 66, r.stderr)
+        self.assertIn(f"database {d}/env.db does not exist", r.stderr)
+        self.assertEqual(os.listdir(d), [])
+
+    def test_doctor_checks_and_creates_nothing(self):
+        d = tmpdir()
+        r = self.run_in(d, "doctor")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"\n  database +ok +dtcost.db does not exist yet; dtcost sync creates it")
+        self.assertEqual(os.listdir(d), [])
+
+    def test_sync_creates_it_and_then_the_readers_work(self):
+        d = tmpdir()
+        db = os.path.join(d, "new.db")
+        self.assertEqual(run_sync(self.emu, db).returncode, 0)
+        r = self.run_in(d, "verify", "--db", db)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

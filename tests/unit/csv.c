@@ -1,0 +1,68 @@
+/* Unit tests for src/util/csv.c: RFC 4180 quoting, and text a spreadsheet
+ * would run as a formula neutralised with a leading single quote (OWASP). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "csv.h"
+
+static void field(const char *in, const char *want)
+{
+    dtc_buf b;
+    dtc_buf_init(&b, DTC_CAP_SMALL);
+    assert_int_equal(dtc_csv_text(&b, in), 0);
+    assert_string_equal(b.data ? b.data : "", want);
+    dtc_buf_dispose(&b);
+}
+
+static void test_csv_plain_text_is_copied_whole(void **state)
+{
+    (void)state;
+    field("Production", "Production");
+    field("", "");
+    field("ステージング環境", "ステージング環境");
+    field("a-b", "a-b"); /* a dash inside is no formula */
+}
+
+static void test_csv_quotes_commas_quotes_and_line_breaks(void **state)
+{
+    (void)state;
+    field("Payments, EU", "\"Payments, EU\"");
+    field("say \"hi\"", "\"say \"\"hi\"\"\"");
+    field("two\nlines", "\"two\nlines\"");
+}
+
+static void test_csv_formulas_get_a_leading_quote(void **state)
+{
+    (void)state;
+    field("=1+1", "'=1+1");
+    field("+cmd", "'+cmd");
+    field("-2", "'-2");
+    field("@SUM(A1)", "'@SUM(A1)");
+    field("\tx", "'\tx");
+    field("\rx", "\"'\rx\""); /* neutralised, and quoted for the CR */
+    field("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+}
+
+static void test_csv_stops_at_the_buffer_cap(void **state)
+{
+    (void)state;
+    dtc_buf b;
+    dtc_buf_init(&b, 4);
+    assert_int_equal(dtc_csv_text(&b, "longer than four"), DTC_ETOOBIG);
+    dtc_buf_dispose(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_plain_text_is_copied_whole),
+        cmocka_unit_test(test_csv_quotes_commas_quotes_and_line_breaks),
+        cmocka_unit_test(test_csv_formulas_get_a_leading_quote),
+        cmocka_unit_test(test_csv_stops_at_the_buffer_cap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,322 @@
+/* Unit tests for src/lib/report.c: buckets and sums of days, movers and
+ * top-N ranking, the part of a period elapsed, license ranking, and the
+ * as-of view rebuilt from a database's history. Inputs are files under
+ * tests/data/report/; the expected figures are worked out by hand in the
+ * comments. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "dtcost/report.h"
+#include "timeutil.h"
+
+static int64_t day(const char *s)
+{
+    int64_t d = -1;
+    assert_int_equal(dtc_parse_date(s, &d), 0);
+    return d;
+}
+
+static FILE *data(const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof(p), "%s/report/%s", DTC_TEST_DATA, name);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    return f;
+}
+
+/* tests/data/report/daily.txt as a budget's history, 2026-01-01 .. today. */
+static void load_daily(dtc_budget *b, int64_t today)
+{
+    memset(b, 0, sizeof(*b));
+    b->daily_first = day("2026-01-01");
+    b->ndaily = (size_t)(today - b->daily_first + 1);
+    b->daily = calloc(b->ndaily, sizeof(int64_t));
+    assert_non_null(b->daily);
+    for (size_t i = 0; i < b->ndaily; i++)
+        b->daily[i] = -1;
+    FILE *f = data("daily.txt");
+    char line[128], d[16];
+    double cost;
+    while (fgets(line, sizeof(line), f))
+        if (line[0] != '#' && sscanf(line, "%15s %lf", d, &cost) == 2)
+            b->daily[day(d) - b->daily_first] = (int64_t)(cost * 1e6 + (cost < 0 ? -0.5 : 0.5));
+    fclose(f);
+}
+
+static void test_report_bucket_start_is_monday_or_the_first(void **state)
+{
+    (void)state;
+    assert_int_equal(dtc_report_bucket_start(day("2026-11-22"), 'w'), day("2026-11-16")); /* a Sunday */
+    assert_int_equal(dtc_report_bucket_start(day("2026-11-16"), 'w'), day("2026-11-16")); /* a Monday */
+    assert_int_equal(dtc_report_bucket_start(day("2026-03-01"), 'w'), day("2026-02-23"));
+    assert_int_equal(dtc_report_bucket_start(day("2024-02-29"), 'm'), day("2024-02-01"));
+    assert_int_equal(dtc_report_bucket_start(day("2026-12-31"), 'm'), day("2026-12-01"));
+    assert_int_equal(dtc_report_bucket_start(day("2026-12-31"), 'd'), day("2026-12-31"));
+}
+
+static void test_report_sum_days_skips_missing_and_negative_days(void **state)
+{
+    (void)state;
+    dtc_budget b;
+    load_daily(&b, day("2026-03-03"));
+    /* 1.5 x (10 + 11 + 12 + 13 + 15 + 16): the 14th has no row. */
+    assert_int_equal(dtc_report_sum_days(&b, day("2026-02-10"), day("2026-02-16")), 115500000);
+    /* 1.5 x (1 + 3): the 2nd's negative cost counts 0. */
+    assert_int_equal(dtc_report_sum_days(&b, day("2026-03-01"), day("2026-03-03")), 6000000);
+    /* Before the history and after it: nothing. */
+    assert_int_equal(dtc_report_sum_days(&b, day("2025-12-01"), day("2025-12-31")), 0);
+    free(b.daily);
+}
+
+static void test_report_buckets_by_month_and_week_oldest_first(void **state)
+{
+    (void)state;
+    dtc_budget b;
+    load_daily(&b, day("2026-03-03"));
+    int64_t starts[8], costs[8];
+    /* January: 1.5 x (28 + 29 + 30 + 31) = 177; February: 1.5 x (406 - 14) =
+     * 588; March to the 3rd: 6. Four asked, three since the history begins in
+     * January. */
+    size_t n = dtc_report_buckets(starts, costs, &b, day("2026-03-03"), 'm', 4);
+    assert_int_equal(n, 3);
+    assert_int_equal(starts[0], day("2026-01-01"));
+    assert_int_equal(costs[0], 177000000);
+    assert_int_equal(starts[1], day("2026-02-01"));
+    assert_int_equal(costs[1], 588000000);
+    assert_int_equal(starts[2], day("2026-03-01"));
+    assert_int_equal(costs[2], 6000000);
+    /* Weeks from Monday: 2026-03-02 .. 03: 4.5; 2026-02-23 .. 03-01:
+     * 1.5 x (23 + ... + 28 + 1) = 231. */
+    n = dtc_report_buckets(starts, costs, &b, day("2026-03-03"), 'w', 2);
+    assert_int_equal(n, 2);
+    assert_int_equal(starts[0], day("2026-02-23"));
+    assert_int_equal(costs[0], 231000000);
+    assert_int_equal(starts[1], day("2026-03-02"));
+    assert_int_equal(costs[1], 4500000);
+    free(b.daily);
+}
+
+static size_t load_spend(dtc_spend *rows, size_t max)
+{
+    FILE *f = data("spend.txt");
+    char line[256];
+    size_t n = 0;
+    double cur, prev;
+    while (n < max && fgets(line, sizeof(line), f)) {
+        dtc_spend *s = &rows[n];
+        memset(s, 0, sizeof(*s));
+        if (line[0] == '#' || sscanf(line, "%127s %7s %lf %lf", s->key, s->currency, &cur, &prev) != 4)
+            continue;
+        snprintf(s->name, sizeof(s->name), "%s", s->key);
+        s->current = (int64_t)(cur * 1e6 + 0.5);
+        s->previous = (int64_t)(prev * 1e6 + 0.5);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static void test_report_rank_movers_by_currency_then_change(void **state)
+{
+    (void)state;
+    dtc_spend rows[16];
+    size_t n = load_spend(rows, 16);
+    assert_int_equal(n, 7);
+    dtc_report_rank_movers(rows, n);
+    /* EUR before USD; then |change|: traces 500, events 10; logs and metrics
+     * both 100 (by key), appsec 60, hosts 20, idle 0. */
+    const char *want[] = {"traces", "events", "logs", "metrics", "appsec", "hosts", "idle"};
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(rows[i].key, want[i]);
+}
+
+static void test_report_top_keeps_one_currency_and_the_largest(void **state)
+{
+    (void)state;
+    dtc_spend rows[16];
+    size_t n = load_spend(rows, 16), k = 0;
+    const dtc_spend **top = NULL;
+    assert_int_equal(dtc_report_top(&top, &k, rows, n, "USD", 3), 0);
+    assert_int_equal(k, 3);
+    assert_string_equal(top[0]->key, "hosts");
+    assert_string_equal(top[1]->key, "appsec");
+    assert_string_equal(top[2]->key, "logs");
+    free(top);
+    assert_int_equal(dtc_report_top(&top, &k, rows, n, "EUR", 10), 0);
+    assert_int_equal(k, 1); /* traces spent nothing in the window */
+    assert_string_equal(top[0]->key, "events");
+    free(top);
+}
+
+static void test_report_pct_elapsed_counts_today(void **state)
+{
+    (void)state;
+    dtc_budget b = {.period_start = day("2026-03-01"), .period_end = day("2027-02-28")};
+    /* 2026-03-01 .. 2026-08-30: 183 of 365 days = 50.14 %. */
+    assert_int_equal(dtc_report_pct_elapsed(&b, day("2026-08-30")), 5014);
+    assert_int_equal(dtc_report_pct_elapsed(&b, day("2026-02-01")), 0);
+    assert_int_equal(dtc_report_pct_elapsed(&b, day("2027-05-01")), 10000);
+}
+
+static void test_report_lic_ranked_by_money_ties_in_order(void **state)
+{
+    (void)state;
+    dtc_lic_day envs[3] = {{.environment = "a", .money = 5}, {.environment = "b", .money = 9},
+                           {.environment = "c", .money = 5}};
+    dtc_lic_summary x = {.envs = envs, .nenvs = 3};
+    const dtc_lic_day **rows = NULL;
+    assert_int_equal(dtc_report_lic_ranked(&rows, &x), 0);
+    assert_string_equal(rows[0]->environment, "b");
+    assert_string_equal(rows[1]->environment, "a");
+    assert_string_equal(rows[2]->environment, "c");
+    free(rows);
+}
+
+static void test_report_lic_ranked_fails_loudly_without_memory(void **state)
+{
+    (void)state;
+    dtc_lic_day envs[1] = {{.environment = "a"}};
+    dtc_lic_summary x = {.envs = envs, .nenvs = 1};
+    const dtc_lic_day **rows = (const dtc_lic_day **)&x; /* must be reset */
+    dtc_alloc_fail_at(1);
+    assert_int_equal(dtc_report_lic_ranked(&rows, &x), DTC_ENOMEM);
+    dtc_alloc_fail_at(0);
+    assert_null(rows);
+    const dtc_spend **top = (const dtc_spend **)&x;
+    size_t n = 7;
+    dtc_spend one = {.key = "k", .currency = "USD", .current = 1};
+    dtc_alloc_fail_at(1);
+    assert_int_equal(dtc_report_top(&top, &n, &one, 1, "USD", 5), DTC_ENOMEM);
+    dtc_alloc_fail_at(0);
+    assert_null(top);
+    assert_int_equal(n, 0);
+}
+
+/* --- the as-of view, from tests/data/report/asof.sql --- */
+
+static char path[256];
+
+static int db_setup(void **state)
+{
+    snprintf(path, sizeof(path), "/tmp/dtcost-unit-report-%d.db", (int)getpid());
+    unlink(path);
+    dtc_store *s = NULL;
+    char err[256];
+    assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
+    dtc_store_close(s);
+    FILE *f = data("asof.sql");
+    static char sql[8192];
+    size_t n = fread(sql, 1, sizeof(sql) - 1, f);
+    sql[n] = '\0';
+    fclose(f);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    s = NULL;
+    assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
+    *state = s;
+    return 0;
+}
+
+static int db_teardown(void **state)
+{
+    dtc_store_close(*state);
+    char p[300];
+    unlink(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
+    return 0;
+}
+
+static void build(dtc_store *s, const char *today, dtc_report *r)
+{
+    dtc_report_opts o = {.today = day(today), .since = -1, .window = 30};
+    assert_int_equal(dtc_report_build(s, &o, r), 0);
+    assert_int_equal(r->nbudgets, 1);
+}
+
+static void test_report_as_of_a_past_day_rebuilds_the_budget_then(void **state)
+{
+    dtc_report r;
+    build(*state, "2026-06-30", &r);
+    const dtc_budget *b = &r.budgets[0];
+    assert_true(b->as_of);
+    /* 2026-03-01 .. 06-30: 122 days at 10.00; 2027-02-28 is 243 days on. */
+    assert_int_equal(b->used, 1220000000);
+    assert_int_equal(b->days_remaining, 243);
+    assert_int_equal(b->burn30, 10000000);
+    /* The forecast of 2026-11-15 did not exist yet. */
+    assert_int_equal(b->forecast_median, -1);
+    assert_true(b->asof_gaps & DTC_ASOF_NO_FORECAST);
+    /* 1,220.00 of 1,000.00: the budget was already gone by then. */
+    assert_int_equal(b->runs_out, day("2026-06-30"));
+    dtc_report_dispose(&r);
+
+    build(*state, "2026-11-20", &r);
+    b = &r.budgets[0];
+    /* 245 days at 10.00 and 20 at 20.00; the forecast of the 15th. */
+    assert_int_equal(b->used, 2850000000);
+    assert_int_equal(b->days_remaining, 100);
+    assert_int_equal(b->forecast_median, 3500000000);
+    assert_int_equal(b->asof_gaps, 0);
+    dtc_report_dispose(&r);
+}
+
+static void test_report_as_of_an_earlier_period_says_what_it_cannot_know(void **state)
+{
+    dtc_report r;
+    build(*state, "2026-02-25", &r);
+    const dtc_budget *b = &r.budgets[0];
+    assert_int_equal(b->period_start, day("2025-03-01"));
+    assert_int_equal(b->period_end, day("2026-02-28"));
+    assert_int_equal(b->used, 60000000); /* 2026-02-20 .. 25 */
+    assert_int_equal(b->days_remaining, 3);
+    assert_true(b->asof_gaps & DTC_ASOF_OLD_PERIOD);
+    dtc_report_dispose(&r);
+}
+
+static void test_report_without_until_keeps_the_synced_budget(void **state)
+{
+    dtc_report r;
+    build(*state, "2026-12-05", &r); /* after the last day synced: today is 2026-11-30 */
+    const dtc_budget *b = &r.budgets[0];
+    assert_false(b->as_of);
+    assert_int_equal(r.today, day("2026-11-30"));
+    assert_int_equal(b->used, 3050000000);
+    assert_int_equal(b->days_remaining, 90);
+    assert_int_equal(b->forecast_median, 3500000000);
+    dtc_report_dispose(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_bucket_start_is_monday_or_the_first),
+        cmocka_unit_test(test_report_sum_days_skips_missing_and_negative_days),
+        cmocka_unit_test(test_report_buckets_by_month_and_week_oldest_first),
+        cmocka_unit_test(test_report_rank_movers_by_currency_then_change),
+        cmocka_unit_test(test_report_top_keeps_one_currency_and_the_largest),
+        cmocka_unit_test(test_report_pct_elapsed_counts_today),
+        cmocka_unit_test(test_report_lic_ranked_by_money_ties_in_order),
+        cmocka_unit_test(test_report_lic_ranked_fails_loudly_without_memory),
+        cmocka_unit_test_setup_teardown(test_report_as_of_a_past_day_rebuilds_the_budget_then, db_setup,
+                                        db_teardown),
+        cmocka_unit_test_setup_teardown(test_report_as_of_an_earlier_period_says_what_it_cannot_know, db_setup,
+                                        db_teardown),
+        cmocka_unit_test_setup_teardown(test_report_without_until_keeps_the_synced_budget, db_setup, db_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
