@@ -14,3 +14,5 @@ echo "== license import (bench/license.sh)"
 bench/license.sh build-bench
 echo "== report and FOCUS export (bench/report.sh)"
 bench/report.sh build-bench
+echo "== /metrics with the cost-series cap (bench/metrics.sh)"
+bench/metrics.sh build-bench

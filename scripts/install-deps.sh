@@ -9,7 +9,16 @@ pkgs=(
   libzip-dev zlib1g-dev libssl-dev libjansson-dev libyajl-dev libjsmn-dev libdeflate-dev libinih-dev libcmocka-dev
   libutf8proc-dev
   python3 curl jq unzip sqlite3
+  # packaging and its test: dpkg-shlibdeps for the .deb's Depends, man to
+  # render the generated pages, zsh to load the generated completion
+  dpkg-dev man-db zsh
 )
+# The metrics test lints /metrics and the alert rules with promtool, which
+# Debian ships in the prometheus package (on a systemd machine the package
+# also enables the Prometheus server; DTCOST_WITH_PROMTOOL=0 leaves it out).
+if [ "${DTCOST_WITH_PROMTOOL:-1}" = 1 ]; then
+  pkgs+=(prometheus)
+fi
 # The OpenAPI contract test runs Prism, an npm package. Some machines carry a
 # NodeSource nodejs that bundles npm and conflicts with Debian's npm package.
 if [ "${DTCOST_WITH_PRISM:-1}" = 1 ] && ! command -v npm >/dev/null 2>&1; then

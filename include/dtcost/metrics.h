@@ -1,7 +1,11 @@
-/* metrics.h: the Prometheus text exposition of `dtcost serve` (format 0.0.4):
- * budget, cost of the last complete day per environment and capability, the
- * last sync, the outbox backlog (from the database), and the process's own
- * counters (cycles, requests, retries, records pushed). */
+/* metrics.h: the Prometheus text exposition of `dtcost serve` (format 0.0.4),
+ * named by the Prometheus conventions (counters end in _total, timestamps in
+ * _timestamp_seconds, money in the currency's units with a currency label,
+ * display names only on _info series): budget, burn rate, the projected day
+ * it runs out, Dynatrace's forecast, cost of the last complete day per
+ * environment and capability (capped), the last sync, the outbox backlog
+ * (from the database), and the process's own counters. docs/push.md lists
+ * every family. */
 #ifndef DTCOST_METRICS_H
 #define DTCOST_METRICS_H
 #include <stdbool.h>
@@ -22,11 +26,20 @@ typedef struct dtc_metrics_counters {
     double last_cycle_seconds;
     int64_t next_cycle;       /* epoch s */
     bool ready;               /* the first cycle completed */
+    const char *version;      /* dtcost_build_info's version label */
 } dtc_metrics_counters;
 
-/* Append the database's families to out. today (days since 1970) bounds the
- * last complete day: the latest day before today with cost records. */
-int dtc_metrics_store(dtc_buf *out, dtc_store *s, int64_t today) DTC_MUST_CHECK;
+/* The default of dtc_metrics_opts.max_cost_series ([serve] metrics_max_series). */
+#define DTC_METRICS_MAX_COST_SERIES 500
+
+typedef struct dtc_metrics_opts {
+    int64_t today;       /* days since 1970: the last complete day is the latest before it */
+    int max_cost_series; /* dtcost_cost_last_complete_day keeps the largest this many series
+                          * and sums the rest per subscription and currency; 0: the default */
+} dtc_metrics_opts;
+
+/* Append the database's families to out. DTC_EDB with the message on the store. */
+int dtc_metrics_store(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *opts) DTC_MUST_CHECK;
 /* Append the process counters' families to out. */
 int dtc_metrics_process(dtc_buf *out, const dtc_metrics_counters *c) DTC_MUST_CHECK;
 

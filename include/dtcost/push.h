@@ -72,6 +72,7 @@ typedef struct dtc_serve_cfg {
     int jitter;               /* random extra delay up to this many seconds, -1: not set */
     bool sync;                /* run dtcost sync first in each cycle */
     char *pushes;             /* comma-separated [push NAME] sections, NULL: all */
+    int metrics_max_series;   /* /metrics cost series cap, 0: not set */
 } dtc_serve_cfg;
 
 /* What a config file says about pushes and serving: [serve], and one

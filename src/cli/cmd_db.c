@@ -15,7 +15,7 @@ static const opt db_opts[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec db_spec = {
+const cmd_spec db_spec = {
     "db", "copy",
     "copy: every table of --from into --to: facts, the revision log and runs\n"
     "with their ids, checkpoints, coverage and the delivery outbox. A row already\n"

@@ -37,7 +37,7 @@ static const opt demo_opts[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec demo_spec = {
+const cmd_spec demo_spec = {
     "demo", "",
     "Start an emulated Dynatrace account on 127.0.0.1, sync a year of its\n"
     "subscriptions, budget, cost and usage into a local SQLite database with\n"
@@ -247,13 +247,15 @@ int cmd_demo(int argc, char **argv)
         exit_code = DTC_EXIT_DATAERR;
         goto done;
     }
+    /* the binary the user ran, so each line works when pasted */
+    const char *me = opt_program();
     printf("\nNext:\n"
-           "  dtcost report --db %s --html report.html   budget burn, anomalies and charts\n"
-           "  dtcost export --db %s --format focus       a FOCUS file for FinOps tools\n"
-           "  dtcost sync --help              the same sync against your account (docs/sync.md)\n"
-           "  dtcost doctor                   check credentials, scopes and reachability first\n"
-           "  dtcost emulate --port 8319      serve this emulated account for your own tools\n",
-           o.db, o.db);
+           "  %s report --db %s --html report.html   budget burn, anomalies and charts\n"
+           "  %s export --db %s --format focus       a FOCUS file for FinOps tools\n"
+           "  %s sync --help              the same sync against your account (docs/sync.md)\n"
+           "  %s doctor                   check credentials, scopes and reachability first\n"
+           "  %s emulate --port 8319      serve this emulated account for your own tools\n",
+           me, o.db, me, o.db, me, me, me);
     exit_code = DTC_EXIT_OK;
 done:
     dtc_store_close(db);

@@ -29,7 +29,7 @@ static const opt doctor_opts[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec doctor_spec = {
+const cmd_spec doctor_spec = {
     "doctor", "",
     "Check what `dtcost sync` needs, in order: configuration, database, token\n"
     "request, the account-uac-read scope (subscriptions and cost) and the\n"

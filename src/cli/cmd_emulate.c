@@ -64,7 +64,7 @@ static const opt emulate_opts[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec emulate_spec = {
+const cmd_spec emulate_spec = {
     "emulate", "",
     "Serve a local Dynatrace on 127.0.0.1: SSO token endpoint, Account Management\n"
     "(subscriptions, budget, forecast, cost, usage, rate cards, events, cost\n"

@@ -16,9 +16,9 @@ static const char *db_path, *format, *out_path, *focus_version, *issuer;
 static int64_t from, to;
 
 static const opt export_opts[] = {
-    {"format", OPT_STR, &format, "csv|jsonl|focus", "csv, JSON Lines, or FOCUS 1.2 cost and usage CSV (default csv)"},
-    {"from", OPT_TIME, &from, "DATE", "first day (default: the first in the database)"},
-    {"to", OPT_TIME, &to, "DATE", "last day, inclusive (default: the last in the database)"},
+    {"format", OPT_CHOICE, &format, "csv|jsonl|focus", "csv, JSON Lines, or FOCUS 1.2 cost and usage CSV (default csv)"},
+    {"since|from", OPT_TIME, &from, "DATE", "first day (default: the first in the database)"},
+    {"until|to", OPT_TIME, &to, "DATE", "last day, inclusive (default: the last in the database)"},
     {"out", OPT_STR, &out_path, "FILE", "write here (atomically: all or nothing) instead of stdout"},
     {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
     {"focus-version", OPT_STR, &focus_version, "1.2|1.3", "FOCUS version; 1.3 adds ServiceProviderName and HostProviderName (default 1.2)"},
@@ -26,7 +26,7 @@ static const opt export_opts[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec export_spec = {
+const cmd_spec export_spec = {
     "export", "",
     "Write one row per subscription, environment, capability and day (cost,\n"
     "usage, prices) as CSV, JSON Lines or FOCUS CSV, streaming: memory does not\n"

@@ -14,12 +14,14 @@
 #include "dtcost/license.h"
 #include "dtcost/store.h"
 #include "opts.h"
+#include "record.h"
 #include "timeutil.h"
 
 static const char *db_path, *config_path, *detail, *cluster, *token_file, *out_dir;
 static int64_t from, to;
 static int threads, max_entry_mb, chunk_hours, max_wait, retry_base_ms;
-static bool no_import, quiet, json;
+static bool no_import, quiet;
+static const char *out_format;
 
 static const opt license_opts[] = {
     {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
@@ -37,11 +39,11 @@ static const opt license_opts[] = {
     {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "fetch: first wait after a 429, doubled each time up to 60 s (default 2000)"},
     {"no-import", OPT_FLAG, &no_import, NULL, "fetch: download only"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no summary"},
-    {"json", OPT_FLAG, &json, NULL, "summary as one JSON object on stdout"},
+    {"format|json", OPT_CHOICE, &out_format, "table|json|csv", "summary as a line of text, one JSON object or a CSV header and row on stdout (default table)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec license_spec = {
+const cmd_spec license_spec = {
     "license", "import FILE|DIR... | fetch --cluster URL --from TIME [--to TIME]",
     "Managed clusters on classic licensing: turn the Cluster API v2 license\n"
     "export (a ZIP of hourly JSON files) into Full-Stack, Infrastructure and\n"
@@ -123,17 +125,21 @@ static void summary(const char *what, const dtc_lic_import_stats *s, const dtc_l
 {
     if (quiet)
         return;
-    if (json) {
-        printf("{\"command\":\"%s\",\"seconds\":%.3f,\"archives\":%ld,\"hourFiles\":%ld,\"jsonBytes\":%" PRIu64
-               ",\"environmentHours\":%ld,\"hostHours\":%ld,\"inserted\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
-               "\"provenanceFiles\":%ld",
-               what, secs, s->files, s->documents, (uint64_t)s->json_bytes, s->env_hours, s->host_hours,
-               s->inserted, s->updated, s->unchanged, s->provenance);
-        if (f)
-            printf(",\"chunks\":%ld,\"downloaded\":%ld,\"reused\":%ld,\"requests\":%ld,\"busyWaits\":%ld,"
-                   "\"downloadBytes\":%" PRIu64,
-                   f->chunks, f->downloaded, f->reused, f->requests, f->busy_waits, (uint64_t)f->bytes);
-        printf("}\n");
+    if (out_format && !opt_is(out_format, "table")) {
+        char sec[32];
+        snprintf(sec, sizeof(sec), "%.3f", secs);
+        const rec_field r[] = {
+            REC_S("command", what), REC_N("seconds", sec), REC_I("archives", s->files),
+            REC_I("hour_files", s->documents), REC_I("json_bytes", s->json_bytes),
+            REC_I("environment_hours", s->env_hours), REC_I("host_hours", s->host_hours),
+            REC_I("inserted", s->inserted), REC_I("updated", s->updated), REC_I("unchanged", s->unchanged),
+            REC_I("provenance_files", s->provenance),
+            /* fetch only */
+            REC_I("chunks", f ? f->chunks : 0), REC_I("downloaded", f ? f->downloaded : 0),
+            REC_I("reused", f ? f->reused : 0), REC_I("requests", f ? f->requests : 0),
+            REC_I("busy_waits", f ? f->busy_waits : 0), REC_I("download_bytes", f ? f->bytes : 0),
+        };
+        (void)rec_write(stdout, out_format, r, f ? 17 : 11, true);
         return;
     }
     if (f)
@@ -152,7 +158,8 @@ int cmd_license(int argc, char **argv)
     db_path = config_path = detail = cluster = token_file = out_dir = NULL;
     from = to = 0;
     threads = max_entry_mb = chunk_hours = max_wait = retry_base_ms = 0;
-    no_import = quiet = json = false;
+    no_import = quiet = false;
+    out_format = NULL;
     int npos = 0;
     int code = opt_parse(&license_spec, argc, argv, &npos);
     if (code >= 0)

@@ -13,6 +13,7 @@
 #include "dtcost/push.h"
 #include "dtcost/store.h"
 #include "opts.h"
+#include "record.h"
 #include "timeutil.h"
 
 static dtc_config_flags fl;
@@ -23,7 +24,9 @@ static int64_t since;
 static size_t batch_bytes;
 static int batch_records = -1, timeout_s, connect_timeout_s, retries = -1, retry_base_ms, dead_after;
 static int lock_wait_s = -1;
-static bool dry_run, retry_failed, quiet, json;
+static bool dry_run, retry_failed, quiet;
+static const char *out_format;
+static bool header_done; /* CSV: the header row precedes the first destination only */
 
 static const opt push_opts[] = {
     {"config", OPT_STR, &fl.config_path, "FILE", "INI file; its [push NAME] sections are the destinations when none is named here (or DTCOST_CONFIG)"},
@@ -34,7 +37,7 @@ static const opt push_opts[] = {
     {"client-id", OPT_STR, &fl.client_id, "ID", "bizevents OAuth: client id (or DT_CLIENT_ID)"},
     {"client-secret-file", OPT_STR, &fl.client_secret_file, "FILE", "bizevents OAuth: client secret file, mode 600 (or DT_CLIENT_SECRET_FILE / DT_CLIENT_SECRET)"},
     {"sso-url", OPT_STR, &fl.sso_url, "URL", "bizevents OAuth: token endpoint (or DT_SSO_URL; default " DTC_DEFAULT_SSO_URL ")"},
-    {"format", OPT_STR, &format, "jsonl|json", "webhook body: JSON Lines or one JSON array (default jsonl)"},
+    {"body", OPT_CHOICE, &format, "jsonl|json", "webhook body: JSON Lines or one JSON array (default jsonl)"},
     {"secret-file", OPT_STR, &secret_file, "FILE", "webhook: HMAC-SHA256 key, mode 600; signs each body (or DTCOST_WEBHOOK_SECRET_FILE / DTCOST_WEBHOOK_SECRET)"},
     {"signature-header", OPT_STR, &signature_header, "NAME", "webhook: header carrying sha256=<hex> (default " DTC_PUSH_SIGNATURE_HEADER ")"},
     {"header", OPT_LIST, &headers, "'NAME: VALUE'", "extra request header; repeatable (secrets belong in --header-file)"},
@@ -53,11 +56,11 @@ static const opt push_opts[] = {
     {"retry-failed", OPT_FLAG, &retry_failed, NULL, "send dead-lettered batches again"},
     {"dry-run", OPT_FLAG, &dry_run, NULL, "print the requests that would be sent (summary line, then body); send and record nothing"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no summary (warnings and errors still go to stderr)"},
-    {"json", OPT_FLAG, &json, NULL, "one JSON object per destination on stdout"},
+    {"format|json", OPT_CHOICE, &out_format, "table|json|csv", "summary per destination as a line of text, one JSON object or a CSV row (after a header) on stdout (default table)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec push_spec = {
+const cmd_spec push_spec = {
     "push", "webhook URL | bizevents --environment URL | [NAME...]",
     "Deliver the cost records that are new or changed since the last delivery to\n"
     "a destination (new days and restated days: per subscription and day, and per\n"
@@ -100,7 +103,7 @@ static int apply_flags(dtc_push_dest *d, char *err, size_t errlen)
 {
     if (format) {
         if (strcmp(format, "jsonl") && strcmp(format, "json")) {
-            snprintf(err, errlen, "--format takes jsonl or json");
+            snprintf(err, errlen, "--body takes jsonl or json");
             return DTC_EINVAL;
         }
         d->format = strcmp(format, "json") == 0 ? DTC_PUSH_JSON_ARRAY : DTC_PUSH_JSONL;
@@ -171,34 +174,25 @@ static int apply_flags(dtc_push_dest *d, char *err, size_t errlen)
     return dtc_push_dest_check(d, err, errlen);
 }
 
-/* s as a JSON string literal into dst (cut short rather than overflow). */
-static void quote(char *dst, size_t n, const char *s)
-{
-    dtc_buf b;
-    dtc_buf_init(&b, n - 1);
-    if (dtc_json_quote(&b, s, strlen(s)) == 0 && b.data)
-        snprintf(dst, n, "%s", b.data);
-    else
-        snprintf(dst, n, "\"\"");
-    dtc_buf_dispose(&b);
-}
-
 static void summary(const dtc_push_dest *d, const dtc_push_result *r, int rc, double secs)
 {
     char id[2400];
     dtc_push_dest_id(d, id, sizeof(id));
-    if (json) {
-        char qid[4900], qname[600];
-        quote(qid, sizeof(qid), id);
-        quote(qname, sizeof(qname), d->name);
-        printf("{\"destination\":%s,\"name\":%s,\"status\":\"%s\",\"dry_run\":%s,\"enqueued_records\":%ld,"
-               "\"enqueued_batches\":%ld,\"delivered_batches\":%ld,\"delivered_records\":%ld,"
-               "\"pending_batches\":%ld,\"dead_batches\":%ld,\"dead_total\":%ld,\"requeued\":%ld,"
-               "\"split_batches\":%ld,\"requests\":%ld,\"retries\":%ld,\"seconds\":%.3f,\"exit_code\":%d}\n",
-               qid, qname, rc ? "failed" : "ok", dry_run ? "true" : "false", r->enqueued_records,
-               r->enqueued_batches, r->delivered_batches, r->delivered_records, r->pending_batches,
-               r->dead_batches, r->dead_total, r->requeued, r->split_batches, r->requests, r->retries, secs,
-               opt_exit_for(rc));
+    if (out_format && !opt_is(out_format, "table")) {
+        char sec[32];
+        snprintf(sec, sizeof(sec), "%.3f", secs);
+        const rec_field f[] = {
+            REC_S("destination", id), REC_S("name", d->name), REC_S("status", rc ? "failed" : "ok"),
+            REC_B("dry_run", dry_run), REC_I("enqueued_records", r->enqueued_records),
+            REC_I("enqueued_batches", r->enqueued_batches), REC_I("delivered_batches", r->delivered_batches),
+            REC_I("delivered_records", r->delivered_records), REC_I("pending_batches", r->pending_batches),
+            REC_I("dead_batches", r->dead_batches), REC_I("dead_total", r->dead_total),
+            REC_I("requeued", r->requeued), REC_I("split_batches", r->split_batches),
+            REC_I("requests", r->requests), REC_I("retries", r->retries), REC_N("seconds", sec),
+            REC_I("exit_code", opt_exit_for(rc)),
+        };
+        (void)rec_write(stdout, out_format, f, sizeof(f) / sizeof(f[0]), !header_done);
+        header_done = true;
     } else if (!quiet && rc == 0 && !dry_run) {
         printf("dtcost push %s: %ld new or changed records in %ld batches; %ld batches (%ld records) delivered "
                "in %.1f s, %ld requests (%ld retried), %ld dead-lettered%s\n",
@@ -221,7 +215,9 @@ static void reset(void)
     batch_records = retries = -1;
     timeout_s = connect_timeout_s = retry_base_ms = dead_after = 0;
     lock_wait_s = -1;
-    dry_run = retry_failed = quiet = json = false;
+    dry_run = retry_failed = quiet = false;
+    out_format = NULL;
+    header_done = false;
 }
 
 static bool selected(char **names, int n, const char *name)

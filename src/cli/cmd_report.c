@@ -28,7 +28,7 @@ static const opt report_opts[] = {
     {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
     {"config", OPT_STR, &config_path, "FILE",
      "config with [allocation] (chargeback) and [license] (prices) sections (or DTCOST_CONFIG)"},
-    {"format", OPT_STR, &format, "table|json|csv",
+    {"format|json", OPT_CHOICE, &format, "table|json|csv",
      "aligned tables for people, one JSON document, or CSV rows (default table)"},
     {"html", OPT_STR, &html_path, "FILE", "also write a self-contained HTML page with charts to FILE"},
     {"by", OPT_STR, &by, "day|week|month", "spend over time in days, weeks or months (default month)"},
@@ -54,7 +54,7 @@ static int terminal_width(void)
     return 120;
 }
 
-static const cmd_spec report_spec = {
+const cmd_spec report_spec = {
     "report", "",
     "Budget per subscription (commitment, used, remaining, burn over 7 and 30\n"
     "days, when the budget runs out with an uncertainty band, Dynatrace's\n"

@@ -34,7 +34,7 @@
 static dtc_config_flags fl;
 static const char *listen_addr, *cron;
 static opt_list push_names;
-static int interval, jitter = -1, max_cycles, retry_base_ms, stuck_after;
+static int interval, jitter = -1, max_cycles, retry_base_ms, stuck_after, metrics_max_series;
 static bool no_sync, quiet;
 
 static const opt serve_opts[] = {
@@ -54,11 +54,12 @@ static const opt serve_opts[] = {
     {"api-url", OPT_STR, &fl.api_url, "URL", "Account Management API (or DT_API_URL; default " DTC_DEFAULT_API_URL ")"},
     {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "sync: first backoff delay (default 500)"},
     {"stuck-after", OPT_INT, &stuck_after, "SECS", "/healthz answers 503 when one cycle runs longer than this (default 21600)"},
+    {"metrics-max-series", OPT_INT, &metrics_max_series, "N", "/metrics: the largest N cost series per environment and capability; the rest are summed into \"other\" (or [serve] metrics_max_series; default 500)"},
     {"quiet", OPT_FLAG, &quiet, NULL, "log only warnings and errors"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec serve_spec = {
+const cmd_spec serve_spec = {
     "serve", "",
     "Run dtcost for good: a cycle at start, then one per --interval or --cron\n"
     "(plus up to --jitter seconds), never two at once. A cycle syncs the\n"
@@ -246,6 +247,7 @@ typedef struct settings {
     int jitter;
     bool sync;
     char pushes[1024];    /* comma-separated selection, "" for all */
+    int max_series;       /* /metrics cost series cap, 0: the default */
     char when[300];       /* the schedule, for the log */
     char err[1024];
 } settings;
@@ -288,6 +290,7 @@ static int settings_load(settings *s)
     else
         snprintf(s->when, sizeof(s->when), "every %d s", iv);
     s->jitter = jitter >= 0 ? jitter : s->pc.serve.jitter >= 0 ? s->pc.serve.jitter : 60;
+    s->max_series = metrics_max_series ? metrics_max_series : s->pc.serve.metrics_max_series;
     size_t off = 0;
     for (int i = 0; i < push_names.n; i++)
         off += (size_t)snprintf(s->pushes + off, sizeof(s->pushes) - off, "%s%s", i ? "," : "", push_names.v[i]);
@@ -341,11 +344,12 @@ static void on_warn(void *ctx, const char *msg)
     logline("warning: %s", msg);
 }
 
-static void refresh_store_metrics(shared *sh, dtc_store *db)
+static void refresh_store_metrics(shared *sh, dtc_store *db, const settings *s)
 {
     dtc_buf b;
     dtc_buf_init(&b, DTC_CAP_JSON_DOC);
-    int rc = dtc_metrics_store(&b, db, (int64_t)time(NULL) / 86400);
+    dtc_metrics_opts mo = {.today = (int64_t)time(NULL) / 86400, .max_cost_series = s->max_series};
+    int rc = dtc_metrics_store(&b, db, &mo);
     if (rc) {
         logline("warning: metrics from the database unavailable: %s", dtc_store_errmsg(db));
         dtc_buf_dispose(&b);
@@ -417,7 +421,7 @@ static bool cycle(settings *s, dtc_store *db, shared *sh, long n)
                     r.dead_total);
         }
     }
-    refresh_store_metrics(sh, db);
+    refresh_store_metrics(sh, db, s);
     pthread_mutex_lock(&sh->mu);
     sh->c.cycles++;
     if (!ok)
@@ -435,7 +439,7 @@ static void reset(void)
     memset(&fl, 0, sizeof(fl));
     listen_addr = cron = NULL;
     memset(&push_names, 0, sizeof(push_names));
-    interval = max_cycles = retry_base_ms = stuck_after = 0;
+    interval = max_cycles = retry_base_ms = stuck_after = metrics_max_series = 0;
     jitter = -1;
     no_sync = quiet = false;
 }
@@ -454,12 +458,15 @@ int cmd_serve(int argc, char **argv)
     if (interval < 0 || max_cycles < 0 || jitter < -1 || stuck_after < 0)
         return opt_usage_error(&serve_spec, "--interval, --jitter, --max-cycles and --stuck-after take non-negative "
                                             "numbers");
+    if (metrics_max_series < 0 || metrics_max_series > 1000000)
+        return opt_usage_error(&serve_spec, "--metrics-max-series takes 1 to 1000000");
 
     settings *s = dtc_calloc(1, sizeof(*s));
     shared sh;
     memset(&sh, 0, sizeof(sh));
     pthread_mutex_init(&sh.mu, NULL);
     sh.stuck_after = stuck_after ? stuck_after : 6 * 3600;
+    sh.c.version = DTCOST_VERSION;
     dtc_buf_init(&sh.store_text, DTC_CAP_JSON_DOC);
     dtc_store *db = NULL;
     struct MHD_Daemon *http = NULL;
@@ -500,7 +507,7 @@ int cmd_serve(int argc, char **argv)
     stop_sig = reload_sig = 0;
     stop_push = 0;
 
-    refresh_store_metrics(&sh, db);
+    refresh_store_metrics(&sh, db, s);
     int port = 0;
     const char *addr = listen_addr ? listen_addr : s->pc.serve.listen ? s->pc.serve.listen : "127.0.0.1:9464";
     if (!(http = start_http(addr, &sh, &port, err, sizeof(err)))) {

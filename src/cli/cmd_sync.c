@@ -10,11 +10,13 @@
 #include "dtcost/store.h"
 #include "dtcost/sync.h"
 #include "opts.h"
+#include "record.h"
 #include "timeutil.h"
 
 static dtc_config_flags fl;
 static int64_t since, until;
-static bool quiet, json;
+static bool quiet;
+static const char *out_format;
 static int retry_attempts, retry_seconds, retry_base_ms, lock_seconds;
 
 static const opt sync_opts[] = {
@@ -36,11 +38,11 @@ static const opt sync_opts[] = {
     {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "first backoff delay, doubled per retry with jitter, capped at 30 s (default 500)"},
     {"lock-wait", OPT_INT, &lock_seconds, "SECS", "wait this long for another sync of the same account into the same server database, then exit 73 (default 300)"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no progress and no summary (warnings and errors still go to stderr)"},
-    {"json", OPT_FLAG, &json, NULL, "print the run's summary as one JSON object on stdout"},
+    {"format|json", OPT_CHOICE, &out_format, "table|json|csv", "the run's summary as a line of text, one JSON object or a CSV header and row on stdout (default table)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec sync_spec = {
+const cmd_spec sync_spec = {
     "sync", "",
     "Bring the local database exactly in step with Dynatrace: subscriptions and\n"
     "budget, environments, daily cost and usage, cost and usage per environment,\n"
@@ -86,7 +88,8 @@ int cmd_sync(int argc, char **argv)
 {
     memset(&fl, 0, sizeof(fl));
     since = until = 0;
-    quiet = json = false;
+    quiet = false;
+    out_format = NULL;
     retry_attempts = retry_seconds = retry_base_ms = lock_seconds = 0;
     int npos = 0;
     int code = opt_parse(&sync_spec, argc, argv, &npos);
@@ -130,13 +133,17 @@ int cmd_sync(int argc, char **argv)
         fprintf(stderr, "\r\033[K");
     if (rc)
         fprintf(stderr, "dtcost sync: %s\n", r.err);
-    if (json) {
-        printf("{\"run_id\":%lld,\"status\":\"%s\",\"accounts\":%ld,\"subscriptions\":%ld,\"requests\":%ld,"
-               "\"retries\":%ld,\"pages\":%ld,\"inserted\":%ld,\"updated\":%ld,\"restated_days\":%ld,"
-               "\"warnings\":%ld,\"seconds\":%.3f,\"exit_code\":%d}\n",
-               (long long)r.run_id, rc ? "failed" : "ok", r.accounts, r.subscriptions, r.stats.requests,
-               r.stats.retries, r.pages, r.stats.inserted, r.stats.updated, r.stats.restated_days,
-               r.stats.warnings, secs, opt_exit_for(rc));
+    if (out_format && !opt_is(out_format, "table")) {
+        char s[32];
+        snprintf(s, sizeof(s), "%.3f", secs);
+        const rec_field f[] = {
+            REC_I("run_id", r.run_id), REC_S("status", rc ? "failed" : "ok"), REC_I("accounts", r.accounts),
+            REC_I("subscriptions", r.subscriptions), REC_I("requests", r.stats.requests),
+            REC_I("retries", r.stats.retries), REC_I("pages", r.pages), REC_I("inserted", r.stats.inserted),
+            REC_I("updated", r.stats.updated), REC_I("restated_days", r.stats.restated_days),
+            REC_I("warnings", r.stats.warnings), REC_N("seconds", s), REC_I("exit_code", opt_exit_for(rc)),
+        };
+        (void)rec_write(stdout, out_format, f, sizeof(f) / sizeof(f[0]), true);
     } else if (!quiet && rc == 0) {
         printf("dtcost sync: %ld subscription%s of %ld account%s in %.1f s: %ld requests (%ld retried), "
                "%ld rows inserted, %ld updated, %ld day%s restated, %ld warning%s; database %s\n",

@@ -12,17 +12,18 @@
 #include "dtcost/verify.h"
 #include "jw.h"
 #include "opts.h"
+#include "record.h"
 
 static const char *db_path;
-static bool json;
+static const char *out_format;
 
 static const opt verify_opts[] = {
     {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
-    {"json", OPT_FLAG, &json, NULL, "one JSON object per discrepancy, then a summary object, on stdout"},
+    {"format|json", OPT_CHOICE, &out_format, "table|json|csv", "one line per discrepancy and a summary; one JSON object per discrepancy then a summary object; or CSV, a row per discrepancy (the summary then goes to stderr) (default table)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static const cmd_spec verify_spec = {
+const cmd_spec verify_spec = {
     "verify", "",
     "Reconcile the database: per subscription and day the per-environment costs\n"
     "equal the daily cost, and the cost allocation of a record its cost; the\n"
@@ -44,19 +45,36 @@ static void decimal(char *dst, size_t n, int64_t micro)
     snprintf(dst, n, "%s%" PRIu64 ".%06" PRIu64, micro < 0 ? "-" : "", a / 1000000, a % 1000000);
 }
 
-static void json_money(dtc_jw *w, const char *key, int64_t micro, bool is_money)
+/* The fields of a discrepancy for JSON and CSV; money as exact decimals in
+ * dec (null where the check compares no money). */
+#define DISC_FIELDS 12
+static void discrepancy_fields(rec_field f[DISC_FIELDS], char dec[3][32], const dtc_discrepancy *d)
 {
-    dtc_jw_key(w, key);
-    if (is_money)
-        dtc_jw_fixed(w, micro, 6);
-    else
-        dtc_jw_null(w);
+    bool money = d->check != DTC_CHECK_CURRENCY && d->check != DTC_CHECK_MISSING_DAY;
+    const int64_t v[3] = {d->expected, d->actual, d->tolerance};
+    for (int i = 0; i < 3; i++) {
+        dec[i][0] = '\0';
+        if (money)
+            decimal(dec[i], sizeof(dec[i]), v[i]);
+    }
+    const rec_field all[DISC_FIELDS] = {
+        REC_S("check", d->what), REC_S("subscription", d->subscription), REC_S("day", d->day),
+        REC_S("table", d->table), REC_S("currency", d->currency), REC_N("expected", dec[0]),
+        REC_N("actual", dec[1]), REC_N("tolerance", dec[2]), REC_I("rows", d->rows),
+        REC_S("environment", d->environment), REC_S("field", d->field), REC_S("capability", d->capability),
+    };
+    memcpy(f, all, sizeof(all));
 }
 
-static void json_text(dtc_jw *w, const char *key, const char *s)
+static bool rows_written; /* CSV: the header row precedes the first discrepancy */
+
+static void print_discrepancy(const dtc_discrepancy *d)
 {
-    dtc_jw_key(w, key);
-    dtc_jw_str(w, s);
+    rec_field f[DISC_FIELDS];
+    char dec[3][32];
+    discrepancy_fields(f, dec, d);
+    (void)rec_write(stdout, out_format, f, DISC_FIELDS, !rows_written);
+    rows_written = true;
 }
 
 /* One compact JSON object and a newline on stdout. */
@@ -65,29 +83,6 @@ static void json_line(dtc_buf *b)
     if (dtc_buf_addc(b, '\n') == 0)
         fwrite(b->data, 1, b->len, stdout);
     dtc_buf_reset(b);
-}
-
-static void json_discrepancy(dtc_buf *b, const dtc_discrepancy *d)
-{
-    bool money = d->check != DTC_CHECK_CURRENCY && d->check != DTC_CHECK_MISSING_DAY;
-    dtc_jw w;
-    dtc_jw_init(&w, b);
-    dtc_jw_obj(&w);
-    json_text(&w, "check", d->what);
-    json_text(&w, "subscription", d->subscription);
-    json_text(&w, "day", d->day);
-    json_text(&w, "table", d->table);
-    json_text(&w, "currency", d->currency);
-    json_money(&w, "expected", d->expected, money);
-    json_money(&w, "actual", d->actual, money);
-    json_money(&w, "tolerance", d->tolerance, money);
-    dtc_jw_key(&w, "rows");
-    dtc_jw_int(&w, d->rows);
-    json_text(&w, "environment", d->environment);
-    json_text(&w, "field", d->field);
-    json_text(&w, "capability", d->capability);
-    dtc_jw_obj_end(&w);
-    json_line(b);
 }
 
 /* "subscription S, environment E, field F, capability C, day D", leaving
@@ -138,8 +133,9 @@ static void why(char *dst, size_t n, const dtc_discrepancy *d)
 
 static void on_discrepancy(void *ctx, const dtc_discrepancy *d)
 {
-    if (json) {
-        json_discrepancy(ctx, d);
+    (void)ctx;
+    if (!opt_is(out_format, "table")) {
+        print_discrepancy(d);
         return;
     }
     char at[320], e[32], a[32], because[200];
@@ -163,9 +159,12 @@ static void on_discrepancy(void *ctx, const dtc_discrepancy *d)
 int cmd_verify(int argc, char **argv)
 {
     db_path = NULL;
-    json = false;
+    out_format = NULL;
+    rows_written = false;
     int npos = 0;
     int code = opt_parse(&verify_spec, argc, argv, &npos);
+    if (!out_format)
+        out_format = "table";
     if (code >= 0)
         return code;
     if (npos > 0)
@@ -199,7 +198,20 @@ int cmd_verify(int argc, char **argv)
         dtc_config_file_dispose(&file);
         return opt_exit_for(rc);
     }
-    if (json) {
+    if (opt_is(out_format, "csv")) {
+        if (!rows_written) { /* a table with no rows still has its header */
+            dtc_discrepancy none;
+            memset(&none, 0, sizeof(none));
+            rec_field f[DISC_FIELDS];
+            char dec[3][32];
+            discrepancy_fields(f, dec, &none);
+            rec_csv_header(stdout, f, DISC_FIELDS);
+        }
+        if (sum.subscriptions > 0)
+            fprintf(stderr, "dtcost verify: %ld checks over %ld subscription%s and %ld days: %s\n", sum.checks,
+                    sum.subscriptions, sum.subscriptions == 1 ? "" : "s", sum.days,
+                    sum.discrepancies ? "discrepancies in the rows" : "everything reconciles");
+    } else if (opt_is(out_format, "json")) {
         dtc_jw w;
         dtc_jw_init(&w, &b);
         dtc_jw_obj(&w);
@@ -211,13 +223,18 @@ int cmd_verify(int argc, char **argv)
         dtc_jw_int(&w, sum.checks);
         dtc_jw_key(&w, "discrepancies");
         dtc_jw_int(&w, sum.discrepancies);
+        /* a list, not an object keyed by the checks' names: keys stay snake_case */
         dtc_jw_key(&w, "by_check");
-        dtc_jw_obj(&w);
+        dtc_jw_arr(&w);
         for (int c = 0; c < DTC_CHECK_COUNT; c++) {
-            dtc_jw_key(&w, dtc_verify_check_name((dtc_check)c));
+            dtc_jw_obj(&w);
+            dtc_jw_key(&w, "check");
+            dtc_jw_str(&w, dtc_verify_check_name((dtc_check)c));
+            dtc_jw_key(&w, "discrepancies");
             dtc_jw_int(&w, sum.by_check[c]);
+            dtc_jw_obj_end(&w);
         }
-        dtc_jw_obj_end(&w);
+        dtc_jw_arr_end(&w);
         dtc_jw_obj_end(&w);
         json_line(&b);
     } else if (sum.subscriptions > 0) {

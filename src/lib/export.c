@@ -219,7 +219,7 @@ static void csv(ex *x, const char *v, bool last)
         if (quote && dtc_buf_addc(b, '"'))
             x->err = DTC_ENOMEM;
     }
-    if (dtc_buf_adds(b, last ? "\n" : ","))
+    if (dtc_buf_adds(b, last ? "\r\n" : ",")) /* RFC 4180 line ends, as every CSV dtcost writes */
         x->err = DTC_ENOMEM;
 }
 

@@ -3,6 +3,8 @@
  * money in currency units with its exact six decimals. */
 #include "dtcost/metrics.h"
 
+#include "dtcost/report.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -69,40 +71,65 @@ static int texts(const dtc_row *row, const char **t, int n)
     return rc;
 }
 
-static int on_budget(void *ctx, const dtc_row *row)
+static int on_env_info(void *ctx, const dtc_row *row)
 {
     q *x = ctx;
-    /* uuid, name, currency, total, used; no total: no budget to show */
-    const char *t[3];
-    int64_t total, used;
-    int rc;
-    if (dtc_row_is_null(row, 3))
-        return 0;
-    if ((rc = texts(row, t, 3)) || (rc = dtc_row_int(row, 3, &total)) || (rc = dtc_row_int_or(row, 4, 0, &used)))
+    const char *t[2];
+    int rc = texts(row, t, 2);
+    /* environment id, name: only environments with a name get a series */
+    if (rc || !t[1][0])
         return rc;
-    const char *labels[] = {"subscription", t[0], "name", t[1], "currency", t[2], NULL};
-    char v[40];
-    int64_t val = strcmp(x->metric, "dtcost_budget_total") == 0  ? total
-                  : strcmp(x->metric, "dtcost_budget_used") == 0 ? used
-                                                                  : total - used;
-    money(v, val);
-    return sample(x->out, x->metric, labels, v);
+    const char *labels[] = {"environment", t[0], "name", t[1], NULL};
+    return sample(x->out, "dtcost_environment_info", labels, "1");
 }
+
+/* Series of the last complete day beyond the cap are summed per subscription
+ * and currency into environment="other", capability="other". */
+#define FOLD_MAX 64
+typedef struct fold {
+    char subscription[64], currency[8];
+    int64_t cost;
+} fold;
+
+typedef struct costq {
+    dtc_buf *out;
+    int max, seen, folded;
+    fold f[FOLD_MAX];
+    int nf;
+} costq;
 
 static int on_cost(void *ctx, const dtc_row *row)
 {
-    q *x = ctx;
-    /* subscription, environment, name, capability, currency, cost */
-    const char *t[5];
+    costq *x = ctx;
+    /* subscription, environment, capability, currency, cost */
+    const char *t[4];
     int64_t cost;
     int rc;
-    if ((rc = texts(row, t, 5)) || (rc = dtc_row_int(row, 5, &cost)))
+    if ((rc = texts(row, t, 4)) || (rc = dtc_row_int(row, 4, &cost)))
         return rc;
-    const char *labels[] = {"subscription", t[0], "environment", t[1], "environment_name", t[2],
-                            "capability", t[3], "currency", t[4], NULL};
-    char v[40];
-    money(v, cost);
-    return sample(x->out, x->metric, labels, v);
+    if (x->seen++ < x->max) {
+        const char *labels[] = {"subscription", t[0], "environment", t[1], "capability", t[2],
+                                "currency", t[3], NULL};
+        char v[40];
+        money(v, cost);
+        return sample(x->out, "dtcost_cost_last_complete_day", labels, v);
+    }
+    x->folded++;
+    int i = 0;
+    while (i < x->nf && (strcmp(x->f[i].subscription, t[0]) || strcmp(x->f[i].currency, t[3])))
+        i++;
+    if (i == x->nf) {
+        if (x->nf == FOLD_MAX)
+            i = FOLD_MAX - 1; /* more subscriptions than that: the last bucket takes the rest */
+        else {
+            x->nf++;
+            snprintf(x->f[i].subscription, sizeof(x->f[i].subscription), "%s", t[0]);
+            snprintf(x->f[i].currency, sizeof(x->f[i].currency), "%s", t[3]);
+            x->f[i].cost = 0;
+        }
+    }
+    x->f[i].cost += cost;
+    return 0;
 }
 
 typedef struct one {
@@ -140,26 +167,92 @@ static int on_backlog(void *ctx, const char *dest, const char *state, long batch
     return sample(x->out, x->metric, labels, v);
 }
 
-int dtc_metrics_store(dtc_buf *out, dtc_store *s, int64_t today)
+/* The budget families, one sample per active subscription, from the same
+ * computation as `dtcost report` (report.c): burn over 30 days, the day the
+ * budget runs out at that burn, Dynatrace's forecast. */
+static int budgets(dtc_buf *out, const dtc_report *r)
 {
-    static const char budget_sql[] =
-        "SELECT uuid, name, currency, budget_total_micro, budget_used_micro FROM subscription"
-        " WHERE status IS NULL OR status <> 'EXPIRED' ORDER BY uuid";
     static const struct {
         const char *name, *help;
-    } budget[] = {
-        {"dtcost_budget_total", "Budget of the current period, in the subscription's currency."},
+    } fam[] = {
+        {"dtcost_subscription_info", "Display name and currency of a subscription; always 1 (join on subscription)."},
+        {"dtcost_budget", "Budget (commitment) of the current period, in the subscription's currency."},
         {"dtcost_budget_used", "Booked cost of the current period, in the subscription's currency."},
         {"dtcost_budget_remaining", "Budget left in the current period (negative when overspent)."},
+        {"dtcost_budget_burn_rate_per_day", "Average booked cost per day over the last 30 days with cost."},
+        {"dtcost_budget_runs_out_timestamp_seconds",
+         "When the budget runs out at the 30-day burn rate (start of that day, UTC); no sample when it lasts."},
+        {"dtcost_budget_period_end_timestamp_seconds", "End of the subscription's current period (UTC)."},
+        {"dtcost_budget_forecast", "Dynatrace's forecast of the period's cost, by estimate (lower, median, upper)."},
     };
-    q x = {out, NULL, 0};
     int rc = 0;
-    for (size_t i = 0; i < 3 && !rc; i++) {
-        x.metric = budget[i].name;
-        if (!(rc = family(out, budget[i].name, "gauge", budget[i].help)))
-            rc = dtc_store_query(s, budget_sql, NULL, 0, on_budget, &x);
+    for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]) && !rc; f++) {
+        rc = family(out, fam[f].name, "gauge", fam[f].help);
+        for (size_t i = 0; i < r->nbudgets && !rc; i++) {
+            const dtc_budget *b = &r->budgets[i];
+            if (strcmp(b->status, "EXPIRED") == 0)
+                continue;
+            const char *sub[] = {"subscription", b->subscription, NULL};
+            const char *cur[] = {"subscription", b->subscription, "currency", b->currency, NULL};
+            char v[48];
+            switch (f) {
+            case 0: {
+                const char *labels[] = {"subscription", b->subscription, "name", b->name, "currency", b->currency,
+                                        "status", b->status, NULL};
+                rc = sample(out, fam[f].name, labels, "1");
+                break;
+            }
+            case 1: money(v, b->total), rc = sample(out, fam[f].name, cur, v); break;
+            case 2: money(v, b->used), rc = sample(out, fam[f].name, cur, v); break;
+            case 3: money(v, b->total - b->used), rc = sample(out, fam[f].name, cur, v); break;
+            case 4: money(v, b->burn30), rc = sample(out, fam[f].name, cur, v); break;
+            case 5:
+                if (b->runs_out >= 0) {
+                    snprintf(v, sizeof(v), "%lld", (long long)b->runs_out * 86400);
+                    rc = sample(out, fam[f].name, sub, v);
+                }
+                break;
+            case 6:
+                snprintf(v, sizeof(v), "%lld", (long long)(b->period_end + 1) * 86400);
+                rc = sample(out, fam[f].name, sub, v);
+                break;
+            case 7:
+                if (b->forecast_median >= 0) {
+                    const int64_t est[] = {b->forecast_lower, b->forecast_median, b->forecast_upper};
+                    const char *names[] = {"lower", "median", "upper"};
+                    for (int k = 0; k < 3 && !rc; k++) {
+                        const char *labels[] = {"subscription", b->subscription, "currency", b->currency,
+                                                "estimate", names[k], NULL};
+                        money(v, est[k]);
+                        rc = sample(out, fam[f].name, labels, v);
+                    }
+                }
+                break;
+            }
+        }
     }
+    return rc;
+}
+
+int dtc_metrics_store(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *opts)
+{
+    int64_t today = opts->today;
+    int max_series = opts->max_cost_series > 0 ? opts->max_cost_series : DTC_METRICS_MAX_COST_SERIES;
+    dtc_report r;
+    dtc_report_opts ro = {.today = today - 1, .since = today - 1, .window = 30, .threshold = 6};
+    int rc = dtc_report_build(s, &ro, &r);
     if (rc)
+        return rc;
+    rc = budgets(out, &r);
+    dtc_report_dispose(&r);
+    if (rc)
+        return rc;
+
+    q x = {out, NULL, 0};
+    if ((rc = family(out, "dtcost_environment_info", "gauge",
+                     "Display name of an environment; always 1 (join on environment).")) ||
+        (rc = dtc_store_query(s, "SELECT environment_id, MAX(name) FROM environment GROUP BY environment_id"
+                                 " ORDER BY environment_id", NULL, 0, on_env_info, &x)))
         return rc;
 
     one o;
@@ -179,28 +272,41 @@ int dtc_metrics_store(dtc_buf *out, dtc_store *s, int64_t today)
         if ((rc = sample(out, "dtcost_last_complete_day_timestamp_seconds", NULL, v)))
             return rc;
     }
-    x.metric = "dtcost_cost_last_complete_day";
-    if ((rc = family(out, x.metric, "gauge",
-                     "Cost per environment and capability on the last complete day, in its currency.")))
+    costq cq;
+    memset(&cq, 0, sizeof(cq));
+    cq.out = out;
+    cq.max = max_series;
+    if ((rc = family(out, "dtcost_cost_last_complete_day", "gauge",
+                     "Cost per environment and capability on the last complete day, in its currency; beyond the "
+                     "largest metrics_max_series series the rest are summed into environment and capability other.")))
         return rc;
     if (o.day[0]) {
         dtc_val d[] = {DTC_TEXT(o.day)};
         rc = dtc_store_query(s,
-                             "SELECT e.subscription_uuid, e.environment_id, v.name, e.capability_key, e.currency,"
-                             " e.cost_micro FROM env_cost_day e LEFT JOIN subscription s ON s.uuid = e.subscription_uuid"
-                             " LEFT JOIN environment v ON v.account_uuid = s.account_uuid"
-                             "  AND v.environment_id = e.environment_id"
-                             " WHERE e.day = ? ORDER BY 1, 2, 4", d, 1, on_cost, &x);
+                             "SELECT subscription_uuid, environment_id, capability_key, currency, cost_micro"
+                             " FROM env_cost_day WHERE day = ? ORDER BY cost_micro DESC, 1, 2, 3", d, 1, on_cost, &cq);
+        for (int i = 0; i < cq.nf && !rc; i++) {
+            const char *labels[] = {"subscription", cq.f[i].subscription, "environment", "other", "capability",
+                                    "other", "currency", cq.f[i].currency, NULL};
+            char v[40];
+            money(v, cq.f[i].cost);
+            rc = sample(out, "dtcost_cost_last_complete_day", labels, v);
+        }
         if (rc)
             return rc;
     }
+    char v[32];
+    snprintf(v, sizeof(v), "%d", cq.folded);
+    if ((rc = family(out, "dtcost_cost_series_folded", "gauge",
+                     "Series of dtcost_cost_last_complete_day summed into \"other\" by the metrics_max_series cap.")) ||
+        (rc = sample(out, "dtcost_cost_series_folded", NULL, v)))
+        return rc;
 
     if ((rc = dtc_store_query(s, "SELECT finished_at, status FROM sync_run WHERE finished_at IS NOT NULL"
                                  " ORDER BY id DESC LIMIT 1", NULL, 0, on_run, &o)) != 0)
         return rc;
     int64_t fin = 0;
     bool have_run = o.finished[0] && dtc_parse_datetime(o.finished, &fin) == 0;
-    char v[32];
     snprintf(v, sizeof(v), "%lld", (long long)fin);
     if ((rc = family(out, "dtcost_last_sync_timestamp_seconds", "gauge",
                      "When the last finished sync run ended (UTC epoch seconds).")) ||
@@ -251,7 +357,10 @@ int dtc_metrics_process(dtc_buf *out, const dtc_metrics_counters *c)
     snprintf(v[1], sizeof(v[1]), "%.3f", c->last_cycle_seconds);
     snprintf(v[2], sizeof(v[2]), "%lld", (long long)c->next_cycle);
     int rc = 0;
-    if ((rc = family(out, "dtcost_up", "gauge", "1 while dtcost serve runs.")) ||
+    const char *build[] = {"version", c->version ? c->version : "", NULL};
+    if ((rc = family(out, "dtcost_build_info", "gauge", "The running dtcost's version; always 1.")) ||
+        (rc = sample(out, "dtcost_build_info", build, "1")) ||
+        (rc = family(out, "dtcost_up", "gauge", "1 while dtcost serve runs.")) ||
         (rc = sample(out, "dtcost_up", NULL, "1")) ||
         (rc = family(out, "dtcost_ready", "gauge", "1 once the first cycle completed.")) ||
         (rc = sample(out, "dtcost_ready", NULL, c->ready ? "1" : "0")) ||

@@ -153,12 +153,56 @@ int dtc_parse_datetime(const char *s, int64_t *out)
                 p++;
         }
     }
-    if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0 && strcmp(p, "+0000") != 0)
-        return DTC_EPARSE;
+    int offset = 0;
+    if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0) {
+        /* RFC 3339 numeric offset: +HH:MM (ISO 8601's +HHMM accepted too) */
+        int oh, om;
+        if ((*p != '+' && *p != '-') || digits(p + 1, 2, &oh))
+            return DTC_EPARSE;
+        const char *q = p + 3 + (p[3] == ':');
+        if (digits(q, 2, &om) || q[2] != '\0' || oh > 23 || om > 59)
+            return DTC_EPARSE;
+        offset = (*p == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+    }
     if (hh > 23 || mm > 59 || ss > 60)
         return DTC_EPARSE;
-    *out = days * 86400 + hh * 3600 + mm * 60 + ss;
+    *out = days * 86400 + hh * 3600 + mm * 60 + ss - offset;
     return 0;
+}
+
+int dtc_parse_when(const char *s, int64_t now, int64_t *out)
+{
+    if (!s || !*s)
+        return DTC_EPARSE;
+    int64_t today = floordiv(now, 86400);
+    if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0) {
+        *out = (today - (s[0] == 'y')) * 86400;
+        return 0;
+    }
+    if (s[0] == '@' || s[0] == '-') {
+        /* @EPOCH or -Nd: digits only, bounded so the arithmetic cannot overflow */
+        size_t n = strlen(s + 1), nd = n - (s[0] == '-');
+        if (n < 1 || nd < 1 || nd > 12 || (s[0] == '-' && s[n] != 'd'))
+            return DTC_EPARSE;
+        int64_t v = 0;
+        for (size_t i = 1; i <= nd; i++) {
+            if (s[i] < '0' || s[i] > '9')
+                return DTC_EPARSE;
+            v = v * 10 + (s[i] - '0');
+        }
+        if (s[0] == '-' && v > 400 * 366)
+            return DTC_EPARSE;
+        *out = s[0] == '@' ? v : (today - v) * 86400;
+        return 0;
+    }
+    int y, m;
+    if (strlen(s) == 7 && s[4] == '-' && digits(s, 4, &y) == 0 && digits(s + 5, 2, &m) == 0) {
+        if (m < 1 || m > 12)
+            return DTC_EPARSE;
+        *out = dtc_days_from_civil(y, m, 1) * 86400;
+        return 0;
+    }
+    return dtc_parse_datetime(s, out);
 }
 
 int64_t dtc_mono_ms(void)

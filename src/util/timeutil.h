@@ -22,9 +22,15 @@ void dtc_fmt_http_date(char dst[30], int64_t epoch_s);
 
 /* Parse "YYYY-MM-DD" into a day number. */
 int dtc_parse_date(const char *s, int64_t *out) DTC_MUST_CHECK;
-/* Parse "YYYY-MM-DDTHH:MM[:SS[.fff]]Z" (or a bare date, or +00:00) into
- * epoch seconds; fractional seconds are dropped. */
+/* Parse RFC 3339 "YYYY-MM-DDTHH:MM[:SS[.fff]]" ending in Z or a numeric
+ * offset (+01:00, -0530), or a bare date (UTC midnight), into epoch seconds;
+ * fractional seconds are dropped. */
 int dtc_parse_datetime(const char *s, int64_t *out) DTC_MUST_CHECK;
+/* The one date parser for what people type (every --since/--until/--now):
+ * what dtc_parse_datetime takes, "YYYY-MM" (the month's first day), "today",
+ * "yesterday", "-Nd" (N days before today), "@EPOCH"; the relative forms
+ * count from now (epoch seconds) and give UTC midnight. DTC_EPARSE else. */
+int dtc_parse_when(const char *s, int64_t now, int64_t *out) DTC_MUST_CHECK;
 
 /* Monotonic milliseconds, for latencies and deadlines. */
 int64_t dtc_mono_ms(void);

@@ -27,7 +27,7 @@ expect 2 "unknown command 'frob'" -- frob
 expect 2 "unknown option '--nope'" -- emulate --nope
 expect 2 "--port takes a whole number, not 'abc'" -- emulate --port abc
 expect 2 "--fault-429 takes a probability from 0 to 1, not '2'" -- emulate --fault-429 2
-expect 2 "--now takes an ISO date" -- emulate --now yesterday
+expect 2 "--now takes a date like" -- emulate --now tomorrow
 expect 2 "--last-page-key" -- emulate --last-page-key sometimes
 
 # --help: stdout, exit 0, every option of the table with its default.

@@ -22,7 +22,15 @@ grep -q "EXPIRED" "$tmp/out" || fail "expired subscription missing"
 grep -q " EUR" "$tmp/out" || fail "EUR subscription missing"
 grep -q "^Next:" "$tmp/out" || fail "no next steps"
 # The next steps it suggests work on the database it wrote.
-grep -q "dtcost report --db $tmp/demo.db --html report.html" "$tmp/out" || fail "no report suggestion"
+grep -qF "  $DTCOST report --db $tmp/demo.db --html report.html" "$tmp/out" || fail "no report suggestion"
+# Every "Next:" line names the binary that ran (a path here, not on PATH) ...
+sed -n '/^Next:/,$p' "$tmp/out" | tail -n +2 | while read -r first _; do
+  [ "$first" = "$DTCOST" ] || fail "a Next: line starts with '$first', not the binary that ran ($DTCOST)"
+done
+# ... and plain dtcost when the dtcost on PATH is that binary.
+dir="$(cd "$(dirname "$DTCOST")" && pwd)"
+(cd "$tmp" && PATH="$dir:$PATH" timeout 120 dtcost demo --db "$tmp/demo.db" >path.out 2>&1) || fail "demo via PATH"
+grep -qF "  dtcost report --db $tmp/demo.db --html report.html" "$tmp/path.out" || fail "via PATH, Next: is not dtcost"
 (cd "$tmp" && "$DTCOST" report --db demo.db --html report.html >report.txt) || fail "the suggested report fails"
 grep -q "^Anomalies:" "$tmp/report.txt" && grep -q "<svg" "$tmp/report.html" || fail "the report is incomplete"
 grep -Eq "^verify: [0-9]+ checks over 3 subscriptions and [0-9]+ days of .*: everything reconciles" "$tmp/out" \

@@ -41,8 +41,8 @@ class LicenseFetch(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             s = json.loads(r.stdout)
             self.assertEqual((s["chunks"], s["downloaded"], s["reused"]), (3, 3, 0))
-            self.assertEqual(s["busyWaits"], 6)  # two 429s before each of the three exports
-            self.assertEqual(s["hourFiles"], 30)
+            self.assertEqual(s["busy_waits"], 6)  # two 429s before each of the three exports
+            self.assertEqual(s["hour_files"], 30)
             exports = [l for l in emu.log_lines() if l["path"] == "/api/cluster/v2/license/consumption"]
             self.assertEqual([l["status"] for l in exports].count(200), 3)
             self.assertEqual([l["status"] for l in exports].count(429), 6)

@@ -82,7 +82,7 @@ class LicenseImport(unittest.TestCase):
         r = run("import", self.zip, "--db", db, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
         s = json.loads(r.stdout)
-        self.assertEqual(s["hourFiles"], 12)
+        self.assertEqual(s["hour_files"], 12)
         self.assertEqual(q(db, "SELECT COUNT(*) FROM lic_env_hour")[0][0], self.expected_env_hours())
         self.assertEqual(q(db, "SELECT COUNT(DISTINCT hour) FROM lic_env_hour")[0][0], 12)
         self.assertEqual(q(db, "SELECT DISTINCT cluster_uuid FROM lic_env_hour"), [(self.cluster,)])

@@ -1,6 +1,6 @@
 """With a shared secret, every webhook body carries an HMAC-SHA256 signature
 header that an independent computation (Python's hmac) verifies; custom
-headers arrive; --format json sends one JSON array; a secret file readable
+headers arrive; --body json sends one JSON array; a secret file readable
 by others is refused (exit 78) and nothing is sent."""
 import hashlib
 import hmac
@@ -22,7 +22,7 @@ class Signatures(unittest.TestCase):
             db = os.path.join(d, "dtcost.db")
             self.assertEqual(run_sync(emu, db).returncode, 0)
             key = secret_file(d, "hook.secret", SECRET)
-            res = run_push(emu, db, "webhook", hook_url(emu, "signed"), "--secret-file", key, "--format", "json",
+            res = run_push(emu, db, "webhook", hook_url(emu, "signed"), "--secret-file", key, "--body", "json",
                            "--header", "X-Team: finops", "--batch-records", "300")
             self.assertEqual(res.returncode, 0, res.stderr)
             deliveries = hook_read(emu, "signed")["deliveries"]

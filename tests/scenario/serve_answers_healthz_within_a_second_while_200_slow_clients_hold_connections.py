@@ -73,6 +73,7 @@ class Serve(unittest.TestCase):
                 f.write(f"[serve]\ninterval = 1\njitter = 0\n\n[push slow]\ntype = webhook\n"
                         f"url = {hook_url(emu, 'slow')}\n")
             hook_fail(emu, "slow", count=0, delay_ms=0)
+            open(db, "wb").close()  # serve --no-sync needs the database to exist; empty, so pushes come later
             proc = subprocess.Popen([DTCOST, "serve", "--config", cfg, "--db", db, "--listen", "127.0.0.1:0",
                                      "--no-sync", "--stuck-after", "2"], env=push_env(emu),
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)

@@ -65,7 +65,7 @@ class Serve(unittest.TestCase):
                             "WHERE status <> 'EXPIRED'")
             self.assertTrue(subs)
             for uuid, cur, total, used in subs:
-                self.assertAlmostEqual(promtext.value(fams, "dtcost_budget_total", subscription=uuid, currency=cur),
+                self.assertAlmostEqual(promtext.value(fams, "dtcost_budget", subscription=uuid, currency=cur),
                                        total / 1e6, places=6)
                 self.assertAlmostEqual(promtext.value(fams, "dtcost_budget_used", subscription=uuid), used / 1e6,
                                        places=6)

@@ -52,7 +52,7 @@ class VerifyCatchesCorruption(CorruptsCopies, unittest.TestCase):
         self.assertEqual(len(lines), 1, r.stdout)
         summary = json.loads(lines[0])
         self.assertEqual((summary["checks"], summary["discrepancies"]), (9, 0))
-        self.assertEqual(summary["by_check"], {name: 0 for name in CHECKS})
+        self.assertEqual(summary["by_check"], [{"check": name, "discrepancies": 0} for name in CHECKS])
 
     def test_cost_changed_beyond_rounding_is_caught_with_its_size(self):
         n = self.env_rows_of_day()

@@ -284,6 +284,11 @@ int dtc_push__serve_item(void *target, const dtc_config_item *it)
             s->jitter = (int)n;
         return rc;
     }
+    if (!strcmp(it->key, "metrics_max_series")) {
+        if ((rc = dtc_config__int(it, 1, 1000000, &n)) == 0)
+            s->metrics_max_series = (int)n;
+        return rc;
+    }
     return DTC_ENOTFOUND;
 }
 

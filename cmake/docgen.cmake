@@ -1,0 +1,16 @@
+# Man pages and bash/zsh completions, written by the built dtcost itself from
+# its option tables: cmake -DDTCOST=<binary> -DOUT=<dir> -P docgen.cmake
+file(MAKE_DIRECTORY ${OUT}/man ${OUT}/completions)
+set(ENV{ASAN_OPTIONS} detect_leaks=0)
+execute_process(COMMAND ${DTCOST} __man ${OUT}/man RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "dtcost __man failed (${rc})")
+endif()
+execute_process(COMMAND ${DTCOST} __complete bash OUTPUT_FILE ${OUT}/completions/dtcost RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "dtcost __complete bash failed (${rc})")
+endif()
+execute_process(COMMAND ${DTCOST} __complete zsh OUTPUT_FILE ${OUT}/completions/_dtcost RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "dtcost __complete zsh failed (${rc})")
+endif()
