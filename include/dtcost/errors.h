@@ -44,7 +44,8 @@ enum dtc_error {
     DTC_ERETRY = -11,   /* retries exhausted (429, 5xx, dropped connections) */
     DTC_EGONE = -12,    /* endpoint removed (HTTP 410) */
     DTC_EREQUEST = -13, /* the server refused the request itself (HTTP 400) */
-    DTC_EBUSY = -14,    /* another run holds the lock (e.g. a push to the same destination) */
+    DTC_EBUSY = -14,    /* another run holds the lock (a push to the same destination, a sync of the same account) */
+    DTC_EDBLOST = -15,  /* the database server is unreachable or the connection was lost */
 };
 
 /* The fixed text of a code, e.g. "HTTP request failed". Never NULL. */

@@ -60,13 +60,20 @@ typedef enum dtc_put {
     DTC_PUT_UPDATED = 2,  /* values changed; a revision was logged when a measured value did */
 } dtc_put;
 
-/* Open (and create or migrate) the database named by target: a file path,
- * "sqlite:PATH", or "postgres://..." (refused until that back-end exists).
+/* Open (and create or migrate) the database named by target, its back-end
+ * chosen by scheme (store.c, schemes[]): "sqlite:PATH" or a plain file path,
+ * "postgres://..." or "postgresql://..." (a libpq connection URI).
  * On failure *out is NULL and err holds a one-line message. */
 int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen) DTC_MUST_CHECK;
 void dtc_store_close(dtc_store *s);
+/* 1 when target names a SQLite file that does not exist (a read-only command
+ * then says "run dtcost sync first" instead of creating it); 0 otherwise,
+ * servers included. Cannot fail. */
+int dtc_store_target_missing(const char *target);
 const char *dtc_store_errmsg(const dtc_store *s);
 
+/* One write transaction (SQLite: BEGIN IMMEDIATE, so a second writer waits
+ * at begin rather than failing at commit). Not nested. */
 int dtc_store_begin(dtc_store *s) DTC_MUST_CHECK;
 int dtc_store_commit(dtc_store *s) DTC_MUST_CHECK;
 void dtc_store_rollback(dtc_store *s);
@@ -123,6 +130,14 @@ int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
  * Kept for existing callers; new code records coverage instead. */
 int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found) DTC_MUST_CHECK;
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_MUST_CHECK;
+
+/* A lock between processes sharing the database, on name ("sync <account>",
+ * "push <destination>"): waits up to wait_ms, then DTC_EBUSY with a message
+ * naming it. PostgreSQL: a session advisory lock, released by unlock or when
+ * the handle closes (or the process dies). SQLite: nothing to take (a single
+ * writer at a time already), returns 0. */
+int dtc_store_lock(dtc_store *s, const char *name, long wait_ms) DTC_MUST_CHECK;
+void dtc_store_unlock(dtc_store *s, const char *name);
 
 /* Days (subscription, day) whose cost was restated during run_id. */
 int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out) DTC_MUST_CHECK;
@@ -218,10 +233,49 @@ int dtc_store_dest_lock(dtc_store *s, const char *dest, int wait_ms, const volat
 /* Release a lock from dtc_store_dest_lock (a handle of -1: nothing). */
 void dtc_store_dest_unlock(dtc_store *s, int64_t lock);
 
-/* Read-only query for reports and metrics: fn gets each row's columns (text
- * valid during the call; integers as 'i', reals as 'r', NULL as 'n'). A
- * non-zero return from fn stops and is returned. DTC_EDB on a bad statement. */
+/* ---- moving between back-ends ---- */
+
+/* What dtc_store_copy did: tables and rows written. */
+typedef struct dtc_copy_stats {
+    long tables, rows;
+} dtc_copy_stats;
+
+/* Copy every table of from into to (`dtcost db copy`): facts, revisions and
+ * runs with their ids, checkpoints, coverage, the outbox; a row whose key is
+ * already in to is overwritten with from's values, so running it again changes
+ * nothing. One transaction on to: all or nothing. Errors: the failing side's
+ * message in to's errmsg (from's when reading failed, also copied there). */
+int dtc_store_copy(dtc_store *from, dtc_store *to, dtc_copy_stats *st) DTC_MUST_CHECK;
+
+/* ---- the read path: portable SQL and typed rows ---- */
+
+/* One result row of dtc_store_query, valid during the callback only. */
+typedef struct dtc_row dtc_row;
+
+/* Run a read-only statement and call fn for each row. The SQL is portable:
+ * the subset SQLite and PostgreSQL share (no SQLite-only functions, IS
+ * DISTINCT FROM rather than IS NOT), with `?` placeholders numbered by
+ * position, params[0] for the first; each back-end translates them. A
+ * non-zero return from fn stops and is returned. DTC_EINVAL when the
+ * statement would write or the placeholders do not match nparams, DTC_EDB on
+ * a bad statement; details in dtc_store_errmsg. */
 int dtc_store_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
-                    int (*fn)(void *ctx, const dtc_val *cols, int ncols), void *ctx) DTC_MUST_CHECK;
+                    int (*fn)(void *ctx, const dtc_row *row), void *ctx) DTC_MUST_CHECK;
+
+/* Columns of the row. Cannot fail. */
+int dtc_row_columns(const dtc_row *r);
+/* Typed reads of column col (0 first). Each returns 0, or DTC_EDB with the
+ * store's error naming the statement and the column when the column does not
+ * exist, is NULL, or holds another type: never a silent 0 or "". The only
+ * conversion: an integer reads as a real. Text is valid during the callback. */
+int dtc_row_int(const dtc_row *r, int col, int64_t *out) DTC_MUST_CHECK;
+int dtc_row_real(const dtc_row *r, int col, double *out) DTC_MUST_CHECK;
+int dtc_row_text(const dtc_row *r, int col, const char **out) DTC_MUST_CHECK;
+/* The same for a column where NULL is allowed: *out gets dflt for NULL. */
+int dtc_row_int_or(const dtc_row *r, int col, int64_t dflt, int64_t *out) DTC_MUST_CHECK;
+int dtc_row_real_or(const dtc_row *r, int col, double dflt, double *out) DTC_MUST_CHECK;
+int dtc_row_text_or(const dtc_row *r, int col, const char *dflt, const char **out) DTC_MUST_CHECK;
+/* Whether column col is NULL (a column that does not exist is not). */
+int dtc_row_is_null(const dtc_row *r, int col);
 
 #endif

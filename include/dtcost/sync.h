@@ -22,6 +22,7 @@ typedef struct dtc_sync_opts {
     int64_t today;              /* the clock, in days; no later day is asked for */
     int64_t since, until;       /* days, or -1: incremental from the checkpoints */
     int retry_attempts, retry_seconds, retry_base_ms; /* 0: defaults */
+    int lock_seconds;           /* wait for another sync of an account this long (0: 300), then DTC_ELOCKED */
     void (*progress)(void *ctx, const dtc_sync_progress *p); /* after each page, or NULL */
     void (*warn)(void *ctx, const char *msg);                 /* a warning line, or NULL */
     void *ctx;

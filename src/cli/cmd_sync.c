@@ -17,7 +17,7 @@ static dtc_config_flags fl;
 static int64_t since, until;
 static bool quiet;
 static const char *out_format;
-static int retry_attempts, retry_seconds, retry_base_ms;
+static int retry_attempts, retry_seconds, retry_base_ms, lock_seconds;
 
 static const opt sync_opts[] = {
     {"config", OPT_STR, &fl.config_path, "FILE", "INI file with [dtcost] settings and [account NAME] sections (or DTCOST_CONFIG)"},
@@ -36,6 +36,7 @@ static const opt sync_opts[] = {
     {"retry-attempts", OPT_INT, &retry_attempts, "N", "tries per request on 429, 5xx and dropped connections (default 8)"},
     {"retry-seconds", OPT_INT, &retry_seconds, "SECS", "time budget per request for those retries (default 300)"},
     {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "first backoff delay, doubled per retry with jitter, capped at 30 s (default 500)"},
+    {"lock-wait", OPT_INT, &lock_seconds, "SECS", "wait this long for another sync of the same account into the same server database, then exit 73 (default 300)"},
     {"quiet", OPT_FLAG, &quiet, NULL, "no progress and no summary (warnings and errors still go to stderr)"},
     {"format|json", OPT_CHOICE, &out_format, "table|json|csv", "the run's summary as a line of text, one JSON object or a CSV header and row on stdout (default table)"},
     {NULL, 0, NULL, NULL, NULL},
@@ -89,7 +90,7 @@ int cmd_sync(int argc, char **argv)
     since = until = 0;
     quiet = false;
     out_format = NULL;
-    retry_attempts = retry_seconds = retry_base_ms = 0;
+    retry_attempts = retry_seconds = retry_base_ms = lock_seconds = 0;
     int npos = 0;
     int code = opt_parse(&sync_spec, argc, argv, &npos);
     if (code >= 0)
@@ -121,7 +122,7 @@ int cmd_sync(int argc, char **argv)
     dtc_sync_opts so = {.cfg = &cfg, .store = db, .today = today,
                         .since = since ? since / 86400 : -1, .until = until ? until / 86400 : -1,
                         .retry_attempts = retry_attempts, .retry_seconds = retry_seconds, .retry_base_ms = retry_base_ms,
-                        .progress = on_progress, .warn = on_warn, .ctx = &u};
+                        .lock_seconds = lock_seconds, .progress = on_progress, .warn = on_warn, .ctx = &u};
     if (so.until > today)
         so.until = today; /* never ask for future days */
     dtc_sync_result r;

@@ -21,6 +21,7 @@ const command dtc_commands[] = {
     {"export", cmd_export, "write cost and usage as CSV, JSON Lines or FOCUS, streaming", &export_spec},
     {"push", cmd_push, "deliver new and restated cost records to a webhook or Dynatrace business events", &push_spec},
     {"serve", cmd_serve, "run sync and pushes on a schedule, with /healthz, /readyz and /metrics", &serve_spec},
+    {"db", cmd_db, "copy every table between databases (SQLite and PostgreSQL)", &db_spec},
 };
 const size_t dtc_ncommands = sizeof(dtc_commands) / sizeof(dtc_commands[0]);
 

@@ -397,6 +397,7 @@ int opt_exit_for(int rc)
     case DTC_EGONE: return DTC_EXIT_UNAVAILABLE;
     case DTC_EREQUEST: return DTC_EXIT_PROTOCOL;
     case DTC_EDB: return DTC_EXIT_IOERR;
+    case DTC_EDBLOST: return DTC_EXIT_UNAVAILABLE;
     case DTC_EIO: return DTC_EXIT_IOERR;
     case DTC_EBUSY: return DTC_EXIT_BUSY;
     default: return DTC_EXIT_SOFTWARE;

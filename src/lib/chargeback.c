@@ -143,14 +143,16 @@ static dtc_charge *row_for(cb_ctx *x, const char *team, const char *currency)
     return r;
 }
 
-static int on_cost(void *ud, const dtc_val *c, int n)
+static int on_cost(void *ud, const dtc_row *dr)
 {
     cb_ctx *x = ud;
-    if (n < 5)
-        return 0;
-    const char *env = c[0].type == 't' ? c[0].s : "", *name = c[1].type == 't' ? c[1].s : "";
-    const char *cap = c[2].type == 't' ? c[2].s : "", *cur = c[3].type == 't' ? c[3].s : "";
-    int64_t cost = c[4].type == 'i' ? c[4].i : 0;
+    const char *env, *name, *cap, *cur;
+    int64_t cost; /* a SUM that is not an integer is an error, never 0 */
+    int rc;
+    if ((rc = dtc_row_text(dr, 0, &env)) || (rc = dtc_row_text_or(dr, 1, "", &name)) ||
+        (rc = dtc_row_text(dr, 2, &cap)) || (rc = dtc_row_text_or(dr, 3, "", &cur)) ||
+        (rc = dtc_row_int(dr, 4, &cost)))
+        return rc;
     const dtc_alloc_rule *r = match(x->a, env, name, cap);
     if (r && !r->team) {
         size_t i = 0;
@@ -259,7 +261,7 @@ int dtc_chargeback(dtc_store *s, dtc_allocation *a, int64_t from, int64_t to, dt
     int rc = dtc_store_query(s,
         "SELECT e.environment_id, (SELECT n.name FROM environment n WHERE n.environment_id = e.environment_id"
         " ORDER BY n.account_uuid LIMIT 1), e.capability_key, e.currency, SUM(e.cost_micro)"
-        " FROM env_cost_day e WHERE e.day BETWEEN ?1 AND ?2"
+        " FROM env_cost_day e WHERE e.day BETWEEN ? AND ?"
         " GROUP BY e.environment_id, e.capability_key, e.currency ORDER BY e.environment_id, e.capability_key",
         p, 2, on_cost, &x);
     for (size_t i = 0; rc == 0 && i < x.npools; i++)

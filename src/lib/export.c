@@ -105,9 +105,6 @@ typedef struct ex {
     int err;
 } ex;
 
-static const char *text(const dtc_val *v) { return v->type == 't' ? v->s : NULL; }
-static const char *str(const dtc_val *v) { return v->type == 't' ? v->s : ""; }
-static int64_t num(const dtc_val *v) { return v->type == 'i' ? v->i : v->type == 'r' ? (int64_t)v->r : 0; }
 
 static int64_t day_of(const char *s)
 {
@@ -128,76 +125,98 @@ static int columns(ex *x, const char *table, int got, int want)
     return DTC_EDB;
 }
 
-static int on_sub(void *ud, const dtc_val *c, int n)
+static int on_sub(void *ud, const dtc_row *row)
 {
     ex *x = ud;
+    const char *uuid, *account, *currency, *start, *end, *name, *c_start, *c_end;
+    int64_t budget, used;
+    int rc, n = dtc_row_columns(row);
     if (n < 10)
         return columns(x, "subscription", n, 10);
+    if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_text(row, 1, &account)) ||
+        (rc = dtc_row_text_or(row, 2, "", &currency)) || (rc = dtc_row_int_or(row, 3, 0, &budget)) ||
+        (rc = dtc_row_text_or(row, 4, NULL, &start)) || (rc = dtc_row_text_or(row, 5, NULL, &end)) ||
+        (rc = dtc_row_int_or(row, 6, 0, &used)) || (rc = dtc_row_text_or(row, 7, "", &name)) ||
+        (rc = dtc_row_text_or(row, 8, NULL, &c_start)) || (rc = dtc_row_text_or(row, 9, NULL, &c_end)))
+        return rc;
     sub *g = dtc_grow(x->subs, &x->subcap, x->nsubs, sizeof(sub));
     if (!g)
         return DTC_ENOMEM;
     x->subs = g;
     sub *s = &x->subs[x->nsubs++];
     memset(s, 0, sizeof(*s));
-    snprintf(s->uuid, sizeof(s->uuid), "%s", str(&c[0]));
-    snprintf(s->account, sizeof(s->account), "%s", str(&c[1]));
-    snprintf(s->currency, sizeof(s->currency), "%s", str(&c[2]));
-    s->budget = num(&c[3]);
-    s->period_start = day_of(text(&c[4]));
-    s->period_end = day_of(text(&c[5]));
-    s->used = num(&c[6]);
-    snprintf(s->name, sizeof(s->name), "%s", str(&c[7]));
-    s->contract_start = day_of(text(&c[8]));
-    s->contract_end = day_of(text(&c[9]));
+    snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
+    snprintf(s->account, sizeof(s->account), "%s", account);
+    snprintf(s->currency, sizeof(s->currency), "%s", currency);
+    s->budget = budget;
+    s->period_start = day_of(start);
+    s->period_end = day_of(end);
+    s->used = used;
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    s->contract_start = day_of(c_start);
+    s->contract_end = day_of(c_end);
     return 0;
 }
 
 /* Cost of the current period that lies before the synced days: budget.used
  * says what the whole period cost so far, so the drawdown starts there. */
-static int on_synced(void *ud, const dtc_val *c, int n)
+static int on_synced(void *ud, const dtc_row *row)
 {
     ex *x = ud;
-    for (size_t i = 0; n >= 2 && text(&c[0]) && i < x->nsubs; i++)
-        if (strcmp(x->subs[i].uuid, text(&c[0])) == 0 && x->subs[i].used > num(&c[1]))
-            x->subs[i].start = x->subs[i].used - num(&c[1]);
+    const char *uuid;
+    int64_t synced;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_int(row, 1, &synced)))
+        return rc;
+    for (size_t i = 0; i < x->nsubs; i++)
+        if (strcmp(x->subs[i].uuid, uuid) == 0 && x->subs[i].used > synced)
+            x->subs[i].start = x->subs[i].used - synced;
     return 0;
 }
 
-static int on_rate(void *ud, const dtc_val *c, int n)
+static int on_rate(void *ud, const dtc_row *row)
 {
     ex *x = ud;
+    int n = dtc_row_columns(row), rc = 0;
     if (n < 9)
         return columns(x, "rate_card", n, 9);
+    const char *col[9];
+    for (int i = 0; i < 9 && rc == 0; i++) /* account, capability and start are keys; the rest may be NULL */
+        rc = i == 0 || i == 1 || i == 6 ? dtc_row_text(row, i, &col[i]) : dtc_row_text_or(row, i, i == 7 ? NULL : "", &col[i]);
+    if (rc)
+        return rc;
     rate *g = dtc_grow(x->rates, &x->ratecap, x->nrates, sizeof(rate));
     if (!g)
         return DTC_ENOMEM;
     x->rates = g;
     rate *r = &x->rates[x->nrates++];
     memset(r, 0, sizeof(*r));
-    snprintf(r->account, sizeof(r->account), "%s", str(&c[0]));
-    snprintf(r->cap, sizeof(r->cap), "%s", str(&c[1]));
-    snprintf(r->currency, sizeof(r->currency), "%s", str(&c[2]));
-    snprintf(r->unit, sizeof(r->unit), "%s", str(&c[3]));
-    snprintf(r->price, sizeof(r->price), "%s", str(&c[4]));
-    snprintf(r->quoted, sizeof(r->quoted), "%s", str(&c[5]));
-    r->from = day_of(text(&c[6]));
-    r->to = text(&c[7]) ? day_of(text(&c[7])) : INT64_MAX;
-    snprintf(r->quote, sizeof(r->quote), "%s", str(&c[8]));
+    snprintf(r->account, sizeof(r->account), "%s", col[0]);
+    snprintf(r->cap, sizeof(r->cap), "%s", col[1]);
+    snprintf(r->currency, sizeof(r->currency), "%s", col[2]);
+    snprintf(r->unit, sizeof(r->unit), "%s", col[3]);
+    snprintf(r->price, sizeof(r->price), "%s", col[4]);
+    snprintf(r->quoted, sizeof(r->quoted), "%s", col[5]);
+    r->from = day_of(col[6]);
+    r->to = col[7] ? day_of(col[7]) : INT64_MAX;
+    snprintf(r->quote, sizeof(r->quote), "%s", col[8]);
     char from[11];
     dtc_fmt_date(from, r->from);
     snprintf(r->sku_price_id, sizeof(r->sku_price_id), "%s/%s/%s/%s", r->quote, r->cap, r->currency, from);
     return 0;
 }
 
-static int on_rev(void *ud, const dtc_val *c, int n)
+static int on_rev(void *ud, const dtc_row *row)
 {
     ex *x = ud;
-    if (n < 4 || !text(&c[0]))
-        return 0;
+    const char *key, *old, *now, *seen_at;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &key)) || (rc = dtc_row_text_or(row, 1, "0", &old)) ||
+        (rc = dtc_row_text_or(row, 2, "0", &now)) || (rc = dtc_row_text_or(row, 3, NULL, &seen_at)))
+        return rc;
     /* Only changes seen after the month of the day closed become Corrections. */
-    const char *key = text(&c[0]);
     const char *day = strrchr(key, '|');
-    int64_t d = day_of(day ? day + 1 : NULL), seen = day_of(text(&c[3]));
+    int64_t d = day_of(day ? day + 1 : NULL), seen = day_of(seen_at);
     if (d < 0 || seen < 0)
         return 0;
     int y1, m1, dd, y2, m2;
@@ -213,19 +232,23 @@ static int on_rev(void *ud, const dtc_val *c, int n)
     r->key = dtc_strdup(key);
     if (!r->key)
         return DTC_ENOMEM;
-    r->old = strtoll(text(&c[1]) ? text(&c[1]) : "0", NULL, 10);
-    r->now = strtoll(text(&c[2]) ? text(&c[2]) : "0", NULL, 10);
+    r->old = strtoll(old, NULL, 10);
+    r->now = strtoll(now, NULL, 10);
     r->seen_day = seen;
     x->nrevs++;
     return 0;
 }
 
-static int on_modified(void *ud, const dtc_val *c, int n)
+static int on_modified(void *ud, const dtc_row *row)
 {
     ex *x = ud;
-    if (n > 0 && text(&c[0]))
-        snprintf(x->modified, sizeof(x->modified), "%s", text(&c[0]));
-    x->last_day = n > 1 ? day_of(text(&c[1])) : -1;
+    const char *at, *last;
+    int rc;
+    if ((rc = dtc_row_text_or(row, 0, NULL, &at)) || (rc = dtc_row_text_or(row, 1, NULL, &last)))
+        return rc;
+    if (at)
+        snprintf(x->modified, sizeof(x->modified), "%s", at);
+    x->last_day = day_of(last);
     x->today = x->modified[0] ? day_of(x->modified) : x->last_day;
     return 0;
 }
@@ -241,11 +264,16 @@ static sub *find_sub(ex *x, const char *uuid)
 }
 
 /* Add a day's cost, widening the subscription's day range when needed. */
-static int on_day(void *ud, const dtc_val *c, int n)
+static int on_day(void *ud, const dtc_row *row)
 {
     ex *x = ud;
-    sub *s = n >= 3 && text(&c[0]) ? find_sub(x, text(&c[0])) : NULL;
-    int64_t d = s ? day_of(text(&c[1])) : -1;
+    const char *uuid, *day;
+    int64_t cost;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_text(row, 1, &day)) || (rc = dtc_row_int(row, 2, &cost)))
+        return rc;
+    sub *s = find_sub(x, uuid);
+    int64_t d = s ? day_of(day) : -1;
     if (d < 0)
         return 0;
     if (!s->days || d < s->first_day || d >= s->first_day + (int64_t)s->ndays) {
@@ -263,7 +291,7 @@ static int on_day(void *ud, const dtc_val *c, int n)
         s->first_day = lo;
         s->ndays = (size_t)(hi - lo);
     }
-    s->days[d - s->first_day].total += num(&c[2]);
+    s->days[d - s->first_day].total += cost;
     return 0;
 }
 
@@ -866,14 +894,19 @@ static int revcmp(const void *a, const void *b)
     return c ? c : (p->seen_day > q->seen_day) - (p->seen_day < q->seen_day);
 }
 
-static int on_row(void *ud, const dtc_val *c, int n)
+static int on_row(void *ud, const dtc_row *dr)
 {
     ex *x = ud;
-    if (n < 12)
-        return DTC_EDB;
-    row r = {text(&c[0]), text(&c[1]), text(&c[2]), text(&c[3]), text(&c[4]), text(&c[5]), text(&c[7]),
-             text(&c[8]), text(&c[9]), text(&c[11]), num(&c[6]), c[10].type != 'n',
-             c[10].type == 'r' ? c[10].r : (double)num(&c[10])};
+    row r = {0};
+    int rc;
+    if ((rc = dtc_row_text(dr, 0, &r.sub)) || (rc = dtc_row_text(dr, 1, &r.env)) ||
+        (rc = dtc_row_text_or(dr, 2, NULL, &r.env_name)) || (rc = dtc_row_text(dr, 3, &r.cap)) ||
+        (rc = dtc_row_text_or(dr, 4, NULL, &r.cap_name)) || (rc = dtc_row_text(dr, 5, &r.day)) ||
+        (rc = dtc_row_int(dr, 6, &r.cost)) || (rc = dtc_row_text_or(dr, 7, NULL, &r.currency)) ||
+        (rc = dtc_row_text_or(dr, 8, NULL, &r.booking)) || (rc = dtc_row_text_or(dr, 9, NULL, &r.cluster)) ||
+        (rc = dtc_row_real_or(dr, 10, 0, &r.usage)) || (rc = dtc_row_text_or(dr, 11, NULL, &r.unit)))
+        return rc;
+    r.has_usage = !dtc_row_is_null(dr, 10);
     if (r.has_usage && !(r.usage > -1e15 && r.usage < 1e15))
         r.has_usage = false; /* not a quantity this file can state exactly (or NaN): left out */
     sub *s = find_sub(x, r.sub ? r.sub : "");

@@ -62,19 +62,24 @@ typedef struct q {
     int rc;
 } q;
 
-static const char *txt(const dtc_val *v)
+/* Columns 0..n-1 as text, "" for NULL. */
+static int texts(const dtc_row *row, const char **t, int n)
 {
-    return v->type == 't' ? v->s : "";
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = dtc_row_text_or(row, i, "", &t[i]);
+    return rc;
 }
 
-static int on_env_info(void *ctx, const dtc_val *c, int n)
+static int on_env_info(void *ctx, const dtc_row *row)
 {
     q *x = ctx;
-    (void)n;
+    const char *t[2];
+    int rc = texts(row, t, 2);
     /* environment id, name: only environments with a name get a series */
-    if (!txt(&c[1])[0])
-        return 0;
-    const char *labels[] = {"environment", txt(&c[0]), "name", txt(&c[1]), NULL};
+    if (rc || !t[1][0])
+        return rc;
+    const char *labels[] = {"environment", t[0], "name", t[1], NULL};
     return sample(x->out, "dtcost_environment_info", labels, "1");
 }
 
@@ -93,30 +98,33 @@ typedef struct costq {
     int nf;
 } costq;
 
-static int on_cost(void *ctx, const dtc_val *c, int n)
+static int on_cost(void *ctx, const dtc_row *row)
 {
     costq *x = ctx;
-    (void)n;
     /* subscription, environment, capability, currency, cost */
-    int64_t cost = c[4].type == 'i' ? c[4].i : 0;
+    const char *t[4];
+    int64_t cost;
+    int rc;
+    if ((rc = texts(row, t, 4)) || (rc = dtc_row_int(row, 4, &cost)))
+        return rc;
     if (x->seen++ < x->max) {
-        const char *labels[] = {"subscription", txt(&c[0]), "environment", txt(&c[1]), "capability", txt(&c[2]),
-                                "currency", txt(&c[3]), NULL};
+        const char *labels[] = {"subscription", t[0], "environment", t[1], "capability", t[2],
+                                "currency", t[3], NULL};
         char v[40];
         money(v, cost);
         return sample(x->out, "dtcost_cost_last_complete_day", labels, v);
     }
     x->folded++;
     int i = 0;
-    while (i < x->nf && (strcmp(x->f[i].subscription, txt(&c[0])) || strcmp(x->f[i].currency, txt(&c[3]))))
+    while (i < x->nf && (strcmp(x->f[i].subscription, t[0]) || strcmp(x->f[i].currency, t[3])))
         i++;
     if (i == x->nf) {
         if (x->nf == FOLD_MAX)
             i = FOLD_MAX - 1; /* more subscriptions than that: the last bucket takes the rest */
         else {
             x->nf++;
-            snprintf(x->f[i].subscription, sizeof(x->f[i].subscription), "%s", txt(&c[0]));
-            snprintf(x->f[i].currency, sizeof(x->f[i].currency), "%s", txt(&c[3]));
+            snprintf(x->f[i].subscription, sizeof(x->f[i].subscription), "%s", t[0]);
+            snprintf(x->f[i].currency, sizeof(x->f[i].currency), "%s", t[3]);
             x->f[i].cost = 0;
         }
     }
@@ -129,21 +137,25 @@ typedef struct one {
     char finished[32], status[16];
 } one;
 
-static int on_day(void *ctx, const dtc_val *c, int n)
+static int on_day(void *ctx, const dtc_row *row)
 {
     one *o = ctx;
-    (void)n;
-    snprintf(o->day, sizeof(o->day), "%s", txt(&c[0]));
-    return 0;
+    const char *day;
+    int rc = dtc_row_text_or(row, 0, "", &day); /* MAX() of no rows */
+    snprintf(o->day, sizeof(o->day), "%s", rc ? "" : day);
+    return rc;
 }
 
-static int on_run(void *ctx, const dtc_val *c, int n)
+static int on_run(void *ctx, const dtc_row *row)
 {
     one *o = ctx;
-    (void)n;
-    snprintf(o->finished, sizeof(o->finished), "%s", txt(&c[0]));
-    snprintf(o->status, sizeof(o->status), "%s", txt(&c[1]));
-    return 0;
+    const char *t[2];
+    int rc = texts(row, t, 2);
+    if (rc == 0) {
+        snprintf(o->finished, sizeof(o->finished), "%s", t[0]);
+        snprintf(o->status, sizeof(o->status), "%s", t[1]);
+    }
+    return rc;
 }
 
 static int on_backlog(void *ctx, const char *dest, const char *state, long batches, long records)
@@ -248,7 +260,7 @@ int dtc_metrics_store(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *opts)
     char tday[11];
     dtc_fmt_date(tday, today);
     dtc_val p[] = {DTC_TEXT(tday)};
-    if ((rc = dtc_store_query(s, "SELECT MAX(day) FROM env_cost_day WHERE day < ?1", p, 1, on_day, &o)) != 0)
+    if ((rc = dtc_store_query(s, "SELECT MAX(day) FROM env_cost_day WHERE day < ?", p, 1, on_day, &o)) != 0)
         return rc;
     int64_t lastday = 0;
     if ((rc = family(out, "dtcost_last_complete_day_timestamp_seconds", "gauge",
@@ -272,7 +284,7 @@ int dtc_metrics_store(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *opts)
         dtc_val d[] = {DTC_TEXT(o.day)};
         rc = dtc_store_query(s,
                              "SELECT subscription_uuid, environment_id, capability_key, currency, cost_micro"
-                             " FROM env_cost_day WHERE day = ?1 ORDER BY cost_micro DESC, 1, 2, 3", d, 1, on_cost, &cq);
+                             " FROM env_cost_day WHERE day = ? ORDER BY cost_micro DESC, 1, 2, 3", d, 1, on_cost, &cq);
         for (int i = 0; i < cq.nf && !rc; i++) {
             const char *labels[] = {"subscription", cq.f[i].subscription, "environment", "other", "capability",
                                     "other", "currency", cq.f[i].currency, NULL};

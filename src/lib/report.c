@@ -13,8 +13,6 @@
 #include "alloc.h"
 #include "timeutil.h"
 
-static const char *text(const dtc_val *v) { return v->type == 't' ? v->s : ""; }
-static int64_t num(const dtc_val *v) { return v->type == 'i' ? v->i : v->type == 'r' ? (int64_t)v->r : 0; }
 
 static int64_t day_of(const char *s)
 {
@@ -30,32 +28,32 @@ static int64_t day_of(const char *s)
  * queries as it is: the period of a subscription holding a day (end_time is
  * exclusive), and the cost booked in a range of days. */
 #define SQL_PERIOD_OF_DAY                                                                                    \
-    "SELECT start_time, end_time FROM subscription_period WHERE subscription_uuid = ?1"                      \
-    " AND substr(start_time, 1, 10) <= ?2 AND (end_time IS NULL OR substr(end_time, 1, 10) > ?2)"             \
+    "SELECT start_time, end_time FROM subscription_period WHERE subscription_uuid = ?"                       \
+    " AND substr(start_time, 1, 10) <= ? AND (end_time IS NULL OR substr(end_time, 1, 10) > ?)"               \
     " ORDER BY start_time DESC LIMIT 1"
 #define SQL_COST_BETWEEN \
-    "SELECT SUM(cost_micro) FROM cost_day WHERE subscription_uuid = ?1 AND day BETWEEN ?2 AND ?3"
-/* The latest forecast created before ?2 (the day after the report's today
- * when as of a past day, else no bound). */
+    "SELECT SUM(cost_micro) FROM cost_day WHERE subscription_uuid = ? AND day BETWEEN ? AND ?"
+/* The latest forecast created before the second parameter (the day after the
+ * report's today when as of a past day, else no bound). */
 #define SQL_FORECAST                                                                                         \
     "SELECT f.median_micro, f.lower_micro, f.upper_micro, f.budget_date"                                     \
     " FROM forecast f JOIN subscription s ON s.account_uuid = f.account_uuid"                                \
-    " WHERE s.uuid = ?1 AND f.budget_micro = s.budget_total_micro AND f.created_at < ?2"                     \
+    " WHERE s.uuid = ? AND f.budget_micro = s.budget_total_micro AND f.created_at < ?"                     \
     " ORDER BY f.created_at DESC LIMIT 1"
 
-/* Cost allocation per field, key and currency: [?1, ?2] the two windows, ?3
- * the first day of the current one. */
+/* Cost allocation per field, key and currency; parameters: the first day of
+ * the current window twice, then [from, to] the two windows. */
 #define SQL_ALLOCATIONS                                                                                      \
-    "SELECT a.field, a.alloc_key, s.currency, SUM(CASE WHEN a.day >= ?3 THEN a.cost_micro ELSE 0 END),"     \
-    " SUM(CASE WHEN a.day < ?3 THEN a.cost_micro ELSE 0 END)"                                                \
+    "SELECT a.field, a.alloc_key, s.currency, SUM(CASE WHEN a.day >= ? THEN a.cost_micro ELSE 0 END),"     \
+    " SUM(CASE WHEN a.day < ? THEN a.cost_micro ELSE 0 END)"                                                \
     " FROM cost_allocation a JOIN subscription s ON s.uuid = a.subscription_uuid"                            \
-    " WHERE a.day BETWEEN ?1 AND ?2 GROUP BY a.field, a.alloc_key, s.currency"                               \
+    " WHERE a.day BETWEEN ? AND ? GROUP BY a.field, a.alloc_key, s.currency"                               \
     " ORDER BY a.field, s.currency, 4 DESC, a.alloc_key"
 /* Usage per subscription and capability over the same windows. */
 #define SQL_USAGE                                                                                            \
     "SELECT subscription_uuid, capability_key, MAX(capability_name), MAX(unit),"                             \
-    " SUM(CASE WHEN day >= ?3 THEN value ELSE 0 END), SUM(CASE WHEN day < ?3 THEN value ELSE 0 END)"         \
-    " FROM usage_day WHERE day BETWEEN ?1 AND ?2 GROUP BY subscription_uuid, capability_key"                 \
+    " SUM(CASE WHEN day >= ? THEN value ELSE 0 END), SUM(CASE WHEN day < ? THEN value ELSE 0 END)"         \
+    " FROM usage_day WHERE day BETWEEN ? AND ? GROUP BY subscription_uuid, capability_key"                 \
     " ORDER BY subscription_uuid, 3, capability_key"
 #define SQL_LAST_SYNC "SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'"
 
@@ -75,56 +73,73 @@ typedef struct ctx {
     size_t nvals, valcap;
 } ctx;
 
-static int on_max_day(void *ud, const dtc_val *c, int n)
+static int on_max_day(void *ud, const dtc_row *row)
 {
     ctx *x = ud;
-    x->max_day = n > 0 && c[0].type == 't' ? day_of(c[0].s) : -1;
-    return 0;
+    const char *day;
+    int rc = dtc_row_text_or(row, 0, NULL, &day);
+    x->max_day = day ? day_of(day) : -1;
+    return rc;
 }
 
-static int on_budget(void *ud, const dtc_val *c, int n)
+static int on_budget(void *ud, const dtc_row *row)
 {
     ctx *x = ud;
+    const char *sub, *name, *status, *currency, *start, *end, *account;
+    int64_t remaining, total, used;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text_or(row, 1, "", &name)) ||
+        (rc = dtc_row_text_or(row, 2, "", &status)) || (rc = dtc_row_text_or(row, 3, "", &currency)) ||
+        (rc = dtc_row_text_or(row, 4, "", &start)) || (rc = dtc_row_text_or(row, 5, "", &end)) ||
+        (rc = dtc_row_int_or(row, 6, 0, &remaining)) || (rc = dtc_row_int_or(row, 7, 0, &total)) ||
+        (rc = dtc_row_int_or(row, 8, 0, &used)) || (rc = dtc_row_text_or(row, 9, "", &account)))
+        return rc;
     dtc_budget *g = dtc_grow(x->r->budgets, &x->cap, x->r->nbudgets, sizeof(dtc_budget));
-    if (!g || n < 10)
+    if (!g)
         return DTC_ENOMEM;
     x->r->budgets = g;
     dtc_budget *b = &g[x->r->nbudgets++];
     memset(b, 0, sizeof(*b));
-    snprintf(b->subscription, sizeof(b->subscription), "%s", text(&c[0]));
-    snprintf(b->name, sizeof(b->name), "%s", text(&c[1]));
-    snprintf(b->status, sizeof(b->status), "%s", text(&c[2]));
-    snprintf(b->currency, sizeof(b->currency), "%s", text(&c[3]));
-    snprintf(b->account, sizeof(b->account), "%s", text(&c[9]));
-    b->period_start = day_of(text(&c[4]));
-    b->period_end = day_of(text(&c[5]));
-    b->days_remaining = num(&c[6]);
-    b->total = num(&c[7]);
-    b->used = num(&c[8]);
+    snprintf(b->subscription, sizeof(b->subscription), "%s", sub);
+    snprintf(b->name, sizeof(b->name), "%s", name);
+    snprintf(b->status, sizeof(b->status), "%s", status);
+    snprintf(b->currency, sizeof(b->currency), "%s", currency);
+    snprintf(b->account, sizeof(b->account), "%s", account);
+    b->period_start = day_of(start);
+    b->period_end = day_of(end);
+    b->days_remaining = remaining;
+    b->total = total;
+    b->used = used;
     b->forecast_median = -1;
     return 0;
 }
 
-static int on_cost(void *ud, const dtc_val *c, int n)
+static int on_cost(void *ud, const dtc_row *row)
 {
     ctx *x = ud;
-    if (n < 2 || x->n >= 64)
+    const char *day;
+    int64_t cost;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &day)) || (rc = dtc_row_int(row, 1, &cost)))
+        return rc;
+    if (x->n >= 64)
         return 0;
-    x->days[x->n] = day_of(text(&c[0]));
-    x->costs[x->n] = num(&c[1]);
+    x->days[x->n] = day_of(day);
+    x->costs[x->n] = cost;
     x->n++;
     return 0;
 }
 
-static int on_forecast(void *ud, const dtc_val *c, int n)
+static int on_forecast(void *ud, const dtc_row *row)
 {
     dtc_budget *b = ud;
-    if (n < 4)
-        return 0;
-    b->forecast_median = num(&c[0]);
-    b->forecast_lower = num(&c[1]);
-    b->forecast_upper = num(&c[2]);
-    snprintf(b->forecast_budget_date, sizeof(b->forecast_budget_date), "%s", text(&c[3]));
+    const char *date;
+    int rc;
+    if ((rc = dtc_row_int_or(row, 0, 0, &b->forecast_median)) ||
+        (rc = dtc_row_int_or(row, 1, 0, &b->forecast_lower)) ||
+        (rc = dtc_row_int_or(row, 2, 0, &b->forecast_upper)) || (rc = dtc_row_text_or(row, 3, "", &date)))
+        return rc;
+    snprintf(b->forecast_budget_date, sizeof(b->forecast_budget_date), "%s", date);
     return 0;
 }
 
@@ -133,12 +148,17 @@ static int64_t ceil_div(int64_t a, int64_t b)
     return b > 0 ? (a + b - 1) / b : -1;
 }
 
-static int on_daily(void *ud, const dtc_val *c, int n)
+static int on_daily(void *ud, const dtc_row *row)
 {
     dtc_budget *b = ud;
-    int64_t d = n >= 2 ? day_of(text(&c[0])) : -1;
+    const char *day;
+    int64_t cost;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &day)) || (rc = dtc_row_int(row, 1, &cost)))
+        return rc;
+    int64_t d = day_of(day);
     if (d >= b->daily_first && d < b->daily_first + (int64_t)b->ndaily)
-        b->daily[d - b->daily_first] = num(&c[1]);
+        b->daily[d - b->daily_first] = cost;
     return 0;
 }
 
@@ -206,8 +226,8 @@ static int history(dtc_store *s, ctx *x, dtc_budget *b)
     dtc_fmt_date(f, b->daily_first);
     dtc_fmt_date(t, x->r->today);
     dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(f), DTC_TEXT(t)};
-    int rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?1"
-                                " AND day BETWEEN ?2 AND ?3", p, 3, on_daily, b);
+    int rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?"
+                                " AND day BETWEEN ? AND ?", p, 3, on_daily, b);
     if (rc)
         return rc;
     int64_t today = x->r->today, monday = dtc_report_bucket_start(today, 'w');
@@ -222,20 +242,21 @@ static int history(dtc_store *s, ctx *x, dtc_budget *b)
     return 0;
 }
 
-static int on_period(void *ud, const dtc_val *c, int n)
+static int on_period(void *ud, const dtc_row *row)
 {
     int64_t *se = ud;
-    se[0] = n >= 2 ? day_of(text(&c[0])) : -1;
-    se[1] = n >= 2 && c[1].type == 't' ? day_of(c[1].s) - 1 : INT64_MAX / 4; /* open: no end yet */
+    const char *start, *end;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &start)) || (rc = dtc_row_text_or(row, 1, NULL, &end)))
+        return rc;
+    se[0] = day_of(start);
+    se[1] = end ? day_of(end) - 1 : INT64_MAX / 4; /* open: no end yet */
     return 0;
 }
-
-static int on_sum(void *ud, const dtc_val *c, int n)
+static int on_sum(void *ud, const dtc_row *row)
 {
-    *(int64_t *)ud = n > 0 ? num(&c[0]) : 0;
-    return 0;
+    return dtc_row_int_or(row, 0, 0, ud); /* SUM of no rows: NULL */
 }
-
 /* The budget as it stood on the report's today, from the stored history:
  * the period holding that day, the cost booked in it up to that day, the
  * days left. A day before any stored period: not started. */
@@ -247,8 +268,8 @@ static int as_of(dtc_store *s, ctx *x, dtc_budget *b)
     b->as_of = true;
     int rc = 0;
     if (day < b->period_start) {
-        dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(d)};
-        if ((rc = dtc_store_query(s, SQL_PERIOD_OF_DAY, p, 2, on_period, se)) != 0)
+        dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(d), DTC_TEXT(d)};
+        if ((rc = dtc_store_query(s, SQL_PERIOD_OF_DAY, p, 3, on_period, se)) != 0)
             return rc;
         if (se[0] < 0) {
             snprintf(b->status, sizeof(b->status), "NOT STARTED");
@@ -283,7 +304,7 @@ static int budgets(dtc_store *s, ctx *x)
         x->n = 0;
         if (x->as_of && (rc = as_of(s, x, b)) != 0)
             break;
-        rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?1 AND day <= ?2"
+        rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ? AND day <= ?"
                                 " ORDER BY day DESC LIMIT 30", p, 2, on_cost, x);
         if (rc)
             break;
@@ -512,23 +533,22 @@ static int by_day(const void *a, const void *b)
     return (dp < dq) - (dp > dq);
 }
 
-static int on_series_row(void *ud, const dtc_val *c, int n)
+/* One env_cost_day row of scan(): key[] subscription, environment, capability. */
+static int on_series_row(ctx *x, const char *const key[3], const char *date, int64_t cost, const char *currency,
+                         const char *capname)
 {
-    ctx *x = ud;
-    if (n < 6)
-        return 0;
     int rc = 0;
-    if (strcmp(x->key[0], text(&c[0])) || strcmp(x->key[1], text(&c[1])) || strcmp(x->key[2], text(&c[2]))) {
+    if (strcmp(x->key[0], key[0]) || strcmp(x->key[1], key[1]) || strcmp(x->key[2], key[2])) {
         if ((rc = flush_series(x)) != 0)
             return rc;
-        snprintf(x->key[0], sizeof(x->key[0]), "%s", text(&c[0]));
-        snprintf(x->key[1], sizeof(x->key[1]), "%s", text(&c[1]));
-        snprintf(x->key[2], sizeof(x->key[2]), "%s", text(&c[2]));
-        snprintf(x->currency, sizeof(x->currency), "%s", text(&c[5]));
-        snprintf(x->capname, sizeof(x->capname), "%s", n > 6 ? text(&c[6]) : "");
-        x->first = day_of(text(&c[3]));
+        snprintf(x->key[0], sizeof(x->key[0]), "%s", key[0]);
+        snprintf(x->key[1], sizeof(x->key[1]), "%s", key[1]);
+        snprintf(x->key[2], sizeof(x->key[2]), "%s", key[2]);
+        snprintf(x->currency, sizeof(x->currency), "%s", currency);
+        snprintf(x->capname, sizeof(x->capname), "%s", capname ? capname : "");
+        x->first = day_of(date);
     }
-    int64_t day = day_of(text(&c[3]));
+    int64_t day = day_of(date);
     if (day < x->first)
         return 0;
     size_t idx = (size_t)(day - x->first);
@@ -541,7 +561,7 @@ static int on_series_row(void *ud, const dtc_val *c, int n)
         x->vals = g;
         x->vals[x->nvals++] = -1;
     }
-    x->vals[idx] = num(&c[4]);
+    x->vals[idx] = cost;
     return 0;
 }
 
@@ -608,32 +628,37 @@ static chart_series *chart_of(scan_ctx *k, size_t budget, const char *capability
     return c;
 }
 
-static int on_scan_row(void *ud, const dtc_val *c, int n)
+static int on_scan_row(void *ud, const dtc_row *row)
 {
     scan_ctx *k = ud;
-    if (n < 7)
-        return 0;
-    int rc = on_series_row(k->x, c, n);
-    if (rc)
+    const char *key[3], *date, *currency, *capname;
+    int64_t cost;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &key[0])) || (rc = dtc_row_text(row, 1, &key[1])) ||
+        (rc = dtc_row_text(row, 2, &key[2])) || (rc = dtc_row_text(row, 3, &date)) ||
+        (rc = dtc_row_int(row, 4, &cost)) || (rc = dtc_row_text_or(row, 5, "", &currency)) ||
+        (rc = dtc_row_text_or(row, 6, NULL, &capname)))
         return rc;
-    int64_t day = day_of(text(&c[3])), cost = num(&c[4]);
+    if ((rc = on_series_row(k->x, key, date, cost, currency, capname)) != 0)
+        return rc;
+    int64_t day = day_of(date);
     if (day >= k->spend_from && day <= k->today) {
-        dtc_spend *sc = spend_row(&k->caps, text(&c[2]), text(&c[5]));
-        dtc_spend *se = spend_row(&k->envs, text(&c[1]), text(&c[5]));
+        dtc_spend *sc = spend_row(&k->caps, key[2], currency);
+        dtc_spend *se = spend_row(&k->envs, key[1], currency);
         if (!sc || !se)
             return DTC_ENOMEM;
         *(day >= k->spend_split ? &sc->current : &sc->previous) += cost;
         *(day >= k->spend_split ? &se->current : &se->previous) += cost;
-        if (c[6].type == 't' && (strcmp(sc->name, sc->key) == 0 || strcmp(c[6].s, sc->name) > 0))
-            snprintf(sc->name, sizeof(sc->name), "%s", c[6].s); /* the greatest name, as MAX() */
+        if (capname && (strcmp(sc->name, sc->key) == 0 || strcmp(capname, sc->name) > 0))
+            snprintf(sc->name, sizeof(sc->name), "%s", capname); /* the greatest name, as MAX() */
     }
     if (day >= k->chart_from && day <= k->today) {
         dtc_report *r = k->x->r;
         size_t bi = 0;
-        while (bi < r->nbudgets && strcmp(r->budgets[bi].subscription, text(&c[0])) != 0)
+        while (bi < r->nbudgets && strcmp(r->budgets[bi].subscription, key[0]) != 0)
             bi++;
         if (bi < r->nbudgets) {
-            chart_series *cs = chart_of(k, bi, text(&c[2]));
+            chart_series *cs = chart_of(k, bi, key[2]);
             if (!cs)
                 return DTC_ENOMEM;
             cs->cost[day - k->chart_from] += cost;
@@ -643,20 +668,22 @@ static int on_scan_row(void *ud, const dtc_val *c, int n)
     return 0;
 }
 
-static int on_env_name(void *ud, const dtc_val *c, int n)
+static int on_env_name(void *ud, const dtc_row *row)
 {
     scan_ctx *k = ud;
     spend_acc *a = &k->envs;
-    if (n < 2 || c[1].type != 't' || !c[1].s[0])
-        return 0;
+    const char *id, *name;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &id)) || (rc = dtc_row_text_or(row, 1, "", &name)) || !name[0])
+        return rc;
     for (size_t i = 0; i < a->n; i++) /* the first account's name, as the rows come */
-        if (strcmp(a->rows[i].key, text(&c[0])) == 0 && strcmp(a->rows[i].name, a->rows[i].key) == 0)
-            snprintf(a->rows[i].name, sizeof(a->rows[i].name), "%s", c[1].s);
+        if (strcmp(a->rows[i].key, id) == 0 && strcmp(a->rows[i].name, a->rows[i].key) == 0)
+            snprintf(a->rows[i].name, sizeof(a->rows[i].name), "%s", name);
     dtc_report *r = k->x->r;
     for (size_t i = 0; i < r->nanomalies; i++) {
         dtc_anomaly *an = &r->anomalies[i];
-        if (strcmp(an->environment, text(&c[0])) == 0 && strcmp(an->environment_name, an->environment) == 0)
-            snprintf(an->environment_name, sizeof(an->environment_name), "%s", c[1].s);
+        if (strcmp(an->environment, id) == 0 && strcmp(an->environment_name, an->environment) == 0)
+            snprintf(an->environment_name, sizeof(an->environment_name), "%s", name);
     }
     return 0;
 }
@@ -687,7 +714,7 @@ static int scan(dtc_store *s, ctx *x)
     x->cap = 0;
     x->key[0][0] = x->key[1][0] = x->key[2][0] = '\0';
     int rc = dtc_store_query(s, "SELECT subscription_uuid, environment_id, capability_key, day, cost_micro, currency,"
-                                " capability_name FROM env_cost_day WHERE day BETWEEN ?1 AND ?2"
+                                " capability_name FROM env_cost_day WHERE day BETWEEN ? AND ?"
                                 " ORDER BY subscription_uuid, environment_id, capability_key, day",
                              p, 2, on_scan_row, &k);
     if (rc == 0)
@@ -727,57 +754,65 @@ static int scan(dtc_store *s, ctx *x)
         qsort(r->anomalies, r->nanomalies, sizeof(dtc_anomaly), by_day);
     return 0;
 }
-static double real(const dtc_val *v) { return v->type == 'r' ? v->r : v->type == 'i' ? (double)v->i : 0; }
 
 typedef struct extra_ctx {
     dtc_report *r;
     size_t cap;
 } extra_ctx;
 
-static int on_alloc(void *ud, const dtc_val *c, int n)
+static int on_alloc(void *ud, const dtc_row *row)
 {
     extra_ctx *e = ud;
-    if (n < 5)
-        return 0;
+    const char *field, *key, *currency;
+    int64_t current, previous;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &field)) || (rc = dtc_row_text(row, 1, &key)) ||
+        (rc = dtc_row_text_or(row, 2, "", &currency)) || (rc = dtc_row_int(row, 3, &current)) ||
+        (rc = dtc_row_int(row, 4, &previous)))
+        return rc;
     dtc_alloc_spend *g = dtc_grow(e->r->allocations, &e->cap, e->r->nalloc, sizeof(*g));
     if (!g)
         return DTC_ENOMEM;
     e->r->allocations = g;
     dtc_alloc_spend *a = &g[e->r->nalloc++];
-    snprintf(a->field, sizeof(a->field), "%s", text(&c[0]));
-    snprintf(a->key, sizeof(a->key), "%s", text(&c[1]));
-    snprintf(a->currency, sizeof(a->currency), "%s", text(&c[2]));
-    a->current = num(&c[3]);
-    a->previous = num(&c[4]);
+    snprintf(a->field, sizeof(a->field), "%s", field);
+    snprintf(a->key, sizeof(a->key), "%s", key);
+    snprintf(a->currency, sizeof(a->currency), "%s", currency);
+    a->current = current;
+    a->previous = previous;
     return 0;
 }
-
-static int on_usage(void *ud, const dtc_val *c, int n)
+static int on_usage(void *ud, const dtc_row *row)
 {
     extra_ctx *e = ud;
-    if (n < 6)
-        return 0;
+    const char *sub, *cap, *name, *unit;
+    double current, previous;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text(row, 1, &cap)) ||
+        (rc = dtc_row_text_or(row, 2, "", &name)) || (rc = dtc_row_text_or(row, 3, "", &unit)) ||
+        (rc = dtc_row_real(row, 4, &current)) || (rc = dtc_row_real(row, 5, &previous)))
+        return rc;
     dtc_usage *g = dtc_grow(e->r->usage, &e->cap, e->r->nusage, sizeof(*g));
     if (!g)
         return DTC_ENOMEM;
     e->r->usage = g;
     dtc_usage *u = &g[e->r->nusage++];
-    snprintf(u->subscription, sizeof(u->subscription), "%s", text(&c[0]));
-    snprintf(u->capability, sizeof(u->capability), "%s", text(&c[1]));
-    snprintf(u->name, sizeof(u->name), "%s", c[2].type == 't' && c[2].s[0] ? c[2].s : text(&c[1]));
-    snprintf(u->unit, sizeof(u->unit), "%s", text(&c[3]));
-    u->current = real(&c[4]);
-    u->previous = real(&c[5]);
+    snprintf(u->subscription, sizeof(u->subscription), "%s", sub);
+    snprintf(u->capability, sizeof(u->capability), "%s", cap);
+    snprintf(u->name, sizeof(u->name), "%s", name[0] ? name : cap);
+    snprintf(u->unit, sizeof(u->unit), "%s", unit);
+    u->current = current;
+    u->previous = previous;
     return 0;
 }
-
-static int on_last_sync(void *ud, const dtc_val *c, int n)
+static int on_last_sync(void *ud, const dtc_row *row)
 {
     dtc_report *r = ud;
-    snprintf(r->last_sync, sizeof(r->last_sync), "%s", n > 0 ? text(&c[0]) : "");
-    return 0;
+    const char *at;
+    int rc = dtc_row_text_or(row, 0, "", &at); /* MAX() of no runs: NULL */
+    snprintf(r->last_sync, sizeof(r->last_sync), "%s", rc ? "" : at);
+    return rc;
 }
-
 /* Cost centres and products, usage quantities, and the last sync: over the
  * spend window and the one before. */
 static int extras(dtc_store *s, dtc_report *r)
@@ -786,12 +821,12 @@ static int extras(dtc_store *s, dtc_report *r)
     dtc_fmt_date(f, r->today - 2 * r->window + 1);
     dtc_fmt_date(t, r->today);
     dtc_fmt_date(split, r->today - r->window + 1);
-    dtc_val p[] = {DTC_TEXT(f), DTC_TEXT(t), DTC_TEXT(split)};
+    dtc_val p[] = {DTC_TEXT(split), DTC_TEXT(split), DTC_TEXT(f), DTC_TEXT(t)};
     extra_ctx e = {.r = r};
-    int rc = dtc_store_query(s, SQL_ALLOCATIONS, p, 3, on_alloc, &e);
+    int rc = dtc_store_query(s, SQL_ALLOCATIONS, p, 4, on_alloc, &e);
     if (rc == 0) {
         e.cap = 0;
-        rc = dtc_store_query(s, SQL_USAGE, p, 3, on_usage, &e);
+        rc = dtc_store_query(s, SQL_USAGE, p, 4, on_usage, &e);
     }
     if (rc == 0)
         rc = dtc_store_query(s, SQL_LAST_SYNC, NULL, 0, on_last_sync, r);

@@ -19,6 +19,7 @@ const char *dtc_strerror(int code)
     case DTC_EGONE: return "endpoint removed";
     case DTC_EREQUEST: return "request refused by the server";
     case DTC_EBUSY: return "held by another run";
+    case DTC_EDBLOST: return "database server unreachable";
     }
     return "unknown error";
 }

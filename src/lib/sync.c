@@ -613,20 +613,22 @@ typedef struct env_ids {
     size_t too_long; /* length of the first id that does not fit */
 } env_ids;
 
-static int on_env_id(void *ctx, const dtc_val *c, int n)
+static int on_env_id(void *ctx, const dtc_row *row)
 {
     env_ids *l = ctx;
-    if (n < 1 || c[0].type != 't')
-        return 0;
-    if (strlen(c[0].s) >= sizeof(*l->ids)) {
-        l->too_long = strlen(c[0].s);
+    const char *id;
+    int rc = dtc_row_text(row, 0, &id);
+    if (rc)
+        return rc;
+    if (strlen(id) >= sizeof(*l->ids)) {
+        l->too_long = strlen(id);
         return DTC_ETOOBIG;
     }
     char(*g)[sizeof(*l->ids)] = dtc_grow(l->ids, &l->cap, l->n, sizeof(*l->ids));
     if (!g)
         return DTC_ENOMEM;
     l->ids = g;
-    memcpy(l->ids[l->n++], c[0].s, strlen(c[0].s) + 1);
+    memcpy(l->ids[l->n++], id, strlen(id) + 1);
     return 0;
 }
 
@@ -638,7 +640,7 @@ static int plan_allocation(run *x, subst *s)
     static const char *fields[] = {"COSTCENTER", "PRODUCT"};
     env_ids envs = {0};
     dtc_val p[] = {DTC_TEXT(s->uuid)};
-    int rc = dtc_store_query(x->db, "SELECT DISTINCT environment_id FROM env_cost_day WHERE subscription_uuid = ?1"
+    int rc = dtc_store_query(x->db, "SELECT DISTINCT environment_id FROM env_cost_day WHERE subscription_uuid = ?"
                                     " ORDER BY environment_id", p, 1, on_env_id, &envs);
     if (rc == DTC_ETOOBIG)
         /* never cut short: a shorter id is another environment */
@@ -938,8 +940,21 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
     memset(r, 0, sizeof(*r));
     pthread_mutex_init(&x.mu, NULL);
     char started[32], finished[32];
+    /* Two syncs of one account into one shared database take turns (a
+     * server's advisory lock; SQLite has a single writer anyway). Held until
+     * the handle closes; a lock name per account, so accounts run side by side. */
+    int rc = 0;
+    for (size_t i = 0; i < o->cfg->naccounts && rc == 0; i++) {
+        char name[160];
+        snprintf(name, sizeof(name), "sync of account %s", o->cfg->accounts[i].uuid);
+        rc = dtc_store_lock(o->store, name, 1000L * (o->lock_seconds > 0 ? o->lock_seconds : 300));
+    }
+    if (rc) {
+        pthread_mutex_destroy(&x.mu);
+        return fail_db(&x, rc);
+    }
     dtc_fmt_datetime(started, (int64_t)time(NULL));
-    int rc = dtc_store_run_begin(o->store, started, &r->run_id);
+    rc = dtc_store_run_begin(o->store, started, &r->run_id);
     if (rc) {
         pthread_mutex_destroy(&x.mu);
         return fail_db(&x, rc);

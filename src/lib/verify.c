@@ -53,16 +53,6 @@ typedef struct vctx {
     int64_t last;
 } vctx;
 
-static const char *text(const dtc_val *v)
-{
-    return v->type == 't' ? v->s : "";
-}
-
-static int64_t num(const dtc_val *v)
-{
-    return v->type == 'i' ? v->i : v->type == 'r' ? (int64_t)v->r : 0;
-}
-
 static void report(vctx *v, dtc_discrepancy *d)
 {
     d->check = v->check;
@@ -83,38 +73,48 @@ static void report(vctx *v, dtc_discrepancy *d)
 enum { COL_SUB, COL_ENV, COL_FIELD, COL_CAP, COL_DAY, COL_CUR, COL_EXPECTED, COL_ACTUAL, COL_ROWS, NCOLS };
 #define COL_TABLE NCOLS
 
-static int on_row(void *ud, const dtc_val *c, int n)
+static int on_row(void *ud, const dtc_row *row)
 {
     vctx *v = ud;
-    if (n < NCOLS)
-        return 0;
+    const char *t[COL_EXPECTED], *table = "";
+    int64_t expected, actual, rows;
+    int rc = 0;
+    for (int i = COL_SUB; i < COL_EXPECTED && rc == 0; i++)
+        rc = dtc_row_text_or(row, i, "", &t[i]); /* currency may be NULL */
+    if (rc || (rc = dtc_row_int(row, COL_EXPECTED, &expected)) || (rc = dtc_row_int(row, COL_ACTUAL, &actual)) ||
+        (rc = dtc_row_int(row, COL_ROWS, &rows)) ||
+        (dtc_row_columns(row) > COL_TABLE && (rc = dtc_row_text(row, COL_TABLE, &table))))
+        return rc;
     dtc_discrepancy d;
     memset(&d, 0, sizeof(d));
-    snprintf(d.subscription, sizeof(d.subscription), "%s", text(&c[COL_SUB]));
-    snprintf(d.environment, sizeof(d.environment), "%s", text(&c[COL_ENV]));
-    snprintf(d.field, sizeof(d.field), "%s", text(&c[COL_FIELD]));
-    snprintf(d.capability, sizeof(d.capability), "%s", text(&c[COL_CAP]));
-    snprintf(d.day, sizeof(d.day), "%s", text(&c[COL_DAY]));
-    snprintf(d.currency, sizeof(d.currency), "%s", text(&c[COL_CUR]));
-    d.expected = num(&c[COL_EXPECTED]);
-    d.actual = num(&c[COL_ACTUAL]);
-    d.rows = (long)num(&c[COL_ROWS]);
-    if (n > COL_TABLE)
-        snprintf(d.table, sizeof(d.table), "%s", text(&c[COL_TABLE]));
+    snprintf(d.subscription, sizeof(d.subscription), "%s", t[COL_SUB]);
+    snprintf(d.environment, sizeof(d.environment), "%s", t[COL_ENV]);
+    snprintf(d.field, sizeof(d.field), "%s", t[COL_FIELD]);
+    snprintf(d.capability, sizeof(d.capability), "%s", t[COL_CAP]);
+    snprintf(d.day, sizeof(d.day), "%s", t[COL_DAY]);
+    snprintf(d.currency, sizeof(d.currency), "%s", t[COL_CUR]);
+    d.expected = expected;
+    d.actual = actual;
+    d.rows = (long)rows;
+    snprintf(d.table, sizeof(d.table), "%s", table);
     report(v, &d);
     return 0;
 }
 
 /* Rows: subscription, day, ordered: report every day skipped in between. */
-static int on_day(void *ud, const dtc_val *c, int n)
+static int on_day(void *ud, const dtc_row *row)
 {
     vctx *v = ud;
+    const char *sub, *date;
     int64_t day;
-    if (n < 2 || dtc_parse_date(text(&c[1]), &day) != 0)
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text(row, 1, &date)))
+        return rc;
+    if (dtc_parse_date(date, &day) != 0)
         return 0;
     v->sum->days++;
-    if (strcmp(v->sub, text(&c[0])) != 0) {
-        snprintf(v->sub, sizeof(v->sub), "%s", text(&c[0]));
+    if (strcmp(v->sub, sub) != 0) {
+        snprintf(v->sub, sizeof(v->sub), "%s", sub);
         v->last = day;
         return 0;
     }
@@ -129,10 +129,12 @@ static int on_day(void *ud, const dtc_val *c, int n)
     return 0;
 }
 
-static int on_count(void *ud, const dtc_val *c, int n)
+static int on_count(void *ud, const dtc_row *row)
 {
-    *(long *)ud = n > 0 ? (long)num(&c[0]) : 0;
-    return 0;
+    int64_t n;
+    int rc = dtc_row_int(row, 0, &n);
+    *(long *)ud = rc ? 0 : (long)n;
+    return rc;
 }
 
 /* Per subscription and day: the environment rows' sum and count. */
@@ -259,7 +261,7 @@ int dtc_verify_run(dtc_store *s, void (*fn)(void *ctx, const dtc_discrepancy *d)
         snprintf(sql, sizeof(sql),
                  "SELECT c.subscription_uuid, '', '', '', MIN(c.day), c.currency, 0, COUNT(*), COUNT(*) FROM %s c"
                  " JOIN subscription s ON s.uuid = c.subscription_uuid"
-                 " WHERE c.currency IS NOT s.currency GROUP BY c.subscription_uuid, c.currency"
+                 " WHERE c.currency IS DISTINCT FROM s.currency GROUP BY c.subscription_uuid, c.currency"
                  " ORDER BY c.subscription_uuid", tables[t]);
         v.table = tables[t];
         if ((rc = dtc_store_query(s, sql, NULL, 0, on_row, &v)))

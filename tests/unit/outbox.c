@@ -171,11 +171,9 @@ static void test_outbox_split_mark_dead_and_retry(void **state)
     assert_int_equal(dtc_store_outbox_split(s, b.id, "one.a", "one.b", "t", &a, &c), DTC_EINVAL);
 }
 
-static int count_rows(void *ctx, const dtc_val *cols, int n)
+static int count_rows(void *ctx, const dtc_row *row)
 {
-    (void)n;
-    *(int64_t *)ctx = cols[0].i;
-    return 0;
+    return dtc_row_int(row, 0, ctx);
 }
 
 static void test_outbox_query_is_read_only(void **state)
@@ -184,7 +182,7 @@ static void test_outbox_query_is_read_only(void **state)
     put_cost(s, "2026-11-20", 100);
     int64_t got = -1;
     dtc_val p[] = {DTC_TEXT("2026-11-20")};
-    assert_int_equal(dtc_store_query(s, "SELECT COUNT(*) FROM cost_day WHERE day=?1", p, 1, count_rows, &got), 0);
+    assert_int_equal(dtc_store_query(s, "SELECT COUNT(*) FROM cost_day WHERE day=?", p, 1, count_rows, &got), 0);
     assert_int_equal(got, 1);
     assert_int_equal(dtc_store_query(s, "DELETE FROM cost_day", NULL, 0, count_rows, &got), DTC_EINVAL);
     assert_int_equal(dtc_store_query(s, "SELECT nonsense FROM", NULL, 0, count_rows, &got), DTC_EDB);

@@ -1,6 +1,9 @@
 /* Unit tests for src/lib/store/store.c + store_sqlite.c: upsert outcomes, the
  * revision log, rollback of a page, checkpoints, coverage ranges, runs left
- * running by a dead process, refusing what is not built. */
+ * running by a dead process, the back-end chosen by scheme (a PostgreSQL URL
+ * with a password refused before connecting, the password never shown), typed rows that
+ * refuse an unexpected type. Every read goes through dtc_store_query; raw
+ * SQLite only plants what an older dtcost or another process wrote. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,21 +43,22 @@ static int teardown(void **state)
     return 0;
 }
 
-static long count(const char *sql)
+static int first_int(void *ctx, const dtc_row *row)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    long n = -1;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = (long)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
+    return dtc_row_int(row, 0, ctx);
 }
 
-static void exec_sql(const char *sql)
+/* The integer in the first column of sql's first row (-1: no row). */
+static long count(dtc_store *s, const char *sql)
+{
+    int64_t n = -1;
+    assert_int_equal(dtc_store_query(s, sql, NULL, 0, first_int, &n), 0);
+    return (long)n;
+}
+
+/* Write what an older dtcost, or a process now gone, left in the file: the
+ * interface has no way to write it, by design. */
+static void plant_sqlite(const char *sql)
 {
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -86,17 +90,17 @@ static void test_store_put_inserts_then_keeps_then_updates_with_a_revision(void 
     assert_int_equal(put_cost(s, "2026-11-20", 1750000, "2026-11-22T02:00:00Z", &res), 0);
     assert_int_equal(res, DTC_PUT_UPDATED);
     assert_int_equal(dtc_store_commit(s), 0);
-    assert_int_equal(count("SELECT COUNT(*) FROM cost_day"), 1);
-    assert_int_equal(count("SELECT cost_micro FROM cost_day"), 1750000);
-    assert_int_equal(count("SELECT COUNT(*) FROM revision"), 1);
-    assert_int_equal(count("SELECT old_value FROM revision WHERE key='sub-1|2026-11-20' "
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM cost_day"), 1);
+    assert_int_equal(count(s, "SELECT cost_micro FROM cost_day"), 1750000);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM revision"), 1);
+    assert_int_equal(count(s, "SELECT CAST(old_value AS INTEGER) FROM revision WHERE key='sub-1|2026-11-20' "
                            "AND booking='2026-11-22T02:00:00Z'"), 1500000);
     long restated = -1;
     assert_int_equal(dtc_store_restated_days(s, run, &restated), 0);
     assert_int_equal(restated, 1);
     dtc_run_stats st = {.requests = 3, .updated = 2, .restated_days = 1};
     assert_int_equal(dtc_store_run_end(s, run, "2026-11-23T00:01:00Z", "ok", &st, NULL), 0);
-    assert_int_equal(count("SELECT restated_days FROM sync_run WHERE status='ok'"), 1);
+    assert_int_equal(count(s, "SELECT restated_days FROM sync_run WHERE status='ok'"), 1);
 }
 
 static void test_store_rollback_discards_the_whole_page(void **state)
@@ -107,7 +111,7 @@ static void test_store_rollback_discards_the_whole_page(void **state)
     assert_int_equal(put_cost(s, "2026-11-01", 1, NULL, &res), 0);
     assert_int_equal(put_cost(s, "2026-11-02", 2, NULL, &res), 0);
     dtc_store_rollback(s);
-    assert_int_equal(count("SELECT COUNT(*) FROM cost_day"), 0);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM cost_day"), 0);
 }
 
 static void test_store_checkpoints_round_trip(void **state)
@@ -124,16 +128,17 @@ static void test_store_checkpoints_round_trip(void **state)
     assert_int_equal(day, 20410);
 }
 
-static void test_store_reopens_an_existing_database_and_refuses_postgres(void **state)
+static void test_store_reopens_an_existing_database_and_refuses_a_password_in_a_url(void **state)
 {
     dtc_store *s2 = NULL;
     char err[256];
     assert_int_equal(dtc_store_open(&s2, path, err, sizeof(err)), 0);
     dtc_store_close(s2);
-    assert_int_equal(dtc_store_open(&s2, "postgres://user@db/dtcost", err, sizeof(err)), DTC_EINVAL);
+    assert_int_equal(dtc_store_open(&s2, "postgres://user:s3cret@db/dtcost", err, sizeof(err)), DTC_EINVAL);
     assert_null(s2);
-    assert_non_null(strstr(err, "PostgreSQL"));
-    assert_null(strstr(err, "user@db")); /* the URL may carry a password */
+    assert_non_null(strstr(err, "password in the URL"));
+    assert_null(strstr(err, "s3cret")); /* the URL's password is never shown */
+    assert_non_null(strstr(err, "postgres://user:***@db/dtcost"));
     assert_int_equal(dtc_store_open(&s2, "/nonexistent-dir/x.db", err, sizeof(err)), DTC_EDB);
     assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
 }
@@ -159,8 +164,8 @@ static void test_store_migrates_a_version_1_database(void **state)
     char err[256];
     assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
     *state = s;
-    assert_int_equal(count("SELECT value FROM meta WHERE key='schema_version'"), 2);
-    assert_int_equal(count("SELECT COUNT(*) FROM rate_card WHERE account_uuid='acct-1'"), 1);
+    assert_int_equal(count(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'"), 2);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM rate_card WHERE account_uuid='acct-1'"), 1);
     dtc_val k[] = {DTC_TEXT("acct-1"), DTC_TEXT("Q-1"), DTC_TEXT("CAP"), DTC_TEXT("2026-01-01")};
     dtc_val v[] = {DTC_TEXT("2027-01-01"), DTC_TEXT("n"), DTC_TEXT("1.5"), DTC_TEXT("1.5"), DTC_TEXT("u"),
                    DTC_TEXT("USD"), DTC_NULL};
@@ -177,7 +182,7 @@ static void assert_coverage(dtc_store *s, const char *scope, const dtc_day_range
     size_t ngot = 99;
     char sql[160];
     snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM coverage WHERE scope='%s'", scope);
-    assert_int_equal(count(sql), n);
+    assert_int_equal(count(s, sql), n);
     assert_int_equal(dtc_store_coverage_get(s, scope, &got, &ngot), 0);
     assert_int_equal(ngot, n);
     if (n == 0)
@@ -216,8 +221,8 @@ static void test_store_coverage_merges_overlapping_adjacent_and_contained_ranges
     assert_int_equal(dtc_store_coverage_add(s, sc, 19000, 21000), 0); /* contains everything */
     assert_coverage(s, sc, (dtc_day_range[]){{19000, 21000}}, 1);
     /* Merged in the table, not only in the answer; other scopes untouched. */
-    assert_int_equal(count("SELECT COUNT(*) FROM coverage"), 1);
-    assert_int_equal(count("SELECT COUNT(*) FROM coverage WHERE first_day='2022-01-08' AND last_day='2027-07-01'"), 1);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM coverage"), 1);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM coverage WHERE first_day='2022-01-08' AND last_day='2027-07-01'"), 1);
     assert_coverage(s, "envcost:sub-2", NULL, 0);
     assert_int_equal(dtc_store_coverage_add(s, "envcost:sub-2", 20020, 20020), 0);
     assert_coverage(s, "envcost:sub-2", (dtc_day_range[]){{20020, 20020}}, 1);
@@ -258,7 +263,7 @@ static void test_store_coverage_keeps_thousands_of_ranges_apart_then_merges_them
     }
     assert_int_equal(dtc_store_commit(s), 0);
     assert_coverage(s, sc, (dtc_day_range[]){{18000, 18000 + 2 * (N - 1)}}, 1);
-    assert_int_equal(count("SELECT COUNT(*) FROM coverage"), 1);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM coverage"), 1);
 }
 
 static void test_store_coverage_add_is_rolled_back_with_its_rows(void **state)
@@ -270,7 +275,7 @@ static void test_store_coverage_add_is_rolled_back_with_its_rows(void **state)
     assert_int_equal(put_cost(s, "2024-10-28", 1, NULL, &res), 0);
     assert_int_equal(dtc_store_coverage_add(s, "envcost:sub-1", 20010, 20020), 0);
     dtc_store_rollback(s);
-    assert_int_equal(count("SELECT COUNT(*) FROM cost_day"), 0);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM cost_day"), 0);
     assert_coverage(s, "envcost:sub-1", (dtc_day_range[]){{20000, 20009}}, 1);
     assert_int_equal(dtc_store_begin(s), 0);
     assert_int_equal(dtc_store_coverage_add(s, "envcost:sub-1", 20010, 20020), 0);
@@ -305,7 +310,7 @@ static void test_store_run_begin_marks_runs_of_dead_processes_interrupted(void *
              "(4,'2026-11-20T03:00:00Z','running',%d,'another-host.example'),"  /* cannot tell: left */
              "(5,'2026-11-20T04:00:00Z','ok',%d,'%s')",                  /* finished: left */
              (int)dead, host, (int)getpid(), host, (int)dead, (int)dead, host);
-    exec_sql(sql);
+    plant_sqlite(sql);
     long n = -1;
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 0);
@@ -313,19 +318,19 @@ static void test_store_run_begin_marks_runs_of_dead_processes_interrupted(void *
     assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 2);
-    assert_int_equal(count("SELECT COUNT(*) FROM sync_run WHERE status='interrupted' AND id IN (1,3)"
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE status='interrupted' AND id IN (1,3)"
                            " AND finished_at IS NULL AND message LIKE 'interrupted: %killed or crashed%'"), 2);
-    assert_int_equal(count("SELECT COUNT(*) FROM sync_run WHERE status='running' AND id IN (2,4)"), 2);
-    assert_int_equal(count("SELECT COUNT(*) FROM sync_run WHERE id=5 AND status='ok'"), 1);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE status='running' AND id IN (2,4)"), 2);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE id=5 AND status='ok'"), 1);
     /* The new run names its process, so the next one can tell it is alive. */
     snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM sync_run WHERE id=%lld AND status='running' AND pid=%d"
              " AND host='%s'", (long long)run, (int)getpid(), host);
-    assert_int_equal(count(sql), 1);
+    assert_int_equal(count(s, sql), 1);
     int64_t run2;
     assert_int_equal(dtc_store_run_begin(s, "2026-11-23T01:00:00Z", &run2), 0);
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(count("SELECT COUNT(*) FROM sync_run WHERE status='running'"), 4);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE status='running'"), 4);
 }
 
 static void test_store_adds_pid_and_host_to_an_older_sync_run(void **state)
@@ -333,7 +338,7 @@ static void test_store_adds_pid_and_host_to_an_older_sync_run(void **state)
     dtc_store_close(*state);
     *state = NULL;
     unlink(path);
-    exec_sql("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    plant_sqlite("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
              "INSERT INTO meta VALUES('schema_version','2');"
              "CREATE TABLE sync_run(id INTEGER PRIMARY KEY, started_at TEXT NOT NULL,"
              " finished_at TEXT, status TEXT NOT NULL, requests INTEGER, retries INTEGER, inserted INTEGER,"
@@ -346,13 +351,13 @@ static void test_store_adds_pid_and_host_to_an_older_sync_run(void **state)
         assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
     }
     *state = s;
-    assert_int_equal(count("SELECT COUNT(*) FROM pragma_table_info('sync_run') WHERE name IN ('pid','host')"), 2);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM pragma_table_info('sync_run') WHERE name IN ('pid','host')"), 2);
     int64_t run;
     long n = -1;
     assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 1);
-    assert_int_equal(count("SELECT COUNT(*) FROM sync_run WHERE status='interrupted'"), 1);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE status='interrupted'"), 1);
 }
 
 static void test_store_alloc_value_listed_again_is_the_same(void **state)
@@ -370,10 +375,95 @@ static void test_store_alloc_value_listed_again_is_the_same(void **state)
     assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, p, (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")},
                                    NULL, &res), 0);
     assert_int_equal(res, DTC_PUT_INSERTED);
-    assert_int_equal(count("SELECT COUNT(*) FROM cost_allocation_value"), 2);
-    assert_int_equal(count("SELECT COUNT(*) FROM cost_allocation_value WHERE field='COSTCENTER'"
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM cost_allocation_value"), 2);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM cost_allocation_value WHERE field='COSTCENTER'"
                            " AND first_seen_at='2026-11-20T00:00:00Z'"), 1);
-    assert_int_equal(count("SELECT COUNT(*) FROM revision"), 0);
+    assert_int_equal(count(s, "SELECT COUNT(*) FROM revision"), 0);
+}
+
+typedef struct typed {
+    int64_t i;
+    double r;
+    const char *t;
+    int rc[4];
+} typed;
+
+/* Columns: integer, real, text, NULL; each read with the accessor of another
+ * type (rc[0..2]) and the NULL with a strict one (rc[3]). */
+static int read_crossed(void *ctx, const dtc_row *row)
+{
+    typed *x = ctx;
+    assert_int_equal(dtc_row_columns(row), 4);
+    assert_int_equal(dtc_row_int(row, 0, &x->i), 0);
+    assert_int_equal(dtc_row_real(row, 1, &x->r), 0);
+    assert_int_equal(dtc_row_text(row, 2, &x->t), 0);
+    double widened;
+    assert_int_equal(dtc_row_real(row, 0, &widened), 0); /* the one conversion */
+    assert_true(widened == 7.0);
+    int64_t i;
+    double r;
+    const char *t;
+    x->rc[0] = dtc_row_int(row, 2, &i);
+    x->rc[1] = dtc_row_int(row, 1, &i);
+    x->rc[2] = dtc_row_text(row, 0, &t);
+    x->rc[3] = dtc_row_int(row, 3, &i);
+    assert_true(dtc_row_is_null(row, 3));
+    assert_int_equal(dtc_row_int_or(row, 3, -5, &i), 0);
+    assert_int_equal(i, -5);
+    assert_int_equal(dtc_row_text_or(row, 3, "none", &t), 0);
+    assert_string_equal(t, "none");
+    assert_int_equal(dtc_row_real_or(row, 3, 0.5, &r), 0);
+    assert_true(r == 0.5);
+    assert_int_equal(dtc_row_int(row, 4, &i), DTC_EDB); /* no such column */
+    return 0;
+}
+
+static void test_store_rows_refuse_an_unexpected_type_or_null(void **state)
+{
+    dtc_store *s = *state;
+    typed x = {0};
+    dtc_val p[] = {DTC_INT(7), DTC_TEXT("x")};
+    assert_int_equal(dtc_store_query(s, "SELECT ?, 2.5, ?, NULL", p, 2, read_crossed, &x), 0);
+    assert_int_equal(x.i, 7);
+    assert_true(x.r == 2.5);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(x.rc[i], DTC_EDB);
+    /* The message names the column and both types. */
+    int64_t n;
+    assert_int_equal(dtc_store_query(s, "SELECT 'abc'", NULL, 0, first_int, &n), DTC_EDB);
+    assert_non_null(strstr(dtc_store_errmsg(s), "column 1 is text, expected an integer"));
+    /* A sum that is not an integer is an error, not 0. */
+    assert_int_equal(dtc_store_query(s, "SELECT SUM(x) FROM (SELECT 1.5 AS x)", NULL, 0, first_int, &n), DTC_EDB);
+    assert_non_null(strstr(dtc_store_errmsg(s), "is a real"));
+}
+
+static void test_store_query_checks_placeholders_and_refuses_writes(void **state)
+{
+    dtc_store *s = *state;
+    int64_t n = -1;
+    dtc_val p[] = {DTC_TEXT("it's ? here")};
+    /* A ? inside a quoted string is not a placeholder. */
+    assert_int_equal(dtc_store_query(s, "SELECT COUNT(*) FROM cost_day WHERE day = ? OR day = '?'", p, 1,
+                                     first_int, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(dtc_store_query(s, "SELECT COUNT(*) FROM cost_day WHERE day = ?", NULL, 0, first_int, &n),
+                     DTC_EINVAL);
+    assert_non_null(strstr(dtc_store_errmsg(s), "1 placeholders, 0 values"));
+    assert_int_equal(dtc_store_query(s, "DELETE FROM cost_day", NULL, 0, first_int, &n), DTC_EINVAL);
+    assert_int_equal(dtc_store_query(s, "SELECT nonsense FROM", NULL, 0, first_int, &n), DTC_EDB);
+}
+
+static void test_store_picks_the_back_end_by_scheme(void **state)
+{
+    dtc_store *s = *state;
+    dtc_put res;
+    assert_int_equal(put_cost(s, "2026-11-20", 42, NULL, &res), 0);
+    dtc_store *again = NULL;
+    char err[256], target[300];
+    snprintf(target, sizeof(target), "sqlite:%s", path);
+    assert_int_equal(dtc_store_open(&again, target, err, sizeof(err)), 0);
+    assert_int_equal(count(again, "SELECT cost_micro FROM cost_day"), 42); /* the same file */
+    dtc_store_close(again);
 }
 
 int main(void)
@@ -382,7 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_put_inserts_then_keeps_then_updates_with_a_revision, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_rollback_discards_the_whole_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_checkpoints_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_reopens_an_existing_database_and_refuses_postgres, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_reopens_an_existing_database_and_refuses_a_password_in_a_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrates_a_version_1_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_coverage_merges_overlapping_adjacent_and_contained_ranges,
                                         setup, teardown),
@@ -393,6 +483,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_adds_pid_and_host_to_an_older_sync_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_alloc_value_listed_again_is_the_same, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_rows_refuse_an_unexpected_type_or_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_query_checks_placeholders_and_refuses_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_picks_the_back_end_by_scheme, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

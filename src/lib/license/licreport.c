@@ -24,15 +24,14 @@ int64_t dtc_lic_money(const dtc_license_config *c, const dtc_lic_day *d)
            scaled(d->ddu_micro, c->price_ddu, 1000000);
 }
 
-static int64_t num(const dtc_val *v) { return v->type == 'i' ? v->i : v->type == 'r' ? (int64_t)v->r : 0; }
-static const char *text(const dtc_val *v) { return v->type == 't' ? v->s : ""; }
-
-static int on_last(void *ud, const dtc_val *c, int n)
+static int on_last(void *ud, const dtc_row *row)
 {
     int64_t *day = ud, t;
-    if (n > 0 && c[0].type == 't' && dtc_parse_datetime(c[0].s, &t) == 0)
+    const char *hour;
+    int rc = dtc_row_text_or(row, 0, NULL, &hour); /* MAX() of no rows */
+    if (rc == 0 && hour && dtc_parse_datetime(hour, &t) == 0)
         *day = t / 86400;
-    return 0;
+    return rc;
 }
 
 typedef struct ctx {
@@ -41,27 +40,34 @@ typedef struct ctx {
     size_t cap;
 } ctx;
 
-static int on_day(void *ud, const dtc_val *c, int n)
+static int on_day(void *ud, const dtc_row *row)
 {
     ctx *k = ud;
     dtc_lic_summary *x = k->x;
-    if (n < 8)
-        return DTC_EDB;
+    const char *cluster, *env, *day;
+    int64_t v[5];
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &cluster)) || (rc = dtc_row_text(row, 1, &env)) ||
+        (rc = dtc_row_text(row, 2, &day)))
+        return rc;
+    for (int i = 0; i < 5; i++)
+        if ((rc = dtc_row_int(row, 3 + i, &v[i])) != 0)
+            return rc;
     dtc_lic_day *g = dtc_grow(x->days, &k->cap, x->ndays, sizeof(*g));
     if (!g)
         return DTC_ENOMEM;
     x->days = g;
     dtc_lic_day *d = &x->days[x->ndays++];
     memset(d, 0, sizeof(*d));
-    snprintf(d->cluster, sizeof(d->cluster), "%s", text(&c[0]));
-    snprintf(d->environment, sizeof(d->environment), "%s", text(&c[1]));
-    if (dtc_parse_date(text(&c[2]), &d->day) != 0)
+    snprintf(d->cluster, sizeof(d->cluster), "%s", cluster);
+    snprintf(d->environment, sizeof(d->environment), "%s", env);
+    if (dtc_parse_date(day, &d->day) != 0)
         d->day = -1;
-    d->fullstack_mhu = num(&c[3]);
-    d->infra_mhu = num(&c[4]);
-    d->paas_mhu = num(&c[5]);
-    d->dem_centi = num(&c[6]);
-    d->ddu_micro = num(&c[7]);
+    d->fullstack_mhu = v[0];
+    d->infra_mhu = v[1];
+    d->paas_mhu = v[2];
+    d->dem_centi = v[3];
+    d->ddu_micro = v[4];
     d->money = dtc_lic_money(k->c, d);
     return 0;
 }

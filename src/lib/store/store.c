@@ -3,8 +3,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "store_impl.h"
 #include "timeutil.h"
 
@@ -57,6 +59,30 @@ const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT] = {
         {"archive", "kind", "size", "sha256", "imported_at"}, 2, 5, -1, true},
 };
 
+/* Which back-end serves a target: the first scheme it starts with; a target
+ * with none of them is a SQLite file path. `strip`: the back-end gets the
+ * target without the scheme (a path), else the whole URI. */
+static const struct scheme {
+    const char *prefix, *engine;
+    const dtc_store_ops *ops; /* NULL: not in this build */
+    bool strip;
+} schemes[] = {
+    {"sqlite:", "SQLite", &dtc_store__sqlite, true},
+    {"postgres://", "PostgreSQL", &dtc_store__pg, false},
+    {"postgresql://", "PostgreSQL", &dtc_store__pg, false},
+};
+
+void dtc_store__scrub(const char *target, char *out, size_t outlen)
+{
+    const char *sep = strstr(target, "://");
+    const char *at = sep ? strchr(sep + 3, '@') : NULL;
+    const char *colon = at ? memchr(sep + 3, ':', (size_t)(at - sep - 3)) : NULL;
+    if (!colon)
+        snprintf(out, outlen, "%s", target);
+    else
+        snprintf(out, outlen, "%.*s:***%s", (int)(colon - target), target, at);
+}
+
 int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen)
 {
     *out = NULL;
@@ -64,20 +90,29 @@ int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen
         snprintf(err, errlen, "no database given (use --db FILE or database= in the config)");
         return DTC_EINVAL;
     }
-    if (strncmp(target, "postgres://", 11) == 0 || strncmp(target, "postgresql://", 13) == 0) {
-        snprintf(err, errlen, "database %s: the PostgreSQL back-end is not available in this "
-                              "build yet; use a SQLite file path", "postgres://...");
-        return DTC_EINVAL;
+    const dtc_store_ops *ops = &dtc_store__sqlite;
+    const char *arg = target;
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        if (strncmp(target, schemes[i].prefix, strlen(schemes[i].prefix)) != 0)
+            continue;
+        if (!schemes[i].ops) {
+            char shown[256];
+            dtc_store__scrub(target, shown, sizeof(shown));
+            snprintf(err, errlen, "database %s: the %s back-end is not available in this build; "
+                     "use a SQLite file path", shown, schemes[i].engine);
+            return DTC_EINVAL;
+        }
+        ops = schemes[i].ops;
+        arg = schemes[i].strip ? target + strlen(schemes[i].prefix) : target;
+        break;
     }
-    if (strncmp(target, "sqlite:", 7) == 0)
-        target += 7;
     dtc_store *s = dtc_calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return DTC_ENOMEM;
     }
-    s->ops = &dtc_store__sqlite;
-    int rc = s->ops->open(s, target);
+    s->ops = ops;
+    int rc = s->ops->open(s, arg);
     if (rc) {
         snprintf(err, errlen, "%s", s->err);
         s->ops->close(s);
@@ -86,6 +121,18 @@ int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen
     }
     *out = s;
     return 0;
+}
+
+int dtc_store_target_missing(const char *target)
+{
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        if (strncmp(target, schemes[i].prefix, strlen(schemes[i].prefix)) == 0) {
+            if (!schemes[i].strip)
+                return 0; /* a server */
+            target += strlen(schemes[i].prefix);
+            break;
+        }
+    return access(target, F_OK) != 0;
 }
 
 void dtc_store_close(dtc_store *s)
@@ -97,14 +144,23 @@ void dtc_store_close(dtc_store *s)
 }
 
 const char *dtc_store_errmsg(const dtc_store *s) { return s->err; }
-int dtc_store_begin(dtc_store *s) { return s->ops->exec(s, "BEGIN IMMEDIATE"); }
-int dtc_store_commit(dtc_store *s) { return s->ops->exec(s, "COMMIT"); }
+/* A failure always carries a message: the back-end's, or at least which
+ * operation failed and the code's text. */
+static int said(dtc_store *s, int rc, const char *what)
+{
+    if (rc && !s->err[0])
+        snprintf(s->err, sizeof(s->err), "database: %s: %s", what, dtc_strerror(rc));
+    return rc;
+}
+
+int dtc_store_begin(dtc_store *s) { return said(s, s->ops->begin(s), "begin"); }
+int dtc_store_commit(dtc_store *s) { return said(s, s->ops->commit(s), "commit"); }
 
 void dtc_store_rollback(dtc_store *s)
 {
     char keep[sizeof(s->err)];
     memcpy(keep, s->err, sizeof(keep)); /* keep the error that caused the rollback */
-    (void)s->ops->exec(s, "ROLLBACK");
+    s->ops->rollback(s);
     memcpy(s->err, keep, sizeof(keep));
 }
 
@@ -114,7 +170,8 @@ int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_va
     dtc_put ignored;
     if ((unsigned)fact >= DTC_FACT_COUNT)
         return DTC_EINVAL;
-    return s->ops->put(s, &dtc_store__facts[fact], keys, vals, booking, result ? result : &ignored);
+    return said(s, s->ops->put(s, &dtc_store__facts[fact], keys, vals, booking, result ? result : &ignored),
+                dtc_store__facts[fact].name);
 }
 
 int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep, long *removed)
@@ -159,6 +216,17 @@ int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
     return s->ops->checkpoint_set(s, scope, day);
 }
 
+int dtc_store_lock(dtc_store *s, const char *name, long wait_ms)
+{
+    return s->ops->lock ? s->ops->lock(s, name, wait_ms) : 0;
+}
+
+void dtc_store_unlock(dtc_store *s, const char *name)
+{
+    if (s->ops->unlock)
+        s->ops->unlock(s, name);
+}
+
 int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out)
 {
     return s->ops->restated_days(s, run_id, out);
@@ -177,7 +245,7 @@ int dtc_store_coverage_add(dtc_store *s, const char *scope, int64_t first, int64
                  "or outside the years 0001-9999)", scope, (long long)first, (long long)last);
         return DTC_EINVAL;
     }
-    return s->ops->coverage_add(s, scope, first, last);
+    return said(s, s->ops->coverage_add(s, scope, first, last), "coverage");
 }
 
 int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n)
@@ -185,4 +253,239 @@ int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
     *out = NULL;
     *n = 0;
     return s->ops->coverage_get(s, scope, out, n);
+}
+
+/* ---- the read path ---- */
+
+int dtc_store__placeholders(const char *sql, char *out, size_t outlen)
+{
+    int n = 0;
+    size_t o = 0;
+    char quote = 0;
+    for (const char *p = sql; *p; p++) {
+        char piece[16] = {*p, 0};
+        if (quote) {
+            if (*p == quote)
+                quote = 0;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+        } else if (*p == '?') {
+            snprintf(piece, sizeof(piece), "$%d", ++n);
+        }
+        if (out) {
+            size_t len = strlen(piece);
+            if (o + len >= outlen)
+                return -1;
+            memcpy(out + o, piece, len);
+            o += len;
+        }
+    }
+    if (out) {
+        if (o >= outlen)
+            return -1;
+        out[o] = 0;
+    }
+    return n;
+}
+
+int dtc_store_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
+                    int (*fn)(void *ctx, const dtc_row *row), void *ctx)
+{
+    int n = dtc_store__placeholders(sql, NULL, 0);
+    if (n != nparams) {
+        snprintf(s->err, sizeof(s->err), "database: query \"%.60s\": %d placeholders, %d values", sql, n,
+                 nparams);
+        return DTC_EINVAL;
+    }
+    return said(s, s->ops->query(s, sql, params, nparams, fn, ctx), "query");
+}
+
+int dtc_row_columns(const dtc_row *r) { return r->ncols; }
+
+static const char *type_name(char t)
+{
+    switch (t) {
+    case 'i': return "an integer";
+    case 'r': return "a real";
+    case 't': return "text";
+    default: return "NULL";
+    }
+}
+
+/* The column, or NULL with the store's error set when it is absent or its type
+ * is neither `want` nor (allow_null) NULL. */
+static const dtc_val *column(const dtc_row *r, int col, char want, bool allow_null)
+{
+    if (col < 0 || col >= r->ncols) {
+        snprintf(r->s->err, sizeof(r->s->err), "database: query \"%.60s\": no column %d (%d columns)", r->sql,
+                 col + 1, r->ncols);
+        return NULL;
+    }
+    const dtc_val *v = &r->cols[col];
+    if (v->type == want || (want == 'r' && v->type == 'i') || (allow_null && v->type == 'n'))
+        return v;
+    snprintf(r->s->err, sizeof(r->s->err), "database: query \"%.60s\": column %d is %s, expected %s", r->sql,
+             col + 1, type_name(v->type), type_name(want));
+    return NULL;
+}
+
+int dtc_row_int_or(const dtc_row *r, int col, int64_t dflt, int64_t *out)
+{
+    const dtc_val *v = column(r, col, 'i', true);
+    if (!v)
+        return DTC_EDB;
+    *out = v->type == 'n' ? dflt : v->i;
+    return 0;
+}
+
+int dtc_row_real_or(const dtc_row *r, int col, double dflt, double *out)
+{
+    const dtc_val *v = column(r, col, 'r', true);
+    if (!v)
+        return DTC_EDB;
+    *out = v->type == 'n' ? dflt : v->type == 'i' ? (double)v->i : v->r;
+    return 0;
+}
+
+int dtc_row_text_or(const dtc_row *r, int col, const char *dflt, const char **out)
+{
+    const dtc_val *v = column(r, col, 't', true);
+    if (!v)
+        return DTC_EDB;
+    *out = v->type == 'n' ? dflt : v->s;
+    return 0;
+}
+
+int dtc_row_int(const dtc_row *r, int col, int64_t *out)
+{
+    return column(r, col, 'i', false) ? dtc_row_int_or(r, col, 0, out) : DTC_EDB;
+}
+
+int dtc_row_real(const dtc_row *r, int col, double *out)
+{
+    return column(r, col, 'r', false) ? dtc_row_real_or(r, col, 0, out) : DTC_EDB;
+}
+
+int dtc_row_text(const dtc_row *r, int col, const char **out)
+{
+    return column(r, col, 't', false) ? dtc_row_text_or(r, col, NULL, out) : DTC_EDB;
+}
+
+int dtc_row_is_null(const dtc_row *r, int col) { return col >= 0 && col < r->ncols && r->cols[col].type == 'n'; }
+
+/* ---- copy between back-ends ---- */
+
+/* The tables that are not facts, with their keys and columns (store_schema.c);
+ * meta is each back-end's own. */
+static const struct plain_table {
+    const char *name, *cols, *keys;
+} plain_tables[] = {
+    {"revision", "id,run_id,fact,key,old_value,new_value,booking,seen_at", "id"},
+    {"sync_run", "id,started_at,finished_at,status,requests,retries,inserted,updated,restated_days,warnings,"
+                 "message,pid,host", "id"},
+    {"checkpoint", "scope,day", "scope"},
+    {"coverage", "scope,first_day,last_day", "scope,first_day"},
+    {"outbox_batch", "id,dest,batch_key,created_at,state,records,bytes,attempts,last_status,last_error,"
+                     "last_attempt_at,delivered_at", "id"},
+    {"outbox_record", "batch_id,seq,record_key,version,idem_key,body", "batch_id,seq"},
+    {"push_record", "dest,record_key,fingerprint,version,batch_id", "dest,record_key"},
+};
+
+typedef struct copy_ctx {
+    dtc_store *to;
+    const char *sql;
+    long rows;
+} copy_ctx;
+
+static int copy_row(void *ud, const dtc_row *row)
+{
+    copy_ctx *c = ud;
+    c->rows++;
+    return c->to->ops->write(c->to, c->sql, row->cols, row->ncols);
+}
+
+/* SELECT cols FROM table, each row upserted into c->to by its keys. */
+static int copy_table(dtc_store *from, copy_ctx *c, const char *table, const char *cols, const char *keys)
+{
+    dtc_buf sel, ins;
+    dtc_buf_init(&sel, DTC_CAP_SMALL);
+    dtc_buf_init(&ins, DTC_CAP_SMALL);
+    int rc = DTC_ENOMEM, n = 1;
+    for (const char *p = cols; *p; p++)
+        n += *p == ',';
+    if (dtc_buf_printf(&sel, "SELECT %s FROM %s", cols, table) ||
+        dtc_buf_printf(&ins, "INSERT INTO %s(%s) VALUES(", table, cols))
+        goto done;
+    for (int i = 0; i < n; i++)
+        if (dtc_buf_adds(&ins, i ? ",?" : "?"))
+            goto done;
+    if (dtc_buf_printf(&ins, ") ON CONFLICT(%s) DO ", keys))
+        goto done;
+    /* Every column that is not a key takes from's value. */
+    bool any = false;
+    for (const char *p = cols; *p;) {
+        size_t len = strcspn(p, ",");
+        bool key = false;
+        for (const char *k = keys; *k;) {
+            size_t kl = strcspn(k, ",");
+            key |= kl == len && strncmp(k, p, len) == 0;
+            k += kl + (k[kl] == ',');
+        }
+        if (!key && dtc_buf_printf(&ins, "%s%.*s=excluded.%.*s", any ? "," : "UPDATE SET ", (int)len, p, (int)len,
+                                   p))
+            goto done;
+        any |= !key;
+        p += len + (p[len] == ',');
+    }
+    if (!any && dtc_buf_adds(&ins, "NOTHING"))
+        goto done;
+    c->sql = ins.data;
+    rc = dtc_store_query(from, sel.data, NULL, 0, copy_row, c);
+    if (rc && from->err[0] && !c->to->err[0])
+        snprintf(c->to->err, sizeof(c->to->err), "%s", from->err);
+done:
+    if (rc == DTC_ENOMEM && !c->to->err[0])
+        snprintf(c->to->err, sizeof(c->to->err), "out of memory");
+    dtc_buf_dispose(&sel);
+    dtc_buf_dispose(&ins);
+    return rc;
+}
+
+int dtc_store_copy(dtc_store *from, dtc_store *to, dtc_copy_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    from->err[0] = to->err[0] = '\0';
+    copy_ctx c = {.to = to};
+    int rc = dtc_store_begin(to);
+    if (rc)
+        return rc;
+    for (int f = 0; f < DTC_FACT_COUNT && rc == 0; f++) {
+        const dtc_fact_desc *d = &dtc_store__facts[f];
+        dtc_buf cols, keys;
+        dtc_buf_init(&cols, DTC_CAP_SMALL);
+        dtc_buf_init(&keys, DTC_CAP_SMALL);
+        for (int i = 0; i < d->nkeys + d->nvals && rc == 0; i++)
+            if (dtc_buf_printf(&cols, "%s%s", i ? "," : "", i < d->nkeys ? d->keys[i] : d->vals[i - d->nkeys]) ||
+                (i < d->nkeys && dtc_buf_printf(&keys, "%s%s", i ? "," : "", d->keys[i])))
+                rc = DTC_ENOMEM;
+        if (rc == 0)
+            rc = copy_table(from, &c, d->name, cols.data, keys.data);
+        dtc_buf_dispose(&cols);
+        dtc_buf_dispose(&keys);
+        st->tables++;
+    }
+    for (size_t i = 0; i < sizeof(plain_tables) / sizeof(plain_tables[0]) && rc == 0; i++, st->tables++)
+        rc = copy_table(from, &c, plain_tables[i].name, plain_tables[i].cols, plain_tables[i].keys);
+    if (rc == 0 && to->ops->ids_after_copy)
+        rc = to->ops->ids_after_copy(to);
+    if (rc == 0)
+        rc = dtc_store_commit(to);
+    if (rc) {
+        if (rc == DTC_ENOMEM && !to->err[0])
+            snprintf(to->err, sizeof(to->err), "out of memory");
+        dtc_store_rollback(to);
+        return rc;
+    }
+    st->rows = c.rows;
+    return 0;
 }

@@ -1,5 +1,6 @@
-/* store_impl.h: what a storage back-end implements (store_sqlite.c; a
- * PostgreSQL one later), and the fact descriptors they share. */
+/* store_impl.h: what a storage back-end implements (store_sqlite.c,
+ * store_pg.c), the fact descriptors they share and the row they hand to a
+ * query's callback. */
 #ifndef DTC_STORE_IMPL_H
 #define DTC_STORE_IMPL_H
 #include <stdbool.h>
@@ -27,7 +28,13 @@ typedef struct dtc_store_ops {
     const char *name;
     int (*open)(dtc_store *s, const char *target);
     void (*close)(dtc_store *s);
-    int (*exec)(dtc_store *s, const char *sql);
+    /* one write transaction; rollback keeps s->err (store.c restores it) */
+    int (*begin)(dtc_store *s);
+    int (*commit)(dtc_store *s);
+    void (*rollback)(dtc_store *s);
+    /* read-only portable SQL, `?` placeholders (store.h); each row as a dtc_row */
+    int (*query)(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
+                 int (*fn)(void *ctx, const dtc_row *row), void *ctx);
     int (*put)(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const dtc_val *vals,
                const char *booking, dtc_put *result);
     /* *interrupted: how many earlier running runs it marked interrupted */
@@ -42,7 +49,15 @@ typedef struct dtc_store_ops {
     /* first <= last, both within the years 0001-9999 (store.c checks) */
     int (*coverage_add)(dtc_store *s, const char *scope, int64_t first, int64_t last);
     int (*coverage_get)(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n);
-    const struct dtc_store_push_ops *push; /* delivery outbox and read queries (below) */
+    /* one writing statement of portable SQL (`?` placeholders), for
+     * dtc_store_copy only; and after a copy, bring generated ids past the
+     * copied ones (NULL: nothing to do) */
+    int (*write)(dtc_store *s, const char *sql, const dtc_val *params, int nparams);
+    int (*ids_after_copy)(dtc_store *s);
+    /* a lock between processes on name (store.h); NULL: the back-end needs none */
+    int (*lock)(dtc_store *s, const char *name, long wait_ms);
+    void (*unlock)(dtc_store *s, const char *name);
+    const struct dtc_store_push_ops *push; /* delivery outbox (below) */
 } dtc_store_ops;
 
 struct dtc_store {
@@ -54,10 +69,40 @@ struct dtc_store {
     char err[512];
 };
 
-extern const dtc_store_ops dtc_store__sqlite;
+/* A result row as a back-end hands it to a query callback: the statement (for
+ * errors), the store (whose err the typed accessors fill) and the columns. */
+struct dtc_row {
+    dtc_store *s;
+    const char *sql;
+    const dtc_val *cols;
+    int ncols;
+};
 
-/* What a back-end implements for `dtcost push` and `serve`: the change scan,
- * the durable outbox and read-only queries (store.h documents each). */
+/* target as it may appear in a message: a URI's password replaced by "***"
+ * (postgres://user:secret@host -> postgres://user:***@host). */
+void dtc_store__scrub(const char *target, char *out, size_t outlen);
+
+/* Count the `?` placeholders of portable SQL outside quoted strings and
+ * identifiers; when out is not NULL, also write the SQL with each `?` as `$N`
+ * (PostgreSQL) into out (outlen bytes). -1 when out is too small. */
+int dtc_store__placeholders(const char *sql, char *out, size_t outlen);
+
+/* The schema (store_schema.c): the fact tables, revision, sync_run,
+ * checkpoint, coverage; and the delivery outbox's tables. */
+extern const char dtc_store__schema[], dtc_store__outbox_schema[];
+/* Views for BI tools: name and portable SELECT; each back-end (re)creates
+ * them when it opens the database. */
+typedef struct dtc_store_view {
+    const char *name, *select;
+} dtc_store_view;
+extern const dtc_store_view dtc_store__views[];
+extern const int dtc_store__nviews;
+
+extern const dtc_store_ops dtc_store__sqlite;
+extern const dtc_store_ops dtc_store__pg; /* store_pg.c */
+
+/* What a back-end implements for `dtcost push` and `serve`: the change scan
+ * and the durable outbox (store.h documents each). */
 typedef struct dtc_store_push_ops {
     int (*changes)(dtc_store *s, const char *dest, const char *since_day, long limit,
                    int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx, long *count);
@@ -77,8 +122,6 @@ typedef struct dtc_store_push_ops {
     int (*outbox_rename)(dtc_store *s, const char *from, const char *to, long *n);
     int (*dest_lock)(dtc_store *s, const char *dest, int wait_ms, const volatile int *cancel, int64_t *lock);
     void (*dest_unlock)(dtc_store *s, int64_t lock);
-    int (*query)(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
-                 int (*fn)(void *ctx, const dtc_val *cols, int ncols), void *ctx);
 } dtc_store_push_ops;
 
 #endif

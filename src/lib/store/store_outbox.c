@@ -1,5 +1,5 @@
 /* store_outbox.c: the storage interface's delivery half (change scan, durable
- * outbox, read-only queries for metrics), dispatched to the back-end. */
+ * outbox), dispatched to the back-end. */
 #include <stdio.h>
 
 #include "store_impl.h"
@@ -99,12 +99,4 @@ void dtc_store_dest_unlock(dtc_store *s, int64_t lock)
 {
     if (s && lock >= 0 && s->ops->push)
         s->ops->push->dest_unlock(s, lock);
-}
-
-int dtc_store_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
-                    int (*fn)(void *ctx, const dtc_val *cols, int ncols), void *ctx)
-{
-    if (!s->ops->push)
-        return unsupported(s);
-    return s->ops->push->query(s, sql, params, nparams, fn, ctx);
 }

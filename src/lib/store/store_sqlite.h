@@ -8,8 +8,6 @@
 
 /* The connection of an open store. */
 sqlite3 *dtc_store__sqlite_db(dtc_store *s);
-/* Tables of the delivery outbox, created with the rest of the schema. */
-extern const char dtc_store__sqlite_outbox_schema[];
 extern const dtc_store_push_ops dtc_store__sqlite_push;
 
 #endif

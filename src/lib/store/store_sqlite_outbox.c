@@ -1,7 +1,7 @@
 /* store_sqlite_outbox.c: the SQLite side of delivery: which cost records
  * changed since they were last enqueued for a destination (push_record), the
- * durable outbox (outbox_batch, outbox_record), and read-only queries for
- * metrics. Statements are prepared per call: pushes are few and large. */
+ * durable outbox (outbox_batch, outbox_record). Statements are prepared per
+ * call: pushes are few and large. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -13,19 +13,6 @@
 #include <unistd.h>
 
 #include "store_sqlite.h"
-
-const char dtc_store__sqlite_outbox_schema[] =
-    "CREATE TABLE IF NOT EXISTS outbox_batch(id INTEGER PRIMARY KEY, dest TEXT NOT NULL,"
-    " batch_key TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, state TEXT NOT NULL,"
-    " records INTEGER NOT NULL, bytes INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-    " last_status INTEGER, last_error TEXT, last_attempt_at TEXT, delivered_at TEXT);\n"
-    "CREATE INDEX IF NOT EXISTS outbox_batch_dest ON outbox_batch(dest, state, id);\n"
-    "CREATE TABLE IF NOT EXISTS outbox_record(batch_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
-    " record_key TEXT NOT NULL, version INTEGER NOT NULL, idem_key TEXT NOT NULL, body TEXT,"
-    " PRIMARY KEY(batch_id, seq)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS push_record(dest TEXT NOT NULL, record_key TEXT NOT NULL,"
-    " fingerprint TEXT NOT NULL, version INTEGER NOT NULL, batch_id INTEGER,"
-    " PRIMARY KEY(dest, record_key)) WITHOUT ROWID;\n";
 
 static int fail(dtc_store *s, const char *what)
 {
@@ -465,52 +452,6 @@ static void sq_dest_unlock(dtc_store *s, int64_t lock)
         close((int)lock); /* closing the only descriptor releases the flock */
 }
 
-/* ---- read-only queries ---- */
-
-static int sq_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
-                    int (*fn)(void *, const dtc_val *, int), void *ctx)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(s, sql, &st);
-    if (rc)
-        return rc;
-    if (!sqlite3_stmt_readonly(st)) {
-        sqlite3_finalize(st);
-        snprintf(s->err, sizeof(s->err), "database: a query must not write");
-        return DTC_EINVAL;
-    }
-    for (int i = 0; i < nparams; i++) {
-        const dtc_val *v = &params[i];
-        switch (v->type) {
-        case 't': sqlite3_bind_text(st, i + 1, v->s, -1, SQLITE_STATIC); break;
-        case 'i': sqlite3_bind_int64(st, i + 1, v->i); break;
-        case 'r': sqlite3_bind_double(st, i + 1, v->r); break;
-        default: sqlite3_bind_null(st, i + 1);
-        }
-    }
-    int ncols = sqlite3_column_count(st);
-    if (ncols > 32)
-        ncols = 32;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        dtc_val cols[32];
-        for (int c = 0; c < ncols; c++) {
-            switch (sqlite3_column_type(st, c)) {
-            case SQLITE_INTEGER: cols[c] = DTC_INT(sqlite3_column_int64(st, c)); break;
-            case SQLITE_FLOAT: cols[c] = DTC_REAL(sqlite3_column_double(st, c)); break;
-            case SQLITE_NULL: cols[c] = DTC_NULL; break;
-            default: cols[c] = DTC_TEXT(col_text(st, c));
-            }
-        }
-        if ((rc = fn(ctx, cols, ncols)) != 0)
-            break;
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = fail(s, "query");
-    sqlite3_finalize(st);
-    return rc;
-}
-
 const dtc_store_push_ops dtc_store__sqlite_push = {
     .changes = sq_changes,
     .outbox_add = sq_outbox_add,
@@ -523,5 +464,4 @@ const dtc_store_push_ops dtc_store__sqlite_push = {
     .outbox_rename = sq_outbox_rename,
     .dest_lock = sq_dest_lock,
     .dest_unlock = sq_dest_unlock,
-    .query = sq_query,
 };

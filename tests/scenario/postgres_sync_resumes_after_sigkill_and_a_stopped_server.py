@@ -1,0 +1,95 @@
+"""Against PostgreSQL: `dtcost sync` killed with SIGKILL mid-run, then run
+again, equals one uninterrupted run (the killed run marked interrupted); the
+server stopped mid-sync gives one line naming the lost connection and exit
+69, leaves only whole chunks (each committed with the coverage it
+describes), and the next run, with the server back, completes to the same
+data."""
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from dtsync import FACT_TABLES, dump, run_sync, sync_env
+from emu import DTCOST, Emulator, tmpdir
+from pg import Postgres
+
+FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6", "--latency-ms", "10")
+
+
+def to_sqlite(url, path):
+    r = subprocess.run([DTCOST, "db", "copy", "--from", url, "--to", path], capture_output=True, text=True,
+                       timeout=240)
+    assert r.returncode == 0, r.stderr
+    return path
+
+
+def wait_for_rows(pg, name, more_than, proc):
+    """Until env_cost_day holds more than more_than rows (a run mid-way, by
+    what it committed rather than by a clock a loaded machine stretches)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if int(pg.sql(name, "SELECT COUNT(*) FROM env_cost_day")[0][0]) > more_than:
+                return
+        except RuntimeError:
+            pass  # the schema is not there yet
+        time.sleep(0.02)
+
+
+def start(emu, url):
+    return subprocess.Popen([DTCOST, "sync", "--db", url, "--quiet", "--retry-base-ms", "20"], env=sync_env(emu),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+class PostgresResumes(unittest.TestCase):
+    def test_sigkill_then_rerun_and_server_stopped_then_rerun(self):
+        d = tmpdir()
+        with Postgres() as pg, Emulator(*FLAGS) as emu:
+            clean = os.path.join(d, "clean.db")
+            self.assertEqual(run_sync(emu, clean).returncode, 0)
+            want = dump(clean, FACT_TABLES)
+            total = int(dump(clean, ["env_cost_day"]).count("\n"))
+
+            for i, frac in enumerate((0.1, 0.5)):
+                url = pg.createdb(f"killed{i}")
+                proc = start(emu, url)
+                wait_for_rows(pg, f"killed{i}", int(frac * total), proc)
+                proc.send_signal(signal.SIGKILL)
+                proc.communicate(timeout=10)
+                self.assertEqual(proc.returncode, -signal.SIGKILL, f"finished before the kill at {frac}")
+                r = run_sync(emu, url)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("marked interrupted", r.stderr)
+                self.assertTrue(dump(to_sqlite(url, os.path.join(d, f"killed{i}.db")), FACT_TABLES) == want,
+                                f"killed at {frac}, the rerun differs")
+                self.assertEqual(pg.sql(f"killed{i}", "SELECT status FROM sync_run ORDER BY id"),
+                                 [["interrupted"], ["ok"]])
+
+            url = pg.createdb("stopped")
+            proc = start(emu, url)
+            # Stop once the first chunks are in, while the sync is still running.
+            wait_for_rows(pg, "stopped", int(0.3 * total), proc)
+            self.assertIsNone(proc.poll(), "the sync ended before the server could be stopped")
+            pg.stop("fast")
+            out, err = proc.communicate(timeout=120)
+            pg.restart()
+            self.assertEqual(proc.returncode, 69, err)
+            lines = [l for l in err.strip().splitlines() if "warning" not in l]
+            self.assertEqual(len(lines), 1, err)
+            self.assertIn("PostgreSQL connection was lost", lines[0])
+            # Whole chunks: a chunk's rows commit with the coverage that
+            # records its days, so no stored row lies outside a recorded range.
+            partial = pg.sql("stopped", "SELECT COUNT(*) FROM env_cost_day e WHERE NOT EXISTS (SELECT 1 FROM"
+                                        " coverage c WHERE c.scope = 'env_cost:' || e.subscription_uuid"
+                                        " AND e.day BETWEEN c.first_day AND c.last_day)")
+            self.assertGreater(int(pg.sql("stopped", "SELECT COUNT(*) FROM env_cost_day")[0][0]), 0)
+            self.assertEqual(partial, [["0"]])
+            r = run_sync(emu, url)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(dump(to_sqlite(url, os.path.join(d, "stopped.db")), FACT_TABLES) == want,
+                            "after the server came back, the rerun differs")
+
+
+if __name__ == "__main__":
+    unittest.main()
