@@ -42,14 +42,18 @@ static const char SQL_REVISIONS[] =
 /* Every day's cost, for the commitment drawdown (summed per subscription and
  * day in C: no sort). */
 static const char SQL_DAYS[] = "SELECT subscription_uuid, day, cost_micro FROM env_cost_day";
-/* In the key order of env_cost_day, so SQLite streams without sorting. */
+/* In the key order of env_cost_day, the same on every back-end (text
+ * compares bytewise on both). CROSS JOIN makes SQLite scan env_cost_day
+ * first, whose primary key is that order, so it streams without sorting. */
 static const char SQL_ROWS[] =
     "SELECT e.subscription_uuid, e.environment_id, en.name, e.capability_key, e.capability_name, e.day,"
     " e.cost_micro, e.currency, e.booking_date, e.cluster_id, u.value, u.unit"
-    " FROM env_cost_day e JOIN subscription s ON s.uuid = e.subscription_uuid"
+    " FROM env_cost_day e CROSS JOIN subscription s"
     " LEFT JOIN environment en ON en.account_uuid = s.account_uuid AND en.environment_id = e.environment_id"
     " LEFT JOIN env_usage_day u ON u.subscription_uuid = e.subscription_uuid"
-    "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day = e.day";
+    "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day = e.day"
+    " WHERE s.uuid = e.subscription_uuid"
+    " ORDER BY e.subscription_uuid, e.environment_id, e.capability_key, e.day";
 
 /* ---- what the rows need besides themselves ---- */
 
