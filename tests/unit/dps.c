@@ -248,6 +248,59 @@ static void test_subscription_uuid_longer_than_its_field_is_refused(void **state
     assert_says(c, "a subscription uuid longer than 39 bytes");
 }
 
+/* ---- cost allocation pages ---- */
+
+typedef struct allocs {
+    dtc_cost_allocation a[8];
+    size_t n;
+} allocs;
+
+static int collect_allocs(void *ctx, const dtc_cost_allocation *recs, size_t n)
+{
+    allocs *s = ctx;
+    for (size_t i = 0; i < n && s->n < 8; i++)
+        s->a[s->n++] = recs[i];
+    return 0;
+}
+
+static void test_cost_allocation_records_have_day_capability_key_and_micro_units(void **state)
+{
+    dtc_dps *c = answering(*state, "alloc_costcenter.json", 1);
+    allocs s = {.n = 0};
+    assert_int_equal(dtc_dps_cost_allocation(c, UUID, "env-a", "COSTCENTER", day("2026-11-20"), day("2026-11-20"), 0,
+                                             collect_allocs, &s),
+                     0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.a[0].day, day("2026-11-20"));
+    assert_string_equal(s.a[0].capability, "HOST_MONITORING");
+    assert_string_equal(s.a[0].key, "cc-finance");
+    assert_int_equal(s.a[0].cost, 10500000);
+    assert_string_equal(s.a[1].key, "cc-web");
+    assert_int_equal(s.a[1].cost, 1);
+}
+
+static void test_cost_allocation_costs_beyond_1e12_are_refused(void **state)
+{
+    dtc_dps *c = answering(*state, "alloc_costs_out_of_range.json", 1);
+    allocs s = {.n = 0};
+    assert_int_equal(dtc_dps_cost_allocation(c, UUID, "env-a", "COSTCENTER", day("2026-11-20"), day("2026-11-20"), 0,
+                                             collect_allocs, &s),
+                     DTC_EPARSE);
+    assert_int_equal(s.n, 0);
+    assert_says(c, "an allocation record's costs is 1e+13, outside +-10^12 currency units");
+}
+
+static void test_cost_allocation_capability_longer_than_its_field_is_refused_naming_its_size(void **state)
+{
+    dtc_dps *c = answering(*state, "alloc_capability_too_long.json", 1);
+    allocs s = {.n = 0};
+    assert_int_equal(dtc_dps_cost_allocation(c, UUID, "env-a", "COSTCENTER", day("2026-11-20"), day("2026-11-20"), 0,
+                                             collect_allocs, &s),
+                     DTC_EPARSE);
+    assert_int_equal(s.n, 0);
+    assert_says(c, "an allocation record's capability longer than 63 bytes");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -264,6 +317,9 @@ int main(void)
         T(test_capability_key_longer_than_its_field_is_refused),
         T(test_environment_id_longer_than_its_field_is_refused),
         T(test_subscription_uuid_longer_than_its_field_is_refused),
+        T(test_cost_allocation_records_have_day_capability_key_and_micro_units),
+        T(test_cost_allocation_costs_beyond_1e12_are_refused),
+        T(test_cost_allocation_capability_longer_than_its_field_is_refused_naming_its_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
