@@ -1011,9 +1011,12 @@ static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_cost_alloca
     json_array_foreach(recs, i, o) {
         int bad = 0;
         a[i].day = day_of(json_object_get(o, "date"), &bad);
-        if (!copy_key(a[i].capability, sizeof(a[i].capability), json_object_get(o, "capability")) ||
-            !copy_key(a[i].key, sizeof(a[i].key), json_object_get(o, "key"))) {
-            rc = key_too_long(c, path, "an allocation record's capability or key", sizeof(a[i].key));
+        if (!copy_key(a[i].capability, sizeof(a[i].capability), json_object_get(o, "capability"))) {
+            rc = key_too_long(c, path, "an allocation record's capability", sizeof(a[i].capability));
+            goto done;
+        }
+        if (!copy_key(a[i].key, sizeof(a[i].key), json_object_get(o, "key"))) {
+            rc = key_too_long(c, path, "an allocation record's key", sizeof(a[i].key));
             goto done;
         }
         if (bad || !json_is_number(json_object_get(o, "costs"))) {

@@ -12,6 +12,11 @@ void dtc_alloc_fail_at(long nth)
     atomic_store(&fail_countdown, nth);
 }
 
+long dtc_alloc_fail_pending(void)
+{
+    return atomic_load(&fail_countdown);
+}
+
 static int should_fail(void)
 {
     long n = atomic_load(&fail_countdown);

@@ -20,5 +20,8 @@ void dtc_free_secret(char *s);
 /* Make the nth allocation from now on fail (1 = the next one); 0 disables.
  * Only tests call this. Thread-safe. */
 void dtc_alloc_fail_at(long nth);
+/* Allocations still to come before the armed failure (0: none armed, or it
+ * has happened), so a test knows whether its call reached the nth. Tests only. */
+long dtc_alloc_fail_pending(void);
 
 #endif

@@ -1,5 +1,6 @@
-/* fuzz_config.c: the INI loaders (accounts and [dtcost] in config.c; [push
- * NAME] and [serve] in push_config.c) on the fuzzer's bytes as a file. */
+/* fuzz_config.c: the config loader (config.c, dispatching every section to
+ * its owner) and the resolution of [dtcost] and the accounts, on the
+ * fuzzer's bytes as a file. */
 #define _GNU_SOURCE /* memfd_create */
 #include <stdint.h>
 #include <stdio.h>
@@ -8,7 +9,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "dtcost/chargeback.h"
 #include "dtcost/config.h"
+#include "dtcost/export.h"
+#include "dtcost/license.h"
 #include "dtcost/push.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,14 +27,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     dtc_config c;
+    dtc_push_config pc;
+    dtc_license_config lc;
+    dtc_allocation al;
+    dtc_export_config ec;
+    memset(&c, 0, sizeof(c));
+    memset(&pc, 0, sizeof(pc));
+    memset(&lc, 0, sizeof(lc));
+    memset(&al, 0, sizeof(al));
+    memset(&ec, 0, sizeof(ec));
+    dtc_config_file f = {.core = &c, .push = &pc, .license = &lc, .allocation = &al, .export = &ec};
     dtc_config_flags fl;
     memset(&fl, 0, sizeof(fl));
     fl.config_path = path;
-    if (dtc_config_resolve(&c, &fl) == 0 || 1)
-        dtc_config_dispose(&c);
-    dtc_push_config pc;
-    (void)dtc_push_config_load(&pc, path);
+    if (dtc_config_file_load(&f, path) == 0)
+        (void)dtc_config_resolve(&c, &fl, &f);
+    dtc_config_dispose(&c);
     dtc_push_config_dispose(&pc);
+    dtc_license_config_dispose(&lc);
+    dtc_allocation_dispose(&al);
+    dtc_export_config_dispose(&ec);
+    dtc_config_file_dispose(&f);
     close(fd);
     return 0;
 }

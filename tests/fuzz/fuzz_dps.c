@@ -12,7 +12,7 @@ static int on_records(void *ctx, const dtc_record *recs, size_t n)
     return 0;
 }
 
-static int on_allocs(void *ctx, const dtc_allocation *recs, size_t n)
+static int on_allocs(void *ctx, const dtc_cost_allocation *recs, size_t n)
 {
     (void)ctx, (void)recs, (void)n;
     return 0;

@@ -1,0 +1,418 @@
+/* The library's main entry points under allocation failure: for N = 1, 2, ...
+ * the Nth allocation of the call fails (alloc.h's hook), until the call
+ * makes fewer than N. Each failing call must return an error (never crash,
+ * never report success with a different result), say why where its contract
+ * promises a message, and leak nothing: run under the ASan build
+ * (-DDTCOST_SANITIZE=ON), LeakSanitizer fails the program on any leak.
+ * SQLite's own allocations are routed through the same hook
+ * (SQLITE_CONFIG_MALLOC), so the store's handling of SQLITE_NOMEM is in the
+ * loop too. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "dtcost/chargeback.h"
+#include "dtcost/config.h"
+#include "dtcost/export.h"
+#include "dtcost/license.h"
+#include "dtcost/metrics.h"
+#include "dtcost/push.h"
+#include "dtcost/report.h"
+#include "dtcost/verify.h"
+#include "facts.h"
+#include "timeutil.h"
+
+#define MAX_ALLOCATIONS 200000 /* far above any call here: the loop is bounded */
+
+/* SQLite's allocator on top of dtc_malloc: a 16-byte header keeps the size
+ * (xSize) and SQLite's 8-byte alignment. */
+#define HDR 16
+static void *sq_malloc(int n)
+{
+    char *p = dtc_malloc((size_t)n + HDR);
+    if (!p)
+        return NULL;
+    memcpy(p, &n, sizeof(n));
+    return p + HDR;
+}
+static void sq_free(void *p)
+{
+    if (p)
+        dtc_free((char *)p - HDR);
+}
+static int sq_size(void *p)
+{
+    int n;
+    memcpy(&n, (char *)p - HDR, sizeof(n));
+    return n;
+}
+static void *sq_realloc(void *p, int n)
+{
+    char *q = dtc_realloc((char *)p - HDR, (size_t)n + HDR);
+    if (!q)
+        return NULL;
+    memcpy(q, &n, sizeof(n));
+    return q + HDR;
+}
+static int sq_roundup(int n)
+{
+    return (n + 7) & ~7;
+}
+static int sq_init(void *app)
+{
+    (void)app;
+    return SQLITE_OK;
+}
+static void sq_shutdown(void *app)
+{
+    (void)app;
+}
+static const sqlite3_mem_methods sq_mem = {sq_malloc, sq_free, sq_realloc, sq_size, sq_roundup,
+                                           sq_init,   sq_shutdown, NULL};
+
+static char db_path[256];
+static dtc_store *store;
+
+static int64_t day(const char *iso)
+{
+    int64_t d = 0;
+    assert_int_equal(dtc_parse_date(iso, &d), 0);
+    return d;
+}
+
+/* One entry point: run it once, describing its result in *out (a memstream,
+ * the caller frees *out); rc as the call returned it. `why` gets the
+ * message the contract promises on failure, "" when it promises none. */
+typedef int (*entry_fn)(FILE *out, char *why, size_t whylen);
+
+static int run_report(FILE *out, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    dtc_report r;
+    dtc_report_opts o = {.today = day("2026-11-09"), .since = day("2026-11-01"), .window = 30, .threshold = 6};
+    int rc = dtc_report_build(store, &o, &r);
+    if (rc)
+        return rc;
+    fprintf(out, "budgets %zu cap %zu env %zu anomalies %zu capdays %zu alloc %zu usage %zu sync %s\n", r.nbudgets,
+            r.ncap, r.nenv, r.nanomalies, r.ncapdays, r.nalloc, r.nusage, r.last_sync);
+    for (size_t i = 0; i < r.nbudgets; i++)
+        fprintf(out, "%s %lld %lld\n", r.budgets[i].subscription, (long long)r.budgets[i].used,
+                (long long)r.budgets[i].burn30);
+    for (size_t i = 0; i < r.nenv; i++)
+        fprintf(out, "%s %lld\n", r.by_environment[i].key, (long long)r.by_environment[i].current);
+    dtc_report_dispose(&r);
+    return 0;
+}
+
+static int export_as(FILE *out, char *why, size_t whylen, dtc_export_format format)
+{
+    dtc_export_opts o = {.format = format, .from = -1, .to = -1, .focus_minor = DTC_FOCUS_NEWEST};
+    dtc_export_stats st;
+    memset(&st, 0, sizeof(st));
+    int rc = dtc_export_write(store, &o, out, &st);
+    /* the contract: the detail in st->err, else (DTC_EDB) on the store */
+    snprintf(why, whylen, "%s", st.err[0] || rc != DTC_EDB ? st.err : dtc_store_errmsg(store));
+    if (rc == 0)
+        fprintf(out, "rows %ld billed %lld\n", st.rows, (long long)st.billed_micro);
+    return rc;
+}
+
+static int run_export_focus(FILE *out, char *why, size_t whylen)
+{
+    return export_as(out, why, whylen, DTC_EXPORT_FOCUS);
+}
+
+static int run_export_csv(FILE *out, char *why, size_t whylen)
+{
+    return export_as(out, why, whylen, DTC_EXPORT_CSV);
+}
+
+static int run_export_jsonl(FILE *out, char *why, size_t whylen)
+{
+    return export_as(out, why, whylen, DTC_EXPORT_JSONL);
+}
+
+static char team_a[] = "team-a", env_a[] = "env-a", env_b[] = "env-b";
+static dtc_alloc_rule rules[] = {{.team = team_a, .pattern = env_a}, {.team = NULL, .pattern = env_b}};
+
+static int run_chargeback(FILE *out, char *why, size_t whylen)
+{
+    dtc_allocation a = {.rules = rules, .nrules = 2, .split = DTC_SPLIT_PROPORTIONAL};
+    dtc_charge *rows = NULL;
+    size_t n = 0;
+    int rc = dtc_chargeback(store, &a, day("2026-11-01"), day("2026-11-30"), &rows, &n);
+    snprintf(why, whylen, "%s", rc ? a.err : "");
+    if (rc) {
+        assert_null(rows);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s %s %lld %lld\n", rows[i].team, rows[i].currency, (long long)rows[i].direct,
+                (long long)rows[i].shared);
+    dtc_free(rows);
+    return 0;
+}
+
+static void on_discrepancy(void *ctx, const dtc_discrepancy *d)
+{
+    fprintf(ctx, "%s %s %s %lld %lld\n", d->what, d->environment, d->day, (long long)d->expected,
+            (long long)d->actual);
+}
+
+static int run_verify(FILE *out, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    dtc_verify_summary sum;
+    int rc = dtc_verify_run(store, on_discrepancy, out, &sum);
+    if (rc == 0)
+        fprintf(out, "discrepancies %ld\n", sum.discrepancies);
+    return rc;
+}
+
+static int run_metrics(FILE *out, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    dtc_buf b;
+    dtc_buf_init(&b, DTC_CAP_SMALL);
+    dtc_metrics_opts o = {.today = day("2026-11-10"), .max_cost_series = 2};
+    dtc_metrics_counters c = {.cycles = 3, .version = "1.0"};
+    int rc = dtc_metrics_store(&b, store, &o);
+    if (rc == 0)
+        rc = dtc_metrics_process(&b, &c);
+    if (rc == 0)
+        fputs(b.data, out);
+    dtc_buf_dispose(&b);
+    return rc;
+}
+
+static int run_config(FILE *out, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    dtc_config core;
+    dtc_push_config push;
+    dtc_license_config lic;
+    dtc_allocation alloc;
+    dtc_export_config exp;
+    memset(&core, 0, sizeof(core));
+    memset(&push, 0, sizeof(push));
+    memset(&lic, 0, sizeof(lic));
+    memset(&alloc, 0, sizeof(alloc));
+    memset(&exp, 0, sizeof(exp));
+    dtc_config_file f = {.core = &core, .push = &push, .license = &lic, .allocation = &alloc, .export = &exp};
+    int rc = dtc_config_file_load(&f, DTC_TEST_DATA "/config/every-section.ini");
+    if (rc == 0)
+        fprintf(out, "%s accounts %zu dests %zu rules %zu %s\n", f.database, core.naccounts, push.ndests,
+                alloc.nrules, core.naccounts ? core.accounts[0].sso_url : "");
+    dtc_config_dispose(&core);
+    dtc_push_config_dispose(&push);
+    dtc_license_config_dispose(&lic);
+    dtc_allocation_dispose(&alloc);
+    dtc_export_config_dispose(&exp);
+    dtc_config_file_dispose(&f);
+    return rc;
+}
+
+/* A ConsumptionExport hour the emulator wrote (the license fuzzer's corpus). */
+static char *license_doc(size_t *len)
+{
+    FILE *f = fopen(DTC_TEST_DATA "/../fuzz/corpus/license/emu-67be76c0297e16cf", "rb");
+    assert_non_null(f);
+    char *b = malloc(1 << 16);
+    assert_non_null(b);
+    *len = fread(b, 1, 1 << 16, f);
+    fclose(f);
+    return b;
+}
+
+static void describe_doc(FILE *out, const dtc_lic_doc *d)
+{
+    fprintf(out, "%s envs %zu hosts %zu\n", d->cluster, d->nenvs, d->nhosts);
+    for (size_t i = 0; i < d->nenvs; i++)
+        fprintf(out, "%s %lld %lld\n", d->envs[i].environment, (long long)d->envs[i].fullstack_mhu,
+                (long long)d->envs[i].visits);
+}
+
+static int run_license_whole(FILE *out, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    size_t len;
+    char *doc = license_doc(&len);
+    dtc_lic_parser *p = NULL;
+    const dtc_lic_doc *d = NULL;
+    int rc = dtc_lic_parser_new(&p, NULL, true);
+    if (rc == 0)
+        rc = dtc_lic_parser_parse(p, doc, len, &d);
+    if (rc == 0)
+        describe_doc(out, d);
+    dtc_lic_parser_free(p);
+    free(doc);
+    return rc;
+}
+
+static int run_license_streaming(FILE *out, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    size_t len;
+    char *doc = license_doc(&len);
+    dtc_lic_parser *p = NULL;
+    const dtc_lic_doc *d = NULL;
+    int rc = dtc_lic_parser_new(&p, NULL, true);
+    for (size_t at = 0; rc == 0 && at < len; at += 1000) /* pieces across tokens */
+        rc = dtc_lic_parser_feed(p, doc + at, len - at < 1000 ? len - at : 1000);
+    if (rc == 0)
+        rc = dtc_lic_parser_finish(p, &d);
+    if (rc == 0)
+        describe_doc(out, d);
+    dtc_lic_parser_free(p);
+    free(doc);
+    return rc;
+}
+
+/* Run fn once with no failure (the reference), then with the Nth allocation
+ * failing for N = 1.. until the call makes fewer than N. */
+static void fail_each_allocation(entry_fn fn, const char *name, int want_why)
+{
+    char *ref = NULL, *got = NULL, why[1024];
+    size_t reflen = 0, gotlen = 0;
+    FILE *out = open_memstream(&ref, &reflen);
+    assert_non_null(out);
+    assert_int_equal(fn(out, why, sizeof(why)), 0);
+    fclose(out);
+    assert_true(reflen > 0);
+    long n = 1, failures = 0;
+    for (; n <= MAX_ALLOCATIONS; n++) {
+        out = open_memstream(&got, &gotlen);
+        assert_non_null(out);
+        why[0] = '\0';
+        dtc_alloc_fail_at(n);
+        int rc = fn(out, why, sizeof(why));
+        long pending = dtc_alloc_fail_pending();
+        dtc_alloc_fail_at(0);
+        fclose(out);
+        if (pending > 0) { /* the call made fewer than n allocations: done */
+            assert_int_equal(rc, 0);
+            assert_string_equal(got, ref);
+            free(got);
+            break;
+        }
+        if (rc == 0) {
+            /* An allocation that failed was survived: only if nothing changed. */
+            if (strcmp(got, ref) != 0)
+                fail_msg("%s: allocation %ld failed, the call said success but its result differs", name, n);
+        } else {
+            failures++;
+            if (rc > 0 || dtc_strerror(rc)[0] == '\0')
+                fail_msg("%s: allocation %ld failed, the call returned %d, not an error code", name, n, rc);
+            if (want_why && !why[0])
+                fail_msg("%s: allocation %ld failed (%s) without the message its contract promises", name, n,
+                         dtc_strerror(rc));
+        }
+        free(got);
+        got = NULL;
+    }
+    assert_true(n <= MAX_ALLOCATIONS);
+    assert_true(failures > 0); /* the hook reached the call at all */
+    print_message("%s: %ld allocations, each failed once: %ld errors\n", name, n - 1, failures);
+    free(ref);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(db_path, sizeof(db_path), "/tmp/dtcost-unit-alloc-failure-%d.db", (int)getpid());
+    unlink(db_path);
+    char err[256];
+    assert_int_equal(dtc_store_open(&store, db_path, err, sizeof(err)), 0);
+    assert_int_equal(facts_load(store, "metrics/small.facts"), 0);
+    assert_int_equal(facts_load(store, "verify/one_of_each.facts"), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    dtc_store_close(store);
+    char p[300];
+    unlink(db_path);
+    snprintf(p, sizeof(p), "%s-wal", db_path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", db_path);
+    unlink(p);
+    return 0;
+}
+
+static void test_report_build_fails_cleanly_at_each_allocation(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_report, "dtc_report_build", 0);
+}
+
+static void test_focus_export_fails_cleanly_at_each_allocation_with_a_reason(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_export_focus, "dtc_export_write FOCUS", 1);
+}
+
+static void test_csv_and_jsonl_export_fail_cleanly_at_each_allocation(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_export_csv, "dtc_export_write CSV", 1);
+    fail_each_allocation(run_export_jsonl, "dtc_export_write JSONL", 1);
+}
+
+static void test_chargeback_fails_cleanly_at_each_allocation_with_a_reason(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_chargeback, "dtc_chargeback", 1);
+}
+
+static void test_verify_fails_cleanly_at_each_allocation(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_verify, "dtc_verify_run", 0);
+}
+
+static void test_metrics_fail_cleanly_at_each_allocation(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_metrics, "dtc_metrics_store+process", 0);
+}
+
+static void test_config_load_fails_cleanly_at_each_allocation(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_config, "dtc_config_file_load", 0);
+}
+
+static void test_license_parsing_fails_cleanly_at_each_allocation(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_license_whole, "dtc_lic_parser_parse", 0);
+    fail_each_allocation(run_license_streaming, "dtc_lic_parser_feed", 0);
+}
+
+int main(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MALLOC, &sq_mem) != SQLITE_OK || sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0) != SQLITE_OK)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_build_fails_cleanly_at_each_allocation),
+        cmocka_unit_test(test_focus_export_fails_cleanly_at_each_allocation_with_a_reason),
+        cmocka_unit_test(test_csv_and_jsonl_export_fail_cleanly_at_each_allocation),
+        cmocka_unit_test(test_chargeback_fails_cleanly_at_each_allocation_with_a_reason),
+        cmocka_unit_test(test_verify_fails_cleanly_at_each_allocation),
+        cmocka_unit_test(test_metrics_fail_cleanly_at_each_allocation),
+        cmocka_unit_test(test_config_load_fails_cleanly_at_each_allocation),
+        cmocka_unit_test(test_license_parsing_fails_cleanly_at_each_allocation),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
