@@ -62,6 +62,10 @@ int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen) DTC_MU
  * the whole URL), so no token in a path, query or userinfo is printed or
  * stored, and two URLs differing only in a token stay apart. */
 void dtc_push_dest_id(const dtc_push_dest *d, char *out, size_t n);
+/* Does a push to d sign its requests with an OAuth token of the account's
+ * client (business events without an Api-Token)? Then dtc_push_opts.account
+ * must hold one. */
+bool dtc_push_dest_needs_oauth(const dtc_push_dest *d);
 /* The URL business events are posted to, derived from the environment URL. */
 void dtc_push_ingest_url(const dtc_push_dest *d, char *out, size_t n);
 

@@ -317,7 +317,7 @@ int cmd_push(int argc, char **argv)
         if (!have_cli && !selected(pos, npos, d->name))
             continue;
         const dtc_account_cfg *acct = NULL;
-        if (d->kind == DTC_PUSH_BIZEVENTS && !d->api_token && !dry_run) {
+        if (dtc_push_dest_needs_oauth(d) && !dry_run) {
             if (!have_cfg) {
                 if ((rc = dtc_config_resolve(&cfg, &fl, &file)) != 0) {
                     fprintf(stderr, "dtcost push %s: business events need an Api-Token (--api-token-file, "
