@@ -85,6 +85,8 @@ static dtc_sink_verdict bizevents_classify(const dtc_push_dest *d, long status, 
     return dtc_sink__classify_http(status, records);
 }
 
+static const char *const bizevents_keys[] = {"api_token_file", "event_type", "event_provider", NULL};
+
 const dtc_sink dtc_sink__bizevents = {
     .kind = DTC_PUSH_BIZEVENTS,
     .name = "bizevents",
@@ -93,6 +95,7 @@ const dtc_sink dtc_sink__bizevents = {
     .batch_records = 0,
     .oauth_scope = "storage:events:write",
     .refused_hint = " (the token needs bizevents.ingest, the OAuth client storage:events:write)",
+    .keys = bizevents_keys,
     .needs_oauth = bizevents_needs_oauth,
     .url = ingest_url,
     .record = bizevents_record,

@@ -134,6 +134,30 @@ bool dtc_push_dest_needs_oauth(const dtc_push_dest *d)
     return dtc_sink__of(d->kind)->needs_oauth(d);
 }
 
+bool dtc_push_dest_uses(const dtc_push_dest *d, const char *key)
+{
+    bool other = false;
+    for (int i = 0; dtc_sink__at(i); i++) {
+        const dtc_sink *s = dtc_sink__at(i);
+        for (size_t k = 0; s->keys[k]; k++)
+            if (strcmp(s->keys[k], key) == 0) {
+                if (s->kind == d->kind)
+                    return true;
+                other = true;
+            }
+    }
+    return !other;
+}
+
+int dtc_push_kind_named(dtc_push_kind *out, const char *name)
+{
+    const dtc_sink *s = dtc_sink__named(name);
+    if (!s)
+        return DTC_EINVAL;
+    *out = s->kind;
+    return 0;
+}
+
 void dtc_push_dest_id(const dtc_push_dest *d, char *out, size_t n)
 {
     char url[2048], shown[2048];

@@ -34,6 +34,7 @@ typedef struct dtc_sink {
     long batch_records;        /* default most records per batch, 0: no limit */
     const char *oauth_scope;   /* scope of an OAuth token, NULL: the sink never uses one */
     const char *refused_hint;  /* appended to a 401 / 403 refusal */
+    const char *const *keys;   /* the [push NAME] keys only this sink uses, NULL-terminated */
     /* Does a push to d fetch an OAuth token with the account's client? */
     bool (*needs_oauth)(const dtc_push_dest *d);
     /* The URL batches are posted to (out holds n bytes). */

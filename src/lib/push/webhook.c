@@ -118,6 +118,8 @@ static dtc_sink_verdict webhook_classify(const dtc_push_dest *d, long status, lo
     return dtc_sink__classify_http(status, records);
 }
 
+static const char *const webhook_keys[] = {"format", "secret_file", "signature_header", NULL};
+
 const dtc_sink dtc_sink__webhook = {
     .kind = DTC_PUSH_WEBHOOK,
     .name = "webhook",
@@ -126,6 +128,7 @@ const dtc_sink dtc_sink__webhook = {
     .batch_records = DTC_PUSH_WEBHOOK_BATCH_RECORDS,
     .oauth_scope = NULL,
     .refused_hint = " (check the headers the receiver expects)",
+    .keys = webhook_keys,
     .needs_oauth = webhook_needs_oauth,
     .url = webhook_url,
     .record = webhook_record,
