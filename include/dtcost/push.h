@@ -62,6 +62,18 @@ int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen) DTC_MU
  * the whole URL), so no token in a path, query or userinfo is printed or
  * stored, and two URLs differing only in a token stay apart. */
 void dtc_push_dest_id(const dtc_push_dest *d, char *out, size_t n);
+/* Does a push to d sign its requests with an OAuth token of the account's
+ * client (business events without an Api-Token)? Then dtc_push_opts.account
+ * must hold one. */
+bool dtc_push_dest_needs_oauth(const dtc_push_dest *d);
+/* Does d's kind use the [push NAME] key (e.g. "secret_file" for webhooks,
+ * "api_token_file" for business events)? Keys every kind uses (url, header,
+ * batch_bytes, ...) answer true. The config file accepts every key whatever
+ * the type; the command line applies a flag only where it is used. */
+bool dtc_push_dest_uses(const dtc_push_dest *d, const char *key);
+/* The kind a `type =` value or a command-line destination names
+ * ("webhook", "bizevents"); DTC_EINVAL for any other. */
+int dtc_push_kind_named(dtc_push_kind *out, const char *name) DTC_MUST_CHECK;
 /* The URL business events are posted to, derived from the environment URL. */
 void dtc_push_ingest_url(const dtc_push_dest *d, char *out, size_t n);
 

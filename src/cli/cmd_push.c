@@ -111,7 +111,7 @@ static int apply_flags(dtc_push_dest *d, char *err, size_t errlen)
     const char *sf = secret_file ? secret_file : env("DTCOST_WEBHOOK_SECRET_FILE");
     const char *sv = secret_file ? NULL : env("DTCOST_WEBHOOK_SECRET");
     int rc = 0;
-    if (d->kind == DTC_PUSH_WEBHOOK && (sf || sv)) {
+    if (dtc_push_dest_uses(d, "secret_file") && (sf || sv)) {
         char *sec = NULL;
         if (sf && (rc = dtc_read_secret_file(sf, &sec, err, errlen)) != 0)
             return rc;
@@ -122,7 +122,7 @@ static int apply_flags(dtc_push_dest *d, char *err, size_t errlen)
     }
     const char *tf = api_token_file ? api_token_file : env("DT_API_TOKEN_FILE");
     const char *tv = api_token_file ? NULL : env("DT_API_TOKEN");
-    if (d->kind == DTC_PUSH_BIZEVENTS && (tf || tv)) {
+    if (dtc_push_dest_uses(d, "api_token_file") && (tf || tv)) {
         char *tok = NULL;
         if (tf && (rc = dtc_read_secret_file(tf, &tok, err, errlen)) != 0)
             return rc;
@@ -258,8 +258,9 @@ int cmd_push(int argc, char **argv)
         return opt_exit_for(rc);
     }
     const char *path = file.path ? file.path : "the config (none found)";
-    if (npos > 0 && (strcmp(pos[0], "webhook") == 0 || strcmp(pos[0], "bizevents") == 0)) {
-        bool hook = pos[0][0] == 'w';
+    dtc_push_kind kind;
+    if (npos > 0 && dtc_push_kind_named(&kind, pos[0]) == 0) {
+        bool hook = kind == DTC_PUSH_WEBHOOK; /* a URL argument, or --environment */
         if (hook && npos != 2) {
             exit_code = opt_usage_error(&push_spec, "push webhook takes one URL");
             goto done;
@@ -268,7 +269,7 @@ int cmd_push(int argc, char **argv)
             exit_code = opt_usage_error(&push_spec, "push bizevents takes --environment URL and nothing else");
             goto done;
         }
-        if ((rc = dtc_push_dest_init(&cli, hook ? DTC_PUSH_WEBHOOK : DTC_PUSH_BIZEVENTS, pos[0])) != 0)
+        if ((rc = dtc_push_dest_init(&cli, kind, pos[0])) != 0)
             goto fail;
         have_cli = true;
         if (!(cli.url = dtc_strdup(hook ? pos[1] : environment))) {
@@ -317,7 +318,7 @@ int cmd_push(int argc, char **argv)
         if (!have_cli && !selected(pos, npos, d->name))
             continue;
         const dtc_account_cfg *acct = NULL;
-        if (d->kind == DTC_PUSH_BIZEVENTS && !d->api_token && !dry_run) {
+        if (dtc_push_dest_needs_oauth(d) && !dry_run) {
             if (!have_cfg) {
                 if ((rc = dtc_config_resolve(&cfg, &fl, &file)) != 0) {
                     fprintf(stderr, "dtcost push %s: business events need an Api-Token (--api-token-file, "

@@ -275,7 +275,7 @@ static int settings_load(settings *s)
     s->sync = no_sync ? false : s->pc.serve.sync;
     bool oauth = false; /* business events without an Api-Token use the account's client */
     for (size_t i = 0; i < s->pc.ndests; i++)
-        oauth |= s->pc.dests[i].kind == DTC_PUSH_BIZEVENTS && !s->pc.dests[i].api_token;
+        oauth |= dtc_push_dest_needs_oauth(&s->pc.dests[i]);
     if (s->sync || oauth) {
         if ((rc = dtc_config_resolve(&s->cfg, &fl, &s->file)) != 0) {
             snprintf(s->err, sizeof(s->err), "%s (or run with --no-sync)", s->cfg.err);

@@ -4,7 +4,8 @@
  * kill loses nothing and enqueues nothing twice). Then every pending batch is
  * sent in order and marked delivered only on a 2xx; failed attempts are
  * counted on the batch, retried with backoff on 429, 5xx and transport
- * errors, halved on 413, and dead-lettered after dest->dead_after failures. */
+ * errors, halved on 413, and dead-lettered after dest->dead_after failures.
+ * What differs between receivers is the sink's (sink.h), chosen by kind. */
 #define _GNU_SOURCE /* memmem */
 #include "dtcost/push.h"
 
@@ -21,7 +22,7 @@
 #include "dtcost/http.h"
 #include "dtcost/retry.h"
 #include "hash.h"
-#include "push_impl.h"
+#include "sink.h"
 #include "text.h"
 #include "timeutil.h"
 
@@ -39,6 +40,7 @@ typedef struct item {
 typedef struct run {
     const dtc_push_opts *o;
     const dtc_push_dest *d;
+    const dtc_sink *sink;
     dtc_push_result *r;
     char dest[2300];
     char url[2048];
@@ -124,8 +126,7 @@ static int on_change(void *ctx, const dtc_push_rec *rec)
     char idem[512];
     snprintf(idem, sizeof(idem), "%s@%lld", rec->key, (long long)rec->version);
     dtc_buf_reset(&x->scratch);
-    int rc = x->d->kind == DTC_PUSH_BIZEVENTS ? dtc_bizevents__event(&x->scratch, x->d, rec, idem)
-                                              : dtc_webhook__record(&x->scratch, rec, idem);
+    int rc = x->sink->record(&x->scratch, x->d, rec, idem);
     if (rc)
         return rc;
     if (x->nitems == x->aitems) {
@@ -148,14 +149,6 @@ static int on_change(void *ctx, const dtc_push_rec *rec)
     return 0;
 }
 
-/* Bytes a body of these items takes: JSON Lines end each with a newline, an
- * array adds brackets and commas. */
-static size_t body_size(const run *x, size_t payload, size_t n)
-{
-    (void)x;
-    return payload + n + 2;
-}
-
 static void batch_key(run *x, const dtc_outbox_item *first, const dtc_outbox_item *last, size_t n, char out[40])
 {
     char buf[2048];
@@ -174,26 +167,23 @@ static void batch_key(run *x, const dtc_outbox_item *first, const dtc_outbox_ite
 static int write_batches(run *x)
 {
     const dtc_push_dest *d = x->d;
+    size_t *lens = NULL, *ends = NULL;
+    int rc = DTC_ENOMEM;
     dtc_outbox_item *all = dtc_calloc(x->nitems ? x->nitems : 1, sizeof(*all));
-    if (!all)
-        return DTC_ENOMEM;
+    if (!all || !(lens = dtc_calloc(x->nitems ? x->nitems : 1, sizeof(*lens))) ||
+        !(ends = dtc_calloc(x->nitems ? x->nitems : 1, sizeof(*ends))))
+        goto done;
     const char *a = x->arena.data;
     for (size_t i = 0; i < x->nitems; i++) {
         item *it = &x->items[i];
         all[i] = (dtc_outbox_item){a + it->key, a + it->fp, a + it->idem, it->version, a + it->body, it->len};
+        lens[i] = it->len;
     }
-    int rc = 0;
+    size_t nb = dtc_sink__cut(ends, lens, x->nitems, d->batch_bytes, d->batch_records);
+    rc = 0;
     size_t start = 0;
-    while (start < x->nitems && rc == 0) {
-        size_t end = start, payload = 0;
-        while (end < x->nitems) {
-            size_t n = end - start + 1;
-            if (end > start && ((d->batch_records > 0 && (long)n > d->batch_records) ||
-                                body_size(x, payload + all[end].len, n) > d->batch_bytes))
-                break;
-            payload += all[end].len;
-            end++;
-        }
+    for (size_t k = 0; k < nb && rc == 0; k++) {
+        size_t end = ends[k];
         char key[40];
         batch_key(x, &all[start], &all[end - 1], end - start, key);
         int64_t id;
@@ -206,7 +196,10 @@ static int write_batches(run *x)
         x->r->enqueued_records += (long)(end - start);
         start = end;
     }
+done:
     dtc_free(all);
+    dtc_free(lens);
+    dtc_free(ends);
     return rc;
 }
 
@@ -254,7 +247,7 @@ typedef struct body_ctx {
 static int on_item(void *ctx, const dtc_outbox_item *it)
 {
     body_ctx *b = ctx;
-    bool lines = b->x->d->kind == DTC_PUSH_WEBHOOK && b->x->d->format == DTC_PUSH_JSONL;
+    bool lines = b->x->sink->lines(b->x->d);
     int rc = 0;
     if (!lines && b->n > 0)
         rc = dtc_buf_addc(b->body, ',');
@@ -268,7 +261,7 @@ static int on_item(void *ctx, const dtc_outbox_item *it)
 
 static int build_body(run *x, const dtc_outbox_batch *b, dtc_buf *body)
 {
-    bool lines = x->d->kind == DTC_PUSH_WEBHOOK && x->d->format == DTC_PUSH_JSONL;
+    bool lines = x->sink->lines(x->d);
     body_ctx c = {x, body, 0};
     dtc_buf_reset(body);
     int rc = lines ? 0 : dtc_buf_addc(body, '[');
@@ -288,11 +281,6 @@ static bool cancelled(const run *x)
     return x->o->cancel && *x->o->cancel;
 }
 
-static bool retryable(long status)
-{
-    return status == 0 || status == 408 || status == 429 || status >= 500;
-}
-
 /* One HTTP attempt. *status 0 on a transport failure (cause in why). */
 static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, long *status, long *retry_after,
                      char *why, size_t whylen)
@@ -300,49 +288,37 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
     const dtc_push_dest *d = x->d;
     const char *hdrs[64];
     size_t nh = 0;
-    char idem[128], sig[160], count[64];
+    char idem[128], count[64];
     snprintf(idem, sizeof(idem), "Idempotency-Key: %s", b->key);
     snprintf(count, sizeof(count), "X-Dtcost-Records: %ld", b->records);
     hdrs[nh++] = idem;
     hdrs[nh++] = count;
     for (size_t i = 0; i < d->nheaders && nh < 60; i++)
         hdrs[nh++] = d->headers[i];
-    const char *authz = NULL;
-    const char *ctype = DTC_BIZEVENTS_CONTENT_TYPE;
-    char tokhdr[8200];
-    if (d->kind == DTC_PUSH_WEBHOOK) {
-        ctype = dtc_webhook__content_type(d);
-        if (d->secret) {
-            char mac[80];
-            if (dtc_webhook__sign(d->secret, body->data, body->len, mac) != 0) {
-                snprintf(why, whylen, "cannot compute the HMAC signature");
-                return DTC_EINVAL;
-            }
-            snprintf(sig, sizeof(sig), "%s: %s", d->signature_header, mac);
-            hdrs[nh++] = sig;
-        }
-    } else if (d->api_token) {
-        snprintf(tokhdr, sizeof(tokhdr), "Api-Token %s", d->api_token);
-        authz = tokhdr;
-    } else {
-        int rc = dtc_auth_header(x->auth, x->http, tokhdr, sizeof(tokhdr));
-        if (rc) {
-            snprintf(why, whylen, "%s", dtc_auth_errmsg(x->auth));
-            scrub(x, why, whylen);
-            explicit_bzero(tokhdr, sizeof(tokhdr));
-            *status = 0;
-            /* an unreachable or failing SSO is retried like a receiver */
-            return rc == DTC_EHTTP || rc == DTC_ERETRY ? 0 : rc;
-        }
-        authz = tokhdr;
+    dtc_sink_req sr;
+    int rc = x->sink->request(d, body->data, body->len, &sr, why, whylen);
+    if (rc) {
+        explicit_bzero(sr.authorization, sizeof(sr.authorization));
+        return rc;
     }
-    dtc_http_req rq = {.method = "POST", .url = x->url, .authorization = authz, .content_type = ctype,
+    if (sr.header[0])
+        hdrs[nh++] = sr.header;
+    if (x->auth && (rc = dtc_auth_header(x->auth, x->http, sr.authorization, sizeof(sr.authorization))) != 0) {
+        snprintf(why, whylen, "%s", dtc_auth_errmsg(x->auth));
+        scrub(x, why, whylen);
+        explicit_bzero(sr.authorization, sizeof(sr.authorization));
+        *status = 0;
+        /* an unreachable or failing SSO is retried like a receiver */
+        return rc == DTC_EHTTP || rc == DTC_ERETRY ? 0 : rc;
+    }
+    const char *authz = sr.authorization[0] ? sr.authorization : NULL;
+    dtc_http_req rq = {.method = "POST", .url = x->url, .authorization = authz, .content_type = sr.content_type,
                        .body = body->data, .len = body->len, .headers = hdrs, .nheaders = nh,
                        .timeout_ms = d->timeout_ms, .connect_timeout_ms = d->connect_timeout_ms};
     dtc_http_resp resp;
     x->r->requests++;
-    int rc = dtc_http_send(x->http, &rq, &resp);
-    explicit_bzero(tokhdr, sizeof(tokhdr));
+    rc = dtc_http_send(x->http, &rq, &resp);
+    explicit_bzero(sr.authorization, sizeof(sr.authorization));
     *retry_after = -1;
     if (rc) {
         *status = 0;
@@ -387,14 +363,20 @@ static int deliver(run *x, const dtc_outbox_batch *b, dtc_buf *body)
             snprintf(x->r->err, sizeof(x->r->err), "push %s: %s", d->name, why);
             return rc;
         }
-        if (status >= 200 && status < 300) {
+        dtc_sink_verdict v = x->sink->classify(d, status, b->records);
+        if (v == DTC_SINK_REFRESH && !refreshed) {
+            refreshed = true; /* an expired token: one fresh one */
+            dtc_auth_invalidate(x->auth, NULL);
+            continue;
+        }
+        if (v == DTC_SINK_OK) {
             if ((rc = dtc_store_outbox_mark(db, b->id, "delivered", attempts, status, NULL, x->now)) != 0)
                 return fail_db(x, rc);
             x->r->delivered_batches++;
             x->r->delivered_records += b->records;
             return 0;
         }
-        if (status == 413 && b->records > 1) {
+        if (v == DTC_SINK_SPLIT) {
             char ka[80], kb[80];
             int64_t ia, ib;
             split_key(b->key, 'a', ka, sizeof(ka));
@@ -411,11 +393,6 @@ static int deliver(run *x, const dtc_outbox_batch *b, dtc_buf *body)
                     "sending it in two halves", d->name, b->key, b->records, (long long)b->bytes);
             return 0;
         }
-        if (status == 401 && !refreshed && d->kind == DTC_PUSH_BIZEVENTS && !d->api_token) {
-            refreshed = true; /* an expired token: one fresh one */
-            dtc_auth_invalidate(x->auth, NULL);
-            continue;
-        }
         attempts++;
         bool dead = attempts >= d->dead_after;
         if ((rc = dtc_store_outbox_mark(db, b->id, dead ? "dead" : "pending", attempts, status, why, x->now)) != 0)
@@ -426,11 +403,8 @@ static int deliver(run *x, const dtc_outbox_batch *b, dtc_buf *body)
                     "--retry-failed)", d->name, b->key, attempts, why);
             return 0;
         }
-        if (!retryable(status) || status == 413) {
-            const char *hint = status == 401 || status == 403
-                ? (d->kind == DTC_PUSH_BIZEVENTS ? " (the token needs bizevents.ingest, the OAuth client "
-                                                   "storage:events:write)"
-                                                 : " (check the headers the receiver expects)")
+        if (v != DTC_SINK_RETRY) {
+            const char *hint = status == 401 || status == 403 ? x->sink->refused_hint
                 : status == 404 ? " (check the URL)" : "";
             snprintf(x->r->err, sizeof(x->r->err), "push %s: batch %s refused: %s%s", d->name, b->key, why, hint);
             return status == 401 || status == 403 ? DTC_EAUTH : DTC_EHTTP;
@@ -469,11 +443,16 @@ static int show_pending(run *x)
         after = b.id;
         if ((rc = build_body(x, &b, &body)) != 0)
             break;
-        char line[3000];
+        char line[3000], why[160] = "";
+        dtc_sink_req sr;
+        rc = x->sink->request(x->d, body.data, body.len, &sr, why, sizeof(why));
+        explicit_bzero(sr.authorization, sizeof(sr.authorization));
+        if (rc) {
+            snprintf(x->r->err, sizeof(x->r->err), "push %s: batch %s: %s", x->d->name, b.key, why);
+            break;
+        }
         snprintf(line, sizeof(line), "POST %s  Idempotency-Key: %s  Content-Type: %s  %ld records, %zu bytes%s",
-                 x->shown, b.key, x->d->kind == DTC_PUSH_WEBHOOK ? dtc_webhook__content_type(x->d)
-                                                                : DTC_BIZEVENTS_CONTENT_TYPE,
-                 b.records, body.len, x->d->kind == DTC_PUSH_WEBHOOK && x->d->secret ? ", signed" : "");
+                 x->shown, b.key, sr.content_type, b.records, body.len, sr.header[0] ? ", signed" : "");
         if (x->o->show)
             x->o->show(x->o->ctx, line, body.data, body.len);
         x->r->pending_batches++;
@@ -500,7 +479,7 @@ static int on_backlog(void *ctx, const char *dest, const char *state, long batch
  * its part before the query with a digest (so path tokens were stored). */
 static void legacy_id(const run *x, char *out, size_t n)
 {
-    const char *kind = x->d->kind == DTC_PUSH_BIZEVENTS ? "bizevents" : "webhook";
+    const char *kind = x->sink->name;
     size_t plain = strcspn(x->url, "?#");
     if (x->url[plain] == '\0') {
         snprintf(out, n, "%s %s", kind, x->url);
@@ -544,6 +523,7 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
     memset(&x, 0, sizeof(x));
     x.o = o;
     x.d = o->dest;
+    x.sink = dtc_sink__of(o->dest->kind);
     x.r = r;
     /* Equal jitter over base * 2^k, capped at 30 s; a Retry-After from the
      * receiver wins when longer, up to 5 minutes. */
@@ -559,10 +539,7 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
     if (rc)
         goto done;
     dtc_push_dest_id(d, x.dest, sizeof(x.dest));
-    if (d->kind == DTC_PUSH_BIZEVENTS)
-        dtc_push_ingest_url(d, x.url, sizeof(x.url));
-    else
-        snprintf(x.url, sizeof(x.url), "%s", d->url);
+    x.sink->url(d, x.url, sizeof(x.url));
     dtc_text_url_redact(x.shown, sizeof(x.shown), x.url);
     dtc_fmt_datetime(x.now, o->now);
     if (!o->dry_run) {
@@ -582,18 +559,18 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
         if ((rc = migrate_dest(&x)) != 0)
             goto done;
     }
-    if (d->kind == DTC_PUSH_BIZEVENTS && !d->api_token && !o->dry_run) {
+    if (dtc_push_dest_needs_oauth(d) && !o->dry_run) {
         const dtc_account_cfg *a = o->account;
         if (!a || !a->client_id || !a->client_secret || !a->uuid) {
             snprintf(r->err, sizeof(r->err), "push %s: no Api-Token (DT_API_TOKEN_FILE, --api-token-file) and no "
                                              "OAuth client (DT_CLIENT_ID, DT_CLIENT_SECRET_FILE, DT_ACCOUNT_UUID) "
-                                             "for business events", d->name);
+                                             "for the %s sink", d->name, x.sink->name);
             rc = DTC_EINVAL;
             goto done;
         }
         dtc_auth_opts ao = {.token_url = a->sso_url ? a->sso_url : DTC_DEFAULT_SSO_URL, .client_id = a->client_id,
                             .client_secret = a->client_secret, .account_uuid = a->uuid,
-                            .scope = "storage:events:write"};
+                            .scope = x.sink->oauth_scope};
         if ((rc = dtc_auth_new(&x.auth, &ao)) != 0)
             goto done;
     }

@@ -10,16 +10,23 @@
 #include "alloc.h"
 #include "config_impl.h"
 #include "dtcost/push.h"
+#include "sink.h"
 #include "text.h"
 #include "timeutil.h"
+
+/* The kind and the batch limits that go with it. */
+static void set_sink(dtc_push_dest *d, const dtc_sink *s)
+{
+    d->kind = s->kind;
+    d->batch_bytes = s->batch_bytes;
+    d->batch_records = s->batch_records;
+}
 
 int dtc_push_dest_init(dtc_push_dest *d, dtc_push_kind kind, const char *name)
 {
     memset(d, 0, sizeof(*d));
-    d->kind = kind;
+    set_sink(d, dtc_sink__of(kind));
     d->format = DTC_PUSH_JSONL;
-    d->batch_bytes = kind == DTC_PUSH_BIZEVENTS ? DTC_PUSH_BIZEVENTS_BATCH_BYTES : DTC_PUSH_WEBHOOK_BATCH_BYTES;
-    d->batch_records = kind == DTC_PUSH_BIZEVENTS ? 0 : DTC_PUSH_WEBHOOK_BATCH_RECORDS;
     d->timeout_ms = 30000;
     d->connect_timeout_ms = 10000;
     d->retries = 5;
@@ -94,7 +101,7 @@ int dtc_push_dest_header_file(dtc_push_dest *d, const char *path, char *err, siz
 
 int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen)
 {
-    const char *what = d->kind == DTC_PUSH_BIZEVENTS ? "environment URL" : "webhook URL";
+    const char *what = dtc_sink__of(d->kind)->url_what;
     if (!d->url || !*d->url) {
         snprintf(err, errlen, "push %s: no %s given", d->name, what);
         return DTC_EINVAL;
@@ -122,14 +129,41 @@ int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen)
     return 0;
 }
 
+bool dtc_push_dest_needs_oauth(const dtc_push_dest *d)
+{
+    return dtc_sink__of(d->kind)->needs_oauth(d);
+}
+
+bool dtc_push_dest_uses(const dtc_push_dest *d, const char *key)
+{
+    bool other = false;
+    for (int i = 0; dtc_sink__at(i); i++) {
+        const dtc_sink *s = dtc_sink__at(i);
+        for (size_t k = 0; s->keys[k]; k++)
+            if (strcmp(s->keys[k], key) == 0) {
+                if (s->kind == d->kind)
+                    return true;
+                other = true;
+            }
+    }
+    return !other;
+}
+
+int dtc_push_kind_named(dtc_push_kind *out, const char *name)
+{
+    const dtc_sink *s = dtc_sink__named(name);
+    if (!s)
+        return DTC_EINVAL;
+    *out = s->kind;
+    return 0;
+}
+
 void dtc_push_dest_id(const dtc_push_dest *d, char *out, size_t n)
 {
     char url[2048], shown[2048];
-    const char *kind = d->kind == DTC_PUSH_BIZEVENTS ? "bizevents" : "webhook";
-    if (d->kind == DTC_PUSH_BIZEVENTS)
-        dtc_push_ingest_url(d, url, sizeof(url));
-    else
-        snprintf(url, sizeof(url), "%s", d->url ? d->url : "");
+    const dtc_sink *s = dtc_sink__of(d->kind);
+    const char *kind = s->name;
+    s->url(d, url, sizeof(url));
     dtc_text_url_redact(shown, sizeof(shown), url);
     if (strcmp(shown, url) == 0) {
         snprintf(out, n, "%s %s", kind, url);
@@ -160,7 +194,7 @@ static dtc_push_dest *dest_named(dtc_push_config *c, const char *name, int *rc)
         return NULL;
     }
     c->dests = grown;
-    if ((*rc = dtc_push_dest_init(&c->dests[c->ndests], DTC_PUSH_WEBHOOK, name)) != 0)
+    if ((*rc = dtc_push_dest_init(&c->dests[c->ndests], dtc_sink__at(0)->kind, name)) != 0)
         return NULL;
     return &c->dests[c->ndests++];
 }
@@ -188,7 +222,7 @@ void dtc_push__config_init(void *target)
 
 int dtc_push__config_item(void *target, const dtc_config_item *it)
 {
-    static const char *const kinds[] = {"webhook", "bizevents", NULL}, *const formats[] = {"jsonl", "json", NULL};
+    static const char *const formats[] = {"jsonl", "json", NULL};
     int rc = 0, i = 0;
     long n = 0;
     dtc_push_dest *d = dest_named(target, it->name, &rc);
@@ -196,14 +230,13 @@ int dtc_push__config_item(void *target, const dtc_config_item *it)
         return rc;
     const char *key = it->key;
     if (!strcmp(key, "type")) {
+        const char *kinds[DTC_SINK_COUNT + 1];
+        dtc_sink__names(kinds);
         if ((rc = dtc_config__choice(it, kinds, &i)) != 0)
             return rc;
-        dtc_push_kind k = i == 0 ? DTC_PUSH_WEBHOOK : DTC_PUSH_BIZEVENTS;
-        if (k != d->kind) { /* limits follow the kind unless set explicitly later */
-            d->kind = k;
-            d->batch_bytes = k == DTC_PUSH_BIZEVENTS ? DTC_PUSH_BIZEVENTS_BATCH_BYTES : DTC_PUSH_WEBHOOK_BATCH_BYTES;
-            d->batch_records = k == DTC_PUSH_BIZEVENTS ? 0 : DTC_PUSH_WEBHOOK_BATCH_RECORDS;
-        }
+        const dtc_sink *s = dtc_sink__at(i);
+        if (s->kind != d->kind) /* limits follow the kind unless set explicitly later */
+            set_sink(d, s);
         return 0;
     }
     if (!strcmp(key, "format")) {

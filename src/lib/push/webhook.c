@@ -1,12 +1,13 @@
-/* webhook.c: the webhook sink: a record as a flat JSON object, the body's
- * content type, and the HMAC-SHA256 signature over the body (libcrypto). */
+/* webhook.c: the webhook sink: a record as a flat JSON object, bodies as
+ * JSON Lines or one array, and the HMAC-SHA256 signature over the body
+ * (libcrypto). */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "jw.h"
-#include "push_impl.h"
+#include "sink.h"
 
 int dtc_webhook__record(dtc_buf *out, const dtc_push_rec *r, const char *idem)
 {
@@ -72,7 +73,66 @@ int dtc_webhook__sign(const char *secret, const char *body, size_t len, char *ds
     return 0;
 }
 
-const char *dtc_webhook__content_type(const dtc_push_dest *d)
+static int webhook_record(dtc_buf *out, const dtc_push_dest *d, const dtc_push_rec *r, const char *idem)
 {
-    return d->format == DTC_PUSH_JSON_ARRAY ? "application/json" : "application/x-ndjson";
+    (void)d;
+    return dtc_webhook__record(out, r, idem);
 }
+
+static bool webhook_lines(const dtc_push_dest *d)
+{
+    return d->format == DTC_PUSH_JSONL;
+}
+
+static int webhook_request(const dtc_push_dest *d, const char *body, size_t len, dtc_sink_req *out, char *why,
+                           size_t whylen)
+{
+    out->content_type = webhook_lines(d) ? "application/x-ndjson" : "application/json";
+    out->authorization[0] = '\0';
+    out->header[0] = '\0';
+    if (!d->secret)
+        return 0;
+    char mac[80];
+    if (dtc_webhook__sign(d->secret, body, len, mac) != 0) {
+        snprintf(why, whylen, "cannot compute the HMAC signature");
+        return DTC_EINVAL;
+    }
+    snprintf(out->header, sizeof(out->header), "%s: %s", d->signature_header, mac);
+    return 0;
+}
+
+static bool webhook_needs_oauth(const dtc_push_dest *d)
+{
+    (void)d;
+    return false;
+}
+
+static void webhook_url(const dtc_push_dest *d, char *out, size_t n)
+{
+    snprintf(out, n, "%s", d->url ? d->url : "");
+}
+
+static dtc_sink_verdict webhook_classify(const dtc_push_dest *d, long status, long records)
+{
+    (void)d;
+    return dtc_sink__classify_http(status, records);
+}
+
+static const char *const webhook_keys[] = {"format", "secret_file", "signature_header", NULL};
+
+const dtc_sink dtc_sink__webhook = {
+    .kind = DTC_PUSH_WEBHOOK,
+    .name = "webhook",
+    .url_what = "webhook URL",
+    .batch_bytes = DTC_PUSH_WEBHOOK_BATCH_BYTES,
+    .batch_records = DTC_PUSH_WEBHOOK_BATCH_RECORDS,
+    .oauth_scope = NULL,
+    .refused_hint = " (check the headers the receiver expects)",
+    .keys = webhook_keys,
+    .needs_oauth = webhook_needs_oauth,
+    .url = webhook_url,
+    .record = webhook_record,
+    .lines = webhook_lines,
+    .request = webhook_request,
+    .classify = webhook_classify,
+};
