@@ -805,36 +805,23 @@ static int pg_ids_after_copy(dtc_store *s)
 
 /* ---- locks ---- */
 
-/* A session advisory lock on name, tried every 100 ms until wait_ms. */
-static int pg_lock(dtc_store *s, const char *name, long wait_ms)
+/* A session advisory lock on a 64-bit hash of name: one try (store.c polls,
+ * so the wait is bounded and can be cancelled). */
+static int pg_try_lock(dtc_store *s, const char *name, int64_t *handle, int *got)
 {
     dtc_val v[] = {DTC_TEXT(name)};
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        PGresult *r = NULL;
-        int rc = exec_params(s, "SELECT pg_try_advisory_lock(hashtextextended('dtcost ' || $1, 0))", v, 1,
-                             "lock", &r);
-        if (rc)
-            return rc;
-        bool got = PQgetvalue(r, 0, 0)[0] == 't';
-        PQclear(r);
-        if (got)
-            return 0;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long waited = (long)((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
-        if (waited >= wait_ms) {
-            snprintf(s->err, sizeof(s->err), "%s is locked by another dtcost (waited %ld s); try again when "
-                     "it has finished", name, waited / 1000);
-            return DTC_EBUSY;
-        }
-        struct timespec d = {0, 100 * 1000000L};
-        nanosleep(&d, NULL);
-    }
+    PGresult *r = NULL;
+    *handle = 0;
+    int rc = exec_params(s, "SELECT pg_try_advisory_lock(hashtextextended('dtcost ' || $1, 0))", v, 1, "lock", &r);
+    if (rc == 0)
+        *got = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return rc;
 }
 
-static void pg_unlock(dtc_store *s, const char *name)
+static void pg_unlock(dtc_store *s, const char *name, int64_t handle)
 {
+    (void)handle;
     dtc_val v[] = {DTC_TEXT(name)};
     char keep[sizeof(s->err)];
     memcpy(keep, s->err, sizeof(keep));
@@ -860,7 +847,7 @@ const dtc_store_ops dtc_store__pg = {
     .coverage_get = pg_coverage_get,
     .write = pg_write,
     .ids_after_copy = pg_ids_after_copy,
-    .lock = pg_lock,
+    .try_lock = pg_try_lock,
     .unlock = pg_unlock,
     .push = NULL,
 };
