@@ -583,6 +583,39 @@ static int pg_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
     return 0;
 }
 
+/* Restated children: DELETE ... WHERE k1 = $1 AND ... AND kn NOT IN the
+ * JSON array's values. The last key is compared as text, which is how
+ * json_array_elements_text gives both the array's strings and its integers. */
+static int pg_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix, const char *keep,
+                    long *removed)
+{
+    (void)fact;
+    dtc_val v[DTC_FACT_MAX_COLS];
+    dtc_buf sql;
+    dtc_buf_init(&sql, DTC_CAP_SMALL);
+    PGresult *r = NULL;
+    int rc = dtc_buf_printf(&sql, "DELETE FROM %s WHERE ", d->name) ? DTC_ENOMEM : 0;
+    for (int i = 0; i < d->nkeys - 1 && rc == 0; i++) {
+        v[i] = prefix[i];
+        if (dtc_buf_printf(&sql, "%s = $%d AND ", d->keys[i], i + 1))
+            rc = DTC_ENOMEM;
+    }
+    v[d->nkeys - 1] = DTC_TEXT(keep);
+    if (rc == 0 && dtc_buf_printf(&sql, "%s::text NOT IN (SELECT json_array_elements_text($%d::json))",
+                                  d->keys[d->nkeys - 1], d->nkeys))
+        rc = DTC_ENOMEM;
+    if (rc) {
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        goto done;
+    }
+    if ((rc = exec_params(s, sql.data, v, d->nkeys, "prune", &r)) == 0)
+        *removed = strtol(PQcmdTuples(r), NULL, 10);
+done:
+    PQclear(r);
+    dtc_buf_dispose(&sql);
+    return rc;
+}
+
 /* ---- runs, checkpoints, coverage ---- */
 
 /* Is the process that recorded a running run gone? As store_sqlite.c. */
@@ -843,6 +876,7 @@ const dtc_store_ops dtc_store__pg = {
     .checkpoint_get = pg_checkpoint_get,
     .checkpoint_set = pg_checkpoint_set,
     .restated_days = pg_restated_days,
+    .prune = pg_prune,
     .coverage_add = pg_coverage_add,
     .coverage_get = pg_coverage_get,
     .write = pg_write,
