@@ -1,5 +1,5 @@
 /* store.h: the local database dtcost keeps in step with Dynatrace. One
- * interface, back-ends side by side (store_sqlite.c now; PostgreSQL later).
+ * interface, back-ends side by side (store_sqlite.c, store_pg.c).
  * Every fact has a natural key, so every write is an idempotent upsert; a
  * changed value (a late booking) is updated in place and logged in the
  * revision table with old and new value, booking date and when it was seen. */

@@ -6,7 +6,6 @@
  * password never comes from the URL: libpq's PGPASSFILE / ~/.pgpass, or the
  * file named by DTCOST_DB_PASSWORD_FILE. */
 #include <errno.h>
-#include <libpq-fe.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,7 +17,7 @@
 
 #include "alloc.h"
 #include "buf.h"
-#include "store_impl.h"
+#include "store_pg.h"
 #include "timeutil.h"
 
 #define SCHEMA_VERSION 2
@@ -340,6 +339,32 @@ static void pg_rollback(dtc_store *s)
     if (PQstatus(p->c) == CONNECTION_OK)
         (void)run(s, "ROLLBACK", "rollback");
     memcpy(s->err, keep, sizeof(keep));
+}
+
+int dtc_store__pg_exec(dtc_store *s, const char *sql, const dtc_val *v, int n, const char *what,
+                       PGresult **out)
+{
+    return exec_params(s, sql, v, n, what, out);
+}
+
+int dtc_store__pg_own_begin(dtc_store *s, bool *own)
+{
+    pg *p = s->impl;
+    *own = !p->tx;
+    int rc = *own ? run(s, "BEGIN", "begin") : 0;
+    if (rc)
+        *own = false;
+    return rc;
+}
+
+int dtc_store__pg_own_end(dtc_store *s, bool own, int rc)
+{
+    if (!own)
+        return rc;
+    if (rc == 0)
+        return run(s, "COMMIT", "commit");
+    pg_rollback(s);
+    return rc;
 }
 
 /* A column of a row as the dtc_val its type maps to: integers (and integral
@@ -883,5 +908,5 @@ const dtc_store_ops dtc_store__pg = {
     .ids_after_copy = pg_ids_after_copy,
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
-    .push = NULL,
+    .push = &dtc_store__pg_push,
 };
