@@ -1,5 +1,5 @@
 /* store.h: the local database dtcost keeps in step with Dynatrace. One
- * interface, back-ends side by side (store_sqlite.c now; PostgreSQL later).
+ * interface, back-ends side by side (store_sqlite.c, store_pg.c).
  * Every fact has a natural key, so every write is an idempotent upsert; a
  * changed value (a late booking) is updated in place and logged in the
  * revision table with old and new value, booking date and when it was seen. */
@@ -131,12 +131,19 @@ int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
 int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found) DTC_MUST_CHECK;
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_MUST_CHECK;
 
-/* A lock between processes sharing the database, on name ("sync <account>",
- * "push <destination>"): waits up to wait_ms, then DTC_EBUSY with a message
- * naming it. PostgreSQL: a session advisory lock, released by unlock or when
- * the handle closes (or the process dies). SQLite: nothing to take (a single
- * writer at a time already), returns 0. */
-int dtc_store_lock(dtc_store *s, const char *name, long wait_ms) DTC_MUST_CHECK;
+/* A lock between processes sharing the database, on name ("sync of account
+ * <uuid>", "push to <destination>"): one sync of an account, one push to a
+ * destination at a time. Tries every 100 ms for up to wait_ms, ending the wait
+ * early when cancel is not NULL and *cancel is set; then DTC_EBUSY with the
+ * message "<name> is locked by another dtcost (waited N s); try again when it
+ * has finished". Held until dtc_store_unlock or dtc_store_close; the process
+ * dying releases it too. A name this handle already holds: 0, nothing more
+ * taken. SQLite: an OS lock (flock) on a file beside the database named after
+ * a hash of name (an in-memory database: nothing to take); PostgreSQL: a
+ * session advisory lock on a 64-bit hash of name. DTC_EIO / DTC_EDB with the
+ * error set when it cannot lock at all. */
+int dtc_store_lock(dtc_store *s, const char *name, long wait_ms, const volatile int *cancel) DTC_MUST_CHECK;
+/* Release a lock this handle holds on name (not held: nothing). */
 void dtc_store_unlock(dtc_store *s, const char *name);
 
 /* Days (subscription, day) whose cost was restated during run_id. */
@@ -221,18 +228,6 @@ int dtc_store_outbox_backlog(dtc_store *s,
  * kept a URL with a token in it). Rows `to` already has win. *n gets the
  * batches moved. Call inside dtc_store_begin/commit. */
 int dtc_store_outbox_rename(dtc_store *s, const char *from, const char *to, long *n) DTC_MUST_CHECK;
-/* Take the delivery lock of dest, so one push at a time sends to it across
- * processes (SQLite: an OS lock on a file beside the database, released by
- * the kernel when the process dies; another back-end may use its own lock,
- * e.g. an advisory lock). Waits up to wait_ms, polling every 100 ms, and
- * ends the wait early when *cancel is set. *lock gets a handle for
- * dtc_store_dest_unlock, or -1 when the lock is held elsewhere at the end
- * of the wait (return 0). DTC_EIO with the error set when it cannot lock. */
-int dtc_store_dest_lock(dtc_store *s, const char *dest, int wait_ms, const volatile int *cancel,
-                        int64_t *lock) DTC_MUST_CHECK;
-/* Release a lock from dtc_store_dest_lock (a handle of -1: nothing). */
-void dtc_store_dest_unlock(dtc_store *s, int64_t lock);
-
 /* ---- moving between back-ends ---- */
 
 /* What dtc_store_copy did: tables and rows written. */

@@ -941,13 +941,13 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
     pthread_mutex_init(&x.mu, NULL);
     char started[32], finished[32];
     /* Two syncs of one account into one shared database take turns (a
-     * server's advisory lock; SQLite has a single writer anyway). Held until
+     * server's advisory lock, a lock file beside a SQLite database). Held until
      * the handle closes; a lock name per account, so accounts run side by side. */
     int rc = 0;
     for (size_t i = 0; i < o->cfg->naccounts && rc == 0; i++) {
         char name[160];
         snprintf(name, sizeof(name), "sync of account %s", o->cfg->accounts[i].uuid);
-        rc = dtc_store_lock(o->store, name, 1000L * (o->lock_seconds > 0 ? o->lock_seconds : 300));
+        rc = dtc_store_lock(o->store, name, 1000L * (o->lock_seconds > 0 ? o->lock_seconds : 300), NULL);
     }
     if (rc) {
         pthread_mutex_destroy(&x.mu);

@@ -188,28 +188,31 @@ static void test_outbox_query_is_read_only(void **state)
     assert_int_equal(dtc_store_query(s, "SELECT nonsense FROM", NULL, 0, count_rows, &got), DTC_EDB);
 }
 
-static void test_outbox_dest_lock_is_held_once_per_destination(void **state)
+static void test_store_lock_is_held_by_one_handle_per_name(void **state)
 {
-    dtc_store *s = *state;
-    int64_t a = -1, b = -1, c = -1;
-    assert_int_equal(dtc_store_dest_lock(s, DEST, 0, NULL, &a), 0);
-    assert_true(a >= 0);
-    /* the same destination: refused after the wait (100 ms here) */
-    assert_int_equal(dtc_store_dest_lock(s, DEST, 100, NULL, &b), 0);
-    assert_int_equal(b, -1);
-    /* another destination is free */
-    assert_int_equal(dtc_store_dest_lock(s, "webhook http://127.0.0.1/other", 0, NULL, &c), 0);
-    assert_true(c >= 0);
-    dtc_store_dest_unlock(s, a);
-    assert_int_equal(dtc_store_dest_lock(s, DEST, 0, NULL, &b), 0);
-    assert_true(b >= 0);
-    dtc_store_dest_unlock(s, b);
-    dtc_store_dest_unlock(s, c);
+    dtc_store *s = *state, *other = NULL;
+    char err[256];
+    assert_int_equal(dtc_store_open(&other, path, err, sizeof(err)), 0);
+    assert_int_equal(dtc_store_lock(s, "push to " DEST, 0, NULL), 0);
+    /* the same name from another handle: refused after the wait (100 ms here), naming it */
+    assert_int_equal(dtc_store_lock(other, "push to " DEST, 100, NULL), DTC_EBUSY);
+    assert_non_null(strstr(dtc_store_errmsg(other), "push to " DEST " is locked by another dtcost"));
+    /* a cancelled wait ends at once, also busy */
+    volatile int cancel = 1;
+    assert_int_equal(dtc_store_lock(other, "push to " DEST, 60000, &cancel), DTC_EBUSY);
+    /* another name is free */
+    assert_int_equal(dtc_store_lock(other, "sync of account a", 0, NULL), 0);
+    dtc_store_unlock(s, "push to " DEST);
+    assert_int_equal(dtc_store_lock(other, "push to " DEST, 0, NULL), 0);
+    /* closing a handle releases what it holds */
+    dtc_store_close(other);
+    assert_int_equal(dtc_store_lock(s, "sync of account a", 0, NULL), 0);
+    dtc_store_unlock(s, "sync of account a");
     char pattern[400];
     glob_t g;
-    snprintf(pattern, sizeof(pattern), "%s-push-*.lock", path);
+    snprintf(pattern, sizeof(pattern), "%s-lock-*.lock", path);
     assert_int_equal(glob(pattern, 0, NULL, &g), 0);
-    assert_int_equal(g.gl_pathc, 2); /* one lock file per destination, beside the database */
+    assert_int_equal(g.gl_pathc, 2); /* one lock file per name, beside the database */
     for (size_t i = 0; i < g.gl_pathc; i++)
         unlink(g.gl_pathv[i]);
     globfree(&g);
@@ -221,7 +224,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outbox_change_scan_sees_new_then_only_restated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_split_mark_dead_and_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_query_is_read_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outbox_dest_lock_is_held_once_per_destination, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_lock_is_held_by_one_handle_per_name, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

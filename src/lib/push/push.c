@@ -517,7 +517,7 @@ static int migrate_dest(run *x)
 
 int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
 {
-    int64_t lock = -1;
+    char lock[2400] = ""; /* "push to <dest>" once taken */
     memset(r, 0, sizeof(*r));
     run x;
     memset(&x, 0, sizeof(x));
@@ -545,17 +545,19 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
     if (!o->dry_run) {
         /* One push per destination at a time: a second run would send the
          * batches the first is sending. */
-        if ((rc = dtc_store_dest_lock(db, x.dest, o->lock_wait_ms, o->cancel, &lock)) != 0) {
-            fail_db(&x, rc);
-            goto done;
-        }
-        if (lock < 0) {
+        char name[sizeof(lock)];
+        snprintf(name, sizeof(name), "push to %s", x.dest);
+        if ((rc = dtc_store_lock(db, name, o->lock_wait_ms, o->cancel)) == DTC_EBUSY) {
             snprintf(r->err, sizeof(r->err), "push %s: another dtcost push to %.900s is running (waited %d s); "
                                              "run again when it is done", d->name, x.dest,
                      o->lock_wait_ms / 1000);
-            rc = DTC_EBUSY;
             goto done;
         }
+        if (rc) {
+            fail_db(&x, rc);
+            goto done;
+        }
+        memcpy(lock, name, sizeof(lock));
         if ((rc = migrate_dest(&x)) != 0)
             goto done;
     }
@@ -638,7 +640,8 @@ backlog:;
     if (dtc_store_outbox_backlog(db, on_backlog, &dc) == 0)
         r->dead_total = dc.dead;
 done:
-    dtc_store_dest_unlock(db, lock);
+    if (lock[0])
+        dtc_store_unlock(db, lock);
     explicit_bzero(x.url, sizeof(x.url));
     dtc_http_free(x.http);
     dtc_auth_free(x.auth);

@@ -3,12 +3,19 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
 #include "buf.h"
 #include "store_impl.h"
 #include "timeutil.h"
+
+/* A lock this handle holds: its name and the back-end's handle for it. */
+struct dtc_store_held {
+    char *name;
+    int64_t handle;
+};
 
 /* Column order here is the order of keys[] / vals[] in dtc_store_put. Days
  * are 'YYYY-MM-DD' text, times ISO-8601 UTC, money integer micro-units. */
@@ -139,6 +146,9 @@ void dtc_store_close(dtc_store *s)
 {
     if (!s)
         return;
+    while (s->nheld > 0)
+        dtc_store_unlock(s, s->held[s->nheld - 1].name);
+    dtc_free(s->held);
     s->ops->close(s);
     dtc_free(s);
 }
@@ -216,15 +226,58 @@ int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
     return s->ops->checkpoint_set(s, scope, day);
 }
 
-int dtc_store_lock(dtc_store *s, const char *name, long wait_ms)
+static size_t held_find(const dtc_store *s, const char *name)
 {
-    return s->ops->lock ? s->ops->lock(s, name, wait_ms) : 0;
+    size_t i = 0;
+    while (i < s->nheld && strcmp(s->held[i].name, name) != 0)
+        i++;
+    return i;
+}
+
+int dtc_store_lock(dtc_store *s, const char *name, long wait_ms, const volatile int *cancel)
+{
+    if (held_find(s, name) < s->nheld)
+        return 0;
+    struct dtc_store_held *h = dtc_realloc(s->held, (s->nheld + 1) * sizeof(*h));
+    char *copy = dtc_strdup(name);
+    if (h)
+        s->held = h;
+    if (!h || !copy) {
+        dtc_free(copy);
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        return DTC_ENOMEM;
+    }
+    int64_t t0 = dtc_mono_ms(), handle = 0;
+    for (;;) {
+        int got = 0;
+        int rc = s->ops->try_lock(s, name, &handle, &got);
+        if (rc || got) {
+            if (rc)
+                dtc_free(copy);
+            else
+                s->held[s->nheld++] = (struct dtc_store_held){copy, handle};
+            return rc;
+        }
+        int64_t waited = dtc_mono_ms() - t0;
+        if (waited >= wait_ms || (cancel && *cancel)) {
+            dtc_free(copy);
+            snprintf(s->err, sizeof(s->err), "%.300s is locked by another dtcost (waited %lld s); try again "
+                     "when it has finished", name, (long long)(waited / 1000));
+            return DTC_EBUSY;
+        }
+        struct timespec d = {0, 100 * 1000000L};
+        nanosleep(&d, NULL);
+    }
 }
 
 void dtc_store_unlock(dtc_store *s, const char *name)
 {
-    if (s->ops->unlock)
-        s->ops->unlock(s, name);
+    size_t i = held_find(s, name);
+    if (i == s->nheld)
+        return;
+    s->ops->unlock(s, s->held[i].name, s->held[i].handle);
+    dtc_free(s->held[i].name);
+    s->held[i] = s->held[--s->nheld];
 }
 
 int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out)

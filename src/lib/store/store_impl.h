@@ -54,9 +54,11 @@ typedef struct dtc_store_ops {
      * copied ones (NULL: nothing to do) */
     int (*write)(dtc_store *s, const char *sql, const dtc_val *params, int nparams);
     int (*ids_after_copy)(dtc_store *s);
-    /* a lock between processes on name (store.h); NULL: the back-end needs none */
-    int (*lock)(dtc_store *s, const char *name, long wait_ms);
-    void (*unlock)(dtc_store *s, const char *name);
+    /* One try at the lock between processes on name (store.h): *got 1 and
+     * *handle set when taken, *got 0 when another process holds it (store.c
+     * waits, polls and gives up); unlock releases what try_lock took. */
+    int (*try_lock)(dtc_store *s, const char *name, int64_t *handle, int *got);
+    void (*unlock)(dtc_store *s, const char *name, int64_t handle);
     const struct dtc_store_push_ops *push; /* delivery outbox (below) */
 } dtc_store_ops;
 
@@ -66,6 +68,8 @@ struct dtc_store {
     int64_t run_id;        /* current run, 0 outside a run */
     char seen_at[32];      /* when the current run started (revision log) */
     long interrupted;      /* runs the last run_begin marked interrupted */
+    struct dtc_store_held *held; /* locks this handle holds (store.c), released at close */
+    size_t nheld;
     char err[512];
 };
 
@@ -120,8 +124,6 @@ typedef struct dtc_store_push_ops {
                           int (*fn)(void *ctx, const char *dest, const char *state, long batches, long records),
                           void *ctx);
     int (*outbox_rename)(dtc_store *s, const char *from, const char *to, long *n);
-    int (*dest_lock)(dtc_store *s, const char *dest, int wait_ms, const volatile int *cancel, int64_t *lock);
-    void (*dest_unlock)(dtc_store *s, int64_t lock);
 } dtc_store_push_ops;
 
 #endif

@@ -86,17 +86,3 @@ int dtc_store_outbox_rename(dtc_store *s, const char *from, const char *to, long
         return unsupported(s);
     return s->ops->push->outbox_rename(s, from, to, n);
 }
-
-int dtc_store_dest_lock(dtc_store *s, const char *dest, int wait_ms, const volatile int *cancel, int64_t *lock)
-{
-    *lock = -1;
-    if (!s->ops->push)
-        return unsupported(s);
-    return s->ops->push->dest_lock(s, dest, wait_ms, cancel, lock);
-}
-
-void dtc_store_dest_unlock(dtc_store *s, int64_t lock)
-{
-    if (s && lock >= 0 && s->ops->push)
-        s->ops->push->dest_unlock(s, lock);
-}

@@ -6,7 +6,6 @@
  * password never comes from the URL: libpq's PGPASSFILE / ~/.pgpass, or the
  * file named by DTCOST_DB_PASSWORD_FILE. */
 #include <errno.h>
-#include <libpq-fe.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,7 +17,7 @@
 
 #include "alloc.h"
 #include "buf.h"
-#include "store_impl.h"
+#include "store_pg.h"
 #include "timeutil.h"
 
 #define SCHEMA_VERSION 2
@@ -342,6 +341,32 @@ static void pg_rollback(dtc_store *s)
     memcpy(s->err, keep, sizeof(keep));
 }
 
+int dtc_store__pg_exec(dtc_store *s, const char *sql, const dtc_val *v, int n, const char *what,
+                       PGresult **out)
+{
+    return exec_params(s, sql, v, n, what, out);
+}
+
+int dtc_store__pg_own_begin(dtc_store *s, bool *own)
+{
+    pg *p = s->impl;
+    *own = !p->tx;
+    int rc = *own ? run(s, "BEGIN", "begin") : 0;
+    if (rc)
+        *own = false;
+    return rc;
+}
+
+int dtc_store__pg_own_end(dtc_store *s, bool own, int rc)
+{
+    if (!own)
+        return rc;
+    if (rc == 0)
+        return run(s, "COMMIT", "commit");
+    pg_rollback(s);
+    return rc;
+}
+
 /* A column of a row as the dtc_val its type maps to: integers (and integral
  * numerics, which is what SUM of a BIGINT returns), reals, text. */
 static int column(dtc_store *s, const PGresult *r, int c, dtc_val *v)
@@ -583,6 +608,39 @@ static int pg_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
     return 0;
 }
 
+/* Restated children: DELETE ... WHERE k1 = $1 AND ... AND kn NOT IN the
+ * JSON array's values. The last key is compared as text, which is how
+ * json_array_elements_text gives both the array's strings and its integers. */
+static int pg_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix, const char *keep,
+                    long *removed)
+{
+    (void)fact;
+    dtc_val v[DTC_FACT_MAX_COLS];
+    dtc_buf sql;
+    dtc_buf_init(&sql, DTC_CAP_SMALL);
+    PGresult *r = NULL;
+    int rc = dtc_buf_printf(&sql, "DELETE FROM %s WHERE ", d->name) ? DTC_ENOMEM : 0;
+    for (int i = 0; i < d->nkeys - 1 && rc == 0; i++) {
+        v[i] = prefix[i];
+        if (dtc_buf_printf(&sql, "%s = $%d AND ", d->keys[i], i + 1))
+            rc = DTC_ENOMEM;
+    }
+    v[d->nkeys - 1] = DTC_TEXT(keep);
+    if (rc == 0 && dtc_buf_printf(&sql, "%s::text NOT IN (SELECT json_array_elements_text($%d::json))",
+                                  d->keys[d->nkeys - 1], d->nkeys))
+        rc = DTC_ENOMEM;
+    if (rc) {
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        goto done;
+    }
+    if ((rc = exec_params(s, sql.data, v, d->nkeys, "prune", &r)) == 0)
+        *removed = strtol(PQcmdTuples(r), NULL, 10);
+done:
+    PQclear(r);
+    dtc_buf_dispose(&sql);
+    return rc;
+}
+
 /* ---- runs, checkpoints, coverage ---- */
 
 /* Is the process that recorded a running run gone? As store_sqlite.c. */
@@ -805,36 +863,23 @@ static int pg_ids_after_copy(dtc_store *s)
 
 /* ---- locks ---- */
 
-/* A session advisory lock on name, tried every 100 ms until wait_ms. */
-static int pg_lock(dtc_store *s, const char *name, long wait_ms)
+/* A session advisory lock on a 64-bit hash of name: one try (store.c polls,
+ * so the wait is bounded and can be cancelled). */
+static int pg_try_lock(dtc_store *s, const char *name, int64_t *handle, int *got)
 {
     dtc_val v[] = {DTC_TEXT(name)};
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        PGresult *r = NULL;
-        int rc = exec_params(s, "SELECT pg_try_advisory_lock(hashtextextended('dtcost ' || $1, 0))", v, 1,
-                             "lock", &r);
-        if (rc)
-            return rc;
-        bool got = PQgetvalue(r, 0, 0)[0] == 't';
-        PQclear(r);
-        if (got)
-            return 0;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long waited = (long)((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
-        if (waited >= wait_ms) {
-            snprintf(s->err, sizeof(s->err), "%s is locked by another dtcost (waited %ld s); try again when "
-                     "it has finished", name, waited / 1000);
-            return DTC_EBUSY;
-        }
-        struct timespec d = {0, 100 * 1000000L};
-        nanosleep(&d, NULL);
-    }
+    PGresult *r = NULL;
+    *handle = 0;
+    int rc = exec_params(s, "SELECT pg_try_advisory_lock(hashtextextended('dtcost ' || $1, 0))", v, 1, "lock", &r);
+    if (rc == 0)
+        *got = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return rc;
 }
 
-static void pg_unlock(dtc_store *s, const char *name)
+static void pg_unlock(dtc_store *s, const char *name, int64_t handle)
 {
+    (void)handle;
     dtc_val v[] = {DTC_TEXT(name)};
     char keep[sizeof(s->err)];
     memcpy(keep, s->err, sizeof(keep));
@@ -856,11 +901,12 @@ const dtc_store_ops dtc_store__pg = {
     .checkpoint_get = pg_checkpoint_get,
     .checkpoint_set = pg_checkpoint_set,
     .restated_days = pg_restated_days,
+    .prune = pg_prune,
     .coverage_add = pg_coverage_add,
     .coverage_get = pg_coverage_get,
     .write = pg_write,
     .ids_after_copy = pg_ids_after_copy,
-    .lock = pg_lock,
+    .try_lock = pg_try_lock,
     .unlock = pg_unlock,
-    .push = NULL,
+    .push = &dtc_store__pg_push,
 };

@@ -4,11 +4,13 @@
  * measured value can be logged in the revision table. */
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -764,6 +766,60 @@ static int sq_write(dtc_store *s, const char *sql, const dtc_val *params, int np
     return rc;
 }
 
+/* ---- locks between processes: a lock file beside the database ---- */
+
+/* "<db>-lock-<first 8 bytes of sha256(name) in hex>.lock", flock'ed; *handle
+ * is its descriptor, -1 for an in-memory database (no other process to meet). */
+static int sq_try_lock(dtc_store *s, const char *name, int64_t *handle, int *got)
+{
+    sq *q = s->impl;
+    const char *db = sqlite3_db_filename(q->db, "main");
+    *got = 0;
+    if (!db || !*db) {
+        *handle = -1;
+        *got = 1;
+        return 0;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(name, strlen(name), md, &mdlen, EVP_sha256(), NULL) || mdlen < 8) {
+        snprintf(s->err, sizeof(s->err), "lock %.300s: cannot hash its name", name);
+        return DTC_EIO;
+    }
+    char path[4200];
+    int len = snprintf(path, sizeof(path), "%s-lock-%02x%02x%02x%02x%02x%02x%02x%02x.lock", db, md[0], md[1],
+                       md[2], md[3], md[4], md[5], md[6], md[7]);
+    if (len < 0 || (size_t)len >= sizeof(path)) {
+        snprintf(s->err, sizeof(s->err), "database path too long for a lock file");
+        return DTC_EIO;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(s->err, sizeof(s->err), "lock file %.300s: cannot open: %s (check the database folder's "
+                 "permissions)", path, strerror(errno));
+        return DTC_EIO;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        *handle = fd;
+        *got = 1;
+        return 0;
+    }
+    int e = errno;
+    close(fd);
+    if (e == EWOULDBLOCK || e == EINTR)
+        return 0;
+    snprintf(s->err, sizeof(s->err), "lock file %.300s: %s", path, strerror(e));
+    return DTC_EIO;
+}
+
+static void sq_unlock(dtc_store *s, const char *name, int64_t handle)
+{
+    (void)s;
+    (void)name;
+    if (handle >= 0)
+        close((int)handle); /* closing the only descriptor releases the flock */
+}
+
 const dtc_store_ops dtc_store__sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -780,6 +836,8 @@ const dtc_store_ops dtc_store__sqlite = {
     .checkpoint_set = sq_checkpoint_set,
     .restated_days = sq_restated_days,
     .prune = sq_prune,
+    .try_lock = sq_try_lock,
+    .unlock = sq_unlock,
     .coverage_add = sq_coverage_add,
     .coverage_get = sq_coverage_get,
     .push = &dtc_store__sqlite_push,

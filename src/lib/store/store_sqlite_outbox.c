@@ -2,15 +2,9 @@
  * changed since they were last enqueued for a destination (push_record), the
  * durable outbox (outbox_batch, outbox_record). Statements are prepared per
  * call: pushes are few and large. */
-#include <errno.h>
-#include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "store_sqlite.h"
 
@@ -398,60 +392,6 @@ static int sq_outbox_rename(dtc_store *s, const char *from, const char *to, long
     return rc;
 }
 
-/* ---- one push per destination: a lock file beside the database ---- */
-
-static int sq_dest_lock(dtc_store *s, const char *dest, int wait_ms, const volatile int *cancel, int64_t *lock)
-{
-    const char *db = sqlite3_db_filename(dtc_store__sqlite_db(s), "main");
-    if (!db || !*db) { /* an in-memory database has no other process to meet */
-        *lock = INT64_MAX;
-        return 0;
-    }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_Digest(dest, strlen(dest), md, &mdlen, EVP_sha256(), NULL);
-    char path[4200];
-    int len = snprintf(path, sizeof(path), "%s-push-", db);
-    for (int i = 0; i < 8 && len > 0 && (size_t)len + 3 < sizeof(path); i++)
-        len += snprintf(path + len, sizeof(path) - (size_t)len, "%02x", md[i]);
-    if (len < 0 || (size_t)len + 6 >= sizeof(path)) {
-        snprintf(s->err, sizeof(s->err), "database path too long for a push lock file");
-        return DTC_EIO;
-    }
-    snprintf(path + len, sizeof(path) - (size_t)len, ".lock");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        snprintf(s->err, sizeof(s->err), "push lock %.300s: cannot open: %s (check the database folder's "
-                                         "permissions)", path, strerror(errno));
-        return DTC_EIO;
-    }
-    for (int waited = 0;; waited += 100) {
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-            *lock = fd;
-            return 0;
-        }
-        if (errno != EWOULDBLOCK && errno != EINTR) {
-            snprintf(s->err, sizeof(s->err), "push lock %.300s: %s", path, strerror(errno));
-            close(fd);
-            return DTC_EIO;
-        }
-        if (waited >= wait_ms || (cancel && *cancel))
-            break;
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    close(fd);
-    *lock = -1;
-    return 0;
-}
-
-static void sq_dest_unlock(dtc_store *s, int64_t lock)
-{
-    (void)s;
-    if (lock >= 0 && lock != INT64_MAX)
-        close((int)lock); /* closing the only descriptor releases the flock */
-}
-
 const dtc_store_push_ops dtc_store__sqlite_push = {
     .changes = sq_changes,
     .outbox_add = sq_outbox_add,
@@ -462,6 +402,4 @@ const dtc_store_push_ops dtc_store__sqlite_push = {
     .outbox_retry_dead = sq_outbox_retry_dead,
     .outbox_backlog = sq_outbox_backlog,
     .outbox_rename = sq_outbox_rename,
-    .dest_lock = sq_dest_lock,
-    .dest_unlock = sq_dest_unlock,
 };
