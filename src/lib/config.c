@@ -262,7 +262,7 @@ static int core_item(void *target, const dtc_config_item *it)
         long n;
         int rc = dtc_config__int(it, ints[i].lo, ints[i].hi, &n);
         if (rc == 0)
-            *(int *)((char *)target + ints[i].at) = (int)n;
+            *(int *)(void *)((char *)target + ints[i].at) = (int)n;
         return rc;
     }
     return DTC_ENOTFOUND;
@@ -304,7 +304,7 @@ static int account_item(void *target, const dtc_config_item *it)
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (strcmp(it->key, strs[i].key) == 0)
-            return dtc_config__set((char **)((char *)a + strs[i].at), it->value);
+            return dtc_config__set((char **)(void *)((char *)a + strs[i].at), it->value);
     if (strcmp(it->key, "client_secret") == 0) {
         snprintf(it->why, it->whylen, "is not read from the config file; put it in a file of its own "
                                       "(chmod 600) and name it with client_secret_file");
@@ -347,7 +347,7 @@ static const struct section {
 
 static void *target_of(const dtc_config_file *f, int owner)
 {
-    return *(void **)((char *)f + owners[owner].at);
+    return *(void **)(void *)((char *)f + owners[owner].at);
 }
 
 /* inih's parser keeps lines in a buffer of INI_MAX_LINE (200) bytes, fixed

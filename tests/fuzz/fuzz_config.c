@@ -15,6 +15,9 @@
 #include "dtcost/license.h"
 #include "dtcost/push.h"
 
+/* libFuzzer calls it; declared for -Wmissing-prototypes. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int fd = memfd_create("dtcost.ini", MFD_CLOEXEC);

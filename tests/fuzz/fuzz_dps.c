@@ -18,6 +18,9 @@ static int on_allocs(void *ctx, const dtc_cost_allocation *recs, size_t n)
     return 0;
 }
 
+/* libFuzzer calls it; declared for -Wmissing-prototypes. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *uuid = "de29f0c4-c3c7-4116-9503-92f6413066dd";

@@ -19,6 +19,9 @@ static int64_t i64(const uint8_t *d, size_t n)
     return (int64_t)v;
 }
 
+/* libFuzzer calls it; declared for -Wmissing-prototypes. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t half = size / 2;

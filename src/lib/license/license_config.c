@@ -34,7 +34,7 @@ int dtc_license__config_item(void *target, const dtc_config_item *it)
     int rc;
     for (size_t i = 0; i < sizeof(prices) / sizeof(prices[0]); i++)
         if (!strcmp(key, prices[i].key))
-            return dtc_config__micros(it, 1e9, (int64_t *)((char *)c + prices[i].at));
+            return dtc_config__micros(it, 1e9, (int64_t *)(void *)((char *)c + prices[i].at));
     if (!strcmp(key, "infrastructure_cap"))
         return dtc_config__bool(it, &c->rules.infra_cap);
     if (!strcmp(key, "visits_include_replays"))
