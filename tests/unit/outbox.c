@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testdb.h"
 #include "dtcost/store.h"
 
 static char path[256];
@@ -19,8 +20,7 @@ static char path[256];
 
 static int setup(void **state)
 {
-    snprintf(path, sizeof(path), "/tmp/dtcost-unit-outbox-%d.db", (int)getpid());
-    unlink(path);
+    testdb_path(path, sizeof(path), "outbox");
     dtc_store *s = NULL;
     char err[256];
     assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
@@ -31,12 +31,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     dtc_store_close(*state);
-    char p[300];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
+    testdb_remove(path);
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testdb.h"
 #include "alloc.h"
 #include "dtcost/report.h"
 #include "timeutil.h"
@@ -208,8 +209,7 @@ static char path[256];
 
 static int db_setup(void **state)
 {
-    snprintf(path, sizeof(path), "/tmp/dtcost-unit-report-%d.db", (int)getpid());
-    unlink(path);
+    testdb_path(path, sizeof(path), "report");
     dtc_store *s = NULL;
     char err[256];
     assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
@@ -232,12 +232,7 @@ static int db_setup(void **state)
 static int db_teardown(void **state)
 {
     dtc_store_close(*state);
-    char p[300];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
+    testdb_remove(path);
     return 0;
 }
 

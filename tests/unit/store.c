@@ -16,14 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testdb.h"
 #include "dtcost/store.h"
 
 static char path[256];
 
 static int setup(void **state)
 {
-    snprintf(path, sizeof(path), "/tmp/dtcost-unit-store-%d.db", (int)getpid());
-    unlink(path);
+    testdb_path(path, sizeof(path), "store");
     dtc_store *s = NULL;
     char err[256];
     assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
@@ -34,12 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     dtc_store_close(*state);
-    char p[300];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
+    testdb_remove(path);
     return 0;
 }
 
