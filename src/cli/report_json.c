@@ -36,13 +36,13 @@ static void jw_text(dtc_jw *w, const char *key, const char *s)
 
 static void jw_lic_units(dtc_jw *w, const dtc_lic_day *d, bool priced)
 {
-    dtc_jw_key(w, "fullstackHuHours");
+    dtc_jw_key(w, "fullstack_hu_hours");
     dtc_jw_fixed(w, d->fullstack_mhu, 3);
-    dtc_jw_key(w, "infrastructureHuHours");
+    dtc_jw_key(w, "infrastructure_hu_hours");
     dtc_jw_fixed(w, d->infra_mhu, 3);
-    dtc_jw_key(w, "applicationOnlyHuHours");
+    dtc_jw_key(w, "application_only_hu_hours");
     dtc_jw_fixed(w, d->paas_mhu, 3);
-    dtc_jw_key(w, "demUnits");
+    dtc_jw_key(w, "dem_units");
     dtc_jw_fixed(w, d->dem_centi, 2);
     dtc_jw_key(w, "ddu");
     dtc_jw_fixed(w, d->ddu_micro, 6);
@@ -81,7 +81,7 @@ static void jw_license(dtc_jw *w, const report_view *v)
         const char *key;
         const dtc_lic_day *rows;
         size_t n;
-    } lists[] = {{"byEnvironment", x->envs, x->nenvs}, {"byEnvironmentAndDay", x->days, x->ndays}};
+    } lists[] = {{"by_environment", x->envs, x->nenvs}, {"by_environment_and_day", x->days, x->ndays}};
     for (size_t l = 0; l < 2; l++) {
         dtc_jw_key(w, lists[l].key);
         dtc_jw_arr(w);
@@ -112,8 +112,8 @@ int report_json_write(FILE *f, const report_view *v)
     dtc_jw w;
     dtc_jw_init(&w, &b);
     dtc_jw_obj(&w);
-    jw_day(&w, "asOf", r->today);
-    dtc_jw_key(&w, "lastSync");
+    jw_day(&w, "as_of", r->today);
+    dtc_jw_key(&w, "last_sync");
     dtc_jw_str(&w, r->last_sync[0] ? r->last_sync : NULL);
     dtc_jw_key(&w, "budgets");
     dtc_jw_arr(&w);
@@ -128,29 +128,29 @@ int report_json_write(FILE *f, const report_view *v)
         jw_money(&w, "commitment", x->total);
         jw_money(&w, "used", x->used);
         jw_money(&w, "remaining", x->total - x->used);
-        dtc_jw_key(&w, "percentUsed");
+        dtc_jw_key(&w, "percent_used");
         dtc_jw_fixed(&w, x->total > 0 ? (int64_t)llround(10000.0 * (double)x->used / (double)x->total) : 0, 2);
         jw_money(&w, "burn7", x->burn7);
         jw_money(&w, "burn30", x->burn30);
-        jw_money(&w, "burn30StandardError", x->burn_se);
-        jw_money(&w, "expectedOverage", x->expected_overage);
-        jw_day(&w, "periodStart", x->period_start);
-        jw_day(&w, "periodEnd", x->period_end);
-        jw_day(&w, "lastDay", x->last_day);
-        jw_day(&w, "runsOut", x->runs_out);
-        jw_day(&w, "runsOutEarliest", x->runs_out_early);
-        jw_day(&w, "runsOutLatest", x->runs_out_late);
-        dtc_jw_key(&w, "daysRemaining");
+        jw_money(&w, "burn30_standard_error", x->burn_se);
+        jw_money(&w, "expected_overage", x->expected_overage);
+        jw_day(&w, "period_start", x->period_start);
+        jw_day(&w, "period_end", x->period_end);
+        jw_day(&w, "last_day", x->last_day);
+        jw_day(&w, "runs_out", x->runs_out);
+        jw_day(&w, "runs_out_earliest", x->runs_out_early);
+        jw_day(&w, "runs_out_latest", x->runs_out_late);
+        dtc_jw_key(&w, "days_remaining");
         dtc_jw_int(&w, x->days_remaining);
-        dtc_jw_key(&w, "percentOfPeriodElapsed");
+        dtc_jw_key(&w, "percent_of_period_elapsed");
         dtc_jw_fixed(&w, dtc_report_pct_elapsed(x, r->today), 2);
         /* As of a past day: rebuilt from the stored history; what it could not know. */
-        dtc_jw_key(&w, "rebuiltAsOf");
+        dtc_jw_key(&w, "rebuilt_as_of");
         dtc_jw_bool(&w, x->as_of);
-        dtc_jw_key(&w, "unknownAsOf");
+        dtc_jw_key(&w, "unknown_as_of");
         dtc_jw_arr(&w);
         if (x->asof_gaps & DTC_ASOF_OLD_PERIOD)
-            dtc_jw_str(&w, "commitmentOfThatPeriod");
+            dtc_jw_str(&w, "commitment_of_that_period");
         if (x->asof_gaps & DTC_ASOF_NO_FORECAST)
             dtc_jw_str(&w, "forecast");
         dtc_jw_arr_end(&w);
@@ -160,17 +160,17 @@ int report_json_write(FILE *f, const report_view *v)
             jw_money(&w, "median", x->forecast_median);
             jw_money(&w, "lower", x->forecast_lower);
             jw_money(&w, "upper", x->forecast_upper);
-            jw_text(&w, "budgetDate", x->forecast_budget_date);
+            jw_text(&w, "budget_date", x->forecast_budget_date);
             dtc_jw_obj_end(&w);
         } else
             dtc_jw_null(&w);
-        jw_money(&w, "thisWeek", x->week_cur);
-        jw_money(&w, "lastWeekSameDays", x->week_prev);
-        jw_money(&w, "thisMonth", x->month_cur);
-        jw_money(&w, "lastMonthSameDays", x->month_prev);
+        jw_money(&w, "this_week", x->week_cur);
+        jw_money(&w, "last_week_same_days", x->week_prev);
+        jw_money(&w, "this_month", x->month_cur);
+        jw_money(&w, "last_month_same_days", x->month_prev);
         int64_t starts[64], costs[64];
         size_t n = dtc_report_buckets(starts, costs, x, r->today, v->grain, (size_t)(v->top < 64 ? v->top : 64));
-        dtc_jw_key(&w, v->grain == 'm' ? "byMonth" : v->grain == 'w' ? "byWeek" : "byDay");
+        dtc_jw_key(&w, v->grain == 'm' ? "by_month" : v->grain == 'w' ? "by_week" : "by_day");
         dtc_jw_arr(&w);
         for (size_t k = 0; k < n; k++) {
             dtc_jw_obj(&w);
@@ -186,7 +186,7 @@ int report_json_write(FILE *f, const report_view *v)
         const char *k;
         const dtc_spend *rows;
         size_t n;
-    } tables[] = {{"byCapability", r->by_capability, r->ncap}, {"byEnvironment", r->by_environment, r->nenv}};
+    } tables[] = {{"by_capability", r->by_capability, r->ncap}, {"by_environment", r->by_environment, r->nenv}};
     for (size_t t = 0; t < 2; t++) {
         dtc_jw_key(&w, tables[t].k);
         dtc_jw_arr(&w);
@@ -227,7 +227,7 @@ int report_json_write(FILE *f, const report_view *v)
     dtc_jw_key(&w, "license");
     jw_license(&w, v);
     /* Cost centres and products (Dynatrace's cost allocation), usage quantities. */
-    dtc_jw_key(&w, "costAllocation");
+    dtc_jw_key(&w, "cost_allocation");
     dtc_jw_arr(&w);
     for (size_t i = 0; i < r->nalloc; i++) {
         const dtc_alloc_spend *a = &r->allocations[i];
@@ -265,8 +265,8 @@ int report_json_write(FILE *f, const report_view *v)
         jw_text(&w, "subscription", x->subscription);
         jw_text(&w, "environment", x->environment);
         jw_text(&w, "capability", x->capability);
-        jw_text(&w, "environmentName", x->environment_name);
-        jw_text(&w, "capabilityName", x->capability_name);
+        jw_text(&w, "environment_name", x->environment_name);
+        jw_text(&w, "capability_name", x->capability_name);
         jw_text(&w, "day", x->day);
         jw_text(&w, "currency", x->currency);
         jw_money(&w, "cost", x->cost);

@@ -103,9 +103,9 @@ class FocusInDuckDB(unittest.TestCase):
                 self.assertGreater(int(parsed[0]["n"]), 0)
 
     def test_cost_by_service_over_the_window_is_the_reports(self):
-        as_of = dt.date.fromisoformat(self.report["asOf"])
+        as_of = dt.date.fromisoformat(self.report["as_of"])
         first = as_of - dt.timedelta(days=29)  # the report's default 30-day window
-        want = {(c["name"], c["currency"]): d(c["current"]) for c in self.report["byCapability"]}
+        want = {(c["name"], c["currency"]): d(c["current"]) for c in self.report["by_capability"]}
         self.assertTrue(want)
         for v in VERSIONS:
             (rows,) = query(

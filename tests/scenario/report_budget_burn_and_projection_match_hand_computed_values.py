@@ -59,14 +59,14 @@ class BudgetFigures(unittest.TestCase):
         cls.other = next(b for b in cls.doc["budgets"] if b["subscription"] == OTHER)
 
     def test_as_of_the_last_day_with_cost(self):
-        self.assertEqual(self.doc["asOf"], "2026-06-30")
-        self.assertEqual(self.b["lastDay"], "2026-06-30")
+        self.assertEqual(self.doc["as_of"], "2026-06-30")
+        self.assertEqual(self.b["last_day"], "2026-06-30")
 
     def test_commitment_used_remaining(self):
         self.assertEqual(self.b["commitment"], 10000)
         self.assertEqual(self.b["used"], 4000)
         self.assertEqual(self.b["remaining"], 6000)
-        self.assertEqual(self.b["percentUsed"], 40)
+        self.assertEqual(self.b["percent_used"], 40)
 
     def test_burn_over_7_and_30_days(self):
         # Last 7 days: 24..30 June = 140,100,140,100,140,100,140 -> 860 / 7.
@@ -74,36 +74,36 @@ class BudgetFigures(unittest.TestCase):
         # 30 days alternating 100 and 140.
         self.assertEqual(self.b["burn30"], 120)
         # Sample standard deviation sqrt(30 * 20^2 / 29) = 20.341965; / sqrt(30).
-        self.assertAlmostEqual(self.b["burn30StandardError"], 3.713907, places=5)
+        self.assertAlmostEqual(self.b["burn30_standard_error"], 3.713907, places=5)
 
     def test_projection_and_band(self):
         # 6000 left at 120/day: 50 days after 30 June.
-        self.assertEqual(self.b["runsOut"], "2026-08-19")
+        self.assertEqual(self.b["runs_out"], "2026-08-19")
         # At 120 + 2 x 3.713907 = 127.427814/day: 47.09 -> 48 days.
-        self.assertEqual(self.b["runsOutEarliest"], "2026-08-17")
+        self.assertEqual(self.b["runs_out_earliest"], "2026-08-17")
         # At 120 - 7.427814 = 112.572186/day: 53.30 -> 54 days.
-        self.assertEqual(self.b["runsOutLatest"], "2026-08-23")
+        self.assertEqual(self.b["runs_out_latest"], "2026-08-23")
 
     def test_expected_overage_by_the_period_end(self):
         # 4000 used + 120/day x 184 days (1 Jul .. 31 Dec) = 26,080: 16,080 beyond 10,000.
-        self.assertEqual(self.b["expectedOverage"], 16080)
+        self.assertEqual(self.b["expected_overage"], 16080)
 
     def test_period_over_period(self):
         # 30 June is a Tuesday: Mon 29 + Tue 30 = 100 + 140 against Mon 22 + Tue 23 = 140 + 100.
-        self.assertEqual(self.b["thisWeek"], 240)
-        self.assertEqual(self.b["lastWeekSameDays"], 240)
+        self.assertEqual(self.b["this_week"], 240)
+        self.assertEqual(self.b["last_week_same_days"], 240)
         # June: 15 x 100 + 15 x 140; 1..30 May: 30 x 90.
-        self.assertEqual(self.b["thisMonth"], 3600)
-        self.assertEqual(self.b["lastMonthSameDays"], 2700)
+        self.assertEqual(self.b["this_month"], 3600)
+        self.assertEqual(self.b["last_month_same_days"], 2700)
 
     def test_monthly_totals(self):
-        months = {m["start"]: m["cost"] for m in self.b["byMonth"]}
+        months = {m["start"]: m["cost"] for m in self.b["by_month"]}
         self.assertEqual(months["2026-06-01"], 3600)
         self.assertEqual(months["2026-05-01"], 2790)
 
     def test_forecast_only_for_the_subscription_it_was_made_for(self):
         self.assertEqual(self.b["forecast"]["median"], 25000)
-        self.assertEqual(self.b["forecast"]["budgetDate"][:10], "2026-08-20")
+        self.assertEqual(self.b["forecast"]["budget_date"][:10], "2026-08-20")
         self.assertIsNone(self.other["forecast"])
 
     def test_terminal_table_shows_the_same_figures(self):

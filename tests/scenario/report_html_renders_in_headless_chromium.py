@@ -91,11 +91,11 @@ class HtmlReport(unittest.TestCase):
                     self.assertGreater(body.count("<rect"), 90)  # bars of 90 days, stacked
                 else:
                     cur = self.doc["budgets"][i]["currency"]
-                    envs = [e for e in self.doc["byEnvironment"] if e["currency"] == cur and e["current"] > 0]
+                    envs = [e for e in self.doc["by_environment"] if e["currency"] == cur and e["current"] > 0]
                     self.assertEqual(body.count("<rect"), min(15, len(envs)))
 
     def test_daily_chart_has_a_bar_per_day_and_marks_each_recent_anomaly(self):
-        today = self.doc["asOf"]
+        today = self.doc["as_of"]
         import datetime
         first = (datetime.date.fromisoformat(today) - datetime.timedelta(days=89)).isoformat()
         for i in self.active:
@@ -106,7 +106,7 @@ class HtmlReport(unittest.TestCase):
             self.assertEqual(marked, len(expected))
             text = html.unescape(body)
             for a in expected:  # by name, as every table shows them
-                self.assertIn(f"<title>{a['day']} {a['environmentName']} / {a['capabilityName']}", text)
+                self.assertIn(f"<title>{a['day']} {a['environment_name']} / {a['capability_name']}", text)
 
     def svg(self, chart, i):
         m = re.search(rf"<svg[^>]*id='{chart}-{i}'.*?</svg>", self.text, re.S)
@@ -119,7 +119,7 @@ class HtmlReport(unittest.TestCase):
             # Pacing: used against the period gone, both as figures.
             pacing = self.svg("pacing", i)
             self.assertIn("class='elapsed'", pacing)
-            self.assertIn(f"{b['percentUsed']:.1f}% of the commitment used", html.unescape(self.text))
+            self.assertIn(f"{b['percent_used']:.1f}% of the commitment used", html.unescape(self.text))
             # Cumulative: spent, commitment, our projection and band, today, axes with years, a legend.
             cum = self.svg("cumulative", i)
             for cls in ("actual", "budget", "proj", "band", "today", "axt"):
@@ -131,7 +131,7 @@ class HtmlReport(unittest.TestCase):
                 self.assertIn("class='fband'", cum)
                 self.assertIn("class='fcast'", cum)
                 median = f"{b['forecast']['median']:,.2f}"
-                self.assertIn(f"Dynatrace forecast for {b['periodEnd']}: {median}", cum)
+                self.assertIn(f"Dynatrace forecast for {b['period_end']}: {median}", cum)
             # Daily: a value on every bar, a legend with the anomaly marker, today, axis titles.
             daily = self.svg("daily", i)
             bars = re.findall(r"<rect x='[^']*' y='[^']*' width='[^']*' height='[^']*' fill='[^']*'>(<title>)?",
@@ -144,7 +144,7 @@ class HtmlReport(unittest.TestCase):
             # Month by month with the period marked.
             monthly = self.svg("monthly", i)
             self.assertIn("class='inperiod", monthly)
-            self.assertIn(f"period starts {b['periodStart']}", monthly)
+            self.assertIn(f"period starts {b['period_start']}", monthly)
             # Usage quantities per capability, in their units.
             self.assertRegex(self.text, rf"<table class='usage' id='usage-{i}'>")
         for section in ("movers", "cost-centres", "products", "anomalies", "provenance"):

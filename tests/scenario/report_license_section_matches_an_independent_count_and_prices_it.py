@@ -87,19 +87,19 @@ class LicenseReport(unittest.TestCase):
     def test_units_per_environment_and_day_equal_the_independent_count(self):
         lic = self.section(self.lic_db)
         self.assertEqual((lic["from"], lic["to"]), ("2026-11-15", "2026-11-21"))
-        got = {(d["cluster"], d["environment"], d["day"]): d for d in lic["byEnvironmentAndDay"]}
+        got = {(d["cluster"], d["environment"], d["day"]): d for d in lic["by_environment_and_day"]}
         self.assertEqual(set(got), set(self.expected))
         self.assertEqual(sorted({k[2] for k in got}), ["2026-11-19", "2026-11-20", "2026-11-21"])
         for k, (fs, infra, paas, dem, ddu) in self.expected.items():
             d = got[k]
-            self.assertEqual(d["fullstackHuHours"], Decimal(fs) / 1000, k)
-            self.assertEqual(d["infrastructureHuHours"], Decimal(infra) / 1000, k)
-            self.assertEqual(d["applicationOnlyHuHours"], Decimal(paas) / 1000, k)
-            self.assertEqual(d["demUnits"], Decimal(dem) / 100, k)
+            self.assertEqual(d["fullstack_hu_hours"], Decimal(fs) / 1000, k)
+            self.assertEqual(d["infrastructure_hu_hours"], Decimal(infra) / 1000, k)
+            self.assertEqual(d["application_only_hu_hours"], Decimal(paas) / 1000, k)
+            self.assertEqual(d["dem_units"], Decimal(dem) / 100, k)
             self.assertEqual(d["ddu"], Decimal(ddu) / 1000000, k)
             self.assertIsNone(d["money"])  # no price list given
         total = [sum(v[i] for v in self.expected.values()) for i in range(5)]
-        self.assertEqual(lic["total"]["fullstackHuHours"], Decimal(total[0]) / 1000)
+        self.assertEqual(lic["total"]["fullstack_hu_hours"], Decimal(total[0]) / 1000)
         self.assertEqual(lic["total"]["ddu"], Decimal(total[4]) / 1000000)
         self.assertGreater(total[0], 0)
 
@@ -108,7 +108,7 @@ class LicenseReport(unittest.TestCase):
         self.assertEqual(lic["currency"], "EUR")
         self.assertEqual(lic["unpriced"], [])
         want_total = Decimal(0)
-        for d in lic["byEnvironmentAndDay"]:
+        for d in lic["by_environment_and_day"]:
             fs, infra, paas, dem, ddu = self.expected[(d["cluster"], d["environment"], d["day"])]
             # application-only hosts take the Full-Stack price when none is set for them
             want = (money(Decimal(fs) / 1000, PRICES["price_fullstack_hu_hour"])
@@ -119,7 +119,7 @@ class LicenseReport(unittest.TestCase):
             self.assertEqual(d["money"], want, d)
             want_total += want
         self.assertEqual(lic["total"]["money"], want_total)
-        self.assertEqual(sum(e["money"] for e in lic["byEnvironment"]), want_total)
+        self.assertEqual(sum(e["money"] for e in lic["by_environment"]), want_total)
         self.assertGreater(want_total, 0)
 
     def test_a_missing_price_is_named_and_left_out(self):

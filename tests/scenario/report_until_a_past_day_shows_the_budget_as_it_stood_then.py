@@ -47,18 +47,18 @@ class AsOf(unittest.TestCase):
         return [b for b in doc["budgets"] if b["status"] == "ACTIVE"]
 
     def test_used_and_days_remaining_are_those_of_that_day(self):
-        self.assertEqual(self.doc["asOf"], DAY)
+        self.assertEqual(self.doc["as_of"], DAY)
         for b in self.active(self.doc):
             (used,) = rows(self.db, "SELECT COALESCE(SUM(cost_micro), 0) FROM cost_day WHERE subscription_uuid = ?"
-                           " AND day BETWEEN ? AND ?", b["subscription"], b["periodStart"], DAY)[0]
+                           " AND day BETWEEN ? AND ?", b["subscription"], b["period_start"], DAY)[0]
             self.assertEqual(round(b["used"] * 1e6), used, b["name"])
-            end = datetime.date.fromisoformat(b["periodEnd"])
-            self.assertEqual(b["daysRemaining"], (end - datetime.date.fromisoformat(DAY)).days)
-            self.assertTrue(b["rebuiltAsOf"])
-            self.assertEqual(b["lastDay"], DAY)
+            end = datetime.date.fromisoformat(b["period_end"])
+            self.assertEqual(b["days_remaining"], (end - datetime.date.fromisoformat(DAY)).days)
+            self.assertTrue(b["rebuilt_as_of"])
+            self.assertEqual(b["last_day"], DAY)
         # Today's view differs: the database's own used figure, not rebuilt.
         for b in self.active(self.now):
-            self.assertFalse(b["rebuiltAsOf"])
+            self.assertFalse(b["rebuilt_as_of"])
             (used,) = rows(self.db, "SELECT budget_used_micro FROM subscription WHERE uuid = ?", b["subscription"])[0]
             self.assertEqual(round(b["used"] * 1e6), used)
 
@@ -70,15 +70,15 @@ class AsOf(unittest.TestCase):
             # The budget runs out ceil(left / burn30) days after that day, if within the period.
             import math
             runs_out = datetime.date.fromisoformat(DAY) + datetime.timedelta(days=math.ceil(left / b["burn30"]))
-            expected = runs_out.isoformat() if runs_out.isoformat() <= b["periodEnd"] else None
-            self.assertEqual(b["runsOut"], expected, b["name"])
+            expected = runs_out.isoformat() if runs_out.isoformat() <= b["period_end"] else None
+            self.assertEqual(b["runs_out"], expected, b["name"])
 
     def test_a_forecast_stored_later_is_not_shown_and_the_report_says_so(self):
         (first,) = rows(self.db, "SELECT MIN(created_at) FROM forecast")[0]
         self.assertGreater(first, DAY)  # the emulator's forecast is created at its "now"
         for b in self.active(self.doc):
             self.assertIsNone(b["forecast"])
-            self.assertIn("forecast", b["unknownAsOf"])
+            self.assertIn("forecast", b["unknown_as_of"])
         r = report(self.db, "--until", DAY)
         self.assertIn(f"no Dynatrace forecast stored on or before {DAY}", r.stdout)
         r = report(self.db, "--format", "csv", "--until", DAY)
@@ -113,8 +113,8 @@ class AsOf(unittest.TestCase):
             self.assertIn(f"Spend by capability ({cur})", r.stdout)
             self.assertIn(f"Spend by environment ({cur})", r.stdout)
         for a in self.doc["anomalies"]:
-            self.assertIn(f"{a['day']}  {a['environmentName']} / {a['capabilityName']}", r.stdout)
-        named = [a for a in self.doc["anomalies"] if a["environmentName"] != a["environment"]]
+            self.assertIn(f"{a['day']}  {a['environment_name']} / {a['capability_name']}", r.stdout)
+        named = [a for a in self.doc["anomalies"] if a["environment_name"] != a["environment"]]
         self.assertTrue(named, "no anomaly on a named environment")
 
 
