@@ -47,17 +47,16 @@ static int cmp_double(const void *a, const void *b)
 static pid_t start_emulator(const char *dtcost, int *port)
 {
     int fd[2];
-    if (pipe(fd) != 0)
-        return -1;
+    if (pipe(fd) != 0) return -1;
     pid_t pid = fork();
     if (pid == 0) {
         dup2(fd[1], 1);
         int null = open("/dev/null", O_WRONLY);
-        if (null >= 0)
-            dup2(null, 2); /* the emulator's banner would interleave with the table */
+        if (null >= 0) dup2(null, 2); /* the emulator's banner would interleave with the table */
         close(fd[0]);
         close(fd[1]);
-        execl(dtcost, dtcost, "emulate", "--port", "0", "--now", "2026-11-22T06:00:00Z", (char *)NULL);
+        execl(dtcost, dtcost, "emulate", "--port", "0", "--now", "2026-11-22T06:00:00Z",
+              (char *)NULL);
         _exit(127);
     }
     close(fd[1]);
@@ -65,15 +64,13 @@ static pid_t start_emulator(const char *dtcost, int *port)
     size_t n = 0;
     while (n < sizeof(line) - 1) {
         ssize_t k = read(fd[0], line + n, 1);
-        if (k <= 0 || line[n] == '\n')
-            break;
+        if (k <= 0 || line[n] == '\n') break;
         n++;
     }
     close(fd[0]);
     *port = atoi(line);
     if (pid < 0 || *port <= 0) {
-        if (pid > 0)
-            kill(pid, SIGKILL);
+        if (pid > 0) kill(pid, SIGKILL);
         return -1;
     }
     return pid;
@@ -103,10 +100,10 @@ static char *first_sub(dtc_http *h, const char *base, const char *auth)
     char url[256];
     snprintf(url, sizeof(url), "%s/sub/v2/accounts/" ACCOUNT "/subscriptions", base);
     dtc_http_resp r;
-    if (dtc_http_get(h, url, auth, &r) || r.status != 200)
-        return NULL;
+    if (dtc_http_get(h, url, auth, &r) || r.status != 200) return NULL;
     json_t *doc = json_loads(r.body, 0, NULL);
-    const char *u = json_string_value(json_object_get(json_array_get(json_object_get(doc, "data"), 0), "uuid"));
+    const char *u =
+        json_string_value(json_object_get(json_array_get(json_object_get(doc, "data"), 0), "uuid"));
     char *out = u ? strdup(u) : NULL;
     json_decref(doc);
     return out;
@@ -145,12 +142,12 @@ static int run(dtc_http *h, const char *first_url, const char *page_prefix, cons
         if (page_prefix) {
             /* Only the key is needed: find it without a full parse, so the
              * client costs little next to the server. */
-            const char *k = strstr(r.body + (r.body_len > 400 ? r.body_len - 400 : 0), "\"nextPageKey\":\"");
+            const char *k =
+                strstr(r.body + (r.body_len > 400 ? r.body_len - 400 : 0), "\"nextPageKey\":\"");
             if (k) {
                 k += 15;
                 const char *e = strchr(k, '"');
-                if (e && e > k)
-                    next = strndup(k, (size_t)(e - k));
+                if (e && e > k) next = strndup(k, (size_t)(e - k));
             }
         }
     }
@@ -203,21 +200,19 @@ int main(int argc, char **argv)
         goto done;
     }
     snprintf(auth, sizeof(auth), "Bearer %s", tok);
-    if (!(sub = first_sub(h, base, auth)))
-        goto done;
+    if (!(sub = first_sub(h, base, auth))) goto done;
 
     printf("dtcost emulate on loopback, one keep-alive connection, %.1f s per workload\n", seconds);
-    printf("%-52s %9s %10s %8s %8s %8s\n", "workload", "requests", "req/s", "MB/s", "p50 ms", "p99 ms");
+    printf("%-52s %9s %10s %8s %8s %8s\n", "workload", "requests", "req/s", "MB/s", "p50 ms",
+           "p99 ms");
     result base_r = {.label = "baseline: GET /emu/state (HTTP stack alone)"};
     snprintf(url, sizeof(url), "%s/emu/state", base);
-    if (run(h, url, NULL, NULL, seconds, samples, &base_r))
-        goto done;
+    if (run(h, url, NULL, NULL, seconds, samples, &base_r)) goto done;
     print_result(&base_r);
 
     result sub_r = {.label = "GET subscriptions (auth + small JSON)"};
     snprintf(url, sizeof(url), "%s/sub/v2/accounts/" ACCOUNT "/subscriptions", base);
-    if (run(h, url, NULL, auth, seconds, samples, &sub_r))
-        goto done;
+    if (run(h, url, NULL, auth, seconds, samples, &sub_r)) goto done;
     print_result(&sub_r);
 
     char label[96];
@@ -227,11 +222,11 @@ int main(int argc, char **argv)
              "%s/sub/v3/accounts/" ACCOUNT "/subscriptions/%s/environments/cost"
              "?startTime=2026-10-22T00:00:00Z&endTime=2026-11-21T00:00:00Z&page-size=%d",
              base, sub, page_size);
-    snprintf(prefix, sizeof(prefix), "%s/sub/v3/accounts/" ACCOUNT "/subscriptions/%s/environments/cost?page-key=",
-             base, sub);
+    snprintf(prefix, sizeof(prefix),
+             "%s/sub/v3/accounts/" ACCOUNT "/subscriptions/%s/environments/cost?page-key=", base,
+             sub);
     /* The token lives 300 s; a run stays far below that. */
-    if (run(h, url, prefix, auth, seconds, samples, &page_r))
-        goto done;
+    if (run(h, url, prefix, auth, seconds, samples, &page_r)) goto done;
     print_result(&page_r);
     printf("paginated cost query: %.0f req/s = %.2f x the baseline's rate\n",
            (double)page_r.requests / page_r.seconds,

@@ -32,12 +32,28 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int y_null(void *c) { return (void)c, 1; }
-static int y_bool(void *c, int b) { return (void)c, (void)b, 1; }
-static int y_num(void *c, const char *s, size_t l) { return (void)c, (void)s, (void)l, 1; }
-static int y_str(void *c, const unsigned char *s, size_t l) { return (void)c, (void)s, (void)l, 1; }
-static int y_evt(void *c) { return (void)c, 1; }
-static const yajl_callbacks ycb = {y_null, y_bool, NULL, NULL, y_num, y_str, y_evt, y_str, y_evt, y_evt, y_evt};
+static int y_null(void *c)
+{
+    return (void)c, 1;
+}
+static int y_bool(void *c, int b)
+{
+    return (void)c, (void)b, 1;
+}
+static int y_num(void *c, const char *s, size_t l)
+{
+    return (void)c, (void)s, (void)l, 1;
+}
+static int y_str(void *c, const unsigned char *s, size_t l)
+{
+    return (void)c, (void)s, (void)l, 1;
+}
+static int y_evt(void *c)
+{
+    return (void)c, 1;
+}
+static const yajl_callbacks ycb = {y_null, y_bool, NULL,  NULL,  y_num, y_str,
+                                   y_evt,  y_str,  y_evt, y_evt, y_evt};
 
 static int run_yajl(const doc *d)
 {
@@ -57,10 +73,8 @@ static int run_jsmn(const doc *d)
         jsmn_parser p;
         jsmn_init(&p);
         int n = jsmn_parse(&p, d->data, d->len, toks, (unsigned)ntoks);
-        if (n >= 0)
-            return 1;
-        if (n != JSMN_ERROR_NOMEM)
-            return 0;
+        if (n >= 0) return 1;
+        if (n != JSMN_ERROR_NOMEM) return 0;
         ntoks = ntoks ? ntoks * 2 : 65536;
         toks = realloc(toks, ntoks * sizeof(*toks));
     }
@@ -76,7 +90,10 @@ static int run_jansson(const doc *d)
 
 int bench_jsonc_parse(const char *data, size_t len); /* json_parsers_jsonc.c */
 
-static int run_jsonc(const doc *d) { return bench_jsonc_parse(d->data, d->len); }
+static int run_jsonc(const doc *d)
+{
+    return bench_jsonc_parse(d->data, d->len);
+}
 
 static int run_cjson(const doc *d)
 {
@@ -103,8 +120,7 @@ int main(int argc, char **argv)
     size_t total = 0;
     for (zip_int64_t i = 0; i < zip_get_num_entries(za, 0) && n < max; i++) {
         zip_stat_t st;
-        if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) || !strstr(st.name, ".json"))
-            continue;
+        if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) || !strstr(st.name, ".json")) continue;
         zip_file_t *f = zip_fopen_index(za, (zip_uint64_t)i, 0);
         docs[n].data = malloc(st.size + 1);
         docs[n].len = (size_t)zip_fread(f, docs[n].data, st.size);
@@ -116,8 +132,10 @@ int main(int argc, char **argv)
     const struct {
         const char *name;
         int (*fn)(const doc *);
-    } libs[] = {{"yajl 2.1 (streaming callbacks)", run_yajl}, {"jsmn 1.1 (tokens only)", run_jsmn},
-                {"jansson 2.14 (tree)", run_jansson}, {"json-c 0.16 (tree)", run_jsonc},
+    } libs[] = {{"yajl 2.1 (streaming callbacks)", run_yajl},
+                {"jsmn 1.1 (tokens only)", run_jsmn},
+                {"jansson 2.14 (tree)", run_jansson},
+                {"json-c 0.16 (tree)", run_jsonc},
                 {"cJSON 1.7 (tree)", run_cjson}};
     printf("%ld hour files, %.1f MB of JSON\n", n, (double)total / 1e6);
     for (size_t l = 0; l < sizeof(libs) / sizeof(libs[0]); l++) {
@@ -130,8 +148,7 @@ int main(int argc, char **argv)
                     return 1;
                 }
             double t = now() - t0;
-            if (t < best)
-                best = t;
+            if (t < best) best = t;
         }
         printf("%-32s %8.0f MB/s %8.3f s\n", libs[l].name, (double)total / 1e6 / best, best);
     }

@@ -32,12 +32,13 @@ static void encode_query(const char *q, char *out, size_t n)
     size_t off = 0;
     out[0] = '\0';
     char *copy = strdup(q), *save = NULL;
-    for (char *part = strtok_r(copy, "&", &save); part && off < n; part = strtok_r(NULL, "&", &save)) {
+    for (char *part = strtok_r(copy, "&", &save); part && off < n;
+         part = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(part, '=');
-        if (eq)
-            *eq = '\0';
+        if (eq) *eq = '\0';
         char *k = dtc_http_escape(part), *v = eq ? dtc_http_escape(eq + 1) : NULL;
-        off += (size_t)snprintf(out + off, n - off, "%s%s%s%s", off ? "&" : "", k ? k : "", v ? "=" : "", v ? v : "");
+        off += (size_t)snprintf(out + off, n - off, "%s%s%s%s", off ? "&" : "", k ? k : "",
+                                v ? "=" : "", v ? v : "");
         free(k);
         free(v);
     }
@@ -75,12 +76,14 @@ int main(int argc, char **argv)
                        "&client_secret=dt0s02.EMUCLI00.emulator-secret-not-for-production"
                        "&resource=urn:dtaccount:" ACCOUNT;
     dtc_http_resp r;
-    if (dtc_http_post(h, url, NULL, "application/x-www-form-urlencoded", form, strlen(form), &r) || r.status != 200) {
+    if (dtc_http_post(h, url, NULL, "application/x-www-form-urlencoded", form, strlen(form), &r) ||
+        r.status != 200) {
         fprintf(stderr, "bench_replay: no token\n");
         return 1;
     }
     json_t *tok = json_loads(r.body, 0, NULL);
-    snprintf(auth, sizeof(auth), "Bearer %s", json_string_value(json_object_get(tok, "access_token")));
+    snprintf(auth, sizeof(auth), "Bearer %s",
+             json_string_value(json_object_get(tok, "access_token")));
     json_decref(tok);
 
     char line[16384];
@@ -97,7 +100,8 @@ int main(int argc, char **argv)
             snprintf(url, sizeof(url), "%s%s%s%s", base, p, q[0] ? "?" : "", q);
             if (dtc_http_get(h, url, auth, &r) == 0) {
                 bytes += (double)r.body_len;
-                if (r.status != want) /* the sync saw this status too (e.g. a 404 it warned about) */
+                if (r.status !=
+                    want) /* the sync saw this status too (e.g. a 404 it warned about) */
                     failed++;
             } else {
                 failed++;

@@ -11,7 +11,7 @@
 typedef struct dtc_auth dtc_auth;
 
 typedef struct dtc_auth_opts {
-    const char *token_url;     /* e.g. https://sso.dynatrace.com/sso/oauth2/token */
+    const char *token_url; /* e.g. https://sso.dynatrace.com/sso/oauth2/token */
     const char *client_id;
     const char *client_secret; /* copied; wiped on free; never printed */
     const char *account_uuid;
@@ -22,7 +22,7 @@ typedef struct dtc_auth_opts {
      * without scope; others refuse scopes the client lacks: this works with
      * both. An explicit scope is sent as given, without that fallback. */
     const char *scope;
-    int refresh_margin;        /* seconds before expiry to refresh; default 60 */
+    int refresh_margin; /* seconds before expiry to refresh; default 60 */
 } dtc_auth_opts;
 
 int dtc_auth_new(dtc_auth **out, const dtc_auth_opts *opts) DTC_MUST_CHECK;

@@ -18,8 +18,8 @@
 typedef enum { DTC_SPLIT_PROPORTIONAL, DTC_SPLIT_EVEN } dtc_split;
 
 typedef struct dtc_alloc_rule {
-    char *team;    /* NULL for a shared rule */
-    char *pattern; /* fnmatch pattern on the environment id or name, or on the capability key */
+    char *team;     /* NULL for a shared rule */
+    char *pattern;  /* fnmatch pattern on the environment id or name, or on the capability key */
     int capability; /* 1: the pattern is for capability keys */
 } dtc_alloc_rule;
 

@@ -25,22 +25,22 @@
 #define DTC_SECRET_MAX_FILE 4096
 
 typedef struct dtc_account_cfg {
-    char *name;          /* the INI section's name, or "environment" */
+    char *name; /* the INI section's name, or "environment" */
     char *uuid, *client_id, *client_secret, *sso_url, *api_url;
     char *secret_file;   /* client_secret_file=, read by dtc_config_resolve */
     char *subscriptions; /* comma-separated filter, NULL for all */
-    char *scopes;        /* space-separated OAuth scopes to ask for, NULL: what dtcost needs (auth.h) */
+    char *scopes; /* space-separated OAuth scopes to ask for, NULL: what dtcost needs (auth.h) */
 } dtc_account_cfg;
 
 /* The [dtcost] and [account NAME] sections, merged with environment and flags. */
 typedef struct dtc_config {
-    char *database;      /* set by dtc_config_resolve (dtc_config_db_path) */
-    int trailing_days;   /* re-pull window for late bookings (35) */
-    int chunk_days;      /* a per-environment walk covers at most this many days (7) */
+    char *database;       /* set by dtc_config_resolve (dtc_config_db_path) */
+    int trailing_days;    /* re-pull window for late bookings (35) */
+    int chunk_days;       /* a per-environment walk covers at most this many days (7) */
     int alloc_chunk_days; /* a cost-allocation walk covers at most this many days (28) */
-    int page_size;       /* v3 page size asked for (50: live accounts refuse more) */
-    int alloc_page_size; /* cost-allocation page size asked for (1000) */
-    int concurrency;     /* requests in flight per account, at most (4) */
+    int page_size;        /* v3 page size asked for (50: live accounts refuse more) */
+    int alloc_page_size;  /* cost-allocation page size asked for (1000) */
+    int concurrency;      /* requests in flight per account, at most (4) */
     dtc_account_cfg *accounts;
     size_t naccounts;
     char err[512];
@@ -102,7 +102,8 @@ int dtc_config_db_require(const char *path, char *err, size_t errlen) DTC_MUST_C
  * database from dtc_config_db_path, and check ranges. DTC_EINVAL with a
  * one-line message in c->err (naming the setting and how to set it) when
  * incomplete. */
-int dtc_config_resolve(dtc_config *c, const dtc_config_flags *flags, const dtc_config_file *file) DTC_MUST_CHECK;
+int dtc_config_resolve(dtc_config *c, const dtc_config_flags *flags,
+                       const dtc_config_file *file) DTC_MUST_CHECK;
 void dtc_config_dispose(dtc_config *c);
 
 /* Read a secret from a file: symlinks are followed (a Kubernetes Secret

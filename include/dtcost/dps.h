@@ -16,8 +16,8 @@ struct dtc_limiter; /* src/lib/limiter.h: an account's shared request budget */
 typedef struct dtc_dps_opts {
     const char *api_url; /* e.g. https://api.dynatrace.com */
     const char *account_uuid;
-    dtc_auth *auth;      /* borrowed */
-    dtc_http *http;      /* borrowed; one handle per thread */
+    dtc_auth *auth;              /* borrowed */
+    dtc_http *http;              /* borrowed; one handle per thread */
     struct dtc_limiter *limiter; /* borrowed, shared by the account's handles; NULL: none */
     /* Retries of 429, 5xx, dropped connections and malformed answers:
      * exponential backoff with jitter from retry_base_ms, honouring
@@ -47,7 +47,7 @@ typedef struct dtc_capability {
 typedef struct dtc_subscription_detail {
     dtc_subscription sub;
     char type[32], sub_type[32];
-    dtc_period *periods;      /* freed by dtc_dps_detail_dispose */
+    dtc_period *periods; /* freed by dtc_dps_detail_dispose */
     size_t nperiods;
     dtc_capability *caps;
     size_t ncaps;
@@ -59,10 +59,10 @@ typedef struct dtc_record {
     char env[64], cluster[64];
     char cap[64], cap_name[128];
     int64_t day;
-    double value;        /* usage, in unit */
-    int64_t cost;        /* cost, micro-units */
-    char unit[64];       /* usage unit, or currency for cost */
-    char booking[32];    /* bookingDate of a cost record, "" when absent */
+    double value;     /* usage, in unit */
+    int64_t cost;     /* cost, micro-units */
+    char unit[64];    /* usage unit, or currency for cost */
+    char booking[32]; /* bookingDate of a cost record, "" when absent */
 } dtc_record;
 
 typedef struct dtc_environment {
@@ -104,7 +104,7 @@ typedef int (*dtc_cost_allocation_fn)(void *ctx, const dtc_cost_allocation *recs
 
 typedef struct dtc_cost_day {
     int64_t day;
-    int64_t cost;            /* micro-units */
+    int64_t cost; /* micro-units */
     char currency[8];
 } dtc_cost_day;
 
@@ -156,7 +156,8 @@ int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const
 /* The defined values of a cost-allocation field ("costcenters" or
  * "products"), following page numbers while hasNextPage; *out freed with
  * dtc_free(). */
-int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out, size_t *n) DTC_MUST_CHECK;
+int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out,
+                         size_t *n) DTC_MUST_CHECK;
 /* HTTP status of the last failed request (0 for transport failures). */
 long dtc_dps_last_status(const dtc_dps *c);
 /* Deprecation / Sunset headers seen (first ones), "" when none. */

@@ -11,7 +11,11 @@
 #include "dtcost/errors.h"
 #include "dtcost/store.h"
 
-typedef enum dtc_export_format { DTC_EXPORT_CSV, DTC_EXPORT_JSONL, DTC_EXPORT_FOCUS } dtc_export_format;
+typedef enum dtc_export_format {
+    DTC_EXPORT_CSV,
+    DTC_EXPORT_JSONL,
+    DTC_EXPORT_FOCUS
+} dtc_export_format;
 
 #define DTC_FOCUS_NEWEST 4 /* FOCUS 1.4 */
 
@@ -31,9 +35,9 @@ typedef struct dtc_export_stats {
 
 /* The [export] section of a config file: defaults for the options above. */
 typedef struct dtc_export_config {
-    int focus_minor;                /* 0 when not set */
-    char *billing_account_name;     /* NULL when not set */
-    char *invoice_issuer;           /* NULL when not set */
+    int focus_minor;            /* 0 when not set */
+    char *billing_account_name; /* NULL when not set */
+    char *invoice_issuer;       /* NULL when not set */
 } dtc_export_config;
 
 /* Filled by dtc_config_file_load (config.h) through its .export target; a
@@ -47,16 +51,18 @@ int dtc_export_focus_minor(const char *version);
  * dataset). Returns 0, DTC_EDB (message in st->err, else on the store),
  * DTC_ENOMEM (st->err), or DTC_EIO when
  * writing failed. */
-int dtc_export_write(dtc_store *s, const dtc_export_opts *o, FILE *out, dtc_export_stats *st) DTC_MUST_CHECK;
+int dtc_export_write(dtc_store *s, const dtc_export_opts *o, FILE *out,
+                     dtc_export_stats *st) DTC_MUST_CHECK;
 
 /* FOCUS 1.3/1.4 only: the ContractCommitment dataset, one row per DPS
  * commitment period (ContractCommitmentId as in the cost rows' ContractApplied). */
-int dtc_export_commitments(dtc_store *s, const dtc_export_opts *o, FILE *out, long *rows) DTC_MUST_CHECK;
+int dtc_export_commitments(dtc_store *s, const dtc_export_opts *o, FILE *out,
+                           long *rows) DTC_MUST_CHECK;
 
 /* FOCUS 1.3/1.4 only: the recency metadata as a JSON object naming the
  * dataset files (as given), the version, the last sync and the last
  * complete day and month. */
-int dtc_export_metadata(dtc_store *s, const dtc_export_opts *o, const char *cost_file, const char *commit_file,
-                        FILE *out) DTC_MUST_CHECK;
+int dtc_export_metadata(dtc_store *s, const dtc_export_opts *o, const char *cost_file,
+                        const char *commit_file, FILE *out) DTC_MUST_CHECK;
 
 #endif

@@ -10,8 +10,8 @@
 typedef struct dtc_http dtc_http;
 
 typedef struct dtc_http_resp {
-    long status;          /* 0 when the transport failed */
-    const char *body;     /* NUL-terminated; owned by the handle until the next request */
+    long status;      /* 0 when the transport failed */
+    const char *body; /* NUL-terminated; owned by the handle until the next request */
     size_t body_len;
     long retry_after;     /* seconds from Retry-After (a number or an HTTP-date, at most a
                            * day: dtc_retry_after_parse), -1 when absent or unreadable */
@@ -36,9 +36,8 @@ void dtc_http_free(dtc_http *h);
 int dtc_http_get(dtc_http *h, const char *url, const char *authorization,
                  dtc_http_resp *resp) DTC_MUST_CHECK;
 /* POST a body with a content type. */
-int dtc_http_post(dtc_http *h, const char *url, const char *authorization,
-                  const char *content_type, const char *body, size_t len,
-                  dtc_http_resp *resp) DTC_MUST_CHECK;
+int dtc_http_post(dtc_http *h, const char *url, const char *authorization, const char *content_type,
+                  const char *body, size_t len, dtc_http_resp *resp) DTC_MUST_CHECK;
 /* A request with everything the push sinks need: extra header lines
  * ("Name: value", never logged), timeouts in ms (0: 10 s connect, 300 s
  * total). method is "GET" or "POST". */

@@ -17,7 +17,7 @@
 #include "dtcost/store.h"
 
 typedef struct dtc_license_rules {
-    bool infra_cap;              /* Infrastructure host units capped at 1.0 per host (default true) */
+    bool infra_cap; /* Infrastructure host units capped at 1.0 per host (default true) */
     bool visits_include_replays; /* `visits` already counts replay sessions (default false) */
     int64_t min_active_ms;       /* OS-module activity an hour needs to count (default 300000) */
     int64_t free_properties;     /* user-session properties free per session (default 20) */
@@ -34,14 +34,15 @@ int64_t dtc_hu_infra_milli(int64_t bytes, bool cap);
 int64_t dtc_active_ms(int64_t *start, int64_t *end, size_t n, int64_t from, int64_t to);
 
 #define DTC_LIC_NPOOLS 6
-extern const char *const dtc_lic_pools[DTC_LIC_NPOOLS]; /* Metrics, Log, Events, Traces, Serverless, Other */
+extern const char
+    *const dtc_lic_pools[DTC_LIC_NPOOLS]; /* Metrics, Log, Events, Traces, Serverless, Other */
 
 /* One environment in one hour file. */
 typedef struct dtc_lic_env {
     char environment[64];
-    int64_t fullstack_mhu, infra_mhu, paas_mhu;    /* milli host-unit hours */
+    int64_t fullstack_mhu, infra_mhu, paas_mhu;                   /* milli host-unit hours */
     int64_t hosts_fullstack, hosts_infra, hosts_paas, hosts_idle; /* idle: under min_active_ms */
-    int64_t dem_centi;                             /* DEM units x 100 */
+    int64_t dem_centi;                                            /* DEM units x 100 */
     int64_t visits, mobile_sessions, replays, mobile_replays, properties;
     int64_t synthetic_browser, synthetic_http, synthetic_other; /* executions */
     int64_t log_upload_bytes, log_storage_bytes, custom_metrics;
@@ -51,9 +52,9 @@ typedef struct dtc_lic_env {
 
 /* One host in one hour (`--detail hosts`). */
 typedef struct dtc_lic_host {
-    size_t env;         /* index into dtc_lic_doc.envs */
-    int64_t osi_id;     /* exactly as exported: signed 64-bit */
-    char mode;          /* 'F' Full-Stack, 'I' Infrastructure, 'P' application-only */
+    size_t env;     /* index into dtc_lic_doc.envs */
+    int64_t osi_id; /* exactly as exported: signed 64-bit */
+    char mode;      /* 'F' Full-Stack, 'I' Infrastructure, 'P' application-only */
     int64_t memory_bytes, active_ms, mhu; /* mhu 0 when the hour does not count */
 } dtc_lic_host;
 
@@ -63,7 +64,7 @@ typedef struct dtc_lic_doc {
     int64_t from_ms, to_ms; /* timeFrameStart, timeFrameEnd */
     dtc_lic_env *envs;
     size_t nenvs, envcap;
-    dtc_lic_host *hosts;    /* only when asked for */
+    dtc_lic_host *hosts; /* only when asked for */
     size_t nhosts, hostcap;
 } dtc_lic_doc;
 
@@ -79,7 +80,8 @@ typedef struct dtc_lic_doc {
  * any bytes from memory, so a fuzzer can drive them directly; they apply the
  * same rules and give the same refusal, word for word. */
 typedef struct dtc_lic_parser dtc_lic_parser;
-int dtc_lic_parser_new(dtc_lic_parser **out, const dtc_license_rules *rules, bool hosts) DTC_MUST_CHECK;
+int dtc_lic_parser_new(dtc_lic_parser **out, const dtc_license_rules *rules,
+                       bool hosts) DTC_MUST_CHECK;
 void dtc_lic_parser_free(dtc_lic_parser *p);
 /* Start a new document (the parser is reusable). */
 void dtc_lic_parser_reset(dtc_lic_parser *p);
@@ -90,7 +92,8 @@ const char *dtc_lic_parser_errmsg(const dtc_lic_parser *p);
 /* A whole document in memory at once: about twice as fast (jsmn tokens;
  * yajl when the document is too big to tokenize or not valid JSON). The
  * fuzzing entry point for the whole-buffer path: new, parse, free. */
-int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const dtc_lic_doc **doc) DTC_MUST_CHECK;
+int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len,
+                         const dtc_lic_doc **doc) DTC_MUST_CHECK;
 
 /* The [license] section of the config: rule switches, the cluster, and an
  * optional price list for classic contracts (micro-units per host-unit hour,
@@ -111,16 +114,17 @@ bool dtc_license_config_priced(const dtc_license_config *c);
 
 typedef struct dtc_lic_import_opts {
     dtc_license_rules rules;
-    bool hosts;          /* keep per-host-hour detail */
-    int threads;         /* parsing threads (0: the number of CPUs, at most 8) */
-    uint64_t entry_cap;  /* largest JSON entry after inflating (default 512 MiB) */
-    const char *tmpdir;  /* for an inner archive taken out of the outer one (default $TMPDIR or /tmp) */
+    bool hosts;         /* keep per-host-hour detail */
+    int threads;        /* parsing threads (0: the number of CPUs, at most 8) */
+    uint64_t entry_cap; /* largest JSON entry after inflating (default 512 MiB) */
+    const char
+        *tmpdir; /* for an inner archive taken out of the outer one (default $TMPDIR or /tmp) */
 } dtc_lic_import_opts;
 
 typedef struct dtc_lic_import_stats {
     long files, documents, env_hours, host_hours, provenance;
     long inserted, updated, unchanged;
-    long removed;        /* child rows (DDU pools, hosts) a restated hour no longer has */
+    long removed; /* child rows (DDU pools, hosts) a restated hour no longer has */
     uint64_t json_bytes;
     char err[512];
 } dtc_lic_import_stats;

@@ -22,11 +22,11 @@ typedef struct dtc_metrics_counters {
     long sync_requests, sync_retries;
     long push_requests, push_retries;
     long push_records, push_batches, push_dead, push_failed;
-    int64_t last_cycle_end;   /* epoch s, 0 before the first */
+    int64_t last_cycle_end; /* epoch s, 0 before the first */
     double last_cycle_seconds;
-    int64_t next_cycle;       /* epoch s */
-    bool ready;               /* the first cycle completed */
-    const char *version;      /* dtcost_build_info's version label */
+    int64_t next_cycle;  /* epoch s */
+    bool ready;          /* the first cycle completed */
+    const char *version; /* dtcost_build_info's version label */
 } dtc_metrics_counters;
 
 /* The default of dtc_metrics_opts.max_cost_series ([serve] metrics_max_series). */

@@ -26,23 +26,23 @@ typedef enum dtc_push_format { DTC_PUSH_JSONL = 0, DTC_PUSH_JSON_ARRAY = 1 } dtc
 /* One destination. Strings are owned (dtc_push_dest_dispose frees them);
  * secret, api_token and headers may hold secrets and are never printed. */
 typedef struct dtc_push_dest {
-    char *name;               /* config section name, or "webhook" / "bizevents" */
+    char *name; /* config section name, or "webhook" / "bizevents" */
     dtc_push_kind kind;
-    char *url;                /* webhook URL, or the environment URL for business events */
-    dtc_push_format format;   /* webhook body: JSON Lines or one JSON array */
-    char *secret;             /* webhook HMAC-SHA256 key, or NULL for unsigned */
-    char *signature_header;   /* header carrying "sha256=<hex>" */
-    char **headers;           /* extra "Name: value" lines */
+    char *url;              /* webhook URL, or the environment URL for business events */
+    dtc_push_format format; /* webhook body: JSON Lines or one JSON array */
+    char *secret;           /* webhook HMAC-SHA256 key, or NULL for unsigned */
+    char *signature_header; /* header carrying "sha256=<hex>" */
+    char **headers;         /* extra "Name: value" lines */
     size_t nheaders;
-    char *api_token;          /* business events Api-Token; NULL: OAuth with the account */
-    char *since;              /* only days from this one ('YYYY-MM-DD'), or NULL */
+    char *api_token;                   /* business events Api-Token; NULL: OAuth with the account */
+    char *since;                       /* only days from this one ('YYYY-MM-DD'), or NULL */
     char *event_type, *event_provider; /* CloudEvent type / source (event.type / event.provider) */
-    size_t batch_bytes;       /* largest body */
-    long batch_records;       /* most records per batch, 0: no limit */
+    size_t batch_bytes;                /* largest body */
+    long batch_records;                /* most records per batch, 0: no limit */
     long timeout_ms, connect_timeout_ms;
-    int retries;              /* extra tries per batch in one run, on 429, 5xx and transport errors */
-    int retry_base_ms;        /* first backoff, doubled per retry with jitter, capped at 30 s */
-    int dead_after;           /* failed attempts after which a batch is dead-lettered */
+    int retries;       /* extra tries per batch in one run, on 429, 5xx and transport errors */
+    int retry_base_ms; /* first backoff, doubled per retry with jitter, capped at 30 s */
+    int dead_after;    /* failed attempts after which a batch is dead-lettered */
 } dtc_push_dest;
 
 /* Defaults for a kind: batch limits of the issue (1 MB for business events;
@@ -51,9 +51,11 @@ typedef struct dtc_push_dest {
 int dtc_push_dest_init(dtc_push_dest *d, dtc_push_kind kind, const char *name) DTC_MUST_CHECK;
 void dtc_push_dest_dispose(dtc_push_dest *d);
 /* Add a "Name: value" header line (DTC_EINVAL with err set when malformed). */
-int dtc_push_dest_add_header(dtc_push_dest *d, const char *line, char *err, size_t errlen) DTC_MUST_CHECK;
+int dtc_push_dest_add_header(dtc_push_dest *d, const char *line, char *err,
+                             size_t errlen) DTC_MUST_CHECK;
 /* Add every header line of a file (mode 600, like secret files). */
-int dtc_push_dest_header_file(dtc_push_dest *d, const char *path, char *err, size_t errlen) DTC_MUST_CHECK;
+int dtc_push_dest_header_file(dtc_push_dest *d, const char *path, char *err,
+                              size_t errlen) DTC_MUST_CHECK;
 /* Is the destination usable? (URL scheme, no credentials in the URL, sizes.) */
 int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen) DTC_MUST_CHECK;
 /* The destination's identity in the outbox, in --json, metrics and messages:
@@ -79,13 +81,13 @@ void dtc_push_ingest_url(const dtc_push_dest *d, char *out, size_t n);
 
 /* `dtcost serve` settings ([serve] section). */
 typedef struct dtc_serve_cfg {
-    char *listen;             /* ADDR:PORT of /healthz, /readyz, /metrics */
-    int interval;             /* seconds between cycles, or 0 with cron */
-    char *cron;               /* five-field cron expression (UTC), or NULL */
-    int jitter;               /* random extra delay up to this many seconds, -1: not set */
-    bool sync;                /* run dtcost sync first in each cycle */
-    char *pushes;             /* comma-separated [push NAME] sections, NULL: all */
-    int metrics_max_series;   /* /metrics cost series cap, 0: not set */
+    char *listen;           /* ADDR:PORT of /healthz, /readyz, /metrics */
+    int interval;           /* seconds between cycles, or 0 with cron */
+    char *cron;             /* five-field cron expression (UTC), or NULL */
+    int jitter;             /* random extra delay up to this many seconds, -1: not set */
+    bool sync;              /* run dtcost sync first in each cycle */
+    char *pushes;           /* comma-separated [push NAME] sections, NULL: all */
+    int metrics_max_series; /* /metrics cost series cap, 0: not set */
 } dtc_serve_cfg;
 
 /* What a config file says about pushes and serving: [serve], and one
@@ -100,7 +102,7 @@ typedef struct dtc_push_config {
 void dtc_push_config_dispose(dtc_push_config *c);
 
 typedef struct dtc_push_opts {
-    dtc_store *store;               /* borrowed */
+    dtc_store *store; /* borrowed */
     const dtc_push_dest *dest;
     const dtc_account_cfg *account; /* OAuth client for business events without an Api-Token */
     bool dry_run;                   /* show the batches, send and record nothing */
@@ -120,13 +122,13 @@ typedef struct dtc_push_opts {
 typedef struct dtc_push_result {
     long enqueued_records, enqueued_batches;
     long delivered_batches, delivered_records;
-    long dead_batches;     /* dead-lettered in this run */
-    long pending_batches;  /* left for the next run */
-    long dead_total;       /* dead-lettered batches of this destination now */
-    long requeued;         /* brought back by retry_failed */
-    long split_batches;    /* halved after a 413 */
+    long dead_batches;    /* dead-lettered in this run */
+    long pending_batches; /* left for the next run */
+    long dead_total;      /* dead-lettered batches of this destination now */
+    long requeued;        /* brought back by retry_failed */
+    long split_batches;   /* halved after a 413 */
     long requests, retries;
-    char err[1024];        /* one line when the run failed */
+    char err[1024]; /* one line when the run failed */
 } dtc_push_result;
 
 /* Enqueue the changed records, then deliver every pending batch in order.

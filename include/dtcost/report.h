@@ -14,9 +14,10 @@
 #include "dtcost/store.h"
 
 /* What an as-of budget could not rebuild from the database. */
-#define DTC_ASOF_NO_FORECAST 1u    /* no Dynatrace forecast stored on or before that day */
-#define DTC_ASOF_OLD_PERIOD 2u     /* the day lies in an earlier period: its commitment is not stored, the
-                                    * current one is shown */
+#define DTC_ASOF_NO_FORECAST 1u /* no Dynatrace forecast stored on or before that day */
+#define DTC_ASOF_OLD_PERIOD                                                                        \
+    2u /* the day lies in an earlier period: its commitment is not stored, the                     \
+        * current one is shown */
 
 typedef struct dtc_budget {
     char subscription[64], name[128], status[16], currency[8], account[64];
@@ -62,15 +63,16 @@ typedef struct dtc_spend {
 
 typedef struct dtc_anomaly {
     char subscription[64], environment[64], capability[64], day[16], currency[8];
-    char environment_name[256], capability_name[256]; /* the names, or the id / key when none is stored */
-    int64_t cost, expected; /* micro-units: the day's cost and its seasonal baseline */
-    double score;           /* robust z-score */
+    char environment_name[256],
+        capability_name[256]; /* the names, or the id / key when none is stored */
+    int64_t cost, expected;   /* micro-units: the day's cost and its seasonal baseline */
+    double score;             /* robust z-score */
 } dtc_anomaly;
 
 /* Cost per cost centre or product (Dynatrace's cost allocation) over the
  * spend window and the window before. */
 typedef struct dtc_alloc_spend {
-    char field[16];  /* "COSTCENTER" or "PRODUCT" */
+    char field[16]; /* "COSTCENTER" or "PRODUCT" */
     char key[128], currency[8];
     int64_t current, previous; /* micro-units */
 } dtc_alloc_spend;
@@ -83,31 +85,31 @@ typedef struct dtc_usage {
 } dtc_usage;
 
 typedef struct dtc_report {
-    int64_t today;           /* the last day the report covers */
-    int window;              /* days in the spend window */
+    int64_t today; /* the last day the report covers */
+    int window;    /* days in the spend window */
     dtc_budget *budgets;
     size_t nbudgets;
     dtc_spend *by_capability, *by_environment; /* sorted by |current - previous|, largest first */
     size_t ncap, nenv;
-    dtc_anomaly *anomalies;  /* by day, then size */
+    dtc_anomaly *anomalies; /* by day, then size */
     size_t nanomalies;
-    dtc_capday *capdays;     /* the last DTC_REPORT_CHART_DAYS days, by budget, day, capability */
+    dtc_capday *capdays; /* the last DTC_REPORT_CHART_DAYS days, by budget, day, capability */
     size_t ncapdays;
     dtc_alloc_spend *allocations; /* by field, currency, current cost (largest first), key */
     size_t nalloc;
-    dtc_usage *usage;        /* by subscription, capability name */
+    dtc_usage *usage; /* by subscription, capability name */
     size_t nusage;
-    char last_sync[32];      /* when the last successful sync finished (RFC 3339), "" if none recorded */
+    char last_sync[32]; /* when the last successful sync finished (RFC 3339), "" if none recorded */
 } dtc_report;
 
 #define DTC_REPORT_HISTORY_DAYS 400 /* days of budget->daily */
 #define DTC_REPORT_CHART_DAYS 90
 
 typedef struct dtc_report_opts {
-    int64_t today;       /* days; the report's "now" */
-    int64_t since;       /* first day to look for anomalies */
-    int window;          /* spend window in days (default 30) */
-    double threshold;    /* robust z-score above which a day is an anomaly (default 6) */
+    int64_t today;    /* days; the report's "now" */
+    int64_t since;    /* first day to look for anomalies */
+    int window;       /* spend window in days (default 30) */
+    double threshold; /* robust z-score above which a day is an anomaly (default 6) */
 } dtc_report_opts;
 
 /* Compute the report; dispose with dtc_report_dispose. DTC_EDB with the
@@ -128,8 +130,8 @@ int64_t dtc_report_sum_days(const dtc_budget *b, int64_t from, int64_t to);
 /* The last n buckets up to and including today's: starts[i] their first day,
  * costs[i] their cost (micro-units, today's bucket only up to today), oldest
  * first. Returns how many were filled (fewer when b's history is shorter). */
-size_t dtc_report_buckets(int64_t *starts, int64_t *costs, const dtc_budget *b, int64_t today, char grain,
-                          size_t n);
+size_t dtc_report_buckets(int64_t *starts, int64_t *costs, const dtc_budget *b, int64_t today,
+                          char grain, size_t n);
 
 /* How much of b's period has passed by `today`, in hundredths of a percent
  * (0 to 10000): today counts as elapsed. */
@@ -142,8 +144,8 @@ void dtc_report_rank_movers(dtc_spend *rows, size_t n);
 /* The at most `max` rows of `currency` with the largest current cost, ties by
  * key; rows with no current cost are left out. *out (the caller frees it with
  * free()) points into rows; *nout is how many. DTC_ENOMEM. */
-int dtc_report_top(const dtc_spend ***out, size_t *nout, const dtc_spend *rows, size_t n, const char *currency,
-                   size_t max) DTC_MUST_CHECK;
+int dtc_report_top(const dtc_spend ***out, size_t *nout, const dtc_spend *rows, size_t n,
+                   const char *currency, size_t max) DTC_MUST_CHECK;
 
 /* License rows of the summary's environments, largest first (money, or
  * host-unit hours when nothing is priced), ties in the summary's order. *out

@@ -29,10 +29,10 @@ typedef struct dtc_backoff {
     int64_t cap_ms;             /* no computed delay is longer */
     int64_t retry_after_cap_ms; /* a server's Retry-After is honoured up to this */
     dtc_jitter jitter;
-    uint64_t rng;               /* state of the seeded generator */
-    int64_t prev_ms;            /* the last computed delay (decorrelated jitter) */
-    bool retry_after_exact;     /* false (init): Retry-After wins when longer than the computed
-                                 * delay; true: it replaces it, shorter or longer */
+    uint64_t rng;           /* state of the seeded generator */
+    int64_t prev_ms;        /* the last computed delay (decorrelated jitter) */
+    bool retry_after_exact; /* false (init): Retry-After wins when longer than the computed
+                             * delay; true: it replaces it, shorter or longer */
 } dtc_backoff;
 
 /* Initialise out. Delays below 1 ms become 1 ms; a base_ms above cap_ms

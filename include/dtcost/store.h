@@ -14,24 +14,24 @@ typedef struct dtc_store dtc_store;
 
 /* The kinds of facts, each a table with its natural key. */
 typedef enum dtc_fact {
-    DTC_FACT_SUBSCRIPTION,   /* key: subscription */
-    DTC_FACT_PERIOD,         /* key: subscription, start */
-    DTC_FACT_CAPABILITY,     /* key: subscription, capability */
-    DTC_FACT_ENVIRONMENT,    /* key: account, environment */
-    DTC_FACT_COST_DAY,       /* key: subscription, day */
-    DTC_FACT_USAGE_DAY,      /* key: subscription, capability, day */
-    DTC_FACT_ENV_COST_DAY,   /* key: subscription, environment, capability, day */
-    DTC_FACT_ENV_USAGE_DAY,  /* key: subscription, environment, capability, day */
-    DTC_FACT_FORECAST,       /* key: account, created */
-    DTC_FACT_RATE,           /* key: subscription, quote, capability, start */
-    DTC_FACT_EVENT,          /* key: account, type, environment, capability, date */
-    DTC_FACT_ALLOCATION,     /* key: subscription, environment, field, key, capability, day */
-    DTC_FACT_ALLOC_VALUE,    /* key: account, field ("COSTCENTER" or "PRODUCT"), key: a defined
-                              * value, listed even before it has cost; value: first_seen_at */
-    DTC_FACT_LIC_ENV_HOUR,   /* key: cluster, environment, hour (license.h: dtc_lic_env) */
-    DTC_FACT_LIC_DDU_HOUR,   /* key: cluster, environment, hour, pool */
-    DTC_FACT_LIC_HOST_HOUR,  /* key: cluster, environment, hour, osi_id */
-    DTC_FACT_LIC_FILE,       /* key: archive sha256, entry: provenance of imported files */
+    DTC_FACT_SUBSCRIPTION,  /* key: subscription */
+    DTC_FACT_PERIOD,        /* key: subscription, start */
+    DTC_FACT_CAPABILITY,    /* key: subscription, capability */
+    DTC_FACT_ENVIRONMENT,   /* key: account, environment */
+    DTC_FACT_COST_DAY,      /* key: subscription, day */
+    DTC_FACT_USAGE_DAY,     /* key: subscription, capability, day */
+    DTC_FACT_ENV_COST_DAY,  /* key: subscription, environment, capability, day */
+    DTC_FACT_ENV_USAGE_DAY, /* key: subscription, environment, capability, day */
+    DTC_FACT_FORECAST,      /* key: account, created */
+    DTC_FACT_RATE,          /* key: subscription, quote, capability, start */
+    DTC_FACT_EVENT,         /* key: account, type, environment, capability, date */
+    DTC_FACT_ALLOCATION,    /* key: subscription, environment, field, key, capability, day */
+    DTC_FACT_ALLOC_VALUE,   /* key: account, field ("COSTCENTER" or "PRODUCT"), key: a defined
+                             * value, listed even before it has cost; value: first_seen_at */
+    DTC_FACT_LIC_ENV_HOUR,  /* key: cluster, environment, hour (license.h: dtc_lic_env) */
+    DTC_FACT_LIC_DDU_HOUR,  /* key: cluster, environment, hour, pool */
+    DTC_FACT_LIC_HOST_HOUR, /* key: cluster, environment, hour, osi_id */
+    DTC_FACT_LIC_FILE,      /* key: archive sha256, entry: provenance of imported files */
     DTC_FACT_COUNT
 } dtc_fact;
 
@@ -89,8 +89,8 @@ int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_va
  * JSON array of the last key's values (text or integers) just written. Call
  * inside dtc_store_begin/commit, after putting the new children, so a
  * parent's children are exactly the new set. *removed gets the count. */
-int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep, long *removed)
-    DTC_MUST_CHECK;
+int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep,
+                    long *removed) DTC_MUST_CHECK;
 
 /* Sync runs: begin records the start, with this process's id and host name;
  * end records the outcome and counters. */
@@ -121,14 +121,17 @@ typedef struct dtc_day_range {
  * dtc_store_begin/commit so it commits with the rows it describes (outside,
  * it is a transaction of its own). DTC_EINVAL when first > last or a day is
  * outside the years 0001-9999. */
-int dtc_store_coverage_add(dtc_store *s, const char *scope, int64_t first, int64_t last) DTC_MUST_CHECK;
+int dtc_store_coverage_add(dtc_store *s, const char *scope, int64_t first,
+                           int64_t last) DTC_MUST_CHECK;
 /* scope's recorded ranges, merged, oldest first; *out (freed with dtc_free()) is
  * NULL when *n is 0. */
-int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n) DTC_MUST_CHECK;
+int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
+                           size_t *n) DTC_MUST_CHECK;
 
 /* Checkpoints: the last day fully synced per scope ("envcost:<sub>", ...).
  * Kept for existing callers; new code records coverage instead. */
-int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found) DTC_MUST_CHECK;
+int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day,
+                             int *found) DTC_MUST_CHECK;
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_MUST_CHECK;
 
 /* A lock between processes sharing the database, on name ("sync of account
@@ -142,7 +145,8 @@ int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_M
  * a hash of name (an in-memory database: nothing to take); PostgreSQL: a
  * session advisory lock on a 64-bit hash of name. DTC_EIO / DTC_EDB with the
  * error set when it cannot lock at all. */
-int dtc_store_lock(dtc_store *s, const char *name, long wait_ms, const volatile int *cancel) DTC_MUST_CHECK;
+int dtc_store_lock(dtc_store *s, const char *name, long wait_ms,
+                   const volatile int *cancel) DTC_MUST_CHECK;
 /* Release a lock this handle holds on name (not held: nothing). */
 void dtc_store_unlock(dtc_store *s, const char *name);
 
@@ -154,14 +158,14 @@ int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out) DTC_MUST_CH
 /* A cost record whose value changed (or that is new) since it was last put in
  * the outbox of a destination. Strings are valid during the callback only. */
 typedef struct dtc_push_rec {
-    const char *kind;          /* "cost_day" (subscription total) or "env_cost_day" */
-    const char *key;           /* stable record key, the same across restatements */
-    const char *fingerprint;   /* the delivered values; a change means a new version */
-    int64_t version;           /* 1 for a new record, previous + 1 for a restatement */
+    const char *kind;        /* "cost_day" (subscription total) or "env_cost_day" */
+    const char *key;         /* stable record key, the same across restatements */
+    const char *fingerprint; /* the delivered values; a change means a new version */
+    int64_t version;         /* 1 for a new record, previous + 1 for a restatement */
     const char *subscription, *account, *environment, *environment_name;
     const char *capability, *capability_name, *day, *currency, *booking;
     int64_t cost_micro;
-    int has_usage;             /* env_cost_day with a usage row */
+    int has_usage; /* env_cost_day with a usage row */
     double usage;
     const char *unit;
 } dtc_push_rec;
@@ -185,29 +189,31 @@ typedef struct dtc_outbox_item {
 /* A batch as stored: state is "pending", "delivered", "dead" or "split". */
 typedef struct dtc_outbox_batch {
     int64_t id;
-    char key[80];              /* idempotency key of the batch */
+    char key[80]; /* idempotency key of the batch */
     char state[16];
     long records;
-    int64_t bytes;             /* sum of the records' body lengths */
-    int attempts;              /* failed delivery attempts so far */
+    int64_t bytes; /* sum of the records' body lengths */
+    int attempts;  /* failed delivery attempts so far */
 } dtc_outbox_batch;
 
 /* Record a batch for dest before it is sent: the batch, its items in order,
  * and each record's fingerprint and version as enqueued (so the next change
  * scan skips them). Call inside dtc_store_begin/commit. */
-int dtc_store_outbox_add(dtc_store *s, const char *dest, const char *batch_key, const char *created_at,
-                         const dtc_outbox_item *items, size_t n, int64_t *batch_id) DTC_MUST_CHECK;
+int dtc_store_outbox_add(dtc_store *s, const char *dest, const char *batch_key,
+                         const char *created_at, const dtc_outbox_item *items, size_t n,
+                         int64_t *batch_id) DTC_MUST_CHECK;
 /* The oldest pending batch of dest with id > after_id; *found 0 when none. */
 int dtc_store_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,
                           int *found) DTC_MUST_CHECK;
 /* The batch's items in order (body and keys valid during the callback). */
 int dtc_store_outbox_items(dtc_store *s, int64_t batch_id,
-                           int (*fn)(void *ctx, const dtc_outbox_item *it), void *ctx) DTC_MUST_CHECK;
+                           int (*fn)(void *ctx, const dtc_outbox_item *it),
+                           void *ctx) DTC_MUST_CHECK;
 /* Record a delivery attempt's outcome: state ("pending", "delivered" or
  * "dead"), failed attempts so far, HTTP status (0: none) and a one-line error
  * (NULL when delivered). A delivered batch drops its bodies, keeping keys. */
-int dtc_store_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int attempts, long status,
-                          const char *error, const char *at) DTC_MUST_CHECK;
+int dtc_store_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int attempts,
+                          long status, const char *error, const char *at) DTC_MUST_CHECK;
 /* Split a pending batch in two halves (a receiver's 413): the first half of
  * its items goes to a new batch keyed key_a, the rest to key_b; the old batch
  * is left in state "split". *a and *b get the new ids (b 0 when the batch had

@@ -18,13 +18,13 @@ typedef struct dtc_sync_progress {
 
 typedef struct dtc_sync_opts {
     const dtc_config *cfg;
-    dtc_store *store;           /* borrowed */
-    int64_t today;              /* the clock, in days; no later day is asked for */
-    int64_t since, until;       /* days, or -1: incremental from the checkpoints */
+    dtc_store *store;     /* borrowed */
+    int64_t today;        /* the clock, in days; no later day is asked for */
+    int64_t since, until; /* days, or -1: incremental from the checkpoints */
     int retry_attempts, retry_seconds, retry_base_ms; /* 0: defaults */
-    int lock_seconds;           /* wait for another sync of an account this long (0: 300), then DTC_ELOCKED */
+    int lock_seconds; /* wait for another sync of an account this long (0: 300), then DTC_ELOCKED */
     void (*progress)(void *ctx, const dtc_sync_progress *p); /* after each page, or NULL */
-    void (*warn)(void *ctx, const char *msg);                 /* a warning line, or NULL */
+    void (*warn)(void *ctx, const char *msg);                /* a warning line, or NULL */
     void *ctx;
 } dtc_sync_opts;
 
@@ -32,7 +32,7 @@ typedef struct dtc_sync_result {
     int64_t run_id;
     dtc_run_stats stats;
     long pages, accounts, subscriptions;
-    char err[1024];             /* one line when the run failed */
+    char err[1024]; /* one line when the run failed */
 } dtc_sync_result;
 
 /* Run a sync. Returns 0, or the code of the first failure (DTC_EAUTH bad

@@ -32,27 +32,27 @@
 #include "dtcost/store.h"
 
 typedef enum dtc_check {
-    DTC_CHECK_ENV_SUM,       /* per-environment costs of a day != the day's total, beyond rounding */
-    DTC_CHECK_ENV_ORPHAN,    /* per-environment costs on a day with no daily total */
-    DTC_CHECK_BUDGET_USED,   /* budget.used != cost in the current period, beyond rounding */
-    DTC_CHECK_MISSING_DAY,   /* a day without a daily total inside the synced range */
-    DTC_CHECK_CURRENCY,      /* a row in another currency than its subscription */
-    DTC_CHECK_ENV_DAY,       /* a daily total, not 0, without any per-environment row */
-    DTC_CHECK_ENV_GAP,       /* one environment's rows missing on a day inside its range */
-    DTC_CHECK_ALLOC_SUM,     /* cost allocation of a record != the record's cost, beyond rounding */
+    DTC_CHECK_ENV_SUM,     /* per-environment costs of a day != the day's total, beyond rounding */
+    DTC_CHECK_ENV_ORPHAN,  /* per-environment costs on a day with no daily total */
+    DTC_CHECK_BUDGET_USED, /* budget.used != cost in the current period, beyond rounding */
+    DTC_CHECK_MISSING_DAY, /* a day without a daily total inside the synced range */
+    DTC_CHECK_CURRENCY,    /* a row in another currency than its subscription */
+    DTC_CHECK_ENV_DAY,     /* a daily total, not 0, without any per-environment row */
+    DTC_CHECK_ENV_GAP,     /* one environment's rows missing on a day inside its range */
+    DTC_CHECK_ALLOC_SUM,   /* cost allocation of a record != the record's cost, beyond rounding */
     DTC_CHECK_ALLOC_MISSING, /* a record, cost not 0, without allocation for a field */
     DTC_CHECK_COUNT
 } dtc_check;
 
 typedef struct dtc_discrepancy {
     dtc_check check;
-    const char *what;         /* the check's name, e.g. "environment costs != daily cost" */
+    const char *what; /* the check's name, e.g. "environment costs != daily cost" */
     char subscription[64];
-    char environment[64];     /* "" when not about one environment */
-    char field[64];           /* cost allocation field, e.g. "COSTCENTER"; "" when none */
-    char capability[96];      /* "" when not about one capability */
-    char day[16];             /* "" when not about one day */
-    char table[32];           /* where the gap or odd row is */
+    char environment[64]; /* "" when not about one environment */
+    char field[64];       /* cost allocation field, e.g. "COSTCENTER"; "" when none */
+    char capability[96];  /* "" when not about one capability */
+    char day[16];         /* "" when not about one day */
+    char table[32];       /* where the gap or odd row is */
     char currency[8];
     int64_t expected, actual; /* micro-units (or rows, for currency) */
     int64_t tolerance;        /* micro-units a sum may be off by rounding; 0 for missing rows */

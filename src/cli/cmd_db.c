@@ -10,13 +10,15 @@
 static const char *from, *to;
 
 static const opt db_opts[] = {
-    {"from", OPT_STR, &from, "DB", "the database to read: a SQLite path, sqlite:PATH or postgres://..."},
+    {"from", OPT_STR, &from, "DB",
+     "the database to read: a SQLite path, sqlite:PATH or postgres://..."},
     {"to", OPT_STR, &to, "DB", "the database to write (created or migrated when needed)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
 const cmd_spec db_spec = {
-    "db", "copy",
+    "db",
+    "copy",
     "copy: every table of --from into --to: facts, the revision log and runs\n"
     "with their ids, checkpoints, coverage and the delivery outbox. A row already\n"
     "in --to is overwritten with --from's values, so copying again changes\n"
@@ -32,12 +34,11 @@ int cmd_db(int argc, char **argv)
     int npos = 0;
     from = to = NULL;
     int rc = opt_parse(&db_spec, argc, argv, &npos);
-    if (rc >= 0)
-        return rc;
+    if (rc >= 0) return rc;
     if (npos != 1 || strcmp(argv[1], "copy") != 0)
-        return opt_usage_error(&db_spec, "the only action is copy: dtcost db copy --from DB --to DB");
-    if (!from || !to)
-        return opt_usage_error(&db_spec, "copy needs --from DB and --to DB");
+        return opt_usage_error(&db_spec,
+                               "the only action is copy: dtcost db copy --from DB --to DB");
+    if (!from || !to) return opt_usage_error(&db_spec, "copy needs --from DB and --to DB");
     if (strcmp(from, to) == 0)
         return opt_usage_error(&db_spec, "--from and --to name the same database");
     if (dtc_store_target_missing(from)) {

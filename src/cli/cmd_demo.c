@@ -33,12 +33,14 @@ static const opt demo_opts[] = {
     {"seed", OPT_U64, &o.seed, NULL, "seed of the emulated data"},
     {"now", OPT_TIME, &o.now, NULL, "emulated clock (default: the real clock)"},
     {"days", OPT_INT, &o.days, NULL, "days of history in the emulated account"},
-    {"db", OPT_STR, &o.db, "PATH", "SQLite database the demo syncs into (kept; a rerun only fetches what changed)"},
+    {"db", OPT_STR, &o.db, "PATH",
+     "SQLite database the demo syncs into (kept; a rerun only fetches what changed)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
 const cmd_spec demo_spec = {
-    "demo", "",
+    "demo",
+    "",
     "Start an emulated Dynatrace account on 127.0.0.1, sync a year of its\n"
     "subscriptions, budget, cost and usage into a local SQLite database with\n"
     "`dtcost sync`'s code, and show a budget summary: no credentials, no network.",
@@ -51,13 +53,10 @@ static void on_discrepancy(void *ctx, const dtc_discrepancy *d)
     printf("verify: %s: subscription %s %s (%s)\n", d->what, d->subscription, d->day, d->table);
 }
 
-
 static int64_t avg_last(const dtc_cost_day *d, size_t n, size_t k)
 {
-    if (n == 0)
-        return 0;
-    if (k > n)
-        k = n;
+    if (n == 0) return 0;
+    if (k > n) k = n;
     int64_t s = 0;
     for (size_t i = n - k; i < n; i++)
         s += d[i].cost;
@@ -91,8 +90,8 @@ static void summary(const dtc_subscription *s, const dtc_cost_day *cost, size_t 
         char when[11];
         dtc_fmt_date(when, today + days);
         if (today + days <= s->period_end)
-            printf("  projection    budget runs out on %s, %lld days before the period ends\n", when,
-                   (long long)(s->period_end - today - days));
+            printf("  projection    budget runs out on %s, %lld days before the period ends\n",
+                   when, (long long)(s->period_end - today - days));
         else
             printf("  projection    budget lasts the period at the 30-day burn rate\n");
     }
@@ -107,12 +106,9 @@ int cmd_demo(int argc, char **argv)
     o.now = 0;
     o.db = "dtcost-demo.db";
     int npos, rc = opt_parse(&demo_spec, argc, argv, &npos);
-    if (rc >= 0)
-        return rc;
-    if (npos)
-        return opt_usage_error(&demo_spec, "unexpected argument '%s'", argv[1]);
-    if (o.days < 30 || o.days > 3700)
-        return opt_usage_error(&demo_spec, "--days takes 30 to 3700");
+    if (rc >= 0) return rc;
+    if (npos) return opt_usage_error(&demo_spec, "unexpected argument '%s'", argv[1]);
+    if (o.days < 30 || o.days > 3700) return opt_usage_error(&demo_spec, "--days takes 30 to 3700");
     cfg.seed = o.seed;
     cfg.days = o.days;
     cfg.now = o.now ? o.now : (int64_t)time(NULL);
@@ -138,7 +134,8 @@ int cmd_demo(int argc, char **argv)
     }
     model_built = true;
     if (emu_server_start(&srv, &model, &cfg, &port) != 0) {
-        fprintf(stderr, "dtcost demo: cannot listen on 127.0.0.1 (is loopback networking available?)\n");
+        fprintf(stderr,
+                "dtcost demo: cannot listen on 127.0.0.1 (is loopback networking available?)\n");
         exit_code = DTC_EXIT_UNAVAILABLE;
         goto done;
     }
@@ -198,7 +195,8 @@ int cmd_demo(int argc, char **argv)
     ac->client_secret = strdup(acct->client_secret);
     ac->sso_url = strdup(token_url);
     ac->api_url = strdup(base);
-    if (!ac->name || !ac->uuid || !ac->client_id || !ac->client_secret || !ac->sso_url || !ac->api_url) {
+    if (!ac->name || !ac->uuid || !ac->client_id || !ac->client_secret || !ac->sso_url ||
+        !ac->api_url) {
         fprintf(stderr, "dtcost demo: out of memory\n");
         goto done;
     }
@@ -215,15 +213,16 @@ int cmd_demo(int argc, char **argv)
         exit_code = opt_exit_for(rc);
         goto done;
     }
-    printf("\nSynced into %s in %.1f s: %ld requests, %ld rows inserted, %ld updated, %ld pages.\n", o.db,
-           (double)(dtc_mono_ms() - t0) / 1000.0, sr.stats.requests, sr.stats.inserted, sr.stats.updated,
-           sr.pages);
+    printf("\nSynced into %s in %.1f s: %ld requests, %ld rows inserted, %ld updated, %ld pages.\n",
+           o.db, (double)(dtc_mono_ms() - t0) / 1000.0, sr.stats.requests, sr.stats.inserted,
+           sr.stats.updated, sr.pages);
 
     for (size_t i = 0; i < nsubs; i++) {
         dtc_subscription s;
         dtc_cost_day *cost = NULL;
         size_t ncost = 0;
-        if (dtc_dps_get_subscription(dps, subs[i].uuid, &s) || dtc_dps_cost(dps, subs[i].uuid, &cost, &ncost)) {
+        if (dtc_dps_get_subscription(dps, subs[i].uuid, &s) ||
+            dtc_dps_cost(dps, subs[i].uuid, &cost, &ncost)) {
             fprintf(stderr, "dtcost demo: %s\n", dtc_dps_errmsg(dps));
             dtc_free(cost);
             goto done;
@@ -241,8 +240,9 @@ int cmd_demo(int argc, char **argv)
         exit_code = DTC_EXIT_IOERR;
         goto done;
     }
-    printf("verify: %ld checks over %ld subscriptions and %ld days of %s: %s\n", vs.checks, vs.subscriptions,
-           vs.days, o.db, vs.discrepancies ? "DISCREPANCIES (above)" : "everything reconciles");
+    printf("verify: %ld checks over %ld subscriptions and %ld days of %s: %s\n", vs.checks,
+           vs.subscriptions, vs.days, o.db,
+           vs.discrepancies ? "DISCREPANCIES (above)" : "everything reconciles");
     if (vs.discrepancies) {
         exit_code = DTC_EXIT_DATAERR;
         goto done;
@@ -265,7 +265,6 @@ done:
     dtc_auth_free(auth);
     dtc_http_free(http);
     emu_server_stop(srv);
-    if (model_built)
-        emu_model_dispose(&model);
+    if (model_built) emu_model_dispose(&model);
     return exit_code;
 }

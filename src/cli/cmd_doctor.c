@@ -22,15 +22,18 @@ static const opt doctor_opts[] = {
     {"db", OPT_STR, &fl.database, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
     {"account", OPT_STR, &fl.account_uuid, "UUID", "account UUID (or DT_ACCOUNT_UUID)"},
     {"client-id", OPT_STR, &fl.client_id, "ID", "OAuth client id (or DT_CLIENT_ID)"},
-    {"client-secret-file", OPT_STR, &fl.client_secret_file, "FILE", "file holding the OAuth client secret, mode 600"},
+    {"client-secret-file", OPT_STR, &fl.client_secret_file, "FILE",
+     "file holding the OAuth client secret, mode 600"},
     {"sso-url", OPT_STR, &fl.sso_url, "URL", "token endpoint (or DT_SSO_URL)"},
     {"api-url", OPT_STR, &fl.api_url, "URL", "Account Management API (or DT_API_URL)"},
-    {"scopes", OPT_STR, &fl.scopes, "LIST", "OAuth scopes to ask for, space-separated (or DT_SCOPES; default: what dtcost needs)"},
+    {"scopes", OPT_STR, &fl.scopes, "LIST",
+     "OAuth scopes to ask for, space-separated (or DT_SCOPES; default: what dtcost needs)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
 const cmd_spec doctor_spec = {
-    "doctor", "",
+    "doctor",
+    "",
     "Check what `dtcost sync` needs, in order: configuration, database, token\n"
     "request, the account-uac-read scope (subscriptions and cost) and the\n"
     "account-env-read scope (environment names). One line per check; a failed\n"
@@ -39,7 +42,8 @@ const cmd_spec doctor_spec = {
     doctor_opts,
 };
 
-static void line(const char *check, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void line(const char *check, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void line(const char *check, bool ok, const char *fmt, ...)
 {
     va_list ap;
@@ -60,8 +64,11 @@ static int check_account(const dtc_account_cfg *a)
     size_t n = 0, ne = 0;
     int code = DTC_EXIT_OK, rc;
     printf("account %s (%s):\n", a->uuid, a->name);
-    dtc_auth_opts ao = {.token_url = a->sso_url, .client_id = a->client_id, .client_secret = a->client_secret,
-                        .account_uuid = a->uuid, .scope = a->scopes};
+    dtc_auth_opts ao = {.token_url = a->sso_url,
+                        .client_id = a->client_id,
+                        .client_secret = a->client_secret,
+                        .account_uuid = a->uuid,
+                        .scope = a->scopes};
     if (dtc_http_new(&http, (size_t)64 << 20) || dtc_auth_new(&auth, &ao)) {
         code = DTC_EXIT_SOFTWARE;
         goto done;
@@ -75,16 +82,21 @@ static int check_account(const dtc_account_cfg *a)
         goto done;
     }
     dtc_auth_scopes(auth, scopes, sizeof(scopes));
-    line("token", true, "%s issued a token to %s with scopes: %s", a->sso_url, a->client_id, scopes);
+    line("token", true, "%s issued a token to %s with scopes: %s", a->sso_url, a->client_id,
+         scopes);
     if (!strstr(scopes, "account-uac-read")) {
-        line("scopes", false, "the token lacks account-uac-read, which cost and usage need: grant it to the "
-                              "OAuth client in Account Management");
+        line("scopes", false,
+             "the token lacks account-uac-read, which cost and usage need: grant it to the "
+             "OAuth client in Account Management");
         code = DTC_EXIT_NOPERM;
-    }
-    else if (!strstr(scopes, "account-env-read"))
+    } else if (!strstr(scopes, "account-env-read"))
         printf("  note  without account-env-read, environments keep their ids (no names)\n");
-    dtc_dps_opts po = {.api_url = a->api_url, .account_uuid = a->uuid, .auth = auth, .http = http,
-                       .retry_attempts = 2, .retry_seconds = 10};
+    dtc_dps_opts po = {.api_url = a->api_url,
+                       .account_uuid = a->uuid,
+                       .auth = auth,
+                       .http = http,
+                       .retry_attempts = 2,
+                       .retry_seconds = 10};
     if ((rc = dtc_dps_new(&dps, &po)) != 0) {
         code = DTC_EXIT_SOFTWARE;
         goto done;
@@ -97,12 +109,13 @@ static int check_account(const dtc_account_cfg *a)
     line("cost API", true, "%s answers: %zu subscription%s (scope account-uac-read)", a->api_url, n,
          n == 1 ? "" : "s");
     if ((rc = dtc_dps_environments(dps, &envs, &ne)) != 0) {
-        line("environments", false, "%s; sync still works, environments keep their ids", dtc_dps_errmsg(dps));
-        if (code == DTC_EXIT_OK)
-            code = opt_exit_for(rc);
+        line("environments", false, "%s; sync still works, environments keep their ids",
+             dtc_dps_errmsg(dps));
+        if (code == DTC_EXIT_OK) code = opt_exit_for(rc);
         goto done;
     }
-    line("environments", true, "%zu environment%s (scope account-env-read)", ne, ne == 1 ? "" : "s");
+    line("environments", true, "%zu environment%s (scope account-env-read)", ne,
+         ne == 1 ? "" : "s");
 done:
     dtc_free(subs);
     dtc_free(envs);
@@ -117,10 +130,8 @@ int cmd_doctor(int argc, char **argv)
     memset(&fl, 0, sizeof(fl));
     int npos = 0;
     int code = opt_parse(&doctor_spec, argc, argv, &npos);
-    if (code >= 0)
-        return code;
-    if (npos > 0)
-        return opt_usage_error(&doctor_spec, "unexpected argument '%s'", argv[1]);
+    if (code >= 0) return code;
+    if (npos > 0) return opt_usage_error(&doctor_spec, "unexpected argument '%s'", argv[1]);
     dtc_config cfg;
     dtc_config_file file = {.core = &cfg};
     printf("dtcost doctor:\n");
@@ -132,7 +143,8 @@ int cmd_doctor(int argc, char **argv)
         return opt_exit_for(rc);
     }
     line("config", true, "%zu account%s, trailing window %d days; file %s", cfg.naccounts,
-         cfg.naccounts == 1 ? "" : "s", cfg.trailing_days, file.path ? file.path : "none (environment and flags)");
+         cfg.naccounts == 1 ? "" : "s", cfg.trailing_days,
+         file.path ? file.path : "none (environment and flags)");
     dtc_config_file_dispose(&file);
     dtc_store *db = NULL;
     char err[512];
@@ -148,10 +160,10 @@ int cmd_doctor(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg.naccounts; i++) {
         int c = check_account(&cfg.accounts[i]);
-        if (code == DTC_EXIT_OK)
-            code = c;
+        if (code == DTC_EXIT_OK) code = c;
     }
-    printf(code == DTC_EXIT_OK ? "everything dtcost sync needs works\n" : "fix the FAIL lines above, then run dtcost doctor again\n");
+    printf(code == DTC_EXIT_OK ? "everything dtcost sync needs works\n"
+                               : "fix the FAIL lines above, then run dtcost doctor again\n");
     dtc_config_dispose(&cfg);
     return code;
 }

@@ -14,58 +14,101 @@ static bool refuse_unheld; /* --sso-refuse-unheld-scopes: the default, said expl
 
 static const opt emulate_opts[] = {
     {"bind", OPT_STR, &cfg.bind, "ADDR", "address to listen on (loopback unless you mean it)"},
-    {"port", OPT_INT, &cfg.port, "PORT", "port; 0 picks a free one and prints it as the first line of stdout"},
-    {"log", OPT_STR, &cfg.log_path, "FILE", "append one JSON line per request (method, path, query, status, latency)"},
+    {"port", OPT_INT, &cfg.port, "PORT",
+     "port; 0 picks a free one and prints it as the first line of stdout"},
+    {"log", OPT_STR, &cfg.log_path, "FILE",
+     "append one JSON line per request (method, path, query, status, latency)"},
     {"seed", OPT_U64, &cfg.seed, NULL, "seed of the synthetic data and of the faults"},
-    {"now", OPT_TIME, &cfg.now, NULL, "emulated clock at start (ISO date-time or @epoch; default: the real clock)"},
+    {"now", OPT_TIME, &cfg.now, NULL,
+     "emulated clock at start (ISO date-time or @epoch; default: the real clock)"},
     {"accounts", OPT_INT, &cfg.accounts, NULL, "accounts, each with its own OAuth clients"},
-    {"subscriptions", OPT_INT, &cfg.subscriptions, NULL, "subscriptions per account (#2 expired, #3 in EUR)"},
+    {"subscriptions", OPT_INT, &cfg.subscriptions, NULL,
+     "subscriptions per account (#2 expired, #3 in EUR)"},
     {"environments", OPT_INT, &cfg.environments, NULL, "environments per account"},
-    {"capabilities", OPT_INT, &cfg.capabilities, NULL, "capabilities in use, from the contract's list"},
+    {"capabilities", OPT_INT, &cfg.capabilities, NULL,
+     "capabilities in use, from the contract's list"},
     {"days", OPT_INT, &cfg.days, NULL, "days of history"},
-    {"clusters", OPT_INT, &cfg.clusters, NULL, "Managed clusters (with 2 or more, the last is DPS-licensed)"},
+    {"clusters", OPT_INT, &cfg.clusters, NULL,
+     "Managed clusters (with 2 or more, the last is DPS-licensed)"},
     {"cluster-environments", OPT_INT, &cfg.cluster_envs, NULL, "environments per Managed cluster"},
     {"hosts", OPT_INT, &cfg.hosts, NULL, "hosts per Managed environment"},
     {"token-ttl", OPT_INT, &cfg.token_ttl, "SECS", "lifetime of issued OAuth tokens"},
-    {"paging", OPT_STR, &cfg.paging, "MODE", "v3 paging: live (page-size above --v3-page-size-limit is a 400; page-key needs the full query repeated) or docs (page-key alone; page-size clamped)"},
-    {"v3-page-size-limit", OPT_INT, &cfg.v3_page_size_limit, NULL, "live paging: largest v3 page-size; larger is a 400, and the default page size stays within it"},
-    {"page-size-default", OPT_INT, &cfg.page_size_default, NULL, "v3 and cost-allocation page size when none is asked"},
-    {"page-size-max", OPT_INT, &cfg.page_size_max, NULL, "largest page size; larger requests are clamped (cost allocation; v3 with --paging docs)"},
-    {"error-envelope", OPT_STR, &cfg.error_envelope, "FORM", "Account Management errors: live {\"error\":true,\"message\",\"payload\":null} or nested {\"error\":{\"code\",\"message\"}}"},
-    {"rate-limit-inflight", OPT_INT, &cfg.rl_inflight, "N", "per account: Account Management requests answered at once; more get 429 (0: no limit)"},
-    {"rate-limit-rps", OPT_INT, &cfg.rl_rps, "N", "per account: Account Management requests per second, bursts of N; more get 429 (0: no limit)"},
-    {"rate-limit-retry-after", OPT_INT, &cfg.rl_retry_after, "SECS", "Retry-After of rate-limit 429s"},
-    {"latency-ms", OPT_INT, &cfg.latency_ms, "MS", "every API answer waits this long, +-25 % jitter from the seed (counts as in flight)"},
-    {"sso-require-scope", OPT_FLAG, &cfg.sso_require_scope, NULL, "a token request without scope is refused (400 invalid_request)"},
-    {"sso-refuse-unheld-scopes", OPT_FLAG, &refuse_unheld, NULL, "a token request for a scope the client does not hold is refused whole (400 invalid_request; the default, as live)"},
-    {"sso-grant-held-scopes", OPT_FLAG, &cfg.sso_grant_held_scopes, NULL, "instead grant the held scopes of a request and leave the others out"},
-    {"v2-sunset", OPT_TIME, &cfg.v2_sunset, NULL, "v2 per-environment endpoints answer 410 from then on"},
-    {"last-page-key", OPT_STR, &cfg.last_page_key, "MODE", "nextPageKey on the last page: null, absent, empty or mixed"},
-    {"page-key-cycle", OPT_FLAG, &cfg.page_key_cycle, NULL, "v3 nextPageKey of the second page leads back to the first: the keys of any walk of more than one page cycle forever"},
-    {"no-v3", OPT_FLAG, &cfg.no_v3, NULL, "v3 per-environment endpoints answer 404, as where v3 is not rolled out"},
-    {"export-max-days", OPT_INT, &cfg.export_max_days, NULL, "longest cluster export range; longer ones get 400"},
-    {"export-busy", OPT_INT, &cfg.export_busy, NULL, "answer 429 (export running) this many times before each export"},
-    {"export-seconds", OPT_INT, &cfg.export_seconds, "SECS", "an export stays running this long; requests meanwhile get 429"},
-    {"bizevents-max", OPT_SIZE, &cfg.bizevents_max, NULL, "largest business-event request body; larger gets 413"},
-    {"webhook-max", OPT_SIZE, &cfg.webhook_max, NULL, "largest body a webhook receiver (/emu/webhook/NAME) takes; larger gets 413"},
-    {"webhook-fail", OPT_INT, &cfg.webhook_fail, "N", "each webhook receiver fails its first N attempts"},
-    {"webhook-fail-status", OPT_INT, &cfg.webhook_fail_status, "CODE", "status of those failures (0 drops the connection: a receiver that is down)"},
-    {"webhook-delay-ms", OPT_INT, &cfg.webhook_delay_ms, "MS", "webhook receivers answer this late (after storing the body)"},
-    {"fault-429", OPT_DOUBLE, &cfg.f429, NULL, "share of API requests answered 429 with Retry-After"},
+    {"paging", OPT_STR, &cfg.paging, "MODE",
+     "v3 paging: live (page-size above --v3-page-size-limit is a 400; page-key needs the full "
+     "query repeated) or docs (page-key alone; page-size clamped)"},
+    {"v3-page-size-limit", OPT_INT, &cfg.v3_page_size_limit, NULL,
+     "live paging: largest v3 page-size; larger is a 400, and the default page size stays within "
+     "it"},
+    {"page-size-default", OPT_INT, &cfg.page_size_default, NULL,
+     "v3 and cost-allocation page size when none is asked"},
+    {"page-size-max", OPT_INT, &cfg.page_size_max, NULL,
+     "largest page size; larger requests are clamped (cost allocation; v3 with --paging docs)"},
+    {"error-envelope", OPT_STR, &cfg.error_envelope, "FORM",
+     "Account Management errors: live {\"error\":true,\"message\",\"payload\":null} or nested "
+     "{\"error\":{\"code\",\"message\"}}"},
+    {"rate-limit-inflight", OPT_INT, &cfg.rl_inflight, "N",
+     "per account: Account Management requests answered at once; more get 429 (0: no limit)"},
+    {"rate-limit-rps", OPT_INT, &cfg.rl_rps, "N",
+     "per account: Account Management requests per second, bursts of N; more get 429 (0: no "
+     "limit)"},
+    {"rate-limit-retry-after", OPT_INT, &cfg.rl_retry_after, "SECS",
+     "Retry-After of rate-limit 429s"},
+    {"latency-ms", OPT_INT, &cfg.latency_ms, "MS",
+     "every API answer waits this long, +-25 % jitter from the seed (counts as in flight)"},
+    {"sso-require-scope", OPT_FLAG, &cfg.sso_require_scope, NULL,
+     "a token request without scope is refused (400 invalid_request)"},
+    {"sso-refuse-unheld-scopes", OPT_FLAG, &refuse_unheld, NULL,
+     "a token request for a scope the client does not hold is refused whole (400 invalid_request; "
+     "the default, as live)"},
+    {"sso-grant-held-scopes", OPT_FLAG, &cfg.sso_grant_held_scopes, NULL,
+     "instead grant the held scopes of a request and leave the others out"},
+    {"v2-sunset", OPT_TIME, &cfg.v2_sunset, NULL,
+     "v2 per-environment endpoints answer 410 from then on"},
+    {"last-page-key", OPT_STR, &cfg.last_page_key, "MODE",
+     "nextPageKey on the last page: null, absent, empty or mixed"},
+    {"page-key-cycle", OPT_FLAG, &cfg.page_key_cycle, NULL,
+     "v3 nextPageKey of the second page leads back to the first: the keys of any walk of more than "
+     "one page cycle forever"},
+    {"no-v3", OPT_FLAG, &cfg.no_v3, NULL,
+     "v3 per-environment endpoints answer 404, as where v3 is not rolled out"},
+    {"export-max-days", OPT_INT, &cfg.export_max_days, NULL,
+     "longest cluster export range; longer ones get 400"},
+    {"export-busy", OPT_INT, &cfg.export_busy, NULL,
+     "answer 429 (export running) this many times before each export"},
+    {"export-seconds", OPT_INT, &cfg.export_seconds, "SECS",
+     "an export stays running this long; requests meanwhile get 429"},
+    {"bizevents-max", OPT_SIZE, &cfg.bizevents_max, NULL,
+     "largest business-event request body; larger gets 413"},
+    {"webhook-max", OPT_SIZE, &cfg.webhook_max, NULL,
+     "largest body a webhook receiver (/emu/webhook/NAME) takes; larger gets 413"},
+    {"webhook-fail", OPT_INT, &cfg.webhook_fail, "N",
+     "each webhook receiver fails its first N attempts"},
+    {"webhook-fail-status", OPT_INT, &cfg.webhook_fail_status, "CODE",
+     "status of those failures (0 drops the connection: a receiver that is down)"},
+    {"webhook-delay-ms", OPT_INT, &cfg.webhook_delay_ms, "MS",
+     "webhook receivers answer this late (after storing the body)"},
+    {"fault-429", OPT_DOUBLE, &cfg.f429, NULL,
+     "share of API requests answered 429 with Retry-After"},
     {"fault-500", OPT_DOUBLE, &cfg.f500, NULL, "share answered 500"},
     {"fault-503", OPT_DOUBLE, &cfg.f503, NULL, "share answered 503"},
-    {"fault-drop", OPT_DOUBLE, &cfg.fdrop, NULL, "share whose connection is closed halfway through the body"},
+    {"fault-drop", OPT_DOUBLE, &cfg.fdrop, NULL,
+     "share whose connection is closed halfway through the body"},
     {"fault-slow", OPT_DOUBLE, &cfg.fslow, NULL, "share answered after --slow-ms"},
-    {"fault-malformed", OPT_DOUBLE, &cfg.fmalformed, NULL, "share of JSON answers cut short into invalid JSON (still 200)"},
-    {"fault-truncate-zip", OPT_DOUBLE, &cfg.ftruncate, NULL, "share of cluster exports whose ZIP is cut short"},
+    {"fault-malformed", OPT_DOUBLE, &cfg.fmalformed, NULL,
+     "share of JSON answers cut short into invalid JSON (still 200)"},
+    {"fault-truncate-zip", OPT_DOUBLE, &cfg.ftruncate, NULL,
+     "share of cluster exports whose ZIP is cut short"},
     {"slow-ms", OPT_INT, &cfg.slow_ms, "MS", "delay of a slow answer"},
-    {"retry-after", OPT_INT, &cfg.retry_after, "SECS", "Retry-After of fault 429s (-1 leaves the header out)"},
-    {"token-max-uses", OPT_INT, &cfg.token_max_uses, NULL, "a token expires after this many uses, e.g. mid-pagination (0: off)"},
+    {"retry-after", OPT_INT, &cfg.retry_after, "SECS",
+     "Retry-After of fault 429s (-1 leaves the header out)"},
+    {"token-max-uses", OPT_INT, &cfg.token_max_uses, NULL,
+     "a token expires after this many uses, e.g. mid-pagination (0: off)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
 const cmd_spec emulate_spec = {
-    "emulate", "",
+    "emulate",
+    "",
     "Serve a local Dynatrace on 127.0.0.1: SSO token endpoint, Account Management\n"
     "(subscriptions, budget, forecast, cost, usage, rate cards, events, cost\n"
     "allocation, environments), Managed cluster license export and business-event\n"
@@ -79,10 +122,8 @@ int cmd_emulate(int argc, char **argv)
     emu_config_defaults(&cfg);
     int npos;
     int rc = opt_parse(&emulate_spec, argc, argv, &npos);
-    if (rc >= 0)
-        return rc;
-    if (npos)
-        return opt_usage_error(&emulate_spec, "unexpected argument '%s'", argv[1]);
+    if (rc >= 0) return rc;
+    if (npos) return opt_usage_error(&emulate_spec, "unexpected argument '%s'", argv[1]);
     if (strcmp(cfg.last_page_key, "null") && strcmp(cfg.last_page_key, "absent") &&
         strcmp(cfg.last_page_key, "empty") && strcmp(cfg.last_page_key, "mixed"))
         return opt_usage_error(&emulate_spec, "--last-page-key takes null, absent, empty or mixed");
@@ -91,12 +132,16 @@ int cmd_emulate(int argc, char **argv)
     if (strcmp(cfg.error_envelope, "live") && strcmp(cfg.error_envelope, "nested"))
         return opt_usage_error(&emulate_spec, "--error-envelope takes live or nested");
     if (refuse_unheld && cfg.sso_grant_held_scopes)
-        return opt_usage_error(&emulate_spec, "--sso-refuse-unheld-scopes and --sso-grant-held-scopes exclude each other");
-    if (cfg.v3_page_size_limit < 1 || cfg.rl_inflight < 0 || cfg.rl_rps < 0 || cfg.rl_rps > 1000000 ||
-        cfg.rl_retry_after < 0 || cfg.rl_retry_after > 86400 || cfg.latency_ms < 0 || cfg.latency_ms > 60000)
-        return opt_usage_error(&emulate_spec, "a limit flag is out of range (--v3-page-size-limit >= 1, "
-                                              "--rate-limit-inflight >= 0, --rate-limit-rps 0-1000000, "
-                                              "--rate-limit-retry-after 0-86400, --latency-ms 0-60000)");
+        return opt_usage_error(
+            &emulate_spec,
+            "--sso-refuse-unheld-scopes and --sso-grant-held-scopes exclude each other");
+    if (cfg.v3_page_size_limit < 1 || cfg.rl_inflight < 0 || cfg.rl_rps < 0 ||
+        cfg.rl_rps > 1000000 || cfg.rl_retry_after < 0 || cfg.rl_retry_after > 86400 ||
+        cfg.latency_ms < 0 || cfg.latency_ms > 60000)
+        return opt_usage_error(&emulate_spec,
+                               "a limit flag is out of range (--v3-page-size-limit >= 1, "
+                               "--rate-limit-inflight >= 0, --rate-limit-rps 0-1000000, "
+                               "--rate-limit-retry-after 0-86400, --latency-ms 0-60000)");
     if (cfg.port < 0 || cfg.port > 65535)
         return opt_usage_error(&emulate_spec, "--port takes 0 to 65535");
     if (cfg.accounts < 1 || cfg.accounts > 100 || cfg.subscriptions < 1 || cfg.subscriptions > 50 ||
@@ -105,13 +150,15 @@ int cmd_emulate(int argc, char **argv)
         cfg.cluster_envs > 1000 || cfg.hosts < 0 || cfg.hosts > 100000 || cfg.token_ttl < 1 ||
         cfg.page_size_default < 1 || cfg.page_size_max < cfg.page_size_default ||
         cfg.export_max_days < 1 || cfg.webhook_fail < 0 || cfg.webhook_delay_ms < 0 ||
-        (cfg.webhook_fail_status != 0 && (cfg.webhook_fail_status < 100 || cfg.webhook_fail_status > 599)))
-        return opt_usage_error(&emulate_spec, "a scale flag is out of range (accounts 1-100, subscriptions 1-50, "
-                                              "environments 1-5000, days 1-3700, page sizes >= 1, webhook failure status 0 or 100-599)");
+        (cfg.webhook_fail_status != 0 &&
+         (cfg.webhook_fail_status < 100 || cfg.webhook_fail_status > 599)))
+        return opt_usage_error(&emulate_spec,
+                               "a scale flag is out of range (accounts 1-100, subscriptions 1-50, "
+                               "environments 1-5000, days 1-3700, page sizes >= 1, webhook failure "
+                               "status 0 or 100-599)");
     if (cfg.f429 + cfg.f500 + cfg.f503 + cfg.fdrop + cfg.fslow + cfg.fmalformed > 1.0)
         return opt_usage_error(&emulate_spec, "the fault shares add up to more than 1");
-    if (cfg.now == 0)
-        cfg.now = (int64_t)time(NULL);
+    if (cfg.now == 0) cfg.now = (int64_t)time(NULL);
 
     /* Block the stop signals before the server's threads exist, so they all
      * inherit the mask and only sigwait below sees them. */
@@ -124,7 +171,8 @@ int cmd_emulate(int argc, char **argv)
 
     emu_model model;
     if (emu_model_build(&model, &cfg) != 0) {
-        fprintf(stderr, "dtcost emulate: out of memory building the data set (lower the scale flags)\n");
+        fprintf(stderr,
+                "dtcost emulate: out of memory building the data set (lower the scale flags)\n");
         return DTC_EXIT_SOFTWARE;
     }
     emu_server *srv = NULL;
@@ -132,10 +180,13 @@ int cmd_emulate(int argc, char **argv)
     rc = emu_server_start(&srv, &model, &cfg, &port);
     if (rc != 0) {
         if (rc == DTC_EIO && cfg.log_path)
-            fprintf(stderr, "dtcost emulate: cannot listen on %s:%d or open --log %s (is the port taken? try --port 0)\n",
+            fprintf(stderr,
+                    "dtcost emulate: cannot listen on %s:%d or open --log %s (is the port taken? "
+                    "try --port 0)\n",
                     cfg.bind, cfg.port, cfg.log_path);
         else
-            fprintf(stderr, "dtcost emulate: cannot listen on %s:%d (is the port taken? try --port 0)\n",
+            fprintf(stderr,
+                    "dtcost emulate: cannot listen on %s:%d (is the port taken? try --port 0)\n",
                     cfg.bind, cfg.port);
         emu_model_dispose(&model);
         return DTC_EXIT_UNAVAILABLE;
@@ -148,10 +199,12 @@ int cmd_emulate(int argc, char **argv)
     fprintf(stderr,
             "dtcost emulate: serving on http://%s:%d (emulated now %s, seed %llu)\n"
             "  account %s, OAuth client %s (secret: docs/emulator.md)\n"
-            "  behaves like a live account: --paging %s, --error-envelope %s, rate limit %d in flight / %d per s\n"
+            "  behaves like a live account: --paging %s, --error-envelope %s, rate limit %d in "
+            "flight / %d per s\n"
             "  stop with Ctrl-C or SIGTERM\n",
             host, port, now, (unsigned long long)cfg.seed, model.accounts[0].uuid,
-            model.accounts[0].client_id, cfg.paging, cfg.error_envelope, cfg.rl_inflight, cfg.rl_rps);
+            model.accounts[0].client_id, cfg.paging, cfg.error_envelope, cfg.rl_inflight,
+            cfg.rl_rps);
     int sig = 0;
     sigwait(&set, &sig);
     emu_server_stop(srv);

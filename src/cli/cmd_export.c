@@ -16,27 +16,33 @@
 #include "dtcost/store.h"
 #include "opts.h"
 
-static const char *db_path, *format, *out_path, *focus_version, *issuer, *account_name, *config_path;
+static const char *db_path, *format, *out_path, *focus_version, *issuer, *account_name,
+    *config_path;
 static int64_t from, to;
 
 static const opt export_opts[] = {
-    {"format", OPT_CHOICE, &format, "csv|jsonl|focus", "csv, JSON Lines, or FOCUS cost and usage CSV (default csv)"},
+    {"format", OPT_CHOICE, &format, "csv|jsonl|focus",
+     "csv, JSON Lines, or FOCUS cost and usage CSV (default csv)"},
     {"since|from", OPT_TIME, &from, "DATE", "first day (default: the first in the database)"},
     {"until|to", OPT_TIME, &to, "DATE", "last day, inclusive (default: the last in the database)"},
-    {"out", OPT_STR, &out_path, "FILE", "write here (atomically: all or nothing) instead of stdout; FILE.gz compresses"},
+    {"out", OPT_STR, &out_path, "FILE",
+     "write here (atomically: all or nothing) instead of stdout; FILE.gz compresses"},
     {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
     {"focus-version", OPT_STR, &focus_version, "1.2|1.3|1.4",
      "FOCUS version (default: [export] focus_version, else 1.4); 1.3 and 1.4 with --out also write "
      "the ContractCommitment dataset and metadata beside FILE"},
     {"billing-account-name", OPT_STR, &account_name, "NAME",
-     "FOCUS BillingAccountName (default: [export] billing_account_name, else \"Dynatrace account UUID\")"},
-    {"invoice-issuer", OPT_STR, &issuer, "NAME", "FOCUS InvoiceIssuerName, e.g. a reseller (default Dynatrace)"},
+     "FOCUS BillingAccountName (default: [export] billing_account_name, else \"Dynatrace account "
+     "UUID\")"},
+    {"invoice-issuer", OPT_STR, &issuer, "NAME",
+     "FOCUS InvoiceIssuerName, e.g. a reseller (default Dynatrace)"},
     {"config", OPT_STR, &config_path, "FILE", "config with an [export] section (or DTCOST_CONFIG)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
 const cmd_spec export_spec = {
-    "export", "",
+    "export",
+    "",
     "Write one row per subscription, environment, capability and day (cost,\n"
     "usage, prices) as CSV, JSON Lines or FOCUS 1.2/1.3/1.4 CSV, streaming:\n"
     "memory does not grow with the row count. FOCUS mapping: docs/focus.md.",
@@ -58,8 +64,7 @@ typedef struct gz {
 
 static int gz_emit(gz *z)
 {
-    if (z->len == 0)
-        return 0;
+    if (z->len == 0) return 0;
     size_t n = libdeflate_gzip_compress(z->c, z->in, z->len, z->outbuf, z->outcap);
     if (n == 0 || fwrite(z->outbuf, 1, n, z->raw) != n) {
         z->failed = true;
@@ -77,8 +82,7 @@ static ssize_t gz_write(void *cookie, const char *buf, size_t size)
         memcpy(z->in + z->len, buf + done, n);
         z->len += n;
         done += n;
-        if (z->len == GZ_CHUNK && gz_emit(z))
-            return -1;
+        if (z->len == GZ_CHUNK && gz_emit(z)) return -1;
     }
     return (ssize_t)size;
 }
@@ -112,13 +116,13 @@ static int out_open(outfile *o, const char *path)
     snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%d", path, (int)getpid());
     FILE *raw = fopen(o->tmp, "w");
     if (!raw) {
-        fprintf(stderr, "dtcost export: cannot write %s: %s (check the directory exists and is writable)\n",
+        fprintf(stderr,
+                "dtcost export: cannot write %s: %s (check the directory exists and is writable)\n",
                 o->tmp, strerror(errno));
         return DTC_EIO;
     }
     o->f = raw;
-    if (!ends_with(path, ".gz"))
-        return 0;
+    if (!ends_with(path, ".gz")) return 0;
     gz *z = calloc(1, sizeof(*z));
     if (z) {
         z->raw = raw;
@@ -146,13 +150,10 @@ static int out_open(outfile *o, const char *path)
 /* Close; on success (rc 0) move into place, else remove what was written. */
 static int out_close(outfile *o, int rc)
 {
-    if (!o->f)
-        return rc;
-    if (fclose(o->f) != 0 && rc == 0)
-        rc = DTC_EIO;
+    if (!o->f) return rc;
+    if (fclose(o->f) != 0 && rc == 0) rc = DTC_EIO;
     o->f = NULL;
-    if (rc)
-        unlink(o->tmp);
+    if (rc) unlink(o->tmp);
     return rc;
 }
 
@@ -162,10 +163,8 @@ int cmd_export(int argc, char **argv)
     from = to = 0;
     int npos = 0;
     int code = opt_parse(&export_spec, argc, argv, &npos);
-    if (code >= 0)
-        return code;
-    if (npos > 0)
-        return opt_usage_error(&export_spec, "unexpected argument '%s'", argv[1]);
+    if (code >= 0) return code;
+    if (npos > 0) return opt_usage_error(&export_spec, "unexpected argument '%s'", argv[1]);
     dtc_export_config cfg = {0};
     dtc_config_file file = {.export = &cfg}; /* [dtcost] database and [export] */
     int rc = dtc_config_file_load(&file, config_path);
@@ -175,10 +174,12 @@ int cmd_export(int argc, char **argv)
         dtc_config_file_dispose(&file);
         return opt_exit_for(rc);
     }
-    dtc_export_opts o = {.from = from ? from / 86400 : -1, .to = to ? to / 86400 : -1,
+    dtc_export_opts o = {.from = from ? from / 86400 : -1,
+                         .to = to ? to / 86400 : -1,
                          .focus_minor = cfg.focus_minor ? cfg.focus_minor : DTC_FOCUS_NEWEST,
                          .invoice_issuer = issuer ? issuer : cfg.invoice_issuer,
-                         .billing_account_name = account_name ? account_name : cfg.billing_account_name};
+                         .billing_account_name =
+                             account_name ? account_name : cfg.billing_account_name};
     code = -1;
     if (!format || strcmp(format, "csv") == 0)
         o.format = DTC_EXPORT_CSV;
@@ -187,9 +188,11 @@ int cmd_export(int argc, char **argv)
     else if (strcmp(format, "focus") == 0)
         o.format = DTC_EXPORT_FOCUS;
     else
-        code = opt_usage_error(&export_spec, "--format takes csv, jsonl or focus, not '%s'", format);
+        code =
+            opt_usage_error(&export_spec, "--format takes csv, jsonl or focus, not '%s'", format);
     if (code < 0 && focus_version && (o.focus_minor = dtc_export_focus_minor(focus_version)) < 0)
-        code = opt_usage_error(&export_spec, "--focus-version takes 1.2, 1.3 or 1.4, not '%s'", focus_version);
+        code = opt_usage_error(&export_spec, "--focus-version takes 1.2, 1.3 or 1.4, not '%s'",
+                               focus_version);
     if (code < 0 && o.from >= 0 && o.to >= 0 && o.to < o.from)
         code = opt_usage_error(&export_spec, "--until is before --since");
     if (code >= 0) {
@@ -205,10 +208,8 @@ int cmd_export(int argc, char **argv)
     if (beside) {
         snprintf(base, sizeof(base), "%s", out_path);
         const char *gzs = ends_with(base, ".gz") ? ".gz" : "";
-        if (*gzs)
-            base[strlen(base) - 3] = '\0';
-        if (ends_with(base, ".csv"))
-            base[strlen(base) - 4] = '\0';
+        if (*gzs) base[strlen(base) - 3] = '\0';
+        if (ends_with(base, ".csv")) base[strlen(base) - 4] = '\0';
         snprintf(cc_path, sizeof(cc_path), "%s.contract-commitment.csv%s", base, gzs);
         snprintf(meta_path, sizeof(meta_path), "%s.metadata.json", base);
     }
@@ -225,18 +226,14 @@ int cmd_export(int argc, char **argv)
         return rc == DTC_ENOTFOUND ? DTC_EXIT_NOINPUT : opt_exit_for(rc);
     }
     FILE *out = stdout;
-    if (out_path && (rc = out_open(&main_out, out_path)) == 0)
-        out = main_out.f;
+    if (out_path && (rc = out_open(&main_out, out_path)) == 0) out = main_out.f;
     if (rc == 0 && beside && (rc = out_open(&cc_out, cc_path)) == 0)
         rc = out_open(&meta_out, meta_path);
     dtc_export_stats st = {0};
     long commitments = 0;
-    if (rc == 0)
-        rc = dtc_export_write(db, &o, out, &st);
-    if (rc == 0 && beside)
-        rc = dtc_export_commitments(db, &o, cc_out.f, &commitments);
-    if (rc == 0 && beside)
-        rc = dtc_export_metadata(db, &o, out_path, cc_path, meta_out.f);
+    if (rc == 0) rc = dtc_export_write(db, &o, out, &st);
+    if (rc == 0 && beside) rc = dtc_export_commitments(db, &o, cc_out.f, &commitments);
+    if (rc == 0 && beside) rc = dtc_export_metadata(db, &o, out_path, cc_path, meta_out.f);
     int io_errno = errno;
     rc = out_close(&main_out, rc);
     rc = out_close(&cc_out, rc);
@@ -244,30 +241,32 @@ int cmd_export(int argc, char **argv)
     /* All files or none: the renames come after every file closed well. */
     outfile *all[] = {&cc_out, &meta_out, &main_out};
     for (size_t i = 0; i < 3; i++) {
-        if (!all[i]->tmp[0])
-            continue;
+        if (!all[i]->tmp[0]) continue;
         if (rc == 0 && rename(all[i]->tmp, all[i]->path) != 0) {
-            fprintf(stderr, "dtcost export: cannot move the file into %s: %s\n", all[i]->path, strerror(errno));
+            fprintf(stderr, "dtcost export: cannot move the file into %s: %s\n", all[i]->path,
+                    strerror(errno));
             rc = DTC_EIO;
             io_errno = 0;
         }
-        if (rc)
-            unlink(all[i]->tmp);
+        if (rc) unlink(all[i]->tmp);
     }
     if (rc == DTC_EIO && io_errno)
         fprintf(stderr, "dtcost export: writing %s failed: %s\n", out_path ? out_path : "stdout",
                 strerror(io_errno));
     else if (rc == DTC_EINVAL)
-        fprintf(stderr, "dtcost export: FOCUS version 1.%d is not one dtcost writes (1.2, 1.3, 1.4)\n",
+        fprintf(stderr,
+                "dtcost export: FOCUS version 1.%d is not one dtcost writes (1.2, 1.3, 1.4)\n",
                 o.focus_minor);
     else if (rc && rc != DTC_EIO)
         fprintf(stderr, "dtcost export: %s\n", st.err[0] ? st.err : dtc_store_errmsg(db));
     else if (rc == 0 && out_path)
-        fprintf(stderr, "dtcost export: %ld rows (%ld corrections) to %s%s%s\n", st.rows, st.corrections, out_path,
+        fprintf(stderr, "dtcost export: %ld rows (%ld corrections) to %s%s%s\n", st.rows,
+                st.corrections, out_path,
                 beside ? "; ContractCommitment and metadata beside it" : "",
                 o.format == DTC_EXPORT_FOCUS && o.focus_minor >= 3 && !out_path ? "" : "");
     if (rc == 0 && o.format == DTC_EXPORT_FOCUS && o.focus_minor >= 3 && !out_path)
-        fprintf(stderr, "dtcost export: the ContractCommitment dataset and metadata need --out FILE\n");
+        fprintf(stderr,
+                "dtcost export: the ContractCommitment dataset and metadata need --out FILE\n");
     dtc_store_close(db);
     dtc_export_config_dispose(&cfg);
     dtc_config_file_dispose(&file);

@@ -30,11 +30,15 @@ static const opt report_opts[] = {
      "config with [allocation] (chargeback) and [license] (prices) sections (or DTCOST_CONFIG)"},
     {"format|json", OPT_CHOICE, &format, "table|json|csv",
      "aligned tables for people, one JSON document, or CSV rows (default table)"},
-    {"html", OPT_STR, &html_path, "FILE", "also write a self-contained HTML page with charts to FILE"},
-    {"by", OPT_STR, &by, "day|week|month", "spend over time in days, weeks or months (default month)"},
-    {"since", OPT_TIME, &since, "DATE", "look for anomalies from this day (default: the spend window)"},
+    {"html", OPT_STR, &html_path, "FILE",
+     "also write a self-contained HTML page with charts to FILE"},
+    {"by", OPT_STR, &by, "day|week|month",
+     "spend over time in days, weeks or months (default month)"},
+    {"since", OPT_TIME, &since, "DATE",
+     "look for anomalies from this day (default: the spend window)"},
     {"until", OPT_TIME, &until, "DATE", "report as of this day (default: the last day with data)"},
-    {"window", OPT_INT, &window, "DAYS", "spend window compared with the one before it (default 30)"},
+    {"window", OPT_INT, &window, "DAYS",
+     "spend window compared with the one before it (default 30)"},
     {"top", OPT_INT, &top, "N", "rows per spend table (default 10)"},
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -46,16 +50,15 @@ static int terminal_width(void)
     const char *c = getenv("COLUMNS");
     char *end = NULL;
     long n = c && *c ? strtol(c, &end, 10) : 0;
-    if (end && *end == '\0' && n >= 20 && n <= 1000)
-        return (int)n;
+    if (end && *end == '\0' && n >= 20 && n <= 1000) return (int)n;
     struct winsize ws;
-    if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
-        return ws.ws_col;
+    if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;
     return 120;
 }
 
 const cmd_spec report_spec = {
-    "report", "",
+    "report",
+    "",
     "Budget per subscription (commitment, used, remaining, burn over 7 and 30\n"
     "days, when the budget runs out with an uncertainty band, Dynatrace's\n"
     "forecast, the overage to expect), spend by capability and environment\n"
@@ -77,19 +80,18 @@ int cmd_report(int argc, char **argv)
     top = 10;
     int npos = 0;
     int code = opt_parse(&report_spec, argc, argv, &npos);
-    if (code >= 0)
-        return code;
-    if (npos > 0)
-        return opt_usage_error(&report_spec, "unexpected argument '%s'", argv[1]);
-    if (!format)
-        format = "table";
+    if (code >= 0) return code;
+    if (npos > 0) return opt_usage_error(&report_spec, "unexpected argument '%s'", argv[1]);
+    if (!format) format = "table";
     if (strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "csv"))
         return opt_usage_error(&report_spec, "--format takes table, json or csv, not '%s'", format);
     if (by && strcmp(by, "day") && strcmp(by, "week") && strcmp(by, "month"))
         return opt_usage_error(&report_spec, "--by takes day, week or month, not '%s'", by);
     if (window < 1 || window > 366 || top < 1)
-        return opt_usage_error(&report_spec, "--window takes 1 to 366 days and --top a positive number");
-    bool color = strcmp(format, "table") == 0 && isatty(1) && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
+        return opt_usage_error(&report_spec,
+                               "--window takes 1 to 366 days and --top a positive number");
+    bool color = strcmp(format, "table") == 0 && isatty(1) &&
+                 !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
                  !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0);
     dtc_allocation alloc;
     dtc_license_config lc;
@@ -97,7 +99,8 @@ int cmd_report(int argc, char **argv)
     char err[512];
     int rc = dtc_config_file_load(&file, config_path);
     code = opt_exit_for(rc);
-    if (rc == 0 && dtc_config_db_require(db_path = dtc_config_db_path(db_path, &file), file.err, sizeof(file.err)))
+    if (rc == 0 && dtc_config_db_require(db_path = dtc_config_db_path(db_path, &file), file.err,
+                                         sizeof(file.err)))
         code = DTC_EXIT_NOINPUT; /* a report reads; only sync and license import create */
     if (code != DTC_EXIT_OK) {
         fprintf(stderr, "dtcost report: %s\n", file.err);
@@ -112,8 +115,13 @@ int cmd_report(int argc, char **argv)
     dtc_store *db = NULL;
     dtc_report r;
     memset(&r, 0, sizeof(r));
-    report_view v = {.r = &r, .grain = by ? by[0] : 'm', .top = top, .lic = &lic, .lic_currency = lc.currency,
-                     .color = color, .width = terminal_width()};
+    report_view v = {.r = &r,
+                     .grain = by ? by[0] : 'm',
+                     .top = top,
+                     .lic = &lic,
+                     .lic_currency = lc.currency,
+                     .color = color,
+                     .width = terminal_width()};
     dtc_charge *charges = NULL;
     code = DTC_EXIT_OK;
     rc = dtc_store_open(&db, db_path, err, sizeof(err));
@@ -123,9 +131,11 @@ int cmd_report(int argc, char **argv)
         goto done;
     }
     dtc_report_opts o = {.today = until ? until / 86400 : (int64_t)time(NULL) / 86400,
-                         .since = since ? since / 86400 : -1, .window = window};
+                         .since = since ? since / 86400 : -1,
+                         .window = window};
     if ((rc = dtc_report_build(db, &o, &r)) != 0) {
-        fprintf(stderr, "dtcost report: %s\n", rc == DTC_EDB ? dtc_store_errmsg(db) : dtc_strerror(rc));
+        fprintf(stderr, "dtcost report: %s\n",
+                rc == DTC_EDB ? dtc_store_errmsg(db) : dtc_strerror(rc));
         code = opt_exit_for(rc);
         goto done;
     }
@@ -135,8 +145,10 @@ int cmd_report(int argc, char **argv)
         goto done;
     }
     if (r.nbudgets == 0 && lic.from < 0) {
-        fprintf(stderr, "dtcost report: %s holds no subscription and no license data yet: run dtcost sync "
-                        "(or dtcost license import for a Managed cluster) first\n", db_path);
+        fprintf(stderr,
+                "dtcost report: %s holds no subscription and no license data yet: run dtcost sync "
+                "(or dtcost license import for a Managed cluster) first\n",
+                db_path);
         code = DTC_EXIT_NOINPUT;
         goto done;
     }
@@ -161,11 +173,17 @@ int cmd_report(int argc, char **argv)
     errno = 0;
     if ((rc = write(stdout, &v)) != 0) {
         if (rc == DTC_EIO)
-            fprintf(stderr, "dtcost report: writing the %s report to standard output failed: %s (check the disk "
-                            "or the pipe it goes to)\n", format, strerror(errno ? errno : EIO));
+            fprintf(stderr,
+                    "dtcost report: writing the %s report to standard output failed: %s (check the "
+                    "disk "
+                    "or the pipe it goes to)\n",
+                    format, strerror(errno ? errno : EIO));
         else
-            fprintf(stderr, "dtcost report: the %s report does not fit in memory (%s): narrow it with --until, "
-                            "--window or --top\n", format, dtc_strerror(rc));
+            fprintf(
+                stderr,
+                "dtcost report: the %s report does not fit in memory (%s): narrow it with --until, "
+                "--window or --top\n",
+                format, dtc_strerror(rc));
         code = DTC_EXIT_IOERR;
     }
 done:

@@ -40,29 +40,46 @@ static int interval, jitter = -1, max_cycles, retry_base_ms, stuck_after, metric
 static bool no_sync, quiet;
 
 static const opt serve_opts[] = {
-    {"config", OPT_STR, &fl.config_path, "FILE", "INI file: [dtcost], [account NAME], [serve] and [push NAME] sections (or DTCOST_CONFIG); SIGHUP reads it again"},
+    {"config", OPT_STR, &fl.config_path, "FILE",
+     "INI file: [dtcost], [account NAME], [serve] and [push NAME] sections (or DTCOST_CONFIG); "
+     "SIGHUP reads it again"},
     {"db", OPT_STR, &fl.database, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
-    {"listen", OPT_STR, &listen_addr, "ADDR:PORT", "where /healthz, /readyz and /metrics are served; port 0 picks one (printed first on stdout) (default 127.0.0.1:9464)"},
-    {"interval", OPT_INT, &interval, "SECS", "seconds from the end of one cycle to the start of the next (default 3600)"},
-    {"cron", OPT_STR, &cron, "EXPR", "five-field cron expression in UTC instead of --interval, e.g. '17 */4 * * *'"},
-    {"jitter", OPT_INT, &jitter, "SECS", "random extra delay before each scheduled cycle, up to this (default 60)"},
-    {"push", OPT_LIST, &push_names, "NAME", "run this [push NAME] section; repeatable (default: [serve] pushes=, else every section)"},
-    {"no-sync", OPT_FLAG, &no_sync, NULL, "cycles only push what the database holds (another job syncs)"},
-    {"max-cycles", OPT_INT, &max_cycles, "N", "exit 0 after N cycles (default 0: run until SIGTERM)"},
+    {"listen", OPT_STR, &listen_addr, "ADDR:PORT",
+     "where /healthz, /readyz and /metrics are served; port 0 picks one (printed first on stdout) "
+     "(default 127.0.0.1:9464)"},
+    {"interval", OPT_INT, &interval, "SECS",
+     "seconds from the end of one cycle to the start of the next (default 3600)"},
+    {"cron", OPT_STR, &cron, "EXPR",
+     "five-field cron expression in UTC instead of --interval, e.g. '17 */4 * * *'"},
+    {"jitter", OPT_INT, &jitter, "SECS",
+     "random extra delay before each scheduled cycle, up to this (default 60)"},
+    {"push", OPT_LIST, &push_names, "NAME",
+     "run this [push NAME] section; repeatable (default: [serve] pushes=, else every section)"},
+    {"no-sync", OPT_FLAG, &no_sync, NULL,
+     "cycles only push what the database holds (another job syncs)"},
+    {"max-cycles", OPT_INT, &max_cycles, "N",
+     "exit 0 after N cycles (default 0: run until SIGTERM)"},
     {"account", OPT_STR, &fl.account_uuid, "UUID", "account UUID (or DT_ACCOUNT_UUID)"},
     {"client-id", OPT_STR, &fl.client_id, "ID", "OAuth client id (or DT_CLIENT_ID)"},
-    {"client-secret-file", OPT_STR, &fl.client_secret_file, "FILE", "OAuth client secret file, mode 600 (or DT_CLIENT_SECRET_FILE / DT_CLIENT_SECRET)"},
-    {"sso-url", OPT_STR, &fl.sso_url, "URL", "token endpoint (or DT_SSO_URL; default " DTC_DEFAULT_SSO_URL ")"},
-    {"api-url", OPT_STR, &fl.api_url, "URL", "Account Management API (or DT_API_URL; default " DTC_DEFAULT_API_URL ")"},
+    {"client-secret-file", OPT_STR, &fl.client_secret_file, "FILE",
+     "OAuth client secret file, mode 600 (or DT_CLIENT_SECRET_FILE / DT_CLIENT_SECRET)"},
+    {"sso-url", OPT_STR, &fl.sso_url, "URL",
+     "token endpoint (or DT_SSO_URL; default " DTC_DEFAULT_SSO_URL ")"},
+    {"api-url", OPT_STR, &fl.api_url, "URL",
+     "Account Management API (or DT_API_URL; default " DTC_DEFAULT_API_URL ")"},
     {"retry-base-ms", OPT_INT, &retry_base_ms, "MS", "sync: first backoff delay (default 500)"},
-    {"stuck-after", OPT_INT, &stuck_after, "SECS", "/healthz answers 503 when one cycle runs longer than this (default 21600)"},
-    {"metrics-max-series", OPT_INT, &metrics_max_series, "N", "/metrics: the largest N cost series per environment and capability; the rest are summed into \"other\" (or [serve] metrics_max_series; default 500)"},
+    {"stuck-after", OPT_INT, &stuck_after, "SECS",
+     "/healthz answers 503 when one cycle runs longer than this (default 21600)"},
+    {"metrics-max-series", OPT_INT, &metrics_max_series, "N",
+     "/metrics: the largest N cost series per environment and capability; the rest are summed into "
+     "\"other\" (or [serve] metrics_max_series; default 500)"},
     {"quiet", OPT_FLAG, &quiet, NULL, "log only warnings and errors"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
 const cmd_spec serve_spec = {
-    "serve", "",
+    "serve",
+    "",
     "Run dtcost for good: a cycle at start, then one per --interval or --cron\n"
     "(plus up to --jitter seconds), never two at once. A cycle syncs the\n"
     "database, then runs the configured pushes ([push NAME] sections of the\n"
@@ -77,7 +94,8 @@ const cmd_spec serve_spec = {
 };
 
 static volatile sig_atomic_t stop_sig, reload_sig;
-static volatile sig_atomic_t stop_push; /* set with stop_sig: a push stops between batches and retries */
+static volatile sig_atomic_t
+    stop_push; /* set with stop_sig: a push stops between batches and retries */
 
 static void on_signal(int sig)
 {
@@ -132,7 +150,8 @@ static const char *stuck(shared *sh, char *why, size_t n)
     return out;
 }
 
-static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *type, char *text, size_t len)
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *type,
+                              char *text, size_t len)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!r) {
@@ -145,8 +164,9 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
     return ret;
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                              const char *version, const char *upload, size_t *upload_size, void **con_cls)
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
 {
     shared *sh = cls;
     (void)version, (void)upload, (void)upload_size, (void)con_cls;
@@ -171,10 +191,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         dtc_buf_init(&b, DTC_CAP_JSON_DOC);
         pthread_mutex_lock(&sh->mu);
         dtc_metrics_counters c = sh->c;
-        int rc = dtc_buf_add(&b, sh->store_text.data ? sh->store_text.data : "", sh->store_text.len);
+        int rc =
+            dtc_buf_add(&b, sh->store_text.data ? sh->store_text.data : "", sh->store_text.len);
         pthread_mutex_unlock(&sh->mu);
-        if (!rc)
-            rc = dtc_metrics_process(&b, &c);
+        if (!rc) rc = dtc_metrics_process(&b, &c);
         size_t len = 0;
         char *text = dtc_buf_take(&b, &len);
         dtc_buf_dispose(&b);
@@ -184,10 +204,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         }
         return answer(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     }
-    return answer(conn, 404, plain, dtc_strdup("not found: try /healthz, /readyz or /metrics\n"), 45);
+    return answer(conn, 404, plain, dtc_strdup("not found: try /healthz, /readyz or /metrics\n"),
+                  45);
 }
 
-static struct MHD_Daemon *start_http(const char *addr, shared *sh, int *port, char *err, size_t errlen)
+static struct MHD_Daemon *start_http(const char *addr, shared *sh, int *port, char *err,
+                                     size_t errlen)
 {
     char host[128];
     const char *colon = strrchr(addr, ':');
@@ -211,21 +233,19 @@ static struct MHD_Daemon *start_http(const char *addr, shared *sh, int *port, ch
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons((uint16_t)p);
-        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
-            goto bad;
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) goto bad;
         flags |= MHD_USE_IPv6;
     } else {
         struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
         a4->sin_family = AF_INET;
         a4->sin_port = htons((uint16_t)p);
-        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-            goto bad;
+        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) goto bad;
     }
-    struct MHD_Daemon *d = MHD_start_daemon(flags, (uint16_t)p, NULL, NULL, handle, sh, MHD_OPTION_SOCK_ADDR,
-                                            (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
-                                            (unsigned)CONN_IDLE_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_TOTAL,
-                                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_ADDR,
-                                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, (uint16_t)p, NULL, NULL, handle, sh, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_IDLE_S, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)CONN_TOTAL, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_ADDR,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS, MHD_OPTION_END);
     if (!d) {
         snprintf(err, errlen, "cannot listen on %s (is the port taken?)", addr);
         return NULL;
@@ -234,7 +254,8 @@ static struct MHD_Daemon *start_http(const char *addr, shared *sh, int *port, ch
     *port = info ? info->port : (int)p;
     return d;
 bad:
-    snprintf(err, errlen, "--listen: '%s' is not an IP address (use 127.0.0.1, 0.0.0.0 or [::1])", host);
+    snprintf(err, errlen, "--listen: '%s' is not an IP address (use 127.0.0.1, 0.0.0.0 or [::1])",
+             host);
     return NULL;
 }
 
@@ -248,9 +269,9 @@ typedef struct settings {
     dtc_schedule sched;
     int jitter;
     bool sync;
-    char pushes[1024];    /* comma-separated selection, "" for all */
-    int max_series;       /* /metrics cost series cap, 0: the default */
-    char when[300];       /* the schedule, for the log */
+    char pushes[1024]; /* comma-separated selection, "" for all */
+    int max_series;    /* /metrics cost series cap, 0: the default */
+    char when[300];    /* the schedule, for the log */
     char err[1024];
 } settings;
 
@@ -285,8 +306,7 @@ static int settings_load(settings *s)
     }
     const char *cr = cron ? cron : interval ? NULL : s->pc.serve.cron;
     int iv = interval ? interval : s->pc.serve.interval ? s->pc.serve.interval : 3600;
-    if ((rc = dtc_schedule_parse(&s->sched, cr, iv, s->err, sizeof(s->err))) != 0)
-        return rc;
+    if ((rc = dtc_schedule_parse(&s->sched, cr, iv, s->err, sizeof(s->err))) != 0) return rc;
     if (cr)
         snprintf(s->when, sizeof(s->when), "on cron '%.200s' (UTC)", cr);
     else
@@ -295,7 +315,8 @@ static int settings_load(settings *s)
     s->max_series = metrics_max_series ? metrics_max_series : s->pc.serve.metrics_max_series;
     size_t off = 0;
     for (int i = 0; i < push_names.n; i++)
-        off += (size_t)snprintf(s->pushes + off, sizeof(s->pushes) - off, "%s%s", i ? "," : "", push_names.v[i]);
+        off += (size_t)snprintf(s->pushes + off, sizeof(s->pushes) - off, "%s%s", i ? "," : "",
+                                push_names.v[i]);
     if (!push_names.n && s->pc.serve.pushes)
         snprintf(s->pushes, sizeof(s->pushes), "%s", s->pc.serve.pushes);
     /* Every named push must exist. */
@@ -306,7 +327,8 @@ static int settings_load(settings *s)
         for (size_t i = 0; i < s->pc.ndests; i++)
             found |= strcmp(s->pc.dests[i].name, t) == 0;
         if (!found) {
-            snprintf(s->err, sizeof(s->err), "push %s: no [push %s] section in the config file", t, t);
+            snprintf(s->err, sizeof(s->err), "push %s: no [push %s] section in the config file", t,
+                     t);
             return DTC_EINVAL;
         }
     }
@@ -315,13 +337,11 @@ static int settings_load(settings *s)
 
 static bool push_selected(const settings *s, const char *name)
 {
-    if (!s->pushes[0])
-        return true;
+    if (!s->pushes[0]) return true;
     char copy[1024], *save = NULL;
     snprintf(copy, sizeof(copy), "%s", s->pushes);
     for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
-        if (strcmp(t, name) == 0)
-            return true;
+        if (strcmp(t, name) == 0) return true;
     return false;
 }
 
@@ -375,8 +395,13 @@ static bool cycle(settings *s, dtc_store *db, shared *sh, long n)
     pthread_mutex_unlock(&sh->mu);
     if (s->sync && !stop_sig) {
         int64_t today = (int64_t)time(NULL) / 86400;
-        dtc_sync_opts so = {.cfg = &s->cfg, .store = db, .today = today, .since = -1, .until = -1,
-                            .retry_base_ms = retry_base_ms, .warn = on_warn};
+        dtc_sync_opts so = {.cfg = &s->cfg,
+                            .store = db,
+                            .today = today,
+                            .since = -1,
+                            .until = -1,
+                            .retry_base_ms = retry_base_ms,
+                            .warn = on_warn};
         dtc_sync_result r;
         int rc = dtc_sync_run(&so, &r);
         pthread_mutex_lock(&sh->mu);
@@ -391,17 +416,22 @@ static bool cycle(settings *s, dtc_store *db, shared *sh, long n)
             ok = false;
             logline("cycle %ld: sync failed: %s", n, r.err);
         } else if (!quiet) {
-            logline("cycle %ld: sync ok: %ld requests (%ld retried), %ld rows inserted, %ld updated, %ld days "
-                    "restated", n, r.stats.requests, r.stats.retries, r.stats.inserted, r.stats.updated,
+            logline("cycle %ld: sync ok: %ld requests (%ld retried), %ld rows inserted, %ld "
+                    "updated, %ld days "
+                    "restated",
+                    n, r.stats.requests, r.stats.retries, r.stats.inserted, r.stats.updated,
                     r.stats.restated_days);
         }
     }
     for (size_t i = 0; i < s->pc.ndests && !stop_sig; i++) {
         dtc_push_dest *d = &s->pc.dests[i];
-        if (!push_selected(s, d->name))
-            continue;
+        if (!push_selected(s, d->name)) continue;
         const dtc_account_cfg *acct = s->have_cfg && s->cfg.naccounts ? &s->cfg.accounts[0] : NULL;
-        dtc_push_opts po = {.store = db, .dest = d, .account = acct, .now = (int64_t)time(NULL), .warn = on_warn,
+        dtc_push_opts po = {.store = db,
+                            .dest = d,
+                            .account = acct,
+                            .now = (int64_t)time(NULL),
+                            .warn = on_warn,
                             .cancel = &stop_push};
         dtc_push_result r;
         int rc = dtc_push_run(&po, &r);
@@ -411,23 +441,23 @@ static bool cycle(settings *s, dtc_store *db, shared *sh, long n)
         sh->c.push_records += r.delivered_records;
         sh->c.push_batches += r.delivered_batches;
         sh->c.push_dead += r.dead_batches;
-        if (rc)
-            sh->c.push_failed++;
+        if (rc) sh->c.push_failed++;
         pthread_mutex_unlock(&sh->mu);
         if (rc) {
             ok = false;
             logline("cycle %ld: %s", n, r.err);
         } else if (!quiet) {
-            logline("cycle %ld: push %s: %ld records in %ld batches delivered, %ld requests (%ld retried), %ld "
-                    "dead-lettered", n, d->name, r.delivered_records, r.delivered_batches, r.requests, r.retries,
+            logline("cycle %ld: push %s: %ld records in %ld batches delivered, %ld requests (%ld "
+                    "retried), %ld "
+                    "dead-lettered",
+                    n, d->name, r.delivered_records, r.delivered_batches, r.requests, r.retries,
                     r.dead_total);
         }
     }
     refresh_store_metrics(sh, db, s);
     pthread_mutex_lock(&sh->mu);
     sh->c.cycles++;
-    if (!ok)
-        sh->c.cycles_failed++;
+    if (!ok) sh->c.cycles_failed++;
     sh->c.ready = true;
     sh->in_cycle = false;
     sh->c.last_cycle_end = (int64_t)time(NULL);
@@ -451,15 +481,14 @@ int cmd_serve(int argc, char **argv)
     reset();
     int npos = 0;
     int code = opt_parse(&serve_spec, argc, argv, &npos);
-    if (code >= 0)
-        return code;
-    if (npos > 0)
-        return opt_usage_error(&serve_spec, "unexpected argument '%s'", argv[1]);
+    if (code >= 0) return code;
+    if (npos > 0) return opt_usage_error(&serve_spec, "unexpected argument '%s'", argv[1]);
     if (interval && cron)
         return opt_usage_error(&serve_spec, "give --interval or --cron, not both");
     if (interval < 0 || max_cycles < 0 || jitter < -1 || stuck_after < 0)
-        return opt_usage_error(&serve_spec, "--interval, --jitter, --max-cycles and --stuck-after take non-negative "
-                                            "numbers");
+        return opt_usage_error(
+            &serve_spec, "--interval, --jitter, --max-cycles and --stuck-after take non-negative "
+                         "numbers");
     if (metrics_max_series < 0 || metrics_max_series > 1000000)
         return opt_usage_error(&serve_spec, "--metrics-max-series takes 1 to 1000000");
 
@@ -511,7 +540,9 @@ int cmd_serve(int argc, char **argv)
 
     refresh_store_metrics(&sh, db, s);
     int port = 0;
-    const char *addr = listen_addr ? listen_addr : s->pc.serve.listen ? s->pc.serve.listen : "127.0.0.1:9464";
+    const char *addr = listen_addr          ? listen_addr
+                       : s->pc.serve.listen ? s->pc.serve.listen
+                                            : "127.0.0.1:9464";
     if (!(http = start_http(addr, &sh, &port, err, sizeof(err)))) {
         fprintf(stderr, "dtcost serve: %s\n", err);
         rc = DTC_EIO;
@@ -519,16 +550,18 @@ int cmd_serve(int argc, char **argv)
     }
     printf("%d\n", port);
     fflush(stdout);
-    logline("serving /healthz, /readyz and /metrics on port %d; database %s; %s%s %s, jitter up to %d s", port,
-            dbshown, s->sync ? "sync and " : "", s->pushes[0] ? s->pushes : "all pushes", s->when, s->jitter);
+    logline("serving /healthz, /readyz and /metrics on port %d; database %s; %s%s %s, jitter up to "
+            "%d s",
+            port, dbshown, s->sync ? "sync and " : "", s->pushes[0] ? s->pushes : "all pushes",
+            s->when, s->jitter);
 
     dtc_backoff rng; /* only its jitter: the schedule is the delay */
-    dtc_backoff_init(&rng, 1, 1, 0, DTC_JITTER_FULL,
-                     dtc_hash4((uint64_t)getpid(), (uint64_t)time(NULL), (uint64_t)dtc_mono_ms(), 0x5e, 0));
+    dtc_backoff_init(
+        &rng, 1, 1, 0, DTC_JITTER_FULL,
+        dtc_hash4((uint64_t)getpid(), (uint64_t)time(NULL), (uint64_t)dtc_mono_ms(), 0x5e, 0));
     for (long n = 1; !stop_sig; n++) {
         cycle(s, db, &sh, n);
-        if (stop_sig || (max_cycles && n >= max_cycles))
-            break;
+        if (stop_sig || (max_cycles && n >= max_cycles)) break;
         int64_t end = (int64_t)time(NULL);
         int64_t next = dtc_schedule_next(&s->sched, end);
         if (next < 0) {
@@ -542,8 +575,7 @@ int cmd_serve(int argc, char **argv)
         pthread_mutex_unlock(&sh.mu);
         /* Sleep in short steps: a signal ends the wait early. */
         for (;;) {
-            if (stop_sig)
-                break;
+            if (stop_sig) break;
             if (reload_sig) {
                 reload_sig = 0;
                 settings *fresh = dtc_calloc(1, sizeof(*fresh));
@@ -551,7 +583,8 @@ int cmd_serve(int argc, char **argv)
                     settings_dispose(s);
                     dtc_free(s);
                     s = fresh;
-                    logline("config reloaded (the database and listen address stay until a restart)");
+                    logline(
+                        "config reloaded (the database and listen address stay until a restart)");
                     next = dtc_schedule_next(&s->sched, end);
                     wake_ms = next < 0 ? wake_ms : next * 1000 + extra_ms;
                     pthread_mutex_lock(&sh.mu);
@@ -560,16 +593,14 @@ int cmd_serve(int argc, char **argv)
                 } else {
                     logline("config reload failed, keeping the previous one: %s",
                             fresh ? fresh->err : "out of memory");
-                    if (fresh)
-                        settings_dispose(fresh);
+                    if (fresh) settings_dispose(fresh);
                     dtc_free(fresh);
                 }
             }
             struct timespec now;
             clock_gettime(CLOCK_REALTIME, &now);
             int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-            if (now_ms >= wake_ms)
-                break;
+            if (now_ms >= wake_ms) break;
             dtc_sleep_ms(wake_ms - now_ms < 200 ? wake_ms - now_ms : 200, &stop_sig);
         }
     }
@@ -577,8 +608,7 @@ int cmd_serve(int argc, char **argv)
         logline("stopping on %s after the current step", stop_sig == SIGINT ? "SIGINT" : "SIGTERM");
     rc = 0;
 done:
-    if (http)
-        MHD_stop_daemon(http);
+    if (http) MHD_stop_daemon(http);
     dtc_store_close(db);
     if (s) {
         settings_dispose(s);

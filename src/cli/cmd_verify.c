@@ -19,12 +19,15 @@ static const char *out_format;
 
 static const opt verify_opts[] = {
     {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
-    {"format|json", OPT_CHOICE, &out_format, "table|json|csv", "one line per discrepancy and a summary; one JSON object per discrepancy then a summary object; or CSV, a row per discrepancy (the summary then goes to stderr) (default table)"},
+    {"format|json", OPT_CHOICE, &out_format, "table|json|csv",
+     "one line per discrepancy and a summary; one JSON object per discrepancy then a summary "
+     "object; or CSV, a row per discrepancy (the summary then goes to stderr) (default table)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
 const cmd_spec verify_spec = {
-    "verify", "",
+    "verify",
+    "",
     "Reconcile the database: per subscription and day the per-environment costs\n"
     "equal the daily cost, and the cost allocation of a record its cost; the\n"
     "budget's used amount equals the cost booked in the current period; no day,\n"
@@ -54,14 +57,15 @@ static void discrepancy_fields(rec_field f[DISC_FIELDS], char dec[3][32], const 
     const int64_t v[3] = {d->expected, d->actual, d->tolerance};
     for (int i = 0; i < 3; i++) {
         dec[i][0] = '\0';
-        if (money)
-            decimal(dec[i], sizeof(dec[i]), v[i]);
+        if (money) decimal(dec[i], sizeof(dec[i]), v[i]);
     }
     const rec_field all[DISC_FIELDS] = {
-        REC_S("check", d->what), REC_S("subscription", d->subscription), REC_S("day", d->day),
-        REC_S("table", d->table), REC_S("currency", d->currency), REC_N("expected", dec[0]),
-        REC_N("actual", dec[1]), REC_N("tolerance", dec[2]), REC_I("rows", d->rows),
-        REC_S("environment", d->environment), REC_S("field", d->field), REC_S("capability", d->capability),
+        REC_S("check", d->what),        REC_S("subscription", d->subscription),
+        REC_S("day", d->day),           REC_S("table", d->table),
+        REC_S("currency", d->currency), REC_N("expected", dec[0]),
+        REC_N("actual", dec[1]),        REC_N("tolerance", dec[2]),
+        REC_I("rows", d->rows),         REC_S("environment", d->environment),
+        REC_S("field", d->field),       REC_S("capability", d->capability),
     };
     memcpy(f, all, sizeof(all));
 }
@@ -80,8 +84,7 @@ static void print_discrepancy(const dtc_discrepancy *d)
 /* One compact JSON object and a newline on stdout. */
 static void json_line(dtc_buf *b)
 {
-    if (dtc_buf_addc(b, '\n') == 0)
-        fwrite(b->data, 1, b->len, stdout);
+    if (dtc_buf_addc(b, '\n') == 0) fwrite(b->data, 1, b->len, stdout);
     dtc_buf_reset(b);
 }
 
@@ -90,8 +93,10 @@ static void json_line(dtc_buf *b)
 static void where(char *dst, size_t n, const dtc_discrepancy *d)
 {
     int k = snprintf(dst, n, "subscription %s", d->subscription);
-    const char *parts[][2] = {{"environment", d->environment}, {"field", d->field},
-                              {"capability", d->capability}, {"day", d->day}};
+    const char *parts[][2] = {{"environment", d->environment},
+                              {"field", d->field},
+                              {"capability", d->capability},
+                              {"day", d->day}};
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
         if (parts[i][1][0] && k >= 0 && (size_t)k < n)
             k += snprintf(dst + k, n - (size_t)k, ", %s %s", parts[i][0], parts[i][1]);
@@ -105,23 +110,29 @@ static void why(char *dst, size_t n, const dtc_discrepancy *d)
     case DTC_CHECK_ENV_SUM:
     case DTC_CHECK_BUDGET_USED:
     case DTC_CHECK_ALLOC_SUM:
-        decimal(diff, sizeof(diff), d->actual > d->expected ? d->actual - d->expected : d->expected - d->actual);
+        decimal(diff, sizeof(diff),
+                d->actual > d->expected ? d->actual - d->expected : d->expected - d->actual);
         decimal(tol, sizeof(tol), d->tolerance);
-        snprintf(dst, n, "differs by %s, more than the %s that rounding %ld row%s to micro-units allows%s", diff,
-                 tol, d->rows, d->rows == 1 ? "" : "s",
+        snprintf(dst, n,
+                 "differs by %s, more than the %s that rounding %ld row%s to micro-units allows%s",
+                 diff, tol, d->rows, d->rows == 1 ? "" : "s",
                  d->check == DTC_CHECK_ALLOC_SUM && strcmp(d->table, "env_cost_day") == 0
-                     ? "; the record has no row in env_cost_day" : "");
+                     ? "; the record has no row in env_cost_day"
+                     : "");
         break;
     case DTC_CHECK_ENV_DAY:
         snprintf(dst, n, "no row in %s that day (missing rows have no tolerance)", d->table);
         break;
     case DTC_CHECK_ENV_GAP:
-        snprintf(dst, n, "no row of the environment in %s that day, actual is the other %ld row%s"
-                 " (missing rows have no tolerance)", d->table, d->rows, d->rows == 1 ? "" : "s");
+        snprintf(dst, n,
+                 "no row of the environment in %s that day, actual is the other %ld row%s"
+                 " (missing rows have no tolerance)",
+                 d->table, d->rows, d->rows == 1 ? "" : "s");
         break;
     case DTC_CHECK_ENV_ORPHAN:
-        snprintf(dst, n, "%ld row%s in env_cost_day, no row in cost_day (orphan rows have no tolerance)", d->rows,
-                 d->rows == 1 ? "" : "s");
+        snprintf(dst, n,
+                 "%ld row%s in env_cost_day, no row in cost_day (orphan rows have no tolerance)",
+                 d->rows, d->rows == 1 ? "" : "s");
         break;
     case DTC_CHECK_ALLOC_MISSING:
         snprintf(dst, n, "no row in %s for the field (missing rows have no tolerance)", d->table);
@@ -145,8 +156,8 @@ static void on_discrepancy(void *ctx, const dtc_discrepancy *d)
         printf("%s: %s: no row in %s\n", d->what, at, d->table);
         break;
     case DTC_CHECK_CURRENCY:
-        printf("%s: subscription %s, %" PRId64 " rows of %s in %s from %s on\n", d->what, d->subscription,
-               d->actual, d->currency, d->table, d->day);
+        printf("%s: subscription %s, %" PRId64 " rows of %s in %s from %s on\n", d->what,
+               d->subscription, d->actual, d->currency, d->table, d->day);
         break;
     default:
         decimal(e, sizeof(e), d->expected);
@@ -163,12 +174,9 @@ int cmd_verify(int argc, char **argv)
     rows_written = false;
     int npos = 0;
     int code = opt_parse(&verify_spec, argc, argv, &npos);
-    if (!out_format)
-        out_format = "table";
-    if (code >= 0)
-        return code;
-    if (npos > 0)
-        return opt_usage_error(&verify_spec, "unexpected argument '%s'", argv[1]);
+    if (!out_format) out_format = "table";
+    if (code >= 0) return code;
+    if (npos > 0) return opt_usage_error(&verify_spec, "unexpected argument '%s'", argv[1]);
     dtc_config_file file = {0}; /* [dtcost] database only */
     dtc_store *db = NULL;
     char err[512];
@@ -208,8 +216,8 @@ int cmd_verify(int argc, char **argv)
             rec_csv_header(stdout, f, DISC_FIELDS);
         }
         if (sum.subscriptions > 0)
-            fprintf(stderr, "dtcost verify: %ld checks over %ld subscription%s and %ld days: %s\n", sum.checks,
-                    sum.subscriptions, sum.subscriptions == 1 ? "" : "s", sum.days,
+            fprintf(stderr, "dtcost verify: %ld checks over %ld subscription%s and %ld days: %s\n",
+                    sum.checks, sum.subscriptions, sum.subscriptions == 1 ? "" : "s", sum.days,
                     sum.discrepancies ? "discrepancies in the rows" : "everything reconciles");
     } else if (opt_is(out_format, "json")) {
         dtc_jw w;
@@ -246,9 +254,12 @@ int cmd_verify(int argc, char **argv)
     }
     fflush(stdout);
     if (sum.subscriptions == 0)
-        fprintf(stderr, "dtcost verify: %s holds no subscription yet: run dtcost sync first\n", db_path);
+        fprintf(stderr, "dtcost verify: %s holds no subscription yet: run dtcost sync first\n",
+                db_path);
     dtc_buf_dispose(&b);
     dtc_store_close(db);
     dtc_config_file_dispose(&file);
-    return sum.discrepancies ? DTC_EXIT_DATAERR : sum.subscriptions ? DTC_EXIT_OK : DTC_EXIT_NOINPUT;
+    return sum.discrepancies   ? DTC_EXIT_DATAERR
+           : sum.subscriptions ? DTC_EXIT_OK
+                               : DTC_EXIT_NOINPUT;
 }

@@ -19,8 +19,8 @@ int cmd_db(int argc, char **argv);
 
 /* Each command's option table, which drives its parser, --help, its man
  * page and the shell completions (docgen.c). */
-extern const cmd_spec emulate_spec, demo_spec, sync_spec, doctor_spec, verify_spec, export_spec, report_spec,
-    license_spec, push_spec, serve_spec, db_spec;
+extern const cmd_spec emulate_spec, demo_spec, sync_spec, doctor_spec, verify_spec, export_spec,
+    report_spec, license_spec, push_spec, serve_spec, db_spec;
 
 typedef struct command {
     const char *name;

@@ -11,16 +11,30 @@
 #include "opts.h"
 
 const command dtc_commands[] = {
-    {"doctor", cmd_doctor, "check configuration, credentials, scopes and reachability, and say what to fix", &doctor_spec},
-    {"demo", cmd_demo, "start a local emulated Dynatrace and show dtcost working against it", &demo_spec},
-    {"emulate", cmd_emulate, "serve a faithful local Dynatrace (SSO, account APIs, cluster export, bizevents)", &emulate_spec},
-    {"sync", cmd_sync, "bring the local database in step with the account's cost, usage and budget", &sync_spec},
-    {"license", cmd_license, "turn Managed cluster license exports into host-unit hours, DEM units and DDUs", &license_spec},
-    {"report", cmd_report, "budget burn and projection, spend and movers, anomalies, chargeback, HTML charts", &report_spec},
-    {"verify", cmd_verify, "reconcile the database and print every discrepancy with its size", &verify_spec},
-    {"export", cmd_export, "write cost and usage as CSV, JSON Lines or FOCUS, streaming", &export_spec},
-    {"push", cmd_push, "deliver new and restated cost records to a webhook or Dynatrace business events", &push_spec},
-    {"serve", cmd_serve, "run sync and pushes on a schedule, with /healthz, /readyz and /metrics", &serve_spec},
+    {"doctor", cmd_doctor,
+     "check configuration, credentials, scopes and reachability, and say what to fix",
+     &doctor_spec},
+    {"demo", cmd_demo, "start a local emulated Dynatrace and show dtcost working against it",
+     &demo_spec},
+    {"emulate", cmd_emulate,
+     "serve a faithful local Dynatrace (SSO, account APIs, cluster export, bizevents)",
+     &emulate_spec},
+    {"sync", cmd_sync, "bring the local database in step with the account's cost, usage and budget",
+     &sync_spec},
+    {"license", cmd_license,
+     "turn Managed cluster license exports into host-unit hours, DEM units and DDUs",
+     &license_spec},
+    {"report", cmd_report,
+     "budget burn and projection, spend and movers, anomalies, chargeback, HTML charts",
+     &report_spec},
+    {"verify", cmd_verify, "reconcile the database and print every discrepancy with its size",
+     &verify_spec},
+    {"export", cmd_export, "write cost and usage as CSV, JSON Lines or FOCUS, streaming",
+     &export_spec},
+    {"push", cmd_push,
+     "deliver new and restated cost records to a webhook or Dynatrace business events", &push_spec},
+    {"serve", cmd_serve, "run sync and pushes on a schedule, with /healthz, /readyz and /metrics",
+     &serve_spec},
     {"db", cmd_db, "copy every table between databases (SQLite and PostgreSQL)", &db_spec},
 };
 const size_t dtc_ncommands = sizeof(dtc_commands) / sizeof(dtc_commands[0]);
@@ -39,8 +53,7 @@ static void usage(FILE *out)
 static const command *find(const char *name)
 {
     for (size_t i = 0; i < dtc_ncommands; i++)
-        if (strcmp(dtc_commands[i].name, name) == 0)
-            return &dtc_commands[i];
+        if (strcmp(dtc_commands[i].name, name) == 0) return &dtc_commands[i];
     return NULL;
 }
 
@@ -53,7 +66,8 @@ static int unknown_command(const char *name)
     cands[dtc_ncommands + 1] = NULL;
     const char *near = opt_suggest(name, cands);
     if (near)
-        fprintf(stderr, "dtcost: unknown command '%s'; did you mean '%s'? (try 'dtcost --help')\n", name, near);
+        fprintf(stderr, "dtcost: unknown command '%s'; did you mean '%s'? (try 'dtcost --help')\n",
+                name, near);
     else
         fprintf(stderr, "dtcost: unknown command '%s' (try 'dtcost --help')\n", name);
     return DTC_EXIT_USAGE;
@@ -87,8 +101,7 @@ int main(int argc, char **argv)
             static char help[] = "--help";
             char *sub[] = {argv[2], help, NULL};
             const command *c = find(argv[2]);
-            if (!c)
-                return unknown_command(argv[2]);
+            if (!c) return unknown_command(argv[2]);
             return c->fn(2, sub);
         }
         usage(stdout);
@@ -100,12 +113,13 @@ int main(int argc, char **argv)
     }
     /* Build-time generators, not listed: the man pages and completions come
      * from the same tables as the parser. */
-    if (strcmp(name, "__man") == 0)
-        return argc == 3 ? docgen_man(argv[2]) : DTC_EXIT_USAGE;
+    if (strcmp(name, "__man") == 0) return argc == 3 ? docgen_man(argv[2]) : DTC_EXIT_USAGE;
     if (strcmp(name, "__complete") == 0)
         return argc == 3 ? docgen_complete(stdout, argv[2]) : DTC_EXIT_USAGE;
     if (name[0] == '-') {
-        fprintf(stderr, "dtcost: unknown option '%s': options follow the command (try 'dtcost --help')\n", name);
+        fprintf(stderr,
+                "dtcost: unknown option '%s': options follow the command (try 'dtcost --help')\n",
+                name);
         return DTC_EXIT_USAGE;
     }
     keep_secrets_out_of_core_dumps(name);
@@ -115,7 +129,6 @@ int main(int argc, char **argv)
         return DTC_EXIT_SOFTWARE;
     }
     const command *c = find(name);
-    if (!c)
-        return unknown_command(name);
+    if (!c) return unknown_command(name);
     return c->fn(argc - 1, argv + 1);
 }

@@ -17,20 +17,23 @@ void fmt_units(char *dst, int64_t value, int places, int shown)
     char digits[32];
     snprintf(digits, sizeof(digits), "%llu", (unsigned long long)(mag / (uint64_t)unit));
     size_t n = strlen(digits), j = 0;
-    if (v < 0)
-        dst[j++] = '-';
+    if (v < 0) dst[j++] = '-';
     for (size_t i = 0; i < n; i++) {
         dst[j++] = digits[i];
-        if ((n - i - 1) % 3 == 0 && i + 1 < n)
-            dst[j++] = ',';
+        if ((n - i - 1) % 3 == 0 && i + 1 < n) dst[j++] = ',';
     }
     dst[j] = '\0';
     if (shown > 0) {
         char frac[32];
-        snprintf(frac, sizeof(frac), "%llu", (unsigned long long)(mag % (uint64_t)unit + (uint64_t)unit));
+        snprintf(frac, sizeof(frac), "%llu",
+                 (unsigned long long)(mag % (uint64_t)unit + (uint64_t)unit));
         dst[j++] = '.';
-        memcpy(dst + j, frac + 1, (size_t)shown + 1); /* unit's leading 1 dropped: the zero padding stays */
+        memcpy(dst + j, frac + 1,
+               (size_t)shown + 1); /* unit's leading 1 dropped: the zero padding stays */
     }
 }
 
-void fmt_money(char *dst, int64_t micro) { fmt_units(dst, micro, 6, 2); }
+void fmt_money(char *dst, int64_t micro)
+{
+    fmt_units(dst, micro, 6, 2);
+}

@@ -45,8 +45,7 @@ const opt_exit_doc opt_exit_docs[] = {
 static size_t distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return (size_t)-1;
+    if (la > 63 || lb > 63) return (size_t)-1;
     size_t d[64][64];
     for (size_t i = 0; i <= la; i++)
         d[i][0] = i;
@@ -55,11 +54,10 @@ static size_t distance(const char *a, const char *b)
     for (size_t i = 1; i <= la; i++)
         for (size_t j = 1; j <= lb; j++) {
             size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
                 best = d[i - 2][j - 2] + 1;
             d[i][j] = best;
         }
@@ -102,8 +100,7 @@ void opt_set_program(const char *argv0)
         if (n > 0 && n < sizeof(cand) - 8) {
             snprintf(cand, sizeof(cand), "%.*s/dtcost", (int)n, p);
             if (stat(cand, &other) == 0) {
-                if (other.st_dev == self.st_dev && other.st_ino == self.st_ino)
-                    program = "dtcost";
+                if (other.st_dev == self.st_dev && other.st_ino == self.st_ino) program = "dtcost";
                 return;
             }
         }
@@ -121,11 +118,12 @@ int64_t opt_now(void)
     const char *e = getenv("DTCOST_NOW");
     int64_t t;
     bool relative = e && (e[0] == '-' || strcmp(e, "today") == 0 || strcmp(e, "yesterday") == 0);
-    if (e && *e && !relative && dtc_parse_when(e, 0, &t) == 0)
-        return t;
+    if (e && *e && !relative && dtc_parse_when(e, 0, &t) == 0) return t;
     if (e && *e)
-        fprintf(stderr, "dtcost: warning: DTCOST_NOW '%.40s' is not a date like 2026-11-22T06:00:00Z; "
-                        "using the real clock\n", e);
+        fprintf(stderr,
+                "dtcost: warning: DTCOST_NOW '%.40s' is not a date like 2026-11-22T06:00:00Z; "
+                "using the real clock\n",
+                e);
     return (int64_t)time(NULL);
 }
 
@@ -148,8 +146,7 @@ static bool in_list(const char *list, const char *word)
     for (const char *p = list; p && *p;) {
         const char *bar = strchr(p, '|');
         size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && strncmp(p, word, n) == 0)
-            return true;
+        if (len == n && strncmp(p, word, n) == 0) return true;
         p = bar ? bar + 1 : NULL;
     }
     return false;
@@ -157,15 +154,19 @@ static bool in_list(const char *list, const char *word)
 
 const char *opt_metavar(const opt *o)
 {
-    if (o->metavar)
-        return o->metavar;
+    if (o->metavar) return o->metavar;
     switch (o->type) {
     case OPT_INT:
-    case OPT_U64: return "N";
-    case OPT_DOUBLE: return "P";
-    case OPT_SIZE: return "BYTES";
-    case OPT_TIME: return "TIME";
-    default: return "VALUE";
+    case OPT_U64:
+        return "N";
+    case OPT_DOUBLE:
+        return "P";
+    case OPT_SIZE:
+        return "BYTES";
+    case OPT_TIME:
+        return "TIME";
+    default:
+        return "VALUE";
     }
 }
 
@@ -173,22 +174,28 @@ void opt_default(const opt *o, char *buf, size_t n)
 {
     buf[0] = '\0';
     switch (o->type) {
-    case OPT_FLAG: break;
-    case OPT_LIST: break;
+    case OPT_FLAG:
+        break;
+    case OPT_LIST:
+        break;
     case OPT_CHOICE:
     case OPT_STR: {
         const char *v = *(const char **)o->dst;
-        if (v)
-            snprintf(buf, n, "%s", v);
+        if (v) snprintf(buf, n, "%s", v);
         break;
     }
-    case OPT_INT: snprintf(buf, n, "%d", *(int *)o->dst); break;
-    case OPT_U64: snprintf(buf, n, "%" PRIu64, *(uint64_t *)o->dst); break;
-    case OPT_DOUBLE:
-        if (*(double *)o->dst != 0)
-            snprintf(buf, n, "%g", *(double *)o->dst);
+    case OPT_INT:
+        snprintf(buf, n, "%d", *(int *)o->dst);
         break;
-    case OPT_SIZE: snprintf(buf, n, "%zu", *(size_t *)o->dst); break;
+    case OPT_U64:
+        snprintf(buf, n, "%" PRIu64, *(uint64_t *)o->dst);
+        break;
+    case OPT_DOUBLE:
+        if (*(double *)o->dst != 0) snprintf(buf, n, "%g", *(double *)o->dst);
+        break;
+    case OPT_SIZE:
+        snprintf(buf, n, "%zu", *(size_t *)o->dst);
+        break;
     case OPT_TIME: {
         int64_t t = *(int64_t *)o->dst;
         if (t) {
@@ -213,11 +220,11 @@ void opt_help(FILE *out, const cmd_spec *spec)
         else
             snprintf(left, sizeof(left), "--%s %s", nm, opt_metavar(o));
         opt_default(o, def, sizeof(def));
-        if (strstr(o->help, "(default")) /* the text states it (a 0 or -1 sentinel means "not given") */
+        if (strstr(o->help,
+                   "(default")) /* the text states it (a 0 or -1 sentinel means "not given") */
             def[0] = '\0';
         fprintf(out, "  %-28s %s", left, o->help);
-        if (def[0])
-            fprintf(out, " (default: %s)", def);
+        if (def[0]) fprintf(out, " (default: %s)", def);
         if (opt_alias(o) && o->type == OPT_CHOICE)
             fprintf(out, " (--%s is --%s %s)", opt_alias(o), nm, opt_alias(o));
         else if (opt_alias(o))
@@ -232,8 +239,12 @@ static int set_value(const cmd_spec *spec, const opt *o, const char *nm, const c
     char *end = NULL;
     errno = 0;
     switch (o->type) {
-    case OPT_FLAG: *(bool *)o->dst = true; return -1;
-    case OPT_STR: *(const char **)o->dst = v; return -1;
+    case OPT_FLAG:
+        *(bool *)o->dst = true;
+        return -1;
+    case OPT_STR:
+        *(const char **)o->dst = v;
+        return -1;
     case OPT_CHOICE: {
         if (!in_list(o->metavar, v)) {
             char words[128];
@@ -274,10 +285,12 @@ static int set_value(const cmd_spec *spec, const opt *o, const char *nm, const c
     case OPT_SIZE: {
         unsigned long long n = strtoull(v, &end, 10);
         if (*v == '\0' || errno || *v == '-')
-            return opt_usage_error(spec, "--%s takes a size in bytes (K/M/G suffix allowed), not '%s'", nm, v);
+            return opt_usage_error(
+                spec, "--%s takes a size in bytes (K/M/G suffix allowed), not '%s'", nm, v);
         int shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : *end ? -1 : 0;
         if (shift < 0 || (shift && end[1]))
-            return opt_usage_error(spec, "--%s takes a size in bytes (K/M/G suffix allowed), not '%s'", nm, v);
+            return opt_usage_error(
+                spec, "--%s takes a size in bytes (K/M/G suffix allowed), not '%s'", nm, v);
         *(size_t *)o->dst = (size_t)n << shift;
         return -1;
     }
@@ -291,8 +304,11 @@ static int set_value(const cmd_spec *spec, const opt *o, const char *nm, const c
     case OPT_TIME: {
         int64_t t;
         if (dtc_parse_when(v, opt_now(), &t) != 0)
-            return opt_usage_error(spec, "--%s takes a date like 2026-11-22, 2026-11-22T06:00:00+01:00, 2026-11, "
-                                   "today, yesterday, -30d or @EPOCH, not '%s'", nm, v);
+            return opt_usage_error(
+                spec,
+                "--%s takes a date like 2026-11-22, 2026-11-22T06:00:00+01:00, 2026-11, "
+                "today, yesterday, -30d or @EPOCH, not '%s'",
+                nm, v);
         *(int64_t *)o->dst = t;
         return -1;
     }
@@ -311,8 +327,7 @@ static int unknown_option(const cmd_spec *spec, const char *name, size_t nl)
     for (const opt *p = spec->opts; p && p->name && k < 64; p++, k++) {
         opt_name(p, names[k]);
         cands[n++] = names[k];
-        if (opt_alias(p))
-            cands[n++] = opt_alias(p);
+        if (opt_alias(p)) cands[n++] = opt_alias(p);
     }
     cands[n++] = "help";
     cands[n] = NULL;
@@ -340,8 +355,7 @@ int opt_parse(const cmd_spec *spec, int argc, char **argv, int *npos)
             opt_help(stdout, spec);
             return DTC_EXIT_OK;
         }
-        if (a[1] != '-')
-            return opt_usage_error(spec, "unknown option '%s'", a);
+        if (a[1] != '-') return opt_usage_error(spec, "unknown option '%s'", a);
         const char *name = a + 2;
         const char *eq = strchr(name, '=');
         size_t nl = eq ? (size_t)(eq - name) : strlen(name);
@@ -356,19 +370,16 @@ int opt_parse(const cmd_spec *spec, int argc, char **argv, int *npos)
             else if (al && strlen(al) == nl && strncmp(al, name, nl) == 0)
                 o = p, by_alias = true;
         }
-        if (!o)
-            return unknown_option(spec, name, nl);
+        if (!o) return unknown_option(spec, name, nl);
         opt_name(o, nm);
         if (by_alias && o->type == OPT_CHOICE) { /* --json: --format json */
-            if (eq)
-                return opt_usage_error(spec, "--%s takes no value", opt_alias(o));
+            if (eq) return opt_usage_error(spec, "--%s takes no value", opt_alias(o));
             *(const char **)o->dst = opt_alias(o);
             continue;
         }
         const char *v = NULL;
         if (o->type == OPT_FLAG) {
-            if (eq)
-                return opt_usage_error(spec, "--%s takes no value", nm);
+            if (eq) return opt_usage_error(spec, "--%s takes no value", nm);
         } else if (eq) {
             v = eq + 1;
         } else if (i + 1 < argc) {
@@ -377,8 +388,7 @@ int opt_parse(const cmd_spec *spec, int argc, char **argv, int *npos)
             return opt_usage_error(spec, "--%s needs a value (%s)", nm, opt_metavar(o));
         }
         int rc = set_value(spec, o, nm, v);
-        if (rc >= 0)
-            return rc;
+        if (rc >= 0) return rc;
     }
     return -1;
 }
@@ -386,20 +396,35 @@ int opt_parse(const cmd_spec *spec, int argc, char **argv, int *npos)
 int opt_exit_for(int rc)
 {
     switch (rc) {
-    case DTC_OK: return DTC_EXIT_OK;
-    case DTC_EINVAL: return DTC_EXIT_CONFIG;
-    case DTC_EAUTH: return DTC_EXIT_NOPERM;
-    case DTC_ENOTFOUND: return DTC_EXIT_CONFIG;
-    case DTC_ERETRY: return DTC_EXIT_TEMPFAIL;
-    case DTC_EPARSE: return DTC_EXIT_DATAERR;
-    case DTC_EZIP: return DTC_EXIT_DATAERR;
-    case DTC_EHTTP: return DTC_EXIT_UNAVAILABLE;
-    case DTC_EGONE: return DTC_EXIT_UNAVAILABLE;
-    case DTC_EREQUEST: return DTC_EXIT_PROTOCOL;
-    case DTC_EDB: return DTC_EXIT_IOERR;
-    case DTC_EDBLOST: return DTC_EXIT_UNAVAILABLE;
-    case DTC_EIO: return DTC_EXIT_IOERR;
-    case DTC_EBUSY: return DTC_EXIT_BUSY;
-    default: return DTC_EXIT_SOFTWARE;
+    case DTC_OK:
+        return DTC_EXIT_OK;
+    case DTC_EINVAL:
+        return DTC_EXIT_CONFIG;
+    case DTC_EAUTH:
+        return DTC_EXIT_NOPERM;
+    case DTC_ENOTFOUND:
+        return DTC_EXIT_CONFIG;
+    case DTC_ERETRY:
+        return DTC_EXIT_TEMPFAIL;
+    case DTC_EPARSE:
+        return DTC_EXIT_DATAERR;
+    case DTC_EZIP:
+        return DTC_EXIT_DATAERR;
+    case DTC_EHTTP:
+        return DTC_EXIT_UNAVAILABLE;
+    case DTC_EGONE:
+        return DTC_EXIT_UNAVAILABLE;
+    case DTC_EREQUEST:
+        return DTC_EXIT_PROTOCOL;
+    case DTC_EDB:
+        return DTC_EXIT_IOERR;
+    case DTC_EDBLOST:
+        return DTC_EXIT_UNAVAILABLE;
+    case DTC_EIO:
+        return DTC_EXIT_IOERR;
+    case DTC_EBUSY:
+        return DTC_EXIT_BUSY;
+    default:
+        return DTC_EXIT_SOFTWARE;
     }
 }

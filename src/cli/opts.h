@@ -15,12 +15,12 @@ enum {
     DTC_EXIT_NOINPUT = 66,     /* input file missing */
     DTC_EXIT_UNAVAILABLE = 69, /* server unreachable or endpoint gone */
     DTC_EXIT_SOFTWARE = 70,
-    DTC_EXIT_BUSY = 73,        /* another run holds the lock (a push to the same destination) */
+    DTC_EXIT_BUSY = 73, /* another run holds the lock (a push to the same destination) */
     DTC_EXIT_IOERR = 74,
-    DTC_EXIT_TEMPFAIL = 75,    /* retries exhausted: run again later */
-    DTC_EXIT_PROTOCOL = 76,    /* the server refused a request (HTTP 400): the message quotes it */
-    DTC_EXIT_NOPERM = 77,      /* credentials refused or scope missing */
-    DTC_EXIT_CONFIG = 78,      /* configuration incomplete or wrong */
+    DTC_EXIT_TEMPFAIL = 75, /* retries exhausted: run again later */
+    DTC_EXIT_PROTOCOL = 76, /* the server refused a request (HTTP 400): the message quotes it */
+    DTC_EXIT_NOPERM = 77,   /* credentials refused or scope missing */
+    DTC_EXIT_CONFIG = 78,   /* configuration incomplete or wrong */
 };
 
 typedef enum opt_type {
@@ -58,9 +58,9 @@ const char *opt_alias(const opt *o);
 
 typedef struct cmd_spec {
     const char *name;
-    const char *args;    /* positional arguments for the usage line, or "" */
+    const char *args; /* positional arguments for the usage line, or "" */
     const char *summary;
-    const opt *opts;     /* terminated by {NULL} */
+    const opt *opts; /* terminated by {NULL} */
 } cmd_spec;
 
 /* How to tell the user to run dtcost again, from main's argv[0]: "dtcost"
@@ -98,7 +98,8 @@ void opt_help(FILE *out, const cmd_spec *spec);
 const char *opt_metavar(const opt *o);
 void opt_default(const opt *o, char *buf, size_t n);
 /* One-line usage error: "dtcost CMD: MESSAGE (try 'dtcost CMD --help')". */
-int opt_usage_error(const cmd_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int opt_usage_error(const cmd_spec *spec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The exit code for a library error code (sysexits.h conventions):
  * config 78, credentials 77, retries exhausted 75, database 74,

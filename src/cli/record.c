@@ -14,8 +14,7 @@ static void csv_field(FILE *out, const char *s)
     }
     fputc('"', out);
     for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
+        if (*p == '"') fputc('"', out);
         fputc(*p, out);
     }
     fputc('"', out);
@@ -24,8 +23,7 @@ static void csv_field(FILE *out, const char *s)
 void rec_csv_header(FILE *out, const rec_field *f, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (i)
-            fputc(',', out);
+        if (i) fputc(',', out);
         csv_field(out, f[i].key);
     }
     fputs("\r\n", out);
@@ -33,16 +31,22 @@ void rec_csv_header(FILE *out, const rec_field *f, size_t n)
 
 static int write_csv(FILE *out, const rec_field *f, size_t n, bool header)
 {
-    if (header)
-        rec_csv_header(out, f, n);
+    if (header) rec_csv_header(out, f, n);
     for (size_t i = 0; i < n; i++) {
-        if (i)
-            fputc(',', out);
+        if (i) fputc(',', out);
         switch (f[i].kind) {
-        case REC_STR: csv_field(out, f[i].s ? f[i].s : ""); break;
-        case REC_NUM: csv_field(out, f[i].s ? f[i].s : ""); break;
-        case REC_INT: fprintf(out, "%lld", f[i].i); break;
-        case REC_BOOL: fputs(f[i].i ? "true" : "false", out); break;
+        case REC_STR:
+            csv_field(out, f[i].s ? f[i].s : "");
+            break;
+        case REC_NUM:
+            csv_field(out, f[i].s ? f[i].s : "");
+            break;
+        case REC_INT:
+            fprintf(out, "%lld", f[i].i);
+            break;
+        case REC_BOOL:
+            fputs(f[i].i ? "true" : "false", out);
+            break;
         }
     }
     fputs("\r\n", out);
@@ -55,25 +59,27 @@ static int write_json(FILE *out, const rec_field *f, size_t n)
     dtc_buf_init(&b, DTC_CAP_SMALL);
     int rc = dtc_buf_addc(&b, '{');
     for (size_t i = 0; i < n && !rc; i++) {
-        if (i)
-            rc = dtc_buf_addc(&b, ',');
-        if (!rc)
-            rc = dtc_json_quote(&b, f[i].key, strlen(f[i].key));
-        if (!rc)
-            rc = dtc_buf_addc(&b, ':');
-        if (rc)
-            break;
+        if (i) rc = dtc_buf_addc(&b, ',');
+        if (!rc) rc = dtc_json_quote(&b, f[i].key, strlen(f[i].key));
+        if (!rc) rc = dtc_buf_addc(&b, ':');
+        if (rc) break;
         switch (f[i].kind) {
-        case REC_STR: rc = f[i].s ? dtc_json_quote(&b, f[i].s, strlen(f[i].s)) : dtc_buf_adds(&b, "null"); break;
-        case REC_NUM: rc = dtc_buf_adds(&b, f[i].s && *f[i].s ? f[i].s : "null"); break;
-        case REC_INT: rc = dtc_buf_printf(&b, "%lld", f[i].i); break;
-        case REC_BOOL: rc = dtc_buf_adds(&b, f[i].i ? "true" : "false"); break;
+        case REC_STR:
+            rc = f[i].s ? dtc_json_quote(&b, f[i].s, strlen(f[i].s)) : dtc_buf_adds(&b, "null");
+            break;
+        case REC_NUM:
+            rc = dtc_buf_adds(&b, f[i].s && *f[i].s ? f[i].s : "null");
+            break;
+        case REC_INT:
+            rc = dtc_buf_printf(&b, "%lld", f[i].i);
+            break;
+        case REC_BOOL:
+            rc = dtc_buf_adds(&b, f[i].i ? "true" : "false");
+            break;
         }
     }
-    if (!rc)
-        rc = dtc_buf_adds(&b, "}\n");
-    if (!rc)
-        fwrite(b.data, 1, b.len, out);
+    if (!rc) rc = dtc_buf_adds(&b, "}\n");
+    if (!rc) fwrite(b.data, 1, b.len, out);
     dtc_buf_dispose(&b);
     return rc ? -1 : 0;
 }

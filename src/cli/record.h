@@ -17,14 +17,26 @@ typedef enum rec_kind {
 typedef struct rec_field {
     const char *key; /* snake_case: the JSON key and the CSV column */
     rec_kind kind;
-    const char *s;   /* REC_STR, REC_NUM */
-    long long i;     /* REC_INT, REC_BOOL */
+    const char *s; /* REC_STR, REC_NUM */
+    long long i;   /* REC_INT, REC_BOOL */
 } rec_field;
 
-#define REC_S(k, v) {(k), REC_STR, (v), 0}
-#define REC_I(k, v) {(k), REC_INT, NULL, (long long)(v)}
-#define REC_N(k, text) {(k), REC_NUM, (text), 0}
-#define REC_B(k, v) {(k), REC_BOOL, NULL, (v) ? 1 : 0}
+#define REC_S(k, v)                                                                                \
+    {                                                                                              \
+        (k), REC_STR, (v), 0                                                                       \
+    }
+#define REC_I(k, v)                                                                                \
+    {                                                                                              \
+        (k), REC_INT, NULL, (long long)(v)                                                         \
+    }
+#define REC_N(k, text)                                                                             \
+    {                                                                                              \
+        (k), REC_NUM, (text), 0                                                                    \
+    }
+#define REC_B(k, v)                                                                                \
+    {                                                                                              \
+        (k), REC_BOOL, NULL, (v) ? 1 : 0                                                           \
+    }
 
 /* Write one record in fmt ("json" or "csv") to out; for CSV the header row
  * (the keys) first when header is set. Returns 0, or -1 when out of memory. */

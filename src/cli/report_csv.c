@@ -23,36 +23,32 @@ typedef struct out {
 } out;
 
 /* One row; value is a decimal string, or "" for a figure that is a day. */
-static void row(out *o, const char *section, const char *sub, const char *key, const char *name, int64_t day,
-                const char *currency, const char *metric, const char *value)
+static void row(out *o, const char *section, const char *sub, const char *key, const char *name,
+                int64_t day, const char *currency, const char *metric, const char *value)
 {
-    if (o->err)
-        return;
+    if (o->err) return;
     char d[16] = "";
-    if (day >= 0)
-        dtc_fmt_date(d, day);
+    if (day >= 0) dtc_fmt_date(d, day);
     const char *f[] = {section, sub, key, name, d, currency, metric};
     dtc_buf_reset(&o->line);
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && !o->err; i++)
-        if ((o->err = dtc_csv_text(&o->line, f[i])) == 0)
-            o->err = dtc_buf_addc(&o->line, ',');
+        if ((o->err = dtc_csv_text(&o->line, f[i])) == 0) o->err = dtc_buf_addc(&o->line, ',');
     if (!o->err && (o->err = dtc_buf_adds(&o->line, value)) == 0)
         o->err = dtc_buf_adds(&o->line, "\r\n");
-    if (!o->err && fwrite(o->line.data, 1, o->line.len, o->f) != o->line.len)
-        o->err = DTC_EIO;
+    if (!o->err && fwrite(o->line.data, 1, o->line.len, o->f) != o->line.len) o->err = DTC_EIO;
 }
 
 /* A fixed-point figure: scaled / 10^places. */
-static void fixed(out *o, const char *section, const char *sub, const char *key, const char *name, int64_t day,
-                  const char *currency, const char *metric, int64_t scaled, int places)
+static void fixed(out *o, const char *section, const char *sub, const char *key, const char *name,
+                  int64_t day, const char *currency, const char *metric, int64_t scaled, int places)
 {
     char v[40];
     dtc_fixed_format(v, scaled, places, false);
     row(o, section, sub, key, name, day, currency, metric, v);
 }
 
-static void money(out *o, const char *section, const char *sub, const char *key, const char *name, int64_t day,
-                  const char *currency, const char *metric, int64_t micro)
+static void money(out *o, const char *section, const char *sub, const char *key, const char *name,
+                  int64_t day, const char *currency, const char *metric, int64_t micro)
 {
     fixed(o, section, sub, key, name, day, currency, metric, micro, 6);
 }
@@ -64,16 +60,23 @@ static void budget(out *o, const report_view *v, const dtc_budget *x)
     const struct {
         const char *m;
         int64_t v;
-    } f[] = {{"commitment", x->total}, {"used", x->used}, {"remaining", x->total - x->used},
-             {"burn7", x->burn7}, {"burn30", x->burn30}, {"burn30_standard_error", x->burn_se},
-             {"expected_overage", x->expected_overage}, {"this_week", x->week_cur},
-             {"last_week_same_days", x->week_prev}, {"this_month", x->month_cur},
+    } f[] = {{"commitment", x->total},
+             {"used", x->used},
+             {"remaining", x->total - x->used},
+             {"burn7", x->burn7},
+             {"burn30", x->burn30},
+             {"burn30_standard_error", x->burn_se},
+             {"expected_overage", x->expected_overage},
+             {"this_week", x->week_cur},
+             {"last_week_same_days", x->week_prev},
+             {"this_month", x->month_cur},
              {"last_month_same_days", x->month_prev}};
     for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
         money(o, "budget", s, "", n, r->today, c, f[k].m, f[k].v);
     fixed(o, "budget", s, "", n, r->today, "", "percent_used",
           x->total > 0 ? (int64_t)llround(10000.0 * (double)x->used / (double)x->total) : 0, 2);
-    fixed(o, "budget", s, "", n, r->today, "", "percent_of_period_elapsed", dtc_report_pct_elapsed(x, r->today), 2);
+    fixed(o, "budget", s, "", n, r->today, "", "percent_of_period_elapsed",
+          dtc_report_pct_elapsed(x, r->today), 2);
     fixed(o, "budget", s, "", n, r->today, "", "days_remaining", x->days_remaining, 0);
     row(o, "budget", s, x->status, n, -1, c, "status", "");
     row(o, "budget", s, x->account, n, -1, c, "account", "");
@@ -87,12 +90,14 @@ static void budget(out *o, const report_view *v, const dtc_budget *x)
     const struct {
         const char *m;
         int64_t day;
-    } d[] = {{"period_start", x->period_start}, {"period_end", x->period_end}, {"last_day", x->last_day},
-             {"runs_out", x->runs_out}, {"runs_out_earliest", x->runs_out_early},
+    } d[] = {{"period_start", x->period_start},
+             {"period_end", x->period_end},
+             {"last_day", x->last_day},
+             {"runs_out", x->runs_out},
+             {"runs_out_earliest", x->runs_out_early},
              {"runs_out_latest", x->runs_out_late}};
     for (size_t k = 0; k < sizeof(d) / sizeof(d[0]); k++)
-        if (d[k].day >= 0)
-            row(o, "budget", s, "", n, d[k].day, c, d[k].m, "");
+        if (d[k].day >= 0) row(o, "budget", s, "", n, d[k].day, c, d[k].m, "");
     if (x->forecast_median >= 0) {
         money(o, "forecast", s, "", n, r->today, c, "median", x->forecast_median);
         money(o, "forecast", s, "", n, r->today, c, "lower", x->forecast_lower);
@@ -103,7 +108,8 @@ static void budget(out *o, const report_view *v, const dtc_budget *x)
             row(o, "forecast", s, "", n, bd, c, "budget_date", "");
     }
     int64_t starts[64], costs[64];
-    size_t nb = dtc_report_buckets(starts, costs, x, r->today, v->grain, (size_t)(v->top < 64 ? v->top : 64));
+    size_t nb = dtc_report_buckets(starts, costs, x, r->today, v->grain,
+                                   (size_t)(v->top < 64 ? v->top : 64));
     for (size_t k = 0; k < nb; k++)
         money(o, report_grain_name(v->grain), s, "", n, starts[k], c, "cost", costs[k]);
 }
@@ -121,12 +127,15 @@ int report_csv_write(FILE *f, const report_view *v)
         const char *section;
         const dtc_spend *rows;
         size_t n;
-    } spend[] = {{"capability", r->by_capability, r->ncap}, {"environment", r->by_environment, r->nenv}};
+    } spend[] = {{"capability", r->by_capability, r->ncap},
+                 {"environment", r->by_environment, r->nenv}};
     for (size_t t = 0; t < 2; t++)
         for (size_t i = 0; i < spend[t].n; i++) {
             const dtc_spend *s = &spend[t].rows[i];
-            money(&o, spend[t].section, "", s->key, s->name, r->today, s->currency, "current", s->current);
-            money(&o, spend[t].section, "", s->key, s->name, r->today, s->currency, "previous", s->previous);
+            money(&o, spend[t].section, "", s->key, s->name, r->today, s->currency, "current",
+                  s->current);
+            money(&o, spend[t].section, "", s->key, s->name, r->today, s->currency, "previous",
+                  s->previous);
             money(&o, spend[t].section, "", s->key, s->name, r->today, s->currency, "change",
                   s->current - s->previous);
         }
@@ -135,7 +144,8 @@ int report_csv_write(FILE *f, const report_view *v)
         const char *sec = strcmp(a->field, "PRODUCT") == 0 ? "product" : "cost_centre";
         money(&o, sec, "", a->key, a->key, r->today, a->currency, "current", a->current);
         money(&o, sec, "", a->key, a->key, r->today, a->currency, "previous", a->previous);
-        money(&o, sec, "", a->key, a->key, r->today, a->currency, "change", a->current - a->previous);
+        money(&o, sec, "", a->key, a->key, r->today, a->currency, "change",
+              a->current - a->previous);
     }
     for (size_t i = 0; i < r->nusage; i++) {
         /* The quantity in the capability's billing unit, named in `name`. */
@@ -163,30 +173,32 @@ int report_csv_write(FILE *f, const report_view *v)
         const struct {
             const char *m;
             int64_t micro;
-        } u[] = {{"fullstack_hu_hours", d->fullstack_mhu * 1000}, {"infrastructure_hu_hours", d->infra_mhu * 1000},
-                 {"application_only_hu_hours", d->paas_mhu * 1000}, {"dem_units", d->dem_centi * 10000},
-                 {"ddu", d->ddu_micro}, {"money", d->money}};
+        } u[] = {{"fullstack_hu_hours", d->fullstack_mhu * 1000},
+                 {"infrastructure_hu_hours", d->infra_mhu * 1000},
+                 {"application_only_hu_hours", d->paas_mhu * 1000},
+                 {"dem_units", d->dem_centi * 10000},
+                 {"ddu", d->ddu_micro},
+                 {"money", d->money}};
         for (size_t k = 0; k < sizeof(u) / sizeof(u[0]) - (x->priced ? 0 : 1); k++)
-            money(&o, "license", d->cluster, d->environment, d->environment, d->day, k == 5 ? v->lic_currency : "",
-                  u[k].m, u[k].micro);
+            money(&o, "license", d->cluster, d->environment, d->environment, d->day,
+                  k == 5 ? v->lic_currency : "", u[k].m, u[k].micro);
     }
     for (size_t i = 0; i < r->nanomalies; i++) {
         const dtc_anomaly *a = &r->anomalies[i];
         int64_t d = -1;
-        if (dtc_parse_date(a->day, &d) != 0)
-            d = -1;
+        if (dtc_parse_date(a->day, &d) != 0) d = -1;
         char key[160], name[520];
         snprintf(key, sizeof(key), "%s/%s", a->environment, a->capability);
         snprintf(name, sizeof(name), "%s / %s", a->environment_name, a->capability_name);
         money(&o, "anomaly", a->subscription, key, name, d, a->currency, "cost", a->cost);
         money(&o, "anomaly", a->subscription, key, name, d, a->currency, "expected", a->expected);
-        money(&o, "anomaly", a->subscription, key, name, d, a->currency, "jump", a->cost - a->expected);
-        fixed(&o, "anomaly", a->subscription, key, name, d, "", "score", (int64_t)llround(a->score * 10), 1);
+        money(&o, "anomaly", a->subscription, key, name, d, a->currency, "jump",
+              a->cost - a->expected);
+        fixed(&o, "anomaly", a->subscription, key, name, d, "", "score",
+              (int64_t)llround(a->score * 10), 1);
     }
-    if (!o.err && fflush(f) != 0)
-        o.err = DTC_EIO;
-    if (!o.err && ferror(f))
-        o.err = DTC_EIO;
+    if (!o.err && fflush(f) != 0) o.err = DTC_EIO;
+    if (!o.err && ferror(f)) o.err = DTC_EIO;
     dtc_buf_dispose(&o.line);
     return o.err;
 }

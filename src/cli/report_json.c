@@ -81,7 +81,8 @@ static void jw_license(dtc_jw *w, const report_view *v)
         const char *key;
         const dtc_lic_day *rows;
         size_t n;
-    } lists[] = {{"by_environment", x->envs, x->nenvs}, {"by_environment_and_day", x->days, x->ndays}};
+    } lists[] = {{"by_environment", x->envs, x->nenvs},
+                 {"by_environment_and_day", x->days, x->ndays}};
     for (size_t l = 0; l < 2; l++) {
         dtc_jw_key(w, lists[l].key);
         dtc_jw_arr(w);
@@ -90,8 +91,7 @@ static void jw_license(dtc_jw *w, const report_view *v)
             dtc_jw_obj(w);
             jw_text(w, "cluster", d->cluster);
             jw_text(w, "environment", d->environment);
-            if (d->day >= 0)
-                jw_day(w, "day", d->day);
+            if (d->day >= 0) jw_day(w, "day", d->day);
             jw_lic_units(w, d, x->priced);
             dtc_jw_obj_end(w);
         }
@@ -129,7 +129,9 @@ int report_json_write(FILE *f, const report_view *v)
         jw_money(&w, "used", x->used);
         jw_money(&w, "remaining", x->total - x->used);
         dtc_jw_key(&w, "percent_used");
-        dtc_jw_fixed(&w, x->total > 0 ? (int64_t)llround(10000.0 * (double)x->used / (double)x->total) : 0, 2);
+        dtc_jw_fixed(
+            &w, x->total > 0 ? (int64_t)llround(10000.0 * (double)x->used / (double)x->total) : 0,
+            2);
         jw_money(&w, "burn7", x->burn7);
         jw_money(&w, "burn30", x->burn30);
         jw_money(&w, "burn30_standard_error", x->burn_se);
@@ -149,10 +151,8 @@ int report_json_write(FILE *f, const report_view *v)
         dtc_jw_bool(&w, x->as_of);
         dtc_jw_key(&w, "unknown_as_of");
         dtc_jw_arr(&w);
-        if (x->asof_gaps & DTC_ASOF_OLD_PERIOD)
-            dtc_jw_str(&w, "commitment_of_that_period");
-        if (x->asof_gaps & DTC_ASOF_NO_FORECAST)
-            dtc_jw_str(&w, "forecast");
+        if (x->asof_gaps & DTC_ASOF_OLD_PERIOD) dtc_jw_str(&w, "commitment_of_that_period");
+        if (x->asof_gaps & DTC_ASOF_NO_FORECAST) dtc_jw_str(&w, "forecast");
         dtc_jw_arr_end(&w);
         dtc_jw_key(&w, "forecast");
         if (x->forecast_median >= 0) {
@@ -169,7 +169,8 @@ int report_json_write(FILE *f, const report_view *v)
         jw_money(&w, "this_month", x->month_cur);
         jw_money(&w, "last_month_same_days", x->month_prev);
         int64_t starts[64], costs[64];
-        size_t n = dtc_report_buckets(starts, costs, x, r->today, v->grain, (size_t)(v->top < 64 ? v->top : 64));
+        size_t n = dtc_report_buckets(starts, costs, x, r->today, v->grain,
+                                      (size_t)(v->top < 64 ? v->top : 64));
         dtc_jw_key(&w, v->grain == 'm' ? "by_month" : v->grain == 'w' ? "by_week" : "by_day");
         dtc_jw_arr(&w);
         for (size_t k = 0; k < n; k++) {
@@ -186,7 +187,8 @@ int report_json_write(FILE *f, const report_view *v)
         const char *k;
         const dtc_spend *rows;
         size_t n;
-    } tables[] = {{"by_capability", r->by_capability, r->ncap}, {"by_environment", r->by_environment, r->nenv}};
+    } tables[] = {{"by_capability", r->by_capability, r->ncap},
+                  {"by_environment", r->by_environment, r->nenv}};
     for (size_t t = 0; t < 2; t++) {
         dtc_jw_key(&w, tables[t].k);
         dtc_jw_arr(&w);
@@ -279,9 +281,9 @@ int report_json_write(FILE *f, const report_view *v)
     dtc_jw_arr_end(&w);
     dtc_jw_obj_end(&w);
     int rc = w.err;
-    if (rc == 0 && (fwrite(b.data, 1, b.len, f) != b.len || fputc('\n', f) == EOF || fflush(f) != 0))
+    if (rc == 0 &&
+        (fwrite(b.data, 1, b.len, f) != b.len || fputc('\n', f) == EOF || fflush(f) != 0))
         rc = DTC_EIO;
     dtc_buf_dispose(&b);
     return rc;
 }
-

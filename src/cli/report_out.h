@@ -17,13 +17,13 @@ typedef struct report_view {
     const dtc_report *r;
     const dtc_charge *charges; /* NULL when the config has no [allocation] rules */
     size_t ncharges;
-    int64_t cb_from, cb_to;    /* the chargeback's days */
-    char grain;                /* 'd', 'w' or 'm': spend over time */
-    int top;                   /* rows per table */
+    int64_t cb_from, cb_to;     /* the chargeback's days */
+    char grain;                 /* 'd', 'w' or 'm': spend over time */
+    int top;                    /* rows per table */
     const dtc_lic_summary *lic; /* license data (classic Managed); ndays 0 when none */
     const char *lic_currency;   /* the [license] price list's currency */
-    bool color;                /* ANSI bold and red in the terminal tables */
-    int width;                 /* terminal columns the tables must fit */
+    bool color;                 /* ANSI bold and red in the terminal tables */
+    int width;                  /* terminal columns the tables must fit */
 } report_view;
 
 /* Each writer returns 0, DTC_EIO when writing failed (errno says why),

@@ -35,8 +35,7 @@ static int cell_width(const char *s)
     while (*p) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
-        if (n <= 0)
-            n = 1, cp = '?';
+        if (n <= 0) n = 1, cp = '?';
         int cw = cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ? 1 : utf8proc_charwidth(cp);
         w += cw > 0 ? cw : 0;
         p += n;
@@ -55,8 +54,7 @@ static void print_cell(FILE *f, const char *s, int width)
         bool bad = n <= 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
         int cw = bad ? 1 : utf8proc_charwidth(cp);
         cw = cw > 0 ? cw : 0;
-        if (used + cw > room)
-            break;
+        if (used + cw > room) break;
         if (bad)
             fputc('?', f);
         else
@@ -84,9 +82,18 @@ static int name_width(const report_view *v, int fixed, int lo, int hi)
 }
 
 static bool color;
-static const char *bold(void) { return color ? "\033[1m" : ""; }
-static const char *red(void) { return color ? "\033[31m" : ""; }
-static const char *plain(void) { return color ? "\033[0m" : ""; }
+static const char *bold(void)
+{
+    return color ? "\033[1m" : "";
+}
+static const char *red(void)
+{
+    return color ? "\033[31m" : "";
+}
+static const char *plain(void)
+{
+    return color ? "\033[0m" : "";
+}
 
 const char *report_grain_name(char grain)
 {
@@ -112,7 +119,8 @@ static void change(char dst[48], int64_t cur, int64_t prev)
     char m[32];
     fmt_money(m, cur - prev);
     if (prev > 0)
-        snprintf(dst, 48, "%s%s (%+.1f%%)", cur >= prev ? "+" : "", m, 100.0 * (double)(cur - prev) / (double)prev);
+        snprintf(dst, 48, "%s%s (%+.1f%%)", cur >= prev ? "+" : "", m,
+                 100.0 * (double)(cur - prev) / (double)prev);
     else
         snprintf(dst, 48, "%s%s", cur >= prev ? "+" : "", m);
 }
@@ -123,8 +131,10 @@ static void asof_notes(FILE *f, const dtc_budget *x, int64_t today)
     char d[16];
     dtc_fmt_date(d, today);
     if (x->asof_gaps & DTC_ASOF_OLD_PERIOD)
-        fprintf(f, "  %-12s %s lies in an earlier period: its commitment is not stored, the\n"
-                   "  %-12s current one is shown\n", "as of", d, "");
+        fprintf(f,
+                "  %-12s %s lies in an earlier period: its commitment is not stored, the\n"
+                "  %-12s current one is shown\n",
+                "as of", d, "");
     if (x->asof_gaps & DTC_ASOF_NO_FORECAST)
         fprintf(f, "  %-12s no Dynatrace forecast stored on or before %s\n", "as of", d);
 }
@@ -143,9 +153,9 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
     int tw = cell_width(x->name), room = name_width(v, 20, 10, 200); /* room for " (STATUS, CUR)" */
     print_cell(f, x->name, tw < room ? tw : room);
     fprintf(f, "%s (%s, %s)\n", plain(), status, cur);
-    fprintf(f, "  %-12s %s .. %s, %" PRId64 " days remaining\n", "period", d1, d2, x->days_remaining);
-    if (x->account[0])
-        fprintf(f, "  %-12s %s\n", "account", account);
+    fprintf(f, "  %-12s %s .. %s, %" PRId64 " days remaining\n", "period", d1, d2,
+            x->days_remaining);
+    if (x->account[0]) fprintf(f, "  %-12s %s\n", "account", account);
     fmt_money(a, x->total);
     fmt_money(b, x->used);
     fmt_money(c, x->total - x->used);
@@ -153,15 +163,13 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
     fprintf(f, "  %-12s %14s %s\n", "commitment", a, cur);
     fprintf(f, "  %-12s %14s %s  (%.1f%%)\n", "used", b, cur, used_pct);
     fprintf(f, "  %-12s %14s %s\n", "remaining", c, cur);
-    fprintf(f, "  %-12s %.1f%% of the commitment used, %.1f%% of the period gone\n", "pacing", used_pct,
-            (double)dtc_report_pct_elapsed(x, today) / 100.0);
+    fprintf(f, "  %-12s %.1f%% of the commitment used, %.1f%% of the period gone\n", "pacing",
+            used_pct, (double)dtc_report_pct_elapsed(x, today) / 100.0);
     fmt_money(a, x->burn7);
     fmt_money(b, x->burn30);
     fprintf(f, "  %-12s %s %s/day over 7 days, %s over 30\n", "burn", a, cur, b);
-    if (strcmp(x->status, "ACTIVE") != 0 || x->last_day < 0)
-        return;
-    if (x->as_of)
-        asof_notes(f, x, today);
+    if (strcmp(x->status, "ACTIVE") != 0 || x->last_day < 0) return;
+    if (x->as_of) asof_notes(f, x, today);
     fmt_money(a, x->burn_se);
     dtc_fmt_date(d1, x->last_day);
     fprintf(f, "  %-12s %s; the 30-day burn's standard error %s\n", "last cost", d1, a);
@@ -171,18 +179,21 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
         date_or(d1, x->runs_out, "after the period");
         date_or(d2, x->runs_out_early, "?");
         date_or(d3, x->runs_out_late, "after the period");
-        fprintf(f, "  %-12s %sruns out %s%s (between %s and %s)\n", "projection", red(), d1, plain(), d2, d3);
+        fprintf(f, "  %-12s %sruns out %s%s (between %s and %s)\n", "projection", red(), d1,
+                plain(), d2, d3);
     }
     if (x->expected_overage > 0) {
         fmt_money(a, x->expected_overage);
         dtc_fmt_date(d3, x->period_end);
-        fprintf(f, "  %-12s %14s %s on demand beyond the commitment by %s\n", "overage", a, cur, d3);
+        fprintf(f, "  %-12s %14s %s on demand beyond the commitment by %s\n", "overage", a, cur,
+                d3);
     }
     if (x->forecast_median >= 0) {
         fmt_money(a, x->forecast_median);
         fmt_money(b, x->forecast_lower);
         fmt_money(c, x->forecast_upper);
-        fprintf(f, "  %-12s %14s %s by Dynatrace's forecast (%s .. %s)\n", "forecast", a, cur, b, c);
+        fprintf(f, "  %-12s %14s %s by Dynatrace's forecast (%s .. %s)\n", "forecast", a, cur, b,
+                c);
         if (x->forecast_budget_date[0])
             fprintf(f, "  %-12s Dynatrace expects the budget to run out on %.10s\n", "", fdate);
     }
@@ -196,7 +207,8 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
     change(ch, x->month_cur, x->month_prev);
     fprintf(f, "  %-12s %s %s, same days last month %s: %s\n", "this month", a, cur, b, ch);
     int64_t starts[64], costs[64];
-    size_t n = dtc_report_buckets(starts, costs, x, today, v->grain, (size_t)(v->top < 64 ? v->top : 64));
+    size_t n =
+        dtc_report_buckets(starts, costs, x, today, v->grain, (size_t)(v->top < 64 ? v->top : 64));
     fprintf(f, "  spend by %s:\n", report_grain_name(v->grain));
     for (size_t i = 0; i < n; i++) {
         report_bucket_label(d1, v->grain, starts[i]);
@@ -227,8 +239,7 @@ static void lic_line(FILE *f, const report_view *v, const char *label, const dtc
     fprintf(f, "  ");
     print_cell(f, label, name_width(v, LIC_FIXED(priced), 10, 38));
     fprintf(f, " %15s %11s %13s %13s %14s", c[0], c[1], c[2], c[3], c[4]);
-    if (priced)
-        fprintf(f, " %14s %s", c[5], currency);
+    if (priced) fprintf(f, " %14s %s", c[5], currency);
     fprintf(f, "\n");
 }
 
@@ -238,19 +249,21 @@ static int print_license(FILE *f, const report_view *v)
     char d1[16], d2[16];
     dtc_fmt_date(d1, x->from);
     dtc_fmt_date(d2, x->to);
-    fprintf(f, "\n%sLicense (classic Managed) %s .. %s: host-unit hours, DEM units, DDUs%s\n", bold(), d1, d2, plain());
+    fprintf(f, "\n%sLicense (classic Managed) %s .. %s: host-unit hours, DEM units, DDUs%s\n",
+            bold(), d1, d2, plain());
     if (x->ndays == 0) {
-        fprintf(f, "  no license data in these days (dtcost license import; --until moves the window)\n");
+        fprintf(
+            f,
+            "  no license data in these days (dtcost license import; --until moves the window)\n");
         return 0;
     }
     fprintf(f, "  ");
     print_cell(f, "environment", name_width(v, LIC_FIXED(x->priced), 10, 38));
-    fprintf(f, " %15s %11s %13s %13s %14s%s\n", "Full-Stack HU-h", "Infra HU-h", "App-only HU-h", "DEM units", "DDU",
-            x->priced ? "          money" : "");
+    fprintf(f, " %15s %11s %13s %13s %14s%s\n", "Full-Stack HU-h", "Infra HU-h", "App-only HU-h",
+            "DEM units", "DDU", x->priced ? "          money" : "");
     const dtc_lic_day **rows = NULL;
     int rc = dtc_report_lic_ranked(&rows, x);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     size_t shown = 0;
     bool clusters = x->nenvs > 0 && strcmp(x->envs[0].cluster, x->envs[x->nenvs - 1].cluster) != 0;
     for (size_t i = 0; i < x->nenvs && shown < (size_t)v->top; i++, shown++) {
@@ -262,8 +275,7 @@ static int print_license(FILE *f, const report_view *v)
         lic_line(f, v, label, rows[i]);
     }
     dtc_free(rows);
-    if (x->nenvs > shown)
-        fprintf(f, "  (%zu more; --top N shows more)\n", x->nenvs - shown);
+    if (x->nenvs > shown) fprintf(f, "  (%zu more; --top N shows more)\n", x->nenvs - shown);
     lic_line(f, v, "total", &x->total);
     dtc_lic_day b[64];
     size_t n = dtc_report_lic_buckets(b, x, v->grain, (size_t)(v->top < 64 ? v->top : 64));
@@ -274,15 +286,19 @@ static int print_license(FILE *f, const report_view *v)
         lic_line(f, v, label, &b[i]);
     }
     if (!x->priced)
-        fprintf(f, "  no money: add a price list to the config's [license] section (docs/license.md)\n");
+        fprintf(
+            f,
+            "  no money: add a price list to the config's [license] section (docs/license.md)\n");
     else if (x->unpriced[0])
-        fprintf(f, "  %smoney leaves out units without a price: %s%s\n", red(), x->unpriced, plain());
+        fprintf(f, "  %smoney leaves out units without a price: %s%s\n", red(), x->unpriced,
+                plain());
     return 0;
 }
 
 /* Spend by capability or environment, one block per currency, movers first
  * (the library ranks them so). */
-static void print_spend(FILE *f, const report_view *v, const char *title, const dtc_spend *rows, size_t n)
+static void print_spend(FILE *f, const report_view *v, const char *title, const dtc_spend *rows,
+                        size_t n)
 {
     const dtc_report *r = v->r;
     char a[32], b[32], c[32];
@@ -293,8 +309,8 @@ static void print_spend(FILE *f, const report_view *v, const char *title, const 
         size_t j = i;
         while (j < n && strcmp(rows[j].currency, rows[i].currency) == 0)
             j++;
-        fprintf(f, "\n%sSpend by %s (%s): last %d days against the %d before%s\n", bold(), title, cur, r->window,
-                r->window, plain());
+        fprintf(f, "\n%sSpend by %s (%s): last %d days against the %d before%s\n", bold(), title,
+                cur, r->window, r->window, plain());
         fprintf(f, "  ");
         print_cell(f, title, nw);
         fprintf(f, " %14s %14s %14s\n", "current", "previous", "change");
@@ -362,8 +378,7 @@ static void print_usage(FILE *f, const report_view *v)
             j++;
         const char *name = r->usage[i].subscription;
         for (size_t b = 0; b < r->nbudgets; b++)
-            if (strcmp(r->budgets[b].subscription, name) == 0)
-                name = r->budgets[b].name;
+            if (strcmp(r->budgets[b].subscription, name) == 0) name = r->budgets[b].name;
         fprintf(f, "\n%sUsage, ", bold());
         print_cell(f, name, cell_width(name) < 40 ? cell_width(name) : 40);
         fprintf(f, ": last %d days against the %d before%s\n", r->window, r->window, plain());
@@ -393,8 +408,8 @@ static void print_anomalies(FILE *f, const report_view *v)
 {
     const dtc_report *r = v->r;
     char a[32], b[32], c[32];
-    fprintf(f, "\n%sAnomalies: %zu day%s above the same weekday of the six weeks before%s\n", bold(), r->nanomalies,
-            r->nanomalies == 1 ? "" : "s", plain());
+    fprintf(f, "\n%sAnomalies: %zu day%s above the same weekday of the six weeks before%s\n",
+            bold(), r->nanomalies, r->nanomalies == 1 ? "" : "s", plain());
     int room = name_width(v, 2 + 12 + 3, 16, 400);
     for (size_t i = 0; i < r->nanomalies; i++) {
         const dtc_anomaly *x = &r->anomalies[i];
@@ -414,8 +429,8 @@ static void print_anomalies(FILE *f, const report_view *v)
         fmt_money(a, x->cost);
         fmt_money(b, x->expected);
         fmt_money(c, x->cost - x->expected);
-        fprintf(f, "  %-10s  %s %s instead of %s: %s+%s%s (score %.1f)\n", "", a, cur, b, red(), c, plain(),
-                x->score);
+        fprintf(f, "  %-10s  %s %s instead of %s: %s+%s%s (score %.1f)\n", "", a, cur, b, red(), c,
+                plain(), x->score);
     }
 }
 
@@ -428,8 +443,7 @@ int report_table_write(FILE *f, const report_view *v)
     dtc_fmt_date(today, r->nbudgets == 0 && v->lic->to >= 0 ? v->lic->to : r->today);
     fprintf(f, "%sdtcost report as of %s%s", bold(), today, plain());
     char sync[40];
-    if (r->last_sync[0])
-        fprintf(f, " (last sync %s)", SAFE(sync, r->last_sync));
+    if (r->last_sync[0]) fprintf(f, " (last sync %s)", SAFE(sync, r->last_sync));
     fputc('\n', f);
     if (r->nbudgets == 0) { /* a Managed cluster on classic licensing only */
         rc = print_license(f, v);
@@ -453,7 +467,8 @@ int report_table_write(FILE *f, const report_view *v)
             SAFE(cur, v->charges[i].currency);
             int64_t sum = 0;
             size_t j = i;
-            for (; j < v->ncharges && strcmp(v->charges[j].currency, v->charges[i].currency) == 0; j++)
+            for (; j < v->ncharges && strcmp(v->charges[j].currency, v->charges[i].currency) == 0;
+                 j++)
                 sum += v->charges[j].total;
             for (; i < j; i++) {
                 const dtc_charge *ch = &v->charges[i];
@@ -474,10 +489,8 @@ int report_table_write(FILE *f, const report_view *v)
     print_allocations(f, v);
     print_usage(f, v);
     print_anomalies(f, v);
-    if (v->lic->from >= 0)
-        rc = print_license(f, v);
+    if (v->lic->from >= 0) rc = print_license(f, v);
 done:
-    if (rc == 0 && (fflush(f) != 0 || ferror(f)))
-        rc = DTC_EIO;
+    if (rc == 0 && (fflush(f) != 0 || ferror(f))) rc = DTC_EIO;
     return rc;
 }

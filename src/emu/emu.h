@@ -14,48 +14,48 @@
 /* ---- configuration (flags of `dtcost emulate`) ---- */
 
 typedef struct emu_config {
-    const char *bind;      /* address, default 127.0.0.1 */
-    int port;              /* 0 picks a free port */
-    const char *log_path;  /* JSON line per request, or NULL */
+    const char *bind;     /* address, default 127.0.0.1 */
+    int port;             /* 0 picks a free port */
+    const char *log_path; /* JSON line per request, or NULL */
     uint64_t seed;
-    int64_t now;           /* emulated clock, epoch seconds (UTC) */
-    int accounts;          /* accounts, each with its own OAuth clients */
-    int subscriptions;     /* per account: 0 active USD, 1 expired, 2 EUR, rest USD */
-    int environments;      /* per account */
-    int capabilities;      /* how many of the capability list are in use */
-    int days;              /* days of history */
-    int clusters;          /* Managed clusters; the last one is DPS-licensed when > 1 */
-    int cluster_envs;      /* environments per Managed cluster */
-    int hosts;             /* hosts per Managed environment */
-    int token_ttl;         /* seconds */
+    int64_t now;       /* emulated clock, epoch seconds (UTC) */
+    int accounts;      /* accounts, each with its own OAuth clients */
+    int subscriptions; /* per account: 0 active USD, 1 expired, 2 EUR, rest USD */
+    int environments;  /* per account */
+    int capabilities;  /* how many of the capability list are in use */
+    int days;          /* days of history */
+    int clusters;      /* Managed clusters; the last one is DPS-licensed when > 1 */
+    int cluster_envs;  /* environments per Managed cluster */
+    int hosts;         /* hosts per Managed environment */
+    int token_ttl;     /* seconds */
     int page_size_default, page_size_max;
-    const char *paging;    /* "live" (v3 as live accounts answer) or "docs" */
-    int v3_page_size_limit; /* live paging: v3 page-size above this is a 400 */
+    const char *paging;         /* "live" (v3 as live accounts answer) or "docs" */
+    int v3_page_size_limit;     /* live paging: v3 page-size above this is a 400 */
     const char *error_envelope; /* account API errors: "live" (boolean) or "nested" */
-    int rl_inflight;       /* per account: requests answered at once (0 = no limit) */
-    int rl_rps;            /* per account: requests per second, burst as many (0 = no limit) */
-    int rl_retry_after;    /* seconds in Retry-After of rate-limit 429s */
-    int latency_ms;        /* every API answer waits this long (+-25 % jitter) */
-    bool sso_require_scope;  /* a token request without scope is a 400 */
+    int rl_inflight;            /* per account: requests answered at once (0 = no limit) */
+    int rl_rps;                 /* per account: requests per second, burst as many (0 = no limit) */
+    int rl_retry_after;         /* seconds in Retry-After of rate-limit 429s */
+    int latency_ms;             /* every API answer waits this long (+-25 % jitter) */
+    bool sso_require_scope;     /* a token request without scope is a 400 */
     bool sso_grant_held_scopes; /* unheld scopes are left out instead of refused */
-    int64_t v2_sunset;     /* epoch s; v2 per-environment endpoints answer 410 from then */
-    const char *last_page_key; /* "null", "absent", "empty" or "mixed" */
-    bool page_key_cycle;   /* the second v3 page's key leads back to the first */
-    bool no_v3;            /* v3 per-environment endpoints answer 404 (not rolled out) */
-    int export_max_days;   /* cluster export range limit (400 beyond) */
-    int export_busy;       /* 429 answers before each export succeeds */
-    int export_seconds;    /* an export stays "in progress" this long after it starts */
-    size_t bizevents_max;  /* request body limit, 413 beyond */
-    size_t webhook_max;    /* webhook receiver body limit, 413 beyond */
-    int webhook_fail;      /* each webhook receiver fails its first N attempts */
-    int webhook_fail_status; /* with this status; 0 drops the connection (down) */
-    int webhook_delay_ms;  /* each webhook answer waits this long (after storing) */
-    int threads;           /* unused with thread-per-connection; reserved */
+    int64_t v2_sunset;          /* epoch s; v2 per-environment endpoints answer 410 from then */
+    const char *last_page_key;  /* "null", "absent", "empty" or "mixed" */
+    bool page_key_cycle;        /* the second v3 page's key leads back to the first */
+    bool no_v3;                 /* v3 per-environment endpoints answer 404 (not rolled out) */
+    int export_max_days;        /* cluster export range limit (400 beyond) */
+    int export_busy;            /* 429 answers before each export succeeds */
+    int export_seconds;         /* an export stays "in progress" this long after it starts */
+    size_t bizevents_max;       /* request body limit, 413 beyond */
+    size_t webhook_max;         /* webhook receiver body limit, 413 beyond */
+    int webhook_fail;           /* each webhook receiver fails its first N attempts */
+    int webhook_fail_status;    /* with this status; 0 drops the connection (down) */
+    int webhook_delay_ms;       /* each webhook answer waits this long (after storing) */
+    int threads;                /* unused with thread-per-connection; reserved */
     /* faults: probabilities in [0,1] per request, decided from the seed */
     double f429, f500, f503, fdrop, fslow, fmalformed, ftruncate;
     int slow_ms;
-    int retry_after;       /* seconds in Retry-After of fault 429s; -1 = omit */
-    int token_max_uses;    /* a token expires after this many uses (0 = off) */
+    int retry_after;    /* seconds in Retry-After of fault 429s; -1 = omit */
+    int token_max_uses; /* a token expires after this many uses (0 = off) */
 } emu_config;
 
 void emu_config_defaults(emu_config *c);
@@ -69,9 +69,9 @@ bool emu_paging_live(const emu_config *c);
 
 typedef struct emu_cap {
     const char *key, *name, *unit;
-    int64_t price4;       /* USD price per unit, in 1/10000 */
-    double daily;         /* typical daily usage of one environment */
-    double weekend;       /* weekend factor */
+    int64_t price4; /* USD price per unit, in 1/10000 */
+    double daily;   /* typical daily usage of one environment */
+    double weekend; /* weekend factor */
 } emu_cap;
 
 extern const emu_cap emu_caps[];
@@ -79,9 +79,9 @@ extern const int emu_ncaps;
 
 typedef struct emu_env {
     char id[16];
-    char *name;           /* NULL: the API leaves `name` out */
-    int sub;              /* index of its active subscription */
-    int64_t capmask;      /* bit i: uses emu_caps[i] */
+    char *name;      /* NULL: the API leaves `name` out */
+    int sub;         /* index of its active subscription */
+    int64_t capmask; /* bit i: uses emu_caps[i] */
     double base[EMU_MAX_CAPS];
     double growth[EMU_MAX_CAPS];
 } emu_env;
@@ -89,12 +89,12 @@ typedef struct emu_env {
 typedef struct emu_sub {
     char uuid[40];
     char name[64];
-    const char *status;   /* ACTIVE, EXPIRED */
-    const char *currency; /* USD, EUR */
-    int64_t start_day, end_day;   /* inclusive */
+    const char *status;         /* ACTIVE, EXPIRED */
+    const char *currency;       /* USD, EUR */
+    int64_t start_day, end_day; /* inclusive */
     int64_t period_start[8], period_end[8];
     int nperiods, cur_period;
-    int env_owner;        /* environments with env.sub == env_owner belong here */
+    int env_owner; /* environments with env.sub == env_owner belong here */
     int64_t price4[EMU_MAX_CAPS];
     int64_t budget_micro;
     bool cost_allocation;
@@ -102,7 +102,7 @@ typedef struct emu_sub {
 
 typedef struct emu_account {
     char uuid[40];
-    char client_id[32], client_secret[96];       /* all scopes */
+    char client_id[32], client_secret[96];         /* all scopes */
     char env_client_id[32], env_client_secret[96]; /* account-env-read only */
     char uac_client_id[32], uac_client_secret[96]; /* account-uac-read only */
     emu_sub *subs;
@@ -113,8 +113,8 @@ typedef struct emu_account {
 
 typedef struct emu_cluster {
     char uuid[40];
-    char token[96];       /* Api-Token with ServiceProviderAPI */
-    bool dps;             /* DPS-licensed: exports answer 422 */
+    char token[96]; /* Api-Token with ServiceProviderAPI */
+    bool dps;       /* DPS-licensed: exports answer 422 */
     char (*env_uuid)[40];
     int nenvs;
 } emu_cluster;
@@ -142,8 +142,8 @@ typedef struct emu_rec {
     int64_t booking_time; /* epoch s of the booking run that last changed it */
 } emu_rec;
 
-void emu_model_record(const emu_model *m, const emu_account *a, const emu_sub *s, int env,
-                      int cap, int64_t day, int64_t now, emu_rec *out);
+void emu_model_record(const emu_model *m, const emu_account *a, const emu_sub *s, int env, int cap,
+                      int64_t day, int64_t now, emu_rec *out);
 /* First and last day with data for a subscription at `now` (last < first: none). */
 void emu_sub_data_days(const emu_model *m, const emu_sub *s, int64_t now, int64_t *first,
                        int64_t *last);
@@ -151,8 +151,7 @@ bool emu_sub_has_env(const emu_sub *s, const emu_env *e);
 /* Latest booking run at or before now. */
 int64_t emu_last_booking_run(int64_t now);
 /* Budget used: booked cost in the current period, as seen at now. */
-int64_t emu_sub_used_micro(const emu_model *m, const emu_account *a, const emu_sub *s,
-                           int64_t now);
+int64_t emu_sub_used_micro(const emu_model *m, const emu_account *a, const emu_sub *s, int64_t now);
 /* True when (env, cap, day) carries an injected spike; *factor gets its size. */
 bool emu_model_spike(const emu_model *m, const emu_account *a, int env, int cap, int64_t day,
                      double *factor);
@@ -167,13 +166,13 @@ typedef struct emu_server emu_server;
 typedef struct emu_req {
     emu_server *srv;
     const emu_model *model;
-    void *conn;           /* struct MHD_Connection * */
+    void *conn; /* struct MHD_Connection * */
     const char *method;
-    const char *path;     /* without the query */
+    const char *path;        /* without the query */
     char *seg[EMU_MAX_SEGS]; /* path segments matched by '*' in the route */
     const char *body;
     size_t body_len;
-    int64_t now;          /* emulated clock for this request */
+    int64_t now; /* emulated clock for this request */
     /* the answer */
     int status;
     dtc_buf out;
@@ -181,8 +180,8 @@ typedef struct emu_req {
     const char *hdr_name[EMU_MAX_HEADERS];
     char *hdr_value[EMU_MAX_HEADERS];
     int nhdr;
-    bool fault_ok;        /* body faults (malformed, drop) may apply */
-    bool drop;            /* close the connection halfway through the answer */
+    bool fault_ok; /* body faults (malformed, drop) may apply */
+    bool drop;     /* close the connection halfway through the answer */
     /* set by emu_auth_bearer */
     const emu_account *account;
 } emu_req;
@@ -229,10 +228,10 @@ void emu_clock_advance(emu_server *s, int64_t seconds);
 /* Stored business events (for tests to read back). */
 typedef struct emu_bizevent {
     char *content_type;
-    char *auth;           /* "api-token" or "oauth" */
-    char *env;            /* environment from the path, or "" */
-    char *json;           /* one event, compact JSON */
-    int64_t received;     /* emulated clock */
+    char *auth;       /* "api-token" or "oauth" */
+    char *env;        /* environment from the path, or "" */
+    char *json;       /* one event, compact JSON */
+    int64_t received; /* emulated clock */
 } emu_bizevent;
 
 /* Handlers, one per endpoint family (emu_sso.c, emu_dps.c, emu_envapi.c,
@@ -294,8 +293,8 @@ emu_exportstate *emu_exportstate_of(emu_server *s, int cluster);
 typedef struct emu_rlstate {
     int inflight, peak_inflight;
     unsigned long admitted, limited;
-    int64_t bucket_milli;   /* token bucket, in 1/1000 request */
-    int64_t refilled_ms;    /* monotonic ms of the last refill */
+    int64_t bucket_milli; /* token bucket, in 1/1000 request */
+    int64_t refilled_ms;  /* monotonic ms of the last refill */
 } emu_rlstate;
 emu_rlstate *emu_rlstate_of(emu_server *s, int account);
 /* Admit one request of `account` (index into the model's accounts): true

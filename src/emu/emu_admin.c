@@ -114,12 +114,10 @@ void emu_h_admin_spikes(emu_req *r)
         const emu_account *a = &m->accounts[ai];
         for (int ei = 0; ei < a->nenvs; ei++) {
             for (int c = 0; c < emu_ncaps; c++) {
-                if (!((a->envs[ei].capmask >> c) & 1))
-                    continue;
+                if (!((a->envs[ei].capmask >> c) & 1)) continue;
                 for (int64_t d = today - m->cfg->days; d < today; d++) {
                     double f;
-                    if (!emu_model_spike(m, a, ei, c, d, &f))
-                        continue;
+                    if (!emu_model_spike(m, a, ei, c, d, &f)) continue;
                     char day[11];
                     dtc_fmt_date(day, d);
                     dtc_jw_obj(&w);

@@ -38,8 +38,7 @@ static int content_kind(const char *ct, enum kind *out)
         {"application/cloudevent-batch+json", K_BATCH},
         {"application/cloudevents-batch+json", K_BATCH},
     };
-    if (!ct)
-        return -1;
+    if (!ct) return -1;
     while (*ct == ' ')
         ct++;
     size_t n = strcspn(ct, "; \t");
@@ -58,20 +57,20 @@ static int depth_of(json_t *v)
     if (json_is_object(v)) {
         const char *k;
         json_t *x;
-        json_object_foreach(v, k, x) {
+        json_object_foreach(v, k, x)
+        {
             int e = depth_of(x);
-            if (e > d)
-                d = e;
+            if (e > d) d = e;
         }
         return d + 1;
     }
     if (json_is_array(v)) {
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
+        json_array_foreach(v, i, x)
+        {
             int e = depth_of(x);
-            if (e > d)
-                d = e;
+            if (e > d) d = e;
         }
         return d + 1;
     }
@@ -151,7 +150,8 @@ static bool authorized(emu_req *r, const char **kind)
     if (h && strncasecmp(h, "Api-Token ", 10) == 0) {
         const char *tok = h + 10;
         if (platform) {
-            emu_error(r, 401, "The platform domain accepts OAuth tokens only (Authorization: Bearer)");
+            emu_error(r, 401,
+                      "The platform domain accepts OAuth tokens only (Authorization: Bearer)");
             return false;
         }
         if (strcmp(tok, r->model->ingest_token) == 0) {
@@ -166,8 +166,7 @@ static bool authorized(emu_req *r, const char **kind)
         return false;
     }
     if (h && strncasecmp(h, "Bearer ", 7) == 0) {
-        if (!emu_auth_bearer(r, NULL, "storage:events:write"))
-            return false;
+        if (!emu_auth_bearer(r, NULL, "storage:events:write")) return false;
         *kind = "oauth";
         return true;
     }
@@ -199,13 +198,13 @@ void emu_h_bizevents(emu_req *r)
     json_t *doc = NULL;
     emu_bizevent *add = NULL;
     size_t nadd = 0, addbytes = 0;
-    if (!authorized(r, &auth))
-        return;
+    if (!authorized(r, &auth)) return;
     const char *ct = emu_header(r, "Content-Type");
     enum kind kind;
     if (content_kind(ct, &kind) != 0) {
-        emu_error(r, 415, "Unsupported content type '%.80s': use application/json, "
-                          "application/cloudevent+json or application/cloudevent-batch+json",
+        emu_error(r, 415,
+                  "Unsupported content type '%.80s': use application/json, "
+                  "application/cloudevent+json or application/cloudevent-batch+json",
                   ct ? ct : "");
         return;
     }
@@ -244,16 +243,14 @@ void emu_h_bizevents(emu_req *r)
     for (size_t i = 0; i < n; i++) {
         json_t *ev = json_is_array(doc) ? json_array_get(doc, i) : doc;
         char where[32] = "";
-        if (json_is_array(doc))
-            snprintf(where, sizeof(where), "[%zu]", i);
+        if (json_is_array(doc)) snprintf(where, sizeof(where), "[%zu]", i);
         if (kind == K_JSON && !json_is_object(ev)) {
             violation(r, where, "each business event must be a JSON object");
             goto done;
         }
-        if (kind != K_JSON && !cloudevent_ok(r, ev, where))
-            goto done;
+        if (kind != K_JSON && !cloudevent_ok(r, ev, where)) goto done;
         emu_bizevent *e = &add[nadd++];
-        e->content_type = dtc_strdup(kind == K_JSON ? "application/json"
+        e->content_type = dtc_strdup(kind == K_JSON         ? "application/json"
                                      : kind == K_CLOUDEVENT ? "application/cloudevent+json"
                                                             : "application/cloudevent-batch+json");
         e->auth = dtc_strdup(auth);
@@ -291,8 +288,9 @@ void emu_h_bizevents(emu_req *r)
     emu_unlock(r->srv);
     if (!ok) {
         if (full) {
-            emu_error(r, 429, "The emulator's event store is full (%d events, or about "
-                              "%zu MiB of event JSON); clear it with DELETE /emu/bizevents",
+            emu_error(r, 429,
+                      "The emulator's event store is full (%d events, or about "
+                      "%zu MiB of event JSON); clear it with DELETE /emu/bizevents",
                       STORE_MAX_EVENTS, STORE_MAX_BYTES / 4 >> 20);
             emu_set_header(r, "Retry-After", "1");
         } else {
@@ -348,8 +346,7 @@ static void grail_record(dtc_jw *w, const emu_bizevent *e, json_t *ev, size_t i,
     dtc_jw_key(w, "event.kind");
     dtc_jw_str(w, "BIZ_EVENT");
     const char *time = json_string_value(json_object_get(ev, "time"));
-    if (!ce)
-        time = json_string_value(json_object_get(ev, "timestamp"));
+    if (!ce) time = json_string_value(json_object_get(ev, "timestamp"));
     dtc_fmt_datetime(ts, e->received);
     dtc_jw_key(w, "timestamp");
     dtc_jw_str(w, time ? time : ts);
@@ -373,14 +370,14 @@ static void grail_record(dtc_jw *w, const emu_bizevent *e, json_t *ev, size_t i,
         }
         /* data's fields, except those the attributes above already set: a
          * record has each field once, and the CloudEvent attribute wins. */
-        json_object_foreach(json_object_get(ev, "data"), k, v) {
+        json_object_foreach(json_object_get(ev, "data"), k, v)
+        {
             bool taken = strcmp(k, "event.kind") == 0 || strcmp(k, "timestamp") == 0 ||
                          strcmp(k, "event.id") == 0 || strcmp(k, "event.provider") == 0 ||
                          strcmp(k, "event.type") == 0;
             for (size_t a = 0; a < NATTRS && !taken; a++)
                 taken = strcmp(k, attrs[a]) == 0 && json_object_get(ev, attrs[a]) != NULL;
-            if (taken)
-                continue;
+            if (taken) continue;
             dtc_jw_key(w, k);
             grail_value(w, v);
         }
@@ -392,9 +389,9 @@ static void grail_record(dtc_jw *w, const emu_bizevent *e, json_t *ev, size_t i,
             dtc_jw_key(w, "event.id");
             dtc_jw_str(w, id);
         }
-        json_object_foreach(ev, k, v) {
-            if (strcmp(k, "event.kind") == 0 || strcmp(k, "timestamp") == 0)
-                continue;
+        json_object_foreach(ev, k, v)
+        {
+            if (strcmp(k, "event.kind") == 0 || strcmp(k, "timestamp") == 0) continue;
             dtc_jw_key(w, k);
             grail_value(w, v);
         }

@@ -36,8 +36,7 @@ static const emu_cluster *cluster_auth(emu_req *r)
         return NULL;
     }
     for (int i = 0; i < r->model->nclusters; i++)
-        if (strcmp(tok, r->model->clusters[i].token) == 0)
-            return &r->model->clusters[i];
+        if (strcmp(tok, r->model->clusters[i].token) == 0) return &r->model->clusters[i];
     emu_error(r, 401, "Token authentication failed");
     return NULL;
 }
@@ -47,8 +46,7 @@ static bool ms_arg(emu_req *r, const char *name, bool required, int64_t *out)
 {
     const char *v = emu_arg(r, name);
     if (!v) {
-        if (required)
-            emu_error(r, 400, "%s is required (epoch milliseconds)", name);
+        if (required) emu_error(r, 400, "%s is required (epoch milliseconds)", name);
         return !required;
     }
     char *end = NULL;
@@ -75,8 +73,9 @@ static void scale_of(const emu_req *r, const emu_cluster *c, emu_licscale *sc)
 static bool licensing_ok(emu_req *r, const emu_cluster *c)
 {
     if (c->dps) {
-        emu_error(r, 422, "Incompatible licensing model: cluster %s uses Dynatrace Platform "
-                          "Subscription licensing; its consumption is in the Account Management API",
+        emu_error(r, 422,
+                  "Incompatible licensing model: cluster %s uses Dynatrace Platform "
+                  "Subscription licensing; its consumption is in the Account Management API",
                   c->uuid);
         return false;
     }
@@ -86,11 +85,9 @@ static bool licensing_ok(emu_req *r, const emu_cluster *c)
 void emu_h_license_hour(emu_req *r)
 {
     const emu_cluster *c = cluster_auth(r);
-    if (!c || !licensing_ok(r, c))
-        return;
+    if (!c || !licensing_ok(r, c)) return;
     int64_t start = 0;
-    if (!ms_arg(r, "startTs", true, &start))
-        return;
+    if (!ms_arg(r, "startTs", true, &start)) return;
     start -= start % HOUR_MS; /* the server floors to the hour; endTs is ignored */
     if (start + HOUR_MS > r->now * 1000) {
         emu_error(r, 400, "startTs is not in a completed hour (the hour ends after now)");
@@ -124,7 +121,8 @@ static bool export_busy(emu_req *r, int cluster)
     }
     emu_unlock(r->srv);
     if (busy)
-        emu_error(r, 429, "An export is already in progress on this cluster; wait for it to finish");
+        emu_error(r, 429,
+                  "An export is already in progress on this cluster; wait for it to finish");
     return busy;
 }
 
@@ -137,8 +135,7 @@ static int zip_finish(zip_t *za, zip_source_t *src, dtc_buf *out)
         zip_discard(za);
         return DTC_EZIP;
     }
-    if (zip_source_stat(src, &st) != 0 || zip_source_open(src) != 0)
-        return DTC_EZIP;
+    if (zip_source_stat(src, &st) != 0 || zip_source_open(src) != 0) return DTC_EZIP;
     char chunk[65536];
     zip_int64_t n, total = 0;
     while ((n = zip_source_read(src, chunk, sizeof(chunk))) > 0) {
@@ -158,8 +155,7 @@ done:
 static int zip_put(zip_t *za, const char *name, const void *data, size_t len)
 {
     void *copy = dtc_malloc(len ? len : 1);
-    if (!copy)
-        return DTC_ENOMEM;
+    if (!copy) return DTC_ENOMEM;
     memcpy(copy, data, len);
     zip_source_t *s = zip_source_buffer(za, copy, len, 1);
     if (!s) {
@@ -171,8 +167,7 @@ static int zip_put(zip_t *za, const char *name, const void *data, size_t len)
         zip_source_free(s);
         return DTC_EZIP;
     }
-    if (zip_file_set_mtime(za, (zip_uint64_t)idx, ENTRY_MTIME, 0) != 0)
-        return DTC_EZIP;
+    if (zip_file_set_mtime(za, (zip_uint64_t)idx, ENTRY_MTIME, 0) != 0) return DTC_EZIP;
     return 0;
 }
 
@@ -207,11 +202,9 @@ void emu_h_license_export(emu_req *r)
     int rc = DTC_ENOMEM;
 
     const emu_cluster *c = cluster_auth(r);
-    if (!c || !licensing_ok(r, c))
-        goto done;
+    if (!c || !licensing_ok(r, c)) goto done;
     int64_t start = 0, end = 0;
-    if (!ms_arg(r, "startTs", true, &start) || !ms_arg(r, "endTs", true, &end))
-        goto done;
+    if (!ms_arg(r, "startTs", true, &start) || !ms_arg(r, "endTs", true, &end)) goto done;
     int64_t now_ms = r->now * 1000, max_ms = (int64_t)r->model->cfg->export_max_days * 86400000LL;
     if (end <= start) {
         emu_error(r, 400, "endTs must be after startTs");
@@ -225,32 +218,28 @@ void emu_h_license_export(emu_req *r)
     int64_t h0 = start - start % HOUR_MS;
     int64_t h1 = end % HOUR_MS ? end - end % HOUR_MS + HOUR_MS : end;
     int64_t last = now_ms - now_ms % HOUR_MS; /* completed hours end here */
-    if (h1 > last)
-        h1 = last;
+    if (h1 > last) h1 = last;
     if (h0 >= h1) {
         emu_error(r, 400, "The time range holds no completed hour (it starts in the future)");
         goto done;
     }
-    if (export_busy(r, (int)(c - r->model->clusters)))
-        goto done;
+    if (export_busy(r, (int)(c - r->model->clusters))) goto done;
 
     emu_licscale sc;
     scale_of(r, c, &sc);
-    if ((rc = zip_new(&inner, &inner_src)) != 0)
-        goto fail;
+    if ((rc = zip_new(&inner, &inner_src)) != 0) goto fail;
     char name[160], ts[32];
     dtc_fmt_datetime(ts, r->now);
-    if (dtc_buf_printf(&log, "%s INFO license consumption export for cluster %s\n"
-                             "%s INFO requested startTs=%lld endTs=%lld\n",
+    if (dtc_buf_printf(&log,
+                       "%s INFO license consumption export for cluster %s\n"
+                       "%s INFO requested startTs=%lld endTs=%lld\n",
                        ts, c->uuid, ts, (long long)start, (long long)end))
         goto fail;
     for (int64_t h = h0; h < h1; h += HOUR_MS) {
         dtc_buf_reset(&hourdoc);
-        if ((rc = emu_licdata_hour(&sc, h, &hourdoc)) != 0)
-            goto fail;
+        if ((rc = emu_licdata_hour(&sc, h, &hourdoc)) != 0) goto fail;
         snprintf(name, sizeof(name), "%lld.json", (long long)h);
-        if ((rc = zip_put(inner, name, hourdoc.data, hourdoc.len)) != 0)
-            goto fail;
+        if ((rc = zip_put(inner, name, hourdoc.data, hourdoc.len)) != 0) goto fail;
         if (dtc_buf_printf(&log, "%s INFO exported %s (%zu bytes, %d environments)\n", ts, name,
                            hourdoc.len, sc.envs)) {
             rc = DTC_ENOMEM;
@@ -259,16 +248,15 @@ void emu_h_license_export(emu_req *r)
     }
     rc = zip_finish(inner, inner_src, &innerbytes);
     inner = NULL;
-    if (rc)
-        goto fail;
+    if (rc) goto fail;
 
     /* Signature: HMAC-SHA256 of the inner archive, keyed from the seed. */
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned maclen = 0;
     uint64_t key[2] = {dtc_hash4(r->model->cfg->seed, 0x5167, 1, 0, 0),
                        dtc_hash4(r->model->cfg->seed, 0x5167, 2, 0, 0)};
-    if (!HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)innerbytes.data, innerbytes.len,
-              mac, &maclen)) {
+    if (!HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)innerbytes.data,
+              innerbytes.len, mac, &maclen)) {
         rc = DTC_EIO;
         goto fail;
     }
@@ -286,24 +274,18 @@ void emu_h_license_export(emu_req *r)
     char base[128];
     snprintf(base, sizeof(base), "license-consumption-%s-%lld-%lld", c->uuid, (long long)h0,
              (long long)h1);
-    if ((rc = zip_new(&outer, &outer_src)) != 0)
-        goto fail;
+    if ((rc = zip_new(&outer, &outer_src)) != 0) goto fail;
     snprintf(name, sizeof(name), "%s.zip", base);
-    if ((rc = zip_put(outer, name, innerbytes.data, innerbytes.len)) != 0)
-        goto fail;
+    if ((rc = zip_put(outer, name, innerbytes.data, innerbytes.len)) != 0) goto fail;
     snprintf(name, sizeof(name), "%s.signature", base);
-    if ((rc = zip_put(outer, name, sig, strlen(sig))) != 0)
-        goto fail;
+    if ((rc = zip_put(outer, name, sig, strlen(sig))) != 0) goto fail;
     snprintf(name, sizeof(name), "%s.log", base);
-    if ((rc = zip_put(outer, name, log.data, log.len)) != 0)
-        goto fail;
+    if ((rc = zip_put(outer, name, log.data, log.len)) != 0) goto fail;
     dtc_buf_reset(&r->out);
     rc = zip_finish(outer, outer_src, &r->out);
     outer = NULL;
-    if (rc)
-        goto fail;
-    if (emu_fault_truncate(r))
-        r->out.len = r->out.len * 2 / 3; /* cut short, still 200 */
+    if (rc) goto fail;
+    if (emu_fault_truncate(r)) r->out.len = r->out.len * 2 / 3; /* cut short, still 200 */
     r->status = 200;
     r->content_type = "application/octet-stream";
     char disp[200];
@@ -311,12 +293,13 @@ void emu_h_license_export(emu_req *r)
     emu_set_header(r, "Content-Disposition", disp);
     goto done;
 fail:
-    emu_error(r, 500, "export failed (%s)", rc == DTC_ENOMEM ? "out of memory" : rc == DTC_ETOOBIG ? "archive too large" : "archive error");
+    emu_error(r, 500, "export failed (%s)",
+              rc == DTC_ENOMEM    ? "out of memory"
+              : rc == DTC_ETOOBIG ? "archive too large"
+                                  : "archive error");
 done:
-    if (inner)
-        zip_discard(inner);
-    if (outer)
-        zip_discard(outer);
+    if (inner) zip_discard(inner);
+    if (outer) zip_discard(outer);
     zip_source_free(inner_src);
     zip_source_free(outer_src);
     dtc_buf_dispose(&hourdoc);

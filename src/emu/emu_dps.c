@@ -43,8 +43,7 @@ static void jw_datetime(dtc_jw *w, int64_t t)
 static const emu_sub *find_sub(emu_req *r, const emu_account *a, const char *uuid)
 {
     for (int i = 0; i < a->nsubs; i++)
-        if (strcmp(a->subs[i].uuid, uuid) == 0)
-            return &a->subs[i];
+        if (strcmp(a->subs[i].uuid, uuid) == 0) return &a->subs[i];
     emu_error(r, 404, "Subscription %.64s not found", uuid);
     return NULL;
 }
@@ -52,8 +51,7 @@ static const emu_sub *find_sub(emu_req *r, const emu_account *a, const char *uui
 /* Authenticate an /sub/vN/accounts/{a}/subscriptions/{s}/... request. */
 static const emu_sub *sub_request(emu_req *r)
 {
-    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read"))
-        return NULL;
+    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read")) return NULL;
     return find_sub(r, r->account, r->seg[1]);
 }
 
@@ -77,8 +75,7 @@ static bool in_csv(const char *csv, const char *item)
     for (const char *p = csv; p && *p;) {
         const char *e = strchr(p, ',');
         size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l == n && strncmp(p, item, n) == 0)
-            return true;
+        if (l == n && strncmp(p, item, n) == 0) return true;
         p = e ? e + 1 : NULL;
     }
     return false;
@@ -89,8 +86,7 @@ static int filt_init(filt *f, const emu_account *a, const char *envs, const char
 {
     memset(f, 0, sizeof(*f));
     f->env_ok = dtc_calloc((size_t)a->nenvs, sizeof(bool));
-    if (!f->env_ok)
-        return DTC_ENOMEM;
+    if (!f->env_ok) return DTC_ENOMEM;
     f->env_set = envs && *envs;
     f->cap_set = caps && *caps;
     f->cluster_set = clusters && *clusters;
@@ -140,8 +136,7 @@ static void write_summary(dtc_jw *w, const emu_sub *s)
 
 void emu_h_subscriptions(emu_req *r)
 {
-    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read"))
-        return;
+    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read")) return;
     dtc_jw w;
     dtc_jw_init(&w, &r->out);
     dtc_jw_obj(&w);
@@ -160,8 +155,7 @@ void emu_h_subscriptions(emu_req *r)
 void emu_h_subscription(emu_req *r)
 {
     const emu_sub *s = sub_request(r);
-    if (!s)
-        return;
+    if (!s) return;
     const emu_account *a = r->account;
     int64_t today = r->now / 86400;
     dtc_jw w;
@@ -184,8 +178,7 @@ void emu_h_subscription(emu_req *r)
     dtc_jw_obj_end(&w);
     int cp = s->cur_period;
     int64_t remaining = s->period_end[cp] - today + 1;
-    if (remaining < 0)
-        remaining = 0;
+    if (remaining < 0) remaining = 0;
     dtc_jw_key(&w, "currentPeriod");
     dtc_jw_obj(&w);
     dtc_jw_key(&w, "startTime");
@@ -212,8 +205,7 @@ void emu_h_subscription(emu_req *r)
         bool used = false;
         for (int ei = 0; ei < a->nenvs && !used; ei++)
             used = emu_sub_has_env(s, &a->envs[ei]) && ((a->envs[ei].capmask >> c) & 1);
-        if (!used)
-            continue;
+        if (!used) continue;
         dtc_jw_obj(&w);
         dtc_jw_key(&w, "key");
         dtc_jw_str(&w, emu_caps[c].key);
@@ -233,15 +225,12 @@ static int64_t day_cost(const emu_model *m, const emu_account *a, const emu_sub 
     int64_t sum = 0;
     emu_rec rec;
     for (int ei = 0; ei < a->nenvs; ei++) {
-        if (!emu_sub_has_env(s, &a->envs[ei]))
-            continue;
+        if (!emu_sub_has_env(s, &a->envs[ei])) continue;
         for (int c = 0; c < emu_ncaps; c++) {
             emu_model_record(m, a, s, ei, c, day, now, &rec);
-            if (!rec.present)
-                continue;
+            if (!rec.present) continue;
             sum += rec.cost_micro;
-            if (last_booking && rec.booking_time > *last_booking)
-                *last_booking = rec.booking_time;
+            if (last_booking && rec.booking_time > *last_booking) *last_booking = rec.booking_time;
         }
     }
     return sum;
@@ -249,8 +238,7 @@ static int64_t day_cost(const emu_model *m, const emu_account *a, const emu_sub 
 
 void emu_h_forecast(emu_req *r)
 {
-    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read"))
-        return;
+    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read")) return;
     const emu_account *a = r->account;
     const emu_sub *s = &a->subs[0];
     int64_t today = r->now / 86400;
@@ -263,14 +251,12 @@ void emu_h_forecast(emu_req *r)
     int64_t avg = n ? sum / n : 0;
     int cp = s->cur_period;
     int64_t remaining = s->period_end[cp] - last_booked_day(r->now);
-    if (remaining < 0)
-        remaining = 0;
+    if (remaining < 0) remaining = 0;
     int64_t proj = avg * remaining;
     int64_t median = used + proj, lower = used + proj * 9 / 10, upper = used + proj * 11 / 10;
     int64_t budget = s->budget_micro;
     int64_t days_to = avg > 0 ? (budget - used + avg - 1) / avg : 36500;
-    if (days_to < 0)
-        days_to = 0;
+    if (days_to < 0) days_to = 0;
     dtc_jw w;
     dtc_jw_init(&w, &r->out);
     dtc_jw_obj(&w);
@@ -296,8 +282,7 @@ void emu_h_forecast(emu_req *r)
 static void sub_series(emu_req *r, bool cost)
 {
     const emu_sub *s = sub_request(r);
-    if (!s)
-        return;
+    if (!s) return;
     const emu_account *a = r->account;
     filt f;
     if (filt_init(&f, a, emu_arg(r, "environmentIds"), emu_arg(r, "capabilityKeys"),
@@ -307,8 +292,7 @@ static void sub_series(emu_req *r, bool cost)
     }
     int64_t first, last;
     emu_sub_data_days(r->model, s, r->now, &first, &last);
-    if (last > last_booked_day(r->now))
-        last = last_booked_day(r->now);
+    if (last > last_booked_day(r->now)) last = last_booked_day(r->now);
     dtc_jw w;
     dtc_jw_init(&w, &r->out);
     dtc_jw_obj(&w);
@@ -322,16 +306,13 @@ static void sub_series(emu_req *r, bool cost)
             int64_t usage = 0;
             bool cap_any = false;
             for (int ei = 0; ei < a->nenvs; ei++) {
-                if (!env_selected(&f, s, a, ei) || !cap_selected(&f, &a->envs[ei], c))
-                    continue;
+                if (!env_selected(&f, s, a, ei) || !cap_selected(&f, &a->envs[ei], c)) continue;
                 emu_model_record(r->model, a, s, ei, c, d, r->now, &rec);
-                if (!rec.present)
-                    continue;
+                if (!rec.present) continue;
                 cap_any = any = true;
                 usage += rec.usage_centi;
                 day_sum += rec.cost_micro;
-                if (rec.booking_time > booked)
-                    booked = rec.booking_time;
+                if (rec.booking_time > booked) booked = rec.booking_time;
             }
             if (!cost && cap_any) {
                 dtc_jw_obj(&w);
@@ -376,8 +357,14 @@ static void sub_series(emu_req *r, bool cost)
         emu_json_ok(r);
 }
 
-void emu_h_usage(emu_req *r) { sub_series(r, false); }
-void emu_h_cost(emu_req *r) { sub_series(r, true); }
+void emu_h_usage(emu_req *r)
+{
+    sub_series(r, false);
+}
+void emu_h_cost(emu_req *r)
+{
+    sub_series(r, true);
+}
 
 /* ---- per-environment records (v2 and v3) ---- */
 
@@ -440,8 +427,7 @@ static void query_days(const emu_model *m, const emu_sub *s, const envq *q, int6
 {
     int64_t first, last;
     emu_sub_data_days(m, s, q->now, &first, &last);
-    if (last > last_booked_day(q->now))
-        last = last_booked_day(q->now);
+    if (last > last_booked_day(q->now)) last = last_booked_day(q->now);
     int64_t lo = floordiv(q->start, 86400), hi = floordiv(q->end + 86399, 86400) - 1;
     *d0 = lo > first ? lo : first;
     *d1 = hi < last ? hi : last;
@@ -459,16 +445,13 @@ static int64_t write_env_records(emu_req *r, dtc_jw *w, const emu_sub *s, const 
     int64_t pos = 0, written = 0;
     emu_rec rec;
     for (int ei = 0; ei < a->nenvs; ei++) {
-        if (!env_selected(f, s, a, ei))
-            continue;
+        if (!env_selected(f, s, a, ei)) continue;
         const emu_env *e = &a->envs[ei];
         int caps[EMU_MAX_CAPS], nc = 0;
         for (int c = 0; c < emu_ncaps; c++)
-            if (cap_selected(f, e, c))
-                caps[nc++] = c;
+            if (cap_selected(f, e, c)) caps[nc++] = c;
         int64_t count = ndays * nc;
-        if (count == 0)
-            continue;
+        if (count == 0) continue;
         if (pos + count <= q->offset || (limit >= 0 && written >= limit)) {
             pos += count;
             continue;
@@ -512,7 +495,9 @@ static bool parse_time_bounds(emu_req *r, envq *q)
         return false;
     }
     if (dtc_parse_datetime(st, &q->start) || dtc_parse_datetime(et, &q->end)) {
-        emu_error(r, 400, "startTime and endTime must be ISO-8601 UTC date-times like 2026-01-01T00:00:00Z");
+        emu_error(
+            r, 400,
+            "startTime and endTime must be ISO-8601 UTC date-times like 2026-01-01T00:00:00Z");
         return false;
     }
     if (q->start >= q->end) {
@@ -531,10 +516,10 @@ static char *dup_arg(emu_req *r, const char *name)
 static void env_v2(emu_req *r, bool cost)
 {
     const emu_sub *s = sub_request(r);
-    if (!s)
-        return;
+    if (!s) return;
     char link[256];
-    snprintf(link, sizeof(link), "</sub/v3/accounts/%s/subscriptions/%s/%s>; rel=\"successor-version\"",
+    snprintf(link, sizeof(link),
+             "</sub/v3/accounts/%s/subscriptions/%s/%s>; rel=\"successor-version\"",
              r->account->uuid, s->uuid, cost ? "environment-cost" : "environment-usage");
     char sunset[30];
     dtc_fmt_http_date(sunset, r->model->cfg->v2_sunset);
@@ -545,10 +530,10 @@ static void env_v2(emu_req *r, bool cost)
         return;
     }
     envq q = {.cost = cost, .now = r->now};
-    if (!parse_time_bounds(r, &q))
-        return;
+    if (!parse_time_bounds(r, &q)) return;
     filt f;
-    if (filt_init(&f, r->account, emu_arg(r, "environmentIds"), emu_arg(r, "capabilityKeys"), NULL)) {
+    if (filt_init(&f, r->account, emu_arg(r, "environmentIds"), emu_arg(r, "capabilityKeys"),
+                  NULL)) {
         emu_error(r, 500, "out of memory");
         return;
     }
@@ -573,8 +558,14 @@ static void env_v2(emu_req *r, bool cost)
     emu_set_header(r, "Link", link);
 }
 
-void emu_h_env_usage_v2(emu_req *r) { env_v2(r, false); }
-void emu_h_env_cost_v2(emu_req *r) { env_v2(r, true); }
+void emu_h_env_usage_v2(emu_req *r)
+{
+    env_v2(r, false);
+}
+void emu_h_env_cost_v2(emu_req *r)
+{
+    env_v2(r, true);
+}
 
 /* Split a state string on '|' keeping empty fields. */
 static int split_state(char *s, char **f, int max)
@@ -595,8 +586,7 @@ static int split_state(char *s, char **f, int max)
 static bool parse_page_size(emu_req *r, int *ps, int limit)
 {
     const char *v = emu_arg(r, "page-size");
-    if (!v)
-        return true;
+    if (!v) return true;
     char *end;
     long n = strtol(v, &end, 10);
     if (*v == '\0' || *end || n < 1) {
@@ -631,28 +621,27 @@ static bool live_bounds_present(emu_req *r)
  * paging only those the request carries. On a mismatch the 400 is set. */
 static bool same_query(emu_req *r, const envq *k, int ps, bool live)
 {
-    const char *names[] = {"startTime", "endTime", "environmentIds", "capabilityKeys", "clusterIds"};
+    const char *names[] = {"startTime", "endTime", "environmentIds", "capabilityKeys",
+                           "clusterIds"};
     const char *why = NULL;
     for (int i = 0; i < 2 && !why; i++) {
         const char *v = emu_arg(r, names[i]);
         int64_t t = 0;
         if (v && dtc_parse_datetime(v, &t)) {
-            emu_error(r, 400, "startTime and endTime must be ISO-8601 UTC date-times like 2026-01-01T00:00:00Z");
+            emu_error(
+                r, 400,
+                "startTime and endTime must be ISO-8601 UTC date-times like 2026-01-01T00:00:00Z");
             return false;
         }
-        if (v && t != (i == 0 ? k->start : k->end))
-            why = names[i];
+        if (v && t != (i == 0 ? k->start : k->end)) why = names[i];
     }
     const char *have[] = {k->envs, k->caps, k->clusters};
     for (int i = 0; i < 3 && !why; i++) {
         const char *v = emu_arg(r, names[2 + i]);
-        if ((v || live) && strcmp(v ? v : "", have[i]) != 0)
-            why = names[2 + i];
+        if ((v || live) && strcmp(v ? v : "", have[i]) != 0) why = names[2 + i];
     }
-    if (!why && (live || emu_arg(r, "page-size")) && ps != k->ps)
-        why = "page-size";
-    if (why)
-        emu_error(r, 400, "page-key does not belong to this query (%s differs)", why);
+    if (!why && (live || emu_arg(r, "page-size")) && ps != k->ps) why = "page-size";
+    if (why) emu_error(r, 400, "page-key does not belong to this query (%s differs)", why);
     return why == NULL;
 }
 
@@ -664,8 +653,7 @@ static void write_last_key(dtc_jw *w, const emu_model *m, uint64_t qhash)
         static const char *modes[] = {"null", "absent", "empty"};
         mode = modes[dtc_hash4(m->cfg->seed, 0x1a57, qhash, 0, 0) % 3];
     }
-    if (strcmp(mode, "absent") == 0)
-        return;
+    if (strcmp(mode, "absent") == 0) return;
     dtc_jw_key(w, "nextPageKey");
     if (strcmp(mode, "empty") == 0)
         dtc_jw_str(w, "");
@@ -676,8 +664,7 @@ static void write_last_key(dtc_jw *w, const emu_model *m, uint64_t qhash)
 static void env_v3(emu_req *r, bool cost)
 {
     const emu_sub *s = sub_request(r);
-    if (!s)
-        return;
+    if (!s) return;
     if (r->model->cfg->no_v3) {
         emu_error(r, 404, "No such endpoint: %s", r->path);
         return;
@@ -688,20 +675,17 @@ static void env_v3(emu_req *r, bool cost)
     bool live = emu_paging_live(m->cfg);
     int limit = live ? m->cfg->v3_page_size_limit : 0;
     int ps = m->cfg->page_size_default;
-    if (live && ps > limit)
-        ps = limit;
+    if (live && ps > limit) ps = limit;
     envq q = {.cost = cost, .now = r->now};
     const char *pk = emu_arg(r, "page-key");
     char *state = NULL;
-    if (!parse_page_size(r, &ps, limit))
-        goto done;
-    if (live && !live_bounds_present(r))
-        goto done;
+    if (!parse_page_size(r, &ps, limit)) goto done;
+    if (live && !live_bounds_present(r)) goto done;
     if (pk) {
         char *fld[16];
-        if (emu_pagekey_decode(m->cfg->seed, pk, &state) != 0 || split_state(state, fld, 16) != 12 ||
-            strcmp(fld[0], "v3") != 0 || strcmp(fld[1], cost ? "c" : "u") != 0 ||
-            atoi(fld[2]) != ai || atoi(fld[3]) != si) {
+        if (emu_pagekey_decode(m->cfg->seed, pk, &state) != 0 ||
+            split_state(state, fld, 16) != 12 || strcmp(fld[0], "v3") != 0 ||
+            strcmp(fld[1], cost ? "c" : "u") != 0 || atoi(fld[2]) != ai || atoi(fld[3]) != si) {
             emu_error(r, 400, "Invalid page-key");
             goto done;
         }
@@ -717,11 +701,9 @@ static void env_v3(emu_req *r, bool cost)
             emu_error(r, 500, "out of memory");
             goto done;
         }
-        if (!same_query(r, &q, ps, live))
-            goto done;
+        if (!same_query(r, &q, ps, live)) goto done;
     } else {
-        if (!parse_time_bounds(r, &q))
-            goto done;
+        if (!parse_time_bounds(r, &q)) goto done;
         q.ps = ps;
         q.envs = dup_arg(r, "environmentIds");
         q.caps = dup_arg(r, "capabilityKeys");
@@ -754,11 +736,11 @@ static void env_v3(emu_req *r, bool cost)
     /* --page-key-cycle: the second page's key leads back to the first page,
      * whose key leads to the second: the keys repeat forever (a broken
      * server). Any walk of more than one page cycles. */
-    if (m->cfg->page_key_cycle && next < total && q.offset >= q.ps)
-        next = 0;
+    if (m->cfg->page_key_cycle && next < total && q.offset >= q.ps) next = 0;
     if (next < total) {
         char st[4096], *key = NULL;
-        snprintf(st, sizeof(st), "v3|%s|%d|%d|%" PRId64 "|%" PRId64 "|%" PRId64 "|%d|%" PRId64 "|%s|%s|%s",
+        snprintf(st, sizeof(st),
+                 "v3|%s|%d|%d|%" PRId64 "|%" PRId64 "|%" PRId64 "|%d|%" PRId64 "|%s|%s|%s",
                  cost ? "c" : "u", ai, si, q.start, q.end, q.now, q.ps, next, q.envs, q.caps,
                  q.clusters);
         if (emu_pagekey_encode(m->cfg->seed, st, &key) != 0) {
@@ -784,15 +766,20 @@ done:
     envq_dispose(&q);
 }
 
-void emu_h_env_usage_v3(emu_req *r) { env_v3(r, false); }
-void emu_h_env_cost_v3(emu_req *r) { env_v3(r, true); }
+void emu_h_env_usage_v3(emu_req *r)
+{
+    env_v3(r, false);
+}
+void emu_h_env_cost_v3(emu_req *r)
+{
+    env_v3(r, true);
+}
 
 /* ---- rate cards ---- */
 
 void emu_h_rate_cards(emu_req *r)
 {
-    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read"))
-        return;
+    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read")) return;
     const emu_account *a = r->account;
     dtc_jw w;
     dtc_jw_init(&w, &r->out);
@@ -802,8 +789,9 @@ void emu_h_rate_cards(emu_req *r)
         char quote[32];
         int y, mo, d;
         dtc_civil_from_days(s->start_day, &y, &mo, &d);
-        snprintf(quote, sizeof(quote), "Q-%04d-%05u", y,
-                 (unsigned)(dtc_hash_bytes(r->model->cfg->seed, s->uuid, strlen(s->uuid)) % 100000));
+        snprintf(
+            quote, sizeof(quote), "Q-%04d-%05u", y,
+            (unsigned)(dtc_hash_bytes(r->model->cfg->seed, s->uuid, strlen(s->uuid)) % 100000));
         dtc_jw_obj(&w);
         dtc_jw_key(&w, "quoteNumber");
         dtc_jw_str(&w, quote);
@@ -819,8 +807,7 @@ void emu_h_rate_cards(emu_req *r)
             bool used = false;
             for (int ei = 0; ei < a->nenvs && !used; ei++)
                 used = emu_sub_has_env(s, &a->envs[ei]) && ((a->envs[ei].capmask >> c) & 1);
-            if (!used)
-                continue;
+            if (!used) continue;
             char price[32];
             dtc_fixed_format(price, s->price4[c], 4, false);
             dtc_jw_obj(&w);
@@ -877,8 +864,7 @@ static void write_event(dtc_jw *w, const char *env, const char *cap, int64_t dat
 
 void emu_h_events(emu_req *r)
 {
-    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read"))
-        return;
+    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read")) return;
     const emu_account *a = r->account;
     const emu_model *m = r->model;
     int64_t from = INT64_MIN, to = INT64_MAX;
@@ -901,25 +887,25 @@ void emu_h_events(emu_req *r)
         const emu_sub *s = &a->subs[si];
         int64_t first, dlast;
         emu_sub_data_days(m, s, r->now, &first, &dlast);
-        if (dlast > last)
-            dlast = last;
+        if (dlast > last) dlast = last;
         /* Cost events: the injected spikes. */
         if (!type || strcmp(type, "cost") == 0) {
             for (int ei = 0; ei < a->nenvs; ei++) {
                 const emu_env *e = &a->envs[ei];
-                if (!emu_sub_has_env(s, e))
-                    continue;
+                if (!emu_sub_has_env(s, e)) continue;
                 for (int c = 0; c < emu_ncaps; c++) {
-                    if (!((e->capmask >> c) & 1))
-                        continue;
+                    if (!((e->capmask >> c) & 1)) continue;
                     for (int64_t d = first; d <= dlast; d++) {
                         double fac;
-                        if (!emu_model_spike(m, a, ei, c, d, &fac) || d * 86400 < from || d * 86400 > to)
+                        if (!emu_model_spike(m, a, ei, c, d, &fac) || d * 86400 < from ||
+                            d * 86400 > to)
                             continue;
-                        snprintf(msg, sizeof(msg), "Cost of %s in environment %s was %.1fx its usual daily cost",
+                        snprintf(msg, sizeof(msg),
+                                 "Cost of %s in environment %s was %.1fx its usual daily cost",
                                  emu_caps[c].name, e->id, fac);
-                        write_event(&w, e->id, emu_caps[c].key, d * 86400, (d + 1) * 86400 + 3 * 3600,
-                                    fac >= 5 ? "SEVERE" : "WARN", msg, "cost", "ENVIRONMENT");
+                        write_event(&w, e->id, emu_caps[c].key, d * 86400,
+                                    (d + 1) * 86400 + 3 * 3600, fac >= 5 ? "SEVERE" : "WARN", msg,
+                                    "cost", "ENVIRONMENT");
                     }
                 }
             }
@@ -937,10 +923,13 @@ void emu_h_events(emu_req *r)
                 while (next < 4 && cum * 100 >= s->budget_micro * marks[next]) {
                     if (d * 86400 >= from && d * 86400 <= to) {
                         dtc_fixed_format(amount, cum / 10000, 2, false);
-                        snprintf(msg, sizeof(msg), "Subscription %s has used %d%% of its budget (%s %s)",
-                                 s->name, marks[next], amount, s->currency);
+                        snprintf(msg, sizeof(msg),
+                                 "Subscription %s has used %d%% of its budget (%s %s)", s->name,
+                                 marks[next], amount, s->currency);
                         write_event(&w, "", "", d * 86400, (d + 1) * 86400 + 3 * 3600,
-                                    marks[next] >= 90 ? "SEVERE" : marks[next] >= 75 ? "WARN" : "INFO",
+                                    marks[next] >= 90   ? "SEVERE"
+                                    : marks[next] >= 75 ? "WARN"
+                                                        : "INFO",
                                     msg, "budget", "ACCOUNT");
                     }
                     next++;
@@ -953,7 +942,9 @@ void emu_h_events(emu_req *r)
         const emu_sub *s = &a->subs[0];
         int64_t t = emu_last_booking_run(r->now);
         if (t >= from && t <= to && strcmp(s->status, "ACTIVE") == 0) {
-            snprintf(msg, sizeof(msg), "Forecast for subscription %s exceeds its budget before the period ends", s->name);
+            snprintf(msg, sizeof(msg),
+                     "Forecast for subscription %s exceeds its budget before the period ends",
+                     s->name);
             write_event(&w, "", "", t, t, "WARN", msg, "forecast", "ACCOUNT");
         }
     }
@@ -967,22 +958,22 @@ void emu_h_events(emu_req *r)
  * the first ALLOC_KEYS of each; the rest are defined but never receive cost,
  * as a freshly created cost centre or a retired product. */
 #define ALLOC_KEYS 4
-static const char *cc_keys[] = {"CC-1001-platform", "CC-2040-payments", "CC-3100-search", "CC-4200-data",
-                                "CC-5300-research"};
+static const char *cc_keys[] = {"CC-1001-platform", "CC-2040-payments", "CC-3100-search",
+                                "CC-4200-data", "CC-5300-research"};
 static const char *product_keys[] = {"checkout", "catalog", "mobile-app", "search", "loyalty"};
 #define SETTINGS_PAGE_SIZE 2 /* small, so a client sees page-number paging work */
 
 void emu_h_cost_allocation(emu_req *r)
 {
-    if (!emu_auth_bearer(r, NULL, "account-uac-read"))
-        return;
+    if (!emu_auth_bearer(r, NULL, "account-uac-read")) return;
     const emu_account *a = r->account;
     const emu_model *m = r->model;
     const emu_sub *s = find_sub(r, a, r->seg[0]);
-    if (!s)
-        return;
+    if (!s) return;
     if (!s->cost_allocation) {
-        emu_error(r, 404, "Cost allocation is not available for subscription %s (DPS contracts signed after April 2023 only)",
+        emu_error(r, 404,
+                  "Cost allocation is not available for subscription %s (DPS contracts signed "
+                  "after April 2023 only)",
                   s->uuid);
         return;
     }
@@ -996,7 +987,9 @@ void emu_h_cost_allocation(emu_req *r)
         static const char *others[] = {"field", "environment-id", "from", "to", "page-size"};
         for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
             if (emu_arg(r, others[i])) {
-                emu_error(r, 400, "When page-key is set no other query parameter may be set (found %s)", others[i]);
+                emu_error(r, 400,
+                          "When page-key is set no other query parameter may be set (found %s)",
+                          others[i]);
                 return;
             }
         if (emu_pagekey_decode(m->cfg->seed, pk, &state) != 0 || split_state(state, fld, 8) != 8 ||
@@ -1029,13 +1022,11 @@ void emu_h_cost_allocation(emu_req *r)
             emu_error(r, 400, "from and to must be dates like 2026-01-31");
             return;
         }
-        if (!parse_page_size(r, &ps, 0))
-            return;
+        if (!parse_page_size(r, &ps, 0)) return;
     }
     int ei = -1;
     for (int i = 0; i < a->nenvs; i++)
-        if (strcmp(a->envs[i].id, envid) == 0 && emu_sub_has_env(s, &a->envs[i]))
-            ei = i;
+        if (strcmp(a->envs[i].id, envid) == 0 && emu_sub_has_env(s, &a->envs[i])) ei = i;
     if (ei < 0) {
         emu_error(r, 400, "Environment %.32s is not part of subscription %s", envid, s->uuid);
         dtc_free(state);
@@ -1045,16 +1036,12 @@ void emu_h_cost_allocation(emu_req *r)
     const emu_env *e = &a->envs[ei];
     int64_t first, last;
     emu_sub_data_days(m, s, now, &first, &last);
-    if (last > last_booked_day(now))
-        last = last_booked_day(now);
-    if (d_from > first)
-        first = d_from;
-    if (d_to < last)
-        last = d_to;
+    if (last > last_booked_day(now)) last = last_booked_day(now);
+    if (d_from > first) first = d_from;
+    if (d_to < last) last = d_to;
     int caps[EMU_MAX_CAPS], nc = 0;
     for (int c = 0; c < emu_ncaps; c++)
-        if ((e->capmask >> c) & 1)
-            caps[nc++] = c;
+        if ((e->capmask >> c) & 1) caps[nc++] = c;
     int64_t total = last >= first ? (last - first + 1) * nc * ALLOC_KEYS : 0;
 
     dtc_jw w;
@@ -1073,7 +1060,8 @@ void emu_h_cost_allocation(emu_req *r)
         emu_model_record(m, a, s, ei, c, d, now, &rec);
         /* Split the record's cost over four keys by fixed weights; the last
          * key takes the remainder so the parts sum exactly to the whole. */
-        uint64_t h = dtc_hash4(m->cfg->seed, 0xa11c, (uint64_t)ei, (uint64_t)c, strcmp(field, "PRODUCT") == 0);
+        uint64_t h = dtc_hash4(m->cfg->seed, 0xa11c, (uint64_t)ei, (uint64_t)c,
+                               strcmp(field, "PRODUCT") == 0);
         int wt[ALLOC_KEYS], wsum = 0;
         for (int j = 0; j < ALLOC_KEYS; j++)
             wsum += wt[j] = 1 + (int)((h >> (j * 8)) % 9);
@@ -1096,8 +1084,8 @@ void emu_h_cost_allocation(emu_req *r)
     dtc_jw_arr_end(&w);
     if (offset + ps < total) {
         char st[512], *key = NULL;
-        snprintf(st, sizeof(st), "ca|%s|%s|%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%d/%" PRId64, s->uuid,
-                 field, e->id, first, last, now, ps, offset + ps);
+        snprintf(st, sizeof(st), "ca|%s|%s|%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%d/%" PRId64,
+                 s->uuid, field, e->id, first, last, now, ps, offset + ps);
         if (emu_pagekey_encode(m->cfg->seed, st, &key) != 0) {
             emu_error(r, 500, "out of memory");
             dtc_free(state);
@@ -1120,8 +1108,7 @@ void emu_h_cost_allocation(emu_req *r)
  * {"records":[{"key":...}],"hasNextPage":bool}, pages numbered from 1. */
 static void settings_list(emu_req *r, const char **keys, int nkeys)
 {
-    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read"))
-        return;
+    if (!emu_auth_bearer(r, r->seg[0], "account-uac-read")) return;
     long page = 1;
     int ps = SETTINGS_PAGE_SIZE;
     const char *v = emu_arg(r, "page");
@@ -1133,8 +1120,7 @@ static void settings_list(emu_req *r, const char **keys, int nkeys)
             return;
         }
     }
-    if (!parse_page_size(r, &ps, 0))
-        return;
+    if (!parse_page_size(r, &ps, 0)) return;
     int64_t from = (int64_t)(page - 1) * ps;
     dtc_jw w;
     dtc_jw_init(&w, &r->out);

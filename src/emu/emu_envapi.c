@@ -20,8 +20,7 @@ static bool env_auth(emu_req *r, bool v1)
 
 void emu_h_environments_v2(emu_req *r)
 {
-    if (!env_auth(r, false))
-        return;
+    if (!env_auth(r, false)) return;
     dtc_jw w;
     dtc_jw_init(&w, &r->out);
     dtc_jw_obj(&w);
@@ -51,8 +50,7 @@ void emu_h_environments_v2(emu_req *r)
 
 void emu_h_environments_v1(emu_req *r)
 {
-    if (!env_auth(r, true))
-        return;
+    if (!env_auth(r, true)) return;
     static const char *zones[] = {"frontend", "backend", "mobile app only"};
     dtc_jw w;
     dtc_jw_init(&w, &r->out);
@@ -93,8 +91,7 @@ void emu_h_environments_v1(emu_req *r)
 
 void emu_h_clusters(emu_req *r)
 {
-    if (!emu_auth_bearer(r, r->seg[0], "account-env-read"))
-        return;
+    if (!emu_auth_bearer(r, r->seg[0], "account-env-read")) return;
     dtc_jw w;
     dtc_jw_init(&w, &r->out);
     dtc_jw_obj(&w);

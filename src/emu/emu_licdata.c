@@ -15,13 +15,16 @@
 /* The host-unit table's edges (contract 6.1): at, and one byte above. 1.6 GiB
  * is not a whole number of bytes, so "exactly" is its floor. */
 static const int64_t memory_edges[] = {
-    1717986918LL,   1717986919LL, 4 * GIB,       4 * GIB + 1,  8 * GIB,   8 * GIB + 1,
-    16 * GIB,       16 * GIB + 1, 24 * GIB,      64 * GIB,     112 * GIB, 112 * GIB + 1,
-    256 * GIB,      8538218496LL, 12 * GIB,      32 * GIB,     48 * GIB + 1,
+    1717986918LL, 1717986919LL, 4 * GIB,  4 * GIB + 1, 8 * GIB,      8 * GIB + 1,
+    16 * GIB,     16 * GIB + 1, 24 * GIB, 64 * GIB,    112 * GIB,    112 * GIB + 1,
+    256 * GIB,    8538218496LL, 12 * GIB, 32 * GIB,    48 * GIB + 1,
 };
 #define NEDGES (int)(sizeof(memory_edges) / sizeof(memory_edges[0]))
 
-int64_t emu_licdata_host_memory(int h) { return memory_edges[h % NEDGES]; }
+int64_t emu_licdata_host_memory(int h)
+{
+    return memory_edges[h % NEDGES];
+}
 
 static void env_uuid(const emu_licscale *sc, int e, char dst[40])
 {
@@ -33,7 +36,8 @@ static void env_uuid(const emu_licscale *sc, int e, char dst[40])
     uint64_t h2 = dtc_hash4(sc->seed, 0x55u, 0xce0u + (uint64_t)sc->cluster, (uint64_t)e, 2);
     snprintf(dst, 40, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h1 >> 32),
              (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff,
-             (unsigned)(0x8000 | ((h2 >> 48) & 0x3fff)), (unsigned long long)(h2 & 0xffffffffffffULL));
+             (unsigned)(0x8000 | ((h2 >> 48) & 0x3fff)),
+             (unsigned long long)(h2 & 0xffffffffffffULL));
 }
 
 /* A signed 64-bit host id whose magnitude is beyond 2^53, negative for about
@@ -41,7 +45,7 @@ static void env_uuid(const emu_licscale *sc, int e, char dst[40])
 static int64_t osi_id(const emu_licscale *sc, int e, int h)
 {
     uint64_t x = dtc_hash4(sc->seed, 0x051, (uint64_t)sc->cluster, (uint64_t)e, (uint64_t)h);
-    x |= 1ULL << 61;          /* |id| >= 2^61 > 2^53 */
+    x |= 1ULL << 61; /* |id| >= 2^61 > 2^53 */
     x &= ~(1ULL << 63);
     int64_t v = (int64_t)x;
     return (x & 2) ? -v : v;
@@ -99,8 +103,7 @@ static void host(dtc_jw *w, const emu_licscale *sc, int e, int h, int64_t hour_m
 {
     int seg[3][2];
     int nseg = activity(sc, e, h, hour_ms / 3600000, seg);
-    if (nseg == 0)
-        return;
+    if (nseg == 0) return;
     uint64_t x = dtc_hash4(sc->seed, 0x4057, (uint64_t)sc->cluster, (uint64_t)e, (uint64_t)h);
     int mode = h % 7; /* 3: Infrastructure only, 5: application-only (PaaS) */
     bool infra = mode == 3, paas = mode == 5;
@@ -210,8 +213,10 @@ static void environment(dtc_jw *w, const emu_licscale *sc, int e, int64_t hour_m
     for (int t = 0; t < 3; t++) {
         dtc_jw_obj(w);
         key_int(w, "monitorTypeId", t == 0 ? 1 : 2);
-        key_int(w, "testId", 7000000000000000000LL + (int64_t)(dtc_hash4(sc->seed, 0x7e57, (uint64_t)sc->cluster,
-                                                                        (uint64_t)e, (uint64_t)t) % 1000000000000LL));
+        key_int(w, "testId",
+                7000000000000000000LL + (int64_t)(dtc_hash4(sc->seed, 0x7e57, (uint64_t)sc->cluster,
+                                                            (uint64_t)e, (uint64_t)t) %
+                                                  1000000000000LL));
         key_int(w, "publicExecutions", t == 0 ? 12 : 60);
         key_int(w, "privateExecutions", t == 2 ? 30 : 0);
         dtc_jw_obj_end(w);
@@ -238,7 +243,8 @@ static void environment(dtc_jw *w, const emu_licscale *sc, int e, int64_t hour_m
     dtc_jw_arr(w);
     static const char *pools[] = {"Metrics", "Log", "Events", "Traces", "Serverless"};
     for (int p = 0; p < 5; p++) {
-        uint64_t y = dtc_hash4(sc->seed, 0xdd0, (uint64_t)(e * 8 + p), (uint64_t)sc->cluster, (uint64_t)hour);
+        uint64_t y = dtc_hash4(sc->seed, 0xdd0, (uint64_t)(e * 8 + p), (uint64_t)sc->cluster,
+                               (uint64_t)hour);
         dtc_jw_obj(w);
         dtc_jw_key(w, "pool");
         dtc_jw_str(w, pools[p]);

@@ -54,8 +54,9 @@ const int emu_ncaps = (int)(sizeof(emu_caps) / sizeof(emu_caps[0]));
 
 /* Names exercise UTF-8 and a missing name; the rest are generated. */
 static const char *env_names[] = {
-    "Production",      "Produktion München", "ステージング環境", NULL, "Development",
-    "Payments – EU",   "Zürich DR",          "QA",              "Sandbox Ōsaka",
+    "Production",    "Produktion München", "ステージング環境", NULL,
+    "Development",   "Payments – EU",      "Zürich DR",        "QA",
+    "Sandbox Ōsaka",
 };
 
 void emu_config_defaults(emu_config *c)
@@ -137,14 +138,12 @@ static void set_periods(emu_sub *s, int64_t today, int min_periods)
         s->period_end[s->nperiods] = e;
         s->nperiods++;
         p = e + 1;
-        if (e >= today + 30 && s->nperiods >= min_periods)
-            break;
+        if (e >= today + 30 && s->nperiods >= min_periods) break;
     }
     s->end_day = s->period_end[s->nperiods - 1];
     s->cur_period = s->nperiods - 1;
     for (int i = 0; i < s->nperiods; i++)
-        if (today >= s->period_start[i] && today <= s->period_end[i])
-            s->cur_period = i;
+        if (today >= s->period_start[i] && today <= s->period_end[i]) s->cur_period = i;
 }
 
 static int64_t sub_total_micro(const emu_model *m, const emu_account *a, const emu_sub *s,
@@ -156,12 +155,12 @@ int emu_model_build(emu_model *m, const emu_config *cfg)
     memset(m, 0, sizeof(*m));
     m->cfg = cfg;
     int64_t today = cfg->now / 86400;
-    int ncap = cfg->capabilities < 1 ? 1 : cfg->capabilities > emu_ncaps ? emu_ncaps
-                                                                           : cfg->capabilities;
+    int ncap = cfg->capabilities < 1           ? 1
+               : cfg->capabilities > emu_ncaps ? emu_ncaps
+                                               : cfg->capabilities;
     m->naccounts = cfg->accounts;
     m->accounts = dtc_calloc((size_t)m->naccounts, sizeof(emu_account));
-    if (!m->accounts)
-        goto done;
+    if (!m->accounts) goto done;
     for (int ai = 0; ai < m->naccounts; ai++) {
         emu_account *a = &m->accounts[ai];
         if (ai == 0)
@@ -182,8 +181,7 @@ int emu_model_build(emu_model *m, const emu_config *cfg)
         a->subs = dtc_calloc((size_t)a->nsubs, sizeof(emu_sub));
         a->nenvs = cfg->environments < 1 ? 1 : cfg->environments;
         a->envs = dtc_calloc((size_t)a->nenvs, sizeof(emu_env));
-        if (!a->subs || !a->envs)
-            goto done;
+        if (!a->subs || !a->envs) goto done;
 
         /* Subscriptions: 0 the main active one, 1 its expired predecessor,
          * 2 an active one in EUR, further ones active in USD. */
@@ -207,7 +205,8 @@ int emu_model_build(emu_model *m, const emu_config *cfg)
                 s->period_end[0] = s->end_day;
                 s->cur_period = 0;
                 s->status = "EXPIRED";
-                snprintf(s->name, sizeof(s->name), "Dynatrace Platform Subscription (previous term)");
+                snprintf(s->name, sizeof(s->name),
+                         "Dynatrace Platform Subscription (previous term)");
             } else {
                 s->start_day = dtc_days_add_months(month_start(today), -((si == 2) ? 3 : si % 12));
                 set_periods(s, today, 1);
@@ -215,21 +214,18 @@ int emu_model_build(emu_model *m, const emu_config *cfg)
                          si);
             }
             s->env_owner = si == 1 ? 0 : si;
-            if (si != 1)
-                nactive++;
+            if (si != 1) nactive++;
             for (int c = 0; c < emu_ncaps; c++) {
                 int64_t p = emu_caps[c].price4;
                 /* EUR prices: 92% of USD, at least one ten-thousandth. */
                 s->price4[c] = si == 2 ? (p * 92 + 50) / 100 : p;
-                if (s->price4[c] < 1)
-                    s->price4[c] = 1;
+                if (s->price4[c] < 1) s->price4[c] = 1;
             }
         }
         /* Environments go round-robin over the active subscriptions. */
         int act_idx[64], na = 0;
         for (int si = 0; si < a->nsubs && na < 64; si++)
-            if (si != 1)
-                act_idx[na++] = si;
+            if (si != 1) act_idx[na++] = si;
         (void)nactive;
         for (int ei = 0; ei < a->nenvs; ei++) {
             emu_env *e = &a->envs[ei];
@@ -241,16 +237,14 @@ int emu_model_build(emu_model *m, const emu_config *cfg)
                 e->name = dtc_strdup(tmp);
             } else {
                 e->name = nm ? dtc_strdup(nm) : NULL;
-                if (nm && !e->name)
-                    goto done;
+                if (nm && !e->name) goto done;
             }
             e->sub = act_idx[ei % na];
             double scale = 0.3 + 2.0 * dtc_unit(dtc_hash4(cfg->seed, 0x5ca1e, ai, ei, 0));
             for (int c = 0; c < ncap; c++) {
                 uint64_t h = dtc_hash4(cfg->seed, 0xcab, (uint64_t)ai, (uint64_t)ei, (uint64_t)c);
                 /* Full-Stack everywhere; other capabilities on about 70% of environments. */
-                if (c != 0 && dtc_unit(h) > 0.7)
-                    continue;
+                if (c != 0 && dtc_unit(h) > 0.7) continue;
                 e->capmask |= (int64_t)1 << c;
                 e->base[c] = emu_caps[c].daily * scale * (0.5 + dtc_unit(dtc_mix64(h)));
                 e->growth[c] = 0.05 + 0.35 * dtc_unit(dtc_mix64(h ^ 0x9));
@@ -272,19 +266,17 @@ int emu_model_build(emu_model *m, const emu_config *cfg)
     m->nclusters = cfg->clusters < 0 ? 0 : cfg->clusters;
     if (m->nclusters) {
         m->clusters = dtc_calloc((size_t)m->nclusters, sizeof(emu_cluster));
-        if (!m->clusters)
-            goto done;
+        if (!m->clusters) goto done;
     }
     for (int ci = 0; ci < m->nclusters; ci++) {
         emu_cluster *c = &m->clusters[ci];
         fmt_uuid(c->uuid, cfg->seed, 0xc1u, (uint64_t)ci);
-        snprintf(c->token, sizeof(c->token), "dt0c01.EMUCLUSTER%02d000000000000.emulator-cluster-token",
-                 ci % 100);
+        snprintf(c->token, sizeof(c->token),
+                 "dt0c01.EMUCLUSTER%02d000000000000.emulator-cluster-token", ci % 100);
         c->dps = m->nclusters > 1 && ci == m->nclusters - 1;
         c->nenvs = cfg->cluster_envs < 1 ? 1 : cfg->cluster_envs;
         c->env_uuid = dtc_calloc((size_t)c->nenvs, sizeof(*c->env_uuid));
-        if (!c->env_uuid)
-            goto done;
+        if (!c->env_uuid) goto done;
         for (int k = 0; k < c->nenvs; k++)
             fmt_uuid(c->env_uuid[k], cfg->seed, 0xce0u + (uint64_t)ci, (uint64_t)k);
     }
@@ -294,8 +286,7 @@ int emu_model_build(emu_model *m, const emu_config *cfg)
              "dt0c01.EMUNOINGEST0000000000000.emulator-read-only-token");
     rc = 0;
 done:
-    if (rc)
-        emu_model_dispose(m);
+    if (rc) emu_model_dispose(m);
     return rc;
 }
 
@@ -341,8 +332,7 @@ static int64_t booking_run_time(int64_t day, int k)
 static int runs_seen(int64_t day, int64_t now)
 {
     int64_t first = booking_run_time(day, 1);
-    if (now < first)
-        return 0;
+    if (now < first) return 0;
     int64_t k = (now - first) / (12 * 3600) + 1;
     return k > 1000 ? 1000 : (int)k;
 }
@@ -350,10 +340,8 @@ static int runs_seen(int64_t day, int64_t now)
 int64_t emu_last_booking_run(int64_t now)
 {
     int64_t d = now / 86400, t = now - d * 86400;
-    if (t >= 14 * 3600)
-        return d * 86400 + 14 * 3600;
-    if (t >= 2 * 3600)
-        return d * 86400 + 2 * 3600;
+    if (t >= 14 * 3600) return d * 86400 + 14 * 3600;
+    if (t >= 2 * 3600) return d * 86400 + 2 * 3600;
     return (d - 1) * 86400 + 14 * 3600;
 }
 
@@ -363,48 +351,38 @@ bool emu_model_spike(const emu_model *m, const emu_account *a, int env, int cap,
     uint64_t h = dtc_hash4(m->cfg->seed, 0x5e1e, (uint64_t)(a - m->accounts),
                            (uint64_t)env * 64 + (uint64_t)cap, (uint64_t)day);
     /* About one spike per environment and capability every 18 months. */
-    if (dtc_unit(h) >= 1.0 / 540)
-        return false;
-    if (factor)
-        *factor = 3.0 + 3.0 * dtc_unit(dtc_mix64(h));
+    if (dtc_unit(h) >= 1.0 / 540) return false;
+    if (factor) *factor = 3.0 + 3.0 * dtc_unit(dtc_mix64(h));
     return true;
 }
 
 /* Final usage of a day, before booking fractions, in 1/100 units. */
-static int64_t final_usage(const emu_model *m, const emu_account *a, int env, int cap,
-                           int64_t day)
+static int64_t final_usage(const emu_model *m, const emu_account *a, int env, int cap, int64_t day)
 {
     const emu_env *e = &a->envs[env];
-    if (!((e->capmask >> cap) & 1))
-        return -1;
+    if (!((e->capmask >> cap) & 1)) return -1;
     uint64_t h = dtc_hash4(m->cfg->seed, 0xda7, (uint64_t)(a - m->accounts),
                            (uint64_t)env * 64 + (uint64_t)cap, (uint64_t)day);
     double years = (double)(day - m->cfg->now / 86400) / 365.0; /* <= 0 in the past */
     double v = e->base[cap] * (1.0 + e->growth[cap] * years);
     int wd = dtc_weekday(day);
-    if (wd >= 5)
-        v *= emu_caps[cap].weekend;
+    if (wd >= 5) v *= emu_caps[cap].weekend;
     v *= 0.94 + 0.12 * dtc_unit(h);
     double f;
-    if (emu_model_spike(m, a, env, cap, day, &f))
-        v *= f;
-    if (v < 0.01)
-        v = 0.01;
+    if (emu_model_spike(m, a, env, cap, day, &f)) v *= f;
+    if (v < 0.01) v = 0.01;
     return (int64_t)llround(v * 100.0);
 }
 
-void emu_model_record(const emu_model *m, const emu_account *a, const emu_sub *s, int env,
-                      int cap, int64_t day, int64_t now, emu_rec *out)
+void emu_model_record(const emu_model *m, const emu_account *a, const emu_sub *s, int env, int cap,
+                      int64_t day, int64_t now, emu_rec *out)
 {
     memset(out, 0, sizeof(*out));
-    if (day < s->start_day || day > s->end_day)
-        return;
+    if (day < s->start_day || day > s->end_day) return;
     int k = runs_seen(day, now);
-    if (k == 0)
-        return;
+    if (k == 0) return;
     int64_t full = final_usage(m, a, env, cap, day);
-    if (full < 0)
-        return;
+    if (full < 0) return;
     uint64_t h = dtc_hash4(m->cfg->seed, 0xb00c, (uint64_t)(a - m->accounts),
                            (uint64_t)env * 64 + (uint64_t)cap, (uint64_t)day);
     /* First run books 85-100% (a third of the records complete at once),
@@ -413,7 +391,8 @@ void emu_model_record(const emu_model *m, const emu_account *a, const emu_sub *s
     int pm1 = dtc_unit(h) < 0.33 ? 1000 : 850 + (int)(h % 150);
     int pm2 = pm1 + (1000 - pm1) * (60 + (int)((h >> 8) % 40)) / 100; /* in [pm1, 1000) */
     int pm = k == 1 ? pm1 : k == 2 ? pm2 : 1000;
-    int changed_at = k == 1 ? 1 : (k == 2 ? (pm2 != pm1 ? 2 : 1) : (pm2 != 1000 ? 3 : (pm2 != pm1 ? 2 : 1)));
+    int changed_at =
+        k == 1 ? 1 : (k == 2 ? (pm2 != pm1 ? 2 : 1) : (pm2 != 1000 ? 3 : (pm2 != pm1 ? 2 : 1)));
     int64_t usage = full * pm / 1000;
     uint64_t h2 = dtc_mix64(h ^ 0x1a7e);
     if (dtc_unit(h2) < 0.03) {
@@ -423,8 +402,7 @@ void emu_model_record(const emu_model *m, const emu_account *a, const emu_sub *s
             changed_at = late_k;
         }
     }
-    if (usage < 1)
-        usage = 1;
+    if (usage < 1) usage = 1;
     out->present = true;
     out->usage_centi = usage;
     out->cost_micro = usage * s->price4[cap];
@@ -438,43 +416,34 @@ static int64_t sub_total_micro(const emu_model *m, const emu_account *a, const e
     emu_rec r;
     int64_t far = (to + 30) * 86400; /* every day fully booked */
     for (int ei = 0; ei < a->nenvs; ei++) {
-        if (!emu_sub_has_env(s, &a->envs[ei]))
-            continue;
+        if (!emu_sub_has_env(s, &a->envs[ei])) continue;
         for (int c = 0; c < emu_ncaps; c++) {
-            if (!((a->envs[ei].capmask >> c) & 1))
-                continue;
+            if (!((a->envs[ei].capmask >> c) & 1)) continue;
             for (int64_t d = from; d <= to; d++) {
                 emu_model_record(m, a, s, ei, c, d, far, &r);
-                if (r.present)
-                    sum += r.cost_micro;
+                if (r.present) sum += r.cost_micro;
             }
         }
     }
     return sum;
 }
 
-int64_t emu_sub_used_micro(const emu_model *m, const emu_account *a, const emu_sub *s,
-                           int64_t now)
+int64_t emu_sub_used_micro(const emu_model *m, const emu_account *a, const emu_sub *s, int64_t now)
 {
     int64_t first, last;
     emu_sub_data_days(m, s, now, &first, &last);
     int64_t p0 = s->period_start[s->cur_period], p1 = s->period_end[s->cur_period];
-    if (first < p0)
-        first = p0;
-    if (last > p1)
-        last = p1;
+    if (first < p0) first = p0;
+    if (last > p1) last = p1;
     int64_t sum = 0;
     emu_rec r;
     for (int ei = 0; ei < a->nenvs; ei++) {
-        if (!emu_sub_has_env(s, &a->envs[ei]))
-            continue;
+        if (!emu_sub_has_env(s, &a->envs[ei])) continue;
         for (int c = 0; c < emu_ncaps; c++) {
-            if (!((a->envs[ei].capmask >> c) & 1))
-                continue;
+            if (!((a->envs[ei].capmask >> c) & 1)) continue;
             for (int64_t d = first; d <= last; d++) {
                 emu_model_record(m, a, s, ei, c, d, now, &r);
-                if (r.present)
-                    sum += r.cost_micro;
+                if (r.present) sum += r.cost_micro;
             }
         }
     }

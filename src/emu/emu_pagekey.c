@@ -45,21 +45,17 @@ int emu_pagekey_encode(uint64_t seed, const char *state, char **out)
 int emu_pagekey_decode(uint64_t seed, const char *key, char **state_out)
 {
     size_t n = strlen(key);
-    if (n == 0 || n % 4 != 0 || n > 8192)
-        return DTC_EPARSE;
+    if (n == 0 || n % 4 != 0 || n > 8192) return DTC_EPARSE;
     unsigned char *raw = dtc_malloc(n / 4 * 3 + 1);
-    if (!raw)
-        return DTC_ENOMEM;
+    if (!raw) return DTC_ENOMEM;
     int len = EVP_DecodeBlock(raw, (const unsigned char *)key, (int)n);
     if (len < 0) {
         dtc_free(raw);
         return DTC_EPARSE;
     }
     /* EVP_DecodeBlock counts padding bytes as zeros; drop them. */
-    if (n >= 1 && key[n - 1] == '=')
-        len--;
-    if (n >= 2 && key[n - 2] == '=')
-        len--;
+    if (n >= 1 && key[n - 1] == '=') len--;
+    if (n >= 2 && key[n - 2] == '=') len--;
     if (len <= MAC_LEN) {
         dtc_free(raw);
         return DTC_EPARSE;
@@ -73,8 +69,7 @@ int emu_pagekey_decode(uint64_t seed, const char *key, char **state_out)
     }
     char *state = dtc_strndup((const char *)raw, sl);
     dtc_free(raw);
-    if (!state)
-        return DTC_ENOMEM;
+    if (!state) return DTC_ENOMEM;
     *state_out = state;
     return 0;
 }

@@ -23,17 +23,14 @@ bool emu_ratelimit_enter(emu_req *r, int account)
             st->bucket_milli = cap;
         else if (now > st->refilled_ms)
             st->bucket_milli += (now - st->refilled_ms) * c->rl_rps;
-        if (st->bucket_milli > cap)
-            st->bucket_milli = cap;
+        if (st->bucket_milli > cap) st->bucket_milli = cap;
         st->refilled_ms = now;
     }
     bool ok = !(c->rl_inflight > 0 && st->inflight >= c->rl_inflight) &&
               !(c->rl_rps > 0 && st->bucket_milli < MILLI);
     if (ok) {
-        if (c->rl_rps > 0)
-            st->bucket_milli -= MILLI;
-        if (++st->inflight > st->peak_inflight)
-            st->peak_inflight = st->inflight;
+        if (c->rl_rps > 0) st->bucket_milli -= MILLI;
+        if (++st->inflight > st->peak_inflight) st->peak_inflight = st->inflight;
         st->admitted++;
     } else {
         st->limited++;
@@ -46,8 +43,7 @@ void emu_ratelimit_leave(emu_server *s, int account)
 {
     emu_lock(s);
     emu_rlstate *st = emu_rlstate_of(s, account);
-    if (st->inflight > 0)
-        st->inflight--;
+    if (st->inflight > 0) st->inflight--;
     emu_unlock(s);
 }
 

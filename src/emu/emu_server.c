@@ -45,7 +45,7 @@ struct emu_server {
     emu_bizstore biz;
     emu_exportstate *exports;
     emu_rlstate *rl; /* per account (emu_ratelimit.c) */
-    void *webhook; /* emu_webhook.c */
+    void *webhook;   /* emu_webhook.c */
 };
 
 /* Per-connection request context, alive from the first callback to completion. */
@@ -56,10 +56,22 @@ typedef struct reqctx {
     int rl_account; /* in flight under this account's rate limit until completed; -1 none */
 } reqctx;
 
-void emu_lock(emu_server *s) { pthread_mutex_lock(&s->mu); }
-void emu_unlock(emu_server *s) { pthread_mutex_unlock(&s->mu); }
-emu_bizstore *emu_bizstore_of(emu_server *s) { return &s->biz; }
-void **emu_webhook_slot(emu_server *s) { return &s->webhook; }
+void emu_lock(emu_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+}
+void emu_unlock(emu_server *s)
+{
+    pthread_mutex_unlock(&s->mu);
+}
+emu_bizstore *emu_bizstore_of(emu_server *s)
+{
+    return &s->biz;
+}
+void **emu_webhook_slot(emu_server *s)
+{
+    return &s->webhook;
+}
 
 emu_exportstate *emu_exportstate_of(emu_server *s, int cluster)
 {
@@ -92,11 +104,9 @@ const char *emu_header(emu_req *r, const char *name)
 
 void emu_set_header(emu_req *r, const char *name, const char *value)
 {
-    if (r->nhdr >= EMU_MAX_HEADERS)
-        return;
+    if (r->nhdr >= EMU_MAX_HEADERS) return;
     char *v = dtc_strdup(value);
-    if (!v)
-        return;
+    if (!v) return;
     r->hdr_name[r->nhdr] = name;
     r->hdr_value[r->nhdr++] = v;
 }
@@ -155,13 +165,14 @@ unsigned emu_scope_bit(const char *name)
         const char *name;
         unsigned bit;
     } map[] = {
-        {"account-uac-read", EMU_SCOPE_UAC_READ},     {"account-env-read", EMU_SCOPE_ENV_READ},
-        {"account-idm-read", EMU_SCOPE_IDM_READ},     {"storage:events:write", EMU_SCOPE_EVENTS_WRITE},
+        {"account-uac-read", EMU_SCOPE_UAC_READ},
+        {"account-env-read", EMU_SCOPE_ENV_READ},
+        {"account-idm-read", EMU_SCOPE_IDM_READ},
+        {"storage:events:write", EMU_SCOPE_EVENTS_WRITE},
         {"account-uac-write", EMU_SCOPE_UAC_WRITE},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(map[i].name, name) == 0)
-            return map[i].bit;
+        if (strcmp(map[i].name, name) == 0) return map[i].bit;
     return 0;
 }
 
@@ -172,8 +183,7 @@ void emu_token_issue(emu_server *s, const emu_account *a, unsigned scopes, char 
     /* Drop expired tokens so the table stays small in long runs. */
     size_t j = 0;
     for (size_t i = 0; i < s->ntokens; i++)
-        if (s->tokens[i].expires_ms > now_ms)
-            s->tokens[j++] = s->tokens[i];
+        if (s->tokens[i].expires_ms > now_ms) s->tokens[j++] = s->tokens[i];
     s->ntokens = j;
     if (s->ntokens == s->atokens) {
         size_t n = s->atokens ? s->atokens * 2 : 64;
@@ -202,8 +212,7 @@ void emu_token_issue(emu_server *s, const emu_account *a, unsigned scopes, char 
 static const char *bearer_of(emu_req *r)
 {
     const char *h = emu_header(r, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return NULL;
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return NULL;
     return h + 7;
 }
 
@@ -211,15 +220,13 @@ static const char *bearer_of(emu_req *r)
 static int token_lookup(emu_req *r, unsigned *scopes, int *account)
 {
     const char *b = bearer_of(r);
-    if (!b)
-        return 1;
+    if (!b) return 1;
     emu_server *s = r->srv;
     int res = 1;
     emu_lock(s);
     for (size_t i = 0; i < s->ntokens; i++) {
         token *t = &s->tokens[i];
-        if (strcmp(t->tok, b) != 0)
-            continue;
+        if (strcmp(t->tok, b) != 0) continue;
         t->uses++;
         if (t->expires_ms <= dtc_mono_ms() ||
             (s->cfg->token_max_uses > 0 && t->uses > s->cfg->token_max_uses)) {
@@ -240,14 +247,12 @@ static int token_lookup(emu_req *r, unsigned *scopes, int *account)
 static int bearer_account(emu_req *r)
 {
     const char *b = bearer_of(r);
-    if (!b)
-        return -1;
+    if (!b) return -1;
     emu_server *s = r->srv;
     int account = -1;
     emu_lock(s);
     for (size_t i = 0; i < s->ntokens && account < 0; i++)
-        if (strcmp(s->tokens[i].tok, b) == 0)
-            account = s->tokens[i].account;
+        if (strcmp(s->tokens[i].tok, b) == 0) account = s->tokens[i].account;
     emu_unlock(s);
     return account;
 }
@@ -256,10 +261,8 @@ bool emu_bearer_has_scope(emu_req *r, const char *scope, const emu_account **acc
 {
     unsigned scopes = 0;
     int account = -1;
-    if (token_lookup(r, &scopes, &account) != 0)
-        return false;
-    if (acct)
-        *acct = &r->model->accounts[account];
+    if (token_lookup(r, &scopes, &account) != 0) return false;
+    if (acct) *acct = &r->model->accounts[account];
     return (scopes & emu_scope_bit(scope)) != 0;
 }
 
@@ -269,8 +272,9 @@ bool emu_auth_bearer(emu_req *r, const char *account_uuid, const char *scope)
     int account = -1;
     int rc = token_lookup(r, &scopes, &account);
     if (rc == 1) {
-        emu_error(r, 401, bearer_of(r) ? "No valid session provided: unknown token"
-                                       : "No valid session provided: missing Authorization: Bearer header");
+        emu_error(r, 401,
+                  bearer_of(r) ? "No valid session provided: unknown token"
+                               : "No valid session provided: missing Authorization: Bearer header");
         return false;
     }
     if (rc == 2) {
@@ -310,8 +314,7 @@ static uint32_t attempt_of(emu_server *s, uint64_t key)
             return 1;
         }
         for (size_t i = 0; i < s->att_cap; i++) {
-            if (!s->att_key[i])
-                continue;
+            if (!s->att_key[i]) continue;
             size_t j = s->att_key[i] & (ncap - 1);
             while (nk[j])
                 j = (j + 1) & (ncap - 1);
@@ -345,25 +348,20 @@ static enum fault pick_fault(emu_server *s, uint64_t key, uint32_t *attempt)
     emu_unlock(s);
     double u = dtc_unit(dtc_hash4(c->seed, 0xfa017, key, *attempt, 0));
     double p = 0;
-    if (u < (p += c->f429))
-        return F_429;
-    if (u < (p += c->f500))
-        return F_500;
-    if (u < (p += c->f503))
-        return F_503;
-    if (u < (p += c->fdrop))
-        return F_DROP;
-    if (u < (p += c->fslow))
-        return F_SLOW;
-    if (u < (p += c->fmalformed))
-        return F_MALFORMED;
+    if (u < (p += c->f429)) return F_429;
+    if (u < (p += c->f500)) return F_500;
+    if (u < (p += c->f503)) return F_503;
+    if (u < (p += c->fdrop)) return F_DROP;
+    if (u < (p += c->fslow)) return F_SLOW;
+    if (u < (p += c->fmalformed)) return F_MALFORMED;
     return F_NONE;
 }
 
 bool emu_fault_truncate(emu_req *r)
 {
     const char *q = emu_arg(r, "startTs");
-    uint64_t key = dtc_hash_bytes(0x7a, r->path, strlen(r->path)) ^ (q ? dtc_hash_bytes(1, q, strlen(q)) : 0);
+    uint64_t key =
+        dtc_hash_bytes(0x7a, r->path, strlen(r->path)) ^ (q ? dtc_hash_bytes(1, q, strlen(q)) : 0);
     uint32_t attempt;
     emu_lock(r->srv);
     attempt = attempt_of(r->srv, key ^ 0x7a7a7a);
@@ -431,15 +429,13 @@ static bool match(const char *pattern, const char *path, char **segs, int *nseg)
         if (*p == '*') {
             const char *e = strchr(u, '/');
             size_t n = e ? (size_t)(e - u) : strlen(u);
-            if (n == 0 || *nseg >= EMU_MAX_SEGS)
-                return false;
+            if (n == 0 || *nseg >= EMU_MAX_SEGS) return false;
             segs[(*nseg)++] = dtc_strndup(u, n);
             u += n;
             p++;
             continue;
         }
-        if (*p != *u)
-            return false;
+        if (*p != *u) return false;
         p++;
         u++;
     }
@@ -464,11 +460,9 @@ typedef struct dropbody {
 static ssize_t drop_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     dropbody *d = cls;
-    if (pos >= d->sent_limit)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (pos >= d->sent_limit) return MHD_CONTENT_READER_END_WITH_ERROR;
     size_t n = d->sent_limit - (size_t)pos;
-    if (n > max)
-        n = max;
+    if (n > max) n = max;
     memcpy(buf, d->data + pos, n);
     return (ssize_t)n;
 }
@@ -484,17 +478,17 @@ static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind, const char 
                                  const char *value)
 {
     dtc_buf *b = cls;
-    int rc = dtc_buf_printf(b, "%s%s%s%s", b->len ? "&" : "", key, value ? "=" : "",
-                            value ? value : "");
+    int rc =
+        dtc_buf_printf(b, "%s%s%s%s", b->len ? "&" : "", key, value ? "=" : "", value ? value : "");
     (void)rc; /* a capped query only shortens the log line */
     return MHD_YES;
 }
 
 static void log_request(emu_server *s, const char *method, const char *path, const char *query,
-                        int status, double latency_ms, useconds_t delay_us, const char *fault, size_t bytes)
+                        int status, double latency_ms, useconds_t delay_us, const char *fault,
+                        size_t bytes)
 {
-    if (!s->log)
-        return;
+    if (!s->log) return;
     dtc_buf b;
     dtc_buf_init(&b, DTC_CAP_SMALL);
     dtc_jw w;
@@ -534,14 +528,12 @@ static void log_request(emu_server *s, const char *method, const char *path, con
 static void redact_query(dtc_buf *q)
 {
     char *p = q->data ? strstr(q->data, "api-token=") : NULL;
-    if (!p)
-        return;
+    if (!p) return;
     p += strlen("api-token=");
     char *e = strchr(p, '&');
     size_t n = e ? (size_t)(e - p) : strlen(p);
     memset(p, '*', n > 3 ? 3 : n);
-    if (n > 3)
-        memmove(p + 3, p + n, strlen(p + n) + 1);
+    if (n > 3) memmove(p + 3, p + n, strlen(p + n) + 1);
     q->len = strlen(q->data);
 }
 
@@ -553,10 +545,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     reqctx *ctx = *con_cls;
     if (!ctx) {
         ctx = dtc_calloc(1, sizeof(*ctx));
-        if (!ctx)
-            return MHD_NO;
-        size_t cap = strstr(url, "bizevents") ? s->cfg->bizevents_max
-                     : strncmp(url, "/emu/webhook/", 13) == 0 ? s->cfg->webhook_max : BODY_CAP_DEFAULT;
+        if (!ctx) return MHD_NO;
+        size_t cap = strstr(url, "bizevents")                 ? s->cfg->bizevents_max
+                     : strncmp(url, "/emu/webhook/", 13) == 0 ? s->cfg->webhook_max
+                                                              : BODY_CAP_DEFAULT;
         dtc_buf_init(&ctx->body, cap);
         ctx->start_ms = dtc_mono_ms();
         ctx->rl_account = -1;
@@ -622,12 +614,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (rt && rt->api) {
         key = dtc_hash_bytes(1, method, strlen(method));
         key = dtc_hash_bytes(key, url, strlen(url));
-        if (query.data)
-            key = dtc_hash_bytes(key, query.data, query.len);
-        if (r.body_len)
-            key = dtc_hash_bytes(key, r.body, r.body_len);
-        if (!limited)
-            f = pick_fault(s, key, &attempt);
+        if (query.data) key = dtc_hash_bytes(key, query.data, query.len);
+        if (r.body_len) key = dtc_hash_bytes(key, r.body, r.body_len);
+        if (!limited) f = pick_fault(s, key, &attempt);
     }
     /* Inside the in-flight window: the limit sees slow answers pile up. */
     useconds_t delay_us = 0;
@@ -642,7 +631,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     } else if (ctx->too_big) {
         emu_error(&r, 413, "Request body larger than %zu bytes", ctx->body.cap);
     } else if (limited) {
-        emu_error(&r, 429, "Too many requests: the rate limit of account %s is exceeded, retry later",
+        emu_error(&r, 429,
+                  "Too many requests: the rate limit of account %s is exceeded, retry later",
                   s->m->accounts[acct].uuid);
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", s->cfg->rl_retry_after);
@@ -659,13 +649,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     } else if (f == F_503) {
         emu_error(&r, 503, "Service temporarily unavailable");
     } else {
-        if (f == F_SLOW)
-            usleep((useconds_t)s->cfg->slow_ms * 1000);
+        if (f == F_SLOW) usleep((useconds_t)s->cfg->slow_ms * 1000);
         rt->fn(&r);
     }
     free_segs(r.seg, nseg);
-    if (r.out.len == 0 && r.status == 0)
-        emu_error(&r, 500, "handler produced no answer");
+    if (r.out.len == 0 && r.status == 0) emu_error(&r, 500, "handler produced no answer");
 
     size_t len = 0;
     char *data = dtc_buf_take(&r.out, &len);
@@ -679,8 +667,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     struct MHD_Response *resp;
     if ((f == F_DROP || r.drop) && len > 1) {
-        if (r.drop)
-            fault_label = "down";
+        if (r.drop) fault_label = "down";
         dropbody *d = dtc_calloc(1, sizeof(*d));
         if (!d) {
             dtc_free(data);
@@ -691,16 +678,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         d->sent_limit = len / 2;
         resp = MHD_create_response_from_callback(len, 4096, drop_reader, d, drop_free);
     } else {
-        if (f == F_DROP)
-            fault_label = "none";
+        if (f == F_DROP) fault_label = "none";
         resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     }
     if (!resp) {
         dtc_free(data);
         return MHD_NO;
     }
-    if (r.content_type)
-        MHD_add_response_header(resp, "Content-Type", r.content_type);
+    if (r.content_type) MHD_add_response_header(resp, "Content-Type", r.content_type);
     for (int i = 0; i < r.nhdr; i++) {
         MHD_add_response_header(resp, r.hdr_name[i], r.hdr_value[i]);
         dtc_free(r.hdr_value[i]);
@@ -721,10 +706,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     emu_server *s = cls;
     reqctx *ctx = *con_cls;
-    if (!ctx)
-        return;
-    if (ctx->rl_account >= 0)
-        emu_ratelimit_leave(s, ctx->rl_account);
+    if (!ctx) return;
+    if (ctx->rl_account >= 0) emu_ratelimit_leave(s, ctx->rl_account);
     dtc_buf_dispose(&ctx->body);
     dtc_free(ctx);
     *con_cls = NULL;
@@ -734,16 +717,14 @@ int emu_server_start(emu_server **out, const emu_model *m, const emu_config *cfg
 {
     int rc = DTC_ENOMEM;
     emu_server *s = dtc_calloc(1, sizeof(*s));
-    if (!s)
-        return DTC_ENOMEM;
+    if (!s) return DTC_ENOMEM;
     s->m = m;
     s->cfg = cfg;
     s->now = cfg->now;
     pthread_mutex_init(&s->mu, NULL);
     s->exports = dtc_calloc((size_t)(m->nclusters ? m->nclusters : 1), sizeof(emu_exportstate));
     s->rl = dtc_calloc((size_t)m->naccounts, sizeof(emu_rlstate));
-    if (!s->exports || !s->rl)
-        goto done;
+    if (!s->exports || !s->rl) goto done;
     if (cfg->log_path) {
         s->log = fopen(cfg->log_path, "a");
         if (!s->log) {
@@ -772,9 +753,8 @@ int emu_server_start(emu_server **out, const emu_model *m, const emu_config *cfg
             goto done;
         }
     }
-    s->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, handle, s,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+    s->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
+                            (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
     if (!s->d) {
@@ -792,12 +772,9 @@ done:
 
 void emu_server_stop(emu_server *s)
 {
-    if (!s)
-        return;
-    if (s->d)
-        MHD_stop_daemon(s->d);
-    if (s->log)
-        fclose(s->log);
+    if (!s) return;
+    if (s->d) MHD_stop_daemon(s->d);
+    if (s->log) fclose(s->log);
     emu_bizevents_store_dispose(s);
     emu_webhook_store_dispose(s);
     dtc_free(s->tokens);

@@ -59,20 +59,19 @@ void emu_h_token(emu_req *r)
     }
     const char *ct = emu_header(r, "Content-Type");
     if (!ct || strncmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-        oauth_error(r, "invalid_request",
-                    "Invalid OAuth2 request. Content-Type must be application/x-www-form-urlencoded");
+        oauth_error(
+            r, "invalid_request",
+            "Invalid OAuth2 request. Content-Type must be application/x-www-form-urlencoded");
         goto done;
     }
     for (char *save = NULL, *kv = strtok_r(form, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(kv, '=');
-        if (!eq)
-            continue;
+        if (!eq) continue;
         *eq = '\0';
         form_decode(kv);
         form_decode(eq + 1);
         for (int i = 0; i < NFIELDS; i++)
-            if (strcmp(kv, field_names[i]) == 0)
-                val[i] = eq + 1;
+            if (strcmp(kv, field_names[i]) == 0) val[i] = eq + 1;
     }
     const char *grant = val[0], *id = val[1], *secret = val[2], *scope = val[3], *res = val[4];
     if (!grant || strcmp(grant, "client_credentials") != 0) {
@@ -82,7 +81,8 @@ void emu_h_token(emu_req *r)
         goto done;
     }
     if (!id || !secret) {
-        oauth_error(r, "invalid_request", "Invalid OAuth2 request. client_id and client_secret are required");
+        oauth_error(r, "invalid_request",
+                    "Invalid OAuth2 request. client_id and client_secret are required");
         goto done;
     }
     const emu_account *acct = NULL;
@@ -108,9 +108,11 @@ void emu_h_token(emu_req *r)
     char want[64];
     snprintf(want, sizeof(want), "urn:dtaccount:%s", acct->uuid);
     if (!res || strcmp(res, want) != 0) {
-        oauth_error(r, "invalid_request",
-                    res ? "Invalid OAuth2 request. The resource does not match the account of the client"
-                        : "Invalid OAuth2 request. resource is required for this client (urn:dtaccount:<uuid>)");
+        oauth_error(
+            r, "invalid_request",
+            res ? "Invalid OAuth2 request. The resource does not match the account of the client"
+                : "Invalid OAuth2 request. resource is required for this client "
+                  "(urn:dtaccount:<uuid>)");
         goto done;
     }
     if (r->model->cfg->sso_require_scope && (!scope || !*scope)) {
@@ -138,8 +140,8 @@ void emu_h_token(emu_req *r)
     }
     if (!refuse && missing.len && granted == 0) {
         char desc[512];
-        snprintf(desc, sizeof(desc), "Invalid OAuth2 request. The client holds none of the scopes [%s]",
-                 missing.data);
+        snprintf(desc, sizeof(desc),
+                 "Invalid OAuth2 request. The client holds none of the scopes [%s]", missing.data);
         oauth_error(r, "invalid_scope", desc);
         dtc_buf_dispose(&missing);
         goto done;
@@ -148,7 +150,8 @@ void emu_h_token(emu_req *r)
         char desc[512];
         snprintf(desc, sizeof(desc),
                  "Invalid OAuth2 request. UNSUCCESSFUL_OAUTH_ACCESS_TOKEN_VALIDATION_FAILED | "
-                 "OAuth client is missing following scopes [%s]", missing.data);
+                 "OAuth client is missing following scopes [%s]",
+                 missing.data);
         oauth_error(r, "invalid_request", desc);
         dtc_buf_dispose(&missing);
         goto done;

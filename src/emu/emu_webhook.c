@@ -42,8 +42,7 @@ typedef struct hooks {
 static hooks *hooks_of(emu_server *s)
 {
     void **slot = emu_webhook_slot(s);
-    if (!*slot)
-        *slot = dtc_calloc(1, sizeof(hooks));
+    if (!*slot) *slot = dtc_calloc(1, sizeof(hooks));
     return *slot;
 }
 
@@ -51,14 +50,11 @@ static hooks *hooks_of(emu_server *s)
 static hook *hook_named(emu_req *r, const char *name)
 {
     hooks *hs = hooks_of(r->srv);
-    if (!hs)
-        return NULL;
+    if (!hs) return NULL;
     for (hook *h = hs->first; h; h = h->next)
-        if (strcmp(h->name, name) == 0)
-            return h;
+        if (strcmp(h->name, name) == 0) return h;
     hook *h = dtc_calloc(1, sizeof(*h));
-    if (!h)
-        return NULL;
+    if (!h) return NULL;
     snprintf(h->name, sizeof(h->name), "%s", name);
     const emu_config *c = r->model->cfg;
     h->fail_left = c->webhook_fail;
@@ -74,7 +70,8 @@ typedef struct hdr_ctx {
     dtc_jw *w;
 } hdr_ctx;
 
-static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
 {
     hdr_ctx *c = cls;
     char lower[128];
@@ -124,8 +121,7 @@ void emu_h_webhook(emu_req *r)
                 emu_set_header(r, "Retry-After", ra);
             }
         }
-        if (delay > 0)
-            usleep((useconds_t)delay * 1000);
+        if (delay > 0) usleep((useconds_t)delay * 1000);
         return;
     }
 
@@ -175,8 +171,7 @@ void emu_h_webhook(emu_req *r)
         return;
     }
     /* Stored first, answered late: a client killed meanwhile sends it again. */
-    if (delay > 0)
-        usleep((useconds_t)delay * 1000);
+    if (delay > 0) usleep((useconds_t)delay * 1000);
     if (dtc_buf_printf(&r->out, "{\"stored\":%ld}", stored) != 0) {
         emu_error(r, 500, "out of memory");
         return;
@@ -194,8 +189,7 @@ void emu_h_webhook_read(emu_req *r)
     hooks *hs = hooks_of(r->srv);
     hook *h = NULL;
     for (hook *p = hs ? hs->first : NULL; p; p = p->next)
-        if (strcmp(p->name, name) == 0)
-            h = p;
+        if (strcmp(p->name, name) == 0) h = p;
     dtc_jw_obj(&w);
     dtc_jw_key(&w, "name");
     dtc_jw_str(&w, name);
@@ -255,12 +249,10 @@ void emu_h_webhook_clear(emu_req *r)
 static bool int_arg(emu_req *r, const char *name, int lo, int hi, int *out)
 {
     const char *v = emu_arg(r, name);
-    if (!v)
-        return true;
+    if (!v) return true;
     char *end;
     long n = strtol(v, &end, 10);
-    if (!*v || *end || n < lo || n > hi)
-        return false;
+    if (!*v || *end || n < lo || n > hi) return false;
     *out = (int)n;
     return true;
 }
@@ -283,7 +275,8 @@ void emu_h_webhook_fail(emu_req *r)
     }
     emu_unlock(r->srv);
     if (!ok) {
-        emu_error(r, 400, "use ?count=N&status=S (0: drop the connection)&delay-ms=D&retry-after=R");
+        emu_error(r, 400,
+                  "use ?count=N&status=S (0: drop the connection)&delay-ms=D&retry-after=R");
         return;
     }
     r->status = 204;
@@ -293,8 +286,7 @@ void emu_webhook_store_dispose(emu_server *s)
 {
     void **slot = emu_webhook_slot(s);
     hooks *hs = *slot;
-    if (!hs)
-        return;
+    if (!hs) return;
     for (hook *h = hs->first, *next; h; h = next) {
         next = h->next;
         hook_clear(hs, h);

@@ -20,10 +20,10 @@
 struct dtc_auth {
     pthread_mutex_t mu;
     char *token_url, *client_id, *client_secret, *account_uuid, *scope;
-    bool scope_auto;     /* no scope configured: NEEDED_SCOPES, then MINIMAL_SCOPES */
+    bool scope_auto; /* no scope configured: NEEDED_SCOPES, then MINIMAL_SCOPES */
     int refresh_margin;
-    char *header;        /* "Bearer <token>" */
-    int64_t expires_ms;  /* monotonic */
+    char *header;       /* "Bearer <token>" */
+    int64_t expires_ms; /* monotonic */
     int fetches;
     char granted[256];
     char err[768];
@@ -32,8 +32,7 @@ struct dtc_auth {
 int dtc_auth_new(dtc_auth **out, const dtc_auth_opts *o)
 {
     dtc_auth *a = dtc_calloc(1, sizeof(*a));
-    if (!a)
-        return DTC_ENOMEM;
+    if (!a) return DTC_ENOMEM;
     pthread_mutex_init(&a->mu, NULL);
     a->token_url = dtc_strdup(o->token_url);
     a->client_id = dtc_strdup(o->client_id);
@@ -52,8 +51,7 @@ int dtc_auth_new(dtc_auth **out, const dtc_auth_opts *o)
 
 void dtc_auth_free(dtc_auth *a)
 {
-    if (!a)
-        return;
+    if (!a) return;
     dtc_free(a->token_url);
     dtc_free(a->client_id);
     dtc_free_secret(a->client_secret);
@@ -67,8 +65,7 @@ void dtc_auth_free(dtc_auth *a)
 void dtc_auth_invalidate(dtc_auth *a, const char *used)
 {
     pthread_mutex_lock(&a->mu);
-    if (a->header && (!used || strcmp(a->header, used) == 0))
-        a->expires_ms = 0;
+    if (a->header && (!used || strcmp(a->header, used) == 0)) a->expires_ms = 0;
     pthread_mutex_unlock(&a->mu);
 }
 
@@ -100,15 +97,14 @@ static void scrub_locked(dtc_auth *a, char *s, size_t n)
 {
     const char *secrets[2] = {a->client_secret, a->header ? a->header + 7 : NULL};
     char tmp[1024];
-    dtc_text_oneline(tmp, sizeof(tmp), s, strlen(s), n - 1 < sizeof(tmp) - 1 ? n - 1 : sizeof(tmp) - 1,
-                     secrets, 2);
+    dtc_text_oneline(tmp, sizeof(tmp), s, strlen(s),
+                     n - 1 < sizeof(tmp) - 1 ? n - 1 : sizeof(tmp) - 1, secrets, 2);
     snprintf(s, n, "%s", tmp);
 }
 
 void dtc_auth_scrub(dtc_auth *a, char *s, size_t n)
 {
-    if (n == 0)
-        return;
+    if (n == 0) return;
     pthread_mutex_lock(&a->mu);
     scrub_locked(a, s, n);
     pthread_mutex_unlock(&a->mu);
@@ -117,8 +113,7 @@ void dtc_auth_scrub(dtc_auth *a, char *s, size_t n)
 static int add_field(dtc_buf *b, const char *name, const char *value)
 {
     char *e = dtc_http_escape(value);
-    if (!e)
-        return DTC_ENOMEM;
+    if (!e) return DTC_ENOMEM;
     int rc = dtc_buf_printf(b, "%s%s=%s", b->len ? "&" : "", name, e);
     dtc_free(e);
     return rc;
@@ -130,8 +125,7 @@ static void sso_says(dtc_auth *a, json_t *doc, const dtc_http_resp *resp, char *
 {
     const char *e = json_string_value(json_object_get(doc, "error"));
     const char *d = json_string_value(json_object_get(doc, "error_description"));
-    if (!d)
-        d = json_string_value(json_object_get(doc, "message"));
+    if (!d) d = json_string_value(json_object_get(doc, "message"));
     char raw[1024];
     if (e || d)
         snprintf(raw, sizeof(raw), "%s%s%s", e ? e : "", e && d ? ": " : "", d ? d : "");
@@ -155,14 +149,14 @@ static int fetch(dtc_auth *a, dtc_http *h, bool *scope_refused)
     if ((rc = add_field(&form, "grant_type", "client_credentials")) ||
         (rc = add_field(&form, "client_id", a->client_id)) ||
         (rc = add_field(&form, "client_secret", a->client_secret)) ||
-        (rc = add_field(&form, "scope", a->scope)) ||
-        (rc = add_field(&form, "resource", resource)))
+        (rc = add_field(&form, "scope", a->scope)) || (rc = add_field(&form, "resource", resource)))
         goto done;
     dtc_http_resp resp;
     rc = dtc_http_post(h, a->token_url, NULL, "application/x-www-form-urlencoded", form.data,
                        form.len, &resp);
     if (rc) {
-        snprintf(a->err, sizeof(a->err), "token request failed: %s (check DT_SSO_URL / --sso-url and the network)",
+        snprintf(a->err, sizeof(a->err),
+                 "token request failed: %s (check DT_SSO_URL / --sso-url and the network)",
                  dtc_http_errmsg(h));
         rc = DTC_EHTTP;
         goto done;
@@ -176,32 +170,33 @@ static int fetch(dtc_auth *a, dtc_http *h, bool *scope_refused)
         const char *hint = "check DT_CLIENT_ID / DT_CLIENT_SECRET";
         if (strstr(says, "scope")) {
             *scope_refused = true;
-            hint = a->scope_auto ? "give the OAuth client the scope account-uac-read in Account Management"
-                                 : "ask only for scopes the OAuth client holds (scopes= / DT_SCOPES / --scopes), "
-                                   "or grant them in Account Management";
+            hint = a->scope_auto
+                       ? "give the OAuth client the scope account-uac-read in Account Management"
+                       : "ask only for scopes the OAuth client holds (scopes= / DT_SCOPES / "
+                         "--scopes), "
+                         "or grant them in Account Management";
         } else if (strstr(says, "resource")) {
             hint = "check DT_ACCOUNT_UUID: it must be the account the client belongs to";
         }
-        snprintf(a->err, sizeof(a->err), "token request to %s (scope \"%s\") failed: HTTP %ld \"%s\" (%s)",
-                 a->token_url, a->scope, resp.status, says, hint);
+        snprintf(a->err, sizeof(a->err),
+                 "token request to %s (scope \"%s\") failed: HTTP %ld \"%s\" (%s)", a->token_url,
+                 a->scope, resp.status, says, hint);
         rc = resp.status >= 500 || resp.status == 429 ? DTC_ERETRY : DTC_EAUTH;
         goto done;
     }
     const char *tok = json_string_value(json_object_get(doc, "access_token"));
     if (!tok || !*tok || strlen(tok) > 8000) {
-        snprintf(a->err, sizeof(a->err), "token response from %s has no usable access_token", a->token_url);
+        snprintf(a->err, sizeof(a->err), "token response from %s has no usable access_token",
+                 a->token_url);
         rc = DTC_EPARSE;
         goto done;
     }
     json_t *exp = json_object_get(doc, "expires_in");
     json_int_t ttl = json_is_integer(exp) ? json_integer_value(exp) : 300;
-    if (ttl < 1)
-        ttl = 300;
-    if (ttl > TTL_MAX)
-        ttl = TTL_MAX;
+    if (ttl < 1) ttl = 300;
+    if (ttl > TTL_MAX) ttl = TTL_MAX;
     int64_t margin = a->refresh_margin;
-    if (margin > ttl / 2)
-        margin = ttl / 2;
+    if (margin > ttl / 2) margin = ttl / 2;
     size_t n = strlen(tok) + 8;
     char *hdr = dtc_malloc(n);
     if (!hdr) {
@@ -217,10 +212,8 @@ static int fetch(dtc_auth *a, dtc_http *h, bool *scope_refused)
     snprintf(g, sizeof(g), "%s", granted ? granted : a->scope);
     dtc_text_oneline(a->granted, sizeof(a->granted), g, strlen(g), sizeof(a->granted) - 1, NULL, 0);
 done:
-    if (rc)
-        scrub_locked(a, a->err, sizeof(a->err)); /* whatever path wrote it */
-    if (form.data)
-        explicit_bzero(form.data, form.len); /* the form held the secret */
+    if (rc) scrub_locked(a, a->err, sizeof(a->err));    /* whatever path wrote it */
+    if (form.data) explicit_bzero(form.data, form.len); /* the form held the secret */
     dtc_buf_dispose(&form);
     json_decref(doc);
     return rc;

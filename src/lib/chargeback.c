@@ -21,8 +21,7 @@ static int add_rule(dtc_allocation *a, const char *team, const char *item)
     size_t len = strlen(item);
     while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
         len--;
-    if (len == 0)
-        return 0;
+    if (len == 0) return 0;
     int capability = 0;
     if (len > 11 && strncmp(item, "capability:", 11) == 0) {
         capability = 1;
@@ -30,8 +29,7 @@ static int add_rule(dtc_allocation *a, const char *team, const char *item)
         len -= 11;
     }
     dtc_alloc_rule *g = dtc_realloc(a->rules, (a->nrules + 1) * sizeof(*g));
-    if (!g)
-        return DTC_ENOMEM;
+    if (!g) return DTC_ENOMEM;
     a->rules = g;
     dtc_alloc_rule *r = &a->rules[a->nrules];
     r->team = team ? dtc_strdup(team) : NULL;
@@ -49,8 +47,7 @@ static int add_rule(dtc_allocation *a, const char *team, const char *item)
 static int add_list(dtc_allocation *a, const char *team, const char *value)
 {
     char *copy = dtc_strdup(value), *save = NULL;
-    if (!copy)
-        return DTC_ENOMEM;
+    if (!copy) return DTC_ENOMEM;
     int rc = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
         rc = add_rule(a, team, tok);
@@ -69,15 +66,14 @@ int dtc_allocation__item(void *target, const dtc_config_item *it)
     dtc_allocation *a = target;
     if (strcmp(it->key, "split") == 0) {
         int i = 0, rc = dtc_config__choice(it, splits, &i);
-        if (rc == 0)
-            a->split = i == 0 ? DTC_SPLIT_PROPORTIONAL : DTC_SPLIT_EVEN;
+        if (rc == 0) a->split = i == 0 ? DTC_SPLIT_PROPORTIONAL : DTC_SPLIT_EVEN;
         return rc;
     }
-    if (strcmp(it->key, "shared") == 0)
-        return add_list(a, NULL, it->value);
+    if (strcmp(it->key, "shared") == 0) return add_list(a, NULL, it->value);
     const char *team = it->key + 5;
     if (strncmp(it->key, "team.", 5) == 0) {
-        if (!*team || strlen(team) >= sizeof(((dtc_charge *)0)->team) || strcmp(team, DTC_UNALLOCATED) == 0) {
+        if (!*team || strlen(team) >= sizeof(((dtc_charge *)0)->team) ||
+            strcmp(team, DTC_UNALLOCATED) == 0) {
             snprintf(it->why, it->whylen, "a team name must be 1 to %zu characters and not %s",
                      sizeof(((dtc_charge *)0)->team) - 1, DTC_UNALLOCATED);
             return DTC_EINVAL;
@@ -100,15 +96,16 @@ void dtc_allocation_dispose(dtc_allocation *a)
 /* The rule for one (environment, capability): capability rules first, then
  * environment rules, each in file order. NULL: unallocated. *shared is set
  * when the match is a shared rule. */
-static const dtc_alloc_rule *match(const dtc_allocation *a, const char *env, const char *name, const char *cap)
+static const dtc_alloc_rule *match(const dtc_allocation *a, const char *env, const char *name,
+                                   const char *cap)
 {
     for (int pass = 1; pass >= 0; pass--)
         for (size_t i = 0; i < a->nrules; i++) {
             const dtc_alloc_rule *r = &a->rules[i];
-            if (r->capability != pass)
-                continue;
+            if (r->capability != pass) continue;
             if (pass ? fnmatch(r->pattern, cap, 0) == 0
-                     : fnmatch(r->pattern, env, 0) == 0 || (*name && fnmatch(r->pattern, name, 0) == 0))
+                     : fnmatch(r->pattern, env, 0) == 0 ||
+                           (*name && fnmatch(r->pattern, name, 0) == 0))
                 return r;
         }
     return NULL;
@@ -133,8 +130,7 @@ static dtc_charge *row_for(cb_ctx *x, const char *team, const char *currency)
         if (strcmp(x->rows[i].team, team) == 0 && strcmp(x->rows[i].currency, currency) == 0)
             return &x->rows[i];
     dtc_charge *g = dtc_grow(x->rows, &x->cap, x->n, sizeof(*g));
-    if (!g)
-        return NULL;
+    if (!g) return NULL;
     x->rows = g;
     dtc_charge *r = &x->rows[x->n++];
     memset(r, 0, sizeof(*r));
@@ -161,8 +157,10 @@ static int on_cost(void *ud, const dtc_row *dr)
         if (i == x->npools) {
             if (x->npools == sizeof(x->pools) / sizeof(x->pools[0])) {
                 /* more currencies than anyone has: say so, do not guess */
-                snprintf(x->a->err, sizeof(x->a->err), "shared cost in more than %zu currencies (%.8s would be "
-                         "one more); report a shorter range (--from/--to)", x->npools, cur);
+                snprintf(x->a->err, sizeof(x->a->err),
+                         "shared cost in more than %zu currencies (%.8s would be "
+                         "one more); report a shorter range (--from/--to)",
+                         x->npools, cur);
                 return DTC_EINVAL;
             }
             snprintf(x->pools[i].currency, sizeof(x->pools[i].currency), "%s", cur);
@@ -173,8 +171,7 @@ static int on_cost(void *ud, const dtc_row *dr)
         return 0;
     }
     dtc_charge *row = row_for(x, r ? r->team : DTC_UNALLOCATED, cur);
-    if (!row)
-        return DTC_ENOMEM;
+    if (!row) return DTC_ENOMEM;
     row->direct += cost;
     return 0;
 }
@@ -186,15 +183,15 @@ static int split_pool(cb_ctx *x, const struct pool *p)
     size_t k = 0;
     __int128 weight = 0;
     for (size_t i = 0; i < x->n; i++)
-        if (strcmp(x->rows[i].currency, p->currency) == 0 && strcmp(x->rows[i].team, DTC_UNALLOCATED) != 0) {
+        if (strcmp(x->rows[i].currency, p->currency) == 0 &&
+            strcmp(x->rows[i].team, DTC_UNALLOCATED) != 0) {
             k++;
             weight += x->a->split == DTC_SPLIT_EVEN ? 1 : x->rows[i].direct;
         }
     if (k == 0 || weight <= 0) {
         /* Nobody to share with: the pool stays visible instead of vanishing. */
         dtc_charge *row = row_for(x, DTC_UNALLOCATED, p->currency);
-        if (!row)
-            return DTC_ENOMEM;
+        if (!row) return DTC_ENOMEM;
         row->shared += p->amount;
         return 0;
     }
@@ -222,8 +219,7 @@ static int split_pool(cb_ctx *x, const struct pool *p)
     for (int64_t left = p->amount - given; left != 0;) {
         size_t best = 0;
         for (size_t j = 1; j < k; j++)
-            if (left > 0 ? rem[j] > rem[best] : rem[j] < rem[best])
-                best = j;
+            if (left > 0 ? rem[j] > rem[best] : rem[j] < rem[best]) best = j;
         int64_t step = left > 0 ? 1 : -1;
         x->rows[idx[best]].shared += step;
         rem[best] = left > 0 ? -weight : weight; /* once per team */
@@ -238,17 +234,15 @@ static int by_total(const void *a, const void *b)
 {
     const dtc_charge *p = a, *q = b;
     int c = strcmp(p->currency, q->currency);
-    if (c)
-        return c;
+    if (c) return c;
     int up = strcmp(p->team, DTC_UNALLOCATED) == 0, uq = strcmp(q->team, DTC_UNALLOCATED) == 0;
-    if (up != uq)
-        return up - uq;
-    if (p->total != q->total)
-        return p->total < q->total ? 1 : -1;
+    if (up != uq) return up - uq;
+    if (p->total != q->total) return p->total < q->total ? 1 : -1;
     return strcmp(p->team, q->team);
 }
 
-int dtc_chargeback(dtc_store *s, dtc_allocation *a, int64_t from, int64_t to, dtc_charge **out, size_t *n)
+int dtc_chargeback(dtc_store *s, dtc_allocation *a, int64_t from, int64_t to, dtc_charge **out,
+                   size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -258,25 +252,30 @@ int dtc_chargeback(dtc_store *s, dtc_allocation *a, int64_t from, int64_t to, dt
     dtc_fmt_date(t, to);
     dtc_val p[] = {DTC_TEXT(f), DTC_TEXT(t)};
     cb_ctx x = {.a = a};
-    int rc = dtc_store_query(s,
-        "SELECT e.environment_id, (SELECT n.name FROM environment n WHERE n.environment_id = e.environment_id"
+    int rc = dtc_store_query(
+        s,
+        "SELECT e.environment_id, (SELECT n.name FROM environment n WHERE n.environment_id = "
+        "e.environment_id"
         " ORDER BY n.account_uuid LIMIT 1), e.capability_key, e.currency, SUM(e.cost_micro)"
         " FROM env_cost_day e WHERE e.day BETWEEN ? AND ?"
-        " GROUP BY e.environment_id, e.capability_key, e.currency ORDER BY e.environment_id, e.capability_key",
+        " GROUP BY e.environment_id, e.capability_key, e.currency ORDER BY e.environment_id, "
+        "e.capability_key",
         p, 2, on_cost, &x);
     for (size_t i = 0; rc == 0 && i < x.npools; i++)
         rc = split_pool(&x, &x.pools[i]);
     if (rc) {
         char why[sizeof(a->err)];
-        snprintf(why, sizeof(why), "%s", rc == DTC_EDB ? dtc_store_errmsg(s) : a->err[0] ? a->err : dtc_strerror(rc));
+        snprintf(why, sizeof(why), "%s",
+                 rc == DTC_EDB ? dtc_store_errmsg(s)
+                 : a->err[0]   ? a->err
+                               : dtc_strerror(rc));
         snprintf(a->err, sizeof(a->err), "chargeback of %s .. %s: %.440s", f, t, why);
         dtc_free(x.rows);
         return rc;
     }
     for (size_t i = 0; i < x.n; i++)
         x.rows[i].total = x.rows[i].direct + x.rows[i].shared;
-    if (x.n > 1)
-        qsort(x.rows, x.n, sizeof(dtc_charge), by_total);
+    if (x.n > 1) qsort(x.rows, x.n, sizeof(dtc_charge), by_total);
     *out = x.rows;
     *n = x.n;
     return 0;

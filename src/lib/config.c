@@ -31,8 +31,7 @@
 int dtc_config__set(char **dst, const char *v)
 {
     char *d = dtc_strdup(v);
-    if (!d)
-        return DTC_ENOMEM;
+    if (!d) return DTC_ENOMEM;
     dtc_free_secret(*dst);
     *dst = d;
     return 0;
@@ -43,19 +42,17 @@ int dtc_config__set(char **dst, const char *v)
 static int refuse(const dtc_config_item *it, const char *fmt, long lo, long hi)
 {
     int n = snprintf(it->why, it->whylen, "'%.40s' ", it->value);
-    if (n > 0 && (size_t)n < it->whylen)
-        snprintf(it->why + n, it->whylen - (size_t)n, fmt, lo, hi);
+    if (n > 0 && (size_t)n < it->whylen) snprintf(it->why + n, it->whylen - (size_t)n, fmt, lo, hi);
     return DTC_EINVAL;
 }
 
 int dtc_config__bool(const dtc_config_item *it, bool *out)
 {
-    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
+                                                                                "off", "0"};
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (strcasecmp(it->value, yes[i]) == 0)
-            return *out = true, 0;
-        if (strcasecmp(it->value, no[i]) == 0)
-            return *out = false, 0;
+        if (strcasecmp(it->value, yes[i]) == 0) return *out = true, 0;
+        if (strcasecmp(it->value, no[i]) == 0) return *out = false, 0;
     }
     snprintf(it->why, it->whylen, "'%.40s' is not yes or no (true/false, on/off, 1/0)", it->value);
     return DTC_EINVAL;
@@ -68,8 +65,7 @@ static int scaled(const char *v, const char *const *units, const long *mult, lon
     char *end;
     errno = 0;
     long x = strtol(v, &end, 10);
-    if (end == v || errno || x < 0 || *v == '-' || *v == '+' || *v == ' ')
-        return -1;
+    if (end == v || errno || x < 0 || *v == '-' || *v == '+' || *v == ' ') return -1;
     while (*end == ' ')
         end++;
     long m = 1;
@@ -77,12 +73,10 @@ static int scaled(const char *v, const char *const *units, const long *mult, lon
         size_t i = 0;
         while (units[i] && strcasecmp(end, units[i]) != 0)
             i++;
-        if (!units[i])
-            return -1;
+        if (!units[i]) return -1;
         m = mult[i];
     }
-    if (x > LONG_MAX / m)
-        return -1;
+    if (x > LONG_MAX / m) return -1;
     *n = x * m;
     return 0;
 }
@@ -92,7 +86,8 @@ int dtc_config__int(const dtc_config_item *it, long lo, long hi, long *out)
     char *end;
     errno = 0;
     long n = strtol(it->value, &end, 10);
-    if (end == it->value || *end || errno || *it->value == ' ' || *it->value == '+' || n < lo || n > hi)
+    if (end == it->value || *end || errno || *it->value == ' ' || *it->value == '+' || n < lo ||
+        n > hi)
         return refuse(it, "must be a whole number from %ld to %ld", lo, hi);
     *out = n;
     return 0;
@@ -104,7 +99,8 @@ int dtc_config__duration(const dtc_config_item *it, long lo, long hi, long *out)
     static const long mult[] = {1, 60, 3600, 86400};
     long n;
     if (scaled(it->value, units, mult, &n) != 0 || n < lo || n > hi)
-        return refuse(it, "must be a duration from %ld to %ld seconds (90, 90s, 15m, 2h or 1d)", lo, hi);
+        return refuse(it, "must be a duration from %ld to %ld seconds (90, 90s, 15m, 2h or 1d)", lo,
+                      hi);
     *out = n;
     return 0;
 }
@@ -115,7 +111,8 @@ int dtc_config__size(const dtc_config_item *it, long lo, long hi, long *out)
     static const long mult[] = {1L << 10, 1L << 10, 1L << 20, 1L << 20, 1L << 30, 1L << 30};
     long n;
     if (scaled(it->value, units, mult, &n) != 0 || n < lo || n > hi)
-        return refuse(it, "must be a size from %ld to %ld bytes (a number, or with K, M or G)", lo, hi);
+        return refuse(it, "must be a size from %ld to %ld bytes (a number, or with K, M or G)", lo,
+                      hi);
     *out = n;
     return 0;
 }
@@ -126,7 +123,8 @@ int dtc_config__micros(const dtc_config_item *it, double hi, int64_t *out)
     errno = 0;
     double d = strtod(it->value, &end);
     if (end == it->value || *end || errno || !isfinite(d) || d < 0 || d > hi) {
-        snprintf(it->why, it->whylen, "'%.40s' must be a decimal amount from 0 to %.0f", it->value, hi);
+        snprintf(it->why, it->whylen, "'%.40s' must be a decimal amount from 0 to %.0f", it->value,
+                 hi);
         return DTC_EINVAL;
     }
     *out = (int64_t)llround(d * 1e6);
@@ -136,12 +134,14 @@ int dtc_config__micros(const dtc_config_item *it, double hi, int64_t *out)
 int dtc_config__choice(const dtc_config_item *it, const char *const *names, int *out)
 {
     for (int i = 0; names[i]; i++)
-        if (strcmp(it->value, names[i]) == 0)
-            return *out = i, 0;
+        if (strcmp(it->value, names[i]) == 0) return *out = i, 0;
     size_t used = (size_t)snprintf(it->why, it->whylen, "'%.40s' is not one it takes:", it->value);
     for (int i = 0; names[i] && used < it->whylen; i++)
         used += (size_t)snprintf(it->why + used, it->whylen - used, "%s %s",
-                                 i == 0 ? "" : names[i + 1] ? "," : " or", names[i]);
+                                 i == 0         ? ""
+                                 : names[i + 1] ? ","
+                                                : " or",
+                                 names[i]);
     return DTC_EINVAL;
 }
 
@@ -164,8 +164,10 @@ int dtc_read_secret_file(const char *path, char **out, char *err, size_t errlen)
     for (size_t i = 0; i < sizeof(pseudo) / sizeof(pseudo[0]); i++) {
         size_t n = strlen(pseudo[i]);
         if (strncmp(real, pseudo[i], n) == 0 && (real[n] == '/' || real[n] == '\0')) {
-            snprintf(err, errlen, "secret file %s is under %s, not a file of its own: put the secret in a "
-                                  "regular file (chmod 600)", path, pseudo[i]);
+            snprintf(err, errlen,
+                     "secret file %s is under %s, not a file of its own: put the secret in a "
+                     "regular file (chmod 600)",
+                     path, pseudo[i]);
             goto done;
         }
     }
@@ -176,11 +178,13 @@ int dtc_read_secret_file(const char *path, char **out, char *err, size_t errlen)
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fstatfs(fd, &sf) != 0 ||
         sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC) {
-        snprintf(err, errlen, "secret file %s is not a regular file: put the secret in one (chmod 600)", path);
+        snprintf(err, errlen,
+                 "secret file %s is not a regular file: put the secret in one (chmod 600)", path);
         goto done;
     }
     if (st.st_mode & 077) {
-        snprintf(err, errlen, "secret file %s is accessible by group or others (mode %03o): run chmod 600 %s",
+        snprintf(err, errlen,
+                 "secret file %s is accessible by group or others (mode %03o): run chmod 600 %s",
                  path, (unsigned)(st.st_mode & 0777), real);
         goto done;
     }
@@ -195,15 +199,13 @@ int dtc_read_secret_file(const char *path, char **out, char *err, size_t errlen)
     size_t n = 0;
     for (;;) { /* bounded: the file may grow, the buffer does not */
         ssize_t got = read(fd, buf + n, DTC_SECRET_MAX_FILE + 1 - n);
-        if (got < 0 && errno == EINTR)
-            continue;
+        if (got < 0 && errno == EINTR) continue;
         if (got < 0) {
             snprintf(err, errlen, "secret file %s: %s", path, strerror(errno));
             goto done;
         }
         n += (size_t)got;
-        if (got == 0 || n > DTC_SECRET_MAX_FILE)
-            break;
+        if (got == 0 || n > DTC_SECRET_MAX_FILE) break;
     }
     if (n > DTC_SECRET_MAX_FILE) {
         snprintf(err, errlen, "secret file %s is larger than %d bytes", path, DTC_SECRET_MAX_FILE);
@@ -213,7 +215,8 @@ int dtc_read_secret_file(const char *path, char **out, char *err, size_t errlen)
         n--;
     buf[n] = '\0';
     if (n == 0 || memchr(buf, '\0', n)) {
-        snprintf(err, errlen, "secret file %s is %s", path, n ? "binary (it holds a NUL byte)" : "empty");
+        snprintf(err, errlen, "secret file %s is %s", path,
+                 n ? "binary (it holds a NUL byte)" : "empty");
         goto done;
     }
     rc = (*out = dtc_strdup(buf)) ? 0 : DTC_ENOMEM;
@@ -222,8 +225,7 @@ done:
         explicit_bzero(buf, DTC_SECRET_MAX_FILE + 1);
         dtc_free(buf);
     }
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0) close(fd);
     free(real); /* from realpath(3) */
     return rc;
 }
@@ -257,12 +259,10 @@ static int core_item(void *target, const dtc_config_item *it)
         {"concurrency", offsetof(dtc_config, concurrency), 1, 32},
     };
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
-        if (strcmp(it->key, ints[i].key) != 0)
-            continue;
+        if (strcmp(it->key, ints[i].key) != 0) continue;
         long n;
         int rc = dtc_config__int(it, ints[i].lo, ints[i].hi, &n);
-        if (rc == 0)
-            *(int *)(void *)((char *)target + ints[i].at) = (int)n;
+        if (rc == 0) *(int *)(void *)((char *)target + ints[i].at) = (int)n;
         return rc;
     }
     return DTC_ENOTFOUND;
@@ -271,16 +271,13 @@ static int core_item(void *target, const dtc_config_item *it)
 static dtc_account_cfg *account_named(dtc_config *c, const char *name)
 {
     for (size_t i = 0; i < c->naccounts; i++)
-        if (strcmp(c->accounts[i].name, name) == 0)
-            return &c->accounts[i];
+        if (strcmp(c->accounts[i].name, name) == 0) return &c->accounts[i];
     dtc_account_cfg *grown = dtc_realloc(c->accounts, (c->naccounts + 1) * sizeof(*grown));
-    if (!grown)
-        return NULL;
+    if (!grown) return NULL;
     c->accounts = grown;
     dtc_account_cfg *a = &c->accounts[c->naccounts];
     memset(a, 0, sizeof(*a));
-    if (!(a->name = dtc_strdup(name)))
-        return NULL;
+    if (!(a->name = dtc_strdup(name))) return NULL;
     c->naccounts++;
     return a;
 }
@@ -288,8 +285,7 @@ static dtc_account_cfg *account_named(dtc_config *c, const char *name)
 static int account_item(void *target, const dtc_config_item *it)
 {
     dtc_account_cfg *a = account_named(target, it->name);
-    if (!a)
-        return DTC_ENOMEM;
+    if (!a) return DTC_ENOMEM;
     static const struct {
         const char *key;
         size_t at;
@@ -306,8 +302,9 @@ static int account_item(void *target, const dtc_config_item *it)
         if (strcmp(it->key, strs[i].key) == 0)
             return dtc_config__set((char **)(void *)((char *)a + strs[i].at), it->value);
     if (strcmp(it->key, "client_secret") == 0) {
-        snprintf(it->why, it->whylen, "is not read from the config file; put it in a file of its own "
-                                      "(chmod 600) and name it with client_secret_file");
+        snprintf(it->why, it->whylen,
+                 "is not read from the config file; put it in a file of its own "
+                 "(chmod 600) and name it with client_secret_file");
         return DTC_EINVAL;
     }
     return DTC_ENOTFOUND;
@@ -400,8 +397,7 @@ static size_t span(const char *s, size_t n, const char *set, bool in)
 static char *read_line(char *str, int num, void *stream)
 {
     loader *x = stream;
-    if (x->rc || x->p >= x->end)
-        return NULL;
+    if (x->rc || x->p >= x->end) return NULL;
     const char *s = x->p, *nl = memchr(s, '\n', (size_t)(x->end - s));
     size_t n = (size_t)((nl ? nl : x->end) - s);
     x->p = nl ? nl + 1 : x->end;
@@ -410,10 +406,10 @@ static char *read_line(char *str, int num, void *stream)
         return fail(x, DTC_EINVAL, "longer than %s bytes", "65536", "", ""), NULL;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\r')
-            return fail(x, DTC_EINVAL, "holds a control character (not a text file?)", "", "", ""), NULL;
+            return fail(x, DTC_EINVAL, "holds a control character (not a text file?)", "", "", ""),
+                   NULL;
     size_t lead = span(s, n, " \t", true);
-    if (lead < n && s[lead] == '[')
-        x->section_line = x->line;
+    if (lead < n && s[lead] == '[') x->section_line = x->line;
     if (n + 2 <= (size_t)num) {
         memcpy(str, s, n);
         memcpy(str + n, "\n", 2);
@@ -424,11 +420,13 @@ static char *read_line(char *str, int num, void *stream)
         return str;
     }
     if (s[lead] == '[')
-        return fail(x, DTC_EINVAL, "a section name this long is not one dtcost knows", "", "", ""), NULL;
+        return fail(x, DTC_EINVAL, "a section name this long is not one dtcost knows", "", "", ""),
+               NULL;
     /* key = value (or a continuation, which keeps its indent): the value moves out */
     size_t key = lead ? 0 : span(s, n, "=:", false);
     if (!lead && (key >= n || key + 24 > (size_t)num))
-        return fail(x, DTC_EINVAL, "is not 'key = value' (or the key is too long)", "", "", ""), NULL;
+        return fail(x, DTC_EINVAL, "is not 'key = value' (or the key is too long)", "", "", ""),
+               NULL;
     const char *v = s + (lead ? lead : key + 1);
     v += span(v, (size_t)(s + n - v), " \t", true);
     char *copy = dtc_strndup(v, value_len(v, (size_t)(s + n - v)));
@@ -451,20 +449,16 @@ static int on_ini(void *ud, const char *section, const char *key, const char *va
 {
     loader *x = ud;
     dtc_config_file *f = x->f;
-    if (x->rc)
-        return 0;
-    if (value[0] == LONG_REF)
-        value = x->longs[strtoul(value + 1, NULL, 10)];
-    if (!*section)
-        return fail(x, DTC_EINVAL, "%s= comes before any [section]", key, "", "");
+    if (x->rc) return 0;
+    if (value[0] == LONG_REF) value = x->longs[strtoul(value + 1, NULL, 10)];
+    if (!*section) return fail(x, DTC_EINVAL, "%s= comes before any [section]", key, "", "");
     const struct section *sec = NULL;
     const char *name = "";
     int line = x->line;
     x->line = x->section_line; /* a section's own errors are on its line */
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]) && !sec; i++) {
         size_t n = strlen(sections[i].kind);
-        if (strncmp(section, sections[i].kind, n) != 0)
-            continue;
+        if (strncmp(section, sections[i].kind, n) != 0) continue;
         if (!sections[i].named && section[n] == '\0')
             sec = &sections[i];
         else if (sections[i].named && section[n] == ' ' && section[n + 1])
@@ -473,16 +467,17 @@ static int on_ini(void *ud, const char *section, const char *key, const char *va
             return fail(x, DTC_EINVAL, "[%s] needs a name: [%s NAME]", section, section, "");
     }
     if (!sec)
-        return fail(x, DTC_EINVAL, "unknown section [%s] (sections are dtcost, account NAME, push NAME, serve, "
-                                   "license and allocation; see docs/config.md)", section, "", "");
+        return fail(x, DTC_EINVAL,
+                    "unknown section [%s] (sections are dtcost, account NAME, push NAME, serve, "
+                    "license and allocation; see docs/config.md)",
+                    section, "", "");
     x->line = line;
     int rc;
     if (sec->item == core_item && strcmp(key, "database") == 0) {
         rc = dtc_config__set(&f->database, value); /* every command may need it */
     } else {
         void *target = target_of(f, sec->owner);
-        if (!target)
-            return 1; /* another command's section */
+        if (!target) return 1; /* another command's section */
         x->why[0] = '\0';
         dtc_config_item it = {section, name, key, value, x->why, sizeof(x->why)};
         rc = sec->item(target, &it);
@@ -492,8 +487,7 @@ static int on_ini(void *ud, const char *section, const char *key, const char *va
         return fail(x, DTC_EINVAL, "unknown setting [%s] %s (see %s)", section, key, sec->doc);
     if (rc == DTC_EINVAL)
         return fail(x, rc, "[%s] %s: %s", section, key, x->why[0] ? x->why : "bad value");
-    if (rc)
-        return fail(x, rc, "[%s] %s: out of memory", section, key, "");
+    if (rc) return fail(x, rc, "[%s] %s: out of memory", section, key, "");
     return 1;
 }
 
@@ -518,8 +512,8 @@ int dtc_config_find(char **out, const char *flag_path, char *err, size_t errlen)
     char user[PATH_MAX];
     const char *xdg = env("XDG_CONFIG_HOME"), *home = env("HOME");
     int n = xdg && xdg[0] == '/' ? snprintf(user, sizeof(user), "%s/dtcost/config.ini", xdg)
-            : home              ? snprintf(user, sizeof(user), "%s/.config/dtcost/config.ini", home)
-                                : -1;
+            : home ? snprintf(user, sizeof(user), "%s/.config/dtcost/config.ini", home)
+                   : -1;
     if (n > 0 && (size_t)n < sizeof(user) && access(user, F_OK) == 0)
         return (*out = dtc_strdup(user)) ? 0 : DTC_ENOMEM;
     if (access("/etc/dtcost/config.ini", F_OK) == 0)
@@ -549,15 +543,13 @@ static int slurp(dtc_config_file *f, char **out, size_t *len)
         snprintf(f->err, sizeof(f->err), "config %s: %s", f->path, strerror(errno));
         rc = DTC_EIO;
     } else if (*len > DTC_CONFIG_MAX_FILE) {
-        snprintf(f->err, sizeof(f->err), "config %s is larger than %d bytes: is it the right file?", f->path,
-                 DTC_CONFIG_MAX_FILE);
+        snprintf(f->err, sizeof(f->err), "config %s is larger than %d bytes: is it the right file?",
+                 f->path, DTC_CONFIG_MAX_FILE);
         rc = DTC_EINVAL; /* a config problem (exit 78), like any other in the file */
     }
 done:
-    if (in)
-        fclose(in);
-    if (rc && buf)
-        explicit_bzero(buf, *len);
+    if (in) fclose(in);
+    if (rc && buf) explicit_bzero(buf, *len);
     if (rc)
         dtc_free(buf);
     else
@@ -570,25 +562,22 @@ int dtc_config_file_load(dtc_config_file *f, const char *flag_path)
     f->path = f->database = NULL;
     f->err[0] = '\0';
     for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++)
-        if (target_of(f, (int)i))
-            owners[i].init(target_of(f, (int)i));
+        if (target_of(f, (int)i)) owners[i].init(target_of(f, (int)i));
     loader x = {.f = f};
     char *text = NULL;
     size_t len = 0;
     int rc = dtc_config_find(&f->path, flag_path, f->err, sizeof(f->err));
-    if (rc)
-        goto done;
+    if (rc) goto done;
     if (f->path) {
-        if ((rc = slurp(f, &text, &len)) != 0)
-            goto done;
+        if ((rc = slurp(f, &text, &len)) != 0) goto done;
         x.p = text;
         x.end = text + len;
         int line = ini_parse_stream(read_line, &x, on_ini, &x);
-        if ((rc = x.rc) != 0)
-            goto done;
+        if ((rc = x.rc) != 0) goto done;
         if (line != 0) {
-            snprintf(f->err, sizeof(f->err), "config %s line %d: not 'key = value', '[section]' or a comment",
-                     f->path, line);
+            snprintf(f->err, sizeof(f->err),
+                     "config %s line %d: not 'key = value', '[section]' or a comment", f->path,
+                     line);
             rc = DTC_EINVAL;
             goto done;
         }
@@ -620,8 +609,10 @@ void dtc_config_file_dispose(dtc_config_file *f)
 
 const char *dtc_config_db_path(const char *flag, const dtc_config_file *file)
 {
-    return flag ? flag : env("DTCOST_DB") ? env("DTCOST_DB") : file && file->database ? file->database
-                                                                                      : DTC_DEFAULT_DATABASE;
+    return flag                     ? flag
+           : env("DTCOST_DB")       ? env("DTCOST_DB")
+           : file && file->database ? file->database
+                                    : DTC_DEFAULT_DATABASE;
 }
 
 int dtc_config_db_require(const char *path, char *err, size_t errlen)
@@ -651,14 +642,14 @@ static void account_dispose(dtc_account_cfg *a)
 int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl, const dtc_config_file *file)
 {
     dtc_config_flags none = {0};
-    if (!fl)
-        fl = &none;
+    if (!fl) fl = &none;
     int rc = 0;
     /* Environment and flags describe one account; they override a config
      * section with the same account UUID, or stand alone. */
     const char *uuid = fl->account_uuid ? fl->account_uuid : env("DT_ACCOUNT_UUID");
     const char *cid = fl->client_id ? fl->client_id : env("DT_CLIENT_ID");
-    const char *secret_file = fl->client_secret_file ? fl->client_secret_file : env("DT_CLIENT_SECRET_FILE");
+    const char *secret_file =
+        fl->client_secret_file ? fl->client_secret_file : env("DT_CLIENT_SECRET_FILE");
     const char *secret = fl->client_secret_file ? NULL : env("DT_CLIENT_SECRET");
     const char *sso = fl->sso_url ? fl->sso_url : env("DT_SSO_URL");
     const char *api = fl->api_url ? fl->api_url : env("DT_API_URL");
@@ -666,32 +657,29 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl, const dtc_conf
     if (uuid || cid || secret || secret_file) {
         dtc_account_cfg *a = NULL;
         for (size_t i = 0; uuid && i < c->naccounts; i++)
-            if (c->accounts[i].uuid && strcmp(c->accounts[i].uuid, uuid) == 0)
-                a = &c->accounts[i];
-        if (!a && !(a = account_named(c, "environment")))
-            return DTC_ENOMEM;
-        if ((uuid && (rc = dtc_config__set(&a->uuid, uuid))) || (cid && (rc = dtc_config__set(&a->client_id, cid))))
+            if (c->accounts[i].uuid && strcmp(c->accounts[i].uuid, uuid) == 0) a = &c->accounts[i];
+        if (!a && !(a = account_named(c, "environment"))) return DTC_ENOMEM;
+        if ((uuid && (rc = dtc_config__set(&a->uuid, uuid))) ||
+            (cid && (rc = dtc_config__set(&a->client_id, cid))))
             return rc;
-        if (secret_file && (rc = dtc_config__set(&a->secret_file, secret_file)))
-            return rc;
+        if (secret_file && (rc = dtc_config__set(&a->secret_file, secret_file))) return rc;
         if (!secret_file && secret) {
             dtc_free(a->secret_file);
             a->secret_file = NULL;
-            if ((rc = dtc_config__set(&a->client_secret, secret)))
-                return rc;
+            if ((rc = dtc_config__set(&a->client_secret, secret))) return rc;
         }
         if (uuid) { /* only the named account runs */
             dtc_account_cfg keep = *a;
             for (size_t i = 0; i < c->naccounts; i++)
-                if (&c->accounts[i] != a)
-                    account_dispose(&c->accounts[i]);
+                if (&c->accounts[i] != a) account_dispose(&c->accounts[i]);
             c->accounts[0] = keep;
             c->naccounts = 1;
         }
     }
     for (size_t i = 0; i < c->naccounts; i++) {
         dtc_account_cfg *a = &c->accounts[i];
-        if ((sso && (rc = dtc_config__set(&a->sso_url, sso))) || (api && (rc = dtc_config__set(&a->api_url, api))) ||
+        if ((sso && (rc = dtc_config__set(&a->sso_url, sso))) ||
+            (api && (rc = dtc_config__set(&a->api_url, api))) ||
             (fl->subscriptions && (rc = dtc_config__set(&a->subscriptions, fl->subscriptions))) ||
             (scopes && (rc = dtc_config__set(&a->scopes, scopes))))
             return rc;
@@ -700,10 +688,13 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl, const dtc_conf
             return rc;
         if (dtc_text_url_has_userinfo(a->sso_url) || dtc_text_url_has_userinfo(a->api_url)) {
             /* The URL is not repeated here: it holds the credentials. */
-            snprintf(c->err, sizeof(c->err), "account %s: the %s carries credentials (user:password@); remove "
-                                             "them, dtcost signs in with the OAuth client", a->uuid ? a->uuid : a->name,
-                     dtc_text_url_has_userinfo(a->sso_url) ? "SSO URL (DT_SSO_URL, --sso-url or sso_url=)"
-                                                           : "API URL (DT_API_URL, --api-url or api_url=)");
+            snprintf(c->err, sizeof(c->err),
+                     "account %s: the %s carries credentials (user:password@); remove "
+                     "them, dtcost signs in with the OAuth client",
+                     a->uuid ? a->uuid : a->name,
+                     dtc_text_url_has_userinfo(a->sso_url)
+                         ? "SSO URL (DT_SSO_URL, --sso-url or sso_url=)"
+                         : "API URL (DT_API_URL, --api-url or api_url=)");
             return DTC_EINVAL;
         }
         if (a->secret_file) { /* read only now, for the accounts that run */
@@ -713,27 +704,27 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl, const dtc_conf
             dtc_free_secret(a->client_secret);
             a->client_secret = sec;
         }
-        const char *missing = !a->uuid ? "the account UUID (DT_ACCOUNT_UUID, --account or account_uuid=)"
-                              : !a->client_id ? "the OAuth client id (DT_CLIENT_ID, --client-id or client_id=)"
-                              : !a->client_secret ? "the OAuth client secret (DT_CLIENT_SECRET, "
-                                                    "DT_CLIENT_SECRET_FILE or client_secret_file=)"
-                                                  : NULL;
+        const char *missing =
+            !a->uuid            ? "the account UUID (DT_ACCOUNT_UUID, --account or account_uuid=)"
+            : !a->client_id     ? "the OAuth client id (DT_CLIENT_ID, --client-id or client_id=)"
+            : !a->client_secret ? "the OAuth client secret (DT_CLIENT_SECRET, "
+                                  "DT_CLIENT_SECRET_FILE or client_secret_file=)"
+                                : NULL;
         if (missing) {
-            snprintf(c->err, sizeof(c->err), "account %s: missing %s", a->uuid ? a->uuid : a->name, missing);
+            snprintf(c->err, sizeof(c->err), "account %s: missing %s", a->uuid ? a->uuid : a->name,
+                     missing);
             return DTC_EINVAL;
         }
     }
     if (c->naccounts == 0) {
-        snprintf(c->err, sizeof(c->err), "no account configured: set DT_ACCOUNT_UUID, DT_CLIENT_ID and "
-                                         "DT_CLIENT_SECRET_FILE, or give --config FILE (see docs/config.md)");
+        snprintf(c->err, sizeof(c->err),
+                 "no account configured: set DT_ACCOUNT_UUID, DT_CLIENT_ID and "
+                 "DT_CLIENT_SECRET_FILE, or give --config FILE (see docs/config.md)");
         return DTC_EINVAL;
     }
-    if ((rc = dtc_config__set(&c->database, dtc_config_db_path(fl->database, file))))
-        return rc;
-    if (fl->trailing_days > 0)
-        c->trailing_days = fl->trailing_days;
-    if (fl->concurrency > 0)
-        c->concurrency = fl->concurrency;
+    if ((rc = dtc_config__set(&c->database, dtc_config_db_path(fl->database, file)))) return rc;
+    if (fl->trailing_days > 0) c->trailing_days = fl->trailing_days;
+    if (fl->concurrency > 0) c->concurrency = fl->concurrency;
     const char *bad = c->trailing_days > 3660 ? "--trailing-days must be 1..3660"
                       : c->concurrency > 32   ? "--concurrency must be 1..32"
                                               : NULL;

@@ -15,7 +15,7 @@ typedef struct dtc_config_item {
     const char *section; /* as written: "push slack" */
     const char *name;    /* after the section's kind: "slack"; "" for [serve] and the like */
     const char *key, *value;
-    char *why;           /* the owner writes its reason for refusing the value here */
+    char *why; /* the owner writes its reason for refusing the value here */
     size_t whylen;
 } dtc_config_item;
 
@@ -38,7 +38,8 @@ int dtc_config__size(const dtc_config_item *it, long lo, long hi, long *out) DTC
 /* A decimal amount in [0, hi] (a price), in micro-units. */
 int dtc_config__micros(const dtc_config_item *it, double hi, int64_t *out) DTC_MUST_CHECK;
 /* The index of v in names (NULL-terminated). */
-int dtc_config__choice(const dtc_config_item *it, const char *const *names, int *out) DTC_MUST_CHECK;
+int dtc_config__choice(const dtc_config_item *it, const char *const *names,
+                       int *out) DTC_MUST_CHECK;
 
 /* Section owners: init gives defaults, item takes one line, finish checks
  * the whole (writing its reason to why). */

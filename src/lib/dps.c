@@ -23,15 +23,15 @@ struct dtc_dps {
     dtc_auth *auth;
     dtc_http *http;
     dtc_limiter *limiter;
-    bool v3_key_alone;   /* v3 page requests carry page-key alone (documented form) */
+    bool v3_key_alone;    /* v3 page requests carry page-key alone (documented form) */
     bool alloc_key_alone; /* cost-allocation page requests carry page-key alone (documented form) */
-    int v3_max_page;     /* a page size the server refused made this the largest (0: none) */
+    int v3_max_page;      /* a page size the server refused made this the largest (0: none) */
     long requests, retries, last_status;
     int attempts, seconds;
     dtc_backoff backoff;
     char deprecation[64], sunset[64];
     char err[1024];
-    const char *canned;  /* dtc_dps__canned: every answer is this body (fuzzers, tests) */
+    const char *canned; /* dtc_dps__canned: every answer is this body (fuzzers, tests) */
     size_t canned_len;
     int canned_left;
 };
@@ -46,8 +46,7 @@ void dtc_dps__canned(dtc_dps *c, const char *body, size_t len, int answers)
 int dtc_dps_new(dtc_dps **out, const dtc_dps_opts *o)
 {
     dtc_dps *c = dtc_calloc(1, sizeof(*c));
-    if (!c)
-        return DTC_ENOMEM;
+    if (!c) return DTC_ENOMEM;
     c->api_url = dtc_strdup(o->api_url);
     c->account = dtc_strdup(o->account_uuid);
     c->auth = o->auth;
@@ -74,19 +73,36 @@ int dtc_dps_new(dtc_dps **out, const dtc_dps_opts *o)
 
 void dtc_dps_free(dtc_dps *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     dtc_free(c->api_url);
     dtc_free(c->account);
     dtc_free(c);
 }
 
-long dtc_dps_requests(const dtc_dps *c) { return c->requests; }
-long dtc_dps_retries(const dtc_dps *c) { return c->retries; }
-long dtc_dps_last_status(const dtc_dps *c) { return c->last_status; }
-const char *dtc_dps_errmsg(const dtc_dps *c) { return c->err; }
-const char *dtc_dps_deprecation(const dtc_dps *c) { return c->deprecation; }
-const char *dtc_dps_sunset(const dtc_dps *c) { return c->sunset; }
+long dtc_dps_requests(const dtc_dps *c)
+{
+    return c->requests;
+}
+long dtc_dps_retries(const dtc_dps *c)
+{
+    return c->retries;
+}
+long dtc_dps_last_status(const dtc_dps *c)
+{
+    return c->last_status;
+}
+const char *dtc_dps_errmsg(const dtc_dps *c)
+{
+    return c->err;
+}
+const char *dtc_dps_deprecation(const dtc_dps *c)
+{
+    return c->deprecation;
+}
+const char *dtc_dps_sunset(const dtc_dps *c)
+{
+    return c->sunset;
+}
 
 /* Money from the API is believed up to this many currency units either way:
  * far beyond any account, and 10^18 micro-units leave int64 room for sums. */
@@ -124,12 +140,9 @@ static void server_says(dtc_dps *c, const dtc_http_resp *r, char *out, size_t n)
     json_t *doc = r->body_len ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
     json_t *err = json_object_get(doc, "error");
     const char *m = json_string_value(json_object_get(doc, "message"));
-    if (!m)
-        m = json_string_value(err);
-    if (!m)
-        m = json_string_value(json_object_get(err, "message"));
-    if (!m)
-        m = json_string_value(json_object_get(doc, "error_description"));
+    if (!m) m = json_string_value(err);
+    if (!m) m = json_string_value(json_object_get(err, "message"));
+    if (!m) m = json_string_value(json_object_get(doc, "error_description"));
     if (m)
         snprintf(raw, sizeof(raw), "%s", m);
     else if (!doc && r->body)
@@ -148,7 +161,8 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
 {
     char url[4096];
     if ((size_t)snprintf(url, sizeof(url), "%s%s", c->api_url, path) >= sizeof(url)) {
-        snprintf(c->err, sizeof(c->err), "GET %.200s...: request longer than %zu bytes", url, sizeof(url));
+        snprintf(c->err, sizeof(c->err), "GET %.200s...: request longer than %zu bytes", url,
+                 sizeof(url));
         return DTC_EINVAL;
     }
     char endpoint[512]; /* messages name the endpoint without its query */
@@ -181,9 +195,12 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
             dtc_auth_errmsg_copy(c->auth, last, sizeof(last));
         } else {
             uint64_t ticket = 0;
-            if (c->limiter && dtc_limiter_acquire(c->limiter, budget - (dtc_mono_ms() - t0), &ticket) != 0) {
-                snprintf(c->err, sizeof(c->err), "GET %s: no request slot within %d s: Dynatrace keeps throttling "
-                         "this account (429); run again later or lower --concurrency", endpoint, c->seconds);
+            if (c->limiter &&
+                dtc_limiter_acquire(c->limiter, budget - (dtc_mono_ms() - t0), &ticket) != 0) {
+                snprintf(c->err, sizeof(c->err),
+                         "GET %s: no request slot within %d s: Dynatrace keeps throttling "
+                         "this account (429); run again later or lower --concurrency",
+                         endpoint, c->seconds);
                 c->last_status = 429;
                 return DTC_ERETRY;
             }
@@ -195,7 +212,8 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
             transport = rc != 0;
             if (rc == DTC_ETOOBIG) {
                 /* Not transient: say so at once instead of retrying. */
-                snprintf(c->err, sizeof(c->err), "%s (a hostile or broken server? dtcost refuses it)",
+                snprintf(c->err, sizeof(c->err),
+                         "%s (a hostile or broken server? dtcost refuses it)",
                          dtc_http_errmsg(c->http));
                 c->last_status = 0;
                 return DTC_EPARSE;
@@ -223,7 +241,8 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
                     c->last_status = 200;
                     return 0;
                 }
-                snprintf(last, sizeof(last), "malformed JSON at byte %d: %s", jerr.position, jerr.text);
+                snprintf(last, sizeof(last), "malformed JSON at byte %d: %s", jerr.position,
+                         jerr.text);
                 malformed = true;
             }
         }
@@ -233,13 +252,16 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
         if (spent && malformed) {
             snprintf(c->err, sizeof(c->err),
                      "GET %s: malformed answer %d times in a row, last: %s (something between here "
-                     "and Dynatrace may be cutting answers short; run again later)", endpoint, tries, last);
+                     "and Dynatrace may be cutting answers short; run again later)",
+                     endpoint, tries, last);
             c->last_status = 200;
             return DTC_EPARSE;
         }
         if (spent && transport) {
-            snprintf(c->err, sizeof(c->err), "%s (tried %d times; check DT_API_URL / --api-url, DT_SSO_URL / "
-                     "--sso-url and the network)", last, tries);
+            snprintf(c->err, sizeof(c->err),
+                     "%s (tried %d times; check DT_API_URL / --api-url, DT_SSO_URL / "
+                     "--sso-url and the network)",
+                     last, tries);
             c->last_status = 0;
             return DTC_EHTTP;
         }
@@ -260,20 +282,36 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
     const char *hint = "";
     int rc = DTC_EHTTP;
     switch (resp.status) {
-    case 400: hint = " (Dynatrace refused this request; if it persists, report this line)"; rc = DTC_EREQUEST; break;
-    case 401: hint = " (token refused: check that DT_ACCOUNT_UUID is the OAuth client's account)"; rc = DTC_EAUTH; break;
-    case 403: hint = " (the OAuth client lacks a scope: account-uac-read for cost, account-env-read for environments)"; rc = DTC_EAUTH; break;
-    case 404: hint = " (unknown subscription or account: check the UUIDs)"; rc = DTC_ENOTFOUND; break;
-    case 410: hint = " (endpoint removed by Dynatrace)"; rc = DTC_EGONE; break;
+    case 400:
+        hint = " (Dynatrace refused this request; if it persists, report this line)";
+        rc = DTC_EREQUEST;
+        break;
+    case 401:
+        hint = " (token refused: check that DT_ACCOUNT_UUID is the OAuth client's account)";
+        rc = DTC_EAUTH;
+        break;
+    case 403:
+        hint = " (the OAuth client lacks a scope: account-uac-read for cost, account-env-read for "
+               "environments)";
+        rc = DTC_EAUTH;
+        break;
+    case 404:
+        hint = " (unknown subscription or account: check the UUIDs)";
+        rc = DTC_ENOTFOUND;
+        break;
+    case 410:
+        hint = " (endpoint removed by Dynatrace)";
+        rc = DTC_EGONE;
+        break;
     }
     /* A refused request is named with its query (dates, filters, page key:
      * no secrets travel in account API URLs); other failures by endpoint. */
     if (rc == DTC_EREQUEST)
-        snprintf(c->err, sizeof(c->err), "GET %.400s: HTTP 400%s%s%s%s", url, says[0] ? " \"" : "", says,
-                 says[0] ? "\"" : "", hint);
-    else
-        snprintf(c->err, sizeof(c->err), "GET %s: HTTP %ld%s%s%s%s", endpoint, resp.status, says[0] ? " \"" : "",
+        snprintf(c->err, sizeof(c->err), "GET %.400s: HTTP 400%s%s%s%s", url, says[0] ? " \"" : "",
                  says, says[0] ? "\"" : "", hint);
+    else
+        snprintf(c->err, sizeof(c->err), "GET %s: HTTP %ld%s%s%s%s", endpoint, resp.status,
+                 says[0] ? " \"" : "", says, says[0] ? "\"" : "", hint);
     return rc;
 }
 
@@ -292,8 +330,7 @@ static int get_array(dtc_dps *c, const char *path, const char *field, size_t ele
                      json_t **items, void **out)
 {
     int rc = get_json(c, path, doc);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     *items = field ? json_object_get(*doc, field) : *doc;
     size_t cnt = json_array_size(*items);
     *out = dtc_calloc(cnt ? cnt : 1, elem);
@@ -320,8 +357,7 @@ static bool copy_key(char *dst, size_t n, json_t *v)
     const char *s = json_string_value(v);
     size_t len = s ? strlen(s) : 0;
     dst[0] = '\0';
-    if (len >= n)
-        return false;
+    if (len >= n) return false;
     memcpy(dst, s ? s : "", len + 1);
     return true;
 }
@@ -332,19 +368,21 @@ static int parse_error(dtc_dps *c, const char *path, const char *what);
 static int key_too_long(dtc_dps *c, const char *path, const char *what, size_t n)
 {
     char why[160];
-    snprintf(why, sizeof(why), "%s longer than %zu bytes (dtcost refuses it rather than cut the key short; "
-             "report this line)", what, n - 1);
+    snprintf(why, sizeof(why),
+             "%s longer than %zu bytes (dtcost refuses it rather than cut the key short; "
+             "report this line)",
+             what, n - 1);
     return parse_error(c, path, why);
 }
 
 static int parse_summary(json_t *o, dtc_subscription *s)
 {
     memset(s, 0, sizeof(*s));
-    if (!copy_key(s->uuid, sizeof(s->uuid), json_object_get(o, "uuid")))
-        return DTC_ETOOBIG;
+    if (!copy_key(s->uuid, sizeof(s->uuid), json_object_get(o, "uuid"))) return DTC_ETOOBIG;
     copy_str(s->name, sizeof(s->name), json_object_get(o, "name"));
     copy_str(s->status, sizeof(s->status), json_object_get(o, "status"));
-    if (!s->uuid[0] || dtc_parse_date(json_string_value(json_object_get(o, "startTime")), &s->start_day) ||
+    if (!s->uuid[0] ||
+        dtc_parse_date(json_string_value(json_object_get(o, "startTime")), &s->start_day) ||
         dtc_parse_date(json_string_value(json_object_get(o, "endTime")), &s->end_day))
         return DTC_EPARSE;
     return 0;
@@ -358,8 +396,7 @@ int dtc_dps_list_subscriptions(dtc_dps *c, dtc_subscription **out, size_t *n)
     json_t *data;
     snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions", c->account);
     int rc = get_array(c, path, "data", sizeof(*subs), &doc, &data, (void **)&subs);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     size_t cnt = json_array_size(data);
     for (size_t i = 0; i < cnt; i++) {
         if ((rc = parse_summary(json_array_get(data, i), &subs[i])) == DTC_ETOOBIG) {
@@ -367,7 +404,8 @@ int dtc_dps_list_subscriptions(dtc_dps *c, dtc_subscription **out, size_t *n)
             goto done;
         }
         if (rc) {
-            snprintf(c->err, sizeof(c->err), "GET %s%s: subscription %zu lacks uuid or dates", c->api_url, path, i);
+            snprintf(c->err, sizeof(c->err), "GET %s%s: subscription %zu lacks uuid or dates",
+                     c->api_url, path, i);
             rc = DTC_EPARSE;
             goto done;
         }
@@ -385,8 +423,7 @@ int dtc_dps_get_subscription(dtc_dps *c, const char *uuid, dtc_subscription *out
 {
     dtc_subscription_detail d;
     int rc = dtc_dps_get_detail(c, uuid, &d);
-    if (rc == 0)
-        *out = d.sub;
+    if (rc == 0) *out = d.sub;
     dtc_dps_detail_dispose(&d);
     return rc;
 }
@@ -430,7 +467,8 @@ static int parse_error(dtc_dps *c, const char *path, const char *what)
 }
 
 /* The refusal of a number out of range, naming the field and the value. */
-static int range_error(dtc_dps *c, const char *path, const char *field, json_t *v, const char *range)
+static int range_error(dtc_dps *c, const char *path, const char *field, json_t *v,
+                       const char *range)
 {
     char what[200];
     snprintf(what, sizeof(what), "%s is %.6g, outside %s (refused, nothing stored)", field,
@@ -444,11 +482,10 @@ static int money_opt(dtc_dps *c, const char *path, json_t *doc, const char *fiel
 {
     json_t *v = json_object_get(doc, field);
     *out = 0;
-    if (!v || json_is_null(v))
-        return 0;
+    if (!v || json_is_null(v)) return 0;
     if (money(v, out) != 0)
         return json_is_number(v) ? range_error(c, path, field, v, MONEY_RANGE)
-                                  : parse_error(c, path, "a money field is not a number");
+                                 : parse_error(c, path, "a money field is not a number");
     return 0;
 }
 
@@ -467,12 +504,12 @@ int dtc_dps_get_detail(dtc_dps *c, const char *uuid, dtc_subscription_detail *ou
     memset(out, 0, sizeof(*out));
     snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions/%s", c->account, uuid);
     int rc = get_json(c, path, &doc);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     json_t *budget = json_object_get(doc, "budget"), *cp = json_object_get(doc, "currentPeriod");
     if (parse_summary(doc, &out->sub) || !json_is_number(json_object_get(budget, "total")) ||
         !json_is_number(json_object_get(budget, "used")) ||
-        dtc_parse_date(json_string_value(json_object_get(cp, "startTime")), &out->sub.period_start) ||
+        dtc_parse_date(json_string_value(json_object_get(cp, "startTime")),
+                       &out->sub.period_start) ||
         dtc_parse_date(json_string_value(json_object_get(cp, "endTime")), &out->sub.period_end)) {
         rc = parse_error(c, path, "budget or currentPeriod missing or malformed");
         goto done;
@@ -488,8 +525,8 @@ int dtc_dps_get_detail(dtc_dps *c, const char *uuid, dtc_subscription_detail *ou
     copy_str(out->sub.currency, sizeof(out->sub.currency), json_object_get(budget, "currencyCode"));
     double left = json_number_value(json_object_get(cp, "daysRemaining"));
     if (!isfinite(left) || left > DAYS_MAX || left < -DAYS_MAX) {
-        rc = range_error(c, path, "currentPeriod.daysRemaining", json_object_get(cp, "daysRemaining"),
-                         "+-10^6 days");
+        rc = range_error(c, path, "currentPeriod.daysRemaining",
+                         json_object_get(cp, "daysRemaining"), "+-10^6 days");
         goto done;
     }
     out->sub.days_remaining = (int64_t)left;
@@ -505,7 +542,8 @@ int dtc_dps_get_detail(dtc_dps *c, const char *uuid, dtc_subscription_detail *ou
     }
     for (size_t i = 0; i < np; i++) {
         json_t *p = json_array_get(periods, i);
-        copy_str(out->periods[i].start, sizeof(out->periods[i].start), json_object_get(p, "startTime"));
+        copy_str(out->periods[i].start, sizeof(out->periods[i].start),
+                 json_object_get(p, "startTime"));
         copy_str(out->periods[i].end, sizeof(out->periods[i].end), json_object_get(p, "endTime"));
     }
     for (size_t i = 0; i < nc; i++) {
@@ -519,8 +557,7 @@ int dtc_dps_get_detail(dtc_dps *c, const char *uuid, dtc_subscription_detail *ou
     out->nperiods = np;
     out->ncaps = nc;
 done:
-    if (rc)
-        dtc_dps_detail_dispose(out);
+    if (rc) dtc_dps_detail_dispose(out);
     json_decref(doc);
     return rc;
 }
@@ -535,8 +572,7 @@ int dtc_dps_cost_booked(dtc_dps *c, const char *uuid, dtc_cost_day **out, char (
     json_t *data;
     snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions/%s/cost", c->account, uuid);
     int rc = get_array(c, path, "data", sizeof(*days), &doc, &data, (void **)&days);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     size_t cnt = json_array_size(data);
     book = dtc_calloc(cnt ? cnt : 1, sizeof(*book));
     if (!book) {
@@ -552,7 +588,8 @@ int dtc_dps_cost_booked(dtc_dps *c, const char *uuid, dtc_cost_day **out, char (
             goto done;
         }
         if (money(json_object_get(o, "value"), &days[i].cost) != 0) {
-            rc = range_error(c, path, "a cost item's value", json_object_get(o, "value"), MONEY_RANGE);
+            rc = range_error(c, path, "a cost item's value", json_object_get(o, "value"),
+                             MONEY_RANGE);
             goto done;
         }
         copy_str(days[i].currency, sizeof(days[i].currency), json_object_get(o, "currencyCode"));
@@ -577,18 +614,13 @@ static int record_of(json_t *o, int cost, dtc_record *r)
     int bad = 0;
     r->day = day_of(json_object_get(o, "startTime"), &bad);
     json_t *v = json_object_get(o, "value");
-    if (bad || !json_is_number(v))
-        return -1;
-    if (!copy_key(r->cap, sizeof(r->cap), json_object_get(o, "capabilityKey")))
-        return DTC_ETOOBIG;
+    if (bad || !json_is_number(v)) return -1;
+    if (!copy_key(r->cap, sizeof(r->cap), json_object_get(o, "capabilityKey"))) return DTC_ETOOBIG;
     copy_str(r->cap_name, sizeof(r->cap_name), json_object_get(o, "capabilityName"));
-    if (!r->cap[0])
-        return -1;
-    if (!cost && (json_number_value(v) > USAGE_MAX || json_number_value(v) < -USAGE_MAX))
-        return -2;
+    if (!r->cap[0]) return -1;
+    if (!cost && (json_number_value(v) > USAGE_MAX || json_number_value(v) < -USAGE_MAX)) return -2;
     if (cost) {
-        if (money(v, &r->cost) != 0)
-            return -2;
+        if (money(v, &r->cost) != 0) return -2;
         copy_str(r->unit, sizeof(r->unit), json_object_get(o, "currencyCode"));
         copy_str(r->booking, sizeof(r->booking), json_object_get(o, "bookingDate"));
     } else {
@@ -606,16 +638,18 @@ int dtc_dps_usage(dtc_dps *c, const char *uuid, dtc_record **out, size_t *n)
     json_t *data;
     snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions/%s/usage", c->account, uuid);
     int rc = get_array(c, path, "data", sizeof(*recs), &doc, &data, (void **)&recs);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     size_t cnt = json_array_size(data);
     for (size_t i = 0; i < cnt; i++)
         if ((rc = record_of(json_array_get(data, i), 0, &recs[i])) != 0) {
-            rc = rc == -2            ? range_error(c, path, "a usage item's value",
-                                                   json_object_get(json_array_get(data, i), "value"), "+-10^15")
-                 : rc == DTC_ETOOBIG ? key_too_long(c, path, "a capabilityKey", sizeof(recs[i].cap))
-                                     : parse_error(c, path, "a usage item lacks startTime (2000-2199), value or "
-                                                            "capabilityKey");
+            rc = rc == -2
+                     ? range_error(c, path, "a usage item's value",
+                                   json_object_get(json_array_get(data, i), "value"), "+-10^15")
+                 : rc == DTC_ETOOBIG
+                     ? key_too_long(c, path, "a capabilityKey", sizeof(recs[i].cap))
+                     : parse_error(c, path,
+                                   "a usage item lacks startTime (2000-2199), value or "
+                                   "capabilityKey");
             goto done;
         }
     *out = recs;
@@ -628,20 +662,21 @@ done:
 }
 
 /* Records of one per-environment page (v2 or v3 shape) handed to fn. */
-static int env_page(dtc_dps *c, const char *path, json_t *doc, int cost, dtc_record_fn fn, void *ctx)
+static int env_page(dtc_dps *c, const char *path, json_t *doc, int cost, dtc_record_fn fn,
+                    void *ctx)
 {
     json_t *data = json_object_get(doc, "data");
-    if (!json_is_array(data))
-        return parse_error(c, path, "no data array");
+    if (!json_is_array(data)) return parse_error(c, path, "no data array");
     size_t total = 0, i, k;
     json_t *e;
-    json_array_foreach(data, i, e) total += json_array_size(json_object_get(e, cost ? "cost" : "usage"));
+    json_array_foreach(data, i, e) total +=
+        json_array_size(json_object_get(e, cost ? "cost" : "usage"));
     dtc_record *recs = dtc_calloc(total ? total : 1, sizeof(*recs));
-    if (!recs)
-        return DTC_ENOMEM;
+    if (!recs) return DTC_ENOMEM;
     size_t n = 0;
     int rc = 0;
-    json_array_foreach(data, i, e) {
+    json_array_foreach(data, i, e)
+    {
         json_t *items = json_object_get(e, cost ? "cost" : "usage"), *o;
         char env[sizeof(recs->env)], cluster[sizeof(recs->cluster)];
         if (!copy_key(env, sizeof(env), json_object_get(e, "environmentId")) ||
@@ -653,16 +688,21 @@ static int env_page(dtc_dps *c, const char *path, json_t *doc, int cost, dtc_rec
             rc = parse_error(c, path, "an entry lacks environmentId");
             goto done;
         }
-        json_array_foreach(items, k, o) {
+        json_array_foreach(items, k, o)
+        {
             dtc_record *r = &recs[n++];
             snprintf(r->env, sizeof(r->env), "%s", env);
             snprintf(r->cluster, sizeof(r->cluster), "%s", cluster);
             if ((rc = record_of(o, cost, r)) != 0) {
-                rc = rc == -2 ? range_error(c, path, cost ? "a cost record's value" : "a usage record's value",
-                                            json_object_get(o, "value"), cost ? MONEY_RANGE : "+-10^15")
-                     : rc == DTC_ETOOBIG ? key_too_long(c, path, "a capabilityKey", sizeof(r->cap))
-                                         : parse_error(c, path, "a record lacks startTime (2000-2199), value or "
-                                                                "capabilityKey");
+                rc = rc == -2
+                         ? range_error(c, path,
+                                       cost ? "a cost record's value" : "a usage record's value",
+                                       json_object_get(o, "value"), cost ? MONEY_RANGE : "+-10^15")
+                     : rc == DTC_ETOOBIG
+                         ? key_too_long(c, path, "a capabilityKey", sizeof(r->cap))
+                         : parse_error(c, path,
+                                       "a record lacks startTime (2000-2199), value or "
+                                       "capabilityKey");
                 goto done;
             }
         }
@@ -686,11 +726,9 @@ static int keyset_add(keyset *k, const char *key)
     if ((k->n + 1) * 2 > k->cap) {
         size_t ncap = k->cap ? k->cap * 2 : 256;
         uint64_t *ns = dtc_calloc(ncap, sizeof(uint64_t));
-        if (!ns)
-            return DTC_ENOMEM;
+        if (!ns) return DTC_ENOMEM;
         for (size_t i = 0; i < k->cap; i++) {
-            if (!k->slot[i])
-                continue;
+            if (!k->slot[i]) continue;
             size_t j = k->slot[i] & (ncap - 1);
             while (ns[j])
                 j = (j + 1) & (ncap - 1);
@@ -703,8 +741,7 @@ static int keyset_add(keyset *k, const char *key)
     size_t j = h & (k->cap - 1);
     while (k->slot[j] && k->slot[j] != h)
         j = (j + 1) & (k->cap - 1);
-    if (k->slot[j])
-        return 1;
+    if (k->slot[j]) return 1;
     k->slot[j] = h;
     k->n++;
     return 0;
@@ -712,7 +749,8 @@ static int keyset_add(keyset *k, const char *key)
 
 /* nextPageKey of a page: NULL when absent, null or "" (all end a walk).
  * *cycled when the key was seen before in this walk. */
-static int next_key(dtc_dps *c, const char *path, json_t *doc, keyset *seen, int pages, const char **key)
+static int next_key(dtc_dps *c, const char *path, json_t *doc, keyset *seen, int pages,
+                    const char **key)
 {
     *key = json_string_value(json_object_get(doc, "nextPageKey"));
     if (!*key || !**key) {
@@ -721,8 +759,10 @@ static int next_key(dtc_dps *c, const char *path, json_t *doc, keyset *seen, int
     }
     int rc = keyset_add(seen, *key);
     if (rc == 1) {
-        snprintf(c->err, sizeof(c->err), "GET %s%.*s: page %d repeats an earlier nextPageKey: the server's page "
-                 "keys cycle; nothing of this range was stored (run again later; report it if it persists)",
+        snprintf(c->err, sizeof(c->err),
+                 "GET %s%.*s: page %d repeats an earlier nextPageKey: the server's page "
+                 "keys cycle; nothing of this range was stored (run again later; report it if it "
+                 "persists)",
                  c->api_url, (int)strcspn(path, "?"), path, pages + 1);
         return DTC_EPARSE;
     }
@@ -731,18 +771,18 @@ static int next_key(dtc_dps *c, const char *path, json_t *doc, keyset *seen, int
 
 /* The request for a page: the walk's whole query, plus page-key unless it
  * is the first page; page-key alone when *key_alone. */
-static int page_path(dtc_dps *c, char *path, size_t n, const char *base, const char *query, const char *key,
-                     bool key_alone)
+static int page_path(dtc_dps *c, char *path, size_t n, const char *base, const char *query,
+                     const char *key, bool key_alone)
 {
     char *esc = key ? dtc_http_escape(key) : NULL;
-    if (key && !esc)
-        return DTC_ENOMEM;
+    if (key && !esc) return DTC_ENOMEM;
     size_t len = key && key_alone ? (size_t)snprintf(path, n, "%s?page-key=%s", base, esc)
-                                  : (size_t)snprintf(path, n, "%s?%s%s%s", base, query, key ? "&page-key=" : "",
-                                                     key ? esc : "");
+                                  : (size_t)snprintf(path, n, "%s?%s%s%s", base, query,
+                                                     key ? "&page-key=" : "", key ? esc : "");
     dtc_free(esc);
     if (len >= n) {
-        snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", key ? strlen(key) : 0);
+        snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request",
+                 key ? strlen(key) : 0);
         return DTC_EPARSE;
     }
     return 0;
@@ -776,10 +816,11 @@ static int walk_pages(dtc_dps *c, const char *base, const char *query, bool *key
             break;
         }
         const char *next = NULL;
-        if ((rc = page(c, path, doc, ctx)) == 0 && (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 &&
-            next) {
+        if ((rc = page(c, path, doc, ctx)) == 0 &&
+            (rc = next_key(c, path, doc, &seen, pages, &next)) == 0 && next) {
             if (strlen(next) >= sizeof(key)) {
-                snprintf(c->err, sizeof(c->err), "a page key of %zu bytes is too long for a request", strlen(next));
+                snprintf(c->err, sizeof(c->err),
+                         "a page key of %zu bytes is too long for a request", strlen(next));
                 rc = DTC_EPARSE;
             } else {
                 snprintf(key, sizeof(key), "%s", next);
@@ -787,8 +828,7 @@ static int walk_pages(dtc_dps *c, const char *base, const char *query, bool *key
             }
         }
         json_decref(doc);
-        if (rc || !next)
-            break;
+        if (rc || !next) break;
         pages++;
         other_form_tried = false;
     }
@@ -816,28 +856,31 @@ int dtc_dps_env_records(dtc_dps *c, const char *uuid, int cost, int64_t from, in
     dtc_fmt_date(t, to + 1);
     const char *kind = cost ? "cost" : "usage";
     int ps = page_size > 0 ? page_size : 50;
-    if (c->v3_max_page && ps > c->v3_max_page)
-        ps = c->v3_max_page;
+    if (c->v3_max_page && ps > c->v3_max_page) ps = c->v3_max_page;
     env_walk w = {cost, fn, ctx};
     bool first_failed;
     *used_v2 = 0;
-    snprintf(base, sizeof(base), "/sub/v3/accounts/%s/subscriptions/%s/environments/%s", c->account, uuid, kind);
-    snprintf(query, sizeof(query), "startTime=%sT00:00:00Z&endTime=%sT00:00:00Z&page-size=%d", f, t, ps);
+    snprintf(base, sizeof(base), "/sub/v3/accounts/%s/subscriptions/%s/environments/%s", c->account,
+             uuid, kind);
+    snprintf(query, sizeof(query), "startTime=%sT00:00:00Z&endTime=%sT00:00:00Z&page-size=%d", f, t,
+             ps);
     int rc = walk_pages(c, base, query, &c->v3_key_alone, on_env_page, &w, &first_failed);
     if (rc == DTC_EREQUEST && first_failed && ps > 50) {
         /* Live accounts refuse pages over 50 entries. */
         c->v3_max_page = 50;
-        snprintf(query, sizeof(query), "startTime=%sT00:00:00Z&endTime=%sT00:00:00Z&page-size=50", f, t);
+        snprintf(query, sizeof(query), "startTime=%sT00:00:00Z&endTime=%sT00:00:00Z&page-size=50",
+                 f, t);
         rc = walk_pages(c, base, query, &c->v3_key_alone, on_env_page, &w, &first_failed);
     }
     if (rc == DTC_ENOTFOUND && first_failed) {
         /* No v3 here: the deprecated v2 answers the whole range at once. */
         char path[1024];
         json_t *doc = NULL;
-        snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions/%s/environments/%s?startTime=%sT00:00:00Z"
-                 "&endTime=%sT00:00:00Z", c->account, uuid, kind, f, t);
-        if ((rc = get_json(c, path, &doc)) != 0)
-            return rc;
+        snprintf(path, sizeof(path),
+                 "/sub/v2/accounts/%s/subscriptions/%s/environments/%s?startTime=%sT00:00:00Z"
+                 "&endTime=%sT00:00:00Z",
+                 c->account, uuid, kind, f, t);
+        if ((rc = get_json(c, path, &doc)) != 0) return rc;
         *used_v2 = 1;
         rc = env_page(c, path, doc, cost, fn, ctx);
         json_decref(doc);
@@ -853,8 +896,7 @@ int dtc_dps_environments(dtc_dps *c, dtc_environment **out, size_t *n)
     json_t *data;
     snprintf(path, sizeof(path), "/env/v2/accounts/%s/environments", c->account);
     int rc = get_array(c, path, "data", sizeof(*envs), &doc, &data, (void **)&envs);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     size_t cnt = json_array_size(data);
     for (size_t i = 0; i < cnt; i++) {
         json_t *o = json_array_get(data, i);
@@ -887,8 +929,7 @@ int dtc_dps_forecast(dtc_dps *c, dtc_forecast *out)
     memset(out, 0, sizeof(*out));
     snprintf(path, sizeof(path), "/sub/v2/accounts/%s/subscriptions/forecast", c->account);
     int rc = get_json(c, path, &doc);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (!json_is_number(json_object_get(doc, "forecastMedian"))) {
         rc = parse_error(c, path, "no forecastMedian");
         goto done;
@@ -900,10 +941,12 @@ int dtc_dps_forecast(dtc_dps *c, dtc_forecast *out)
         goto done;
     out->budget_pct = json_number_value(json_object_get(doc, "forecastBudgetPct"));
     if (!isfinite(out->budget_pct) || out->budget_pct > 1e9 || out->budget_pct < -1e9) {
-        rc = range_error(c, path, "forecastBudgetPct", json_object_get(doc, "forecastBudgetPct"), "+-10^9");
+        rc = range_error(c, path, "forecastBudgetPct", json_object_get(doc, "forecastBudgetPct"),
+                         "+-10^9");
         goto done;
     }
-    copy_str(out->budget_date, sizeof(out->budget_date), json_object_get(doc, "forecastBudgetDate"));
+    copy_str(out->budget_date, sizeof(out->budget_date),
+             json_object_get(doc, "forecastBudgetDate"));
     copy_str(out->created_at, sizeof(out->created_at), json_object_get(doc, "forecastCreatedAt"));
 done:
     json_decref(doc);
@@ -917,44 +960,42 @@ int dtc_dps_rate_cards(dtc_dps *c, dtc_rate **out, size_t *n)
     dtc_rate *rates = NULL;
     snprintf(path, sizeof(path), "/sub/v1/accounts/%s/rate-cards", c->account);
     int rc = get_json(c, path, &doc);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     size_t total = 0, i, k;
     json_t *card, *cap;
-    json_array_foreach(doc, i, card) total += json_array_size(json_object_get(card, "capabilities"));
+    json_array_foreach(doc, i, card) total +=
+        json_array_size(json_object_get(card, "capabilities"));
     rates = dtc_calloc(total ? total : 1, sizeof(*rates));
     if (!rates) {
         rc = DTC_ENOMEM;
         goto done;
     }
     size_t m = 0;
-    json_array_foreach(doc, i, card) {
-        json_array_foreach(json_object_get(card, "capabilities"), k, cap) {
-            dtc_rate *r = &rates[m++];
-            /* quote, capability and start are the rate's natural key */
-            if (!copy_key(r->quote, sizeof(r->quote), json_object_get(card, "quoteNumber")) ||
-                !copy_key(r->cap, sizeof(r->cap), json_object_get(cap, "key")) ||
-                !copy_key(r->start, sizeof(r->start), json_object_get(cap, "startTime"))) {
-                rc = key_too_long(c, path, "a rate card's quoteNumber, capability key or startTime",
-                                  sizeof(r->start) < sizeof(r->cap) ? sizeof(r->start) : sizeof(r->cap));
-                goto done;
-            }
-            copy_str(r->currency, sizeof(r->currency), json_object_get(card, "currencyCode"));
-            copy_str(r->cap_name, sizeof(r->cap_name), json_object_get(cap, "name"));
-            copy_str(r->price, sizeof(r->price), json_object_get(cap, "price"));
-            copy_str(r->quoted_price, sizeof(r->quoted_price), json_object_get(cap, "quotedPrice"));
-            copy_str(r->unit, sizeof(r->unit), json_object_get(cap, "quotedUnitOfMeasure"));
-            copy_str(r->end, sizeof(r->end), json_object_get(cap, "endTime"));
-            copy_str(r->deployment, sizeof(r->deployment), json_object_get(cap, "deploymentType"));
-        }
+    json_array_foreach(doc, i, card){
+        json_array_foreach(json_object_get(card, "capabilities"), k, cap){dtc_rate *r = &rates[m++];
+    /* quote, capability and start are the rate's natural key */
+    if (!copy_key(r->quote, sizeof(r->quote), json_object_get(card, "quoteNumber")) ||
+        !copy_key(r->cap, sizeof(r->cap), json_object_get(cap, "key")) ||
+        !copy_key(r->start, sizeof(r->start), json_object_get(cap, "startTime"))) {
+        rc = key_too_long(c, path, "a rate card's quoteNumber, capability key or startTime",
+                          sizeof(r->start) < sizeof(r->cap) ? sizeof(r->start) : sizeof(r->cap));
+        goto done;
     }
-    *out = rates;
-    *n = m;
-    rates = NULL;
-done:
-    dtc_free(rates);
-    json_decref(doc);
-    return rc;
+    copy_str(r->currency, sizeof(r->currency), json_object_get(card, "currencyCode"));
+    copy_str(r->cap_name, sizeof(r->cap_name), json_object_get(cap, "name"));
+    copy_str(r->price, sizeof(r->price), json_object_get(cap, "price"));
+    copy_str(r->quoted_price, sizeof(r->quoted_price), json_object_get(cap, "quotedPrice"));
+    copy_str(r->unit, sizeof(r->unit), json_object_get(cap, "quotedUnitOfMeasure"));
+    copy_str(r->end, sizeof(r->end), json_object_get(cap, "endTime"));
+    copy_str(r->deployment, sizeof(r->deployment), json_object_get(cap, "deploymentType"));
+}
+}
+*out = rates;
+*n = m;
+rates = NULL;
+done : dtc_free(rates);
+json_decref(doc);
+return rc;
 }
 
 int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t *n)
@@ -969,8 +1010,7 @@ int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t
              c->account, f, t);
     json_t *data;
     int rc = get_array(c, path, NULL, sizeof(*evs), &doc, &data, (void **)&evs);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     size_t cnt = json_array_size(data);
     for (size_t i = 0; i < cnt; i++) {
         json_t *o = json_array_get(data, i);
@@ -980,7 +1020,8 @@ int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t
             !copy_key(e->env, sizeof(e->env), json_object_get(o, "environmentUuid")) ||
             !copy_key(e->capability, sizeof(e->capability), json_object_get(o, "capability")) ||
             !copy_key(e->date, sizeof(e->date), json_object_get(o, "date"))) {
-            rc = key_too_long(c, path, "an event's eventType, environmentUuid, capability or date", sizeof(e->type));
+            rc = key_too_long(c, path, "an event's eventType, environmentUuid, capability or date",
+                              sizeof(e->type));
             goto done;
         }
         copy_str(e->created_at, sizeof(e->created_at), json_object_get(o, "createdAt"));
@@ -998,21 +1039,22 @@ done:
 }
 
 /* One cost-allocation page's records handed to fn. */
-static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_cost_allocation_fn fn, void *ctx)
+static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_cost_allocation_fn fn,
+                      void *ctx)
 {
     json_t *recs = json_object_get(doc, "records"), *o;
-    if (!json_is_array(recs))
-        return parse_error(c, path, "no records array");
+    if (!json_is_array(recs)) return parse_error(c, path, "no records array");
     size_t cnt = json_array_size(recs), i;
     dtc_cost_allocation *a = dtc_calloc(cnt ? cnt : 1, sizeof(*a));
-    if (!a)
-        return DTC_ENOMEM;
+    if (!a) return DTC_ENOMEM;
     int rc = 0;
-    json_array_foreach(recs, i, o) {
+    json_array_foreach(recs, i, o)
+    {
         int bad = 0;
         a[i].day = day_of(json_object_get(o, "date"), &bad);
         if (!copy_key(a[i].capability, sizeof(a[i].capability), json_object_get(o, "capability"))) {
-            rc = key_too_long(c, path, "an allocation record's capability", sizeof(a[i].capability));
+            rc =
+                key_too_long(c, path, "an allocation record's capability", sizeof(a[i].capability));
             goto done;
         }
         if (!copy_key(a[i].key, sizeof(a[i].key), json_object_get(o, "key"))) {
@@ -1024,7 +1066,8 @@ static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_cost_alloca
             goto done;
         }
         if (money(json_object_get(o, "costs"), &a[i].cost) != 0) {
-            rc = range_error(c, path, "an allocation record's costs", json_object_get(o, "costs"), MONEY_RANGE);
+            rc = range_error(c, path, "an allocation record's costs", json_object_get(o, "costs"),
+                             MONEY_RANGE);
             goto done;
         }
     }
@@ -1046,17 +1089,17 @@ static int on_alloc_page(dtc_dps *c, const char *path, json_t *doc, void *ud)
 }
 
 int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,
-                            int64_t from, int64_t to, int page_size, dtc_cost_allocation_fn fn, void *ctx)
+                            int64_t from, int64_t to, int page_size, dtc_cost_allocation_fn fn,
+                            void *ctx)
 {
     char base[256], query[512], f[16], t[16];
     dtc_fmt_date(f, from);
     dtc_fmt_date(t, to);
     char *eenv = dtc_http_escape(env);
-    if (!eenv)
-        return DTC_ENOMEM;
+    if (!eenv) return DTC_ENOMEM;
     snprintf(base, sizeof(base), "/v1/subscriptions/%s/cost-allocation", uuid);
-    snprintf(query, sizeof(query), "field=%s&environment-id=%s&from=%s&to=%s&page-size=%d", field, eenv, f, t,
-             page_size > 0 ? page_size : 1000);
+    snprintf(query, sizeof(query), "field=%s&environment-id=%s&from=%s&to=%s&page-size=%d", field,
+             eenv, f, t, page_size > 0 ? page_size : 1000);
     dtc_free(eenv);
     alloc_walk w = {fn, ctx};
     bool first_failed;
@@ -1075,9 +1118,9 @@ int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out, s
     for (int page = 1; page <= 10000; page++) {
         char path[512];
         json_t *doc = NULL, *o;
-        snprintf(path, sizeof(path), "/v1/accounts/%s/settings/%s?page=%d&page-size=500", c->account, field, page);
-        if ((rc = get_json(c, path, &doc)) != 0)
-            break;
+        snprintf(path, sizeof(path), "/v1/accounts/%s/settings/%s?page=%d&page-size=500",
+                 c->account, field, page);
+        if ((rc = get_json(c, path, &doc)) != 0) break;
         json_t *recs = json_object_get(doc, "records");
         size_t i;
         if (!json_is_array(recs)) {
@@ -1085,10 +1128,10 @@ int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out, s
             rc = parse_error(c, path, "no records array");
             break;
         }
-        json_array_foreach(recs, i, o) {
+        json_array_foreach(recs, i, o)
+        {
             const char *k = json_string_value(json_object_get(o, "key"));
-            if (!k || !*k)
-                continue;
+            if (!k || !*k) continue;
             dtc_alloc_value *g = dtc_grow(vals, &cap, nv, sizeof(*vals));
             if (!g) {
                 rc = DTC_ENOMEM;
@@ -1099,8 +1142,7 @@ int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out, s
         }
         bool more = json_is_true(json_object_get(doc, "hasNextPage")) && json_array_size(recs) > 0;
         json_decref(doc);
-        if (rc || !more)
-            break;
+        if (rc || !more) break;
         if (page == 10000)
             rc = parse_error(c, path, "more than 10,000 pages of values; hasNextPage does not end");
     }

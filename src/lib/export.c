@@ -24,21 +24,21 @@
 
 /* ---- the SQL: everything export reads from the store ---- */
 
-static const char SQL_SUBS[] =
-    "SELECT uuid, account_uuid, currency, budget_total_micro, period_start, period_end, budget_used_micro,"
-    " name, start_date, end_date FROM subscription ORDER BY uuid";
+static const char SQL_SUBS[] = "SELECT uuid, account_uuid, currency, budget_total_micro, "
+                               "period_start, period_end, budget_used_micro,"
+                               " name, start_date, end_date FROM subscription ORDER BY uuid";
 /* Cost of the current period that the database holds. */
 static const char SQL_SYNCED[] =
     "SELECT e.subscription_uuid, SUM(e.cost_micro) FROM env_cost_day e"
     " JOIN subscription s ON s.uuid = e.subscription_uuid"
     " WHERE e.day BETWEEN s.period_start AND s.period_end GROUP BY e.subscription_uuid";
-static const char SQL_RATES[] =
-    "SELECT account_uuid, capability_key, currency, unit, price, quoted_price, start_time, end_time, quote_number"
-    " FROM rate_card";
-static const char SQL_MODIFIED[] =
-    "SELECT (SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'), (SELECT MAX(day) FROM env_cost_day)";
-static const char SQL_REVISIONS[] =
-    "SELECT key, old_value, new_value, seen_at FROM revision WHERE fact = 'env_cost_day' ORDER BY id";
+static const char SQL_RATES[] = "SELECT account_uuid, capability_key, currency, unit, price, "
+                                "quoted_price, start_time, end_time, quote_number"
+                                " FROM rate_card";
+static const char SQL_MODIFIED[] = "SELECT (SELECT MAX(finished_at) FROM sync_run WHERE status = "
+                                   "'ok'), (SELECT MAX(day) FROM env_cost_day)";
+static const char SQL_REVISIONS[] = "SELECT key, old_value, new_value, seen_at FROM revision WHERE "
+                                    "fact = 'env_cost_day' ORDER BY id";
 /* Every day's cost, for the commitment drawdown (summed per subscription and
  * day in C: no sort). */
 static const char SQL_DAYS[] = "SELECT subscription_uuid, day, cost_micro FROM env_cost_day";
@@ -46,12 +46,15 @@ static const char SQL_DAYS[] = "SELECT subscription_uuid, day, cost_micro FROM e
  * compares bytewise on both). CROSS JOIN makes SQLite scan env_cost_day
  * first, whose primary key is that order, so it streams without sorting. */
 static const char SQL_ROWS[] =
-    "SELECT e.subscription_uuid, e.environment_id, en.name, e.capability_key, e.capability_name, e.day,"
+    "SELECT e.subscription_uuid, e.environment_id, en.name, e.capability_key, e.capability_name, "
+    "e.day,"
     " e.cost_micro, e.currency, e.booking_date, e.cluster_id, u.value, u.unit"
     " FROM env_cost_day e CROSS JOIN subscription s"
-    " LEFT JOIN environment en ON en.account_uuid = s.account_uuid AND en.environment_id = e.environment_id"
+    " LEFT JOIN environment en ON en.account_uuid = s.account_uuid AND en.environment_id = "
+    "e.environment_id"
     " LEFT JOIN env_usage_day u ON u.subscription_uuid = e.subscription_uuid"
-    "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day = e.day"
+    "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day "
+    "= e.day"
     " WHERE s.uuid = e.subscription_uuid"
     " ORDER BY e.subscription_uuid, e.environment_id, e.capability_key, e.day";
 
@@ -65,7 +68,7 @@ typedef struct subday {
 
 typedef struct sub {
     char uuid[64], account[64], currency[8], name[256];
-    char account_name[320], cid[96]; /* BillingAccountName; the commitment's id */
+    char account_name[320], cid[96];      /* BillingAccountName; the commitment's id */
     int64_t budget, used;                 /* micro */
     int64_t period_start, period_end;     /* days, inclusive */
     int64_t contract_start, contract_end; /* days, inclusive; -1 unknown */
@@ -103,20 +106,18 @@ typedef struct ex {
     revision *revs;
     size_t nrevs, revcap;
     char modified[32];
-    int64_t today; /* the day of the last sync (else of the last cost day): periods before it are closed */
+    int64_t today; /* the day of the last sync (else of the last cost day): periods before it are
+                      closed */
     int64_t last_day;
     dtc_buf line;
     int err;
 } ex;
 
-
 static int64_t day_of(const char *s)
 {
     int64_t d;
-    if (!s)
-        return -1;
-    if (dtc_parse_date(s, &d) == 0)
-        return d;
+    if (!s) return -1;
+    if (dtc_parse_date(s, &d) == 0) return d;
     return dtc_parse_datetime(s, &d) == 0 ? d / 86400 : -1;
 }
 
@@ -124,8 +125,10 @@ static int64_t day_of(const char *s)
  * the schema this version reads. */
 static int columns(ex *x, const char *table, int got, int want)
 {
-    snprintf(x->st->err, sizeof(x->st->err), "database: %s rows have %d columns, expected %d (a database from "
-             "another dtcost version? run dtcost sync with this one)", table, got, want);
+    snprintf(x->st->err, sizeof(x->st->err),
+             "database: %s rows have %d columns, expected %d (a database from "
+             "another dtcost version? run dtcost sync with this one)",
+             table, got, want);
     return DTC_EDB;
 }
 
@@ -135,17 +138,17 @@ static int on_sub(void *ud, const dtc_row *row)
     const char *uuid, *account, *currency, *start, *end, *name, *c_start, *c_end;
     int64_t budget, used;
     int rc, n = dtc_row_columns(row);
-    if (n < 10)
-        return columns(x, "subscription", n, 10);
+    if (n < 10) return columns(x, "subscription", n, 10);
     if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_text(row, 1, &account)) ||
-        (rc = dtc_row_text_or(row, 2, "", &currency)) || (rc = dtc_row_int_or(row, 3, 0, &budget)) ||
-        (rc = dtc_row_text_or(row, 4, NULL, &start)) || (rc = dtc_row_text_or(row, 5, NULL, &end)) ||
-        (rc = dtc_row_int_or(row, 6, 0, &used)) || (rc = dtc_row_text_or(row, 7, "", &name)) ||
-        (rc = dtc_row_text_or(row, 8, NULL, &c_start)) || (rc = dtc_row_text_or(row, 9, NULL, &c_end)))
+        (rc = dtc_row_text_or(row, 2, "", &currency)) ||
+        (rc = dtc_row_int_or(row, 3, 0, &budget)) || (rc = dtc_row_text_or(row, 4, NULL, &start)) ||
+        (rc = dtc_row_text_or(row, 5, NULL, &end)) || (rc = dtc_row_int_or(row, 6, 0, &used)) ||
+        (rc = dtc_row_text_or(row, 7, "", &name)) ||
+        (rc = dtc_row_text_or(row, 8, NULL, &c_start)) ||
+        (rc = dtc_row_text_or(row, 9, NULL, &c_end)))
         return rc;
     sub *g = dtc_grow(x->subs, &x->subcap, x->nsubs, sizeof(sub));
-    if (!g)
-        return DTC_ENOMEM;
+    if (!g) return DTC_ENOMEM;
     x->subs = g;
     sub *s = &x->subs[x->nsubs++];
     memset(s, 0, sizeof(*s));
@@ -170,8 +173,7 @@ static int on_synced(void *ud, const dtc_row *row)
     const char *uuid;
     int64_t synced;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_int(row, 1, &synced)))
-        return rc;
+    if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_int(row, 1, &synced))) return rc;
     for (size_t i = 0; i < x->nsubs; i++)
         if (strcmp(x->subs[i].uuid, uuid) == 0 && x->subs[i].used > synced)
             x->subs[i].start = x->subs[i].used - synced;
@@ -182,16 +184,15 @@ static int on_rate(void *ud, const dtc_row *row)
 {
     ex *x = ud;
     int n = dtc_row_columns(row), rc = 0;
-    if (n < 9)
-        return columns(x, "rate_card", n, 9);
+    if (n < 9) return columns(x, "rate_card", n, 9);
     const char *col[9];
-    for (int i = 0; i < 9 && rc == 0; i++) /* account, capability and start are keys; the rest may be NULL */
-        rc = i == 0 || i == 1 || i == 6 ? dtc_row_text(row, i, &col[i]) : dtc_row_text_or(row, i, i == 7 ? NULL : "", &col[i]);
-    if (rc)
-        return rc;
+    for (int i = 0; i < 9 && rc == 0;
+         i++) /* account, capability and start are keys; the rest may be NULL */
+        rc = i == 0 || i == 1 || i == 6 ? dtc_row_text(row, i, &col[i])
+                                        : dtc_row_text_or(row, i, i == 7 ? NULL : "", &col[i]);
+    if (rc) return rc;
     rate *g = dtc_grow(x->rates, &x->ratecap, x->nrates, sizeof(rate));
-    if (!g)
-        return DTC_ENOMEM;
+    if (!g) return DTC_ENOMEM;
     x->rates = g;
     rate *r = &x->rates[x->nrates++];
     memset(r, 0, sizeof(*r));
@@ -206,7 +207,8 @@ static int on_rate(void *ud, const dtc_row *row)
     snprintf(r->quote, sizeof(r->quote), "%s", col[8]);
     char from[11];
     dtc_fmt_date(from, r->from);
-    snprintf(r->sku_price_id, sizeof(r->sku_price_id), "%s/%s/%s/%s", r->quote, r->cap, r->currency, from);
+    snprintf(r->sku_price_id, sizeof(r->sku_price_id), "%s/%s/%s/%s", r->quote, r->cap, r->currency,
+             from);
     return 0;
 }
 
@@ -221,21 +223,17 @@ static int on_rev(void *ud, const dtc_row *row)
     /* Only changes seen after the month of the day closed become Corrections. */
     const char *day = strrchr(key, '|');
     int64_t d = day_of(day ? day + 1 : NULL), seen = day_of(seen_at);
-    if (d < 0 || seen < 0)
-        return 0;
+    if (d < 0 || seen < 0) return 0;
     int y1, m1, dd, y2, m2;
     dtc_civil_from_days(d, &y1, &m1, &dd);
     dtc_civil_from_days(seen, &y2, &m2, &dd);
-    if (y2 * 12 + m2 <= y1 * 12 + m1)
-        return 0;
+    if (y2 * 12 + m2 <= y1 * 12 + m1) return 0;
     revision *g = dtc_grow(x->revs, &x->revcap, x->nrevs, sizeof(revision));
-    if (!g)
-        return DTC_ENOMEM;
+    if (!g) return DTC_ENOMEM;
     x->revs = g;
     revision *r = &x->revs[x->nrevs];
     r->key = dtc_strdup(key);
-    if (!r->key)
-        return DTC_ENOMEM;
+    if (!r->key) return DTC_ENOMEM;
     r->old = strtoll(old, NULL, 10);
     r->now = strtoll(now, NULL, 10);
     r->seen_day = seen;
@@ -250,8 +248,7 @@ static int on_modified(void *ud, const dtc_row *row)
     int rc;
     if ((rc = dtc_row_text_or(row, 0, NULL, &at)) || (rc = dtc_row_text_or(row, 1, NULL, &last)))
         return rc;
-    if (at)
-        snprintf(x->modified, sizeof(x->modified), "%s", at);
+    if (at) snprintf(x->modified, sizeof(x->modified), "%s", at);
     x->last_day = day_of(last);
     x->today = x->modified[0] ? day_of(x->modified) : x->last_day;
     return 0;
@@ -259,11 +256,9 @@ static int on_modified(void *ud, const dtc_row *row)
 
 static sub *find_sub(ex *x, const char *uuid)
 {
-    if (x->last_sub && strcmp(x->last_sub->uuid, uuid) == 0)
-        return x->last_sub;
+    if (x->last_sub && strcmp(x->last_sub->uuid, uuid) == 0) return x->last_sub;
     for (size_t i = 0; i < x->nsubs; i++)
-        if (strcmp(x->subs[i].uuid, uuid) == 0)
-            return x->last_sub = &x->subs[i];
+        if (strcmp(x->subs[i].uuid, uuid) == 0) return x->last_sub = &x->subs[i];
     return NULL;
 }
 
@@ -274,22 +269,21 @@ static int on_day(void *ud, const dtc_row *row)
     const char *uuid, *day;
     int64_t cost;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_text(row, 1, &day)) || (rc = dtc_row_int(row, 2, &cost)))
+    if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_text(row, 1, &day)) ||
+        (rc = dtc_row_int(row, 2, &cost)))
         return rc;
     sub *s = find_sub(x, uuid);
     int64_t d = s ? day_of(day) : -1;
-    if (d < 0)
-        return 0;
+    if (d < 0) return 0;
     if (!s->days || d < s->first_day || d >= s->first_day + (int64_t)s->ndays) {
         int64_t lo = s->days && s->first_day < d ? s->first_day : d;
-        int64_t hi = s->days && s->first_day + (int64_t)s->ndays > d + 1 ? s->first_day + (int64_t)s->ndays : d + 1;
-        if (hi - lo > 36600)
-            return 0; /* a century of days: not a date this export can trust */
+        int64_t hi = s->days && s->first_day + (int64_t)s->ndays > d + 1
+                         ? s->first_day + (int64_t)s->ndays
+                         : d + 1;
+        if (hi - lo > 36600) return 0; /* a century of days: not a date this export can trust */
         subday *g = dtc_calloc((size_t)(hi - lo), sizeof(subday));
-        if (!g)
-            return DTC_ENOMEM;
-        if (s->days)
-            memcpy(g + (s->first_day - lo), s->days, s->ndays * sizeof(subday));
+        if (!g) return DTC_ENOMEM;
+        if (s->days) memcpy(g + (s->first_day - lo), s->days, s->ndays * sizeof(subday));
         dtc_free(s->days);
         s->days = g;
         s->first_day = lo;
@@ -307,24 +301,21 @@ static void prefix_days(sub *s)
     for (size_t i = 0; i < s->ndays; i++) {
         int64_t d = s->first_day + (int64_t)i;
         s->days[i].before = acc;
-        if (d >= s->period_start && d <= s->period_end)
-            acc += s->days[i].total;
+        if (d >= s->period_start && d <= s->period_end) acc += s->days[i].total;
     }
 }
 
 static bool rate_fits(const rate *r, const sub *s, const char *cap, int64_t day)
 {
-    return day >= r->from && day < r->to && strcmp(r->cap, cap) == 0 && strcmp(r->account, s->account) == 0 &&
-           strcmp(r->currency, s->currency) == 0;
+    return day >= r->from && day < r->to && strcmp(r->cap, cap) == 0 &&
+           strcmp(r->account, s->account) == 0 && strcmp(r->currency, s->currency) == 0;
 }
 
 static const rate *find_rate(ex *x, const sub *s, const char *cap, int64_t day)
 {
-    if (x->last_rate && rate_fits(x->last_rate, s, cap, day))
-        return x->last_rate;
+    if (x->last_rate && rate_fits(x->last_rate, s, cap, day)) return x->last_rate;
     for (size_t i = 0; i < x->nrates; i++)
-        if (rate_fits(&x->rates[i], s, cap, day))
-            return x->last_rate = &x->rates[i];
+        if (rate_fits(&x->rates[i], s, cap, day)) return x->last_rate = &x->rates[i];
     return NULL;
 }
 
@@ -342,8 +333,7 @@ static void decimal(char *dst, size_t n, int64_t micro)
     do
         *--p = (char)('0' + a % 10);
     while ((a /= 10) != 0);
-    if (micro < 0)
-        *--p = '-';
+    if (micro < 0) *--p = '-';
     size_t len = (size_t)(tmp + sizeof(tmp) - p); /* with the NUL */
     if (len <= n)
         memcpy(dst, p, len);
@@ -363,8 +353,7 @@ static bool parse_dec(const char *s, int64_t *digits, int *places)
             dot = true;
             continue;
         }
-        if (*s < '0' || *s > '9' || ++sig > 18)
-            return false;
+        if (*s < '0' || *s > '9' || ++sig > 18) return false;
         v = v * 10 + (*s - '0');
         pl += dot;
         any = true;
@@ -380,8 +369,7 @@ static bool times(const char *a, const char *b, int64_t *out)
 {
     int64_t da, db;
     int pa, pb;
-    if (!parse_dec(a, &da, &pa) || !parse_dec(b, &db, &pb))
-        return false;
+    if (!parse_dec(a, &da, &pa) || !parse_dec(b, &db, &pb)) return false;
     __int128 p = (__int128)da * db, limit = 1;
     int places = pa + pb;
     for (int i = 0; i < 31; i++)
@@ -394,12 +382,9 @@ static bool times(const char *a, const char *b, int64_t *out)
     for (; places > 6; places--)
         div *= 10;
     __int128 q = p / div, r = p % div;
-    if (r < 0)
-        r = -r;
-    if (2 * r >= div)
-        q += p < 0 ? -1 : 1;
-    if (q > INT64_MAX || q < INT64_MIN)
-        return false;
+    if (r < 0) r = -r;
+    if (2 * r >= div) q += p < 0 ? -1 : 1;
+    if (q > INT64_MAX || q < INT64_MIN) return false;
     *out = (int64_t)q;
     return true;
 }
@@ -415,8 +400,7 @@ static void quantity(char *dst, size_t n, double v)
         char *e = dst + strlen(dst) - 1;
         while (e > dst && *e == '0')
             *e-- = '\0';
-        if (*e == '.')
-            *e = '\0';
+        if (*e == '.') *e = '\0';
     }
 }
 
@@ -451,8 +435,7 @@ static const struct unit_map {
 static const char *focus_unit(const char *dynatrace)
 {
     for (size_t i = 0; dynatrace && i < sizeof(units) / sizeof(units[0]); i++)
-        if (strcmp(units[i].dynatrace, dynatrace) == 0)
-            return units[i].focus;
+        if (strcmp(units[i].dynatrace, dynatrace) == 0) return units[i].focus;
     return "Units";
 }
 
@@ -460,8 +443,7 @@ static const char *focus_unit(const char *dynatrace)
 
 static void field(ex *x, const char *v, bool is_text, bool last)
 {
-    if (!x->err && dtc_csv_field(&x->line, v, is_text, last))
-        x->err = DTC_ENOMEM;
+    if (!x->err && dtc_csv_field(&x->line, v, is_text, last)) x->err = DTC_ENOMEM;
 }
 
 static void flush(ex *x)
@@ -476,8 +458,7 @@ static void flush(ex *x)
 #define ROWS_CAP ((size_t)256 << 10)
 static void row_done(ex *x)
 {
-    if (x->line.len >= ((size_t)32 << 10))
-        flush(x);
+    if (x->line.len >= ((size_t)32 << 10)) flush(x);
 }
 
 /* dst = the strings up to NULL, concatenated and cut at n - 1 bytes. */
@@ -488,8 +469,7 @@ static void cat(char *dst, size_t n, ...)
     va_start(ap, n);
     for (const char *p; (p = va_arg(ap, const char *)) != NULL;) {
         size_t k = strlen(p);
-        if (k > n - 1 - len)
-            k = n - 1 - len;
+        if (k > n - 1 - len) k = n - 1 - len;
         memcpy(dst + len, p, k);
         len += k;
     }
@@ -506,9 +486,19 @@ typedef struct row {
     double usage;
 } row;
 
-static const char *simple_cols[] = {"account_uuid", "subscription_uuid", "environment_id", "environment_name",
-                                    "capability_key", "capability_name", "day", "cost", "currency",
-                                    "usage", "unit", "booking_date", "cluster_id"};
+static const char *simple_cols[] = {"account_uuid",
+                                    "subscription_uuid",
+                                    "environment_id",
+                                    "environment_name",
+                                    "capability_key",
+                                    "capability_name",
+                                    "day",
+                                    "cost",
+                                    "currency",
+                                    "usage",
+                                    "unit",
+                                    "booking_date",
+                                    "cluster_id"};
 #define NSIMPLE (sizeof(simple_cols) / sizeof(simple_cols[0]))
 #define SIMPLE_COST 7
 #define SIMPLE_USAGE 9
@@ -518,9 +508,19 @@ static void write_simple(ex *x, const sub *s, const row *r)
     char cost[32], usage[40];
     decimal(cost, sizeof(cost), r->cost);
     quantity(usage, sizeof(usage), r->usage);
-    const char *v[NSIMPLE] = {s->account, r->sub, r->env, r->env_name, r->cap, r->cap_name, r->day, cost,
-                              r->currency, r->has_usage ? usage : NULL, r->has_usage ? r->unit : NULL,
-                              r->booking, r->cluster};
+    const char *v[NSIMPLE] = {s->account,
+                              r->sub,
+                              r->env,
+                              r->env_name,
+                              r->cap,
+                              r->cap_name,
+                              r->day,
+                              cost,
+                              r->currency,
+                              r->has_usage ? usage : NULL,
+                              r->has_usage ? r->unit : NULL,
+                              r->booking,
+                              r->cluster};
     if (x->o->format == DTC_EXPORT_CSV) {
         for (size_t i = 0; i < NSIMPLE; i++)
             field(x, v[i], i != SIMPLE_COST && i != SIMPLE_USAGE, i + 1 == NSIMPLE);
@@ -538,8 +538,7 @@ static void write_simple(ex *x, const sub *s, const row *r)
                 dtc_jw_str(&w, v[i]);
         }
         dtc_jw_obj_end(&w);
-        if (w.err || dtc_buf_addc(&x->line, '\n'))
-            x->err = DTC_ENOMEM;
+        if (w.err || dtc_buf_addc(&x->line, '\n')) x->err = DTC_ENOMEM;
     }
     x->st->effective_micro += r->cost;
     x->st->rows++;
@@ -552,16 +551,54 @@ enum { V12 = 1 << 2, V13 = 1 << 3, V14 = 1 << 4, VALL = V12 | V13 | V14 };
 typedef enum ftype { T_STR, T_DEC, T_DATE, T_JSON } ftype;
 
 typedef enum fcol {
-    F_BilledCost, F_BillingAccountId, F_BillingAccountName, F_BillingCurrency, F_BillingPeriodStart,
-    F_BillingPeriodEnd, F_ChargeCategory, F_ChargeClass, F_ChargeDescription, F_ChargePeriodStart,
-    F_ChargePeriodEnd, F_ContractedCost, F_EffectiveCost, F_InvoiceIssuerName, F_ListCost, F_PricingQuantity,
-    F_PricingUnit, F_ProviderName, F_PublisherName, F_ServiceCategory, F_ServiceName, F_ServiceProviderName,
-    F_HostProviderName, F_ChargeFrequency, F_CommitmentDiscountCategory, F_CommitmentDiscountId,
-    F_CommitmentDiscountName, F_CommitmentDiscountStatus, F_CommitmentDiscountType, F_ConsumedQuantity,
-    F_ConsumedUnit, F_ContractApplied, F_ContractedUnitPrice, F_ListUnitPrice, F_PricingCategory,
-    F_ServiceSubcategory, F_SkuId, F_SkuPriceId, F_SubAccountId, F_SubAccountName, F_SubAccountType,
-    F_x_ChargeKind, F_x_SubscriptionUuid, F_x_ClusterId, F_x_BookingDate, F_x_DynatraceUnit,
-    F_x_LastModifiedTime, NFOCUS
+    F_BilledCost,
+    F_BillingAccountId,
+    F_BillingAccountName,
+    F_BillingCurrency,
+    F_BillingPeriodStart,
+    F_BillingPeriodEnd,
+    F_ChargeCategory,
+    F_ChargeClass,
+    F_ChargeDescription,
+    F_ChargePeriodStart,
+    F_ChargePeriodEnd,
+    F_ContractedCost,
+    F_EffectiveCost,
+    F_InvoiceIssuerName,
+    F_ListCost,
+    F_PricingQuantity,
+    F_PricingUnit,
+    F_ProviderName,
+    F_PublisherName,
+    F_ServiceCategory,
+    F_ServiceName,
+    F_ServiceProviderName,
+    F_HostProviderName,
+    F_ChargeFrequency,
+    F_CommitmentDiscountCategory,
+    F_CommitmentDiscountId,
+    F_CommitmentDiscountName,
+    F_CommitmentDiscountStatus,
+    F_CommitmentDiscountType,
+    F_ConsumedQuantity,
+    F_ConsumedUnit,
+    F_ContractApplied,
+    F_ContractedUnitPrice,
+    F_ListUnitPrice,
+    F_PricingCategory,
+    F_ServiceSubcategory,
+    F_SkuId,
+    F_SkuPriceId,
+    F_SubAccountId,
+    F_SubAccountName,
+    F_SubAccountType,
+    F_x_ChargeKind,
+    F_x_SubscriptionUuid,
+    F_x_ClusterId,
+    F_x_BookingDate,
+    F_x_DynatraceUnit,
+    F_x_LastModifiedTime,
+    NFOCUS
 } fcol;
 
 /* Name, type and the versions that have the column, in file order: the
@@ -622,14 +659,16 @@ static const struct focus_col {
     [F_x_LastModifiedTime] = {"x_LastModifiedTime", T_STR, VALL},
 };
 
-static bool has_col(const ex *x, int i) { return focus_cols[i].versions & (1u << x->o->focus_minor); }
+static bool has_col(const ex *x, int i)
+{
+    return focus_cols[i].versions & (1u << x->o->focus_minor);
+}
 
 static int last_col(const ex *x)
 {
     int last = 0;
     for (int i = 0; i < NFOCUS; i++)
-        if (has_col(x, i))
-            last = i;
+        if (has_col(x, i)) last = i;
     return last;
 }
 
@@ -643,7 +682,8 @@ static void write_focus_line(ex *x, const char *const *v)
 
 static bool security(const char *cap)
 {
-    return strstr(cap, "SECURITY") || strstr(cap, "VULNERABILITY") || strstr(cap, "APPLICATION_PROTECTION");
+    return strstr(cap, "SECURITY") || strstr(cap, "VULNERABILITY") ||
+           strstr(cap, "APPLICATION_PROTECTION");
 }
 
 static void month_bounds(int64_t day, char *start, char *end)
@@ -673,7 +713,8 @@ static void sub_names(const ex *x, sub *s)
 static void contract_applied(char *dst, size_t n, const char *cid, const char *cost)
 {
     cat(dst, n, "{\"ContractCommitmentId\":\"", cid, "\",\"ContractCommitmentAppliedCost\":", cost,
-        ",\"ContractCommitmentAppliedQuantity\":null,\"ContractCommitmentAppliedUnit\":null}", (char *)NULL);
+        ",\"ContractCommitmentAppliedQuantity\":null,\"ContractCommitmentAppliedUnit\":null}",
+        (char *)NULL);
 }
 
 /* Values every FOCUS row of a subscription shares. */
@@ -694,8 +735,7 @@ static void count(ex *x, int64_t effective, int64_t billed, bool correction)
     x->st->rows++;
     x->st->effective_micro += effective;
     x->st->billed_micro += billed;
-    if (correction)
-        x->st->corrections++;
+    if (correction) x->st->corrections++;
     row_done(x);
 }
 
@@ -705,8 +745,8 @@ typedef enum draw { DRAWN, OVERAGE, EARLIER_TERM, CORRECTION } draw;
 /* One usage row of amount cost (a correction's difference) for charge_day,
  * billed in the month of billing_day; qty false leaves the quantities off
  * (the second half of a day split at the end of the commitment). */
-static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_micro, int64_t charge_day,
-                      int64_t billing_day, draw how, bool qty_on)
+static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_micro,
+                      int64_t charge_day, int64_t billing_day, draw how, bool qty_on)
 {
     char billed[32], eff[32], list[32], contracted[32], qty[40], bps[24], bpe[24];
     char desc[512], applied[400], skuprice[200], subname[160];
@@ -731,8 +771,7 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
         snprintf(contracted, sizeof(contracted), "%s", eff);
     }
     if (how != CORRECTION) { /* the rate card line, or the capability's price without one */
-        if (!rt)
-            snprintf(skuprice, sizeof(skuprice), "%s/%s", r->cap, s->currency);
+        if (!rt) snprintf(skuprice, sizeof(skuprice), "%s/%s", r->cap, s->currency);
         v[F_SkuPriceId] = rt ? rt->sku_price_id : skuprice;
     }
     if (charge_day != x->dates_day) { /* rows come a day at a time: format its dates once */
@@ -741,8 +780,7 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
         dtc_fmt_datetime(x->cpe, (charge_day + 1) * 86400);
         x->dates_day = charge_day;
     }
-    if (billing_day != charge_day)
-        month_bounds(billing_day, bps, bpe);
+    if (billing_day != charge_day) month_bounds(billing_day, bps, bpe);
     const char *env = r->env_name && *r->env_name ? r->env_name : r->env;
     const char *cap = r->cap_name ? r->cap_name : r->cap;
     cat(desc, sizeof(desc), how == CORRECTION ? "Correction of " : "", cap, " in environment ", env,
@@ -755,7 +793,8 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
     if (r->env_name && *r->env_name)
         v[F_SubAccountName] = r->env_name;
     else {
-        cat(subname, sizeof(subname), "Environment ", r->env, " (no name in Dynatrace)", (char *)NULL);
+        cat(subname, sizeof(subname), "Environment ", r->env, " (no name in Dynatrace)",
+            (char *)NULL);
         v[F_SubAccountName] = subname;
     }
     if (how == DRAWN) {
@@ -782,9 +821,10 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
     v[F_PricingUnit] = v[F_ConsumedUnit] = usage_cols ? focus_unit(r->unit) : NULL;
     v[F_x_DynatraceUnit] = usage_cols ? r->unit : NULL;
     v[F_ServiceCategory] = security(r->cap) ? "Security" : "Management and Governance";
-    v[F_ServiceSubcategory] = security(r->cap)
-                                  ? (strstr(r->cap, "POSTURE") ? "Security Posture Management" : "Other (Security)")
-                                  : "Observability";
+    v[F_ServiceSubcategory] =
+        security(r->cap)
+            ? (strstr(r->cap, "POSTURE") ? "Security Posture Management" : "Other (Security)")
+            : "Observability";
     v[F_ServiceName] = cap;
     v[F_ChargeFrequency] = "Usage-Based";
     v[F_ContractedUnitPrice] = priced ? rt->price : NULL;
@@ -803,15 +843,16 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
 /* A day's cost against the commitment: drawn down while the period's
  * commitment lasts, billed as overage after; the day that crosses the line
  * becomes two rows (the quantity stays on the first). */
-static void write_focus(ex *x, sub *s, const row *r, int64_t cost, int64_t charge_day, int64_t billing_day,
-                        bool correction)
+static void write_focus(ex *x, sub *s, const row *r, int64_t cost, int64_t charge_day,
+                        int64_t billing_day, bool correction)
 {
     bool in_period = charge_day >= s->period_start && charge_day <= s->period_end && s->budget > 0;
     int64_t over = 0, i = charge_day - s->first_day;
     if (in_period && s->days && i >= 0 && i < (int64_t)s->ndays) {
         subday *d = &s->days[i];
         int64_t before = d->before + d->run, after = before + cost;
-        over = (after > s->budget ? after - s->budget : 0) - (before > s->budget ? before - s->budget : 0);
+        over = (after > s->budget ? after - s->budget : 0) -
+               (before > s->budget ? before - s->budget : 0);
         d->run += cost;
     }
     if (correction) /* what a late booking pushes past the commitment is billed as overage */
@@ -824,8 +865,7 @@ static void write_focus(ex *x, sub *s, const row *r, int64_t cost, int64_t charg
         usage_row(x, s, r, cost, cost, charge_day, billing_day, OVERAGE, true);
     else {
         usage_row(x, s, r, cost - over, 0, charge_day, billing_day, DRAWN, true);
-        if (!x->err)
-            usage_row(x, s, r, over, over, charge_day, billing_day, OVERAGE, false);
+        if (!x->err) usage_row(x, s, r, over, over, charge_day, billing_day, OVERAGE, false);
     }
 }
 
@@ -834,13 +874,15 @@ static void write_focus(ex *x, sub *s, const row *r, int64_t cost, int64_t charg
  * once the period has closed, the unused remainder as effective cost. */
 static void write_commitment(ex *x, const sub *s)
 {
-    if (s->budget <= 0 || s->period_start < 0 || s->period_end < 0)
-        return;
-    bool start_in = (x->o->from < 0 || s->period_start >= x->o->from) && (x->o->to < 0 || s->period_start <= x->o->to);
+    if (s->budget <= 0 || s->period_start < 0 || s->period_end < 0) return;
+    bool start_in = (x->o->from < 0 || s->period_start >= x->o->from) &&
+                    (x->o->to < 0 || s->period_start <= x->o->to);
     bool closed = x->today > s->period_end;
-    bool end_in = (x->o->from < 0 || s->period_end >= x->o->from) && (x->o->to < 0 || s->period_end <= x->o->to);
+    bool end_in = (x->o->from < 0 || s->period_end >= x->o->from) &&
+                  (x->o->to < 0 || s->period_end <= x->o->to);
     int64_t unused = s->budget - s->used;
-    char amount[32], zero[32], bps[24], bpe[24], cps[24], cpe[24], desc[512], applied[400], skuprice[128];
+    char amount[32], zero[32], bps[24], bpe[24], cps[24], cpe[24], desc[512], applied[400],
+        skuprice[128];
     const char *cid = s->cid;
     snprintf(skuprice, sizeof(skuprice), "DPS_COMMITMENT/%s", cid);
     decimal(zero, sizeof(zero), 0);
@@ -848,8 +890,7 @@ static void write_commitment(ex *x, const sub *s)
     dtc_fmt_datetime(cpe, (s->period_end + 1) * 86400);
     const char *name = s->name[0] ? s->name : s->uuid;
     for (int kind = 0; kind < 2; kind++) {
-        if (kind == 0 ? !start_in : !(closed && end_in && unused > 0))
-            continue;
+        if (kind == 0 ? !start_in : !(closed && end_in && unused > 0)) continue;
         const char *v[NFOCUS] = {0};
         common(x, s, v);
         int64_t amt = kind == 0 ? s->budget : unused;
@@ -907,27 +948,26 @@ static int on_row(void *ud, const dtc_row *dr)
         (rc = dtc_row_text_or(dr, 2, NULL, &r.env_name)) || (rc = dtc_row_text(dr, 3, &r.cap)) ||
         (rc = dtc_row_text_or(dr, 4, NULL, &r.cap_name)) || (rc = dtc_row_text(dr, 5, &r.day)) ||
         (rc = dtc_row_int(dr, 6, &r.cost)) || (rc = dtc_row_text_or(dr, 7, NULL, &r.currency)) ||
-        (rc = dtc_row_text_or(dr, 8, NULL, &r.booking)) || (rc = dtc_row_text_or(dr, 9, NULL, &r.cluster)) ||
-        (rc = dtc_row_real_or(dr, 10, 0, &r.usage)) || (rc = dtc_row_text_or(dr, 11, NULL, &r.unit)))
+        (rc = dtc_row_text_or(dr, 8, NULL, &r.booking)) ||
+        (rc = dtc_row_text_or(dr, 9, NULL, &r.cluster)) ||
+        (rc = dtc_row_real_or(dr, 10, 0, &r.usage)) ||
+        (rc = dtc_row_text_or(dr, 11, NULL, &r.unit)))
         return rc;
     r.has_usage = !dtc_row_is_null(dr, 10);
     if (r.has_usage && !(r.usage > -1e15 && r.usage < 1e15))
         r.has_usage = false; /* not a quantity this file can state exactly (or NaN): left out */
     sub *s = find_sub(x, r.sub ? r.sub : "");
-    if (!s || !r.env || !r.cap || !r.day)
-        return 0;
+    if (!s || !r.env || !r.cap || !r.day) return 0;
     int64_t day = day_of(r.day);
     bool in_range = (x->o->from < 0 || day >= x->o->from) && (x->o->to < 0 || day <= x->o->to);
     if (x->o->format != DTC_EXPORT_FOCUS) {
-        if (in_range)
-            write_simple(x, s, &r);
+        if (in_range) write_simple(x, s, &r);
         return x->err;
     }
     /* Late bookings seen after the month closed: the row as it was at the
      * close, then one Correction per change, billed in the month it was seen. */
     char key[512] = "";
-    if (x->nrevs)
-        snprintf(key, sizeof(key), "%s|%s|%s|%s", r.sub, r.env, r.cap, r.day);
+    if (x->nrevs) snprintf(key, sizeof(key), "%s|%s|%s|%s", r.sub, r.env, r.cap, r.day);
     revision probe = {.key = key, .seen_day = INT64_MIN};
     size_t lo = 0, hi = x->nrevs;
     while (lo < hi) {
@@ -938,15 +978,13 @@ static int on_row(void *ud, const dtc_row *dr)
             hi = mid;
     }
     int64_t base = r.cost;
-    if (lo < x->nrevs && strcmp(x->revs[lo].key, key) == 0)
-        base = x->revs[lo].old;
+    if (lo < x->nrevs && strcmp(x->revs[lo].key, key) == 0) base = x->revs[lo].old;
     if (!in_range) /* its cost is in the drawdown through prefix_days */
         return 0;
     write_focus(x, s, &r, base, day, day, false);
     for (size_t i = lo; i < x->nrevs && strcmp(x->revs[i].key, key) == 0 && !x->err; i++) {
         int64_t diff = x->revs[i].now - x->revs[i].old;
-        if (diff)
-            write_focus(x, s, &r, diff, day, x->revs[i].seen_day, true);
+        if (diff) write_focus(x, s, &r, diff, day, x->revs[i].seen_day, true);
     }
     return x->err;
 }
@@ -965,8 +1003,7 @@ static int load(dtc_store *db, ex *x)
         if ((rc = dtc_store_query(db, SQL_REVISIONS, NULL, 0, on_rev, x)) ||
             (rc = dtc_store_query(db, SQL_DAYS, NULL, 0, on_day, x)))
             return rc;
-        if (x->nrevs > 1)
-            qsort(x->revs, x->nrevs, sizeof(revision), revcmp);
+        if (x->nrevs > 1) qsort(x->revs, x->nrevs, sizeof(revision), revcmp);
         for (size_t i = 0; i < x->nsubs; i++)
             prefix_days(&x->subs[i]);
     }
@@ -991,12 +1028,12 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
     memset(st, 0, sizeof(*st));
     dtc_buf_init(&x.line, ROWS_CAP);
     int rc;
-    if (o->format == DTC_EXPORT_FOCUS && (o->focus_minor < 2 || o->focus_minor > DTC_FOCUS_NEWEST)) {
+    if (o->format == DTC_EXPORT_FOCUS &&
+        (o->focus_minor < 2 || o->focus_minor > DTC_FOCUS_NEWEST)) {
         rc = DTC_EINVAL;
         goto done;
     }
-    if ((rc = load(db, &x)))
-        goto done;
+    if ((rc = load(db, &x))) goto done;
     if (o->format == DTC_EXPORT_FOCUS)
         write_focus_line(&x, NULL);
     else if (o->format == DTC_EXPORT_CSV)
@@ -1007,13 +1044,10 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
     for (size_t i = 0; rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS && i < x.nsubs; i++)
         write_commitment(&x, &x.subs[i]);
     flush(&x);
-    if (rc == 0 && x.err)
-        rc = x.err;
-    if (rc == 0 && fflush(out) != 0)
-        rc = DTC_EIO;
+    if (rc == 0 && x.err) rc = x.err;
+    if (rc == 0 && fflush(out) != 0) rc = DTC_EIO;
 done:
-    if (rc == DTC_ENOMEM && !st->err[0])
-        snprintf(st->err, sizeof(st->err), "out of memory");
+    if (rc == DTC_ENOMEM && !st->err[0]) snprintf(st->err, sizeof(st->err), "out of memory");
     ex_dispose(&x);
     return rc == DTC_EIO || x.err == DTC_EIO ? DTC_EIO : rc;
 }
@@ -1021,10 +1055,21 @@ done:
 /* ---- FOCUS 1.3/1.4: the ContractCommitment dataset ---- */
 
 static const char *const cc_cols[] = {
-    "BillingCurrency", "ContractCommitmentCategory", "ContractCommitmentCost", "ContractCommitmentDescription",
-    "ContractCommitmentId", "ContractCommitmentPeriodEnd", "ContractCommitmentPeriodStart",
-    "ContractCommitmentQuantity", "ContractCommitmentType", "ContractCommitmentUnit", "ContractId",
-    "ContractPeriodEnd", "ContractPeriodStart", "x_SubscriptionUuid", "x_BudgetUsed",
+    "BillingCurrency",
+    "ContractCommitmentCategory",
+    "ContractCommitmentCost",
+    "ContractCommitmentDescription",
+    "ContractCommitmentId",
+    "ContractCommitmentPeriodEnd",
+    "ContractCommitmentPeriodStart",
+    "ContractCommitmentQuantity",
+    "ContractCommitmentType",
+    "ContractCommitmentUnit",
+    "ContractId",
+    "ContractPeriodEnd",
+    "ContractPeriodStart",
+    "x_SubscriptionUuid",
+    "x_BudgetUsed",
 };
 #define NCC (sizeof(cc_cols) / sizeof(cc_cols[0]))
 #define CC_TEXT(i) ((i) != 2 && (i) != 7 && (i) != 14)
@@ -1036,14 +1081,12 @@ int dtc_export_commitments(dtc_store *db, const dtc_export_opts *o, FILE *out, l
     dtc_buf_init(&x.line, DTC_CAP_SMALL);
     *rows = 0;
     int rc = dtc_store_query(db, SQL_SUBS, NULL, 0, on_sub, &x);
-    if (rc)
-        goto done;
+    if (rc) goto done;
     for (size_t i = 0; i < NCC; i++)
         field(&x, cc_cols[i], true, i + 1 == NCC);
     for (size_t i = 0; i < x.nsubs && !x.err; i++) {
         sub *s = &x.subs[i];
-        if (s->budget <= 0 || s->period_start < 0 || s->period_end < 0)
-            continue;
+        if (s->budget <= 0 || s->period_start < 0 || s->period_end < 0) continue;
         char cost[32], used[32], pe[24], ps[24], ce[24], cs[24], desc[512];
         sub_names(&x, s);
         const char *cid = s->cid;
@@ -1055,18 +1098,22 @@ int dtc_export_commitments(dtc_store *db, const dtc_export_opts *o, FILE *out, l
         int64_t c1 = s->contract_end >= 0 ? s->contract_end : s->period_end;
         dtc_fmt_datetime(cs, c0 * 86400);
         dtc_fmt_datetime(ce, (c1 + 1) * 86400);
-        snprintf(desc, sizeof(desc), "%s: annual spend commitment of %s %s, drawn down by consumption; usage "
-                 "beyond it is billed as on-demand overage.", s->name[0] ? s->name : s->uuid, cost, s->currency);
-        const char *v[NCC] = {s->currency, "Spend", cost, desc, cid, pe, ps, NULL,
-                              "Dynatrace Platform Subscription", NULL, s->uuid, ce, cs, s->uuid, used};
+        snprintf(desc, sizeof(desc),
+                 "%s: annual spend commitment of %s %s, drawn down by consumption; usage "
+                 "beyond it is billed as on-demand overage.",
+                 s->name[0] ? s->name : s->uuid, cost, s->currency);
+        const char *v[NCC] = {s->currency, "Spend", cost,
+                              desc,        cid,     pe,
+                              ps,          NULL,    "Dynatrace Platform Subscription",
+                              NULL,        s->uuid, ce,
+                              cs,          s->uuid, used};
         for (size_t k = 0; k < NCC; k++)
             field(&x, v[k], CC_TEXT(k), k + 1 == NCC);
         flush(&x);
         ++*rows;
     }
     rc = x.err;
-    if (rc == 0 && fflush(out) != 0)
-        rc = DTC_EIO;
+    if (rc == 0 && fflush(out) != 0) rc = DTC_EIO;
 done:
     ex_dispose(&x);
     return rc;
@@ -1074,19 +1121,17 @@ done:
 
 /* ---- FOCUS 1.3/1.4: recency metadata ---- */
 
-int dtc_export_metadata(dtc_store *db, const dtc_export_opts *o, const char *cost_file, const char *commit_file,
-                        FILE *out)
+int dtc_export_metadata(dtc_store *db, const dtc_export_opts *o, const char *cost_file,
+                        const char *commit_file, FILE *out)
 {
     dtc_export_stats st;
     ex x = {.o = o, .out = out, .st = &st, .today = -1, .last_day = -1};
     dtc_buf_init(&x.line, DTC_CAP_SMALL);
     int rc = dtc_store_query(db, SQL_MODIFIED, NULL, 0, on_modified, &x);
-    if (rc)
-        goto done;
+    if (rc) goto done;
     char version[8], last[11] = "", closed[8] = "";
     snprintf(version, sizeof(version), "1.%d", o->focus_minor);
-    if (x.last_day >= 0)
-        dtc_fmt_date(last, x.last_day);
+    if (x.last_day >= 0) dtc_fmt_date(last, x.last_day);
     if (x.today >= 0) { /* the last month that ended before the last sync */
         int y, m, d;
         dtc_civil_from_days(x.today, &y, &m, &d);
@@ -1118,12 +1163,10 @@ int dtc_export_metadata(dtc_store *db, const dtc_export_opts *o, const char *cos
     }
     dtc_jw_arr_end(&w);
     dtc_jw_obj_end(&w);
-    if (w.err || dtc_buf_addc(&x.line, '\n'))
-        x.err = DTC_ENOMEM;
+    if (w.err || dtc_buf_addc(&x.line, '\n')) x.err = DTC_ENOMEM;
     flush(&x);
     rc = x.err;
-    if (rc == 0 && fflush(out) != 0)
-        rc = DTC_EIO;
+    if (rc == 0 && fflush(out) != 0) rc = DTC_EIO;
 done:
     ex_dispose(&x);
     return rc;
@@ -1133,9 +1176,11 @@ done:
 
 int dtc_export_focus_minor(const char *version)
 {
-    if (!version)
-        return -1;
-    return !strcmp(version, "1.2") ? 2 : !strcmp(version, "1.3") ? 3 : !strcmp(version, "1.4") ? 4 : -1;
+    if (!version) return -1;
+    return !strcmp(version, "1.2")   ? 2
+           : !strcmp(version, "1.3") ? 3
+           : !strcmp(version, "1.4") ? 4
+                                     : -1;
 }
 
 void dtc_export__config_init(void *target)
@@ -1155,8 +1200,7 @@ int dtc_export__config_item(void *target, const dtc_config_item *it)
     }
     if (!strcmp(it->key, "billing_account_name"))
         return dtc_config__set(&c->billing_account_name, it->value);
-    if (!strcmp(it->key, "invoice_issuer"))
-        return dtc_config__set(&c->invoice_issuer, it->value);
+    if (!strcmp(it->key, "invoice_issuer")) return dtc_config__set(&c->invoice_issuer, it->value);
     return DTC_ENOTFOUND;
 }
 

@@ -54,16 +54,14 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 static void header_value(const char *line, size_t len, char *dst, size_t dstlen)
 {
     const char *v = memchr(line, ':', len);
-    if (!v)
-        return;
+    if (!v) return;
     v++;
     while (v < line + len && (*v == ' ' || *v == '\t'))
         v++;
     size_t n = (size_t)(line + len - v);
     while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
         n--;
-    if (n >= dstlen)
-        n = dstlen - 1;
+    if (n >= dstlen) n = dstlen - 1;
     memcpy(dst, v, n);
     dst[n] = '\0';
 }
@@ -100,18 +98,15 @@ static void curl_init(void)
 
 int dtc_http_global_init(void)
 {
-    if (pthread_once(&curl_once, curl_init) != 0 || curl_init_rc != CURLE_OK)
-        return DTC_EHTTP;
+    if (pthread_once(&curl_once, curl_init) != 0 || curl_init_rc != CURLE_OK) return DTC_EHTTP;
     return 0;
 }
 
 int dtc_http_new(dtc_http **out, size_t body_cap)
 {
-    if (dtc_http_global_init() != 0)
-        return DTC_EHTTP;
+    if (dtc_http_global_init() != 0) return DTC_EHTTP;
     dtc_http *h = dtc_calloc(1, sizeof(*h));
-    if (!h)
-        return DTC_ENOMEM;
+    if (!h) return DTC_ENOMEM;
     h->curl = curl_easy_init();
     if (!h->curl) {
         dtc_free(h);
@@ -124,8 +119,7 @@ int dtc_http_new(dtc_http **out, size_t body_cap)
 
 void dtc_http_free(dtc_http *h)
 {
-    if (!h)
-        return;
+    if (!h) return;
     curl_easy_cleanup(h->curl);
     dtc_buf_dispose(&h->body);
     dtc_free(h);
@@ -166,7 +160,8 @@ static int perform(dtc_http *h, dtc_http_req *rq, dtc_http_resp *resp)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms > 0 ? rq->connect_timeout_ms : 10000L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     rq->connect_timeout_ms > 0 ? rq->connect_timeout_ms : 10000L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : 300000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
@@ -174,27 +169,22 @@ static int perform(dtc_http *h, dtc_http_req *rq, dtc_http_resp *resp)
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (authorization) {
         snprintf(line, sizeof(line), "Authorization: %s", authorization);
-        if (!(t = curl_slist_append(hdrs, line)))
-            goto nomem;
+        if (!(t = curl_slist_append(hdrs, line))) goto nomem;
         hdrs = t;
     }
     snprintf(line, sizeof(line), "Accept: %s", rq->accept ? rq->accept : "application/json");
-    if (!(t = curl_slist_append(hdrs, line)))
-        goto nomem;
+    if (!(t = curl_slist_append(hdrs, line))) goto nomem;
     hdrs = t;
     for (size_t i = 0; i < rq->nheaders; i++) {
-        if (!(t = curl_slist_append(hdrs, rq->headers[i])))
-            goto nomem;
+        if (!(t = curl_slist_append(hdrs, rq->headers[i]))) goto nomem;
         hdrs = t;
     }
     if (strcmp(method, "POST") == 0) {
         snprintf(line, sizeof(line), "Content-Type: %s", rq->content_type);
-        if (!(t = curl_slist_append(hdrs, line)))
-            goto nomem;
+        if (!(t = curl_slist_append(hdrs, line))) goto nomem;
         hdrs = t;
         /* No "Expect: 100-continue" round trip for large bodies. */
-        if (!(t = curl_slist_append(hdrs, "Expect:")))
-            goto nomem;
+        if (!(t = curl_slist_append(hdrs, "Expect:"))) goto nomem;
         hdrs = t;
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
@@ -207,11 +197,11 @@ static int perform(dtc_http *h, dtc_http_req *rq, dtc_http_resp *resp)
     int ulen = q ? (int)(q - url) : (int)strlen(url);
     if (cc != CURLE_OK) {
         if (h->too_big)
-            snprintf(h->err, sizeof(h->err), "%s %.*s: response larger than %llu bytes", method, ulen,
-                     url, rq->sink ? rq->sink_cap : (unsigned long long)h->body.cap);
+            snprintf(h->err, sizeof(h->err), "%s %.*s: response larger than %llu bytes", method,
+                     ulen, url, rq->sink ? rq->sink_cap : (unsigned long long)h->body.cap);
         else if (h->sink_failed)
-            snprintf(h->err, sizeof(h->err), "%s %.*s: writing the download failed (disk full?)", method, ulen,
-                     url);
+            snprintf(h->err, sizeof(h->err), "%s %.*s: writing the download failed (disk full?)",
+                     method, ulen, url);
         else
             snprintf(h->err, sizeof(h->err), "%s %.*s failed: %s", method, ulen, url,
                      curl_easy_strerror(cc));
@@ -237,11 +227,15 @@ int dtc_http_get(dtc_http *h, const char *url, const char *authorization, dtc_ht
     return perform(h, &rq, resp);
 }
 
-int dtc_http_post(dtc_http *h, const char *url, const char *authorization,
-                  const char *content_type, const char *body, size_t len, dtc_http_resp *resp)
+int dtc_http_post(dtc_http *h, const char *url, const char *authorization, const char *content_type,
+                  const char *body, size_t len, dtc_http_resp *resp)
 {
-    dtc_http_req rq = {.method = "POST", .url = url, .authorization = authorization,
-                       .content_type = content_type, .body = body, .len = len};
+    dtc_http_req rq = {.method = "POST",
+                       .url = url,
+                       .authorization = authorization,
+                       .content_type = content_type,
+                       .body = body,
+                       .len = len};
     return perform(h, &rq, resp);
 }
 

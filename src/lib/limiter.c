@@ -22,11 +22,9 @@ struct dtc_limiter {
 
 int dtc_limiter_new(dtc_limiter **out, int max_inflight)
 {
-    if (max_inflight < 1 || max_inflight > 64)
-        return DTC_EINVAL;
+    if (max_inflight < 1 || max_inflight > 64) return DTC_EINVAL;
     dtc_limiter *l = dtc_calloc(1, sizeof(*l));
-    if (!l)
-        return DTC_ENOMEM;
+    if (!l) return DTC_ENOMEM;
     pthread_mutex_init(&l->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -40,8 +38,7 @@ int dtc_limiter_new(dtc_limiter **out, int max_inflight)
 
 void dtc_limiter_free(dtc_limiter *l)
 {
-    if (!l)
-        return;
+    if (!l) return;
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->changed);
     dtc_free(l);
@@ -52,8 +49,7 @@ static void wait_until(dtc_limiter *l, int64_t deadline_ms)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     int64_t ms = deadline_ms - dtc_mono_ms();
-    if (ms < 0)
-        ms = 0;
+    if (ms < 0) ms = 0;
     ts.tv_sec += (time_t)(ms / 1000);
     ts.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (ts.tv_nsec >= 1000000000L) {
@@ -69,18 +65,17 @@ int dtc_limiter_acquire(dtc_limiter *l, int64_t max_wait_ms, uint64_t *ticket)
     pthread_mutex_lock(&l->mu);
     for (;;) {
         int64_t now = dtc_mono_ms();
-        if (l->inflight < l->limit && now >= l->paused_until)
-            break;
+        if (l->inflight < l->limit && now >= l->paused_until) break;
         if (now >= deadline) {
             pthread_mutex_unlock(&l->mu);
             return DTC_ERETRY;
         }
-        int64_t until = l->paused_until > now && l->paused_until < deadline ? l->paused_until : deadline;
+        int64_t until =
+            l->paused_until > now && l->paused_until < deadline ? l->paused_until : deadline;
         wait_until(l, until);
     }
     l->inflight++;
-    if (l->inflight > l->peak)
-        l->peak = l->inflight;
+    if (l->inflight > l->peak) l->peak = l->inflight;
     l->requests++;
     *ticket = l->round;
     pthread_mutex_unlock(&l->mu);
@@ -94,10 +89,8 @@ void dtc_limiter_release(dtc_limiter *l, uint64_t ticket, bool throttled, long r
     if (throttled) {
         l->throttled++;
         int64_t pause = retry_after_s >= 0 ? (int64_t)retry_after_s * 1000 : 1000;
-        if (pause > PAUSE_CAP_MS)
-            pause = PAUSE_CAP_MS;
-        if (dtc_mono_ms() + pause > l->paused_until)
-            l->paused_until = dtc_mono_ms() + pause;
+        if (pause > PAUSE_CAP_MS) pause = PAUSE_CAP_MS;
+        if (dtc_mono_ms() + pause > l->paused_until) l->paused_until = dtc_mono_ms() + pause;
         if (ticket == l->round) { /* the first 429 of this round halves */
             l->limit = l->limit > 1 ? l->limit / 2 : 1;
             l->round++;

@@ -13,47 +13,45 @@
 #include "alloc.h"
 #include "timeutil.h"
 
-
 static int64_t day_of(const char *s)
 {
     int64_t d;
-    if (dtc_parse_date(s, &d) == 0)
-        return d;
-    if (dtc_parse_datetime(s, &d) == 0)
-        return d / 86400;
+    if (dtc_parse_date(s, &d) == 0) return d;
+    if (dtc_parse_datetime(s, &d) == 0) return d / 86400;
     return -1;
 }
 
 /* The as-of view's SQL, in one block so it can move behind the store's named
  * queries as it is: the period of a subscription holding a day (end_time is
  * exclusive), and the cost booked in a range of days. */
-#define SQL_PERIOD_OF_DAY                                                                                    \
-    "SELECT start_time, end_time FROM subscription_period WHERE subscription_uuid = ?"                       \
-    " AND substr(start_time, 1, 10) <= ? AND (end_time IS NULL OR substr(end_time, 1, 10) > ?)"               \
+#define SQL_PERIOD_OF_DAY                                                                          \
+    "SELECT start_time, end_time FROM subscription_period WHERE subscription_uuid = ?"             \
+    " AND substr(start_time, 1, 10) <= ? AND (end_time IS NULL OR substr(end_time, 1, 10) > ?)"    \
     " ORDER BY start_time DESC LIMIT 1"
-#define SQL_COST_BETWEEN \
+#define SQL_COST_BETWEEN                                                                           \
     "SELECT SUM(cost_micro) FROM cost_day WHERE subscription_uuid = ? AND day BETWEEN ? AND ?"
 /* The latest forecast created before the second parameter (the day after the
  * report's today when as of a past day, else no bound). */
-#define SQL_FORECAST                                                                                         \
-    "SELECT f.median_micro, f.lower_micro, f.upper_micro, f.budget_date"                                     \
-    " FROM forecast f JOIN subscription s ON s.account_uuid = f.account_uuid"                                \
-    " WHERE s.uuid = ? AND f.budget_micro = s.budget_total_micro AND f.created_at < ?"                     \
+#define SQL_FORECAST                                                                               \
+    "SELECT f.median_micro, f.lower_micro, f.upper_micro, f.budget_date"                           \
+    " FROM forecast f JOIN subscription s ON s.account_uuid = f.account_uuid"                      \
+    " WHERE s.uuid = ? AND f.budget_micro = s.budget_total_micro AND f.created_at < ?"             \
     " ORDER BY f.created_at DESC LIMIT 1"
 
 /* Cost allocation per field, key and currency; parameters: the first day of
  * the current window twice, then [from, to] the two windows. */
-#define SQL_ALLOCATIONS                                                                                      \
-    "SELECT a.field, a.alloc_key, s.currency, SUM(CASE WHEN a.day >= ? THEN a.cost_micro ELSE 0 END),"     \
-    " SUM(CASE WHEN a.day < ? THEN a.cost_micro ELSE 0 END)"                                                \
-    " FROM cost_allocation a JOIN subscription s ON s.uuid = a.subscription_uuid"                            \
-    " WHERE a.day BETWEEN ? AND ? GROUP BY a.field, a.alloc_key, s.currency"                               \
+#define SQL_ALLOCATIONS                                                                            \
+    "SELECT a.field, a.alloc_key, s.currency, SUM(CASE WHEN a.day >= ? THEN a.cost_micro ELSE 0 "  \
+    "END),"                                                                                        \
+    " SUM(CASE WHEN a.day < ? THEN a.cost_micro ELSE 0 END)"                                       \
+    " FROM cost_allocation a JOIN subscription s ON s.uuid = a.subscription_uuid"                  \
+    " WHERE a.day BETWEEN ? AND ? GROUP BY a.field, a.alloc_key, s.currency"                       \
     " ORDER BY a.field, s.currency, 4 DESC, a.alloc_key"
 /* Usage per subscription and capability over the same windows. */
-#define SQL_USAGE                                                                                            \
-    "SELECT subscription_uuid, capability_key, MAX(capability_name), MAX(unit),"                             \
-    " SUM(CASE WHEN day >= ? THEN value ELSE 0 END), SUM(CASE WHEN day < ? THEN value ELSE 0 END)"         \
-    " FROM usage_day WHERE day BETWEEN ? AND ? GROUP BY subscription_uuid, capability_key"                 \
+#define SQL_USAGE                                                                                  \
+    "SELECT subscription_uuid, capability_key, MAX(capability_name), MAX(unit),"                   \
+    " SUM(CASE WHEN day >= ? THEN value ELSE 0 END), SUM(CASE WHEN day < ? THEN value ELSE 0 END)" \
+    " FROM usage_day WHERE day BETWEEN ? AND ? GROUP BY subscription_uuid, capability_key"         \
     " ORDER BY subscription_uuid, 3, capability_key"
 #define SQL_LAST_SYNC "SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'"
 
@@ -68,8 +66,8 @@ typedef struct ctx {
     int n;
     /* anomalies: the current series */
     char key[3][64], currency[8], capname[256];
-    int64_t first;         /* day of vals[0] */
-    int64_t *vals;         /* cost per day, -1 when absent */
+    int64_t first; /* day of vals[0] */
+    int64_t *vals; /* cost per day, -1 when absent */
     size_t nvals, valcap;
 } ctx;
 
@@ -89,14 +87,14 @@ static int on_budget(void *ud, const dtc_row *row)
     int64_t remaining, total, used;
     int rc;
     if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text_or(row, 1, "", &name)) ||
-        (rc = dtc_row_text_or(row, 2, "", &status)) || (rc = dtc_row_text_or(row, 3, "", &currency)) ||
+        (rc = dtc_row_text_or(row, 2, "", &status)) ||
+        (rc = dtc_row_text_or(row, 3, "", &currency)) ||
         (rc = dtc_row_text_or(row, 4, "", &start)) || (rc = dtc_row_text_or(row, 5, "", &end)) ||
         (rc = dtc_row_int_or(row, 6, 0, &remaining)) || (rc = dtc_row_int_or(row, 7, 0, &total)) ||
         (rc = dtc_row_int_or(row, 8, 0, &used)) || (rc = dtc_row_text_or(row, 9, "", &account)))
         return rc;
     dtc_budget *g = dtc_grow(x->r->budgets, &x->cap, x->r->nbudgets, sizeof(dtc_budget));
-    if (!g)
-        return DTC_ENOMEM;
+    if (!g) return DTC_ENOMEM;
     x->r->budgets = g;
     dtc_budget *b = &g[x->r->nbudgets++];
     memset(b, 0, sizeof(*b));
@@ -120,10 +118,8 @@ static int on_cost(void *ud, const dtc_row *row)
     const char *day;
     int64_t cost;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &day)) || (rc = dtc_row_int(row, 1, &cost)))
-        return rc;
-    if (x->n >= 64)
-        return 0;
+    if ((rc = dtc_row_text(row, 0, &day)) || (rc = dtc_row_int(row, 1, &cost))) return rc;
+    if (x->n >= 64) return 0;
     x->days[x->n] = day_of(day);
     x->costs[x->n] = cost;
     x->n++;
@@ -137,7 +133,8 @@ static int on_forecast(void *ud, const dtc_row *row)
     int rc;
     if ((rc = dtc_row_int_or(row, 0, 0, &b->forecast_median)) ||
         (rc = dtc_row_int_or(row, 1, 0, &b->forecast_lower)) ||
-        (rc = dtc_row_int_or(row, 2, 0, &b->forecast_upper)) || (rc = dtc_row_text_or(row, 3, "", &date)))
+        (rc = dtc_row_int_or(row, 2, 0, &b->forecast_upper)) ||
+        (rc = dtc_row_text_or(row, 3, "", &date)))
         return rc;
     snprintf(b->forecast_budget_date, sizeof(b->forecast_budget_date), "%s", date);
     return 0;
@@ -154,8 +151,7 @@ static int on_daily(void *ud, const dtc_row *row)
     const char *day;
     int64_t cost;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &day)) || (rc = dtc_row_int(row, 1, &cost)))
-        return rc;
+    if ((rc = dtc_row_text(row, 0, &day)) || (rc = dtc_row_int(row, 1, &cost))) return rc;
     int64_t d = day_of(day);
     if (d >= b->daily_first && d < b->daily_first + (int64_t)b->ndaily)
         b->daily[d - b->daily_first] = cost;
@@ -174,15 +170,13 @@ int64_t dtc_report_sum_days(const dtc_budget *b, int64_t from, int64_t to)
 int64_t dtc_report_pct_elapsed(const dtc_budget *b, int64_t today)
 {
     int64_t span = b->period_end - b->period_start + 1, gone = today - b->period_start + 1;
-    if (span <= 0 || gone <= 0)
-        return 0;
+    if (span <= 0 || gone <= 0) return 0;
     return gone >= span ? 10000 : (int64_t)llround(10000.0 * (double)gone / (double)span);
 }
 
 int64_t dtc_report_bucket_start(int64_t day, char grain)
 {
-    if (grain == 'w')
-        return day - dtc_weekday(day);
+    if (grain == 'w') return day - dtc_weekday(day);
     if (grain == 'm') {
         int y, m, d;
         dtc_civil_from_days(day, &y, &m, &d);
@@ -191,8 +185,8 @@ int64_t dtc_report_bucket_start(int64_t day, char grain)
     return day;
 }
 
-size_t dtc_report_buckets(int64_t *starts, int64_t *costs, const dtc_budget *b, int64_t today, char grain,
-                          size_t n)
+size_t dtc_report_buckets(int64_t *starts, int64_t *costs, const dtc_budget *b, int64_t today,
+                          char grain, size_t n)
 {
     size_t k = 0;
     for (int64_t end = today; k < n && end >= b->daily_first; k++) { /* from today's bucket back */
@@ -218,25 +212,25 @@ static int history(dtc_store *s, ctx *x, dtc_budget *b)
     b->ndaily = DTC_REPORT_HISTORY_DAYS;
     b->daily_first = x->r->today - DTC_REPORT_HISTORY_DAYS + 1;
     b->daily = dtc_malloc(b->ndaily * sizeof(int64_t));
-    if (!b->daily)
-        return DTC_ENOMEM;
+    if (!b->daily) return DTC_ENOMEM;
     for (size_t i = 0; i < b->ndaily; i++)
         b->daily[i] = -1;
     char f[16], t[16];
     dtc_fmt_date(f, b->daily_first);
     dtc_fmt_date(t, x->r->today);
     dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(f), DTC_TEXT(t)};
-    int rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?"
-                                " AND day BETWEEN ? AND ?", p, 3, on_daily, b);
-    if (rc)
-        return rc;
+    int rc = dtc_store_query(s,
+                             "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ?"
+                             " AND day BETWEEN ? AND ?",
+                             p, 3, on_daily, b);
+    if (rc) return rc;
     int64_t today = x->r->today, monday = dtc_report_bucket_start(today, 'w');
     b->week_cur = dtc_report_sum_days(b, monday, today);
     b->week_prev = dtc_report_sum_days(b, monday - 7, today - 7);
-    int64_t first = dtc_report_bucket_start(today, 'm'), prev_first = dtc_report_bucket_start(first - 1, 'm');
+    int64_t first = dtc_report_bucket_start(today, 'm'),
+            prev_first = dtc_report_bucket_start(first - 1, 'm');
     int64_t prev_last = prev_first + (today - first);
-    if (prev_last >= first)
-        prev_last = first - 1; /* 31 March against the whole of February */
+    if (prev_last >= first) prev_last = first - 1; /* 31 March against the whole of February */
     b->month_cur = dtc_report_sum_days(b, first, today);
     b->month_prev = dtc_report_sum_days(b, prev_first, prev_last);
     return 0;
@@ -269,8 +263,7 @@ static int as_of(dtc_store *s, ctx *x, dtc_budget *b)
     int rc = 0;
     if (day < b->period_start) {
         dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(d), DTC_TEXT(d)};
-        if ((rc = dtc_store_query(s, SQL_PERIOD_OF_DAY, p, 3, on_period, se)) != 0)
-            return rc;
+        if ((rc = dtc_store_query(s, SQL_PERIOD_OF_DAY, p, 3, on_period, se)) != 0) return rc;
         if (se[0] < 0) {
             snprintf(b->status, sizeof(b->status), "NOT STARTED");
             b->used = 0;
@@ -293,53 +286,53 @@ static int as_of(dtc_store *s, ctx *x, dtc_budget *b)
 /* Burn over the last 7 and 30 days with cost, and the projection. */
 static int budgets(dtc_store *s, ctx *x)
 {
-    int rc = dtc_store_query(s, "SELECT s.uuid, s.name, s.status, s.currency, s.period_start, s.period_end,"
-                                " s.days_remaining, s.budget_total_micro, s.budget_used_micro, s.account_uuid"
-                                " FROM subscription s ORDER BY s.status, s.name, s.uuid", NULL, 0, on_budget, x);
+    int rc = dtc_store_query(
+        s,
+        "SELECT s.uuid, s.name, s.status, s.currency, s.period_start, s.period_end,"
+        " s.days_remaining, s.budget_total_micro, s.budget_used_micro, s.account_uuid"
+        " FROM subscription s ORDER BY s.status, s.name, s.uuid",
+        NULL, 0, on_budget, x);
     for (size_t i = 0; rc == 0 && i < x->r->nbudgets; i++) {
         dtc_budget *b = &x->r->budgets[i];
         char today[16];
         dtc_fmt_date(today, x->r->today);
         dtc_val p[] = {DTC_TEXT(b->subscription), DTC_TEXT(today)};
         x->n = 0;
-        if (x->as_of && (rc = as_of(s, x, b)) != 0)
-            break;
-        rc = dtc_store_query(s, "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ? AND day <= ?"
-                                " ORDER BY day DESC LIMIT 30", p, 2, on_cost, x);
-        if (rc)
-            break;
+        if (x->as_of && (rc = as_of(s, x, b)) != 0) break;
+        rc = dtc_store_query(
+            s,
+            "SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = ? AND day <= ?"
+            " ORDER BY day DESC LIMIT 30",
+            p, 2, on_cost, x);
+        if (rc) break;
         /* The forecast is per account: it belongs to the subscription whose
          * commitment it was computed against. */
         char before[16] = "9999-12-31";
-        if (x->as_of)
-            dtc_fmt_date(before, x->r->today + 1);
+        if (x->as_of) dtc_fmt_date(before, x->r->today + 1);
         dtc_val pf[] = {DTC_TEXT(b->subscription), DTC_TEXT(before)};
         rc = dtc_store_query(s, SQL_FORECAST, pf, 2, on_forecast, b);
-        if (rc)
-            break;
-        if (x->as_of && b->forecast_median < 0)
-            b->asof_gaps |= DTC_ASOF_NO_FORECAST;
-        if ((rc = history(s, x, b)) != 0)
-            break;
+        if (rc) break;
+        if (x->as_of && b->forecast_median < 0) b->asof_gaps |= DTC_ASOF_NO_FORECAST;
+        if ((rc = history(s, x, b)) != 0) break;
         b->last_day = x->n ? x->days[0] : -1;
         int64_t sum7 = 0, sum30 = 0;
         for (int k = 0; k < x->n; k++) {
             sum30 += x->costs[k];
-            if (k < 7)
-                sum7 += x->costs[k];
+            if (k < 7) sum7 += x->costs[k];
         }
         b->burn7 = x->n ? sum7 / (x->n < 7 ? x->n : 7) : 0;
         b->burn30 = x->n ? sum30 / x->n : 0;
         b->runs_out = b->runs_out_early = b->runs_out_late = -1;
-        if (x->n == 0 || b->last_day < 0)
-            continue;
+        if (x->n == 0 || b->last_day < 0) continue;
         double var = 0;
         for (int k = 0; k < x->n; k++)
-            var += ((double)x->costs[k] - (double)b->burn30) * ((double)x->costs[k] - (double)b->burn30);
+            var += ((double)x->costs[k] - (double)b->burn30) *
+                   ((double)x->costs[k] - (double)b->burn30);
         double se = x->n > 1 ? sqrt(var / (x->n - 1)) / sqrt((double)x->n) : 0;
         b->burn_se = (int64_t)llround(se);
         int64_t remaining = b->total - b->used;
-        int64_t hi = b->burn30 + (int64_t)llround(2 * se), lo = b->burn30 - (int64_t)llround(2 * se);
+        int64_t hi = b->burn30 + (int64_t)llround(2 * se),
+                lo = b->burn30 - (int64_t)llround(2 * se);
         if (remaining <= 0) {
             b->runs_out = b->runs_out_early = b->runs_out_late = b->last_day;
         } else if (b->burn30 > 0) {
@@ -361,42 +354,35 @@ static int by_move(const void *a, const void *b)
 {
     const dtc_spend *p = a, *q = b;
     int c = strcmp(p->currency, q->currency);
-    if (c)
-        return c;
+    if (c) return c;
     int64_t dp = llabs(p->current - p->previous), dq = llabs(q->current - q->previous);
-    if (dp != dq)
-        return dp < dq ? 1 : -1;
+    if (dp != dq) return dp < dq ? 1 : -1;
     return strcmp(p->key, q->key);
 }
 
 void dtc_report_rank_movers(dtc_spend *rows, size_t n)
 {
-    if (n > 1)
-        qsort(rows, n, sizeof(dtc_spend), by_move);
+    if (n > 1) qsort(rows, n, sizeof(dtc_spend), by_move);
 }
 
 static int by_current(const void *a, const void *b)
 {
     const dtc_spend *p = *(const dtc_spend *const *)a, *q = *(const dtc_spend *const *)b;
-    if (p->current != q->current)
-        return p->current < q->current ? 1 : -1;
+    if (p->current != q->current) return p->current < q->current ? 1 : -1;
     return strcmp(p->key, q->key);
 }
 
-int dtc_report_top(const dtc_spend ***out, size_t *nout, const dtc_spend *rows, size_t n, const char *currency,
-                   size_t max)
+int dtc_report_top(const dtc_spend ***out, size_t *nout, const dtc_spend *rows, size_t n,
+                   const char *currency, size_t max)
 {
     *out = NULL;
     *nout = 0;
     const dtc_spend **v = dtc_malloc((n ? n : 1) * sizeof(*v));
-    if (!v)
-        return DTC_ENOMEM;
+    if (!v) return DTC_ENOMEM;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(rows[i].currency, currency) == 0 && rows[i].current > 0)
-            v[k++] = &rows[i];
-    if (k > 1)
-        qsort(v, k, sizeof(*v), by_current);
+        if (strcmp(rows[i].currency, currency) == 0 && rows[i].current > 0) v[k++] = &rows[i];
+    if (k > 1) qsort(v, k, sizeof(*v), by_current);
     *out = v;
     *nout = k < max ? k : max;
     return 0;
@@ -412,8 +398,7 @@ static int by_lic_weight(const void *a, const void *b)
 {
     const dtc_lic_day *p = *(const dtc_lic_day *const *)a, *q = *(const dtc_lic_day *const *)b;
     int64_t x = lic_weight(p), y = lic_weight(q);
-    if (x != y)
-        return (x < y) - (x > y);
+    if (x != y) return (x < y) - (x > y);
     return (p > q) - (p < q);
 }
 
@@ -421,20 +406,17 @@ int dtc_report_lic_ranked(const dtc_lic_day ***out, const dtc_lic_summary *x)
 {
     *out = NULL;
     const dtc_lic_day **rows = dtc_malloc((x->nenvs ? x->nenvs : 1) * sizeof(*rows));
-    if (!rows)
-        return DTC_ENOMEM;
+    if (!rows) return DTC_ENOMEM;
     for (size_t i = 0; i < x->nenvs; i++)
         rows[i] = &x->envs[i];
-    if (x->nenvs > 1)
-        qsort(rows, x->nenvs, sizeof(*rows), by_lic_weight);
+    if (x->nenvs > 1) qsort(rows, x->nenvs, sizeof(*rows), by_lic_weight);
     *out = rows;
     return 0;
 }
 
 size_t dtc_report_lic_buckets(dtc_lic_day *out, const dtc_lic_summary *x, char grain, size_t n)
 {
-    if (n == 0 || x->ndays == 0)
-        return 0;
+    if (n == 0 || x->ndays == 0) return 0;
     /* Buckets from the window's last one backwards; days are in any order. */
     size_t k = 0;
     for (int64_t end = x->to; k < n && end >= x->from; k++) {
@@ -444,8 +426,7 @@ size_t dtc_report_lic_buckets(dtc_lic_day *out, const dtc_lic_summary *x, char g
         b->day = start < x->from ? x->from : start;
         for (size_t i = 0; i < x->ndays; i++) {
             const dtc_lic_day *d = &x->days[i];
-            if (d->day >= start && d->day <= end)
-                dtc_lic_day_add(b, d);
+            if (d->day >= start && d->day <= end) dtc_lic_day_add(b, d);
         }
         end = start - 1;
     }
@@ -482,38 +463,34 @@ static int flush_series(ctx *x)
 {
     for (size_t i = 0; i < x->nvals; i++) {
         int64_t day = x->first + (int64_t)i;
-        if (day < x->o->since || x->vals[i] < 0)
-            continue;
+        if (day < x->o->since || x->vals[i] < 0) continue;
         int64_t hist[SEASON_WEEKS];
         int n = 0;
         for (int w = 1; w <= SEASON_WEEKS; w++)
             if (i >= (size_t)(7 * w) && x->vals[i - (size_t)(7 * w)] >= 0)
                 hist[n++] = x->vals[i - (size_t)(7 * w)];
-        if (n < 4)
-            continue;
+        if (n < 4) continue;
         double base = median(hist, n);
         int64_t dev[SEASON_WEEKS];
         for (int k = 0; k < n; k++)
             dev[k] = llabs(hist[k] - (int64_t)llround(base));
         double scale = 1.4826 * median(dev, n);
-        if (scale < 0.05 * base)
-            scale = 0.05 * base;
-        if (scale <= 0)
-            continue;
+        if (scale < 0.05 * base) scale = 0.05 * base;
+        if (scale <= 0) continue;
         double z = ((double)x->vals[i] - base) / scale;
-        if (z < x->o->threshold)
-            continue;
+        if (z < x->o->threshold) continue;
         dtc_anomaly *g = dtc_grow(x->r->anomalies, &x->cap, x->r->nanomalies, sizeof(dtc_anomaly));
-        if (!g)
-            return DTC_ENOMEM;
+        if (!g) return DTC_ENOMEM;
         x->r->anomalies = g;
         dtc_anomaly *a = &g[x->r->nanomalies++];
         snprintf(a->subscription, sizeof(a->subscription), "%s", x->key[0]);
         snprintf(a->environment, sizeof(a->environment), "%s", x->key[1]);
         snprintf(a->capability, sizeof(a->capability), "%s", x->key[2]);
         snprintf(a->currency, sizeof(a->currency), "%s", x->currency);
-        snprintf(a->environment_name, sizeof(a->environment_name), "%s", x->key[1]); /* named after the scan */
-        snprintf(a->capability_name, sizeof(a->capability_name), "%s", x->capname[0] ? x->capname : x->key[2]);
+        snprintf(a->environment_name, sizeof(a->environment_name), "%s",
+                 x->key[1]); /* named after the scan */
+        snprintf(a->capability_name, sizeof(a->capability_name), "%s",
+                 x->capname[0] ? x->capname : x->key[2]);
         dtc_fmt_date(a->day, day);
         a->cost = x->vals[i];
         a->expected = (int64_t)llround(base);
@@ -527,20 +504,18 @@ static int by_day(const void *a, const void *b)
 {
     const dtc_anomaly *p = a, *q = b;
     int c = strcmp(p->day, q->day);
-    if (c)
-        return c;
+    if (c) return c;
     int64_t dp = p->cost - p->expected, dq = q->cost - q->expected;
     return (dp < dq) - (dp > dq);
 }
 
 /* One env_cost_day row of scan(): key[] subscription, environment, capability. */
-static int on_series_row(ctx *x, const char *const key[3], const char *date, int64_t cost, const char *currency,
-                         const char *capname)
+static int on_series_row(ctx *x, const char *const key[3], const char *date, int64_t cost,
+                         const char *currency, const char *capname)
 {
     int rc = 0;
     if (strcmp(x->key[0], key[0]) || strcmp(x->key[1], key[1]) || strcmp(x->key[2], key[2])) {
-        if ((rc = flush_series(x)) != 0)
-            return rc;
+        if ((rc = flush_series(x)) != 0) return rc;
         snprintf(x->key[0], sizeof(x->key[0]), "%s", key[0]);
         snprintf(x->key[1], sizeof(x->key[1]), "%s", key[1]);
         snprintf(x->key[2], sizeof(x->key[2]), "%s", key[2]);
@@ -549,15 +524,12 @@ static int on_series_row(ctx *x, const char *const key[3], const char *date, int
         x->first = day_of(date);
     }
     int64_t day = day_of(date);
-    if (day < x->first)
-        return 0;
+    if (day < x->first) return 0;
     size_t idx = (size_t)(day - x->first);
-    if (idx > 4000)
-        return 0; /* more than ten years in one series: not ours to score */
+    if (idx > 4000) return 0; /* more than ten years in one series: not ours to score */
     while (x->nvals <= idx) {
         int64_t *g = dtc_grow(x->vals, &x->valcap, x->nvals, sizeof(int64_t));
-        if (!g)
-            return DTC_ENOMEM;
+        if (!g) return DTC_ENOMEM;
         x->vals = g;
         x->vals[x->nvals++] = -1;
     }
@@ -576,14 +548,14 @@ typedef struct spend_acc {
 
 static dtc_spend *spend_row(spend_acc *a, const char *key, const char *currency)
 {
-    if (a->last < a->n && strcmp(a->rows[a->last].key, key) == 0 && strcmp(a->rows[a->last].currency, currency) == 0)
+    if (a->last < a->n && strcmp(a->rows[a->last].key, key) == 0 &&
+        strcmp(a->rows[a->last].currency, currency) == 0)
         return &a->rows[a->last];
     for (size_t i = 0; i < a->n; i++)
         if (strcmp(a->rows[i].key, key) == 0 && strcmp(a->rows[i].currency, currency) == 0)
             return &a->rows[a->last = i];
     dtc_spend *g = dtc_grow(a->rows, &a->cap, a->n, sizeof(dtc_spend));
-    if (!g)
-        return NULL;
+    if (!g) return NULL;
     a->rows = g;
     dtc_spend *r = &g[a->last = a->n++];
     memset(r, 0, sizeof(*r));
@@ -618,8 +590,7 @@ static chart_series *chart_of(scan_ctx *k, size_t budget, const char *capability
         if (k->charts[i].budget == budget && strcmp(k->charts[i].capability, capability) == 0)
             return &k->charts[k->lastchart = i];
     chart_series *g = dtc_grow(k->charts, &k->chartcap, k->ncharts, sizeof(chart_series));
-    if (!g)
-        return NULL;
+    if (!g) return NULL;
     k->charts = g;
     chart_series *c = &g[k->lastchart = k->ncharts++];
     memset(c, 0, sizeof(*c));
@@ -639,14 +610,12 @@ static int on_scan_row(void *ud, const dtc_row *row)
         (rc = dtc_row_int(row, 4, &cost)) || (rc = dtc_row_text_or(row, 5, "", &currency)) ||
         (rc = dtc_row_text_or(row, 6, NULL, &capname)))
         return rc;
-    if ((rc = on_series_row(k->x, key, date, cost, currency, capname)) != 0)
-        return rc;
+    if ((rc = on_series_row(k->x, key, date, cost, currency, capname)) != 0) return rc;
     int64_t day = day_of(date);
     if (day >= k->spend_from && day <= k->today) {
         dtc_spend *sc = spend_row(&k->caps, key[2], currency);
         dtc_spend *se = spend_row(&k->envs, key[1], currency);
-        if (!sc || !se)
-            return DTC_ENOMEM;
+        if (!sc || !se) return DTC_ENOMEM;
         *(day >= k->spend_split ? &sc->current : &sc->previous) += cost;
         *(day >= k->spend_split ? &se->current : &se->previous) += cost;
         if (capname && (strcmp(sc->name, sc->key) == 0 || strcmp(capname, sc->name) > 0))
@@ -659,8 +628,7 @@ static int on_scan_row(void *ud, const dtc_row *row)
             bi++;
         if (bi < r->nbudgets) {
             chart_series *cs = chart_of(k, bi, key[2]);
-            if (!cs)
-                return DTC_ENOMEM;
+            if (!cs) return DTC_ENOMEM;
             cs->cost[day - k->chart_from] += cost;
             cs->has[day - k->chart_from] = true;
         }
@@ -691,10 +659,8 @@ static int on_env_name(void *ud, const dtc_row *row)
 static int by_capday(const void *a, const void *b)
 {
     const dtc_capday *p = a, *q = b;
-    if (p->budget != q->budget)
-        return p->budget < q->budget ? -1 : 1;
-    if (p->day != q->day)
-        return p->day < q->day ? -1 : 1;
+    if (p->budget != q->budget) return p->budget < q->budget ? -1 : 1;
+    if (p->day != q->day) return p->day < q->day ? -1 : 1;
     return strcmp(p->capability, q->capability);
 }
 
@@ -702,8 +668,11 @@ static int scan(dtc_store *s, ctx *x)
 {
     dtc_report *r = x->r;
     int w = r->window;
-    scan_ctx k = {.x = x, .spend_from = r->today - 2 * w + 1, .spend_split = r->today - w + 1,
-                  .chart_from = r->today - DTC_REPORT_CHART_DAYS + 1, .today = r->today};
+    scan_ctx k = {.x = x,
+                  .spend_from = r->today - 2 * w + 1,
+                  .spend_split = r->today - w + 1,
+                  .chart_from = r->today - DTC_REPORT_CHART_DAYS + 1,
+                  .today = r->today};
     int64_t from = x->o->since - 7 * SEASON_WEEKS;
     from = k.spend_from < from ? k.spend_from : from;
     from = k.chart_from < from ? k.chart_from : from;
@@ -713,17 +682,19 @@ static int scan(dtc_store *s, ctx *x)
     dtc_val p[] = {DTC_TEXT(f), DTC_TEXT(t)};
     x->cap = 0;
     x->key[0][0] = x->key[1][0] = x->key[2][0] = '\0';
-    int rc = dtc_store_query(s, "SELECT subscription_uuid, environment_id, capability_key, day, cost_micro, currency,"
-                                " capability_name FROM env_cost_day WHERE day BETWEEN ? AND ?"
-                                " ORDER BY subscription_uuid, environment_id, capability_key, day",
-                             p, 2, on_scan_row, &k);
-    if (rc == 0)
-        rc = flush_series(x);
+    int rc = dtc_store_query(
+        s,
+        "SELECT subscription_uuid, environment_id, capability_key, day, cost_micro, currency,"
+        " capability_name FROM env_cost_day WHERE day BETWEEN ? AND ?"
+        " ORDER BY subscription_uuid, environment_id, capability_key, day",
+        p, 2, on_scan_row, &k);
+    if (rc == 0) rc = flush_series(x);
     dtc_free(x->vals);
     x->vals = NULL;
     if (rc == 0)
-        rc = dtc_store_query(s, "SELECT environment_id, name FROM environment ORDER BY environment_id, account_uuid",
-                             NULL, 0, on_env_name, &k);
+        rc = dtc_store_query(
+            s, "SELECT environment_id, name FROM environment ORDER BY environment_id, account_uuid",
+            NULL, 0, on_env_name, &k);
     r->by_capability = k.caps.rows;
     r->ncap = k.caps.n;
     r->by_environment = k.envs.rows;
@@ -732,8 +703,7 @@ static int scan(dtc_store *s, ctx *x)
     for (size_t i = 0; i < k.ncharts; i++)
         for (int d = 0; d < DTC_REPORT_CHART_DAYS; d++)
             ndays += k.charts[i].has[d];
-    if (rc == 0 && ndays && !(r->capdays = dtc_malloc(ndays * sizeof(dtc_capday))))
-        rc = DTC_ENOMEM;
+    if (rc == 0 && ndays && !(r->capdays = dtc_malloc(ndays * sizeof(dtc_capday)))) rc = DTC_ENOMEM;
     for (size_t i = 0; rc == 0 && i < k.ncharts; i++)
         for (int d = 0; d < DTC_REPORT_CHART_DAYS; d++)
             if (k.charts[i].has[d]) {
@@ -744,14 +714,11 @@ static int scan(dtc_store *s, ctx *x)
                 memcpy(cd->capability, k.charts[i].capability, sizeof(cd->capability));
             }
     dtc_free(k.charts);
-    if (rc)
-        return rc;
-    if (r->ncapdays > 1)
-        qsort(r->capdays, r->ncapdays, sizeof(dtc_capday), by_capday);
+    if (rc) return rc;
+    if (r->ncapdays > 1) qsort(r->capdays, r->ncapdays, sizeof(dtc_capday), by_capday);
     dtc_report_rank_movers(r->by_capability, r->ncap);
     dtc_report_rank_movers(r->by_environment, r->nenv);
-    if (r->nanomalies > 1)
-        qsort(r->anomalies, r->nanomalies, sizeof(dtc_anomaly), by_day);
+    if (r->nanomalies > 1) qsort(r->anomalies, r->nanomalies, sizeof(dtc_anomaly), by_day);
     return 0;
 }
 
@@ -771,8 +738,7 @@ static int on_alloc(void *ud, const dtc_row *row)
         (rc = dtc_row_int(row, 4, &previous)))
         return rc;
     dtc_alloc_spend *g = dtc_grow(e->r->allocations, &e->cap, e->r->nalloc, sizeof(*g));
-    if (!g)
-        return DTC_ENOMEM;
+    if (!g) return DTC_ENOMEM;
     e->r->allocations = g;
     dtc_alloc_spend *a = &g[e->r->nalloc++];
     snprintf(a->field, sizeof(a->field), "%s", field);
@@ -793,8 +759,7 @@ static int on_usage(void *ud, const dtc_row *row)
         (rc = dtc_row_real(row, 4, &current)) || (rc = dtc_row_real(row, 5, &previous)))
         return rc;
     dtc_usage *g = dtc_grow(e->r->usage, &e->cap, e->r->nusage, sizeof(*g));
-    if (!g)
-        return DTC_ENOMEM;
+    if (!g) return DTC_ENOMEM;
     e->r->usage = g;
     dtc_usage *u = &g[e->r->nusage++];
     snprintf(u->subscription, sizeof(u->subscription), "%s", sub);
@@ -828,8 +793,7 @@ static int extras(dtc_store *s, dtc_report *r)
         e.cap = 0;
         rc = dtc_store_query(s, SQL_USAGE, p, 4, on_usage, &e);
     }
-    if (rc == 0)
-        rc = dtc_store_query(s, SQL_LAST_SYNC, NULL, 0, on_last_sync, r);
+    if (rc == 0) rc = dtc_store_query(s, SQL_LAST_SYNC, NULL, 0, on_last_sync, r);
     return rc;
 }
 
@@ -837,24 +801,18 @@ int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
 {
     memset(out, 0, sizeof(*out));
     dtc_report_opts opts = *o;
-    if (opts.window <= 0)
-        opts.window = 30;
-    if (opts.threshold <= 0)
-        opts.threshold = 6;
+    if (opts.window <= 0) opts.window = 30;
+    if (opts.threshold <= 0) opts.threshold = 6;
     ctx x = {.r = out, .o = &opts};
     int rc = dtc_store_query(s, "SELECT MAX(day) FROM cost_day", NULL, 0, on_max_day, &x);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     /* The report's today: the last day with data, never later than asked. */
     out->today = x.max_day >= 0 && x.max_day < opts.today ? x.max_day : opts.today;
     out->window = opts.window;
     x.as_of = x.max_day >= 0 && out->today < x.max_day;
-    if (opts.since < 0)
-        opts.since = out->today - opts.window + 1;
-    if ((rc = budgets(s, &x)) == 0 && (rc = scan(s, &x)) == 0)
-        rc = extras(s, out);
-    if (rc)
-        dtc_report_dispose(out);
+    if (opts.since < 0) opts.since = out->today - opts.window + 1;
+    if ((rc = budgets(s, &x)) == 0 && (rc = scan(s, &x)) == 0) rc = extras(s, out);
+    if (rc) dtc_report_dispose(out);
     return rc;
 }
 

@@ -23,8 +23,7 @@ void dtc_backoff_init(dtc_backoff *out, int64_t base_ms, int64_t cap_ms, int64_t
 {
     out->cap_ms = at_least(cap_ms, 1);
     out->base_ms = at_least(base_ms, 1);
-    if (out->base_ms > out->cap_ms)
-        out->base_ms = out->cap_ms;
+    if (out->base_ms > out->cap_ms) out->base_ms = out->cap_ms;
     out->retry_after_cap_ms = at_least(retry_after_cap_ms, 0);
     out->jitter = jitter;
     out->rng = seed;
@@ -57,13 +56,17 @@ int64_t dtc_backoff_next(dtc_backoff *b, int k, long retry_after_s)
     int64_t exp = b->base_ms;
     for (int i = 0; i < k && exp < b->cap_ms; i++)
         exp = exp > b->cap_ms / 2 ? b->cap_ms : exp * 2;
-    if (exp > b->cap_ms)
-        exp = b->cap_ms;
+    if (exp > b->cap_ms) exp = b->cap_ms;
     int64_t d = exp;
     switch (b->jitter) {
-    case DTC_JITTER_NONE: break;
-    case DTC_JITTER_EQUAL: d = exp / 2 + uniform(b, 0, exp - exp / 2); break;
-    case DTC_JITTER_FULL: d = uniform(b, 0, exp); break;
+    case DTC_JITTER_NONE:
+        break;
+    case DTC_JITTER_EQUAL:
+        d = exp / 2 + uniform(b, 0, exp - exp / 2);
+        break;
+    case DTC_JITTER_FULL:
+        d = uniform(b, 0, exp);
+        break;
     case DTC_JITTER_DECORRELATED: {
         int64_t hi = b->prev_ms > b->cap_ms / 3 ? b->cap_ms : b->prev_ms * 3;
         d = uniform(b, b->base_ms, hi < b->base_ms ? b->base_ms : hi);
@@ -73,12 +76,11 @@ int64_t dtc_backoff_next(dtc_backoff *b, int k, long retry_after_s)
     b->prev_ms = d;
     if (retry_after_s >= 0) {
         /* Compare in seconds first: retry_after_s * 1000 may not fit. */
-        int64_t ra = retry_after_s >= b->retry_after_cap_ms / 1000 + 1 ? b->retry_after_cap_ms
-                                                                        : (int64_t)retry_after_s * 1000;
-        if (ra > b->retry_after_cap_ms)
-            ra = b->retry_after_cap_ms;
-        if (ra > d || b->retry_after_exact)
-            d = ra;
+        int64_t ra = retry_after_s >= b->retry_after_cap_ms / 1000 + 1
+                         ? b->retry_after_cap_ms
+                         : (int64_t)retry_after_s * 1000;
+        if (ra > b->retry_after_cap_ms) ra = b->retry_after_cap_ms;
+        if (ra > d || b->retry_after_exact) d = ra;
     }
     return d;
 }
@@ -86,20 +88,18 @@ int64_t dtc_backoff_next(dtc_backoff *b, int k, long retry_after_s)
 int dtc_retry_after_parse(long *out_s, const char *value, time_t now_s)
 {
     *out_s = -1;
-    if (!value)
-        return DTC_EPARSE;
+    if (!value) return DTC_EPARSE;
     while (*value == ' ' || *value == '\t')
         value++;
     size_t n = strlen(value);
-    while (n && (value[n - 1] == ' ' || value[n - 1] == '\t' || value[n - 1] == '\r' || value[n - 1] == '\n'))
+    while (n && (value[n - 1] == ' ' || value[n - 1] == '\t' || value[n - 1] == '\r' ||
+                 value[n - 1] == '\n'))
         n--;
-    if (!n)
-        return DTC_EPARSE;
+    if (!n) return DTC_EPARSE;
     if (isdigit((unsigned char)value[0])) {
         long s = 0;
         for (size_t i = 0; i < n; i++) {
-            if (!isdigit((unsigned char)value[i]))
-                return DTC_EPARSE;
+            if (!isdigit((unsigned char)value[i])) return DTC_EPARSE;
             if (s < DTC_RETRY_AFTER_MAX_S) /* saturate: the digits go on, the value stops */
                 s = s * 10 + (value[i] - '0');
         }
@@ -109,13 +109,11 @@ int dtc_retry_after_parse(long *out_s, const char *value, time_t now_s)
     /* An HTTP-date; libcurl's parser knows the three formats RFC 9110
      * requires recipients to accept. */
     char date[64];
-    if (n >= sizeof(date))
-        return DTC_EPARSE;
+    if (n >= sizeof(date)) return DTC_EPARSE;
     memcpy(date, value, n);
     date[n] = '\0';
     time_t t = curl_getdate(date, NULL);
-    if (t == (time_t)-1)
-        return DTC_EPARSE;
+    if (t == (time_t)-1) return DTC_EPARSE;
     if (t <= now_s)
         *out_s = 0;
     else
@@ -125,16 +123,13 @@ int dtc_retry_after_parse(long *out_s, const char *value, time_t now_s)
 
 int dtc_sleep_ms(int64_t ms, const volatile sig_atomic_t *cancel)
 {
-    if (ms > DAY_MS)
-        ms = DAY_MS;
+    if (ms > DAY_MS) ms = DAY_MS;
     while (ms > 0) {
-        if (cancel && *cancel)
-            return 1;
+        if (cancel && *cancel) return 1;
         int64_t step = ms < SLICE_MS ? ms : SLICE_MS;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            if (cancel && *cancel)
-                return 1;
+            if (cancel && *cancel) return 1;
         ms -= step;
     }
     return cancel && *cancel ? 1 : 0;

@@ -20,10 +20,8 @@ static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "ju
 static const char *const day_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 static const field fields[5] = {
-    {"minute", 0, 59, NULL},
-    {"hour", 0, 23, NULL},
-    {"day of month", 1, 31, NULL},
-    {"month", 1, 12, month_names},
+    {"minute", 0, 59, NULL},          {"hour", 0, 23, NULL},
+    {"day of month", 1, 31, NULL},    {"month", 1, 12, month_names},
     {"day of week", 0, 7, day_names},
 };
 
@@ -33,8 +31,7 @@ static int value(const field *f, const char **p, int *out)
     if (isdigit((unsigned char)*s)) {
         char *end;
         long n = strtol(s, &end, 10);
-        if (n < f->lo || n > f->hi)
-            return -1;
+        if (n < f->lo || n > f->hi) return -1;
         *out = (int)n;
         *p = end;
         return 0;
@@ -62,21 +59,18 @@ static int parse_field(const field *f, const char *text, uint64_t *bits, bool *a
             b = f->hi;
             p++;
         } else {
-            if (value(f, &p, &a))
-                return -1;
+            if (value(f, &p, &a)) return -1;
             b = a;
             if (*p == '-') {
                 p++;
-                if (value(f, &p, &b) || b < a)
-                    return -1;
+                if (value(f, &p, &b) || b < a) return -1;
             }
         }
         if (*p == '/') {
             char *end;
             p++;
             long n = strtol(p, &end, 10);
-            if (end == p || n < 1 || n > f->hi)
-                return -1;
+            if (end == p || n < 1 || n > f->hi) return -1;
             step = (int)n;
             p = end;
             if (a == b) /* "5/15": from 5 to the end */
@@ -84,10 +78,8 @@ static int parse_field(const field *f, const char *text, uint64_t *bits, bool *a
         }
         for (int v = a; v <= b; v += step)
             *bits |= (uint64_t)1 << v;
-        if (*p == '\0')
-            return 0;
-        if (*p++ != ',')
-            return -1;
+        if (*p == '\0') return 0;
+        if (*p++ != ',') return -1;
     }
 }
 
@@ -104,12 +96,11 @@ int dtc_schedule_parse(dtc_schedule *s, const char *cron, int interval, char *er
     }
     static const struct {
         const char *macro, *expr;
-    } macros[] = {{"@hourly", "0 * * * *"}, {"@daily", "0 0 * * *"}, {"@midnight", "0 0 * * *"},
-                  {"@weekly", "0 0 * * 0"}, {"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"},
+    } macros[] = {{"@hourly", "0 * * * *"},  {"@daily", "0 0 * * *"},   {"@midnight", "0 0 * * *"},
+                  {"@weekly", "0 0 * * 0"},  {"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"},
                   {"@annually", "0 0 1 1 *"}};
     for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++)
-        if (strcmp(cron, macros[i].macro) == 0)
-            cron = macros[i].expr;
+        if (strcmp(cron, macros[i].macro) == 0) cron = macros[i].expr;
     char copy[256];
     snprintf(copy, sizeof(copy), "%s", cron);
     char *save = NULL, *part[6];
@@ -120,8 +111,10 @@ int dtc_schedule_parse(dtc_schedule *s, const char *cron, int interval, char *er
         else
             n++;
     if (n != 5) {
-        snprintf(err, errlen, "cron expression '%.100s' has %d fields; it needs 5 (minute hour "
-                              "day-of-month month day-of-week)", cron, n);
+        snprintf(err, errlen,
+                 "cron expression '%.100s' has %d fields; it needs 5 (minute hour "
+                 "day-of-month month day-of-week)",
+                 cron, n);
         return DTC_EINVAL;
     }
     uint64_t bits[5];
@@ -148,20 +141,17 @@ static bool day_matches(const dtc_schedule *s, int64_t day)
 {
     int y, m, d;
     dtc_civil_from_days(day, &y, &m, &d);
-    if (!(s->months >> m & 1))
-        return false;
+    if (!(s->months >> m & 1)) return false;
     int wd = (dtc_weekday(day) + 1) % 7; /* dtc_weekday: 0 Monday; cron: 0 Sunday */
     bool dm = s->days >> d & 1, wm = s->weekdays >> wd & 1;
     /* cron: when both are restricted, either may match */
-    if (s->days_any || s->weekdays_any)
-        return dm && wm;
+    if (s->days_any || s->weekdays_any) return dm && wm;
     return dm || wm;
 }
 
 int64_t dtc_schedule_next(const dtc_schedule *s, int64_t after)
 {
-    if (s->interval > 0)
-        return after + s->interval;
+    if (s->interval > 0) return after + s->interval;
     int64_t t = (after / 60 + 1) * 60; /* the next whole minute */
     int64_t limit = after + 5 * 366 * 86400LL;
     while (t <= limit) {

@@ -35,17 +35,17 @@ typedef struct acct {
     dtc_auth *auth;
     dtc_limiter *lim;
     dtc_dps *dps;
-    int64_t events_from;   /* first day a walk of this account reads */
-    bool failed;           /* its set-up failed: no walks */
+    int64_t events_from; /* first day a walk of this account reads */
+    bool failed;         /* its set-up failed: no walks */
 } acct;
 
 /* A subscription whose walks are planned. */
 typedef struct subst {
     int account;
     char uuid[40];
-    int64_t start, to;     /* days the walks may cover */
-    int cost_walks_left;   /* cost walks not stored yet; allocation is planned at 0 */
-    int alloc_off;         /* its cost allocation was refused (4xx): skip the rest (atomic) */
+    int64_t start, to;   /* days the walks may cover */
+    int cost_walks_left; /* cost walks not stored yet; allocation is planned at 0 */
+    int alloc_off;       /* its cost allocation was refused (4xx): skip the rest (atomic) */
 } subst;
 
 typedef struct run {
@@ -57,9 +57,9 @@ typedef struct run {
     subst *subs;
     size_t nsubs, subcap;
     dtc_walkpool *pool;
-    pthread_mutex_t mu;    /* counters fetch threads add to */
+    pthread_mutex_t mu; /* counters fetch threads add to */
     long walk_requests, walk_retries;
-    dtc_dps *dps;          /* the current account's main handle */
+    dtc_dps *dps; /* the current account's main handle */
     const dtc_account_cfg *acct;
     const char *sub;
     const char *step;
@@ -76,14 +76,12 @@ static void warn(run *x, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     x->r->stats.warnings++;
-    if (x->o->warn)
-        x->o->warn(x->o->ctx, msg);
+    if (x->o->warn) x->o->warn(x->o->ctx, msg);
 }
 
 static void progress(run *x)
 {
-    if (!x->o->progress)
-        return;
+    if (!x->o->progress) return;
     long requests = 0;
     for (size_t i = 0; i < x->naccts; i++) {
         dtc_limiter_stats st;
@@ -92,8 +90,13 @@ static void progress(run *x)
             requests += st.requests;
         }
     }
-    dtc_sync_progress p = {x->acct ? x->acct->uuid : "", x->sub ? x->sub : "", x->step, x->r->pages,
-                           x->r->stats.inserted + x->r->stats.updated, requests, dtc_mono_ms() - x->t0};
+    dtc_sync_progress p = {x->acct ? x->acct->uuid : "",
+                           x->sub ? x->sub : "",
+                           x->step,
+                           x->r->pages,
+                           x->r->stats.inserted + x->r->stats.updated,
+                           requests,
+                           dtc_mono_ms() - x->t0};
     x->o->progress(x->o->ctx, &p);
 }
 
@@ -122,8 +125,7 @@ static int put(run *x, dtc_fact f, const dtc_val *k, const dtc_val *v, const cha
 {
     dtc_put p;
     int rc = dtc_store_put(x->db, f, k, v, booking, &p);
-    if (rc == 0)
-        count(x, p);
+    if (rc == 0) count(x, p);
     return rc;
 }
 
@@ -151,8 +153,7 @@ static int commit(run *x, int rc)
 /* Commit a one-page transaction (a single document's rows). */
 static int end(run *x, int rc)
 {
-    if ((rc = commit(x, rc)) != 0)
-        return rc;
+    if ((rc = commit(x, rc)) != 0) return rc;
     x->r->pages++;
     progress(x);
     return 0;
@@ -169,14 +170,12 @@ static int sync_environments(run *x)
         warn(x, "environment names not synced: %s", dtc_dps_errmsg(x->dps));
         return 0;
     }
-    if (rc)
-        return fail_dps(x, rc);
-    if ((rc = begin(x)) != 0)
-        goto done;
+    if (rc) return fail_dps(x, rc);
+    if ((rc = begin(x)) != 0) goto done;
     for (size_t i = 0; i < n && rc == 0; i++) {
         dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(envs[i].id)};
-        dtc_val v[] = {envs[i].has_name ? DTC_TEXT(envs[i].name) : DTC_NULL, DTC_INT(envs[i].active),
-                       DTC_TEXT(envs[i].url)};
+        dtc_val v[] = {envs[i].has_name ? DTC_TEXT(envs[i].name) : DTC_NULL,
+                       DTC_INT(envs[i].active), DTC_TEXT(envs[i].url)};
         rc = put(x, DTC_FACT_ENVIRONMENT, k, v, NULL);
     }
     rc = end(x, rc);
@@ -193,13 +192,20 @@ static int sync_detail(run *x, const dtc_subscription_detail *d)
     dtc_fmt_date(ps, d->sub.period_start);
     dtc_fmt_date(pe, d->sub.period_end);
     int rc = begin(x);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     dtc_val k[] = {DTC_TEXT(d->sub.uuid)};
-    dtc_val v[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(d->sub.name), DTC_TEXT(d->type),
-                   DTC_TEXT(d->sub_type), DTC_TEXT(d->sub.status), DTC_TEXT(d->sub.currency),
-                   DTC_TEXT(sd), DTC_TEXT(ed), DTC_TEXT(ps), DTC_TEXT(pe),
-                   DTC_INT(d->sub.days_remaining), DTC_INT(d->sub.budget_total),
+    dtc_val v[] = {DTC_TEXT(x->acct->uuid),
+                   DTC_TEXT(d->sub.name),
+                   DTC_TEXT(d->type),
+                   DTC_TEXT(d->sub_type),
+                   DTC_TEXT(d->sub.status),
+                   DTC_TEXT(d->sub.currency),
+                   DTC_TEXT(sd),
+                   DTC_TEXT(ed),
+                   DTC_TEXT(ps),
+                   DTC_TEXT(pe),
+                   DTC_INT(d->sub.days_remaining),
+                   DTC_INT(d->sub.budget_total),
                    DTC_INT(d->sub.budget_used)};
     rc = put(x, DTC_FACT_SUBSCRIPTION, k, v, NULL);
     for (size_t i = 0; i < d->nperiods && rc == 0; i++) {
@@ -223,13 +229,10 @@ static int sync_cost_and_usage(run *x, const char *sub)
     size_t n = 0, nu = 0;
     x->step = "daily cost";
     int rc = dtc_dps_cost_booked(x->dps, sub, &days, &booking, &n);
-    if (rc)
-        return fail_dps(x, rc);
-    if ((rc = begin(x)) != 0)
-        goto done;
+    if (rc) return fail_dps(x, rc);
+    if ((rc = begin(x)) != 0) goto done;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (days[i].day > x->o->today)
-            continue;
+        if (days[i].day > x->o->today) continue;
         char d[16];
         dtc_fmt_date(d, days[i].day);
         dtc_val k[] = {DTC_TEXT(sub), DTC_TEXT(d)};
@@ -237,22 +240,20 @@ static int sync_cost_and_usage(run *x, const char *sub)
                        booking[i][0] ? DTC_TEXT(booking[i]) : DTC_NULL};
         rc = put(x, DTC_FACT_COST_DAY, k, v, booking[i][0] ? booking[i] : NULL);
     }
-    if ((rc = end(x, rc)) != 0)
-        goto done;
+    if ((rc = end(x, rc)) != 0) goto done;
     x->step = "usage";
     if ((rc = dtc_dps_usage(x->dps, sub, &usage, &nu)) != 0) {
         rc = fail_dps(x, rc);
         goto done;
     }
-    if ((rc = begin(x)) != 0)
-        goto done;
+    if ((rc = begin(x)) != 0) goto done;
     for (size_t i = 0; i < nu && rc == 0; i++) {
-        if (usage[i].day > x->o->today)
-            continue;
+        if (usage[i].day > x->o->today) continue;
         char d[16];
         dtc_fmt_date(d, usage[i].day);
         dtc_val k[] = {DTC_TEXT(sub), DTC_TEXT(usage[i].cap), DTC_TEXT(d)};
-        dtc_val v[] = {DTC_REAL(usage[i].value), DTC_TEXT(usage[i].unit), DTC_TEXT(usage[i].cap_name)};
+        dtc_val v[] = {DTC_REAL(usage[i].value), DTC_TEXT(usage[i].unit),
+                       DTC_TEXT(usage[i].cap_name)};
         rc = put(x, DTC_FACT_USAGE_DAY, k, v, NULL);
     }
     rc = end(x, rc);
@@ -274,10 +275,10 @@ static const char *walk_step[] = {"environment cost", "environment usage", "cost
 #define WALK_MAX_RECORDS 4000000
 
 typedef struct job {
-    dtc_walk head;          /* first: the pool's part */
+    dtc_walk head; /* first: the pool's part */
     int kind;
     subst *sub;
-    char env[64];           /* WALK_ALLOC: environment and field */
+    char env[64]; /* WALK_ALLOC: environment and field */
     const char *field;
     int64_t from, to;
     /* what the fetch got */
@@ -301,17 +302,14 @@ typedef struct worker {
 static int job_append(job *j, void **arr, size_t elem, const void *items, size_t n)
 {
     j->pages++;
-    if (n == 0)
-        return 0; /* an empty page: nothing to copy (and maybe no array) */
-    if (j->n + n > WALK_MAX_RECORDS)
-        return DTC_ETOOBIG;
+    if (n == 0) return 0; /* an empty page: nothing to copy (and maybe no array) */
+    if (j->n + n > WALK_MAX_RECORDS) return DTC_ETOOBIG;
     if (j->n + n > j->cap) {
         size_t cap = j->cap ? j->cap : 1024;
         while (cap < j->n + n)
             cap *= 2;
         void *g = dtc_realloc(*arr, cap * elem);
-        if (!g)
-            return DTC_ENOMEM;
+        if (!g) return DTC_ENOMEM;
         *arr = g;
         j->cap = cap;
     }
@@ -336,8 +334,7 @@ static void *worker_new(void *ctx)
 {
     run *x = ctx;
     worker *w = dtc_calloc(1, sizeof(*w));
-    if (!w)
-        return NULL;
+    if (!w) return NULL;
     w->x = x;
     w->dps = dtc_calloc(x->naccts ? x->naccts : 1, sizeof(*w->dps));
     if (!w->dps || dtc_http_new(&w->http, DTC_CAP_JSON_DOC) != 0) {
@@ -354,8 +351,7 @@ static void worker_free(void *ctx, void *ud)
     worker *w = ud;
     long requests = 0, retries = 0;
     for (size_t i = 0; i < x->naccts; i++) {
-        if (!w->dps[i])
-            continue;
+        if (!w->dps[i]) continue;
         requests += dtc_dps_requests(w->dps[i]);
         retries += dtc_dps_retries(w->dps[i]);
         dtc_dps_free(w->dps[i]);
@@ -373,12 +369,16 @@ static int api_of(run *x, worker *w, int account, dtc_dps **out)
 {
     if (!w->dps[account]) {
         const acct *a = &x->accts[account];
-        dtc_dps_opts po = {.api_url = a->cfg->api_url, .account_uuid = a->cfg->uuid, .auth = a->auth,
-                           .http = w->http, .limiter = a->lim, .retry_attempts = x->o->retry_attempts,
-                           .retry_seconds = x->o->retry_seconds, .retry_base_ms = x->o->retry_base_ms};
+        dtc_dps_opts po = {.api_url = a->cfg->api_url,
+                           .account_uuid = a->cfg->uuid,
+                           .auth = a->auth,
+                           .http = w->http,
+                           .limiter = a->lim,
+                           .retry_attempts = x->o->retry_attempts,
+                           .retry_seconds = x->o->retry_seconds,
+                           .retry_base_ms = x->o->retry_base_ms};
         int rc = dtc_dps_new(&w->dps[account], &po);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     *out = w->dps[account];
     return 0;
@@ -391,8 +391,7 @@ static int fetch_walk(void *ctx, void *ud, dtc_walk *head)
     job *j = (job *)head;
     dtc_dps *api;
     int rc = api_of(x, ud, j->sub->account, &api);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (j->kind == WALK_ALLOC) {
         if (__atomic_load_n(&j->sub->alloc_off, __ATOMIC_ACQUIRE)) {
             j->skipped = 1;
@@ -401,13 +400,14 @@ static int fetch_walk(void *ctx, void *ud, dtc_walk *head)
         rc = dtc_dps_cost_allocation(api, j->sub->uuid, j->env, j->field, j->from, j->to,
                                      x->o->cfg->alloc_page_size, job_allocs, j);
     } else {
-        rc = dtc_dps_env_records(api, j->sub->uuid, j->kind == WALK_COST, j->from, j->to, x->o->cfg->page_size,
-                                 job_records, j, &j->used_v2);
+        rc = dtc_dps_env_records(api, j->sub->uuid, j->kind == WALK_COST, j->from, j->to,
+                                 x->o->cfg->page_size, job_records, j, &j->used_v2);
     }
     if (rc == DTC_ETOOBIG)
-        snprintf(j->err, sizeof(j->err), "%s of subscription %s: more than %d records in one walk of %d days; "
-                 "a broken server? (lower chunk_days to split it)", walk_step[j->kind], j->sub->uuid,
-                 WALK_MAX_RECORDS, (int)(j->to - j->from + 1));
+        snprintf(j->err, sizeof(j->err),
+                 "%s of subscription %s: more than %d records in one walk of %d days; "
+                 "a broken server? (lower chunk_days to split it)",
+                 walk_step[j->kind], j->sub->uuid, WALK_MAX_RECORDS, (int)(j->to - j->from + 1));
     else if (rc)
         snprintf(j->err, sizeof(j->err), "%s", dtc_dps_errmsg(api));
     j->status = dtc_dps_last_status(api);
@@ -449,11 +449,13 @@ static int put_records(run *x, const job *j)
         dtc_fmt_date(d, r->day);
         dtc_val k[] = {DTC_TEXT(j->sub->uuid), DTC_TEXT(r->env), DTC_TEXT(r->cap), DTC_TEXT(d)};
         if (j->kind == WALK_COST) {
-            dtc_val v[] = {DTC_INT(r->cost), DTC_TEXT(r->unit), r->booking[0] ? DTC_TEXT(r->booking) : DTC_NULL,
+            dtc_val v[] = {DTC_INT(r->cost), DTC_TEXT(r->unit),
+                           r->booking[0] ? DTC_TEXT(r->booking) : DTC_NULL,
                            r->cluster[0] ? DTC_TEXT(r->cluster) : DTC_NULL, DTC_TEXT(r->cap_name)};
             rc = put(x, DTC_FACT_ENV_COST_DAY, k, v, r->booking[0] ? r->booking : NULL);
         } else {
-            dtc_val v[] = {DTC_REAL(r->value), DTC_TEXT(r->unit), r->cluster[0] ? DTC_TEXT(r->cluster) : DTC_NULL};
+            dtc_val v[] = {DTC_REAL(r->value), DTC_TEXT(r->unit),
+                           r->cluster[0] ? DTC_TEXT(r->cluster) : DTC_NULL};
             rc = put(x, DTC_FACT_ENV_USAGE_DAY, k, v, NULL);
         }
     }
@@ -467,8 +469,8 @@ static int put_allocations(run *x, const job *j)
         const dtc_cost_allocation *a = &j->allocs[i];
         char d[16];
         dtc_fmt_date(d, a->day);
-        dtc_val k[] = {DTC_TEXT(j->sub->uuid), DTC_TEXT(j->env), DTC_TEXT(j->field), DTC_TEXT(a->key),
-                       DTC_TEXT(a->capability), DTC_TEXT(d)};
+        dtc_val k[] = {DTC_TEXT(j->sub->uuid), DTC_TEXT(j->env),        DTC_TEXT(j->field),
+                       DTC_TEXT(a->key),       DTC_TEXT(a->capability), DTC_TEXT(d)};
         dtc_val v[] = {DTC_INT(a->cost)};
         rc = put(x, DTC_FACT_ALLOCATION, k, v, NULL);
     }
@@ -489,55 +491,53 @@ static int store_walk(void *ctx, dtc_walk *head)
     if (j->head.rc && j->kind == WALK_ALLOC && (j->status == 403 || j->status == 404)) {
         /* Cost allocation exists only for some contracts: not a failure. */
         if (!__atomic_exchange_n(&s->alloc_off, 1, __ATOMIC_ACQ_REL))
-            warn(x, "cost allocation of subscription %s not synced: %s (it exists only for SaaS DPS contracts "
-                    "signed after April 2023)", s->uuid, j->err);
+            warn(x,
+                 "cost allocation of subscription %s not synced: %s (it exists only for SaaS DPS "
+                 "contracts "
+                 "signed after April 2023)",
+                 s->uuid, j->err);
         return 0;
     }
     if (j->head.rc) {
         snprintf(x->r->err, sizeof(x->r->err), "%s", j->err[0] ? j->err : dtc_strerror(j->head.rc));
         return j->head.rc;
     }
-    if (j->skipped)
-        return 0;
+    if (j->skipped) return 0;
     char scope[256];
     scope_of(scope, sizeof(scope), j);
     int rc = begin(x);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     rc = j->kind == WALK_ALLOC ? put_allocations(x, j) : put_records(x, j);
-    if (rc == 0)
-        rc = dtc_store_coverage_add(x->db, scope, j->from, j->to);
-    if ((rc = commit(x, rc)) != 0)
-        return rc;
+    if (rc == 0) rc = dtc_store_coverage_add(x->db, scope, j->from, j->to);
+    if ((rc = commit(x, rc)) != 0) return rc;
     x->r->pages += j->pages;
     if (j->used_v2 && !x->warned_deprecation && j->deprecation[0]) {
         x->warned_deprecation = true;
-        warn(x, "v3 per-environment endpoints answered 404, using deprecated v2 (Deprecation: %s, Sunset: %s)",
+        warn(x,
+             "v3 per-environment endpoints answered 404, using deprecated v2 (Deprecation: %s, "
+             "Sunset: %s)",
              j->deprecation, j->sunset);
     }
     progress(x);
-    if (j->kind == WALK_COST && --s->cost_walks_left == 0)
-        return plan_allocation(x, s);
+    if (j->kind == WALK_COST && --s->cost_walks_left == 0) return plan_allocation(x, s);
     return 0;
 }
 
 /* The days of scope to read: with --since, all of [since, to]; otherwise
  * every day of [start, to] no run has covered, plus the trailing window,
  * since Dynatrace books late. Merged, oldest first; freed with dtc_free. */
-static int days_to_read(run *x, const char *scope, int64_t start, int64_t to, dtc_day_range **out, size_t *n)
+static int days_to_read(run *x, const char *scope, int64_t start, int64_t to, dtc_day_range **out,
+                        size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (x->o->since >= 0 && x->o->since > start)
-        start = x->o->since;
-    if (start > to)
-        return 0;
+    if (x->o->since >= 0 && x->o->since > start) start = x->o->since;
+    if (start > to) return 0;
     dtc_day_range *cov = NULL;
     size_t nc = 0;
     if (x->o->since < 0) {
         int rc = dtc_store_coverage_get(x->db, scope, &cov, &nc);
-        if (rc)
-            return fail_db(x, rc);
+        if (rc) return fail_db(x, rc);
     }
     dtc_day_range *need = dtc_calloc(nc + 2, sizeof(*need));
     if (!need) {
@@ -549,12 +549,9 @@ static int days_to_read(run *x, const char *scope, int64_t start, int64_t to, dt
     /* Gaps between the covered ranges, up to the trailing window. */
     for (size_t i = 0; i <= nc && day <= to && day < window; i++) {
         int64_t gap_end = i < nc ? cov[i].first - 1 : to;
-        if (gap_end >= window)
-            gap_end = window - 1;
-        if (gap_end >= day)
-            need[m++] = (dtc_day_range){day, gap_end};
-        if (i < nc && cov[i].last + 1 > day)
-            day = cov[i].last + 1;
+        if (gap_end >= window) gap_end = window - 1;
+        if (gap_end >= day) need[m++] = (dtc_day_range){day, gap_end};
+        if (i < nc && cov[i].last + 1 > day) day = cov[i].last + 1;
     }
     int64_t w0 = window > start ? window : start;
     if (m && need[m - 1].last + 1 >= w0)
@@ -568,13 +565,15 @@ static int days_to_read(run *x, const char *scope, int64_t start, int64_t to, dt
 }
 
 /* Queue the walks of scope's days to read, chunk days at a time. */
-static int plan_walks(run *x, subst *s, int kind, const char *env, const char *field, int chunk, int *count)
+static int plan_walks(run *x, subst *s, int kind, const char *env, const char *field, int chunk,
+                      int *count)
 {
     char scope[256];
     job probe = {.kind = kind, .sub = s, .field = field};
-    if (env && strlen(env) >= sizeof(probe.env)) { /* callers check; a cut id would be another environment */
-        snprintf(x->r->err, sizeof(x->r->err), "environment id of %zu bytes (at most %zu)", strlen(env),
-                 sizeof(probe.env) - 1);
+    if (env && strlen(env) >=
+                   sizeof(probe.env)) { /* callers check; a cut id would be another environment */
+        snprintf(x->r->err, sizeof(x->r->err), "environment id of %zu bytes (at most %zu)",
+                 strlen(env), sizeof(probe.env) - 1);
         return DTC_ETOOBIG;
     }
     snprintf(probe.env, sizeof(probe.env), "%s", env ? env : "");
@@ -582,8 +581,7 @@ static int plan_walks(run *x, subst *s, int kind, const char *env, const char *f
     dtc_day_range *need;
     size_t n;
     int rc = days_to_read(x, scope, s->start, s->to, &need, &n);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     *count = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (need[i].first < x->accts[s->account].events_from)
@@ -618,15 +616,13 @@ static int on_env_id(void *ctx, const dtc_row *row)
     env_ids *l = ctx;
     const char *id;
     int rc = dtc_row_text(row, 0, &id);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (strlen(id) >= sizeof(*l->ids)) {
         l->too_long = strlen(id);
         return DTC_ETOOBIG;
     }
     char(*g)[sizeof(*l->ids)] = dtc_grow(l->ids, &l->cap, l->n, sizeof(*l->ids));
-    if (!g)
-        return DTC_ENOMEM;
+    if (!g) return DTC_ENOMEM;
     l->ids = g;
     memcpy(l->ids[l->n++], id, strlen(id) + 1);
     return 0;
@@ -640,16 +636,21 @@ static int plan_allocation(run *x, subst *s)
     static const char *fields[] = {"COSTCENTER", "PRODUCT"};
     env_ids envs = {0};
     dtc_val p[] = {DTC_TEXT(s->uuid)};
-    int rc = dtc_store_query(x->db, "SELECT DISTINCT environment_id FROM env_cost_day WHERE subscription_uuid = ?"
-                                    " ORDER BY environment_id", p, 1, on_env_id, &envs);
-    if (rc == DTC_ETOOBIG)
-        /* never cut short: a shorter id is another environment */
-        snprintf(x->r->err, sizeof(x->r->err), "subscription %s: environment id of %zu bytes in the database "
-                 "(at most %zu): not planning its cost allocation; check database %s", s->uuid,
-                 envs.too_long, sizeof(*envs.ids) - 1, x->o->cfg->database);
+    int rc = dtc_store_query(
+        x->db,
+        "SELECT DISTINCT environment_id FROM env_cost_day WHERE subscription_uuid = ?"
+        " ORDER BY environment_id",
+        p, 1, on_env_id, &envs);
+    if (rc == DTC_ETOOBIG) /* never cut short: a shorter id is another environment */
+        snprintf(x->r->err, sizeof(x->r->err),
+                 "subscription %s: environment id of %zu bytes in the database "
+                 "(at most %zu): not planning its cost allocation; check database %s",
+                 s->uuid, envs.too_long, sizeof(*envs.ids) - 1, x->o->cfg->database);
     else if (rc == DTC_ENOMEM)
-        snprintf(x->r->err, sizeof(x->r->err), "subscription %s: out of memory listing its environments for "
-                 "cost allocation", s->uuid);
+        snprintf(x->r->err, sizeof(x->r->err),
+                 "subscription %s: out of memory listing its environments for "
+                 "cost allocation",
+                 s->uuid);
     if (rc) {
         dtc_free(envs.ids);
         return rc == DTC_ENOMEM || rc == DTC_ETOOBIG ? rc : fail_db(x, rc);
@@ -657,7 +658,8 @@ static int plan_allocation(run *x, subst *s)
     for (size_t e = 0; e < envs.n && rc == 0; e++)
         for (int f = 0; f < 2 && rc == 0; f++) {
             int count;
-            rc = plan_walks(x, s, WALK_ALLOC, envs.ids[e], fields[f], x->o->cfg->alloc_chunk_days, &count);
+            rc = plan_walks(x, s, WALK_ALLOC, envs.ids[e], fields[f], x->o->cfg->alloc_chunk_days,
+                            &count);
         }
     dtc_free(envs.ids);
     return rc;
@@ -668,8 +670,7 @@ static int plan_allocation(run *x, subst *s)
 static int plan_subscription(run *x, int account, const dtc_subscription_detail *d)
 {
     subst *g = dtc_grow(x->subs, &x->subcap, x->nsubs, sizeof(*x->subs));
-    if (!g)
-        return DTC_ENOMEM;
+    if (!g) return DTC_ENOMEM;
     x->subs = g;
     /* Walks keep pointers to their subscription: the array must not move
      * while they exist, so all subscriptions are planned before the pool
@@ -680,20 +681,17 @@ static int plan_subscription(run *x, int account, const dtc_subscription_detail 
     snprintf(s->uuid, sizeof(s->uuid), "%s", d->sub.uuid);
     s->start = d->sub.start_day;
     s->to = d->sub.end_day < x->o->today ? d->sub.end_day : x->o->today;
-    if (x->o->until >= 0 && x->o->until < s->to)
-        s->to = x->o->until;
+    if (x->o->until >= 0 && x->o->until < s->to) s->to = x->o->until;
     return 0;
 }
 
 static bool wanted(const dtc_account_cfg *a, const char *uuid)
 {
-    if (!a->subscriptions)
-        return true;
+    if (!a->subscriptions) return true;
     size_t n = strlen(uuid);
     for (const char *p = a->subscriptions; *p;) {
         size_t m = strcspn(p, ", ");
-        if (m == n && strncmp(p, uuid, n) == 0)
-            return true;
+        if (m == n && strncmp(p, uuid, n) == 0) return true;
         p += m;
         p += strspn(p, ", ");
     }
@@ -729,8 +727,7 @@ static int sync_subscription(run *x, int account, const dtc_subscription *s)
     x->sub = s->uuid;
     x->step = "subscription";
     int rc = dtc_dps_get_detail(x->dps, s->uuid, &d);
-    if (rc)
-        return fail_dps(x, rc);
+    if (rc) return fail_dps(x, rc);
     if ((rc = sync_detail(x, &d)) == 0 && (rc = sync_cost_and_usage(x, s->uuid)) == 0 &&
         (rc = plan_subscription(x, account, &d)) == 0)
         x->r->subscriptions++;
@@ -742,8 +739,9 @@ static int sync_subscription(run *x, int account, const dtc_subscription *s)
  * allocated to them, so reports can show them all. */
 static int sync_alloc_values(run *x)
 {
-    static const struct { const char *path, *field; } lists[] = {{"costcenters", "COSTCENTER"},
-                                                                  {"products", "PRODUCT"}};
+    static const struct {
+        const char *path, *field;
+    } lists[] = {{"costcenters", "COSTCENTER"}, {"products", "PRODUCT"}};
     char now[32];
     dtc_fmt_datetime(now, (int64_t)time(NULL));
     x->step = "cost centres and products";
@@ -755,19 +753,18 @@ static int sync_alloc_values(run *x)
             warn(x, "%s not synced: %s", lists[l].path, dtc_dps_errmsg(x->dps));
             continue;
         }
-        if (rc)
-            return fail_dps(x, rc);
+        if (rc) return fail_dps(x, rc);
         if ((rc = begin(x)) == 0) {
             for (size_t i = 0; i < n && rc == 0; i++) {
-                dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(lists[l].field), DTC_TEXT(vals[i].key)};
+                dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(lists[l].field),
+                               DTC_TEXT(vals[i].key)};
                 dtc_val v[] = {DTC_TEXT(now)};
                 rc = put(x, DTC_FACT_ALLOC_VALUE, k, v, NULL);
             }
             rc = end(x, rc);
         }
         dtc_free(vals);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     return 0;
 }
@@ -782,13 +779,11 @@ static int sync_account_extras(run *x, int64_t events_from)
     x->step = "forecast";
     int rc = dtc_dps_forecast(x->dps, &f);
     if (rc == 0) {
-        if ((rc = begin(x)) != 0)
-            return rc;
+        if ((rc = begin(x)) != 0) return rc;
         dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(f.created_at)};
-        dtc_val v[] = {DTC_INT(f.median), DTC_INT(f.lower), DTC_INT(f.upper), DTC_INT(f.budget),
-                       DTC_REAL(f.budget_pct), DTC_TEXT(f.budget_date)};
-        if ((rc = end(x, put(x, DTC_FACT_FORECAST, k, v, NULL))) != 0)
-            return rc;
+        dtc_val v[] = {DTC_INT(f.median), DTC_INT(f.lower),       DTC_INT(f.upper),
+                       DTC_INT(f.budget), DTC_REAL(f.budget_pct), DTC_TEXT(f.budget_date)};
+        if ((rc = end(x, put(x, DTC_FACT_FORECAST, k, v, NULL))) != 0) return rc;
     } else if (rc == DTC_EAUTH || rc == DTC_ENOTFOUND || rc == DTC_EHTTP) {
         warn(x, "forecast not synced: %s", dtc_dps_errmsg(x->dps));
     } else {
@@ -797,20 +792,22 @@ static int sync_account_extras(run *x, int64_t events_from)
     x->step = "rate cards";
     rc = dtc_dps_rate_cards(x->dps, &rates, &nr);
     if (rc == 0) {
-        if ((rc = begin(x)) != 0)
-            goto done;
+        if ((rc = begin(x)) != 0) goto done;
         for (size_t i = 0; i < nr && rc == 0; i++) {
             /* Rate cards are per account; the quote ties a card to its
              * subscription's term (the API names no subscription). */
-            dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(rates[i].quote), DTC_TEXT(rates[i].cap),
-                           DTC_TEXT(rates[i].start)};
-            dtc_val v[] = {DTC_TEXT(rates[i].end), DTC_TEXT(rates[i].cap_name), DTC_TEXT(rates[i].price),
-                           DTC_TEXT(rates[i].quoted_price), DTC_TEXT(rates[i].unit), DTC_TEXT(rates[i].currency),
+            dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(rates[i].quote),
+                           DTC_TEXT(rates[i].cap), DTC_TEXT(rates[i].start)};
+            dtc_val v[] = {DTC_TEXT(rates[i].end),
+                           DTC_TEXT(rates[i].cap_name),
+                           DTC_TEXT(rates[i].price),
+                           DTC_TEXT(rates[i].quoted_price),
+                           DTC_TEXT(rates[i].unit),
+                           DTC_TEXT(rates[i].currency),
                            rates[i].deployment[0] ? DTC_TEXT(rates[i].deployment) : DTC_NULL};
             rc = put(x, DTC_FACT_RATE, k, v, NULL);
         }
-        if ((rc = end(x, rc)) != 0)
-            goto done;
+        if ((rc = end(x, rc)) != 0) goto done;
     } else if (rc == DTC_EAUTH || rc == DTC_ENOTFOUND || rc == DTC_EHTTP) {
         warn(x, "rate cards not synced: %s", dtc_dps_errmsg(x->dps));
         rc = 0;
@@ -821,13 +818,12 @@ static int sync_account_extras(run *x, int64_t events_from)
     x->step = "events";
     rc = dtc_dps_events(x->dps, events_from, x->o->today, &evs, &ne);
     if (rc == 0) {
-        if ((rc = begin(x)) != 0)
-            goto done;
+        if ((rc = begin(x)) != 0) goto done;
         for (size_t i = 0; i < ne && rc == 0; i++) {
             dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(evs[i].type), DTC_TEXT(evs[i].env),
                            DTC_TEXT(evs[i].capability), DTC_TEXT(evs[i].date)};
-            dtc_val v[] = {DTC_TEXT(evs[i].created_at), DTC_TEXT(evs[i].severity), DTC_TEXT(evs[i].message),
-                           DTC_TEXT(evs[i].level)};
+            dtc_val v[] = {DTC_TEXT(evs[i].created_at), DTC_TEXT(evs[i].severity),
+                           DTC_TEXT(evs[i].message), DTC_TEXT(evs[i].level)};
             rc = put(x, DTC_FACT_EVENT, k, v, NULL);
         }
         rc = end(x, rc);
@@ -837,8 +833,7 @@ static int sync_account_extras(run *x, int64_t events_from)
     } else {
         rc = fail_dps(x, rc);
     }
-    if (rc == 0)
-        rc = sync_alloc_values(x);
+    if (rc == 0) rc = sync_alloc_values(x);
 done:
     dtc_free(rates);
     dtc_free(evs);
@@ -859,31 +854,35 @@ static int open_account(run *x, int i)
     x->step = "subscriptions";
     /* Answers are JSON documents parsed whole: cap them well below memory. */
     int rc = dtc_http_new(&a->http, DTC_CAP_JSON_DOC);
-    if (rc)
+    if (rc) goto done;
+    dtc_auth_opts ao = {.token_url = c->sso_url,
+                        .client_id = c->client_id,
+                        .client_secret = c->client_secret,
+                        .account_uuid = c->uuid,
+                        .scope = c->scopes};
+    if ((rc = dtc_auth_new(&a->auth, &ao)) != 0 ||
+        (rc = dtc_limiter_new(&a->lim, x->o->cfg->concurrency)) != 0)
         goto done;
-    dtc_auth_opts ao = {.token_url = c->sso_url, .client_id = c->client_id, .client_secret = c->client_secret,
-                        .account_uuid = c->uuid, .scope = c->scopes};
-    if ((rc = dtc_auth_new(&a->auth, &ao)) != 0 || (rc = dtc_limiter_new(&a->lim, x->o->cfg->concurrency)) != 0)
-        goto done;
-    dtc_dps_opts po = {.api_url = c->api_url, .account_uuid = c->uuid, .auth = a->auth, .http = a->http,
-                       .limiter = a->lim, .retry_attempts = x->o->retry_attempts,
-                       .retry_seconds = x->o->retry_seconds, .retry_base_ms = x->o->retry_base_ms};
-    if ((rc = dtc_dps_new(&a->dps, &po)) != 0)
-        goto done;
+    dtc_dps_opts po = {.api_url = c->api_url,
+                       .account_uuid = c->uuid,
+                       .auth = a->auth,
+                       .http = a->http,
+                       .limiter = a->lim,
+                       .retry_attempts = x->o->retry_attempts,
+                       .retry_seconds = x->o->retry_seconds,
+                       .retry_base_ms = x->o->retry_base_ms};
+    if ((rc = dtc_dps_new(&a->dps, &po)) != 0) goto done;
     x->dps = a->dps;
     a->events_from = x->o->today - x->o->cfg->trailing_days + 1;
     if ((rc = dtc_dps_list_subscriptions(a->dps, &subs, &n)) != 0) {
         rc = fail_dps(x, rc);
         goto done;
     }
-    if ((rc = check_filter(x, subs, n)) != 0 || (rc = sync_environments(x)) != 0)
-        goto done;
+    if ((rc = check_filter(x, subs, n)) != 0 || (rc = sync_environments(x)) != 0) goto done;
     for (size_t k = 0; k < n && rc == 0; k++)
-        if (wanted(c, subs[k].uuid))
-            rc = sync_subscription(x, i, &subs[k]);
+        if (wanted(c, subs[k].uuid)) rc = sync_subscription(x, i, &subs[k]);
 done:
-    if (rc == DTC_ENOMEM && !x->r->err[0])
-        snprintf(x->r->err, sizeof(x->r->err), "out of memory");
+    if (rc == DTC_ENOMEM && !x->r->err[0]) snprintf(x->r->err, sizeof(x->r->err), "out of memory");
     dtc_free(subs);
     return rc;
 }
@@ -907,24 +906,28 @@ static int run_walks(run *x)
     int threads = 0;
     for (size_t i = 0; i < x->naccts; i++)
         threads += x->o->cfg->concurrency;
-    if (threads > 64)
-        threads = 64;
-    dtc_walkpool_opts wo = {.threads = threads, .max_done = threads, .group_limit = group_limit,
-                            .worker_new = worker_new, .worker_free = worker_free, .fetch = fetch_walk,
-                            .store = store_walk, .dispose = dispose_walk, .ctx = x};
+    if (threads > 64) threads = 64;
+    dtc_walkpool_opts wo = {.threads = threads,
+                            .max_done = threads,
+                            .group_limit = group_limit,
+                            .worker_new = worker_new,
+                            .worker_free = worker_free,
+                            .fetch = fetch_walk,
+                            .store = store_walk,
+                            .dispose = dispose_walk,
+                            .ctx = x};
     int rc = dtc_walkpool_new(&x->pool, &wo);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     for (size_t i = 0; i < x->nsubs && rc == 0; i++) {
         subst *s = &x->subs[i];
         int usage;
-        if ((rc = plan_walks(x, s, WALK_COST, NULL, NULL, x->o->cfg->chunk_days, &s->cost_walks_left)) == 0 &&
+        if ((rc = plan_walks(x, s, WALK_COST, NULL, NULL, x->o->cfg->chunk_days,
+                             &s->cost_walks_left)) == 0 &&
             (rc = plan_walks(x, s, WALK_USAGE, NULL, NULL, x->o->cfg->chunk_days, &usage)) == 0 &&
             s->cost_walks_left == 0)
             rc = plan_allocation(x, s);
     }
-    if (rc == 0)
-        rc = dtc_walkpool_run(x->pool);
+    if (rc == 0) rc = dtc_walkpool_run(x->pool);
     if (rc == DTC_ENOMEM && !x->r->err[0])
         snprintf(x->r->err, sizeof(x->r->err), "out of memory (or no fetch thread could start)");
     dtc_walkpool_free(x->pool);
@@ -947,7 +950,8 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
     for (size_t i = 0; i < o->cfg->naccounts && rc == 0; i++) {
         char name[160];
         snprintf(name, sizeof(name), "sync of account %s", o->cfg->accounts[i].uuid);
-        rc = dtc_store_lock(o->store, name, 1000L * (o->lock_seconds > 0 ? o->lock_seconds : 300), NULL);
+        rc = dtc_store_lock(o->store, name, 1000L * (o->lock_seconds > 0 ? o->lock_seconds : 300),
+                            NULL);
     }
     if (rc) {
         pthread_mutex_destroy(&x.mu);
@@ -961,18 +965,19 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
     }
     long interrupted = 0;
     if (dtc_store_runs_interrupted(o->store, &interrupted) == 0 && interrupted > 0)
-        warn(&x, "%ld earlier run%s ended without finishing (killed?); marked interrupted, and this run "
-                 "reads what %s left", interrupted, interrupted == 1 ? "" : "s", interrupted == 1 ? "it" : "they");
+        warn(
+            &x,
+            "%ld earlier run%s ended without finishing (killed?); marked interrupted, and this run "
+            "reads what %s left",
+            interrupted, interrupted == 1 ? "" : "s", interrupted == 1 ? "it" : "they");
     x.accts = dtc_calloc(o->cfg->naccounts ? o->cfg->naccounts : 1, sizeof(*x.accts));
     x.naccts = o->cfg->naccounts;
-    if (!x.accts)
-        rc = DTC_ENOMEM;
+    if (!x.accts) rc = DTC_ENOMEM;
     for (size_t i = 0; i < x.naccts && rc == 0; i++) {
         x.accts[i].cfg = &o->cfg->accounts[i];
         rc = open_account(&x, (int)i);
     }
-    if (rc == 0)
-        rc = run_walks(&x);
+    if (rc == 0) rc = run_walks(&x);
     for (size_t i = 0; i < x.naccts && rc == 0; i++) {
         x.acct = x.accts[i].cfg;
         x.dps = x.accts[i].dps;
@@ -981,8 +986,7 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
     }
     for (size_t i = 0; i < x.naccts; i++)
         close_account(&x, &x.accts[i]);
-    if (rc == DTC_ENOMEM && !r->err[0])
-        snprintf(r->err, sizeof(r->err), "out of memory");
+    if (rc == DTC_ENOMEM && !r->err[0]) snprintf(r->err, sizeof(r->err), "out of memory");
     dtc_free(x.accts);
     dtc_free(x.subs);
     pthread_mutex_destroy(&x.mu);
@@ -991,7 +995,6 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
     dtc_fmt_datetime(finished, (int64_t)time(NULL));
     int rc2 = dtc_store_run_end(o->store, r->run_id, finished, rc ? "failed" : "ok", &r->stats,
                                 rc ? r->err : NULL);
-    if (rc2 && rc == 0)
-        rc = fail_db(&x, rc2);
+    if (rc2 && rc == 0) rc = fail_db(&x, rc2);
     return rc;
 }

@@ -57,20 +57,28 @@ static void report(vctx *v, dtc_discrepancy *d)
 {
     d->check = v->check;
     d->what = names[v->check];
-    if (!d->table[0])
-        snprintf(d->table, sizeof(d->table), "%s", v->table);
-    if (dtc_verify_check_is_sum(v->check))
-        d->tolerance = dtc_verify_tolerance(d->rows);
+    if (!d->table[0]) snprintf(d->table, sizeof(d->table), "%s", v->table);
+    if (dtc_verify_check_is_sum(v->check)) d->tolerance = dtc_verify_tolerance(d->rows);
     v->sum->discrepancies++;
     v->sum->by_check[v->check]++;
-    if (v->fn)
-        v->fn(v->ctx, d);
+    if (v->fn) v->fn(v->ctx, d);
 }
 
 /* Rows: subscription, environment, field, capability, day, currency,
  * expected, actual, rows, and optionally the table the row is missing from
  * when it is not the check's own. */
-enum { COL_SUB, COL_ENV, COL_FIELD, COL_CAP, COL_DAY, COL_CUR, COL_EXPECTED, COL_ACTUAL, COL_ROWS, NCOLS };
+enum {
+    COL_SUB,
+    COL_ENV,
+    COL_FIELD,
+    COL_CAP,
+    COL_DAY,
+    COL_CUR,
+    COL_EXPECTED,
+    COL_ACTUAL,
+    COL_ROWS,
+    NCOLS
+};
 #define COL_TABLE NCOLS
 
 static int on_row(void *ud, const dtc_row *row)
@@ -81,8 +89,8 @@ static int on_row(void *ud, const dtc_row *row)
     int rc = 0;
     for (int i = COL_SUB; i < COL_EXPECTED && rc == 0; i++)
         rc = dtc_row_text_or(row, i, "", &t[i]); /* currency may be NULL */
-    if (rc || (rc = dtc_row_int(row, COL_EXPECTED, &expected)) || (rc = dtc_row_int(row, COL_ACTUAL, &actual)) ||
-        (rc = dtc_row_int(row, COL_ROWS, &rows)) ||
+    if (rc || (rc = dtc_row_int(row, COL_EXPECTED, &expected)) ||
+        (rc = dtc_row_int(row, COL_ACTUAL, &actual)) || (rc = dtc_row_int(row, COL_ROWS, &rows)) ||
         (dtc_row_columns(row) > COL_TABLE && (rc = dtc_row_text(row, COL_TABLE, &table))))
         return rc;
     dtc_discrepancy d;
@@ -108,10 +116,8 @@ static int on_day(void *ud, const dtc_row *row)
     const char *sub, *date;
     int64_t day;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text(row, 1, &date)))
-        return rc;
-    if (dtc_parse_date(date, &day) != 0)
-        return 0;
+    if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text(row, 1, &date))) return rc;
+    if (dtc_parse_date(date, &day) != 0) return 0;
     v->sum->days++;
     if (strcmp(v->sub, sub) != 0) {
         snprintf(v->sub, sizeof(v->sub), "%s", sub);
@@ -138,15 +144,17 @@ static int on_count(void *ud, const dtc_row *row)
 }
 
 /* Per subscription and day: the environment rows' sum and count. */
-#define ENV_DAYS                                                                                              \
-    "(SELECT subscription_uuid, day, SUM(cost_micro) AS total, COUNT(*) AS n FROM env_cost_day"             \
+#define ENV_DAYS                                                                                   \
+    "(SELECT subscription_uuid, day, SUM(cost_micro) AS total, COUNT(*) AS n FROM env_cost_day"    \
     " GROUP BY subscription_uuid, day)"
 
 /* Per record (subscription, environment, capability, day) and field: the
  * allocation rows' sum and count. */
-#define ALLOC_RECORDS                                                                                         \
-    "(SELECT subscription_uuid, environment_id, field, capability_key, day, SUM(cost_micro) AS total,"        \
-    " COUNT(*) AS n FROM cost_allocation GROUP BY subscription_uuid, environment_id, field, capability_key, day)"
+#define ALLOC_RECORDS                                                                              \
+    "(SELECT subscription_uuid, environment_id, field, capability_key, day, SUM(cost_micro) AS "   \
+    "total,"                                                                                       \
+    " COUNT(*) AS n FROM cost_allocation GROUP BY subscription_uuid, environment_id, field, "      \
+    "capability_key, day)"
 
 static const struct query {
     dtc_check check;
@@ -155,7 +163,8 @@ static const struct query {
 } queries[] = {
     {DTC_CHECK_ENV_SUM, "env_cost_day",
      "SELECT c.subscription_uuid, '', '', '', c.day, c.currency, c.cost_micro, e.total, e.n"
-     " FROM cost_day c JOIN " ENV_DAYS " e ON e.subscription_uuid = c.subscription_uuid AND e.day = c.day"
+     " FROM cost_day c JOIN " ENV_DAYS
+     " e ON e.subscription_uuid = c.subscription_uuid AND e.day = c.day"
      " WHERE ABS(e.total - c.cost_micro) > (e.n + 2) / 2"
      " ORDER BY c.subscription_uuid, c.day"},
 
@@ -163,7 +172,8 @@ static const struct query {
     {DTC_CHECK_ENV_DAY, "env_cost_day",
      "SELECT c.subscription_uuid, '', '', '', c.day, c.currency, c.cost_micro, 0, 0"
      " FROM cost_day c"
-     " JOIN (SELECT subscription_uuid, MIN(day) AS first FROM env_cost_day GROUP BY subscription_uuid) r"
+     " JOIN (SELECT subscription_uuid, MIN(day) AS first FROM env_cost_day GROUP BY "
+     "subscription_uuid) r"
      "   ON r.subscription_uuid = c.subscription_uuid AND c.day >= r.first"
      " LEFT JOIN " ENV_DAYS " e ON e.subscription_uuid = c.subscription_uuid AND e.day = c.day"
      " WHERE c.cost_micro <> 0 AND e.day IS NULL"
@@ -179,17 +189,22 @@ static const struct query {
      "           GROUP BY subscription_uuid, environment_id, day),"
      " r AS (SELECT subscription_uuid, environment_id, MIN(day) AS first, MAX(day) AS last FROM d"
      "       GROUP BY subscription_uuid, environment_id)"
-     " SELECT r.subscription_uuid, r.environment_id, '', '', c.day, c.currency, c.cost_micro, e.total, e.n"
-     " FROM r JOIN cost_day c ON c.subscription_uuid = r.subscription_uuid AND c.day > r.first AND c.day < r.last"
+     " SELECT r.subscription_uuid, r.environment_id, '', '', c.day, c.currency, c.cost_micro, "
+     "e.total, e.n"
+     " FROM r JOIN cost_day c ON c.subscription_uuid = r.subscription_uuid AND c.day > r.first AND "
+     "c.day < r.last"
      " JOIN " ENV_DAYS " e ON e.subscription_uuid = c.subscription_uuid AND e.day = c.day"
-     " LEFT JOIN d ON d.subscription_uuid = r.subscription_uuid AND d.environment_id = r.environment_id"
+     " LEFT JOIN d ON d.subscription_uuid = r.subscription_uuid AND d.environment_id = "
+     "r.environment_id"
      "   AND d.day = c.day"
      " WHERE c.cost_micro <> 0 AND d.day IS NULL"
      " ORDER BY r.subscription_uuid, r.environment_id, c.day"},
 
     {DTC_CHECK_ENV_ORPHAN, "env_cost_day",
-     "SELECT e.subscription_uuid, '', '', '', e.day, MIN(e.currency), 0, SUM(e.cost_micro), COUNT(*)"
-     " FROM env_cost_day e LEFT JOIN cost_day c ON c.subscription_uuid = e.subscription_uuid AND c.day = e.day"
+     "SELECT e.subscription_uuid, '', '', '', e.day, MIN(e.currency), 0, SUM(e.cost_micro), "
+     "COUNT(*)"
+     " FROM env_cost_day e LEFT JOIN cost_day c ON c.subscription_uuid = e.subscription_uuid AND "
+     "c.day = e.day"
      " WHERE c.day IS NULL GROUP BY e.subscription_uuid, e.day"
      " ORDER BY e.subscription_uuid, e.day"},
 
@@ -201,7 +216,8 @@ static const struct query {
      " CASE WHEN e.day IS NULL THEN 'env_cost_day' ELSE '' END"
      " FROM " ALLOC_RECORDS " a"
      " LEFT JOIN env_cost_day e ON e.subscription_uuid = a.subscription_uuid"
-     "   AND e.environment_id = a.environment_id AND e.capability_key = a.capability_key AND e.day = a.day"
+     "   AND e.environment_id = a.environment_id AND e.capability_key = a.capability_key AND e.day "
+     "= a.day"
      " LEFT JOIN subscription s ON s.uuid = a.subscription_uuid"
      " WHERE ABS(a.total - COALESCE(e.cost_micro, 0)) > (a.n + 2) / 2"
      " ORDER BY a.subscription_uuid, a.environment_id, a.field, a.capability_key, a.day"},
@@ -212,17 +228,21 @@ static const struct query {
      " e.cost_micro, 0, 0"
      " FROM (SELECT subscription_uuid, environment_id, field, MIN(day) AS first, MAX(day) AS last"
      "       FROM cost_allocation GROUP BY subscription_uuid, environment_id, field) r"
-     " JOIN env_cost_day e ON e.subscription_uuid = r.subscription_uuid AND e.environment_id = r.environment_id"
+     " JOIN env_cost_day e ON e.subscription_uuid = r.subscription_uuid AND e.environment_id = "
+     "r.environment_id"
      "   AND e.day BETWEEN r.first AND r.last"
      " LEFT JOIN " ALLOC_RECORDS " a ON a.subscription_uuid = e.subscription_uuid"
-     "   AND a.environment_id = e.environment_id AND a.field = r.field AND a.capability_key = e.capability_key"
+     "   AND a.environment_id = e.environment_id AND a.field = r.field AND a.capability_key = "
+     "e.capability_key"
      "   AND a.day = e.day"
      " WHERE e.cost_micro <> 0 AND a.day IS NULL"
      " ORDER BY e.subscription_uuid, e.environment_id, r.field, e.capability_key, e.day"},
 
     {DTC_CHECK_BUDGET_USED, "subscription",
-     "SELECT s.uuid, '', '', '', '', s.currency, s.budget_used_micro, COALESCE(t.total, 0), COALESCE(t.n, 0)"
-     " FROM subscription s LEFT JOIN (SELECT c.subscription_uuid, SUM(c.cost_micro) AS total, COUNT(*) AS n"
+     "SELECT s.uuid, '', '', '', '', s.currency, s.budget_used_micro, COALESCE(t.total, 0), "
+     "COALESCE(t.n, 0)"
+     " FROM subscription s LEFT JOIN (SELECT c.subscription_uuid, SUM(c.cost_micro) AS total, "
+     "COUNT(*) AS n"
      "   FROM cost_day c JOIN subscription x ON x.uuid = c.subscription_uuid"
      "   WHERE c.day BETWEEN x.period_start AND x.period_end GROUP BY c.subscription_uuid) t"
      "   ON t.subscription_uuid = s.uuid"
@@ -236,21 +256,22 @@ int dtc_verify_run(dtc_store *s, void (*fn)(void *ctx, const dtc_discrepancy *d)
     memset(sum, 0, sizeof(*sum));
     vctx v = {.fn = fn, .ctx = ctx, .sum = sum};
     int rc;
-    if ((rc = dtc_store_query(s, "SELECT COUNT(*) FROM subscription", NULL, 0, on_count, &sum->subscriptions)))
+    if ((rc = dtc_store_query(s, "SELECT COUNT(*) FROM subscription", NULL, 0, on_count,
+                              &sum->subscriptions)))
         return rc;
 
     for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
         v.check = queries[i].check, v.table = queries[i].table;
-        if ((rc = dtc_store_query(s, queries[i].sql, NULL, 0, on_row, &v)))
-            return rc;
+        if ((rc = dtc_store_query(s, queries[i].sql, NULL, 0, on_row, &v))) return rc;
         sum->checks++;
     }
 
     /* Per-environment days are DTC_CHECK_ENV_DAY's and DTC_CHECK_ENV_GAP's:
      * a day with a daily total of 0 needs no environment row. */
     v.check = DTC_CHECK_MISSING_DAY, v.table = "cost_day", v.sub[0] = '\0';
-    if ((rc = dtc_store_query(s, "SELECT subscription_uuid, day FROM cost_day ORDER BY subscription_uuid, day",
-                              NULL, 0, on_day, &v)))
+    if ((rc = dtc_store_query(
+             s, "SELECT subscription_uuid, day FROM cost_day ORDER BY subscription_uuid, day", NULL,
+             0, on_day, &v)))
         return rc;
     sum->checks++;
 
@@ -258,14 +279,16 @@ int dtc_verify_run(dtc_store *s, void (*fn)(void *ctx, const dtc_discrepancy *d)
     static const char *tables[] = {"cost_day", "env_cost_day"};
     for (int t = 0; t < 2; t++) {
         char sql[512];
-        snprintf(sql, sizeof(sql),
-                 "SELECT c.subscription_uuid, '', '', '', MIN(c.day), c.currency, 0, COUNT(*), COUNT(*) FROM %s c"
-                 " JOIN subscription s ON s.uuid = c.subscription_uuid"
-                 " WHERE c.currency IS DISTINCT FROM s.currency GROUP BY c.subscription_uuid, c.currency"
-                 " ORDER BY c.subscription_uuid", tables[t]);
+        snprintf(
+            sql, sizeof(sql),
+            "SELECT c.subscription_uuid, '', '', '', MIN(c.day), c.currency, 0, COUNT(*), COUNT(*) "
+            "FROM %s c"
+            " JOIN subscription s ON s.uuid = c.subscription_uuid"
+            " WHERE c.currency IS DISTINCT FROM s.currency GROUP BY c.subscription_uuid, c.currency"
+            " ORDER BY c.subscription_uuid",
+            tables[t]);
         v.table = tables[t];
-        if ((rc = dtc_store_query(s, sql, NULL, 0, on_row, &v)))
-            return rc;
+        if ((rc = dtc_store_query(s, sql, NULL, 0, on_row, &v))) return rc;
     }
     sum->checks++;
     return 0;

@@ -21,11 +21,9 @@ struct dtc_walkpool {
 
 int dtc_walkpool_new(dtc_walkpool **out, const dtc_walkpool_opts *o)
 {
-    if (o->threads < 1 || o->threads > 64 || o->max_done < 1)
-        return DTC_EINVAL;
+    if (o->threads < 1 || o->threads > 64 || o->max_done < 1) return DTC_EINVAL;
     dtc_walkpool *p = dtc_calloc(1, sizeof(*p));
-    if (!p)
-        return DTC_ENOMEM;
+    if (!p) return DTC_ENOMEM;
     p->o = *o;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->changed, NULL);
@@ -59,11 +57,9 @@ static dtc_walk *take(dtc_walkpool *p)
     for (dtc_walk **pw = &p->queue, *prev = NULL; *pw; prev = *pw, pw = &(*pw)->next) {
         dtc_walk *w = *pw;
         int g = w->group >= 0 && w->group < MAX_GROUPS ? w->group : 0;
-        if (p->running_of[g] >= p->o.group_limit(p->o.ctx, w->group))
-            continue;
+        if (p->running_of[g] >= p->o.group_limit(p->o.ctx, w->group)) continue;
         *pw = w->next;
-        if (p->queue_tail == w)
-            p->queue_tail = prev;
+        if (p->queue_tail == w) p->queue_tail = prev;
         p->running_of[g]++;
         p->running++;
         return w;
@@ -86,8 +82,7 @@ static void *fetcher(void *ud)
         dtc_walk *w = NULL;
         while (!p->stop && !(w = take(p)) && (p->queue || p->running || p->ndone || p->storing))
             pthread_cond_wait(&p->changed, &p->mu);
-        if (!w)
-            break; /* stopped, or nothing left to do */
+        if (!w) break; /* stopped, or nothing left to do */
         pthread_mutex_unlock(&p->mu);
         int rc = p->o.fetch(p->o.ctx, worker, w);
         pthread_mutex_lock(&p->mu);
@@ -145,14 +140,12 @@ int dtc_walkpool_run(dtc_walkpool *p)
             break;
         }
         p->done = w->next;
-        if (!p->done)
-            p->done_tail = NULL;
+        if (!p->done) p->done_tail = NULL;
         p->ndone--;
         p->storing = true;
         pthread_cond_broadcast(&p->changed);
         pthread_mutex_unlock(&p->mu);
-        if (rc == 0)
-            rc = p->o.store(p->o.ctx, w);
+        if (rc == 0) rc = p->o.store(p->o.ctx, w);
         p->o.dispose(p->o.ctx, w);
         pthread_mutex_lock(&p->mu);
         p->storing = false;
@@ -161,8 +154,7 @@ int dtc_walkpool_run(dtc_walkpool *p)
             p->stop = true; /* walks in flight finish; nothing new starts */
             pthread_cond_broadcast(&p->changed);
         }
-        if (p->stop && !p->running && !p->done)
-            break;
+        if (p->stop && !p->running && !p->done) break;
     }
     p->stop = true;
     pthread_cond_broadcast(&p->changed);
@@ -178,8 +170,7 @@ int dtc_walkpool_run(dtc_walkpool *p)
 
 void dtc_walkpool_free(dtc_walkpool *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     dispose_list(p, p->queue);
     dispose_list(p, p->done);
     pthread_mutex_destroy(&p->mu);

@@ -19,8 +19,8 @@ typedef struct dtc_walk {
 } dtc_walk;
 
 typedef struct dtc_walkpool_opts {
-    int threads;    /* fetch threads (1..64) */
-    int max_done;   /* finished walks waiting for store, at most (>= 1) */
+    int threads;  /* fetch threads (1..64) */
+    int max_done; /* finished walks waiting for store, at most (>= 1) */
     /* How many walks of group may run now (read before each start). */
     int (*group_limit)(void *ctx, int group);
     /* Per fetch thread state (its own HTTP connection...), NULL on failure. */

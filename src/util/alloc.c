@@ -20,8 +20,7 @@ long dtc_alloc_fail_pending(void)
 static int should_fail(void)
 {
     long n = atomic_load(&fail_countdown);
-    if (n <= 0)
-        return 0;
+    if (n <= 0) return 0;
     return atomic_fetch_sub(&fail_countdown, 1) == 1;
 }
 
@@ -43,8 +42,7 @@ void *dtc_realloc(void *p, size_t n)
 char *dtc_strndup(const char *s, size_t n)
 {
     char *d = dtc_malloc(n + 1);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     memcpy(d, s, n);
     d[n] = '\0';
     return d;
@@ -52,12 +50,10 @@ char *dtc_strndup(const char *s, size_t n)
 
 void *dtc_grow(void *p, size_t *cap, size_t n, size_t elem)
 {
-    if (n < *cap)
-        return p;
+    if (n < *cap) return p;
     size_t c = *cap ? *cap * 2 : 16;
     void *q = dtc_realloc(p, c * elem);
-    if (q)
-        *cap = c;
+    if (q) *cap = c;
     return q;
 }
 
@@ -73,8 +69,7 @@ void dtc_free(void *p)
 
 void dtc_free_secret(char *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     volatile char *p = s; /* volatile: the wipe must not be optimised away */
     while (*p)
         *p++ = '\0';

@@ -24,23 +24,19 @@ void dtc_buf_dispose(dtc_buf *b)
 void dtc_buf_reset(dtc_buf *b)
 {
     b->len = 0;
-    if (b->data)
-        b->data[0] = '\0';
+    if (b->data) b->data[0] = '\0';
 }
 
 static int grow(dtc_buf *b, size_t extra)
 {
-    if (extra > b->cap || b->len > b->cap - extra)
-        return DTC_ETOOBIG;
+    if (extra > b->cap || b->len > b->cap - extra) return DTC_ETOOBIG;
     size_t need = b->len + extra + 1;
-    if (need <= b->alloc)
-        return 0;
+    if (need <= b->alloc) return 0;
     size_t n = b->alloc ? b->alloc : 256;
     while (n < need)
         n = n > ((size_t)-1) / 2 ? need : n * 2;
     char *p = dtc_realloc(b->data, n);
-    if (!p)
-        return DTC_ENOMEM;
+    if (!p) return DTC_ENOMEM;
     b->data = p;
     b->alloc = n;
     return 0;
@@ -49,10 +45,8 @@ static int grow(dtc_buf *b, size_t extra)
 int dtc_buf_add(dtc_buf *b, const void *p, size_t n)
 {
     int rc = grow(b, n);
-    if (rc)
-        return rc;
-    if (n)
-        memcpy(b->data + b->len, p, n);
+    if (rc) return rc;
+    if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
     return 0;
@@ -74,11 +68,9 @@ int dtc_buf_vprintf(dtc_buf *b, const char *fmt, va_list ap)
     va_copy(cp, ap);
     int n = vsnprintf(NULL, 0, fmt, cp);
     va_end(cp);
-    if (n < 0)
-        return DTC_EINVAL;
+    if (n < 0) return DTC_EINVAL;
     int rc = grow(b, (size_t)n);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
     return 0;
@@ -96,10 +88,8 @@ int dtc_buf_printf(dtc_buf *b, const char *fmt, ...)
 char *dtc_buf_take(dtc_buf *b, size_t *len_out)
 {
     char *d = b->data;
-    if (len_out)
-        *len_out = b->len;
-    if (!d)
-        d = dtc_strdup("");
+    if (len_out) *len_out = b->len;
+    if (!d) d = dtc_strdup("");
     b->data = NULL;
     b->len = b->alloc = 0;
     return d;

@@ -8,10 +8,10 @@
 #include "dtcost/errors.h"
 
 typedef struct dtc_buf {
-    char *data;   /* always NUL-terminated when non-NULL */
+    char *data; /* always NUL-terminated when non-NULL */
     size_t len;
     size_t alloc;
-    size_t cap;   /* the most len may ever reach */
+    size_t cap; /* the most len may ever reach */
 } dtc_buf;
 
 /* Named caps, one per kind of use. */

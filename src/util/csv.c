@@ -9,13 +9,11 @@ static int put(dtc_buf *b, const char *v, bool text)
     if (!formula && !strpbrk(v, ",\"\r\n")) /* the common case: copied whole */
         return dtc_buf_add(b, v, strlen(v));
     int rc = dtc_buf_addc(b, '"');
-    if (!rc && formula)
-        rc = dtc_buf_addc(b, '\'');
+    if (!rc && formula) rc = dtc_buf_addc(b, '\'');
     for (const char *p = v; *p && !rc;) { /* spans up to and including each '"', which is doubled */
         size_t n = strcspn(p, "\"");
         rc = dtc_buf_add(b, p, n + (p[n] == '"'));
-        if (!rc && p[n] == '"')
-            rc = dtc_buf_addc(b, '"');
+        if (!rc && p[n] == '"') rc = dtc_buf_addc(b, '"');
         p += n + (p[n] == '"');
     }
     return rc ? rc : dtc_buf_addc(b, '"');

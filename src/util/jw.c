@@ -14,8 +14,7 @@ void dtc_jw_init(dtc_jw *w, dtc_buf *out)
 
 static void put(dtc_jw *w, const char *s, size_t n)
 {
-    if (!w->err)
-        w->err = dtc_buf_add(w->out, s, n);
+    if (!w->err) w->err = dtc_buf_add(w->out, s, n);
 }
 
 /* Separator before a value (or key) at the current depth. */
@@ -25,8 +24,7 @@ static void sep(dtc_jw *w)
         w->after_key = false;
         return;
     }
-    if (!w->first[w->depth])
-        put(w, ",", 1);
+    if (!w->first[w->depth]) put(w, ",", 1);
     w->first[w->depth] = false;
 }
 
@@ -35,8 +33,7 @@ static void open(dtc_jw *w, char c)
     sep(w);
     put(w, &c, 1);
     if (w->depth + 1 >= DTC_JW_MAXDEPTH) {
-        if (!w->err)
-            w->err = DTC_ETOOBIG;
+        if (!w->err) w->err = DTC_ETOOBIG;
         return;
     }
     w->depth++;
@@ -45,29 +42,41 @@ static void open(dtc_jw *w, char c)
 
 static void close_(dtc_jw *w, char c)
 {
-    if (w->depth > 0)
-        w->depth--;
+    if (w->depth > 0) w->depth--;
     put(w, &c, 1);
 }
 
-void dtc_jw_obj(dtc_jw *w) { open(w, '{'); }
-void dtc_jw_obj_end(dtc_jw *w) { close_(w, '}'); }
-void dtc_jw_arr(dtc_jw *w) { open(w, '['); }
-void dtc_jw_arr_end(dtc_jw *w) { close_(w, ']'); }
+void dtc_jw_obj(dtc_jw *w)
+{
+    open(w, '{');
+}
+void dtc_jw_obj_end(dtc_jw *w)
+{
+    close_(w, '}');
+}
+void dtc_jw_arr(dtc_jw *w)
+{
+    open(w, '[');
+}
+void dtc_jw_arr_end(dtc_jw *w)
+{
+    close_(w, ']');
+}
 
 size_t dtc_utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (len == 0 || len > n)
-        return 0;
+    if (c < 0x80) return 1;
+    size_t len = c >= 0xc2 && c <= 0xdf   ? 2
+                 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4
+                                          : 0;
+    if (len == 0 || len > n) return 0;
     for (size_t k = 1; k < len; k++)
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
+        if ((s[k] & 0xc0) != 0x80) return 0;
     unsigned c1 = s[1];
-    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
+        (c == 0xf4 && c1 > 0x8f))
         return 0;
     return len;
 }
@@ -82,15 +91,30 @@ int dtc_json_quote(dtc_buf *b, const char *s, size_t n)
         const char *esc = NULL;
         char u[7];
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
         default:
             if (c < 0x20) {
-                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-                u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
+                u[0] = '\\';
+                u[1] = 'u';
+                u[2] = '0';
+                u[3] = '0';
+                u[4] = hex[c >> 4];
+                u[5] = hex[c & 15];
+                u[6] = '\0';
                 esc = u;
             } else if (c >= 0x80) {
                 size_t len = dtc_utf8_seq((const unsigned char *)s + i, n - i);
@@ -104,23 +128,19 @@ int dtc_json_quote(dtc_buf *b, const char *s, size_t n)
         }
         if (esc) {
             rc = dtc_buf_add(b, s + run, i - run);
-            if (!rc)
-                rc = dtc_buf_adds(b, esc);
+            if (!rc) rc = dtc_buf_adds(b, esc);
             run = i + 1;
         }
     }
-    if (!rc)
-        rc = dtc_buf_add(b, s + run, n - run);
-    if (!rc)
-        rc = dtc_buf_addc(b, '"');
+    if (!rc) rc = dtc_buf_add(b, s + run, n - run);
+    if (!rc) rc = dtc_buf_addc(b, '"');
     return rc;
 }
 
 void dtc_jw_key(dtc_jw *w, const char *key)
 {
     sep(w);
-    if (!w->err)
-        w->err = dtc_json_quote(w->out, key, strlen(key));
+    if (!w->err) w->err = dtc_json_quote(w->out, key, strlen(key));
     put(w, ":", 1);
     w->after_key = true;
 }
@@ -128,8 +148,7 @@ void dtc_jw_key(dtc_jw *w, const char *key)
 void dtc_jw_strn(dtc_jw *w, const char *s, size_t n)
 {
     sep(w);
-    if (!w->err)
-        w->err = dtc_json_quote(w->out, s, n);
+    if (!w->err) w->err = dtc_json_quote(w->out, s, n);
 }
 
 void dtc_jw_str(dtc_jw *w, const char *s)
@@ -151,10 +170,8 @@ void dtc_jw_int(dtc_jw *w, int64_t v)
 void dtc_fixed_format(char *dst, int64_t scaled, int places, bool trim)
 {
     uint64_t mag = scaled < 0 ? (uint64_t)0 - (uint64_t)scaled : (uint64_t)scaled;
-    if (places < 0)
-        places = 0;
-    if (places > 18)
-        places = 18;
+    if (places < 0) places = 0;
+    if (places > 18) places = 18;
     uint64_t div = 1;
     for (int i = 0; i < places; i++)
         div *= 10;

@@ -7,13 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define WORK 4096 /* longer input is cut before redaction; secrets are far shorter */
+#define WORK 4096       /* longer input is cut before redaction; secrets are far shorter */
 #define SECRET_MAX 1024 /* longer secrets are redacted verbatim only */
 
 static size_t redact(char *s, size_t len, const char *secret, size_t k)
 {
-    if (k < 4)
-        return len;
+    if (k < 4) return len;
     for (char *p = s; (p = memmem(p, len - (size_t)(p - s), secret, k)) != NULL;) {
         memcpy(p, "***", 3);
         memmove(p + 3, p + k, len - (size_t)(p - s) - k);
@@ -32,8 +31,7 @@ static size_t encode(char *dst, size_t n, const char *secret, bool lower, bool f
     size_t w = 0;
     bool differs = false;
     for (const unsigned char *p = (const unsigned char *)secret; *p; p++) {
-        if (w + 4 > n)
-            return 0;
+        if (w + 4 > n) return 0;
         if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
             dst[w++] = (char)*p;
         } else if (form && *p == ' ') {
@@ -55,43 +53,37 @@ char *dtc_text_oneline(char *dst, size_t n, const char *src, size_t len, size_t 
 {
     char work[WORK + 1];
     size_t w = 0;
-    if (n == 0)
-        return dst;
+    if (n == 0) return dst;
     /* Control characters (C0, DEL, and C1 as UTF-8: U+0080..U+009F, which
      * terminals read as CSI and friends) to spaces, runs collapsed, leading
      * spaces dropped. */
     for (size_t i = 0; src && i < len && w < WORK; i++) {
         unsigned char c = (unsigned char)src[i];
-        if (c == 0xc2 && i + 1 < len && (unsigned char)src[i + 1] >= 0x80 && (unsigned char)src[i + 1] <= 0x9f) {
+        if (c == 0xc2 && i + 1 < len && (unsigned char)src[i + 1] >= 0x80 &&
+            (unsigned char)src[i + 1] <= 0x9f) {
             i++;
             c = ' ';
         }
-        if (c < 0x20 || c == 0x7f)
-            c = ' ';
-        if (c == ' ' && (w == 0 || work[w - 1] == ' '))
-            continue;
+        if (c < 0x20 || c == 0x7f) c = ' ';
+        if (c == ' ' && (w == 0 || work[w - 1] == ' ')) continue;
         work[w++] = (char)c;
     }
     /* Each secret as written and as an encoder would have sent it (an SSO
      * may echo the form-encoded request body). */
     char enc[3 * SECRET_MAX + 1];
     for (size_t i = 0; i < nsecrets; i++) {
-        if (!secrets[i])
-            continue;
+        if (!secrets[i]) continue;
         size_t k = strlen(secrets[i]);
         w = redact(work, w, secrets[i], k);
-        if (k > SECRET_MAX)
-            continue;
+        if (k > SECRET_MAX) continue;
         for (int v = 0; v < 3; v++) {
             size_t e = encode(enc, sizeof(enc), secrets[i], v == 1, v == 2);
-            if (e)
-                w = redact(work, w, enc, e);
+            if (e) w = redact(work, w, enc, e);
         }
     }
     while (w && work[w - 1] == ' ')
         w--;
-    if (max > n - 1)
-        max = n - 1;
+    if (max > n - 1) max = n - 1;
     if (w <= max) {
         memcpy(dst, work, w);
         dst[w] = '\0';
@@ -113,19 +105,15 @@ char *dtc_text_oneline(char *dst, size_t n, const char *src, size_t len, size_t 
 static bool wordlike(const char *s, size_t n)
 {
     size_t upper = 0;
-    if (n == 0 || n > 24)
-        return false;
-    if (n <= 3)
-        return true;
+    if (n == 0 || n > 24) return false;
+    if (n <= 3) return true;
     bool lowdigit = n <= 8;
     for (size_t i = 0; lowdigit && i < n; i++)
         lowdigit = islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]);
-    if (lowdigit)
-        return true;
+    if (lowdigit) return true;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!(isalpha(c) || c == '-' || c == '_' || c == '.'))
-            return false;
+        if (!(isalpha(c) || c == '-' || c == '_' || c == '.')) return false;
         upper += isupper(c) != 0;
     }
     return upper * 4 <= n;
@@ -146,11 +134,9 @@ static void put(out *o, const char *s, size_t k)
 char *dtc_text_url_redact(char *dst, size_t n, const char *url)
 {
     out o = {dst, n, 0};
-    if (n == 0)
-        return dst;
+    if (n == 0) return dst;
     dst[0] = '\0';
-    if (!url)
-        return dst;
+    if (!url) return dst;
     const char *p = url, *scheme = strstr(url, "://");
     if (scheme && (size_t)(scheme - url) <= 16) {
         put(&o, url, (size_t)(scheme - url) + 3);
@@ -160,8 +146,7 @@ char *dtc_text_url_redact(char *dst, size_t n, const char *url)
     size_t auth = strcspn(p, "/?#");
     const char *at = NULL;
     for (size_t i = 0; i < auth; i++)
-        if (p[i] == '@')
-            at = p + i;
+        if (p[i] == '@') at = p + i;
     if (at) {
         put(&o, "***@", 4);
         put(&o, at + 1, (size_t)(p + auth - at - 1));
@@ -188,22 +173,18 @@ char *dtc_text_url_redact(char *dst, size_t n, const char *url)
         while (*p && *p != '#') {
             size_t pair = strcspn(p, "&#");
             size_t name = strcspn(p, "=&#");
-            if (!first)
-                put(&o, "&", 1);
+            if (!first) put(&o, "&", 1);
             first = false;
             if (wordlike(p, name))
                 put(&o, p, name);
             else
                 put(&o, "***", 3);
-            if (name < pair)
-                put(&o, "=***", 4);
+            if (name < pair) put(&o, "=***", 4);
             p += pair;
-            if (*p == '&')
-                p++;
+            if (*p == '&') p++;
         }
     }
-    if (*p == '#')
-        put(&o, "#***", 4); /* fragments are never sent; shown only as present */
+    if (*p == '#') put(&o, "#***", 4); /* fragments are never sent; shown only as present */
     return dst;
 }
 
@@ -211,8 +192,7 @@ bool dtc_text_url_has_userinfo(const char *url)
 {
     const char *p = url ? strstr(url, "://") : NULL;
     p = p ? p + 3 : url;
-    if (!p)
-        return false;
+    if (!p) return false;
     size_t auth = strcspn(p, "/?#");
     return memchr(p, '@', auth) != NULL;
 }

@@ -50,8 +50,7 @@ int64_t dtc_days_add_months(int64_t days, int months)
     int total = y * 12 + (m - 1) + months;
     y = total / 12;
     m = total % 12 + 1;
-    if (d > month_len(y, m))
-        d = month_len(y, m);
+    if (d > month_len(y, m)) d = month_len(y, m);
     return dtc_days_from_civil(y, m, d);
 }
 
@@ -77,8 +76,8 @@ void dtc_fmt_datetime(char dst[21], int64_t t)
     int y, m, d;
     dtc_civil_from_days(days, &y, &m, &d);
     char tmp[64];
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, m, d,
-             (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, m, d, (int)(sec / 3600),
+             (int)(sec / 60 % 60), (int)(sec % 60));
     memcpy(dst, tmp, 20);
     dst[20] = '\0';
 }
@@ -102,8 +101,7 @@ static int digits(const char *s, int n, int *out)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
+        if (s[i] < '0' || s[i] > '9') return -1;
         v = v * 10 + (s[i] - '0');
     }
     *out = v;
@@ -113,27 +111,24 @@ static int digits(const char *s, int n, int *out)
 static int parse_ymd(const char *s, int64_t *out)
 {
     int y, m, d;
-    if (strlen(s) < 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) ||
-        digits(s + 5, 2, &m) || digits(s + 8, 2, &d))
+    if (strlen(s) < 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) || digits(s + 5, 2, &m) ||
+        digits(s + 8, 2, &d))
         return DTC_EPARSE;
-    if (m < 1 || m > 12 || d < 1 || d > month_len(y, m))
-        return DTC_EPARSE;
+    if (m < 1 || m > 12 || d < 1 || d > month_len(y, m)) return DTC_EPARSE;
     *out = dtc_days_from_civil(y, m, d);
     return 0;
 }
 
 int dtc_parse_date(const char *s, int64_t *out)
 {
-    if (!s || strlen(s) != 10)
-        return DTC_EPARSE;
+    if (!s || strlen(s) != 10) return DTC_EPARSE;
     return parse_ymd(s, out);
 }
 
 int dtc_parse_datetime(const char *s, int64_t *out)
 {
     int64_t days;
-    if (!s || parse_ymd(s, &days))
-        return DTC_EPARSE;
+    if (!s || parse_ymd(s, &days)) return DTC_EPARSE;
     const char *p = s + 10;
     int hh = 0, mm = 0, ss = 0;
     if (*p == '\0') {
@@ -144,8 +139,7 @@ int dtc_parse_datetime(const char *s, int64_t *out)
         return DTC_EPARSE;
     p += 6;
     if (*p == ':') {
-        if (digits(p + 1, 2, &ss))
-            return DTC_EPARSE;
+        if (digits(p + 1, 2, &ss)) return DTC_EPARSE;
         p += 3;
         if (*p == '.') {
             p++;
@@ -157,23 +151,19 @@ int dtc_parse_datetime(const char *s, int64_t *out)
     if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0) {
         /* RFC 3339 numeric offset: +HH:MM (ISO 8601's +HHMM accepted too) */
         int oh, om;
-        if ((*p != '+' && *p != '-') || digits(p + 1, 2, &oh))
-            return DTC_EPARSE;
+        if ((*p != '+' && *p != '-') || digits(p + 1, 2, &oh)) return DTC_EPARSE;
         const char *q = p + 3 + (p[3] == ':');
-        if (digits(q, 2, &om) || q[2] != '\0' || oh > 23 || om > 59)
-            return DTC_EPARSE;
+        if (digits(q, 2, &om) || q[2] != '\0' || oh > 23 || om > 59) return DTC_EPARSE;
         offset = (*p == '-' ? -1 : 1) * (oh * 3600 + om * 60);
     }
-    if (hh > 23 || mm > 59 || ss > 60)
-        return DTC_EPARSE;
+    if (hh > 23 || mm > 59 || ss > 60) return DTC_EPARSE;
     *out = days * 86400 + hh * 3600 + mm * 60 + ss - offset;
     return 0;
 }
 
 int dtc_parse_when(const char *s, int64_t now, int64_t *out)
 {
-    if (!s || !*s)
-        return DTC_EPARSE;
+    if (!s || !*s) return DTC_EPARSE;
     int64_t today = floordiv(now, 86400);
     if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0) {
         *out = (today - (s[0] == 'y')) * 86400;
@@ -182,23 +172,19 @@ int dtc_parse_when(const char *s, int64_t now, int64_t *out)
     if (s[0] == '@' || s[0] == '-') {
         /* @EPOCH or -Nd: digits only, bounded so the arithmetic cannot overflow */
         size_t n = strlen(s + 1), nd = n - (s[0] == '-');
-        if (n < 1 || nd < 1 || nd > 12 || (s[0] == '-' && s[n] != 'd'))
-            return DTC_EPARSE;
+        if (n < 1 || nd < 1 || nd > 12 || (s[0] == '-' && s[n] != 'd')) return DTC_EPARSE;
         int64_t v = 0;
         for (size_t i = 1; i <= nd; i++) {
-            if (s[i] < '0' || s[i] > '9')
-                return DTC_EPARSE;
+            if (s[i] < '0' || s[i] > '9') return DTC_EPARSE;
             v = v * 10 + (s[i] - '0');
         }
-        if (s[0] == '-' && v > 400 * 366)
-            return DTC_EPARSE;
+        if (s[0] == '-' && v > 400 * 366) return DTC_EPARSE;
         *out = s[0] == '@' ? v : (today - v) * 86400;
         return 0;
     }
     int y, m;
     if (strlen(s) == 7 && s[4] == '-' && digits(s, 4, &y) == 0 && digits(s + 5, 2, &m) == 0) {
-        if (m < 1 || m > 12)
-            return DTC_EPARSE;
+        if (m < 1 || m > 12) return DTC_EPARSE;
         *out = dtc_days_from_civil(y, m, 1) * 86400;
         return 0;
     }

@@ -21,8 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int fd = memfd_create("dtcost.ini", MFD_CLOEXEC);
-    if (fd < 0)
-        return 0;
+    if (fd < 0) return 0;
     if (write(fd, data, size) != (ssize_t)size) {
         close(fd);
         return 0;
@@ -43,8 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dtc_config_flags fl;
     memset(&fl, 0, sizeof(fl));
     fl.config_path = path;
-    if (dtc_config_file_load(&f, path) == 0)
-        (void)dtc_config_resolve(&c, &fl, &f);
+    if (dtc_config_file_load(&f, path) == 0) (void)dtc_config_resolve(&c, &fl, &f);
     dtc_config_dispose(&c);
     dtc_push_config_dispose(&pc);
     dtc_license_config_dispose(&lc);

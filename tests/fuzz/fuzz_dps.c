@@ -27,8 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dtc_dps_opts o = {.api_url = "http://fuzz.invalid", .account_uuid = uuid, .retry_attempts = 1};
     for (int which = 0; which < 13; which++) {
         dtc_dps *c = NULL;
-        if (dtc_dps_new(&c, &o) != 0)
-            return 0;
+        if (dtc_dps_new(&c, &o) != 0) return 0;
         dtc_dps__canned(c, (const char *)data, size, 3);
         void *out = NULL;
         char(*booking)[32] = NULL;
@@ -38,23 +37,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dtc_subscription_detail det;
         dtc_forecast fc;
         switch (which) {
-        case 0: (void)dtc_dps_list_subscriptions(c, (dtc_subscription **)&out, &n); break;
-        case 1: (void)dtc_dps_get_subscription(c, uuid, &sub); break;
-        case 2: (void)dtc_dps_cost(c, uuid, (dtc_cost_day **)&out, &n); break;
-        case 3:
-            if (dtc_dps_get_detail(c, uuid, &det) == 0)
-                dtc_dps_detail_dispose(&det);
+        case 0:
+            (void)dtc_dps_list_subscriptions(c, (dtc_subscription **)&out, &n);
             break;
-        case 4: (void)dtc_dps_cost_booked(c, uuid, (dtc_cost_day **)&out, &booking, &n); break;
-        case 5: (void)dtc_dps_usage(c, uuid, (dtc_record **)&out, &n); break;
-        case 6: (void)dtc_dps_env_records(c, uuid, 1, 20600, 20607, 50, on_records, NULL, &used_v2); break;
-        case 7: (void)dtc_dps_env_records(c, uuid, 0, 20600, 20607, 50, on_records, NULL, &used_v2); break;
-        case 8: (void)dtc_dps_environments(c, (dtc_environment **)&out, &n); break;
-        case 9: (void)dtc_dps_forecast(c, &fc); break;
-        case 10: (void)dtc_dps_rate_cards(c, (dtc_rate **)&out, &n); break;
-        case 11: (void)dtc_dps_events(c, 20600, 20607, (dtc_event **)&out, &n); break;
+        case 1:
+            (void)dtc_dps_get_subscription(c, uuid, &sub);
+            break;
+        case 2:
+            (void)dtc_dps_cost(c, uuid, (dtc_cost_day **)&out, &n);
+            break;
+        case 3:
+            if (dtc_dps_get_detail(c, uuid, &det) == 0) dtc_dps_detail_dispose(&det);
+            break;
+        case 4:
+            (void)dtc_dps_cost_booked(c, uuid, (dtc_cost_day **)&out, &booking, &n);
+            break;
+        case 5:
+            (void)dtc_dps_usage(c, uuid, (dtc_record **)&out, &n);
+            break;
+        case 6:
+            (void)dtc_dps_env_records(c, uuid, 1, 20600, 20607, 50, on_records, NULL, &used_v2);
+            break;
+        case 7:
+            (void)dtc_dps_env_records(c, uuid, 0, 20600, 20607, 50, on_records, NULL, &used_v2);
+            break;
+        case 8:
+            (void)dtc_dps_environments(c, (dtc_environment **)&out, &n);
+            break;
+        case 9:
+            (void)dtc_dps_forecast(c, &fc);
+            break;
+        case 10:
+            (void)dtc_dps_rate_cards(c, (dtc_rate **)&out, &n);
+            break;
+        case 11:
+            (void)dtc_dps_events(c, 20600, 20607, (dtc_event **)&out, &n);
+            break;
         case 12:
-            (void)dtc_dps_cost_allocation(c, uuid, "abc12345", "COSTCENTER", 20600, 20607, 0, on_allocs, NULL);
+            (void)dtc_dps_cost_allocation(c, uuid, "abc12345", "COSTCENTER", 20600, 20607, 0,
+                                          on_allocs, NULL);
             (void)dtc_dps_alloc_values(c, "costcenters", (dtc_alloc_value **)&out, &n);
             break;
         }

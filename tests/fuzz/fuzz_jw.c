@@ -28,8 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *a = (const char *)data, *b = (const char *)data + half;
     size_t alen = strnlen(a, half), blen = strnlen(b, size - half);
     char *key = strndup(a, alen);
-    if (!key)
-        return 0;
+    if (!key) return 0;
     int64_t n = i64(data, size);
     dtc_buf out;
     dtc_buf_init(&out, (size_t)1 << 24);
@@ -51,16 +50,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dtc_jw_obj_end(&w);
     json_error_t err;
     json_t *doc = out.data ? json_loadb(out.data, out.len, 0, &err) : NULL;
-    if (out.data && !doc)
-        abort(); /* the writer wrote something that is not JSON */
+    if (out.data && !doc) abort(); /* the writer wrote something that is not JSON */
     if (doc) {
-        if (json_integer_value(json_object_get(doc, "n")) != n)
-            abort();
+        if (json_integer_value(json_object_get(doc, "n")) != n) abort();
         /* valid UTF-8 comes back byte for byte (jansson refuses anything else) */
         json_t *probe = json_stringn(b, blen), *kprobe = json_string(key);
-        bool ours = strcmp(key, "n") && strcmp(key, "f") && strcmp(key, "a"); /* not a later key's */
-        if (probe && kprobe && ours && !json_equal(probe, json_object_get(doc, key)))
-            abort();
+        bool ours =
+            strcmp(key, "n") && strcmp(key, "f") && strcmp(key, "a"); /* not a later key's */
+        if (probe && kprobe && ours && !json_equal(probe, json_object_get(doc, key))) abort();
         json_decref(probe);
         json_decref(kprobe);
         json_decref(doc);

@@ -13,16 +13,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 65536)
-        return 0;
+    if (size > 65536) return 0;
     char *s = malloc(size + 1);
-    if (!s)
-        return 0;
+    if (!s) return 0;
     memcpy(s, data, size);
     s[size] = '\0';
     char *state = NULL, *key = NULL, *back = NULL;
-    if (emu_pagekey_decode(42, s, &state) == 0)
-        dtc_free(state);
+    if (emu_pagekey_decode(42, s, &state) == 0) dtc_free(state);
     /* states the emulator makes: 1..4096 bytes (decode takes keys up to 8192) */
     size_t len = strlen(s);
     if (len >= 1 && len <= 4096 && emu_pagekey_encode(42, s, &key) == 0) {

@@ -11,8 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 4096)
-        return 0;
+    if (size > 4096) return 0;
     char expr[4097];
     memcpy(expr, data, size);
     expr[size] = '\0';
@@ -22,8 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int64_t t = 1795000000;
         for (int i = 0; i < 4 && t >= 0; i++) {
             int64_t next = dtc_schedule_next(&s, t);
-            if (next >= 0 && next <= t)
-                abort(); /* the next run must be later */
+            if (next >= 0 && next <= t) abort(); /* the next run must be later */
             t = next;
         }
     }

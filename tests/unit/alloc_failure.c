@@ -39,15 +39,13 @@
 static void *sq_malloc(int n)
 {
     char *p = dtc_malloc((size_t)n + HDR);
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     memcpy(p, &n, sizeof(n));
     return p + HDR;
 }
 static void sq_free(void *p)
 {
-    if (p)
-        dtc_free((char *)p - HDR);
+    if (p) dtc_free((char *)p - HDR);
 }
 static int sq_size(void *p)
 {
@@ -58,8 +56,7 @@ static int sq_size(void *p)
 static void *sq_realloc(void *p, int n)
 {
     char *q = dtc_realloc((char *)p - HDR, (size_t)n + HDR);
-    if (!q)
-        return NULL;
+    if (!q) return NULL;
     memcpy(q, &n, sizeof(n));
     return q + HDR;
 }
@@ -76,8 +73,8 @@ static void sq_shutdown(void *app)
 {
     (void)app;
 }
-static const sqlite3_mem_methods sq_mem = {sq_malloc, sq_free, sq_realloc, sq_size, sq_roundup,
-                                           sq_init,   sq_shutdown, NULL};
+static const sqlite3_mem_methods sq_mem = {sq_malloc,  sq_free, sq_realloc,  sq_size,
+                                           sq_roundup, sq_init, sq_shutdown, NULL};
 
 static char db_path[256];
 static dtc_store *store;
@@ -98,12 +95,13 @@ static int run_report(FILE *out, char *why, size_t whylen)
 {
     (void)why, (void)whylen;
     dtc_report r;
-    dtc_report_opts o = {.today = day("2026-11-09"), .since = day("2026-11-01"), .window = 30, .threshold = 6};
+    dtc_report_opts o = {
+        .today = day("2026-11-09"), .since = day("2026-11-01"), .window = 30, .threshold = 6};
     int rc = dtc_report_build(store, &o, &r);
-    if (rc)
-        return rc;
-    fprintf(out, "budgets %zu cap %zu env %zu anomalies %zu capdays %zu alloc %zu usage %zu sync %s\n", r.nbudgets,
-            r.ncap, r.nenv, r.nanomalies, r.ncapdays, r.nalloc, r.nusage, r.last_sync);
+    if (rc) return rc;
+    fprintf(out,
+            "budgets %zu cap %zu env %zu anomalies %zu capdays %zu alloc %zu usage %zu sync %s\n",
+            r.nbudgets, r.ncap, r.nenv, r.nanomalies, r.ncapdays, r.nalloc, r.nusage, r.last_sync);
     for (size_t i = 0; i < r.nbudgets; i++)
         fprintf(out, "%s %lld %lld\n", r.budgets[i].subscription, (long long)r.budgets[i].used,
                 (long long)r.budgets[i].burn30);
@@ -121,8 +119,7 @@ static int export_as(FILE *out, char *why, size_t whylen, dtc_export_format form
     int rc = dtc_export_write(store, &o, out, &st);
     /* the contract: the detail in st->err, else (DTC_EDB) on the store */
     snprintf(why, whylen, "%s", st.err[0] || rc != DTC_EDB ? st.err : dtc_store_errmsg(store));
-    if (rc == 0)
-        fprintf(out, "rows %ld billed %lld\n", st.rows, (long long)st.billed_micro);
+    if (rc == 0) fprintf(out, "rows %ld billed %lld\n", st.rows, (long long)st.billed_micro);
     return rc;
 }
 
@@ -142,7 +139,8 @@ static int run_export_jsonl(FILE *out, char *why, size_t whylen)
 }
 
 static char team_a[] = "team-a", env_a[] = "env-a", env_b[] = "env-b";
-static dtc_alloc_rule rules[] = {{.team = team_a, .pattern = env_a}, {.team = NULL, .pattern = env_b}};
+static dtc_alloc_rule rules[] = {{.team = team_a, .pattern = env_a},
+                                 {.team = NULL, .pattern = env_b}};
 
 static int run_chargeback(FILE *out, char *why, size_t whylen)
 {
@@ -173,8 +171,7 @@ static int run_verify(FILE *out, char *why, size_t whylen)
     (void)why, (void)whylen;
     dtc_verify_summary sum;
     int rc = dtc_verify_run(store, on_discrepancy, out, &sum);
-    if (rc == 0)
-        fprintf(out, "discrepancies %ld\n", sum.discrepancies);
+    if (rc == 0) fprintf(out, "discrepancies %ld\n", sum.discrepancies);
     return rc;
 }
 
@@ -186,10 +183,8 @@ static int run_metrics(FILE *out, char *why, size_t whylen)
     dtc_metrics_opts o = {.today = day("2026-11-10"), .max_cost_series = 2};
     dtc_metrics_counters c = {.cycles = 3, .version = "1.0"};
     int rc = dtc_metrics_store(&b, store, &o);
-    if (rc == 0)
-        rc = dtc_metrics_process(&b, &c);
-    if (rc == 0)
-        fputs(b.data, out);
+    if (rc == 0) rc = dtc_metrics_process(&b, &c);
+    if (rc == 0) fputs(b.data, out);
     dtc_buf_dispose(&b);
     return rc;
 }
@@ -207,11 +202,12 @@ static int run_config(FILE *out, char *why, size_t whylen)
     memset(&lic, 0, sizeof(lic));
     memset(&alloc, 0, sizeof(alloc));
     memset(&exp, 0, sizeof(exp));
-    dtc_config_file f = {.core = &core, .push = &push, .license = &lic, .allocation = &alloc, .export = &exp};
+    dtc_config_file f = {
+        .core = &core, .push = &push, .license = &lic, .allocation = &alloc, .export = &exp};
     int rc = dtc_config_file_load(&f, DTC_TEST_DATA "/config/every-section.ini");
     if (rc == 0)
-        fprintf(out, "%s accounts %zu dests %zu rules %zu %s\n", f.database, core.naccounts, push.ndests,
-                alloc.nrules, core.naccounts ? core.accounts[0].sso_url : "");
+        fprintf(out, "%s accounts %zu dests %zu rules %zu %s\n", f.database, core.naccounts,
+                push.ndests, alloc.nrules, core.naccounts ? core.accounts[0].sso_url : "");
     dtc_config_dispose(&core);
     dtc_push_config_dispose(&push);
     dtc_license_config_dispose(&lic);
@@ -249,10 +245,8 @@ static int run_license_whole(FILE *out, char *why, size_t whylen)
     dtc_lic_parser *p = NULL;
     const dtc_lic_doc *d = NULL;
     int rc = dtc_lic_parser_new(&p, NULL, true);
-    if (rc == 0)
-        rc = dtc_lic_parser_parse(p, doc, len, &d);
-    if (rc == 0)
-        describe_doc(out, d);
+    if (rc == 0) rc = dtc_lic_parser_parse(p, doc, len, &d);
+    if (rc == 0) describe_doc(out, d);
     dtc_lic_parser_free(p);
     free(doc);
     return rc;
@@ -268,10 +262,8 @@ static int run_license_streaming(FILE *out, char *why, size_t whylen)
     int rc = dtc_lic_parser_new(&p, NULL, true);
     for (size_t at = 0; rc == 0 && at < len; at += 1000) /* pieces across tokens */
         rc = dtc_lic_parser_feed(p, doc + at, len - at < 1000 ? len - at : 1000);
-    if (rc == 0)
-        rc = dtc_lic_parser_finish(p, &d);
-    if (rc == 0)
-        describe_doc(out, d);
+    if (rc == 0) rc = dtc_lic_parser_finish(p, &d);
+    if (rc == 0) describe_doc(out, d);
     dtc_lic_parser_free(p);
     free(doc);
     return rc;
@@ -307,14 +299,16 @@ static void fail_each_allocation(entry_fn fn, const char *name, int want_why)
         if (rc == 0) {
             /* An allocation that failed was survived: only if nothing changed. */
             if (strcmp(got, ref) != 0)
-                fail_msg("%s: allocation %ld failed, the call said success but its result differs", name, n);
+                fail_msg("%s: allocation %ld failed, the call said success but its result differs",
+                         name, n);
         } else {
             failures++;
             if (rc > 0 || dtc_strerror(rc)[0] == '\0')
-                fail_msg("%s: allocation %ld failed, the call returned %d, not an error code", name, n, rc);
+                fail_msg("%s: allocation %ld failed, the call returned %d, not an error code", name,
+                         n, rc);
             if (want_why && !why[0])
-                fail_msg("%s: allocation %ld failed (%s) without the message its contract promises", name, n,
-                         dtc_strerror(rc));
+                fail_msg("%s: allocation %ld failed (%s) without the message its contract promises",
+                         name, n, dtc_strerror(rc));
         }
         free(got);
         got = NULL;
@@ -402,7 +396,8 @@ static void test_license_parsing_fails_cleanly_at_each_allocation(void **state)
 
 int main(void)
 {
-    if (sqlite3_config(SQLITE_CONFIG_MALLOC, &sq_mem) != SQLITE_OK || sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0) != SQLITE_OK)
+    if (sqlite3_config(SQLITE_CONFIG_MALLOC, &sq_mem) != SQLITE_OK ||
+        sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0) != SQLITE_OK)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_build_fails_cleanly_at_each_allocation),

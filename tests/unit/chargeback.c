@@ -38,14 +38,15 @@ static void load_costs(dtc_store *s)
     while (fgets(line, sizeof(line), f)) {
         char env[64], cap[64], d[16], cur[8];
         int64_t cost;
-        if (line[0] == '#')
-            continue;
-        assert_int_equal(sscanf(line, "%63s %63s %15s %" SCNd64 " %7s", env, cap, d, &cost, cur), 5);
+        if (line[0] == '#') continue;
+        assert_int_equal(sscanf(line, "%63s %63s %15s %" SCNd64 " %7s", env, cap, d, &cost, cur),
+                         5);
         dtc_val k[] = {DTC_TEXT("sub-1"), DTC_TEXT(env), DTC_TEXT(cap), DTC_TEXT(d)};
-        dtc_val v[] = {DTC_INT(cost), DTC_TEXT(cur), DTC_TEXT("2026-12-02T00:00:00Z"), DTC_TEXT("cl-1"),
-                       DTC_TEXT(cap)};
+        dtc_val v[] = {DTC_INT(cost), DTC_TEXT(cur), DTC_TEXT("2026-12-02T00:00:00Z"),
+                       DTC_TEXT("cl-1"), DTC_TEXT(cap)};
         dtc_put res;
-        assert_int_equal(dtc_store_put(s, DTC_FACT_ENV_COST_DAY, k, v, "2026-12-02T00:00:00Z", &res), 0);
+        assert_int_equal(
+            dtc_store_put(s, DTC_FACT_ENV_COST_DAY, k, v, "2026-12-02T00:00:00Z", &res), 0);
     }
     fclose(f);
     assert_int_equal(dtc_store_commit(s), 0);
@@ -76,21 +77,23 @@ static int teardown(void **state)
 }
 
 /* "[allocation] team.team-a = env-a / team.team-b = env-b / shared = env-s" */
-static char team_a[] = "team-a", team_b[] = "team-b", env_a[] = "env-a", env_b[] = "env-b", env_s[] = "env-s";
-static dtc_alloc_rule rules[] = {
-    {.team = team_a, .pattern = env_a}, {.team = team_b, .pattern = env_b}, {.team = NULL, .pattern = env_s}};
+static char team_a[] = "team-a", team_b[] = "team-b", env_a[] = "env-a", env_b[] = "env-b",
+            env_s[] = "env-s";
+static dtc_alloc_rule rules[] = {{.team = team_a, .pattern = env_a},
+                                 {.team = team_b, .pattern = env_b},
+                                 {.team = NULL, .pattern = env_s}};
 
 static dtc_charge *charge(dtc_store *s, dtc_split split, size_t *n)
 {
     dtc_allocation a = {.rules = rules, .nrules = 3, .split = split};
     dtc_charge *rows = NULL;
     int rc = dtc_chargeback(s, &a, day("2026-11-01"), day("2026-11-30"), &rows, n);
-    if (rc)
-        fail_msg("chargeback failed: %s", a.err);
+    if (rc) fail_msg("chargeback failed: %s", a.err);
     return rows;
 }
 
-static void assert_row(const dtc_charge *r, const char *team, const char *cur, int64_t direct, int64_t shared)
+static void assert_row(const dtc_charge *r, const char *team, const char *cur, int64_t direct,
+                       int64_t shared)
 {
     assert_string_equal(r->team, team);
     assert_string_equal(r->currency, cur);

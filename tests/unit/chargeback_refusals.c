@@ -46,10 +46,11 @@ static void costs_in_currencies(dtc_store *s, int n)
         snprintf(cap, sizeof(cap), "CAP%02d", i);
         snprintf(cur, sizeof(cur), "C%02d", i);
         dtc_val k[] = {DTC_TEXT("sub-1"), DTC_TEXT("env-1"), DTC_TEXT(cap), DTC_TEXT("2026-11-20")};
-        dtc_val v[] = {DTC_INT(1000000 + i), DTC_TEXT(cur), DTC_TEXT("2026-11-21T02:00:00Z"), DTC_TEXT("cl-1"),
-                       DTC_TEXT(cap)};
+        dtc_val v[] = {DTC_INT(1000000 + i), DTC_TEXT(cur), DTC_TEXT("2026-11-21T02:00:00Z"),
+                       DTC_TEXT("cl-1"), DTC_TEXT(cap)};
         dtc_put res;
-        assert_int_equal(dtc_store_put(s, DTC_FACT_ENV_COST_DAY, k, v, "2026-11-21T02:00:00Z", &res), 0);
+        assert_int_equal(
+            dtc_store_put(s, DTC_FACT_ENV_COST_DAY, k, v, "2026-11-21T02:00:00Z", &res), 0);
     }
     assert_int_equal(dtc_store_commit(s), 0);
 }
@@ -99,20 +100,22 @@ static void test_chargeback_refuses_a_seventeenth_currency_with_a_reason(void **
     all_shared(&a);
     dtc_charge *rows = (dtc_charge *)&a; /* must be reset, not left dangling */
     size_t n = 99;
-    assert_int_equal(dtc_chargeback(s, &a, day("2026-11-01"), day("2026-11-30"), &rows, &n), DTC_EINVAL);
+    assert_int_equal(dtc_chargeback(s, &a, day("2026-11-01"), day("2026-11-30"), &rows, &n),
+                     DTC_EINVAL);
     assert_null(rows);
     assert_int_equal(n, 0);
-    assert_non_null(strstr(a.err, "chargeback of 2026-11-01 .. 2026-11-30: shared cost in more than 16 "
-                                  "currencies (C16 would be one more)"));
+    assert_non_null(strstr(a.err,
+                           "chargeback of 2026-11-01 .. 2026-11-30: shared cost in more than 16 "
+                           "currencies (C16 would be one more)"));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_chargeback_sixteen_currencies_are_split_to_the_micro_unit, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_chargeback_refuses_a_seventeenth_currency_with_a_reason, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_chargeback_sixteen_currencies_are_split_to_the_micro_unit, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_chargeback_refuses_a_seventeenth_currency_with_a_reason, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

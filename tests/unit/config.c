@@ -39,8 +39,9 @@ static int setup(void **state)
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/dtcost-unit-config-%d", (int)getpid());
     mkdir(dir, 0700);
-    static const char *vars[] = {"DT_ACCOUNT_UUID", "DT_CLIENT_ID", "DT_CLIENT_SECRET", "DT_CLIENT_SECRET_FILE",
-                                 "DT_SSO_URL", "DT_API_URL", "DTCOST_DB", "DTCOST_CONFIG"};
+    static const char *vars[] = {
+        "DT_ACCOUNT_UUID", "DT_CLIENT_ID", "DT_CLIENT_SECRET", "DT_CLIENT_SECRET_FILE",
+        "DT_SSO_URL",      "DT_API_URL",   "DTCOST_DB",        "DTCOST_CONFIG"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
     setenv("XDG_CONFIG_HOME", dir, 1); /* no file there unless a test writes one */
@@ -125,8 +126,7 @@ static void expect_error(const char *file, int rc, const char *needle)
     char path[512];
     snprintf(path, sizeof(path), "%s%s", DATA, file);
     assert_int_equal(load_all(&a, path), rc);
-    if (!strstr(a.f.err, needle))
-        fail_msg("%s: '%s' not in '%s'", file, needle, a.f.err);
+    if (!strstr(a.f.err, needle)) fail_msg("%s: '%s' not in '%s'", file, needle, a.f.err);
     assert_non_null(strstr(a.f.err, path));
     dispose_all(&a);
 }
@@ -136,10 +136,12 @@ static void test_config_errors_name_the_file_and_line(void **state)
     (void)state;
     expect_error("unknown-section.ini", DTC_EINVAL, "line 4: unknown section [pushes finance]");
     expect_error("unknown-key.ini", DTC_EINVAL, "line 4: unknown setting [dtcost] concurency");
-    expect_error("bad-duration.ini", DTC_EINVAL, "line 2: [serve] interval: '2 fortnights' must be a duration");
+    expect_error("bad-duration.ini", DTC_EINVAL,
+                 "line 2: [serve] interval: '2 fortnights' must be a duration");
     expect_error("not-ini.ini", DTC_EINVAL, "line 3: not 'key = value'");
     expect_error("unnamed-section.ini", DTC_EINVAL, "line 1: [push] needs a name");
-    expect_error("secret-inline.ini", DTC_EINVAL, "line 4: [account prod] client_secret: is not read");
+    expect_error("secret-inline.ini", DTC_EINVAL,
+                 "line 4: [account prod] client_secret: is not read");
     all a;
     assert_int_equal(load_all(&a, DATA "secret-inline.ini"), DTC_EINVAL);
     assert_null(strstr(a.f.err, "do-not-put-me-here"));
@@ -153,7 +155,8 @@ static void test_config_reads_a_1500_byte_webhook_url(void **state)
     assert_int_equal(load_all(&a, DATA "long-webhook-url.ini"), 0);
     assert_int_equal(a.push.ndests, 1);
     assert_int_equal(strlen(a.push.dests[0].url), 1500);
-    assert_true(strncmp(a.push.dests[0].url, "https://hooks.example.com/services/T0123ABCD/", 45) == 0);
+    assert_true(strncmp(a.push.dests[0].url, "https://hooks.example.com/services/T0123ABCD/", 45) ==
+                0);
     assert_int_equal(a.push.dests[0].timeout_ms, 45000); /* the line after it is read too */
     dispose_all(&a);
 }
@@ -167,12 +170,13 @@ static void test_config_long_lines_keep_inline_comments_and_continuations(void *
     memset(v, 'a', n);
     v[n] = '\0';
     /* inih continues a value on an indented line: a second header here */
-    snprintf(text, 3 * n + 200, "[license]\ncluster_url = https://%s ; a comment\n[push x]\nurl = https://h.example\n"
-                                "header = X-A: %s\n    X-B: %s\n", v, v, v);
+    snprintf(text, 3 * n + 200,
+             "[license]\ncluster_url = https://%s ; a comment\n[push x]\nurl = https://h.example\n"
+             "header = X-A: %s\n    X-B: %s\n",
+             v, v, v);
     write_file("long.ini", text, 0600, path, sizeof(path));
     all a;
-    if (load_all(&a, path) != 0)
-        fail_msg("%s", a.f.err);
+    if (load_all(&a, path) != 0) fail_msg("%s", a.f.err);
     assert_int_equal(strlen(a.lic.cluster_url), n + 8);
     assert_int_equal(a.push.dests[0].nheaders, 2);
     assert_int_equal(strlen(a.push.dests[0].headers[0]), n + 5);
@@ -221,13 +225,13 @@ static void test_config_refuses_lines_and_files_past_their_caps(void **state)
     dispose_all(&a);
 }
 
-static int parse(int (*fn)(const dtc_config_item *, long, long, long *), const char *v, long lo, long hi, long *out)
+static int parse(int (*fn)(const dtc_config_item *, long, long, long *), const char *v, long lo,
+                 long hi, long *out)
 {
     char why[256] = "";
     dtc_config_item it = {"s", "", "k", v, why, sizeof(why)};
     int rc = fn(&it, lo, hi, out);
-    if (rc)
-        assert_true(why[0] != '\0'); /* every refusal says why */
+    if (rc) assert_true(why[0] != '\0'); /* every refusal says why */
     return rc;
 }
 
@@ -257,12 +261,14 @@ static void test_config_duration_parser_edges(void **state)
     static const struct {
         const char *v;
         long want;
-    } ok[] = {{"90", 90}, {"90s", 90}, {"15m", 900}, {"2h", 7200}, {"1d", 86400}, {"1D", 86400}, {"0", 0}};
+    } ok[] = {{"90", 90},    {"90s", 90},   {"15m", 900}, {"2h", 7200},
+              {"1d", 86400}, {"1D", 86400}, {"0", 0}};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         assert_int_equal(parse(dtc_config__duration, ok[i].v, 0, 86400, &n), 0);
         assert_int_equal(n, ok[i].want);
     }
-    static const char *const bad[] = {"", "s", "1w", "1.5h", "-1s", "86401", "2d", "99999999999999999d", "1 fortnight"};
+    static const char *const bad[] = {
+        "", "s", "1w", "1.5h", "-1s", "86401", "2d", "99999999999999999d", "1 fortnight"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (parse(dtc_config__duration, bad[i], 0, 86400, &n) != DTC_EINVAL)
             fail_msg("duration '%s' was accepted", bad[i]);
@@ -275,12 +281,14 @@ static void test_config_size_parser_edges(void **state)
     static const struct {
         const char *v;
         long want;
-    } ok[] = {{"1024", 1024}, {"1K", 1024}, {"64k", 65536}, {"1M", 1048576}, {"1MiB", 1048576}, {"1G", 1L << 30}};
+    } ok[] = {{"1024", 1024},  {"1K", 1024},      {"64k", 65536},
+              {"1M", 1048576}, {"1MiB", 1048576}, {"1G", 1L << 30}};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         assert_int_equal(parse(dtc_config__size, ok[i].v, 1024, 1L << 30, &n), 0);
         assert_int_equal(n, ok[i].want);
     }
-    static const char *const bad[] = {"1023", "2G", "1T", "1KB", "-1K", "K", "9223372036854775807K"};
+    static const char *const bad[] = {
+        "1023", "2G", "1T", "1KB", "-1K", "K", "9223372036854775807K"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (parse(dtc_config__size, bad[i], 1024, 1L << 30, &n) != DTC_EINVAL)
             fail_msg("size '%s' was accepted", bad[i]);
@@ -291,9 +299,11 @@ static void test_config_bool_choice_and_amount_parser_edges(void **state)
     (void)state;
     char why[256];
     bool b = false;
-    static const char *const yes[] = {"yes", "TRUE", "On", "1"}, *const no[] = {"no", "False", "OFF", "0"};
+    static const char *const yes[] = {"yes", "TRUE", "On", "1"}, *const no[] = {"no", "False",
+                                                                                "OFF", "0"};
     for (size_t i = 0; i < 4; i++) {
-        dtc_config_item y = {"s", "", "k", yes[i], why, sizeof(why)}, n = {"s", "", "k", no[i], why, sizeof(why)};
+        dtc_config_item y = {"s", "", "k", yes[i], why, sizeof(why)},
+                        n = {"s", "", "k", no[i], why, sizeof(why)};
         assert_int_equal(dtc_config__bool(&y, &b), 0);
         assert_true(b);
         assert_int_equal(dtc_config__bool(&n, &b), 0);
@@ -305,7 +315,8 @@ static void test_config_bool_choice_and_amount_parser_edges(void **state)
 
     static const char *const names[] = {"proportional", "even", NULL};
     int i = -1;
-    dtc_config_item even = {"s", "", "k", "even", why, sizeof(why)}, odd = {"s", "", "k", "odd", why, sizeof(why)};
+    dtc_config_item even = {"s", "", "k", "even", why, sizeof(why)},
+                    odd = {"s", "", "k", "odd", why, sizeof(why)};
     assert_int_equal(dtc_config__choice(&even, names, &i), 0);
     assert_int_equal(i, 1);
     assert_int_equal(dtc_config__choice(&odd, names, &i), DTC_EINVAL);
@@ -329,8 +340,10 @@ static void test_config_file_is_found_by_flag_variable_then_xdg(void **state)
     char err[512], *path = NULL;
     assert_int_equal(dtc_config_find(&path, NULL, err, sizeof(err)), 0);
     assert_null(path); /* nothing anywhere: no file, no error */
-    assert_int_equal(dtc_config_find(&path, "/nonexistent/dtcost.ini", err, sizeof(err)), DTC_ENOTFOUND);
-    assert_non_null(strstr(err, "config /nonexistent/dtcost.ini: No such file or directory (check --config)"));
+    assert_int_equal(dtc_config_find(&path, "/nonexistent/dtcost.ini", err, sizeof(err)),
+                     DTC_ENOTFOUND);
+    assert_non_null(
+        strstr(err, "config /nonexistent/dtcost.ini: No such file or directory (check --config)"));
     setenv("DTCOST_CONFIG", "/nonexistent/env.ini", 1);
     assert_int_equal(dtc_config_find(&path, NULL, err, sizeof(err)), DTC_ENOTFOUND);
     assert_non_null(strstr(err, "check DTCOST_CONFIG"));
@@ -339,7 +352,8 @@ static void test_config_file_is_found_by_flag_variable_then_xdg(void **state)
     snprintf(sub, sizeof(sub), "%s/dtcost", dir);
     mkdir(sub, 0700);
     write_file("dtcost/config.ini", "[dtcost]\ndatabase = xdg.db\n", 0600, xdg, sizeof(xdg));
-    assert_int_equal(dtc_config_find(&path, NULL, err, sizeof(err)), DTC_ENOTFOUND); /* the variable still wins */
+    assert_int_equal(dtc_config_find(&path, NULL, err, sizeof(err)),
+                     DTC_ENOTFOUND); /* the variable still wins */
     unsetenv("DTCOST_CONFIG");
     assert_int_equal(dtc_config_find(&path, NULL, err, sizeof(err)), 0);
     assert_string_equal(path, xdg);
@@ -394,7 +408,8 @@ static void test_config_environment_and_flags_override_the_file(void **state)
              "[dtcost]\ndatabase = file.db\ntrailing_days = 10\n\n"
              "[account a]\naccount_uuid = uuid-a\nclient_id = id-a\nclient_secret_file = %s\n\n"
              "[account b]\naccount_uuid = uuid-b\nclient_id = id-b\nclient_secret_file = %s\n"
-             "api_url = http://127.0.0.1:1\n", sec, sec);
+             "api_url = http://127.0.0.1:1\n",
+             sec, sec);
     write_file("dtcost.ini", text, 0600, ini, sizeof(ini));
     dtc_config c;
     dtc_config_file f = {.core = &c};
@@ -461,7 +476,8 @@ int main(void)
         cmocka_unit_test_setup(test_config_sections_of_other_commands_are_skipped, setup),
         cmocka_unit_test_setup(test_config_errors_name_the_file_and_line, setup),
         cmocka_unit_test_setup(test_config_reads_a_1500_byte_webhook_url, setup),
-        cmocka_unit_test_setup(test_config_long_lines_keep_inline_comments_and_continuations, setup),
+        cmocka_unit_test_setup(test_config_long_lines_keep_inline_comments_and_continuations,
+                               setup),
         cmocka_unit_test_setup(test_config_refuses_lines_and_files_past_their_caps, setup),
         cmocka_unit_test_setup(test_config_int_parser_edges, setup),
         cmocka_unit_test_setup(test_config_duration_parser_edges, setup),

@@ -71,7 +71,8 @@ static void test_csv_quotes_only_what_needs_it(void **state)
     dtc_buf_init(&b, 1024);
     const char *v[] = {"plain", "a,b", "say \"hi\"", NULL, "two\nlines", "ステージング環境"};
     const int t[] = {1, 1, 1, 1, 1, 1};
-    assert_string_equal(line(&b, v, t, 6), "plain,\"a,b\",\"say \"\"hi\"\"\",,\"two\nlines\",ステージング環境\r\n");
+    assert_string_equal(line(&b, v, t, 6),
+                        "plain,\"a,b\",\"say \"\"hi\"\"\",,\"two\nlines\",ステージング環境\r\n");
     dtc_buf_dispose(&b);
 }
 
@@ -79,10 +80,13 @@ static void test_csv_neutralises_formulas_in_text_but_not_numbers(void **state)
 {
     dtc_buf b;
     dtc_buf_init(&b, 1024);
-    const char *v[] = {"=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "-0.500000", "a=b"};
+    const char *v[] = {
+        "=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "-0.500000", "a=b"};
     const int t[] = {1, 1, 1, 1, 1, 1, 0, 1};
-    assert_string_equal(line(&b, v, t, 8),
-                        "\"'=HYPERLINK(\"\"http://x\"\")\",\"'+1\",\"'-2\",\"'@SUM(A1)\",\"'\tx\",\"'\rx\",-0.500000,a=b\r\n");
+    assert_string_equal(
+        line(&b, v, t, 8),
+        "\"'=HYPERLINK(\"\"http://"
+        "x\"\")\",\"'+1\",\"'-2\",\"'@SUM(A1)\",\"'\tx\",\"'\rx\",-0.500000,a=b\r\n");
     dtc_buf_dispose(&b);
 }
 

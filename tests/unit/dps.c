@@ -38,7 +38,8 @@ static char *slurp(const char *name, size_t *len)
 /* A client whose next `answers` GETs are answered with the file. */
 static dtc_dps *answering(fixture *fx, const char *name, int answers)
 {
-    dtc_dps_opts o = {.api_url = "http://dps.invalid", .account_uuid = "acc-1", .retry_attempts = 1};
+    dtc_dps_opts o = {
+        .api_url = "http://dps.invalid", .account_uuid = "acc-1", .retry_attempts = 1};
     size_t len = 0;
     fx->body = slurp(name, &len);
     assert_int_equal(dtc_dps_new(&fx->c, &o), 0);
@@ -130,12 +131,15 @@ static int collect(void *ctx, const dtc_record *recs, size_t n)
     return 0;
 }
 
-static void test_environment_cost_page_gives_each_record_its_environment_and_micro_units(void **state)
+static void
+test_environment_cost_page_gives_each_record_its_environment_and_micro_units(void **state)
 {
     dtc_dps *c = answering(*state, "env_cost.json", 1);
     seen s = {.n = 0};
     int v2 = -1;
-    assert_int_equal(dtc_dps_env_records(c, UUID, 1, day("2026-11-20"), day("2026-11-21"), 50, collect, &s, &v2), 0);
+    assert_int_equal(
+        dtc_dps_env_records(c, UUID, 1, day("2026-11-20"), day("2026-11-21"), 50, collect, &s, &v2),
+        0);
     assert_int_equal(v2, 0);
     assert_int_equal(s.pages, 1); /* nextPageKey null ends the walk */
     assert_int_equal(s.n, 3);
@@ -156,8 +160,9 @@ static void test_page_keys_that_repeat_stop_the_walk_with_a_reason(void **state)
     dtc_dps *c = answering(*state, "env_cost_page_keys_cycle.json", 5);
     seen s = {.n = 0};
     int v2 = 0;
-    assert_int_equal(dtc_dps_env_records(c, UUID, 1, day("2026-11-20"), day("2026-11-20"), 50, collect, &s, &v2),
-                     DTC_EPARSE);
+    assert_int_equal(
+        dtc_dps_env_records(c, UUID, 1, day("2026-11-20"), day("2026-11-20"), 50, collect, &s, &v2),
+        DTC_EPARSE);
     assert_int_equal(s.pages, 2); /* page-2 once, then the same key again */
     assert_says(c, "page 2 repeats an earlier nextPageKey");
 }
@@ -192,7 +197,8 @@ static void test_budget_beyond_1e12_is_refused_naming_the_field(void **state)
     assert_int_equal(dtc_dps_get_detail(c, UUID, &d), DTC_EPARSE);
     assert_null(d.periods);
     assert_null(d.caps);
-    assert_says(c, "/sub/v2/accounts/acc-1/subscriptions/" UUID ": unexpected answer: budget.total is 2e+12, "
+    assert_says(c, "/sub/v2/accounts/acc-1/subscriptions/" UUID
+                   ": unexpected answer: budget.total is 2e+12, "
                    "outside +-10^12 currency units");
 }
 
@@ -209,8 +215,9 @@ static void test_environment_cost_beyond_1e12_is_refused_and_no_page_is_handed_o
     dtc_dps *c = answering(*state, "env_cost_value_out_of_range.json", 1);
     seen s = {.n = 0};
     int v2 = 0;
-    assert_int_equal(dtc_dps_env_records(c, UUID, 1, day("2026-11-20"), day("2026-11-20"), 50, collect, &s, &v2),
-                     DTC_EPARSE);
+    assert_int_equal(
+        dtc_dps_env_records(c, UUID, 1, day("2026-11-20"), day("2026-11-20"), 50, collect, &s, &v2),
+        DTC_EPARSE);
     assert_int_equal(s.pages, 0);
     assert_says(c, "a cost record's value is -1.5e+12, outside +-10^12 currency units");
 }
@@ -224,7 +231,8 @@ static void test_capability_key_longer_than_its_field_is_refused(void **state)
     size_t n = 0;
     assert_int_equal(dtc_dps_usage(c, UUID, &r, &n), DTC_EPARSE);
     assert_null(r);
-    assert_says(c, "a capabilityKey longer than 63 bytes (dtcost refuses it rather than cut the key short");
+    assert_says(
+        c, "a capabilityKey longer than 63 bytes (dtcost refuses it rather than cut the key short");
 }
 
 static void test_environment_id_longer_than_its_field_is_refused(void **state)
@@ -232,8 +240,9 @@ static void test_environment_id_longer_than_its_field_is_refused(void **state)
     dtc_dps *c = answering(*state, "env_cost_environment_id_too_long.json", 1);
     seen s = {.n = 0};
     int v2 = 0;
-    assert_int_equal(dtc_dps_env_records(c, UUID, 1, day("2026-11-20"), day("2026-11-20"), 50, collect, &s, &v2),
-                     DTC_EPARSE);
+    assert_int_equal(
+        dtc_dps_env_records(c, UUID, 1, day("2026-11-20"), day("2026-11-20"), 50, collect, &s, &v2),
+        DTC_EPARSE);
     assert_int_equal(s.pages, 0);
     assert_says(c, "an environmentId or clusterId longer than 63 bytes");
 }
@@ -267,8 +276,8 @@ static void test_cost_allocation_records_have_day_capability_key_and_micro_units
 {
     dtc_dps *c = answering(*state, "alloc_costcenter.json", 1);
     allocs s = {.n = 0};
-    assert_int_equal(dtc_dps_cost_allocation(c, UUID, "env-a", "COSTCENTER", day("2026-11-20"), day("2026-11-20"), 0,
-                                             collect_allocs, &s),
+    assert_int_equal(dtc_dps_cost_allocation(c, UUID, "env-a", "COSTCENTER", day("2026-11-20"),
+                                             day("2026-11-20"), 0, collect_allocs, &s),
                      0);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.a[0].day, day("2026-11-20"));
@@ -283,19 +292,20 @@ static void test_cost_allocation_costs_beyond_1e12_are_refused(void **state)
 {
     dtc_dps *c = answering(*state, "alloc_costs_out_of_range.json", 1);
     allocs s = {.n = 0};
-    assert_int_equal(dtc_dps_cost_allocation(c, UUID, "env-a", "COSTCENTER", day("2026-11-20"), day("2026-11-20"), 0,
-                                             collect_allocs, &s),
+    assert_int_equal(dtc_dps_cost_allocation(c, UUID, "env-a", "COSTCENTER", day("2026-11-20"),
+                                             day("2026-11-20"), 0, collect_allocs, &s),
                      DTC_EPARSE);
     assert_int_equal(s.n, 0);
     assert_says(c, "an allocation record's costs is 1e+13, outside +-10^12 currency units");
 }
 
-static void test_cost_allocation_capability_longer_than_its_field_is_refused_naming_its_size(void **state)
+static void
+test_cost_allocation_capability_longer_than_its_field_is_refused_naming_its_size(void **state)
 {
     dtc_dps *c = answering(*state, "alloc_capability_too_long.json", 1);
     allocs s = {.n = 0};
-    assert_int_equal(dtc_dps_cost_allocation(c, UUID, "env-a", "COSTCENTER", day("2026-11-20"), day("2026-11-20"), 0,
-                                             collect_allocs, &s),
+    assert_int_equal(dtc_dps_cost_allocation(c, UUID, "env-a", "COSTCENTER", day("2026-11-20"),
+                                             day("2026-11-20"), 0, collect_allocs, &s),
                      DTC_EPARSE);
     assert_int_equal(s.n, 0);
     assert_says(c, "an allocation record's capability longer than 63 bytes");

@@ -34,14 +34,12 @@ static void test_emu_model_cost_is_usage_times_price(void **state)
     for (int si = 0; si < a->nsubs; si++) {
         const emu_sub *s = &a->subs[si];
         for (int ei = 0; ei < a->nenvs; ei++) {
-            if (!emu_sub_has_env(s, &a->envs[ei]))
-                continue;
+            if (!emu_sub_has_env(s, &a->envs[ei])) continue;
             for (int c = 0; c < emu_ncaps; c++) {
                 for (int64_t d = s->start_day; d < s->start_day + 40; d++) {
                     emu_rec r;
                     emu_model_record(&model, a, s, ei, c, d, cfg.now, &r);
-                    if (!r.present)
-                        continue;
+                    if (!r.present) continue;
                     assert_int_equal(r.cost_micro, r.usage_centi * s->price4[c]);
                     assert_true(r.usage_centi > 0);
                     assert_true(r.booking_time >= (d + 1) * 86400);
@@ -64,8 +62,7 @@ static void test_emu_model_late_bookings_move_values_and_booking_dates(void **st
         emu_model_record(&model, a, s, 0, c, day, cfg.now, &first);
         emu_model_record(&model, a, s, 0, c, day, cfg.now + 12 * 3600, &later);
         emu_model_record(&model, a, s, 0, c, day, cfg.now + 20 * 86400, &settled);
-        if (!first.present)
-            continue;
+        if (!first.present) continue;
         present++;
         assert_true(later.usage_centi >= first.usage_centi);
         assert_true(later.booking_time >= first.booking_time);
@@ -88,7 +85,8 @@ static void test_emu_model_is_deterministic_and_seed_sensitive(void **state)
     assert_int_equal(emu_model_build(&other, &cfg), 0);
     assert_string_equal(other.accounts[0].subs[0].uuid, model.accounts[0].subs[0].uuid);
     assert_string_equal(other.accounts[0].envs[3].id, model.accounts[0].envs[3].id);
-    assert_int_equal(other.accounts[0].subs[0].budget_micro, model.accounts[0].subs[0].budget_micro);
+    assert_int_equal(other.accounts[0].subs[0].budget_micro,
+                     model.accounts[0].subs[0].budget_micro);
     emu_model_dispose(&other);
     emu_config c2 = cfg;
     c2.seed = 7;

@@ -20,8 +20,8 @@ static const struct {
     dtc_fact fact;
     int nkeys;
 } facts_tables[] = {
-    {"subscription", DTC_FACT_SUBSCRIPTION, 1}, {"environment", DTC_FACT_ENVIRONMENT, 2},
-    {"cost_day", DTC_FACT_COST_DAY, 2},         {"env_cost_day", DTC_FACT_ENV_COST_DAY, 4},
+    {"subscription", DTC_FACT_SUBSCRIPTION, 1},  {"environment", DTC_FACT_ENVIRONMENT, 2},
+    {"cost_day", DTC_FACT_COST_DAY, 2},          {"env_cost_day", DTC_FACT_ENV_COST_DAY, 4},
     {"cost_allocation", DTC_FACT_ALLOCATION, 6}, {"forecast", DTC_FACT_FORECAST, 2},
 };
 
@@ -29,8 +29,7 @@ static dtc_val facts_val(const char *f)
 {
     char *end;
     long long i = strtoll(f, &end, 10);
-    if (*f && !*end && (f[0] == '-' || (f[0] >= '0' && f[0] <= '9')))
-        return DTC_INT(i);
+    if (*f && !*end && (f[0] == '-' || (f[0] >= '0' && f[0] <= '9'))) return DTC_INT(i);
     return strcmp(f, "NULL") == 0 ? DTC_NULL : DTC_TEXT(f);
 }
 
@@ -44,25 +43,25 @@ static int facts_load(dtc_store *s, const char *name)
     assert_non_null(f);
     int64_t run;
     int rc = dtc_store_run_begin(s, "2026-12-02T00:00:00Z", &run);
-    if (rc == 0)
-        rc = dtc_store_begin(s);
+    if (rc == 0) rc = dtc_store_begin(s);
     while (rc == 0 && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';
-        if (!line[0] || line[0] == '#')
-            continue;
+        if (!line[0] || line[0] == '#') continue;
         char *field[24], *save = NULL;
         int n = 0;
         for (char *t = strtok_r(line, "|", &save); t && n < 24; t = strtok_r(NULL, "|", &save))
             field[n++] = t;
         size_t k = 0;
-        while (k < sizeof(facts_tables) / sizeof(facts_tables[0]) && strcmp(facts_tables[k].table, field[0]) != 0)
+        while (k < sizeof(facts_tables) / sizeof(facts_tables[0]) &&
+               strcmp(facts_tables[k].table, field[0]) != 0)
             k++;
         assert_true(k < sizeof(facts_tables) / sizeof(facts_tables[0]));
         dtc_val v[24];
         for (int i = 1; i < n; i++)
             v[i - 1] = facts_val(field[i]);
         dtc_put res;
-        rc = dtc_store_put(s, facts_tables[k].fact, v, v + facts_tables[k].nkeys, "2026-12-02T00:00:00Z", &res);
+        rc = dtc_store_put(s, facts_tables[k].fact, v, v + facts_tables[k].nkeys,
+                           "2026-12-02T00:00:00Z", &res);
     }
     fclose(f);
     if (rc == 0)

@@ -52,13 +52,18 @@ static void test_jw_replaces_invalid_utf8_so_output_is_valid_json(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"a\x80" "b", "\"a\xef\xbf\xbd" "b\""},
-        {"\xc3", "\"\xef\xbf\xbd\""},                      /* cut short at the end */
-        {"\xc3(", "\"\xef\xbf\xbd(\""},                    /* cut short by ASCII */
-        {"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""},      /* overlong '/' */
+        {"a\x80"
+         "b",
+         "\"a\xef\xbf\xbd"
+         "b\""},
+        {"\xc3", "\"\xef\xbf\xbd\""},                                 /* cut short at the end */
+        {"\xc3(", "\"\xef\xbf\xbd(\""},                               /* cut short by ASCII */
+        {"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""},                 /* overlong '/' */
         {"\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* a UTF-16 surrogate */
-        {"\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* past U+10FFFF */
-        {"\xc3\xbc\xe2\x82\xac\xf0\x9f\x98\x80\xff", "\"\xc3\xbc\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbd\""},
+        {"\xf4\x90\x80\x80",
+         "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* past U+10FFFF */
+        {"\xc3\xbc\xe2\x82\xac\xf0\x9f\x98\x80\xff",
+         "\"\xc3\xbc\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbd\""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         dtc_buf b;

@@ -26,8 +26,9 @@ static void test_license_host_units_at_every_table_edge(void **state)
     assert_int_equal(dtc_hu_fullstack_milli((16 * GIB + 9) / 10 + 1), 250);
     struct {
         int64_t gib, fs, infra;
-    } rows[] = {{4, 250, 75}, {8, 500, 150}, {16, 1000, 300}, {32, 2000, 600}, {48, 3000, 900},
-                {64, 4000, 1000}, {80, 5000, 1000}, {96, 6000, 1000}, {112, 7000, 1000}};
+    } rows[] = {{4, 250, 75},     {8, 500, 150},    {16, 1000, 300},
+                {32, 2000, 600},  {48, 3000, 900},  {64, 4000, 1000},
+                {80, 5000, 1000}, {96, 6000, 1000}, {112, 7000, 1000}};
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         assert_int_equal(dtc_hu_fullstack_milli(rows[i].gib * GIB), rows[i].fs);
         assert_int_equal(dtc_hu_infra_milli(rows[i].gib * GIB, true), rows[i].infra);
@@ -77,8 +78,8 @@ static void test_license_active_time_is_the_union_clipped_to_the_hour(void **sta
 /* Parse a document with the given rules; returns 0 or the error. */
 /* Both paths must agree: the whole buffer at once (jsmn, falling back to
  * yajl), and the streaming feed (yajl). */
-static int parse_streaming(const char *json, const dtc_license_rules *r, bool hosts, dtc_lic_parser **pp,
-                           const dtc_lic_doc **doc);
+static int parse_streaming(const char *json, const dtc_license_rules *r, bool hosts,
+                           dtc_lic_parser **pp, const dtc_lic_doc **doc);
 
 static int parse(const char *json, const dtc_license_rules *r, bool hosts, dtc_lic_parser **pp,
                  const dtc_lic_doc **doc)
@@ -100,15 +101,16 @@ static int parse(const char *json, const dtc_license_rules *r, bool hosts, dtc_l
         for (size_t i = 0; i < wd->nhosts; i++) {
             const dtc_lic_host *a = &wd->hosts[i], *b = &(*doc)->hosts[i];
             assert_true(a->env == b->env && a->osi_id == b->osi_id && a->mode == b->mode &&
-                        a->memory_bytes == b->memory_bytes && a->active_ms == b->active_ms && a->mhu == b->mhu);
+                        a->memory_bytes == b->memory_bytes && a->active_ms == b->active_ms &&
+                        a->mhu == b->mhu);
         }
     }
     dtc_lic_parser_free(whole);
     return rc;
 }
 
-static int parse_streaming(const char *json, const dtc_license_rules *r, bool hosts, dtc_lic_parser **pp,
-                           const dtc_lic_doc **doc)
+static int parse_streaming(const char *json, const dtc_license_rules *r, bool hosts,
+                           dtc_lic_parser **pp, const dtc_lic_doc **doc)
 {
     assert_int_equal(dtc_lic_parser_new(pp, r, hosts), 0);
     /* in small pieces, to cross every token boundary (a large document in
@@ -116,19 +118,20 @@ static int parse_streaming(const char *json, const dtc_license_rules *r, bool ho
     size_t n = strlen(json), piece = n > 65536 ? 256 * 1024 : 7;
     for (size_t i = 0; i < n; i += piece) {
         int rc = dtc_lic_parser_feed(*pp, json + i, n - i < piece ? n - i : piece);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     return dtc_lic_parser_finish(*pp, doc);
 }
 
 static char *host_doc(char *buf, size_t n, const char *flags, int64_t mem, const char *records)
 {
-    snprintf(buf, n,
-             "{\"clusterUuid\":\"c1\",\"timeFrameStart\":%lld,\"timeFrameEnd\":%lld,"
-             "\"environmentBillingEntries\":[{\"environmentUuid\":\"e1\",\"hostUsages\":[{\"osiId\":1,%s"
-             "\"hostMemoryBytes\":%lld,\"agentUsages\":[{\"agentTypeId\":1,\"agentUsageRecords\":[%s]}]}]}]}",
-             (long long)H0, (long long)H0 + 3600000, flags, (long long)mem, records);
+    snprintf(
+        buf, n,
+        "{\"clusterUuid\":\"c1\",\"timeFrameStart\":%lld,\"timeFrameEnd\":%lld,"
+        "\"environmentBillingEntries\":[{\"environmentUuid\":\"e1\",\"hostUsages\":[{\"osiId\":1,%s"
+        "\"hostMemoryBytes\":%lld,\"agentUsages\":[{\"agentTypeId\":1,\"agentUsageRecords\":[%s]}]}"
+        "]}]}",
+        (long long)H0, (long long)H0 + 3600000, flags, (long long)mem, records);
     return buf;
 }
 
@@ -139,7 +142,9 @@ static int64_t fs_of(const char *flags, int64_t mem, const char *records, char m
     const dtc_lic_doc *d;
     assert_int_equal(parse(host_doc(buf, sizeof(buf), flags, mem, records), NULL, true, &p, &d), 0);
     assert_int_equal(d->nenvs, 1);
-    int64_t v = mode == 'F' ? d->envs[0].fullstack_mhu : mode == 'I' ? d->envs[0].infra_mhu : d->envs[0].paas_mhu;
+    int64_t v = mode == 'F'   ? d->envs[0].fullstack_mhu
+                : mode == 'I' ? d->envs[0].infra_mhu
+                              : d->envs[0].paas_mhu;
     dtc_lic_parser_free(p);
     return v;
 }
@@ -149,21 +154,27 @@ static void test_license_an_hour_counts_from_five_minutes_of_os_activity(void **
     (void)state;
     char r[256];
     /* 4m59.999s: no; 5m exactly: yes */
-    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0, (long long)H0 + 299999);
+    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0,
+             (long long)H0 + 299999);
     assert_int_equal(fs_of("", 16 * GIB, r, 'F'), 0);
-    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0, (long long)H0 + 300000);
+    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0,
+             (long long)H0 + 300000);
     assert_int_equal(fs_of("", 16 * GIB, r, 'F'), 1000);
     /* three partial records of 2 minutes: 6 minutes in total */
-    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld},{\"startTime\":%lld,\"endTime\":%lld},"
-             "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0, (long long)H0 + 120000,
-             (long long)H0 + 600000, (long long)H0 + 720000, (long long)H0 + 3480000, (long long)H0 + 3600000);
+    snprintf(r, sizeof(r),
+             "{\"startTime\":%lld,\"endTime\":%lld},{\"startTime\":%lld,\"endTime\":%lld},"
+             "{\"startTime\":%lld,\"endTime\":%lld}",
+             (long long)H0, (long long)H0 + 120000, (long long)H0 + 600000, (long long)H0 + 720000,
+             (long long)H0 + 3480000, (long long)H0 + 3600000);
     assert_int_equal(fs_of("", 16 * GIB, r, 'F'), 1000);
     /* overlapping records of 3 minutes each over the same span: 4 minutes */
-    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld},{\"startTime\":%lld,\"endTime\":%lld}",
+    snprintf(r, sizeof(r),
+             "{\"startTime\":%lld,\"endTime\":%lld},{\"startTime\":%lld,\"endTime\":%lld}",
              (long long)H0, (long long)H0 + 180000, (long long)H0 + 60000, (long long)H0 + 240000);
     assert_int_equal(fs_of("", 16 * GIB, r, 'F'), 0);
     /* activity mostly in the hour before: only the part inside counts */
-    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0 - 3000000, (long long)H0 + 240000);
+    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0 - 3000000,
+             (long long)H0 + 240000);
     assert_int_equal(fs_of("", 16 * GIB, r, 'F'), 0);
 }
 
@@ -172,8 +183,10 @@ static void test_license_only_the_os_module_makes_a_host_count(void **state)
     (void)state;
     char buf[1024];
     snprintf(buf, sizeof(buf),
-             "{\"timeFrameStart\":%lld,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\",\"hostUsages\":"
-             "[{\"hostMemoryBytes\":%lld,\"agentUsages\":[{\"agentUsageRecords\":[{\"startTime\":%lld,\"endTime\":%lld}],"
+             "{\"timeFrameStart\":%lld,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\","
+             "\"hostUsages\":"
+             "[{\"hostMemoryBytes\":%lld,\"agentUsages\":[{\"agentUsageRecords\":[{\"startTime\":%"
+             "lld,\"endTime\":%lld}],"
              "\"agentTypeId\":6}]}]}]}",
              (long long)H0, (long long)(8 * GIB), (long long)H0, (long long)H0 + 3600000);
     dtc_lic_parser *p;
@@ -188,7 +201,8 @@ static void test_license_modes_infrastructure_and_application_only(void **state)
 {
     (void)state;
     char r[128];
-    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0, (long long)H0 + 3600000);
+    snprintf(r, sizeof(r), "{\"startTime\":%lld,\"endTime\":%lld}", (long long)H0,
+             (long long)H0 + 3600000);
     assert_int_equal(fs_of("\"infrastructureOnly\":true,", 64 * GIB, r, 'I'), 1000);
     /* PaaS: the memory limit, Full-Stack weighting */
     assert_int_equal(fs_of("\"paas\":true,\"passMemoryLimit\":4294967296,", 64 * GIB, r, 'P'), 250);
@@ -215,8 +229,8 @@ static void test_license_dem_units_with_and_without_replays_in_visits(void **sta
     dtc_lic_parser *p;
     const dtc_lic_doc *d;
     assert_int_equal(parse(rum_doc, &r, false, &p, &d), 0);
-    /* 120 sessions x 0.25 + 12 replays x 1.0 + 35 browser x 1.0 + 100 HTTP x 0.1 + 5 extra properties x
-     * 0.01 x 120 sessions = 30 + 12 + 35 + 10 + 6 = 93 */
+    /* 120 sessions x 0.25 + 12 replays x 1.0 + 35 browser x 1.0 + 100 HTTP x 0.1 + 5 extra
+     * properties x 0.01 x 120 sessions = 30 + 12 + 35 + 10 + 6 = 93 */
     assert_int_equal(d->envs[0].dem_centi, 9300);
     assert_int_equal(d->envs[0].synthetic_browser, 35);
     assert_int_equal(d->envs[0].synthetic_http, 100);
@@ -237,15 +251,21 @@ static void test_license_null_everywhere_is_zero_not_a_crash(void **state)
     (void)state;
     const char *doc =
         "{\"clusterUuid\":null,\"timeFrameStart\":1641808800000,\"timeFrameEnd\":null,"
-        "\"environmentBillingEntries\":[{\"environmentUuid\":null,\"visits\":null,\"mobileSessions\":null,"
-        "\"totalRUMUserPropertiesUsed\":null,\"newProblems\":null,\"hostUsages\":[{\"osiId\":null,\"hostName\":null,"
-        "\"hostCategory\":null,\"agentUsages\":[{\"networkTraffic\":null,\"agentId\":null,\"agentTypeId\":null,"
-        "\"agentUsageRecords\":[{\"startTime\":null,\"endTime\":null}]},null],\"infrastructureOnly\":null,"
+        "\"environmentBillingEntries\":[{\"environmentUuid\":null,\"visits\":null,"
+        "\"mobileSessions\":null,"
+        "\"totalRUMUserPropertiesUsed\":null,\"newProblems\":null,\"hostUsages\":[{\"osiId\":null,"
+        "\"hostName\":null,"
+        "\"hostCategory\":null,\"agentUsages\":[{\"networkTraffic\":null,\"agentId\":null,"
+        "\"agentTypeId\":null,"
+        "\"agentUsageRecords\":[{\"startTime\":null,\"endTime\":null}]},null],"
+        "\"infrastructureOnly\":null,"
         "\"paas\":null,\"passMemoryLimit\":null,\"vendorTypeId\":null,\"hostMemoryBytes\":null,"
-        "\"premiumLogAnalytics\":null,\"hasContainers\":null},null],\"downloads\":null,\"syntheticUsages\":null,"
+        "\"premiumLogAnalytics\":null,\"hasContainers\":null},null],\"downloads\":null,"
+        "\"syntheticUsages\":null,"
         "\"syntheticBillingUsage\":[null,{\"monitorTypeId\":null}],\"customMetrics\":null,"
         "\"davisDataUnits\":[{\"pool\":null,\"total\":null}],\"trial\":null,\"internalUse\":null,"
-        "\"highAvailabilityCluster\":null,\"logStorageUsageBytes\":null,\"logUploadVolumeBytes\":null,"
+        "\"highAvailabilityCluster\":null,\"logStorageUsageBytes\":null,\"logUploadVolumeBytes\":"
+        "null,"
         "\"sessionReplays\":null,\"mobileSessionReplays\":null},null]}";
     dtc_lic_parser *p;
     const dtc_lic_doc *d;
@@ -257,8 +277,10 @@ static void test_license_null_everywhere_is_zero_not_a_crash(void **state)
     assert_int_equal(d->nhosts, 1);
     dtc_lic_parser_free(p);
     /* and a document that is nothing but nulls has no hour */
-    assert_int_equal(parse("{\"clusterUuid\":null,\"timeFrameStart\":null,\"environmentBillingEntries\":null}",
-                           NULL, false, &p, &d), 0);
+    assert_int_equal(
+        parse("{\"clusterUuid\":null,\"timeFrameStart\":null,\"environmentBillingEntries\":null}",
+              NULL, false, &p, &d),
+        0);
     assert_true(d->from_ms < 0);
     dtc_lic_parser_free(p);
 }
@@ -266,11 +288,16 @@ static void test_license_null_everywhere_is_zero_not_a_crash(void **state)
 static void test_license_times_as_epoch_ms_or_iso_strings(void **state)
 {
     (void)state;
-    const char *forms[] = {"\"2022-01-10T10:00:00Z\"", "\"2022-01-10T10:00:00.000Z\"", "\"2022-01-10T11:00:00+01:00\"",
-                           "\"2022-01-10T05:30:00-04:30\"", "1641808800000", "\"1641808800000\""};
+    const char *forms[] = {"\"2022-01-10T10:00:00Z\"",
+                           "\"2022-01-10T10:00:00.000Z\"",
+                           "\"2022-01-10T11:00:00+01:00\"",
+                           "\"2022-01-10T05:30:00-04:30\"",
+                           "1641808800000",
+                           "\"1641808800000\""};
     for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
         char buf[512];
-        snprintf(buf, sizeof(buf), "{\"timeFrameStart\":%s,\"environmentBillingEntries\":[]}", forms[i]);
+        snprintf(buf, sizeof(buf), "{\"timeFrameStart\":%s,\"environmentBillingEntries\":[]}",
+                 forms[i]);
         dtc_lic_parser *p;
         const dtc_lic_doc *d;
         assert_int_equal(parse(buf, NULL, false, &p, &d), 0);
@@ -287,9 +314,11 @@ static void test_license_times_as_epoch_ms_or_iso_strings(void **state)
 static void test_license_osi_id_keeps_all_64_bits(void **state)
 {
     (void)state;
-    const char *doc = "{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\","
-                      "\"hostUsages\":[{\"osiId\":-5174977934749450001},{\"osiId\":9223372036854775807},"
-                      "{\"osiId\":-9223372036854775808},{\"osiId\":\"9007199254740993\"}]}]}";
+    const char *doc =
+        "{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":"
+        "\"e\","
+        "\"hostUsages\":[{\"osiId\":-5174977934749450001},{\"osiId\":9223372036854775807},"
+        "{\"osiId\":-9223372036854775808},{\"osiId\":\"9007199254740993\"}]}]}";
     dtc_lic_parser *p;
     const dtc_lic_doc *d;
     assert_int_equal(parse(doc, NULL, true, &p, &d), 0);
@@ -299,8 +328,11 @@ static void test_license_osi_id_keeps_all_64_bits(void **state)
     assert_true(d->hosts[2].osi_id == INT64_MIN);
     assert_true(d->hosts[3].osi_id == 9007199254740993LL); /* 2^53 + 1: lost in a double */
     dtc_lic_parser_free(p);
-    assert_int_equal(parse("{\"environmentBillingEntries\":[{\"hostUsages\":[{\"osiId\":9223372036854775808}]}]}",
-                           NULL, true, &p, &d), DTC_EPARSE);
+    assert_int_equal(
+        parse(
+            "{\"environmentBillingEntries\":[{\"hostUsages\":[{\"osiId\":9223372036854775808}]}]}",
+            NULL, true, &p, &d),
+        DTC_EPARSE);
     assert_non_null(strstr(dtc_lic_parser_errmsg(p), "osiId"));
     dtc_lic_parser_free(p);
 }
@@ -308,10 +340,13 @@ static void test_license_osi_id_keeps_all_64_bits(void **state)
 static void test_license_ddus_per_pool_to_the_micro_unit(void **state)
 {
     (void)state;
-    const char *doc = "{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\","
-                      "\"davisDataUnits\":[{\"pool\":\"Metrics\",\"total\":31},{\"pool\":\"Traces\",\"total\":15.46369},"
-                      "{\"total\":0.0000005,\"pool\":\"Log\"},{\"pool\":\"Serverless\",\"total\":1.5e1},"
-                      "{\"pool\":\"Quantum\",\"total\":2.25},{\"pool\":\"Metrics\",\"total\":0.1}]}]}";
+    const char *doc =
+        "{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":"
+        "\"e\","
+        "\"davisDataUnits\":[{\"pool\":\"Metrics\",\"total\":31},{\"pool\":\"Traces\",\"total\":15."
+        "46369},"
+        "{\"total\":0.0000005,\"pool\":\"Log\"},{\"pool\":\"Serverless\",\"total\":1.5e1},"
+        "{\"pool\":\"Quantum\",\"total\":2.25},{\"pool\":\"Metrics\",\"total\":0.1}]}]}";
     dtc_lic_parser *p;
     const dtc_lic_doc *d;
     assert_int_equal(parse(doc, NULL, false, &p, &d), 0);
@@ -337,8 +372,16 @@ static void test_license_refuses_nesting_and_broken_json(void **state)
     assert_int_equal(parse(deep, NULL, false, &p, &d), DTC_EPARSE);
     assert_non_null(strstr(dtc_lic_parser_errmsg(p), "nesting"));
     dtc_lic_parser_free(p);
-    const char *bad[] = {"{\"timeFrameStart\":1641808800000,", "[1,2,3]", "{\"a\":tru}", "", "\"just a string\"",
-                         "{\"visits\":1x}", "{\"visits\":01}", "{\"a\":nul}", "{\"a\":1}{\"b\":2}", "{\"a\":-}"};
+    const char *bad[] = {"{\"timeFrameStart\":1641808800000,",
+                         "[1,2,3]",
+                         "{\"a\":tru}",
+                         "",
+                         "\"just a string\"",
+                         "{\"visits\":1x}",
+                         "{\"visits\":01}",
+                         "{\"a\":nul}",
+                         "{\"a\":1}{\"b\":2}",
+                         "{\"a\":-}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(parse(bad[i], NULL, false, &p, &d), DTC_EPARSE);
         assert_true(strlen(dtc_lic_parser_errmsg(p)) > 0);
@@ -364,7 +407,8 @@ static void test_license_refuses_figures_and_times_out_of_range_naming_the_field
         {"\"hostUsages\":[{\"osiId\":1,\"hostMemoryBytes\":-8}]", "", "hostMemoryBytes"},
         {"\"davisDataUnits\":[{\"pool\":\"Log\",\"total\":-1.5}]", "", "davisDataUnits"},
         {"\"syntheticBillingUsage\":[{\"monitorTypeId\":1,\"publicExecutions\":9223372036854775807,"
-         "\"privateExecutions\":1}]", "", "Executions"},
+         "\"privateExecutions\":1}]",
+         "", "Executions"},
         {"", "\"timeFrameStart\":\"12026-01-10T10:00:00Z\",", "timeFrameStart"},
         {"", "\"timeFrameStart\":3093527980800000,", "timeFrameStart"},
         {"", "\"timeFrameStart\":-3600000,", "timeFrameStart"},
@@ -372,8 +416,10 @@ static void test_license_refuses_figures_and_times_out_of_range_naming_the_field
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char buf[1024];
-        snprintf(buf, sizeof(buf), "{%s\"clusterUuid\":\"c\",\"environmentBillingEntries\":[{\"environmentUuid\":"
-                 "\"e\"%s%s}]}", cases[i].top[0] ? cases[i].top : "\"timeFrameStart\":1641808800000,",
+        snprintf(buf, sizeof(buf),
+                 "{%s\"clusterUuid\":\"c\",\"environmentBillingEntries\":[{\"environmentUuid\":"
+                 "\"e\"%s%s}]}",
+                 cases[i].top[0] ? cases[i].top : "\"timeFrameStart\":1641808800000,",
                  cases[i].env[0] ? "," : "", cases[i].env);
         dtc_lic_parser *p;
         const dtc_lic_doc *d;
@@ -393,25 +439,35 @@ static void test_license_refuses_duplicates_and_unkeepable_ids(void **state)
         const char *json, *says;
     } cases[] = {
         {"{\"timeFrameStart\":1641808800000,\"timeFrameStart\":1641808800000}", "twice"},
-        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\","
-         "\"visits\":1,\"visits\":2}]}", "twice"},
-        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\"},"
-         "{\"environmentUuid\":\"e\"}]}", "twice"},
-        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\\udc00\"}]}",
+        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":"
+         "\"e\","
+         "\"visits\":1,\"visits\":2}]}",
+         "twice"},
+        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":"
+         "\"e\"},"
+         "{\"environmentUuid\":\"e\"}]}",
+         "twice"},
+        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":"
+         "\"e\\udc00\"}]}",
          "UTF-8"},
-        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\xff\"}]}",
+        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":"
+         "\"e\xff\"}]}",
          "UTF-8"},
-        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":\"e\\u0000\"}]}",
+        {"{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":"
+         "\"e\\u0000\"}]}",
          "UTF-8"},
-        {"{\"timeFrameStart\":1641808800000,\"clusterUuid\":\"0123456789012345678901234567890123456789012345678"
-         "901234567890123\"}", "longer"},
+        {"{\"timeFrameStart\":1641808800000,\"clusterUuid\":"
+         "\"0123456789012345678901234567890123456789012345678"
+         "901234567890123\"}",
+         "longer"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         dtc_lic_parser *p;
         const dtc_lic_doc *d;
         assert_int_equal(parse(cases[i].json, NULL, false, &p, &d), DTC_EPARSE);
         if (!strstr(dtc_lic_parser_errmsg(p), cases[i].says))
-            fail_msg("%s: %s does not say %s", cases[i].json, dtc_lic_parser_errmsg(p), cases[i].says);
+            fail_msg("%s: %s does not say %s", cases[i].json, dtc_lic_parser_errmsg(p),
+                     cases[i].says);
         dtc_lic_parser_free(p);
     }
 }
@@ -420,8 +476,9 @@ static void test_license_refuses_duplicates_and_unkeepable_ids(void **state)
 static void test_license_decodes_escapes_on_both_paths(void **state)
 {
     (void)state;
-    const char *json = "{\"clusterUuid\":\"c\\/1\",\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":"
-                       "[{\"environmentUuid\":\"env-\\u00e9\\ud83d\\ude00\",\"visit\\u0073\":4}]}";
+    const char *json =
+        "{\"clusterUuid\":\"c\\/1\",\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":"
+        "[{\"environmentUuid\":\"env-\\u00e9\\ud83d\\ude00\",\"visit\\u0073\":4}]}";
     dtc_lic_parser *p;
     const dtc_lic_doc *d;
     assert_int_equal(parse(json, NULL, false, &p, &d), 0);
@@ -430,8 +487,12 @@ static void test_license_decodes_escapes_on_both_paths(void **state)
     assert_int_equal(d->envs[0].visits, 4);
     dtc_lic_parser_free(p);
     /* a high surrogate with no \\u after it: '?' on both paths, as yajl has it */
-    assert_int_equal(parse("{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":"
-                           "\"e\\ud800x\"}]}", NULL, false, &p, &d), 0);
+    assert_int_equal(
+        parse(
+            "{\"timeFrameStart\":1641808800000,\"environmentBillingEntries\":[{\"environmentUuid\":"
+            "\"e\\ud800x\"}]}",
+            NULL, false, &p, &d),
+        0);
     assert_string_equal(d->envs[0].environment, "e?x");
     dtc_lic_parser_free(p);
 }

@@ -52,16 +52,14 @@ static void render(dtc_store *s, int max, dtc_buf *out)
     dtc_metrics_opts o = {.today = today, .max_cost_series = max};
     dtc_buf_init(out, DTC_CAP_SMALL);
     int rc = dtc_metrics_store(out, s, &o);
-    if (rc)
-        fail_msg("dtc_metrics_store: %s", dtc_store_errmsg(s));
+    if (rc) fail_msg("dtc_metrics_store: %s", dtc_store_errmsg(s));
 }
 
 static void assert_has_line(const dtc_buf *b, const char *line)
 {
     char want[512];
     snprintf(want, sizeof(want), "\n%s\n", line);
-    if (!strstr(b->data, want))
-        fail_msg("no line \"%s\" in:\n%s", line, b->data);
+    if (!strstr(b->data, want)) fail_msg("no line \"%s\" in:\n%s", line, b->data);
 }
 
 static void test_exposition_of_a_small_database_is_exactly_the_expected_text(void **state)
@@ -119,11 +117,15 @@ static void test_info_series_carry_names_escaped_and_only_when_named(void **stat
 {
     dtc_buf out;
     render(*state, 2, &out);
-    assert_has_line(&out, "dtcost_environment_info{environment=\"env-a\",name=\"Prod \\\"EU\\\" \\\\ main\"} 1");
+    assert_has_line(
+        &out,
+        "dtcost_environment_info{environment=\"env-a\",name=\"Prod \\\"EU\\\" \\\\ main\"} 1");
     assert_has_line(&out, "dtcost_environment_info{environment=\"env-b\",name=\"Staging\"} 1");
     assert_null(strstr(out.data, "dtcost_environment_info{environment=\"env-c\""));
-    assert_has_line(&out, "dtcost_subscription_info{subscription=\"sub-1\",name=\"Production\",currency=\"EUR\","
-                          "status=\"ACTIVE\"} 1");
+    assert_has_line(
+        &out,
+        "dtcost_subscription_info{subscription=\"sub-1\",name=\"Production\",currency=\"EUR\","
+        "status=\"ACTIVE\"} 1");
     assert_null(strstr(out.data, "subscription=\"sub-3\"")); /* expired */
     dtc_buf_dispose(&out);
 }
@@ -132,15 +134,19 @@ static void test_series_beyond_the_cap_fold_into_other_with_exact_sums(void **st
 {
     dtc_buf out;
     render(*state, 2, &out);
-    assert_has_line(&out, "dtcost_cost_last_complete_day{subscription=\"sub-1\",environment=\"env-a\","
-                          "capability=\"HOST_MONITORING\",currency=\"EUR\"} 5");
-    assert_has_line(&out, "dtcost_cost_last_complete_day{subscription=\"sub-1\",environment=\"env-b\","
-                          "capability=\"HOST_MONITORING\",currency=\"EUR\"} 4");
+    assert_has_line(&out,
+                    "dtcost_cost_last_complete_day{subscription=\"sub-1\",environment=\"env-a\","
+                    "capability=\"HOST_MONITORING\",currency=\"EUR\"} 5");
+    assert_has_line(&out,
+                    "dtcost_cost_last_complete_day{subscription=\"sub-1\",environment=\"env-b\","
+                    "capability=\"HOST_MONITORING\",currency=\"EUR\"} 4");
     /* 3000001 + 2000002 + 1 micro-units */
-    assert_has_line(&out, "dtcost_cost_last_complete_day{subscription=\"sub-1\",environment=\"other\","
-                          "capability=\"other\",currency=\"EUR\"} 5.000004");
-    assert_has_line(&out, "dtcost_cost_last_complete_day{subscription=\"sub-2\",environment=\"other\","
-                          "capability=\"other\",currency=\"USD\"} 0.000007");
+    assert_has_line(&out,
+                    "dtcost_cost_last_complete_day{subscription=\"sub-1\",environment=\"other\","
+                    "capability=\"other\",currency=\"EUR\"} 5.000004");
+    assert_has_line(&out,
+                    "dtcost_cost_last_complete_day{subscription=\"sub-2\",environment=\"other\","
+                    "capability=\"other\",currency=\"USD\"} 0.000007");
     assert_has_line(&out, "dtcost_cost_series_folded 4");
     assert_null(strstr(out.data, "999.")); /* today's incomplete day */
     dtc_buf_dispose(&out);
@@ -152,16 +158,22 @@ static void test_a_cap_above_the_series_count_folds_nothing(void **state)
     render(*state, 0, &out); /* the default, 500 */
     assert_null(strstr(out.data, "environment=\"other\""));
     assert_has_line(&out, "dtcost_cost_series_folded 0");
-    assert_has_line(&out, "dtcost_cost_last_complete_day{subscription=\"sub-1\",environment=\"env-c\","
-                          "capability=\"HOST_MONITORING\",currency=\"EUR\"} 0.000001");
+    assert_has_line(&out,
+                    "dtcost_cost_last_complete_day{subscription=\"sub-1\",environment=\"env-c\","
+                    "capability=\"HOST_MONITORING\",currency=\"EUR\"} 0.000001");
     dtc_buf_dispose(&out);
 }
 
 static void test_process_counters_are_counters_ending_in_total(void **state)
 {
     (void)state;
-    dtc_metrics_counters c = {.cycles = 5, .cycles_failed = 2, .sync_ok = 3, .push_records = 42,
-                              .last_cycle_seconds = 1.5, .ready = true, .version = "9.9.9"};
+    dtc_metrics_counters c = {.cycles = 5,
+                              .cycles_failed = 2,
+                              .sync_ok = 3,
+                              .push_records = 42,
+                              .last_cycle_seconds = 1.5,
+                              .ready = true,
+                              .version = "9.9.9"};
     dtc_buf out;
     dtc_buf_init(&out, DTC_CAP_SMALL);
     assert_int_equal(dtc_metrics_process(&out, &c), 0);

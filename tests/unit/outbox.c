@@ -64,17 +64,19 @@ static long scan_and_enqueue(dtc_store *s, seen *x, const char *batch_key)
     long n = 0;
     memset(x, 0, sizeof(*x));
     assert_int_equal(dtc_store_push_changes(s, DEST, NULL, 100, on_rec, x, &n), 0);
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     dtc_outbox_item items[16];
     char idem[16][96];
     for (int i = 0; i < x->n; i++) {
         snprintf(idem[i], sizeof(idem[i]), "%s@%lld", x->keys[i], (long long)x->versions[i]);
-        items[i] = (dtc_outbox_item){x->keys[i], x->fps[i], idem[i], x->versions[i], idem[i], strlen(idem[i])};
+        items[i] = (dtc_outbox_item){x->keys[i],     x->fps[i], idem[i],
+                                     x->versions[i], idem[i],   strlen(idem[i])};
     }
     int64_t id;
     assert_int_equal(dtc_store_begin(s), 0);
-    assert_int_equal(dtc_store_outbox_add(s, DEST, batch_key, "2026-11-22T06:00:00Z", items, (size_t)x->n, &id), 0);
+    assert_int_equal(
+        dtc_store_outbox_add(s, DEST, batch_key, "2026-11-22T06:00:00Z", items, (size_t)x->n, &id),
+        0);
     assert_int_equal(dtc_store_commit(s), 0);
     return n;
 }
@@ -89,8 +91,8 @@ static void test_outbox_change_scan_sees_new_then_only_restated(void **state)
     assert_string_equal(x.keys[0], "cost_day/sub-1/2026-11-20"); /* oldest day first */
     assert_int_equal(x.versions[0], 1);
     assert_int_equal(scan_and_enqueue(s, &x, "b2"), 0); /* nothing changed */
-    put_cost(s, "2026-11-21", 250);                    /* restated */
-    put_cost(s, "2026-11-22", 300);                    /* new */
+    put_cost(s, "2026-11-21", 250);                     /* restated */
+    put_cost(s, "2026-11-22", 300);                     /* new */
     assert_int_equal(scan_and_enqueue(s, &x, "b3"), 2);
     assert_string_equal(x.keys[0], "cost_day/sub-1/2026-11-21");
     assert_int_equal(x.versions[0], 2);
@@ -98,7 +100,8 @@ static void test_outbox_change_scan_sees_new_then_only_restated(void **state)
     /* Another destination has its own view: everything is new there. */
     long n = 0;
     memset(&x, 0, sizeof(x));
-    assert_int_equal(dtc_store_push_changes(s, "webhook other", "2026-11-21", 100, on_rec, &x, &n), 0);
+    assert_int_equal(dtc_store_push_changes(s, "webhook other", "2026-11-21", 100, on_rec, &x, &n),
+                     0);
     assert_int_equal(n, 2); /* since 2026-11-21 */
 }
 
@@ -132,7 +135,8 @@ static void test_outbox_split_mark_dead_and_retry(void **state)
     assert_int_equal(b.records, 5);
     int64_t a, c;
     assert_int_equal(dtc_store_begin(s), 0);
-    assert_int_equal(dtc_store_outbox_split(s, b.id, "big.a", "big.b", "2026-11-22T06:00:00Z", &a, &c), 0);
+    assert_int_equal(
+        dtc_store_outbox_split(s, b.id, "big.a", "big.b", "2026-11-22T06:00:00Z", &a, &c), 0);
     assert_int_equal(dtc_store_commit(s), 0);
     body ba = {0}, bb = {0};
     assert_int_equal(dtc_store_outbox_items(s, a, on_item, &ba), 0);
@@ -145,10 +149,12 @@ static void test_outbox_split_mark_dead_and_retry(void **state)
     assert_int_equal(dtc_store_outbox_next(s, DEST, 0, &b, &found), 0);
     assert_string_equal(b.key, "big.a");
     assert_int_equal(b.bytes, (int64_t)strlen(ba.text) - 2);
-    assert_int_equal(dtc_store_outbox_mark(s, a, "delivered", 0, 200, NULL, "2026-11-22T06:00:01Z"), 0);
+    assert_int_equal(dtc_store_outbox_mark(s, a, "delivered", 0, 200, NULL, "2026-11-22T06:00:01Z"),
+                     0);
     body gone = {0};
     assert_int_equal(dtc_store_outbox_items(s, a, on_item, &gone), DTC_EDB); /* bodies dropped */
-    assert_int_equal(dtc_store_outbox_mark(s, c, "dead", 3, 503, "HTTP 503", "2026-11-22T06:00:02Z"), 0);
+    assert_int_equal(
+        dtc_store_outbox_mark(s, c, "dead", 3, 503, "HTTP 503", "2026-11-22T06:00:02Z"), 0);
     assert_int_equal(dtc_store_outbox_next(s, DEST, 0, &b, &found), 0);
     assert_false(found);
     long n = 0;
@@ -159,7 +165,8 @@ static void test_outbox_split_mark_dead_and_retry(void **state)
     assert_string_equal(b.key, "big.b");
     assert_int_equal(b.attempts, 0);
     /* One record cannot be split. */
-    assert_int_equal(dtc_store_outbox_mark(s, c, "delivered", 0, 200, NULL, "2026-11-22T06:00:03Z"), 0);
+    assert_int_equal(dtc_store_outbox_mark(s, c, "delivered", 0, 200, NULL, "2026-11-22T06:00:03Z"),
+                     0);
     put_cost(s, "2026-11-06", 1);
     assert_int_equal(scan_and_enqueue(s, &x, "one"), 1);
     assert_int_equal(dtc_store_outbox_next(s, DEST, 0, &b, &found), 0);
@@ -177,10 +184,13 @@ static void test_outbox_query_is_read_only(void **state)
     put_cost(s, "2026-11-20", 100);
     int64_t got = -1;
     dtc_val p[] = {DTC_TEXT("2026-11-20")};
-    assert_int_equal(dtc_store_query(s, "SELECT COUNT(*) FROM cost_day WHERE day=?", p, 1, count_rows, &got), 0);
+    assert_int_equal(
+        dtc_store_query(s, "SELECT COUNT(*) FROM cost_day WHERE day=?", p, 1, count_rows, &got), 0);
     assert_int_equal(got, 1);
-    assert_int_equal(dtc_store_query(s, "DELETE FROM cost_day", NULL, 0, count_rows, &got), DTC_EINVAL);
-    assert_int_equal(dtc_store_query(s, "SELECT nonsense FROM", NULL, 0, count_rows, &got), DTC_EDB);
+    assert_int_equal(dtc_store_query(s, "DELETE FROM cost_day", NULL, 0, count_rows, &got),
+                     DTC_EINVAL);
+    assert_int_equal(dtc_store_query(s, "SELECT nonsense FROM", NULL, 0, count_rows, &got),
+                     DTC_EDB);
 }
 
 static void test_store_lock_is_held_by_one_handle_per_name(void **state)
@@ -191,7 +201,8 @@ static void test_store_lock_is_held_by_one_handle_per_name(void **state)
     assert_int_equal(dtc_store_lock(s, "push to " DEST, 0, NULL), 0);
     /* the same name from another handle: refused after the wait (100 ms here), naming it */
     assert_int_equal(dtc_store_lock(other, "push to " DEST, 100, NULL), DTC_EBUSY);
-    assert_non_null(strstr(dtc_store_errmsg(other), "push to " DEST " is locked by another dtcost"));
+    assert_non_null(
+        strstr(dtc_store_errmsg(other), "push to " DEST " is locked by another dtcost"));
     /* a cancelled wait ends at once, also busy */
     volatile int cancel = 1;
     assert_int_equal(dtc_store_lock(other, "push to " DEST, 60000, &cancel), DTC_EBUSY);
@@ -216,10 +227,12 @@ static void test_store_lock_is_held_by_one_handle_per_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_outbox_change_scan_sees_new_then_only_restated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_change_scan_sees_new_then_only_restated, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_outbox_split_mark_dead_and_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_query_is_read_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_lock_is_held_by_one_handle_per_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_lock_is_held_by_one_handle_per_name, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

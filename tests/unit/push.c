@@ -29,8 +29,7 @@ static int next_case(FILE *f, char *line, size_t n, char *part[3], int parts, in
 {
     while (fgets(line, (int)n, f)) {
         (*lineno)++;
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
+        if (line[0] == '#' || line[0] == '\n') continue;
         part[0] = strtok(line, "|");
         part[1] = strtok(NULL, parts == 2 ? "|\n" : "|");
         part[2] = parts == 2 ? NULL : strtok(NULL, "|\n");
@@ -47,8 +46,7 @@ static size_t numbers(const char *s, size_t *out, size_t max)
     char *end;
     for (;;) {
         unsigned long long v = strtoull(s, &end, 10);
-        if (end == s)
-            return n;
+        if (end == s) return n;
         assert_true(n < max);
         out[n++] = (size_t)v;
         s = end;
@@ -60,8 +58,7 @@ static FILE *data(const char *name)
     char path[1024];
     snprintf(path, sizeof(path), "%s/push/%s", DTC_TEST_DATA, name);
     FILE *f = fopen(path, "r");
-    if (!f)
-        fail_msg("cannot open %s", path);
+    if (!f) fail_msg("cannot open %s", path);
     return f;
 }
 
@@ -110,10 +107,10 @@ static void test_push_batches_respect_batch_bytes_and_batch_records(void **state
 typedef struct receiver {
     struct MHD_Daemon *mhd;
     int port;
-    long limit;                 /* 413 beyond this many records */
+    long limit; /* 413 beyond this many records */
     pthread_mutex_t mu;
-    int got[MAX_RECORDS];       /* per day index: records delivered with a 2xx */
-    long sizes[256];            /* records of each request, in order */
+    int got[MAX_RECORDS]; /* per day index: records delivered with a 2xx */
+    long sizes[256];      /* records of each request, in order */
     int nreq;
 } receiver;
 
@@ -122,8 +119,9 @@ typedef struct upload {
     size_t len;
 } upload;
 
-static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                              const char *version, const char *data, size_t *size, void **con_cls)
+static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *data,
+                              size_t *size, void **con_cls)
 {
     receiver *rv = cls;
     (void)url, (void)method, (void)version;
@@ -134,8 +132,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     }
     if (*size) {
         char *grown = realloc(u->body, u->len + *size + 1);
-        if (!grown)
-            return MHD_NO;
+        if (!grown) return MHD_NO;
         u->body = grown;
         memcpy(u->body + u->len, data, *size);
         u->len += *size;
@@ -148,12 +145,11 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         records++;
     unsigned status = records > rv->limit ? 413 : 200;
     pthread_mutex_lock(&rv->mu);
-    if (rv->nreq < 256)
-        rv->sizes[rv->nreq++] = records;
-    for (const char *p = u->body; status == 200 && p && (p = strstr(p, "\"day\":\"2026-10-")); p++) {
+    if (rv->nreq < 256) rv->sizes[rv->nreq++] = records;
+    for (const char *p = u->body; status == 200 && p && (p = strstr(p, "\"day\":\"2026-10-"));
+         p++) {
         int day = atoi(p + 15);
-        if (day >= 1 && day < MAX_RECORDS)
-            rv->got[day]++;
+        if (day >= 1 && day < MAX_RECORDS) rv->got[day]++;
     }
     pthread_mutex_unlock(&rv->mu);
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
@@ -162,12 +158,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     return ok;
 }
 
-static void done_request(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
+static void done_request(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode t)
 {
     (void)cls, (void)c, (void)t;
     upload *u = *con_cls;
-    if (u)
-        free(u->body);
+    if (u) free(u->body);
     free(u);
     *con_cls = NULL;
 }
@@ -177,8 +173,9 @@ static void receiver_start(receiver *rv, long limit)
     memset(rv, 0, sizeof(*rv));
     rv->limit = limit;
     pthread_mutex_init(&rv->mu, NULL);
-    rv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, rv,
-                               MHD_OPTION_NOTIFY_COMPLETED, done_request, NULL, MHD_OPTION_END);
+    rv->mhd =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer,
+                         rv, MHD_OPTION_NOTIFY_COMPLETED, done_request, NULL, MHD_OPTION_END);
     assert_non_null(rv->mhd);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(rv->mhd, MHD_DAEMON_INFO_BIND_PORT);
     assert_non_null(info);
@@ -252,29 +249,30 @@ static void test_push_413_halves_a_batch_and_each_record_arrives_once(void **sta
         assert_non_null(d.url = strdup(url));
         d.batch_records = records; /* the whole run in one batch, so only 413s cut it */
         d.retries = 0;
-        dtc_push_opts o = {.store = s, .dest = &d, .now = 1795000000, .warn = quiet, .lock_wait_ms = 1000};
+        dtc_push_opts o = {
+            .store = s, .dest = &d, .now = 1795000000, .warn = quiet, .lock_wait_ms = 1000};
         dtc_push_result r;
         int rc = dtc_push_run(&o, &r);
 
         if (strcmp(rcword, "ok") == 0) {
-            if (rc != 0)
-                fail_msg("splits.txt line %d: rc %d: %s", lineno, rc, r.err);
+            if (rc != 0) fail_msg("splits.txt line %d: rc %d: %s", lineno, rc, r.err);
         } else {
             assert_int_equal(rc, DTC_EHTTP);
             assert_non_null(strstr(r.err, "HTTP 413"));
         }
         if ((size_t)r.split_batches != want[0] || (size_t)rv.nreq != want[1] ||
             (size_t)r.delivered_batches != want[2])
-            fail_msg("splits.txt line %d: %ld splits, %d requests, %ld delivered batches; expected %zu, %zu, %zu",
-                     lineno, r.split_batches, rv.nreq, r.delivered_batches, want[0], want[1], want[2]);
+            fail_msg("splits.txt line %d: %ld splits, %d requests, %ld delivered batches; expected "
+                     "%zu, %zu, %zu",
+                     lineno, r.split_batches, rv.nreq, r.delivered_batches, want[0], want[1],
+                     want[2]);
         assert_int_equal(r.requests, rv.nreq);
         /* A split halves: each request after a 413 of k records carries
          * floor(k/2) or ceil(k/2); and what was delivered is every record once. */
         for (int i = 0; i < rv.nreq; i++) {
             assert_true(rv.sizes[i] >= 1);
             assert_true(rv.sizes[i] <= records);
-            if (i > 0)
-                assert_true(rv.sizes[i] <= (records + 1) / 2);
+            if (i > 0) assert_true(rv.sizes[i] <= (records + 1) / 2);
         }
         long delivered = 0;
         for (int day = 1; day <= records; day++) {
@@ -313,15 +311,18 @@ static void on_show(void *ctx, const char *summary, const char *body, size_t len
     long n = atol(p);
     s->batches++;
     s->records += n;
-    if (len > s->max_body)
-        s->max_body = len;
+    if (len > s->max_body) s->max_body = len;
 }
 
 static void test_push_bodies_stay_within_batch_bytes_and_batch_records(void **state)
 {
     (void)state;
     dtc_store *s = store_with_days(30);
-    static const struct { size_t bytes; long records; long batches; } cases[] = {
+    static const struct {
+        size_t bytes;
+        long records;
+        long batches;
+    } cases[] = {
         {1024, 0, 0}, {2048, 0, 0}, {1 << 20, 7, 5}, {1 << 20, 0, 1}, {1500, 3, 0},
     };
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -331,8 +332,13 @@ static void test_push_bodies_stay_within_batch_bytes_and_batch_records(void **st
         d.batch_bytes = cases[c].bytes;
         d.batch_records = cases[c].records;
         shown sh = {0, 0, 0, cases[c].bytes};
-        dtc_push_opts o = {.store = s, .dest = &d, .now = 1795000000, .dry_run = true, .show = on_show,
-                           .ctx = &sh, .warn = quiet};
+        dtc_push_opts o = {.store = s,
+                           .dest = &d,
+                           .now = 1795000000,
+                           .dry_run = true,
+                           .show = on_show,
+                           .ctx = &sh,
+                           .warn = quiet};
         dtc_push_result r;
         assert_int_equal(dtc_push_run(&o, &r), 0);
         assert_int_equal(sh.records, 30); /* nothing lost */

@@ -57,8 +57,10 @@ static void load_daily(dtc_budget *b, int64_t today)
 static void test_report_bucket_start_is_monday_or_the_first(void **state)
 {
     (void)state;
-    assert_int_equal(dtc_report_bucket_start(day("2026-11-22"), 'w'), day("2026-11-16")); /* a Sunday */
-    assert_int_equal(dtc_report_bucket_start(day("2026-11-16"), 'w'), day("2026-11-16")); /* a Monday */
+    assert_int_equal(dtc_report_bucket_start(day("2026-11-22"), 'w'),
+                     day("2026-11-16")); /* a Sunday */
+    assert_int_equal(dtc_report_bucket_start(day("2026-11-16"), 'w'),
+                     day("2026-11-16")); /* a Monday */
     assert_int_equal(dtc_report_bucket_start(day("2026-03-01"), 'w'), day("2026-02-23"));
     assert_int_equal(dtc_report_bucket_start(day("2024-02-29"), 'm'), day("2024-02-01"));
     assert_int_equal(dtc_report_bucket_start(day("2026-12-31"), 'm'), day("2026-12-01"));
@@ -116,7 +118,8 @@ static size_t load_spend(dtc_spend *rows, size_t max)
     while (n < max && fgets(line, sizeof(line), f)) {
         dtc_spend *s = &rows[n];
         memset(s, 0, sizeof(*s));
-        if (line[0] == '#' || sscanf(line, "%127s %7s %lf %lf", s->key, s->currency, &cur, &prev) != 4)
+        if (line[0] == '#' ||
+            sscanf(line, "%127s %7s %lf %lf", s->key, s->currency, &cur, &prev) != 4)
             continue;
         snprintf(s->name, sizeof(s->name), "%s", s->key);
         s->current = (int64_t)(cur * 1e6 + 0.5);
@@ -172,7 +175,8 @@ static void test_report_pct_elapsed_counts_today(void **state)
 static void test_report_lic_ranked_by_money_ties_in_order(void **state)
 {
     (void)state;
-    dtc_lic_day envs[3] = {{.environment = "a", .money = 5}, {.environment = "b", .money = 9},
+    dtc_lic_day envs[3] = {{.environment = "a", .money = 5},
+                           {.environment = "b", .money = 9},
                            {.environment = "c", .money = 5}};
     dtc_lic_summary x = {.envs = envs, .nenvs = 3};
     const dtc_lic_day **rows = NULL;
@@ -307,11 +311,12 @@ int main(void)
         cmocka_unit_test(test_report_pct_elapsed_counts_today),
         cmocka_unit_test(test_report_lic_ranked_by_money_ties_in_order),
         cmocka_unit_test(test_report_lic_ranked_fails_loudly_without_memory),
-        cmocka_unit_test_setup_teardown(test_report_as_of_a_past_day_rebuilds_the_budget_then, db_setup,
+        cmocka_unit_test_setup_teardown(test_report_as_of_a_past_day_rebuilds_the_budget_then,
+                                        db_setup, db_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_report_as_of_an_earlier_period_says_what_it_cannot_know, db_setup, db_teardown),
+        cmocka_unit_test_setup_teardown(test_report_without_until_keeps_the_synced_budget, db_setup,
                                         db_teardown),
-        cmocka_unit_test_setup_teardown(test_report_as_of_an_earlier_period_says_what_it_cannot_know, db_setup,
-                                        db_teardown),
-        cmocka_unit_test_setup_teardown(test_report_without_until_keeps_the_synced_budget, db_setup, db_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

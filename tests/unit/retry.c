@@ -27,8 +27,7 @@ static void test_retry_jitter_stays_in_bounds(void **state)
     for (int round = 0; round < 200; round++) {
         for (int k = 0; k < 12; k++) {
             int64_t exp = (int64_t)500 << k;
-            if (exp > 30000)
-                exp = 30000;
+            if (exp > 30000) exp = 30000;
             int64_t e = dtc_backoff_next(&eq, k, -1), f = dtc_backoff_next(&full, k, -1);
             assert_true(e >= exp / 2 && e <= exp);
             assert_true(f >= 0 && f <= exp);
@@ -59,7 +58,8 @@ static void test_retry_same_seed_same_delays(void **state)
     dtc_backoff_init(&c, 500, 30000, 0, DTC_JITTER_FULL, SEED + 1);
     int differ = 0;
     for (int k = 0; k < 20; k++) {
-        int64_t x = dtc_backoff_next(&a, k, -1), y = dtc_backoff_next(&b, k, -1), z = dtc_backoff_next(&c, k, -1);
+        int64_t x = dtc_backoff_next(&a, k, -1), y = dtc_backoff_next(&b, k, -1),
+                z = dtc_backoff_next(&c, k, -1);
         assert_int_equal(x, y);
         differ += x != z;
     }
@@ -89,12 +89,12 @@ static void test_retry_after_wins_up_to_its_cap(void **state)
     (void)state;
     dtc_backoff b;
     dtc_backoff_init(&b, 500, 30000, 300000, DTC_JITTER_NONE, SEED);
-    assert_int_equal(dtc_backoff_next(&b, 0, 7), 7000);       /* longer: wins */
-    assert_int_equal(dtc_backoff_next(&b, 6, 7), 30000);      /* shorter: the backoff stands */
+    assert_int_equal(dtc_backoff_next(&b, 0, 7), 7000);  /* longer: wins */
+    assert_int_equal(dtc_backoff_next(&b, 6, 7), 30000); /* shorter: the backoff stands */
     assert_int_equal(dtc_backoff_next(&b, 0, 0), 500);
-    assert_int_equal(dtc_backoff_next(&b, 0, 86400), 300000); /* capped */
+    assert_int_equal(dtc_backoff_next(&b, 0, 86400), 300000);    /* capped */
     assert_int_equal(dtc_backoff_next(&b, 0, LONG_MAX), 300000); /* no overflow */
-    b.retry_after_exact = true;                                /* license fetch: obeyed as it stands */
+    b.retry_after_exact = true; /* license fetch: obeyed as it stands */
     assert_int_equal(dtc_backoff_next(&b, 6, 7), 7000);
     assert_int_equal(dtc_backoff_next(&b, 6, -1), 30000);
 }
@@ -121,12 +121,13 @@ static void test_retry_after_parse_edges(void **state)
     assert_int_equal(parsed("86400", now), 86400);
     assert_int_equal(parsed("86401", now), DTC_RETRY_AFTER_MAX_S);
     assert_int_equal(parsed("99999999999999999999", now), DTC_RETRY_AFTER_MAX_S);
-    assert_int_equal(parsed("9999999999999999999999999999999999999999999999", now), DTC_RETRY_AFTER_MAX_S);
+    assert_int_equal(parsed("9999999999999999999999999999999999999999999999", now),
+                     DTC_RETRY_AFTER_MAX_S);
     /* HTTP-dates: IMF-fixdate and the two obsolete forms. */
     assert_int_equal(parsed("Sun, 22 Nov 2026 06:02:00 GMT", now), 120);
     assert_int_equal(parsed("Sunday, 22-Nov-26 06:00:30 GMT", now), 30);
     assert_int_equal(parsed("Sun Nov 22 06:01:00 2026", now), 60);
-    assert_int_equal(parsed("Sat, 21 Nov 2026 06:00:00 GMT", now), 0);       /* past: now */
+    assert_int_equal(parsed("Sat, 21 Nov 2026 06:00:00 GMT", now), 0); /* past: now */
     assert_int_equal(parsed("Fri, 01 Jan 2100 00:00:00 GMT", now), DTC_RETRY_AFTER_MAX_S);
     /* Refused: the caller treats it as absent. */
     assert_int_equal(parsed("", now), -1);

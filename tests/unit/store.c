@@ -88,8 +88,10 @@ static void test_store_put_inserts_then_keeps_then_updates_with_a_revision(void 
     assert_int_equal(count(s, "SELECT COUNT(*) FROM cost_day"), 1);
     assert_int_equal(count(s, "SELECT cost_micro FROM cost_day"), 1750000);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM revision"), 1);
-    assert_int_equal(count(s, "SELECT CAST(old_value AS INTEGER) FROM revision WHERE key='sub-1|2026-11-20' "
-                           "AND booking='2026-11-22T02:00:00Z'"), 1500000);
+    assert_int_equal(
+        count(s, "SELECT CAST(old_value AS INTEGER) FROM revision WHERE key='sub-1|2026-11-20' "
+                 "AND booking='2026-11-22T02:00:00Z'"),
+        1500000);
     long restated = -1;
     assert_int_equal(dtc_store_restated_days(s, run, &restated), 0);
     assert_int_equal(restated, 1);
@@ -129,7 +131,8 @@ static void test_store_reopens_an_existing_database_and_refuses_a_password_in_a_
     char err[256];
     assert_int_equal(dtc_store_open(&s2, path, err, sizeof(err)), 0);
     dtc_store_close(s2);
-    assert_int_equal(dtc_store_open(&s2, "postgres://user:s3cret@db/dtcost", err, sizeof(err)), DTC_EINVAL);
+    assert_int_equal(dtc_store_open(&s2, "postgres://user:s3cret@db/dtcost", err, sizeof(err)),
+                     DTC_EINVAL);
     assert_null(s2);
     assert_non_null(strstr(err, "password in the URL"));
     assert_null(strstr(err, "s3cret")); /* the URL's password is never shown */
@@ -145,25 +148,32 @@ static void test_store_migrates_a_version_1_database(void **state)
     unlink(path);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-        "INSERT INTO meta VALUES('schema_version','1');"
-        "CREATE TABLE rate_card(subscription_uuid TEXT NOT NULL, quote_number TEXT NOT NULL,"
-        " capability_key TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, capability_name TEXT,"
-        " price TEXT, quoted_price TEXT, unit TEXT, currency TEXT, deployment_type TEXT,"
-        " PRIMARY KEY(subscription_uuid, quote_number, capability_key, start_time));"
-        "INSERT INTO rate_card VALUES('acct-1','Q-1','CAP','2026-01-01','2027-01-01','n','1.5','1.5','u','USD',NULL);",
-        NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES('schema_version','1');"
+            "CREATE TABLE rate_card(subscription_uuid TEXT NOT NULL, quote_number TEXT NOT NULL,"
+            " capability_key TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, "
+            "capability_name TEXT,"
+            " price TEXT, quoted_price TEXT, unit TEXT, currency TEXT, deployment_type TEXT,"
+            " PRIMARY KEY(subscription_uuid, quote_number, capability_key, start_time));"
+            "INSERT INTO rate_card "
+            "VALUES('acct-1','Q-1','CAP','2026-01-01','2027-01-01','n','1.5','1.5','u','USD',NULL)"
+            ";",
+            NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     dtc_store *s = NULL;
     char err[256];
     assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
     *state = s;
-    assert_int_equal(count(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'"), 2);
+    assert_int_equal(count(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'"),
+                     2);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM rate_card WHERE account_uuid='acct-1'"), 1);
     dtc_val k[] = {DTC_TEXT("acct-1"), DTC_TEXT("Q-1"), DTC_TEXT("CAP"), DTC_TEXT("2026-01-01")};
-    dtc_val v[] = {DTC_TEXT("2027-01-01"), DTC_TEXT("n"), DTC_TEXT("1.5"), DTC_TEXT("1.5"), DTC_TEXT("u"),
-                   DTC_TEXT("USD"), DTC_NULL};
+    dtc_val v[] = {DTC_TEXT("2027-01-01"), DTC_TEXT("n"),   DTC_TEXT("1.5"), DTC_TEXT("1.5"),
+                   DTC_TEXT("u"),          DTC_TEXT("USD"), DTC_NULL};
     dtc_put res;
     assert_int_equal(dtc_store_put(s, DTC_FACT_RATE, k, v, NULL, &res), 0);
     assert_int_equal(res, DTC_PUT_SAME);
@@ -180,8 +190,7 @@ static void assert_coverage(dtc_store *s, const char *scope, const dtc_day_range
     assert_int_equal(count(s, sql), n);
     assert_int_equal(dtc_store_coverage_get(s, scope, &got, &ngot), 0);
     assert_int_equal(ngot, n);
-    if (n == 0)
-        assert_null(got);
+    if (n == 0) assert_null(got);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(got[i].first, want[i].first);
         assert_int_equal(got[i].last, want[i].last);
@@ -199,7 +208,8 @@ static void test_store_coverage_merges_overlapping_adjacent_and_contained_ranges
     assert_coverage(s, sc, (dtc_day_range[]){{20010, 20020}, {20030, 20040}}, 2);
     assert_int_equal(dtc_store_coverage_add(s, sc, 20021, 20025), 0); /* adjacent after */
     assert_coverage(s, sc, (dtc_day_range[]){{20010, 20025}, {20030, 20040}}, 2);
-    assert_int_equal(dtc_store_coverage_add(s, sc, 20026, 20029), 0); /* closes the gap: adjacent both sides */
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20026, 20029),
+                     0); /* closes the gap: adjacent both sides */
     assert_coverage(s, sc, (dtc_day_range[]){{20010, 20040}}, 1);
     assert_int_equal(dtc_store_coverage_add(s, sc, 20015, 20018), 0); /* contained */
     assert_int_equal(dtc_store_coverage_add(s, sc, 20005, 20012), 0); /* overlaps the start */
@@ -208,16 +218,22 @@ static void test_store_coverage_merges_overlapping_adjacent_and_contained_ranges
     assert_int_equal(dtc_store_coverage_add(s, sc, 20100, 20100), 0);
     assert_int_equal(dtc_store_coverage_add(s, sc, 19900, 19950), 0);
     assert_int_equal(dtc_store_coverage_add(s, sc, 20060, 20070), 0);
-    assert_coverage(s, sc,
-                    (dtc_day_range[]){{19900, 19950}, {20005, 20040}, {20060, 20070}, {20100, 20100}}, 4);
+    assert_coverage(
+        s, sc, (dtc_day_range[]){{19900, 19950}, {20005, 20040}, {20060, 20070}, {20100, 20100}},
+        4);
     assert_int_equal(dtc_store_coverage_add(s, sc, 20004, 20004), 0); /* adjacent before */
-    assert_int_equal(dtc_store_coverage_add(s, sc, 20041, 20099), 0); /* swallows one, touches two */
+    assert_int_equal(dtc_store_coverage_add(s, sc, 20041, 20099),
+                     0); /* swallows one, touches two */
     assert_coverage(s, sc, (dtc_day_range[]){{19900, 19950}, {20004, 20100}}, 2);
     assert_int_equal(dtc_store_coverage_add(s, sc, 19000, 21000), 0); /* contains everything */
     assert_coverage(s, sc, (dtc_day_range[]){{19000, 21000}}, 1);
     /* Merged in the table, not only in the answer; other scopes untouched. */
     assert_int_equal(count(s, "SELECT COUNT(*) FROM coverage"), 1);
-    assert_int_equal(count(s, "SELECT COUNT(*) FROM coverage WHERE first_day='2022-01-08' AND last_day='2027-07-01'"), 1);
+    assert_int_equal(
+        count(
+            s,
+            "SELECT COUNT(*) FROM coverage WHERE first_day='2022-01-08' AND last_day='2027-07-01'"),
+        1);
     assert_coverage(s, "envcost:sub-2", NULL, 0);
     assert_int_equal(dtc_store_coverage_add(s, "envcost:sub-2", 20020, 20020), 0);
     assert_coverage(s, "envcost:sub-2", (dtc_day_range[]){{20020, 20020}}, 1);
@@ -283,8 +299,7 @@ static pid_t dead_pid(void)
 {
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0)
-        _exit(0);
+    if (pid == 0) _exit(0);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     return pid;
@@ -297,14 +312,15 @@ static void test_store_run_begin_marks_runs_of_dead_processes_interrupted(void *
     assert_int_equal(gethostname(host, sizeof(host)), 0);
     host[sizeof(host) - 1] = '\0';
     pid_t dead = dead_pid();
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO sync_run(id,started_at,status,pid,host) VALUES"
-             "(1,'2026-11-20T00:00:00Z','running',%d,'%s'),"             /* killed: interrupted */
-             "(2,'2026-11-20T01:00:00Z','running',%d,'%s'),"             /* this process: left alone */
-             "(3,'2026-11-20T02:00:00Z','running',NULL,NULL),"           /* an older version: interrupted */
-             "(4,'2026-11-20T03:00:00Z','running',%d,'another-host.example'),"  /* cannot tell: left */
-             "(5,'2026-11-20T04:00:00Z','ok',%d,'%s')",                  /* finished: left */
-             (int)dead, host, (int)getpid(), host, (int)dead, (int)dead, host);
+    snprintf(
+        sql, sizeof(sql),
+        "INSERT INTO sync_run(id,started_at,status,pid,host) VALUES"
+        "(1,'2026-11-20T00:00:00Z','running',%d,'%s'),"   /* killed: interrupted */
+        "(2,'2026-11-20T01:00:00Z','running',%d,'%s'),"   /* this process: left alone */
+        "(3,'2026-11-20T02:00:00Z','running',NULL,NULL)," /* an older version: interrupted */
+        "(4,'2026-11-20T03:00:00Z','running',%d,'another-host.example')," /* cannot tell: left */
+        "(5,'2026-11-20T04:00:00Z','ok',%d,'%s')",                        /* finished: left */
+        (int)dead, host, (int)getpid(), host, (int)dead, (int)dead, host);
     plant_sqlite(sql);
     long n = -1;
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
@@ -313,13 +329,18 @@ static void test_store_run_begin_marks_runs_of_dead_processes_interrupted(void *
     assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 2);
-    assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE status='interrupted' AND id IN (1,3)"
-                           " AND finished_at IS NULL AND message LIKE 'interrupted: %killed or crashed%'"), 2);
-    assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE status='running' AND id IN (2,4)"), 2);
+    assert_int_equal(
+        count(s, "SELECT COUNT(*) FROM sync_run WHERE status='interrupted' AND id IN (1,3)"
+                 " AND finished_at IS NULL AND message LIKE 'interrupted: %killed or crashed%'"),
+        2);
+    assert_int_equal(
+        count(s, "SELECT COUNT(*) FROM sync_run WHERE status='running' AND id IN (2,4)"), 2);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE id=5 AND status='ok'"), 1);
     /* The new run names its process, so the next one can tell it is alive. */
-    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM sync_run WHERE id=%lld AND status='running' AND pid=%d"
-             " AND host='%s'", (long long)run, (int)getpid(), host);
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM sync_run WHERE id=%lld AND status='running' AND pid=%d"
+             " AND host='%s'",
+             (long long)run, (int)getpid(), host);
     assert_int_equal(count(s, sql), 1);
     int64_t run2;
     assert_int_equal(dtc_store_run_begin(s, "2026-11-23T01:00:00Z", &run2), 0);
@@ -333,12 +354,14 @@ static void test_store_adds_pid_and_host_to_an_older_sync_run(void **state)
     dtc_store_close(*state);
     *state = NULL;
     unlink(path);
-    plant_sqlite("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-             "INSERT INTO meta VALUES('schema_version','2');"
-             "CREATE TABLE sync_run(id INTEGER PRIMARY KEY, started_at TEXT NOT NULL,"
-             " finished_at TEXT, status TEXT NOT NULL, requests INTEGER, retries INTEGER, inserted INTEGER,"
-             " updated INTEGER, restated_days INTEGER, warnings INTEGER, message TEXT);"
-             "INSERT INTO sync_run(started_at,status) VALUES('2026-11-20T00:00:00Z','running');");
+    plant_sqlite(
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES('schema_version','2');"
+        "CREATE TABLE sync_run(id INTEGER PRIMARY KEY, started_at TEXT NOT NULL,"
+        " finished_at TEXT, status TEXT NOT NULL, requests INTEGER, retries INTEGER, inserted "
+        "INTEGER,"
+        " updated INTEGER, restated_days INTEGER, warnings INTEGER, message TEXT);"
+        "INSERT INTO sync_run(started_at,status) VALUES('2026-11-20T00:00:00Z','running');");
     dtc_store *s = NULL;
     char err[256];
     for (int i = 0; i < 2; i++) { /* opening again finds the columns and leaves them */
@@ -346,7 +369,9 @@ static void test_store_adds_pid_and_host_to_an_older_sync_run(void **state)
         assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
     }
     *state = s;
-    assert_int_equal(count(s, "SELECT COUNT(*) FROM pragma_table_info('sync_run') WHERE name IN ('pid','host')"), 2);
+    assert_int_equal(
+        count(s, "SELECT COUNT(*) FROM pragma_table_info('sync_run') WHERE name IN ('pid','host')"),
+        2);
     int64_t run;
     long n = -1;
     assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
@@ -360,19 +385,23 @@ static void test_store_alloc_value_listed_again_is_the_same(void **state)
     dtc_store *s = *state;
     dtc_put res;
     dtc_val k[] = {DTC_TEXT("acct-1"), DTC_TEXT("COSTCENTER"), DTC_TEXT("CC-100")};
-    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, k, (dtc_val[]){DTC_TEXT("2026-11-20T00:00:00Z")},
-                                   NULL, &res), 0);
+    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, k,
+                                   (dtc_val[]){DTC_TEXT("2026-11-20T00:00:00Z")}, NULL, &res),
+                     0);
     assert_int_equal(res, DTC_PUT_INSERTED);
-    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, k, (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")},
-                                   NULL, &res), 0);
+    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, k,
+                                   (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")}, NULL, &res),
+                     0);
     assert_int_equal(res, DTC_PUT_SAME);
     dtc_val p[] = {DTC_TEXT("acct-1"), DTC_TEXT("PRODUCT"), DTC_TEXT("CC-100")};
-    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, p, (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")},
-                                   NULL, &res), 0);
+    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, p,
+                                   (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")}, NULL, &res),
+                     0);
     assert_int_equal(res, DTC_PUT_INSERTED);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM cost_allocation_value"), 2);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM cost_allocation_value WHERE field='COSTCENTER'"
-                           " AND first_seen_at='2026-11-20T00:00:00Z'"), 1);
+                              " AND first_seen_at='2026-11-20T00:00:00Z'"),
+                     1);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM revision"), 0);
 }
 
@@ -428,7 +457,9 @@ static void test_store_rows_refuse_an_unexpected_type_or_null(void **state)
     assert_int_equal(dtc_store_query(s, "SELECT 'abc'", NULL, 0, first_int, &n), DTC_EDB);
     assert_non_null(strstr(dtc_store_errmsg(s), "column 1 is text, expected an integer"));
     /* A sum that is not an integer is an error, not 0. */
-    assert_int_equal(dtc_store_query(s, "SELECT SUM(x) FROM (SELECT 1.5 AS x)", NULL, 0, first_int, &n), DTC_EDB);
+    assert_int_equal(
+        dtc_store_query(s, "SELECT SUM(x) FROM (SELECT 1.5 AS x)", NULL, 0, first_int, &n),
+        DTC_EDB);
     assert_non_null(strstr(dtc_store_errmsg(s), "is a real"));
 }
 
@@ -438,13 +469,16 @@ static void test_store_query_checks_placeholders_and_refuses_writes(void **state
     int64_t n = -1;
     dtc_val p[] = {DTC_TEXT("it's ? here")};
     /* A ? inside a quoted string is not a placeholder. */
-    assert_int_equal(dtc_store_query(s, "SELECT COUNT(*) FROM cost_day WHERE day = ? OR day = '?'", p, 1,
-                                     first_int, &n), 0);
+    assert_int_equal(dtc_store_query(s, "SELECT COUNT(*) FROM cost_day WHERE day = ? OR day = '?'",
+                                     p, 1, first_int, &n),
+                     0);
     assert_int_equal(n, 0);
-    assert_int_equal(dtc_store_query(s, "SELECT COUNT(*) FROM cost_day WHERE day = ?", NULL, 0, first_int, &n),
-                     DTC_EINVAL);
+    assert_int_equal(
+        dtc_store_query(s, "SELECT COUNT(*) FROM cost_day WHERE day = ?", NULL, 0, first_int, &n),
+        DTC_EINVAL);
     assert_non_null(strstr(dtc_store_errmsg(s), "1 placeholders, 0 values"));
-    assert_int_equal(dtc_store_query(s, "DELETE FROM cost_day", NULL, 0, first_int, &n), DTC_EINVAL);
+    assert_int_equal(dtc_store_query(s, "DELETE FROM cost_day", NULL, 0, first_int, &n),
+                     DTC_EINVAL);
     assert_int_equal(dtc_store_query(s, "SELECT nonsense FROM", NULL, 0, first_int, &n), DTC_EDB);
 }
 
@@ -464,22 +498,31 @@ static void test_store_picks_the_back_end_by_scheme(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_store_put_inserts_then_keeps_then_updates_with_a_revision, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_rollback_discards_the_whole_page, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_checkpoints_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_reopens_an_existing_database_and_refuses_a_password_in_a_url, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_migrates_a_version_1_database, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_coverage_merges_overlapping_adjacent_and_contained_ranges,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_coverage_keeps_thousands_of_ranges_apart_then_merges_them,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_coverage_add_is_rolled_back_with_its_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_run_begin_marks_runs_of_dead_processes_interrupted, setup,
+        cmocka_unit_test_setup_teardown(
+            test_store_put_inserts_then_keeps_then_updates_with_a_revision, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_rollback_discards_the_whole_page, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_store_adds_pid_and_host_to_an_older_sync_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_alloc_value_listed_again_is_the_same, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_rows_refuse_an_unexpected_type_or_null, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_query_checks_placeholders_and_refuses_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_checkpoints_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_reopens_an_existing_database_and_refuses_a_password_in_a_url, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_store_migrates_a_version_1_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_coverage_merges_overlapping_adjacent_and_contained_ranges, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_coverage_keeps_thousands_of_ranges_apart_then_merges_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_coverage_add_is_rolled_back_with_its_rows, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_run_begin_marks_runs_of_dead_processes_interrupted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_adds_pid_and_host_to_an_older_sync_run, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_alloc_value_listed_again_is_the_same, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_rows_refuse_an_unexpected_type_or_null, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_query_checks_placeholders_and_refuses_writes,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_picks_the_back_end_by_scheme, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

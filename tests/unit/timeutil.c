@@ -96,11 +96,24 @@ static void test_timeutil_when_takes_what_people_type(void **state)
     assert_int_equal(t, dtc_days_from_civil(2026, 11, 20) * 86400 + 11 * 3600);
     assert_int_equal(dtc_parse_when("@1700000000", now, &t), 0);
     assert_int_equal(t, 1700000000);
-    const char *bad[] = {"", "tomorrow", "Today", "-30", "-d", "-30dd", "-3x0d", "-9999999999999d", "@", "@12a",
-                         "2026-13", "2026-00", "2026-1", "26-11", "2026-11-20T12:00:00+01", "@99999999999999"};
+    const char *bad[] = {"",
+                         "tomorrow",
+                         "Today",
+                         "-30",
+                         "-d",
+                         "-30dd",
+                         "-3x0d",
+                         "-9999999999999d",
+                         "@",
+                         "@12a",
+                         "2026-13",
+                         "2026-00",
+                         "2026-1",
+                         "26-11",
+                         "2026-11-20T12:00:00+01",
+                         "@99999999999999"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        if (dtc_parse_when(bad[i], now, &t) != DTC_EPARSE)
-            fail_msg("accepted '%s'", bad[i]);
+        if (dtc_parse_when(bad[i], now, &t) != DTC_EPARSE) fail_msg("accepted '%s'", bad[i]);
 }
 
 int main(void)

@@ -48,15 +48,13 @@ typedef struct found {
 static void keep(void *ctx, const dtc_discrepancy *d)
 {
     found *f = ctx;
-    if (f->n < 16)
-        f->d[f->n++] = *d;
+    if (f->n < 16) f->d[f->n++] = *d;
 }
 
 static const dtc_discrepancy *of(const found *f, dtc_check c)
 {
     for (size_t i = 0; i < f->n; i++)
-        if (f->d[i].check == c)
-            return &f->d[i];
+        if (f->d[i].check == c) return &f->d[i];
     fail_msg("no discrepancy of check \"%s\"", dtc_verify_check_name(c));
     static const dtc_discrepancy none; /* not reached: fail_msg ends the test */
     return &none;
@@ -73,7 +71,8 @@ static void test_each_planted_discrepancy_is_counted_once_by_its_check(void **st
     assert_int_equal(sum.days, 6);
     for (int c = 0; c < DTC_CHECK_COUNT; c++)
         if (sum.by_check[c] != 1)
-            fail_msg("check \"%s\" counted %ld, planted 1", dtc_verify_check_name((dtc_check)c), sum.by_check[c]);
+            fail_msg("check \"%s\" counted %ld, planted 1", dtc_verify_check_name((dtc_check)c),
+                     sum.by_check[c]);
     assert_int_equal(sum.discrepancies, DTC_CHECK_COUNT);
     assert_int_equal(f.n, DTC_CHECK_COUNT);
 }

@@ -25,18 +25,19 @@
 #include "timeutil.h"
 
 #define GIB 1073741824LL
-#define MAX_DEPTH 12        /* the schema nests 7 deep */
-#define MAX_HOSTS 1000000   /* per document */
-#define MAX_SPANS 4000000   /* OS-module activity records per document */
+#define MAX_DEPTH 12      /* the schema nests 7 deep */
+#define MAX_HOSTS 1000000 /* per document */
+#define MAX_SPANS 4000000 /* OS-module activity records per document */
 #define MAX_ENVS 100000
-#define MAX_TOKENS (2u << 20) /* beyond this a document streams through yajl instead */
+#define MAX_TOKENS (2u << 20)    /* beyond this a document streams through yajl instead */
 #define MAX_TOKEN_LEN (4u << 20) /* longest string or number: ids, names and times are short */
 /* Times the export may hold: 1970-01-01 up to the end of 9999 (the hour is
  * written as YYYY-MM-DDTHH:00:00Z, four digits of year). */
 #define MIN_TIME_MS 0LL
 #define MAX_TIME_MS 253402300799999LL
 
-const char *const dtc_lic_pools[DTC_LIC_NPOOLS] = {"Metrics", "Log", "Events", "Traces", "Serverless", "Other"};
+const char *const dtc_lic_pools[DTC_LIC_NPOOLS] = {"Metrics", "Log",        "Events",
+                                                   "Traces",  "Serverless", "Other"};
 
 void dtc_license_rules_default(dtc_license_rules *r)
 {
@@ -50,15 +51,14 @@ void dtc_license_rules_default(dtc_license_rules *r)
 static const struct {
     int64_t tenths_gib, fullstack, infra;
 } hu_table[] = {
-    {16, 100, 30}, {40, 250, 75}, {80, 500, 150}, {160, 1000, 300}, {320, 2000, 600}, {480, 3000, 900},
-    {640, 4000, 1200}, {800, 5000, 1500}, {960, 6000, 1800}, {1120, 7000, 2100},
+    {16, 100, 30},    {40, 250, 75},     {80, 500, 150},    {160, 1000, 300},  {320, 2000, 600},
+    {480, 3000, 900}, {640, 4000, 1200}, {800, 5000, 1500}, {960, 6000, 1800}, {1120, 7000, 2100},
 };
 
 /* Integer comparisons only: bytes x 10 <= tenths x GiB. */
 static int64_t hu_milli(int64_t bytes, bool infra, bool cap)
 {
-    if (bytes <= 0)
-        return 0;
+    if (bytes <= 0) return 0;
     for (size_t i = 0; i < sizeof(hu_table) / sizeof(hu_table[0]); i++)
         if (bytes <= hu_table[i].tenths_gib * GIB / 10 && (bytes < INT64_MAX / 10) &&
             bytes * 10 <= hu_table[i].tenths_gib * GIB) {
@@ -67,13 +67,18 @@ static int64_t hu_milli(int64_t bytes, bool infra, bool cap)
         }
     /* Above 112 GiB: one unit per started 16 GiB (n x 0.3 uncapped). */
     int64_t n = bytes / (16 * GIB) + (bytes % (16 * GIB) != 0);
-    if (!infra)
-        return n * 1000;
+    if (!infra) return n * 1000;
     return cap ? 1000 : n * 300;
 }
 
-int64_t dtc_hu_fullstack_milli(int64_t bytes) { return hu_milli(bytes, false, false); }
-int64_t dtc_hu_infra_milli(int64_t bytes, bool cap) { return hu_milli(bytes, true, cap); }
+int64_t dtc_hu_fullstack_milli(int64_t bytes)
+{
+    return hu_milli(bytes, false, false);
+}
+int64_t dtc_hu_infra_milli(int64_t bytes, bool cap)
+{
+    return hu_milli(bytes, true, cap);
+}
 
 static int cmp_pair(const void *a, const void *b)
 {
@@ -84,11 +89,9 @@ static int cmp_pair(const void *a, const void *b)
 int64_t dtc_active_ms(int64_t *start, int64_t *end, size_t n, int64_t from, int64_t to)
 {
     /* Pairs are sorted through a scratch array of (start, end). */
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     int64_t stackbuf[64], *pairs = n <= 32 ? stackbuf : dtc_malloc(n * 2 * sizeof(int64_t));
-    if (!pairs)
-        return -1;
+    if (!pairs) return -1;
     for (size_t i = 0; i < n; i++) {
         pairs[2 * i] = start[i];
         pairs[2 * i + 1] = end[i];
@@ -99,35 +102,45 @@ int64_t dtc_active_ms(int64_t *start, int64_t *end, size_t n, int64_t from, int6
     for (size_t i = 0; i < n; i++) {
         int64_t s = pairs[2 * i] < from ? from : pairs[2 * i];
         int64_t e = pairs[2 * i + 1] > to ? to : pairs[2 * i + 1];
-        if (e <= s)
-            continue;
+        if (e <= s) continue;
         if (open && s <= cur_e) {
-            if (e > cur_e)
-                cur_e = e;
+            if (e > cur_e) cur_e = e;
             continue;
         }
-        if (open)
-            total += cur_e - cur_s;
+        if (open) total += cur_e - cur_s;
         cur_s = s;
         cur_e = e;
         open = true;
     }
-    if (open)
-        total += cur_e - cur_s;
+    if (open) total += cur_e - cur_s;
     for (size_t i = 0; i < n; i++) {
         start[i] = pairs[2 * i];
         end[i] = pairs[2 * i + 1];
     }
-    if (pairs != stackbuf)
-        dtc_free(pairs);
+    if (pairs != stackbuf) dtc_free(pairs);
     return total;
 }
 
 /* ---- the parser ---- */
 
 typedef enum ctxkind {
-    C_NONE, C_ROOT, C_ENVS, C_ENV, C_HOSTS, C_HOST, C_AGENTS, C_AGENT, C_RECS, C_REC,
-    C_SYNS, C_SYN, C_CMS, C_CM, C_DDUS, C_DDU, C_SKIP
+    C_NONE,
+    C_ROOT,
+    C_ENVS,
+    C_ENV,
+    C_HOSTS,
+    C_HOST,
+    C_AGENTS,
+    C_AGENT,
+    C_RECS,
+    C_REC,
+    C_SYNS,
+    C_SYN,
+    C_CMS,
+    C_CM,
+    C_DDUS,
+    C_DDU,
+    C_SKIP
 } ctxkind;
 
 typedef enum keyid {
@@ -168,12 +181,39 @@ typedef enum keyid {
 
 /* For messages: the field a refusal names. */
 static const char *const key_names[] = {
-    "?", "agentTypeId", "agentUsageRecords", "agentUsages", "clusterUuid", "customMetrics", "davisDataUnits",
-    "endTime", "environmentBillingEntries", "environmentUuid", "hostMemoryBytes", "hostUsages",
-    "infrastructureOnly", "logStorageUsageBytes", "logUploadVolumeBytes", "mobileSessionReplays", "mobileSessions",
-    "monitorTypeId", "osiId", "paas", "passMemoryLimit", "pool", "privateExecutions", "publicExecutions",
-    "sessionReplays", "startTime", "syntheticBillingUsage", "timeFrameEnd", "timeFrameStart", "total",
-    "totalRUMUserPropertiesUsed", "trial", "visits",
+    "?",
+    "agentTypeId",
+    "agentUsageRecords",
+    "agentUsages",
+    "clusterUuid",
+    "customMetrics",
+    "davisDataUnits",
+    "endTime",
+    "environmentBillingEntries",
+    "environmentUuid",
+    "hostMemoryBytes",
+    "hostUsages",
+    "infrastructureOnly",
+    "logStorageUsageBytes",
+    "logUploadVolumeBytes",
+    "mobileSessionReplays",
+    "mobileSessions",
+    "monitorTypeId",
+    "osiId",
+    "paas",
+    "passMemoryLimit",
+    "pool",
+    "privateExecutions",
+    "publicExecutions",
+    "sessionReplays",
+    "startTime",
+    "syntheticBillingUsage",
+    "timeFrameEnd",
+    "timeFrameStart",
+    "total",
+    "totalRUMUserPropertiesUsed",
+    "trial",
+    "visits",
 };
 
 /* The schema's field names as numbers, looked up once per key. */
@@ -181,104 +221,72 @@ static keyid key_id(const unsigned char *s, size_t len)
 {
     switch (len) {
     case 4:
-        if (memcmp(s, "paas", 4) == 0)
-            return K_paas;
-        if (memcmp(s, "pool", 4) == 0)
-            return K_pool;
+        if (memcmp(s, "paas", 4) == 0) return K_paas;
+        if (memcmp(s, "pool", 4) == 0) return K_pool;
         return K_OTHER;
     case 5:
-        if (memcmp(s, "osiId", 5) == 0)
-            return K_osiId;
-        if (memcmp(s, "total", 5) == 0)
-            return K_total;
-        if (memcmp(s, "trial", 5) == 0)
-            return K_trial;
+        if (memcmp(s, "osiId", 5) == 0) return K_osiId;
+        if (memcmp(s, "total", 5) == 0) return K_total;
+        if (memcmp(s, "trial", 5) == 0) return K_trial;
         return K_OTHER;
     case 6:
-        if (memcmp(s, "visits", 6) == 0)
-            return K_visits;
+        if (memcmp(s, "visits", 6) == 0) return K_visits;
         return K_OTHER;
     case 7:
-        if (memcmp(s, "endTime", 7) == 0)
-            return K_endTime;
+        if (memcmp(s, "endTime", 7) == 0) return K_endTime;
         return K_OTHER;
     case 9:
-        if (memcmp(s, "startTime", 9) == 0)
-            return K_startTime;
+        if (memcmp(s, "startTime", 9) == 0) return K_startTime;
         return K_OTHER;
     case 10:
-        if (memcmp(s, "hostUsages", 10) == 0)
-            return K_hostUsages;
+        if (memcmp(s, "hostUsages", 10) == 0) return K_hostUsages;
         return K_OTHER;
     case 11:
-        if (memcmp(s, "agentTypeId", 11) == 0)
-            return K_agentTypeId;
-        if (memcmp(s, "agentUsages", 11) == 0)
-            return K_agentUsages;
-        if (memcmp(s, "clusterUuid", 11) == 0)
-            return K_clusterUuid;
+        if (memcmp(s, "agentTypeId", 11) == 0) return K_agentTypeId;
+        if (memcmp(s, "agentUsages", 11) == 0) return K_agentUsages;
+        if (memcmp(s, "clusterUuid", 11) == 0) return K_clusterUuid;
         return K_OTHER;
     case 12:
-        if (memcmp(s, "timeFrameEnd", 12) == 0)
-            return K_timeFrameEnd;
+        if (memcmp(s, "timeFrameEnd", 12) == 0) return K_timeFrameEnd;
         return K_OTHER;
     case 13:
-        if (memcmp(s, "customMetrics", 13) == 0)
-            return K_customMetrics;
-        if (memcmp(s, "monitorTypeId", 13) == 0)
-            return K_monitorTypeId;
+        if (memcmp(s, "customMetrics", 13) == 0) return K_customMetrics;
+        if (memcmp(s, "monitorTypeId", 13) == 0) return K_monitorTypeId;
         return K_OTHER;
     case 14:
-        if (memcmp(s, "davisDataUnits", 14) == 0)
-            return K_davisDataUnits;
-        if (memcmp(s, "mobileSessions", 14) == 0)
-            return K_mobileSessions;
-        if (memcmp(s, "sessionReplays", 14) == 0)
-            return K_sessionReplays;
-        if (memcmp(s, "timeFrameStart", 14) == 0)
-            return K_timeFrameStart;
+        if (memcmp(s, "davisDataUnits", 14) == 0) return K_davisDataUnits;
+        if (memcmp(s, "mobileSessions", 14) == 0) return K_mobileSessions;
+        if (memcmp(s, "sessionReplays", 14) == 0) return K_sessionReplays;
+        if (memcmp(s, "timeFrameStart", 14) == 0) return K_timeFrameStart;
         return K_OTHER;
     case 15:
-        if (memcmp(s, "environmentUuid", 15) == 0)
-            return K_environmentUuid;
-        if (memcmp(s, "hostMemoryBytes", 15) == 0)
-            return K_hostMemoryBytes;
-        if (memcmp(s, "passMemoryLimit", 15) == 0)
-            return K_passMemoryLimit;
+        if (memcmp(s, "environmentUuid", 15) == 0) return K_environmentUuid;
+        if (memcmp(s, "hostMemoryBytes", 15) == 0) return K_hostMemoryBytes;
+        if (memcmp(s, "passMemoryLimit", 15) == 0) return K_passMemoryLimit;
         return K_OTHER;
     case 16:
-        if (memcmp(s, "publicExecutions", 16) == 0)
-            return K_publicExecutions;
+        if (memcmp(s, "publicExecutions", 16) == 0) return K_publicExecutions;
         return K_OTHER;
     case 17:
-        if (memcmp(s, "agentUsageRecords", 17) == 0)
-            return K_agentUsageRecords;
-        if (memcmp(s, "privateExecutions", 17) == 0)
-            return K_privateExecutions;
+        if (memcmp(s, "agentUsageRecords", 17) == 0) return K_agentUsageRecords;
+        if (memcmp(s, "privateExecutions", 17) == 0) return K_privateExecutions;
         return K_OTHER;
     case 18:
-        if (memcmp(s, "infrastructureOnly", 18) == 0)
-            return K_infrastructureOnly;
+        if (memcmp(s, "infrastructureOnly", 18) == 0) return K_infrastructureOnly;
         return K_OTHER;
     case 20:
-        if (memcmp(s, "logStorageUsageBytes", 20) == 0)
-            return K_logStorageUsageBytes;
-        if (memcmp(s, "logUploadVolumeBytes", 20) == 0)
-            return K_logUploadVolumeBytes;
-        if (memcmp(s, "mobileSessionReplays", 20) == 0)
-            return K_mobileSessionReplays;
+        if (memcmp(s, "logStorageUsageBytes", 20) == 0) return K_logStorageUsageBytes;
+        if (memcmp(s, "logUploadVolumeBytes", 20) == 0) return K_logUploadVolumeBytes;
+        if (memcmp(s, "mobileSessionReplays", 20) == 0) return K_mobileSessionReplays;
         return K_OTHER;
     case 21:
-        if (memcmp(s, "syntheticBillingUsage", 21) == 0)
-            return K_syntheticBillingUsage;
+        if (memcmp(s, "syntheticBillingUsage", 21) == 0) return K_syntheticBillingUsage;
         return K_OTHER;
     case 25:
-        if (memcmp(s, "environmentBillingEntries", 25) == 0)
-            return K_environmentBillingEntries;
+        if (memcmp(s, "environmentBillingEntries", 25) == 0) return K_environmentBillingEntries;
         return K_OTHER;
     case 26:
-        if (memcmp(s, "totalRUMUserPropertiesUsed", 26) == 0)
-            return K_totalRUMUserPropertiesUsed;
+        if (memcmp(s, "totalRUMUserPropertiesUsed", 26) == 0) return K_totalRUMUserPropertiesUsed;
         return K_OTHER;
     default:
         return K_OTHER;
@@ -305,7 +313,7 @@ struct dtc_lic_parser {
     int lex_depth;
     bool lex_in_str, lex_esc, lex_escapes; /* lex_escapes: a backslash was seen in a string */
     size_t lex_tok;
-    char *sbuf;        /* decoded strings of the whole-buffer path */
+    char *sbuf; /* decoded strings of the whole-buffer path */
     size_t sbufcap;
     keyid kid;
     dtc_lic_doc doc;
@@ -332,7 +340,8 @@ struct dtc_lic_parser {
     char err[256];
 };
 
-static int fail(dtc_lic_parser *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(dtc_lic_parser *p, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(dtc_lic_parser *p, int rc, const char *fmt, ...)
 {
     if (!p->err_rc) {
@@ -357,15 +366,13 @@ static bool to_int(const char *s, size_t len, int64_t *out)
         while (k < len && (unsigned)(s[k] - '0') < 10)
             v = v * 10 + (uint64_t)(s[k++] - '0');
         if (k == len) {
-            if (v > (uint64_t)INT64_MAX + (i ? 1 : 0))
-                return false;
+            if (v > (uint64_t)INT64_MAX + (i ? 1 : 0)) return false;
             *out = i ? (int64_t)(0 - v) : (int64_t)v;
             return true;
         }
     }
     char buf[64];
-    if (len == 0 || len >= sizeof(buf))
-        return false;
+    if (len == 0 || len >= sizeof(buf)) return false;
     memcpy(buf, s, len);
     buf[len] = '\0';
     errno = 0;
@@ -375,11 +382,9 @@ static bool to_int(const char *s, size_t len, int64_t *out)
         *out = v;
         return true;
     }
-    if (errno == ERANGE)
-        return false;
+    if (errno == ERANGE) return false;
     double d = strtod(buf, &end);
-    if (*end != '\0' || !isfinite(d) || d >= 9.2e18 || d <= -9.2e18)
-        return false;
+    if (*end != '\0' || !isfinite(d) || d >= 9.2e18 || d <= -9.2e18) return false;
     *out = (int64_t)d;
     return true;
 }
@@ -389,14 +394,12 @@ static bool to_micro(const char *s, size_t len, int64_t *out)
 {
     size_t i = 0;
     bool neg = false;
-    if (i < len && (s[i] == '-' || s[i] == '+'))
-        neg = s[i++] == '-';
+    if (i < len && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
     int64_t whole = 0, frac = 0;
     int fd = 0;
     bool digits = false, round_up = false;
     for (; i < len && isdigit((unsigned char)s[i]); i++, digits = true) {
-        if (whole > (INT64_MAX / 1000000 - 9) / 10)
-            return false;
+        if (whole > (INT64_MAX / 1000000 - 9) / 10) return false;
         whole = whole * 10 + (s[i] - '0');
     }
     if (i < len && s[i] == '.') {
@@ -407,18 +410,15 @@ static bool to_micro(const char *s, size_t len, int64_t *out)
                 round_up = s[i] >= '5';
         }
     }
-    if (!digits)
-        return false;
+    if (!digits) return false;
     if (i < len) { /* an exponent: rare, take the double route */
         char buf[64];
-        if (len >= sizeof(buf))
-            return false;
+        if (len >= sizeof(buf)) return false;
         memcpy(buf, s, len);
         buf[len] = '\0';
         char *end;
         double d = strtod(buf, &end);
-        if (*end || !isfinite(d) || fabs(d) > 9e12)
-            return false;
+        if (*end || !isfinite(d) || fabs(d) > 9e12) return false;
         *out = (int64_t)llround(d * 1e6);
         return true;
     }
@@ -434,28 +434,23 @@ static bool to_micro(const char *s, size_t len, int64_t *out)
 static bool iso_ms(const char *s, size_t len, int64_t *out)
 {
     char b[48];
-    if (len == 0 || len >= sizeof(b))
-        return false;
+    if (len == 0 || len >= sizeof(b)) return false;
     memcpy(b, s, len);
     b[len] = '\0';
     size_t k = 0;
     while (k < len && isdigit((unsigned char)b[k]))
         k++;
-    if (k == len && len > 4)
-        return to_int(b, len, out);
+    if (k == len && len > 4) return to_int(b, len, out);
     int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-    if (sscanf(b, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-        return false;
+    if (sscanf(b, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return false;
     const char *p = b + 10;
     int64_t ms = 0;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         int m = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &m) != 2 || m != 5)
-            return false;
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &m) != 2 || m != 5) return false;
         p += 1 + m;
         if (*p == ':') {
-            if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
-                return false;
+            if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2])) return false;
             sec = (p[1] - '0') * 10 + (p[2] - '0');
             p += 3;
             if (*p == '.' || *p == ',') {
@@ -479,15 +474,20 @@ static bool iso_ms(const char *s, size_t len, int64_t *out)
         off = (oh * 60 + om) * 60000LL * (*p == '-' ? -1 : 1);
         p += 1 + m;
     }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return false;
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return false;
     *out = (dtc_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms - off;
     return true;
 }
 
-static ctxkind top(const dtc_lic_parser *p) { return p->depth > 0 ? p->stack[p->depth - 1] : C_NONE; }
+static ctxkind top(const dtc_lic_parser *p)
+{
+    return p->depth > 0 ? p->stack[p->depth - 1] : C_NONE;
+}
 
-static dtc_lic_env *cur_env(dtc_lic_parser *p) { return &p->doc.envs[p->env_cur]; }
+static dtc_lic_env *cur_env(dtc_lic_parser *p)
+{
+    return &p->doc.envs[p->env_cur];
+}
 
 static int push(dtc_lic_parser *p, ctxkind k)
 {
@@ -503,8 +503,9 @@ static int push(dtc_lic_parser *p, ctxkind k)
  * byte does outside a string. */
 enum { L_TOK, L_SEP, L_QUOTE, L_OPEN, L_CLOSE };
 static const unsigned char lex_class[256] = {
-    [' '] = L_SEP, ['\n'] = L_SEP, ['\r'] = L_SEP, ['\t'] = L_SEP, [','] = L_SEP, [':'] = L_SEP,
-    ['"'] = L_QUOTE, ['['] = L_OPEN, ['{'] = L_OPEN, [']'] = L_CLOSE, ['}'] = L_CLOSE,
+    [' '] = L_SEP,  ['\n'] = L_SEP,  ['\r'] = L_SEP,  ['\t'] = L_SEP,
+    [','] = L_SEP,  [':'] = L_SEP,   ['"'] = L_QUOTE, ['['] = L_OPEN,
+    ['{'] = L_OPEN, [']'] = L_CLOSE, ['}'] = L_CLOSE,
 };
 /* Inside a string only the quote and the backslash matter. */
 static const unsigned char lex_in_string[256] = {['"'] = 1, ['\\'] = 1};
@@ -524,15 +525,14 @@ static int lex_guard(dtc_lic_parser *p, const char *data, size_t n)
     while (i < n) {
         if (in_str) {
             size_t j = i;
-            if (esc)
-                esc = false, j++;
+            if (esc) esc = false, j++;
             while (j < n && !lex_in_string[s[j]])
                 j++;
             tok += j - i;
             if (tok > MAX_TOKEN_LEN)
-                return fail(p, DTC_EPARSE, "a string longer than %s: not a license export", "4 MiB");
-            if (j >= n)
-                break;
+                return fail(p, DTC_EPARSE, "a string longer than %s: not a license export",
+                            "4 MiB");
+            if (j >= n) break;
             if (s[j] == '\\')
                 esc = p->lex_escapes = true; /* the escaped byte is skipped next round */
             else
@@ -545,16 +545,17 @@ static int lex_guard(dtc_lic_parser *p, const char *data, size_t n)
             j++;
         tok += j - i;
         if (tok > MAX_TOKEN_LEN)
-            return fail(p, DTC_EPARSE, "a number or literal longer than %s: not a license export", "4 MiB");
-        if (j >= n)
-            break;
+            return fail(p, DTC_EPARSE, "a number or literal longer than %s: not a license export",
+                        "4 MiB");
+        if (j >= n) break;
         switch (lex_class[s[j]]) {
         case L_QUOTE:
             in_str = true;
             break;
         case L_OPEN:
             if (++depth > MAX_DEPTH)
-                return fail(p, DTC_EPARSE, "nesting deeper than %s levels: not a license export", "12");
+                return fail(p, DTC_EPARSE, "nesting deeper than %s levels: not a license export",
+                            "12");
             break;
         case L_CLOSE:
             depth--;
@@ -583,8 +584,7 @@ static int on_bool(void *ud, int v)
     dtc_lic_parser *p = ud;
     switch (top(p)) {
     case C_ENV:
-        if (p->kid == K_trial)
-            cur_env(p)->trial = v;
+        if (p->kid == K_trial) cur_env(p)->trial = v;
         break;
     case C_HOST:
         if (p->kid == K_infrastructureOnly)
@@ -592,7 +592,8 @@ static int on_bool(void *ud, int v)
         else if (p->kid == K_paas)
             p->host.paas = v;
         break;
-    default: break;
+    default:
+        break;
     }
     p->kid = K_OTHER;
     return 1;
@@ -632,8 +633,7 @@ static bool is_time(const dtc_lic_parser *p, ctxkind t)
  * signed 64-bit range, rather than stored wrapped. */
 static int add_count(dtc_lic_parser *p, int64_t *acc, int64_t v)
 {
-    if (v < 0)
-        return fail(p, DTC_EPARSE, "%s is negative", key_names[p->kid]);
+    if (v < 0) return fail(p, DTC_EPARSE, "%s is negative", key_names[p->kid]);
     if (__builtin_add_overflow(*acc, v, acc))
         return fail(p, DTC_EPARSE, "%s sums beyond a signed 64-bit integer", key_names[p->kid]);
     return 1;
@@ -644,8 +644,7 @@ static int on_number(void *ud, const char *s, size_t len)
     dtc_lic_parser *p = ud;
     int64_t v;
     ctxkind t = top(p);
-    if (p->kid == K_OTHER || t == C_SKIP)
-        return 1;
+    if (p->kid == K_OTHER || t == C_SKIP) return 1;
     int ok = 1;
     keyid k = p->kid;
     if (t == C_DDU && k == K_total) {
@@ -656,14 +655,16 @@ static int on_number(void *ud, const char *s, size_t len)
         p->kid = K_OTHER;
         return 1;
     }
-    bool read = is_time(p, t) ||
-                (t == C_ENV && (k == K_visits || k == K_mobileSessions || k == K_sessionReplays ||
-                                k == K_mobileSessionReplays || k == K_totalRUMUserPropertiesUsed ||
-                                k == K_logUploadVolumeBytes || k == K_logStorageUsageBytes)) ||
-                (t == C_HOST && (k == K_osiId || k == K_hostMemoryBytes || k == K_passMemoryLimit)) ||
-                (t == C_AGENT && k == K_agentTypeId) ||
-                (t == C_SYN && (k == K_monitorTypeId || k == K_publicExecutions || k == K_privateExecutions)) ||
-                (t == C_CM && k == K_total);
+    bool read =
+        is_time(p, t) ||
+        (t == C_ENV && (k == K_visits || k == K_mobileSessions || k == K_sessionReplays ||
+                        k == K_mobileSessionReplays || k == K_totalRUMUserPropertiesUsed ||
+                        k == K_logUploadVolumeBytes || k == K_logStorageUsageBytes)) ||
+        (t == C_HOST && (k == K_osiId || k == K_hostMemoryBytes || k == K_passMemoryLimit)) ||
+        (t == C_AGENT && k == K_agentTypeId) ||
+        (t == C_SYN &&
+         (k == K_monitorTypeId || k == K_publicExecutions || k == K_privateExecutions)) ||
+        (t == C_CM && k == K_total);
     if (!read) {
         p->kid = K_OTHER;
         return 1;
@@ -671,15 +672,19 @@ static int on_number(void *ud, const char *s, size_t len)
     /* Every figure dtcost reads must be an integer it can hold: one it cannot
      * read is refused, never billed as 0. */
     if (!to_int(s, len, &v))
-        return fail(p, DTC_EPARSE, "%s is not a number within the signed 64-bit range", key_names[k]);
+        return fail(p, DTC_EPARSE, "%s is not a number within the signed 64-bit range",
+                    key_names[k]);
     if (is_time(p, t)) {
         ok = set_time(p, v);
     } else if (t == C_ENV) {
         dtc_lic_env *e = cur_env(p);
-        int64_t *acc = k == K_visits ? &e->visits : k == K_mobileSessions ? &e->mobile_sessions
-                     : k == K_sessionReplays ? &e->replays : k == K_mobileSessionReplays ? &e->mobile_replays
-                     : k == K_totalRUMUserPropertiesUsed ? &e->properties
-                     : k == K_logUploadVolumeBytes ? &e->log_upload_bytes : &e->log_storage_bytes;
+        int64_t *acc = k == K_visits                       ? &e->visits
+                       : k == K_mobileSessions             ? &e->mobile_sessions
+                       : k == K_sessionReplays             ? &e->replays
+                       : k == K_mobileSessionReplays       ? &e->mobile_replays
+                       : k == K_totalRUMUserPropertiesUsed ? &e->properties
+                       : k == K_logUploadVolumeBytes       ? &e->log_upload_bytes
+                                                           : &e->log_storage_bytes;
         ok = add_count(p, acc, v);
     } else if (t == C_HOST) {
         if (k == K_osiId)
@@ -698,7 +703,8 @@ static int on_number(void *ud, const char *s, size_t len)
         else
             ok = add_count(p, &p->syn_exec, v);
     } else if (t == C_CM) {
-        ok = v < 0 ? fail(p, DTC_EPARSE, "%s is negative in customMetrics", "total") : (p->cm_total = v, 1);
+        ok = v < 0 ? fail(p, DTC_EPARSE, "%s is negative in customMetrics", "total")
+                   : (p->cm_total = v, 1);
     }
     p->kid = K_OTHER;
     return ok;
@@ -708,8 +714,7 @@ static int on_number(void *ud, const char *s, size_t len)
 static bool clean_utf8(const unsigned char *s, size_t len)
 {
     for (size_t i = 0, n; i < len; i += n)
-        if (s[i] < 0x20 || s[i] == 0x7f || (n = dtc_utf8_seq(s + i, len - i)) == 0)
-            return false;
+        if (s[i] < 0x20 || s[i] == 0x7f || (n = dtc_utf8_seq(s + i, len - i)) == 0) return false;
     return true;
 }
 
@@ -717,10 +722,10 @@ static bool clean_utf8(const unsigned char *s, size_t len)
  * two), valid UTF-8, no control characters; refused otherwise. */
 static int keep_ident(dtc_lic_parser *p, char *dst, size_t cap, const unsigned char *s, size_t len)
 {
-    if (len >= cap)
-        return fail(p, DTC_EPARSE, "%s is longer than 63 bytes", key_names[p->kid]);
+    if (len >= cap) return fail(p, DTC_EPARSE, "%s is longer than 63 bytes", key_names[p->kid]);
     if (!clean_utf8(s, len))
-        return fail(p, DTC_EPARSE, "%s is not valid UTF-8 text (or holds control characters)", key_names[p->kid]);
+        return fail(p, DTC_EPARSE, "%s is not valid UTF-8 text (or holds control characters)",
+                    key_names[p->kid]);
     memcpy(dst, s, len);
     dst[len] = '\0';
     return 1;
@@ -731,13 +736,13 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
 {
     dtc_lic_parser *p = ud;
     ctxkind t = top(p);
-    if (p->kid == K_OTHER || t == C_SKIP)
-        return 1;
+    if (p->kid == K_OTHER || t == C_SKIP) return 1;
     int64_t v;
     int ok = 1;
     if (is_time(p, t)) {
         if (!iso_ms((const char *)s, len, &v))
-            return fail(p, DTC_EPARSE, "%s is neither epoch milliseconds nor an ISO 8601 time", key_names[p->kid]);
+            return fail(p, DTC_EPARSE, "%s is neither epoch milliseconds nor an ISO 8601 time",
+                        key_names[p->kid]);
         ok = set_time(p, v);
     } else if (t == C_ROOT && p->kid == K_clusterUuid) {
         ok = keep_ident(p, p->doc.cluster, sizeof(p->doc.cluster), s, len);
@@ -746,15 +751,16 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
         ok = keep_ident(p, e->environment, sizeof(e->environment), s, len);
     } else if (t == C_DDU && p->kid == K_pool) {
         /* Only the known pools matter; anything longer is "Other". */
-        snprintf(p->ddu_pool, sizeof(p->ddu_pool), "%.*s", (int)(len < sizeof(p->ddu_pool) ? len : 0),
-                 (const char *)s);
+        snprintf(p->ddu_pool, sizeof(p->ddu_pool), "%.*s",
+                 (int)(len < sizeof(p->ddu_pool) ? len : 0), (const char *)s);
     } else if (t == C_HOST && p->kid == K_osiId) {
         /* Some exporters quote 64-bit ids to protect them from doubles. */
         if (!to_int((const char *)s, len, &p->host.osi_id))
             return fail(p, DTC_EPARSE, "%s is not a signed 64-bit integer", "osiId");
     } else if (t == C_DDU && p->kid == K_total) {
         if (!to_micro((const char *)s, len, &p->ddu_total) || p->ddu_total < 0)
-            return fail(p, DTC_EPARSE, "DDU total is not a non-negative number in %s", "davisDataUnits");
+            return fail(p, DTC_EPARSE, "DDU total is not a non-negative number in %s",
+                        "davisDataUnits");
     }
     p->kid = K_OTHER;
     return ok;
@@ -787,8 +793,7 @@ static int on_start_map(void *ud)
         if (p->doc.nenvs == p->doc.envcap) {
             size_t c = p->doc.envcap ? p->doc.envcap * 2 : 16;
             dtc_lic_env *g = dtc_realloc(p->doc.envs, c * sizeof(*g));
-            if (!g)
-                return fail(p, DTC_ENOMEM, "%s", "out of memory");
+            if (!g) return fail(p, DTC_ENOMEM, "%s", "out of memory");
             p->doc.envs = g;
             p->doc.envcap = c;
         }
@@ -850,37 +855,31 @@ static int add_span(dtc_lic_parser *p, int64_t s, int64_t e)
     if (p->nspans == p->spancap) {
         size_t c = p->spancap ? p->spancap * 2 : 1024;
         int64_t *a = dtc_realloc(p->span_s, c * sizeof(int64_t));
-        if (a)
-            p->span_s = a;
+        if (a) p->span_s = a;
         int64_t *b = a ? dtc_realloc(p->span_e, c * sizeof(int64_t)) : NULL;
-        if (!b)
-            return fail(p, DTC_ENOMEM, "%s", "out of memory");
+        if (!b) return fail(p, DTC_ENOMEM, "%s", "out of memory");
         p->span_e = b;
         p->spancap = c;
     }
     p->span_s[p->nspans] = s;
     p->span_e[p->nspans++] = e;
-    if (s < p->min_start)
-        p->min_start = s;
+    if (s < p->min_start) p->min_start = s;
     return 1;
 }
 
 static int end_container(dtc_lic_parser *p)
 {
-    if (p->depth == 0)
-        return fail(p, DTC_EPARSE, "%s", "unbalanced JSON");
+    if (p->depth == 0) return fail(p, DTC_EPARSE, "%s", "unbalanced JSON");
     ctxkind k = p->stack[--p->depth];
     p->kid = K_OTHER;
     switch (k) {
     case C_REC:
-        if (p->rec_has_s && p->rec_has_e)
-            return add_span(p, p->rec_s, p->rec_e);
+        if (p->rec_has_s && p->rec_has_e) return add_span(p, p->rec_s, p->rec_e);
         return 1;
     case C_AGENT:
         /* Only the OS module (agentTypeId 1) makes a host count; drop the
          * spans of other modules, read before the type was known. */
-        if (p->agent_type != 1)
-            p->nspans = p->agent_span_off;
+        if (p->agent_type != 1) p->nspans = p->agent_span_off;
         return 1;
     case C_HOST:
         p->host.nspans = p->nspans - p->host.span_off;
@@ -889,8 +888,7 @@ static int end_container(dtc_lic_parser *p)
         if (p->nhosts == p->hostcap) {
             size_t c = p->hostcap ? p->hostcap * 2 : 256;
             host_acc *g = dtc_realloc(p->hosts, c * sizeof(*g));
-            if (!g)
-                return fail(p, DTC_ENOMEM, "%s", "out of memory");
+            if (!g) return fail(p, DTC_ENOMEM, "%s", "out of memory");
             p->hosts = g;
             p->hostcap = c;
         }
@@ -898,8 +896,9 @@ static int end_container(dtc_lic_parser *p)
         return 1;
     case C_SYN: {
         dtc_lic_env *e = cur_env(p);
-        int64_t *acc = p->syn_type == 1 ? &e->synthetic_browser : p->syn_type == 2 ? &e->synthetic_http
-                                                                                   : &e->synthetic_other;
+        int64_t *acc = p->syn_type == 1   ? &e->synthetic_browser
+                       : p->syn_type == 2 ? &e->synthetic_http
+                                          : &e->synthetic_other;
         p->kid = K_syntheticBillingUsage;
         return add_count(p, acc, p->syn_exec);
     }
@@ -918,17 +917,20 @@ static int end_container(dtc_lic_parser *p)
     }
 }
 
-static int on_end(void *ud) { return end_container(ud); }
+static int on_end(void *ud)
+{
+    return end_container(ud);
+}
 
 static const yajl_callbacks callbacks = {
-    on_null, on_bool, NULL, NULL, on_number, on_string, on_start_map, on_key, on_end, on_start_array, on_end,
+    on_null,      on_bool, NULL,   NULL,           on_number, on_string,
+    on_start_map, on_key,  on_end, on_start_array, on_end,
 };
 
 int dtc_lic_parser_new(dtc_lic_parser **out, const dtc_license_rules *rules, bool hosts)
 {
     dtc_lic_parser *p = dtc_calloc(1, sizeof(*p));
-    if (!p)
-        return DTC_ENOMEM;
+    if (!p) return DTC_ENOMEM;
     if (rules)
         p->rules = *rules;
     else
@@ -941,13 +943,11 @@ int dtc_lic_parser_new(dtc_lic_parser **out, const dtc_license_rules *rules, boo
 
 void dtc_lic_parser_reset(dtc_lic_parser *p)
 {
-    if (p->y)
-        yajl_free(p->y);
+    if (p->y) yajl_free(p->y);
     p->y = yajl_alloc(&callbacks, NULL, p);
     /* UTF-8 is checked on the strings kept (keep_ident), the same on both
      * paths; the rest is never read. */
-    if (p->y)
-        yajl_config(p->y, yajl_dont_validate_strings, 1);
+    if (p->y) yajl_config(p->y, yajl_dont_validate_strings, 1);
     p->lex_depth = 0;
     p->lex_in_str = p->lex_esc = p->lex_escapes = false;
     p->lex_tok = 0;
@@ -966,10 +966,8 @@ void dtc_lic_parser_reset(dtc_lic_parser *p)
 
 void dtc_lic_parser_free(dtc_lic_parser *p)
 {
-    if (!p)
-        return;
-    if (p->y)
-        yajl_free(p->y);
+    if (!p) return;
+    if (p->y) yajl_free(p->y);
     dtc_free(p->doc.envs);
     dtc_free(p->doc.hosts);
     dtc_free(p->hosts);
@@ -980,32 +978,28 @@ void dtc_lic_parser_free(dtc_lic_parser *p)
     dtc_free(p);
 }
 
-const char *dtc_lic_parser_errmsg(const dtc_lic_parser *p) { return p->err; }
+const char *dtc_lic_parser_errmsg(const dtc_lic_parser *p)
+{
+    return p->err;
+}
 
 static int yajl_failed(dtc_lic_parser *p, const unsigned char *data, size_t len)
 {
-    if (p->err_rc)
-        return p->err_rc;
+    if (p->err_rc) return p->err_rc;
     unsigned char *msg = yajl_get_error(p->y, 0, data, len);
     snprintf(p->err, sizeof(p->err), "not valid JSON: %s", msg ? (const char *)msg : "parse error");
     for (char *c = p->err; *c; c++)
-        if (*c == '\n' || *c == '\r')
-            *c = ' ';
-    if (msg)
-        yajl_free_error(p->y, msg);
+        if (*c == '\n' || *c == '\r') *c = ' ';
+    if (msg) yajl_free_error(p->y, msg);
     return p->err_rc = DTC_EPARSE;
 }
 
 int dtc_lic_parser_feed(dtc_lic_parser *p, const void *data, size_t len)
 {
-    if (p->err_rc)
-        return p->err_rc;
-    if (!p->y)
-        return DTC_ENOMEM;
-    if (!lex_guard(p, data, len))
-        return p->err_rc;
-    if (yajl_parse(p->y, data, len) != yajl_status_ok)
-        return yajl_failed(p, data, len);
+    if (p->err_rc) return p->err_rc;
+    if (!p->y) return DTC_ENOMEM;
+    if (!lex_guard(p, data, len)) return p->err_rc;
+    if (yajl_parse(p->y, data, len) != yajl_status_ok) return yajl_failed(p, data, len);
     return 0;
 }
 
@@ -1013,10 +1007,8 @@ int dtc_lic_parser_feed(dtc_lic_parser *p, const void *data, size_t len)
 static bool json_number(const char *v, size_t len)
 {
     size_t i = 0;
-    if (i < len && v[i] == '-')
-        i++;
-    if (i >= len || !isdigit((unsigned char)v[i]))
-        return false;
+    if (i < len && v[i] == '-') i++;
+    if (i >= len || !isdigit((unsigned char)v[i])) return false;
     if (v[i] == '0')
         i++;
     else
@@ -1026,26 +1018,25 @@ static bool json_number(const char *v, size_t len)
         size_t d = ++i;
         while (i < len && isdigit((unsigned char)v[i]))
             i++;
-        if (i == d)
-            return false;
+        if (i == d) return false;
     }
     if (i < len && (v[i] == 'e' || v[i] == 'E')) {
         i++;
-        if (i < len && (v[i] == '+' || v[i] == '-'))
-            i++;
+        if (i < len && (v[i] == '+' || v[i] == '-')) i++;
         size_t d = i;
         while (i < len && isdigit((unsigned char)v[i]))
             i++;
-        if (i == d)
-            return false;
+        if (i == d) return false;
     }
     return i == len;
 }
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                                                                    : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 static long hex4(const char *v)
@@ -1053,8 +1044,7 @@ static long hex4(const char *v)
     long u = 0;
     for (int k = 0; k < 4; k++) {
         int h = hexval(v[k]);
-        if (h < 0)
-            return -1;
+        if (h < 0) return -1;
         u = u * 16 + h;
     }
     return u;
@@ -1063,7 +1053,8 @@ static long hex4(const char *v)
 /* A JSON string's escapes decoded to UTF-8 in p->sbuf, as yajl hands them
  * to the streaming path: the same text whichever path reads a document. A
  * bad escape is refused. */
-static int decode_str(dtc_lic_parser *p, const char *v, size_t len, const unsigned char **out, size_t *outlen)
+static int decode_str(dtc_lic_parser *p, const char *v, size_t len, const unsigned char **out,
+                      size_t *outlen)
 {
     if (!p->lex_escapes || !memchr(v, '\\', len)) {
         *out = (const unsigned char *)v;
@@ -1072,8 +1063,7 @@ static int decode_str(dtc_lic_parser *p, const char *v, size_t len, const unsign
     }
     if (len + 1 > p->sbufcap) {
         char *g = dtc_realloc(p->sbuf, len + 1);
-        if (!g)
-            return fail(p, DTC_ENOMEM, "%s", "out of memory");
+        if (!g) return fail(p, DTC_ENOMEM, "%s", "out of memory");
         p->sbuf = g;
         p->sbufcap = len + 1;
     }
@@ -1084,20 +1074,17 @@ static int decode_str(dtc_lic_parser *p, const char *v, size_t len, const unsign
             o[k++] = (unsigned char)v[i];
             continue;
         }
-        if (++i >= len)
-            return fail(p, DTC_EPARSE, "%s", "a string ends inside an escape");
+        if (++i >= len) return fail(p, DTC_EPARSE, "%s", "a string ends inside an escape");
         char c = v[i];
         if (c != 'u') {
             const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
             const char *at = strchr(from, c);
-            if (!at || !c)
-                return fail(p, DTC_EPARSE, "%s", "a string holds an unknown escape");
+            if (!at || !c) return fail(p, DTC_EPARSE, "%s", "a string holds an unknown escape");
             o[k++] = (unsigned char)to[at - from];
             continue;
         }
         long u = i + 4 < len ? hex4(v + i + 1) : -1;
-        if (u < 0)
-            return fail(p, DTC_EPARSE, "%s", "a string holds a bad \\u escape");
+        if (u < 0) return fail(p, DTC_EPARSE, "%s", "a string holds a bad \\u escape");
         i += 4;
         /* Surrogates as yajl (the streaming path) decodes them, so both
          * paths agree: a high one pairs with the \\u escape after it, or
@@ -1138,22 +1125,20 @@ static int decode_str(dtc_lic_parser *p, const char *v, size_t len, const unsign
  * value at i, or -1 when a callback stopped the walk. */
 static long walk(dtc_lic_parser *p, const char *js, long i, long n)
 {
-    if (i >= n)
-        return -1;
+    if (i >= n) return -1;
     const jsmntok_t *t = &p->toks[i];
     const char *v = js + t->start;
     size_t len = (size_t)(t->end - t->start);
     switch (t->type) {
     case JSMN_OBJECT: {
-        if (!on_start_map(p))
-            return -1;
+        if (!on_start_map(p)) return -1;
         long j = i + 1;
         for (int k = 0; k < t->size && j >= 0; k++) {
-            if (j >= n || p->toks[j].type != JSMN_STRING)
-                return -1;
+            if (j >= n || p->toks[j].type != JSMN_STRING) return -1;
             const unsigned char *key;
             size_t klen;
-            if (!decode_str(p, js + p->toks[j].start, (size_t)(p->toks[j].end - p->toks[j].start), &key, &klen) ||
+            if (!decode_str(p, js + p->toks[j].start, (size_t)(p->toks[j].end - p->toks[j].start),
+                            &key, &klen) ||
                 !on_key(p, key, klen))
                 return -1;
             j = walk(p, js, j + 1, n);
@@ -1161,8 +1146,7 @@ static long walk(dtc_lic_parser *p, const char *js, long i, long n)
         return j >= 0 && on_end(p) ? j : -1;
     }
     case JSMN_ARRAY: {
-        if (!on_start_array(p))
-            return -1;
+        if (!on_start_array(p)) return -1;
         long j = i + 1;
         for (int k = 0; k < t->size && j >= 0; k++)
             j = walk(p, js, j, n);
@@ -1177,8 +1161,7 @@ static long walk(dtc_lic_parser *p, const char *js, long i, long n)
     }
     case JSMN_PRIMITIVE:
         /* jsmn checks only the first character: the rest is checked here. */
-        if (len == 4 && memcmp(v, "null", 4) == 0)
-            return on_null(p) ? i + 1 : -1;
+        if (len == 4 && memcmp(v, "null", 4) == 0) return on_null(p) ? i + 1 : -1;
         if ((len == 4 && memcmp(v, "true", 4) == 0) || (len == 5 && memcmp(v, "false", 5) == 0))
             return on_bool(p, v[0] == 't') ? i + 1 : -1;
         return json_number(v, len) && on_number(p, v, len) ? i + 1 : -1;
@@ -1194,30 +1177,26 @@ int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const 
     dtc_lic_parser_reset(p);
     /* Nesting and token length first: jsmn would tokenize all of a hostile
      * document before the schema's limits apply. */
-    if (!lex_guard(p, data, len))
-        return p->err_rc;
+    if (!lex_guard(p, data, len)) return p->err_rc;
     if (len < INT32_MAX) {
         jsmn_parser jp;
         jsmn_init(&jp);
         int n = JSMN_ERROR_NOMEM;
         /* jsmn only counts when given no array: start with one. */
-        if (!p->toks && (p->toks = dtc_malloc(16384 * sizeof(jsmntok_t))) != NULL)
-            p->ntoks = 16384;
+        if (!p->toks && (p->toks = dtc_malloc(16384 * sizeof(jsmntok_t))) != NULL) p->ntoks = 16384;
         for (; p->toks;) {
             n = jsmn_parse(&jp, data, len, p->toks, p->ntoks);
-            if (n != JSMN_ERROR_NOMEM || p->ntoks >= MAX_TOKENS)
-                break;
+            if (n != JSMN_ERROR_NOMEM || p->ntoks >= MAX_TOKENS) break;
             unsigned c = p->ntoks ? p->ntoks * 2 : 16384;
             jsmntok_t *g = dtc_realloc(p->toks, c * sizeof(*g));
-            if (!g)
-                break;
+            if (!g) break;
             p->toks = g;
             p->ntoks = c;
         }
-        if (n > 0 && walk(p, data, 0, n) == n && p->depth == 0 && p->stack[0] == C_ROOT && !p->err_rc) {
+        if (n > 0 && walk(p, data, 0, n) == n && p->depth == 0 && p->stack[0] == C_ROOT &&
+            !p->err_rc) {
             int rc = finalize(p);
-            if (rc)
-                return p->err_rc = rc;
+            if (rc) return p->err_rc = rc;
             *doc = &p->doc;
             return 0;
         }
@@ -1233,7 +1212,8 @@ int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const 
 
 static int cmp_env_name(const void *a, const void *b)
 {
-    return strcmp((*(const dtc_lic_env *const *)a)->environment, (*(const dtc_lic_env *const *)b)->environment);
+    return strcmp((*(const dtc_lic_env *const *)a)->environment,
+                  (*(const dtc_lic_env *const *)b)->environment);
 }
 
 /* An environment listed twice in one hour is refused (which entry would be
@@ -1241,8 +1221,7 @@ static int cmp_env_name(const void *a, const void *b)
 static int unique_envs(dtc_lic_parser *p)
 {
     dtc_lic_doc *d = &p->doc;
-    if (d->nenvs < 2)
-        return 0;
+    if (d->nenvs < 2) return 0;
     const dtc_lic_env **v = dtc_malloc(d->nenvs * sizeof(*v));
     if (!v) {
         snprintf(p->err, sizeof(p->err), "out of memory");
@@ -1254,7 +1233,8 @@ static int unique_envs(dtc_lic_parser *p)
     int rc = 0;
     for (size_t i = 1; i < d->nenvs && !rc; i++)
         if (strcmp(v[i - 1]->environment, v[i]->environment) == 0) {
-            snprintf(p->err, sizeof(p->err), "environment %s appears twice in environmentBillingEntries",
+            snprintf(p->err, sizeof(p->err),
+                     "environment %s appears twice in environmentBillingEntries",
                      v[i]->environment[0] ? v[i]->environment : "(without environmentUuid)");
             rc = DTC_EPARSE;
         }
@@ -1267,32 +1247,29 @@ static int finalize(dtc_lic_parser *p)
 {
     dtc_lic_doc *d = &p->doc;
     if (!p->has_from && p->min_start != INT64_MAX)
-        d->from_ms = p->min_start - ((p->min_start % 3600000) + 3600000) % 3600000, p->has_from = true;
-    if (!p->has_to)
-        d->to_ms = d->from_ms + 3600000;
-    if (!p->has_from)
-        d->from_ms = -1; /* no time at all: the caller skips the document */
+        d->from_ms = p->min_start - ((p->min_start % 3600000) + 3600000) % 3600000,
+        p->has_from = true;
+    if (!p->has_to) d->to_ms = d->from_ms + 3600000;
+    if (!p->has_from) d->from_ms = -1; /* no time at all: the caller skips the document */
     if (p->want_hosts && p->nhosts > d->hostcap) {
         dtc_lic_host *g = dtc_realloc(d->hosts, p->nhosts * sizeof(*g));
-        if (!g)
-            return snprintf(p->err, sizeof(p->err), "out of memory"), DTC_ENOMEM;
+        if (!g) return snprintf(p->err, sizeof(p->err), "out of memory"), DTC_ENOMEM;
         d->hosts = g;
         d->hostcap = p->nhosts;
     }
     const dtc_license_rules *r = &p->rules;
     for (size_t i = 0; i < p->nhosts; i++) {
         host_acc *h = &p->hosts[i];
-        if (h->env >= d->nenvs)
-            continue;
+        if (h->env >= d->nenvs) continue;
         dtc_lic_env *e = &d->envs[h->env];
-        int64_t active = h->nspans ? dtc_active_ms(p->span_s + h->span_off, p->span_e + h->span_off, h->nspans,
-                                                   d->from_ms, d->to_ms)
+        int64_t active = h->nspans ? dtc_active_ms(p->span_s + h->span_off, p->span_e + h->span_off,
+                                                   h->nspans, d->from_ms, d->to_ms)
                                    : 0; /* no spans: no arrays allocated to point into */
-        if (active < 0)
-            return snprintf(p->err, sizeof(p->err), "out of memory"), DTC_ENOMEM;
+        if (active < 0) return snprintf(p->err, sizeof(p->err), "out of memory"), DTC_ENOMEM;
         char mode = h->infra ? 'I' : h->paas ? 'P' : 'F';
         int64_t mem = mode == 'P' && h->pass_limit > 0 ? h->pass_limit : h->memory;
-        int64_t mhu = mode == 'I' ? dtc_hu_infra_milli(mem, r->infra_cap) : dtc_hu_fullstack_milli(mem);
+        int64_t mhu =
+            mode == 'I' ? dtc_hu_infra_milli(mem, r->infra_cap) : dtc_hu_fullstack_milli(mem);
         bool counts = active >= r->min_active_ms && mhu > 0;
         if (!counts)
             e->hosts_idle++;
@@ -1303,7 +1280,8 @@ static int finalize(dtc_lic_parser *p)
         else
             e->fullstack_mhu += mhu, e->hosts_fullstack++;
         if (p->want_hosts)
-            d->hosts[d->nhosts++] = (dtc_lic_host){h->env, h->osi_id, mode, mem, active, counts ? mhu : 0};
+            d->hosts[d->nhosts++] =
+                (dtc_lic_host){h->env, h->osi_id, mode, mem, active, counts ? mhu : 0};
     }
     for (size_t i = 0; i < d->nenvs; i++) {
         dtc_lic_env *e = &d->envs[i];
@@ -1315,15 +1293,18 @@ static int finalize(dtc_lic_parser *p)
                     __builtin_add_overflow(e->replays, e->mobile_replays, &replays) ||
                     __builtin_mul_overflow(sessions, 25, &a) ||
                     __builtin_mul_overflow(replays, r->visits_include_replays ? 75 : 100, &b) ||
-                    __builtin_add_overflow(a, b, &dem) || __builtin_mul_overflow(e->synthetic_browser, 100, &a) ||
-                    __builtin_mul_overflow(e->synthetic_http, 10, &b) || __builtin_add_overflow(dem, a, &dem) ||
-                    __builtin_add_overflow(dem, b, &dem);
+                    __builtin_add_overflow(a, b, &dem) ||
+                    __builtin_mul_overflow(e->synthetic_browser, 100, &a) ||
+                    __builtin_mul_overflow(e->synthetic_http, 10, &b) ||
+                    __builtin_add_overflow(dem, a, &dem) || __builtin_add_overflow(dem, b, &dem);
         if (!over && e->properties > r->free_properties)
             over = __builtin_mul_overflow(e->properties - r->free_properties, sessions, &c) ||
                    __builtin_add_overflow(dem, c, &dem);
         if (over) {
-            snprintf(p->err, sizeof(p->err), "DEM units of environment %s overflow a signed 64-bit integer "
-                     "(visits, sessions or executions out of range)", e->environment);
+            snprintf(p->err, sizeof(p->err),
+                     "DEM units of environment %s overflow a signed 64-bit integer "
+                     "(visits, sessions or executions out of range)",
+                     e->environment);
             return DTC_EPARSE;
         }
         e->dem_centi = dem;
@@ -1333,8 +1314,7 @@ static int finalize(dtc_lic_parser *p)
 
 int dtc_lic_parser_finish(dtc_lic_parser *p, const dtc_lic_doc **doc)
 {
-    if (p->err_rc)
-        return p->err_rc;
+    if (p->err_rc) return p->err_rc;
     if (yajl_complete_parse(p->y) != yajl_status_ok)
         return yajl_failed(p, (const unsigned char *)"", 0);
     if (p->depth != 0 || p->stack[0] != C_ROOT) {
@@ -1342,8 +1322,7 @@ int dtc_lic_parser_finish(dtc_lic_parser *p, const dtc_lic_doc **doc)
         return p->err_rc = DTC_EPARSE;
     }
     int rc = finalize(p);
-    if (rc)
-        return p->err_rc = rc;
+    if (rc) return p->err_rc = rc;
     *doc = &p->doc;
     return 0;
 }

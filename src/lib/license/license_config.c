@@ -35,8 +35,7 @@ int dtc_license__config_item(void *target, const dtc_config_item *it)
     for (size_t i = 0; i < sizeof(prices) / sizeof(prices[0]); i++)
         if (!strcmp(key, prices[i].key))
             return dtc_config__micros(it, 1e9, (int64_t *)(void *)((char *)c + prices[i].at));
-    if (!strcmp(key, "infrastructure_cap"))
-        return dtc_config__bool(it, &c->rules.infra_cap);
+    if (!strcmp(key, "infrastructure_cap")) return dtc_config__bool(it, &c->rules.infra_cap);
     if (!strcmp(key, "visits_include_replays"))
         return dtc_config__bool(it, &c->rules.visits_include_replays);
     if (!strcmp(key, "min_active_minutes")) {
@@ -45,8 +44,7 @@ int dtc_license__config_item(void *target, const dtc_config_item *it)
         return rc;
     }
     if (!strcmp(key, "free_properties")) {
-        if ((rc = dtc_config__int(it, 0, 60000, &n)) == 0)
-            c->rules.free_properties = n;
+        if ((rc = dtc_config__int(it, 0, 60000, &n)) == 0) c->rules.free_properties = n;
         return rc;
     }
     if (!strcmp(key, "currency")) {
@@ -59,10 +57,8 @@ int dtc_license__config_item(void *target, const dtc_config_item *it)
         memcpy(c->currency, it->value, len + 1);
         return 0;
     }
-    if (!strcmp(key, "cluster_url"))
-        return dtc_config__set(&c->cluster_url, it->value);
-    if (!strcmp(key, "token_file"))
-        return dtc_config__set(&c->token_file, it->value);
+    if (!strcmp(key, "cluster_url")) return dtc_config__set(&c->cluster_url, it->value);
+    if (!strcmp(key, "token_file")) return dtc_config__set(&c->token_file, it->value);
     return DTC_ENOTFOUND;
 }
 
@@ -72,8 +68,7 @@ int dtc_license__config_finish(void *target, char *why, size_t whylen)
     dtc_license_config *c = target;
     /* Application-only hosts are weighted as Full-Stack: without a price of
      * their own they cost what Full-Stack costs. */
-    if (c->price_paas < 0)
-        c->price_paas = c->price_fullstack;
+    if (c->price_paas < 0) c->price_paas = c->price_fullstack;
     return 0;
 }
 

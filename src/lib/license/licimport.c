@@ -52,11 +52,11 @@ typedef struct worker_bufs {
 typedef struct item {
     zip_int64_t index; /* entry in the archive, or -1 for a file */
     const char *path;  /* the file, for a directory item */
-    const char *name;  /* for messages and provenance: the archive's own copy (open until the items are
-                        * done) or the file's base name */
+    const char *name;  /* for messages and provenance: the archive's own copy (open until the items
+                        * are  done) or the file's base name */
     uint64_t comp, size; /* sizes as declared by the archive (size: the file's, for a file) */
     uint32_t crc;
-    bool deflated;     /* method deflate with size and CRC known: the one-shot path */
+    bool deflated; /* method deflate with size and CRC known: the one-shot path */
 } item;
 
 typedef struct result {
@@ -77,11 +77,11 @@ typedef struct job {
     const char *zip_path; /* for workers to open, or NULL for files */
     item *items;
     size_t nitems;
-    result *res;          /* a window of BATCH results: item i in res[i % BATCH] */
-    bool done[BATCH];     /* res[k] holds a parsed item not yet written */
-    size_t next;          /* next item to take */
-    size_t written;       /* items the main thread has written */
-    bool stop;            /* an error: workers take nothing more */
+    result *res;      /* a window of BATCH results: item i in res[i % BATCH] */
+    bool done[BATCH]; /* res[k] holds a parsed item not yet written */
+    size_t next;      /* next item to take */
+    size_t written;   /* items the main thread has written */
+    bool stop;        /* an error: workers take nothing more */
     pthread_mutex_t mu;
     pthread_cond_t work, ready;
 } job;
@@ -94,8 +94,8 @@ typedef struct imp {
     char archive_hash[72];
     const char *archive;
     result res[BATCH];
-    int depth; /* archives inside archives */
-    char *keep;  /* the osiIds just written for one env-hour, as a JSON array */
+    int depth;  /* archives inside archives */
+    char *keep; /* the osiIds just written for one env-hour, as a JSON array */
     size_t keep_len, keep_cap;
 } imp;
 
@@ -113,8 +113,7 @@ static int file_sha256(const char *path, char out[72])
     int fd = open_regular(path, &size);
     FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         return -1;
     }
     EVP_MD_CTX *c = EVP_MD_CTX_new();
@@ -123,12 +122,9 @@ static int file_sha256(const char *path, char out[72])
     size_t r;
     int rc = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) ? 0 : -1;
     while (rc == 0 && (r = fread(buf, 1, sizeof(buf), f)) > 0)
-        if (!EVP_DigestUpdate(c, buf, r))
-            rc = -1;
-    if (rc == 0 && (ferror(f) || !EVP_DigestFinal_ex(c, md, &n)))
-        rc = -1;
-    if (rc == 0)
-        hex(out, md, n);
+        if (!EVP_DigestUpdate(c, buf, r)) rc = -1;
+    if (rc == 0 && (ferror(f) || !EVP_DigestFinal_ex(c, md, &n))) rc = -1;
+    if (rc == 0) hex(out, md, n);
     EVP_MD_CTX_free(c);
     fclose(f);
     return rc;
@@ -143,8 +139,7 @@ static bool ends_with(const char *s, const char *suffix)
 /* A name that would land outside a folder it was extracted to. */
 static bool unsafe_name(const char *n)
 {
-    if (n[0] == '/' || n[0] == '\\' || (n[0] && n[1] == ':'))
-        return true;
+    if (n[0] == '/' || n[0] == '\\' || (n[0] && n[1] == ':')) return true;
     for (const char *p = n; *p; p++)
         if (p[0] == '.' && p[1] == '.' && (p == n || p[-1] == '/' || p[-1] == '\\') &&
             (p[2] == '/' || p[2] == '\\' || p[2] == '\0'))
@@ -152,7 +147,9 @@ static bool unsafe_name(const char *n)
     return false;
 }
 
-#define NOT_REGULAR "not a regular file (a FIFO, device or socket); give an export ZIP, an hour's JSON or a folder"
+#define NOT_REGULAR                                                                                \
+    "not a regular file (a FIFO, device or socket); give an export ZIP, an hour's JSON or a "      \
+    "folder"
 
 /* Open a file for reading only when it is a regular file, without blocking
  * on a FIFO or device first: O_NONBLOCK, then fstat, then the reads. The fd,
@@ -160,8 +157,7 @@ static bool unsafe_name(const char *n)
 static int open_regular(const char *path, uint64_t *size)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
         int e = errno;
@@ -174,8 +170,7 @@ static int open_regular(const char *path, uint64_t *size)
         return -2;
     }
     int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
-        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     *size = (uint64_t)sb.st_size;
     return fd;
 }
@@ -188,20 +183,17 @@ static int keep_doc(result *r, const dtc_lic_doc *d, bool hosts)
     r->from_ms = d->from_ms;
     if (d->nenvs > r->envcap) {
         dtc_lic_env *g = dtc_realloc(r->envs, d->nenvs * sizeof(*g));
-        if (!g)
-            return DTC_ENOMEM;
+        if (!g) return DTC_ENOMEM;
         r->envs = g;
         r->envcap = d->nenvs;
     }
-    if (d->nenvs)
-        memcpy(r->envs, d->envs, d->nenvs * sizeof(*r->envs));
+    if (d->nenvs) memcpy(r->envs, d->envs, d->nenvs * sizeof(*r->envs));
     r->nenvs = d->nenvs;
     r->nhosts = 0;
     if (hosts && d->nhosts) {
         if (d->nhosts > r->hostcap) {
             dtc_lic_host *g = dtc_realloc(r->hosts, d->nhosts * sizeof(*g));
-            if (!g)
-                return DTC_ENOMEM;
+            if (!g) return DTC_ENOMEM;
             r->hosts = g;
             r->hostcap = d->nhosts;
         }
@@ -217,11 +209,15 @@ static bool refused_size(const job *j, const item *it, uint64_t bytes, bool arch
 {
     uint64_t cap = j->o->entry_cap ? j->o->entry_cap : (512ULL << 20);
     if (bytes > cap)
-        snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates beyond %llu MiB; refused (raise the cap with "
-                 "--max-entry-mb if it is genuine)", j->archive, it->name, (unsigned long long)(cap >> 20));
+        snprintf(r->err, sizeof(r->err),
+                 "%s: entry %s: inflates beyond %llu MiB; refused (raise the cap with "
+                 "--max-entry-mb if it is genuine)",
+                 j->archive, it->name, (unsigned long long)(cap >> 20));
     else if (archived && bytes > BOMB_FLOOR && bytes / BOMB_RATIO > it->comp)
-        snprintf(r->err, sizeof(r->err), "%s: entry %s: inflates more than %dx its compressed size: refused as "
-                 "a zip bomb", j->archive, it->name, BOMB_RATIO);
+        snprintf(r->err, sizeof(r->err),
+                 "%s: entry %s: inflates more than %dx its compressed size: refused as "
+                 "a zip bomb",
+                 j->archive, it->name, BOMB_RATIO);
     else
         return false;
     r->rc = DTC_EZIP;
@@ -229,11 +225,10 @@ static bool refused_size(const job *j, const item *it, uint64_t bytes, bool arch
 }
 
 /* The parser's verdict on a whole document: kept in r, or its error. */
-static void keep_parsed(const job *j, const item *it, const dtc_lic_parser *p, int rc, const dtc_lic_doc *d,
-                        result *r)
+static void keep_parsed(const job *j, const item *it, const dtc_lic_parser *p, int rc,
+                        const dtc_lic_doc *d, result *r)
 {
-    if (rc == 0)
-        rc = d ? keep_doc(r, d, j->o->hosts) : DTC_EPARSE;
+    if (rc == 0) rc = d ? keep_doc(r, d, j->o->hosts) : DTC_EPARSE;
     if (rc) {
         snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name,
                  rc == DTC_ENOMEM ? "out of memory" : dtc_lic_parser_errmsg(p));
@@ -243,8 +238,10 @@ static void keep_parsed(const job *j, const item *it, const dtc_lic_parser *p, i
 
 static void size_mismatch(const job *j, const item *it, bool longer, result *r)
 {
-    snprintf(r->err, sizeof(r->err), "%s: entry %s: cannot be read: %s than its declared %llu bytes (a corrupt or "
-             "hostile archive)", j->archive, it->name, longer ? "longer" : "shorter", (unsigned long long)it->size);
+    snprintf(r->err, sizeof(r->err),
+             "%s: entry %s: cannot be read: %s than its declared %llu bytes (a corrupt or "
+             "hostile archive)",
+             j->archive, it->name, longer ? "longer" : "shorter", (unsigned long long)it->size);
     r->rc = DTC_EZIP;
 }
 
@@ -252,13 +249,12 @@ static void size_mismatch(const job *j, const item *it, bool longer, result *r)
  * declared size is checked before the first byte (cap, bomb ratio) and the
  * actual size against it as the bytes come: inflating stops at the first
  * byte past the declaration. */
-static void parse_item(const job *j, const item *it, zip_file_t *zf, int fd, dtc_lic_parser *p, char *buf,
-                       result *r)
+static void parse_item(const job *j, const item *it, zip_file_t *zf, int fd, dtc_lic_parser *p,
+                       char *buf, result *r)
 {
     dtc_lic_parser_reset(p);
     r->bytes = 0;
-    if (refused_size(j, it, it->size, zf != NULL, r))
-        return;
+    if (refused_size(j, it, it->size, zf != NULL, r)) return;
     for (;;) {
         long long n;
         if (zf)
@@ -267,25 +263,24 @@ static void parse_item(const job *j, const item *it, zip_file_t *zf, int fd, dtc
             while ((n = (long long)read(fd, buf, CHUNK)) < 0 && errno == EINTR)
                 ;
         if (n < 0) {
-            snprintf(r->err, sizeof(r->err), "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)",
+            snprintf(r->err, sizeof(r->err),
+                     "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)",
                      j->archive, it->name, zf ? zip_file_strerror(zf) : strerror(errno));
             r->rc = DTC_EZIP;
             return;
         }
-        if (n == 0)
-            break;
+        if (n == 0) break;
         r->bytes += (uint64_t)n;
-        if (r->bytes > it->size)
-            return size_mismatch(j, it, true, r);
+        if (r->bytes > it->size) return size_mismatch(j, it, true, r);
         int rc = dtc_lic_parser_feed(p, buf, (size_t)n);
         if (rc) {
-            snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name, dtc_lic_parser_errmsg(p));
+            snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name,
+                     dtc_lic_parser_errmsg(p));
             r->rc = rc;
             return;
         }
     }
-    if (r->bytes != it->size)
-        return size_mismatch(j, it, false, r);
+    if (r->bytes != it->size) return size_mismatch(j, it, false, r);
     const dtc_lic_doc *d = NULL;
     int rc = dtc_lic_parser_finish(p, &d);
     keep_parsed(j, it, p, rc, d, r);
@@ -293,14 +288,12 @@ static void parse_item(const job *j, const item *it, zip_file_t *zf, int fd, dtc
 
 static bool grow_to(unsigned char **buf, size_t *cap, size_t need)
 {
-    if (need <= *cap)
-        return true;
+    if (need <= *cap) return true;
     size_t c = *cap ? *cap : 1 << 20;
     while (c < need)
         c *= 2;
     unsigned char *g = dtc_realloc(*buf, c);
-    if (!g)
-        return false;
+    if (!g) return false;
     *buf = g;
     *cap = c;
     return true;
@@ -308,30 +301,34 @@ static bool grow_to(unsigned char **buf, size_t *cap, size_t need)
 
 /* The raw deflate stream read whole, inflated in one call into a buffer of
  * the declared size, its CRC checked, then parsed in one piece. */
-static void parse_oneshot(const job *j, const item *it, zip_t *za, dtc_lic_parser *p, worker_bufs *wb, result *r)
+static void parse_oneshot(const job *j, const item *it, zip_t *za, dtc_lic_parser *p,
+                          worker_bufs *wb, result *r)
 {
     r->bytes = 0;
-    if (refused_size(j, it, it->size, true, r))
-        return;
-    if (!grow_to(&wb->in, &wb->incap, it->comp + 1) || !grow_to(&wb->out, &wb->outcap, it->size + 1)) {
+    if (refused_size(j, it, it->size, true, r)) return;
+    if (!grow_to(&wb->in, &wb->incap, it->comp + 1) ||
+        !grow_to(&wb->out, &wb->outcap, it->size + 1)) {
         snprintf(r->err, sizeof(r->err), "%s: entry %s: out of memory", j->archive, it->name);
         r->rc = DTC_ENOMEM;
         return;
     }
     zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, ZIP_FL_COMPRESSED);
     zip_int64_t got = zf ? zip_fread(zf, wb->in, it->comp) : -1;
-    if (zf)
-        zip_fclose(zf);
+    if (zf) zip_fclose(zf);
     size_t out = 0;
     enum libdeflate_result lr = LIBDEFLATE_BAD_DATA;
     if (got == (zip_int64_t)it->comp)
         lr = libdeflate_deflate_decompress(wb->dec, wb->in, it->comp, wb->out, it->size, &out);
-    if (lr != LIBDEFLATE_SUCCESS || out != it->size || libdeflate_crc32(0, wb->out, out) != it->crc) {
-        snprintf(r->err, sizeof(r->err), "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)",
-                 j->archive, it->name, got != (zip_int64_t)it->comp ? "short read"
+    if (lr != LIBDEFLATE_SUCCESS || out != it->size ||
+        libdeflate_crc32(0, wb->out, out) != it->crc) {
+        snprintf(r->err, sizeof(r->err),
+                 "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)", j->archive,
+                 it->name,
+                 got != (zip_int64_t)it->comp          ? "short read"
                  : lr == LIBDEFLATE_INSUFFICIENT_SPACE ? "inflates beyond its declared size"
-                 : lr != LIBDEFLATE_SUCCESS ? "bad deflate data" : out != it->size ? "shorter than declared"
-                 : "CRC mismatch");
+                 : lr != LIBDEFLATE_SUCCESS            ? "bad deflate data"
+                 : out != it->size                     ? "shorter than declared"
+                                                       : "CRC mismatch");
         r->rc = DTC_EZIP;
         return;
     }
@@ -364,12 +361,10 @@ static void reader_open(reader *rd, const job *j)
 
 static void reader_close(reader *rd)
 {
-    if (rd->za)
-        zip_discard(rd->za);
+    if (rd->za) zip_discard(rd->za);
     dtc_lic_parser_free(rd->p);
     dtc_free(rd->buf);
-    if (rd->wb.dec)
-        libdeflate_free_decompressor(rd->wb.dec);
+    if (rd->wb.dec) libdeflate_free_decompressor(rd->wb.dec);
     dtc_free(rd->wb.in);
     dtc_free(rd->wb.out);
 }
@@ -383,13 +378,15 @@ static void do_item(const job *j, const item *it, reader *rd, result *r)
     if (!rd->ok) {
         r->rc = DTC_ENOMEM;
         snprintf(r->err, sizeof(r->err), "%s: cannot open it again for reading", j->archive);
-    } else if (za && it->deflated && it->size <= ONESHOT_MAX && it->comp <= ONESHOT_MAX + (1 << 20)) {
+    } else if (za && it->deflated && it->size <= ONESHOT_MAX &&
+               it->comp <= ONESHOT_MAX + (1 << 20)) {
         parse_oneshot(j, it, za, rd->p, &rd->wb, r);
     } else if (za) {
         zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, 0);
         if (!zf) {
             r->rc = DTC_EZIP;
-            snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name, zip_strerror(za));
+            snprintf(r->err, sizeof(r->err), "%s: entry %s: %s", j->archive, it->name,
+                     zip_strerror(za));
             return;
         }
         parse_item(j, it, zf, -1, rd->p, rd->buf, r);
@@ -399,7 +396,8 @@ static void do_item(const job *j, const item *it, reader *rd, result *r)
         int fd = open_regular(it->path, &size);
         if (fd < 0) {
             r->rc = fd == -2 ? DTC_EZIP : DTC_EIO;
-            snprintf(r->err, sizeof(r->err), "%s: %s", it->path, fd == -2 ? NOT_REGULAR : strerror(errno));
+            snprintf(r->err, sizeof(r->err), "%s: %s", it->path,
+                     fd == -2 ? NOT_REGULAR : strerror(errno));
             return;
         }
         item now = *it;
@@ -421,11 +419,9 @@ static void *worker(void *ud)
             pthread_cond_wait(&j->work, &j->mu);
         size_t i = j->next;
         bool quit = j->stop || i >= j->nitems;
-        if (!quit)
-            j->next++;
+        if (!quit) j->next++;
         pthread_mutex_unlock(&j->mu);
-        if (quit)
-            break;
+        if (quit) break;
         do_item(j, &j->items[i], &rd, &j->res[i % BATCH]);
         pthread_mutex_lock(&j->mu);
         j->done[i % BATCH] = true;
@@ -449,13 +445,16 @@ static int put(imp *x, dtc_fact f, const dtc_val *k, const dtc_val *v)
     dtc_put r;
     int rc = dtc_store_put(x->s, f, k, v, NULL, &r);
     if (rc == 0)
-        (*(r == DTC_PUT_INSERTED ? &x->st->inserted : r == DTC_PUT_UPDATED ? &x->st->updated : &x->st->unchanged))++;
+        (*(r == DTC_PUT_INSERTED  ? &x->st->inserted
+           : r == DTC_PUT_UPDATED ? &x->st->updated
+                                  : &x->st->unchanged))++;
     return rc;
 }
 
 /* After an env-hour's children are put: delete those of its children the
  * new data no longer has (a restated hour), so they sum to the parent. */
-static int prune(imp *x, dtc_fact f, const char *cluster, const char *env, const char *hour, const char *keep)
+static int prune(imp *x, dtc_fact f, const char *cluster, const char *env, const char *hour,
+                 const char *keep)
 {
     dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour)};
     long removed = 0;
@@ -488,29 +487,31 @@ static int write_result(imp *x, const result *r, const item *it)
         const dtc_lic_env *e = &r->envs[i];
         const char *env = env_name(e);
         dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour)};
-        dtc_val v[] = {DTC_INT(e->fullstack_mhu), DTC_INT(e->infra_mhu), DTC_INT(e->paas_mhu),
-                       DTC_INT(e->hosts_fullstack), DTC_INT(e->hosts_infra), DTC_INT(e->hosts_paas),
-                       DTC_INT(e->hosts_idle), DTC_INT(e->dem_centi), DTC_INT(e->visits),
-                       DTC_INT(e->mobile_sessions), DTC_INT(e->replays), DTC_INT(e->mobile_replays),
-                       DTC_INT(e->properties), DTC_INT(e->synthetic_browser), DTC_INT(e->synthetic_http),
-                       DTC_INT(e->synthetic_other), DTC_INT(e->log_upload_bytes), DTC_INT(e->log_storage_bytes),
-                       DTC_INT(e->custom_metrics), DTC_INT(e->trial)};
+        dtc_val v[] = {DTC_INT(e->fullstack_mhu),    DTC_INT(e->infra_mhu),
+                       DTC_INT(e->paas_mhu),         DTC_INT(e->hosts_fullstack),
+                       DTC_INT(e->hosts_infra),      DTC_INT(e->hosts_paas),
+                       DTC_INT(e->hosts_idle),       DTC_INT(e->dem_centi),
+                       DTC_INT(e->visits),           DTC_INT(e->mobile_sessions),
+                       DTC_INT(e->replays),          DTC_INT(e->mobile_replays),
+                       DTC_INT(e->properties),       DTC_INT(e->synthetic_browser),
+                       DTC_INT(e->synthetic_http),   DTC_INT(e->synthetic_other),
+                       DTC_INT(e->log_upload_bytes), DTC_INT(e->log_storage_bytes),
+                       DTC_INT(e->custom_metrics),   DTC_INT(e->trial)};
         rc = put(x, DTC_FACT_LIC_ENV_HOUR, k, v);
         char keep[96] = "[";
         for (int pl = 0; rc == 0 && pl < DTC_LIC_NPOOLS; pl++) {
             if (pl == DTC_LIC_NPOOLS - 1 && e->ddu_micro[pl] == 0)
                 continue; /* "Other" only when an unknown pool appeared */
-            dtc_val kp[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour), DTC_TEXT(dtc_lic_pools[pl])};
+            dtc_val kp[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour),
+                            DTC_TEXT(dtc_lic_pools[pl])};
             dtc_val vp[] = {DTC_INT(e->ddu_micro[pl])};
             rc = put(x, DTC_FACT_LIC_DDU_HOUR, kp, vp);
             snprintf(keep + strlen(keep), sizeof(keep) - strlen(keep), "%s\"%s\"", pl ? "," : "",
                      dtc_lic_pools[pl]);
         }
         strcat(keep, "]");
-        if (rc == 0)
-            rc = prune(x, DTC_FACT_LIC_DDU_HOUR, cluster, env, hour, keep);
-        if (rc == 0)
-            x->st->env_hours++;
+        if (rc == 0) rc = prune(x, DTC_FACT_LIC_DDU_HOUR, cluster, env, hour, keep);
+        if (rc == 0) x->st->env_hours++;
     }
     /* Hosts come grouped by environment, in the environments' order: each
      * environment's osiIds are the keep list of its prune. */
@@ -523,17 +524,16 @@ static int write_result(imp *x, const result *r, const item *it)
             const dtc_lic_host *hh = &r->hosts[k];
             char mode[2] = {hh->mode, '\0'}, id[24];
             dtc_val kh[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour), DTC_INT(hh->osi_id)};
-            dtc_val vh[] = {DTC_TEXT(mode), DTC_INT(hh->memory_bytes), DTC_INT(hh->active_ms), DTC_INT(hh->mhu)};
+            dtc_val vh[] = {DTC_TEXT(mode), DTC_INT(hh->memory_bytes), DTC_INT(hh->active_ms),
+                            DTC_INT(hh->mhu)};
             rc = put(x, DTC_FACT_LIC_HOST_HOUR, kh, vh);
-            int n = snprintf(id, sizeof(id), "%s%lld", x->keep_len > 1 ? "," : "", (long long)hh->osi_id);
-            if (rc == 0)
-                rc = keep_add(x, id, (size_t)n);
+            int n = snprintf(id, sizeof(id), "%s%lld", x->keep_len > 1 ? "," : "",
+                             (long long)hh->osi_id);
+            if (rc == 0) rc = keep_add(x, id, (size_t)n);
             x->st->host_hours++;
         }
-        if (rc == 0)
-            rc = keep_add(x, "]", 2); /* with its terminating NUL */
-        if (rc == 0)
-            rc = prune(x, DTC_FACT_LIC_HOST_HOUR, cluster, env, hour, x->keep);
+        if (rc == 0) rc = keep_add(x, "]", 2); /* with its terminating NUL */
+        if (rc == 0) rc = prune(x, DTC_FACT_LIC_HOST_HOUR, cluster, env, hour, x->keep);
     }
     if (rc == 0 && k != r->nhosts)
         rc = DTC_EINVAL; /* hosts out of environment order: the parser's contract broken */
@@ -552,8 +552,7 @@ static int keep_add(imp *x, const char *s, size_t n)
         while (c < x->keep_len + n)
             c *= 2;
         char *g = dtc_realloc(x->keep, c);
-        if (!g)
-            return DTC_ENOMEM;
+        if (!g) return DTC_ENOMEM;
         x->keep = g;
         x->keep_cap = c;
     }
@@ -567,8 +566,8 @@ static int keep_add(imp *x, const char *s, size_t n)
 static int provenance(imp *x, const char *entry, const char *kind, uint64_t size, const char *sha)
 {
     dtc_val k[] = {DTC_TEXT(x->archive_hash), DTC_TEXT(entry)};
-    dtc_val v[] = {DTC_TEXT(x->archive), DTC_TEXT(kind), DTC_INT((int64_t)size), sha ? DTC_TEXT(sha) : DTC_NULL,
-                   DTC_TEXT(x->now)};
+    dtc_val v[] = {DTC_TEXT(x->archive), DTC_TEXT(kind), DTC_INT((int64_t)size),
+                   sha ? DTC_TEXT(sha) : DTC_NULL, DTC_TEXT(x->now)};
     x->st->provenance++;
     return put(x, DTC_FACT_LIC_FILE, k, v);
 }
@@ -577,11 +576,9 @@ static int provenance(imp *x, const char *entry, const char *kind, uint64_t size
  * in item order, a window of BATCH items at most in between. */
 static int run_items(imp *x, const char *archive, const char *zip_path, item *items, size_t n)
 {
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     job *j = dtc_calloc(1, sizeof(*j));
-    if (!j)
-        return DTC_ENOMEM;
+    if (!j) return DTC_ENOMEM;
     j->o = x->o;
     j->archive = archive;
     j->zip_path = zip_path;
@@ -594,11 +591,9 @@ static int run_items(imp *x, const char *archive, const char *zip_path, item *it
     int threads = nthreads(x->o), started = 0;
     pthread_t tid[MAX_THREADS];
     for (int t = 0; t < threads && (size_t)t < n; t++)
-        if (pthread_create(&tid[started], NULL, worker, j) == 0)
-            started++;
+        if (pthread_create(&tid[started], NULL, worker, j) == 0) started++;
     reader self = {0};
-    if (started == 0)
-        reader_open(&self, j);
+    if (started == 0) reader_open(&self, j);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         result *r = &x->res[i % BATCH];
@@ -618,15 +613,13 @@ static int run_items(imp *x, const char *archive, const char *zip_path, item *it
         pthread_mutex_lock(&j->mu);
         j->done[i % BATCH] = false;
         j->written = i + 1;
-        if (rc)
-            j->stop = true;
+        if (rc) j->stop = true;
         pthread_cond_broadcast(&j->work);
         pthread_mutex_unlock(&j->mu);
     }
     for (int t = 0; t < started; t++)
         pthread_join(tid[t], NULL);
-    if (started == 0)
-        reader_close(&self);
+    if (started == 0) reader_close(&self);
     pthread_cond_destroy(&j->ready);
     pthread_cond_destroy(&j->work);
     pthread_mutex_destroy(&j->mu);
@@ -635,12 +628,13 @@ static int run_items(imp *x, const char *archive, const char *zip_path, item *it
 }
 
 /* Hash (and size) a side entry: signature, log, anything not JSON or ZIP. */
-static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name, uint64_t declared,
-                      const char *kind)
+static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name,
+                      uint64_t declared, const char *kind)
 {
     if (declared > SIDE_CAP) {
-        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: declares more than %llu MiB for a %s file; refused",
-                 archive, name, SIDE_CAP >> 20, kind);
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: entry %s: declares more than %llu MiB for a %s file; refused", archive, name,
+                 SIDE_CAP >> 20, kind);
         return DTC_EZIP;
     }
     zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
@@ -657,33 +651,32 @@ static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, c
         else if (!EVP_DigestUpdate(c, buf, (size_t)n))
             rc = DTC_ENOMEM;
     }
-    if (rc == 0 && n < 0)
-        rc = DTC_EZIP;
-    bool mismatch = rc == DTC_ETOOBIG ? size <= SIDE_CAP : rc == 0 && declared != UINT64_MAX && size != declared;
-    if (mismatch)
-        rc = DTC_EZIP;
-    if (rc == 0 && !EVP_DigestFinal_ex(c, md, &mdn))
-        rc = DTC_ENOMEM;
+    if (rc == 0 && n < 0) rc = DTC_EZIP;
+    bool mismatch = rc == DTC_ETOOBIG ? size <= SIDE_CAP
+                                      : rc == 0 && declared != UINT64_MAX && size != declared;
+    if (mismatch) rc = DTC_EZIP;
+    if (rc == 0 && !EVP_DigestFinal_ex(c, md, &mdn)) rc = DTC_ENOMEM;
     char sha[72] = "";
-    if (rc == 0)
-        hex(sha, md, mdn);
+    if (rc == 0) hex(sha, md, mdn);
     if (mismatch)
-        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot be read: %s than its declared %llu bytes (a "
-                 "corrupt or hostile archive)", archive, name, size > declared ? "longer" : "shorter",
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: entry %s: cannot be read: %s than its declared %llu bytes (a "
+                 "corrupt or hostile archive)",
+                 archive, name, size > declared ? "longer" : "shorter",
                  (unsigned long long)declared);
     else if (rc == DTC_ETOOBIG)
-        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: larger than %llu MiB for a %s file; refused",
-                 archive, name, SIDE_CAP >> 20, kind);
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: entry %s: larger than %llu MiB for a %s file; refused", archive, name,
+                 SIDE_CAP >> 20, kind);
     else if (rc)
-        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)",
-                 archive, name, zf ? zip_file_strerror(zf) : zip_strerror(za));
-    if (zf)
-        zip_fclose(zf);
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)", archive, name,
+                 zf ? zip_file_strerror(zf) : zip_strerror(za));
+    if (zf) zip_fclose(zf);
     EVP_MD_CTX_free(c);
     if (rc == 0 && (rc = provenance(x, name, kind, size, sha)) != 0)
         snprintf(x->st->err, sizeof(x->st->err), "%s: %s", archive, dtc_store_errmsg(x->s));
-    if (rc == DTC_ETOOBIG)
-        rc = DTC_EZIP;
+    if (rc == DTC_ETOOBIG) rc = DTC_EZIP;
     return rc;
 }
 
@@ -692,14 +685,18 @@ static int import_zip(imp *x, const char *path, const char *display);
  * entry name), capped, then imported like any archive. The file has no name
  * (O_TMPFILE, or unlinked as soon as it exists) and is read through
  * /proc/self/fd, so a killed import leaves nothing behind in TMPDIR. */
-static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name, uint64_t comp,
-                     uint64_t declared)
+static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name,
+                     uint64_t comp, uint64_t declared)
 {
-    const char *dir = x->o->tmpdir ? x->o->tmpdir : getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    const char *dir = x->o->tmpdir                            ? x->o->tmpdir
+                      : getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR")
+                                                              : "/tmp";
     uint64_t cap = x->o->entry_cap ? x->o->entry_cap : (512ULL << 20), size = 0;
     if (declared > cap || (declared > BOMB_FLOOR && declared / BOMB_RATIO > comp)) {
-        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: declares %llu bytes, beyond %s; refused as a zip "
-                 "bomb", archive, name, (unsigned long long)declared,
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: entry %s: declares %llu bytes, beyond %s; refused as a zip "
+                 "bomb",
+                 archive, name, (unsigned long long)declared,
                  declared > cap ? "the entry cap (--max-entry-mb)" : "200x its compressed size");
         return DTC_EZIP;
     }
@@ -712,12 +709,13 @@ static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, co
 #endif
     if (fd < 0) {
         snprintf(tmp, sizeof(tmp), "%s/dtcost-inner-XXXXXX", dir);
-        if ((fd = mkstemp(tmp)) >= 0)
-            unlink(tmp);
+        if ((fd = mkstemp(tmp)) >= 0) unlink(tmp);
     }
     if (fd < 0) {
-        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot create a temporary file in %s: %s (set "
-                 "TMPDIR)", archive, name, dir, strerror(errno));
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: entry %s: cannot create a temporary file in %s: %s (set "
+                 "TMPDIR)",
+                 archive, name, dir, strerror(errno));
         return DTC_EIO;
     }
     snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", fd);
@@ -728,23 +726,27 @@ static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, co
     while (rc == 0 && (n = zip_fread(zf, buf, CHUNK)) > 0) {
         size += (uint64_t)n;
         if (size > declared) {
-            snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot be read: longer than its declared %llu "
-                     "bytes (a corrupt or hostile archive)", archive, name, (unsigned long long)declared);
+            snprintf(x->st->err, sizeof(x->st->err),
+                     "%s: entry %s: cannot be read: longer than its declared %llu "
+                     "bytes (a corrupt or hostile archive)",
+                     archive, name, (unsigned long long)declared);
             rc = DTC_EZIP;
         } else if (write(fd, buf, (size_t)n) != n) {
-            snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: writing a temporary file in %s failed: %s",
-                     archive, name, dir, strerror(errno));
+            snprintf(x->st->err, sizeof(x->st->err),
+                     "%s: entry %s: writing a temporary file in %s failed: %s", archive, name, dir,
+                     strerror(errno));
             rc = DTC_EIO;
         }
     }
     if (rc == 0 && (n < 0 || size != declared)) {
-        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: cannot be read: %s (a truncated or corrupt "
-                 "archive)", archive, name, n < 0 ? (zf ? zip_file_strerror(zf) : zip_strerror(za))
-                 : "shorter than declared");
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: entry %s: cannot be read: %s (a truncated or corrupt "
+                 "archive)",
+                 archive, name,
+                 n < 0 ? (zf ? zip_file_strerror(zf) : zip_strerror(za)) : "shorter than declared");
         rc = DTC_EZIP;
     }
-    if (zf)
-        zip_fclose(zf);
+    if (zf) zip_fclose(zf);
     dtc_free(buf);
     if (rc == 0 && (rc = provenance(x, name, "zip", size, NULL)) != 0)
         snprintf(x->st->err, sizeof(x->st->err), "%s: %s", archive, dtc_store_errmsg(x->s));
@@ -774,14 +776,12 @@ static uint64_t declared_entries(const char *path)
 {
     uint64_t size, n = UINT64_MAX;
     int fd = open_regular(path, &size);
-    if (fd < 0)
-        return n;
+    if (fd < 0) return n;
     unsigned char b[65536 + 22];
     size_t want = size < sizeof(b) ? (size_t)size : sizeof(b);
     ssize_t got = pread(fd, b, want, (off_t)(size - want));
     for (ssize_t i = got - 22; i >= 0; i--) {
-        if (memcmp(b + i, "PK\5\6", 4) != 0)
-            continue;
+        if (memcmp(b + i, "PK\5\6", 4) != 0) continue;
         n = le(b + i + 10, 2);
         unsigned char z[56];
         /* ZIP64: the locator sits just before the record and points to the
@@ -801,16 +801,20 @@ static int import_zip(imp *x, const char *path, const char *display)
     int err = 0;
     uint64_t declared = declared_entries(path);
     if (declared != UINT64_MAX && declared > MAX_ENTRIES) {
-        snprintf(x->st->err, sizeof(x->st->err), "%s: declares %llu entries, more than the %d an export holds; "
-                 "refused (split it into smaller archives)", display, (unsigned long long)declared, MAX_ENTRIES);
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: declares %llu entries, more than the %d an export holds; "
+                 "refused (split it into smaller archives)",
+                 display, (unsigned long long)declared, MAX_ENTRIES);
         return DTC_EZIP;
     }
     zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &err);
     if (!za) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, err);
-        snprintf(x->st->err, sizeof(x->st->err), "%s: not a readable ZIP archive: %s (a truncated download? fetch "
-                 "or copy it again)", display, zip_error_strerror(&ze));
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: not a readable ZIP archive: %s (a truncated download? fetch "
+                 "or copy it again)",
+                 display, zip_error_strerror(&ze));
         zip_error_fini(&ze);
         return DTC_EZIP;
     }
@@ -822,23 +826,26 @@ static int import_zip(imp *x, const char *path, const char *display)
     for (zip_int64_t i = 0; rc == 0 && i < n; i++) {
         zip_stat_t zs;
         if (zip_stat_index(za, (zip_uint64_t)i, 0, &zs) != 0 || !(zs.valid & ZIP_STAT_NAME)) {
-            snprintf(x->st->err, sizeof(x->st->err), "%s: entry #%lld: unreadable header", display, (long long)i);
+            snprintf(x->st->err, sizeof(x->st->err), "%s: entry #%lld: unreadable header", display,
+                     (long long)i);
             rc = DTC_EZIP;
             break;
         }
         const char *name = zs.name;
         if (unsafe_name(name)) {
-            snprintf(x->st->err, sizeof(x->st->err), "%s: entry %.200s: the name points outside the archive (an "
-                     "absolute path or ..); refused", display, name);
+            snprintf(x->st->err, sizeof(x->st->err),
+                     "%s: entry %.200s: the name points outside the archive (an "
+                     "absolute path or ..); refused",
+                     display, name);
             rc = DTC_EZIP;
             break;
         }
-        if (ends_with(name, "/"))
-            continue; /* a folder */
+        if (ends_with(name, "/")) continue; /* a folder */
         uint64_t comp = zs.valid & ZIP_STAT_COMP_SIZE ? zs.comp_size : 0;
         if (ends_with(name, ".json")) {
             if (!(zs.valid & ZIP_STAT_SIZE)) {
-                snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: declares no size; refused", display, name);
+                snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: declares no size; refused",
+                         display, name);
                 rc = DTC_EZIP;
                 break;
             }
@@ -848,27 +855,32 @@ static int import_zip(imp *x, const char *path, const char *display)
             it->comp = comp;
             it->size = zs.size;
             it->crc = zs.valid & ZIP_STAT_CRC ? zs.crc : 0;
-            it->deflated = (zs.valid & (ZIP_STAT_COMP_METHOD | ZIP_STAT_SIZE | ZIP_STAT_CRC | ZIP_STAT_COMP_SIZE)) ==
-                               (ZIP_STAT_COMP_METHOD | ZIP_STAT_SIZE | ZIP_STAT_CRC | ZIP_STAT_COMP_SIZE) &&
-                           zs.comp_method == ZIP_CM_DEFLATE && !(zs.valid & ZIP_STAT_ENCRYPTION_METHOD &&
-                                                                zs.encryption_method != ZIP_EM_NONE);
+            it->deflated =
+                (zs.valid &
+                 (ZIP_STAT_COMP_METHOD | ZIP_STAT_SIZE | ZIP_STAT_CRC | ZIP_STAT_COMP_SIZE)) ==
+                    (ZIP_STAT_COMP_METHOD | ZIP_STAT_SIZE | ZIP_STAT_CRC | ZIP_STAT_COMP_SIZE) &&
+                zs.comp_method == ZIP_CM_DEFLATE &&
+                !(zs.valid & ZIP_STAT_ENCRYPTION_METHOD && zs.encryption_method != ZIP_EM_NONE);
             rc = provenance(x, name, "json", it->size, NULL);
         } else if (ends_with(name, ".zip")) {
             if (x->depth >= 1) {
-                snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: an archive inside the inner archive; "
-                         "license exports nest only once", display, name);
+                snprintf(x->st->err, sizeof(x->st->err),
+                         "%s: entry %s: an archive inside the inner archive; "
+                         "license exports nest only once",
+                         display, name);
                 rc = DTC_EZIP;
             } else
-                rc = inner_zip(x, za, i, display, name, comp, zs.valid & ZIP_STAT_SIZE ? zs.size : UINT64_MAX);
+                rc = inner_zip(x, za, i, display, name, comp,
+                               zs.valid & ZIP_STAT_SIZE ? zs.size : UINT64_MAX);
         } else {
-            rc = side_entry(x, za, i, display, name, zs.valid & ZIP_STAT_SIZE ? zs.size : UINT64_MAX,
-                            ends_with(name, ".signature") || ends_with(name, ".sig") ? "signature"
-                            : ends_with(name, ".log")                                ? "log"
-                                                                                      : "other");
+            rc =
+                side_entry(x, za, i, display, name, zs.valid & ZIP_STAT_SIZE ? zs.size : UINT64_MAX,
+                           ends_with(name, ".signature") || ends_with(name, ".sig") ? "signature"
+                           : ends_with(name, ".log")                                ? "log"
+                                                                                    : "other");
         }
     }
-    if (rc == 0)
-        rc = run_items(x, display, path, items, ni);
+    if (rc == 0) rc = run_items(x, display, path, items, ni);
     zip_discard(za);
     dtc_free(items);
     return rc;
@@ -881,20 +893,18 @@ static int sniff(const char *path, char *kind)
     unsigned char b[64];
     uint64_t size;
     int fd = open_regular(path, &size);
-    if (fd < 0)
-        return fd;
+    if (fd < 0) return fd;
     ssize_t got = read(fd, b, sizeof(b));
     close(fd);
-    if (got < 0)
-        return -1;
+    if (got < 0) return -1;
     size_t n = (size_t)got;
     size_t i = 0;
-    if (n >= 4 && b[0] == 'P' && b[1] == 'K' && (b[2] == 3 || b[2] == 5) && (b[3] == 4 || b[3] == 6)) {
+    if (n >= 4 && b[0] == 'P' && b[1] == 'K' && (b[2] == 3 || b[2] == 5) &&
+        (b[3] == 4 || b[3] == 6)) {
         *kind = 'z';
         return 0;
     }
-    if (n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf)
-        i = 3;
+    if (n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf) i = 3;
     while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
         i++;
     *kind = i < n && b[i] == '{' ? 'j' : '?';
@@ -904,8 +914,7 @@ static int sniff(const char *path, char *kind)
 static int import_json_files(imp *x, char **paths, size_t n)
 {
     item *items = dtc_calloc(n ? n : 1, sizeof(item));
-    if (!items)
-        return DTC_ENOMEM;
+    if (!items) return DTC_ENOMEM;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *base = strrchr(paths[i], '/') ? strrchr(paths[i], '/') + 1 : paths[i];
@@ -916,13 +925,15 @@ static int import_json_files(imp *x, char **paths, size_t n)
         items[i].size = stat(paths[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
         rc = provenance(x, base, "json", items[i].size, NULL);
     }
-    if (rc == 0)
-        rc = run_items(x, x->archive, NULL, items, n);
+    if (rc == 0) rc = run_items(x, x->archive, NULL, items, n);
     dtc_free(items);
     return rc;
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int import_dir(imp *x, const char *dir)
 {
@@ -936,8 +947,7 @@ static int import_dir(imp *x, const char *dir)
     int rc = 0;
     struct dirent *e;
     while (rc == 0 && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
+        if (e->d_name[0] == '.') continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             char **g = dtc_realloc(names, cap * sizeof(*g));
@@ -955,29 +965,27 @@ static int import_dir(imp *x, const char *dir)
         snprintf(names[n++], len, "%s/%s", dir, e->d_name);
     }
     closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof(*names), by_name);
+    if (n > 1) qsort(names, n, sizeof(*names), by_name);
     /* Every file is its own archive for provenance: JSON files are parsed
      * together; ZIPs one by one; anything else is hashed and kept. */
     char **json = dtc_calloc(n ? n : 1, sizeof(*json));
     size_t nj = 0;
-    if (!json)
-        rc = DTC_ENOMEM;
+    if (!json) rc = DTC_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct stat sb;
         if (lstat(names[i], &sb) != 0 || !S_ISREG(sb.st_mode))
             continue; /* no symlinks, folders or devices */
         char kind;
         int sn = sniff(names[i], &kind);
-        if (sn == -2)
-            continue; /* swapped for a FIFO or device since lstat */
+        if (sn == -2) continue; /* swapped for a FIFO or device since lstat */
         if (sn != 0) {
             snprintf(x->st->err, sizeof(x->st->err), "%s: %s", names[i], strerror(errno));
             rc = DTC_EIO;
         } else if (kind == 'z') {
             char sha[72];
             if (file_sha256(names[i], sha) != 0) {
-                snprintf(x->st->err, sizeof(x->st->err), "%s: cannot be read: %s", names[i], strerror(errno));
+                snprintf(x->st->err, sizeof(x->st->err), "%s: cannot be read: %s", names[i],
+                         strerror(errno));
                 rc = DTC_EIO;
                 break;
             }
@@ -995,19 +1003,25 @@ static int import_dir(imp *x, const char *dir)
             char sha[72];
             const char *base = strrchr(names[i], '/') + 1;
             if (sb.st_size > (off_t)SIDE_CAP || file_sha256(names[i], sha) != 0) {
-                snprintf(x->st->err, sizeof(x->st->err), "%s: not an export file dtcost can read or keep "
-                         "(neither ZIP nor JSON, or larger than 64 MiB)", names[i]);
+                snprintf(x->st->err, sizeof(x->st->err),
+                         "%s: not an export file dtcost can read or keep "
+                         "(neither ZIP nor JSON, or larger than 64 MiB)",
+                         names[i]);
                 rc = DTC_EZIP;
             } else {
-                rc = provenance(x, base, ends_with(base, ".log") ? "log" : ends_with(base, ".signature") ||
-                                ends_with(base, ".sig") ? "signature" : "other", (uint64_t)sb.st_size, sha);
+                rc = provenance(x, base,
+                                ends_with(base, ".log") ? "log"
+                                : ends_with(base, ".signature") || ends_with(base, ".sig")
+                                    ? "signature"
+                                    : "other",
+                                (uint64_t)sb.st_size, sha);
                 if (rc)
-                    snprintf(x->st->err, sizeof(x->st->err), "%s: %s", names[i], dtc_store_errmsg(x->s));
+                    snprintf(x->st->err, sizeof(x->st->err), "%s: %s", names[i],
+                             dtc_store_errmsg(x->s));
             }
         }
     }
-    if (rc == 0 && nj)
-        rc = import_json_files(x, json, nj);
+    if (rc == 0 && nj) rc = import_json_files(x, json, nj);
     dtc_free(json);
     for (size_t i = 0; i < n; i++)
         dtc_free(names[i]);
@@ -1015,7 +1029,8 @@ static int import_dir(imp *x, const char *dir)
     return rc;
 }
 
-int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o, dtc_lic_import_stats *st)
+int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
+                   dtc_lic_import_stats *st)
 {
     memset(st, 0, sizeof(*st));
     imp *x = dtc_calloc(1, sizeof(*x));
@@ -1031,7 +1046,8 @@ int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
     struct stat sb;
     int rc;
     if (stat(path, &sb) != 0) {
-        snprintf(st->err, sizeof(st->err), "%s: %s (give an export ZIP, a JSON file or a folder of them)", path,
+        snprintf(st->err, sizeof(st->err),
+                 "%s: %s (give an export ZIP, a JSON file or a folder of them)", path,
                  strerror(errno));
         rc = errno == ENOENT ? DTC_ENOTFOUND : DTC_EIO;
         goto done;
@@ -1069,8 +1085,10 @@ int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
             char *one[] = {(char *)path};
             rc = import_json_files(x, one, 1);
         } else {
-            snprintf(st->err, sizeof(st->err), "%s: neither a ZIP archive nor a JSON document (expected the "
-                     "export's ZIP, its inner ZIP or an hour's JSON)", path);
+            snprintf(st->err, sizeof(st->err),
+                     "%s: neither a ZIP archive nor a JSON document (expected the "
+                     "export's ZIP, its inner ZIP or an hour's JSON)",
+                     path);
             rc = DTC_EZIP;
         }
     }
@@ -1080,8 +1098,7 @@ int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
     }
     if (rc == 0 && (rc = dtc_store_commit(s)) != 0)
         snprintf(st->err, sizeof(st->err), "%s", dtc_store_errmsg(s));
-    if (rc)
-        dtc_store_rollback(s);
+    if (rc) dtc_store_rollback(s);
 done:
     for (int i = 0; i < BATCH; i++) {
         dtc_free(x->res[i].envs);

@@ -8,12 +8,14 @@
 #include "jw.h"
 #include "sink.h"
 
-static int bizevents_record(dtc_buf *out, const dtc_push_dest *d, const dtc_push_rec *r, const char *idem)
+static int bizevents_record(dtc_buf *out, const dtc_push_dest *d, const dtc_push_rec *r,
+                            const char *idem)
 {
     char when[32];
     snprintf(when, sizeof(when), "%.10sT00:00:00Z", r->day);
     int rc = dtc_buf_printf(out, "{\"specversion\":\"1.0\",\"id\":");
-    if (rc || (rc = dtc_json_quote(out, idem, strlen(idem))) || (rc = dtc_buf_adds(out, ",\"source\":")) ||
+    if (rc || (rc = dtc_json_quote(out, idem, strlen(idem))) ||
+        (rc = dtc_buf_adds(out, ",\"source\":")) ||
         (rc = dtc_json_quote(out, d->event_provider, strlen(d->event_provider))) ||
         (rc = dtc_buf_adds(out, ",\"type\":")) ||
         (rc = dtc_json_quote(out, d->event_type, strlen(d->event_type))) ||
@@ -32,7 +34,8 @@ static void ingest_url(const dtc_push_dest *d, char *out, size_t n)
     while (len && u[len - 1] == '/')
         len--;
     static const char tail[] = "/api/v2/bizevents/ingest";
-    if (len >= sizeof(tail) - 1 && strncmp(u + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1) == 0) {
+    if (len >= sizeof(tail) - 1 &&
+        strncmp(u + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1) == 0) {
         snprintf(out, n, "%.*s", (int)len, u);
         return;
     }
@@ -42,8 +45,7 @@ static void ingest_url(const dtc_push_dest *d, char *out, size_t n)
     size_t hl = strcspn(host, "/");
     bool platform = false;
     for (size_t i = 0; i + 6 <= hl; i++)
-        if (strncmp(host + i, ".apps.", 6) == 0)
-            platform = true;
+        if (strncmp(host + i, ".apps.", 6) == 0) platform = true;
     snprintf(out, n, "%.*s%s", (int)len, u,
              platform ? "/platform/classic/environment-api/v2/bizevents/ingest" : tail);
 }
@@ -65,8 +67,8 @@ static bool bizevents_lines(const dtc_push_dest *d)
     return false;
 }
 
-static int bizevents_request(const dtc_push_dest *d, const char *body, size_t len, dtc_sink_req *out, char *why,
-                             size_t whylen)
+static int bizevents_request(const dtc_push_dest *d, const char *body, size_t len,
+                             dtc_sink_req *out, char *why, size_t whylen)
 {
     (void)body, (void)len, (void)why, (void)whylen;
     out->content_type = "application/cloudevent-batch+json";
@@ -80,12 +82,12 @@ static int bizevents_request(const dtc_push_dest *d, const char *body, size_t le
 /* A 401 on an OAuth token may be an expired one: push.c fetches one fresh. */
 static dtc_sink_verdict bizevents_classify(const dtc_push_dest *d, long status, long records)
 {
-    if (status == 401 && bizevents_needs_oauth(d))
-        return DTC_SINK_REFRESH;
+    if (status == 401 && bizevents_needs_oauth(d)) return DTC_SINK_REFRESH;
     return dtc_sink__classify_http(status, records);
 }
 
-static const char *const bizevents_keys[] = {"api_token_file", "event_type", "event_provider", NULL};
+static const char *const bizevents_keys[] = {"api_token_file", "event_type", "event_provider",
+                                             NULL};
 
 const dtc_sink dtc_sink__bizevents = {
     .kind = DTC_PUSH_BIZEVENTS,

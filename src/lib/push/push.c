@@ -65,8 +65,7 @@ static void warn(run *x, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (x->o->warn)
-        x->o->warn(x->o->ctx, msg);
+    if (x->o->warn) x->o->warn(x->o->ctx, msg);
 }
 
 static int fail_db(run *x, int rc)
@@ -106,8 +105,8 @@ static void scrub(const run *x, char *s, size_t n)
         const char *v = strchr(d->headers[i], ':');
         secrets[ns++] = v ? v + 1 + strspn(v + 1, " \t") : NULL;
     }
-    dtc_text_oneline(tmp, sizeof(tmp), s, strlen(s), n - 1 < sizeof(tmp) - 1 ? n - 1 : sizeof(tmp) - 1, secrets,
-                     ns);
+    dtc_text_oneline(tmp, sizeof(tmp), s, strlen(s),
+                     n - 1 < sizeof(tmp) - 1 ? n - 1 : sizeof(tmp) - 1, secrets, ns);
     memcpy(s, tmp, strlen(tmp) + 1);
 }
 
@@ -127,13 +126,11 @@ static int on_change(void *ctx, const dtc_push_rec *rec)
     snprintf(idem, sizeof(idem), "%s@%lld", rec->key, (long long)rec->version);
     dtc_buf_reset(&x->scratch);
     int rc = x->sink->record(&x->scratch, x->d, rec, idem);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (x->nitems == x->aitems) {
         size_t n = x->aitems ? x->aitems * 2 : 1024;
         item *grown = dtc_realloc(x->items, n * sizeof(*grown));
-        if (!grown)
-            return DTC_ENOMEM;
+        if (!grown) return DTC_ENOMEM;
         x->items = grown;
         x->aitems = n;
     }
@@ -149,15 +146,16 @@ static int on_change(void *ctx, const dtc_push_rec *rec)
     return 0;
 }
 
-static void batch_key(run *x, const dtc_outbox_item *first, const dtc_outbox_item *last, size_t n, char out[40])
+static void batch_key(run *x, const dtc_outbox_item *first, const dtc_outbox_item *last, size_t n,
+                      char out[40])
 {
     char buf[2048];
-    int len = snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%zu\n%s\n%llu", x->dest, first->idem_key, last->idem_key, n,
-                       x->now, (unsigned long long)getpid());
+    int len = snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%zu\n%s\n%llu", x->dest, first->idem_key,
+                       last->idem_key, n, x->now, (unsigned long long)getpid());
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    EVP_Digest(buf, (size_t)(len < (int)sizeof(buf) ? len : (int)sizeof(buf) - 1), md, &mdlen, EVP_sha256(),
-               NULL);
+    EVP_Digest(buf, (size_t)(len < (int)sizeof(buf) ? len : (int)sizeof(buf) - 1), md, &mdlen,
+               EVP_sha256(), NULL);
     memcpy(out, "dtc-", 4);
     for (int i = 0; i < 16; i++)
         snprintf(out + 4 + 2 * i, 3, "%02x", md[i]);
@@ -176,7 +174,8 @@ static int write_batches(run *x)
     const char *a = x->arena.data;
     for (size_t i = 0; i < x->nitems; i++) {
         item *it = &x->items[i];
-        all[i] = (dtc_outbox_item){a + it->key, a + it->fp, a + it->idem, it->version, a + it->body, it->len};
+        all[i] = (dtc_outbox_item){a + it->key, a + it->fp,   a + it->idem,
+                                   it->version, a + it->body, it->len};
         lens[i] = it->len;
     }
     size_t nb = dtc_sink__cut(ends, lens, x->nitems, d->batch_bytes, d->batch_records);
@@ -213,26 +212,20 @@ static int enqueue(run *x)
         int rc = 0;
         dtc_buf_reset(&x->arena);
         x->nitems = 0;
-        if (!x->o->dry_run && (rc = dtc_store_begin(db)) != 0)
-            return fail_db(x, rc);
+        if (!x->o->dry_run && (rc = dtc_store_begin(db)) != 0) return fail_db(x, rc);
         rc = dtc_store_push_changes(db, x->dest, x->d->since, CHUNK_RECORDS, on_change, x, &n);
         if (rc == DTC_EDB)
             fail_db(x, rc);
         else if (rc)
-            snprintf(x->r->err, sizeof(x->r->err), "push %s: cannot serialize a record: %s", x->d->name,
-                     dtc_strerror(rc));
-        if (rc == 0)
-            rc = write_batches(x);
+            snprintf(x->r->err, sizeof(x->r->err), "push %s: cannot serialize a record: %s",
+                     x->d->name, dtc_strerror(rc));
+        if (rc == 0) rc = write_batches(x);
         if (!x->o->dry_run) {
-            if (rc == 0 && (rc = dtc_store_commit(db)) != 0)
-                fail_db(x, rc);
-            if (rc)
-                dtc_store_rollback(db);
+            if (rc == 0 && (rc = dtc_store_commit(db)) != 0) fail_db(x, rc);
+            if (rc) dtc_store_rollback(db);
         }
-        if (rc)
-            return rc;
-        if (n < CHUNK_RECORDS)
-            return 0;
+        if (rc) return rc;
+        if (n < CHUNK_RECORDS) return 0;
     }
 }
 
@@ -249,12 +242,9 @@ static int on_item(void *ctx, const dtc_outbox_item *it)
     body_ctx *b = ctx;
     bool lines = b->x->sink->lines(b->x->d);
     int rc = 0;
-    if (!lines && b->n > 0)
-        rc = dtc_buf_addc(b->body, ',');
-    if (!rc)
-        rc = dtc_buf_add(b->body, it->body, it->len);
-    if (!rc && lines)
-        rc = dtc_buf_addc(b->body, '\n');
+    if (!lines && b->n > 0) rc = dtc_buf_addc(b->body, ',');
+    if (!rc) rc = dtc_buf_add(b->body, it->body, it->len);
+    if (!rc && lines) rc = dtc_buf_addc(b->body, '\n');
     b->n++;
     return rc;
 }
@@ -265,14 +255,12 @@ static int build_body(run *x, const dtc_outbox_batch *b, dtc_buf *body)
     body_ctx c = {x, body, 0};
     dtc_buf_reset(body);
     int rc = lines ? 0 : dtc_buf_addc(body, '[');
-    if (!rc)
-        rc = dtc_store_outbox_items(x->o->store, b->id, on_item, &c);
-    if (!rc && !lines)
-        rc = dtc_buf_addc(body, ']');
-    if (rc == DTC_EDB)
-        return fail_db(x, rc);
+    if (!rc) rc = dtc_store_outbox_items(x->o->store, b->id, on_item, &c);
+    if (!rc && !lines) rc = dtc_buf_addc(body, ']');
+    if (rc == DTC_EDB) return fail_db(x, rc);
     if (rc)
-        snprintf(x->r->err, sizeof(x->r->err), "push %s: batch %s: %s", x->d->name, b->key, dtc_strerror(rc));
+        snprintf(x->r->err, sizeof(x->r->err), "push %s: batch %s: %s", x->d->name, b->key,
+                 dtc_strerror(rc));
     return rc;
 }
 
@@ -282,8 +270,8 @@ static bool cancelled(const run *x)
 }
 
 /* One HTTP attempt. *status 0 on a transport failure (cause in why). */
-static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, long *status, long *retry_after,
-                     char *why, size_t whylen)
+static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, long *status,
+                     long *retry_after, char *why, size_t whylen)
 {
     const dtc_push_dest *d = x->d;
     const char *hdrs[64];
@@ -301,9 +289,9 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
         explicit_bzero(sr.authorization, sizeof(sr.authorization));
         return rc;
     }
-    if (sr.header[0])
-        hdrs[nh++] = sr.header;
-    if (x->auth && (rc = dtc_auth_header(x->auth, x->http, sr.authorization, sizeof(sr.authorization))) != 0) {
+    if (sr.header[0]) hdrs[nh++] = sr.header;
+    if (x->auth &&
+        (rc = dtc_auth_header(x->auth, x->http, sr.authorization, sizeof(sr.authorization))) != 0) {
         snprintf(why, whylen, "%s", dtc_auth_errmsg(x->auth));
         scrub(x, why, whylen);
         explicit_bzero(sr.authorization, sizeof(sr.authorization));
@@ -312,9 +300,16 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
         return rc == DTC_EHTTP || rc == DTC_ERETRY ? 0 : rc;
     }
     const char *authz = sr.authorization[0] ? sr.authorization : NULL;
-    dtc_http_req rq = {.method = "POST", .url = x->url, .authorization = authz, .content_type = sr.content_type,
-                       .body = body->data, .len = body->len, .headers = hdrs, .nheaders = nh,
-                       .timeout_ms = d->timeout_ms, .connect_timeout_ms = d->connect_timeout_ms};
+    dtc_http_req rq = {.method = "POST",
+                       .url = x->url,
+                       .authorization = authz,
+                       .content_type = sr.content_type,
+                       .body = body->data,
+                       .len = body->len,
+                       .headers = hdrs,
+                       .nheaders = nh,
+                       .timeout_ms = d->timeout_ms,
+                       .connect_timeout_ms = d->connect_timeout_ms};
     dtc_http_resp resp;
     x->r->requests++;
     rc = dtc_http_send(x->http, &rq, &resp);
@@ -351,8 +346,7 @@ static int deliver(run *x, const dtc_outbox_batch *b, dtc_buf *body)
     const dtc_push_dest *d = x->d;
     dtc_store *db = x->o->store;
     int rc = build_body(x, b, body);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     int attempts = b->attempts;
     bool refreshed = false;
     char why[512] = "";
@@ -370,7 +364,8 @@ static int deliver(run *x, const dtc_outbox_batch *b, dtc_buf *body)
             continue;
         }
         if (v == DTC_SINK_OK) {
-            if ((rc = dtc_store_outbox_mark(db, b->id, "delivered", attempts, status, NULL, x->now)) != 0)
+            if ((rc = dtc_store_outbox_mark(db, b->id, "delivered", attempts, status, NULL,
+                                            x->now)) != 0)
                 return fail_db(x, rc);
             x->r->delivered_batches++;
             x->r->delivered_records += b->records;
@@ -389,37 +384,48 @@ static int deliver(run *x, const dtc_outbox_batch *b, dtc_buf *body)
                 return rc;
             }
             x->r->split_batches++;
-            warn(x, "push %s: batch %s of %ld records (%lld bytes) too large for the receiver (413); "
-                    "sending it in two halves", d->name, b->key, b->records, (long long)b->bytes);
+            warn(x,
+                 "push %s: batch %s of %ld records (%lld bytes) too large for the receiver (413); "
+                 "sending it in two halves",
+                 d->name, b->key, b->records, (long long)b->bytes);
             return 0;
         }
         attempts++;
         bool dead = attempts >= d->dead_after;
-        if ((rc = dtc_store_outbox_mark(db, b->id, dead ? "dead" : "pending", attempts, status, why, x->now)) != 0)
+        if ((rc = dtc_store_outbox_mark(db, b->id, dead ? "dead" : "pending", attempts, status, why,
+                                        x->now)) != 0)
             return fail_db(x, rc);
         if (dead) {
             x->r->dead_batches++;
-            warn(x, "push %s: batch %s dead-lettered after %d failed attempts, last: %s (resend with "
-                    "--retry-failed)", d->name, b->key, attempts, why);
+            warn(x,
+                 "push %s: batch %s dead-lettered after %d failed attempts, last: %s (resend with "
+                 "--retry-failed)",
+                 d->name, b->key, attempts, why);
             return 0;
         }
         if (v != DTC_SINK_RETRY) {
             const char *hint = status == 401 || status == 403 ? x->sink->refused_hint
-                : status == 404 ? " (check the URL)" : "";
-            snprintf(x->r->err, sizeof(x->r->err), "push %s: batch %s refused: %s%s", d->name, b->key, why, hint);
+                               : status == 404                ? " (check the URL)"
+                                                              : "";
+            snprintf(x->r->err, sizeof(x->r->err), "push %s: batch %s refused: %s%s", d->name,
+                     b->key, why, hint);
             return status == 401 || status == 403 ? DTC_EAUTH : DTC_EHTTP;
         }
         if (tries >= d->retries) {
             snprintf(x->r->err, sizeof(x->r->err),
-                     "push %s: batch %s not delivered after %d attempts in this run, last: %s (it stays in "
-                     "the outbox; run again later)", d->name, b->key, tries + 1, why);
+                     "push %s: batch %s not delivered after %d attempts in this run, last: %s (it "
+                     "stays in "
+                     "the outbox; run again later)",
+                     d->name, b->key, tries + 1, why);
             return DTC_ERETRY;
         }
         x->r->retries++;
         dtc_sleep_ms(dtc_backoff_next(&x->backoff, tries, retry_after), x->o->cancel);
         if (cancelled(x)) {
-            snprintf(x->r->err, sizeof(x->r->err), "push %s: stopped while batch %s waited for a retry, last: %s "
-                     "(it stays in the outbox)", d->name, b->key, why);
+            snprintf(x->r->err, sizeof(x->r->err),
+                     "push %s: stopped while batch %s waited for a retry, last: %s "
+                     "(it stays in the outbox)",
+                     d->name, b->key, why);
             return DTC_ERETRY;
         }
     }
@@ -438,11 +444,9 @@ static int show_pending(run *x)
             fail_db(x, rc);
             break;
         }
-        if (!found)
-            break;
+        if (!found) break;
         after = b.id;
-        if ((rc = build_body(x, &b, &body)) != 0)
-            break;
+        if ((rc = build_body(x, &b, &body)) != 0) break;
         char line[3000], why[160] = "";
         dtc_sink_req sr;
         rc = x->sink->request(x->d, body.data, body.len, &sr, why, sizeof(why));
@@ -451,10 +455,11 @@ static int show_pending(run *x)
             snprintf(x->r->err, sizeof(x->r->err), "push %s: batch %s: %s", x->d->name, b.key, why);
             break;
         }
-        snprintf(line, sizeof(line), "POST %s  Idempotency-Key: %s  Content-Type: %s  %ld records, %zu bytes%s",
-                 x->shown, b.key, sr.content_type, b.records, body.len, sr.header[0] ? ", signed" : "");
-        if (x->o->show)
-            x->o->show(x->o->ctx, line, body.data, body.len);
+        snprintf(line, sizeof(line),
+                 "POST %s  Idempotency-Key: %s  Content-Type: %s  %ld records, %zu bytes%s",
+                 x->shown, b.key, sr.content_type, b.records, body.len,
+                 sr.header[0] ? ", signed" : "");
+        if (x->o->show) x->o->show(x->o->ctx, line, body.data, body.len);
         x->r->pending_batches++;
     }
     dtc_buf_dispose(&body);
@@ -470,8 +475,7 @@ static int on_backlog(void *ctx, const char *dest, const char *state, long batch
 {
     dead_ctx *c = ctx;
     (void)records;
-    if (strcmp(dest, c->dest) == 0 && strcmp(state, "dead") == 0)
-        c->dead = batches;
+    if (strcmp(dest, c->dest) == 0 && strcmp(state, "dead") == 0) c->dead = batches;
     return 0;
 }
 
@@ -501,8 +505,7 @@ static int migrate_dest(run *x)
     char old[2300];
     long moved = 0;
     legacy_id(x, old, sizeof(old));
-    if (strcmp(old, x->dest) == 0)
-        return 0;
+    if (strcmp(old, x->dest) == 0) return 0;
     dtc_store *db = x->o->store;
     int rc = dtc_store_begin(db);
     if (rc == 0 && (rc = dtc_store_outbox_rename(db, old, x->dest, &moved)) == 0)
@@ -527,8 +530,9 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
     x.r = r;
     /* Equal jitter over base * 2^k, capped at 30 s; a Retry-After from the
      * receiver wins when longer, up to 5 minutes. */
-    dtc_backoff_init(&x.backoff, o->dest->retry_base_ms, 30000, 300 * 1000, DTC_JITTER_EQUAL,
-                     dtc_hash4((uint64_t)getpid(), (uint64_t)o->now, (uint64_t)dtc_mono_ms(), 0x905, 0));
+    dtc_backoff_init(
+        &x.backoff, o->dest->retry_base_ms, 30000, 300 * 1000, DTC_JITTER_EQUAL,
+        dtc_hash4((uint64_t)getpid(), (uint64_t)o->now, (uint64_t)dtc_mono_ms(), 0x905, 0));
     dtc_store *db = o->store;
     const dtc_push_dest *d = o->dest;
     dtc_buf_init(&x.arena, DTC_CAP_JSON_DOC);
@@ -536,8 +540,7 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
     dtc_buf body;
     dtc_buf_init(&body, DTC_CAP_HTTP_BODY);
     int rc = dtc_push_dest_check(d, r->err, sizeof(r->err));
-    if (rc)
-        goto done;
+    if (rc) goto done;
     dtc_push_dest_id(d, x.dest, sizeof(x.dest));
     x.sink->url(d, x.url, sizeof(x.url));
     dtc_text_url_redact(x.shown, sizeof(x.shown), x.url);
@@ -548,9 +551,10 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
         char name[sizeof(lock)];
         snprintf(name, sizeof(name), "push to %s", x.dest);
         if ((rc = dtc_store_lock(db, name, o->lock_wait_ms, o->cancel)) == DTC_EBUSY) {
-            snprintf(r->err, sizeof(r->err), "push %s: another dtcost push to %.900s is running (waited %d s); "
-                                             "run again when it is done", d->name, x.dest,
-                     o->lock_wait_ms / 1000);
+            snprintf(r->err, sizeof(r->err),
+                     "push %s: another dtcost push to %.900s is running (waited %d s); "
+                     "run again when it is done",
+                     d->name, x.dest, o->lock_wait_ms / 1000);
             goto done;
         }
         if (rc) {
@@ -558,26 +562,27 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
             goto done;
         }
         memcpy(lock, name, sizeof(lock));
-        if ((rc = migrate_dest(&x)) != 0)
-            goto done;
+        if ((rc = migrate_dest(&x)) != 0) goto done;
     }
     if (dtc_push_dest_needs_oauth(d) && !o->dry_run) {
         const dtc_account_cfg *a = o->account;
         if (!a || !a->client_id || !a->client_secret || !a->uuid) {
-            snprintf(r->err, sizeof(r->err), "push %s: no Api-Token (DT_API_TOKEN_FILE, --api-token-file) and no "
-                                             "OAuth client (DT_CLIENT_ID, DT_CLIENT_SECRET_FILE, DT_ACCOUNT_UUID) "
-                                             "for the %s sink", d->name, x.sink->name);
+            snprintf(r->err, sizeof(r->err),
+                     "push %s: no Api-Token (DT_API_TOKEN_FILE, --api-token-file) and no "
+                     "OAuth client (DT_CLIENT_ID, DT_CLIENT_SECRET_FILE, DT_ACCOUNT_UUID) "
+                     "for the %s sink",
+                     d->name, x.sink->name);
             rc = DTC_EINVAL;
             goto done;
         }
-        dtc_auth_opts ao = {.token_url = a->sso_url ? a->sso_url : DTC_DEFAULT_SSO_URL, .client_id = a->client_id,
-                            .client_secret = a->client_secret, .account_uuid = a->uuid,
+        dtc_auth_opts ao = {.token_url = a->sso_url ? a->sso_url : DTC_DEFAULT_SSO_URL,
+                            .client_id = a->client_id,
+                            .client_secret = a->client_secret,
+                            .account_uuid = a->uuid,
                             .scope = x.sink->oauth_scope};
-        if ((rc = dtc_auth_new(&x.auth, &ao)) != 0)
-            goto done;
+        if ((rc = dtc_auth_new(&x.auth, &ao)) != 0) goto done;
     }
-    if ((rc = dtc_http_new(&x.http, ANSWER_CAP)) != 0)
-        goto done;
+    if ((rc = dtc_http_new(&x.http, ANSWER_CAP)) != 0) goto done;
 
     if (o->dry_run && (rc = dtc_store_begin(db)) != 0) {
         fail_db(&x, rc);
@@ -589,8 +594,7 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
             goto rollback;
         }
     }
-    if ((rc = enqueue(&x)) != 0)
-        goto rollback;
+    if ((rc = enqueue(&x)) != 0) goto rollback;
     if (o->dry_run) {
         rc = show_pending(&x);
         goto rollback;
@@ -603,17 +607,15 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
             fail_db(&x, rc);
             break;
         }
-        if (!found)
-            break;
+        if (!found) break;
         if (cancelled(&x)) {
-            snprintf(r->err, sizeof(r->err), "push %s: stopped before batch %s (it stays in the outbox)", d->name,
-                     b.key);
+            snprintf(r->err, sizeof(r->err),
+                     "push %s: stopped before batch %s (it stays in the outbox)", d->name, b.key);
             rc = DTC_ERETRY;
             break;
         }
         after = b.id;
-        if ((rc = deliver(&x, &b, &body)) != 0)
-            break;
+        if ((rc = deliver(&x, &b, &body)) != 0) break;
     }
     if (rc) {
         /* What is left for the next run. */
@@ -626,22 +628,20 @@ int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
         }
     }
     if (rc == 0 && r->dead_batches > 0) {
-        snprintf(r->err, sizeof(r->err), "push %s: %ld batch%s dead-lettered in this run (the receiver kept "
-                                         "failing; resend with --retry-failed once it is fixed)", d->name,
-                 r->dead_batches, r->dead_batches == 1 ? "" : "es");
+        snprintf(r->err, sizeof(r->err),
+                 "push %s: %ld batch%s dead-lettered in this run (the receiver kept "
+                 "failing; resend with --retry-failed once it is fixed)",
+                 d->name, r->dead_batches, r->dead_batches == 1 ? "" : "es");
         rc = DTC_ERETRY;
     }
     goto backlog;
 rollback:
-    if (o->dry_run)
-        dtc_store_rollback(db);
+    if (o->dry_run) dtc_store_rollback(db);
 backlog:;
     dead_ctx dc = {x.dest, 0};
-    if (dtc_store_outbox_backlog(db, on_backlog, &dc) == 0)
-        r->dead_total = dc.dead;
+    if (dtc_store_outbox_backlog(db, on_backlog, &dc) == 0) r->dead_total = dc.dead;
 done:
-    if (lock[0])
-        dtc_store_unlock(db, lock);
+    if (lock[0]) dtc_store_unlock(db, lock);
     explicit_bzero(x.url, sizeof(x.url));
     dtc_http_free(x.http);
     dtc_auth_free(x.auth);

@@ -32,8 +32,10 @@ int dtc_push_dest_init(dtc_push_dest *d, dtc_push_kind kind, const char *name)
     d->retries = 5;
     d->retry_base_ms = 500;
     d->dead_after = 10;
-    if (dtc_config__set(&d->name, name) || dtc_config__set(&d->signature_header, DTC_PUSH_SIGNATURE_HEADER) ||
-        dtc_config__set(&d->event_type, "dtcost.cost") || dtc_config__set(&d->event_provider, "dtcost")) {
+    if (dtc_config__set(&d->name, name) ||
+        dtc_config__set(&d->signature_header, DTC_PUSH_SIGNATURE_HEADER) ||
+        dtc_config__set(&d->event_type, "dtcost.cost") ||
+        dtc_config__set(&d->event_provider, "dtcost")) {
         dtc_push_dest_dispose(d);
         return DTC_ENOMEM;
     }
@@ -65,16 +67,15 @@ int dtc_push_dest_add_header(dtc_push_dest *d, const char *line, char *err, size
         ok = isalnum((unsigned char)line[i]) || line[i] == '-' || line[i] == '_';
     if (!ok) {
         /* The line may hold a secret: name only its position, not its text. */
-        snprintf(err, errlen, "header %zu is not \"Name: value\" (letters, digits and '-' in the name)",
+        snprintf(err, errlen,
+                 "header %zu is not \"Name: value\" (letters, digits and '-' in the name)",
                  d->nheaders + 1);
         return DTC_EINVAL;
     }
     char **grown = dtc_realloc(d->headers, (d->nheaders + 1) * sizeof(*grown));
-    if (!grown)
-        return DTC_ENOMEM;
+    if (!grown) return DTC_ENOMEM;
     d->headers = grown;
-    if (!(d->headers[d->nheaders] = dtc_strdup(line)))
-        return DTC_ENOMEM;
+    if (!(d->headers[d->nheaders] = dtc_strdup(line))) return DTC_ENOMEM;
     d->nheaders++;
     return 0;
 }
@@ -83,15 +84,13 @@ int dtc_push_dest_header_file(dtc_push_dest *d, const char *path, char *err, siz
 {
     char *text = NULL;
     int rc = dtc_read_secret_file(path, &text, err, errlen);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(text, "\n", &save); line && rc == 0;
+         line = strtok_r(NULL, "\n", &save)) {
         size_t n = strlen(line);
-        if (n && line[n - 1] == '\r')
-            line[--n] = '\0';
-        if (n == 0 || line[0] == '#')
-            continue;
+        if (n && line[n - 1] == '\r') line[--n] = '\0';
+        if (n == 0 || line[0] == '#') continue;
         if ((rc = dtc_push_dest_add_header(d, line, err, errlen)) == DTC_EINVAL)
             snprintf(err, errlen, "header file %s: a line is not \"Name: value\"", path);
     }
@@ -107,18 +106,23 @@ int dtc_push_dest_check(const dtc_push_dest *d, char *err, size_t errlen)
         return DTC_EINVAL;
     }
     if (strncmp(d->url, "http://", 7) != 0 && strncmp(d->url, "https://", 8) != 0) {
-        snprintf(err, errlen, "push %s: the %s must start with https:// (or http://)", d->name, what);
+        snprintf(err, errlen, "push %s: the %s must start with https:// (or http://)", d->name,
+                 what);
         return DTC_EINVAL;
     }
     if (dtc_text_url_has_userinfo(d->url)) {
-        snprintf(err, errlen, "push %s: the %s carries credentials; put them in a header "
-                              "(--header-file) instead", d->name, what);
+        snprintf(err, errlen,
+                 "push %s: the %s carries credentials; put them in a header "
+                 "(--header-file) instead",
+                 d->name, what);
         return DTC_EINVAL;
     }
     if (d->batch_bytes < 1024 || d->batch_records < 0 || d->retries < 0 || d->dead_after < 1 ||
         d->timeout_ms < 1 || d->retry_base_ms < 1) {
-        snprintf(err, errlen, "push %s: batch bytes must be at least 1024, retries non-negative, "
-                              "dead-after, timeout and retry base positive", d->name);
+        snprintf(err, errlen,
+                 "push %s: batch bytes must be at least 1024, retries non-negative, "
+                 "dead-after, timeout and retry base positive",
+                 d->name);
         return DTC_EINVAL;
     }
     int64_t day;
@@ -141,8 +145,7 @@ bool dtc_push_dest_uses(const dtc_push_dest *d, const char *key)
         const dtc_sink *s = dtc_sink__at(i);
         for (size_t k = 0; s->keys[k]; k++)
             if (strcmp(s->keys[k], key) == 0) {
-                if (s->kind == d->kind)
-                    return true;
+                if (s->kind == d->kind) return true;
                 other = true;
             }
     }
@@ -152,8 +155,7 @@ bool dtc_push_dest_uses(const dtc_push_dest *d, const char *key)
 int dtc_push_kind_named(dtc_push_kind *out, const char *name)
 {
     const dtc_sink *s = dtc_sink__named(name);
-    if (!s)
-        return DTC_EINVAL;
+    if (!s) return DTC_EINVAL;
     *out = s->kind;
     return 0;
 }
@@ -186,8 +188,7 @@ void dtc_push_dest_id(const dtc_push_dest *d, char *out, size_t n)
 static dtc_push_dest *dest_named(dtc_push_config *c, const char *name, int *rc)
 {
     for (size_t i = 0; i < c->ndests; i++)
-        if (strcmp(c->dests[i].name, name) == 0)
-            return &c->dests[i];
+        if (strcmp(c->dests[i].name, name) == 0) return &c->dests[i];
     dtc_push_dest *grown = dtc_realloc(c->dests, (c->ndests + 1) * sizeof(*grown));
     if (!grown) {
         *rc = DTC_ENOMEM;
@@ -226,14 +227,12 @@ int dtc_push__config_item(void *target, const dtc_config_item *it)
     int rc = 0, i = 0;
     long n = 0;
     dtc_push_dest *d = dest_named(target, it->name, &rc);
-    if (!d)
-        return rc;
+    if (!d) return rc;
     const char *key = it->key;
     if (!strcmp(key, "type")) {
         const char *kinds[DTC_SINK_COUNT + 1];
         dtc_sink__names(kinds);
-        if ((rc = dtc_config__choice(it, kinds, &i)) != 0)
-            return rc;
+        if ((rc = dtc_config__choice(it, kinds, &i)) != 0) return rc;
         const dtc_sink *s = dtc_sink__at(i);
         if (s->kind != d->kind) /* limits follow the kind unless set explicitly later */
             set_sink(d, s);
@@ -246,48 +245,36 @@ int dtc_push__config_item(void *target, const dtc_config_item *it)
     }
     if (!strcmp(key, "url") || !strcmp(key, "environment"))
         return dtc_config__set(&d->url, it->value);
-    if (!strcmp(key, "secret_file"))
-        return secret_from(&d->secret, it);
-    if (!strcmp(key, "api_token_file"))
-        return secret_from(&d->api_token, it);
+    if (!strcmp(key, "secret_file")) return secret_from(&d->secret, it);
+    if (!strcmp(key, "api_token_file")) return secret_from(&d->api_token, it);
     if (!strcmp(key, "secret") || !strcmp(key, "api_token")) {
-        snprintf(it->why, it->whylen, "is not read from the config file; put it in a file of its own "
-                                      "(chmod 600) and name it with %s_file", key);
+        snprintf(it->why, it->whylen,
+                 "is not read from the config file; put it in a file of its own "
+                 "(chmod 600) and name it with %s_file",
+                 key);
         return DTC_EINVAL;
     }
-    if (!strcmp(key, "header"))
-        return dtc_push_dest_add_header(d, it->value, it->why, it->whylen);
+    if (!strcmp(key, "header")) return dtc_push_dest_add_header(d, it->value, it->why, it->whylen);
     if (!strcmp(key, "header_file"))
         return dtc_push_dest_header_file(d, it->value, it->why, it->whylen);
-    if (!strcmp(key, "signature_header"))
-        return dtc_config__set(&d->signature_header, it->value);
-    if (!strcmp(key, "since"))
-        return dtc_config__set(&d->since, it->value);
-    if (!strcmp(key, "event_type"))
-        return dtc_config__set(&d->event_type, it->value);
-    if (!strcmp(key, "event_provider"))
-        return dtc_config__set(&d->event_provider, it->value);
+    if (!strcmp(key, "signature_header")) return dtc_config__set(&d->signature_header, it->value);
+    if (!strcmp(key, "since")) return dtc_config__set(&d->since, it->value);
+    if (!strcmp(key, "event_type")) return dtc_config__set(&d->event_type, it->value);
+    if (!strcmp(key, "event_provider")) return dtc_config__set(&d->event_provider, it->value);
     if (!strcmp(key, "batch_bytes")) {
-        if ((rc = dtc_config__size(it, 1024, 1L << 30, &n)) == 0)
-            d->batch_bytes = (size_t)n;
+        if ((rc = dtc_config__size(it, 1024, 1L << 30, &n)) == 0) d->batch_bytes = (size_t)n;
     } else if (!strcmp(key, "batch_records")) {
-        if ((rc = dtc_config__int(it, 0, 10000000, &n)) == 0)
-            d->batch_records = n;
+        if ((rc = dtc_config__int(it, 0, 10000000, &n)) == 0) d->batch_records = n;
     } else if (!strcmp(key, "timeout")) {
-        if ((rc = dtc_config__duration(it, 1, 3600, &n)) == 0)
-            d->timeout_ms = n * 1000;
+        if ((rc = dtc_config__duration(it, 1, 3600, &n)) == 0) d->timeout_ms = n * 1000;
     } else if (!strcmp(key, "connect_timeout")) {
-        if ((rc = dtc_config__duration(it, 1, 600, &n)) == 0)
-            d->connect_timeout_ms = n * 1000;
+        if ((rc = dtc_config__duration(it, 1, 600, &n)) == 0) d->connect_timeout_ms = n * 1000;
     } else if (!strcmp(key, "retries")) {
-        if ((rc = dtc_config__int(it, 0, 100, &n)) == 0)
-            d->retries = (int)n;
+        if ((rc = dtc_config__int(it, 0, 100, &n)) == 0) d->retries = (int)n;
     } else if (!strcmp(key, "retry_base_ms")) {
-        if ((rc = dtc_config__int(it, 1, 600000, &n)) == 0)
-            d->retry_base_ms = (int)n;
+        if ((rc = dtc_config__int(it, 1, 600000, &n)) == 0) d->retry_base_ms = (int)n;
     } else if (!strcmp(key, "dead_after")) {
-        if ((rc = dtc_config__int(it, 1, 100000, &n)) == 0)
-            d->dead_after = (int)n;
+        if ((rc = dtc_config__int(it, 1, 100000, &n)) == 0) d->dead_after = (int)n;
     } else {
         rc = DTC_ENOTFOUND;
     }
@@ -299,27 +286,20 @@ int dtc_push__serve_item(void *target, const dtc_config_item *it)
     dtc_serve_cfg *s = &((dtc_push_config *)target)->serve;
     long n = 0;
     int rc;
-    if (!strcmp(it->key, "listen"))
-        return dtc_config__set(&s->listen, it->value);
-    if (!strcmp(it->key, "cron"))
-        return dtc_config__set(&s->cron, it->value);
-    if (!strcmp(it->key, "pushes"))
-        return dtc_config__set(&s->pushes, it->value);
-    if (!strcmp(it->key, "sync"))
-        return dtc_config__bool(it, &s->sync);
+    if (!strcmp(it->key, "listen")) return dtc_config__set(&s->listen, it->value);
+    if (!strcmp(it->key, "cron")) return dtc_config__set(&s->cron, it->value);
+    if (!strcmp(it->key, "pushes")) return dtc_config__set(&s->pushes, it->value);
+    if (!strcmp(it->key, "sync")) return dtc_config__bool(it, &s->sync);
     if (!strcmp(it->key, "interval")) {
-        if ((rc = dtc_config__duration(it, 1, 366L * 86400, &n)) == 0)
-            s->interval = (int)n;
+        if ((rc = dtc_config__duration(it, 1, 366L * 86400, &n)) == 0) s->interval = (int)n;
         return rc;
     }
     if (!strcmp(it->key, "jitter")) {
-        if ((rc = dtc_config__duration(it, 0, 86400, &n)) == 0)
-            s->jitter = (int)n;
+        if ((rc = dtc_config__duration(it, 0, 86400, &n)) == 0) s->jitter = (int)n;
         return rc;
     }
     if (!strcmp(it->key, "metrics_max_series")) {
-        if ((rc = dtc_config__int(it, 1, 1000000, &n)) == 0)
-            s->metrics_max_series = (int)n;
+        if ((rc = dtc_config__int(it, 1, 1000000, &n)) == 0) s->metrics_max_series = (int)n;
         return rc;
     }
     return DTC_ENOTFOUND;
@@ -329,8 +309,7 @@ int dtc_push__config_finish(void *target, char *why, size_t whylen)
 {
     dtc_push_config *c = target;
     for (size_t i = 0; i < c->ndests; i++)
-        if (dtc_push_dest_check(&c->dests[i], why, whylen) != 0)
-            return DTC_EINVAL;
+        if (dtc_push_dest_check(&c->dests[i], why, whylen) != 0) return DTC_EINVAL;
     return 0;
 }
 

@@ -23,27 +23,22 @@ const dtc_sink *dtc_sink__at(int i)
 const dtc_sink *dtc_sink__of(dtc_push_kind kind)
 {
     for (size_t i = 0; i < NSINKS; i++)
-        if (sinks[i]->kind == kind)
-            return sinks[i];
+        if (sinks[i]->kind == kind) return sinks[i];
     return sinks[0];
 }
 
 const dtc_sink *dtc_sink__named(const char *name)
 {
     for (size_t i = 0; i < NSINKS; i++)
-        if (strcmp(sinks[i]->name, name) == 0)
-            return sinks[i];
+        if (strcmp(sinks[i]->name, name) == 0) return sinks[i];
     return NULL;
 }
 
 dtc_sink_verdict dtc_sink__classify_http(long status, long records)
 {
-    if (status >= 200 && status < 300)
-        return DTC_SINK_OK;
-    if (status == 413)
-        return records > 1 ? DTC_SINK_SPLIT : DTC_SINK_REFUSED;
-    if (status == 0 || status == 408 || status == 429 || status >= 500)
-        return DTC_SINK_RETRY;
+    if (status >= 200 && status < 300) return DTC_SINK_OK;
+    if (status == 413) return records > 1 ? DTC_SINK_SPLIT : DTC_SINK_REFUSED;
+    if (status == 0 || status == 408 || status == 429 || status >= 500) return DTC_SINK_RETRY;
     return DTC_SINK_REFUSED;
 }
 
@@ -52,7 +47,8 @@ size_t dtc_sink__body_size(size_t payload, size_t n)
     return payload + n + 2;
 }
 
-size_t dtc_sink__cut(size_t *out, const size_t *lens, size_t n, size_t batch_bytes, long batch_records)
+size_t dtc_sink__cut(size_t *out, const size_t *lens, size_t n, size_t batch_bytes,
+                     long batch_records)
 {
     size_t nb = 0, start = 0;
     while (start < n) {

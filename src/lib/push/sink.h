@@ -28,25 +28,26 @@ typedef struct dtc_sink_req {
 
 typedef struct dtc_sink {
     dtc_push_kind kind;
-    const char *name;          /* config `type =` value and the outbox identity's prefix */
-    const char *url_what;      /* what dest->url is, for messages: "webhook URL" */
-    size_t batch_bytes;        /* default largest body */
-    long batch_records;        /* default most records per batch, 0: no limit */
-    const char *oauth_scope;   /* scope of an OAuth token, NULL: the sink never uses one */
-    const char *refused_hint;  /* appended to a 401 / 403 refusal */
-    const char *const *keys;   /* the [push NAME] keys only this sink uses, NULL-terminated */
+    const char *name;         /* config `type =` value and the outbox identity's prefix */
+    const char *url_what;     /* what dest->url is, for messages: "webhook URL" */
+    size_t batch_bytes;       /* default largest body */
+    long batch_records;       /* default most records per batch, 0: no limit */
+    const char *oauth_scope;  /* scope of an OAuth token, NULL: the sink never uses one */
+    const char *refused_hint; /* appended to a 401 / 403 refusal */
+    const char *const *keys;  /* the [push NAME] keys only this sink uses, NULL-terminated */
     /* Does a push to d fetch an OAuth token with the account's client? */
     bool (*needs_oauth)(const dtc_push_dest *d);
     /* The URL batches are posted to (out holds n bytes). */
     void (*url)(const dtc_push_dest *d, char *out, size_t n);
     /* One record as the JSON a body carries (stored in the outbox as is). */
-    int (*record)(dtc_buf *out, const dtc_push_dest *d, const dtc_push_rec *r, const char *idem) DTC_MUST_CHECK;
+    int (*record)(dtc_buf *out, const dtc_push_dest *d, const dtc_push_rec *r,
+                  const char *idem) DTC_MUST_CHECK;
     /* true: records one per line, each ending in '\n'; false: one JSON array. */
     bool (*lines)(const dtc_push_dest *d);
     /* Content type, authorization (not the OAuth one, which push.c adds) and
      * signature of one body. DTC_EINVAL with why set when none can be made. */
-    int (*request)(const dtc_push_dest *d, const char *body, size_t len, dtc_sink_req *out, char *why,
-                   size_t whylen) DTC_MUST_CHECK;
+    int (*request)(const dtc_push_dest *d, const char *body, size_t len, dtc_sink_req *out,
+                   char *why, size_t whylen) DTC_MUST_CHECK;
     /* What an answer means: status 0 is a transport failure; records in the batch. */
     dtc_sink_verdict (*classify)(const dtc_push_dest *d, long status, long records);
 } dtc_sink;
@@ -84,7 +85,8 @@ int dtc_webhook__sign(const char *secret, const char *body, size_t len, char *ds
  * dtc_sink__body_size) and batch_records (0: no limit), and never empty: a
  * record larger than batch_bytes goes alone. lens[i] is item i's JSON size.
  * Returns the number of batches; out has room for n. */
-size_t dtc_sink__cut(size_t *out, const size_t *lens, size_t n, size_t batch_bytes, long batch_records);
+size_t dtc_sink__cut(size_t *out, const size_t *lens, size_t n, size_t batch_bytes,
+                     long batch_records);
 /* Bytes a body of n records of payload bytes takes at most: JSON Lines end
  * each with a newline, an array adds brackets and commas. */
 size_t dtc_sink__body_size(size_t payload, size_t n);

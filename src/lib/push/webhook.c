@@ -64,7 +64,8 @@ int dtc_webhook__sign(const char *secret, const char *body, size_t len, char *ds
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len, md, &mdlen) ||
+    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len, md,
+              &mdlen) ||
         mdlen != 32)
         return DTC_EINVAL;
     memcpy(dst, "sha256=", 7);
@@ -73,7 +74,8 @@ int dtc_webhook__sign(const char *secret, const char *body, size_t len, char *ds
     return 0;
 }
 
-static int webhook_record(dtc_buf *out, const dtc_push_dest *d, const dtc_push_rec *r, const char *idem)
+static int webhook_record(dtc_buf *out, const dtc_push_dest *d, const dtc_push_rec *r,
+                          const char *idem)
 {
     (void)d;
     return dtc_webhook__record(out, r, idem);
@@ -84,14 +86,13 @@ static bool webhook_lines(const dtc_push_dest *d)
     return d->format == DTC_PUSH_JSONL;
 }
 
-static int webhook_request(const dtc_push_dest *d, const char *body, size_t len, dtc_sink_req *out, char *why,
-                           size_t whylen)
+static int webhook_request(const dtc_push_dest *d, const char *body, size_t len, dtc_sink_req *out,
+                           char *why, size_t whylen)
 {
     out->content_type = webhook_lines(d) ? "application/x-ndjson" : "application/json";
     out->authorization[0] = '\0';
     out->header[0] = '\0';
-    if (!d->secret)
-        return 0;
+    if (!d->secret) return 0;
     char mac[80];
     if (dtc_webhook__sign(d->secret, body, len, mac) != 0) {
         snprintf(why, whylen, "cannot compute the HMAC signature");

@@ -20,50 +20,132 @@ struct dtc_store_held {
 /* Column order here is the order of keys[] / vals[] in dtc_store_put. Days
  * are 'YYYY-MM-DD' text, times ISO-8601 UTC, money integer micro-units. */
 const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT] = {
-    [DTC_FACT_SUBSCRIPTION] = {"subscription", {"uuid"},
-        {"account_uuid", "name", "type", "sub_type", "status", "currency", "start_date", "end_date",
-         "period_start", "period_end", "days_remaining", "budget_total_micro", "budget_used_micro"},
-        1, 13, -1, false},
-    [DTC_FACT_PERIOD] = {"subscription_period", {"subscription_uuid", "start_time"}, {"end_time"}, 2, 1, -1, false},
-    [DTC_FACT_CAPABILITY] = {"subscription_capability", {"subscription_uuid", "capability_key"},
-        {"capability_name"}, 2, 1, -1, false},
-    [DTC_FACT_ENVIRONMENT] = {"environment", {"account_uuid", "environment_id"},
-        {"name", "active", "url"}, 2, 3, -1, false},
-    [DTC_FACT_COST_DAY] = {"cost_day", {"subscription_uuid", "day"},
-        {"cost_micro", "currency", "last_booking"}, 2, 3, 0, false},
-    [DTC_FACT_USAGE_DAY] = {"usage_day", {"subscription_uuid", "capability_key", "day"},
-        {"value", "unit", "capability_name"}, 3, 3, 0, false},
+    [DTC_FACT_SUBSCRIPTION] = {"subscription",
+                               {"uuid"},
+                               {"account_uuid", "name", "type", "sub_type", "status", "currency",
+                                "start_date", "end_date", "period_start", "period_end",
+                                "days_remaining", "budget_total_micro", "budget_used_micro"},
+                               1,
+                               13,
+                               -1,
+                               false},
+    [DTC_FACT_PERIOD] =
+        {"subscription_period", {"subscription_uuid", "start_time"}, {"end_time"}, 2, 1, -1, false},
+    [DTC_FACT_CAPABILITY] = {"subscription_capability",
+                             {"subscription_uuid", "capability_key"},
+                             {"capability_name"},
+                             2,
+                             1,
+                             -1,
+                             false},
+    [DTC_FACT_ENVIRONMENT] = {"environment",
+                              {"account_uuid", "environment_id"},
+                              {"name", "active", "url"},
+                              2,
+                              3,
+                              -1,
+                              false},
+    [DTC_FACT_COST_DAY] = {"cost_day",
+                           {"subscription_uuid", "day"},
+                           {"cost_micro", "currency", "last_booking"},
+                           2,
+                           3,
+                           0,
+                           false},
+    [DTC_FACT_USAGE_DAY] = {"usage_day",
+                            {"subscription_uuid", "capability_key", "day"},
+                            {"value", "unit", "capability_name"},
+                            3,
+                            3,
+                            0,
+                            false},
     [DTC_FACT_ENV_COST_DAY] = {"env_cost_day",
-        {"subscription_uuid", "environment_id", "capability_key", "day"},
-        {"cost_micro", "currency", "booking_date", "cluster_id", "capability_name"}, 4, 5, 0, false},
+                               {"subscription_uuid", "environment_id", "capability_key", "day"},
+                               {"cost_micro", "currency", "booking_date", "cluster_id",
+                                "capability_name"},
+                               4,
+                               5,
+                               0,
+                               false},
     [DTC_FACT_ENV_USAGE_DAY] = {"env_usage_day",
-        {"subscription_uuid", "environment_id", "capability_key", "day"},
-        {"value", "unit", "cluster_id"}, 4, 3, 0, false},
-    [DTC_FACT_FORECAST] = {"forecast", {"account_uuid", "created_at"},
-        {"median_micro", "lower_micro", "upper_micro", "budget_micro", "budget_pct", "budget_date"},
-        2, 6, -1, false},
-    [DTC_FACT_RATE] = {"rate_card", {"account_uuid", "quote_number", "capability_key", "start_time"},
-        {"end_time", "capability_name", "price", "quoted_price", "unit", "currency", "deployment_type"},
-        4, 7, -1, false},
-    [DTC_FACT_EVENT] = {"cost_event", {"account_uuid", "event_type", "environment_id", "capability", "date"},
-        {"created_at", "severity", "message", "notification_level"}, 5, 4, -1, false},
+                                {"subscription_uuid", "environment_id", "capability_key", "day"},
+                                {"value", "unit", "cluster_id"},
+                                4,
+                                3,
+                                0,
+                                false},
+    [DTC_FACT_FORECAST] = {"forecast",
+                           {"account_uuid", "created_at"},
+                           {"median_micro", "lower_micro", "upper_micro", "budget_micro",
+                            "budget_pct", "budget_date"},
+                           2,
+                           6,
+                           -1,
+                           false},
+    [DTC_FACT_RATE] = {"rate_card",
+                       {"account_uuid", "quote_number", "capability_key", "start_time"},
+                       {"end_time", "capability_name", "price", "quoted_price", "unit", "currency",
+                        "deployment_type"},
+                       4,
+                       7,
+                       -1,
+                       false},
+    [DTC_FACT_EVENT] = {"cost_event",
+                        {"account_uuid", "event_type", "environment_id", "capability", "date"},
+                        {"created_at", "severity", "message", "notification_level"},
+                        5,
+                        4,
+                        -1,
+                        false},
     [DTC_FACT_ALLOCATION] = {"cost_allocation",
-        {"subscription_uuid", "environment_id", "field", "alloc_key", "capability_key", "day"},
-        {"cost_micro"}, 6, 1, 0, false},
+                             {"subscription_uuid", "environment_id", "field", "alloc_key",
+                              "capability_key", "day"},
+                             {"cost_micro"},
+                             6,
+                             1,
+                             0,
+                             false},
     /* Defined even when nothing is booked on them yet; re-listing changes nothing. */
-    [DTC_FACT_ALLOC_VALUE] = {"cost_allocation_value", {"account_uuid", "field", "alloc_key"},
-        {"first_seen_at"}, 3, 1, -1, true},
-    [DTC_FACT_LIC_ENV_HOUR] = {"lic_env_hour", {"cluster_uuid", "environment_uuid", "hour"},
-        {"fullstack_mhu", "infra_mhu", "paas_mhu", "hosts_fullstack", "hosts_infra", "hosts_paas", "hosts_idle",
-         "dem_centi", "visits", "mobile_sessions", "replays", "mobile_replays", "properties", "synthetic_browser",
-         "synthetic_http", "synthetic_other", "log_upload_bytes", "log_storage_bytes", "custom_metrics", "trial"},
-        3, 20, -1, false},
-    [DTC_FACT_LIC_DDU_HOUR] = {"lic_ddu_hour", {"cluster_uuid", "environment_uuid", "hour", "pool"},
-        {"ddu_micro"}, 4, 1, -1, false},
-    [DTC_FACT_LIC_HOST_HOUR] = {"lic_host_hour", {"cluster_uuid", "environment_uuid", "hour", "osi_id"},
-        {"mode", "memory_bytes", "active_ms", "mhu"}, 4, 4, -1, false},
-    [DTC_FACT_LIC_FILE] = {"lic_file", {"archive_sha256", "entry"},
-        {"archive", "kind", "size", "sha256", "imported_at"}, 2, 5, -1, true},
+    [DTC_FACT_ALLOC_VALUE] = {"cost_allocation_value",
+                              {"account_uuid", "field", "alloc_key"},
+                              {"first_seen_at"},
+                              3,
+                              1,
+                              -1,
+                              true},
+    [DTC_FACT_LIC_ENV_HOUR] =
+        {"lic_env_hour",
+         {"cluster_uuid", "environment_uuid", "hour"},
+         {"fullstack_mhu",    "infra_mhu",         "paas_mhu",       "hosts_fullstack",
+          "hosts_infra",      "hosts_paas",        "hosts_idle",     "dem_centi",
+          "visits",           "mobile_sessions",   "replays",        "mobile_replays",
+          "properties",       "synthetic_browser", "synthetic_http", "synthetic_other",
+          "log_upload_bytes", "log_storage_bytes", "custom_metrics", "trial"},
+         3,
+         20,
+         -1,
+         false},
+    [DTC_FACT_LIC_DDU_HOUR] = {"lic_ddu_hour",
+                               {"cluster_uuid", "environment_uuid", "hour", "pool"},
+                               {"ddu_micro"},
+                               4,
+                               1,
+                               -1,
+                               false},
+    [DTC_FACT_LIC_HOST_HOUR] = {"lic_host_hour",
+                                {"cluster_uuid", "environment_uuid", "hour", "osi_id"},
+                                {"mode", "memory_bytes", "active_ms", "mhu"},
+                                4,
+                                4,
+                                -1,
+                                false},
+    [DTC_FACT_LIC_FILE] = {"lic_file",
+                           {"archive_sha256", "entry"},
+                           {"archive", "kind", "size", "sha256", "imported_at"},
+                           2,
+                           5,
+                           -1,
+                           true},
 };
 
 /* Which back-end serves a target: the first scheme it starts with; a target
@@ -100,13 +182,14 @@ int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen
     const dtc_store_ops *ops = &dtc_store__sqlite;
     const char *arg = target;
     for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-        if (strncmp(target, schemes[i].prefix, strlen(schemes[i].prefix)) != 0)
-            continue;
+        if (strncmp(target, schemes[i].prefix, strlen(schemes[i].prefix)) != 0) continue;
         if (!schemes[i].ops) {
             char shown[256];
             dtc_store__scrub(target, shown, sizeof(shown));
-            snprintf(err, errlen, "database %s: the %s back-end is not available in this build; "
-                     "use a SQLite file path", shown, schemes[i].engine);
+            snprintf(err, errlen,
+                     "database %s: the %s back-end is not available in this build; "
+                     "use a SQLite file path",
+                     shown, schemes[i].engine);
             return DTC_EINVAL;
         }
         ops = schemes[i].ops;
@@ -134,8 +217,7 @@ int dtc_store_target_missing(const char *target)
 {
     for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
         if (strncmp(target, schemes[i].prefix, strlen(schemes[i].prefix)) == 0) {
-            if (!schemes[i].strip)
-                return 0; /* a server */
+            if (!schemes[i].strip) return 0; /* a server */
             target += strlen(schemes[i].prefix);
             break;
         }
@@ -144,8 +226,7 @@ int dtc_store_target_missing(const char *target)
 
 void dtc_store_close(dtc_store *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     while (s->nheld > 0)
         dtc_store_unlock(s, s->held[s->nheld - 1].name);
     dtc_free(s->held);
@@ -153,7 +234,10 @@ void dtc_store_close(dtc_store *s)
     dtc_free(s);
 }
 
-const char *dtc_store_errmsg(const dtc_store *s) { return s->err; }
+const char *dtc_store_errmsg(const dtc_store *s)
+{
+    return s->err;
+}
 /* A failure always carries a message: the back-end's, or at least which
  * operation failed and the code's text. */
 static int said(dtc_store *s, int rc, const char *what)
@@ -163,8 +247,14 @@ static int said(dtc_store *s, int rc, const char *what)
     return rc;
 }
 
-int dtc_store_begin(dtc_store *s) { return said(s, s->ops->begin(s), "begin"); }
-int dtc_store_commit(dtc_store *s) { return said(s, s->ops->commit(s), "commit"); }
+int dtc_store_begin(dtc_store *s)
+{
+    return said(s, s->ops->begin(s), "begin");
+}
+int dtc_store_commit(dtc_store *s)
+{
+    return said(s, s->ops->commit(s), "commit");
+}
 
 void dtc_store_rollback(dtc_store *s)
 {
@@ -178,17 +268,17 @@ int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_va
                   const char *booking, dtc_put *result)
 {
     dtc_put ignored;
-    if ((unsigned)fact >= DTC_FACT_COUNT)
-        return DTC_EINVAL;
-    return said(s, s->ops->put(s, &dtc_store__facts[fact], keys, vals, booking, result ? result : &ignored),
-                dtc_store__facts[fact].name);
+    if ((unsigned)fact >= DTC_FACT_COUNT) return DTC_EINVAL;
+    return said(
+        s, s->ops->put(s, &dtc_store__facts[fact], keys, vals, booking, result ? result : &ignored),
+        dtc_store__facts[fact].name);
 }
 
-int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep, long *removed)
+int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep,
+                    long *removed)
 {
     *removed = 0;
-    if ((unsigned)fact >= DTC_FACT_COUNT || dtc_store__facts[fact].nkeys < 2)
-        return DTC_EINVAL;
+    if ((unsigned)fact >= DTC_FACT_COUNT || dtc_store__facts[fact].nkeys < 2) return DTC_EINVAL;
     return s->ops->prune(s, &dtc_store__facts[fact], (int)fact, prefix, keep, removed);
 }
 
@@ -236,12 +326,10 @@ static size_t held_find(const dtc_store *s, const char *name)
 
 int dtc_store_lock(dtc_store *s, const char *name, long wait_ms, const volatile int *cancel)
 {
-    if (held_find(s, name) < s->nheld)
-        return 0;
+    if (held_find(s, name) < s->nheld) return 0;
     struct dtc_store_held *h = dtc_realloc(s->held, (s->nheld + 1) * sizeof(*h));
     char *copy = dtc_strdup(name);
-    if (h)
-        s->held = h;
+    if (h) s->held = h;
     if (!h || !copy) {
         dtc_free(copy);
         snprintf(s->err, sizeof(s->err), "out of memory");
@@ -261,8 +349,10 @@ int dtc_store_lock(dtc_store *s, const char *name, long wait_ms, const volatile 
         int64_t waited = dtc_mono_ms() - t0;
         if (waited >= wait_ms || (cancel && *cancel)) {
             dtc_free(copy);
-            snprintf(s->err, sizeof(s->err), "%.300s is locked by another dtcost (waited %lld s); try again "
-                     "when it has finished", name, (long long)(waited / 1000));
+            snprintf(s->err, sizeof(s->err),
+                     "%.300s is locked by another dtcost (waited %lld s); try again "
+                     "when it has finished",
+                     name, (long long)(waited / 1000));
             return DTC_EBUSY;
         }
         struct timespec d = {0, 100 * 1000000L};
@@ -273,8 +363,7 @@ int dtc_store_lock(dtc_store *s, const char *name, long wait_ms, const volatile 
 void dtc_store_unlock(dtc_store *s, const char *name)
 {
     size_t i = held_find(s, name);
-    if (i == s->nheld)
-        return;
+    if (i == s->nheld) return;
     s->ops->unlock(s, s->held[i].name, s->held[i].handle);
     dtc_free(s->held[i].name);
     s->held[i] = s->held[--s->nheld];
@@ -294,8 +383,10 @@ static bool day_storable(int64_t day)
 int dtc_store_coverage_add(dtc_store *s, const char *scope, int64_t first, int64_t last)
 {
     if (first > last || !day_storable(first) || !day_storable(last)) {
-        snprintf(s->err, sizeof(s->err), "coverage of %s: bad day range %lld..%lld (first after last, "
-                 "or outside the years 0001-9999)", scope, (long long)first, (long long)last);
+        snprintf(s->err, sizeof(s->err),
+                 "coverage of %s: bad day range %lld..%lld (first after last, "
+                 "or outside the years 0001-9999)",
+                 scope, (long long)first, (long long)last);
         return DTC_EINVAL;
     }
     return said(s, s->ops->coverage_add(s, scope, first, last), "coverage");
@@ -318,8 +409,7 @@ int dtc_store__placeholders(const char *sql, char *out, size_t outlen)
     for (const char *p = sql; *p; p++) {
         char piece[16] = {*p, 0};
         if (quote) {
-            if (*p == quote)
-                quote = 0;
+            if (*p == quote) quote = 0;
         } else if (*p == '\'' || *p == '"') {
             quote = *p;
         } else if (*p == '?') {
@@ -327,15 +417,13 @@ int dtc_store__placeholders(const char *sql, char *out, size_t outlen)
         }
         if (out) {
             size_t len = strlen(piece);
-            if (o + len >= outlen)
-                return -1;
+            if (o + len >= outlen) return -1;
             memcpy(out + o, piece, len);
             o += len;
         }
     }
     if (out) {
-        if (o >= outlen)
-            return -1;
+        if (o >= outlen) return -1;
         out[o] = 0;
     }
     return n;
@@ -346,22 +434,29 @@ int dtc_store_query(dtc_store *s, const char *sql, const dtc_val *params, int np
 {
     int n = dtc_store__placeholders(sql, NULL, 0);
     if (n != nparams) {
-        snprintf(s->err, sizeof(s->err), "database: query \"%.60s\": %d placeholders, %d values", sql, n,
-                 nparams);
+        snprintf(s->err, sizeof(s->err), "database: query \"%.60s\": %d placeholders, %d values",
+                 sql, n, nparams);
         return DTC_EINVAL;
     }
     return said(s, s->ops->query(s, sql, params, nparams, fn, ctx), "query");
 }
 
-int dtc_row_columns(const dtc_row *r) { return r->ncols; }
+int dtc_row_columns(const dtc_row *r)
+{
+    return r->ncols;
+}
 
 static const char *type_name(char t)
 {
     switch (t) {
-    case 'i': return "an integer";
-    case 'r': return "a real";
-    case 't': return "text";
-    default: return "NULL";
+    case 'i':
+        return "an integer";
+    case 'r':
+        return "a real";
+    case 't':
+        return "text";
+    default:
+        return "NULL";
     }
 }
 
@@ -370,23 +465,23 @@ static const char *type_name(char t)
 static const dtc_val *column(const dtc_row *r, int col, char want, bool allow_null)
 {
     if (col < 0 || col >= r->ncols) {
-        snprintf(r->s->err, sizeof(r->s->err), "database: query \"%.60s\": no column %d (%d columns)", r->sql,
-                 col + 1, r->ncols);
+        snprintf(r->s->err, sizeof(r->s->err),
+                 "database: query \"%.60s\": no column %d (%d columns)", r->sql, col + 1, r->ncols);
         return NULL;
     }
     const dtc_val *v = &r->cols[col];
     if (v->type == want || (want == 'r' && v->type == 'i') || (allow_null && v->type == 'n'))
         return v;
-    snprintf(r->s->err, sizeof(r->s->err), "database: query \"%.60s\": column %d is %s, expected %s", r->sql,
-             col + 1, type_name(v->type), type_name(want));
+    snprintf(r->s->err, sizeof(r->s->err),
+             "database: query \"%.60s\": column %d is %s, expected %s", r->sql, col + 1,
+             type_name(v->type), type_name(want));
     return NULL;
 }
 
 int dtc_row_int_or(const dtc_row *r, int col, int64_t dflt, int64_t *out)
 {
     const dtc_val *v = column(r, col, 'i', true);
-    if (!v)
-        return DTC_EDB;
+    if (!v) return DTC_EDB;
     *out = v->type == 'n' ? dflt : v->i;
     return 0;
 }
@@ -394,8 +489,7 @@ int dtc_row_int_or(const dtc_row *r, int col, int64_t dflt, int64_t *out)
 int dtc_row_real_or(const dtc_row *r, int col, double dflt, double *out)
 {
     const dtc_val *v = column(r, col, 'r', true);
-    if (!v)
-        return DTC_EDB;
+    if (!v) return DTC_EDB;
     *out = v->type == 'n' ? dflt : v->type == 'i' ? (double)v->i : v->r;
     return 0;
 }
@@ -403,8 +497,7 @@ int dtc_row_real_or(const dtc_row *r, int col, double dflt, double *out)
 int dtc_row_text_or(const dtc_row *r, int col, const char *dflt, const char **out)
 {
     const dtc_val *v = column(r, col, 't', true);
-    if (!v)
-        return DTC_EDB;
+    if (!v) return DTC_EDB;
     *out = v->type == 'n' ? dflt : v->s;
     return 0;
 }
@@ -424,7 +517,10 @@ int dtc_row_text(const dtc_row *r, int col, const char **out)
     return column(r, col, 't', false) ? dtc_row_text_or(r, col, NULL, out) : DTC_EDB;
 }
 
-int dtc_row_is_null(const dtc_row *r, int col) { return col >= 0 && col < r->ncols && r->cols[col].type == 'n'; }
+int dtc_row_is_null(const dtc_row *r, int col)
+{
+    return col >= 0 && col < r->ncols && r->cols[col].type == 'n';
+}
 
 /* ---- copy between back-ends ---- */
 
@@ -434,12 +530,16 @@ static const struct plain_table {
     const char *name, *cols, *keys;
 } plain_tables[] = {
     {"revision", "id,run_id,fact,key,old_value,new_value,booking,seen_at", "id"},
-    {"sync_run", "id,started_at,finished_at,status,requests,retries,inserted,updated,restated_days,warnings,"
-                 "message,pid,host", "id"},
+    {"sync_run",
+     "id,started_at,finished_at,status,requests,retries,inserted,updated,restated_days,warnings,"
+     "message,pid,host",
+     "id"},
     {"checkpoint", "scope,day", "scope"},
     {"coverage", "scope,first_day,last_day", "scope,first_day"},
-    {"outbox_batch", "id,dest,batch_key,created_at,state,records,bytes,attempts,last_status,last_error,"
-                     "last_attempt_at,delivered_at", "id"},
+    {"outbox_batch",
+     "id,dest,batch_key,created_at,state,records,bytes,attempts,last_status,last_error,"
+     "last_attempt_at,delivered_at",
+     "id"},
     {"outbox_record", "batch_id,seq,record_key,version,idem_key,body", "batch_id,seq"},
     {"push_record", "dest,record_key,fingerprint,version,batch_id", "dest,record_key"},
 };
@@ -458,7 +558,8 @@ static int copy_row(void *ud, const dtc_row *row)
 }
 
 /* SELECT cols FROM table, each row upserted into c->to by its keys. */
-static int copy_table(dtc_store *from, copy_ctx *c, const char *table, const char *cols, const char *keys)
+static int copy_table(dtc_store *from, copy_ctx *c, const char *table, const char *cols,
+                      const char *keys)
 {
     dtc_buf sel, ins;
     dtc_buf_init(&sel, DTC_CAP_SMALL);
@@ -470,10 +571,8 @@ static int copy_table(dtc_store *from, copy_ctx *c, const char *table, const cha
         dtc_buf_printf(&ins, "INSERT INTO %s(%s) VALUES(", table, cols))
         goto done;
     for (int i = 0; i < n; i++)
-        if (dtc_buf_adds(&ins, i ? ",?" : "?"))
-            goto done;
-    if (dtc_buf_printf(&ins, ") ON CONFLICT(%s) DO ", keys))
-        goto done;
+        if (dtc_buf_adds(&ins, i ? ",?" : "?")) goto done;
+    if (dtc_buf_printf(&ins, ") ON CONFLICT(%s) DO ", keys)) goto done;
     /* Every column that is not a key takes from's value. */
     bool any = false;
     for (const char *p = cols; *p;) {
@@ -484,14 +583,13 @@ static int copy_table(dtc_store *from, copy_ctx *c, const char *table, const cha
             key |= kl == len && strncmp(k, p, len) == 0;
             k += kl + (k[kl] == ',');
         }
-        if (!key && dtc_buf_printf(&ins, "%s%.*s=excluded.%.*s", any ? "," : "UPDATE SET ", (int)len, p, (int)len,
-                                   p))
+        if (!key && dtc_buf_printf(&ins, "%s%.*s=excluded.%.*s", any ? "," : "UPDATE SET ",
+                                   (int)len, p, (int)len, p))
             goto done;
         any |= !key;
         p += len + (p[len] == ',');
     }
-    if (!any && dtc_buf_adds(&ins, "NOTHING"))
-        goto done;
+    if (!any && dtc_buf_adds(&ins, "NOTHING")) goto done;
     c->sql = ins.data;
     rc = dtc_store_query(from, sel.data, NULL, 0, copy_row, c);
     if (rc && from->err[0] && !c->to->err[0])
@@ -510,32 +608,29 @@ int dtc_store_copy(dtc_store *from, dtc_store *to, dtc_copy_stats *st)
     from->err[0] = to->err[0] = '\0';
     copy_ctx c = {.to = to};
     int rc = dtc_store_begin(to);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     for (int f = 0; f < DTC_FACT_COUNT && rc == 0; f++) {
         const dtc_fact_desc *d = &dtc_store__facts[f];
         dtc_buf cols, keys;
         dtc_buf_init(&cols, DTC_CAP_SMALL);
         dtc_buf_init(&keys, DTC_CAP_SMALL);
         for (int i = 0; i < d->nkeys + d->nvals && rc == 0; i++)
-            if (dtc_buf_printf(&cols, "%s%s", i ? "," : "", i < d->nkeys ? d->keys[i] : d->vals[i - d->nkeys]) ||
+            if (dtc_buf_printf(&cols, "%s%s", i ? "," : "",
+                               i < d->nkeys ? d->keys[i] : d->vals[i - d->nkeys]) ||
                 (i < d->nkeys && dtc_buf_printf(&keys, "%s%s", i ? "," : "", d->keys[i])))
                 rc = DTC_ENOMEM;
-        if (rc == 0)
-            rc = copy_table(from, &c, d->name, cols.data, keys.data);
+        if (rc == 0) rc = copy_table(from, &c, d->name, cols.data, keys.data);
         dtc_buf_dispose(&cols);
         dtc_buf_dispose(&keys);
         st->tables++;
     }
-    for (size_t i = 0; i < sizeof(plain_tables) / sizeof(plain_tables[0]) && rc == 0; i++, st->tables++)
+    for (size_t i = 0; i < sizeof(plain_tables) / sizeof(plain_tables[0]) && rc == 0;
+         i++, st->tables++)
         rc = copy_table(from, &c, plain_tables[i].name, plain_tables[i].cols, plain_tables[i].keys);
-    if (rc == 0 && to->ops->ids_after_copy)
-        rc = to->ops->ids_after_copy(to);
-    if (rc == 0)
-        rc = dtc_store_commit(to);
+    if (rc == 0 && to->ops->ids_after_copy) rc = to->ops->ids_after_copy(to);
+    if (rc == 0) rc = dtc_store_commit(to);
     if (rc) {
-        if (rc == DTC_ENOMEM && !to->err[0])
-            snprintf(to->err, sizeof(to->err), "out of memory");
+        if (rc == DTC_ENOMEM && !to->err[0]) snprintf(to->err, sizeof(to->err), "out of memory");
         dtc_store_rollback(to);
         return rc;
     }

@@ -13,13 +13,13 @@
 /* One fact table: its key columns, its value columns, and which value (if
  * any) is the measured one whose change is a restatement worth a revision. */
 typedef struct dtc_fact_desc {
-    const char *name;  /* table name, also the revision log's `fact` */
+    const char *name; /* table name, also the revision log's `fact` */
     const char *keys[DTC_FACT_MAX_COLS];
     const char *vals[DTC_FACT_MAX_COLS];
     int nkeys, nvals;
-    int measured;      /* index into vals, -1 for none */
-    bool first_seen;   /* the last value is when the row was first stored: set on
-                        * insert, never compared or updated */
+    int measured;    /* index into vals, -1 for none */
+    bool first_seen; /* the last value is when the row was first stored: set on
+                      * insert, never compared or updated */
 } dtc_fact_desc;
 
 extern const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT];
@@ -44,8 +44,8 @@ typedef struct dtc_store_ops {
     int (*checkpoint_get)(dtc_store *s, const char *scope, int64_t *day, int *found);
     int (*checkpoint_set)(dtc_store *s, const char *scope, int64_t day);
     int (*restated_days)(dtc_store *s, int64_t run_id, long *out);
-    int (*prune)(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix, const char *keep,
-                 long *removed);
+    int (*prune)(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix,
+                 const char *keep, long *removed);
     /* first <= last, both within the years 0001-9999 (store.c checks) */
     int (*coverage_add)(dtc_store *s, const char *scope, int64_t first, int64_t last);
     int (*coverage_get)(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n);
@@ -64,10 +64,10 @@ typedef struct dtc_store_ops {
 
 struct dtc_store {
     const dtc_store_ops *ops;
-    void *impl;            /* back-end state */
-    int64_t run_id;        /* current run, 0 outside a run */
-    char seen_at[32];      /* when the current run started (revision log) */
-    long interrupted;      /* runs the last run_begin marked interrupted */
+    void *impl;                  /* back-end state */
+    int64_t run_id;              /* current run, 0 outside a run */
+    char seen_at[32];            /* when the current run started (revision log) */
+    long interrupted;            /* runs the last run_begin marked interrupted */
     struct dtc_store_held *held; /* locks this handle holds (store.c), released at close */
     size_t nheld;
     char err[512];
@@ -112,16 +112,18 @@ typedef struct dtc_store_push_ops {
                    int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx, long *count);
     int (*outbox_add)(dtc_store *s, const char *dest, const char *batch_key, const char *created_at,
                       const dtc_outbox_item *items, size_t n, int64_t *batch_id);
-    int (*outbox_next)(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out, int *found);
-    int (*outbox_items)(dtc_store *s, int64_t batch_id, int (*fn)(void *ctx, const dtc_outbox_item *it),
-                        void *ctx);
+    int (*outbox_next)(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,
+                       int *found);
+    int (*outbox_items)(dtc_store *s, int64_t batch_id,
+                        int (*fn)(void *ctx, const dtc_outbox_item *it), void *ctx);
     int (*outbox_mark)(dtc_store *s, int64_t batch_id, const char *state, int attempts, long status,
                        const char *error, const char *at);
     int (*outbox_split)(dtc_store *s, int64_t batch_id, const char *key_a, const char *key_b,
                         const char *created_at, int64_t *a, int64_t *b);
     int (*outbox_retry_dead)(dtc_store *s, const char *dest, long *n);
     int (*outbox_backlog)(dtc_store *s,
-                          int (*fn)(void *ctx, const char *dest, const char *state, long batches, long records),
+                          int (*fn)(void *ctx, const char *dest, const char *state, long batches,
+                                    long records),
                           void *ctx);
     int (*outbox_rename)(dtc_store *s, const char *from, const char *to, long *n);
 } dtc_store_push_ops;

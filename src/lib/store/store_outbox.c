@@ -14,16 +14,15 @@ int dtc_store_push_changes(dtc_store *s, const char *dest, const char *since_day
                            int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx, long *count)
 {
     *count = 0;
-    if (!s->ops->push)
-        return unsupported(s);
+    if (!s->ops->push) return unsupported(s);
     return s->ops->push->changes(s, dest, since_day, limit, fn, ctx, count);
 }
 
-int dtc_store_outbox_add(dtc_store *s, const char *dest, const char *batch_key, const char *created_at,
-                         const dtc_outbox_item *items, size_t n, int64_t *batch_id)
+int dtc_store_outbox_add(dtc_store *s, const char *dest, const char *batch_key,
+                         const char *created_at, const dtc_outbox_item *items, size_t n,
+                         int64_t *batch_id)
 {
-    if (!s->ops->push)
-        return unsupported(s);
+    if (!s->ops->push) return unsupported(s);
     return s->ops->push->outbox_add(s, dest, batch_key, created_at, items, n, batch_id);
 }
 
@@ -31,24 +30,21 @@ int dtc_store_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_
                           int *found)
 {
     *found = 0;
-    if (!s->ops->push)
-        return unsupported(s);
+    if (!s->ops->push) return unsupported(s);
     return s->ops->push->outbox_next(s, dest, after_id, out, found);
 }
 
 int dtc_store_outbox_items(dtc_store *s, int64_t batch_id,
                            int (*fn)(void *ctx, const dtc_outbox_item *it), void *ctx)
 {
-    if (!s->ops->push)
-        return unsupported(s);
+    if (!s->ops->push) return unsupported(s);
     return s->ops->push->outbox_items(s, batch_id, fn, ctx);
 }
 
-int dtc_store_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int attempts, long status,
-                          const char *error, const char *at)
+int dtc_store_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int attempts,
+                          long status, const char *error, const char *at)
 {
-    if (!s->ops->push)
-        return unsupported(s);
+    if (!s->ops->push) return unsupported(s);
     return s->ops->push->outbox_mark(s, batch_id, state, attempts, status, error, at);
 }
 
@@ -56,16 +52,14 @@ int dtc_store_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, co
                            const char *created_at, int64_t *a, int64_t *b)
 {
     *a = *b = 0;
-    if (!s->ops->push)
-        return unsupported(s);
+    if (!s->ops->push) return unsupported(s);
     return s->ops->push->outbox_split(s, batch_id, key_a, key_b, created_at, a, b);
 }
 
 int dtc_store_outbox_retry_dead(dtc_store *s, const char *dest, long *n)
 {
     *n = 0;
-    if (!s->ops->push)
-        return unsupported(s);
+    if (!s->ops->push) return unsupported(s);
     return s->ops->push->outbox_retry_dead(s, dest, n);
 }
 
@@ -74,15 +68,13 @@ int dtc_store_outbox_backlog(dtc_store *s,
                                        long records),
                              void *ctx)
 {
-    if (!s->ops->push)
-        return unsupported(s);
+    if (!s->ops->push) return unsupported(s);
     return s->ops->push->outbox_backlog(s, fn, ctx);
 }
 
 int dtc_store_outbox_rename(dtc_store *s, const char *from, const char *to, long *n)
 {
     *n = 0;
-    if (!s->ops->push)
-        return unsupported(s);
+    if (!s->ops->push) return unsupported(s);
     return s->ops->push->outbox_rename(s, from, to, n);
 }

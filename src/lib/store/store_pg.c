@@ -24,12 +24,19 @@
 #define MAX_PARAMS (2 * DTC_FACT_MAX_COLS + 8)
 
 /* PostgreSQL type oids (pg_type.h is server-side; these are fixed). */
-enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_FLOAT4 = 700, OID_FLOAT8 = 701,
-       OID_NUMERIC = 1700 };
+enum {
+    OID_BOOL = 16,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700
+};
 
 typedef struct pg {
     PGconn *c;
-    bool tx;            /* inside dtc_store_begin/commit */
+    bool tx; /* inside dtc_store_begin/commit */
     char schema[64];
     char name[DTC_FACT_COUNT][16]; /* prepared upsert per fact, "" until first used */
 } pg;
@@ -37,10 +44,8 @@ typedef struct pg {
 /* libpq's message on one line, without the trailing newline and "ERROR:  ". */
 static void one_line(const char *m, char *out, size_t outlen)
 {
-    if (!m)
-        m = "";
-    if (strncmp(m, "ERROR:  ", 8) == 0)
-        m += 8;
+    if (!m) m = "";
+    if (strncmp(m, "ERROR:  ", 8) == 0) m += 8;
     size_t n = strcspn(m, "\n");
     snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), m);
 }
@@ -51,8 +56,10 @@ static int fail(dtc_store *s, const char *what, const PGresult *r)
     char m[300];
     if (!p->c || PQstatus(p->c) == CONNECTION_BAD) {
         one_line(p->c ? PQerrorMessage(p->c) : "no connection", m, sizeof(m));
-        snprintf(s->err, sizeof(s->err), "database: %s: the PostgreSQL connection was lost (%s); nothing "
-                 "after the last commit was written: run again when the server is back", what, m);
+        snprintf(s->err, sizeof(s->err),
+                 "database: %s: the PostgreSQL connection was lost (%s); nothing "
+                 "after the last commit was written: run again when the server is back",
+                 what, m);
         return DTC_EDBLOST;
     }
     one_line(r ? PQresultErrorMessage(r) : PQerrorMessage(p->c), m, sizeof(m));
@@ -75,10 +82,16 @@ static int run(dtc_store *s, const char *sql, const char *what)
 static const char *param(const dtc_val *v, char *buf, size_t n)
 {
     switch (v->type) {
-    case 't': return v->s;
-    case 'i': snprintf(buf, n, "%lld", (long long)v->i); return buf;
-    case 'r': snprintf(buf, n, "%.17g", v->r); return buf;
-    default: return NULL;
+    case 't':
+        return v->s;
+    case 'i':
+        snprintf(buf, n, "%lld", (long long)v->i);
+        return buf;
+    case 'r':
+        snprintf(buf, n, "%.17g", v->r);
+        return buf;
+    default:
+        return NULL;
     }
 }
 
@@ -88,14 +101,16 @@ static unsigned param_type(const dtc_val *v)
 }
 
 /* Run sql with params; *out gets the result (PQclear it) when rows are wanted. */
-static int exec_params(dtc_store *s, const char *sql, const dtc_val *v, int n, const char *what, PGresult **out)
+static int exec_params(dtc_store *s, const char *sql, const dtc_val *v, int n, const char *what,
+                       PGresult **out)
 {
     pg *p = s->impl;
     const char *vals[MAX_PARAMS];
     unsigned types[MAX_PARAMS];
     char num[MAX_PARAMS][32];
     if (n > MAX_PARAMS) {
-        snprintf(s->err, sizeof(s->err), "database: %s: %d parameters, at most %d", what, n, MAX_PARAMS);
+        snprintf(s->err, sizeof(s->err), "database: %s: %d parameters, at most %d", what, n,
+                 MAX_PARAMS);
         return DTC_EINVAL;
     }
     for (int i = 0; i < n; i++) {
@@ -137,12 +152,10 @@ static int pg_schema_sql(const char *in, dtc_buf *out)
         while (i < n && strncmp(p, map[i].from, strlen(map[i].from)) != 0)
             i++;
         if (i < n) {
-            if (dtc_buf_adds(out, map[i].to))
-                return DTC_ENOMEM;
+            if (dtc_buf_adds(out, map[i].to)) return DTC_ENOMEM;
             p += strlen(map[i].from);
         } else {
-            if (dtc_buf_addc(out, *p))
-                return DTC_ENOMEM;
+            if (dtc_buf_addc(out, *p)) return DTC_ENOMEM;
             p++;
         }
     }
@@ -151,11 +164,9 @@ static int pg_schema_sql(const char *in, dtc_buf *out)
 
 static bool ident_ok(const char *s)
 {
-    if (!*s || strlen(s) >= 63 || !((*s >= 'a' && *s <= 'z') || *s == '_'))
-        return false;
+    if (!*s || strlen(s) >= 63 || !((*s >= 'a' && *s <= 'z') || *s == '_')) return false;
     for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return false;
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_')) return false;
     return true;
 }
 
@@ -171,17 +182,16 @@ static int migrate(dtc_store *s, const char *shown)
     PGresult *r = NULL;
     int rc = run(s, "BEGIN", "schema");
     bool open_tx = rc == 0;
-    if (rc)
-        goto done;
-    if (dtc_buf_printf(&sql, "SELECT pg_advisory_xact_lock(hashtext('dtcost schema %s'));"
-                             "CREATE SCHEMA IF NOT EXISTS %s; SET LOCAL search_path TO %s;", p->schema,
-                       p->schema, p->schema) ||
+    if (rc) goto done;
+    if (dtc_buf_printf(&sql,
+                       "SELECT pg_advisory_xact_lock(hashtext('dtcost schema %s'));"
+                       "CREATE SCHEMA IF NOT EXISTS %s; SET LOCAL search_path TO %s;",
+                       p->schema, p->schema, p->schema) ||
         pg_schema_sql(dtc_store__schema, &sql) || pg_schema_sql(dtc_store__outbox_schema, &sql)) {
         rc = DTC_ENOMEM;
         goto done;
     }
-    if ((rc = run(s, sql.data, "schema")))
-        goto done;
+    if ((rc = run(s, sql.data, "schema"))) goto done;
     r = PQexec(p->c, "SELECT value FROM meta WHERE key='schema_version'");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         rc = fail(s, "schema", r);
@@ -189,8 +199,10 @@ static int migrate(dtc_store *s, const char *shown)
     }
     int version = PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
     if (version > SCHEMA_VERSION) {
-        snprintf(s->err, sizeof(s->err), "database %s has schema version %d, newer than this dtcost "
-                 "understands (%d): upgrade dtcost", shown, version, SCHEMA_VERSION);
+        snprintf(s->err, sizeof(s->err),
+                 "database %s has schema version %d, newer than this dtcost "
+                 "understands (%d): upgrade dtcost",
+                 shown, version, SCHEMA_VERSION);
         rc = DTC_EDB;
         goto done;
     }
@@ -203,16 +215,17 @@ static int migrate(dtc_store *s, const char *shown)
         else
             rc = run(s, sql.data, "views");
     }
-    if (rc)
-        goto done;
+    if (rc) goto done;
     /* Migrations from one version to the next go here, in this transaction. */
-    if ((rc = run(s, "INSERT INTO meta VALUES('schema_version','2') ON CONFLICT(key) DO UPDATE SET value="
-                     "excluded.value", "schema")) == 0)
+    if ((rc = run(
+             s,
+             "INSERT INTO meta VALUES('schema_version','2') ON CONFLICT(key) DO UPDATE SET value="
+             "excluded.value",
+             "schema")) == 0)
         rc = run(s, "COMMIT", "schema");
     open_tx = false; /* committed, or COMMIT failed and the transaction is gone */
 done:
-    if (rc && open_tx)
-        pg_rollback(s); /* keeps the error; the schema is as before */
+    if (rc && open_tx) pg_rollback(s); /* keeps the error; the schema is as before */
     PQclear(r);
     dtc_buf_dispose(&sql);
     return rc;
@@ -229,15 +242,14 @@ static int password_from_file(dtc_store *s, char *pw, size_t n)
 {
     const char *path = getenv("DTCOST_DB_PASSWORD_FILE");
     pw[0] = '\0';
-    if (!path || !*path)
-        return 0;
+    if (!path || !*path) return 0;
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(s->err, sizeof(s->err), "DTCOST_DB_PASSWORD_FILE %s: cannot read: %s", path, strerror(errno));
+        snprintf(s->err, sizeof(s->err), "DTCOST_DB_PASSWORD_FILE %s: cannot read: %s", path,
+                 strerror(errno));
         return DTC_EINVAL;
     }
-    if (!fgets(pw, (int)n, f))
-        pw[0] = '\0';
+    if (!fgets(pw, (int)n, f)) pw[0] = '\0';
     fclose(f);
     pw[strcspn(pw, "\r\n")] = '\0';
     return 0;
@@ -254,8 +266,10 @@ static int pg_open(dtc_store *s, const char *target)
     s->impl = p;
     dtc_store__scrub(target, shown, sizeof(shown));
     if (strcmp(shown, target) != 0) {
-        snprintf(s->err, sizeof(s->err), "database %s: a password in the URL would show in process lists; "
-                 "put it in ~/.pgpass (or PGPASSFILE) or a file named by DTCOST_DB_PASSWORD_FILE", shown);
+        snprintf(s->err, sizeof(s->err),
+                 "database %s: a password in the URL would show in process lists; "
+                 "put it in ~/.pgpass (or PGPASSFILE) or a file named by DTCOST_DB_PASSWORD_FILE",
+                 shown);
         return DTC_EINVAL;
     }
     /* schema=NAME is dtcost's: taken out of the URI before libpq sees it. */
@@ -275,22 +289,25 @@ static int pg_open(dtc_store *s, const char *target)
         snprintf(q, sizeof(uri) - (size_t)(q - uri), "%s%s", rest[0] ? "?" : "", rest);
     }
     if (!ident_ok(p->schema)) {
-        snprintf(s->err, sizeof(s->err), "database %s: schema name %.63s: use lower-case letters, digits and _",
-                 shown, p->schema);
+        snprintf(s->err, sizeof(s->err),
+                 "database %s: schema name %.63s: use lower-case letters, digits and _", shown,
+                 p->schema);
         return DTC_EINVAL;
     }
     int rc = password_from_file(s, pw, sizeof(pw));
-    if (rc)
-        return rc;
-    const char *keys[] = {"connect_timeout", "dbname", "application_name", pw[0] ? "password" : NULL, NULL};
+    if (rc) return rc;
+    const char *keys[] = {"connect_timeout", "dbname", "application_name",
+                          pw[0] ? "password" : NULL, NULL};
     const char *vals[] = {"10", uri, "dtcost", pw, NULL};
     p->c = PQconnectdbParams(keys, vals, 1);
     memset(pw, 0, sizeof(pw));
     if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
         char m[300];
         one_line(p->c ? PQerrorMessage(p->c) : "out of memory", m, sizeof(m));
-        snprintf(s->err, sizeof(s->err), "database %s: cannot connect: %.200s (is the server running, and the "
-                 "password in ~/.pgpass or DTCOST_DB_PASSWORD_FILE?)", shown, m);
+        snprintf(s->err, sizeof(s->err),
+                 "database %s: cannot connect: %.200s (is the server running, and the "
+                 "password in ~/.pgpass or DTCOST_DB_PASSWORD_FILE?)",
+                 shown, m);
         return DTC_EDBLOST;
     }
     PQsetNoticeProcessor(p->c, quiet, NULL);
@@ -304,10 +321,8 @@ static int pg_open(dtc_store *s, const char *target)
 static void pg_close(dtc_store *s)
 {
     pg *p = s->impl;
-    if (!p)
-        return;
-    if (p->c)
-        PQfinish(p->c);
+    if (!p) return;
+    if (p->c) PQfinish(p->c);
     dtc_free(p);
     s->impl = NULL;
 }
@@ -336,8 +351,7 @@ static void pg_rollback(dtc_store *s)
     char keep[sizeof(s->err)];
     memcpy(keep, s->err, sizeof(keep));
     p->tx = false;
-    if (PQstatus(p->c) == CONNECTION_OK)
-        (void)run(s, "ROLLBACK", "rollback");
+    if (PQstatus(p->c) == CONNECTION_OK) (void)run(s, "ROLLBACK", "rollback");
     memcpy(s->err, keep, sizeof(keep));
 }
 
@@ -352,17 +366,14 @@ int dtc_store__pg_own_begin(dtc_store *s, bool *own)
     pg *p = s->impl;
     *own = !p->tx;
     int rc = *own ? run(s, "BEGIN", "begin") : 0;
-    if (rc)
-        *own = false;
+    if (rc) *own = false;
     return rc;
 }
 
 int dtc_store__pg_own_end(dtc_store *s, bool own, int rc)
 {
-    if (!own)
-        return rc;
-    if (rc == 0)
-        return run(s, "COMMIT", "commit");
+    if (!own) return rc;
+    if (rc == 0) return run(s, "COMMIT", "commit");
     pg_rollback(s);
     return rc;
 }
@@ -378,7 +389,9 @@ static int column(dtc_store *s, const PGresult *r, int c, dtc_val *v)
     const char *t = PQgetvalue(r, 0, c);
     char *end;
     switch (PQftype(r, c)) {
-    case OID_BOOL: *v = DTC_INT(t[0] == 't'); return 0;
+    case OID_BOOL:
+        *v = DTC_INT(t[0] == 't');
+        return 0;
     case OID_INT2:
     case OID_INT4:
     case OID_INT8:
@@ -389,19 +402,25 @@ static int column(dtc_store *s, const PGresult *r, int c, dtc_val *v)
             *v = DTC_INT(i);
             return 0;
         }
-        if (PQftype(r, c) != OID_NUMERIC || *end != '.' || end[strspn(end + 1, "0") + 1] != '\0' || errno) {
+        if (PQftype(r, c) != OID_NUMERIC || *end != '.' || end[strspn(end + 1, "0") + 1] != '\0' ||
+            errno) {
             if (PQftype(r, c) == OID_NUMERIC && !errno) {
                 *v = DTC_REAL(strtod(t, NULL));
                 return 0;
             }
-            snprintf(s->err, sizeof(s->err), "database: column %d: %.40s is out of range", c + 1, t);
+            snprintf(s->err, sizeof(s->err), "database: column %d: %.40s is out of range", c + 1,
+                     t);
             return DTC_EDB;
         }
         *v = DTC_INT(i);
         return 0;
     case OID_FLOAT4:
-    case OID_FLOAT8: *v = DTC_REAL(strtod(t, NULL)); return 0;
-    default: *v = DTC_TEXT(t); return 0;
+    case OID_FLOAT8:
+        *v = DTC_REAL(strtod(t, NULL));
+        return 0;
+    default:
+        *v = DTC_TEXT(t);
+        return 0;
     }
 }
 
@@ -411,7 +430,8 @@ static bool reads_only(const char *sql)
 {
     while (*sql == ' ' || *sql == '\n')
         sql++;
-    return (strncasecmp(sql, "SELECT", 6) == 0 || strncasecmp(sql, "WITH", 4) == 0) && !strchr(sql, ';');
+    return (strncasecmp(sql, "SELECT", 6) == 0 || strncasecmp(sql, "WITH", 4) == 0) &&
+           !strchr(sql, ';');
 }
 
 static int pg_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
@@ -447,7 +467,8 @@ static int pg_query(dtc_store *s, const char *sql, const dtc_val *params, int np
         return rc;
     }
     /* Row by row: an export streams millions of rows in constant memory. */
-    if (!PQsendQueryParams(p->c, text, nparams, types, vals, NULL, NULL, 0) || !PQsetSingleRowMode(p->c)) {
+    if (!PQsendQueryParams(p->c, text, nparams, types, vals, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(p->c)) {
         rc = fail(s, "query", NULL);
         goto done;
     }
@@ -459,7 +480,8 @@ static int pg_query(dtc_store *s, const char *sql, const dtc_val *params, int np
             int n = PQnfields(r);
             dtc_val cols[2 * DTC_FACT_MAX_COLS];
             if (n > 2 * DTC_FACT_MAX_COLS) {
-                snprintf(s->err, sizeof(s->err), "database: query \"%.60s\": %d columns, at most %d", sql, n,
+                snprintf(s->err, sizeof(s->err),
+                         "database: query \"%.60s\": %d columns, at most %d", sql, n,
                          2 * DTC_FACT_MAX_COLS);
                 rc = DTC_EINVAL;
             }
@@ -475,16 +497,14 @@ static int pg_query(dtc_store *s, const char *sql, const dtc_val *params, int np
         }
         PQclear(r);
     }
-    if (rc == 0 && PQstatus(p->c) == CONNECTION_BAD)
-        rc = fail(s, "query", NULL);
+    if (rc == 0 && PQstatus(p->c) == CONNECTION_BAD) rc = fail(s, "query", NULL);
 done:
     if (own) {
         char keep[sizeof(s->err)];
         memcpy(keep, s->err, sizeof(keep));
         int end = run(s, rc ? "ROLLBACK" : "COMMIT", "query");
         memcpy(s->err, keep, sizeof(keep));
-        if (rc == 0)
-            rc = end;
+        if (rc == 0) rc = end;
     }
     dtc_free(text);
     return rc;
@@ -492,7 +512,10 @@ done:
 
 /* ---- facts ---- */
 
-static int updated_vals(const dtc_fact_desc *d) { return d->nvals - (d->first_seen ? 1 : 0); }
+static int updated_vals(const dtc_fact_desc *d)
+{
+    return d->nvals - (d->first_seen ? 1 : 0);
+}
 
 /* One statement per fact: insert, or update the values that changed, and log
  * the measured value's old and new text in the revision table, all in one
@@ -508,8 +531,8 @@ static int prepare_fact(dtc_store *s, int f)
     dtc_buf_init(&b, DTC_CAP_SMALL);
     int err = 0;
     if (d->measured >= 0) {
-        err |= dtc_buf_printf(&b, "WITH old AS (SELECT %s::text AS m, %s AS v FROM %s WHERE ", d->vals[d->measured],
-                              d->vals[d->measured], d->name);
+        err |= dtc_buf_printf(&b, "WITH old AS (SELECT %s::text AS m, %s AS v FROM %s WHERE ",
+                              d->vals[d->measured], d->vals[d->measured], d->name);
         for (int i = 0; i < nk; i++)
             err |= dtc_buf_printf(&b, "%s%s=$%d", i ? " AND " : "", d->keys[i], i + 1);
         err |= dtc_buf_adds(&b, "), up AS (");
@@ -539,11 +562,13 @@ static int prepare_fact(dtc_store *s, int f)
     }
     if (d->measured >= 0) {
         int base = nk + nv;
-        err |= dtc_buf_printf(&b, " AS ins), rev AS (INSERT INTO revision(run_id,fact,key,old_value,new_value,"
-                                  "booking,seen_at) SELECT $%d, '%s', $%d, old.m, $%d, $%d, $%d FROM old, up"
-                                  " WHERE NOT up.ins AND old.v IS DISTINCT FROM $%d RETURNING 1)"
-                                  " SELECT ins, (SELECT count(*) FROM rev) FROM up",
-                              base + 1, d->name, base + 2, base + 3, base + 4, base + 5, nk + d->measured + 1);
+        err |= dtc_buf_printf(
+            &b,
+            " AS ins), rev AS (INSERT INTO revision(run_id,fact,key,old_value,new_value,"
+            "booking,seen_at) SELECT $%d, '%s', $%d, old.m, $%d, $%d, $%d FROM old, up"
+            " WHERE NOT up.ins AND old.v IS DISTINCT FROM $%d RETURNING 1)"
+            " SELECT ins, (SELECT count(*) FROM rev) FROM up",
+            base + 1, d->name, base + 2, base + 3, base + 4, base + 5, nk + d->measured + 1);
     }
     int rc = err ? DTC_ENOMEM : 0;
     if (rc == 0) {
@@ -562,8 +587,7 @@ static int prepare_fact(dtc_store *s, int f)
 static void val_text(const dtc_val *v, char *dst, size_t n)
 {
     const char *t = param(v, dst, n);
-    if (t != dst)
-        snprintf(dst, n, "%s", t ? t : "");
+    if (t != dst) snprintf(dst, n, "%s", t ? t : "");
 }
 
 static int pg_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const dtc_val *vals,
@@ -571,8 +595,7 @@ static int pg_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
 {
     pg *p = s->impl;
     int f = (int)(d - dtc_store__facts), n = d->nkeys + d->nvals, rc;
-    if (!p->name[f][0] && (rc = prepare_fact(s, f)) != 0)
-        return rc;
+    if (!p->name[f][0] && (rc = prepare_fact(s, f)) != 0) return rc;
     const char *v[MAX_PARAMS];
     char num[MAX_PARAMS][32], key[512] = "", newv[64], run_id[32];
     for (int i = 0; i < d->nkeys; i++)
@@ -611,8 +634,8 @@ static int pg_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
 /* Restated children: DELETE ... WHERE k1 = $1 AND ... AND kn NOT IN the
  * JSON array's values. The last key is compared as text, which is how
  * json_array_elements_text gives both the array's strings and its integers. */
-static int pg_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix, const char *keep,
-                    long *removed)
+static int pg_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix,
+                    const char *keep, long *removed)
 {
     (void)fact;
     dtc_val v[DTC_FACT_MAX_COLS];
@@ -622,12 +645,12 @@ static int pg_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_va
     int rc = dtc_buf_printf(&sql, "DELETE FROM %s WHERE ", d->name) ? DTC_ENOMEM : 0;
     for (int i = 0; i < d->nkeys - 1 && rc == 0; i++) {
         v[i] = prefix[i];
-        if (dtc_buf_printf(&sql, "%s = $%d AND ", d->keys[i], i + 1))
-            rc = DTC_ENOMEM;
+        if (dtc_buf_printf(&sql, "%s = $%d AND ", d->keys[i], i + 1)) rc = DTC_ENOMEM;
     }
     v[d->nkeys - 1] = DTC_TEXT(keep);
-    if (rc == 0 && dtc_buf_printf(&sql, "%s::text NOT IN (SELECT json_array_elements_text($%d::json))",
-                                  d->keys[d->nkeys - 1], d->nkeys))
+    if (rc == 0 &&
+        dtc_buf_printf(&sql, "%s::text NOT IN (SELECT json_array_elements_text($%d::json))",
+                       d->keys[d->nkeys - 1], d->nkeys))
         rc = DTC_ENOMEM;
     if (rc) {
         snprintf(s->err, sizeof(s->err), "out of memory");
@@ -646,13 +669,10 @@ done:
 /* Is the process that recorded a running run gone? As store_sqlite.c. */
 static bool run_gone(const PGresult *r, int row, const char *host)
 {
-    if (PQgetisnull(r, row, 1))
-        return true;
-    if (PQgetisnull(r, row, 2) || strcmp(PQgetvalue(r, row, 2), host) != 0)
-        return false;
+    if (PQgetisnull(r, row, 1)) return true;
+    if (PQgetisnull(r, row, 2) || strcmp(PQgetvalue(r, row, 2), host) != 0) return false;
     long long pid = strtoll(PQgetvalue(r, row, 1), NULL, 10);
-    if (pid <= 0 || pid > INT32_MAX)
-        return true;
+    if (pid <= 0 || pid > INT32_MAX) return true;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
@@ -664,52 +684,55 @@ static int pg_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, l
     PGresult *r = NULL, *ins = NULL;
     int rc;
     *interrupted = 0;
-    if (gethostname(host, sizeof(host)) != 0)
-        host[0] = '\0';
+    if (gethostname(host, sizeof(host)) != 0) host[0] = '\0';
     host[sizeof(host) - 1] = '\0';
-    if (own && (rc = run(s, "BEGIN", "sync_run")) != 0)
-        return rc;
+    if (own && (rc = run(s, "BEGIN", "sync_run")) != 0) return rc;
     /* FOR UPDATE: two runs starting together do not both mark the same row. */
-    if ((rc = exec_params(s, "SELECT id, pid, host FROM sync_run WHERE status='running' FOR UPDATE", NULL, 0,
-                          "sync_run", &r)))
+    if ((rc = exec_params(s, "SELECT id, pid, host FROM sync_run WHERE status='running' FOR UPDATE",
+                          NULL, 0, "sync_run", &r)))
         goto done;
     long n = 0;
     for (int i = 0; i < PQntuples(r); i++) {
-        if (!run_gone(r, i, host))
-            continue;
+        if (!run_gone(r, i, host)) continue;
         dtc_val id = DTC_INT(strtoll(PQgetvalue(r, i, 0), NULL, 10));
-        if ((rc = exec_params(s, "UPDATE sync_run SET status='interrupted', message='interrupted: the process"
-                                 " ended before the run finished (killed or crashed)' WHERE id=$1", &id, 1,
-                              "sync_run", NULL)))
+        if ((rc = exec_params(
+                 s,
+                 "UPDATE sync_run SET status='interrupted', message='interrupted: the process"
+                 " ended before the run finished (killed or crashed)' WHERE id=$1",
+                 &id, 1, "sync_run", NULL)))
             goto done;
         n++;
     }
     dtc_val v[] = {DTC_TEXT(started_at), DTC_INT(getpid()), DTC_TEXT(host[0] ? host : NULL)};
-    if ((rc = exec_params(s, "INSERT INTO sync_run(started_at,status,pid,host) VALUES($1,'running',$2,$3)"
-                             " RETURNING id", v, 3, "sync_run", &ins)))
+    if ((rc = exec_params(
+             s,
+             "INSERT INTO sync_run(started_at,status,pid,host) VALUES($1,'running',$2,$3)"
+             " RETURNING id",
+             v, 3, "sync_run", &ins)))
         goto done;
     *run_id = strtoll(PQgetvalue(ins, 0, 0), NULL, 10);
-    if (own && (rc = run(s, "COMMIT", "sync_run")) != 0)
-        goto done;
+    if (own && (rc = run(s, "COMMIT", "sync_run")) != 0) goto done;
     own = false;
     *interrupted = n;
 done:
     PQclear(r);
     PQclear(ins);
-    if (own)
-        pg_rollback(s);
+    if (own) pg_rollback(s);
     return rc;
 }
 
 static int pg_run_end(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,
                       const dtc_run_stats *st, const char *message)
 {
-    dtc_val v[] = {DTC_INT(run_id), DTC_TEXT(finished_at), DTC_TEXT(status), DTC_INT(st->requests),
-                   DTC_INT(st->retries), DTC_INT(st->inserted), DTC_INT(st->updated), DTC_INT(st->restated_days),
-                   DTC_INT(st->warnings), DTC_TEXT(message)};
-    return exec_params(s, "UPDATE sync_run SET finished_at=$2, status=$3, requests=$4, retries=$5, inserted=$6,"
-                          " updated=$7, restated_days=$8, warnings=$9, message=$10 WHERE id=$1",
-                       v, 10, "sync_run", NULL);
+    dtc_val v[] = {DTC_INT(run_id),       DTC_TEXT(finished_at),      DTC_TEXT(status),
+                   DTC_INT(st->requests), DTC_INT(st->retries),       DTC_INT(st->inserted),
+                   DTC_INT(st->updated),  DTC_INT(st->restated_days), DTC_INT(st->warnings),
+                   DTC_TEXT(message)};
+    return exec_params(
+        s,
+        "UPDATE sync_run SET finished_at=$2, status=$3, requests=$4, retries=$5, inserted=$6,"
+        " updated=$7, restated_days=$8, warnings=$9, message=$10 WHERE id=$1",
+        v, 10, "sync_run", NULL);
 }
 
 static int pg_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found)
@@ -718,8 +741,7 @@ static int pg_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int 
     dtc_val v[] = {DTC_TEXT(scope)};
     int rc = exec_params(s, "SELECT day FROM checkpoint WHERE scope=$1", v, 1, "checkpoint", &r);
     *found = 0;
-    if (rc == 0 && PQntuples(r) == 1 && dtc_parse_date(PQgetvalue(r, 0, 0), day) == 0)
-        *found = 1;
+    if (rc == 0 && PQntuples(r) == 1 && dtc_parse_date(PQgetvalue(r, 0, 0), day) == 0) *found = 1;
     PQclear(r);
     return rc;
 }
@@ -729,18 +751,21 @@ static int pg_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
     char d[16];
     dtc_fmt_date(d, day);
     dtc_val v[] = {DTC_TEXT(scope), DTC_TEXT(d)};
-    return exec_params(s, "INSERT INTO checkpoint(scope,day) VALUES($1,$2) ON CONFLICT(scope) DO UPDATE SET"
-                          " day=excluded.day", v, 2, "checkpoint", NULL);
+    return exec_params(
+        s,
+        "INSERT INTO checkpoint(scope,day) VALUES($1,$2) ON CONFLICT(scope) DO UPDATE SET"
+        " day=excluded.day",
+        v, 2, "checkpoint", NULL);
 }
 
 static int pg_restated_days(dtc_store *s, int64_t run_id, long *out)
 {
     PGresult *r = NULL;
     dtc_val v[] = {DTC_INT(run_id)};
-    int rc = exec_params(s, "SELECT COUNT(DISTINCT key) FROM revision WHERE run_id=$1 AND fact='cost_day'", v, 1,
-                         "revision count", &r);
-    if (rc == 0)
-        *out = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    int rc = exec_params(
+        s, "SELECT COUNT(DISTINCT key) FROM revision WHERE run_id=$1 AND fact='cost_day'", v, 1,
+        "revision count", &r);
+    if (rc == 0) *out = strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return rc;
 }
@@ -759,16 +784,19 @@ static int pg_coverage_add(dtc_store *s, const char *scope, int64_t first, int64
     bool own = !p->tx;
     PGresult *r = NULL;
     int rc;
-    if (own && (rc = run(s, "BEGIN", "coverage")) != 0)
-        return rc;
+    if (own && (rc = run(s, "BEGIN", "coverage")) != 0) return rc;
     dtc_val near[] = {DTC_TEXT(scope), DTC_TEXT(l), DTC_TEXT(h)};
-    if ((rc = exec_params(s, "DELETE FROM coverage WHERE scope=$1 AND first_day <= $3 AND last_day >= $2"
-                             " RETURNING first_day, last_day", near, 3, "coverage", &r)))
+    if ((rc = exec_params(
+             s,
+             "DELETE FROM coverage WHERE scope=$1 AND first_day <= $3 AND last_day >= $2"
+             " RETURNING first_day, last_day",
+             near, 3, "coverage", &r)))
         goto done;
     for (int i = 0; i < PQntuples(r); i++) {
         int64_t x, y;
         if (dtc_parse_date(PQgetvalue(r, i, 0), &x) || dtc_parse_date(PQgetvalue(r, i, 1), &y)) {
-            snprintf(s->err, sizeof(s->err), "database: coverage of %s holds a day that is not YYYY-MM-DD", scope);
+            snprintf(s->err, sizeof(s->err),
+                     "database: coverage of %s holds a day that is not YYYY-MM-DD", scope);
             rc = DTC_EDB;
             goto done;
         }
@@ -778,16 +806,14 @@ static int pg_coverage_add(dtc_store *s, const char *scope, int64_t first, int64
     dtc_fmt_date(a, first);
     dtc_fmt_date(b, last);
     dtc_val v[] = {DTC_TEXT(scope), DTC_TEXT(a), DTC_TEXT(b)};
-    if ((rc = exec_params(s, "INSERT INTO coverage(scope,first_day,last_day) VALUES($1,$2,$3)", v, 3, "coverage",
-                          NULL)))
+    if ((rc = exec_params(s, "INSERT INTO coverage(scope,first_day,last_day) VALUES($1,$2,$3)", v,
+                          3, "coverage", NULL)))
         goto done;
-    if (own && (rc = run(s, "COMMIT", "coverage")) != 0)
-        goto done;
+    if (own && (rc = run(s, "COMMIT", "coverage")) != 0) goto done;
     own = false;
 done:
     PQclear(r);
-    if (own)
-        pg_rollback(s);
+    if (own) pg_rollback(s);
     return rc;
 }
 
@@ -795,10 +821,10 @@ static int pg_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
 {
     PGresult *r = NULL;
     dtc_val v[] = {DTC_TEXT(scope)};
-    int rc = exec_params(s, "SELECT first_day, last_day FROM coverage WHERE scope=$1 ORDER BY first_day", v, 1,
-                         "coverage", &r);
-    if (rc)
-        return rc;
+    int rc =
+        exec_params(s, "SELECT first_day, last_day FROM coverage WHERE scope=$1 ORDER BY first_day",
+                    v, 1, "coverage", &r);
+    if (rc) return rc;
     int rows = PQntuples(r);
     dtc_day_range *g = rows ? dtc_calloc((size_t)rows, sizeof(*g)) : NULL;
     size_t nr = 0;
@@ -809,11 +835,11 @@ static int pg_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
     for (int i = 0; i < rows && rc == 0; i++) {
         int64_t a, b;
         if (dtc_parse_date(PQgetvalue(r, i, 0), &a) || dtc_parse_date(PQgetvalue(r, i, 1), &b)) {
-            snprintf(s->err, sizeof(s->err), "database: coverage of %s holds a day that is not YYYY-MM-DD", scope);
+            snprintf(s->err, sizeof(s->err),
+                     "database: coverage of %s holds a day that is not YYYY-MM-DD", scope);
             rc = DTC_EDB;
         } else if (nr > 0 && a <= g[nr - 1].last + 1) {
-            if (b > g[nr - 1].last)
-                g[nr - 1].last = b;
+            if (b > g[nr - 1].last) g[nr - 1].last = b;
         } else {
             g[nr++] = (dtc_day_range){a, b};
         }
@@ -824,8 +850,7 @@ static int pg_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
         return rc;
     }
     *out = nr ? g : NULL;
-    if (!nr)
-        dtc_free(g);
+    if (!nr) dtc_free(g);
     *n = nr;
     return 0;
 }
@@ -854,8 +879,10 @@ static int pg_ids_after_copy(dtc_store *s)
     int rc = 0;
     for (size_t i = 0; i < 3 && rc == 0; i++) {
         char sql[200];
-        snprintf(sql, sizeof(sql), "SELECT setval(pg_get_serial_sequence('%s', 'id'), "
-                 "COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)", tables[i], tables[i]);
+        snprintf(sql, sizeof(sql),
+                 "SELECT setval(pg_get_serial_sequence('%s', 'id'), "
+                 "COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)",
+                 tables[i], tables[i]);
         rc = run(s, sql, "copy");
     }
     return rc;
@@ -870,9 +897,9 @@ static int pg_try_lock(dtc_store *s, const char *name, int64_t *handle, int *got
     dtc_val v[] = {DTC_TEXT(name)};
     PGresult *r = NULL;
     *handle = 0;
-    int rc = exec_params(s, "SELECT pg_try_advisory_lock(hashtextextended('dtcost ' || $1, 0))", v, 1, "lock", &r);
-    if (rc == 0)
-        *got = PQgetvalue(r, 0, 0)[0] == 't';
+    int rc = exec_params(s, "SELECT pg_try_advisory_lock(hashtextextended('dtcost ' || $1, 0))", v,
+                         1, "lock", &r);
+    if (rc == 0) *got = PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
     return rc;
 }
@@ -883,7 +910,8 @@ static void pg_unlock(dtc_store *s, const char *name, int64_t handle)
     dtc_val v[] = {DTC_TEXT(name)};
     char keep[sizeof(s->err)];
     memcpy(keep, s->err, sizeof(keep));
-    (void)exec_params(s, "SELECT pg_advisory_unlock(hashtextextended('dtcost ' || $1, 0))", v, 1, "unlock", NULL);
+    (void)exec_params(s, "SELECT pg_advisory_unlock(hashtextextended('dtcost ' || $1, 0))", v, 1,
+                      "unlock", NULL);
     memcpy(s->err, keep, sizeof(keep));
 }
 

@@ -23,10 +23,11 @@
 
 typedef struct sq {
     sqlite3 *db;
-    sqlite3_stmt *sel[DTC_FACT_COUNT], *ins[DTC_FACT_COUNT], *upd[DTC_FACT_COUNT], *prune[DTC_FACT_COUNT];
+    sqlite3_stmt *sel[DTC_FACT_COUNT], *ins[DTC_FACT_COUNT], *upd[DTC_FACT_COUNT],
+        *prune[DTC_FACT_COUNT];
     sqlite3_stmt *rev;
     sqlite3_stmt *cov_near, *cov_del, *cov_ins, *cov_all; /* sq_coverage_add, sq_coverage_get */
-    sqlite3_stmt *write;   /* sq_write's last statement */
+    sqlite3_stmt *write;                                  /* sq_write's last statement */
     long inserted; /* rows this connection added: statistics are refreshed at close */
 } sq;
 
@@ -34,14 +35,15 @@ typedef struct sq {
  * new range widened by a day each side). Recorded ranges are disjoint, so of
  * those starting at or before ?2 only the last can reach it: two index seeks,
  * however many ranges the scope has. */
-#define COVERAGE_NEAR \
-    " FROM coverage WHERE scope=?1 AND first_day <= ?3 AND last_day >= ?2 AND first_day >=" \
+#define COVERAGE_NEAR                                                                              \
+    " FROM coverage WHERE scope=?1 AND first_day <= ?3 AND last_day >= ?2 AND first_day >="        \
     " coalesce((SELECT max(first_day) FROM coverage WHERE scope=?1 AND first_day <= ?2), '')"
 
 static int fail(dtc_store *s, const char *what)
 {
     sq *q = s->impl;
-    snprintf(s->err, sizeof(s->err), "database: %s: %s", what, q && q->db ? sqlite3_errmsg(q->db) : "");
+    snprintf(s->err, sizeof(s->err), "database: %s: %s", what,
+             q && q->db ? sqlite3_errmsg(q->db) : "");
     return DTC_EDB;
 }
 
@@ -66,7 +68,10 @@ static int prepare(dtc_store *s, const char *sql, sqlite3_stmt **st)
 }
 
 /* The values a conflicting put compares and updates: all but a first-seen time. */
-static int updated_vals(const dtc_fact_desc *d) { return d->nvals - (d->first_seen ? 1 : 0); }
+static int updated_vals(const dtc_fact_desc *d)
+{
+    return d->nvals - (d->first_seen ? 1 : 0);
+}
 
 /* Build the select / insert / update statements of one fact. */
 static int prepare_fact(dtc_store *s, int f)
@@ -83,7 +88,8 @@ static int prepare_fact(dtc_store *s, int f)
         goto done;
     for (int i = 0; i < d->nvals; i++)
         if (dtc_buf_printf(&sel, "%s%s", i ? "," : "", d->vals[i]) ||
-            (i < updated_vals(d) && dtc_buf_printf(&upd, "%s%s=?%d", i ? "," : "", d->vals[i], d->nkeys + i + 1)))
+            (i < updated_vals(d) &&
+             dtc_buf_printf(&upd, "%s%s=?%d", i ? "," : "", d->vals[i], d->nkeys + i + 1)))
             goto done;
     if (dtc_buf_printf(&sel, " FROM %s WHERE ", d->name) || dtc_buf_adds(&upd, " WHERE "))
         goto done;
@@ -93,17 +99,13 @@ static int prepare_fact(dtc_store *s, int f)
             dtc_buf_printf(&ins, "%s%s", i ? "," : "", d->keys[i]))
             goto done;
     for (int i = 0; i < d->nvals; i++)
-        if (dtc_buf_printf(&ins, ",%s", d->vals[i]))
-            goto done;
-    if (dtc_buf_adds(&ins, ") VALUES("))
-        goto done;
+        if (dtc_buf_printf(&ins, ",%s", d->vals[i])) goto done;
+    if (dtc_buf_adds(&ins, ") VALUES(")) goto done;
     for (int i = 0; i < d->nkeys + d->nvals; i++)
-        if (dtc_buf_printf(&ins, "%s?%d", i ? "," : "", i + 1))
-            goto done;
+        if (dtc_buf_printf(&ins, "%s?%d", i ? "," : "", i + 1)) goto done;
     /* Insert first: a new row costs one B-tree search; only a conflict
      * needs the select-compare-update path. */
-    if (dtc_buf_adds(&ins, ") ON CONFLICT DO NOTHING"))
-        goto done;
+    if (dtc_buf_adds(&ins, ") ON CONFLICT DO NOTHING")) goto done;
     /* A fact whose only value is a first-seen time is never updated. */
     if ((rc = prepare(s, sel.data, &q->sel[f])) || (rc = prepare(s, ins.data, &q->ins[f])) ||
         (updated_vals(d) > 0 && (rc = prepare(s, upd.data, &q->upd[f]))))
@@ -123,15 +125,15 @@ static int add_column(dtc_store *s, const char *table, const char *column, const
     sqlite3_stmt *st = NULL;
     char sql[160];
     int rc = 0;
-    if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name=?2", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name=?2", -1, &st,
+                           NULL) != SQLITE_OK) {
         rc = fail(s, "table_info");
         goto done;
     }
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        goto done;
+    if (step == SQLITE_ROW) goto done;
     if (step != SQLITE_DONE) {
         rc = fail(s, table);
         goto done;
@@ -156,51 +158,60 @@ static int sq_open(dtc_store *s, const char *path)
      * outbox holds what is pushed. An existing file keeps its mode. */
     if (*path && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
     }
-    if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        snprintf(s->err, sizeof(s->err), "database %s: cannot open: %s (check the path and its "
-                                         "folder's permissions)", path,
-                 q->db ? sqlite3_errmsg(q->db) : "out of memory");
+    if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(s->err, sizeof(s->err),
+                 "database %s: cannot open: %s (check the path and its "
+                 "folder's permissions)",
+                 path, q->db ? sqlite3_errmsg(q->db) : "out of memory");
         return DTC_EDB;
     }
     sqlite3_busy_timeout(q->db, 10000);
     char *msg = NULL;
-    if (sqlite3_exec(q->db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;", NULL, NULL, &msg) !=
-        SQLITE_OK) {
+    if (sqlite3_exec(q->db,
+                     "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                     "PRAGMA cache_size=-65536;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(s->err, sizeof(s->err), "database %s: not a usable SQLite database: %s", path,
                  msg ? msg : sqlite3_errmsg(q->db));
         sqlite3_free(msg);
         return DTC_EDB;
     }
     int rc = sq_exec(s, "BEGIN IMMEDIATE");
-    if (rc)
-        return rc;
-    if ((rc = sq_exec(s, dtc_store__schema)) != 0 || (rc = sq_exec(s, dtc_store__outbox_schema)) != 0) {
+    if (rc) return rc;
+    if ((rc = sq_exec(s, dtc_store__schema)) != 0 ||
+        (rc = sq_exec(s, dtc_store__outbox_schema)) != 0) {
         (void)sq_exec(s, "ROLLBACK");
         return rc;
     }
     sqlite3_stmt *st = NULL;
     int version = 0;
-    if (sqlite3_prepare_v2(q->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st, NULL) ==
-            SQLITE_OK &&
+    if (sqlite3_prepare_v2(q->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st,
+                           NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (version > SCHEMA_VERSION) {
         (void)sq_exec(s, "ROLLBACK");
-        snprintf(s->err, sizeof(s->err), "database %s has schema version %d, newer than this dtcost "
-                                         "understands (%d): upgrade dtcost", path, version, SCHEMA_VERSION);
+        snprintf(s->err, sizeof(s->err),
+                 "database %s has schema version %d, newer than this dtcost "
+                 "understands (%d): upgrade dtcost",
+                 path, version, SCHEMA_VERSION);
         return DTC_EDB;
     }
     /* Version 2 keys rate cards by account (they were filed under a column
      * named subscription_uuid that held the account). */
-    if (version == 1 && sqlite3_prepare_v2(q->db, "SELECT 1 FROM pragma_table_info('rate_card')"
-                                                  " WHERE name='subscription_uuid'", -1, &st, NULL) == SQLITE_OK) {
+    if (version == 1 && sqlite3_prepare_v2(q->db,
+                                           "SELECT 1 FROM pragma_table_info('rate_card')"
+                                           " WHERE name='subscription_uuid'",
+                                           -1, &st, NULL) == SQLITE_OK) {
         bool old = sqlite3_step(st) == SQLITE_ROW;
         sqlite3_finalize(st);
-        if (old && (rc = sq_exec(s, "ALTER TABLE rate_card RENAME COLUMN subscription_uuid TO account_uuid"))) {
+        if (old &&
+            (rc = sq_exec(
+                 s, "ALTER TABLE rate_card RENAME COLUMN subscription_uuid TO account_uuid"))) {
             (void)sq_exec(s, "ROLLBACK");
             return rc;
         }
@@ -208,14 +219,15 @@ static int sq_open(dtc_store *s, const char *path)
     /* Which process a run belongs to (sq_run_begin): added to databases made
      * before it was recorded. New tables need no migration; the version
      * stays 2, so an older dtcost still opens the file. */
-    if ((rc = add_column(s, "sync_run", "pid", "INTEGER")) || (rc = add_column(s, "sync_run", "host", "TEXT"))) {
+    if ((rc = add_column(s, "sync_run", "pid", "INTEGER")) ||
+        (rc = add_column(s, "sync_run", "host", "TEXT"))) {
         (void)sq_exec(s, "ROLLBACK");
         return rc;
     }
     for (int i = 0; i < dtc_store__nviews; i++) {
         char sql[2048];
-        snprintf(sql, sizeof(sql), "DROP VIEW IF EXISTS %s; CREATE VIEW %s AS %s", dtc_store__views[i].name,
-                 dtc_store__views[i].name, dtc_store__views[i].select);
+        snprintf(sql, sizeof(sql), "DROP VIEW IF EXISTS %s; CREATE VIEW %s AS %s",
+                 dtc_store__views[i].name, dtc_store__views[i].name, dtc_store__views[i].select);
         if ((rc = sq_exec(s, sql))) {
             (void)sq_exec(s, "ROLLBACK");
             return rc;
@@ -225,17 +237,21 @@ static int sq_open(dtc_store *s, const char *path)
         (rc = sq_exec(s, "COMMIT")))
         return rc;
     for (int f = 0; f < DTC_FACT_COUNT; f++)
-        if ((rc = prepare_fact(s, f)) != 0)
-            return rc;
+        if ((rc = prepare_fact(s, f)) != 0) return rc;
     if ((rc = prepare(s, "SELECT first_day, last_day" COVERAGE_NEAR, &q->cov_near)) ||
         (rc = prepare(s, "DELETE" COVERAGE_NEAR, &q->cov_del)) ||
-        (rc = prepare(s, "INSERT INTO coverage(scope,first_day,last_day) VALUES(?1,?2,?3) ON CONFLICT"
-                         " DO UPDATE SET last_day=max(last_day, excluded.last_day)", &q->cov_ins)) ||
-        (rc = prepare(s, "SELECT first_day, last_day FROM coverage WHERE scope=?1 ORDER BY first_day",
+        (rc = prepare(s,
+                      "INSERT INTO coverage(scope,first_day,last_day) VALUES(?1,?2,?3) ON CONFLICT"
+                      " DO UPDATE SET last_day=max(last_day, excluded.last_day)",
+                      &q->cov_ins)) ||
+        (rc = prepare(s,
+                      "SELECT first_day, last_day FROM coverage WHERE scope=?1 ORDER BY first_day",
                       &q->cov_all)))
         return rc;
-    return prepare(s, "INSERT INTO revision(run_id,fact,key,old_value,new_value,booking,seen_at)"
-                      " VALUES(?1,?2,?3,?4,?5,?6,?7)", &q->rev);
+    return prepare(s,
+                   "INSERT INTO revision(run_id,fact,key,old_value,new_value,booking,seen_at)"
+                   " VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                   &q->rev);
 }
 
 sqlite3 *dtc_store__sqlite_db(dtc_store *s)
@@ -246,8 +262,7 @@ sqlite3 *dtc_store__sqlite_db(dtc_store *s)
 static void sq_close(dtc_store *s)
 {
     sq *q = s->impl;
-    if (!q)
-        return;
+    if (!q) return;
     for (int f = 0; f < DTC_FACT_COUNT; f++) {
         sqlite3_finalize(q->sel[f]);
         sqlite3_finalize(q->ins[f]);
@@ -274,10 +289,14 @@ static void sq_close(dtc_store *s)
 static int bind(sqlite3_stmt *st, int i, const dtc_val *v)
 {
     switch (v->type) {
-    case 't': return sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC); /* alive until the step */
-    case 'i': return sqlite3_bind_int64(st, i, v->i);
-    case 'r': return sqlite3_bind_double(st, i, v->r);
-    default: return sqlite3_bind_null(st, i);
+    case 't':
+        return sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC); /* alive until the step */
+    case 'i':
+        return sqlite3_bind_int64(st, i, v->i);
+    case 'r':
+        return sqlite3_bind_double(st, i, v->r);
+    default:
+        return sqlite3_bind_null(st, i);
     }
 }
 
@@ -286,20 +305,31 @@ static bool same(sqlite3_stmt *st, int c, const dtc_val *v)
 {
     int t = sqlite3_column_type(st, c);
     switch (v->type) {
-    case 't': return t == SQLITE_TEXT && strcmp((const char *)sqlite3_column_text(st, c), v->s) == 0;
-    case 'i': return t == SQLITE_INTEGER && sqlite3_column_int64(st, c) == v->i;
-    case 'r': return (t == SQLITE_FLOAT || t == SQLITE_INTEGER) && sqlite3_column_double(st, c) == v->r;
-    default: return t == SQLITE_NULL;
+    case 't':
+        return t == SQLITE_TEXT && strcmp((const char *)sqlite3_column_text(st, c), v->s) == 0;
+    case 'i':
+        return t == SQLITE_INTEGER && sqlite3_column_int64(st, c) == v->i;
+    case 'r':
+        return (t == SQLITE_FLOAT || t == SQLITE_INTEGER) && sqlite3_column_double(st, c) == v->r;
+    default:
+        return t == SQLITE_NULL;
     }
 }
 
 static void val_text(const dtc_val *v, char *dst, size_t n)
 {
     switch (v->type) {
-    case 't': snprintf(dst, n, "%s", v->s); break;
-    case 'i': snprintf(dst, n, "%lld", (long long)v->i); break;
-    case 'r': snprintf(dst, n, "%.17g", v->r); break;
-    default: dst[0] = '\0';
+    case 't':
+        snprintf(dst, n, "%s", v->s);
+        break;
+    case 'i':
+        snprintf(dst, n, "%lld", (long long)v->i);
+        break;
+    case 'r':
+        snprintf(dst, n, "%.17g", v->r);
+        break;
+    default:
+        dst[0] = '\0';
     }
 }
 
@@ -341,8 +371,7 @@ static int sq_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
         bind(ins, i + 1, &keys[i]);
     for (int i = 0; i < d->nvals; i++)
         bind(ins, d->nkeys + i + 1, &vals[i]);
-    if (sqlite3_step(ins) != SQLITE_DONE)
-        return fail(s, d->name);
+    if (sqlite3_step(ins) != SQLITE_DONE) return fail(s, d->name);
     if (sqlite3_changes(q->db) == 1) {
         q->inserted++;
         *result = DTC_PUT_INSERTED;
@@ -352,8 +381,7 @@ static int sq_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
     sqlite3_reset(sel);
     for (int i = 0; i < d->nkeys; i++)
         bind(sel, i + 1, &keys[i]);
-    if (sqlite3_step(sel) != SQLITE_ROW)
-        return fail(s, d->name);
+    if (sqlite3_step(sel) != SQLITE_ROW) return fail(s, d->name);
     bool all_same = true;
     for (int i = 0; i < updated_vals(d) && all_same; i++)
         all_same = same(sel, i, &vals[i]);
@@ -376,11 +404,9 @@ static int sq_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
         bind(upd, i + 1, &keys[i]);
     for (int i = 0; i < updated_vals(d); i++)
         bind(upd, d->nkeys + i + 1, &vals[i]);
-    if (sqlite3_step(upd) != SQLITE_DONE)
-        return fail(s, d->name);
+    if (sqlite3_step(upd) != SQLITE_DONE) return fail(s, d->name);
     *result = DTC_PUT_UPDATED;
-    if (changed_measure)
-        return log_revision(s, d, keys, old, &vals[d->measured], booking);
+    if (changed_measure) return log_revision(s, d, keys, old, &vals[d->measured], booking);
     return 0;
 }
 
@@ -388,13 +414,12 @@ static int sq_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
  * can be checked; no pid at all is a version that did not record it. */
 static bool run_gone(sqlite3_stmt *st, const char *host)
 {
-    if (sqlite3_column_type(st, 1) == SQLITE_NULL)
-        return true;
+    if (sqlite3_column_type(st, 1) == SQLITE_NULL) return true;
     const char *h = (const char *)sqlite3_column_text(st, 2);
-    if (!h || strcmp(h, host) != 0)
-        return false;
+    if (!h || strcmp(h, host) != 0) return false;
     sqlite3_int64 pid = sqlite3_column_int64(st, 1);
-    if (pid <= 0 || pid > INT32_MAX) /* kill() would read 0 or -1 as a group: not a process of ours */
+    if (pid <= 0 ||
+        pid > INT32_MAX) /* kill() would read 0 or -1 as a group: not a process of ours */
         return true;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
@@ -409,21 +434,22 @@ static int sq_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, l
     bool own = sqlite3_get_autocommit(q->db); /* not inside the caller's transaction */
     int rc;
     *interrupted = 0;
-    if (gethostname(host, sizeof(host)) != 0)
-        host[0] = '\0';
+    if (gethostname(host, sizeof(host)) != 0) host[0] = '\0';
     host[sizeof(host) - 1] = '\0';
-    if (own && (rc = sq_exec(s, "BEGIN IMMEDIATE")) != 0)
-        return rc;
+    if (own && (rc = sq_exec(s, "BEGIN IMMEDIATE")) != 0) return rc;
     if ((rc = prepare(s, "SELECT id, pid, host FROM sync_run WHERE status='running'", &sel)) ||
-        (rc = prepare(s, "UPDATE sync_run SET status='interrupted', message='interrupted: the process"
-                         " ended before the run finished (killed or crashed)' WHERE id=?1", &mark)) ||
-        (rc = prepare(s, "INSERT INTO sync_run(started_at,status,pid,host) VALUES(?1,'running',?2,?3)", &ins)))
+        (rc = prepare(s,
+                      "UPDATE sync_run SET status='interrupted', message='interrupted: the process"
+                      " ended before the run finished (killed or crashed)' WHERE id=?1",
+                      &mark)) ||
+        (rc = prepare(s,
+                      "INSERT INTO sync_run(started_at,status,pid,host) VALUES(?1,'running',?2,?3)",
+                      &ins)))
         goto done;
     /* Collect first: rows are not updated under a select still reading them. */
     int step;
     while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
-        if (!run_gone(sel, host))
-            continue;
+        if (!run_gone(sel, host)) continue;
         int64_t *g = dtc_grow(gone, &cap, ngone, sizeof(*gone));
         if (!g) {
             snprintf(s->err, sizeof(s->err), "out of memory");
@@ -456,8 +482,7 @@ static int sq_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, l
         goto done;
     }
     *run_id = sqlite3_last_insert_rowid(q->db);
-    if (own && (rc = sq_exec(s, "COMMIT")) != 0)
-        goto done;
+    if (own && (rc = sq_exec(s, "COMMIT")) != 0) goto done;
     own = false;
     *interrupted = (long)ngone;
 done:
@@ -465,8 +490,7 @@ done:
     sqlite3_finalize(mark);
     sqlite3_finalize(ins);
     dtc_free(gone);
-    if (own)
-        (void)sq_exec(s, "ROLLBACK");
+    if (own) (void)sq_exec(s, "ROLLBACK");
     return rc;
 }
 
@@ -474,11 +498,12 @@ static int sq_run_end(dtc_store *s, int64_t run_id, const char *finished_at, con
                       const dtc_run_stats *r, const char *message)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prepare(s, "UPDATE sync_run SET finished_at=?2, status=?3, requests=?4, retries=?5,"
-                        " inserted=?6, updated=?7, restated_days=?8, warnings=?9, message=?10 WHERE id=?1",
-                     &st);
-    if (rc)
-        return rc;
+    int rc =
+        prepare(s,
+                "UPDATE sync_run SET finished_at=?2, status=?3, requests=?4, retries=?5,"
+                " inserted=?6, updated=?7, restated_days=?8, warnings=?9, message=?10 WHERE id=?1",
+                &st);
+    if (rc) return rc;
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_text(st, 2, finished_at, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, status, -1, SQLITE_TRANSIENT);
@@ -501,15 +526,13 @@ static int sq_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int 
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(s, "SELECT day FROM checkpoint WHERE scope=?1", &st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
     *found = 0;
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(st, 0);
-        if (t && dtc_parse_date(t, day) == 0)
-            *found = 1;
+        if (t && dtc_parse_date(t, day) == 0) *found = 1;
     } else if (step != SQLITE_DONE) {
         rc = fail(s, "checkpoint");
     }
@@ -522,10 +545,11 @@ static int sq_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
     sqlite3_stmt *st = NULL;
     char d[16];
     dtc_fmt_date(d, day);
-    int rc = prepare(s, "INSERT INTO checkpoint(scope,day) VALUES(?1,?2)"
-                        " ON CONFLICT(scope) DO UPDATE SET day=excluded.day", &st);
-    if (rc)
-        return rc;
+    int rc = prepare(s,
+                     "INSERT INTO checkpoint(scope,day) VALUES(?1,?2)"
+                     " ON CONFLICT(scope) DO UPDATE SET day=excluded.day",
+                     &st);
+    if (rc) return rc;
     sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, d, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "checkpoint");
@@ -536,9 +560,9 @@ static int sq_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
 static int sq_restated_days(dtc_store *s, int64_t run_id, long *out)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prepare(s, "SELECT COUNT(DISTINCT key) FROM revision WHERE run_id=?1 AND fact='cost_day'", &st);
-    if (rc)
-        return rc;
+    int rc = prepare(
+        s, "SELECT COUNT(DISTINCT key) FROM revision WHERE run_id=?1 AND fact='cost_day'", &st);
+    if (rc) return rc;
     sqlite3_bind_int64(st, 1, run_id);
     if (sqlite3_step(st) == SQLITE_ROW)
         *out = (long)sqlite3_column_int64(st, 0);
@@ -563,10 +587,11 @@ static void bind_scope_days(sqlite3_stmt *st, const char *scope, int64_t a, int6
 /* The coverage row st is on as days [*a, *b]; DTC_EDB when a day is not a date. */
 static int coverage_row(dtc_store *s, sqlite3_stmt *st, const char *scope, int64_t *a, int64_t *b)
 {
-    const char *ta = (const char *)sqlite3_column_text(st, 0), *tb = (const char *)sqlite3_column_text(st, 1);
-    if (ta && tb && dtc_parse_date(ta, a) == 0 && dtc_parse_date(tb, b) == 0)
-        return 0;
-    snprintf(s->err, sizeof(s->err), "database: coverage of %s holds a day that is not YYYY-MM-DD", scope);
+    const char *ta = (const char *)sqlite3_column_text(st, 0),
+               *tb = (const char *)sqlite3_column_text(st, 1);
+    if (ta && tb && dtc_parse_date(ta, a) == 0 && dtc_parse_date(tb, b) == 0) return 0;
+    snprintf(s->err, sizeof(s->err), "database: coverage of %s holds a day that is not YYYY-MM-DD",
+             scope);
     return DTC_EDB;
 }
 
@@ -579,13 +604,11 @@ static int sq_coverage_add(dtc_store *s, const char *scope, int64_t first, int64
      * the days to years 0001-9999, so the widened days stay four-digit. */
     int64_t lo = first > dtc_days_from_civil(1, 1, 1) ? first - 1 : first;
     int64_t hi = last < dtc_days_from_civil(9999, 12, 31) ? last + 1 : last;
-    if (own && (rc = sq_exec(s, "BEGIN IMMEDIATE")) != 0)
-        return rc;
+    if (own && (rc = sq_exec(s, "BEGIN IMMEDIATE")) != 0) return rc;
     bind_scope_days(q->cov_near, scope, lo, hi);
     while ((step = sqlite3_step(q->cov_near)) == SQLITE_ROW) {
         int64_t a, b;
-        if ((rc = coverage_row(s, q->cov_near, scope, &a, &b)) != 0)
-            goto done;
+        if ((rc = coverage_row(s, q->cov_near, scope, &a, &b)) != 0) goto done;
         first = a < first ? a : first;
         last = b > last ? b : last;
     }
@@ -604,15 +627,13 @@ static int sq_coverage_add(dtc_store *s, const char *scope, int64_t first, int64
         rc = fail(s, "coverage");
         goto done;
     }
-    if (own && (rc = sq_exec(s, "COMMIT")) != 0)
-        goto done;
+    if (own && (rc = sq_exec(s, "COMMIT")) != 0) goto done;
     own = false;
 done:
     sqlite3_reset(q->cov_near);
     sqlite3_reset(q->cov_del);
     sqlite3_reset(q->cov_ins);
-    if (own)
-        (void)sq_exec(s, "ROLLBACK");
+    if (own) (void)sq_exec(s, "ROLLBACK");
     return rc;
 }
 
@@ -627,13 +648,11 @@ static int sq_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
     sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t a, b;
-        if ((rc = coverage_row(s, st, scope, &a, &b)) != 0)
-            goto done;
+        if ((rc = coverage_row(s, st, scope, &a, &b)) != 0) goto done;
         /* Rows are merged when added; merging again here keeps the answer
          * right even for rows written some other way. */
         if (nr > 0 && a <= r[nr - 1].last + 1) {
-            if (b > r[nr - 1].last)
-                r[nr - 1].last = b;
+            if (b > r[nr - 1].last) r[nr - 1].last = b;
             continue;
         }
         dtc_day_range *g = dtc_grow(r, &cap, nr, sizeof(*r));
@@ -645,8 +664,7 @@ static int sq_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
         r = g;
         r[nr++] = (dtc_day_range){a, b};
     }
-    if (step != SQLITE_DONE)
-        rc = fail(s, "coverage");
+    if (step != SQLITE_DONE) rc = fail(s, "coverage");
 done:
     sqlite3_reset(st);
     if (rc) {
@@ -660,8 +678,8 @@ done:
 
 /* DELETE ... WHERE k1 = ? AND ... AND kn NOT IN json_each(?), prepared once
  * per fact. */
-static int sq_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix, const char *keep,
-                    long *removed)
+static int sq_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix,
+                    const char *keep, long *removed)
 {
     sq *q = s->impl;
     if (!q->prune[fact]) {
@@ -672,8 +690,7 @@ static int sq_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_va
         snprintf(sql + n, sizeof(sql) - (size_t)n, "%s NOT IN (SELECT value FROM json_each(?%d))",
                  d->keys[d->nkeys - 1], d->nkeys);
         int rc = prepare(s, sql, &q->prune[fact]);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     sqlite3_stmt *st = q->prune[fact];
     for (int i = 0; i < d->nkeys - 1; i++) {
@@ -687,8 +704,7 @@ static int sq_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_va
     }
     sqlite3_bind_text(st, d->nkeys, keep, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "prune");
-    if (rc == 0)
-        *removed = sqlite3_changes(q->db);
+    if (rc == 0) *removed = sqlite3_changes(q->db);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc;
@@ -697,17 +713,25 @@ static int sq_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_va
 /* ---- transactions and read-only queries ---- */
 
 /* IMMEDIATE: a second writer waits here (busy timeout), not at commit. */
-static int sq_begin(dtc_store *s) { return sq_exec(s, "BEGIN IMMEDIATE"); }
-static int sq_commit(dtc_store *s) { return sq_exec(s, "COMMIT"); }
-static void sq_rollback(dtc_store *s) { (void)sq_exec(s, "ROLLBACK"); }
+static int sq_begin(dtc_store *s)
+{
+    return sq_exec(s, "BEGIN IMMEDIATE");
+}
+static int sq_commit(dtc_store *s)
+{
+    return sq_exec(s, "COMMIT");
+}
+static void sq_rollback(dtc_store *s)
+{
+    (void)sq_exec(s, "ROLLBACK");
+}
 
 static int sq_query(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
                     int (*fn)(void *, const dtc_row *), void *ctx)
 {
     sq *q = s->impl;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return fail(s, "query");
+    if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) return fail(s, "query");
     int rc = 0;
     if (!sqlite3_stmt_readonly(st)) {
         snprintf(s->err, sizeof(s->err), "database: a query must not write");
@@ -718,8 +742,8 @@ static int sq_query(dtc_store *s, const char *sql, const dtc_val *params, int np
         (void)bind(st, i + 1, &params[i]);
     int ncols = sqlite3_column_count(st);
     if (ncols > DTC_FACT_MAX_COLS * 2) {
-        snprintf(s->err, sizeof(s->err), "database: query \"%.60s\": %d columns, at most %d", sql, ncols,
-                 DTC_FACT_MAX_COLS * 2);
+        snprintf(s->err, sizeof(s->err), "database: query \"%.60s\": %d columns, at most %d", sql,
+                 ncols, DTC_FACT_MAX_COLS * 2);
         rc = DTC_EINVAL;
         goto done;
     }
@@ -728,18 +752,23 @@ static int sq_query(dtc_store *s, const char *sql, const dtc_val *params, int np
         dtc_val cols[DTC_FACT_MAX_COLS * 2];
         for (int c = 0; c < ncols; c++) {
             switch (sqlite3_column_type(st, c)) {
-            case SQLITE_INTEGER: cols[c] = DTC_INT(sqlite3_column_int64(st, c)); break;
-            case SQLITE_FLOAT: cols[c] = DTC_REAL(sqlite3_column_double(st, c)); break;
-            case SQLITE_NULL: cols[c] = DTC_NULL; break;
-            default: cols[c] = DTC_TEXT((const char *)sqlite3_column_text(st, c));
+            case SQLITE_INTEGER:
+                cols[c] = DTC_INT(sqlite3_column_int64(st, c));
+                break;
+            case SQLITE_FLOAT:
+                cols[c] = DTC_REAL(sqlite3_column_double(st, c));
+                break;
+            case SQLITE_NULL:
+                cols[c] = DTC_NULL;
+                break;
+            default:
+                cols[c] = DTC_TEXT((const char *)sqlite3_column_text(st, c));
             }
         }
         dtc_row row = {s, sql, cols, ncols};
-        if ((rc = fn(ctx, &row)) != 0)
-            break;
+        if ((rc = fn(ctx, &row)) != 0) break;
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = fail(s, "query");
+    if (rc == 0 && step != SQLITE_DONE) rc = fail(s, "query");
 done:
     sqlite3_finalize(st);
     return rc;
@@ -754,8 +783,7 @@ static int sq_write(dtc_store *s, const char *sql, const dtc_val *params, int np
     if (!q->write || strcmp(sqlite3_sql(q->write), sql) != 0) {
         sqlite3_finalize(q->write);
         q->write = NULL;
-        if (prepare(s, sql, &q->write))
-            return DTC_EDB;
+        if (prepare(s, sql, &q->write)) return DTC_EDB;
     }
     st = q->write;
     sqlite3_reset(st);
@@ -787,16 +815,18 @@ static int sq_try_lock(dtc_store *s, const char *name, int64_t *handle, int *got
         return DTC_EIO;
     }
     char path[4200];
-    int len = snprintf(path, sizeof(path), "%s-lock-%02x%02x%02x%02x%02x%02x%02x%02x.lock", db, md[0], md[1],
-                       md[2], md[3], md[4], md[5], md[6], md[7]);
+    int len = snprintf(path, sizeof(path), "%s-lock-%02x%02x%02x%02x%02x%02x%02x%02x.lock", db,
+                       md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7]);
     if (len < 0 || (size_t)len >= sizeof(path)) {
         snprintf(s->err, sizeof(s->err), "database path too long for a lock file");
         return DTC_EIO;
     }
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        snprintf(s->err, sizeof(s->err), "lock file %.300s: cannot open: %s (check the database folder's "
-                 "permissions)", path, strerror(errno));
+        snprintf(s->err, sizeof(s->err),
+                 "lock file %.300s: cannot open: %s (check the database folder's "
+                 "permissions)",
+                 path, strerror(errno));
         return DTC_EIO;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -806,8 +836,7 @@ static int sq_try_lock(dtc_store *s, const char *name, int64_t *handle, int *got
     }
     int e = errno;
     close(fd);
-    if (e == EWOULDBLOCK || e == EINTR)
-        return 0;
+    if (e == EWOULDBLOCK || e == EINTR) return 0;
     snprintf(s->err, sizeof(s->err), "lock file %.300s: %s", path, strerror(e));
     return DTC_EIO;
 }
@@ -816,8 +845,7 @@ static void sq_unlock(dtc_store *s, const char *name, int64_t handle)
 {
     (void)s;
     (void)name;
-    if (handle >= 0)
-        close((int)handle); /* closing the only descriptor releases the flock */
+    if (handle >= 0) close((int)handle); /* closing the only descriptor releases the flock */
 }
 
 const dtc_store_ops dtc_store__sqlite = {

@@ -10,7 +10,8 @@
 
 static int fail(dtc_store *s, const char *what)
 {
-    snprintf(s->err, sizeof(s->err), "database: %s: %s", what, sqlite3_errmsg(dtc_store__sqlite_db(s)));
+    snprintf(s->err, sizeof(s->err), "database: %s: %s", what,
+             sqlite3_errmsg(dtc_store__sqlite_db(s)));
     return DTC_EDB;
 }
 
@@ -30,28 +31,36 @@ static const char *col_text(sqlite3_stmt *st, int c)
 
 /* Daily totals; the fingerprint is what a receiver sees change. */
 static const char changes_cost_sql[] =
-    "SELECT 'cost_day/' || c.subscription_uuid || '/' || c.day, c.cost_micro || '|' || ifnull(c.currency,''),"
-    " ifnull(p.version, 0) + 1, c.subscription_uuid, s.account_uuid, c.day, c.currency, c.last_booking,"
+    "SELECT 'cost_day/' || c.subscription_uuid || '/' || c.day, c.cost_micro || '|' || "
+    "ifnull(c.currency,''),"
+    " ifnull(p.version, 0) + 1, c.subscription_uuid, s.account_uuid, c.day, c.currency, "
+    "c.last_booking,"
     " c.cost_micro"
     " FROM cost_day c LEFT JOIN subscription s ON s.uuid = c.subscription_uuid"
-    " LEFT JOIN push_record p ON p.dest = ?1 AND p.record_key = 'cost_day/' || c.subscription_uuid || '/' || c.day"
+    " LEFT JOIN push_record p ON p.dest = ?1 AND p.record_key = 'cost_day/' || c.subscription_uuid "
+    "|| '/' || c.day"
     " WHERE c.day >= ?2 AND (p.record_key IS NULL OR"
     "  p.fingerprint <> c.cost_micro || '|' || ifnull(c.currency,''))"
     " ORDER BY c.day, c.subscription_uuid LIMIT ?3";
 
 /* Per environment and capability, with the day's usage when synced. */
 static const char changes_env_sql[] =
-    "SELECT 'env_cost_day/' || e.subscription_uuid || '/' || e.environment_id || '/' || e.capability_key"
+    "SELECT 'env_cost_day/' || e.subscription_uuid || '/' || e.environment_id || '/' || "
+    "e.capability_key"
     "  || '/' || e.day,"
     " e.cost_micro || '|' || ifnull(e.currency,'') || '|' || ifnull(u.value,''),"
-    " ifnull(p.version, 0) + 1, e.subscription_uuid, s.account_uuid, e.day, e.currency, e.booking_date,"
+    " ifnull(p.version, 0) + 1, e.subscription_uuid, s.account_uuid, e.day, e.currency, "
+    "e.booking_date,"
     " e.cost_micro, e.environment_id, v.name, e.capability_key, e.capability_name, u.value, u.unit"
     " FROM env_cost_day e"
     " LEFT JOIN env_usage_day u ON u.subscription_uuid = e.subscription_uuid"
-    "  AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day = e.day"
+    "  AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day = "
+    "e.day"
     " LEFT JOIN subscription s ON s.uuid = e.subscription_uuid"
-    " LEFT JOIN environment v ON v.account_uuid = s.account_uuid AND v.environment_id = e.environment_id"
-    " LEFT JOIN push_record p ON p.dest = ?1 AND p.record_key = 'env_cost_day/' || e.subscription_uuid"
+    " LEFT JOIN environment v ON v.account_uuid = s.account_uuid AND v.environment_id = "
+    "e.environment_id"
+    " LEFT JOIN push_record p ON p.dest = ?1 AND p.record_key = 'env_cost_day/' || "
+    "e.subscription_uuid"
     "  || '/' || e.environment_id || '/' || e.capability_key || '/' || e.day"
     " WHERE e.day >= ?2 AND (p.record_key IS NULL OR p.fingerprint <>"
     "  e.cost_micro || '|' || ifnull(e.currency,'') || '|' || ifnull(u.value,''))"
@@ -62,8 +71,7 @@ static int scan(dtc_store *s, bool env, const char *dest, const char *since, lon
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(s, env ? changes_env_sql : changes_cost_sql, &st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, since ? since : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, limit);
@@ -91,11 +99,9 @@ static int scan(dtc_store *s, bool env, const char *dest, const char *since, lon
             r.unit = col_text(st, 14);
         }
         (*count)++;
-        if ((rc = fn(ctx, &r)) != 0)
-            break;
+        if ((rc = fn(ctx, &r)) != 0) break;
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = fail(s, "change scan");
+    if (rc == 0 && step != SQLITE_DONE) rc = fail(s, "change scan");
     sqlite3_finalize(st);
     return rc;
 }
@@ -104,28 +110,35 @@ static int sq_changes(dtc_store *s, const char *dest, const char *since, long li
                       int (*fn)(void *, const dtc_push_rec *), void *ctx, long *count)
 {
     int rc = scan(s, false, dest, since, limit, fn, ctx, count);
-    if (rc == 0 && *count < limit)
-        rc = scan(s, true, dest, since, limit - *count, fn, ctx, count);
+    if (rc == 0 && *count < limit) rc = scan(s, true, dest, since, limit - *count, fn, ctx, count);
     return rc;
 }
 
 /* ---- outbox ---- */
 
-static int sq_outbox_add(dtc_store *s, const char *dest, const char *batch_key, const char *created_at,
-                         const dtc_outbox_item *items, size_t n, int64_t *batch_id)
+static int sq_outbox_add(dtc_store *s, const char *dest, const char *batch_key,
+                         const char *created_at, const dtc_outbox_item *items, size_t n,
+                         int64_t *batch_id)
 {
     sqlite3_stmt *b = NULL, *r = NULL, *p = NULL;
     int64_t bytes = 0;
     for (size_t i = 0; i < n; i++)
         bytes += (int64_t)items[i].len;
-    int rc = prepare(s, "INSERT INTO outbox_batch(dest,batch_key,created_at,state,records,bytes)"
-                        " VALUES(?1,?2,?3,'pending',?4,?5)", &b);
-    if (rc || (rc = prepare(s, "INSERT INTO outbox_record(batch_id,seq,record_key,version,idem_key,body)"
-                               " VALUES(?1,?2,?3,?4,?5,?6)", &r)) ||
-        (rc = prepare(s, "INSERT INTO push_record(dest,record_key,fingerprint,version,batch_id)"
-                         " VALUES(?1,?2,?3,?4,?5) ON CONFLICT(dest,record_key) DO UPDATE SET"
-                         " fingerprint=excluded.fingerprint, version=excluded.version,"
-                         " batch_id=excluded.batch_id", &p)))
+    int rc = prepare(s,
+                     "INSERT INTO outbox_batch(dest,batch_key,created_at,state,records,bytes)"
+                     " VALUES(?1,?2,?3,'pending',?4,?5)",
+                     &b);
+    if (rc ||
+        (rc = prepare(s,
+                      "INSERT INTO outbox_record(batch_id,seq,record_key,version,idem_key,body)"
+                      " VALUES(?1,?2,?3,?4,?5,?6)",
+                      &r)) ||
+        (rc = prepare(s,
+                      "INSERT INTO push_record(dest,record_key,fingerprint,version,batch_id)"
+                      " VALUES(?1,?2,?3,?4,?5) ON CONFLICT(dest,record_key) DO UPDATE SET"
+                      " fingerprint=excluded.fingerprint, version=excluded.version,"
+                      " batch_id=excluded.batch_id",
+                      &p)))
         goto done;
     sqlite3_bind_text(b, 1, dest, -1, SQLITE_STATIC);
     sqlite3_bind_text(b, 2, batch_key, -1, SQLITE_STATIC);
@@ -179,13 +192,15 @@ static void read_batch(sqlite3_stmt *st, dtc_outbox_batch *out)
     out->attempts = sqlite3_column_int(st, 5);
 }
 
-static int sq_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out, int *found)
+static int sq_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,
+                          int *found)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prepare(s, "SELECT id,batch_key,state,records,bytes,attempts FROM outbox_batch"
-                        " WHERE dest=?1 AND state='pending' AND id>?2 ORDER BY id LIMIT 1", &st);
-    if (rc)
-        return rc;
+    int rc = prepare(s,
+                     "SELECT id,batch_key,state,records,bytes,attempts FROM outbox_batch"
+                     " WHERE dest=?1 AND state='pending' AND id>?2 ORDER BY id LIMIT 1",
+                     &st);
+    if (rc) return rc;
     sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, after_id);
     int step = sqlite3_step(st);
@@ -199,31 +214,34 @@ static int sq_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_
     return rc;
 }
 
-static int sq_outbox_items(dtc_store *s, int64_t batch_id, int (*fn)(void *, const dtc_outbox_item *), void *ctx)
+static int sq_outbox_items(dtc_store *s, int64_t batch_id,
+                           int (*fn)(void *, const dtc_outbox_item *), void *ctx)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prepare(s, "SELECT r.record_key, p.fingerprint, r.idem_key, r.version, r.body FROM outbox_record r"
-                        " JOIN outbox_batch b ON b.id = r.batch_id"
-                        " LEFT JOIN push_record p ON p.dest = b.dest AND p.record_key = r.record_key"
-                        " WHERE r.batch_id=?1 ORDER BY r.seq", &st);
-    if (rc)
-        return rc;
+    int rc = prepare(
+        s,
+        "SELECT r.record_key, p.fingerprint, r.idem_key, r.version, r.body FROM outbox_record r"
+        " JOIN outbox_batch b ON b.id = r.batch_id"
+        " LEFT JOIN push_record p ON p.dest = b.dest AND p.record_key = r.record_key"
+        " WHERE r.batch_id=?1 ORDER BY r.seq",
+        &st);
+    if (rc) return rc;
     sqlite3_bind_int64(st, 1, batch_id);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        dtc_outbox_item it = {col_text(st, 0), col_text(st, 1), col_text(st, 2), sqlite3_column_int64(st, 3),
+        dtc_outbox_item it = {col_text(st, 0), col_text(st, 1),
+                              col_text(st, 2), sqlite3_column_int64(st, 3),
                               col_text(st, 4), (size_t)sqlite3_column_bytes(st, 4)};
         if (!it.body) {
-            snprintf(s->err, sizeof(s->err), "outbox batch %lld has no bodies left (already delivered)",
+            snprintf(s->err, sizeof(s->err),
+                     "outbox batch %lld has no bodies left (already delivered)",
                      (long long)batch_id);
             rc = DTC_EDB;
             break;
         }
-        if ((rc = fn(ctx, &it)) != 0)
-            break;
+        if ((rc = fn(ctx, &it)) != 0) break;
     }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = fail(s, "outbox_record");
+    if (rc == 0 && step != SQLITE_DONE) rc = fail(s, "outbox_record");
     sqlite3_finalize(st);
     return rc;
 }
@@ -235,16 +253,17 @@ static int run1(dtc_store *s, sqlite3_stmt *st, const char *what)
     return rc;
 }
 
-static int sq_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int attempts, long status,
-                          const char *error, const char *at)
+static int sq_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int attempts,
+                          long status, const char *error, const char *at)
 {
     sqlite3_stmt *st = NULL;
     bool delivered = strcmp(state, "delivered") == 0;
-    int rc = prepare(s, "UPDATE outbox_batch SET state=?2, attempts=?3, last_status=?4, last_error=?5,"
-                        " last_attempt_at=?6, delivered_at=CASE WHEN ?2='delivered' THEN ?6 END WHERE id=?1",
-                     &st);
-    if (rc)
-        return rc;
+    int rc = prepare(
+        s,
+        "UPDATE outbox_batch SET state=?2, attempts=?3, last_status=?4, last_error=?5,"
+        " last_attempt_at=?6, delivered_at=CASE WHEN ?2='delivered' THEN ?6 END WHERE id=?1",
+        &st);
+    if (rc) return rc;
     sqlite3_bind_int64(st, 1, batch_id);
     sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, attempts);
@@ -257,8 +276,7 @@ static int sq_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int
     else
         sqlite3_bind_null(st, 5);
     sqlite3_bind_text(st, 6, at, -1, SQLITE_STATIC);
-    if ((rc = run1(s, st, "outbox_batch")) != 0 || !delivered)
-        return rc;
+    if ((rc = run1(s, st, "outbox_batch")) != 0 || !delivered) return rc;
     /* Delivered: the bodies have done their job; keys and versions stay. */
     if ((rc = prepare(s, "UPDATE outbox_record SET body=NULL WHERE batch_id=?1", &st)) != 0)
         return rc;
@@ -266,30 +284,29 @@ static int sq_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int
     return run1(s, st, "outbox_record");
 }
 
-static int new_half(dtc_store *s, int64_t old, const char *key, const char *created_at, const char *range,
-                    int64_t half, int64_t *id)
+static int new_half(dtc_store *s, int64_t old, const char *key, const char *created_at,
+                    const char *range, int64_t half, int64_t *id)
 {
     char sql[512];
     sqlite3_stmt *st = NULL;
     snprintf(sql, sizeof(sql),
              "INSERT INTO outbox_batch(dest,batch_key,created_at,state,records,bytes)"
              " SELECT b.dest, ?2, ?3, 'pending', COUNT(*), SUM(length(CAST(r.body AS BLOB)))"
-             " FROM outbox_batch b JOIN outbox_record r ON r.batch_id=b.id WHERE b.id=?1 AND r.seq %s ?4",
+             " FROM outbox_batch b JOIN outbox_record r ON r.batch_id=b.id WHERE b.id=?1 AND r.seq "
+             "%s ?4",
              range);
     int rc = prepare(s, sql, &st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     sqlite3_bind_int64(st, 1, old);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, created_at, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, half);
-    if ((rc = run1(s, st, "outbox_batch")) != 0)
-        return rc;
+    if ((rc = run1(s, st, "outbox_batch")) != 0) return rc;
     *id = sqlite3_last_insert_rowid(dtc_store__sqlite_db(s));
-    snprintf(sql, sizeof(sql), "UPDATE outbox_record SET batch_id=?2, seq=seq-?4 WHERE batch_id=?1 AND seq %s ?3",
+    snprintf(sql, sizeof(sql),
+             "UPDATE outbox_record SET batch_id=?2, seq=seq-?4 WHERE batch_id=?1 AND seq %s ?3",
              range);
-    if ((rc = prepare(s, sql, &st)) != 0)
-        return rc;
+    if ((rc = prepare(s, sql, &st)) != 0) return rc;
     sqlite3_bind_int64(st, 1, old);
     sqlite3_bind_int64(st, 2, *id);
     sqlite3_bind_int64(st, 3, half);
@@ -302,8 +319,7 @@ static int sq_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, co
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(s, "SELECT COUNT(*) FROM outbox_record WHERE batch_id=?1", &st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     sqlite3_bind_int64(st, 1, batch_id);
     if (sqlite3_step(st) != SQLITE_ROW) { /* a failed count is not "0 records" */
         rc = fail(s, "outbox split: counting the batch's records");
@@ -321,7 +337,8 @@ static int sq_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, co
     if ((rc = new_half(s, batch_id, key_a, created_at, "<", half, a)) != 0 ||
         (rc = new_half(s, batch_id, key_b, created_at, ">=", half, b)) != 0)
         return rc;
-    if ((rc = prepare(s, "UPDATE outbox_batch SET state='split', last_attempt_at=?2 WHERE id=?1", &st)) != 0)
+    if ((rc = prepare(s, "UPDATE outbox_batch SET state='split', last_attempt_at=?2 WHERE id=?1",
+                      &st)) != 0)
         return rc;
     sqlite3_bind_int64(st, 1, batch_id);
     sqlite3_bind_text(st, 2, created_at, -1, SQLITE_STATIC);
@@ -331,29 +348,30 @@ static int sq_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, co
 static int sq_outbox_retry_dead(dtc_store *s, const char *dest, long *n)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prepare(s, "UPDATE outbox_batch SET state='pending', attempts=0 WHERE dest=?1 AND state='dead'", &st);
-    if (rc)
-        return rc;
+    int rc = prepare(
+        s, "UPDATE outbox_batch SET state='pending', attempts=0 WHERE dest=?1 AND state='dead'",
+        &st);
+    if (rc) return rc;
     sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
-    if ((rc = run1(s, st, "outbox_batch")) == 0)
-        *n = sqlite3_changes(dtc_store__sqlite_db(s));
+    if ((rc = run1(s, st, "outbox_batch")) == 0) *n = sqlite3_changes(dtc_store__sqlite_db(s));
     return rc;
 }
 
-static int sq_outbox_backlog(dtc_store *s, int (*fn)(void *, const char *, const char *, long, long), void *ctx)
+static int sq_outbox_backlog(dtc_store *s,
+                             int (*fn)(void *, const char *, const char *, long, long), void *ctx)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prepare(s, "SELECT dest, state, COUNT(*), SUM(records) FROM outbox_batch"
-                        " WHERE state IN ('pending','dead') GROUP BY dest, state ORDER BY dest, state", &st);
-    if (rc)
-        return rc;
+    int rc = prepare(s,
+                     "SELECT dest, state, COUNT(*), SUM(records) FROM outbox_batch"
+                     " WHERE state IN ('pending','dead') GROUP BY dest, state ORDER BY dest, state",
+                     &st);
+    if (rc) return rc;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         if ((rc = fn(ctx, col_text(st, 0), col_text(st, 1), (long)sqlite3_column_int64(st, 2),
                      (long)sqlite3_column_int64(st, 3))) != 0)
             break;
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = fail(s, "outbox backlog");
+    if (rc == 0 && step != SQLITE_DONE) rc = fail(s, "outbox backlog");
     sqlite3_finalize(st);
     return rc;
 }
@@ -362,21 +380,17 @@ static int rename_dest(dtc_store *s, const char *from, const char *to, long *n)
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(s, "UPDATE outbox_batch SET dest=?2 WHERE dest=?1", &st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-    if ((rc = run1(s, st, "outbox_batch")) != 0)
-        return rc;
+    if ((rc = run1(s, st, "outbox_batch")) != 0) return rc;
     *n = sqlite3_changes(dtc_store__sqlite_db(s));
     if ((rc = prepare(s, "UPDATE OR IGNORE push_record SET dest=?2 WHERE dest=?1", &st)) != 0)
         return rc;
     sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-    if ((rc = run1(s, st, "push_record")) != 0)
-        return rc;
-    if ((rc = prepare(s, "DELETE FROM push_record WHERE dest=?1", &st)) != 0)
-        return rc;
+    if ((rc = run1(s, st, "push_record")) != 0) return rc;
+    if ((rc = prepare(s, "DELETE FROM push_record WHERE dest=?1", &st)) != 0) return rc;
     sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
     return run1(s, st, "push_record");
 }
