@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "testdb.h"
 #include "alloc.h"
 #include "buf.h"
 #include "dtcost/chargeback.h"
@@ -322,8 +323,7 @@ static void fail_each_allocation(entry_fn fn, const char *name, int want_why)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(db_path, sizeof(db_path), "/tmp/dtcost-unit-alloc-failure-%d.db", (int)getpid());
-    unlink(db_path);
+    testdb_path(db_path, sizeof(db_path), "alloc-failure");
     char err[256];
     assert_int_equal(dtc_store_open(&store, db_path, err, sizeof(err)), 0);
     assert_int_equal(facts_load(store, "metrics/small.facts"), 0);
@@ -335,12 +335,7 @@ static int teardown(void **state)
 {
     (void)state;
     dtc_store_close(store);
-    char p[300];
-    unlink(db_path);
-    snprintf(p, sizeof(p), "%s-wal", db_path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", db_path);
-    unlink(p);
+    testdb_remove(db_path);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testdb.h"
 #include "dtcost/chargeback.h"
 #include "dtcost/store.h"
 #include "timeutil.h"
@@ -54,8 +55,7 @@ static void load_costs(dtc_store *s)
 
 static int setup(void **state)
 {
-    snprintf(db_path, sizeof(db_path), "/tmp/dtcost-unit-chargeback-split-%d.db", (int)getpid());
-    unlink(db_path);
+    testdb_path(db_path, sizeof(db_path), "chargeback-split");
     dtc_store *s = NULL;
     char err[256];
     assert_int_equal(dtc_store_open(&s, db_path, err, sizeof(err)), 0);
@@ -67,12 +67,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     dtc_store_close(*state);
-    char p[300];
-    unlink(db_path);
-    snprintf(p, sizeof(p), "%s-wal", db_path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", db_path);
-    unlink(p);
+    testdb_remove(db_path);
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testdb.h"
 #include "dtcost/push.h"
 #include "dtcost/store.h"
 #include "push/sink.h"
@@ -194,8 +195,7 @@ static char dbpath[256];
 
 static dtc_store *store_with_days(int n)
 {
-    snprintf(dbpath, sizeof(dbpath), "/tmp/dtcost-unit-push-%d.db", (int)getpid());
-    unlink(dbpath);
+    testdb_path(dbpath, sizeof(dbpath), "push");
     dtc_store *s = NULL;
     char err[256], day[32];
     assert_int_equal(dtc_store_open(&s, dbpath, err, sizeof(err)), 0);
@@ -210,13 +210,8 @@ static dtc_store *store_with_days(int n)
 
 static void store_drop(dtc_store *s)
 {
-    char p[300];
     dtc_store_close(s);
-    unlink(dbpath);
-    snprintf(p, sizeof(p), "%s-wal", dbpath);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", dbpath);
-    unlink(p);
+    testdb_remove(dbpath);
 }
 
 static void quiet(void *ctx, const char *msg)

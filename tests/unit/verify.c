@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testdb.h"
 #include "dtcost/verify.h"
 #include "facts.h"
 
@@ -19,8 +20,7 @@ static char db_path[256];
 
 static int setup(void **state)
 {
-    snprintf(db_path, sizeof(db_path), "/tmp/dtcost-unit-verify-%d.db", (int)getpid());
-    unlink(db_path);
+    testdb_path(db_path, sizeof(db_path), "verify");
     dtc_store *s = NULL;
     char err[256];
     assert_int_equal(dtc_store_open(&s, db_path, err, sizeof(err)), 0);
@@ -31,12 +31,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     dtc_store_close(*state);
-    char p[300];
-    unlink(db_path);
-    snprintf(p, sizeof(p), "%s-wal", db_path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", db_path);
-    unlink(p);
+    testdb_remove(db_path);
     return 0;
 }
 
