@@ -9,8 +9,9 @@ pkgs=(
   libzip-dev zlib1g-dev libssl-dev libjansson-dev libyajl-dev libjsmn-dev libdeflate-dev libinih-dev libcmocka-dev
   libutf8proc-dev
   python3 curl jq unzip sqlite3
-  # the layout check (scripts/check-format.sh)
-  clang-format
+  # the layout check (scripts/check-format.sh); clang and its libFuzzer
+  # runtime for the bounded fuzz runs of scripts/test.sh
+  clang-format clang libclang-rt-14-dev
   # packaging and its test: dpkg-shlibdeps for the .deb's Depends, man to
   # render the generated pages, zsh to load the generated completion
   dpkg-dev man-db zsh

@@ -21,11 +21,16 @@ fi
 jobs="$(nproc)"
 passed=0 failed=0 skipped=0
 variants=(build build-asan)
-if command -v clang >/dev/null; then
+# The fuzz variant needs clang with its libFuzzer runtime: a one-line program
+# must link with -fsanitize=fuzzer, else the variant is skipped and says why.
+probe="$(mktemp -d)"
+printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' >"$probe/f.c"
+if command -v clang >/dev/null && clang -fsanitize=fuzzer "$probe/f.c" -o "$probe/f" 2>/dev/null; then
   variants+=(build-fuzz)
 else
-  echo "== build-fuzz: skipped (no clang)" >&2
+  echo "== build-fuzz: skipped (no clang able to link -fsanitize=fuzzer)" >&2
 fi
+rm -rf "$probe"
 for variant in "${variants[@]}"; do
   extra=() cc=() only=() target=()
   # ASan + UBSan: the suite without what only repeats the normal build's
