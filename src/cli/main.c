@@ -6,7 +6,6 @@
 
 #include "commands.h"
 #include "docgen.h"
-#include "dtcost/http.h"
 #include "dtcost/version.h"
 #include "opts.h"
 
@@ -123,11 +122,6 @@ int main(int argc, char **argv)
         return DTC_EXIT_USAGE;
     }
     keep_secrets_out_of_core_dumps(name);
-    /* libcurl's global state before any command starts a thread. */
-    if (dtc_http_global_init() != 0) {
-        fprintf(stderr, "dtcost: libcurl failed to initialise (check the libcurl installation)\n");
-        return DTC_EXIT_SOFTWARE;
-    }
     const command *c = find(name);
     if (!c) return unknown_command(name);
     return c->fn(argc - 1, argv + 1);

@@ -108,8 +108,11 @@ extern const dtc_store_ops dtc_store__pg; /* store_pg.c */
 /* What a back-end implements for `dtcost push` and `serve`: the change scan
  * and the durable outbox (store.h documents each). */
 typedef struct dtc_store_push_ops {
-    int (*changes)(dtc_store *s, const char *dest, const char *since_day, long limit,
-                   int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx, long *count);
+    /* One pass of the change scan: subscription-level cost rows (env false)
+     * or environment rows (env true), at most limit, adding to *count;
+     * store_outbox.c runs the two passes. */
+    int (*scan)(dtc_store *s, bool env, const char *dest, const char *since_day, long limit,
+                int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx, long *count);
     int (*outbox_add)(dtc_store *s, const char *dest, const char *batch_key, const char *created_at,
                       const dtc_outbox_item *items, size_t n, int64_t *batch_id);
     int (*outbox_next)(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,

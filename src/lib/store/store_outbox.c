@@ -15,7 +15,10 @@ int dtc_store_push_changes(dtc_store *s, const char *dest, const char *since_day
 {
     *count = 0;
     if (!s->ops->push) return unsupported(s);
-    return s->ops->push->changes(s, dest, since_day, limit, fn, ctx, count);
+    int rc = s->ops->push->scan(s, false, dest, since_day, limit, fn, ctx, count);
+    if (rc == 0 && *count < limit)
+        rc = s->ops->push->scan(s, true, dest, since_day, limit - *count, fn, ctx, count);
+    return rc;
 }
 
 int dtc_store_outbox_add(dtc_store *s, const char *dest, const char *batch_key,

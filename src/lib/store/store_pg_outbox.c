@@ -96,14 +96,6 @@ static int scan(dtc_store *s, bool env, const char *dest, const char *since, lon
     return rc;
 }
 
-static int pg_changes(dtc_store *s, const char *dest, const char *since, long limit,
-                      int (*fn)(void *, const dtc_push_rec *), void *ctx, long *count)
-{
-    int rc = scan(s, false, dest, since, limit, fn, ctx, count);
-    if (rc == 0 && *count < limit) rc = scan(s, true, dest, since, limit - *count, fn, ctx, count);
-    return rc;
-}
-
 /* ---- outbox ---- */
 
 /* One item: its record and the destination's push_record in one statement. */
@@ -345,7 +337,7 @@ done:
 }
 
 const dtc_store_push_ops dtc_store__pg_push = {
-    .changes = pg_changes,
+    .scan = scan,
     .outbox_add = pg_outbox_add,
     .outbox_next = pg_outbox_next,
     .outbox_items = pg_outbox_items,

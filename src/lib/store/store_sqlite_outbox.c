@@ -106,14 +106,6 @@ static int scan(dtc_store *s, bool env, const char *dest, const char *since, lon
     return rc;
 }
 
-static int sq_changes(dtc_store *s, const char *dest, const char *since, long limit,
-                      int (*fn)(void *, const dtc_push_rec *), void *ctx, long *count)
-{
-    int rc = scan(s, false, dest, since, limit, fn, ctx, count);
-    if (rc == 0 && *count < limit) rc = scan(s, true, dest, since, limit - *count, fn, ctx, count);
-    return rc;
-}
-
 /* ---- outbox ---- */
 
 static int sq_outbox_add(dtc_store *s, const char *dest, const char *batch_key,
@@ -407,7 +399,7 @@ static int sq_outbox_rename(dtc_store *s, const char *from, const char *to, long
 }
 
 const dtc_store_push_ops dtc_store__sqlite_push = {
-    .changes = sq_changes,
+    .scan = scan,
     .outbox_add = sq_outbox_add,
     .outbox_next = sq_outbox_next,
     .outbox_items = sq_outbox_items,
