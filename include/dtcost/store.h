@@ -84,6 +84,22 @@ void dtc_store_rollback(dtc_store *s);
 int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_val *vals,
                   const char *booking, dtc_put *result) DTC_MUST_CHECK;
 
+/* What dtc_store_put_many did, counted as dtc_store_put results. */
+typedef struct dtc_put_counts {
+    long inserted, updated, same;
+} dtc_put_counts;
+
+/* Upsert n facts of one kind, with the outcome of n dtc_store_put calls in
+ * order: the same rows, revisions and counts (a key repeated in the batch is
+ * put again, so its last value wins and each change is logged). keys holds n
+ * rows of the fact's key columns one after another, vals n rows of its
+ * values; booking n booking dates (entries may be NULL) or NULL for none.
+ * PostgreSQL writes a batch in one statement per few thousand rows, SQLite
+ * row by row. Call inside dtc_store_begin/commit (outside, it is a
+ * transaction of its own); on failure roll back: *counts is then zero. */
+int dtc_store_put_many(dtc_store *s, dtc_put_counts *counts, dtc_fact fact, const dtc_val *keys,
+                       const dtc_val *vals, const char *const *booking, size_t n) DTC_MUST_CHECK;
+
 /* Restatement of child rows: delete the rows of `fact` that share its first
  * nkeys-1 key values with `prefix` and whose last key is not in `keep`, a
  * JSON array of the last key's values (text or integers) just written. Call

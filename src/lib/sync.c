@@ -129,6 +129,69 @@ static int put(run *x, dtc_fact f, const dtc_val *k, const dtc_val *v, const cha
     return rc;
 }
 
+/* Rows of one fact gathered for dtc_store_put_many, which writes a batch in
+ * a few round trips on a server; sent PUT_SLICE rows at a time, which bounds
+ * the arrays a walk of millions of records needs. */
+#define PUT_SLICE 4096
+typedef struct slice {
+    run *x;
+    dtc_fact f;
+    size_t nk, nv, n, cap;
+    dtc_val *k, *v;
+    const char **booking;
+    char (*day)[16]; /* the rows' days as text */
+} slice;
+
+/* For up to `rows` rows of nk keys and nv values. */
+static int slice_open(slice *sl, run *x, dtc_fact f, size_t nk, size_t nv, size_t rows)
+{
+    *sl = (slice){.x = x, .f = f, .nk = nk, .nv = nv, .cap = rows < PUT_SLICE ? rows : PUT_SLICE};
+    if (sl->cap == 0) return 0;
+    sl->k = dtc_calloc(sl->cap * nk, sizeof(dtc_val));
+    sl->v = dtc_calloc(sl->cap * nv, sizeof(dtc_val));
+    sl->booking = dtc_calloc(sl->cap, sizeof(*sl->booking));
+    sl->day = dtc_calloc(sl->cap, sizeof(*sl->day));
+    if (sl->k && sl->v && sl->booking && sl->day) return 0;
+    snprintf(x->r->err, sizeof(x->r->err), "out of memory");
+    return DTC_ENOMEM;
+}
+
+/* day as text, kept until the next row is added. */
+static const char *slice_day(slice *sl, int64_t day)
+{
+    dtc_fmt_date(sl->day[sl->n], day);
+    return sl->day[sl->n];
+}
+
+static int slice_flush(slice *sl)
+{
+    dtc_put_counts c;
+    int rc = sl->n ? dtc_store_put_many(sl->x->db, &c, sl->f, sl->k, sl->v, sl->booking, sl->n) : 0;
+    if (rc == 0 && sl->n) {
+        sl->x->r->stats.inserted += c.inserted;
+        sl->x->r->stats.updated += c.updated;
+    }
+    sl->n = 0;
+    return rc;
+}
+
+/* Copy a row in (its strings must live until the slice is sent). */
+static int slice_add(slice *sl, const dtc_val *k, const dtc_val *v, const char *booking)
+{
+    memcpy(sl->k + sl->n * sl->nk, k, sl->nk * sizeof(*k));
+    memcpy(sl->v + sl->n * sl->nv, v, sl->nv * sizeof(*v));
+    sl->booking[sl->n++] = booking;
+    return sl->n == sl->cap ? slice_flush(sl) : 0;
+}
+
+static void slice_close(slice *sl)
+{
+    dtc_free(sl->k);
+    dtc_free(sl->v);
+    dtc_free(sl->booking);
+    dtc_free(sl->day);
+}
+
 static int begin(run *x)
 {
     int rc = dtc_store_begin(x->db);
@@ -227,19 +290,21 @@ static int sync_cost_and_usage(run *x, const char *sub)
     char(*booking)[32] = NULL;
     dtc_record *usage = NULL;
     size_t n = 0, nu = 0;
+    slice sl;
     x->step = "daily cost";
     int rc = dtc_dps_cost_booked(x->dps, sub, &days, &booking, &n);
     if (rc) return fail_dps(x, rc);
     if ((rc = begin(x)) != 0) goto done;
+    rc = slice_open(&sl, x, DTC_FACT_COST_DAY, 2, 3, n);
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (days[i].day > x->o->today) continue;
-        char d[16];
-        dtc_fmt_date(d, days[i].day);
-        dtc_val k[] = {DTC_TEXT(sub), DTC_TEXT(d)};
+        dtc_val k[] = {DTC_TEXT(sub), DTC_TEXT(slice_day(&sl, days[i].day))};
         dtc_val v[] = {DTC_INT(days[i].cost), DTC_TEXT(days[i].currency),
                        booking[i][0] ? DTC_TEXT(booking[i]) : DTC_NULL};
-        rc = put(x, DTC_FACT_COST_DAY, k, v, booking[i][0] ? booking[i] : NULL);
+        rc = slice_add(&sl, k, v, booking[i][0] ? booking[i] : NULL);
     }
+    if (rc == 0) rc = slice_flush(&sl);
+    slice_close(&sl);
     if ((rc = end(x, rc)) != 0) goto done;
     x->step = "usage";
     if ((rc = dtc_dps_usage(x->dps, sub, &usage, &nu)) != 0) {
@@ -247,15 +312,17 @@ static int sync_cost_and_usage(run *x, const char *sub)
         goto done;
     }
     if ((rc = begin(x)) != 0) goto done;
+    rc = slice_open(&sl, x, DTC_FACT_USAGE_DAY, 3, 3, nu);
     for (size_t i = 0; i < nu && rc == 0; i++) {
         if (usage[i].day > x->o->today) continue;
-        char d[16];
-        dtc_fmt_date(d, usage[i].day);
-        dtc_val k[] = {DTC_TEXT(sub), DTC_TEXT(usage[i].cap), DTC_TEXT(d)};
+        dtc_val k[] = {DTC_TEXT(sub), DTC_TEXT(usage[i].cap),
+                       DTC_TEXT(slice_day(&sl, usage[i].day))};
         dtc_val v[] = {DTC_REAL(usage[i].value), DTC_TEXT(usage[i].unit),
                        DTC_TEXT(usage[i].cap_name)};
-        rc = put(x, DTC_FACT_USAGE_DAY, k, v, NULL);
+        rc = slice_add(&sl, k, v, NULL);
     }
+    if (rc == 0) rc = slice_flush(&sl);
+    slice_close(&sl);
     rc = end(x, rc);
 done:
     dtc_free(days);
@@ -442,38 +509,44 @@ static void scope_of(char *dst, size_t n, const job *j)
 
 static int put_records(run *x, const job *j)
 {
-    int rc = 0;
+    bool cost = j->kind == WALK_COST;
+    slice sl;
+    int rc = slice_open(&sl, x, cost ? DTC_FACT_ENV_COST_DAY : DTC_FACT_ENV_USAGE_DAY, 4,
+                        cost ? 5 : 3, j->n);
     for (size_t i = 0; i < j->n && rc == 0; i++) {
         const dtc_record *r = &j->recs[i];
-        char d[16];
-        dtc_fmt_date(d, r->day);
-        dtc_val k[] = {DTC_TEXT(j->sub->uuid), DTC_TEXT(r->env), DTC_TEXT(r->cap), DTC_TEXT(d)};
-        if (j->kind == WALK_COST) {
+        dtc_val k[] = {DTC_TEXT(j->sub->uuid), DTC_TEXT(r->env), DTC_TEXT(r->cap),
+                       DTC_TEXT(slice_day(&sl, r->day))};
+        if (cost) {
             dtc_val v[] = {DTC_INT(r->cost), DTC_TEXT(r->unit),
                            r->booking[0] ? DTC_TEXT(r->booking) : DTC_NULL,
                            r->cluster[0] ? DTC_TEXT(r->cluster) : DTC_NULL, DTC_TEXT(r->cap_name)};
-            rc = put(x, DTC_FACT_ENV_COST_DAY, k, v, r->booking[0] ? r->booking : NULL);
+            rc = slice_add(&sl, k, v, r->booking[0] ? r->booking : NULL);
         } else {
             dtc_val v[] = {DTC_REAL(r->value), DTC_TEXT(r->unit),
                            r->cluster[0] ? DTC_TEXT(r->cluster) : DTC_NULL};
-            rc = put(x, DTC_FACT_ENV_USAGE_DAY, k, v, NULL);
+            rc = slice_add(&sl, k, v, NULL);
         }
     }
+    if (rc == 0) rc = slice_flush(&sl);
+    slice_close(&sl);
     return rc;
 }
 
 static int put_allocations(run *x, const job *j)
 {
-    int rc = 0;
+    slice sl;
+    int rc = slice_open(&sl, x, DTC_FACT_ALLOCATION, 6, 1, j->n);
     for (size_t i = 0; i < j->n && rc == 0; i++) {
         const dtc_cost_allocation *a = &j->allocs[i];
-        char d[16];
-        dtc_fmt_date(d, a->day);
-        dtc_val k[] = {DTC_TEXT(j->sub->uuid), DTC_TEXT(j->env),        DTC_TEXT(j->field),
-                       DTC_TEXT(a->key),       DTC_TEXT(a->capability), DTC_TEXT(d)};
+        dtc_val k[] = {DTC_TEXT(j->sub->uuid),  DTC_TEXT(j->env),
+                       DTC_TEXT(j->field),      DTC_TEXT(a->key),
+                       DTC_TEXT(a->capability), DTC_TEXT(slice_day(&sl, a->day))};
         dtc_val v[] = {DTC_INT(a->cost)};
-        rc = put(x, DTC_FACT_ALLOCATION, k, v, NULL);
+        rc = slice_add(&sl, k, v, NULL);
     }
+    if (rc == 0) rc = slice_flush(&sl);
+    slice_close(&sl);
     return rc;
 }
 

@@ -274,6 +274,56 @@ int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_va
         dtc_store__facts[fact].name);
 }
 
+int dtc_store_put_many(dtc_store *s, dtc_put_counts *counts, dtc_fact fact, const dtc_val *keys,
+                       const dtc_val *vals, const char *const *booking, size_t n)
+{
+    memset(counts, 0, sizeof(*counts));
+    if ((unsigned)fact >= DTC_FACT_COUNT) return DTC_EINVAL;
+    const dtc_fact_desc *d = &dtc_store__facts[fact];
+    if (s->ops->put_many)
+        return said(s, s->ops->put_many(s, counts, d, keys, vals, booking, n), d->name);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        dtc_put r;
+        rc = s->ops->put(s, d, keys + i * (size_t)d->nkeys, vals + i * (size_t)d->nvals,
+                         booking ? booking[i] : NULL, &r);
+        if (rc == 0)
+            (*(r == DTC_PUT_INSERTED  ? &counts->inserted
+               : r == DTC_PUT_UPDATED ? &counts->updated
+                                      : &counts->same))++;
+    }
+    if (rc) memset(counts, 0, sizeof(*counts));
+    return said(s, rc, d->name);
+}
+
+void dtc_store__val_text(const dtc_val *v, char *dst, size_t n)
+{
+    switch (v->type) {
+    case 't':
+        snprintf(dst, n, "%s", v->s);
+        break;
+    case 'i':
+        snprintf(dst, n, "%lld", (long long)v->i);
+        break;
+    case 'r':
+        snprintf(dst, n, "%.17g", v->r);
+        break;
+    default:
+        dst[0] = '\0';
+    }
+}
+
+void dtc_store__key_text(const dtc_fact_desc *d, const dtc_val *keys, char out[DTC_STORE_KEY_TEXT])
+{
+    size_t off = 0;
+    out[0] = '\0';
+    for (int i = 0; i < d->nkeys && off < DTC_STORE_KEY_TEXT; i++) {
+        char part[160];
+        dtc_store__val_text(&keys[i], part, sizeof(part));
+        off += (size_t)snprintf(out + off, DTC_STORE_KEY_TEXT - off, "%s%s", i ? "|" : "", part);
+    }
+}
+
 int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep,
                     long *removed)
 {

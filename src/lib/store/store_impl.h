@@ -37,6 +37,9 @@ typedef struct dtc_store_ops {
                  int (*fn)(void *ctx, const dtc_row *row), void *ctx);
     int (*put)(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const dtc_val *vals,
                const char *booking, dtc_put *result);
+    /* NULL: store.c calls put for each row (store.h: dtc_store_put_many) */
+    int (*put_many)(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc *d,
+                    const dtc_val *keys, const dtc_val *vals, const char *const *booking, size_t n);
     /* *interrupted: how many earlier running runs it marked interrupted */
     int (*run_begin)(dtc_store *s, const char *started_at, int64_t *run_id, long *interrupted);
     int (*run_end)(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,
@@ -85,6 +88,13 @@ struct dtc_row {
 /* target as it may appear in a message: a URI's password replaced by "***"
  * (postgres://user:secret@host -> postgres://user:***@host). */
 void dtc_store__scrub(const char *target, char *out, size_t outlen);
+
+/* A value as the revision log writes it (old and new value, key parts):
+ * text as is, integers as %lld, reals as %.17g, NULL as "" (truncated to n). */
+void dtc_store__val_text(const dtc_val *v, char *dst, size_t n);
+/* The revision log's key of a fact: its key values as text joined by '|'. */
+#define DTC_STORE_KEY_TEXT 512
+void dtc_store__key_text(const dtc_fact_desc *d, const dtc_val *keys, char out[DTC_STORE_KEY_TEXT]);
 
 /* Count the `?` placeholders of portable SQL outside quoted strings and
  * identifiers; when out is not NULL, also write the SQL with each `?` as `$N`

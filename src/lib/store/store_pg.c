@@ -1,7 +1,8 @@
 /* store_pg.c: the PostgreSQL back-end of the storage interface (libpq). One
  * connection per handle; the tables of store_schema.c with PostgreSQL types in
- * a schema of the user's choice; each upsert is one statement that inserts,
- * updates only what changed and logs the revision (one round trip per row).
+ * a schema of the user's choice; a batch of upserts is one statement (its
+ * rows as arrays) that inserts, updates only what changed and logs the
+ * revisions, one round trip per few thousand rows.
  * A lost connection is DTC_EDBLOST, a lock held elsewhere DTC_EBUSY. The
  * password never comes from the URL: libpq's PGPASSFILE / ~/.pgpass, or the
  * file named by DTCOST_DB_PASSWORD_FILE. */
@@ -311,7 +312,12 @@ static int pg_open(dtc_store *s, const char *target)
         return DTC_EDBLOST;
     }
     PQsetNoticeProcessor(p->c, quiet, NULL);
-    if ((rc = run(s, "SET client_min_messages TO warning", "connect")) || (rc = migrate(s, shown)))
+    /* Custom plans: a batch's statement is planned for the tables as they are
+     * now, not as when it was prepared (a generic plan made while a table was
+     * empty scans it whole for every batch once it is large). */
+    if ((rc = run(s, "SET client_min_messages TO warning; SET plan_cache_mode TO force_custom_plan",
+                  "connect")) ||
+        (rc = migrate(s, shown)))
         return rc;
     char sql[128];
     snprintf(sql, sizeof(sql), "SET search_path TO %s", p->schema);
@@ -512,42 +518,108 @@ done:
 
 /* ---- facts ---- */
 
+/* A batch travels as one array per column, unnested by the server. One
+ * statement takes at most BATCH_ROWS rows or about BATCH_BYTES of arrays,
+ * which bounds its parameters and the server's memory for it; a column's
+ * array may grow to BATCH_CAP for a single large value. */
+#define BATCH_ROWS 5000
+#define BATCH_BYTES ((size_t)8 << 20)
+#define BATCH_CAP ((size_t)64 << 20)
+#define BATCH_SLOTS 16384 /* hash set of a statement's keys: > 2 x BATCH_ROWS, a power of 2 */
+#define BATCH_COLS (2 * DTC_FACT_MAX_COLS + 3)
+
 static int updated_vals(const dtc_fact_desc *d)
 {
     return d->nvals - (d->first_seen ? 1 : 0);
 }
 
-/* One statement per fact: insert, or update the values that changed, and log
- * the measured value's old and new text in the revision table, all in one
- * round trip. Parameters: keys, values, then (measured facts) run id, key
- * text, new value text, booking, seen at. Returns one row (inserted, logged)
- * when the row was inserted or changed, none when it was the same. */
+/* Column i of the fact: its keys, then its values. */
+static const char *fact_col(const dtc_fact_desc *d, int i)
+{
+    return i < d->nkeys ? d->keys[i] : d->vals[i - d->nkeys];
+}
+
+/* The type of each of the fact's columns as the catalog names it, which the
+ * arrays are cast to (a NULL or a number then means what it would in a
+ * VALUES row). */
+static int column_types(dtc_store *s, const dtc_fact_desc *d, char (*types)[32])
+{
+    dtc_val v[] = {DTC_TEXT(d->name)};
+    PGresult *r = NULL;
+    int rc = exec_params(s,
+                         "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute WHERE"
+                         " attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+                         v, 1, d->name, &r);
+    for (int i = 0; i < d->nkeys + d->nvals && rc == 0; i++) {
+        int row = 0;
+        while (row < PQntuples(r) && strcmp(PQgetvalue(r, row, 0), fact_col(d, i)) != 0)
+            row++;
+        if (row == PQntuples(r) || PQgetlength(r, row, 1) >= 32) {
+            snprintf(s->err, sizeof(s->err),
+                     "database: table %s has no column %s (or an unexpected type): was the"
+                     " schema changed by hand?",
+                     d->name, fact_col(d, i));
+            rc = DTC_EDB;
+        } else {
+            snprintf(types[i], 32, "%s", PQgetvalue(r, row, 1));
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* One statement per fact takes a batch of rows as arrays: it inserts them,
+ * updates the values of those whose values changed, and logs each changed
+ * measured value's old and new text in the revision table, in rows' order.
+ * The revision rows are read from the table as it was before the statement
+ * (every part of a WITH sees the same snapshot), so a key must not repeat
+ * within one batch. Parameters: one array per key and value column, then
+ * (measured facts) arrays of key text, new value text and booking, the run
+ * id and seen at. Returns one row: inserted, updated. */
 static int prepare_fact(dtc_store *s, int f)
 {
     pg *p = s->impl;
     const dtc_fact_desc *d = &dtc_store__facts[f];
-    int nk = d->nkeys, nv = d->nvals, nu = updated_vals(d);
+    int nk = d->nkeys, n = d->nkeys + d->nvals, nu = updated_vals(d);
+    char types[2 * DTC_FACT_MAX_COLS][32];
+    int rc = column_types(s, d, types);
+    if (rc) return rc;
     dtc_buf b;
     dtc_buf_init(&b, DTC_CAP_SMALL);
-    int err = 0;
+    int err = dtc_buf_adds(&b, "WITH src AS (SELECT * FROM unnest(");
+    for (int i = 0; i < n; i++)
+        err |= dtc_buf_printf(&b, "%s$%d::%s[]", i ? "," : "", i + 1, types[i]);
+    if (d->measured >= 0)
+        err |= dtc_buf_printf(&b, ",$%d::text[],$%d::text[],$%d::text[]", n + 1, n + 2, n + 3);
+    err |= dtc_buf_adds(&b, ") WITH ORDINALITY AS u(");
+    for (int i = 0; i < n; i++)
+        err |= dtc_buf_printf(&b, "c%d,", i);
+    if (d->measured >= 0) err |= dtc_buf_adds(&b, "rkey,rnew,rbook,");
+    err |= dtc_buf_adds(&b, "ord))");
     if (d->measured >= 0) {
-        err |= dtc_buf_printf(&b, "WITH old AS (SELECT %s::text AS m, %s AS v FROM %s WHERE ",
-                              d->vals[d->measured], d->vals[d->measured], d->name);
+        const char *m = d->vals[d->measured];
+        err |= dtc_buf_printf(
+            &b,
+            ", rev AS (INSERT INTO revision(run_id,fact,key,old_value,new_value,booking,seen_at)"
+            " SELECT $%d::bigint, '%s', src.rkey, t.%s::text, src.rnew, src.rbook, $%d::text"
+            " FROM src JOIN %s t ON ",
+            n + 4, d->name, m, n + 5, d->name);
         for (int i = 0; i < nk; i++)
-            err |= dtc_buf_printf(&b, "%s%s=$%d", i ? " AND " : "", d->keys[i], i + 1);
-        err |= dtc_buf_adds(&b, "), up AS (");
+            err |= dtc_buf_printf(&b, "%st.%s = src.c%d", i ? " AND " : "", d->keys[i], i);
+        err |= dtc_buf_printf(&b, " WHERE t.%s IS DISTINCT FROM src.c%d ORDER BY src.ord)", m,
+                              nk + d->measured);
     }
-    err |= dtc_buf_printf(&b, "INSERT INTO %s AS t(", d->name);
-    for (int i = 0; i < nk + nv; i++)
-        err |= dtc_buf_printf(&b, "%s%s", i ? "," : "", i < nk ? d->keys[i] : d->vals[i - nk]);
-    err |= dtc_buf_adds(&b, ") VALUES(");
-    for (int i = 0; i < nk + nv; i++)
-        err |= dtc_buf_printf(&b, "%s$%d", i ? "," : "", i + 1);
-    err |= dtc_buf_adds(&b, ") ON CONFLICT(");
+    err |= dtc_buf_printf(&b, ", up AS (INSERT INTO %s AS t(", d->name);
+    for (int i = 0; i < n; i++)
+        err |= dtc_buf_printf(&b, "%s%s", i ? "," : "", fact_col(d, i));
+    err |= dtc_buf_adds(&b, ") SELECT ");
+    for (int i = 0; i < n; i++)
+        err |= dtc_buf_printf(&b, "%sc%d", i ? "," : "", i);
+    err |= dtc_buf_adds(&b, " FROM src ORDER BY ord ON CONFLICT(");
     for (int i = 0; i < nk; i++)
         err |= dtc_buf_printf(&b, "%s%s", i ? "," : "", d->keys[i]);
     if (nu == 0) {
-        err |= dtc_buf_adds(&b, ") DO NOTHING RETURNING true");
+        err |= dtc_buf_adds(&b, ") DO NOTHING RETURNING true AS ins)");
     } else {
         err |= dtc_buf_adds(&b, ") DO UPDATE SET ");
         for (int i = 0; i < nu; i++)
@@ -558,19 +630,11 @@ static int prepare_fact(dtc_store *s, int f)
         err |= dtc_buf_adds(&b, ") IS DISTINCT FROM (");
         for (int i = 0; i < nu; i++)
             err |= dtc_buf_printf(&b, "%sexcluded.%s", i ? "," : "", d->vals[i]);
-        err |= dtc_buf_adds(&b, ") RETURNING (xmax = 0)");
+        err |= dtc_buf_adds(&b, ") RETURNING (xmax = 0) AS ins)");
     }
-    if (d->measured >= 0) {
-        int base = nk + nv;
-        err |= dtc_buf_printf(
-            &b,
-            " AS ins), rev AS (INSERT INTO revision(run_id,fact,key,old_value,new_value,"
-            "booking,seen_at) SELECT $%d, '%s', $%d, old.m, $%d, $%d, $%d FROM old, up"
-            " WHERE NOT up.ins AND old.v IS DISTINCT FROM $%d RETURNING 1)"
-            " SELECT ins, (SELECT count(*) FROM rev) FROM up",
-            base + 1, d->name, base + 2, base + 3, base + 4, base + 5, nk + d->measured + 1);
-    }
-    int rc = err ? DTC_ENOMEM : 0;
+    err |= dtc_buf_adds(&b, " SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins)"
+                            " FROM up");
+    rc = err ? DTC_ENOMEM : 0;
     if (rc == 0) {
         snprintf(p->name[f], sizeof(p->name[f]), "put%d", f);
         PGresult *r = PQprepare(p->c, p->name[f], b.data, 0, NULL);
@@ -584,51 +648,212 @@ static int prepare_fact(dtc_store *s, int f)
     return rc;
 }
 
-static void val_text(const dtc_val *v, char *dst, size_t n)
+/* The rows of one statement being built: an array literal per column. */
+typedef struct batch {
+    const dtc_fact_desc *d;
+    const dtc_val *keys;
+    dtc_buf col[BATCH_COLS];
+    int ncols;
+    size_t rows, bytes;
+    size_t slot[BATCH_SLOTS]; /* rows of this statement by key hash: index + 1, 0 empty */
+} batch;
+
+/* Are keys of rows a and b the same? Compared as the revision log writes
+ * them, so a key given as text and as an integer is one key, as the server
+ * would find. */
+static bool same_key(const batch *t, size_t a, size_t b)
 {
-    const char *t = param(v, dst, n);
-    if (t != dst) snprintf(dst, n, "%s", t ? t : "");
+    const dtc_val *x = t->keys + a * (size_t)t->d->nkeys, *y = t->keys + b * (size_t)t->d->nkeys;
+    for (int i = 0; i < t->d->nkeys; i++) {
+        if (x[i].type == 't' && y[i].type == 't') {
+            if (strcmp(x[i].s, y[i].s) != 0) return false;
+            continue;
+        }
+        char u[160], v[160];
+        dtc_store__val_text(&x[i], u, sizeof(u));
+        dtc_store__val_text(&y[i], v, sizeof(v));
+        if (strcmp(u, v) != 0 || (x[i].type == 'n') != (y[i].type == 'n')) return false;
+    }
+    return true;
 }
 
-static int pg_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const dtc_val *vals,
-                  const char *booking, dtc_put *result)
+static uint64_t key_hash(const batch *t, size_t row)
+{
+    const dtc_val *k = t->keys + row * (size_t)t->d->nkeys;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (int i = 0; i < t->d->nkeys; i++) {
+        char num[160];
+        const char *c = num;
+        if (k[i].type == 't')
+            c = k[i].s;
+        else
+            dtc_store__val_text(&k[i], num, sizeof(num));
+        for (; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        h = (h ^ 0x1f) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Whether row's key is already in this statement; when not, it is added. */
+static bool seen_key(batch *t, size_t row)
+{
+    for (size_t i = key_hash(t, row) & (BATCH_SLOTS - 1);; i = (i + 1) & (BATCH_SLOTS - 1)) {
+        if (!t->slot[i]) {
+            t->slot[i] = row + 1;
+            return false;
+        }
+        if (same_key(t, t->slot[i] - 1, row)) return true;
+    }
+}
+
+/* Append v to an array literal: text quoted (" and \ escaped), numbers as
+ * the text a VALUES row would get (store.h's dtc_val), NULL bare. */
+static int array_add(dtc_buf *b, const dtc_val *v)
+{
+    char num[32];
+    int err = dtc_buf_addc(b, b->len ? ',' : '{');
+    switch (v->type) {
+    case 't':
+        err |= dtc_buf_addc(b, '"');
+        for (const char *c = v->s; *c && !err;) {
+            size_t span = strcspn(c, "\"\\");
+            err |= dtc_buf_add(b, c, span);
+            c += span;
+            if (*c) {
+                err |= dtc_buf_addc(b, '\\') | dtc_buf_addc(b, *c);
+                c++;
+            }
+        }
+        return err | dtc_buf_addc(b, '"');
+    case 'n':
+        return err | dtc_buf_adds(b, "NULL");
+    default:
+        return err | dtc_buf_adds(b, param(v, num, sizeof(num)));
+    }
+}
+
+/* Send the statement built in t and add what it did to *counts. */
+static int batch_send(dtc_store *s, batch *t, dtc_put_counts *counts)
 {
     pg *p = s->impl;
-    int f = (int)(d - dtc_store__facts), n = d->nkeys + d->nvals, rc;
-    if (!p->name[f][0] && (rc = prepare_fact(s, f)) != 0) return rc;
-    const char *v[MAX_PARAMS];
-    char num[MAX_PARAMS][32], key[512] = "", newv[64], run_id[32];
-    for (int i = 0; i < d->nkeys; i++)
-        v[i] = param(&keys[i], num[i], sizeof(num[i]));
-    for (int i = 0; i < d->nvals; i++)
-        v[d->nkeys + i] = param(&vals[i], num[d->nkeys + i], sizeof(num[0]));
+    const dtc_fact_desc *d = t->d;
+    int f = (int)(d - dtc_store__facts), n = t->ncols, rc = 0;
+    const char *v[BATCH_COLS + 2];
+    char run_id[32];
+    for (int i = 0; i < n && rc == 0; i++)
+        if (dtc_buf_addc(&t->col[i], '}')) rc = DTC_ENOMEM;
+    if (rc) {
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        return rc;
+    }
+    for (int i = 0; i < n; i++)
+        v[i] = t->col[i].data;
     if (d->measured >= 0) {
-        size_t off = 0;
-        for (int i = 0; i < d->nkeys && off < sizeof(key); i++) {
-            char part[160];
-            val_text(&keys[i], part, sizeof(part));
-            off += (size_t)snprintf(key + off, sizeof(key) - off, "%s%s", i ? "|" : "", part);
-        }
-        val_text(&vals[d->measured], newv, sizeof(newv));
         snprintf(run_id, sizeof(run_id), "%lld", (long long)s->run_id);
         v[n++] = run_id;
-        v[n++] = key;
-        v[n++] = newv;
-        v[n++] = booking;
         v[n++] = s->seen_at;
     }
     PGresult *r = PQexecPrepared(p->c, p->name[f], n, v, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         rc = fail(s, d->name, r);
-        PQclear(r);
-        return rc;
+    } else {
+        long ins = strtol(PQgetvalue(r, 0, 0), NULL, 10),
+             upd = strtol(PQgetvalue(r, 0, 1), NULL, 10);
+        counts->inserted += ins;
+        counts->updated += upd;
+        counts->same += (long)t->rows - ins - upd;
     }
-    if (PQntuples(r) == 0)
-        *result = DTC_PUT_SAME;
-    else
-        *result = PQgetvalue(r, 0, 0)[0] == 't' ? DTC_PUT_INSERTED : DTC_PUT_UPDATED;
     PQclear(r);
+    for (int i = 0; i < t->ncols; i++)
+        dtc_buf_reset(&t->col[i]);
+    memset(t->slot, 0, sizeof(t->slot));
+    t->rows = t->bytes = 0;
+    return rc;
+}
+
+/* Add row i of the caller's arrays to the statement being built. */
+static int batch_add(dtc_store *s, batch *t, const dtc_val *vals, const char *const *booking,
+                     size_t i)
+{
+    const dtc_fact_desc *d = t->d;
+    const dtc_val *k = t->keys + i * (size_t)d->nkeys, *v = vals + i * (size_t)d->nvals;
+    int err = 0;
+    for (int c = 0; c < d->nkeys; c++)
+        err |= array_add(&t->col[c], &k[c]);
+    for (int c = 0; c < d->nvals; c++)
+        err |= array_add(&t->col[d->nkeys + c], &v[c]);
+    if (d->measured >= 0) {
+        char key[DTC_STORE_KEY_TEXT], newv[64];
+        int c = d->nkeys + d->nvals;
+        dtc_store__key_text(d, k, key);
+        dtc_store__val_text(&v[d->measured], newv, sizeof(newv));
+        dtc_val rev[] = {DTC_TEXT(key), DTC_TEXT(newv), DTC_TEXT(booking ? booking[i] : NULL)};
+        for (int j = 0; j < 3; j++)
+            err |= array_add(&t->col[c + j], &rev[j]);
+    }
+    if (err) {
+        snprintf(s->err, sizeof(s->err),
+                 "database: %s: row %zu does not fit in a batch (a value of more than %zu MiB?)",
+                 d->name, i + 1, BATCH_CAP >> 20);
+        return DTC_ETOOBIG;
+    }
+    t->rows++;
+    t->bytes = 0;
+    for (int c = 0; c < t->ncols; c++)
+        t->bytes += t->col[c].len;
     return 0;
+}
+
+static int pg_put_many(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc *d,
+                       const dtc_val *keys, const dtc_val *vals, const char *const *booking,
+                       size_t n)
+{
+    pg *p = s->impl;
+    int f = (int)(d - dtc_store__facts), rc;
+    bool own = false;
+    if (n == 0) return 0;
+    if (!p->name[f][0] && (rc = prepare_fact(s, f)) != 0) return rc;
+    batch *t = dtc_calloc(1, sizeof(*t));
+    if (!t) {
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        return DTC_ENOMEM;
+    }
+    t->d = d;
+    t->keys = keys;
+    t->ncols = d->nkeys + d->nvals + (d->measured >= 0 ? 3 : 0);
+    for (int c = 0; c < t->ncols; c++)
+        dtc_buf_init(&t->col[c], BATCH_CAP);
+    if ((rc = dtc_store__pg_own_begin(s, &own)) != 0) goto done;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        /* A repeated key starts the next statement, which sees this one's row. */
+        if (seen_key(t, i)) {
+            if ((rc = batch_send(s, t, counts)) != 0) break;
+            (void)seen_key(t, i);
+        }
+        if ((rc = batch_add(s, t, vals, booking, i)) == 0 &&
+            (t->rows == BATCH_ROWS || t->bytes >= BATCH_BYTES))
+            rc = batch_send(s, t, counts);
+    }
+    if (rc == 0 && t->rows > 0) rc = batch_send(s, t, counts);
+    rc = dtc_store__pg_own_end(s, own, rc);
+done:
+    for (int c = 0; c < t->ncols; c++)
+        dtc_buf_dispose(&t->col[c]);
+    dtc_free(t);
+    if (rc) memset(counts, 0, sizeof(*counts));
+    return rc;
+}
+
+/* One row is a batch of one. */
+static int pg_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const dtc_val *vals,
+                  const char *booking, dtc_put *result)
+{
+    dtc_put_counts c = {0};
+    int rc = pg_put_many(s, &c, d, keys, vals, booking ? &booking : NULL, 1);
+    if (rc == 0)
+        *result = c.inserted ? DTC_PUT_INSERTED : c.updated ? DTC_PUT_UPDATED : DTC_PUT_SAME;
+    return rc;
 }
 
 /* Restated children: DELETE ... WHERE k1 = $1 AND ... AND kn NOT IN the
@@ -924,6 +1149,7 @@ const dtc_store_ops dtc_store__pg = {
     .rollback = pg_rollback,
     .query = pg_query,
     .put = pg_put,
+    .put_many = pg_put_many,
     .run_begin = pg_run_begin,
     .run_end = pg_run_end,
     .checkpoint_get = pg_checkpoint_get,

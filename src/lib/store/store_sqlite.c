@@ -316,35 +316,13 @@ static bool same(sqlite3_stmt *st, int c, const dtc_val *v)
     }
 }
 
-static void val_text(const dtc_val *v, char *dst, size_t n)
-{
-    switch (v->type) {
-    case 't':
-        snprintf(dst, n, "%s", v->s);
-        break;
-    case 'i':
-        snprintf(dst, n, "%lld", (long long)v->i);
-        break;
-    case 'r':
-        snprintf(dst, n, "%.17g", v->r);
-        break;
-    default:
-        dst[0] = '\0';
-    }
-}
-
 static int log_revision(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const char *old,
                         const dtc_val *now, const char *booking)
 {
     sq *q = s->impl;
-    char key[512] = "", newv[64];
-    size_t off = 0;
-    for (int i = 0; i < d->nkeys && off < sizeof(key); i++) {
-        char part[160];
-        val_text(&keys[i], part, sizeof(part));
-        off += (size_t)snprintf(key + off, sizeof(key) - off, "%s%s", i ? "|" : "", part);
-    }
-    val_text(now, newv, sizeof(newv));
+    char key[DTC_STORE_KEY_TEXT], newv[64];
+    dtc_store__key_text(d, keys, key);
+    dtc_store__val_text(now, newv, sizeof(newv));
     sqlite3_stmt *st = q->rev;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, s->run_id);

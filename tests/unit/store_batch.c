@@ -1,0 +1,312 @@
+/* Unit tests for dtc_store_put_many (store.c, store_pg.c): a batch leaves
+ * the rows, revisions and counts that the same puts one by one leave in
+ * SQLite, across statement boundaries, with keys repeated inside a batch,
+ * text that array literals must escape, NULLs, integer keys, first-seen
+ * values and reals; a failing batch leaves nothing. The back-end under test
+ * is SQLite, or the PostgreSQL database named by DTCOST_TEST_PG_URL
+ * (tests/scenario/postgres_put_many_matches_sqlite_row_by_row.py starts a
+ * throwaway cluster and runs this program against it). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "testdb.h"
+#include "dtcost/store.h"
+
+typedef struct fixture {
+    dtc_store *ref; /* SQLite, one put at a time */
+    dtc_store *sub; /* the back-end under test, batches */
+} fixture;
+
+static char ref_path[256], sub_path[256];
+
+static int setup(void **state)
+{
+    static int n;
+    static fixture f;
+    char err[256], url[512];
+    const char *pg = getenv("DTCOST_TEST_PG_URL");
+    testdb_path(ref_path, sizeof(ref_path), "store_batch_ref");
+    testdb_path(sub_path, sizeof(sub_path), "store_batch");
+    /* A schema per test: each starts empty. */
+    if (pg && *pg)
+        snprintf(url, sizeof(url), "%s%sschema=batch_%d", pg, strchr(pg, '?') ? "&" : "?", ++n);
+    assert_int_equal(dtc_store_open(&f.ref, ref_path, err, sizeof(err)), 0);
+    if (dtc_store_open(&f.sub, pg && *pg ? url : sub_path, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    int64_t a, b;
+    assert_int_equal(dtc_store_run_begin(f.ref, "2026-11-22T06:00:00Z", &a), 0);
+    assert_int_equal(dtc_store_run_begin(f.sub, "2026-11-22T06:00:00Z", &b), 0);
+    assert_int_equal(a, b);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    dtc_store_close(f->ref);
+    dtc_store_close(f->sub);
+    testdb_remove(ref_path);
+    testdb_remove(sub_path);
+    return 0;
+}
+
+/* The same puts into both: ref one at a time, sub as one batch, each in a
+ * transaction; the counts must agree. */
+static void put_both(fixture *f, dtc_fact fact, const dtc_val *k, const dtc_val *v,
+                     const char *const *booking, size_t n, size_t nk, size_t nv)
+{
+    dtc_put_counts want = {0}, got;
+    assert_int_equal(dtc_store_begin(f->ref), 0);
+    for (size_t i = 0; i < n; i++) {
+        dtc_put r;
+        assert_int_equal(
+            dtc_store_put(f->ref, fact, k + i * nk, v + i * nv, booking ? booking[i] : NULL, &r),
+            0);
+        (*(r == DTC_PUT_INSERTED  ? &want.inserted
+           : r == DTC_PUT_UPDATED ? &want.updated
+                                  : &want.same))++;
+    }
+    assert_int_equal(dtc_store_commit(f->ref), 0);
+    assert_int_equal(dtc_store_begin(f->sub), 0);
+    if (dtc_store_put_many(f->sub, &got, fact, k, v, booking, n) != 0)
+        fail_msg("%s", dtc_store_errmsg(f->sub));
+    assert_int_equal(dtc_store_commit(f->sub), 0);
+    assert_int_equal(got.inserted, want.inserted);
+    assert_int_equal(got.updated, want.updated);
+    assert_int_equal(got.same, want.same);
+}
+
+typedef struct dump {
+    dtc_buf b;
+    long rows;
+} dump;
+
+static int dump_row(void *ctx, const dtc_row *row)
+{
+    dump *d = ctx;
+    dtc_buf *b = &d->b;
+    int err = 0;
+    d->rows++;
+    for (int c = 0; c < dtc_row_columns(row); c++) {
+        int64_t i;
+        double r;
+        const char *t;
+        if (dtc_row_is_null(row, c))
+            err |= dtc_buf_adds(b, "|NULL");
+        else if (dtc_row_int(row, c, &i) == 0)
+            err |= dtc_buf_printf(b, "|i%lld", (long long)i);
+        else if (dtc_row_real(row, c, &r) == 0)
+            err |= dtc_buf_printf(b, "|r%.17g", r);
+        else if (dtc_row_text(row, c, &t) == 0)
+            err |= dtc_buf_printf(b, "|'%s'", t);
+        else
+            return -1;
+    }
+    return err | dtc_buf_addc(b, '\n');
+}
+
+/* Every row of sql in both databases, typed, must be the same: want_rows
+ * of them, or at least -want_rows when it is negative. */
+static void assert_same_rows(fixture *f, const char *sql, long want_rows)
+{
+    dump x = {.rows = 0}, y = {.rows = 0};
+    dtc_buf_init(&x.b, (size_t)256 << 20);
+    dtc_buf_init(&y.b, (size_t)256 << 20);
+    assert_int_equal(dtc_store_query(f->ref, sql, NULL, 0, dump_row, &x), 0);
+    if (dtc_store_query(f->sub, sql, NULL, 0, dump_row, &y) != 0)
+        fail_msg("%s", dtc_store_errmsg(f->sub));
+    if (want_rows >= 0)
+        assert_int_equal(x.rows, want_rows);
+    else
+        assert_true(x.rows >= -want_rows);
+    const dtc_buf *a = &x.b, *b = &y.b;
+    if (a->len != b->len || memcmp(a->data, b->data, a->len) != 0) {
+        size_t i = 0;
+        while (i < a->len && i < b->len && a->data[i] == b->data[i])
+            i++;
+        fail_msg("%s: differs at byte %zu:\n sqlite: %.200s\n tested: %.200s", sql, i,
+                 a->data ? a->data + i : "", b->data ? b->data + i : "");
+    }
+    dtc_buf_dispose(&x.b);
+    dtc_buf_dispose(&y.b);
+}
+
+/* Text an array literal must quote or escape, and the empty string (not NULL). */
+static const char *const tricky[] = {"a\"b", "c\\d", "{e,f}", "NULL", " g ", "h\ni",
+                                     "ü€",   "",     "x'y",   "\\\"", "}",   "plain"};
+#define NTRICKY (sizeof(tricky) / sizeof(tricky[0]))
+
+enum { COST_ROWS = 12345 }; /* more than one statement's worth (store_pg.c: BATCH_ROWS) */
+
+/* Row i's key: unique per i, except every 997th row repeats the key of three
+ * rows before, with another value. */
+static size_t key_of(size_t i)
+{
+    return i % 997 == 5 ? i - 3 : i;
+}
+
+static void cost_rows(size_t n, size_t first, int round, dtc_val *k, dtc_val *v,
+                      const char **booking, char (*day)[16], char (*env)[16], char (*cap)[24])
+{
+    for (size_t r = 0; r < n; r++) {
+        size_t i = first + r, j = key_of(i);
+        snprintf(env[r], sizeof(env[r]), "env-%zu", j % 10);
+        snprintf(cap[r], sizeof(cap[r]), "CAP_%zu", (j / 10) % 20);
+        snprintf(day[r], sizeof(day[r]), "2026-%02zu-%02zu", 1 + (j / 200) / 28 % 12,
+                 1 + (j / 200) % 28);
+        dtc_val kk[] = {DTC_TEXT(j / 200 / 336 ? "sub-2" : "sub-1"), DTC_TEXT(env[r]),
+                        DTC_TEXT(cap[r]), DTC_TEXT(day[r])};
+        /* The second round restates every fourth cost. */
+        int64_t cost = (int64_t)i * 1000 + 7 + (round == 2 && i % 4 == 0 ? 11 : 0);
+        dtc_val vv[] = {DTC_INT(cost), DTC_TEXT("USD"),
+                        i % 3 ? DTC_TEXT(round == 2 ? "2026-03-01" : "2026-02-01") : DTC_NULL,
+                        i % 5 ? DTC_TEXT(tricky[i % NTRICKY]) : DTC_NULL,
+                        DTC_TEXT(tricky[(i / 3) % NTRICKY])};
+        memcpy(k + 4 * r, kk, sizeof(kk));
+        memcpy(v + 5 * r, vv, sizeof(vv));
+        booking[r] = i % 3 ? vv[2].s : NULL;
+    }
+}
+
+static void
+test_store_batch_matches_puts_one_by_one_across_statements_and_repeated_keys(void **state)
+{
+    fixture *f = *state;
+    size_t n = COST_ROWS;
+    dtc_val *k = calloc(n * 4, sizeof(*k)), *v = calloc(n * 5, sizeof(*v));
+    const char **booking = calloc(n, sizeof(*booking));
+    char(*day)[16] = calloc(n, sizeof(*day)), (*env)[16] = calloc(n, sizeof(*env));
+    char(*cap)[24] = calloc(n, sizeof(*cap));
+    assert_non_null(k && v && booking && day && env && cap);
+    /* Round 1: every row new (the repeated keys: updated, with a revision). */
+    cost_rows(n, 0, 1, k, v, booking, day, env, cap);
+    put_both(f, DTC_FACT_ENV_COST_DAY, k, v, booking, n, 4, 5);
+    /* Round 2: the first 6000 again, every fourth restated with a booking,
+     * the rest the same; then 500 new ones. */
+    cost_rows(6000, 0, 2, k, v, booking, day, env, cap);
+    put_both(f, DTC_FACT_ENV_COST_DAY, k, v, booking, 6000, 4, 5);
+    cost_rows(500, n, 2, k, v, booking, day, env, cap);
+    put_both(f, DTC_FACT_ENV_COST_DAY, k, v, booking, 500, 4, 5);
+    size_t repeated = 0;
+    for (size_t i = 0; i < n + 500; i++)
+        repeated += key_of(i) != i;
+    assert_same_rows(f,
+                     "SELECT subscription_uuid, environment_id, capability_key, day, cost_micro,"
+                     " currency, booking_date, cluster_id, capability_name FROM env_cost_day"
+                     " ORDER BY subscription_uuid, environment_id, capability_key, day",
+                     (long)(n + 500 - repeated));
+    /* The revisions, in order: the repeated keys' and the restated costs'
+     * (at least the 1500 restated in round 2). */
+    assert_same_rows(f,
+                     "SELECT id, run_id, fact, key, old_value, new_value, booking, seen_at"
+                     " FROM revision ORDER BY id",
+                     -1500);
+    free(k);
+    free(v);
+    free(booking);
+    free(day);
+    free(env);
+    free(cap);
+}
+
+static void
+test_store_batch_keeps_first_seen_nulls_integer_keys_and_reals_as_one_by_one(void **state)
+{
+    fixture *f = *state;
+    /* A first-seen value listed again (even with another time) stays as it was. */
+    dtc_val ak[] = {DTC_TEXT("acc"), DTC_TEXT("COSTCENTER"), DTC_TEXT("a\"b"),
+                    DTC_TEXT("acc"), DTC_TEXT("COSTCENTER"), DTC_TEXT("{x}"),
+                    DTC_TEXT("acc"), DTC_TEXT("COSTCENTER"), DTC_TEXT("a\"b")};
+    dtc_val av[] = {DTC_TEXT("2026-01-01T00:00:00Z"), DTC_TEXT("2026-01-02T00:00:00Z"),
+                    DTC_TEXT("2026-01-03T00:00:00Z")};
+    put_both(f, DTC_FACT_ALLOC_VALUE, ak, av, NULL, 3, 3, 1);
+    put_both(f, DTC_FACT_ALLOC_VALUE, ak, av + 1, NULL, 2, 3, 1);
+    assert_same_rows(f, "SELECT * FROM cost_allocation_value ORDER BY alloc_key", 2);
+    /* NULL and empty names, a repeated key whose name goes from NULL to text. */
+    dtc_val ek[] = {DTC_TEXT("acc"), DTC_TEXT("e1"),  DTC_TEXT("acc"),
+                    DTC_TEXT("e2"),  DTC_TEXT("acc"), DTC_TEXT("e1")};
+    dtc_val ev[] = {DTC_NULL, DTC_INT(1),        DTC_TEXT("u\\1"), DTC_TEXT(""),    DTC_INT(0),
+                    DTC_NULL, DTC_TEXT("named"), DTC_INT(1),       DTC_TEXT("u\\1")};
+    put_both(f, DTC_FACT_ENVIRONMENT, ek, ev, NULL, 3, 2, 3);
+    put_both(f, DTC_FACT_ENVIRONMENT, ek, ev, NULL, 3, 2, 3);
+    assert_same_rows(f, "SELECT * FROM environment ORDER BY environment_id", 2);
+    /* An integer key (a host's id), one repeated. */
+    dtc_val hk[] = {DTC_TEXT("c"), DTC_TEXT("e"), DTC_TEXT("2026-01-01T00:00:00Z"), DTC_INT(7),
+                    DTC_TEXT("c"), DTC_TEXT("e"), DTC_TEXT("2026-01-01T00:00:00Z"), DTC_INT(-3),
+                    DTC_TEXT("c"), DTC_TEXT("e"), DTC_TEXT("2026-01-01T00:00:00Z"), DTC_INT(7)};
+    dtc_val hv[] = {DTC_TEXT("FULL_STACK"), DTC_INT(INT64_MAX), DTC_INT(1), DTC_INT(2),
+                    DTC_TEXT("INFRA"),      DTC_INT(INT64_MIN), DTC_NULL,   DTC_INT(0),
+                    DTC_TEXT("INFRA"),      DTC_INT(5),         DTC_INT(1), DTC_INT(2)};
+    put_both(f, DTC_FACT_LIC_HOST_HOUR, hk, hv, NULL, 3, 4, 4);
+    assert_same_rows(f, "SELECT * FROM lic_host_hour ORDER BY osi_id", 2);
+    /* Reals, exactly, and their restatement's new value as text. */
+    double reals[] = {0.1, 5.0, 1e300, -2.5e-300, 0.30000000000000004, 123456789.125};
+    dtc_val uk[6 * 4], uv[6 * 3];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 6; i++) {
+            dtc_val kk[] = {DTC_TEXT("sub"), DTC_TEXT("env"), DTC_TEXT("CAP"),
+                            DTC_TEXT(i % 2 ? "2026-01-01" : "2026-01-02")};
+            dtc_val vv[] = {DTC_REAL(reals[i] * (round ? 3 : 1)), DTC_TEXT("GiB"), DTC_NULL};
+            kk[2] = DTC_TEXT(tricky[i]);
+            memcpy(uk + 4 * i, kk, sizeof(kk));
+            memcpy(uv + 3 * i, vv, sizeof(vv));
+        }
+        put_both(f, DTC_FACT_ENV_USAGE_DAY, uk, uv, NULL, 6, 4, 3);
+    }
+    assert_same_rows(f, "SELECT * FROM env_usage_day ORDER BY capability_key, day", 6);
+    /* old_value is the database's own text of a real (SQLite 5.0, PostgreSQL 5:
+     * docs/postgres.md); the rest of each revision is the same. */
+    assert_same_rows(f, "SELECT id, fact, key, new_value FROM revision ORDER BY id", 6);
+}
+
+static void test_store_batch_that_fails_leaves_nothing(void **state)
+{
+    fixture *f = *state;
+    enum { N = 7000 };
+    dtc_val *k = calloc(N * 2, sizeof(*k)), *v = calloc(N * 3, sizeof(*v));
+    char(*day)[16] = calloc(N, sizeof(*day));
+    assert_non_null(k && v && day);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(day[i], sizeof(day[i]), "%04zu-01-01", 1000 + i);
+        k[2 * i] = DTC_TEXT("sub");
+        k[2 * i + 1] = DTC_TEXT(day[i]);
+        /* cost_micro is NOT NULL: the row past the first statement is refused. */
+        v[3 * i] = i == 6500 ? DTC_NULL : DTC_INT((int64_t)i);
+        v[3 * i + 1] = DTC_TEXT("USD");
+        v[3 * i + 2] = DTC_NULL;
+    }
+    dtc_put_counts c = {1, 1, 1};
+    assert_int_equal(dtc_store_begin(f->sub), 0);
+    assert_int_not_equal(dtc_store_put_many(f->sub, &c, DTC_FACT_COST_DAY, k, v, NULL, N), 0);
+    assert_non_null(strstr(dtc_store_errmsg(f->sub), "cost_day"));
+    dtc_store_rollback(f->sub);
+    assert_int_equal(c.inserted + c.updated + c.same, 0);
+    /* Nothing of the batch, not even its first statement's rows. */
+    assert_same_rows(f, "SELECT * FROM cost_day", 0);
+    free(k);
+    free(v);
+    free(day);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_store_batch_matches_puts_one_by_one_across_statements_and_repeated_keys, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_batch_keeps_first_seen_nulls_integer_keys_and_reals_as_one_by_one, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_store_batch_that_fails_leaves_nothing, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
