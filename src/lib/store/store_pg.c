@@ -568,14 +568,19 @@ static int column_types(dtc_store *s, const dtc_fact_desc *d, char (*types)[32])
     return rc;
 }
 
-/* One statement per fact takes a batch of rows as arrays: it inserts them,
- * updates the values of those whose values changed, and logs each changed
- * measured value's old and new text in the revision table, in rows' order.
- * The revision rows are read from the table as it was before the statement
- * (every part of a WITH sees the same snapshot), so a key must not repeat
- * within one batch. Parameters: one array per key and value column, then
- * (measured facts) arrays of key text, new value text and booking, the run
- * id and seen at. Returns one row: inserted, updated. */
+/* One statement per fact takes a batch of rows as arrays. It looks each row
+ * up once (`cur`: the row as stored, if any, and whether its values
+ * differ), inserts the rows not stored, updates those whose values changed,
+ * and logs each changed measured value's old and new text in the revision
+ * table, in the rows' order. Every part of a WITH sees the table as it was
+ * before the statement, so a key must not repeat within one batch (the
+ * caller starts the next statement). A plain INSERT rather than ON CONFLICT:
+ * no speculative insertion for the new rows and no row lock for the
+ * unchanged ones; another writer inserting the same key at the same moment
+ * (which the per-account lock prevents) makes the statement fail whole.
+ * Parameters: one array per key and value column, then (measured facts)
+ * arrays of key text, new value text and booking, the run id and seen at.
+ * Returns one row: inserted, updated. */
 static int prepare_fact(dtc_store *s, int f)
 {
     pg *p = s->impl;
@@ -595,45 +600,47 @@ static int prepare_fact(dtc_store *s, int f)
     for (int i = 0; i < n; i++)
         err |= dtc_buf_printf(&b, "c%d,", i);
     if (d->measured >= 0) err |= dtc_buf_adds(&b, "rkey,rnew,rbook,");
-    err |= dtc_buf_adds(&b, "ord))");
-    if (d->measured >= 0) {
-        const char *m = d->vals[d->measured];
+    err |=
+        dtc_buf_printf(&b, "ord)), cur AS (SELECT src.*, t.%s IS NOT NULL AS found, ", d->keys[0]);
+    if (nu == 0) err |= dtc_buf_adds(&b, "false");
+    for (int i = 0; i < nu; i++)
+        err |= dtc_buf_printf(&b, "%st.%s", i ? "," : "(", d->vals[i]);
+    for (int i = 0; i < nu; i++)
+        err |= dtc_buf_printf(&b, "%ssrc.c%d", i ? "," : ") IS DISTINCT FROM (", nk + i);
+    err |= dtc_buf_adds(&b, nu ? ") AS changed" : " AS changed");
+    if (d->measured >= 0)
+        err |=
+            dtc_buf_printf(&b, ", t.%s::text AS old_m, t.%s IS DISTINCT FROM src.c%d AS restated",
+                           d->vals[d->measured], d->vals[d->measured], nk + d->measured);
+    err |= dtc_buf_printf(&b, " FROM src LEFT JOIN %s t ON ", d->name);
+    for (int i = 0; i < nk; i++)
+        err |= dtc_buf_printf(&b, "%st.%s = src.c%d", i ? " AND " : "", d->keys[i], i);
+    err |= dtc_buf_adds(&b, ")");
+    if (d->measured >= 0)
         err |= dtc_buf_printf(
             &b,
             ", rev AS (INSERT INTO revision(run_id,fact,key,old_value,new_value,booking,seen_at)"
-            " SELECT $%d::bigint, '%s', src.rkey, t.%s::text, src.rnew, src.rbook, $%d::text"
-            " FROM src JOIN %s t ON ",
-            n + 4, d->name, m, n + 5, d->name);
-        for (int i = 0; i < nk; i++)
-            err |= dtc_buf_printf(&b, "%st.%s = src.c%d", i ? " AND " : "", d->keys[i], i);
-        err |= dtc_buf_printf(&b, " WHERE t.%s IS DISTINCT FROM src.c%d ORDER BY src.ord)", m,
-                              nk + d->measured);
-    }
-    err |= dtc_buf_printf(&b, ", up AS (INSERT INTO %s AS t(", d->name);
+            " SELECT $%d::bigint, '%s', rkey, old_m, rnew, rbook, $%d::text FROM cur"
+            " WHERE found AND restated ORDER BY ord)",
+            n + 4, d->name, n + 5);
+    err |= dtc_buf_printf(&b, ", ins AS (INSERT INTO %s(", d->name);
     for (int i = 0; i < n; i++)
         err |= dtc_buf_printf(&b, "%s%s", i ? "," : "", fact_col(d, i));
     err |= dtc_buf_adds(&b, ") SELECT ");
     for (int i = 0; i < n; i++)
         err |= dtc_buf_printf(&b, "%sc%d", i ? "," : "", i);
-    err |= dtc_buf_adds(&b, " FROM src ORDER BY ord ON CONFLICT(");
-    for (int i = 0; i < nk; i++)
-        err |= dtc_buf_printf(&b, "%s%s", i ? "," : "", d->keys[i]);
-    if (nu == 0) {
-        err |= dtc_buf_adds(&b, ") DO NOTHING RETURNING true AS ins)");
-    } else {
-        err |= dtc_buf_adds(&b, ") DO UPDATE SET ");
+    err |= dtc_buf_adds(&b, " FROM cur WHERE NOT found ORDER BY ord RETURNING 1)");
+    if (nu > 0) {
+        err |= dtc_buf_printf(&b, ", upd AS (UPDATE %s t SET ", d->name);
         for (int i = 0; i < nu; i++)
-            err |= dtc_buf_printf(&b, "%s%s=excluded.%s", i ? "," : "", d->vals[i], d->vals[i]);
-        err |= dtc_buf_adds(&b, " WHERE (");
-        for (int i = 0; i < nu; i++)
-            err |= dtc_buf_printf(&b, "%st.%s", i ? "," : "", d->vals[i]);
-        err |= dtc_buf_adds(&b, ") IS DISTINCT FROM (");
-        for (int i = 0; i < nu; i++)
-            err |= dtc_buf_printf(&b, "%sexcluded.%s", i ? "," : "", d->vals[i]);
-        err |= dtc_buf_adds(&b, ") RETURNING (xmax = 0) AS ins)");
+            err |= dtc_buf_printf(&b, "%s%s = cur.c%d", i ? "," : "", d->vals[i], nk + i);
+        err |= dtc_buf_adds(&b, " FROM cur WHERE cur.changed AND cur.found");
+        for (int i = 0; i < nk; i++)
+            err |= dtc_buf_printf(&b, " AND t.%s = cur.c%d", d->keys[i], i);
+        err |= dtc_buf_adds(&b, " RETURNING 1)");
     }
-    err |= dtc_buf_adds(&b, " SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins)"
-                            " FROM up");
+    err |= dtc_buf_printf(&b, " SELECT (SELECT count(*) FROM ins), %s",
+                          nu > 0 ? "(SELECT count(*) FROM upd)" : "0");
     rc = err ? DTC_ENOMEM : 0;
     if (rc == 0) {
         snprintf(p->name[f], sizeof(p->name[f]), "put%d", f);
@@ -755,7 +762,16 @@ static int batch_send(dtc_store *s, batch *t, dtc_put_counts *counts)
         v[n++] = s->seen_at;
     }
     PGresult *r = PQexecPrepared(p->c, p->name[f], n, v, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "23505") == 0) { /* unique_violation */
+        char m[300];
+        one_line(PQresultErrorMessage(r), m, sizeof(m));
+        snprintf(s->err, sizeof(s->err),
+                 "database: %s: another writer stored some of these rows at the same moment (%s);"
+                 " nothing of this transaction was written: run again",
+                 d->name, m);
+        rc = DTC_EDB;
+    } else if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         rc = fail(s, d->name, r);
     } else {
         long ins = strtol(PQgetvalue(r, 0, 0), NULL, 10),
