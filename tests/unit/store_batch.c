@@ -136,7 +136,7 @@ static void assert_same_rows(fixture *f, const char *sql, long want_rows)
     else
         assert_true(x.rows >= -want_rows);
     const dtc_buf *a = &x.b, *b = &y.b;
-    if (a->len != b->len || memcmp(a->data, b->data, a->len) != 0) {
+    if (a->len != b->len || (a->len && memcmp(a->data, b->data, a->len) != 0)) {
         size_t i = 0;
         while (i < a->len && i < b->len && a->data[i] == b->data[i])
             i++;
