@@ -19,6 +19,7 @@
 #include "config_impl.h"
 #include "buf.h"
 #include "csv.h"
+#include "export_impl.h"
 #include "jw.h"
 #include "timeutil.h"
 
@@ -1022,6 +1023,22 @@ static void ex_dispose(ex *x)
     dtc_buf_dispose(&x->line);
 }
 
+/* The sink other files write FOCUS rows through (export_impl.h). */
+static int column_index(const char *name)
+{
+    for (int i = 0; i < NFOCUS; i++)
+        if (strcmp(focus_cols[i].name, name) == 0) return i;
+    return -1;
+}
+
+static int sink_row(void *ud, const char *const *v, int64_t effective, int64_t billed)
+{
+    ex *x = ud;
+    write_focus_line(x, v);
+    count(x, effective, billed, false);
+    return x->err;
+}
+
 int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_export_stats *st)
 {
     ex x = {.o = o, .out = out, .st = st, .today = -1, .last_day = -1, .dates_day = INT64_MIN};
@@ -1043,6 +1060,10 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
     rc = dtc_store_query(db, SQL_ROWS, NULL, 0, on_row, &x);
     for (size_t i = 0; rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS && i < x.nsubs; i++)
         write_commitment(&x, &x.subs[i]);
+    if (rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS) { /* classic license units */
+        dtc_export__sink sink = {&x, NFOCUS, column_index, sink_row};
+        rc = dtc_export__license_rows(db, o, &sink, st);
+    }
     flush(&x);
     if (rc == 0 && x.err) rc = x.err;
     if (rc == 0 && fflush(out) != 0) rc = DTC_EIO;
