@@ -36,7 +36,9 @@ static const opt export_opts[] = {
      "UUID\")"},
     {"invoice-issuer", OPT_STR, &issuer, "NAME",
      "FOCUS InvoiceIssuerName, e.g. a reseller (default Dynatrace)"},
-    {"config", OPT_STR, &config_path, "FILE", "config with an [export] section (or DTCOST_CONFIG)"},
+    {"config", OPT_STR, &config_path, "FILE",
+     "config with [export] and [license] sections; [license] prices add classic license "
+     "units to FOCUS (or DTCOST_CONFIG)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -257,7 +257,7 @@ int dtc_export__license_rows(dtc_store *db, const dtc_export_opts *o, const dtc_
             v[idx[L_InvoiceIssuerName]] = issuer;
             v[idx[L_ProviderName]] = v[idx[L_PublisherName]] = "Dynatrace";
             v[idx[L_ServiceProviderName]] = "Dynatrace";
-            v[idx[L_HostProviderName]] = "Self-hosted (Dynatrace Managed)";
+            v[idx[L_HostProviderName]] = "Not Applicable"; /* a software license */
             v[idx[L_ServiceCategory]] = "Management and Governance";
             v[idx[L_ServiceSubcategory]] = "Observability";
             v[idx[L_ServiceName]] = lu->service;

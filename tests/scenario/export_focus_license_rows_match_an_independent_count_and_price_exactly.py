@@ -140,6 +140,8 @@ class FocusLicenseRows(unittest.TestCase):
                 self.assertEqual(r["BillingCurrency"], "EUR")
                 self.assertEqual(r["BillingAccountId"], r["x_ClusterId"])
                 self.assertEqual(r["SubAccountType"], "Environment")
+                if v != "1.2":  # a software license on the customer's own hosts
+                    self.assertEqual((r["ServiceProviderName"], r["HostProviderName"]), ("Dynatrace", "Not Applicable"))
                 self.assertTrue(r["SubAccountName"] and r["BillingAccountName"] and r["ServiceName"])
                 day = r["ChargePeriodStart"][:10]
                 self.assertEqual(r["ChargePeriodStart"], f"{day}T00:00:00Z")
