@@ -177,11 +177,11 @@ int dtc_export__license_rows(dtc_store *db, const dtc_export_opts *o, const dtc_
      * report's window: its last day and how many days back. */
     int64_t until = o->to >= 0 ? o->to : dtc_days_from_civil(9999, 12, 30);
     int64_t from = o->from >= 0 ? o->from : 0;
-    dtc_lic_summary sum;
+    dtc_lic_summary sum = {0};
     const char **v = NULL;
     char modified[24] = "";
-    int rc = from > until ? 0 : dtc_lic_summarize(db, c, until, (int)(until - from + 1), &sum);
-    if (from > until) memset(&sum, 0, sizeof(sum));
+    int rc = 0;
+    if (from <= until) rc = dtc_lic_summarize(db, c, until, (int)(until - from + 1), &sum);
     if (rc || sum.ndays == 0) goto done;
     if (!iso_currency(c->currency)) {
         snprintf(st->warning, sizeof(st->warning),
