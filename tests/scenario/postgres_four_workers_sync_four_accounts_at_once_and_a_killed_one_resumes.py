@@ -16,10 +16,10 @@ import subprocess
 import time
 import unittest
 
-from dtsync import FACT_TABLES, run_sync, sync_env
+from dtsync import FACT_TABLES, sync_env
 from dtverify import verify
 from emu import DTCOST, Emulator, micro, tmpdir
-from pg import Postgres
+from pg import Postgres, skip_without_postgres
 
 # One emulator per account, each with its own seed, size and latency. The
 # emulator's first account has the same UUID whatever the seed, so every
@@ -159,20 +159,22 @@ def natural_keys(db):
 
 class FourWorkers(unittest.TestCase):
     def test_four_accounts_at_once_one_killed_and_restarted(self):
+        skip_without_postgres()
         d = tmpdir()
+        procs = []  # every sync this test starts; none outlives it
         with contextlib.ExitStack() as stack:
-            pg = stack.enter_context(Postgres())
             emus = [stack.enter_context(Emulator("--accounts", "2", *flags, seed=seed)) for seed, flags in ACCOUNTS]
             accts = [Account(emu, d, i) for i, emu in enumerate(emus)]
             self.assertEqual(len({a.uuid for a in accts}), 4, "the four accounts must differ")
-
-            procs = []  # every sync this test starts; none outlives it
             stack.callback(stop_all, procs)
-            # The reference: each account synced alone into its own SQLite file.
+            # The reference: each account synced alone into its own SQLite
+            # file, while the cluster starts.
             clean = [a.start(a.clean) for a in accts]
             procs += clean
+            pg = stack.enter_context(Postgres())
+            stack.callback(stop_all, procs)  # the workers end before the cluster stops
             for a, p in zip(accts, clean):
-                out, err = p.communicate(timeout=240)
+                err = p.communicate(timeout=240)[1]
                 self.assertEqual(p.returncode, 0, err)
                 a.read_clean()
                 self.assertGreater(a.cost_rows, 100)
@@ -205,7 +207,7 @@ class FourWorkers(unittest.TestCase):
             restart = accts[KILLED].start(url, "--lock-wait", "10")
             procs.append(restart)
             outs = [p.communicate(timeout=240) if i != KILLED else None for i, p in enumerate(workers)]
-            rout, rerr = restart.communicate(timeout=240)
+            rerr = restart.communicate(timeout=240)[1]
 
             for i, p in enumerate(workers):
                 if i == KILLED:
@@ -251,7 +253,7 @@ class FourWorkers(unittest.TestCase):
                 tok = a.emu.token(client_id=CLIENT_ID, secret=CLIENT_SECRET, resource=f"urn:dtaccount:{a.uuid}")
                 for sub in sorted(a.subs):
                     api = a.emu.get_json(f"/sub/v2/accounts/{a.uuid}/subscriptions/{sub}/cost", tok)["data"]
-                    want = sorted([d["startTime"][:10], str(micro(d["value"]))] for d in api)
+                    want = sorted([c["startTime"][:10], str(micro(c["value"]))] for c in api)
                     got = pg.sql(DB, f"SELECT day, cost_micro FROM cost_day WHERE subscription_uuid = '{sub}'"
                                      " ORDER BY day")
                     self.assertEqual(got, want, sub)
