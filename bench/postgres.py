@@ -12,8 +12,10 @@ usage: DTCOST=build/dtcost bench/postgres.py [DAYS ENVS CAPS] [--profile]
   environment; `bench/postgres.py 90 20 10` is a quick run.
   --profile: the server loads pg_stat_statements and the statements that took
   most of the PostgreSQL sync's server time are printed."""
+import atexit
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -101,10 +103,12 @@ def server_profile(pg):
     return out + [f"{calls:>7s} {secs:>7s} {n:>9s}  {q}" for calls, secs, n, q in rows]
 
 
+work = tmpdir()  # the SQLite database (hundreds of MB at full size): removed at the end
 with Postgres() as pg, Emulator("--days", days, "--environments", envs, "--capabilities", caps,
                                 "--rate-limit-rps", "0") as emu:
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
     load = os.getloadavg()[0]
-    dbs = {"sqlite": os.path.join(tmpdir(), "bench.db"), "postgres": pg.createdb("bench")}
+    dbs = {"sqlite": os.path.join(work, "bench.db"), "postgres": pg.createdb("bench")}
     if profile:
         enable_profile(pg)
     fig = {}
