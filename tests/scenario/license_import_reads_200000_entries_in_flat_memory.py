@@ -5,13 +5,14 @@ under 64 MiB peak RSS and a bounded CPU time, and every entry is there
 afterwards: 1,000 hour files with an environment each (their visits summed
 exactly), 199,000 hour files without one, 200,000 provenance rows. The same
 archive with one local header broken halfway is refused (exit 65, the entry
-named) and nothing of it is written. Under an
-AddressSanitizer build the bounds are 320 MiB and 5x the time (shadow
-memory and the slower run)."""
+named) and nothing of it is written. An AddressSanitizer build reads
+30,000 entries (still past libzip's 20,000, so the same walk), with the
+bounds at 320 MiB and 60 s of CPU: it checks memory safety, not size."""
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 import unittest
 
 from emu import DTCOST, tmpdir
@@ -20,7 +21,7 @@ from lichostile import write_zip_fast
 with open(DTCOST, "rb") as f:
     ASAN = b"__asan_init" in f.read()
 RSS_KIB, CPU_S = (320 << 10, 60.0) if ASAN else (64 << 10, 12.0)
-N, EVERY = 200000, 200
+N, EVERY = (30000 if ASAN else 200000), 200
 H0 = 1767225600000  # 2026-01-01T00:00:00Z
 
 
@@ -59,13 +60,15 @@ class TwoHundredThousandEntries(unittest.TestCase):
             files = c.execute("SELECT COUNT(*), COUNT(DISTINCT entry) FROM lic_file WHERE kind = 'json'").fetchone()
         self.assertEqual(hours, N // EVERY)
         self.assertEqual(visits, sum((i * EVERY) % 7 + i for i in range(N // EVERY)))
-        self.assertEqual((first, last), ("2026-01-01T00:00:00Z", "2026-02-11T15:00:00Z"))
+        self.assertEqual(first, "2026-01-01T00:00:00Z")
+        self.assertEqual(last, time.strftime("%Y-%m-%dT%H:00:00Z",
+                                             time.gmtime((H0 + (N // EVERY - 1) * 3600000) // 1000)))
         self.assertEqual(files, (N, N))
 
         # one local header broken halfway: refused, the entry named, nothing written
         with open(z, "r+b") as f:
             data = f.read()
-            at = data.index(b"00100000.json") - 30
+            at = data.index(b"%08d.json" % (N // 2)) - 30
             self.assertEqual(data[at:at + 4], b"PK\x03\x04")
             f.seek(at)
             f.write(b"XXXX")
@@ -73,7 +76,7 @@ class TwoHundredThousandEntries(unittest.TestCase):
         p = subprocess.run([DTCOST, "license", "import", z, "--db", broken], capture_output=True, text=True,
                            timeout=300)
         self.assertEqual(p.returncode, 65, p.stderr)
-        self.assertIn("entry 00100000.json", p.stderr)
+        self.assertIn(f"entry {N // 2:08d}.json", p.stderr)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
         with sqlite3.connect(broken) as c:
             self.assertEqual(c.execute("SELECT (SELECT COUNT(*) FROM lic_env_hour) + "

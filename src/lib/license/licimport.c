@@ -938,6 +938,7 @@ static int walk_zip(imp *x, const char *path, const char *display)
     reader rd;
     reader_open(&rd, &j);
     int rc = rd.ok ? 0 : DTC_ENOMEM, zr = UNZ_OK;
+    if (rc) snprintf(x->st->err, sizeof(x->st->err), "%s: out of memory", display);
     long long n = 0;
     for (zr = unzGoToFirstFile(uf); rc == 0 && zr == UNZ_OK; zr = unzGoToNextFile(uf), n++) {
         char name[1024];
