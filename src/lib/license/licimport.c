@@ -1,12 +1,13 @@
 /* licimport.c: `dtcost license import`: an outer export ZIP, a bare inner
  * ZIP, one JSON file or a directory of them, into the store as one
- * transaction. Entries are inflated and parsed in pieces (never a whole file
- * in memory) by a few threads, a batch at a time; the main thread writes each
- * batch in entry order. Hostile archives are refused with the file and entry
- * named: names that climb out (../) or are absolute, entries inflating past
- * the cap or far beyond their compressed size, broken ZIPs and JSON. Entry
- * names are never used as paths: an inner archive goes to an anonymous
- * temporary file. */
+ * transaction. Hour files are inflated and parsed by a few threads, a batch
+ * at a time (a large one in pieces, never whole in memory); the main thread
+ * writes each batch in entry order. An archive of more entries than libzip
+ * should hold is walked one directory record at a time (minizip) instead.
+ * Hostile archives are refused with the file and entry named: names that
+ * climb out (../) or are absolute, entries inflating past the cap or far
+ * beyond their compressed size, broken ZIPs and JSON. Entry names are never
+ * used as paths: an inner archive goes to an anonymous temporary file. */
 #define _GNU_SOURCE /* O_TMPFILE */
 #include <dirent.h>
 #include <errno.h>
@@ -45,8 +46,9 @@
  * one thread (walk_zip). More is refused from the end record. */
 #define MAX_WALKED 1000000
 /* Entries up to this size are inflated in one call by libdeflate (about
- * twice zlib's speed) and tokenized whole by jsmn (about twice yajl's); see
- * docs/performance.md. Larger ones stream through zlib and yajl. */
+ * twice zlib's speed) and parsed whole by the one-pass scanner (several
+ * times yajl's speed); see docs/performance.md. Larger ones stream through
+ * zlib and yajl. */
 #define ONESHOT_MAX (16ULL << 20)
 
 typedef struct worker_bufs {
