@@ -1,7 +1,9 @@
-/* license.c: the classic licensing rules (contract section 6) and a streaming
- * parser (yajl callbacks, no document tree) that turns one ConsumptionExport
- * into per-environment figures for its hour. Numbers arrive as their JSON
- * text, so osiId keeps all 64 bits and DDU decimals convert exactly. */
+/* license.c: the classic licensing rules (contract section 6) and a parser
+ * without a document tree that turns one ConsumptionExport into
+ * per-environment figures for its hour: one set of callbacks, driven by a
+ * one-pass scanner over a whole buffer or by yajl over a stream. Numbers
+ * arrive as their JSON text, so osiId keeps all 64 bits and DDU decimals
+ * convert exactly. */
 #include "dtcost/license.h"
 
 #include <ctype.h>
