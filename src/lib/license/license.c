@@ -1159,28 +1159,44 @@ static int scan_string(dtc_lic_parser *p, const unsigned char *s, size_t n, size
     return 1;
 }
 
+/* The first byte from s[i] on that is not a decimal digit, or n. Eight
+ * bytes at a time where the machine is little-endian: a byte is a digit
+ * when its high nibble is 3 both as it is and with 6 added (0x30..0x39); a
+ * carry out of a byte only comes from one that is no digit, so the lowest
+ * flagged byte is exact. Ids, times and sizes are 10-19 digits long. */
+static size_t digit_run(const unsigned char *s, size_t n, size_t i)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, nibbles = 0xF0F0F0F0F0F0F0F0ULL;
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t m = ((w & nibbles) ^ (ones * 0x30)) | (((w + ones * 6) & nibbles) ^ (ones * 0x30));
+        if (m) return i + (size_t)(__builtin_ctzll(m) >> 3);
+        i += 8;
+    }
+#endif
+    while (i < n && (unsigned)(s[i] - '0') <= 9)
+        i++;
+    return i;
+}
+
 /* A number by JSON's grammar from s[i]: its end, or 0 when it is none. */
 static size_t scan_number(const unsigned char *s, size_t n, size_t i)
 {
     if (i < n && s[i] == '-') i++;
     if (i >= n || (unsigned)(s[i] - '0') > 9) return 0;
-    if (s[i] == '0')
-        i++;
-    else
-        while (i < n && (unsigned)(s[i] - '0') <= 9)
-            i++;
+    i = s[i] == '0' ? i + 1 : digit_run(s, n, i);
     if (i < n && s[i] == '.') {
         size_t d = ++i;
-        while (i < n && (unsigned)(s[i] - '0') <= 9)
-            i++;
+        i = digit_run(s, n, i);
         if (i == d) return 0;
     }
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         if (i < n && (s[i] == '+' || s[i] == '-')) i++;
         size_t d = i;
-        while (i < n && (unsigned)(s[i] - '0') <= 9)
-            i++;
+        i = digit_run(s, n, i);
         if (i == d) return 0;
     }
     return i;
