@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config git
   libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libpq-dev postgresql-15
-  libzip-dev zlib1g-dev libssl-dev libjansson-dev libyajl-dev libjsmn-dev libdeflate-dev libinih-dev libcmocka-dev
+  libzip-dev zlib1g-dev libssl-dev libjansson-dev libyajl-dev libjsmn-dev libdeflate-dev libminizip-dev libinih-dev libcmocka-dev
   libutf8proc-dev
   python3 curl jq unzip sqlite3
   # the layout check (scripts/check-format.sh); clang and its libFuzzer

@@ -583,8 +583,10 @@ int cmd_serve(int argc, char **argv)
                     settings_dispose(s);
                     dtc_free(s);
                     s = fresh;
-                    logline(
-                        "config reloaded (the database and listen address stay until a restart)");
+                    logline("config reloaded: %s%s %s, jitter up to %d s (the database and "
+                            "listen address stay until a restart)",
+                            s->sync ? "sync and " : "", s->pushes[0] ? s->pushes : "all pushes",
+                            s->when, s->jitter);
                     next = dtc_schedule_next(&s->sched, end);
                     wake_ms = next < 0 ? wake_ms : next * 1000 + extra_ms;
                     pthread_mutex_lock(&sh.mu);

@@ -1,7 +1,7 @@
 """Every hostile license export of issue 12 (each generated here, at most
 ~10 MB): nesting 160,000 and 1,000,000 deep, entries whose headers declare
 1 GiB, 3.75 GiB, 17 MiB or 100 bytes against what they hold, a 8 MiB
-string, 100,000 entries, counters near INT64_MAX, 1e400, memory out of
+string, an end record declaring 2,000,000 entries, counters near INT64_MAX, 1e400, memory out of
 range, times in the years 12026, 99999 and before 1970, duplicate keys and
 environments, invalid UTF-8, a FIFO and /dev/zero, is refused by `dtcost
 license import` with exit 65, one line naming the file and the cause, in

@@ -531,6 +531,45 @@ static void test_license_refuses_deep_nesting_and_huge_tokens_on_both_paths(void
     free(str);
 }
 
+/* The whole-buffer scanner reads digits and plain string bytes eight at a
+ * time: every length around those steps, each followed by what may end it
+ * (or by bytes that must not: a control character, 0xff, a digit-like
+ * 0x3a), reads the same figure or draws the same refusal as yajl. */
+static void
+test_license_numbers_and_strings_of_every_length_read_the_same_on_both_paths(void **state)
+{
+    (void)state;
+    const char *const after[] = {
+        ",\"visits\":1}", " ,\"visits\":1}", "}", "\x01}", "\xff}", ":}", "0}"};
+    for (int len = 1; len <= 19; len++) {
+        for (size_t a = 0; a < sizeof(after) / sizeof(after[0]); a++) {
+            char digits[24], json[256];
+            for (int k = 0; k < len; k++)
+                digits[k] = (char)('1' + (k * 7) % 9);
+            digits[len] = '\0';
+            snprintf(json, sizeof(json),
+                     "{\"clusterUuid\":\"c1\",\"timeFrameStart\":%lld,"
+                     "\"environmentBillingEntries\":[{\"environmentUuid\":\"e-%s\","
+                     "\"logUploadVolumeBytes\":%s%s]}",
+                     (long long)H0, digits, digits, after[a]);
+            dtc_lic_parser *p;
+            const dtc_lic_doc *d = NULL;
+            int rc = parse(json, NULL, false, &p, &d); /* asserts both paths agree */
+            /* a trailing 0 makes it ten times larger: past int64 at 20 digits */
+            bool valid = a < 3 || (a == 6 && len <= 18);
+            if (valid) {
+                assert_int_equal(rc, 0);
+                assert_string_equal(d->envs[0].environment + 2, digits);
+                assert_int_equal(d->envs[0].log_upload_bytes,
+                                 strtoll(digits, NULL, 10) * (a == 6 ? 10 : 1));
+            } else {
+                assert_int_not_equal(rc, 0);
+            }
+            dtc_lic_parser_free(p);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +589,8 @@ int main(void)
         cmocka_unit_test(test_license_refuses_duplicates_and_unkeepable_ids),
         cmocka_unit_test(test_license_decodes_escapes_on_both_paths),
         cmocka_unit_test(test_license_refuses_deep_nesting_and_huge_tokens_on_both_paths),
+        cmocka_unit_test(
+            test_license_numbers_and_strings_of_every_length_read_the_same_on_both_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

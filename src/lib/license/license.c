@@ -1,7 +1,9 @@
-/* license.c: the classic licensing rules (contract section 6) and a streaming
- * parser (yajl callbacks, no document tree) that turns one ConsumptionExport
- * into per-environment figures for its hour. Numbers arrive as their JSON
- * text, so osiId keeps all 64 bits and DDU decimals convert exactly. */
+/* license.c: the classic licensing rules (contract section 6) and a parser
+ * without a document tree that turns one ConsumptionExport into
+ * per-environment figures for its hour: one set of callbacks, driven by a
+ * one-pass scanner over a whole buffer or by yajl over a stream. Numbers
+ * arrive as their JSON text, so osiId keeps all 64 bits and DDU decimals
+ * convert exactly. */
 #include "dtcost/license.h"
 
 #include <ctype.h>
@@ -14,12 +16,6 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
-/* jsmn is a header-only tokenizer: its functions are compiled here. */
-#define JSMN_STATIC
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS /* O(1) lookups of the enclosing container on , and closing brackets */
-#include <jsmn.h>
-
 #include "alloc.h"
 #include "jw.h"
 #include "timeutil.h"
@@ -29,7 +25,6 @@
 #define MAX_HOSTS 1000000 /* per document */
 #define MAX_SPANS 4000000 /* OS-module activity records per document */
 #define MAX_ENVS 100000
-#define MAX_TOKENS (2u << 20)    /* beyond this a document streams through yajl instead */
 #define MAX_TOKEN_LEN (4u << 20) /* longest string or number: ids, names and times are short */
 /* Times the export may hold: 1970-01-01 up to the end of 9999 (the hour is
  * written as YYYY-MM-DDTHH:00:00Z, four digits of year). */
@@ -311,7 +306,7 @@ struct dtc_lic_parser {
      * before a tokenizer sees them, so neither tokenizer works through a
      * document the schema refuses (deep nesting, huge strings). */
     int lex_depth;
-    bool lex_in_str, lex_esc, lex_escapes; /* lex_escapes: a backslash was seen in a string */
+    bool lex_in_str, lex_esc;
     size_t lex_tok;
     char *sbuf; /* decoded strings of the whole-buffer path */
     size_t sbufcap;
@@ -334,8 +329,6 @@ struct dtc_lic_parser {
     int64_t *span_s, *span_e;
     size_t nspans, spancap;
     int64_t min_start; /* earliest activity, for a document without timeFrameStart */
-    jsmntok_t *toks;   /* the whole-buffer path's tokens */
-    unsigned ntoks;
     int err_rc;
     char err[256];
 };
@@ -534,7 +527,7 @@ static int lex_guard(dtc_lic_parser *p, const char *data, size_t n)
                             "4 MiB");
             if (j >= n) break;
             if (s[j] == '\\')
-                esc = p->lex_escapes = true; /* the escaped byte is skipped next round */
+                esc = true; /* the escaped byte is skipped next round */
             else
                 in_str = false;
             i = j + 1;
@@ -949,7 +942,7 @@ void dtc_lic_parser_reset(dtc_lic_parser *p)
      * paths; the rest is never read. */
     if (p->y) yajl_config(p->y, yajl_dont_validate_strings, 1);
     p->lex_depth = 0;
-    p->lex_in_str = p->lex_esc = p->lex_escapes = false;
+    p->lex_in_str = p->lex_esc = false;
     p->lex_tok = 0;
     p->depth = 0;
     p->stack[0] = C_NONE;
@@ -973,7 +966,6 @@ void dtc_lic_parser_free(dtc_lic_parser *p)
     dtc_free(p->hosts);
     dtc_free(p->span_s);
     dtc_free(p->span_e);
-    dtc_free(p->toks);
     dtc_free(p->sbuf);
     dtc_free(p);
 }
@@ -1003,34 +995,6 @@ int dtc_lic_parser_feed(dtc_lic_parser *p, const void *data, size_t len)
     return 0;
 }
 
-/* JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool json_number(const char *v, size_t len)
-{
-    size_t i = 0;
-    if (i < len && v[i] == '-') i++;
-    if (i >= len || !isdigit((unsigned char)v[i])) return false;
-    if (v[i] == '0')
-        i++;
-    else
-        while (i < len && isdigit((unsigned char)v[i]))
-            i++;
-    if (i < len && v[i] == '.') {
-        size_t d = ++i;
-        while (i < len && isdigit((unsigned char)v[i]))
-            i++;
-        if (i == d) return false;
-    }
-    if (i < len && (v[i] == 'e' || v[i] == 'E')) {
-        i++;
-        if (i < len && (v[i] == '+' || v[i] == '-')) i++;
-        size_t d = i;
-        while (i < len && isdigit((unsigned char)v[i]))
-            i++;
-        if (i == d) return false;
-    }
-    return i == len;
-}
-
 static int hexval(char c)
 {
     return c >= '0' && c <= '9'   ? c - '0'
@@ -1056,7 +1020,7 @@ static long hex4(const char *v)
 static int decode_str(dtc_lic_parser *p, const char *v, size_t len, const unsigned char **out,
                       size_t *outlen)
 {
-    if (!p->lex_escapes || !memchr(v, '\\', len)) {
+    if (!memchr(v, '\\', len)) {
         *out = (const unsigned char *)v;
         *outlen = len;
         return 1;
@@ -1120,54 +1084,224 @@ static int decode_str(dtc_lic_parser *p, const char *v, size_t len, const unsign
     return 1;
 }
 
-/* The whole-buffer path: jsmn tokens walked in document order, each token
- * handed to the same callbacks yajl calls. Returns the index after the
- * value at i, or -1 when a callback stopped the walk. */
-static long walk(dtc_lic_parser *p, const char *js, long i, long n)
+/* The whole-buffer path: one pass over the bytes that checks the grammar,
+ * the nesting (push() refuses the 13th level as it opens) and the token
+ * lengths as it goes, and hands each value to the callbacks yajl drives, so
+ * there is one set of rules. No token array, no second scan. 1 when the
+ * document was read; 0 when a callback refused it (p->err_rc set) or the
+ * bytes are not JSON (err_rc unset: yajl then reads it and names the
+ * error). */
+
+/* Bytes that end the plain run of a string: the quote, the backslash and
+ * the control characters JSON forbids unescaped (yajl refuses them too). */
+static const unsigned char str_stop[256] = {
+    [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,  [5] = 1,   [6] = 1,    [7] = 1,  [8] = 1,
+    [9] = 1,  [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1,  [15] = 1,   [16] = 1, [17] = 1,
+    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1,  [24] = 1,   [25] = 1, [26] = 1,
+    [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+static bool json_ws(unsigned char c)
 {
-    if (i >= n) return -1;
-    const jsmntok_t *t = &p->toks[i];
-    const char *v = js + t->start;
-    size_t len = (size_t)(t->end - t->start);
-    switch (t->type) {
-    case JSMN_OBJECT: {
-        if (!on_start_map(p)) return -1;
-        long j = i + 1;
-        for (int k = 0; k < t->size && j >= 0; k++) {
-            if (j >= n || p->toks[j].type != JSMN_STRING) return -1;
-            const unsigned char *key;
-            size_t klen;
-            if (!decode_str(p, js + p->toks[j].start, (size_t)(p->toks[j].end - p->toks[j].start),
-                            &key, &klen) ||
-                !on_key(p, key, klen))
-                return -1;
-            j = walk(p, js, j + 1, n);
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* The first byte from s[i] on that str_stop marks, or n. Eight bytes at a
+ * time where the machine is little-endian: a byte equal to the quote or the
+ * backslash, or below 0x20, sets its top bit in the mask (the lowest set
+ * bit is always exact), so the plain runs of ids and names cost an eighth
+ * of the lookups. */
+static size_t plain_run(const unsigned char *s, size_t n, size_t i)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        uint64_t m = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
+        m &= highs;
+        if (m) return i + (size_t)(__builtin_ctzll(m) >> 3);
+        i += 8;
+    }
+#endif
+    while (i < n && !str_stop[s[i]])
+        i++;
+    return i;
+}
+
+/* The string whose opening quote is at s[i - 1]: its closing quote's index
+ * in *end, whether it holds an escape in *esc. 1, or 0 when it is not a
+ * JSON string (err_rc unset) or is too long (err_rc set). */
+static int scan_string(dtc_lic_parser *p, const unsigned char *s, size_t n, size_t i, size_t *end,
+                       bool *esc)
+{
+    size_t from = i;
+    for (;;) {
+        i = plain_run(s, n, i);
+        if (i - from > MAX_TOKEN_LEN)
+            return fail(p, DTC_EPARSE, "a string longer than %s: not a license export", "4 MiB");
+        if (i >= n || s[i] < 0x20) return 0;
+        if (s[i] == '"') break;
+        /* A backslash: one of JSON's escapes, \u with four hex digits. */
+        *esc = true;
+        if (++i >= n) return 0;
+        if (s[i] == 'u') {
+            if (i + 4 >= n || hex4((const char *)s + i + 1) < 0) return 0;
+            i += 5;
+        } else if (s[i] && strchr("\"\\/bfnrt", s[i])) {
+            i++;
+        } else {
+            return 0;
         }
-        return j >= 0 && on_end(p) ? j : -1;
     }
-    case JSMN_ARRAY: {
-        if (!on_start_array(p)) return -1;
-        long j = i + 1;
-        for (int k = 0; k < t->size && j >= 0; k++)
-            j = walk(p, js, j, n);
-        return j >= 0 && on_end(p) ? j : -1;
+    *end = i;
+    return 1;
+}
+
+/* The first byte from s[i] on that is not a decimal digit, or n. Eight
+ * bytes at a time where the machine is little-endian: a byte is a digit
+ * when its high nibble is 3 both as it is and with 6 added (0x30..0x39); a
+ * carry out of a byte only comes from one that is no digit, so the lowest
+ * flagged byte is exact. Ids, times and sizes are 10-19 digits long. */
+static size_t digit_run(const unsigned char *s, size_t n, size_t i)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, nibbles = 0xF0F0F0F0F0F0F0F0ULL;
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t m = ((w & nibbles) ^ (ones * 0x30)) | (((w + ones * 6) & nibbles) ^ (ones * 0x30));
+        if (m) return i + (size_t)(__builtin_ctzll(m) >> 3);
+        i += 8;
     }
-    case JSMN_STRING: {
-        const unsigned char *str;
-        size_t slen;
-        if (p->kid == K_OTHER) /* a value not read: left undecoded */
-            return on_string(p, (const unsigned char *)v, len) ? i + 1 : -1;
-        return decode_str(p, v, len, &str, &slen) && on_string(p, str, slen) ? i + 1 : -1;
+#endif
+    while (i < n && (unsigned)(s[i] - '0') <= 9)
+        i++;
+    return i;
+}
+
+/* A number by JSON's grammar from s[i]: its end, or 0 when it is none. */
+static size_t scan_number(const unsigned char *s, size_t n, size_t i)
+{
+    if (i < n && s[i] == '-') i++;
+    if (i >= n || (unsigned)(s[i] - '0') > 9) return 0;
+    i = s[i] == '0' ? i + 1 : digit_run(s, n, i);
+    if (i < n && s[i] == '.') {
+        size_t d = ++i;
+        i = digit_run(s, n, i);
+        if (i == d) return 0;
     }
-    case JSMN_PRIMITIVE:
-        /* jsmn checks only the first character: the rest is checked here. */
-        if (len == 4 && memcmp(v, "null", 4) == 0) return on_null(p) ? i + 1 : -1;
-        if ((len == 4 && memcmp(v, "true", 4) == 0) || (len == 5 && memcmp(v, "false", 5) == 0))
-            return on_bool(p, v[0] == 't') ? i + 1 : -1;
-        return json_number(v, len) && on_number(p, v, len) ? i + 1 : -1;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        size_t d = i;
+        i = digit_run(s, n, i);
+        if (i == d) return 0;
+    }
+    return i;
+}
+
+static int parse_whole(dtc_lic_parser *p, const char *data, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    char open[MAX_DEPTH + 1]; /* '{' or '[' for each container open */
+    int d = 0;
+    size_t i = 0, e;
+    bool esc;
+value:
+    while (i < n && json_ws(s[i]))
+        i++;
+    if (i >= n) return 0;
+    switch (s[i]) {
+    case '{':
+        if (!on_start_map(p) || d >= MAX_DEPTH) return 0; /* push() refuses past MAX_DEPTH */
+        open[d++] = '{';
+        for (i++; i < n && json_ws(s[i]); i++)
+            ;
+        if (i < n && s[i] == '}') {
+            i++;
+            goto close;
+        }
+        goto key;
+    case '[':
+        if (!on_start_array(p) || d >= MAX_DEPTH) return 0;
+        open[d++] = '[';
+        for (i++; i < n && json_ws(s[i]); i++)
+            ;
+        if (i < n && s[i] == ']') {
+            i++;
+            goto close;
+        }
+        goto value;
+    case '"': {
+        esc = false;
+        if (!scan_string(p, s, n, i + 1, &e, &esc)) return 0;
+        const char *v = data + i + 1;
+        size_t len = e - i - 1;
+        i = e + 1;
+        if (p->kid == K_OTHER || !esc) { /* a value not read is left undecoded */
+            if (!on_string(p, (const unsigned char *)v, len)) return 0;
+        } else {
+            const unsigned char *str;
+            size_t slen;
+            if (!decode_str(p, v, len, &str, &slen) || !on_string(p, str, slen)) return 0;
+        }
+        goto after;
+    }
+    case 't':
+        if (n - i < 4 || memcmp(s + i, "true", 4) != 0 || !on_bool(p, 1)) return 0;
+        i += 4;
+        goto after;
+    case 'f':
+        if (n - i < 5 || memcmp(s + i, "false", 5) != 0 || !on_bool(p, 0)) return 0;
+        i += 5;
+        goto after;
+    case 'n':
+        if (n - i < 4 || memcmp(s + i, "null", 4) != 0 || !on_null(p)) return 0;
+        i += 4;
+        goto after;
     default:
-        return -1;
+        if (!(e = scan_number(s, n, i))) return 0;
+        if (e - i > MAX_TOKEN_LEN)
+            return fail(p, DTC_EPARSE, "a number or literal longer than %s: not a license export",
+                        "4 MiB");
+        if (!on_number(p, data + i, e - i)) return 0;
+        i = e;
+        goto after;
     }
+key:
+    if (i >= n || s[i] != '"') return 0;
+    esc = false;
+    if (!scan_string(p, s, n, i + 1, &e, &esc)) return 0;
+    {
+        const unsigned char *k = s + i + 1;
+        size_t klen = e - i - 1;
+        if (esc && !decode_str(p, (const char *)k, klen, &k, &klen)) return 0;
+        if (!on_key(p, k, klen)) return 0;
+    }
+    for (i = e + 1; i < n && json_ws(s[i]); i++)
+        ;
+    if (i >= n || s[i] != ':') return 0;
+    i++;
+    goto value;
+after:
+    while (i < n && json_ws(s[i]))
+        i++;
+    if (d == 0) return i == n;
+    if (i >= n) return 0;
+    if (s[i] == ',') {
+        for (i++; i < n && json_ws(s[i]); i++)
+            ;
+        if (open[d - 1] == '{') goto key;
+        goto value;
+    }
+    if (s[i] != (open[d - 1] == '{' ? '}' : ']')) return 0;
+    i++;
+close:
+    d--;
+    if (!on_end(p)) return 0;
+    goto after;
 }
 
 static int finalize(dtc_lic_parser *p);
@@ -1175,36 +1309,16 @@ static int finalize(dtc_lic_parser *p);
 int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const dtc_lic_doc **doc)
 {
     dtc_lic_parser_reset(p);
-    /* Nesting and token length first: jsmn would tokenize all of a hostile
-     * document before the schema's limits apply. */
-    if (!lex_guard(p, data, len)) return p->err_rc;
-    if (len < INT32_MAX) {
-        jsmn_parser jp;
-        jsmn_init(&jp);
-        int n = JSMN_ERROR_NOMEM;
-        /* jsmn only counts when given no array: start with one. */
-        if (!p->toks && (p->toks = dtc_malloc(16384 * sizeof(jsmntok_t))) != NULL) p->ntoks = 16384;
-        for (; p->toks;) {
-            n = jsmn_parse(&jp, data, len, p->toks, p->ntoks);
-            if (n != JSMN_ERROR_NOMEM || p->ntoks >= MAX_TOKENS) break;
-            unsigned c = p->ntoks ? p->ntoks * 2 : 16384;
-            jsmntok_t *g = dtc_realloc(p->toks, c * sizeof(*g));
-            if (!g) break;
-            p->toks = g;
-            p->ntoks = c;
-        }
-        if (n > 0 && walk(p, data, 0, n) == n && p->depth == 0 && p->stack[0] == C_ROOT &&
-            !p->err_rc) {
-            int rc = finalize(p);
-            if (rc) return p->err_rc = rc;
-            *doc = &p->doc;
-            return 0;
-        }
-        if (p->err_rc) /* the schema's own refusal: nesting, a bad time or id */
-            return p->err_rc;
+    if (parse_whole(p, data, len) && p->depth == 0 && p->stack[0] == C_ROOT && !p->err_rc) {
+        int rc = finalize(p);
+        if (rc) return p->err_rc = rc;
+        *doc = &p->doc;
+        return 0;
     }
-    /* Too many tokens, or not valid JSON: stream it through yajl, which
-     * holds no token array and names the error precisely. */
+    if (p->err_rc) /* the schema's own refusal: nesting, a bad time or id */
+        return p->err_rc;
+    /* Not valid JSON (or not an object): yajl reads it again and names the
+     * error precisely. */
     dtc_lic_parser_reset(p);
     int rc = dtc_lic_parser_feed(p, data, len);
     return rc ? rc : dtc_lic_parser_finish(p, doc);

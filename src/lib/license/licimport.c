@@ -1,12 +1,13 @@
 /* licimport.c: `dtcost license import`: an outer export ZIP, a bare inner
  * ZIP, one JSON file or a directory of them, into the store as one
- * transaction. Entries are inflated and parsed in pieces (never a whole file
- * in memory) by a few threads, a batch at a time; the main thread writes each
- * batch in entry order. Hostile archives are refused with the file and entry
- * named: names that climb out (../) or are absolute, entries inflating past
- * the cap or far beyond their compressed size, broken ZIPs and JSON. Entry
- * names are never used as paths: an inner archive goes to an anonymous
- * temporary file. */
+ * transaction. Hour files are inflated and parsed by a few threads, a batch
+ * at a time (a large one in pieces, never whole in memory); the main thread
+ * writes each batch in entry order. An archive of more entries than libzip
+ * should hold is walked one directory record at a time (minizip) instead.
+ * Hostile archives are refused with the file and entry named: names that
+ * climb out (../) or are absolute, entries inflating past the cap or far
+ * beyond their compressed size, broken ZIPs and JSON. Entry names are never
+ * used as paths: an inner archive goes to an anonymous temporary file. */
 #define _GNU_SOURCE /* O_TMPFILE */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zip.h>
+#include <minizip/unzip.h>
 
 #include "alloc.h"
 #include "dtcost/license.h"
@@ -35,12 +37,18 @@
 #define BOMB_FLOOR (16ULL << 20)
 #define SIDE_CAP (64ULL << 20) /* signature, log and other side files */
 /* Entries one archive may declare: a chunk of a month holds ~750 hour files.
- * libzip keeps ~300 bytes per entry per open handle, so this bounds memory
- * and the time to read a directory before a single entry is parsed. */
+ * libzip keeps ~315 bytes per entry per open handle (63 MB for 200,000
+ * entries, measured), and each reading thread opens its own: up to this
+ * many entries an archive is read by libzip on parallel threads. */
 #define MAX_ENTRIES 20000
+/* Beyond MAX_ENTRIES and up to this, the central directory is walked one
+ * record at a time with minizip (constant memory), entries read in turn on
+ * one thread (walk_zip). More is refused from the end record. */
+#define MAX_WALKED 1000000
 /* Entries up to this size are inflated in one call by libdeflate (about
- * twice zlib's speed) and tokenized whole by jsmn (about twice yajl's); see
- * docs/performance.md. Larger ones stream through zlib and yajl. */
+ * twice zlib's speed) and parsed whole by the one-pass scanner (several
+ * times yajl's speed); see docs/performance.md. Larger ones stream through
+ * zlib and yajl. */
 #define ONESHOT_MAX (16ULL << 20)
 
 typedef struct worker_bufs {
@@ -245,27 +253,48 @@ static void size_mismatch(const job *j, const item *it, bool longer, result *r)
     r->rc = DTC_EZIP;
 }
 
-/* Read one item through the parser. zf or fd is the open source. The
- * declared size is checked before the first byte (cap, bomb ratio) and the
- * actual size against it as the bytes come: inflating stops at the first
- * byte past the declaration. */
-static void parse_item(const job *j, const item *it, zip_file_t *zf, int fd, dtc_lic_parser *p,
+/* Where an entry's bytes come from: a libzip entry, minizip's current
+ * entry (opened by the caller) or a file. */
+typedef struct source {
+    zip_file_t *zf;
+    unzFile uf;
+    int fd;
+} source;
+
+/* Up to n bytes; 0 at the end, -1 on an error (why says what). */
+static long long source_read(const source *src, void *buf, size_t n, const char **why)
+{
+    long long got;
+    if (src->zf) {
+        got = (long long)zip_fread(src->zf, buf, n);
+        if (got < 0) *why = zip_file_strerror(src->zf);
+    } else if (src->uf) {
+        got = unzReadCurrentFile(src->uf, buf, (unsigned)n);
+        if (got < 0) *why = got == UNZ_CRCERROR ? "CRC mismatch" : "bad deflate data";
+    } else {
+        while ((got = (long long)read(src->fd, buf, n)) < 0 && errno == EINTR)
+            ;
+        if (got < 0) *why = strerror(errno);
+    }
+    return got < 0 ? -1 : got;
+}
+
+/* Read one item through the parser from src. The declared size is checked
+ * before the first byte (cap, bomb ratio) and the actual size against it as
+ * the bytes come: inflating stops at the first byte past the declaration. */
+static void parse_item(const job *j, const item *it, const source *src, dtc_lic_parser *p,
                        char *buf, result *r)
 {
     dtc_lic_parser_reset(p);
     r->bytes = 0;
-    if (refused_size(j, it, it->size, zf != NULL, r)) return;
+    if (refused_size(j, it, it->size, src->zf || src->uf, r)) return;
     for (;;) {
-        long long n;
-        if (zf)
-            n = (long long)zip_fread(zf, buf, CHUNK);
-        else
-            while ((n = (long long)read(fd, buf, CHUNK)) < 0 && errno == EINTR)
-                ;
+        const char *why = "";
+        long long n = source_read(src, buf, CHUNK, &why);
         if (n < 0) {
             snprintf(r->err, sizeof(r->err),
                      "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)",
-                     j->archive, it->name, zf ? zip_file_strerror(zf) : strerror(errno));
+                     j->archive, it->name, why);
             r->rc = DTC_EZIP;
             return;
         }
@@ -299,9 +328,10 @@ static bool grow_to(unsigned char **buf, size_t *cap, size_t need)
     return true;
 }
 
-/* The raw deflate stream read whole, inflated in one call into a buffer of
- * the declared size, its CRC checked, then parsed in one piece. */
-static void parse_oneshot(const job *j, const item *it, zip_t *za, dtc_lic_parser *p,
+/* The raw deflate stream read whole (from libzip's za, or minizip's uf
+ * positioned on the entry), inflated in one call into a buffer of the
+ * declared size, its CRC checked, then parsed in one piece. */
+static void parse_oneshot(const job *j, const item *it, zip_t *za, unzFile uf, dtc_lic_parser *p,
                           worker_bufs *wb, result *r)
 {
     r->bytes = 0;
@@ -312,9 +342,22 @@ static void parse_oneshot(const job *j, const item *it, zip_t *za, dtc_lic_parse
         r->rc = DTC_ENOMEM;
         return;
     }
-    zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, ZIP_FL_COMPRESSED);
-    zip_int64_t got = zf ? zip_fread(zf, wb->in, it->comp) : -1;
-    if (zf) zip_fclose(zf);
+    zip_int64_t got = -1;
+    if (za) {
+        zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, ZIP_FL_COMPRESSED);
+        got = zf ? zip_fread(zf, wb->in, it->comp) : -1;
+        if (zf) zip_fclose(zf);
+    } else {
+        int method = 0, level = 0;
+        if (unzOpenCurrentFile2(uf, &method, &level, 1) == UNZ_OK) {
+            got = 0;
+            for (int n; got < (zip_int64_t)it->comp; got += n)
+                if ((n = unzReadCurrentFile(uf, wb->in + got,
+                                            (unsigned)(it->comp - (uint64_t)got))) <= 0)
+                    break;
+            unzCloseCurrentFile(uf);
+        }
+    }
     size_t out = 0;
     enum libdeflate_result lr = LIBDEFLATE_BAD_DATA;
     if (got == (zip_int64_t)it->comp)
@@ -380,7 +423,7 @@ static void do_item(const job *j, const item *it, reader *rd, result *r)
         snprintf(r->err, sizeof(r->err), "%s: cannot open it again for reading", j->archive);
     } else if (za && it->deflated && it->size <= ONESHOT_MAX &&
                it->comp <= ONESHOT_MAX + (1 << 20)) {
-        parse_oneshot(j, it, za, rd->p, &rd->wb, r);
+        parse_oneshot(j, it, za, NULL, rd->p, &rd->wb, r);
     } else if (za) {
         zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)it->index, 0);
         if (!zf) {
@@ -389,7 +432,8 @@ static void do_item(const job *j, const item *it, reader *rd, result *r)
                      zip_strerror(za));
             return;
         }
-        parse_item(j, it, zf, -1, rd->p, rd->buf, r);
+        source src = {.zf = zf, .fd = -1};
+        parse_item(j, it, &src, rd->p, rd->buf, r);
         zip_fclose(zf);
     } else {
         uint64_t size;
@@ -402,7 +446,8 @@ static void do_item(const job *j, const item *it, reader *rd, result *r)
         }
         item now = *it;
         now.size = size; /* as it is now: a file that grows while read is refused */
-        parse_item(j, &now, NULL, fd, rd->p, rd->buf, r);
+        source src = {.fd = fd};
+        parse_item(j, &now, &src, rd->p, rd->buf, r);
         close(fd);
     }
 }
@@ -627,9 +672,17 @@ static int run_items(imp *x, const char *archive, const char *zip_path, item *it
     return rc;
 }
 
-/* Hash (and size) a side entry: signature, log, anything not JSON or ZIP. */
-static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, const char *name,
-                      uint64_t declared, const char *kind)
+static const char *side_kind(const char *name)
+{
+    return ends_with(name, ".signature") || ends_with(name, ".sig") ? "signature"
+           : ends_with(name, ".log")                                ? "log"
+                                                                    : "other";
+}
+
+/* Hash (and size) a side entry: signature, log, anything not JSON or ZIP,
+ * read from src (NULL when it could not be opened: why says why). */
+static int side_entry(imp *x, const source *src, const char *why, const char *archive,
+                      const char *name, uint64_t declared, const char *kind)
 {
     if (declared > SIDE_CAP) {
         snprintf(x->st->err, sizeof(x->st->err),
@@ -637,14 +690,13 @@ static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, c
                  SIDE_CAP >> 20, kind);
         return DTC_EZIP;
     }
-    zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
     unsigned mdn = 0;
     uint64_t size = 0;
-    zip_int64_t n;
-    int rc = zf && c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) ? 0 : DTC_EZIP;
-    while (rc == 0 && (n = zip_fread(zf, buf, sizeof(buf))) > 0) {
+    long long n = 0;
+    int rc = src && c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) ? 0 : DTC_EZIP;
+    while (rc == 0 && (n = source_read(src, buf, sizeof(buf), &why)) > 0) {
         size += (uint64_t)n;
         if (size > SIDE_CAP || size > declared)
             rc = DTC_ETOOBIG;
@@ -671,8 +723,7 @@ static int side_entry(imp *x, zip_t *za, zip_int64_t idx, const char *archive, c
     else if (rc)
         snprintf(x->st->err, sizeof(x->st->err),
                  "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)", archive, name,
-                 zf ? zip_file_strerror(zf) : zip_strerror(za));
-    if (zf) zip_fclose(zf);
+                 why);
     EVP_MD_CTX_free(c);
     if (rc == 0 && (rc = provenance(x, name, kind, size, sha)) != 0)
         snprintf(x->st->err, sizeof(x->st->err), "%s: %s", archive, dtc_store_errmsg(x->s));
@@ -796,17 +847,144 @@ static uint64_t declared_entries(const char *path)
     return n;
 }
 
+/* One entry of walk_zip, minizip positioned on it: an hour file parsed and
+ * written, a side file hashed, anything else refused. */
+static int walk_entry(imp *x, const job *j, unzFile uf, reader *rd, const char *name,
+                      const unz_file_info64 *fi)
+{
+    const char *display = j->archive;
+    if (fi->flag & 1) {
+        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %.300s: encrypted; refused", display,
+                 name);
+        return DTC_EZIP;
+    }
+    if (ends_with(name, ".zip")) {
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: entry %.300s: an archive among more than %d entries; license exports hold "
+                 "one inner archive beside two side files",
+                 display, name, MAX_ENTRIES);
+        return DTC_EZIP;
+    }
+    if (!ends_with(name, ".json")) {
+        bool open = unzOpenCurrentFile(uf) == UNZ_OK;
+        source src = {.uf = uf, .fd = -1};
+        int rc = side_entry(x, open ? &src : NULL, open ? "" : "bad local header", display, name,
+                            fi->uncompressed_size, side_kind(name));
+        if (open && unzCloseCurrentFile(uf) == UNZ_CRCERROR && rc == 0) {
+            snprintf(x->st->err, sizeof(x->st->err),
+                     "%s: entry %.300s: cannot be read: CRC mismatch (a truncated or corrupt "
+                     "archive)",
+                     display, name);
+            rc = DTC_EZIP;
+        }
+        return rc;
+    }
+    item it = {.index = -1,
+               .name = name,
+               .comp = fi->compressed_size,
+               .size = fi->uncompressed_size,
+               .crc = (uint32_t)fi->crc,
+               .deflated = fi->compression_method == Z_DEFLATED};
+    int rc = provenance(x, name, "json", it.size, NULL);
+    if (rc) {
+        snprintf(x->st->err, sizeof(x->st->err), "%s: %s", display, dtc_store_errmsg(x->s));
+        return rc;
+    }
+    result *r = &x->res[0];
+    r->rc = 0;
+    r->err[0] = '\0';
+    if (it.deflated && it.size <= ONESHOT_MAX && it.comp <= ONESHOT_MAX + (1 << 20)) {
+        parse_oneshot(j, &it, NULL, uf, rd->p, &rd->wb, r);
+    } else if (unzOpenCurrentFile(uf) != UNZ_OK) {
+        snprintf(r->err, sizeof(r->err),
+                 "%s: entry %.300s: cannot be read: bad local header or method (a corrupt archive)",
+                 display, name);
+        r->rc = DTC_EZIP;
+    } else {
+        source src = {.uf = uf, .fd = -1};
+        parse_item(j, &it, &src, rd->p, rd->buf, r);
+        if (unzCloseCurrentFile(uf) == UNZ_CRCERROR && r->rc == 0) {
+            snprintf(r->err, sizeof(r->err),
+                     "%s: entry %.300s: cannot be read: CRC mismatch (a truncated or corrupt "
+                     "archive)",
+                     display, name);
+            r->rc = DTC_EZIP;
+        }
+    }
+    if (r->rc) {
+        snprintf(x->st->err, sizeof(x->st->err), "%s", r->err);
+        return r->rc;
+    }
+    if ((rc = write_result(x, r, &it)) != 0)
+        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %.300s: %s", display, name,
+                 dtc_store_errmsg(x->s));
+    return rc;
+}
+
+/* An archive of more entries than libzip should hold (MAX_ENTRIES): its
+ * central directory walked one record at a time by minizip, which keeps no
+ * directory in memory, and each entry read, parsed and written in turn on
+ * this thread. Memory stays flat whatever the count (1.4 MB for minizip at
+ * 200,000 entries, measured); the count itself is bounded by MAX_WALKED. */
+static int walk_zip(imp *x, const char *path, const char *display)
+{
+    unzFile uf = unzOpen64(path);
+    if (!uf) {
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: not a readable ZIP archive (a truncated download? fetch or copy it again)",
+                 display);
+        return DTC_EZIP;
+    }
+    x->st->files++;
+    job j = {.o = x->o, .archive = display};
+    reader rd;
+    reader_open(&rd, &j);
+    int rc = rd.ok ? 0 : DTC_ENOMEM, zr = UNZ_OK;
+    if (rc) snprintf(x->st->err, sizeof(x->st->err), "%s: out of memory", display);
+    long long n = 0;
+    for (zr = unzGoToFirstFile(uf); rc == 0 && zr == UNZ_OK; zr = unzGoToNextFile(uf), n++) {
+        char name[1024];
+        unz_file_info64 fi;
+        if (unzGetCurrentFileInfo64(uf, &fi, name, sizeof(name), NULL, 0, NULL, 0) != UNZ_OK ||
+            fi.size_filename >= sizeof(name)) {
+            snprintf(x->st->err, sizeof(x->st->err),
+                     "%s: entry #%lld: unreadable header or a name longer than 1023 bytes", display,
+                     n);
+            rc = DTC_EZIP;
+        } else if (unsafe_name(name)) {
+            snprintf(x->st->err, sizeof(x->st->err),
+                     "%s: entry %.200s: the name points outside the archive (an "
+                     "absolute path or ..); refused",
+                     display, name);
+            rc = DTC_EZIP;
+        } else if (!ends_with(name, "/")) { /* folders are skipped */
+            rc = walk_entry(x, &j, uf, &rd, name, &fi);
+        }
+    }
+    if (rc == 0 && zr != UNZ_END_OF_LIST_OF_FILE) {
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: entry #%lld: cannot be read: the central directory is corrupt (a "
+                 "truncated download? fetch or copy it again)",
+                 display, n);
+        rc = DTC_EZIP;
+    }
+    reader_close(&rd);
+    unzClose(uf);
+    return rc;
+}
+
 static int import_zip(imp *x, const char *path, const char *display)
 {
     int err = 0;
     uint64_t declared = declared_entries(path);
-    if (declared != UINT64_MAX && declared > MAX_ENTRIES) {
+    if (declared != UINT64_MAX && declared > MAX_WALKED) {
         snprintf(x->st->err, sizeof(x->st->err),
-                 "%s: declares %llu entries, more than the %d an export holds; "
-                 "refused (split it into smaller archives)",
-                 display, (unsigned long long)declared, MAX_ENTRIES);
+                 "%s: declares %llu entries, more than the %d dtcost reads from one archive "
+                 "(a month's export holds ~750); refused (split it into smaller archives)",
+                 display, (unsigned long long)declared, MAX_WALKED);
         return DTC_EZIP;
     }
+    if (declared != UINT64_MAX && declared > MAX_ENTRIES) return walk_zip(x, path, display);
     zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &err);
     if (!za) {
         zip_error_t ze;
@@ -873,11 +1051,11 @@ static int import_zip(imp *x, const char *path, const char *display)
                 rc = inner_zip(x, za, i, display, name, comp,
                                zs.valid & ZIP_STAT_SIZE ? zs.size : UINT64_MAX);
         } else {
-            rc =
-                side_entry(x, za, i, display, name, zs.valid & ZIP_STAT_SIZE ? zs.size : UINT64_MAX,
-                           ends_with(name, ".signature") || ends_with(name, ".sig") ? "signature"
-                           : ends_with(name, ".log")                                ? "log"
-                                                                                    : "other");
+            zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
+            source src = {.zf = zf, .fd = -1};
+            rc = side_entry(x, zf ? &src : NULL, zf ? "" : zip_strerror(za), display, name,
+                            zs.valid & ZIP_STAT_SIZE ? zs.size : UINT64_MAX, side_kind(name));
+            if (zf) zip_fclose(zf);
         }
     }
     if (rc == 0) rc = run_items(x, display, path, items, ni);
@@ -1009,12 +1187,7 @@ static int import_dir(imp *x, const char *dir)
                          names[i]);
                 rc = DTC_EZIP;
             } else {
-                rc = provenance(x, base,
-                                ends_with(base, ".log") ? "log"
-                                : ends_with(base, ".signature") || ends_with(base, ".sig")
-                                    ? "signature"
-                                    : "other",
-                                (uint64_t)sb.st_size, sha);
+                rc = provenance(x, base, side_kind(base), (uint64_t)sb.st_size, sha);
                 if (rc)
                     snprintf(x->st->err, sizeof(x->st->err), "%s: %s", names[i],
                              dtc_store_errmsg(x->s));
