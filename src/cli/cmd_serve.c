@@ -492,6 +492,21 @@ int cmd_serve(int argc, char **argv)
     if (metrics_max_series < 0 || metrics_max_series > 1000000)
         return opt_usage_error(&serve_spec, "--metrics-max-series takes 1 to 1000000");
 
+    /* Handlers before anything slow (the config, opening and migrating the
+     * database): a SIGHUP from `systemctl reload` or a SIGTERM during
+     * start-up is then remembered rather than killing the process. */
+    stop_sig = reload_sig = 0;
+    stop_push = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* a reload request must not fail a read or a write in the cycle */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     settings *s = dtc_calloc(1, sizeof(*s));
     shared sh;
     memset(&sh, 0, sizeof(sh));
@@ -525,18 +540,6 @@ int cmd_serve(int argc, char **argv)
     }
     char dbshown[1024];
     snprintf(dbshown, sizeof(dbshown), "%s", dbpath);
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART; /* a reload request must not fail a read or a write in the cycle */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    stop_sig = reload_sig = 0;
-    stop_push = 0;
 
     refresh_store_metrics(&sh, db, s);
     int port = 0;
