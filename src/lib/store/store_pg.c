@@ -907,14 +907,35 @@ done:
 
 /* ---- runs, checkpoints, coverage ---- */
 
-/* Is the process that recorded a running run gone? As store_sqlite.c. */
-static bool run_gone(const PGresult *r, int row, const char *host)
+/* A running run holds a session advisory lock (RUN_LOCK_NS, its id) from
+ * before its row is visible until it ends or its connection does; the
+ * server drops a dead client's locks. So any later run, on any host (a
+ * Kubernetes pod with a new name, another machine), tells a dead run from a
+ * live one by trying that lock, where store_sqlite.c can only ask the local
+ * kernel about a pid. Two-key advisory locks do not overlap the one-key
+ * (bigint) locks of dtc_store_lock. Ids wrap at 2^31: two runs 2^31 apart
+ * would share a lock, which only makes a dead one look alive. */
+#define RUN_LOCK "1685349234, ($1 % 2147483648)::int" /* "dtcr" */
+
+static int run_lock_sql(char *dst, size_t n, const char *fmt)
 {
-    if (PQgetisnull(r, row, 1)) return true;
-    if (PQgetisnull(r, row, 2) || strcmp(PQgetvalue(r, row, 2), host) != 0) return false;
-    long long pid = strtoll(PQgetvalue(r, row, 1), NULL, 10);
-    if (pid <= 0 || pid > INT32_MAX) return true;
-    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    return snprintf(dst, n, fmt, RUN_LOCK, RUN_LOCK) >= (int)n ? DTC_EINVAL : 0;
+}
+
+/* Is the run of row `row` (id in column 0) gone? *gone true when no session
+ * holds its lock (taken and at once given back to find out). */
+static int run_gone(dtc_store *s, const PGresult *r, int row, bool *gone)
+{
+    char sql[256];
+    PGresult *t = NULL;
+    dtc_val id = DTC_INT(strtoll(PQgetvalue(r, row, 0), NULL, 10));
+    int rc = run_lock_sql(sql, sizeof(sql),
+                          "SELECT CASE WHEN pg_try_advisory_lock(%s)"
+                          " THEN pg_advisory_unlock(%s) ELSE false END");
+    if (rc == 0 && (rc = exec_params(s, sql, &id, 1, "sync_run", &t)) == 0)
+        *gone = strcmp(PQgetvalue(t, 0, 0), "t") == 0;
+    PQclear(t);
+    return rc;
 }
 
 static int pg_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, long *interrupted)
@@ -934,7 +955,9 @@ static int pg_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, l
         goto done;
     long n = 0;
     for (int i = 0; i < PQntuples(r); i++) {
-        if (!run_gone(r, i, host)) continue;
+        bool gone = false;
+        if ((rc = run_gone(s, r, i, &gone))) goto done;
+        if (!gone) continue;
         dtc_val id = DTC_INT(strtoll(PQgetvalue(r, i, 0), NULL, 10));
         if ((rc = exec_params(
                  s,
@@ -952,6 +975,12 @@ static int pg_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, l
              v, 3, "sync_run", &ins)))
         goto done;
     *run_id = strtoll(PQgetvalue(ins, 0, 0), NULL, 10);
+    /* held from before the row is visible (the COMMIT below) */
+    char sql[128];
+    dtc_val id = DTC_INT(*run_id);
+    if ((rc = run_lock_sql(sql, sizeof(sql), "SELECT pg_advisory_lock(%s)")) ||
+        (rc = exec_params(s, sql, &id, 1, "sync_run", NULL)))
+        goto done;
     if (own && (rc = run(s, "COMMIT", "sync_run")) != 0) goto done;
     own = false;
     *interrupted = n;
@@ -969,11 +998,17 @@ static int pg_run_end(dtc_store *s, int64_t run_id, const char *finished_at, con
                    DTC_INT(st->requests), DTC_INT(st->retries),       DTC_INT(st->inserted),
                    DTC_INT(st->updated),  DTC_INT(st->restated_days), DTC_INT(st->warnings),
                    DTC_TEXT(message)};
-    return exec_params(
+    char sql[128];
+    int rc = exec_params(
         s,
         "UPDATE sync_run SET finished_at=$2, status=$3, requests=$4, retries=$5, inserted=$6,"
         " updated=$7, restated_days=$8, warnings=$9, message=$10 WHERE id=$1",
         v, 10, "sync_run", NULL);
+    /* given back, or a serve process running a cycle a day would hold one
+     * lock per run for months */
+    if (rc == 0 && (rc = run_lock_sql(sql, sizeof(sql), "SELECT pg_advisory_unlock(%s)")) == 0)
+        rc = exec_params(s, sql, v, 1, "sync_run", NULL);
+    return rc;
 }
 
 static int pg_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found)
