@@ -627,8 +627,9 @@ static const struct focus_col {
     [F_ListCost] = {"ListCost", T_DEC, VALL},
     [F_PricingQuantity] = {"PricingQuantity", T_DEC, VALL},
     [F_PricingUnit] = {"PricingUnit", T_STR, VALL},
-    [F_ProviderName] = {"ProviderName", T_STR, V12 | V13}, /* deprecated in 1.3, gone in 1.4 */
-    [F_PublisherName] = {"PublisherName", T_STR, V12 | V13},
+    /* deprecated from 1.3 on, yet still a MUST of the 1.3 and 1.4 models (docs/focus.md) */
+    [F_ProviderName] = {"ProviderName", T_STR, VALL},
+    [F_PublisherName] = {"PublisherName", T_STR, VALL},
     [F_ServiceCategory] = {"ServiceCategory", T_STR, VALL},
     [F_ServiceName] = {"ServiceName", T_STR, VALL},
     [F_ServiceProviderName] = {"ServiceProviderName", T_STR, V13 | V14},
@@ -1079,42 +1080,174 @@ done:
 
 /* ---- FOCUS 1.3/1.4: the ContractCommitment dataset ---- */
 
-static const char *const cc_cols[] = {
-    "BillingCurrency",
-    "ContractCommitmentCategory",
-    "ContractCommitmentCost",
-    "ContractCommitmentDescription",
-    "ContractCommitmentId",
-    "ContractCommitmentPeriodEnd",
-    "ContractCommitmentPeriodStart",
-    "ContractCommitmentQuantity",
-    "ContractCommitmentType",
-    "ContractCommitmentUnit",
-    "ContractId",
-    "ContractPeriodEnd",
-    "ContractPeriodStart",
-    "x_SubscriptionUuid",
-    "x_BudgetUsed",
+/* Every column of the dataset in file order (alphabetical, then ours), with
+ * the versions that define it: 1.3's thirteen and 1.4's additions from the
+ * model's column-presence rules (CCT-ContractCommitment-D-001-M; the
+ * conditional PricingCurrency columns do not apply: one currency).
+ * docs/focus.md says where each value comes from. */
+typedef enum ccol {
+    C_BillingCurrency,
+    C_Applicability,
+    C_BenefitCategory,
+    C_Category,
+    C_Cost,
+    C_Created,
+    C_Description,
+    C_DiscountPercentage,
+    C_DurationType,
+    C_FulfillmentInterval,
+    C_Id,
+    C_LastUpdated,
+    C_LifecycleStatus,
+    C_Model,
+    C_OfferCategory,
+    C_PaymentInterval,
+    C_PaymentModel,
+    C_PaymentUpfrontPercentage,
+    C_PeriodEnd,
+    C_PeriodStart,
+    C_Quantity,
+    C_Type,
+    C_Unit,
+    C_ContractId,
+    C_ContractPeriodEnd,
+    C_ContractPeriodStart,
+    C_InvoiceIssuerName,
+    C_ServiceProviderName,
+    C_x_SubscriptionUuid,
+    C_x_BudgetUsed,
+    NCC
+} ccol;
+
+static const struct focus_col cc_cols[NCC] = {
+    [C_BillingCurrency] = {"BillingCurrency", T_STR, V13 | V14},
+    [C_Applicability] = {"ContractCommitmentApplicability", T_JSON, V14},
+    [C_BenefitCategory] = {"ContractCommitmentBenefitCategory", T_STR, V14},
+    [C_Category] = {"ContractCommitmentCategory", T_STR, V13 | V14},
+    [C_Cost] = {"ContractCommitmentCost", T_DEC, V13 | V14},
+    [C_Created] = {"ContractCommitmentCreated", T_DATE, V14},
+    [C_Description] = {"ContractCommitmentDescription", T_STR, V13 | V14},
+    [C_DiscountPercentage] = {"ContractCommitmentDiscountPercentage", T_DEC, V14},
+    [C_DurationType] = {"ContractCommitmentDurationType", T_STR, V14},
+    [C_FulfillmentInterval] = {"ContractCommitmentFulfillmentInterval", T_STR, V14},
+    [C_Id] = {"ContractCommitmentId", T_STR, V13 | V14},
+    [C_LastUpdated] = {"ContractCommitmentLastUpdated", T_DATE, V14},
+    [C_LifecycleStatus] = {"ContractCommitmentLifecycleStatus", T_STR, V14},
+    [C_Model] = {"ContractCommitmentModel", T_STR, V14},
+    [C_OfferCategory] = {"ContractCommitmentOfferCategory", T_STR, V14},
+    [C_PaymentInterval] = {"ContractCommitmentPaymentInterval", T_STR, V14},
+    [C_PaymentModel] = {"ContractCommitmentPaymentModel", T_STR, V14},
+    [C_PaymentUpfrontPercentage] = {"ContractCommitmentPaymentUpfrontPercentage", T_DEC, V14},
+    [C_PeriodEnd] = {"ContractCommitmentPeriodEnd", T_DATE, V13 | V14},
+    [C_PeriodStart] = {"ContractCommitmentPeriodStart", T_DATE, V13 | V14},
+    [C_Quantity] = {"ContractCommitmentQuantity", T_DEC, V13 | V14},
+    [C_Type] = {"ContractCommitmentType", T_STR, V13 | V14},
+    [C_Unit] = {"ContractCommitmentUnit", T_STR, V13 | V14},
+    [C_ContractId] = {"ContractId", T_STR, V13 | V14},
+    [C_ContractPeriodEnd] = {"ContractPeriodEnd", T_DATE, V13 | V14},
+    [C_ContractPeriodStart] = {"ContractPeriodStart", T_DATE, V13 | V14},
+    [C_InvoiceIssuerName] = {"InvoiceIssuerName", T_STR, V14},
+    [C_ServiceProviderName] = {"ServiceProviderName", T_STR, V14},
+    [C_x_SubscriptionUuid] = {"x_SubscriptionUuid", T_STR, V13 | V14},
+    [C_x_BudgetUsed] = {"x_BudgetUsed", T_DEC, V13 | V14},
 };
-#define NCC (sizeof(cc_cols) / sizeof(cc_cols[0]))
-#define CC_TEXT(i) ((i) != 2 && (i) != 7 && (i) != 14)
+
+static void write_cc_line(ex *x, const char *const *v)
+{
+    int last = 0;
+    for (int i = 0; i < NCC; i++)
+        if (cc_cols[i].versions & (1u << x->o->focus_minor)) last = i;
+    for (int i = 0; i < NCC; i++)
+        if (cc_cols[i].versions & (1u << x->o->focus_minor))
+            field(x, v ? v[i] : cc_cols[i].name, !v || cc_cols[i].type == T_STR, i == last);
+}
+
+/* ContractCommitmentDurationType: the period's length as the spec's "1 Year",
+ * "3 Months" (whole calendar months from the start's day), else in days.
+ * end is inclusive. */
+static void duration_type(char *dst, size_t n, int64_t start, int64_t end)
+{
+    int y0, m0, d0, y1, m1, d1;
+    dtc_civil_from_days(start, &y0, &m0, &d0);
+    dtc_civil_from_days(end + 1, &y1, &m1, &d1);
+    int months = (y1 - y0) * 12 + (m1 - m0);
+    long days = (long)(end + 1 - start);
+    if (d0 == d1 && months > 0 && months % 12 == 0)
+        snprintf(dst, n, "%d Year%s", months / 12, months == 12 ? "" : "s");
+    else if (d0 == d1 && months > 0)
+        snprintf(dst, n, "%d Month%s", months, months == 1 ? "" : "s");
+    else
+        snprintf(dst, n, "%ld Day%s", days, days == 1 ? "" : "s");
+}
+
+/* ContractCommitmentLifecycleStatus on the day of the last sync. */
+static const char *lifecycle(const ex *x, const sub *s)
+{
+    if (x->today >= 0 && x->today < s->period_start) return "Pending";
+    if (x->today > s->period_end) return "Expired";
+    return s->used >= s->budget ? "Exhausted" : "Active";
+}
+
+/* ContractCommitmentApplicability: everything the subscription consumes, as
+ * the one account and subscription it belongs to (both columns of the
+ * cost-and-usage file); all of a charge's cost counts. Strings from the API
+ * go through the JSON writer, so they cannot break out of the object. */
+static int applicability(dtc_buf *b, const sub *s)
+{
+    dtc_jw w;
+    dtc_jw_init(&w, b);
+    dtc_jw_obj(&w);
+    dtc_jw_key(&w, "IsGlobalScope");
+    dtc_jw_bool(&w, false);
+    dtc_jw_key(&w, "IsComplexScope");
+    dtc_jw_bool(&w, false);
+    dtc_jw_key(&w, "Applicability");
+    dtc_jw_obj(&w);
+    dtc_jw_key(&w, "Cost");
+    dtc_jw_raw(&w, "1.0");
+    dtc_jw_key(&w, "Usage");
+    dtc_jw_raw(&w, "1.0");
+    dtc_jw_obj_end(&w);
+    dtc_jw_key(&w, "InclusionOperator");
+    dtc_jw_str(&w, "And");
+    dtc_jw_key(&w, "Inclusions");
+    dtc_jw_arr(&w);
+    const char *dims[2][2] = {{"BillingAccountId", s->account}, {"x_SubscriptionUuid", s->uuid}};
+    for (int i = 0; i < 2; i++) {
+        dtc_jw_obj(&w);
+        dtc_jw_key(&w, "Dimension");
+        dtc_jw_str(&w, dims[i][0]);
+        dtc_jw_key(&w, "Operator");
+        dtc_jw_str(&w, "In");
+        dtc_jw_key(&w, "Values");
+        dtc_jw_arr(&w);
+        dtc_jw_str(&w, dims[i][1]);
+        dtc_jw_arr_end(&w);
+        dtc_jw_obj_end(&w);
+    }
+    dtc_jw_arr_end(&w);
+    dtc_jw_obj_end(&w);
+    return w.err; /* data stays NUL-terminated */
+}
 
 int dtc_export_commitments(dtc_store *db, const dtc_export_opts *o, FILE *out, long *rows)
 {
     dtc_export_stats st;
     ex x = {.o = o, .out = out, .st = &st, .today = -1, .last_day = -1};
+    dtc_buf applies;
     dtc_buf_init(&x.line, DTC_CAP_SMALL);
+    dtc_buf_init(&applies, DTC_CAP_SMALL);
     *rows = 0;
     int rc = dtc_store_query(db, SQL_SUBS, NULL, 0, on_sub, &x);
-    if (rc) goto done;
-    for (size_t i = 0; i < NCC; i++)
-        field(&x, cc_cols[i], true, i + 1 == NCC);
+    if (rc || (rc = dtc_store_query(db, SQL_MODIFIED, NULL, 0, on_modified, &x))) goto done;
+    int64_t synced = -1; /* the end of the last successful sync, seconds */
+    if (x.modified[0] && dtc_parse_datetime(x.modified, &synced) != 0) synced = -1;
+    write_cc_line(&x, NULL);
     for (size_t i = 0; i < x.nsubs && !x.err; i++) {
         sub *s = &x.subs[i];
         if (s->budget <= 0 || s->period_start < 0 || s->period_end < 0) continue;
-        char cost[32], used[32], pe[24], ps[24], ce[24], cs[24], desc[512];
+        char cost[32], used[32], pe[24], ps[24], ce[24], cs[24], upd[24], dur[32], desc[512];
         sub_names(&x, s);
-        const char *cid = s->cid;
         decimal(cost, sizeof(cost), s->budget);
         decimal(used, sizeof(used), s->used);
         dtc_fmt_datetime(ps, s->period_start * 86400);
@@ -1123,23 +1256,56 @@ int dtc_export_commitments(dtc_store *db, const dtc_export_opts *o, FILE *out, l
         int64_t c1 = s->contract_end >= 0 ? s->contract_end : s->period_end;
         dtc_fmt_datetime(cs, c0 * 86400);
         dtc_fmt_datetime(ce, (c1 + 1) * 86400);
+        /* Created: the period's budget exists from its first day (the API
+         * has no creation time); updated: the sync that last read it. */
+        dtc_fmt_datetime(upd, synced > s->period_start * 86400 ? synced : s->period_start * 86400);
+        duration_type(dur, sizeof(dur), s->period_start, s->period_end);
         snprintf(desc, sizeof(desc),
                  "%s: annual spend commitment of %s %s, drawn down by consumption; usage "
                  "beyond it is billed as on-demand overage.",
                  s->name[0] ? s->name : s->uuid, cost, s->currency);
-        const char *v[NCC] = {s->currency, "Spend", cost,
-                              desc,        cid,     pe,
-                              ps,          NULL,    "Dynatrace Platform Subscription",
-                              NULL,        s->uuid, ce,
-                              cs,          s->uuid, used};
-        for (size_t k = 0; k < NCC; k++)
-            field(&x, v[k], CC_TEXT(k), k + 1 == NCC);
+        dtc_buf_reset(&applies);
+        if ((rc = applicability(&applies, s))) goto done;
+        const char *v[NCC] = {
+            [C_BillingCurrency] = s->currency,
+            [C_Applicability] = applies.data,
+            [C_BenefitCategory] = "Entitlement",
+            [C_Category] = "Spend",
+            [C_Cost] = cost,
+            [C_Created] = ps,
+            [C_Description] = desc,
+            [C_DiscountPercentage] = NULL,
+            [C_DurationType] = dur,
+            [C_FulfillmentInterval] = "Total Term",
+            [C_Id] = s->cid,
+            [C_LastUpdated] = upd,
+            [C_LifecycleStatus] = lifecycle(&x, s),
+            [C_Model] = "Discontinuous",
+            [C_OfferCategory] = "Negotiated",
+            [C_PaymentInterval] = "One-Time",
+            [C_PaymentModel] = "All Upfront",
+            [C_PaymentUpfrontPercentage] = "1.0",
+            [C_PeriodEnd] = pe,
+            [C_PeriodStart] = ps,
+            [C_Quantity] = NULL,
+            [C_Type] = "Dynatrace Platform Subscription",
+            [C_Unit] = NULL,
+            [C_ContractId] = s->uuid,
+            [C_ContractPeriodEnd] = ce,
+            [C_ContractPeriodStart] = cs,
+            [C_InvoiceIssuerName] = o->invoice_issuer ? o->invoice_issuer : "Dynatrace",
+            [C_ServiceProviderName] = "Dynatrace",
+            [C_x_SubscriptionUuid] = s->uuid,
+            [C_x_BudgetUsed] = used,
+        };
+        write_cc_line(&x, v);
         flush(&x);
         ++*rows;
     }
     rc = x.err;
     if (rc == 0 && fflush(out) != 0) rc = DTC_EIO;
 done:
+    dtc_buf_dispose(&applies);
     ex_dispose(&x);
     return rc;
 }

@@ -72,12 +72,22 @@ class FocusConformance(unittest.TestCase):
         self.assertIn("ServiceProviderName", h["1.3"])
         self.assertIn("ProviderName", h["1.3"])
         self.assertIn("ContractApplied", h["1.3"])
-        self.assertNotIn("ProviderName", h["1.4"])
-        self.assertNotIn("PublisherName", h["1.4"])
+        # deprecated, yet the 1.4 model's presence composite still asks for them (docs/focus.md)
+        self.assertIn("ProviderName", h["1.4"])
+        self.assertIn("PublisherName", h["1.4"])
         self.assertIn("ContractApplied", h["1.4"])
         self.assertNotIn("x_CapabilityKey", h["1.4"], "SkuId already carries the capability key")
         r = export(self.db)  # the default is the newest
         self.assertEqual(r.stdout.splitlines()[0].split(","), h["1.4"])
+        # the ContractCommitment file: exactly the columns the version's presence rules name, then ours; and
+        # in 1.4 the conditional upfront percentage (D-029-C, skipped: no Partial Upfront), written as 1.0
+        for v in ("1.3", "1.4"):
+            todo, _ = focusrules.rules(v, "ContractCommitment")
+            want = {r["Requirement"]["ColumnName"] for r in todo if r["Requirement"]["CheckFunction"] == "ColumnPresent"}
+            want |= {"ContractCommitmentPaymentUpfrontPercentage"} if v == "1.4" else set()
+            cc = focusrules.read(self.files[v + "/cc"])[0]
+            self.assertEqual({c for c in cc if not c.startswith("x_")}, want, f"FOCUS {v} ContractCommitment columns")
+        self.assertNotIn("ContractCommitmentLifecycleStatus", focusrules.read(self.files["1.3/cc"])[0])
 
     def mutated(self, v, edit):
         """The version's file cut to a sample (the first rows and every
@@ -155,6 +165,111 @@ class FocusConformance(unittest.TestCase):
                 row["ClusterId"] = row.pop("x_ClusterId")
             return [("ClusterId" if c == "x_ClusterId" else c) for c in h], rows
         self.assertFails("1.4", unprefixed, "ATT-CustomColumnHandling-A-002-M")
+
+        # 1.4 keeps the deprecated provider columns' presence rules (MUST, Status Deprecated)
+        self.assertFails("1.4", drop("ProviderName"), "CAU-CostAndUsage-D-038-M")
+        self.assertFails("1.4", drop("PublisherName"), "CAU-CostAndUsage-D-021-M")
+
+    def assertCommitmentFails(self, v, edit, rule):
+        """The version's ContractCommitment file, edited, breaks the rule."""
+        header, rows = focusrules.read(self.files[v + "/cc"])
+        self.assertEqual(focusrules.check_rows(header, rows, v, "ContractCommitment"), [])
+        header, rows = edit(header, rows)
+        bad = focusrules.check(self.write(header, rows), v, "ContractCommitment")
+        self.assertIn(rule, {b[0] for b in bad}, f"FOCUS {v} ContractCommitment: the mutation should break {rule}; "
+                                                 f"found {bad[:5]}")
+
+    def test_mutated_contract_commitment_files_fail(self):
+        def drop(col):
+            return lambda h, rows: ([c for c in h if c != col], rows)
+
+        def set_first(**cols):
+            def edit(h, rows):
+                rows[0].update(cols)
+                return h, rows
+            return edit
+
+        for v in ("1.3", "1.4"):
+            self.assertCommitmentFails(v, drop("BillingCurrency"), "CCT-ContractCommitment-D-003-M")
+            self.assertCommitmentFails(v, drop("ContractId"), "CCT-ContractCommitment-D-013-M")
+            self.assertCommitmentFails(v, set_first(ContractCommitmentCost=None), "CCT-ContractCommitmentCost-C-004-C")
+            self.assertCommitmentFails(v, set_first(ContractCommitmentCost="1e6"), "CCT-ContractCommitmentCost-C-002-M")
+            self.assertCommitmentFails(v, set_first(BillingCurrency="usd"), "CCT-BillingCurrency-C-003-M")
+            self.assertCommitmentFails(v, set_first(BillingCurrency="XAU"), "CCT-BillingCurrency-C-006-M")
+            self.assertCommitmentFails(v, set_first(ContractCommitmentId=None), "CCT-ContractCommitmentId-C-003-M")
+            self.assertCommitmentFails(v, set_first(ContractCommitmentUnit="Dollars"), "CCT-ContractCommitmentUnit-C-005-C")
+            self.assertCommitmentFails(v, set_first(ContractCommitmentQuantity="5"), "CCT-ContractCommitmentUnit-C-006-C")
+            self.assertCommitmentFails(v, set_first(ContractCommitmentType=" Dynatrace"), "CCT-ContractCommitmentType-C-002-M")
+            self.assertCommitmentFails(v, set_first(ContractPeriodStart="2026-03-01"), "CCT-ContractPeriodStart-C-002-M")
+
+            def two_contracts(h, rows):  # one commitment id under two contracts
+                rows[1]["ContractCommitmentId"] = rows[0]["ContractCommitmentId"]
+                return h, rows
+            self.assertCommitmentFails(v, two_contracts, "CCT-ContractCommitmentId-C-007-M")
+        # 1.4's additions
+        for col, rule in [("ContractCommitmentApplicability", "CCT-ContractCommitment-D-017-M"),
+                          ("ContractCommitmentBenefitCategory", "CCT-ContractCommitment-D-018-M"),
+                          ("ContractCommitmentLifecycleStatus", "CCT-ContractCommitment-D-024-M"),
+                          ("ContractCommitmentPaymentModel", "CCT-ContractCommitment-D-028-M"),
+                          ("ContractCommitmentLastUpdated", "CCT-ContractCommitment-D-023-M"),
+                          ("InvoiceIssuerName", "CCT-ContractCommitment-D-030-M"),
+                          ("ServiceProviderName", "CCT-ContractCommitment-D-033-M")]:
+            self.assertCommitmentFails("1.4", drop(col), rule)
+        bad = [
+            (dict(ContractCommitmentBenefitCategory="Savings"), "CCT-ContractCommitmentBenefitCategory-C-003-M"),
+            (dict(ContractCommitmentBenefitCategory=None), "CCT-ContractCommitmentBenefitCategory-C-002-M"),
+            (dict(ContractCommitmentLifecycleStatus="Ended"), "CCT-ContractCommitmentLifecycleStatus-C-003-M"),
+            (dict(ContractCommitmentLifecycleStatus=None), "CCT-ContractCommitmentLifecycleStatus-C-002-M"),
+            (dict(ContractCommitmentModel="Flexible"), "CCT-ContractCommitmentModel-C-003-M"),
+            (dict(ContractCommitmentModel="Continuous"), "CCT-ContractCommitmentModel-C-004-C"),
+            (dict(ContractCommitmentModel="Continuous"), "CCT-ContractCommitmentFulfillmentInterval-C-004-C"),
+            (dict(ContractCommitmentFulfillmentInterval="Yearly"), "CCT-ContractCommitmentFulfillmentInterval-C-003-M"),
+            (dict(ContractCommitmentOfferCategory="Private"), "CCT-ContractCommitmentOfferCategory-C-003-M"),
+            (dict(ContractCommitmentPaymentModel="Upfront"), "CCT-ContractCommitmentPaymentModel-C-003-M"),
+            (dict(ContractCommitmentPaymentInterval="Annual"), "CCT-ContractCommitmentPaymentInterval-C-004-C"),
+            (dict(ContractCommitmentPaymentInterval="Yearly"), "CCT-ContractCommitmentPaymentInterval-C-003-M"),
+            (dict(ContractCommitmentPaymentUpfrontPercentage="0.5"), "CCT-ContractCommitmentPaymentUpfrontPercentage-C-005-C"),
+            (dict(ContractCommitmentPaymentUpfrontPercentage="1.5"), "CCT-ContractCommitmentPaymentUpfrontPercentage-C-004-M"),
+            (dict(ContractCommitmentPaymentUpfrontPercentage=None), "CCT-ContractCommitmentPaymentUpfrontPercentage-C-003-M"),
+            (dict(ContractCommitmentPaymentModel="No Upfront", ContractCommitmentPaymentInterval="Annual"),
+             "CCT-ContractCommitmentPaymentUpfrontPercentage-C-006-C"),
+            (dict(ContractCommitmentBenefitCategory="Discount"), "CCT-ContractCommitmentDiscountPercentage-C-004-C"),
+            (dict(ContractCommitmentDiscountPercentage="-0.1"), "CCT-ContractCommitmentDiscountPercentage-C-006-M"),
+            (dict(ContractCommitmentDiscountPercentage="0.1", ContractCommitmentBenefitCategory="Availability"),
+             "CCT-ContractCommitmentDiscountPercentage-C-005-C"),
+            (dict(ContractCommitmentDurationType=None), "CCT-ContractCommitmentDurationType-C-003-M"),
+            (dict(ContractCommitmentCreated="2026-03-01"), "CCT-ContractCommitmentCreated-C-002-M"),
+            (dict(ContractCommitmentCreated=None), "CCT-ContractCommitmentCreated-C-003-M"),
+            (dict(ContractCommitmentLastUpdated="2000-01-01T00:00:00Z"), "CCT-ContractCommitmentLastUpdated-text-5"),
+            (dict(ContractCommitmentLastUpdated=None), "CCT-ContractCommitmentLastUpdated-text-3"),
+            (dict(InvoiceIssuerName=None), "CCT-InvoiceIssuerName-C-003-M"),
+            (dict(ServiceProviderName=None), "CCT-ServiceProviderName-C-003-M"),
+            (dict(ContractCommitmentApplicability=None), "CCT-ContractCommitmentApplicability-C-005-M"),
+            (dict(ContractCommitmentApplicability="all of it"), "CCT-ContractCommitmentApplicability-C-003-M"),
+            # a scalar fraction, which the column text says engines should not accept
+            (dict(ContractCommitmentApplicability="1.0"), "CCT-ContractCommitmentApplicabilityObject-O-002-M"),
+            # no boundary: neither global nor complex scope, yet no Inclusions
+            (dict(ContractCommitmentApplicability='{"IsGlobalScope":false}'),
+             "CCT-ContractCommitmentApplicabilityObject-O-002-M"),
+            (dict(ContractCommitmentApplicability='{"IsGlobalScope":true,"IsComplexScope":true}'),
+             "CCT-ContractCommitmentApplicabilityObject-O-002-M"),
+            (dict(ContractCommitmentApplicability='{"IsGlobalScope":true,"Applicability":{"Cost":1.5}}'),
+             "CCT-ContractCommitmentApplicabilityObject-O-002-M"),
+            (dict(ContractCommitmentApplicability='{"InclusionOperator":"And","Inclusions":[{"Dimension":"SkuId",'
+                                                  '"Operator":"Equals","Values":["*"]}]}'),
+             "CCT-ContractCommitmentApplicabilityObject-O-002-M"),
+            (dict(ContractCommitmentApplicability='{"InclusionOperator":"Or","Inclusions":[{"Dimension":"SkuId",'
+                                                  '"Operator":"In","Values":["*","x"]}]}'),
+             "CCT-ContractCommitmentApplicabilityObject-O-002-M"),
+        ]
+        for cols, rule in bad:
+            self.assertCommitmentFails("1.4", set_first(**cols), rule)
+
+        def unprefixed(h, rows):  # a custom column without x_
+            for row in rows:
+                row["BudgetUsed"] = row.pop("x_BudgetUsed")
+            return [("BudgetUsed" if c == "x_BudgetUsed" else c) for c in h], rows
+        self.assertCommitmentFails("1.4", unprefixed, "CCT-ContractCommitment-D-040-M")
 
 
 if __name__ == "__main__":

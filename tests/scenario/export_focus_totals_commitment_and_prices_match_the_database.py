@@ -136,6 +136,50 @@ class ExportFocus(unittest.TestCase):
             self.assertEqual(meta["Datasets"][0]["DataThrough"],
                              rows(self.db, "SELECT MAX(day) FROM env_cost_day")[0][0])
 
+    def test_contract_commitment_1_4_columns_say_what_the_subscription_says(self):
+        """1.4's additions: lifecycle from the periods and the budget on the day
+        of the last sync, created at the period's start, updated by that sync,
+        the duration of the period, the subscription as the applicability
+        boundary, the DPS commitment's fixed terms; none of it in 1.3."""
+        synced = rows(self.db, "SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'")[0][0]
+        today = synced[:10]
+        account = rows(self.db, "SELECT DISTINCT account_uuid FROM subscription")
+        self.assertEqual(len(account), 1)
+        got = {r["x_SubscriptionUuid"]: r for r in self.cc["1.4"]}
+        statuses = set()
+        for uuid, total, used, start, end, cur in self.subs:
+            r = got[uuid]
+            want = ("Pending" if today < start[:10] else "Expired" if today > end[:10]
+                    else "Exhausted" if used >= total else "Active")
+            self.assertEqual(r["ContractCommitmentLifecycleStatus"], want, uuid)
+            statuses.add(want)
+            self.assertEqual(r["ContractCommitmentCreated"], start[:10] + "T00:00:00Z")
+            self.assertEqual(r["ContractCommitmentLastUpdated"][:19], max(synced[:19], start[:10] + "T00:00:00"))
+            days = rows(self.db, "SELECT julianday(date(?, '+1 day')) - julianday(?)", end[:10], start[:10])[0][0]
+            year = rows(self.db, "SELECT date(?, '+1 year')", start[:10])[0][0]
+            ends = rows(self.db, "SELECT date(?, '+1 day')", end[:10])[0][0]
+            self.assertEqual(r["ContractCommitmentDurationType"], "1 Year" if ends == year else f"{int(days)} Days")
+            applies = json.loads(r["ContractCommitmentApplicability"])
+            self.assertEqual(applies["InclusionOperator"], "And")
+            self.assertEqual({(i["Dimension"], tuple(i["Values"])) for i in applies["Inclusions"]},
+                             {("BillingAccountId", (account[0][0],)), ("x_SubscriptionUuid", (uuid,))})
+            # the cost rows that draw on the commitment carry the values the boundary names
+            drawn = [x for x in self.rows["1.4"] if x["ContractApplied"] and uuid in x["ContractApplied"]]
+            self.assertTrue(drawn)
+            self.assertEqual({(x["BillingAccountId"], x["x_SubscriptionUuid"]) for x in drawn}, {(account[0][0], uuid)})
+            self.assertEqual((r["ContractCommitmentBenefitCategory"], r["ContractCommitmentDiscountPercentage"]),
+                             ("Entitlement", ""))
+            self.assertEqual((r["ContractCommitmentModel"], r["ContractCommitmentFulfillmentInterval"]),
+                             ("Discontinuous", "Total Term"))
+            self.assertEqual((r["ContractCommitmentPaymentModel"], r["ContractCommitmentPaymentInterval"],
+                              r["ContractCommitmentPaymentUpfrontPercentage"]), ("All Upfront", "One-Time", "1.0"))
+            self.assertEqual((r["ContractCommitmentOfferCategory"], r["InvoiceIssuerName"], r["ServiceProviderName"]),
+                             ("Negotiated", "Dynatrace", "Dynatrace"))
+        self.assertIn("Expired", statuses, "the emulator's earlier subscription has ended")
+        self.assertIn("Active", statuses)
+        self.assertNotIn("ContractCommitmentLifecycleStatus", self.cc["1.3"][0])
+        self.assertEqual(len(self.cc["1.3"][0]), 15, "1.3: its thirteen columns and ours")
+
     def test_prices_from_the_rate_cards_exactly_and_units_in_the_unit_format(self):
         seen = {}
         for v in VERSIONS:

@@ -120,7 +120,71 @@ def _compile(fn):
             places = Decimal(1).scaleb(z.as_tuple().exponent)  # equal at the precision the file states
             return (x * y).quantize(places, rounding=ROUND_HALF_UP) == z
         return product
+    if f in ("CheckGreaterOrEqualThanValue", "CheckLessOrEqualThanValue"):  # a null is nullability's business
+        bound, ge = Decimal(str(fn["Value"])), f == "CheckGreaterOrEqualThanValue"
+        return lambda row: row.get(col) is None or (_dec(row[col]) is not None and
+                                                    (_dec(row[col]) >= bound if ge else _dec(row[col]) <= bound))
+    if f == "CheckGreaterOrEqualThanColumn":  # ours: two Date/Time values, compared as instants
+        other = fn["ColumnBName"]
+        return lambda row: (row.get(col) is None or row.get(other) is None or
+                            (_datetime(row[col]) and _datetime(row[other]) and row[col] >= row[other]))
+    if f == "CheckApplicabilityObject":
+        return lambda row: row.get(col) is None or _applicability(row[col])
     raise ValueError(f"check function {f} is not implemented")
+
+
+OPERATORS = {"In", "NotIn", "StartsWith", "NotStartsWith", "Contains", "NotContains", "EndsWith", "Exists",
+             "DoesNotExist"}
+
+
+def _fraction(a):
+    """An Applicability object: Cost and Usage, when given, numbers from 0.0 to 1.0."""
+    return isinstance(a, dict) and all(
+        k not in a or (isinstance(a[k], (int, float)) and not isinstance(a[k], bool) and 0 <= a[k] <= 1)
+        for k in ("Cost", "Usage"))
+
+
+def _rules_ok(items):
+    """Rule objects (Inclusions, Exclusions): a Dimension string, a supported
+    Operator, Values a list of strings where "*" stands alone."""
+    if not isinstance(items, list):
+        return False
+    for r in items:
+        if not isinstance(r, dict) or not isinstance(r.get("Dimension"), str) or r.get("Operator") not in OPERATORS:
+            return False
+        vals = r.get("Values")
+        if not isinstance(vals, list) or not vals or not all(isinstance(v, str) for v in vals):
+            return False
+        if "*" in vals and vals != ["*"]:
+            return False
+        if "Applicability" in r and not _fraction(r["Applicability"]):
+            return False
+    return True
+
+
+def _applicability(text):
+    """ContractCommitmentApplicability as contractcommitmentapplicability.md
+    (FOCUS 1.4) states it: its Schema Structure and object requirements."""
+    try:
+        o = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(o, dict):
+        return False
+    flags = [o.get(k) for k in ("IsGlobalScope", "IsComplexScope")]
+    if any(v is not None and not isinstance(v, bool) for v in flags) or all(flags):
+        return False
+    if "Applicability" in o and not _fraction(o["Applicability"]):
+        return False
+    if any(flags):  # global or complex scope: no inclusion boundary
+        if "Inclusions" in o and o["Inclusions"] or "InclusionOperator" in o:
+            return False
+    elif o.get("InclusionOperator") not in ("And", "Or") or not _rules_ok(o.get("Inclusions")):
+        return False
+    if "Exclusions" in o:
+        if not _rules_ok(o["Exclusions"]) or o.get("ExclusionOperator") not in ("And", "Or"):
+            return False
+    return True
 
 
 JSON_TYPES = {"Array": list, "Object": dict, "String": str}
