@@ -6,12 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Room for any result of either function, NUL included. */
+/* Room for any result of dtc_fmt_micro, and of dtc_fmt_g15, NUL included. */
+#define DTC_MICRO_MAX 24
 #define DTC_NUMFMT_MAX 40
 
 /* Micro-units as a plain decimal with exactly six places: 1500000 ->
  * "1.500000", -1 -> "-0.000001", INT64_MIN -> "-9223372036854.775808".
- * Writes a NUL-terminated string into dst (DTC_NUMFMT_MAX bytes) and
+ * Writes a NUL-terminated string into dst (DTC_MICRO_MAX bytes) and
  * returns its length. */
 size_t dtc_fmt_micro(char *dst, int64_t micro);
 

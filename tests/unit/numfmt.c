@@ -14,7 +14,7 @@
 
 static void micro(int64_t v, const char *want)
 {
-    char got[DTC_NUMFMT_MAX];
+    char got[DTC_MICRO_MAX];
     size_t n = dtc_fmt_micro(got, v);
     assert_string_equal(got, want);
     assert_int_equal(n, strlen(want));
