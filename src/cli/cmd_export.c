@@ -259,7 +259,6 @@ static FILE *aw_open(FILE *sink)
         aw_free(a);
         return NULL;
     }
-    setvbuf(f, NULL, _IONBF, 0); /* the blocks are the buffer */
     return f;
 }
 
