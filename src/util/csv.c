@@ -37,28 +37,40 @@ static bool formula_start(char c)
     return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
-/* v quoted, inner '"' doubled, a formula's leading quote inside. */
-static int put_quoted(dtc_buf *b, const char *v, bool formula)
+/* v (n bytes) quoted, inner '"' doubled, a formula's leading quote
+ * inside, then sep: its room reserved once. */
+static int put_quoted(dtc_buf *b, const char *v, size_t n, bool formula, const char *sep,
+                      size_t sepn)
 {
-    int rc = dtc_buf_addc(b, '"');
-    if (!rc && formula) rc = dtc_buf_addc(b, '\'');
-    for (const char *p = v; *p && !rc;) { /* spans up to and including each '"', which is doubled */
-        size_t n = strcspn(p, "\"");
-        rc = dtc_buf_add(b, p, n + (p[n] == '"'));
-        if (!rc && p[n] == '"') rc = dtc_buf_addc(b, '"');
-        p += n + (p[n] == '"');
+    size_t quotes = 0;
+    for (const char *q = v; (q = memchr(q, '"', (size_t)(v + n - q))) != NULL; q++)
+        quotes++;
+    int rc = dtc_buf_reserve(b, n + quotes + 2 + formula + sepn);
+    if (rc) return rc;
+    char *d = b->data + b->len;
+    *d++ = '"';
+    if (formula) *d++ = '\'';
+    for (const char *p = v, *end = v + n; p < end;) { /* spans up to and including each '"' */
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        size_t k = q ? (size_t)(q - p) + 1 : (size_t)(end - p);
+        memcpy(d, p, k);
+        d += k;
+        if (q) *d++ = '"'; /* doubled */
+        p += k;
     }
-    return rc ? rc : dtc_buf_addc(b, '"');
+    *d++ = '"';
+    memcpy(d, sep, sepn);
+    b->len = (size_t)(d + sepn - b->data);
+    b->data[b->len] = '\0';
+    return 0;
 }
 
 /* v as one field followed by sep (sepn bytes, none when 0). */
 static int put(dtc_buf *b, const char *v, bool text, const char *sep, size_t sepn)
 {
     size_t n = strlen(v);
-    if ((text && n && formula_start(v[0])) || needs_quotes(v, n)) {
-        int rc = put_quoted(b, v, text && n && formula_start(v[0]));
-        return rc || !sepn ? rc : dtc_buf_add(b, sep, sepn);
-    }
+    bool formula = text && n && formula_start(v[0]);
+    if (formula || needs_quotes(v, n)) return put_quoted(b, v, n, formula, sep, sepn);
     int rc = dtc_buf_reserve(b, n + sepn); /* the common case: copied whole, in one go */
     if (rc) return rc;
     char *d = b->data + b->len;

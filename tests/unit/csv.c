@@ -120,6 +120,18 @@ static void test_csv_neutralises_formulas_in_text_but_not_numbers(void **state)
     dtc_buf_dispose(&b);
 }
 
+static void test_csv_quoted_field_fits_exactly_at_the_cap(void **state)
+{
+    (void)state;
+    dtc_buf b;
+    dtc_buf_init(&b, 12); /* "'=a""b",\r\n is 10 bytes... */
+    assert_int_equal(dtc_csv_field(&b, "=a\"b", true, true), 0);
+    assert_string_equal(b.data, "\"'=a\"\"b\"\r\n");
+    assert_int_equal(dtc_csv_field(&b, "\"", true, false), DTC_ETOOBIG); /* ...and 5 more are 15 */
+    assert_string_equal(b.data, "\"'=a\"\"b\"\r\n");                     /* nothing added */
+    dtc_buf_dispose(&b);
+}
+
 static void test_csv_reports_the_buffer_cap(void **state)
 {
     dtc_buf b;
@@ -139,6 +151,7 @@ int main(void)
         cmocka_unit_test(test_csv_stops_at_the_buffer_cap),
         cmocka_unit_test(test_csv_quotes_only_what_needs_it),
         cmocka_unit_test(test_csv_neutralises_formulas_in_text_but_not_numbers),
+        cmocka_unit_test(test_csv_quoted_field_fits_exactly_at_the_cap),
         cmocka_unit_test(test_csv_reports_the_buffer_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
