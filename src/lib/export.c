@@ -40,9 +40,12 @@ static const char SQL_MODIFIED[] = "SELECT (SELECT MAX(finished_at) FROM sync_ru
                                    "'ok'), (SELECT MAX(day) FROM env_cost_day)";
 static const char SQL_REVISIONS[] = "SELECT key, old_value, new_value, seen_at FROM revision WHERE "
                                     "fact = 'env_cost_day' ORDER BY id";
-/* Every day's cost, for the commitment drawdown (summed per subscription and
- * day in C: no sort). */
-static const char SQL_DAYS[] = "SELECT subscription_uuid, day, cost_micro FROM env_cost_day";
+/* Every day's cost within its subscription's current period (the only days
+ * the commitment drawdown looks at; the period as SQL_SYNCED bounds it), summed
+ * per subscription and day in C: no sort. */
+static const char SQL_DAYS[] = "SELECT e.subscription_uuid, e.day, e.cost_micro FROM subscription s"
+                               " JOIN env_cost_day e ON e.subscription_uuid = s.uuid"
+                               " WHERE e.day BETWEEN s.period_start AND s.period_end";
 /* In the key order of env_cost_day, the same on every back-end (text
  * compares bytewise on both). CROSS JOIN makes SQLite scan env_cost_day
  * first, whose primary key is that order, so it streams without sorting. */
