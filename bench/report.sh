@@ -18,7 +18,8 @@
 #        DAYS=1095 ENVS=200 CAPS=30 bench/report.sh
 #        ONLY=export bench/report.sh        (the export runs only)
 #        BASELINE=/path/to/older/dtcost bench/report.sh   (its FOCUS export
-#        measured too, on the same database in the same run: before/after)
+#        measured too, on the same database in the same run: before/after;
+#        the two files must be byte-identical, else the script fails)
 #        DB=/tmp/report.db bench/report.sh   (keeps the generated database there;
 #        reuses it when it exists)
 set -euo pipefail
@@ -112,12 +113,16 @@ floor_e=$(cat "$tmp/last") floor_c=$(cat "$tmp/lastcpu")
 if [ -n "${BASELINE:-}" ]; then
   measure "baseline: $BASELINE export --format focus" "$BASELINE" export --db "$db" --format focus --out "$tmp/old.csv"
   old=$(cat "$tmp/last") oldc=$(cat "$tmp/lastcpu")
-  rm -f "$tmp/old.csv"
 fi
 measure "dtcost export --format focus (1.4)" "$b/dtcost" export --db "$db" --format focus --out "$tmp/focus.csv"
 exp=$(cat "$tmp/last") expc=$(cat "$tmp/lastcpu")
 frows=$(($(wc -l <"$tmp/focus.csv") - 1))
 fmb=$(du -m "$tmp/focus.csv" | cut -f1)
+same=""
+if [ -n "${BASELINE:-}" ]; then # a faster export must write the same bytes
+  if cmp -s "$tmp/old.csv" "$tmp/focus.csv"; then same=identical; else same=DIFFERENT; fi
+  rm -f "$tmp/old.csv"
+fi
 rm -f "$tmp"/focus.*
 measure "dtcost export --format focus --focus-version 1.2" "$b/dtcost" export --db "$db" --format focus \
   --focus-version 1.2 --out "$tmp/focus12.csv"
@@ -129,9 +134,11 @@ gzmb=$(du -m "$tmp/focus.csv.gz" | cut -f1)
 [ "${ONLY:-}" = export ] || awk -v r="$rep" -v fr="$floor_r" 'BEGIN {
   printf "report: %.2f s (aim < 1 s), %.1fx the one-pass read floor\n", r, r / (fr > 0 ? fr : 0.01) }'
 awk -v e="$exp" -v fe="$floor_e" -v n="$frows" -v mb="$fmb" -v g="$gz" -v gmb="$gzmb" -v o="${old:-}" \
-    -v ec="$expc" -v fc="$floor_c" -v oc="${oldc:-}" 'BEGIN {
+    -v ec="$expc" -v fc="$floor_c" -v oc="${oldc:-}" -v s="$same" 'BEGIN {
   printf "focus export: %d rows, %d MB, %.0f rows/s, %.1fx the sqlite3 CSV floor (aim 1.5x); CPU %.1fx\n", n, mb,
     n / (e > 0 ? e : 0.01), e / (fe > 0 ? fe : 0.01), ec / (fc > 0 ? fc : 0.01)
-  if (o != "") printf "baseline export: %.1fx the sqlite3 CSV floor; CPU %.1fx\n", o / (fe > 0 ? fe : 0.01), oc / (fc > 0 ? fc : 0.01)
+  if (o != "") printf "baseline export: %.1fx the sqlite3 CSV floor; CPU %.1fx; this build %.2fx its wall time, %.2fx its CPU; files %s\n",
+    o / (fe > 0 ? fe : 0.01), oc / (fc > 0 ? fc : 0.01), e / (o > 0 ? o : 0.01), ec / (oc > 0 ? oc : 0.01), s
   printf "focus export .gz: %d MB, %.1fx the sqlite3 CSV floor\n", gmb, g / (fe > 0 ? fe : 0.01) }'
 [ "$frows" -ge "$rows" ] || { echo "focus export has $frows rows, fewer than the $rows cost rows" >&2; exit 1; }
+[ "$same" != DIFFERENT ] || { echo "the FOCUS 1.4 files of $BASELINE and $b/dtcost differ" >&2; exit 1; }
