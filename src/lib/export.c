@@ -124,6 +124,7 @@ typedef struct ex {
     const rate *last_rate;
     sub *last_sub;
     daytext *daytexts; /* FOCUS only, DAYTEXTS of them */
+    int focus_last;    /* the last FOCUS column + 1; 0 until the header is written */
     capinfo capinfo;
     revision *revs;
     size_t nrevs, revcap;
@@ -673,12 +674,13 @@ static bool has_col(const ex *x, int i)
     return focus_cols[i].versions & (1u << x->o->focus_minor);
 }
 
-static int last_col(const ex *x)
+/* The version's last column: worked out on the header line, kept for the rows. */
+static int last_col(ex *x)
 {
-    int last = 0;
-    for (int i = 0; i < NFOCUS; i++)
-        if (has_col(x, i)) last = i;
-    return last;
+    if (!x->focus_last)
+        for (int i = 0; i < NFOCUS; i++)
+            if (has_col(x, i)) x->focus_last = i + 1;
+    return x->focus_last - 1;
 }
 
 static void write_focus_line(ex *x, const char *const *v)
