@@ -21,25 +21,34 @@ static inline uint64_t has_byte(uint64_t w, unsigned char c)
     return (x - ONES) & ~x & HIGHS;
 }
 
-/* True when v[0..n) holds ',', '"', CR or LF. */
+static inline bool quotable16(const char *p)
+{
+    v16 w, hit;
+    uint64_t h[2];
+    memcpy(&w, p, 16);
+    hit = (v16)((w == ',') | (w == '"') | (w == '\r') | (w == '\n'));
+    memcpy(h, &hit, 16);
+    return (h[0] | h[1]) != 0;
+}
+
+static inline bool quotable8(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return (has_byte(w, ',') | has_byte(w, '"') | has_byte(w, '\r') | has_byte(w, '\n')) != 0;
+}
+
+/* True when v[0..n) holds ',', '"', CR or LF: sixteen bytes at a time, the
+ * tail as the last sixteen (or eight) bytes again, overlapping. */
 static bool needs_quotes(const char *v, size_t n)
 {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        v16 w, hit;
-        uint64_t h[2];
-        memcpy(&w, v + i, 16);
-        hit = (v16)((w == ',') | (w == '"') | (w == '\r') | (w == '\n'));
-        memcpy(h, &hit, 16);
-        if (h[0] | h[1]) return true;
+    if (n >= 16) {
+        for (size_t i = 0; i + 16 <= n; i += 16)
+            if (quotable16(v + i)) return true;
+        return quotable16(v + n - 16);
     }
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, v + i, 8);
-        if (has_byte(w, ',') | has_byte(w, '"') | has_byte(w, '\r') | has_byte(w, '\n'))
-            return true;
-    }
-    for (; i < n; i++)
+    if (n >= 8) return quotable8(v) || quotable8(v + n - 8);
+    for (size_t i = 0; i < n; i++)
         if (v[i] == ',' || v[i] == '"' || v[i] == '\r' || v[i] == '\n') return true;
     return false;
 }
@@ -87,7 +96,8 @@ static int put(dtc_buf *b, const char *v, bool text, const char *sep, size_t sep
     if (rc) return rc;
     char *d = b->data + b->len;
     memcpy(d, v, n);
-    memcpy(d + n, sep, sepn);
+    d[n] = sep[0]; /* "," or "\r\n" (or "" with sepn 0: the NUL that follows anyway) */
+    if (sepn == 2) d[n + 1] = sep[1];
     b->len += n + sepn;
     b->data[b->len] = '\0';
     return 0;
