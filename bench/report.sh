@@ -18,9 +18,13 @@
 #        DAYS=1095 ENVS=200 CAPS=30 bench/report.sh
 #        ONLY=export bench/report.sh        (the export runs only)
 #        BASELINE=/path/to/older/dtcost bench/report.sh   (its FOCUS export
-#        measured too, on the same database in the same run: before/after)
+#        measured too, on the same database in the same run: before/after;
+#        the two files must be byte-identical (SHA-256), else the script fails)
 #        DB=/tmp/report.db bench/report.sh   (keeps the generated database there;
 #        reuses it when it exists)
+#        INSTR=1 ENVS=2 bench/report.sh   (also counts the instructions of the
+#        floor and the FOCUS exports under valgrind's callgrind: the same
+#        figure however loaded the machine is; about 50x slower, so small sizes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 b="${1:-build-bench}"
@@ -80,6 +84,9 @@ SQL
 }
 gen_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 rows=$(sqlite3 "$db" "SELECT COUNT(*) FROM env_cost_day")
+envs=$(sqlite3 "$db" "SELECT COUNT(*) FROM environment") # a reused DB= has its own sizes
+caps=$(sqlite3 "$db" "SELECT COUNT(*) FROM subscription_capability")
+days=$((rows / (envs * caps > 0 ? envs * caps : 1)))
 size=$(du -m "$db" | cut -f1)
 
 measure() { # label command...  (wall seconds in $tmp/last, CPU seconds in $tmp/lastcpu)
@@ -112,12 +119,17 @@ floor_e=$(cat "$tmp/last") floor_c=$(cat "$tmp/lastcpu")
 if [ -n "${BASELINE:-}" ]; then
   measure "baseline: $BASELINE export --format focus" "$BASELINE" export --db "$db" --format focus --out "$tmp/old.csv"
   old=$(cat "$tmp/last") oldc=$(cat "$tmp/lastcpu")
+  oldsum=$(sha256sum <"$tmp/old.csv") # a checksum, not the file: 3.7 GB each at full size
   rm -f "$tmp/old.csv"
 fi
 measure "dtcost export --format focus (1.4)" "$b/dtcost" export --db "$db" --format focus --out "$tmp/focus.csv"
 exp=$(cat "$tmp/last") expc=$(cat "$tmp/lastcpu")
 frows=$(($(wc -l <"$tmp/focus.csv") - 1))
 fmb=$(du -m "$tmp/focus.csv" | cut -f1)
+same=""
+if [ -n "${BASELINE:-}" ]; then # a faster export must write the same bytes
+  if [ "$(sha256sum <"$tmp/focus.csv")" = "$oldsum" ]; then same=identical; else same=DIFFERENT; fi
+fi
 rm -f "$tmp"/focus.*
 measure "dtcost export --format focus --focus-version 1.2" "$b/dtcost" export --db "$db" --format focus \
   --focus-version 1.2 --out "$tmp/focus12.csv"
@@ -126,12 +138,35 @@ measure "dtcost export --format focus --out FILE.csv.gz" "$b/dtcost" export --db
   --out "$tmp/focus.csv.gz"
 gz=$(cat "$tmp/last")
 gzmb=$(du -m "$tmp/focus.csv.gz" | cut -f1)
+if [ -n "${INSTR:-}" ]; then # user-space instructions, all threads: steady on a shared machine
+  instr() {
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.%p" "$@" 2>&1 >/dev/null |
+      awk '/Collected/ { s += $NF } !/^==/ { print > "/dev/stderr" } END { printf "%.0f\n", s }'
+    rm -f "$tmp"/cg.* "$tmp"/focus.*
+  }
+  fi_=$(instr sqlite3 -csv "$db" "SELECT c.*, u.value, u.unit FROM env_cost_day c LEFT JOIN env_usage_day u USING
+    (subscription_uuid, environment_id, capability_key, day)")
+  printf '%-58s %14s %6s\n' "instructions (callgrind)" count ratio
+  printf '%-58s %14d %6s\n' "floor: sqlite3 -csv of every cost and usage row" "$fi_" 1.00
+  for run in ${BASELINE:+baseline} 1.4 1.2 gz; do
+    bin="$b/dtcost" out="$tmp/focus.csv" args=()
+    case $run in
+    baseline) bin="$BASELINE" ;;
+    1.2) args=(--focus-version 1.2) ;;
+    gz) out="$tmp/focus.csv.gz" ;;
+    esac
+    n=$(instr "$bin" export --db "$db" --format focus --out "$out" "${args[@]}")
+    printf '%-58s %14d %6.2f\n' "$run: $bin export --format focus" "$n" "$(awk -v a="$n" -v b="$fi_" 'BEGIN { print a / b }')"
+  done
+fi
 [ "${ONLY:-}" = export ] || awk -v r="$rep" -v fr="$floor_r" 'BEGIN {
   printf "report: %.2f s (aim < 1 s), %.1fx the one-pass read floor\n", r, r / (fr > 0 ? fr : 0.01) }'
 awk -v e="$exp" -v fe="$floor_e" -v n="$frows" -v mb="$fmb" -v g="$gz" -v gmb="$gzmb" -v o="${old:-}" \
-    -v ec="$expc" -v fc="$floor_c" -v oc="${oldc:-}" 'BEGIN {
+    -v ec="$expc" -v fc="$floor_c" -v oc="${oldc:-}" -v s="$same" 'BEGIN {
   printf "focus export: %d rows, %d MB, %.0f rows/s, %.1fx the sqlite3 CSV floor (aim 1.5x); CPU %.1fx\n", n, mb,
     n / (e > 0 ? e : 0.01), e / (fe > 0 ? fe : 0.01), ec / (fc > 0 ? fc : 0.01)
-  if (o != "") printf "baseline export: %.1fx the sqlite3 CSV floor; CPU %.1fx\n", o / (fe > 0 ? fe : 0.01), oc / (fc > 0 ? fc : 0.01)
+  if (o != "") printf "baseline export: %.1fx the sqlite3 CSV floor; CPU %.1fx; this build %.2fx its wall time, %.2fx its CPU; files %s\n",
+    o / (fe > 0 ? fe : 0.01), oc / (fc > 0 ? fc : 0.01), e / (o > 0 ? o : 0.01), ec / (oc > 0 ? oc : 0.01), s
   printf "focus export .gz: %d MB, %.1fx the sqlite3 CSV floor\n", gmb, g / (fe > 0 ? fe : 0.01) }'
 [ "$frows" -ge "$rows" ] || { echo "focus export has $frows rows, fewer than the $rows cost rows" >&2; exit 1; }
+[ "$same" != DIFFERENT ] || { echo "the FOCUS 1.4 files of $BASELINE and $b/dtcost differ" >&2; exit 1; }

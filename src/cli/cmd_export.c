@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
 #include <libdeflate.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +93,8 @@ static ssize_t gz_write(void *cookie, const char *buf, size_t size)
 static int gz_close(void *cookie)
 {
     gz *z = cookie;
-    int rc = gz_emit(z) || z->failed || fclose(z->raw) != 0 ? -1 : 0;
+    int rc = gz_emit(z) || z->failed ? -1 : 0;
+    if (fclose(z->raw) != 0) rc = -1;
     libdeflate_free_compressor(z->c);
     free(z->in);
     free(z->outbuf);
@@ -106,10 +108,167 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* raw compressed as it is written: the returned stream takes it over
+ * (closing the stream closes it); NULL with raw untouched when there is
+ * no memory. */
+static FILE *gz_open(FILE *raw)
+{
+    gz *z = calloc(1, sizeof(*z));
+    if (!z) return NULL;
+    z->raw = raw;
+    z->c = libdeflate_alloc_compressor(6);
+    z->in = malloc(GZ_CHUNK);
+    z->outcap = z->c ? libdeflate_gzip_compress_bound(z->c, GZ_CHUNK) : 0;
+    z->outbuf = z->outcap ? malloc(z->outcap) : NULL;
+    cookie_io_functions_t io = {.write = gz_write, .close = gz_close};
+    FILE *f = z->c && z->in && z->outbuf ? fopencookie(z, "w", io) : NULL;
+    if (!f) {
+        libdeflate_free_compressor(z->c);
+        free(z->in);
+        free(z->outbuf);
+        free(z);
+    }
+    return f;
+}
+
+/* ---- the writing (and compressing) on a thread of its own, so the export
+ * formats the next rows meanwhile: blocks of AW_BLOCK bytes go round a ring
+ * of AW_BLOCKS; the export fills one while the thread writes the others ---- */
+
+#define AW_BLOCK (1u << 20)
+#define AW_BLOCKS 4
+
+typedef struct aw {
+    FILE *sink; /* the file, or the gzip stream over it; the thread's alone once started */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *blk[AW_BLOCKS];
+    size_t len[AW_BLOCKS];
+    unsigned head, tail; /* blocks [tail, head) wait for the thread or are being written */
+    bool closing;
+    int err; /* errno of the first write that failed; the thread drops what follows */
+} aw;
+
+static void *aw_thread(void *arg)
+{
+    aw *a = arg;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        while (a->tail == a->head && !a->closing)
+            pthread_cond_wait(&a->cv, &a->mu);
+        if (a->tail == a->head) break; /* closing, everything written */
+        unsigned i = a->tail % AW_BLOCKS;
+        bool failed = a->err != 0;
+        pthread_mutex_unlock(&a->mu);
+        int e = 0;
+        errno = 0;
+        if (!failed && fwrite(a->blk[i], 1, a->len[i], a->sink) != a->len[i])
+            e = errno ? errno : EIO;
+        pthread_mutex_lock(&a->mu);
+        if (e && !a->err) a->err = e;
+        a->tail++;
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* Hand the block being filled to the thread and wait until the next one is
+ * free: the thread frees one per write, so the wait ends. -1 (errno set)
+ * once a write failed. */
+static int aw_submit(aw *a)
+{
+    pthread_mutex_lock(&a->mu);
+    a->head++;
+    pthread_cond_broadcast(&a->cv);
+    while (a->head - a->tail >= AW_BLOCKS && !a->err)
+        pthread_cond_wait(&a->cv, &a->mu);
+    int err = a->err;
+    pthread_mutex_unlock(&a->mu);
+    a->len[a->head % AW_BLOCKS] = 0;
+    if (err) errno = err;
+    return err ? -1 : 0;
+}
+
+static ssize_t aw_write(void *cookie, const char *buf, size_t size)
+{
+    aw *a = cookie;
+    for (size_t done = 0; done < size;) {
+        unsigned i = a->head % AW_BLOCKS;
+        size_t n = size - done < AW_BLOCK - a->len[i] ? size - done : AW_BLOCK - a->len[i];
+        memcpy(a->blk[i] + a->len[i], buf + done, n);
+        a->len[i] += n;
+        done += n;
+        if (a->len[i] == AW_BLOCK && aw_submit(a)) return -1;
+    }
+    return (ssize_t)size;
+}
+
+static void aw_free(aw *a)
+{
+    for (int i = 0; i < AW_BLOCKS; i++)
+        free(a->blk[i]);
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+/* The last block out, the thread joined, the sink closed; -1 (errno set)
+ * when any write or the close failed. */
+static int aw_close(void *cookie)
+{
+    aw *a = cookie;
+    pthread_mutex_lock(&a->mu);
+    if (a->len[a->head % AW_BLOCKS]) a->head++;
+    a->closing = true;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->thread, NULL);
+    int err = a->err;
+    errno = 0;
+    if (fclose(a->sink) != 0 && !err) err = errno ? errno : EIO;
+    aw_free(a);
+    if (err) errno = err;
+    return err ? -1 : 0;
+}
+
+/* sink behind a writer thread: the returned stream takes it over (closing
+ * the stream closes it); NULL with sink untouched when there is no memory
+ * or no thread. */
+static FILE *aw_open(FILE *sink)
+{
+    aw *a = calloc(1, sizeof(*a));
+    if (!a) return NULL;
+    a->sink = sink;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    bool ok = true;
+    for (int i = 0; i < AW_BLOCKS; i++)
+        ok = ok && (a->blk[i] = malloc(AW_BLOCK)) != NULL;
+    if (!ok || pthread_create(&a->thread, NULL, aw_thread, a) != 0) {
+        aw_free(a);
+        return NULL;
+    }
+    cookie_io_functions_t io = {.write = aw_write, .close = aw_close};
+    FILE *f = fopencookie(a, "w", io);
+    if (!f) { /* the thread has nothing to write: it ends */
+        pthread_mutex_lock(&a->mu);
+        a->closing = true;
+        pthread_cond_broadcast(&a->cv);
+        pthread_mutex_unlock(&a->mu);
+        pthread_join(a->thread, NULL);
+        aw_free(a);
+        return NULL;
+    }
+    return f;
+}
+
 /* One output file: written to a temporary name beside it, renamed at the end. */
 typedef struct outfile {
     char path[4096], tmp[4200];
     FILE *f;
+    int err; /* errno of a failed write or close */
 } outfile;
 
 static int out_open(outfile *o, const char *path)
@@ -124,28 +283,22 @@ static int out_open(outfile *o, const char *path)
         return DTC_EIO;
     }
     o->f = raw;
-    if (!ends_with(path, ".gz")) return 0;
-    gz *z = calloc(1, sizeof(*z));
-    if (z) {
-        z->raw = raw;
-        z->c = libdeflate_alloc_compressor(6);
-        z->in = malloc(GZ_CHUNK);
-        z->outcap = z->c ? libdeflate_gzip_compress_bound(z->c, GZ_CHUNK) : 0;
-        z->outbuf = z->outcap ? malloc(z->outcap) : NULL;
-    }
-    cookie_io_functions_t io = {.write = gz_write, .close = gz_close};
-    if (!z || !z->c || !z->in || !z->outbuf || !(o->f = fopencookie(z, "w", io))) {
-        if (z) {
-            libdeflate_free_compressor(z->c);
-            free(z->in);
-            free(z->outbuf);
-            free(z);
-        }
+    if (ends_with(path, ".gz") && !(o->f = gz_open(raw))) {
         fclose(raw);
         unlink(o->tmp);
         fprintf(stderr, "dtcost export: out of memory setting up compression for %s\n", path);
         return DTC_ENOMEM;
     }
+    FILE *w = aw_open(o->f);
+    if (!w) {
+        fclose(o->f);
+        o->f = NULL;
+        unlink(o->tmp);
+        fprintf(stderr, "dtcost export: out of memory (or threads) setting up the writer for %s\n",
+                path);
+        return DTC_ENOMEM;
+    }
+    o->f = w;
     return 0;
 }
 
@@ -153,7 +306,11 @@ static int out_open(outfile *o, const char *path)
 static int out_close(outfile *o, int rc)
 {
     if (!o->f) return rc;
-    if (fclose(o->f) != 0 && rc == 0) rc = DTC_EIO;
+    errno = 0;
+    if (fclose(o->f) != 0 && rc == 0) {
+        rc = DTC_EIO;
+        o->err = errno;
+    }
     o->f = NULL;
     if (rc) unlink(o->tmp);
     return rc;
@@ -246,6 +403,11 @@ int cmd_export(int argc, char **argv)
     rc = out_close(&main_out, rc);
     rc = out_close(&cc_out, rc);
     rc = out_close(&meta_out, rc);
+    for (outfile *f = &main_out; f; f = f == &main_out ? &cc_out : f == &cc_out ? &meta_out : NULL)
+        if (f->err) { /* a write the writer thread found failing, or the close */
+            io_errno = f->err;
+            break;
+        }
     /* All files or none: the renames come after every file closed well. */
     outfile *all[] = {&cc_out, &meta_out, &main_out};
     for (size_t i = 0; i < 3; i++) {

@@ -21,6 +21,7 @@
 #include "csv.h"
 #include "export_impl.h"
 #include "jw.h"
+#include "numfmt.h"
 #include "timeutil.h"
 
 /* ---- the SQL: everything export reads from the store ---- */
@@ -40,9 +41,12 @@ static const char SQL_MODIFIED[] = "SELECT (SELECT MAX(finished_at) FROM sync_ru
                                    "'ok'), (SELECT MAX(day) FROM env_cost_day)";
 static const char SQL_REVISIONS[] = "SELECT key, old_value, new_value, seen_at FROM revision WHERE "
                                     "fact = 'env_cost_day' ORDER BY id";
-/* Every day's cost, for the commitment drawdown (summed per subscription and
- * day in C: no sort). */
-static const char SQL_DAYS[] = "SELECT subscription_uuid, day, cost_micro FROM env_cost_day";
+/* Every day's cost within its subscription's current period (the only days
+ * the commitment drawdown looks at; the period as SQL_SYNCED bounds it), summed
+ * per subscription and day in C: no sort. */
+static const char SQL_DAYS[] = "SELECT e.subscription_uuid, e.day, e.cost_micro FROM subscription s"
+                               " JOIN env_cost_day e ON e.subscription_uuid = s.uuid"
+                               " WHERE e.day BETWEEN s.period_start AND s.period_end";
 /* In the key order of env_cost_day, the same on every back-end (text
  * compares bytewise on both). CROSS JOIN makes SQLite scan env_cost_day
  * first, whose primary key is that order, so it streams without sorting. */
@@ -92,6 +96,24 @@ typedef struct revision {
     int64_t seen_day;
 } revision;
 
+/* A day's FOCUS dates (ChargePeriodStart/End, BillingPeriodStart/End),
+ * formatted once per run: rows come in key order, so days repeat for every
+ * environment and capability. Direct-mapped by day (DAYTEXTS of them). */
+#define DAYTEXTS 4096
+typedef struct daytext {
+    int64_t day;
+    char cps[21], cpe[21], bps[21], bpe[21];
+} daytext;
+
+/* What a capability decides for its rows without a rate card, for the run
+ * of rows of one subscription and capability. */
+typedef struct capinfo {
+    const sub *s; /* NULL: nothing cached */
+    char cap[128];
+    const char *category, *subcategory;
+    char skuprice[200];
+} capinfo;
+
 typedef struct ex {
     const dtc_export_opts *o;
     FILE *out;
@@ -102,8 +124,9 @@ typedef struct ex {
     size_t nrates, ratecap;
     const rate *last_rate;
     sub *last_sub;
-    int64_t dates_day; /* the day cps..bpe were formatted for */
-    char cps[24], cpe[24], bps[24], bpe[24];
+    daytext *daytexts; /* FOCUS only, DAYTEXTS of them */
+    int focus_last;    /* the last FOCUS column + 1; 0 until the header is written */
+    capinfo capinfo;
     revision *revs;
     size_t nrevs, revcap;
     char modified[32];
@@ -322,22 +345,12 @@ static const rate *find_rate(ex *x, const sub *s, const char *cap, int64_t day)
 
 /* ---- exact decimals ---- */
 
-/* Micro-units as a plain decimal with six places; dst holds at least 28 bytes. */
+/* Micro-units as a plain decimal with six places; dst holds at least
+ * DTC_MICRO_MAX bytes. */
 static void decimal(char *dst, size_t n, int64_t micro)
 {
-    char tmp[32], *p = tmp + sizeof(tmp);
-    uint64_t a = micro < 0 ? (uint64_t)0 - (uint64_t)micro : (uint64_t)micro;
-    *--p = '\0';
-    for (int i = 0; i < 6; i++, a /= 10)
-        *--p = (char)('0' + a % 10);
-    *--p = '.';
-    do
-        *--p = (char)('0' + a % 10);
-    while ((a /= 10) != 0);
-    if (micro < 0) *--p = '-';
-    size_t len = (size_t)(tmp + sizeof(tmp) - p); /* with the NUL */
-    if (len <= n)
-        memcpy(dst, p, len);
+    if (n >= DTC_MICRO_MAX)
+        dtc_fmt_micro(dst, micro);
     else if (n)
         dst[0] = '\0';
 }
@@ -395,14 +408,10 @@ static bool times(const char *a, const char *b, int64_t *out)
  * for the digits a reader sees. */
 static void quantity(char *dst, size_t n, double v)
 {
-    snprintf(dst, n, "%.15g", v);
-    if (strchr(dst, 'e')) {
-        snprintf(dst, n, "%.12f", v);
-        char *e = dst + strlen(dst) - 1;
-        while (e > dst && *e == '0')
-            *e-- = '\0';
-        if (*e == '.') *e = '\0';
-    }
+    if (n >= DTC_NUMFMT_MAX)
+        dtc_fmt_g15(dst, v);
+    else if (n)
+        dst[0] = '\0';
 }
 
 /* ---- units: Dynatrace's unit text to the FOCUS Unit Format ---- */
@@ -454,12 +463,13 @@ static void flush(ex *x)
     dtc_buf_reset(&x->line);
 }
 
-/* Rows collect in the line buffer and go out in blocks of about 32 KiB; the
- * buffer's cap leaves room for one more row of any size the columns allow. */
-#define ROWS_CAP ((size_t)256 << 10)
+/* Rows collect in the line buffer and go out in blocks of about 256 KiB
+ * (a 3.7 GB export in 15,000 writes); the buffer's cap leaves room for one
+ * more row of any size the columns allow. */
+#define ROWS_CAP ((size_t)1 << 20)
 static void row_done(ex *x)
 {
-    if (x->line.len >= ((size_t)32 << 10)) flush(x);
+    if (x->line.len >= ((size_t)256 << 10)) flush(x);
 }
 
 /* dst = the strings up to NULL, concatenated and cut at n - 1 bytes. */
@@ -666,12 +676,13 @@ static bool has_col(const ex *x, int i)
     return focus_cols[i].versions & (1u << x->o->focus_minor);
 }
 
-static int last_col(const ex *x)
+/* The version's last column: worked out on the header line, kept for the rows. */
+static int last_col(ex *x)
 {
-    int last = 0;
-    for (int i = 0; i < NFOCUS; i++)
-        if (has_col(x, i)) last = i;
-    return last;
+    if (!x->focus_last)
+        for (int i = 0; i < NFOCUS; i++)
+            if (has_col(x, i)) x->focus_last = i + 1;
+    return x->focus_last - 1;
 }
 
 static void write_focus_line(ex *x, const char *const *v)
@@ -694,6 +705,47 @@ static void month_bounds(int64_t day, char *start, char *end)
     dtc_civil_from_days(day, &y, &m, &d);
     dtc_fmt_datetime(start, dtc_days_from_civil(y, m, 1) * 86400);
     dtc_fmt_datetime(end, dtc_days_add_months(dtc_days_from_civil(y, m, 1), 1) * 86400);
+}
+
+/* The dates of a day's rows, formatted on its first row; NULL (x->err
+ * set) when there is no memory for them. */
+static const daytext *day_text(ex *x, int64_t day)
+{
+    if (!x->daytexts) {
+        if (!(x->daytexts = dtc_calloc(DAYTEXTS, sizeof(daytext)))) {
+            x->err = DTC_ENOMEM;
+            return NULL;
+        }
+        for (size_t i = 0; i < DAYTEXTS; i++)
+            x->daytexts[i].day = INT64_MIN;
+    }
+    daytext *t = &x->daytexts[(uint64_t)day % DAYTEXTS];
+    if (t->day != day) {
+        month_bounds(day, t->bps, t->bpe);
+        dtc_fmt_datetime(t->cps, day * 86400);
+        dtc_fmt_datetime(t->cpe, (day + 1) * 86400);
+        t->day = day;
+    }
+    return t;
+}
+
+/* A capability's service category and subcategory, and its SkuPriceId
+ * without a rate card: worked out when the capability or subscription
+ * changes (keys longer than the cache are worked out every time). */
+static const capinfo *cap_info(ex *x, const sub *s, const char *cap)
+{
+    capinfo *c = &x->capinfo;
+    if (c->s == s && strcmp(c->cap, cap) == 0) return c;
+    bool sec = security(cap);
+    c->category = sec ? "Security" : "Management and Governance";
+    c->subcategory = !sec                     ? "Observability"
+                     : strstr(cap, "POSTURE") ? "Security Posture Management"
+                                              : "Other (Security)";
+    cat(c->skuprice, sizeof(c->skuprice), cap, "/", s->currency, (char *)NULL);
+    size_t n = strlen(cap);
+    c->s = n < sizeof(c->cap) ? s : NULL;
+    if (c->s) memcpy(c->cap, cap, n + 1);
+    return c;
 }
 
 /* The id of a subscription's commitment period, the same in the cost rows
@@ -755,7 +807,7 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
                       int64_t charge_day, int64_t billing_day, draw how, bool qty_on)
 {
     char billed[32], eff[32], list[32], contracted[32], qty[40], bps[24], bpe[24];
-    char desc[512], applied[512], skuprice[200], subname[160];
+    char desc[512], applied[512], subname[160];
     const char *v[NFOCUS] = {0};
     common(x, s, v);
     decimal(billed, sizeof(billed), billed_micro);
@@ -773,19 +825,14 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
         decimal(list, sizeof(list), lc);
         decimal(contracted, sizeof(contracted), cc);
     } else { /* no rate card (or a correction): what Dynatrace charged is all we know */
-        snprintf(list, sizeof(list), "%s", eff);
-        snprintf(contracted, sizeof(contracted), "%s", eff);
+        memcpy(list, eff, sizeof(list));
+        memcpy(contracted, eff, sizeof(contracted));
     }
-    if (how != CORRECTION) { /* the rate card line, or the capability's price without one */
-        if (!rt) snprintf(skuprice, sizeof(skuprice), "%s/%s", r->cap, s->currency);
-        v[F_SkuPriceId] = rt ? rt->sku_price_id : skuprice;
-    }
-    if (charge_day != x->dates_day) { /* rows come a day at a time: format its dates once */
-        month_bounds(charge_day, x->bps, x->bpe);
-        dtc_fmt_datetime(x->cps, charge_day * 86400);
-        dtc_fmt_datetime(x->cpe, (charge_day + 1) * 86400);
-        x->dates_day = charge_day;
-    }
+    const capinfo *ci = cap_info(x, s, r->cap);
+    if (how != CORRECTION) /* the rate card line, or the capability's price without one */
+        v[F_SkuPriceId] = rt ? rt->sku_price_id : ci->skuprice;
+    const daytext *dt = day_text(x, charge_day);
+    if (!dt) return;
     if (billing_day != charge_day) month_bounds(billing_day, bps, bpe);
     const char *env = r->env_name && *r->env_name ? r->env_name : r->env;
     const char *cap = r->cap_name ? r->cap_name : r->cap;
@@ -813,24 +860,21 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
         v[F_CommitmentDiscountStatus] = "Used";
     }
     v[F_BilledCost] = billed;
-    v[F_BillingPeriodStart] = billing_day != charge_day ? bps : x->bps;
-    v[F_BillingPeriodEnd] = billing_day != charge_day ? bpe : x->bpe;
+    v[F_BillingPeriodStart] = billing_day != charge_day ? bps : dt->bps;
+    v[F_BillingPeriodEnd] = billing_day != charge_day ? bpe : dt->bpe;
     v[F_ChargeCategory] = "Usage";
     v[F_ChargeClass] = how == CORRECTION ? "Correction" : NULL;
     v[F_ChargeDescription] = desc;
-    v[F_ChargePeriodStart] = x->cps;
-    v[F_ChargePeriodEnd] = x->cpe;
+    v[F_ChargePeriodStart] = dt->cps;
+    v[F_ChargePeriodEnd] = dt->cpe;
     v[F_ContractedCost] = contracted;
     v[F_EffectiveCost] = eff;
     v[F_ListCost] = list;
     v[F_PricingQuantity] = v[F_ConsumedQuantity] = usage_cols ? q : NULL;
     v[F_PricingUnit] = v[F_ConsumedUnit] = usage_cols ? focus_unit(r->unit) : NULL;
     v[F_x_DynatraceUnit] = usage_cols ? r->unit : NULL;
-    v[F_ServiceCategory] = security(r->cap) ? "Security" : "Management and Governance";
-    v[F_ServiceSubcategory] =
-        security(r->cap)
-            ? (strstr(r->cap, "POSTURE") ? "Security Posture Management" : "Other (Security)")
-            : "Observability";
+    v[F_ServiceCategory] = ci->category;
+    v[F_ServiceSubcategory] = ci->subcategory;
     v[F_ServiceName] = cap;
     v[F_ChargeFrequency] = "Usage-Based";
     v[F_ContractedUnitPrice] = priced ? rt->price : NULL;
@@ -1025,6 +1069,7 @@ static void ex_dispose(ex *x)
     for (size_t i = 0; i < x->nsubs; i++)
         dtc_free(x->subs[i].days);
     dtc_free(x->subs);
+    dtc_free(x->daytexts);
     dtc_buf_dispose(&x->line);
 }
 
@@ -1046,7 +1091,7 @@ static int sink_row(void *ud, const char *const *v, int64_t effective, int64_t b
 
 int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_export_stats *st)
 {
-    ex x = {.o = o, .out = out, .st = st, .today = -1, .last_day = -1, .dates_day = INT64_MIN};
+    ex x = {.o = o, .out = out, .st = st, .today = -1, .last_day = -1};
     memset(st, 0, sizeof(*st));
     dtc_buf_init(&x.line, ROWS_CAP);
     int rc;

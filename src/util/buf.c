@@ -42,6 +42,11 @@ static int grow(dtc_buf *b, size_t extra)
     return 0;
 }
 
+int dtc_buf_reserve(dtc_buf *b, size_t extra)
+{
+    return grow(b, extra);
+}
+
 int dtc_buf_add(dtc_buf *b, const void *p, size_t n)
 {
     int rc = grow(b, n);

@@ -26,6 +26,10 @@ void dtc_buf_reset(dtc_buf *b);
 int dtc_buf_add(dtc_buf *b, const void *p, size_t n) DTC_MUST_CHECK;
 int dtc_buf_adds(dtc_buf *b, const char *s) DTC_MUST_CHECK;
 int dtc_buf_addc(dtc_buf *b, char c) DTC_MUST_CHECK;
+/* Make room for extra more bytes (and the NUL) without adding any, so a
+ * writer can fill data + len itself and then raise len (keeping the NUL);
+ * DTC_ETOOBIG past the cap, DTC_ENOMEM. */
+int dtc_buf_reserve(dtc_buf *b, size_t extra) DTC_MUST_CHECK;
 int dtc_buf_printf(dtc_buf *b, const char *fmt, ...) DTC_MUST_CHECK
     __attribute__((format(printf, 2, 3)));
 int dtc_buf_vprintf(dtc_buf *b, const char *fmt, va_list ap) DTC_MUST_CHECK

@@ -12,7 +12,7 @@
  * take for a formula (starting with '=', '+', '-', '@', tab or CR) gets a
  * single quote in front and is quoted, as OWASP recommends against CSV
  * injection; so numbers must not go through here. 0, DTC_ENOMEM, or
- * DTC_ETOOBIG past the buffer's cap (the field half added). */
+ * DTC_ETOOBIG past the buffer's cap (nothing added). */
 int dtc_csv_text(dtc_buf *b, const char *s) DTC_MUST_CHECK;
 
 /* Append field v to b followed by ',' (or CRLF when last). NULL writes an

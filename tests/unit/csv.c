@@ -48,6 +48,36 @@ static void test_csv_formulas_get_a_leading_quote(void **state)
     field("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
 }
 
+/* Long fields are scanned eight bytes at a time: a byte that needs quotes
+ * is found at every position, next to any other byte. */
+static void test_csv_finds_a_quotable_byte_at_any_position(void **state)
+{
+    (void)state;
+    const char specials[] = {',', '"', '\r', '\n'};
+    for (size_t k = 0; k < sizeof(specials); k++)
+        for (size_t len = 1; len <= 24; len++)
+            for (size_t at = 0; at < len; at++) {
+                char in[32], want[80];
+                for (size_t i = 0; i < len; i++)
+                    in[i] = (char)(i % 2 ? 0xA9 : 'a' + (char)(i + k) % 26); /* UTF-8 bytes too */
+                in[at] = specials[k];
+                in[len] = '\0';
+                size_t w = 0;
+                want[w++] = '"';
+                if (at == 0 && specials[k] == '\r')
+                    want[w++] = '\''; /* a leading CR is a formula */
+                for (size_t i = 0; i < len; i++) {
+                    want[w++] = in[i];
+                    if (in[i] == '"') want[w++] = '"';
+                }
+                want[w++] = '"';
+                want[w] = '\0';
+                field(in, want);
+                in[at] = '.';
+                field(in, in);
+            }
+}
+
 static void test_csv_stops_at_the_buffer_cap(void **state)
 {
     (void)state;
@@ -90,6 +120,18 @@ static void test_csv_neutralises_formulas_in_text_but_not_numbers(void **state)
     dtc_buf_dispose(&b);
 }
 
+static void test_csv_quoted_field_fits_exactly_at_the_cap(void **state)
+{
+    (void)state;
+    dtc_buf b;
+    dtc_buf_init(&b, 12); /* "'=a""b",\r\n is 10 bytes... */
+    assert_int_equal(dtc_csv_field(&b, "=a\"b", true, true), 0);
+    assert_string_equal(b.data, "\"'=a\"\"b\"\r\n");
+    assert_int_equal(dtc_csv_field(&b, "\"", true, false), DTC_ETOOBIG); /* ...and 5 more are 15 */
+    assert_string_equal(b.data, "\"'=a\"\"b\"\r\n");                     /* nothing added */
+    dtc_buf_dispose(&b);
+}
+
 static void test_csv_reports_the_buffer_cap(void **state)
 {
     dtc_buf b;
@@ -105,9 +147,11 @@ int main(void)
         cmocka_unit_test(test_csv_plain_text_is_copied_whole),
         cmocka_unit_test(test_csv_quotes_commas_quotes_and_line_breaks),
         cmocka_unit_test(test_csv_formulas_get_a_leading_quote),
+        cmocka_unit_test(test_csv_finds_a_quotable_byte_at_any_position),
         cmocka_unit_test(test_csv_stops_at_the_buffer_cap),
         cmocka_unit_test(test_csv_quotes_only_what_needs_it),
         cmocka_unit_test(test_csv_neutralises_formulas_in_text_but_not_numbers),
+        cmocka_unit_test(test_csv_quoted_field_fits_exactly_at_the_cap),
         cmocka_unit_test(test_csv_reports_the_buffer_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
