@@ -84,7 +84,8 @@ class FocusConformance(unittest.TestCase):
         commitment row, which passes the rules as it is), then edited."""
         if v not in self.samples:
             header, rows = focusrules.read(self.files[v])
-            rows = rows[:400] + [r for r in rows[400:] if r["x_ChargeKind"] != "usage"]
+            split = [r for r in rows[400:] if r.get("AllocatedResourceId") or r.get("Tags")][:40]
+            rows = rows[:400] + [r for r in rows[400:] if r["x_ChargeKind"] != "usage"] + split
             self.assertEqual(focusrules.check_rows(header, rows, v), [])
             self.samples[v] = self.write(header, rows)
         header, rows = edit(*focusrules.read(self.samples[v]))
@@ -136,6 +137,16 @@ class FocusConformance(unittest.TestCase):
                          "CAU-ListCost-C-009-C")
         self.assertFails("1.4", set_first("ContractApplied", "not json", lambda r: r["ContractApplied"]),
                          "CAU-ContractApplied-C-001-M")
+        self.assertFails("1.2", drop("Tags"), "CAU-Tags-C-000-C")
+        self.assertFails("1.2", set_first("Tags", "dynatrace/costcenter=CC-1", lambda r: r["Tags"]), "CAU-Tags-C-001-M")
+        for v in ("1.3", "1.4"):
+            allocated = lambda r: r["AllocatedResourceId"]
+            self.assertFails(v, drop("AllocatedMethodId"), "CAU-AllocatedMethodID-C-000-C")
+            self.assertFails(v, set_first("AllocatedTags", "[1]", allocated), "CAU-AllocatedTags-C-001-M")
+            self.assertFails(v, set_first("AllocatedMethodDetails", "{ratio", allocated),
+                             "CAU-AllocatedMethodDetails-C-003-M")
+            self.assertFails(v, set_first("AllocatedResourceName", None, allocated), "CAU-AllocatedResourceName-C-005-C")
+            self.assertFails(v, set_first("AllocatedResourceId", " CC-1 ", allocated), "CAU-AllocatedResourceId-C-002-M")
 
 
 if __name__ == "__main__":
