@@ -1242,6 +1242,14 @@ static int write_record(ex *x, const row *r)
     return x->err;
 }
 
+static void forget_allocations(pending *p)
+{
+    for (int d = 0; d < NDIM; d++) {
+        p->ax[d].n = 0;
+        p->ax[d].over = false;
+    }
+}
+
 /* Start a record: copy its columns, forget the last one's allocations. */
 static int keep_row(pending *p, const row *in)
 {
@@ -1260,10 +1268,7 @@ static int keep_row(pending *p, const row *in)
     p->r = *in;
     for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++)
         *dst[i] = src[i] ? p->text.data + off[i] : NULL;
-    for (int d = 0; d < NDIM; d++) {
-        p->ax[d].n = 0;
-        p->ax[d].over = false;
-    }
+    forget_allocations(p);
     p->has = true;
     return 0;
 }
@@ -1309,8 +1314,17 @@ static bool same_record(const row *a, const row *b)
            strcmp(a->env, b->env) == 0 && strcmp(a->sub, b->sub) == 0;
 }
 
+/* The record kept by keep_row, if any. */
+static int finish_records(ex *x)
+{
+    int rc = x->pend->has ? write_record(x, &x->pend->r) : 0;
+    x->pend->has = false;
+    return rc;
+}
+
 /* FOCUS: a record's rows come one per allocation, together; the record is
- * written when the next one starts (and after the query, finish_records). */
+ * written when the next one starts (and after the query, finish_records).
+ * A record without allocation is its one row: written at once, uncopied. */
 static int on_focus_row(void *ud, const dtc_row *dr)
 {
     ex *x = ud;
@@ -1319,17 +1333,14 @@ static int on_focus_row(void *ud, const dtc_row *dr)
     int rc = read_row(dr, &r);
     if (rc) return rc;
     if (!p->has || !same_record(&p->r, &r)) {
-        if (p->has && (rc = write_record(x, &p->r))) return rc;
+        if ((rc = finish_records(x))) return rc;
+        if (dtc_row_is_null(dr, 12)) {
+            forget_allocations(p);
+            return write_record(x, &r);
+        }
         if ((rc = keep_row(p, &r))) return rc;
     }
     return take_alloc(p, dr);
-}
-
-static int finish_records(ex *x)
-{
-    int rc = x->pend->has ? write_record(x, &x->pend->r) : 0;
-    x->pend->has = false;
-    return rc;
 }
 
 static int load(dtc_store *db, ex *x)
