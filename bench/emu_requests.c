@@ -55,8 +55,11 @@ static pid_t start_emulator(const char *dtcost, int *port)
         if (null >= 0) dup2(null, 2); /* the emulator's banner would interleave with the table */
         close(fd[0]);
         close(fd[1]);
-        execl(dtcost, dtcost, "emulate", "--port", "0", "--now", "2026-11-22T06:00:00Z",
-              (char *)NULL);
+        /* the workloads send page-key alone thousands of times a second: the
+         * documented paging, and no rate limit, so what is measured is the
+         * emulator serving pages rather than refusing them */
+        execl(dtcost, dtcost, "emulate", "--port", "0", "--now", "2026-11-22T06:00:00Z", "--paging",
+              "docs", "--rate-limit-rps", "0", "--rate-limit-inflight", "0", (char *)NULL);
         _exit(127);
     }
     close(fd[1]);

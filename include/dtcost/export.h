@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "dtcost/errors.h"
+#include "dtcost/license.h"
 #include "dtcost/store.h"
 
 typedef enum dtc_export_format {
@@ -25,12 +26,20 @@ typedef struct dtc_export_opts {
     int focus_minor;                  /* FOCUS 1.2 (2), 1.3 (3) or 1.4 (4) */
     const char *invoice_issuer;       /* InvoiceIssuerName; default "Dynatrace" */
     const char *billing_account_name; /* BillingAccountName; default names the account UUID */
+    /* [license] (classic Managed licensing): with a price list, FOCUS also
+     * gets one usage row per priced license unit, cluster, environment and
+     * day (docs/focus.md); NULL or no price: none, the file as without it. */
+    const dtc_license_config *license;
 } dtc_export_opts;
 
 typedef struct dtc_export_stats {
     long rows, corrections;
     int64_t effective_micro, billed_micro; /* sums of what was written */
-    char err[256]; /* one line when the export failed, "" when the detail is on the store */
+    char err[256];     /* one line when the export failed, "" when the detail is on the store */
+    long license_rows; /* FOCUS rows of classic license units (counted in rows too) */
+    /* One line for stderr when license units were left out of the FOCUS
+     * file (no price for them, no usable currency); "" otherwise. */
+    char warning[256];
 } dtc_export_stats;
 
 /* The [export] section of a config file: defaults for the options above. */

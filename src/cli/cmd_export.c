@@ -36,7 +36,9 @@ static const opt export_opts[] = {
      "UUID\")"},
     {"invoice-issuer", OPT_STR, &issuer, "NAME",
      "FOCUS InvoiceIssuerName, e.g. a reseller (default Dynatrace)"},
-    {"config", OPT_STR, &config_path, "FILE", "config with an [export] section (or DTCOST_CONFIG)"},
+    {"config", OPT_STR, &config_path, "FILE",
+     "config with [export] and [license] sections; [license] prices add classic license "
+     "units to FOCUS (or DTCOST_CONFIG)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -166,10 +168,13 @@ int cmd_export(int argc, char **argv)
     if (code >= 0) return code;
     if (npos > 0) return opt_usage_error(&export_spec, "unexpected argument '%s'", argv[1]);
     dtc_export_config cfg = {0};
-    dtc_config_file file = {.export = &cfg}; /* [dtcost] database and [export] */
+    dtc_license_config lc;
+    /* [dtcost] database, [export], and [license] for classic license units */
+    dtc_config_file file = {.export = &cfg, .license = &lc};
     int rc = dtc_config_file_load(&file, config_path);
     if (rc) {
         fprintf(stderr, "dtcost export: %s\n", file.err);
+        dtc_license_config_dispose(&lc);
         dtc_export_config_dispose(&cfg);
         dtc_config_file_dispose(&file);
         return opt_exit_for(rc);
@@ -179,7 +184,8 @@ int cmd_export(int argc, char **argv)
                          .focus_minor = cfg.focus_minor ? cfg.focus_minor : DTC_FOCUS_NEWEST,
                          .invoice_issuer = issuer ? issuer : cfg.invoice_issuer,
                          .billing_account_name =
-                             account_name ? account_name : cfg.billing_account_name};
+                             account_name ? account_name : cfg.billing_account_name,
+                         .license = &lc};
     code = -1;
     if (!format || strcmp(format, "csv") == 0)
         o.format = DTC_EXPORT_CSV;
@@ -196,6 +202,7 @@ int cmd_export(int argc, char **argv)
     if (code < 0 && o.from >= 0 && o.to >= 0 && o.to < o.from)
         code = opt_usage_error(&export_spec, "--until is before --since");
     if (code >= 0) {
+        dtc_license_config_dispose(&lc);
         dtc_export_config_dispose(&cfg);
         dtc_config_file_dispose(&file);
         return code;
@@ -221,6 +228,7 @@ int cmd_export(int argc, char **argv)
         rc = dtc_store_open(&db, db_path, err, sizeof(err));
     if (rc) {
         fprintf(stderr, "dtcost export: %s\n", err);
+        dtc_license_config_dispose(&lc);
         dtc_export_config_dispose(&cfg);
         dtc_config_file_dispose(&file);
         return rc == DTC_ENOTFOUND ? DTC_EXIT_NOINPUT : opt_exit_for(rc);
@@ -264,10 +272,12 @@ int cmd_export(int argc, char **argv)
                 st.corrections, out_path,
                 beside ? "; ContractCommitment and metadata beside it" : "",
                 o.format == DTC_EXPORT_FOCUS && o.focus_minor >= 3 && !out_path ? "" : "");
+    if (rc == 0 && st.warning[0]) fprintf(stderr, "dtcost export: warning: %s\n", st.warning);
     if (rc == 0 && o.format == DTC_EXPORT_FOCUS && o.focus_minor >= 3 && !out_path)
         fprintf(stderr,
                 "dtcost export: the ContractCommitment dataset and metadata need --out FILE\n");
     dtc_store_close(db);
+    dtc_license_config_dispose(&lc);
     dtc_export_config_dispose(&cfg);
     dtc_config_file_dispose(&file);
     return opt_exit_for(rc);

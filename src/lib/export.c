@@ -22,6 +22,7 @@
 #include "config_impl.h"
 #include "buf.h"
 #include "csv.h"
+#include "export_impl.h"
 #include "jw.h"
 #include "timeutil.h"
 
@@ -784,11 +785,15 @@ static void sub_names(const ex *x, sub *s)
 }
 
 /* ContractApplied (1.3, 1.4): the commitment a row draws on and how much
- * of its cost it applies; a spend commitment, so no quantity or unit. */
-static void contract_applied(char *dst, size_t n, const char *cid, const char *cost)
+ * of its cost it applies, as the one item of the "Elements" array both
+ * versions' models require (docs/focus.md); a spend commitment, so no
+ * quantity or unit. The contract is the subscription, as in the
+ * ContractCommitment dataset. */
+static void contract_applied(char *dst, size_t n, const sub *s, const char *cost)
 {
-    cat(dst, n, "{\"ContractCommitmentId\":\"", cid, "\",\"ContractCommitmentAppliedCost\":", cost,
-        ",\"ContractCommitmentAppliedQuantity\":null,\"ContractCommitmentAppliedUnit\":null}",
+    cat(dst, n, "{\"Elements\":[{\"ContractId\":\"", s->uuid, "\",\"ContractCommitmentId\":\"",
+        s->cid, "\",\"ContractCommitmentAppliedCost\":", cost,
+        ",\"ContractCommitmentAppliedQuantity\":null,\"ContractCommitmentAppliedUnit\":null}]}",
         (char *)NULL);
 }
 
@@ -869,7 +874,7 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
                       const part *pt)
 {
     char billed[32], eff[32], list[32], contracted[32], qty[40], bps[24], bpe[24];
-    char desc[512], applied[400], skuprice[200], subname[160];
+    char desc[512], applied[512], skuprice[200], subname[160];
     char details[160], alloc_id[2 * MAX_KEY + 40], alloc_name[2 * MAX_KEY + 40];
     const char *v[NFOCUS] = {0};
     common(x, s, v);
@@ -919,7 +924,7 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
         v[F_SubAccountName] = subname;
     }
     if (how == DRAWN) {
-        contract_applied(applied, sizeof(applied), s->cid, eff);
+        contract_applied(applied, sizeof(applied), s, eff);
         v[F_ContractApplied] = applied;
         v[F_CommitmentDiscountId] = s->cid;
         v[F_CommitmentDiscountCategory] = "Spend";
@@ -1117,7 +1122,7 @@ static void write_commitment(ex *x, const sub *s)
     bool end_in = (x->o->from < 0 || s->period_end >= x->o->from) &&
                   (x->o->to < 0 || s->period_end <= x->o->to);
     int64_t unused = s->budget - s->used;
-    char amount[32], zero[32], bps[24], bpe[24], cps[24], cpe[24], desc[512], applied[400],
+    char amount[32], zero[32], bps[24], bpe[24], cps[24], cpe[24], desc[512], applied[512],
         skuprice[128];
     const char *cid = s->cid;
     snprintf(skuprice, sizeof(skuprice), "DPS_COMMITMENT/%s", cid);
@@ -1136,7 +1141,7 @@ static void write_commitment(ex *x, const sub *s)
                  kind == 0 ? "%s: annual commitment, drawn down by consumption until used up."
                            : "%s: part of the annual commitment left unused when its period ended.",
                  name);
-        contract_applied(applied, sizeof(applied), cid, kind == 0 ? zero : amount);
+        contract_applied(applied, sizeof(applied), s, kind == 0 ? zero : amount);
         v[F_BilledCost] = kind == 0 ? amount : zero;
         v[F_EffectiveCost] = kind == 0 ? zero : amount;
         v[F_ListCost] = v[F_ContractedCost] = kind == 0 ? amount : zero;
@@ -1379,6 +1384,22 @@ static void ex_dispose(ex *x)
     dtc_buf_dispose(&x->tags);
 }
 
+/* The sink other files write FOCUS rows through (export_impl.h). */
+static int column_index(const char *name)
+{
+    for (int i = 0; i < NFOCUS; i++)
+        if (strcmp(focus_cols[i].name, name) == 0) return i;
+    return -1;
+}
+
+static int sink_row(void *ud, const char *const *v, int64_t effective, int64_t billed)
+{
+    ex *x = ud;
+    write_focus_line(x, v);
+    count(x, effective, billed, false);
+    return x->err;
+}
+
 int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_export_stats *st)
 {
     ex x = {.o = o, .out = out, .st = st, .today = -1, .last_day = -1, .dates_day = INT64_MIN};
@@ -1410,6 +1431,10 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
         rc = dtc_store_query(db, SQL_ROWS, NULL, 0, on_row, &x);
     for (size_t i = 0; rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS && i < x.nsubs; i++)
         write_commitment(&x, &x.subs[i]);
+    if (rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS) { /* classic license units */
+        dtc_export__sink sink = {&x, NFOCUS, column_index, sink_row};
+        rc = dtc_export__license_rows(db, o, &sink, st);
+    }
     flush(&x);
     if (rc == 0 && x.err) rc = x.err;
     if (rc == 0 && fflush(out) != 0) rc = DTC_EIO;

@@ -6,8 +6,10 @@
 #include "dtcost/report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "jw.h"
 #include "timeutil.h"
@@ -80,8 +82,8 @@ static int on_env_info(void *ctx, const dtc_row *row)
 }
 
 /* Series of the last complete day beyond the cap are summed per subscription
- * and currency into environment="other", capability="other". */
-#define FOLD_MAX 64
+ * and currency into environment="other", capability="other": one bucket per
+ * pair, however many there are, so no sum ever spans two currencies. */
 typedef struct fold {
     char subscription[64], currency[8];
     int64_t cost;
@@ -90,8 +92,8 @@ typedef struct fold {
 typedef struct costq {
     dtc_buf *out;
     int max, seen, folded;
-    fold f[FOLD_MAX];
-    int nf;
+    fold *f; /* grown with dtc_grow, freed by the caller */
+    size_t nf, cap;
 } costq;
 
 static int on_cost(void *ctx, const dtc_row *row)
@@ -110,20 +112,21 @@ static int on_cost(void *ctx, const dtc_row *row)
         return sample(x->out, "dtcost_cost_last_complete_day", labels, v);
     }
     x->folded++;
-    int i = 0;
+    size_t i = 0;
     while (i < x->nf && (strcmp(x->f[i].subscription, t[0]) || strcmp(x->f[i].currency, t[3])))
         i++;
     if (i == x->nf) {
-        if (x->nf == FOLD_MAX)
-            i = FOLD_MAX - 1; /* more subscriptions than that: the last bucket takes the rest */
-        else {
-            x->nf++;
-            snprintf(x->f[i].subscription, sizeof(x->f[i].subscription), "%s", t[0]);
-            snprintf(x->f[i].currency, sizeof(x->f[i].currency), "%s", t[3]);
-            x->f[i].cost = 0;
-        }
+        fold *g = dtc_grow(x->f, &x->cap, x->nf, sizeof(*g));
+        if (!g) return DTC_ENOMEM;
+        x->f = g;
+        x->nf++;
+        snprintf(g[i].subscription, sizeof(g[i].subscription), "%s", t[0]);
+        snprintf(g[i].currency, sizeof(g[i].currency), "%s", t[3]);
+        g[i].cost = 0;
     }
-    x->f[i].cost += cost;
+    /* each value is within the +-10^12 the sync admits, but a database is
+     * not only written by sync: refuse a sum int64 cannot hold */
+    if (__builtin_add_overflow(x->f[i].cost, cost, &x->f[i].cost)) return DTC_ETOOBIG;
     return 0;
 }
 
@@ -304,7 +307,7 @@ int dtc_metrics_store(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *opts)
             "SELECT subscription_uuid, environment_id, capability_key, currency, cost_micro"
             " FROM env_cost_day WHERE day = ? ORDER BY cost_micro DESC, 1, 2, 3",
             d, 1, on_cost, &cq);
-        for (int i = 0; i < cq.nf && !rc; i++) {
+        for (size_t i = 0; i < cq.nf && !rc; i++) {
             const char *labels[] = {"subscription", cq.f[i].subscription, "environment",
                                     "other",        "capability",         "other",
                                     "currency",     cq.f[i].currency,     NULL};
@@ -312,6 +315,7 @@ int dtc_metrics_store(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *opts)
             money(v, cq.f[i].cost);
             rc = sample(out, "dtcost_cost_last_complete_day", labels, v);
         }
+        free(cq.f);
         if (rc) return rc;
     }
     char v[32];

@@ -100,7 +100,7 @@ class FocusInDuckDB(unittest.TestCase):
             (n, parsed) = query(
                 f"SELECT COUNT(*) AS n FROM read_csv('{f}', header = true, {rfc4180}columns = {json.dumps(exact)})",
                 f"SELECT COUNT(*) AS n FROM read_csv('{f}', header = true, {rfc4180}columns = {json.dumps(exact)})"
-                f" WHERE ContractApplied IS NOT NULL AND json_extract_string(ContractApplied, '$.ContractCommitmentId')"
+                f" WHERE ContractApplied IS NOT NULL AND json_extract_string(ContractApplied, '$.Elements[0].ContractCommitmentId')"
                 f" IS NOT NULL" if "ContractApplied" in types else "SELECT 0 AS n")
             with open(f, encoding="utf-8") as fh:
                 self.assertEqual(int(n[0]["n"]), sum(1 for _ in fh) - 1, v)

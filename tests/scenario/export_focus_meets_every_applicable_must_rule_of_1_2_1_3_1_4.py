@@ -154,6 +154,25 @@ class FocusConformance(unittest.TestCase):
                              "CAU-AllocatedMethodDetails-C-003-M")
             self.assertFails(v, set_first("AllocatedResourceName", None, allocated), "CAU-AllocatedResourceName-C-005-C")
             self.assertFails(v, set_first("AllocatedResourceId", " CC-1 ", allocated), "CAU-AllocatedResourceId-C-002-M")
+        # ContractApplied as a flat object, without the Elements array 1.3 and 1.4 require
+        flat = '{"ContractCommitmentId":"c","ContractCommitmentAppliedCost":1,' \
+               '"ContractCommitmentAppliedQuantity":null,"ContractCommitmentAppliedUnit":null}'
+        self.assertFails("1.3", set_first("ContractApplied", flat, lambda r: r["ContractApplied"]),
+                         "CAU-ContractAppliedObject-O-001-M")
+        self.assertFails("1.4", set_first("ContractApplied", flat, lambda r: r["ContractApplied"]),
+                         "CAU-ContractAppliedObject-O-067-M")
+        no_contract = '{"Elements":[{"ContractCommitmentId":"c","ContractCommitmentAppliedCost":1,' \
+                      '"ContractCommitmentAppliedQuantity":null,"ContractCommitmentAppliedUnit":null}]}'
+        self.assertFails("1.3", set_first("ContractApplied", no_contract, lambda r: r["ContractApplied"]),
+                         "CAU-ContractAppliedObject-O-007-M")
+        self.assertFails("1.4", set_first("ContractApplied", no_contract, lambda r: r["ContractApplied"]),
+                         "CAU-ContractAppliedObject-O-067-M")
+
+        def unprefixed(h, rows):  # a custom column without x_ (1.4's CustomColumnHandling)
+            for row in rows:
+                row["ClusterId"] = row.pop("x_ClusterId")
+            return [("ClusterId" if c == "x_ClusterId" else c) for c in h], rows
+        self.assertFails("1.4", unprefixed, "ATT-CustomColumnHandling-A-002-M")
 
 
 if __name__ == "__main__":

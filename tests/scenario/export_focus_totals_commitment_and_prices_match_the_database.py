@@ -112,8 +112,9 @@ class ExportFocus(unittest.TestCase):
                     if v == "1.2":
                         self.assertEqual((r["CommitmentDiscountId"], r["CommitmentDiscountStatus"]), (cid, "Used"))
                     else:
-                        applied = json.loads(r["ContractApplied"])
+                        (applied,) = json.loads(r["ContractApplied"])["Elements"]
                         self.assertEqual(applied["ContractCommitmentId"], cid)
+                        self.assertEqual(applied["ContractId"], uuid)  # as in the ContractCommitment dataset
                         self.assertEqual(Decimal(str(applied["ContractCommitmentAppliedCost"])),
                                          Decimal(r["EffectiveCost"]))
 

@@ -159,6 +159,31 @@ static void test_a_cap_above_the_series_count_folds_nothing(void **state)
     dtc_buf_dispose(&out);
 }
 
+static void test_every_subscription_and_currency_pair_folds_apart_beyond_64(void **state)
+{
+    dtc_store *s = *state;
+    assert_int_equal(facts_load(s, "metrics/many_pairs.facts"), 0);
+    dtc_buf out;
+    render(s, 1, &out);
+    int others = 0;
+    for (const char *p = out.data; (p = strstr(p, "environment=\"other\"")); p++)
+        others++;
+    /* small.facts adds sub-1 EUR and sub-2 USD to the 70 pairs */
+    assert_int_equal(others, 72);
+    for (int i = 0; i < 70; i++) {
+        char value[16], line[256];
+        snprintf(value, sizeof(value), "0.%06d", 3000 + 2 * i);
+        while (value[strlen(value) - 1] == '0') /* money() writes no trailing zeros */
+            value[strlen(value) - 1] = '\0';
+        snprintf(line, sizeof(line),
+                 "dtcost_cost_last_complete_day{subscription=\"sub-%02d\",environment=\"other\","
+                 "capability=\"other\",currency=\"%s\"} %s",
+                 i, i % 2 ? "USD" : "EUR", value);
+        assert_has_line(&out, line);
+    }
+    dtc_buf_dispose(&out);
+}
+
 static void test_process_counters_are_counters_ending_in_total(void **state)
 {
     (void)state;
@@ -191,6 +216,7 @@ int main(void)
         T(test_info_series_carry_names_escaped_and_only_when_named),
         T(test_series_beyond_the_cap_fold_into_other_with_exact_sums),
         T(test_a_cap_above_the_series_count_folds_nothing),
+        T(test_every_subscription_and_currency_pair_folds_apart_beyond_64),
         cmocka_unit_test(test_process_counters_are_counters_ending_in_total),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,6 +106,13 @@ def _compile(fn):
         return lambda row: row.get(col) is None or bool(UNIT.match(row[col]))
     if f in ("FormatJSONFormat", "FormatKeyValue"):
         return lambda row: row.get(col) is None or _json_object(row[col])
+    if f == "JSONCheckPathType":
+        path, want = fn["Path"], JSON_TYPES[fn["ExpectedType"]]
+        return lambda row: row.get(col) is None or _json_all(row[col], path, lambda v: isinstance(v, want))
+    if f == "JSONCheckPathKeyExists":
+        parent, key = fn["Path"].rsplit(".", 1)
+        return lambda row: row.get(col) is None or _json_all(row[col], parent,
+                                                             lambda v: isinstance(v, dict) and key in v)
     if f == "ColumnByColumnEqualsColumnValue":
         a, b, r = fn["ColumnAName"], fn["ColumnBName"], fn["ResultColumnName"]
 
@@ -117,6 +124,33 @@ def _compile(fn):
             return (x * y).quantize(places, rounding=ROUND_HALF_UP) == z
         return product
     raise ValueError(f"check function {f} is not implemented")
+
+
+JSON_TYPES = {"Array": list, "Object": dict, "String": str}
+
+
+def _json_all(text, path, ok):
+    """ok holds for every value at path ("$.Key", "$.Key[*]", "$.Key[*].Key")
+    in the JSON text; a missing key or text that is not JSON fails."""
+    try:
+        values = [json.loads(text)]
+    except ValueError:
+        return False
+    for step in path.split(".")[1:]:
+        each = step.endswith("[*]")
+        key = step[:-3] if each else step
+        nxt = []
+        for v in values:
+            if not isinstance(v, dict) or key not in v:
+                return False
+            if each:
+                if not isinstance(v[key], list):
+                    return False
+                nxt.extend(v[key])
+            else:
+                nxt.append(v[key])
+        values = nxt
+    return all(ok(v) for v in values)
 
 
 def _json_object(v):
@@ -142,6 +176,11 @@ def check_rows(header, rows, version, dataset="CostAndUsage", limit=3):
         if f == "ColumnPresent":
             if req["ColumnName"] not in header:
                 bad.append((r["ModelRuleId"], f"column {req['ColumnName']} is missing"))
+            continue
+        if f == "CheckCustomColumnPrefix":  # ours: every column FOCUS does not define carries the prefix
+            for c in header:
+                if c not in req["FocusColumns"] and not c.startswith(req["Prefix"]):
+                    bad.append((r["ModelRuleId"], f"custom column {c} lacks the {req['Prefix']} prefix"))
             continue
         cols = {req.get(k) for k in ("ColumnName", "ColumnAName", "ColumnBName", "ResultColumnName")} - {None, "*DateTime"}
         if any(c not in header for c in cols):

@@ -21,11 +21,15 @@ def _bindir():
 
 
 def skip_without_postgres():
-    """Exit 77 (ctest: skipped) with the reason when PostgreSQL is not installed."""
+    """Exit 77 (ctest: skipped) with the reason when PostgreSQL is not installed.
+    The process ends at once (os._exit): inside a test method, unittest would
+    take sys.exit's SystemExit for an error and exit 1. So call it (or make
+    the Postgres) before starting anything that must be stopped."""
     if not _bindir():
         print("skipped: PostgreSQL server binaries not installed (apt-get install postgresql-15; "
-              "scripts/install-deps.sh does)", file=sys.stderr)
-        sys.exit(77)
+              "scripts/install-deps.sh does)", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(77)
 
 
 class Postgres:
