@@ -57,9 +57,11 @@ void dtc_export_config_dispose(dtc_export_config *c);
 int dtc_export_focus_minor(const char *version);
 
 /* Write every row of the range to out (for FOCUS: the cost-and-usage
- * dataset). Returns 0, DTC_EDB (message in st->err, else on the store),
- * DTC_ENOMEM (st->err), or DTC_EIO when
- * writing failed. */
+ * dataset, a record with cost allocation split over its cost centres and
+ * products, the rows' EffectiveCost summing to the record exactly,
+ * docs/focus.md). Streams: memory holds one record's allocations at a time,
+ * whatever the row count. Returns 0, DTC_EDB (message in st->err, else on
+ * the store), DTC_ENOMEM (st->err), or DTC_EIO when writing failed. */
 int dtc_export_write(dtc_store *s, const dtc_export_opts *o, FILE *out,
                      dtc_export_stats *st) DTC_MUST_CHECK;
 

@@ -6,7 +6,10 @@
  * until it is used up and billed as overage after, the unused remainder at
  * period end; Correction rows for late bookings in closed months (from the
  * revision log); list and contracted cost from the rate cards, computed in
- * integers; units in the FOCUS Unit Format. */
+ * integers; units in the FOCUS Unit Format; records with cost allocation
+ * split over their cost centres and products (Tags in 1.2, split cost
+ * allocation in 1.3/1.4), the query bringing each record's allocations with
+ * it so memory stays flat. */
 #include "dtcost/export.h"
 
 #include <inttypes.h>
@@ -50,18 +53,32 @@ static const char SQL_DAYS[] = "SELECT e.subscription_uuid, e.day, e.cost_micro 
 /* In the key order of env_cost_day, the same on every back-end (text
  * compares bytewise on both). CROSS JOIN makes SQLite scan env_cost_day
  * first, whose primary key is that order, so it streams without sorting. */
-static const char SQL_ROWS[] =
-    "SELECT e.subscription_uuid, e.environment_id, en.name, e.capability_key, e.capability_name, "
-    "e.day,"
-    " e.cost_micro, e.currency, e.booking_date, e.cluster_id, u.value, u.unit"
-    " FROM env_cost_day e CROSS JOIN subscription s"
-    " LEFT JOIN environment en ON en.account_uuid = s.account_uuid AND en.environment_id = "
-    "e.environment_id"
-    " LEFT JOIN env_usage_day u ON u.subscription_uuid = e.subscription_uuid"
-    "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key AND u.day "
-    "= e.day"
-    " WHERE s.uuid = e.subscription_uuid"
-    " ORDER BY e.subscription_uuid, e.environment_id, e.capability_key, e.day";
+#define ROWS_COLUMNS                                                                               \
+    "SELECT e.subscription_uuid, e.environment_id, en.name, e.capability_key, e.capability_name, " \
+    "e.day, e.cost_micro, e.currency, e.booking_date, e.cluster_id, u.value, u.unit"
+#define ROWS_FROM                                                                                  \
+    " FROM env_cost_day e CROSS JOIN subscription s"                                               \
+    " LEFT JOIN environment en ON en.account_uuid = s.account_uuid"                                \
+    "   AND en.environment_id = e.environment_id"                                                  \
+    " LEFT JOIN env_usage_day u ON u.subscription_uuid = e.subscription_uuid"                      \
+    "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key"           \
+    "   AND u.day = e.day"
+#define ROWS_ORDER                                                                                 \
+    " WHERE s.uuid = e.subscription_uuid"                                                          \
+    " ORDER BY e.subscription_uuid, e.environment_id, e.capability_key, e.day"
+static const char SQL_ROWS[] = ROWS_COLUMNS ROWS_FROM ROWS_ORDER;
+/* FOCUS: the same rows, each once per allocation of its record to a cost
+ * centre or a product (once with NULLs when it has none), the record's
+ * allocations together and in field and key order: the row callback
+ * collects one record's, so no allocation is held beyond its record. The
+ * index cost_allocation_record (store_schema.c) makes each record's
+ * allocations one lookup, in this order. */
+static const char SQL_FOCUS_ROWS[] = ROWS_COLUMNS
+    ", a.field, a.alloc_key, a.cost_micro" ROWS_FROM
+    " LEFT JOIN cost_allocation a ON a.subscription_uuid = e.subscription_uuid"
+    "   AND a.environment_id = e.environment_id AND a.capability_key = e.capability_key"
+    "   AND a.day = e.day AND a.field IN ('COSTCENTER', 'PRODUCT')" ROWS_ORDER
+    ", a.field, a.alloc_key";
 
 /* ---- what the rows need besides themselves ---- */
 
@@ -114,6 +131,8 @@ typedef struct capinfo {
     char skuprice[200];
 } capinfo;
 
+typedef struct pending pending; /* the record a FOCUS export is on (below) */
+
 typedef struct ex {
     const dtc_export_opts *o;
     FILE *out;
@@ -133,7 +152,8 @@ typedef struct ex {
     int64_t today; /* the day of the last sync (else of the last cost day): periods before it are
                       closed */
     int64_t last_day;
-    dtc_buf line;
+    pending *pend;      /* FOCUS only */
+    dtc_buf line, tags; /* tags: a split row's JSON objects */
     int err;
 } ex;
 
@@ -490,12 +510,53 @@ static void cat(char *dst, size_t n, ...)
 
 /* ---- one row ---- */
 
+/* ---- cost allocation: the dimensions a record is split along ---- */
+
+/* Dynatrace's cost-allocation fields the FOCUS rows are split by, in the
+ * order the query sorts them, with the tag key each becomes (our prefix
+ * dynatrace/, docs/focus.md). */
+static const struct dimension {
+    const char *field, *tag;
+} dims[] = {
+    {"COSTCENTER", "dynatrace/costcenter"},
+    {"PRODUCT", "dynatrace/product"},
+};
+#define NDIM 2
+#define MAX_SPLIT                                                                                  \
+    64              /* keys of one field a record is split over; beyond, not split by the field    \
+                     */
+#define MAX_KEY 256 /* bytes of a key the file states; a longer one's cost stays unallocated */
+
+/* One field's allocations of the pending record: its keys (NUL-terminated,
+ * in key order) and their cost, then the split's weights and shares, the
+ * part no key carries last. */
+typedef struct axis {
+    char key[MAX_SPLIT][MAX_KEY + 1];
+    int64_t micro[MAX_SPLIT];
+    size_t n;
+    bool over; /* more than MAX_SPLIT keys */
+    int64_t w[MAX_SPLIT + 1], part[MAX_SPLIT + 1], whole;
+    size_t nw;
+} axis;
+
+/* One cost row's columns. */
 typedef struct row {
     const char *sub, *env, *env_name, *cap, *cap_name, *day, *currency, *booking, *cluster, *unit;
     int64_t cost;
     bool has_usage;
     double usage;
 } row;
+
+/* The record the FOCUS query is on: its columns (copied, as a row is valid
+ * only during its callback), its allocations, and the split of one amount
+ * over the cells (cost centre x product). Bounded, whatever the data. */
+struct pending {
+    bool has;
+    row r;
+    dtc_buf text;
+    axis ax[NDIM];
+    int64_t cell[MAX_SPLIT + 1][MAX_SPLIT + 1];
+};
 
 static const char *simple_cols[] = {"account_uuid",
                                     "subscription_uuid",
@@ -603,6 +664,12 @@ typedef enum fcol {
     F_SubAccountId,
     F_SubAccountName,
     F_SubAccountType,
+    F_Tags,
+    F_AllocatedMethodId,
+    F_AllocatedMethodDetails,
+    F_AllocatedResourceId,
+    F_AllocatedResourceName,
+    F_AllocatedTags,
     F_x_ChargeKind,
     F_x_SubscriptionUuid,
     F_x_ClusterId,
@@ -663,6 +730,14 @@ static const struct focus_col {
     [F_SubAccountId] = {"SubAccountId", T_STR, VALL},
     [F_SubAccountName] = {"SubAccountName", T_STR, VALL},
     [F_SubAccountType] = {"SubAccountType", T_STR, VALL},
+    /* Cost centres and products: tags in 1.2, split cost allocation in 1.3
+     * and 1.4 (docs/focus.md) */
+    [F_Tags] = {"Tags", T_JSON, V12},
+    [F_AllocatedMethodId] = {"AllocatedMethodId", T_STR, V13 | V14},
+    [F_AllocatedMethodDetails] = {"AllocatedMethodDetails", T_JSON, V13 | V14},
+    [F_AllocatedResourceId] = {"AllocatedResourceId", T_STR, V13 | V14},
+    [F_AllocatedResourceName] = {"AllocatedResourceName", T_STR, V13 | V14},
+    [F_AllocatedTags] = {"AllocatedTags", T_JSON, V13 | V14},
     [F_x_ChargeKind] = {"x_ChargeKind", T_STR, VALL},
     [F_x_SubscriptionUuid] = {"x_SubscriptionUuid", T_STR, VALL},
     [F_x_ClusterId] = {"x_ClusterId", T_STR, VALL},
@@ -800,14 +875,60 @@ static void count(ex *x, int64_t effective, int64_t billed, bool correction)
 /* How one usage row stands to the commitment. */
 typedef enum draw { DRAWN, OVERAGE, EARLIER_TERM, CORRECTION } draw;
 
+/* One cell of a record split over its cost centres and products: the key
+ * of each field (NULL for the part no key of it carries) and the cell's
+ * ratio of the record along each. */
+typedef struct part {
+    const char *key[NDIM];
+    double ratio[NDIM];
+} part;
+
+/* The split columns of a cell: Tags (1.2), Allocated* (1.3, 1.4). */
+static void split_columns(ex *x, const part *pt, const char **v, char *details, size_t dn, char *id,
+                          size_t idn, char *name, size_t namen)
+{
+    dtc_buf *t = &x->tags;
+    dtc_buf_reset(t);
+    int rc = dtc_buf_addc(t, '{');
+    for (int d = 0; d < NDIM && !rc; d++) {
+        if ((rc = dtc_buf_printf(t, "%s\"%s\":", d ? "," : "", dims[d].tag))) break;
+        rc = pt->key[d] ? dtc_json_quote(t, pt->key[d], strlen(pt->key[d]))
+                        : dtc_buf_adds(t, "null");
+    }
+    if (rc || (rc = dtc_buf_addc(t, '}'))) {
+        x->err = rc == DTC_ETOOBIG ? DTC_ENOMEM : rc;
+        return;
+    }
+    snprintf(details, dn,
+             "{\"Elements\":[{\"AllocatedRatio\":%.15g,\"x_CostCenterRatio\":%.15g,"
+             "\"x_ProductRatio\":%.15g}]}",
+             pt->ratio[0] * pt->ratio[1], pt->ratio[0], pt->ratio[1]);
+    v[F_Tags] = t->data;
+    v[F_AllocatedMethodId] = "dynatrace-cost-allocation/COSTCENTER-PRODUCT";
+    v[F_AllocatedMethodDetails] = details;
+    if (!pt->key[0] && !pt->key[1]) /* the unallocated portion: no resource, no tags */
+        return;
+    cat(id, idn, pt->key[0] ? "costcenter=" : "", pt->key[0] ? pt->key[0] : "",
+        pt->key[0] && pt->key[1] ? ";" : "", pt->key[1] ? "product=" : "",
+        pt->key[1] ? pt->key[1] : "", (char *)NULL);
+    cat(name, namen, pt->key[0] ? pt->key[0] : "no cost centre", " / ",
+        pt->key[1] ? pt->key[1] : "no product", (char *)NULL);
+    v[F_AllocatedResourceId] = id;
+    v[F_AllocatedResourceName] = name;
+    v[F_AllocatedTags] = t->data;
+}
+
 /* One usage row of amount cost (a correction's difference) for charge_day,
  * billed in the month of billing_day; qty false leaves the quantities off
- * (the second half of a day split at the end of the commitment). */
+ * (the second half of a day split at the end of the commitment); pt, when
+ * not NULL, the cell of the record's split the row is. */
 static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_micro,
-                      int64_t charge_day, int64_t billing_day, draw how, bool qty_on)
+                      int64_t charge_day, int64_t billing_day, draw how, bool qty_on,
+                      const part *pt)
 {
     char billed[32], eff[32], list[32], contracted[32], qty[40], bps[24], bpe[24];
     char desc[512], applied[512], subname[160];
+    char details[160], alloc_id[2 * MAX_KEY + 40], alloc_name[2 * MAX_KEY + 40];
     const char *v[NFOCUS] = {0};
     common(x, s, v);
     decimal(billed, sizeof(billed), billed_micro);
@@ -815,7 +936,7 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
     bool usage_cols = r->has_usage && how != CORRECTION;
     const char *q = "0";
     if (usage_cols && qty_on) {
-        quantity(qty, sizeof(qty), r->usage);
+        quantity(qty, sizeof(qty), pt ? r->usage * pt->ratio[0] * pt->ratio[1] : r->usage);
         q = qty;
     }
     const rate *rt = how != CORRECTION ? find_rate(x, s, r->cap, charge_day) : NULL;
@@ -886,8 +1007,123 @@ static void usage_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed_
     v[F_x_ChargeKind] = how == CORRECTION ? "correction" : how == OVERAGE ? "overage" : "usage";
     v[F_x_ClusterId] = r->cluster;
     v[F_x_BookingDate] = r->booking;
+    if (pt)
+        split_columns(x, pt, v, details, sizeof(details), alloc_id, sizeof(alloc_id), alloc_name,
+                      sizeof(alloc_name));
+    if (x->err) return;
     write_focus_line(x, v);
     count(x, cost, billed_micro, how == CORRECTION);
+}
+
+/* amount over an axis's weights: each share floored, the micro-units left
+ * one each to the largest remainders (the earlier key on a tie), so the
+ * shares sum to amount exactly and are the weights themselves when the
+ * weights sum to amount. amount >= 0, a->whole > 0. */
+static void apportion(axis *a, int64_t amount)
+{
+    __int128 rem[MAX_SPLIT + 1];
+    int64_t given = 0;
+    for (size_t i = 0; i < a->nw; i++) {
+        __int128 p = (__int128)amount * a->w[i];
+        a->part[i] = (int64_t)(p / a->whole);
+        rem[i] = p % a->whole;
+        given += a->part[i];
+    }
+    for (int64_t left = amount - given; left > 0; left--) {
+        size_t best = 0;
+        for (size_t i = 1; i < a->nw; i++)
+            if (rem[i] > rem[best]) best = i;
+        a->part[best]++;
+        rem[best] = -1;
+    }
+}
+
+/* The cells of amount (>= 0) over the two axes: row i sums to the cost
+ * centre's share, column j to the product's, each cell about amount x
+ * share_i x share_j / amount. The cells are floored first; what each row
+ * and column then lacks is less than its length, and the fractions the
+ * floors cut off are a matrix of numbers in [0, 1) with exactly those sums,
+ * so a 0/1 matrix with them exists; placing each row's units in the columns
+ * that lack the most finds one (Gale-Ryser), the larger fraction first on a
+ * tie. */
+static void cells(pending *p, int64_t amount)
+{
+    axis *a = &p->ax[0], *b = &p->ax[1];
+    int64_t need[MAX_SPLIT + 1];
+    apportion(a, amount);
+    apportion(b, amount);
+    for (size_t j = 0; j < b->nw; j++)
+        need[j] = b->part[j];
+    for (size_t i = 0; i < a->nw; i++)
+        for (size_t j = 0; j < b->nw; j++) {
+            p->cell[i][j] = amount ? (int64_t)((__int128)a->part[i] * b->part[j] / amount) : 0;
+            need[j] -= p->cell[i][j];
+        }
+    for (size_t i = 0; i < a->nw; i++) {
+        bool used[MAX_SPLIT + 1] = {0};
+        int64_t left = a->part[i];
+        for (size_t j = 0; j < b->nw; j++)
+            left -= p->cell[i][j];
+        for (; left > 0; left--) {
+            size_t best = SIZE_MAX;
+            __int128 best_frac = -1;
+            for (size_t j = 0; j < b->nw; j++) {
+                if (used[j] || need[j] <= 0) continue;
+                __int128 frac = (__int128)a->part[i] * b->part[j] % amount;
+                if (best == SIZE_MAX || need[j] > need[best] ||
+                    (need[j] == need[best] && frac > best_frac)) {
+                    best = j;
+                    best_frac = frac;
+                }
+            }
+            if (best == SIZE_MAX) break; /* cannot happen (above); the tests' sums would show it */
+            p->cell[i][best]++;
+            need[best]--;
+            used[best] = true;
+        }
+    }
+}
+
+/* A usage row, split over the pending record's cost centres and products
+ * when it has any (docs/focus.md): one row per cost centre x product (the
+ * part no key of a field carries being one more of each), the amount split
+ * so that the rows sum to it exactly and, the row being the whole record,
+ * each cost centre's and each product's rows sum to what Dynatrace
+ * allocates to it. */
+static void split_row(ex *x, sub *s, const row *r, int64_t cost, int64_t billed, int64_t charge_day,
+                      int64_t billing_day, draw how, bool qty_on)
+{
+    pending *p = x->pend;
+    bool split = p && how != CORRECTION && cost != INT64_MIN;
+    size_t keys = 0;
+    for (int d = 0; d < NDIM && split; d++) {
+        axis *a = &p->ax[d];
+        size_t n = a->over ? 0 : a->n;
+        int64_t sum = 0;
+        keys += n;
+        for (size_t i = 0; i < n; i++)
+            sum += a->w[i] = a->micro[i];
+        a->w[n] = r->cost > sum ? r->cost - sum : 0;
+        a->whole = sum + a->w[n];
+        a->nw = n + 1;
+        split = a->whole > 0;
+    }
+    if (!split || keys == 0) {
+        usage_row(x, s, r, cost, billed, charge_day, billing_day, how, qty_on, NULL);
+        return;
+    }
+    cells(p, cost < 0 ? -cost : cost);
+    axis *a = &p->ax[0], *b = &p->ax[1];
+    for (size_t i = 0; i < a->nw && !x->err; i++)
+        for (size_t j = 0; j < b->nw && !x->err; j++) {
+            if (a->w[i] == 0 || b->w[j] == 0) continue;
+            part pt = {
+                .key = {i + 1 < a->nw ? a->key[i] : NULL, j + 1 < b->nw ? b->key[j] : NULL},
+                .ratio = {(double)a->w[i] / (double)a->whole, (double)b->w[j] / (double)b->whole}};
+            int64_t c = cost < 0 ? -p->cell[i][j] : p->cell[i][j];
+            usage_row(x, s, r, c, billed == cost ? c : 0, charge_day, billing_day, how, qty_on,
+                      &pt);
+        }
 }
 
 /* A day's cost against the commitment: drawn down while the period's
@@ -906,16 +1142,16 @@ static void write_focus(ex *x, sub *s, const row *r, int64_t cost, int64_t charg
         d->run += cost;
     }
     if (correction) /* what a late booking pushes past the commitment is billed as overage */
-        usage_row(x, s, r, cost, over, charge_day, billing_day, CORRECTION, false);
+        usage_row(x, s, r, cost, over, charge_day, billing_day, CORRECTION, false, NULL);
     else if (!in_period)
-        usage_row(x, s, r, cost, 0, charge_day, billing_day, EARLIER_TERM, true);
+        split_row(x, s, r, cost, 0, charge_day, billing_day, EARLIER_TERM, true);
     else if (over == 0)
-        usage_row(x, s, r, cost, 0, charge_day, billing_day, DRAWN, true);
+        split_row(x, s, r, cost, 0, charge_day, billing_day, DRAWN, true);
     else if (over == cost)
-        usage_row(x, s, r, cost, cost, charge_day, billing_day, OVERAGE, true);
+        split_row(x, s, r, cost, cost, charge_day, billing_day, OVERAGE, true);
     else {
-        usage_row(x, s, r, cost - over, 0, charge_day, billing_day, DRAWN, true);
-        if (!x->err) usage_row(x, s, r, over, over, charge_day, billing_day, OVERAGE, false);
+        split_row(x, s, r, cost - over, 0, charge_day, billing_day, DRAWN, true);
+        if (!x->err) split_row(x, s, r, over, over, charge_day, billing_day, OVERAGE, false);
     }
 }
 
@@ -989,35 +1225,52 @@ static int revcmp(const void *a, const void *b)
     return c ? c : (p->seen_day > q->seen_day) - (p->seen_day < q->seen_day);
 }
 
+static int read_row(const dtc_row *dr, row *r)
+{
+    int rc;
+    memset(r, 0, sizeof(*r));
+    if ((rc = dtc_row_text(dr, 0, &r->sub)) || (rc = dtc_row_text(dr, 1, &r->env)) ||
+        (rc = dtc_row_text_or(dr, 2, NULL, &r->env_name)) || (rc = dtc_row_text(dr, 3, &r->cap)) ||
+        (rc = dtc_row_text_or(dr, 4, NULL, &r->cap_name)) || (rc = dtc_row_text(dr, 5, &r->day)) ||
+        (rc = dtc_row_int(dr, 6, &r->cost)) || (rc = dtc_row_text_or(dr, 7, NULL, &r->currency)) ||
+        (rc = dtc_row_text_or(dr, 8, NULL, &r->booking)) ||
+        (rc = dtc_row_text_or(dr, 9, NULL, &r->cluster)) ||
+        (rc = dtc_row_real_or(dr, 10, 0, &r->usage)) ||
+        (rc = dtc_row_text_or(dr, 11, NULL, &r->unit)))
+        return rc;
+    r->has_usage = !dtc_row_is_null(dr, 10);
+    if (r->has_usage && !(r->usage > -1e15 && r->usage < 1e15))
+        r->has_usage = false; /* not a quantity this file can state exactly (or NaN): left out */
+    return 0;
+}
+
+static bool in_range(const ex *x, int64_t day)
+{
+    return (x->o->from < 0 || day >= x->o->from) && (x->o->to < 0 || day <= x->o->to);
+}
+
+/* CSV and JSON Lines: each row as it comes. */
 static int on_row(void *ud, const dtc_row *dr)
 {
     ex *x = ud;
-    row r = {0};
-    int rc;
-    if ((rc = dtc_row_text(dr, 0, &r.sub)) || (rc = dtc_row_text(dr, 1, &r.env)) ||
-        (rc = dtc_row_text_or(dr, 2, NULL, &r.env_name)) || (rc = dtc_row_text(dr, 3, &r.cap)) ||
-        (rc = dtc_row_text_or(dr, 4, NULL, &r.cap_name)) || (rc = dtc_row_text(dr, 5, &r.day)) ||
-        (rc = dtc_row_int(dr, 6, &r.cost)) || (rc = dtc_row_text_or(dr, 7, NULL, &r.currency)) ||
-        (rc = dtc_row_text_or(dr, 8, NULL, &r.booking)) ||
-        (rc = dtc_row_text_or(dr, 9, NULL, &r.cluster)) ||
-        (rc = dtc_row_real_or(dr, 10, 0, &r.usage)) ||
-        (rc = dtc_row_text_or(dr, 11, NULL, &r.unit)))
-        return rc;
-    r.has_usage = !dtc_row_is_null(dr, 10);
-    if (r.has_usage && !(r.usage > -1e15 && r.usage < 1e15))
-        r.has_usage = false; /* not a quantity this file can state exactly (or NaN): left out */
-    sub *s = find_sub(x, r.sub ? r.sub : "");
-    if (!s || !r.env || !r.cap || !r.day) return 0;
-    int64_t day = day_of(r.day);
-    bool in_range = (x->o->from < 0 || day >= x->o->from) && (x->o->to < 0 || day <= x->o->to);
-    if (x->o->format != DTC_EXPORT_FOCUS) {
-        if (in_range) write_simple(x, s, &r);
-        return x->err;
-    }
-    /* Late bookings seen after the month closed: the row as it was at the
-     * close, then one Correction per change, billed in the month it was seen. */
+    row r;
+    int rc = read_row(dr, &r);
+    if (rc) return rc;
+    sub *s = find_sub(x, r.sub);
+    if (s && in_range(x, day_of(r.day))) write_simple(x, s, &r);
+    return x->err;
+}
+
+/* FOCUS: one record (its allocations in x->pend), with the late bookings
+ * seen after its month closed: the row as it was at the close, then one
+ * Correction per change, billed in the month it was seen. */
+static int write_record(ex *x, const row *r)
+{
+    sub *s = find_sub(x, r->sub);
+    if (!s) return 0;
+    int64_t day = day_of(r->day);
     char key[512] = "";
-    if (x->nrevs) snprintf(key, sizeof(key), "%s|%s|%s|%s", r.sub, r.env, r.cap, r.day);
+    if (x->nrevs) snprintf(key, sizeof(key), "%s|%s|%s|%s", r->sub, r->env, r->cap, r->day);
     revision probe = {.key = key, .seen_day = INT64_MIN};
     size_t lo = 0, hi = x->nrevs;
     while (lo < hi) {
@@ -1027,16 +1280,117 @@ static int on_row(void *ud, const dtc_row *dr)
         else
             hi = mid;
     }
-    int64_t base = r.cost;
+    int64_t base = r->cost;
     if (lo < x->nrevs && strcmp(x->revs[lo].key, key) == 0) base = x->revs[lo].old;
-    if (!in_range) /* its cost is in the drawdown through prefix_days */
+    if (!in_range(x, day)) /* its cost is in the drawdown through prefix_days */
         return 0;
-    write_focus(x, s, &r, base, day, day, false);
+    write_focus(x, s, r, base, day, day, false);
     for (size_t i = lo; i < x->nrevs && strcmp(x->revs[i].key, key) == 0 && !x->err; i++) {
         int64_t diff = x->revs[i].now - x->revs[i].old;
-        if (diff) write_focus(x, s, &r, diff, day, x->revs[i].seen_day, true);
+        if (diff) write_focus(x, s, r, diff, day, x->revs[i].seen_day, true);
     }
     return x->err;
+}
+
+static void forget_allocations(pending *p)
+{
+    for (int d = 0; d < NDIM; d++) {
+        p->ax[d].n = 0;
+        p->ax[d].over = false;
+    }
+}
+
+/* Start a record: copy its columns, forget the last one's allocations. */
+static int keep_row(pending *p, const row *in)
+{
+    const char *src[] = {in->sub, in->env,      in->env_name, in->cap,     in->cap_name,
+                         in->day, in->currency, in->booking,  in->cluster, in->unit};
+    const char **dst[] = {&p->r.sub, &p->r.env,      &p->r.env_name, &p->r.cap,     &p->r.cap_name,
+                          &p->r.day, &p->r.currency, &p->r.booking,  &p->r.cluster, &p->r.unit};
+    size_t off[sizeof(src) / sizeof(src[0])];
+    int rc = 0;
+    dtc_buf_reset(&p->text);
+    for (size_t i = 0; i < sizeof(src) / sizeof(src[0]) && !rc; i++) {
+        off[i] = p->text.len;
+        if (src[i]) rc = dtc_buf_add(&p->text, src[i], strlen(src[i]) + 1);
+    }
+    if (rc) return rc == DTC_ETOOBIG ? DTC_ENOMEM : rc;
+    p->r = *in;
+    for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++)
+        *dst[i] = src[i] ? p->text.data + off[i] : NULL;
+    forget_allocations(p);
+    p->has = true;
+    return 0;
+}
+
+/* A key the file can state: short, not blank-padded, no control characters
+ * (FOCUS StringHandling); any other's cost stays with the unallocated part. */
+static bool stateable(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > MAX_KEY || key[0] == ' ' || key[n - 1] == ' ') return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f) return false;
+    return true;
+}
+
+/* The allocation a row of the FOCUS query brings, if any. */
+static int take_alloc(pending *p, const dtc_row *dr)
+{
+    const char *field, *key;
+    int64_t micro;
+    int rc;
+    if (dtc_row_is_null(dr, 12)) return 0; /* a record without allocation */
+    if ((rc = dtc_row_text(dr, 12, &field)) || (rc = dtc_row_text(dr, 13, &key)) ||
+        (rc = dtc_row_int(dr, 14, &micro)))
+        return rc;
+    for (int d = 0; d < NDIM; d++) {
+        axis *a = &p->ax[d];
+        if (strcmp(field, dims[d].field) != 0) continue;
+        if (micro < 0 || micro > INT64_MAX / (MAX_SPLIT + 1) || !stateable(key)) return 0;
+        if (a->n == MAX_SPLIT) {
+            a->over = true;
+            return 0;
+        }
+        memcpy(a->key[a->n], key, strlen(key) + 1);
+        a->micro[a->n++] = micro;
+    }
+    return 0;
+}
+
+static bool same_record(const row *a, const row *b)
+{
+    return strcmp(a->day, b->day) == 0 && strcmp(a->cap, b->cap) == 0 &&
+           strcmp(a->env, b->env) == 0 && strcmp(a->sub, b->sub) == 0;
+}
+
+/* The record kept by keep_row, if any. */
+static int finish_records(ex *x)
+{
+    int rc = x->pend->has ? write_record(x, &x->pend->r) : 0;
+    x->pend->has = false;
+    return rc;
+}
+
+/* FOCUS: a record's rows come one per allocation, together; the record is
+ * written when the next one starts (and after the query, finish_records).
+ * A record without allocation is its one row: written at once, uncopied. */
+static int on_focus_row(void *ud, const dtc_row *dr)
+{
+    ex *x = ud;
+    pending *p = x->pend;
+    row r;
+    int rc = read_row(dr, &r);
+    if (rc) return rc;
+    if (!p->has || !same_record(&p->r, &r)) {
+        if ((rc = finish_records(x))) return rc;
+        if (dtc_row_is_null(dr, 12)) {
+            forget_allocations(p);
+            return write_record(x, &r);
+        }
+        if ((rc = keep_row(p, &r))) return rc;
+    }
+    return take_alloc(p, dr);
 }
 
 static int load(dtc_store *db, ex *x)
@@ -1070,7 +1424,10 @@ static void ex_dispose(ex *x)
         dtc_free(x->subs[i].days);
     dtc_free(x->subs);
     dtc_free(x->daytexts);
+    if (x->pend) dtc_buf_dispose(&x->pend->text);
+    dtc_free(x->pend);
     dtc_buf_dispose(&x->line);
+    dtc_buf_dispose(&x->tags);
 }
 
 /* The sink other files write FOCUS rows through (export_impl.h). */
@@ -1101,13 +1458,23 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
         goto done;
     }
     if ((rc = load(db, &x))) goto done;
-    if (o->format == DTC_EXPORT_FOCUS)
+    if (o->format == DTC_EXPORT_FOCUS) {
+        if (!(x.pend = dtc_calloc(1, sizeof(pending)))) {
+            rc = DTC_ENOMEM;
+            goto done;
+        }
+        dtc_buf_init(&x.pend->text, ROWS_CAP);
+        dtc_buf_init(&x.tags, ROWS_CAP);
         write_focus_line(&x, NULL);
-    else if (o->format == DTC_EXPORT_CSV)
+    } else if (o->format == DTC_EXPORT_CSV)
         for (size_t i = 0; i < NSIMPLE; i++)
             field(&x, simple_cols[i], true, i + 1 == NSIMPLE);
     flush(&x);
-    rc = dtc_store_query(db, SQL_ROWS, NULL, 0, on_row, &x);
+    if (o->format == DTC_EXPORT_FOCUS) {
+        rc = dtc_store_query(db, SQL_FOCUS_ROWS, NULL, 0, on_focus_row, &x);
+        if (rc == 0) rc = finish_records(&x);
+    } else
+        rc = dtc_store_query(db, SQL_ROWS, NULL, 0, on_row, &x);
     for (size_t i = 0; rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS && i < x.nsubs; i++)
         write_commitment(&x, &x.subs[i]);
     if (rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS) { /* classic license units */
@@ -1257,16 +1624,16 @@ static int applicability(dtc_buf *b, const sub *s)
     dtc_jw_str(&w, "And");
     dtc_jw_key(&w, "Inclusions");
     dtc_jw_arr(&w);
-    const char *dims[2][2] = {{"BillingAccountId", s->account}, {"x_SubscriptionUuid", s->uuid}};
+    const char *incl[2][2] = {{"BillingAccountId", s->account}, {"x_SubscriptionUuid", s->uuid}};
     for (int i = 0; i < 2; i++) {
         dtc_jw_obj(&w);
         dtc_jw_key(&w, "Dimension");
-        dtc_jw_str(&w, dims[i][0]);
+        dtc_jw_str(&w, incl[i][0]);
         dtc_jw_key(&w, "Operator");
         dtc_jw_str(&w, "In");
         dtc_jw_key(&w, "Values");
         dtc_jw_arr(&w);
-        dtc_jw_str(&w, dims[i][1]);
+        dtc_jw_str(&w, incl[i][1]);
         dtc_jw_arr_end(&w);
         dtc_jw_obj_end(&w);
     }

@@ -32,9 +32,11 @@ class FocusConformance(unittest.TestCase):
         cls.dir = tmpdir()
         cls.db = os.path.join(cls.dir, "conf.db")
         # The demo's database: a year of three subscriptions, one of them
-        # expired with part of its commitment unused.
+        # expired with part of its commitment unused; cost centres and
+        # products allocated in its last month.
         res = subprocess.run([DTCOST, "demo", "--db", cls.db], capture_output=True, text=True, timeout=240)
         assert res.returncode == 0, res.stderr
+        focusrules.allocate_one_month(cls.db)
         cls.files, cls.samples = {}, {}
         for v in VERSIONS:
             path = os.path.join(cls.dir, f"focus-{v}.csv")
@@ -94,7 +96,8 @@ class FocusConformance(unittest.TestCase):
         commitment row, which passes the rules as it is), then edited."""
         if v not in self.samples:
             header, rows = focusrules.read(self.files[v])
-            rows = rows[:400] + [r for r in rows[400:] if r["x_ChargeKind"] != "usage"]
+            split = [r for r in rows[400:] if r.get("AllocatedMethodId") or r.get("Tags")][:40]
+            rows = rows[:400] + [r for r in rows[400:] if r["x_ChargeKind"] != "usage"] + split
             self.assertEqual(focusrules.check_rows(header, rows, v), [])
             self.samples[v] = self.write(header, rows)
         header, rows = edit(*focusrules.read(self.samples[v]))
@@ -146,6 +149,21 @@ class FocusConformance(unittest.TestCase):
                          "CAU-ListCost-C-009-C")
         self.assertFails("1.4", set_first("ContractApplied", "not json", lambda r: r["ContractApplied"]),
                          "CAU-ContractApplied-C-001-M")
+        self.assertFails("1.2", drop("Tags"), "CAU-Tags-C-000-C")
+        self.assertFails("1.2", set_first("Tags", "dynatrace/costcenter=CC-1", lambda r: r["Tags"]), "CAU-Tags-C-001-M")
+        self.assertFails("1.2", set_first("Tags", '["dynatrace/costcenter"]', lambda r: r["Tags"]),
+                         "CAU-Tags-C-001-M")
+        for v in ("1.3", "1.4"):
+            allocated = lambda r: r["AllocatedResourceId"]
+            self.assertFails(v, drop("AllocatedTags"), "CAU-AllocatedTags-C-000-C")
+            self.assertFails(v, set_first("AllocatedMethodId", "dynatrace\tcost", allocated),
+                             "CAU-AllocatedMethodId-C-002-M")
+            self.assertFails(v, drop("AllocatedMethodId"), "CAU-AllocatedMethodID-C-000-C")
+            self.assertFails(v, set_first("AllocatedTags", "[1]", allocated), "CAU-AllocatedTags-C-001-M")
+            self.assertFails(v, set_first("AllocatedMethodDetails", "{ratio", allocated),
+                             "CAU-AllocatedMethodDetails-C-003-M")
+            self.assertFails(v, set_first("AllocatedResourceName", None, allocated), "CAU-AllocatedResourceName-C-005-C")
+            self.assertFails(v, set_first("AllocatedResourceId", " CC-1 ", allocated), "CAU-AllocatedResourceId-C-002-M")
         # ContractApplied as a flat object, without the Elements array 1.3 and 1.4 require
         flat = '{"ContractCommitmentId":"c","ContractCommitmentAppliedCost":1,' \
                '"ContractCommitmentAppliedQuantity":null,"ContractCommitmentAppliedUnit":null}'

@@ -52,6 +52,10 @@ const char dtc_store__schema[] =
     " capability_key TEXT NOT NULL, day TEXT NOT NULL, cost_micro INTEGER NOT NULL,"
     " PRIMARY KEY(subscription_uuid, environment_id, field, alloc_key, capability_key, day)) "
     "WITHOUT ROWID;\n"
+    /* Each cost record's allocations in one lookup, in field and key order:
+     * the FOCUS export joins them to its rows (export.c, SQL_FOCUS_ROWS). */
+    "CREATE INDEX IF NOT EXISTS cost_allocation_record ON cost_allocation(subscription_uuid,"
+    " environment_id, capability_key, day, field, alloc_key);\n"
     "CREATE TABLE IF NOT EXISTS cost_allocation_value(account_uuid TEXT NOT NULL, field TEXT NOT "
     "NULL,"
     " alloc_key TEXT NOT NULL, first_seen_at TEXT, PRIMARY KEY(account_uuid, field, alloc_key)) "
