@@ -20,12 +20,20 @@ typedef enum dtc_export_format {
 
 #define DTC_FOCUS_NEWEST 4 /* FOCUS 1.4 */
 
+/* The cost-allocation fields FOCUS rows are split by (--focus-split): a
+ * record allocated to m cost centres and n products becomes up to
+ * (m+1)(n+1) rows with both, m+1 or n+1 with one, 1 with none. */
+#define DTC_FOCUS_SPLIT_COSTCENTER 1
+#define DTC_FOCUS_SPLIT_PRODUCT 2
+#define DTC_FOCUS_SPLIT_NONE 4 /* 0 in the options and config means both */
+
 typedef struct dtc_export_opts {
     dtc_export_format format;
     int64_t from, to;                 /* days, inclusive; -1 for open */
     int focus_minor;                  /* FOCUS 1.2 (2), 1.3 (3) or 1.4 (4) */
     const char *invoice_issuer;       /* InvoiceIssuerName; default "Dynatrace" */
     const char *billing_account_name; /* BillingAccountName; default names the account UUID */
+    int focus_split;                  /* DTC_FOCUS_SPLIT_* bits; 0: cost centre and product */
     /* [license] (classic Managed licensing): with a price list, FOCUS also
      * gets one usage row per priced license unit, cluster, environment and
      * day (docs/focus.md); NULL or no price: none, the file as without it. */
@@ -47,6 +55,7 @@ typedef struct dtc_export_config {
     int focus_minor;            /* 0 when not set */
     char *billing_account_name; /* NULL when not set */
     char *invoice_issuer;       /* NULL when not set */
+    int focus_split;            /* 0 when not set */
 } dtc_export_config;
 
 /* Filled by dtc_config_file_load (config.h) through its .export target; a
@@ -55,6 +64,10 @@ void dtc_export_config_dispose(dtc_export_config *c);
 
 /* "1.2" -> 2, "1.3" -> 3, "1.4" -> 4; -1 for anything else. */
 int dtc_export_focus_minor(const char *version);
+
+/* "costcenter,product" (either order) -> both bits, "costcenter",
+ * "product", "none" -> their DTC_FOCUS_SPLIT_* bit; -1 for anything else. */
+int dtc_export_focus_split(const char *fields);
 
 /* Write every row of the range to out (for FOCUS: the cost-and-usage
  * dataset, a record with cost allocation split over its cost centres and

@@ -17,8 +17,8 @@
 #include "dtcost/store.h"
 #include "opts.h"
 
-static const char *db_path, *format, *out_path, *focus_version, *issuer, *account_name,
-    *config_path;
+static const char *db_path, *format, *out_path, *focus_version, *focus_split, *issuer,
+    *account_name, *config_path;
 static int64_t from, to;
 
 static const opt export_opts[] = {
@@ -32,6 +32,9 @@ static const opt export_opts[] = {
     {"focus-version", OPT_STR, &focus_version, "1.2|1.3|1.4",
      "FOCUS version (default: [export] focus_version, else 1.4); 1.3 and 1.4 with --out also write "
      "the ContractCommitment dataset and metadata beside FILE"},
+    {"focus-split", OPT_STR, &focus_split, "FIELDS",
+     "cost-allocation fields FOCUS rows are split by: costcenter,product (the default; up to "
+     "(m+1)(n+1) rows a record), costcenter, product or none ([export] focus_split)"},
     {"billing-account-name", OPT_STR, &account_name, "NAME",
      "FOCUS BillingAccountName (default: [export] billing_account_name, else \"Dynatrace account "
      "UUID\")"},
@@ -318,7 +321,8 @@ static int out_close(outfile *o, int rc)
 
 int cmd_export(int argc, char **argv)
 {
-    db_path = format = out_path = focus_version = issuer = account_name = config_path = NULL;
+    db_path = format = out_path = focus_version = focus_split = issuer = account_name =
+        config_path = NULL;
     from = to = 0;
     int npos = 0;
     int code = opt_parse(&export_spec, argc, argv, &npos);
@@ -342,6 +346,7 @@ int cmd_export(int argc, char **argv)
                          .invoice_issuer = issuer ? issuer : cfg.invoice_issuer,
                          .billing_account_name =
                              account_name ? account_name : cfg.billing_account_name,
+                         .focus_split = cfg.focus_split,
                          .license = &lc};
     code = -1;
     if (!format || strcmp(format, "csv") == 0)
@@ -356,6 +361,11 @@ int cmd_export(int argc, char **argv)
     if (code < 0 && focus_version && (o.focus_minor = dtc_export_focus_minor(focus_version)) < 0)
         code = opt_usage_error(&export_spec, "--focus-version takes 1.2, 1.3 or 1.4, not '%s'",
                                focus_version);
+    if (code < 0 && focus_split && (o.focus_split = dtc_export_focus_split(focus_split)) < 0)
+        code = opt_usage_error(&export_spec,
+                               "--focus-split takes costcenter,product, costcenter, product or "
+                               "none, not '%s'",
+                               focus_split);
     if (code < 0 && o.from >= 0 && o.to >= 0 && o.to < o.from)
         code = opt_usage_error(&export_spec, "--until is before --since");
     if (code >= 0) {

@@ -516,10 +516,11 @@ static void cat(char *dst, size_t n, ...)
  * order the query sorts them, with the tag key each becomes (our prefix
  * dynatrace/, docs/focus.md). */
 static const struct dimension {
-    const char *field, *tag;
+    const char *field, *tag, *option; /* option: its name in --focus-split */
+    int bit;                          /* DTC_FOCUS_SPLIT_* */
 } dims[] = {
-    {"COSTCENTER", "dynatrace/costcenter"},
-    {"PRODUCT", "dynatrace/product"},
+    {"COSTCENTER", "dynatrace/costcenter", "costcenter", DTC_FOCUS_SPLIT_COSTCENTER},
+    {"PRODUCT", "dynatrace/product", "product", DTC_FOCUS_SPLIT_PRODUCT},
 };
 #define NDIM 2
 #define MAX_SPLIT                                                                                  \
@@ -1335,7 +1336,7 @@ static bool stateable(const char *key)
 }
 
 /* The allocation a row of the FOCUS query brings, if any. */
-static int take_alloc(pending *p, const dtc_row *dr)
+static int take_alloc(pending *p, const dtc_row *dr, int split)
 {
     const char *field, *key;
     int64_t micro;
@@ -1346,7 +1347,7 @@ static int take_alloc(pending *p, const dtc_row *dr)
         return rc;
     for (int d = 0; d < NDIM; d++) {
         axis *a = &p->ax[d];
-        if (strcmp(field, dims[d].field) != 0) continue;
+        if (strcmp(field, dims[d].field) != 0 || !(split & dims[d].bit)) continue;
         if (micro < 0 || micro > INT64_MAX / (MAX_SPLIT + 1) || !stateable(key)) return 0;
         if (a->n == MAX_SPLIT) {
             a->over = true;
@@ -1390,7 +1391,9 @@ static int on_focus_row(void *ud, const dtc_row *dr)
         }
         if ((rc = keep_row(p, &r))) return rc;
     }
-    return take_alloc(p, dr);
+    return take_alloc(p, dr,
+                      x->o->focus_split ? x->o->focus_split
+                                        : DTC_FOCUS_SPLIT_COSTCENTER | DTC_FOCUS_SPLIT_PRODUCT);
 }
 
 static int load(dtc_store *db, ex *x)
@@ -1786,6 +1789,23 @@ int dtc_export_focus_minor(const char *version)
                                      : -1;
 }
 
+int dtc_export_focus_split(const char *fields)
+{
+    if (!fields) return -1;
+    if (!strcmp(fields, "none")) return DTC_FOCUS_SPLIT_NONE;
+    int bits = 0;
+    for (const char *f = fields;;) {
+        size_t n = strcspn(f, ",");
+        int d = 0;
+        while (d < NDIM && (strlen(dims[d].option) != n || strncmp(f, dims[d].option, n)))
+            d++;
+        if (d == NDIM || (bits & dims[d].bit)) return -1;
+        bits |= dims[d].bit;
+        if (!f[n]) return bits;
+        f += n + 1;
+    }
+}
+
 void dtc_export__config_init(void *target)
 {
     memset(target, 0, sizeof(dtc_export_config));
@@ -1804,6 +1824,13 @@ int dtc_export__config_item(void *target, const dtc_config_item *it)
     if (!strcmp(it->key, "billing_account_name"))
         return dtc_config__set(&c->billing_account_name, it->value);
     if (!strcmp(it->key, "invoice_issuer")) return dtc_config__set(&c->invoice_issuer, it->value);
+    if (!strcmp(it->key, "focus_split")) {
+        if ((c->focus_split = dtc_export_focus_split(it->value)) < 0) {
+            snprintf(it->why, it->whylen, "takes costcenter,product, costcenter, product or none");
+            return DTC_EINVAL;
+        }
+        return 0;
+    }
     return DTC_ENOTFOUND;
 }
 
