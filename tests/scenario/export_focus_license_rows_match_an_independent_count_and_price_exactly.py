@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import focusrules
 from dtsync import run_sync
-from emu import CLUSTER_TOKEN, DTCOST, Emulator, tmpdir
+from emu import DTCOST, Emulator, tmpdir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -68,11 +68,7 @@ class FocusLicenseRows(unittest.TestCase):
         cls.cost_db = os.path.join(cls.dir, "cost-only.db")
         with Emulator("--hosts", "5", "--cluster-environments", "2", "--days", "40", "--environments", "2",
                       "--capabilities", "4") as emu:
-            resp = emu.get("/api/cluster/v2/license/consumption", params={"startTs": T0, "endTs": T1},
-                           headers={"Authorization": f"Api-Token {CLUSTER_TOKEN}"})
-            assert resp.status == 200, (resp.status, resp.body[:200])
-            with open(cls.zip, "wb") as f:
-                f.write(resp.body)
+            emu.license_export(cls.zip, T0, T1)
             for db in (cls.both_db, cls.cost_db):
                 r = run_sync(emu, db)
                 assert r.returncode == 0, r.stderr

@@ -18,20 +18,12 @@ from collections import defaultdict
 from decimal import Decimal
 
 from emu import DTCOST, tmpdir
+from focusrules import apportion
 
 SUB, ENV, DAY = "sub-awkward", "env-1", "2026-03-0"
 TAG = {"COSTCENTER": "dynatrace/costcenter", "PRODUCT": "dynatrace/product"}
 
 
-def apportion(amount, weights):
-    whole = sum(weights)
-    parts = [amount * w // whole for w in weights]
-    rem = [amount * w % whole for w in weights]
-    for _ in range(amount - sum(parts)):
-        i = max(range(len(weights)), key=lambda k: (rem[k], -k))
-        parts[i] += 1
-        rem[i] = -1
-    return parts
 
 
 # capability: (record cost, {field: {key: allocation}}), one day each

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from dtsync import rows, run_sync
 from emu import DTCOST, Emulator, tmpdir
+from focusrules import apportion
 
 VERSIONS = ("1.2", "1.3", "1.4")
 FIELDS = {"COSTCENTER": "dynatrace/costcenter", "PRODUCT": "dynatrace/product"}
@@ -55,17 +56,6 @@ def record(row):
     return (row["x_SubscriptionUuid"], row["SubAccountId"], row["SkuId"], row["ChargePeriodStart"][:10])
 
 
-def apportion(amount, weights):
-    """The export's rule: floors, then one micro-unit each to the largest
-    remainders, the earlier weight on a tie."""
-    whole = sum(weights)
-    parts = [amount * w // whole for w in weights]
-    rem = [amount * w % whole for w in weights]
-    for _ in range(amount - sum(parts)):
-        i = max(range(len(weights)), key=lambda k: (rem[k], -k))
-        parts[i] += 1
-        rem[i] = -1
-    return parts
 
 
 def copy(src, dst, *sql):

@@ -19,7 +19,7 @@ import zipfile
 from decimal import ROUND_HALF_UP, Decimal
 
 from dtsync import run_sync
-from emu import CLUSTER_TOKEN, DTCOST, Emulator, tmpdir
+from emu import DTCOST, Emulator, tmpdir
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
 import license_baseline  # noqa: E402  (the independent rules)
@@ -52,11 +52,7 @@ class LicenseReport(unittest.TestCase):
         cls.both_db = os.path.join(cls.dir, "both.db")
         with Emulator("--hosts", "5", "--cluster-environments", "2", "--days", "40", "--environments", "2",
                       "--capabilities", "4") as emu:
-            resp = emu.get("/api/cluster/v2/license/consumption", params={"startTs": T0, "endTs": T1},
-                           headers={"Authorization": f"Api-Token {CLUSTER_TOKEN}"})
-            assert resp.status == 200, (resp.status, resp.body[:200])
-            with open(cls.zip, "wb") as f:
-                f.write(resp.body)
+            emu.license_export(cls.zip, T0, T1)
             r = run_sync(emu, cls.both_db)
             assert r.returncode == 0, r.stderr
         for db in (cls.lic_db, cls.both_db):

@@ -129,6 +129,15 @@ class Emulator:
             h["Authorization"] = f"Bearer {token}"
         return self.request("GET", path, params=params, headers=h)
 
+    def license_export(self, path, start_ms, end_ms, token=CLUSTER_TOKEN):
+        """Write the cluster's license export ZIP of [start_ms, end_ms) to path."""
+        resp = self.get("/api/cluster/v2/license/consumption", params={"startTs": start_ms, "endTs": end_ms},
+                        headers={"Authorization": f"Api-Token {token}"})
+        assert resp.status == 200, (resp.status, resp.body[:200])
+        with open(path, "wb") as f:
+            f.write(resp.body)
+        return path
+
     def get_json(self, path, token, params=None):
         """GET that must answer 200. A rate-limit 429 (the account's limit,
         default 300 requests per second) is waited out as a client would,

@@ -286,3 +286,16 @@ def allocate_one_month(db):
     finally:
         con.close()
     assert n, "the demo should allocate cost to cost centres and products"
+
+
+def apportion(amount, weights):
+    """The export's split rule (src/lib/export.c): floors, then one
+    micro-unit each to the largest remainders, the earlier weight on a tie."""
+    whole = sum(weights)
+    parts = [amount * w // whole for w in weights]
+    rem = [amount * w % whole for w in weights]
+    for _ in range(amount - sum(parts)):
+        i = max(range(len(weights)), key=lambda k: (rem[k], -k))
+        parts[i] += 1
+        rem[i] = -1
+    return parts
