@@ -99,7 +99,7 @@ for variant in "${variants[@]}"; do
 done
 t="$(date +%s)"
 echo "== build: build" >&2
-if build build; then
+if [ "${built[0]:-}" = build ] && build build; then
   stage "build: build" "$t"
   background=()
   for variant in "${built[@]}"; do [ "$variant" = build ] || background+=("$variant"); done
