@@ -22,11 +22,10 @@ if [ "${DTCOST_WITH_PRISM:-1}" = 1 ]; then
   export DTCOST_PRISM
 fi
 jobs="$(nproc)"
-# ctest gets four slots per core: most scenario tests wait (on the emulator's
-# rate limit and latency, receivers, sleeps) and take one slot, a quarter
-# core; a test that keeps a core busy takes four (PROCESSORS and COST in
-# tests/CMakeLists.txt, which also starts the longest first).
-slots=$((4 * jobs))
+# ctest runs three tests per core: most scenario tests wait (on the
+# emulator's rate limit and latency, receivers, sleeps); COST in
+# tests/CMakeLists.txt starts the longest first.
+slots=$((3 * jobs))
 passed=0 failed=0 skipped=0
 variants=(build build-asan)
 # The fuzz variant needs clang with its libFuzzer runtime: a one-line program
