@@ -26,6 +26,12 @@ jobs="$(nproc)"
 # emulator's rate limit and latency, receivers, sleeps); COST in
 # tests/CMakeLists.txt starts the longest first.
 slots=$((3 * jobs))
+# One "cores" slot per core for the tests that keep a core busy
+# (RESOURCE_GROUPS in tests/CMakeLists.txt): at most one of them per core.
+spec="$(mktemp)"
+trap 'rm -f "$spec"' EXIT
+cores="$(seq -s, 0 $((jobs - 1)) | sed -E 's/([0-9]+)/{"id":"\1","slots":1}/g')"
+printf '{"version":{"major":1,"minor":0},"local":[{"cores":[%s]}]}\n' "$cores" >"$spec"
 passed=0 failed=0 skipped=0
 variants=(build build-asan)
 # The fuzz variant needs clang with its libFuzzer runtime: a one-line program
@@ -65,7 +71,7 @@ run_tests() {
   local log="$variant/ctest-summary.log"
   ( cd "$variant" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      ctest --output-on-failure -j"$j" "${only[@]}" ) 2>&1 | tee "$log" || true
+      ctest --output-on-failure -j"$j" --resource-spec-file "$spec" "${only[@]}" ) 2>&1 | tee "$log" || true
   # ctest ends with "97% tests passed, 2 tests failed out of 65" and lists
   # skipped tests as "(Skipped)"; a run that ends without it counts as failed.
   local summary total nfail nskip
