@@ -11,8 +11,8 @@ import subprocess
 import unicodedata
 import unittest
 
-from dtsync import rows, run_sync
-from emu import DTCOST, Emulator, tmpdir
+from dtsync import rows, synced_copy
+from emu import DTCOST, tmpdir
 
 DAY = "2026-10-15"
 
@@ -35,9 +35,7 @@ class AsOf(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.db = os.path.join(tmpdir(), "asof.db")
-        with Emulator("--days", "200") as emu:
-            r = run_sync(emu, cls.db)
-            assert r.returncode == 0, r.stderr
+        synced_copy(cls.db, "--days", "200")  # the same account as the anomalies test
         r = report(cls.db, "--format", "json", "--until", DAY)
         assert r.returncode == 0, r.stderr
         cls.doc = json.loads(r.stdout)

@@ -83,7 +83,11 @@ class SyncLive(unittest.TestCase):
 
     def test_a_lower_account_limit_is_met_by_halving_and_still_equals(self):
         db = os.path.join(tmpdir(), "limited.db")
-        with Emulator(*FLAGS, "--rate-limit-inflight", "2", "--rate-limit-retry-after", "0") as emu:
+        # 5 ms per answer keeps 8 walks' requests in flight together even when
+        # a loaded machine slows the client (without it the limit of 2 could
+        # go unmet: measured, one failure in three runs at load 20)
+        with Emulator(*FLAGS, "--rate-limit-inflight", "2", "--rate-limit-retry-after", "0",
+                      "--latency-ms", "5") as emu:
             res = run_sync(emu, db, "--json", "--concurrency", "8")
             log = emu.log_lines()
         self.assertEqual(res.returncode, 0, res.stderr)
