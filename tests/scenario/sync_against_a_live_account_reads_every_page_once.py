@@ -93,7 +93,13 @@ class SyncLive(unittest.TestCase):
         self.assertEqual(res.returncode, 0, res.stderr)
         limited = [l for l in log if l["fault"] == "ratelimit"]
         self.assertGreater(len(limited), 0, "the limit was never hit")
-        self.assertLess(len(limited), len(log) // 5, "the client did not slow down")
+        # A client that kept 8 in flight against a limit of 2 would have 3 in
+        # 4 of its requests refused; slowing down (halving, and the retry
+        # backoff after each 429) keeps it near 1 in 5 (measured up to 21%
+        # with 5 ms answers), so a third separates the two with room for
+        # load. The backoff alone also passes this: halving is checked by
+        # tests/unit/limiter.c.
+        self.assertLess(len(limited), len(log) // 3, "the client did not slow down")
         self.assertEqual(dump(db), dump(self.docs_db))
 
 
