@@ -747,26 +747,35 @@ static const struct focus_col {
     [F_x_LastModifiedTime] = {"x_LastModifiedTime", T_STR, VALL},
 };
 
-static bool has_col(const ex *x, int i)
+/* The index of a version's last column in a dataset's table of n. */
+static int last_of(const struct focus_col *c, int n, int minor)
 {
-    return focus_cols[i].versions & (1u << x->o->focus_minor);
+    int last = -1;
+    for (int i = 0; i < n; i++)
+        if (c[i].versions & (1u << minor)) last = i;
+    return last;
 }
 
-/* The version's last column: worked out on the header line, kept for the rows. */
+/* One line of a dataset: the version's columns of table c (n of them, the
+ * last at index last), v their values, NULL for the header of names. */
+static void write_cols(ex *x, const struct focus_col *c, int n, int last, const char *const *v)
+{
+    for (int i = 0; i < n; i++)
+        if (c[i].versions & (1u << x->o->focus_minor))
+            field(x, v ? v[i] : c[i].name, !v || c[i].type == T_STR, i == last);
+}
+
+/* The version's last cost-and-usage column: worked out on the header line,
+ * kept for the rows. */
 static int last_col(ex *x)
 {
-    if (!x->focus_last)
-        for (int i = 0; i < NFOCUS; i++)
-            if (has_col(x, i)) x->focus_last = i + 1;
+    if (!x->focus_last) x->focus_last = last_of(focus_cols, NFOCUS, x->o->focus_minor) + 1;
     return x->focus_last - 1;
 }
 
 static void write_focus_line(ex *x, const char *const *v)
 {
-    int last = last_col(x);
-    for (int i = 0; i < NFOCUS; i++)
-        if (has_col(x, i))
-            field(x, v ? v[i] : focus_cols[i].name, !v || focus_cols[i].type == T_STR, i == last);
+    write_cols(x, focus_cols, NFOCUS, last_col(x), v);
 }
 
 static bool security(const char *cap)
@@ -1569,12 +1578,7 @@ static const struct focus_col cc_cols[NCC] = {
 
 static void write_cc_line(ex *x, const char *const *v)
 {
-    int last = 0;
-    for (int i = 0; i < NCC; i++)
-        if (cc_cols[i].versions & (1u << x->o->focus_minor)) last = i;
-    for (int i = 0; i < NCC; i++)
-        if (cc_cols[i].versions & (1u << x->o->focus_minor))
-            field(x, v ? v[i] : cc_cols[i].name, !v || cc_cols[i].type == T_STR, i == last);
+    write_cols(x, cc_cols, NCC, last_of(cc_cols, NCC, x->o->focus_minor), v);
 }
 
 /* ContractCommitmentDurationType: the period's length as the spec's "1 Year",

@@ -323,9 +323,8 @@ static void fail_each_allocation(entry_fn fn, const char *name, int want_why)
 static int setup(void **state)
 {
     (void)state;
-    testdb_path(db_path, sizeof(db_path), "alloc-failure");
-    char err[256];
-    assert_int_equal(dtc_store_open(&store, db_path, err, sizeof(err)), 0);
+    store = testdb_open(db_path, sizeof(db_path), "alloc-failure");
+    assert_non_null(store);
     assert_int_equal(facts_load(store, "metrics/small.facts"), 0);
     assert_int_equal(facts_load(store, "verify/one_of_each.facts"), 0);
     return 0;
@@ -334,8 +333,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    dtc_store_close(store);
-    testdb_remove(db_path);
+    testdb_close(store, db_path);
     return 0;
 }
 

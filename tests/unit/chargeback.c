@@ -55,10 +55,8 @@ static void load_costs(dtc_store *s)
 
 static int setup(void **state)
 {
-    testdb_path(db_path, sizeof(db_path), "chargeback-split");
-    dtc_store *s = NULL;
-    char err[256];
-    assert_int_equal(dtc_store_open(&s, db_path, err, sizeof(err)), 0);
+    dtc_store *s = testdb_open(db_path, sizeof(db_path), "chargeback-split");
+    assert_non_null(s);
     load_costs(s);
     *state = s;
     return 0;
@@ -66,8 +64,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    dtc_store_close(*state);
-    testdb_remove(db_path);
+    testdb_close(*state, db_path);
     return 0;
 }
 

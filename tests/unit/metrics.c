@@ -23,10 +23,8 @@ static char db_path[256];
 
 static int setup(void **state)
 {
-    testdb_path(db_path, sizeof(db_path), "metrics");
-    dtc_store *s = NULL;
-    char err[256];
-    assert_int_equal(dtc_store_open(&s, db_path, err, sizeof(err)), 0);
+    dtc_store *s = testdb_open(db_path, sizeof(db_path), "metrics");
+    assert_non_null(s);
     assert_int_equal(facts_load(s, "metrics/small.facts"), 0);
     *state = s;
     return 0;
@@ -34,8 +32,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    dtc_store_close(*state);
-    testdb_remove(db_path);
+    testdb_close(*state, db_path);
     return 0;
 }
 

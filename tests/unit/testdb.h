@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "dtcost/store.h"
+
 /* Remove the database file at path with its -wal and -shm. */
 static inline void testdb_remove(const char *path)
 {
@@ -23,6 +25,23 @@ static inline void testdb_path(char *out, size_t n, const char *name)
 {
     snprintf(out, n, "/tmp/dtcost-unit-%s-%d.db", name, (int)getpid());
     testdb_remove(out);
+}
+
+/* A new store at /tmp/dtcost-unit-NAME-PID.db, its path in path (size n):
+ * the store, or NULL when it cannot be opened (the test asserts). */
+static inline dtc_store *testdb_open(char *path, size_t n, const char *name)
+{
+    dtc_store *s = NULL;
+    char err[256];
+    testdb_path(path, n, name);
+    return dtc_store_open(&s, path, err, sizeof(err)) == 0 ? s : NULL;
+}
+
+/* Close s and remove its files. */
+static inline void testdb_close(dtc_store *s, const char *path)
+{
+    dtc_store_close(s);
+    testdb_remove(path);
 }
 
 #endif
