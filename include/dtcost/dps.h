@@ -147,9 +147,13 @@ int dtc_dps_rate_cards(dtc_dps *c, dtc_rate **out, size_t *n) DTC_MUST_CHECK;
  * dtc_free(). */
 int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t *n) DTC_MUST_CHECK;
 /* Cost allocation of one environment by field (COSTCENTER or PRODUCT) for
- * days [from, to], page_size records a page (0: 1000). Page requests carry
- * page-key alone, as documented; refused with 400, the repeated query is
- * tried once. A repeated page-key stops the walk (DTC_EPARSE). */
+ * days [from, to], page_size records a page (0: 1000). `to` is sent as
+ * to + 1 and records outside [from, to] are dropped, so an inclusive and an
+ * exclusive reading of it give the same days. A first page refused with 400
+ * is asked again with 50 records a page (and so is every later walk of c).
+ * Page requests carry page-key alone, as documented; refused with 400, the
+ * repeated query is tried once. A repeated page-key stops the walk
+ * (DTC_EPARSE). */
 int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,
                             int64_t from, int64_t to, int page_size, dtc_cost_allocation_fn fn,
                             void *ctx) DTC_MUST_CHECK;

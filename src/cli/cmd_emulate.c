@@ -62,6 +62,9 @@ static const opt emulate_opts[] = {
      "the default, as live)"},
     {"sso-grant-held-scopes", OPT_FLAG, &cfg.sso_grant_held_scopes, NULL,
      "instead grant the held scopes of a request and leave the others out"},
+    {"sso-bare-refusals", OPT_FLAG, &cfg.sso_bare_refusals, NULL,
+     "refuse an unheld scope with a bare 400 \"Bad Request\" that names no scope (as bad "
+     "credentials are answered)"},
     {"v2-sunset", OPT_TIME, &cfg.v2_sunset, NULL,
      "v2 per-environment endpoints answer 410 from then on"},
     {"last-page-key", OPT_STR, &cfg.last_page_key, "MODE",
@@ -69,6 +72,14 @@ static const opt emulate_opts[] = {
     {"page-key-cycle", OPT_FLAG, &cfg.page_key_cycle, NULL,
      "v3 nextPageKey of the second page leads back to the first: the keys of any walk of more than "
      "one page cycle forever"},
+    {"alloc-page-size-limit", OPT_INT, &cfg.alloc_page_size_limit, "N",
+     "cost-allocation page-size above N is a 400 (0: no limit, as documented)"},
+    {"alloc-to-exclusive", OPT_FLAG, &cfg.alloc_to_exclusive, NULL,
+     "cost allocation reads `to` as the first day not wanted (default: the last day wanted; the "
+     "docs do not say)"},
+    {"refuse", OPT_STR, &cfg.refuse, "PATH-END=STATUS",
+     "API requests whose path ends with PATH-END get STATUS (400-599), e.g. "
+     "/cost-allocation=401 or /subscriptions/forecast=410"},
     {"no-v3", OPT_FLAG, &cfg.no_v3, NULL,
      "v3 per-environment endpoints answer 404, as where v3 is not rolled out"},
     {"export-max-days", OPT_INT, &cfg.export_max_days, NULL,
@@ -135,11 +146,16 @@ int cmd_emulate(int argc, char **argv)
         return opt_usage_error(
             &emulate_spec,
             "--sso-refuse-unheld-scopes and --sso-grant-held-scopes exclude each other");
-    if (cfg.v3_page_size_limit < 1 || cfg.rl_inflight < 0 || cfg.rl_rps < 0 ||
-        cfg.rl_rps > 1000000 || cfg.rl_retry_after < 0 || cfg.rl_retry_after > 86400 ||
-        cfg.latency_ms < 0 || cfg.latency_ms > 60000)
+    if (cfg.refuse && emu_refusal(&cfg, NULL) == 0)
+        return opt_usage_error(&emulate_spec,
+                               "--refuse takes PATH-END=STATUS with a path starting with / and a "
+                               "status 400-599, e.g. /cost-allocation=401");
+    if (cfg.v3_page_size_limit < 1 || cfg.alloc_page_size_limit < 0 || cfg.rl_inflight < 0 ||
+        cfg.rl_rps < 0 || cfg.rl_rps > 1000000 || cfg.rl_retry_after < 0 ||
+        cfg.rl_retry_after > 86400 || cfg.latency_ms < 0 || cfg.latency_ms > 60000)
         return opt_usage_error(&emulate_spec,
                                "a limit flag is out of range (--v3-page-size-limit >= 1, "
+                               "--alloc-page-size-limit >= 0, "
                                "--rate-limit-inflight >= 0, --rate-limit-rps 0-1000000, "
                                "--rate-limit-retry-after 0-86400, --latency-ms 0-60000)");
     if (cfg.port < 0 || cfg.port > 65535)

@@ -38,10 +38,14 @@ typedef struct emu_config {
     int latency_ms;             /* every API answer waits this long (+-25 % jitter) */
     bool sso_require_scope;     /* a token request without scope is a 400 */
     bool sso_grant_held_scopes; /* unheld scopes are left out instead of refused */
+    bool sso_bare_refusals;     /* an unheld scope is refused as a bare 400 "Bad Request" */
     int64_t v2_sunset;          /* epoch s; v2 per-environment endpoints answer 410 from then */
     const char *last_page_key;  /* "null", "absent", "empty" or "mixed" */
     bool page_key_cycle;        /* the second v3 page's key leads back to the first */
     bool no_v3;                 /* v3 per-environment endpoints answer 404 (not rolled out) */
+    int alloc_page_size_limit;  /* cost-allocation page-size above this is a 400 (0: none) */
+    bool alloc_to_exclusive;    /* cost allocation reads `to` as the first day not wanted */
+    const char *refuse;         /* "PATH-END=STATUS": API paths ending so get STATUS (or NULL) */
     int export_max_days;        /* cluster export range limit (400 beyond) */
     int export_busy;            /* 429 answers before each export succeeds */
     int export_seconds;         /* an export stays "in progress" this long after it starts */
@@ -62,6 +66,9 @@ void emu_config_defaults(emu_config *c);
 /* Does v3 paging follow live accounts (page-size limit, page-key with the
  * full query) rather than the documentation? */
 bool emu_paging_live(const emu_config *c);
+/* The status --refuse gives a request for path (NULL: the spec alone is
+ * checked), or 0 when it does not apply or the spec is malformed. */
+int emu_refusal(const emu_config *c, const char *path);
 
 /* ---- the data model (read-only once built) ---- */
 

@@ -1022,7 +1022,8 @@ void emu_h_cost_allocation(emu_req *r)
             emu_error(r, 400, "from and to must be dates like 2026-01-31");
             return;
         }
-        if (!parse_page_size(r, &ps, 0)) return;
+        if (!parse_page_size(r, &ps, m->cfg->alloc_page_size_limit)) return;
+        if (t && m->cfg->alloc_to_exclusive) d_to--;
     }
     int ei = -1;
     for (int i = 0; i < a->nenvs; i++)

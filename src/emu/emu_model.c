@@ -2,6 +2,7 @@
  * function of the seed, the scale flags and the emulated clock, so answers
  * reconcile with each other and the same seed always gives the same bytes. */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,6 +93,18 @@ void emu_config_defaults(emu_config *c)
     c->webhook_max = (size_t)16 << 20;
     c->slow_ms = 2000;
     c->retry_after = 1;
+}
+
+int emu_refusal(const emu_config *c, const char *path)
+{
+    const char *eq = c->refuse ? strrchr(c->refuse, '=') : NULL;
+    if (!eq || c->refuse[0] != '/' || eq == c->refuse + 1) return 0;
+    char *end;
+    long status = strtol(eq + 1, &end, 10);
+    if (*end || end == eq + 1 || status < 400 || status > 599) return 0;
+    size_t n = (size_t)(eq - c->refuse), len = path ? strlen(path) : 0;
+    if (path && (len < n || memcmp(path + len - n, c->refuse, n) != 0)) return 0;
+    return (int)status;
 }
 
 bool emu_paging_live(const emu_config *c)

@@ -637,6 +637,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", s->cfg->rl_retry_after);
         emu_set_header(&r, "Retry-After", ra);
+    } else if (rt->api && emu_refusal(s->cfg, url)) {
+        emu_error(&r, emu_refusal(s->cfg, url), "Refused by the emulator's --refuse %s",
+                  s->cfg->refuse);
     } else if (f == F_429) {
         emu_error(&r, 429, "Too many requests");
         if (s->cfg->retry_after >= 0) {

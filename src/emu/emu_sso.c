@@ -146,6 +146,11 @@ void emu_h_token(emu_req *r)
         dtc_buf_dispose(&missing);
         goto done;
     }
+    if (refuse && missing.len && r->model->cfg->sso_bare_refusals) {
+        oauth_error(r, "invalid_request", "Bad Request");
+        dtc_buf_dispose(&missing);
+        goto done;
+    }
     if (refuse && missing.len) {
         char desc[512];
         snprintf(desc, sizeof(desc),

@@ -168,8 +168,11 @@ static int fetch(dtc_auth *a, dtc_http *h, bool *scope_refused)
         char says[256];
         sso_says(a, doc, &resp, says, sizeof(says));
         const char *hint = "check DT_CLIENT_ID / DT_CLIENT_SECRET";
+        /* A missing scope may come back as a bare 400 (contract 1.3): with
+         * no scope configured, any 400 is worth one retry with the minimal
+         * scope (dtc_auth_header). */
+        *scope_refused = resp.status == 400 || strstr(says, "scope");
         if (strstr(says, "scope")) {
-            *scope_refused = true;
             hint = a->scope_auto
                        ? "give the OAuth client the scope account-uac-read in Account Management"
                        : "ask only for scopes the OAuth client holds (scopes= / DT_SCOPES / "

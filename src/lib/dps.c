@@ -26,6 +26,7 @@ struct dtc_dps {
     bool v3_key_alone;    /* v3 page requests carry page-key alone (documented form) */
     bool alloc_key_alone; /* cost-allocation page requests carry page-key alone (documented form) */
     int v3_max_page;      /* a page size the server refused made this the largest (0: none) */
+    int alloc_max_page;   /* the same for cost allocation */
     long requests, retries, last_status;
     int attempts, seconds;
     dtc_backoff backoff;
@@ -1039,8 +1040,13 @@ done:
 }
 
 /* One cost-allocation page's records handed to fn. */
-static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_cost_allocation_fn fn,
-                      void *ctx)
+typedef struct alloc_walk {
+    dtc_cost_allocation_fn fn;
+    void *ctx;
+    int64_t from, to; /* the days asked for: records outside are dropped */
+} alloc_walk;
+
+static int alloc_page(dtc_dps *c, const char *path, json_t *doc, const alloc_walk *w)
 {
     json_t *recs = json_object_get(doc, "records"), *o;
     if (!json_is_array(recs)) return parse_error(c, path, "no records array");
@@ -1048,44 +1054,44 @@ static int alloc_page(dtc_dps *c, const char *path, json_t *doc, dtc_cost_alloca
     dtc_cost_allocation *a = dtc_calloc(cnt ? cnt : 1, sizeof(*a));
     if (!a) return DTC_ENOMEM;
     int rc = 0;
+    size_t kept = 0;
     json_array_foreach(recs, i, o)
     {
         int bad = 0;
-        a[i].day = day_of(json_object_get(o, "date"), &bad);
-        if (!copy_key(a[i].capability, sizeof(a[i].capability), json_object_get(o, "capability"))) {
-            rc =
-                key_too_long(c, path, "an allocation record's capability", sizeof(a[i].capability));
+        a[kept].day = day_of(json_object_get(o, "date"), &bad);
+        if (!copy_key(a[kept].capability, sizeof(a[kept].capability),
+                      json_object_get(o, "capability"))) {
+            rc = key_too_long(c, path, "an allocation record's capability",
+                              sizeof(a[kept].capability));
             goto done;
         }
-        if (!copy_key(a[i].key, sizeof(a[i].key), json_object_get(o, "key"))) {
-            rc = key_too_long(c, path, "an allocation record's key", sizeof(a[i].key));
+        if (!copy_key(a[kept].key, sizeof(a[kept].key), json_object_get(o, "key"))) {
+            rc = key_too_long(c, path, "an allocation record's key", sizeof(a[kept].key));
             goto done;
         }
         if (bad || !json_is_number(json_object_get(o, "costs"))) {
             rc = parse_error(c, path, "an allocation record lacks date (2000-2199) or costs");
             goto done;
         }
-        if (money(json_object_get(o, "costs"), &a[i].cost) != 0) {
+        if (money(json_object_get(o, "costs"), &a[kept].cost) != 0) {
             rc = range_error(c, path, "an allocation record's costs", json_object_get(o, "costs"),
                              MONEY_RANGE);
             goto done;
         }
+        /* `to` is sent one day late (dtc_dps_cost_allocation): whether the
+         * API reads it as inclusive is not documented, so both readings
+         * give exactly [from, to]. */
+        if (a[kept].day >= w->from && a[kept].day <= w->to) kept++;
     }
-    rc = fn(ctx, a, cnt);
+    rc = kept ? w->fn(w->ctx, a, kept) : 0;
 done:
     dtc_free(a);
     return rc;
 }
 
-typedef struct alloc_walk {
-    dtc_cost_allocation_fn fn;
-    void *ctx;
-} alloc_walk;
-
 static int on_alloc_page(dtc_dps *c, const char *path, json_t *doc, void *ud)
 {
-    alloc_walk *w = ud;
-    return alloc_page(c, path, doc, w->fn, w->ctx);
+    return alloc_page(c, path, doc, ud);
 }
 
 int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const char *field,
@@ -1094,17 +1100,27 @@ int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const
 {
     char base[256], query[512], f[16], t[16];
     dtc_fmt_date(f, from);
-    dtc_fmt_date(t, to);
+    dtc_fmt_date(t, to + 1); /* inclusive or not, [from, to] is in the answer (alloc_page) */
+    int ps = page_size > 0 ? page_size : 1000;
+    if (c->alloc_max_page && ps > c->alloc_max_page) ps = c->alloc_max_page;
     char *eenv = dtc_http_escape(env);
     if (!eenv) return DTC_ENOMEM;
     snprintf(base, sizeof(base), "/v1/subscriptions/%s/cost-allocation", uuid);
-    snprintf(query, sizeof(query), "field=%s&environment-id=%s&from=%s&to=%s&page-size=%d", field,
-             eenv, f, t, page_size > 0 ? page_size : 1000);
-    dtc_free(eenv);
-    alloc_walk w = {fn, ctx};
+    alloc_walk w = {fn, ctx, from, to};
     bool first_failed;
-    /* Documented: with page-key, no other parameter (the form tried first). */
-    return walk_pages(c, base, query, &c->alloc_key_alone, on_alloc_page, &w, &first_failed);
+    int rc;
+    for (;;) {
+        snprintf(query, sizeof(query), "field=%s&environment-id=%s&from=%s&to=%s&page-size=%d",
+                 field, eenv, f, t, ps);
+        /* Documented: with page-key, no other parameter (the form tried first). */
+        rc = walk_pages(c, base, query, &c->alloc_key_alone, on_alloc_page, &w, &first_failed);
+        /* The page size is undocumented here; v3 on live accounts refuses
+         * more than 50, so a refused first page is asked once more at 50. */
+        if (!(rc == DTC_EREQUEST && first_failed && ps > 50)) break;
+        c->alloc_max_page = ps = 50;
+    }
+    dtc_free(eenv);
+    return rc;
 }
 
 int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out, size_t *n)

@@ -222,13 +222,33 @@ static int end(run *x, int rc)
     return 0;
 }
 
+/* A refusal of cost allocation that means "not for this contract" rather
+ * than a broken run: the contract documents 400, 401 and 403 and no 404
+ * (live accounts' answer is unknown), 410 would mean it was removed. A 400
+ * for a page size over the server's cap was already retried at 50 (dps.c). */
+static bool alloc_unavailable(long status)
+{
+    return status == 400 || status == 401 || status == 403 || status == 404 || status == 410;
+}
+
+/* The same for the account-wide reads (environment names; at the end of a
+ * run forecast, rate cards, events, cost centres and products): none is documented for every
+ * account kind, so a refusal, a missing or removed endpoint or a transport
+ * failure costs that read, with a warning, not the run. An answer that does
+ * not parse still fails it (DTC_EPARSE: a value out of range is named). */
+static bool extra_unavailable(int rc)
+{
+    return rc == DTC_EAUTH || rc == DTC_ENOTFOUND || rc == DTC_EREQUEST || rc == DTC_EGONE ||
+           rc == DTC_EHTTP;
+}
+
 static int sync_environments(run *x)
 {
     dtc_environment *envs = NULL;
     size_t n = 0;
     x->step = "environments";
     int rc = dtc_dps_environments(x->dps, &envs, &n);
-    if (rc == DTC_EAUTH || rc == DTC_ENOTFOUND) {
+    if (extra_unavailable(rc)) {
         /* Names are a convenience: without account-env-read, ids stay ids. */
         warn(x, "environment names not synced: %s", dtc_dps_errmsg(x->dps));
         return 0;
@@ -561,7 +581,7 @@ static int store_walk(void *ctx, dtc_walk *head)
     x->acct = x->accts[s->account].cfg;
     x->sub = s->uuid;
     x->step = walk_step[j->kind];
-    if (j->head.rc && j->kind == WALK_ALLOC && (j->status == 403 || j->status == 404)) {
+    if (j->head.rc && j->kind == WALK_ALLOC && alloc_unavailable(j->status)) {
         /* Cost allocation exists only for some contracts: not a failure. */
         if (!__atomic_exchange_n(&s->alloc_off, 1, __ATOMIC_ACQ_REL))
             warn(x,
@@ -822,7 +842,7 @@ static int sync_alloc_values(run *x)
         dtc_alloc_value *vals = NULL;
         size_t n = 0;
         int rc = dtc_dps_alloc_values(x->dps, lists[l].path, &vals, &n);
-        if (rc == DTC_EAUTH || rc == DTC_ENOTFOUND || rc == DTC_EREQUEST || rc == DTC_EHTTP) {
+        if (extra_unavailable(rc)) {
             warn(x, "%s not synced: %s", lists[l].path, dtc_dps_errmsg(x->dps));
             continue;
         }
@@ -857,7 +877,7 @@ static int sync_account_extras(run *x, int64_t events_from)
         dtc_val v[] = {DTC_INT(f.median), DTC_INT(f.lower),       DTC_INT(f.upper),
                        DTC_INT(f.budget), DTC_REAL(f.budget_pct), DTC_TEXT(f.budget_date)};
         if ((rc = end(x, put(x, DTC_FACT_FORECAST, k, v, NULL))) != 0) return rc;
-    } else if (rc == DTC_EAUTH || rc == DTC_ENOTFOUND || rc == DTC_EHTTP) {
+    } else if (extra_unavailable(rc)) {
         warn(x, "forecast not synced: %s", dtc_dps_errmsg(x->dps));
     } else {
         return fail_dps(x, rc);
@@ -881,7 +901,7 @@ static int sync_account_extras(run *x, int64_t events_from)
             rc = put(x, DTC_FACT_RATE, k, v, NULL);
         }
         if ((rc = end(x, rc)) != 0) goto done;
-    } else if (rc == DTC_EAUTH || rc == DTC_ENOTFOUND || rc == DTC_EHTTP) {
+    } else if (extra_unavailable(rc)) {
         warn(x, "rate cards not synced: %s", dtc_dps_errmsg(x->dps));
         rc = 0;
     } else {
@@ -900,7 +920,7 @@ static int sync_account_extras(run *x, int64_t events_from)
             rc = put(x, DTC_FACT_EVENT, k, v, NULL);
         }
         rc = end(x, rc);
-    } else if (rc == DTC_EAUTH || rc == DTC_ENOTFOUND || rc == DTC_EHTTP) {
+    } else if (extra_unavailable(rc)) {
         warn(x, "cost events not synced: %s", dtc_dps_errmsg(x->dps));
         rc = 0;
     } else {

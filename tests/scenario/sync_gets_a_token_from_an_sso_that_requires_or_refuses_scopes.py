@@ -13,8 +13,8 @@ from emu import UAC_CLIENT_ID, UAC_CLIENT_SECRET, Emulator, tmpdir
 FLAGS = ("--days", "40", "--environments", "4", "--capabilities", "5")
 
 
-def token_scopes(emu):
-    return [l["query"] for l in emu.log_lines() if l["path"] == "/sso/oauth2/token"]
+def token_answers(emu):
+    return [l["status"] for l in emu.log_lines() if l["path"] == "/sso/oauth2/token"]
 
 
 class Scopes(unittest.TestCase):
@@ -34,6 +34,26 @@ class Scopes(unittest.TestCase):
         self.assertGreater(rows(db, "SELECT COUNT(*) FROM env_cost_day")[0][0], 100)
         self.assertIn("environment names not synced", res.stderr)
         self.assertNotIn(UAC_CLIENT_SECRET, res.stderr + res.stdout)
+
+    def test_an_sso_that_refuses_a_scope_with_a_bare_400(self):
+        # The contract knows bad credentials as a plain 400 "Bad Request"; a
+        # missing scope may look the same, so any 400 gets one retry with
+        # account-uac-read alone when no scope was configured.
+        db = os.path.join(tmpdir(), "dtcost.db")
+        with Emulator(*FLAGS, "--sso-bare-refusals") as emu:
+            res = run_sync(emu, db, env=sync_env(emu, DT_CLIENT_ID=UAC_CLIENT_ID, DT_CLIENT_SECRET=UAC_CLIENT_SECRET))
+            answers = token_answers(emu)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertGreater(rows(db, "SELECT COUNT(*) FROM env_cost_day")[0][0], 100)
+        self.assertIn("environment names not synced", res.stderr)
+        self.assertEqual(answers[:2], [400, 200])
+        # Bad credentials are still one clear refusal, after the one retry.
+        with Emulator(*FLAGS, "--sso-bare-refusals") as emu:
+            res = run_sync(emu, os.path.join(tmpdir(), "bad.db"),
+                           env=sync_env(emu, DT_CLIENT_SECRET="dt0s02.WRONG.wrong"))
+            self.assertEqual(token_answers(emu), [400, 400])
+        self.assertEqual(res.returncode, 77, res.stderr)
+        self.assertIn("check DT_CLIENT_ID / DT_CLIENT_SECRET", res.stderr)
 
     def test_explicit_scopes_are_sent_as_given(self):
         db = os.path.join(tmpdir(), "dtcost.db")
