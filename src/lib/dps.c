@@ -350,6 +350,31 @@ static void copy_str(char *dst, size_t n, json_t *v)
     snprintf(dst, n, "%s", s ? s : "");
 }
 
+/* A price: documented as a decimal string and kept as that text; a JSON
+ * number (an undocumented form) becomes the same plain decimal text, at most
+ * 12 decimals, trailing zeros dropped (0.1 stays "0.1", 1e-05 is "0.00001"),
+ * so readers that parse the text (the FOCUS export) see one form. Numbers
+ * beyond +-10^15 or not finite are left empty, as a missing price is. */
+static void copy_decimal(char *dst, size_t n, json_t *v)
+{
+    if (!json_is_number(v)) {
+        copy_str(dst, n, v);
+        return;
+    }
+    double d = json_number_value(v);
+    dst[0] = '\0';
+    if (!(d > -1e15 && d < 1e15)) return;
+    int len = snprintf(dst, n, "%.12f", d);
+    if (len < 0 || (size_t)len >= n) {
+        dst[0] = '\0';
+        return;
+    }
+    while (len > 1 && dst[len - 1] == '0')
+        dst[--len] = '\0';
+    if (dst[len - 1] == '.') dst[--len] = '\0';
+    if (strcmp(dst, "-0") == 0) strcpy(dst, "0");
+}
+
 /* Natural keys (ids, capability keys) are never cut: two keys sharing
  * their first bytes would become one row. false (and dst "") when v does
  * not fit. */
@@ -984,8 +1009,8 @@ int dtc_dps_rate_cards(dtc_dps *c, dtc_rate **out, size_t *n)
     }
     copy_str(r->currency, sizeof(r->currency), json_object_get(card, "currencyCode"));
     copy_str(r->cap_name, sizeof(r->cap_name), json_object_get(cap, "name"));
-    copy_str(r->price, sizeof(r->price), json_object_get(cap, "price"));
-    copy_str(r->quoted_price, sizeof(r->quoted_price), json_object_get(cap, "quotedPrice"));
+    copy_decimal(r->price, sizeof(r->price), json_object_get(cap, "price"));
+    copy_decimal(r->quoted_price, sizeof(r->quoted_price), json_object_get(cap, "quotedPrice"));
     copy_str(r->unit, sizeof(r->unit), json_object_get(cap, "quotedUnitOfMeasure"));
     copy_str(r->end, sizeof(r->end), json_object_get(cap, "endTime"));
     copy_str(r->deployment, sizeof(r->deployment), json_object_get(cap, "deploymentType"));

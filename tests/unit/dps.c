@@ -288,6 +288,36 @@ static void test_cost_allocation_records_have_day_capability_key_and_micro_units
     assert_int_equal(s.a[1].cost, 1);
 }
 
+static void test_cost_allocation_keeps_exactly_the_days_of_the_walk(void **state)
+{
+    /* `to` goes out one day late (inclusive or not, the answer holds the
+     * walk's days): records of the day after, or before, are not the walk's. */
+    dtc_dps *c = answering(*state, "alloc_days_around_the_walk.json", 1);
+    allocs s = {.n = 0};
+    assert_int_equal(dtc_dps_cost_allocation(c, UUID, "env-a", "COSTCENTER", day("2026-11-20"),
+                                             day("2026-11-21"), 0, collect_allocs, &s),
+                     0);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.a[0].key, "cc-first");
+    assert_string_equal(s.a[1].key, "cc-last");
+}
+
+static void test_rate_card_prices_as_numbers_become_the_same_decimal_text(void **state)
+{
+    dtc_dps *c = answering(*state, "rate_cards_numeric_prices.json", 1);
+    dtc_rate *r = NULL;
+    size_t n = 0;
+    assert_int_equal(dtc_dps_rate_cards(c, &r, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(r[0].price, "0.0100"); /* documented: text, kept as it came */
+    assert_string_equal(r[0].quoted_price, "0.0080");
+    assert_string_equal(r[1].price, "0.1");
+    assert_string_equal(r[1].quoted_price, "0.00001");
+    assert_string_equal(r[2].price, "2");
+    assert_string_equal(r[2].quoted_price, ""); /* 1e300: no price, as if missing */
+    dtc_free(r);
+}
+
 static void test_cost_allocation_costs_beyond_1e12_are_refused(void **state)
 {
     dtc_dps *c = answering(*state, "alloc_costs_out_of_range.json", 1);
@@ -328,6 +358,8 @@ int main(void)
         T(test_environment_id_longer_than_its_field_is_refused),
         T(test_subscription_uuid_longer_than_its_field_is_refused),
         T(test_cost_allocation_records_have_day_capability_key_and_micro_units),
+        T(test_cost_allocation_keeps_exactly_the_days_of_the_walk),
+        T(test_rate_card_prices_as_numbers_become_the_same_decimal_text),
         T(test_cost_allocation_costs_beyond_1e12_are_refused),
         T(test_cost_allocation_capability_longer_than_its_field_is_refused_naming_its_size),
     };
