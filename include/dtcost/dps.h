@@ -164,6 +164,10 @@ int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out,
                          size_t *n) DTC_MUST_CHECK;
 /* HTTP status of the last failed request (0 for transport failures). */
 long dtc_dps_last_status(const dtc_dps *c);
+/* The last failed request's refusal without dtc_dps_errmsg's advice,
+ * `HTTP 404 "the server's message"`; "" when it got no HTTP error status.
+ * For callers that give their own reading of a refusal. */
+const char *dtc_dps_refusal(const dtc_dps *c);
 /* Deprecation / Sunset headers seen (first ones), "" when none. */
 const char *dtc_dps_deprecation(const dtc_dps *c);
 const char *dtc_dps_sunset(const dtc_dps *c);

@@ -108,8 +108,9 @@ int dtc_store_put_many(dtc_store *s, dtc_put_counts *counts, dtc_fact fact, cons
 int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep,
                     long *removed) DTC_MUST_CHECK;
 
-/* Sync runs: begin records the start, with this process's id and host name;
- * end records the outcome and counters. */
+/* Sync runs: begin records the start, with this process's id and host name
+ * and the accounts the run covers (their UUIDs separated by single spaces;
+ * NULL: not recorded); end records the outcome and counters. */
 typedef struct dtc_run_stats {
     long requests, retries, inserted, updated, restated_days, warnings;
 } dtc_run_stats;
@@ -119,7 +120,8 @@ typedef struct dtc_run_stats {
  * older versions that recorded no pid. A run of a live process here (a
  * concurrent sync) or of another host is left alone. One transaction of its
  * own, or the caller's when inside begin/commit. */
-int dtc_store_run_begin(dtc_store *s, const char *started_at, int64_t *run_id) DTC_MUST_CHECK;
+int dtc_store_run_begin(dtc_store *s, const char *started_at, const char *accounts,
+                        int64_t *run_id) DTC_MUST_CHECK;
 /* How many runs the last dtc_store_run_begin on this handle marked
  * interrupted (0 before any). Cannot fail: returns 0. */
 int dtc_store_runs_interrupted(dtc_store *s, long *n);

@@ -32,6 +32,7 @@ struct dtc_dps {
     dtc_backoff backoff;
     char deprecation[64], sunset[64];
     char err[1024];
+    char refusal[320];  /* the last refusal without advice: HTTP 404 "message" */
     const char *canned; /* dtc_dps__canned: every answer is this body (fuzzers, tests) */
     size_t canned_len;
     int canned_left;
@@ -91,6 +92,10 @@ long dtc_dps_retries(const dtc_dps *c)
 long dtc_dps_last_status(const dtc_dps *c)
 {
     return c->last_status;
+}
+const char *dtc_dps_refusal(const dtc_dps *c)
+{
+    return c->last_status >= 400 ? c->refusal : "";
 }
 const char *dtc_dps_errmsg(const dtc_dps *c)
 {
@@ -305,6 +310,8 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
         rc = DTC_EGONE;
         break;
     }
+    snprintf(c->refusal, sizeof(c->refusal), "HTTP %ld%s%s%s", resp.status, says[0] ? " \"" : "",
+             says, says[0] ? "\"" : "");
     /* A refused request is named with its query (dates, filters, page key:
      * no secrets travel in account API URLs); other failures by endpoint. */
     if (rc == DTC_EREQUEST)

@@ -156,6 +156,20 @@ static int on_run(void *ctx, const dtc_row *row)
     return rc;
 }
 
+/* account, the end of its last ok run (NULL: none recorded) */
+static int on_account_sync(void *ctx, const dtc_row *row)
+{
+    q *x = ctx;
+    const char *t[2];
+    int64_t at = 0;
+    int rc = texts(row, t, 2);
+    if (rc || !t[1][0] || dtc_parse_datetime(t[1], &at) != 0) return rc;
+    char v[32];
+    snprintf(v, sizeof(v), "%lld", (long long)at);
+    const char *labels[] = {"account", t[0], NULL};
+    return sample(x->out, "dtcost_account_last_sync_timestamp_seconds", labels, v);
+}
+
 static int on_backlog(void *ctx, const char *dest, const char *state, long batches, long records)
 {
     q *x = ctx;
@@ -342,6 +356,20 @@ int dtc_metrics_store(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *opts)
                      "1 when the last finished sync run succeeded, else 0.")) ||
         (have_run && (rc = sample(out, "dtcost_last_sync_success", NULL,
                                   strcmp(o.status, "ok") == 0 ? "1" : "0"))))
+        return rc;
+    /* Per account: several workers (or cron jobs) may sync different
+     * accounts into one database, and the last run above is anyone's. The
+     * accounts are those with subscriptions stored; a run names the accounts
+     * it covered (sync_run.accounts, space-separated). */
+    if ((rc = family(out, "dtcost_account_last_sync_timestamp_seconds", "gauge",
+                     "When the last successful sync covering the account ended (UTC epoch "
+                     "seconds); no sample before one is recorded.")) ||
+        (rc = dtc_store_query(
+             s,
+             "SELECT a.account_uuid, (SELECT MAX(r.finished_at) FROM sync_run r WHERE r.status ="
+             " 'ok' AND (' ' || r.accounts || ' ') LIKE ('% ' || a.account_uuid || ' %'))"
+             " FROM (SELECT DISTINCT account_uuid FROM subscription) a ORDER BY 1",
+             NULL, 0, on_account_sync, &x)))
         return rc;
 
     static const struct {

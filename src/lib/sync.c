@@ -242,6 +242,16 @@ static bool extra_unavailable(int rc)
            rc == DTC_EHTTP;
 }
 
+/* Why an optional read was not synced: the refusal as Dynatrace gave it
+ * (the advice dtc_dps_errmsg adds to a 400, 401, 404 or 410 is for reads
+ * that must succeed), or the whole message for a missing scope (403: which
+ * scope) and a transport failure. */
+static const char *why_not(const dtc_dps *d)
+{
+    bool plain = dtc_dps_refusal(d)[0] && dtc_dps_last_status(d) != 403;
+    return plain ? dtc_dps_refusal(d) : dtc_dps_errmsg(d);
+}
+
 static int sync_environments(run *x)
 {
     dtc_environment *envs = NULL;
@@ -250,7 +260,7 @@ static int sync_environments(run *x)
     int rc = dtc_dps_environments(x->dps, &envs, &n);
     if (extra_unavailable(rc)) {
         /* Names are a convenience: without account-env-read, ids stay ids. */
-        warn(x, "environment names not synced: %s", dtc_dps_errmsg(x->dps));
+        warn(x, "environment names not synced: %s", why_not(x->dps));
         return 0;
     }
     if (rc) return fail_dps(x, rc);
@@ -376,6 +386,7 @@ typedef struct job {
     int used_v2, skipped;
     char deprecation[64], sunset[64];
     char err[1024];
+    char refusal[320]; /* the refusal without advice (dtc_dps_refusal) */
 } job;
 
 /* A fetch thread: its own connection and one API handle per account. */
@@ -497,6 +508,7 @@ static int fetch_walk(void *ctx, void *ud, dtc_walk *head)
                  walk_step[j->kind], j->sub->uuid, WALK_MAX_RECORDS, (int)(j->to - j->from + 1));
     else if (rc)
         snprintf(j->err, sizeof(j->err), "%s", dtc_dps_errmsg(api));
+    if (rc) snprintf(j->refusal, sizeof(j->refusal), "%s", dtc_dps_refusal(api));
     j->status = dtc_dps_last_status(api);
     snprintf(j->deprecation, sizeof(j->deprecation), "%s", dtc_dps_deprecation(api));
     snprintf(j->sunset, sizeof(j->sunset), "%s", dtc_dps_sunset(api));
@@ -586,9 +598,8 @@ static int store_walk(void *ctx, dtc_walk *head)
         if (!__atomic_exchange_n(&s->alloc_off, 1, __ATOMIC_ACQ_REL))
             warn(x,
                  "cost allocation of subscription %s not synced: %s (it exists only for SaaS DPS "
-                 "contracts "
-                 "signed after April 2023)",
-                 s->uuid, j->err);
+                 "contracts signed after April 2023)",
+                 s->uuid, j->refusal[0] && j->status != 403 ? j->refusal : j->err);
         return 0;
     }
     if (j->head.rc) {
@@ -843,7 +854,7 @@ static int sync_alloc_values(run *x)
         size_t n = 0;
         int rc = dtc_dps_alloc_values(x->dps, lists[l].path, &vals, &n);
         if (extra_unavailable(rc)) {
-            warn(x, "%s not synced: %s", lists[l].path, dtc_dps_errmsg(x->dps));
+            warn(x, "%s not synced: %s", lists[l].path, why_not(x->dps));
             continue;
         }
         if (rc) return fail_dps(x, rc);
@@ -878,7 +889,7 @@ static int sync_account_extras(run *x, int64_t events_from)
                        DTC_INT(f.budget), DTC_REAL(f.budget_pct), DTC_TEXT(f.budget_date)};
         if ((rc = end(x, put(x, DTC_FACT_FORECAST, k, v, NULL))) != 0) return rc;
     } else if (extra_unavailable(rc)) {
-        warn(x, "forecast not synced: %s", dtc_dps_errmsg(x->dps));
+        warn(x, "forecast not synced: %s", why_not(x->dps));
     } else {
         return fail_dps(x, rc);
     }
@@ -902,7 +913,7 @@ static int sync_account_extras(run *x, int64_t events_from)
         }
         if ((rc = end(x, rc)) != 0) goto done;
     } else if (extra_unavailable(rc)) {
-        warn(x, "rate cards not synced: %s", dtc_dps_errmsg(x->dps));
+        warn(x, "rate cards not synced: %s", why_not(x->dps));
         rc = 0;
     } else {
         rc = fail_dps(x, rc);
@@ -921,7 +932,7 @@ static int sync_account_extras(run *x, int64_t events_from)
         }
         rc = end(x, rc);
     } else if (extra_unavailable(rc)) {
-        warn(x, "cost events not synced: %s", dtc_dps_errmsg(x->dps));
+        warn(x, "cost events not synced: %s", why_not(x->dps));
         rc = 0;
     } else {
         rc = fail_dps(x, rc);
@@ -1051,7 +1062,15 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
         return fail_db(&x, rc);
     }
     dtc_fmt_datetime(started, (int64_t)time(NULL));
-    rc = dtc_store_run_begin(o->store, started, &r->run_id);
+    /* The accounts this run covers: each account's last successful sync
+     * (metrics) is the last ok run naming it. */
+    dtc_buf accounts;
+    dtc_buf_init(&accounts, DTC_CAP_SMALL);
+    for (size_t i = 0; i < o->cfg->naccounts && rc == 0; i++)
+        if (dtc_buf_printf(&accounts, "%s%s", i ? " " : "", o->cfg->accounts[i].uuid))
+            rc = DTC_ENOMEM;
+    if (rc == 0) rc = dtc_store_run_begin(o->store, started, accounts.data, &r->run_id);
+    dtc_buf_dispose(&accounts);
     if (rc) {
         pthread_mutex_destroy(&x.mu);
         return fail_db(&x, rc);

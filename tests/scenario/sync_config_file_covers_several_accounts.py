@@ -46,6 +46,9 @@ api_url = {self.emu.base}
         self.assertIn("2 subscriptions of 2 accounts", res.stdout)
         got = {r[0] for r in rows(os.path.join(self.dir, "flag.db"), "SELECT account_uuid FROM subscription")}
         self.assertEqual(got, set(self.accounts))
+        # the run names the accounts it covered (per-account metrics read it)
+        self.assertEqual(rows(os.path.join(self.dir, "flag.db"), "SELECT status, accounts FROM sync_run"),
+                         [("ok", " ".join(self.accounts))])
         self.assertFalse(os.path.exists(os.path.join(self.dir, "from-config.db")), "--db did not override")
 
     def test_environment_narrows_to_one_account(self):
@@ -55,6 +58,8 @@ api_url = {self.emu.base}
         self.assertEqual(res.returncode, 0, res.stderr)
         got = {r[0] for r in rows(os.path.join(self.dir, "one.db"), "SELECT account_uuid FROM subscription")}
         self.assertEqual(got, {self.accounts[1]})
+        self.assertEqual(rows(os.path.join(self.dir, "one.db"), "SELECT accounts FROM sync_run"),
+                         [(self.accounts[1],)])
 
     def test_unknown_setting_and_inline_secret_are_refused(self):
         cfg = self.config(extra="colour = blue\n")

@@ -34,7 +34,7 @@ static void load_costs(dtc_store *s)
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     int64_t run;
-    assert_int_equal(dtc_store_run_begin(s, "2026-12-02T00:00:00Z", &run), 0);
+    assert_int_equal(dtc_store_run_begin(s, "2026-12-02T00:00:00Z", NULL, &run), 0);
     assert_int_equal(dtc_store_begin(s), 0);
     while (fgets(line, sizeof(line), f)) {
         char env[64], cap[64], d[16], cur[8];

@@ -36,7 +36,7 @@ static int teardown(void **state)
 static void costs_in_currencies(dtc_store *s, int n)
 {
     int64_t run;
-    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
+    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", NULL, &run), 0);
     assert_int_equal(dtc_store_begin(s), 0);
     for (int i = 0; i < n; i++) {
         char cap[16], cur[16];

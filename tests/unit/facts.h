@@ -42,7 +42,7 @@ static int facts_load(dtc_store *s, const char *name)
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     int64_t run;
-    int rc = dtc_store_run_begin(s, "2026-12-02T00:00:00Z", &run);
+    int rc = dtc_store_run_begin(s, "2026-12-02T00:00:00Z", NULL, &run);
     if (rc == 0) rc = dtc_store_begin(s);
     while (rc == 0 && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';

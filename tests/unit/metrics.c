@@ -101,7 +101,7 @@ static void test_every_family_has_help_and_type_before_its_samples(void **state)
             assert_string_equal(name, family); /* a sample of the family just opened */
         }
     }
-    assert_int_equal(families, 16);
+    assert_int_equal(families, 17);
     dtc_buf_dispose(&out);
 }
 
@@ -119,6 +119,34 @@ static void test_info_series_carry_names_escaped_and_only_when_named(void **stat
         "dtcost_subscription_info{subscription=\"sub-1\",name=\"Production\",currency=\"EUR\","
         "status=\"ACTIVE\"} 1");
     assert_null(strstr(out.data, "subscription=\"sub-3\"")); /* expired */
+    dtc_buf_dispose(&out);
+}
+
+/* A run of accounts that ended at `at` with `status`. */
+static void run(dtc_store *s, const char *accounts, const char *at, const char *status)
+{
+    int64_t id = 0;
+    dtc_run_stats st = {0};
+    assert_int_equal(dtc_store_run_begin(s, at, accounts, &id), 0);
+    assert_int_equal(dtc_store_run_end(s, id, at, status, &st, NULL), 0);
+}
+
+static void test_each_account_has_the_end_of_its_last_successful_sync(void **state)
+{
+    dtc_store *s = *state;
+    dtc_buf out;
+    render(s, 2, &out); /* no run names acc-1 yet: the family, no sample */
+    assert_has_line(&out, "# TYPE dtcost_account_last_sync_timestamp_seconds gauge");
+    assert_null(strstr(out.data, "dtcost_account_last_sync_timestamp_seconds{"));
+    dtc_buf_dispose(&out);
+    run(s, "acc-0 acc-1", "2026-11-10T03:00:00Z", "ok");
+    run(s, "acc-1x", "2026-11-10T04:00:00Z", "ok"); /* another account, not a prefix match */
+    run(s, "acc-1", "2026-11-10T05:00:00Z", "failed");
+    run(s, NULL, "2026-11-10T06:00:00Z", "ok"); /* accounts not recorded (an older dtcost) */
+    render(s, 2, &out);
+    assert_has_line(&out, "dtcost_account_last_sync_timestamp_seconds{account=\"acc-1\"} "
+                          "1794279600");
+    assert_has_line(&out, "dtcost_last_sync_timestamp_seconds 1794290400"); /* anyone's */
     dtc_buf_dispose(&out);
 }
 
@@ -211,6 +239,7 @@ int main(void)
         T(test_exposition_of_a_small_database_is_exactly_the_expected_text),
         T(test_every_family_has_help_and_type_before_its_samples),
         T(test_info_series_carry_names_escaped_and_only_when_named),
+        T(test_each_account_has_the_end_of_its_last_successful_sync),
         T(test_series_beyond_the_cap_fold_into_other_with_exact_sums),
         T(test_a_cap_above_the_series_count_folds_nothing),
         T(test_every_subscription_and_currency_pair_folds_apart_beyond_64),

@@ -73,7 +73,7 @@ static void test_store_put_inserts_then_keeps_then_updates_with_a_revision(void 
     dtc_store *s = *state;
     int64_t run;
     dtc_put res;
-    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
+    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", NULL, &run), 0);
     assert_int_equal(dtc_store_begin(s), 0);
     assert_int_equal(put_cost(s, "2026-11-20", 1500000, "2026-11-21T02:00:00Z", &res), 0);
     assert_int_equal(res, DTC_PUT_INSERTED);
@@ -326,7 +326,7 @@ static void test_store_run_begin_marks_runs_of_dead_processes_interrupted(void *
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 0);
     int64_t run;
-    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
+    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", NULL, &run), 0);
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 2);
     assert_int_equal(
@@ -343,7 +343,7 @@ static void test_store_run_begin_marks_runs_of_dead_processes_interrupted(void *
              (long long)run, (int)getpid(), host);
     assert_int_equal(count(s, sql), 1);
     int64_t run2;
-    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T01:00:00Z", &run2), 0);
+    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T01:00:00Z", NULL, &run2), 0);
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 0);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE status='running'"), 4);
@@ -374,7 +374,7 @@ static void test_store_adds_pid_and_host_to_an_older_sync_run(void **state)
         2);
     int64_t run;
     long n = -1;
-    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", &run), 0);
+    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", NULL, &run), 0);
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE status='interrupted'"), 1);

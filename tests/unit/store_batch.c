@@ -49,8 +49,8 @@ static int setup(void **state)
     assert_int_equal(dtc_store_open(&f.ref, ref_path, err, sizeof(err)), 0);
     if (dtc_store_open(&f.sub, f.target, err, sizeof(err)) != 0) fail_msg("%s", err);
     int64_t a, b;
-    assert_int_equal(dtc_store_run_begin(f.ref, "2026-11-22T06:00:00Z", &a), 0);
-    assert_int_equal(dtc_store_run_begin(f.sub, "2026-11-22T06:00:00Z", &b), 0);
+    assert_int_equal(dtc_store_run_begin(f.ref, "2026-11-22T06:00:00Z", NULL, &a), 0);
+    assert_int_equal(dtc_store_run_begin(f.sub, "2026-11-22T06:00:00Z", NULL, &b), 0);
     assert_int_equal(a, b);
     *state = &f;
     return 0;

@@ -332,10 +332,10 @@ int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const ch
     return s->ops->prune(s, &dtc_store__facts[fact], (int)fact, prefix, keep, removed);
 }
 
-int dtc_store_run_begin(dtc_store *s, const char *started_at, int64_t *run_id)
+int dtc_store_run_begin(dtc_store *s, const char *started_at, const char *accounts, int64_t *run_id)
 {
     long interrupted = 0;
-    int rc = s->ops->run_begin(s, started_at, run_id, &interrupted);
+    int rc = s->ops->run_begin(s, started_at, accounts, run_id, &interrupted);
     s->interrupted = interrupted; /* 0 when it failed */
     if (rc == 0) {
         s->run_id = *run_id;
@@ -582,7 +582,7 @@ static const struct plain_table {
     {"revision", "id,run_id,fact,key,old_value,new_value,booking,seen_at", "id"},
     {"sync_run",
      "id,started_at,finished_at,status,requests,retries,inserted,updated,restated_days,warnings,"
-     "message,pid,host",
+     "message,pid,host,accounts",
      "id"},
     {"checkpoint", "scope,day", "scope"},
     {"coverage", "scope,first_day,last_day", "scope,first_day"},

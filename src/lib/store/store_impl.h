@@ -41,7 +41,8 @@ typedef struct dtc_store_ops {
     int (*put_many)(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc *d,
                     const dtc_val *keys, const dtc_val *vals, const char *const *booking, size_t n);
     /* *interrupted: how many earlier running runs it marked interrupted */
-    int (*run_begin)(dtc_store *s, const char *started_at, int64_t *run_id, long *interrupted);
+    int (*run_begin)(dtc_store *s, const char *started_at, const char *accounts, int64_t *run_id,
+                     long *interrupted);
     int (*run_end)(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,
                    const dtc_run_stats *st, const char *message);
     int (*checkpoint_get)(dtc_store *s, const char *scope, int64_t *day, int *found);

@@ -217,13 +217,27 @@ static int migrate(dtc_store *s, const char *shown)
             rc = run(s, sql.data, "views");
     }
     if (rc) goto done;
-    /* Migrations from one version to the next go here, in this transaction. */
-    if ((rc = run(
+    /* Migrations from one version to the next go here, in this transaction.
+     * Columns added since a table was first made: the version stays 2, as on
+     * SQLite, so an older dtcost still opens the database. Looked up first:
+     * ALTER TABLE locks the table against every reader even when it has the
+     * column, and several workers open the database all the time. */
+    PQclear(r);
+    r = PQexec(p->c, "SELECT 1 FROM information_schema.columns WHERE table_schema ="
+                     " current_schema() AND table_name = 'sync_run' AND column_name = 'accounts'");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rc = fail(s, "schema", r);
+        goto done;
+    }
+    if ((PQntuples(r) == 0 &&
+         (rc = run(s, "ALTER TABLE sync_run ADD COLUMN accounts TEXT COLLATE \"C\"", "schema"))) ||
+        (rc = run(
              s,
              "INSERT INTO meta VALUES('schema_version','2') ON CONFLICT(key) DO UPDATE SET value="
              "excluded.value",
-             "schema")) == 0)
-        rc = run(s, "COMMIT", "schema");
+             "schema")))
+        goto done;
+    rc = run(s, "COMMIT", "schema");
     open_tx = false; /* committed, or COMMIT failed and the transaction is gone */
 done:
     if (rc && open_tx) pg_rollback(s); /* keeps the error; the schema is as before */
@@ -938,7 +952,8 @@ static int run_gone(dtc_store *s, const PGresult *r, int row, bool *gone)
     return rc;
 }
 
-static int pg_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, long *interrupted)
+static int pg_run_begin(dtc_store *s, const char *started_at, const char *accounts, int64_t *run_id,
+                        long *interrupted)
 {
     pg *p = s->impl;
     char host[256];
@@ -967,12 +982,12 @@ static int pg_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, l
             goto done;
         n++;
     }
-    dtc_val v[] = {DTC_TEXT(started_at), DTC_INT(getpid()), DTC_TEXT(host[0] ? host : NULL)};
-    if ((rc = exec_params(
-             s,
-             "INSERT INTO sync_run(started_at,status,pid,host) VALUES($1,'running',$2,$3)"
-             " RETURNING id",
-             v, 3, "sync_run", &ins)))
+    dtc_val v[] = {DTC_TEXT(started_at), DTC_INT(getpid()), DTC_TEXT(host[0] ? host : NULL),
+                   DTC_TEXT(accounts)};
+    if ((rc = exec_params(s,
+                          "INSERT INTO sync_run(started_at,status,pid,host,accounts)"
+                          " VALUES($1,'running',$2,$3,$4) RETURNING id",
+                          v, 4, "sync_run", &ins)))
         goto done;
     *run_id = strtoll(PQgetvalue(ins, 0, 0), NULL, 10);
     /* held from before the row is visible (the COMMIT below) */

@@ -96,7 +96,7 @@ const char dtc_store__schema[] =
     "CREATE TABLE IF NOT EXISTS sync_run(id INTEGER PRIMARY KEY, started_at TEXT NOT NULL,"
     " finished_at TEXT, status TEXT NOT NULL, requests INTEGER, retries INTEGER, inserted INTEGER,"
     " updated INTEGER, restated_days INTEGER, warnings INTEGER, message TEXT, pid INTEGER, host "
-    "TEXT);\n"
+    "TEXT, accounts TEXT);\n"
     "CREATE TABLE IF NOT EXISTS checkpoint(scope TEXT PRIMARY KEY, day TEXT NOT NULL);\n"
     /* Ranges of days read completely per series, merged: disjoint and not adjacent. */
     "CREATE TABLE IF NOT EXISTS coverage(scope TEXT NOT NULL, first_day TEXT NOT NULL,"

@@ -225,7 +225,8 @@ static int sq_open(dtc_store *s, const char *path)
      * before it was recorded. New tables need no migration; the version
      * stays 2, so an older dtcost still opens the file. */
     if ((rc = add_column(s, "sync_run", "pid", "INTEGER")) ||
-        (rc = add_column(s, "sync_run", "host", "TEXT"))) {
+        (rc = add_column(s, "sync_run", "host", "TEXT")) ||
+        (rc = add_column(s, "sync_run", "accounts", "TEXT"))) {
         (void)sq_exec(s, "ROLLBACK");
         return rc;
     }
@@ -407,7 +408,8 @@ static bool run_gone(sqlite3_stmt *st, const char *host)
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
-static int sq_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, long *interrupted)
+static int sq_run_begin(dtc_store *s, const char *started_at, const char *accounts, int64_t *run_id,
+                        long *interrupted)
 {
     sq *q = s->impl;
     sqlite3_stmt *sel = NULL, *mark = NULL, *ins = NULL;
@@ -426,7 +428,8 @@ static int sq_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, l
                       " ended before the run finished (killed or crashed)' WHERE id=?1",
                       &mark)) ||
         (rc = prepare(s,
-                      "INSERT INTO sync_run(started_at,status,pid,host) VALUES(?1,'running',?2,?3)",
+                      "INSERT INTO sync_run(started_at,status,pid,host,accounts) "
+                      "VALUES(?1,'running',?2,?3,?4)",
                       &ins)))
         goto done;
     /* Collect first: rows are not updated under a select still reading them. */
@@ -460,6 +463,10 @@ static int sq_run_begin(dtc_store *s, const char *started_at, int64_t *run_id, l
         sqlite3_bind_text(ins, 3, host, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(ins, 3);
+    if (accounts)
+        sqlite3_bind_text(ins, 4, accounts, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(ins, 4);
     if (sqlite3_step(ins) != SQLITE_DONE) {
         rc = fail(s, "sync_run");
         goto done;
