@@ -21,7 +21,7 @@
 #include "store_pg.h"
 #include "timeutil.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define MAX_PARAMS (2 * DTC_FACT_MAX_COLS + 8)
 
 /* PostgreSQL type oids (pg_type.h is server-side; these are fixed). */
@@ -139,6 +139,9 @@ static int exec_params(dtc_store *s, const char *sql, const dtc_val *v, int n, c
  * BIGINT, REAL DOUBLE PRECISION, an INTEGER PRIMARY KEY a generated BIGINT. */
 static int pg_schema_sql(const char *in, dtc_buf *out)
 {
+    /* Statements of the shared schema PostgreSQL does without: the layout
+     * migration to version 3 (migrate) gives cost_allocation one index. */
+    static const char *const skipped[] = {"CREATE INDEX IF NOT EXISTS cost_allocation_record "};
     static const struct {
         const char *from, *to;
     } map[] = {
@@ -149,6 +152,14 @@ static int pg_schema_sql(const char *in, dtc_buf *out)
         {" TEXT", " TEXT COLLATE \"C\""},
     };
     for (const char *p = in; *p;) {
+        bool skip = false;
+        for (size_t k = 0; k < sizeof(skipped) / sizeof(skipped[0]); k++)
+            skip |= (p == in || p[-1] == '\n') && strncmp(p, skipped[k], strlen(skipped[k])) == 0;
+        if (skip) {
+            const char *end = strstr(p, ";\n");
+            p = end ? end + 2 : p + strlen(p);
+            continue;
+        }
         size_t i = 0, n = sizeof(map) / sizeof(map[0]);
         while (i < n && strncmp(p, map[i].from, strlen(map[i].from)) != 0)
             i++;
@@ -217,10 +228,24 @@ static int migrate(dtc_store *s, const char *shown)
             rc = run(s, sql.data, "views");
     }
     if (rc) goto done;
-    /* Migrations from one version to the next go here, in this transaction. */
+    /* Migrations from one version to the next go here, in this transaction.
+     * 3: cost_allocation, three quarters of a sync's rows, keeps one index
+     * where SQLite has its table and a covering index: the primary key in
+     * the FOCUS export's join order, cost_micro included, serves the
+     * batch's lookups, uniqueness and the export's join (export.c) alike,
+     * and each row inserted updates one B-tree instead of two (4.5 against
+     * 10 us a row, 300,000 rows inserted into each layout side by side). */
+    if (version < 3 &&
+        (rc = run(s,
+                  "DROP INDEX IF EXISTS cost_allocation_record; ALTER TABLE cost_allocation"
+                  " DROP CONSTRAINT cost_allocation_pkey, ADD CONSTRAINT cost_allocation_pkey"
+                  " PRIMARY KEY(subscription_uuid, environment_id, capability_key, day, field,"
+                  " alloc_key) INCLUDE (cost_micro)",
+                  "schema migration to version 3")))
+        goto done;
     if ((rc = run(
              s,
-             "INSERT INTO meta VALUES('schema_version','2') ON CONFLICT(key) DO UPDATE SET value="
+             "INSERT INTO meta VALUES('schema_version','3') ON CONFLICT(key) DO UPDATE SET value="
              "excluded.value",
              "schema")) == 0)
         rc = run(s, "COMMIT", "schema");
@@ -600,8 +625,7 @@ static int prepare_fact(dtc_store *s, int f)
     for (int i = 0; i < n; i++)
         err |= dtc_buf_printf(&b, "c%d,", i);
     if (d->measured >= 0) err |= dtc_buf_adds(&b, "rkey,rnew,rbook,");
-    err |=
-        dtc_buf_printf(&b, "ord)), cur AS (SELECT src.*, t.%s IS NOT NULL AS found, ", d->keys[0]);
+    err |= dtc_buf_adds(&b, "ord)), cur AS (SELECT src.*, t.hit IS NOT NULL AS found, ");
     if (nu == 0) err |= dtc_buf_adds(&b, "false");
     for (int i = 0; i < nu; i++)
         err |= dtc_buf_printf(&b, "%st.%s", i ? "," : "(", d->vals[i]);
@@ -612,10 +636,17 @@ static int prepare_fact(dtc_store *s, int f)
         err |=
             dtc_buf_printf(&b, ", t.%s::text AS old_m, t.%s IS DISTINCT FROM src.c%d AS restated",
                            d->vals[d->measured], d->vals[d->measured], nk + d->measured);
-    err |= dtc_buf_printf(&b, " FROM src LEFT JOIN %s t ON ", d->name);
+    /* One probe of the primary key per row: OFFSET 0 keeps the subquery a
+     * parameterised scan, where a join would let the planner hash the whole
+     * table for every batch (a sequential scan of a million rows to look up
+     * a few thousand). */
+    err |= dtc_buf_adds(&b, " FROM src LEFT JOIN LATERAL (SELECT true AS hit");
+    for (int i = 0; i < d->nvals; i++)
+        err |= dtc_buf_printf(&b, ", %s", d->vals[i]);
+    err |= dtc_buf_printf(&b, " FROM %s WHERE ", d->name);
     for (int i = 0; i < nk; i++)
-        err |= dtc_buf_printf(&b, "%st.%s = src.c%d", i ? " AND " : "", d->keys[i], i);
-    err |= dtc_buf_adds(&b, ")");
+        err |= dtc_buf_printf(&b, "%s%s = src.c%d", i ? " AND " : "", d->keys[i], i);
+    err |= dtc_buf_adds(&b, " OFFSET 0) t ON true)");
     if (d->measured >= 0)
         err |= dtc_buf_printf(
             &b,
