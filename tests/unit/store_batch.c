@@ -397,6 +397,39 @@ static void test_store_batch_second_writer_of_the_same_new_rows_waits_or_fails_w
     dtc_store_close(other);
 }
 
+/* A writer handle: on PostgreSQL another connection whose restatements are
+ * logged under the first handle's run and whose commits the first sees; on
+ * SQLite none (a second writer would only wait for the first). */
+static void test_store_batch_writer_handle_logs_under_the_run_or_is_none_on_sqlite(void **state)
+{
+    fixture *f = *state;
+    dtc_store *w = NULL;
+    if (dtc_store_open_writer(&w, f->sub) != 0) fail_msg("%s", dtc_store_errmsg(f->sub));
+    if (!f->pg) {
+        assert_null(w);
+        return;
+    }
+    assert_non_null(w);
+    dtc_val k[] = {DTC_TEXT("s"), DTC_TEXT("2026-01-01")};
+    dtc_val first[] = {DTC_INT(1), DTC_TEXT("USD"), DTC_NULL};
+    dtc_val second[] = {DTC_INT(2), DTC_TEXT("USD"), DTC_NULL};
+    const char *booking[] = {"2026-01-05"};
+    dtc_put_counts c;
+    assert_int_equal(dtc_store_begin(w), 0);
+    assert_int_equal(dtc_store_put_many(w, &c, DTC_FACT_COST_DAY, k, first, NULL, 1), 0);
+    assert_int_equal(dtc_store_put_many(w, &c, DTC_FACT_COST_DAY, k, second, booking, 1), 0);
+    /* not visible to the first handle before the writer commits */
+    assert_int_equal(count_rows(f->sub, "SELECT day FROM cost_day"), 0);
+    assert_int_equal(dtc_store_commit(w), 0);
+    dtc_store_close(w);
+    assert_int_equal(count_rows(f->sub, "SELECT day FROM cost_day WHERE cost_micro = 2"), 1);
+    assert_int_equal(count_rows(f->sub, "SELECT id FROM revision WHERE fact = 'cost_day' AND run_id"
+                                        " = (SELECT MAX(id) FROM sync_run) AND old_value = '1' AND"
+                                        " new_value = '2' AND booking = '2026-01-05' AND seen_at ="
+                                        " '2026-11-22T06:00:00Z'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +443,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_store_batch_second_writer_of_the_same_new_rows_waits_or_fails_whole, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_batch_writer_handle_logs_under_the_run_or_is_none_on_sqlite, setup,
             teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1224,6 +1224,7 @@ static void pg_unlock(dtc_store *s, const char *name, int64_t handle)
 
 const dtc_store_ops dtc_store__pg = {
     .name = "postgres",
+    .concurrent_writes = true,
     .open = pg_open,
     .close = pg_close,
     .begin = pg_begin,
