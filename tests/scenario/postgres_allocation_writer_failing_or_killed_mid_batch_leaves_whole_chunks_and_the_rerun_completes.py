@@ -4,7 +4,8 @@ line naming the failure and leaves only whole chunks (each allocation chunk's
 rows exactly as a clean run has them, inside the coverage committed with
 them, nothing outside); when the sync is killed with SIGKILL while that
 writer is mid-batch, the same holds. Either way the next run completes to
-the data of one uninterrupted run."""
+the data of one uninterrupted run. A role allowed one connection syncs on
+that one, with a warning, to the same data."""
 import os
 import signal
 import subprocess
@@ -70,6 +71,17 @@ class AllocationWriter(unittest.TestCase):
             clean = os.path.join(d, "clean.db")
             self.assertEqual(run_sync(emu, clean).returncode, 0)
             want = dump(clean, FACT_TABLES)
+
+            # No second connection allowed: one writer, a warning, the same data.
+            pg.sql("postgres", "CREATE ROLE one LOGIN CONNECTION LIMIT 1")
+            pg.sql("postgres", "CREATE DATABASE one OWNER one")
+            url = f"postgresql:///one?host={pg.dir}&user=one"
+            r = run_sync(emu, url)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("too many connections for role", r.stderr)
+            self.assertIn("storing on one connection (slower)", r.stderr)
+            self.assertTrue(dump(to_sqlite(url, os.path.join(d, "one.db")), FACT_TABLES) == want,
+                            "synced on one connection, the data differs")
 
             # The writer's batch fails: one line, exit 74, whole chunks.
             url = pg.createdb("failing")
