@@ -80,7 +80,9 @@ int dtc_store_target_missing(const char *target);
 const char *dtc_store_errmsg(const dtc_store *s);
 
 /* One write transaction (SQLite: BEGIN IMMEDIATE, so a second writer waits
- * at begin rather than failing at commit). Not nested. */
+ * at begin rather than failing at commit; PostgreSQL: BEGIN goes to the
+ * server with the transaction's first statement, whose call then reports a
+ * lost connection). Not nested. */
 int dtc_store_begin(dtc_store *s) DTC_MUST_CHECK;
 int dtc_store_commit(dtc_store *s) DTC_MUST_CHECK;
 void dtc_store_rollback(dtc_store *s);
