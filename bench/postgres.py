@@ -112,10 +112,14 @@ with Postgres() as pg, Emulator("--days", days, "--environments", envs, "--capab
     if profile:
         enable_profile(pg)
     fig = {}
+    wal = lambda: int(pg.sql("bench", "SELECT wal_bytes FROM pg_stat_wal")[0][0])  # noqa: E731
     for name, db in dbs.items():
         if name == "postgres" and profile:
             pg.sql("bench", "SELECT pg_stat_statements_reset()")
+        wal0 = wal()
         fig[(name, "sync")] = measure(pg, lambda: sync(emu, name, db))
+        if name == "postgres":
+            wal_sync = wal() - wal0
         if name == "postgres" and profile:
             prof = server_profile(pg)
         fig[(name, "report")] = measure(pg, lambda: run([DTCOST, "report", "--format", "json", "--db", db]))
@@ -131,6 +135,9 @@ with Postgres() as pg, Emulator("--days", days, "--environments", envs, "--capab
         (aw, ac, _), (bw, bc, bs) = fig[("sqlite", what)], fig[("postgres", what)]
         print(f"{what:7s} {aw:9.2f} s {ac:6.2f}   {bw:11.2f} s {bc:6.2f} {bs:6.2f}   {bw / aw:9.2f}x"
               f" {(bc + bs) / ac:5.2f}x")
+    nrows = sum(map(int, counts))
+    print(f"postgres sync: {fig[('postgres', 'sync')][2] / nrows * 1e6:.1f} us of server CPU and"
+          f" {wal_sync / nrows:.0f} bytes of WAL a row (pg_stat_wal)")
     aims = {"sync": 1.5, "report": 2.0}
     print("; ".join(f"{w} {fig[('postgres', w)][0] / fig[('sqlite', w)][0]:.2f}x (aim {a}x): "
                     f"{'met' if fig[('postgres', w)][0] / fig[('sqlite', w)][0] <= a else 'NOT met'}"

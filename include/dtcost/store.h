@@ -66,6 +66,13 @@ typedef enum dtc_put {
  * On failure *out is NULL and err holds a one-line message. */
 int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen) DTC_MUST_CHECK;
 void dtc_store_close(dtc_store *s);
+/* A second handle on s's database for a writer on another thread, when the
+ * back-end writes two transactions at once (PostgreSQL: another connection,
+ * another server process); *out NULL and 0 when it would only wait for the
+ * first (SQLite). Revisions it logs belong to s's current run. It takes none
+ * of s's locks; close it with dtc_store_close before s. On failure *out is
+ * NULL and s's errmsg says why. */
+int dtc_store_open_writer(dtc_store **out, dtc_store *s) DTC_MUST_CHECK;
 /* 1 when target names a SQLite file that does not exist (a read-only command
  * then says "run dtcost sync first" instead of creating it); 0 otherwise,
  * servers included. Cannot fail. */
@@ -73,7 +80,9 @@ int dtc_store_target_missing(const char *target);
 const char *dtc_store_errmsg(const dtc_store *s);
 
 /* One write transaction (SQLite: BEGIN IMMEDIATE, so a second writer waits
- * at begin rather than failing at commit). Not nested. */
+ * at begin rather than failing at commit; PostgreSQL: BEGIN goes to the
+ * server with the transaction's first statement, whose call then reports a
+ * lost connection). Not nested. */
 int dtc_store_begin(dtc_store *s) DTC_MUST_CHECK;
 int dtc_store_commit(dtc_store *s) DTC_MUST_CHECK;
 void dtc_store_rollback(dtc_store *s);

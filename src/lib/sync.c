@@ -65,6 +65,7 @@ typedef struct run {
     const char *step;
     int64_t t0;
     bool warned_deprecation;
+    struct writer *writer; /* a second connection storing allocation walks, or NULL */
 } run;
 
 static void warn(run *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -584,6 +585,184 @@ static int put_allocations(run *x, const job *j)
 
 static int plan_allocation(run *x, subst *s);
 
+/* A walk's rows and the days it covered, in one transaction. */
+static int write_walk(run *x, const job *j)
+{
+    char scope[256];
+    scope_of(scope, sizeof(scope), j);
+    int rc = begin(x);
+    if (rc) return rc;
+    rc = j->kind == WALK_ALLOC ? put_allocations(x, j) : put_records(x, j);
+    if (rc == 0) rc = dtc_store_coverage_add(x->db, scope, j->from, j->to);
+    return commit(x, rc);
+}
+
+/* ---- the second writer ---- */
+
+/* On a server, cost-allocation walks (three quarters of a sync's rows) are
+ * stored by a second connection on a thread of its own while this thread
+ * stores the rest, so the server works on two transactions at once, one per
+ * core. Each walk is still one transaction with the days it covered; the
+ * walks of one scope are stored in order, each by whichever writer holds
+ * that scope's earlier walk, so each scope's coverage is merged by one
+ * transaction at a time. The writer holds one walk waiting at most, and
+ * its first failure stops the run (store_walk returns it). Cost and usage
+ * walks stay on this connection: a subscription's allocation is planned
+ * from the environments its committed cost rows name. */
+typedef struct writer {
+    run wx; /* the run as the writer's connection sees it: its own db and result */
+    dtc_sync_result res;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    job *next, *busy; /* waiting; being stored */
+    bool stop, abandon;
+    int rc; /* its first failure, message in res.err */
+} writer;
+
+static void job_free(job *j)
+{
+    if (!j) return;
+    dtc_free(j->recs);
+    dtc_free(j->allocs);
+    dtc_free(j);
+}
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->next && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->next || (w->stop && w->abandon)) break;
+        w->busy = w->next;
+        w->next = NULL;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        int rc = write_walk(&w->wx, w->busy);
+        pthread_mutex_lock(&w->mu);
+        job_free(w->busy);
+        w->busy = NULL;
+        if (rc) w->rc = rc;
+        pthread_cond_broadcast(&w->cv);
+        if (rc) break;
+    }
+    job_free(w->next); /* stopped: a walk still waiting is not stored */
+    w->next = NULL;
+    w->stop = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* A second connection and its thread, when the store gains from one; a
+ * server refusing the connection (a role's connection limit) leaves the
+ * run's own connection to store everything, as before, with a warning. */
+static int writer_start(run *x)
+{
+    dtc_store *db = NULL;
+    if (dtc_store_open_writer(&db, x->db) != 0) {
+        warn(x, "%s: storing on one connection (slower)", dtc_store_errmsg(x->db));
+        return 0;
+    }
+    if (!db) return 0;
+    writer *w = dtc_calloc(1, sizeof(*w));
+    if (!w) {
+        dtc_store_close(db);
+        return DTC_ENOMEM;
+    }
+    w->wx = *x;
+    w->wx.db = db;
+    w->wx.r = &w->res;
+    w->wx.writer = NULL;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        dtc_store_close(db);
+        dtc_free(w);
+        snprintf(x->r->err, sizeof(x->r->err), "cannot start the database writer thread");
+        return DTC_ENOMEM;
+    }
+    x->writer = w;
+    return 0;
+}
+
+/* Let the writer store what it holds (or, when the run failed with rc,
+ * drop what waits), then end it: its counts join the run's; its failure is
+ * the run's when the run had none. */
+static int writer_end(run *x, int rc)
+{
+    writer *w = x->writer;
+    if (!w) return rc;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    w->abandon = rc != 0;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->th, NULL);
+    x->r->stats.inserted += w->res.stats.inserted;
+    x->r->stats.updated += w->res.stats.updated;
+    if (rc == 0 && w->rc) {
+        snprintf(x->r->err, sizeof(x->r->err), "%s", w->res.err);
+        rc = w->rc;
+    }
+    dtc_store_close(w->wx.db);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    dtc_free(w);
+    x->writer = NULL;
+    return rc;
+}
+
+static bool same_scope(const job *a, const job *b)
+{
+    char sa[256], sb[256];
+    if (!a || !b) return false;
+    scope_of(sa, sizeof(sa), a);
+    scope_of(sb, sizeof(sb), b);
+    return strcmp(sa, sb) == 0;
+}
+
+/* Hand j's rows to the writer (*taken true), or leave them to this thread
+ * when the writer is busy with other scopes (*taken false); wait while the
+ * writer holds an earlier walk of j's scope and has no room. */
+static int writer_take(run *x, job *j, bool *taken)
+{
+    writer *w = x->writer;
+    int rc = 0;
+    *taken = false;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        if (w->rc || w->stop) {
+            snprintf(x->r->err, sizeof(x->r->err), "%s", w->res.err);
+            rc = w->rc ? w->rc : DTC_EDB;
+            break;
+        }
+        bool mine = same_scope(w->busy, j) || same_scope(w->next, j);
+        if (!w->next) {
+            job *c = dtc_malloc(sizeof(*c));
+            if (!c) {
+                rc = DTC_ENOMEM;
+                break;
+            }
+            *c = *j; /* the rows move to the copy; the pool frees j's shell */
+            j->recs = NULL;
+            j->allocs = NULL;
+            w->next = c;
+            *taken = true;
+            pthread_cond_broadcast(&w->cv);
+            break;
+        }
+        if (!mine) break;
+        pthread_cond_wait(&w->cv, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
 /* On this thread: a finished walk, stored whole with the days it covered. */
 static int store_walk(void *ctx, dtc_walk *head)
 {
@@ -607,13 +786,10 @@ static int store_walk(void *ctx, dtc_walk *head)
         return j->head.rc;
     }
     if (j->skipped) return 0;
-    char scope[256];
-    scope_of(scope, sizeof(scope), j);
-    int rc = begin(x);
+    bool taken = false;
+    int rc = x->writer && j->kind == WALK_ALLOC ? writer_take(x, j, &taken) : 0;
+    if (rc == 0 && !taken) rc = write_walk(x, j);
     if (rc) return rc;
-    rc = j->kind == WALK_ALLOC ? put_allocations(x, j) : put_records(x, j);
-    if (rc == 0) rc = dtc_store_coverage_add(x->db, scope, j->from, j->to);
-    if ((rc = commit(x, rc)) != 0) return rc;
     x->r->pages += j->pages;
     if (j->used_v2 && !x->warned_deprecation && j->deprecation[0]) {
         x->warned_deprecation = true;
@@ -1031,7 +1207,9 @@ static int run_walks(run *x)
             s->cost_walks_left == 0)
             rc = plan_allocation(x, s);
     }
+    if (rc == 0) rc = writer_start(x);
     if (rc == 0) rc = dtc_walkpool_run(x->pool);
+    rc = writer_end(x, rc);
     if (rc == DTC_ENOMEM && !x->r->err[0])
         snprintf(x->r->err, sizeof(x->r->err), "out of memory (or no fetch thread could start)");
     dtc_walkpool_free(x->pool);

@@ -55,12 +55,12 @@ class DbCopy(unittest.TestCase):
                              [[str(runs + 1), str(runs + 1)]])
 
             # A schema newer than this dtcost is refused, not written to.
-            pg.sql("dtcost", "UPDATE meta SET value='3' WHERE key='schema_version'")
+            pg.sql("dtcost", "UPDATE meta SET value='99' WHERE key='schema_version'")
             r = copy(lite, url)
             self.assertEqual(r.returncode, 74, r.stderr)
             self.assertIn("upgrade dtcost", r.stderr)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1)
-            pg.sql("dtcost", "UPDATE meta SET value='2' WHERE key='schema_version'")
+            pg.sql("dtcost", "UPDATE meta SET value='3' WHERE key='schema_version'")
 
             # A copy that fails leaves the target as it was.
             missing = copy(os.path.join(d, "missing.db"), url)

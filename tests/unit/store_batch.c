@@ -397,6 +397,69 @@ static void test_store_batch_second_writer_of_the_same_new_rows_waits_or_fails_w
     dtc_store_close(other);
 }
 
+/* Coverage merges to the same table rows on both back-ends: disjoint,
+ * adjacent on either side, contained, overlapping, out of order, inside the
+ * caller's transaction and in one of its own, two scopes side by side. */
+static void test_store_batch_coverage_merges_the_ranges_sqlite_merges(void **state)
+{
+    fixture *f = *state;
+    static const int64_t add[][2] = {{20010, 20020}, {20030, 20040}, {20021, 20025},
+                                     {20026, 20029}, {20015, 20018}, {20005, 20012},
+                                     {20100, 20100}, {19900, 19950}, {20060, 20070},
+                                     {20004, 20004}, {20041, 20099}, {19000, 19000}};
+    for (size_t i = 0; i < sizeof(add) / sizeof(add[0]); i++) {
+        dtc_store *both[] = {f->ref, f->sub};
+        for (int b = 0; b < 2; b++) {
+            bool tx = i % 2 == 0;
+            if (tx) assert_int_equal(dtc_store_begin(both[b]), 0);
+            if (dtc_store_coverage_add(both[b], i % 3 ? "alloc:s:e:F" : "env_cost:s", add[i][0],
+                                       add[i][1]) != 0)
+                fail_msg("%s", dtc_store_errmsg(both[b]));
+            if (tx) assert_int_equal(dtc_store_commit(both[b]), 0);
+        }
+        assert_same_rows(
+            f, "SELECT scope, first_day, last_day FROM coverage ORDER BY scope, first_day", -1);
+    }
+    /* env_cost:s 20004, 20010-20020, 20026-20029, 20100; alloc:s:e:F 19000,
+     * 19900-19950, 20005-20012, 20015-20018, 20021-20025 and 20030-20099
+     * (which swallowed 20060-20070 and touched 20030-20040) */
+    assert_same_rows(f, "SELECT scope, first_day, last_day FROM coverage ORDER BY scope, first_day",
+                     10);
+}
+
+/* A writer handle: on PostgreSQL another connection whose restatements are
+ * logged under the first handle's run and whose commits the first sees; on
+ * SQLite none (a second writer would only wait for the first). */
+static void test_store_batch_writer_handle_logs_under_the_run_or_is_none_on_sqlite(void **state)
+{
+    fixture *f = *state;
+    dtc_store *w = NULL;
+    if (dtc_store_open_writer(&w, f->sub) != 0) fail_msg("%s", dtc_store_errmsg(f->sub));
+    if (!f->pg) {
+        assert_null(w);
+        return;
+    }
+    assert_non_null(w);
+    dtc_val k[] = {DTC_TEXT("s"), DTC_TEXT("2026-01-01")};
+    dtc_val first[] = {DTC_INT(1), DTC_TEXT("USD"), DTC_NULL};
+    dtc_val second[] = {DTC_INT(2), DTC_TEXT("USD"), DTC_NULL};
+    const char *booking[] = {"2026-01-05"};
+    dtc_put_counts c;
+    assert_int_equal(dtc_store_begin(w), 0);
+    assert_int_equal(dtc_store_put_many(w, &c, DTC_FACT_COST_DAY, k, first, NULL, 1), 0);
+    assert_int_equal(dtc_store_put_many(w, &c, DTC_FACT_COST_DAY, k, second, booking, 1), 0);
+    /* not visible to the first handle before the writer commits */
+    assert_int_equal(count_rows(f->sub, "SELECT day FROM cost_day"), 0);
+    assert_int_equal(dtc_store_commit(w), 0);
+    dtc_store_close(w);
+    assert_int_equal(count_rows(f->sub, "SELECT day FROM cost_day WHERE cost_micro = 2"), 1);
+    assert_int_equal(count_rows(f->sub, "SELECT id FROM revision WHERE fact = 'cost_day' AND run_id"
+                                        " = (SELECT MAX(id) FROM sync_run) AND old_value = '1' AND"
+                                        " new_value = '2' AND booking = '2026-01-05' AND seen_at ="
+                                        " '2026-11-22T06:00:00Z'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +474,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_store_batch_second_writer_of_the_same_new_rows_waits_or_fails_whole, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_batch_writer_handle_logs_under_the_run_or_is_none_on_sqlite, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_store_batch_coverage_merges_the_ranges_sqlite_merges,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -202,14 +202,31 @@ int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen
         return DTC_ENOMEM;
     }
     s->ops = ops;
-    int rc = s->ops->open(s, arg);
+    s->target = dtc_strdup(target);
+    int rc = s->target ? s->ops->open(s, arg) : DTC_ENOMEM;
     if (rc) {
-        snprintf(err, errlen, "%s", s->err);
+        snprintf(err, errlen, "%s", s->target ? s->err : "out of memory");
         s->ops->close(s);
+        dtc_free(s->target);
         dtc_free(s);
         return rc;
     }
     *out = s;
+    return 0;
+}
+
+int dtc_store_open_writer(dtc_store **out, dtc_store *s)
+{
+    *out = NULL;
+    if (!s->ops->concurrent_writes) return 0;
+    char err[sizeof(s->err)];
+    int rc = dtc_store_open(out, s->target, err, sizeof(err));
+    if (rc) {
+        snprintf(s->err, sizeof(s->err), "%s", err);
+        return rc;
+    }
+    (*out)->run_id = s->run_id;
+    memcpy((*out)->seen_at, s->seen_at, sizeof(s->seen_at));
     return 0;
 }
 
@@ -231,6 +248,7 @@ void dtc_store_close(dtc_store *s)
         dtc_store_unlock(s, s->held[s->nheld - 1].name);
     dtc_free(s->held);
     s->ops->close(s);
+    dtc_free(s->target);
     dtc_free(s);
 }
 

@@ -26,6 +26,10 @@ extern const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT];
 
 typedef struct dtc_store_ops {
     const char *name;
+    /* Two connections' writes proceed at once (a server), rather than the
+     * second waiting for the first's transaction (a file): a second writer
+     * pays (store.h: dtc_store_open_writer). */
+    bool concurrent_writes;
     int (*open)(dtc_store *s, const char *target);
     void (*close)(dtc_store *s);
     /* one write transaction; rollback keeps s->err (store.c restores it) */
@@ -72,6 +76,7 @@ struct dtc_store {
     int64_t run_id;              /* current run, 0 outside a run */
     char seen_at[32];            /* when the current run started (revision log) */
     long interrupted;            /* runs the last run_begin marked interrupted */
+    char *target;                /* as opened (dtc_store_open_writer opens it again) */
     struct dtc_store_held *held; /* locks this handle holds (store.c), released at close */
     size_t nheld;
     char err[512];
