@@ -13,6 +13,7 @@
 #include "dtcost/export.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -1337,9 +1338,9 @@ static int revcmp(const void *a, const void *b)
     return c ? c : (p->seen_day > q->seen_day) - (p->seen_day < q->seen_day);
 }
 
-/* A row of SQL_ROWS (or SQL_FOCUS_ROWS) and its subscription (*s, NULL
- * when the database does not have it), with its environment's name. */
-static int read_row(ex *x, const dtc_row *dr, row *r, sub **s)
+/* The columns of a row of SQL_ROWS (or SQL_FOCUS_ROWS), as they are:
+ * no environment name yet (resolve). */
+static int read_cols(const dtc_row *dr, row *r)
 {
     int rc;
     memset(r, 0, sizeof(*r));
@@ -1352,11 +1353,19 @@ static int read_row(ex *x, const dtc_row *dr, row *r, sub **s)
         (rc = dtc_row_real_or(dr, 9, 0, &r->usage)) ||
         (rc = dtc_row_text_or(dr, 10, NULL, &r->unit)))
         return rc;
-    if ((*s = find_sub(x, r->sub)) != NULL) r->env_name = env_name(x, *s, r->env);
     r->has_usage = !dtc_row_is_null(dr, 9);
     if (r->has_usage && !(r->usage > -1e15 && r->usage < 1e15))
         r->has_usage = false; /* not a quantity this file can state exactly (or NaN): left out */
     return 0;
+}
+
+/* A row's subscription (NULL when the database does not have it), and its
+ * environment's name into r. */
+static sub *resolve(ex *x, row *r)
+{
+    sub *s = find_sub(x, r->sub);
+    if (s) r->env_name = env_name(x, s, r->env);
+    return s;
 }
 
 static bool in_range(const ex *x, int64_t day)
@@ -1369,9 +1378,9 @@ static int on_row(void *ud, const dtc_row *dr)
 {
     ex *x = ud;
     row r;
-    sub *s;
-    int rc = read_row(x, dr, &r, &s);
+    int rc = read_cols(dr, &r);
     if (rc) return rc;
+    sub *s = resolve(x, &r);
     if (s && in_range(x, day_of(r.day))) write_simple(x, s, &r);
     return x->err;
 }
@@ -1448,29 +1457,45 @@ static bool stateable(const char *key)
     return true;
 }
 
-/* The allocation a row of the FOCUS query brings, if any. */
-static int take_alloc(pending *p, const dtc_row *dr, int split)
-{
+/* One row of the FOCUS query: a record's columns and one of its
+ * allocations (field NULL: none, or the query brings none). */
+typedef struct frow {
+    row r;
     const char *field, *key;
     int64_t micro;
+} frow;
+
+/* The allocation columns of a row of SQL_FOCUS_ROWS. */
+static int read_alloc(const dtc_row *dr, frow *f)
+{
     int rc;
+    f->field = f->key = NULL;
+    f->micro = 0;
     if (dtc_row_is_null(dr, ALLOC_COL)) return 0; /* a record without allocation */
-    if ((rc = dtc_row_text(dr, ALLOC_COL, &field)) ||
-        (rc = dtc_row_text(dr, ALLOC_COL + 1, &key)) ||
-        (rc = dtc_row_int(dr, ALLOC_COL + 2, &micro)))
+    if ((rc = dtc_row_text(dr, ALLOC_COL, &f->field)) ||
+        (rc = dtc_row_text(dr, ALLOC_COL + 1, &f->key)) ||
+        (rc = dtc_row_int(dr, ALLOC_COL + 2, &f->micro)))
         return rc;
+    return 0;
+}
+
+/* The allocation a row of the FOCUS query brings, if any. */
+static void take_alloc(pending *p, const frow *f, int split)
+{
+    const char *field = f->field, *key = f->key;
+    int64_t micro = f->micro;
+    if (!field) return;
     for (int d = 0; d < NDIM; d++) {
         axis *a = &p->ax[d];
         if (strcmp(field, dims[d].field) != 0 || !(split & dims[d].bit)) continue;
-        if (micro < 0 || micro > INT64_MAX / (MAX_SPLIT + 1) || !stateable(key)) return 0;
+        if (micro < 0 || micro > INT64_MAX / (MAX_SPLIT + 1) || !stateable(key)) return;
         if (a->n == MAX_SPLIT) {
             a->over = true;
-            return 0;
+            return;
         }
         memcpy(a->key[a->n], key, strlen(key) + 1);
         a->micro[a->n++] = micro;
     }
-    return 0;
 }
 
 static bool same_record(const row *a, const row *b)
@@ -1491,26 +1516,174 @@ static int finish_records(ex *x)
  * written when the next one starts (and after the query, finish_records).
  * A record without allocation is its one row: written at once, uncopied;
  * so is every row when the query brings no allocations (x->alloc false). */
+static int focus_row(ex *x, frow *f)
+{
+    pending *p = x->pend;
+    row *r = &f->r;
+    sub *s = resolve(x, r);
+    int rc;
+    if (!x->alloc) return write_record(x, s, r);
+    if (!p->has || !same_record(&p->r, r)) {
+        if ((rc = finish_records(x))) return rc;
+        if (!f->field) {
+            forget_allocations(p);
+            return write_record(x, s, r);
+        }
+        if ((rc = keep_row(p, r))) return rc;
+    }
+    take_alloc(p, f,
+               x->o->focus_split ? x->o->focus_split
+                                 : DTC_FOCUS_SPLIT_COSTCENTER | DTC_FOCUS_SPLIT_PRODUCT);
+    return 0;
+}
+
+/* A row of the FOCUS query read and written on the query's thread. */
 static int on_focus_row(void *ud, const dtc_row *dr)
 {
     ex *x = ud;
-    pending *p = x->pend;
-    row r;
-    sub *s;
-    int rc = read_row(x, dr, &r, &s);
-    if (rc) return rc;
-    if (!x->alloc) return write_record(x, s, &r);
-    if (!p->has || !same_record(&p->r, &r)) {
-        if ((rc = finish_records(x))) return rc;
-        if (dtc_row_is_null(dr, ALLOC_COL)) {
-            forget_allocations(p);
-            return write_record(x, s, &r);
+    frow f;
+    int rc = read_cols(dr, &f.r);
+    if (rc || (x->alloc && (rc = read_alloc(dr, &f)))) return rc;
+    if (!x->alloc) f.field = NULL;
+    return focus_row(x, &f);
+}
+
+/* ---- FOCUS rows read on one thread, written on another ---- */
+
+/* The query's thread reads rows into batches (their text copied, as a row
+ * is valid only during its callback); a second thread takes the batches in
+ * order and writes them (focus_row), so SQLite and the formatting run on
+ * two cores. QBATCHES batches of about QBATCH bytes of text at most are in
+ * flight: memory stays flat. */
+#define QBATCH ((size_t)128 << 10)
+#define QBATCHES 4
+#define QROWS 1024 /* rows of a batch at most */
+#define QTEXTS 12  /* the strings of a frow */
+
+typedef struct qbatch {
+    frow rows[QROWS];
+    size_t off[QROWS][QTEXTS]; /* each string's offset in text; SIZE_MAX: NULL */
+    size_t n;
+    dtc_buf text;
+} qbatch;
+
+typedef struct qpipe {
+    ex *x;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    qbatch *b;           /* QBATCHES; the reader fills b[head % QBATCHES] */
+    unsigned head, tail; /* [tail, head): filled, not yet written */
+    bool done;           /* the reader has published its last batch */
+    int stop;            /* the writer's error: the reader stops */
+} qpipe;
+
+/* The string fields of a frow, in a fixed order. */
+static const char **qtext(frow *f, int i)
+{
+    const char **t[QTEXTS] = {&f->r.sub,      &f->r.env,  &f->r.env_name, &f->r.cap,
+                              &f->r.cap_name, &f->r.day,  &f->r.currency, &f->r.booking,
+                              &f->r.cluster,  &f->r.unit, &f->field,      &f->key};
+    return t[i];
+}
+
+/* Writer thread: every batch in order through focus_row, until the reader
+ * is done or a write fails (q->stop). */
+static void *q_writer(void *arg)
+{
+    qpipe *q = arg;
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->tail == q->head && !q->done)
+            pthread_cond_wait(&q->cv, &q->mu);
+        bool empty = q->tail == q->head;
+        pthread_mutex_unlock(&q->mu);
+        if (empty) break;
+        qbatch *b = &q->b[q->tail % QBATCHES];
+        for (size_t i = 0; i < b->n && rc == 0; i++) {
+            frow *f = &b->rows[i];
+            for (int t = 0; t < QTEXTS; t++)
+                *qtext(f, t) = b->off[i][t] == SIZE_MAX ? NULL : b->text.data + b->off[i][t];
+            rc = focus_row(q->x, f);
         }
-        if ((rc = keep_row(p, &r))) return rc;
+        pthread_mutex_lock(&q->mu);
+        q->tail++;
+        if (rc) q->stop = rc;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+        if (rc) break;
     }
-    return take_alloc(p, dr,
-                      x->o->focus_split ? x->o->focus_split
-                                        : DTC_FOCUS_SPLIT_COSTCENTER | DTC_FOCUS_SPLIT_PRODUCT);
+    return NULL;
+}
+
+/* Hand the batch being filled to the writer and wait for a free one; the
+ * writer's error when it has stopped. */
+static int q_publish(qpipe *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->head++;
+    pthread_cond_broadcast(&q->cv);
+    while (q->head - q->tail == QBATCHES && !q->stop)
+        pthread_cond_wait(&q->cv, &q->mu);
+    int stop = q->stop;
+    pthread_mutex_unlock(&q->mu);
+    qbatch *b = &q->b[q->head % QBATCHES];
+    b->n = 0;
+    dtc_buf_reset(&b->text);
+    return stop;
+}
+
+/* Reader: a row of the FOCUS query into the batch being filled. */
+static int q_row(void *ud, const dtc_row *dr)
+{
+    qpipe *q = ud;
+    qbatch *b = &q->b[q->head % QBATCHES];
+    frow *f = &b->rows[b->n];
+    int rc = read_cols(dr, &f->r);
+    f->field = f->key = NULL;
+    if (rc || (q->x->alloc && (rc = read_alloc(dr, f)))) return rc;
+    for (int t = 0; t < QTEXTS && rc == 0; t++) {
+        const char *v = *qtext(f, t);
+        b->off[b->n][t] = v ? b->text.len : SIZE_MAX;
+        if (v) rc = dtc_buf_add(&b->text, v, strlen(v) + 1);
+    }
+    if (rc) return rc == DTC_ETOOBIG ? DTC_ENOMEM : rc;
+    if (++b->n == QROWS || b->text.len >= QBATCH) return q_publish(q);
+    return 0;
+}
+
+/* The FOCUS query's rows, read here and written on a second thread; on
+ * this thread alone when there is no memory or thread for that. */
+static int focus_rows(dtc_store *db, ex *x)
+{
+    const char *sql = x->alloc ? SQL_FOCUS_ROWS : SQL_ROWS;
+    qpipe q = {.x = x};
+    pthread_t th;
+    int rc;
+    if ((q.b = dtc_calloc(QBATCHES, sizeof(qbatch))) == NULL)
+        return dtc_store_query(db, sql, NULL, 0, on_focus_row, x);
+    for (int i = 0; i < QBATCHES; i++) /* a row of any size fits an empty batch, to the cap */
+        dtc_buf_init(&q.b[i].text, QBATCH + ROWS_CAP);
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.cv, NULL);
+    if (pthread_create(&th, NULL, q_writer, &q) != 0)
+        rc = dtc_store_query(db, sql, NULL, 0, on_focus_row, x);
+    else {
+        rc = dtc_store_query(db, sql, NULL, 0, q_row, &q);
+        pthread_mutex_lock(&q.mu);
+        if (rc == 0 && q.b[q.head % QBATCHES].n) q.head++; /* the last, partly filled batch */
+        q.done = true;
+        pthread_cond_broadcast(&q.cv);
+        pthread_mutex_unlock(&q.mu);
+        pthread_join(th, NULL);
+        if (q.stop) rc = q.stop; /* the writer's error, which stopped the reader */
+    }
+    pthread_cond_destroy(&q.cv);
+    pthread_mutex_destroy(&q.mu);
+    for (int i = 0; i < QBATCHES; i++)
+        dtc_buf_dispose(&q.b[i].text);
+    dtc_free(q.b);
+    return rc;
 }
 
 static int on_has_alloc(void *ud, const dtc_row *dr)
@@ -1616,7 +1789,7 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
             field(&x, simple_cols[i], true, i + 1 == NSIMPLE);
     flush(&x);
     if (o->format == DTC_EXPORT_FOCUS) {
-        rc = dtc_store_query(db, x.alloc ? SQL_FOCUS_ROWS : SQL_ROWS, NULL, 0, on_focus_row, &x);
+        rc = focus_rows(db, &x);
         if (rc == 0) rc = finish_records(&x);
     } else
         rc = dtc_store_query(db, SQL_ROWS, NULL, 0, on_row, &x);
