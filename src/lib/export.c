@@ -43,6 +43,10 @@ static const char SQL_SYNCED[] =
 static const char SQL_RATES[] = "SELECT account_uuid, capability_key, currency, unit, price, "
                                 "quoted_price, start_time, end_time, quote_number"
                                 " FROM rate_card";
+/* The end of the last good sync; for the FOCUS cost-and-usage file, whose
+ * query reads every cost row anyway, the last day comes from those rows
+ * (ex.max_day) rather than from a second pass over the table. */
+static const char SQL_SYNCED_AT[] = "SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'";
 static const char SQL_MODIFIED[] = "SELECT (SELECT MAX(finished_at) FROM sync_run WHERE status = "
                                    "'ok'), (SELECT MAX(day) FROM env_cost_day)";
 static const char SQL_REVISIONS[] = "SELECT key, old_value, new_value, seen_at FROM revision WHERE "
@@ -164,6 +168,7 @@ typedef struct ex {
     int64_t today; /* the day of the last sync (else of the last cost day): periods before it are
                       closed */
     int64_t last_day;
+    dtc_buf max_day;   /* FOCUS: the greatest day text of the rows read (SQL_MODIFIED's MAX(day)) */
     pending *pend;     /* FOCUS only */
     bool alloc;        /* FOCUS: the rows bring their allocations (SQL_FOCUS_ROWS) */
     bool synced_over;  /* a subscription's SQL_DAYS sum overflowed */
@@ -309,6 +314,23 @@ static int on_rev(void *ud, const dtc_row *row)
     return 0;
 }
 
+/* The day of the last sync, else of the last cost day: periods before it
+ * are closed. */
+static void set_today(ex *x, const char *last)
+{
+    x->last_day = day_of(last);
+    x->today = x->modified[0] ? day_of(x->modified) : x->last_day;
+}
+
+static int on_synced_at(void *ud, const dtc_row *row)
+{
+    ex *x = ud;
+    const char *at;
+    int rc = dtc_row_text_or(row, 0, NULL, &at);
+    if (rc == 0 && at) snprintf(x->modified, sizeof(x->modified), "%s", at);
+    return rc;
+}
+
 static int on_modified(void *ud, const dtc_row *row)
 {
     ex *x = ud;
@@ -317,8 +339,7 @@ static int on_modified(void *ud, const dtc_row *row)
     if ((rc = dtc_row_text_or(row, 0, NULL, &at)) || (rc = dtc_row_text_or(row, 1, NULL, &last)))
         return rc;
     if (at) snprintf(x->modified, sizeof(x->modified), "%s", at);
-    x->last_day = day_of(last);
-    x->today = x->modified[0] ? day_of(x->modified) : x->last_day;
+    set_today(x, last);
     return 0;
 }
 
@@ -1522,6 +1543,10 @@ static int focus_row(ex *x, frow *f)
     row *r = &f->r;
     sub *s = resolve(x, r);
     int rc;
+    if (strcmp(r->day, x->max_day.len ? x->max_day.data : "") > 0) { /* SQL_MODIFIED's MAX(day) */
+        dtc_buf_reset(&x->max_day);
+        if ((rc = dtc_buf_adds(&x->max_day, r->day))) return x->err = DTC_ENOMEM;
+    }
     if (!x->alloc) return write_record(x, s, r);
     if (!p->has || !same_record(&p->r, r)) {
         if ((rc = finish_records(x))) return rc;
@@ -1700,7 +1725,9 @@ static int load(dtc_store *db, ex *x)
     int rc;
     if ((rc = dtc_store_query(db, SQL_SUBS, NULL, 0, on_sub, x)) ||
         (rc = dtc_store_query(db, SQL_RATES, NULL, 0, on_rate, x)) ||
-        (rc = dtc_store_query(db, SQL_MODIFIED, NULL, 0, on_modified, x)) ||
+        (rc = dtc_store_query(db, x->o->format == DTC_EXPORT_FOCUS ? SQL_SYNCED_AT : SQL_MODIFIED,
+                              NULL, 0,
+                              x->o->format == DTC_EXPORT_FOCUS ? on_synced_at : on_modified, x)) ||
         (rc = dtc_store_query(db, SQL_ENVS, NULL, 0, on_env, x)))
         return rc;
     for (size_t i = 0; i < x->nsubs; i++)
@@ -1746,6 +1773,7 @@ static void ex_dispose(ex *x)
     dtc_free(x->pend);
     dtc_buf_dispose(&x->line);
     dtc_buf_dispose(&x->tags);
+    dtc_buf_dispose(&x->max_day);
 }
 
 /* The sink other files write FOCUS rows through (export_impl.h). */
@@ -1783,6 +1811,7 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
         }
         dtc_buf_init(&x.pend->text, ROWS_CAP);
         dtc_buf_init(&x.tags, ROWS_CAP);
+        dtc_buf_init(&x.max_day, ROWS_CAP);
         write_focus_line(&x, NULL);
     } else if (o->format == DTC_EXPORT_CSV)
         for (size_t i = 0; i < NSIMPLE; i++)
@@ -1791,6 +1820,7 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
     if (o->format == DTC_EXPORT_FOCUS) {
         rc = focus_rows(db, &x);
         if (rc == 0) rc = finish_records(&x);
+        set_today(&x, x.max_day.len ? x.max_day.data : NULL);
     } else
         rc = dtc_store_query(db, SQL_ROWS, NULL, 0, on_row, &x);
     for (size_t i = 0; rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS && i < x.nsubs; i++)
