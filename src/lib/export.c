@@ -12,6 +12,7 @@
  * it so memory stays flat. */
 #include "dtcost/export.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -178,6 +179,7 @@ typedef struct ex {
     const char *env_name;
     dtc_buf line, tags; /* tags: a split row's JSON objects */
     int err;
+    int io_errno; /* errno of the write that failed (DTC_EIO) */
 } ex;
 
 static int64_t day_of(const char *s)
@@ -576,8 +578,10 @@ static void field(ex *x, const char *v, bool is_text, bool last)
 
 static void flush(ex *x)
 {
-    if (x->line.len && fwrite(x->line.data, 1, x->line.len, x->out) != x->line.len)
+    if (x->line.len && fwrite(x->line.data, 1, x->line.len, x->out) != x->line.len) {
         x->err = DTC_EIO;
+        x->io_errno = errno; /* the writing thread's, handed to the caller's */
+    }
     dtc_buf_reset(&x->line);
 }
 
@@ -1835,7 +1839,9 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
 done:
     if (rc == DTC_ENOMEM && !st->err[0]) snprintf(st->err, sizeof(st->err), "out of memory");
     ex_dispose(&x);
-    return rc == DTC_EIO || x.err == DTC_EIO ? DTC_EIO : rc;
+    rc = rc == DTC_EIO || x.err == DTC_EIO ? DTC_EIO : rc;
+    if (rc == DTC_EIO && x.io_errno) errno = x.io_errno; /* it failed on another thread */
+    return rc;
 }
 
 /* ---- FOCUS 1.3/1.4: the ContractCommitment dataset ---- */
