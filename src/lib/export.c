@@ -12,7 +12,9 @@
  * it so memory stays flat. */
 #include "dtcost/export.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include "export_impl.h"
 #include "jw.h"
 #include "numfmt.h"
+#include "strmap.h"
 #include "timeutil.h"
 
 /* ---- the SQL: everything export reads from the store ---- */
@@ -32,7 +35,8 @@
 static const char SQL_SUBS[] = "SELECT uuid, account_uuid, currency, budget_total_micro, "
                                "period_start, period_end, budget_used_micro,"
                                " name, start_date, end_date FROM subscription ORDER BY uuid";
-/* Cost of the current period that the database holds. */
+/* Cost of the current period that the database holds: summed in C from
+ * SQL_DAYS's rows (the same rows), this query only when that sum overflows. */
 static const char SQL_SYNCED[] =
     "SELECT e.subscription_uuid, SUM(e.cost_micro) FROM env_cost_day e"
     " JOIN subscription s ON s.uuid = e.subscription_uuid"
@@ -40,6 +44,10 @@ static const char SQL_SYNCED[] =
 static const char SQL_RATES[] = "SELECT account_uuid, capability_key, currency, unit, price, "
                                 "quoted_price, start_time, end_time, quote_number"
                                 " FROM rate_card";
+/* The end of the last good sync; for the FOCUS cost-and-usage file, whose
+ * query reads every cost row anyway, the last day comes from those rows
+ * (ex.max_day) rather than from a second pass over the table. */
+static const char SQL_SYNCED_AT[] = "SELECT MAX(finished_at) FROM sync_run WHERE status = 'ok'";
 static const char SQL_MODIFIED[] = "SELECT (SELECT MAX(finished_at) FROM sync_run WHERE status = "
                                    "'ok'), (SELECT MAX(day) FROM env_cost_day)";
 static const char SQL_REVISIONS[] = "SELECT key, old_value, new_value, seen_at FROM revision WHERE "
@@ -50,29 +58,35 @@ static const char SQL_REVISIONS[] = "SELECT key, old_value, new_value, seen_at F
 static const char SQL_DAYS[] = "SELECT e.subscription_uuid, e.day, e.cost_micro FROM subscription s"
                                " JOIN env_cost_day e ON e.subscription_uuid = s.uuid"
                                " WHERE e.day BETWEEN s.period_start AND s.period_end";
+/* The environments' names, looked up in C for each row's subscription's
+ * account (a few of them, loaded once) rather than joined to every row. */
+static const char SQL_ENVS[] = "SELECT account_uuid, environment_id, name FROM environment";
 /* In the key order of env_cost_day, the same on every back-end (text
- * compares bytewise on both). CROSS JOIN makes SQLite scan env_cost_day
- * first, whose primary key is that order, so it streams without sorting. */
+ * compares bytewise on both): SQLite scans env_cost_day, whose primary key
+ * is that order, so it streams without sorting, one usage lookup a row. Rows
+ * of a subscription the database does not have are skipped in C. */
 #define ROWS_COLUMNS                                                                               \
-    "SELECT e.subscription_uuid, e.environment_id, en.name, e.capability_key, e.capability_name, " \
+    "SELECT e.subscription_uuid, e.environment_id, e.capability_key, e.capability_name, "          \
     "e.day, e.cost_micro, e.currency, e.booking_date, e.cluster_id, u.value, u.unit"
 #define ROWS_FROM                                                                                  \
-    " FROM env_cost_day e CROSS JOIN subscription s"                                               \
-    " LEFT JOIN environment en ON en.account_uuid = s.account_uuid"                                \
-    "   AND en.environment_id = e.environment_id"                                                  \
+    " FROM env_cost_day e"                                                                         \
     " LEFT JOIN env_usage_day u ON u.subscription_uuid = e.subscription_uuid"                      \
     "   AND u.environment_id = e.environment_id AND u.capability_key = e.capability_key"           \
     "   AND u.day = e.day"
-#define ROWS_ORDER                                                                                 \
-    " WHERE s.uuid = e.subscription_uuid"                                                          \
-    " ORDER BY e.subscription_uuid, e.environment_id, e.capability_key, e.day"
+#define ROWS_ORDER " ORDER BY e.subscription_uuid, e.environment_id, e.capability_key, e.day"
 static const char SQL_ROWS[] = ROWS_COLUMNS ROWS_FROM ROWS_ORDER;
+/* Whether cost_allocation has any row of a field (the placeholder): a FOCUS
+ * export joins the allocations only when one of the fields it splits by
+ * has any (an export without them reads SQL_ROWS). */
+static const char SQL_HAS_ALLOC[] =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM cost_allocation WHERE field = ? LIMIT 1) t";
 /* FOCUS: the same rows, each once per allocation of its record to a cost
  * centre or a product (once with NULLs when it has none), the record's
  * allocations together and in field and key order: the row callback
  * collects one record's, so no allocation is held beyond its record. The
  * index cost_allocation_record (store_schema.c) makes each record's
  * allocations one lookup, in this order. */
+#define ALLOC_COL 11 /* a.field; a.alloc_key and a.cost_micro follow */
 static const char SQL_FOCUS_ROWS[] = ROWS_COLUMNS
     ", a.field, a.alloc_key, a.cost_micro" ROWS_FROM
     " LEFT JOIN cost_allocation a ON a.subscription_uuid = e.subscription_uuid"
@@ -90,11 +104,14 @@ typedef struct subday {
 
 typedef struct sub {
     char uuid[64], account[64], currency[8], name[256];
+    char *account_key; /* the whole account id (account may be cut), the environments' key */
     char account_name[320], cid[96];      /* BillingAccountName; the commitment's id */
     int64_t budget, used;                 /* micro */
     int64_t period_start, period_end;     /* days, inclusive */
     int64_t contract_start, contract_end; /* days, inclusive; -1 unknown */
     int64_t start;                        /* the period's cost before the synced days */
+    int64_t synced;                       /* SQL_DAYS: the sum of its rows' cost */
+    bool has_synced;                      /* SQL_DAYS brought rows */
     subday *days;                         /* from first_day, ndays of them */
     int64_t first_day;
     size_t ndays;
@@ -152,9 +169,17 @@ typedef struct ex {
     int64_t today; /* the day of the last sync (else of the last cost day): periods before it are
                       closed */
     int64_t last_day;
-    pending *pend;      /* FOCUS only */
+    dtc_buf max_day;   /* FOCUS: the greatest day text of the rows read (SQL_MODIFIED's MAX(day)) */
+    pending *pend;     /* FOCUS only */
+    bool alloc;        /* FOCUS: the rows bring their allocations (SQL_FOCUS_ROWS) */
+    bool synced_over;  /* a subscription's SQL_DAYS sum overflowed */
+    dtc_strmap envs;   /* account '\0' environment id -> name (NULL: none) */
+    char env_key[320]; /* the last environment looked up: account '\0' id, env_keylen bytes */
+    size_t env_keylen; /* 0: none */
+    const char *env_name;
     dtc_buf line, tags; /* tags: a split row's JSON objects */
     int err;
+    int io_errno; /* errno of the write that failed (DTC_EIO) */
 } ex;
 
 static int64_t day_of(const char *s)
@@ -194,8 +219,10 @@ static int on_sub(void *ud, const dtc_row *row)
     sub *g = dtc_grow(x->subs, &x->subcap, x->nsubs, sizeof(sub));
     if (!g) return DTC_ENOMEM;
     x->subs = g;
-    sub *s = &x->subs[x->nsubs++];
+    sub *s = &x->subs[x->nsubs];
     memset(s, 0, sizeof(*s));
+    if (!(s->account_key = dtc_strdup(account))) return DTC_ENOMEM;
+    x->nsubs++;
     snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
     snprintf(s->account, sizeof(s->account), "%s", account);
     snprintf(s->currency, sizeof(s->currency), "%s", currency);
@@ -211,6 +238,11 @@ static int on_sub(void *ud, const dtc_row *row)
 
 /* Cost of the current period that lies before the synced days: budget.used
  * says what the whole period cost so far, so the drawdown starts there. */
+static void synced_cost(sub *s, int64_t synced)
+{
+    if (s->used > synced) s->start = s->used - synced;
+}
+
 static int on_synced(void *ud, const dtc_row *row)
 {
     ex *x = ud;
@@ -219,8 +251,7 @@ static int on_synced(void *ud, const dtc_row *row)
     int rc;
     if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_int(row, 1, &synced))) return rc;
     for (size_t i = 0; i < x->nsubs; i++)
-        if (strcmp(x->subs[i].uuid, uuid) == 0 && x->subs[i].used > synced)
-            x->subs[i].start = x->subs[i].used - synced;
+        if (strcmp(x->subs[i].uuid, uuid) == 0) synced_cost(&x->subs[i], synced);
     return 0;
 }
 
@@ -285,6 +316,23 @@ static int on_rev(void *ud, const dtc_row *row)
     return 0;
 }
 
+/* The day of the last sync, else of the last cost day: periods before it
+ * are closed. */
+static void set_today(ex *x, const char *last)
+{
+    x->last_day = day_of(last);
+    x->today = x->modified[0] ? day_of(x->modified) : x->last_day;
+}
+
+static int on_synced_at(void *ud, const dtc_row *row)
+{
+    ex *x = ud;
+    const char *at;
+    int rc = dtc_row_text_or(row, 0, NULL, &at);
+    if (rc == 0 && at) snprintf(x->modified, sizeof(x->modified), "%s", at);
+    return rc;
+}
+
 static int on_modified(void *ud, const dtc_row *row)
 {
     ex *x = ud;
@@ -293,9 +341,57 @@ static int on_modified(void *ud, const dtc_row *row)
     if ((rc = dtc_row_text_or(row, 0, NULL, &at)) || (rc = dtc_row_text_or(row, 1, NULL, &last)))
         return rc;
     if (at) snprintf(x->modified, sizeof(x->modified), "%s", at);
-    x->last_day = day_of(last);
-    x->today = x->modified[0] ? day_of(x->modified) : x->last_day;
+    set_today(x, last);
     return 0;
+}
+
+static int on_env(void *ud, const dtc_row *row)
+{
+    ex *x = ud;
+    const char *account, *id, *name;
+    int rc;
+    if ((rc = dtc_row_text(row, 0, &account)) || (rc = dtc_row_text(row, 1, &id)) ||
+        (rc = dtc_row_text_or(row, 2, NULL, &name)))
+        return rc;
+    size_t an = strlen(account), in = strlen(id);
+    char *key = dtc_malloc(an + 1 + in);
+    if (!key) return DTC_ENOMEM;
+    memcpy(key, account, an + 1);
+    memcpy(key + an + 1, id, in);
+    rc = dtc_strmap_put(&x->envs, key, an + 1 + in, name);
+    dtc_free(key);
+    return rc;
+}
+
+/* The name of environment env of s's account, NULL when it has none or the
+ * database does not know it (as a LEFT JOIN to environment would say). Rows
+ * come environment by environment, so the last answer is kept. */
+static const char *env_name(ex *x, const sub *s, const char *env)
+{
+    size_t an = strlen(s->account_key), in = strlen(env), n = an + 1 + in;
+    char *k = x->env_key;
+    if (n == x->env_keylen && k[an] == '\0' && memcmp(k, s->account_key, an) == 0 &&
+        memcmp(k + an + 1, env, in) == 0)
+        return x->env_name;
+    const char *name = NULL;
+    if (n > sizeof(x->env_key)) { /* too long to keep: looked up every time */
+        char *key = dtc_malloc(n);
+        if (!key) {
+            x->err = DTC_ENOMEM;
+            return NULL;
+        }
+        memcpy(key, s->account_key, an + 1);
+        memcpy(key + an + 1, env, in);
+        if (!dtc_strmap_get(&x->envs, key, n, &name)) name = NULL;
+        dtc_free(key);
+        x->env_keylen = 0;
+        return name;
+    }
+    memcpy(k, s->account_key, an + 1);
+    memcpy(k + an + 1, env, in);
+    if (!dtc_strmap_get(&x->envs, k, n, &name)) name = NULL;
+    x->env_keylen = n;
+    return x->env_name = name;
 }
 
 static sub *find_sub(ex *x, const char *uuid)
@@ -317,6 +413,10 @@ static int on_day(void *ud, const dtc_row *row)
         (rc = dtc_row_int(row, 2, &cost)))
         return rc;
     sub *s = find_sub(x, uuid);
+    if (s) { /* SQL_SYNCED's sum, from the same rows */
+        s->has_synced = true;
+        if (__builtin_add_overflow(s->synced, cost, &s->synced)) x->synced_over = true;
+    }
     int64_t d = s ? day_of(day) : -1;
     if (d < 0) return 0;
     if (!s->days || d < s->first_day || d >= s->first_day + (int64_t)s->ndays) {
@@ -478,8 +578,10 @@ static void field(ex *x, const char *v, bool is_text, bool last)
 
 static void flush(ex *x)
 {
-    if (x->line.len && fwrite(x->line.data, 1, x->line.len, x->out) != x->line.len)
+    if (x->line.len && fwrite(x->line.data, 1, x->line.len, x->out) != x->line.len) {
         x->err = DTC_EIO;
+        x->io_errno = errno; /* the writing thread's, handed to the caller's */
+    }
     dtc_buf_reset(&x->line);
 }
 
@@ -756,13 +858,39 @@ static int last_of(const struct focus_col *c, int n, int minor)
     return last;
 }
 
-/* One line of a dataset: the version's columns of table c (n of them, the
- * last at index last), v their values, NULL for the header of names. */
+/* One line of a dataset: the version's columns of table c (n of them, at
+ * most NFOCUS, the last at index last), v their values, NULL for the header
+ * of names. The line's room is reserved once for its longest encoding; a
+ * line too long for that goes field by field, to the buffer's cap. */
 static void write_cols(ex *x, const struct focus_col *c, int n, int last, const char *const *v)
 {
-    for (int i = 0; i < n; i++)
-        if (c[i].versions & (1u << x->o->focus_minor))
-            field(x, v ? v[i] : c[i].name, !v || c[i].type == T_STR, i == last);
+    unsigned bit = 1u << x->o->focus_minor;
+    size_t len[NFOCUS], room = 0;
+    for (int i = 0; i < n; i++) {
+        const char *f = v ? v[i] : c[i].name;
+        len[i] = c[i].versions & bit && f ? strlen(f) : 0;
+        room += DTC_CSV_ROOM(len[i]) + 2; /* and "," or CRLF */
+    }
+    if (x->err) return;
+    if (dtc_buf_reserve(&x->line, room)) {
+        for (int i = 0; i < n; i++)
+            if (c[i].versions & bit)
+                field(x, v ? v[i] : c[i].name, !v || c[i].type == T_STR, i == last);
+        return;
+    }
+    char *d = x->line.data + x->line.len;
+    for (int i = 0; i < n; i++) {
+        if (!(c[i].versions & bit)) continue;
+        const char *f = v ? v[i] : c[i].name;
+        if (f) d += dtc_csv_put(d, f, len[i], !v || c[i].type == T_STR);
+        if (i == last) {
+            *d++ = '\r';
+            *d++ = '\n';
+        } else
+            *d++ = ',';
+    }
+    x->line.len = (size_t)(d - x->line.data);
+    *d = '\0';
 }
 
 /* The version's last cost-and-usage column: worked out on the header line,
@@ -1235,23 +1363,34 @@ static int revcmp(const void *a, const void *b)
     return c ? c : (p->seen_day > q->seen_day) - (p->seen_day < q->seen_day);
 }
 
-static int read_row(const dtc_row *dr, row *r)
+/* The columns of a row of SQL_ROWS (or SQL_FOCUS_ROWS), as they are:
+ * no environment name yet (resolve). */
+static int read_cols(const dtc_row *dr, row *r)
 {
     int rc;
     memset(r, 0, sizeof(*r));
     if ((rc = dtc_row_text(dr, 0, &r->sub)) || (rc = dtc_row_text(dr, 1, &r->env)) ||
-        (rc = dtc_row_text_or(dr, 2, NULL, &r->env_name)) || (rc = dtc_row_text(dr, 3, &r->cap)) ||
-        (rc = dtc_row_text_or(dr, 4, NULL, &r->cap_name)) || (rc = dtc_row_text(dr, 5, &r->day)) ||
-        (rc = dtc_row_int(dr, 6, &r->cost)) || (rc = dtc_row_text_or(dr, 7, NULL, &r->currency)) ||
-        (rc = dtc_row_text_or(dr, 8, NULL, &r->booking)) ||
-        (rc = dtc_row_text_or(dr, 9, NULL, &r->cluster)) ||
-        (rc = dtc_row_real_or(dr, 10, 0, &r->usage)) ||
-        (rc = dtc_row_text_or(dr, 11, NULL, &r->unit)))
+        (rc = dtc_row_text(dr, 2, &r->cap)) || (rc = dtc_row_text_or(dr, 3, NULL, &r->cap_name)) ||
+        (rc = dtc_row_text(dr, 4, &r->day)) || (rc = dtc_row_int(dr, 5, &r->cost)) ||
+        (rc = dtc_row_text_or(dr, 6, NULL, &r->currency)) ||
+        (rc = dtc_row_text_or(dr, 7, NULL, &r->booking)) ||
+        (rc = dtc_row_text_or(dr, 8, NULL, &r->cluster)) ||
+        (rc = dtc_row_real_or(dr, 9, 0, &r->usage)) ||
+        (rc = dtc_row_text_or(dr, 10, NULL, &r->unit)))
         return rc;
-    r->has_usage = !dtc_row_is_null(dr, 10);
+    r->has_usage = !dtc_row_is_null(dr, 9);
     if (r->has_usage && !(r->usage > -1e15 && r->usage < 1e15))
         r->has_usage = false; /* not a quantity this file can state exactly (or NaN): left out */
     return 0;
+}
+
+/* A row's subscription (NULL when the database does not have it), and its
+ * environment's name into r. */
+static sub *resolve(ex *x, row *r)
+{
+    sub *s = find_sub(x, r->sub);
+    if (s) r->env_name = env_name(x, s, r->env);
+    return s;
 }
 
 static bool in_range(const ex *x, int64_t day)
@@ -1264,9 +1403,9 @@ static int on_row(void *ud, const dtc_row *dr)
 {
     ex *x = ud;
     row r;
-    int rc = read_row(dr, &r);
+    int rc = read_cols(dr, &r);
     if (rc) return rc;
-    sub *s = find_sub(x, r.sub);
+    sub *s = resolve(x, &r);
     if (s && in_range(x, day_of(r.day))) write_simple(x, s, &r);
     return x->err;
 }
@@ -1274,10 +1413,9 @@ static int on_row(void *ud, const dtc_row *dr)
 /* FOCUS: one record (its allocations in x->pend), with the late bookings
  * seen after its month closed: the row as it was at the close, then one
  * Correction per change, billed in the month it was seen. */
-static int write_record(ex *x, const row *r)
+static int write_record(ex *x, sub *s, const row *r)
 {
-    sub *s = find_sub(x, r->sub);
-    if (!s) return 0;
+    if (!s) return 0; /* a subscription the database does not have */
     int64_t day = day_of(r->day);
     char key[512] = "";
     if (x->nrevs) snprintf(key, sizeof(key), "%s|%s|%s|%s", r->sub, r->env, r->cap, r->day);
@@ -1344,28 +1482,45 @@ static bool stateable(const char *key)
     return true;
 }
 
-/* The allocation a row of the FOCUS query brings, if any. */
-static int take_alloc(pending *p, const dtc_row *dr, int split)
-{
+/* One row of the FOCUS query: a record's columns and one of its
+ * allocations (field NULL: none, or the query brings none). */
+typedef struct frow {
+    row r;
     const char *field, *key;
     int64_t micro;
+} frow;
+
+/* The allocation columns of a row of SQL_FOCUS_ROWS. */
+static int read_alloc(const dtc_row *dr, frow *f)
+{
     int rc;
-    if (dtc_row_is_null(dr, 12)) return 0; /* a record without allocation */
-    if ((rc = dtc_row_text(dr, 12, &field)) || (rc = dtc_row_text(dr, 13, &key)) ||
-        (rc = dtc_row_int(dr, 14, &micro)))
+    f->field = f->key = NULL;
+    f->micro = 0;
+    if (dtc_row_is_null(dr, ALLOC_COL)) return 0; /* a record without allocation */
+    if ((rc = dtc_row_text(dr, ALLOC_COL, &f->field)) ||
+        (rc = dtc_row_text(dr, ALLOC_COL + 1, &f->key)) ||
+        (rc = dtc_row_int(dr, ALLOC_COL + 2, &f->micro)))
         return rc;
+    return 0;
+}
+
+/* The allocation a row of the FOCUS query brings, if any. */
+static void take_alloc(pending *p, const frow *f, int split)
+{
+    const char *field = f->field, *key = f->key;
+    int64_t micro = f->micro;
+    if (!field) return;
     for (int d = 0; d < NDIM; d++) {
         axis *a = &p->ax[d];
         if (strcmp(field, dims[d].field) != 0 || !(split & dims[d].bit)) continue;
-        if (micro < 0 || micro > INT64_MAX / (MAX_SPLIT + 1) || !stateable(key)) return 0;
+        if (micro < 0 || micro > INT64_MAX / (MAX_SPLIT + 1) || !stateable(key)) return;
         if (a->n == MAX_SPLIT) {
             a->over = true;
-            return 0;
+            return;
         }
         memcpy(a->key[a->n], key, strlen(key) + 1);
         a->micro[a->n++] = micro;
     }
-    return 0;
 }
 
 static bool same_record(const row *a, const row *b)
@@ -1377,41 +1532,207 @@ static bool same_record(const row *a, const row *b)
 /* The record kept by keep_row, if any. */
 static int finish_records(ex *x)
 {
-    int rc = x->pend->has ? write_record(x, &x->pend->r) : 0;
+    int rc = x->pend->has ? write_record(x, find_sub(x, x->pend->r.sub), &x->pend->r) : 0;
     x->pend->has = false;
     return rc;
 }
 
 /* FOCUS: a record's rows come one per allocation, together; the record is
  * written when the next one starts (and after the query, finish_records).
- * A record without allocation is its one row: written at once, uncopied. */
+ * A record without allocation is its one row: written at once, uncopied;
+ * so is every row when the query brings no allocations (x->alloc false). */
+static int focus_row(ex *x, frow *f)
+{
+    pending *p = x->pend;
+    row *r = &f->r;
+    sub *s = resolve(x, r);
+    int rc;
+    if (strcmp(r->day, x->max_day.len ? x->max_day.data : "") > 0) { /* SQL_MODIFIED's MAX(day) */
+        dtc_buf_reset(&x->max_day);
+        if ((rc = dtc_buf_adds(&x->max_day, r->day))) return x->err = DTC_ENOMEM;
+    }
+    if (!x->alloc) return write_record(x, s, r);
+    if (!p->has || !same_record(&p->r, r)) {
+        if ((rc = finish_records(x))) return rc;
+        if (!f->field) {
+            forget_allocations(p);
+            return write_record(x, s, r);
+        }
+        if ((rc = keep_row(p, r))) return rc;
+    }
+    take_alloc(p, f,
+               x->o->focus_split ? x->o->focus_split
+                                 : DTC_FOCUS_SPLIT_COSTCENTER | DTC_FOCUS_SPLIT_PRODUCT);
+    return 0;
+}
+
+/* A row of the FOCUS query read and written on the query's thread. */
 static int on_focus_row(void *ud, const dtc_row *dr)
 {
     ex *x = ud;
-    pending *p = x->pend;
-    row r;
-    int rc = read_row(dr, &r);
-    if (rc) return rc;
-    if (!p->has || !same_record(&p->r, &r)) {
-        if ((rc = finish_records(x))) return rc;
-        if (dtc_row_is_null(dr, 12)) {
-            forget_allocations(p);
-            return write_record(x, &r);
+    frow f;
+    int rc = read_cols(dr, &f.r);
+    if (rc || (x->alloc && (rc = read_alloc(dr, &f)))) return rc;
+    if (!x->alloc) f.field = NULL;
+    return focus_row(x, &f);
+}
+
+/* ---- FOCUS rows read on one thread, written on another ---- */
+
+/* The query's thread reads rows into batches (their text copied, as a row
+ * is valid only during its callback); a second thread takes the batches in
+ * order and writes them (focus_row), so SQLite and the formatting run on
+ * two cores. QBATCHES batches of about QBATCH bytes of text at most are in
+ * flight: memory stays flat. */
+#define QBATCH ((size_t)128 << 10)
+#define QBATCHES 4
+#define QROWS 1024 /* rows of a batch at most */
+#define QTEXTS 12  /* the strings of a frow */
+
+typedef struct qbatch {
+    frow rows[QROWS];
+    size_t off[QROWS][QTEXTS]; /* each string's offset in text; SIZE_MAX: NULL */
+    size_t n;
+    dtc_buf text;
+} qbatch;
+
+typedef struct qpipe {
+    ex *x;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    qbatch *b;           /* QBATCHES; the reader fills b[head % QBATCHES] */
+    unsigned head, tail; /* [tail, head): filled, not yet written */
+    bool done;           /* the reader has published its last batch */
+    int stop;            /* the writer's error: the reader stops */
+} qpipe;
+
+/* The string fields of a frow, in a fixed order. */
+static const char **qtext(frow *f, int i)
+{
+    const char **t[QTEXTS] = {&f->r.sub,      &f->r.env,  &f->r.env_name, &f->r.cap,
+                              &f->r.cap_name, &f->r.day,  &f->r.currency, &f->r.booking,
+                              &f->r.cluster,  &f->r.unit, &f->field,      &f->key};
+    return t[i];
+}
+
+/* Writer thread: every batch in order through focus_row, until the reader
+ * is done or a write fails (q->stop). */
+static void *q_writer(void *arg)
+{
+    qpipe *q = arg;
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->tail == q->head && !q->done)
+            pthread_cond_wait(&q->cv, &q->mu);
+        bool empty = q->tail == q->head;
+        pthread_mutex_unlock(&q->mu);
+        if (empty) break;
+        qbatch *b = &q->b[q->tail % QBATCHES];
+        for (size_t i = 0; i < b->n && rc == 0; i++) {
+            frow *f = &b->rows[i];
+            for (int t = 0; t < QTEXTS; t++)
+                *qtext(f, t) = b->off[i][t] == SIZE_MAX ? NULL : b->text.data + b->off[i][t];
+            rc = focus_row(q->x, f);
         }
-        if ((rc = keep_row(p, &r))) return rc;
+        pthread_mutex_lock(&q->mu);
+        q->tail++;
+        if (rc) q->stop = rc;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+        if (rc) break;
     }
-    return take_alloc(p, dr,
-                      x->o->focus_split ? x->o->focus_split
-                                        : DTC_FOCUS_SPLIT_COSTCENTER | DTC_FOCUS_SPLIT_PRODUCT);
+    return NULL;
+}
+
+/* Hand the batch being filled to the writer and wait for a free one; the
+ * writer's error when it has stopped. */
+static int q_publish(qpipe *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->head++;
+    pthread_cond_broadcast(&q->cv);
+    while (q->head - q->tail == QBATCHES && !q->stop)
+        pthread_cond_wait(&q->cv, &q->mu);
+    int stop = q->stop;
+    pthread_mutex_unlock(&q->mu);
+    qbatch *b = &q->b[q->head % QBATCHES];
+    b->n = 0;
+    dtc_buf_reset(&b->text);
+    return stop;
+}
+
+/* Reader: a row of the FOCUS query into the batch being filled. */
+static int q_row(void *ud, const dtc_row *dr)
+{
+    qpipe *q = ud;
+    qbatch *b = &q->b[q->head % QBATCHES];
+    frow *f = &b->rows[b->n];
+    int rc = read_cols(dr, &f->r);
+    f->field = f->key = NULL;
+    if (rc || (q->x->alloc && (rc = read_alloc(dr, f)))) return rc;
+    for (int t = 0; t < QTEXTS && rc == 0; t++) {
+        const char *v = *qtext(f, t);
+        b->off[b->n][t] = v ? b->text.len : SIZE_MAX;
+        if (v) rc = dtc_buf_add(&b->text, v, strlen(v) + 1);
+    }
+    if (rc) return rc == DTC_ETOOBIG ? DTC_ENOMEM : rc;
+    if (++b->n == QROWS || b->text.len >= QBATCH) return q_publish(q);
+    return 0;
+}
+
+/* The FOCUS query's rows, read here and written on a second thread; on
+ * this thread alone when there is no memory or thread for that. */
+static int focus_rows(dtc_store *db, ex *x)
+{
+    const char *sql = x->alloc ? SQL_FOCUS_ROWS : SQL_ROWS;
+    qpipe q = {.x = x};
+    pthread_t th;
+    int rc;
+    if ((q.b = dtc_calloc(QBATCHES, sizeof(qbatch))) == NULL)
+        return dtc_store_query(db, sql, NULL, 0, on_focus_row, x);
+    for (int i = 0; i < QBATCHES; i++) /* a row of any size fits an empty batch, to the cap */
+        dtc_buf_init(&q.b[i].text, QBATCH + ROWS_CAP);
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.cv, NULL);
+    if (pthread_create(&th, NULL, q_writer, &q) != 0)
+        rc = dtc_store_query(db, sql, NULL, 0, on_focus_row, x);
+    else {
+        rc = dtc_store_query(db, sql, NULL, 0, q_row, &q);
+        pthread_mutex_lock(&q.mu);
+        if (rc == 0 && q.b[q.head % QBATCHES].n) q.head++; /* the last, partly filled batch */
+        q.done = true;
+        pthread_cond_broadcast(&q.cv);
+        pthread_mutex_unlock(&q.mu);
+        pthread_join(th, NULL);
+        if (q.stop) rc = q.stop; /* the writer's error, which stopped the reader */
+    }
+    pthread_cond_destroy(&q.cv);
+    pthread_mutex_destroy(&q.mu);
+    for (int i = 0; i < QBATCHES; i++)
+        dtc_buf_dispose(&q.b[i].text);
+    dtc_free(q.b);
+    return rc;
+}
+
+static int on_has_alloc(void *ud, const dtc_row *dr)
+{
+    ex *x = ud;
+    int64_t n;
+    int rc = dtc_row_int(dr, 0, &n);
+    if (rc == 0 && n > 0) x->alloc = true;
+    return rc;
 }
 
 static int load(dtc_store *db, ex *x)
 {
     int rc;
     if ((rc = dtc_store_query(db, SQL_SUBS, NULL, 0, on_sub, x)) ||
-        (rc = dtc_store_query(db, SQL_SYNCED, NULL, 0, on_synced, x)) ||
         (rc = dtc_store_query(db, SQL_RATES, NULL, 0, on_rate, x)) ||
-        (rc = dtc_store_query(db, SQL_MODIFIED, NULL, 0, on_modified, x)))
+        (rc = dtc_store_query(db, x->o->format == DTC_EXPORT_FOCUS ? SQL_SYNCED_AT : SQL_MODIFIED,
+                              NULL, 0,
+                              x->o->format == DTC_EXPORT_FOCUS ? on_synced_at : on_modified, x)) ||
+        (rc = dtc_store_query(db, SQL_ENVS, NULL, 0, on_env, x)))
         return rc;
     for (size_t i = 0; i < x->nsubs; i++)
         sub_names(x, &x->subs[i]);
@@ -1419,7 +1740,20 @@ static int load(dtc_store *db, ex *x)
         if ((rc = dtc_store_query(db, SQL_REVISIONS, NULL, 0, on_rev, x)) ||
             (rc = dtc_store_query(db, SQL_DAYS, NULL, 0, on_day, x)))
             return rc;
+        if (x->synced_over) { /* the database's own sum says what is wrong */
+            if ((rc = dtc_store_query(db, SQL_SYNCED, NULL, 0, on_synced, x))) return rc;
+        } else
+            for (size_t i = 0; i < x->nsubs; i++)
+                if (x->subs[i].has_synced) synced_cost(&x->subs[i], x->subs[i].synced);
         if (x->nrevs > 1) qsort(x->revs, x->nrevs, sizeof(revision), revcmp);
+        int split = x->o->focus_split ? x->o->focus_split
+                                      : DTC_FOCUS_SPLIT_COSTCENTER | DTC_FOCUS_SPLIT_PRODUCT;
+        for (int d = 0; d < NDIM && !x->alloc; d++) {
+            dtc_val field = DTC_TEXT(dims[d].field);
+            if ((split & dims[d].bit) &&
+                (rc = dtc_store_query(db, SQL_HAS_ALLOC, &field, 1, on_has_alloc, x)))
+                return rc;
+        }
         for (size_t i = 0; i < x->nsubs; i++)
             prefix_days(&x->subs[i]);
     }
@@ -1432,14 +1766,18 @@ static void ex_dispose(ex *x)
         dtc_free(x->revs[i].key);
     dtc_free(x->revs);
     dtc_free(x->rates);
-    for (size_t i = 0; i < x->nsubs; i++)
+    for (size_t i = 0; i < x->nsubs; i++) {
         dtc_free(x->subs[i].days);
+        dtc_free(x->subs[i].account_key);
+    }
+    dtc_strmap_dispose(&x->envs);
     dtc_free(x->subs);
     dtc_free(x->daytexts);
     if (x->pend) dtc_buf_dispose(&x->pend->text);
     dtc_free(x->pend);
     dtc_buf_dispose(&x->line);
     dtc_buf_dispose(&x->tags);
+    dtc_buf_dispose(&x->max_day);
 }
 
 /* The sink other files write FOCUS rows through (export_impl.h). */
@@ -1477,14 +1815,16 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
         }
         dtc_buf_init(&x.pend->text, ROWS_CAP);
         dtc_buf_init(&x.tags, ROWS_CAP);
+        dtc_buf_init(&x.max_day, ROWS_CAP);
         write_focus_line(&x, NULL);
     } else if (o->format == DTC_EXPORT_CSV)
         for (size_t i = 0; i < NSIMPLE; i++)
             field(&x, simple_cols[i], true, i + 1 == NSIMPLE);
     flush(&x);
     if (o->format == DTC_EXPORT_FOCUS) {
-        rc = dtc_store_query(db, SQL_FOCUS_ROWS, NULL, 0, on_focus_row, &x);
+        rc = focus_rows(db, &x);
         if (rc == 0) rc = finish_records(&x);
+        set_today(&x, x.max_day.len ? x.max_day.data : NULL);
     } else
         rc = dtc_store_query(db, SQL_ROWS, NULL, 0, on_row, &x);
     for (size_t i = 0; rc == 0 && !x.err && o->format == DTC_EXPORT_FOCUS && i < x.nsubs; i++)
@@ -1499,7 +1839,9 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
 done:
     if (rc == DTC_ENOMEM && !st->err[0]) snprintf(st->err, sizeof(st->err), "out of memory");
     ex_dispose(&x);
-    return rc == DTC_EIO || x.err == DTC_EIO ? DTC_EIO : rc;
+    rc = rc == DTC_EIO || x.err == DTC_EIO ? DTC_EIO : rc;
+    if (rc == DTC_EIO && x.io_errno) errno = x.io_errno; /* it failed on another thread */
+    return rc;
 }
 
 /* ---- FOCUS 1.3/1.4: the ContractCommitment dataset ---- */
@@ -1543,6 +1885,7 @@ typedef enum ccol {
     NCC
 } ccol;
 
+_Static_assert((int)NCC <= (int)NFOCUS, "write_cols sizes its lengths by NFOCUS");
 static const struct focus_col cc_cols[NCC] = {
     [C_BillingCurrency] = {"BillingCurrency", T_STR, V13 | V14},
     [C_Applicability] = {"ContractCommitmentApplicability", T_JSON, V14},

@@ -58,17 +58,10 @@ static bool formula_start(char c)
     return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
-/* v (n bytes) quoted, inner '"' doubled, a formula's leading quote
- * inside, then sep: its room reserved once. */
-static int put_quoted(dtc_buf *b, const char *v, size_t n, bool formula, const char *sep,
-                      size_t sepn)
+/* v (n bytes) quoted at d, inner '"' doubled, a formula's leading quote
+ * inside; the end of what it wrote. */
+static char *quote_into(char *d, const char *v, size_t n, bool formula)
 {
-    size_t quotes = 0;
-    for (const char *q = v; (q = memchr(q, '"', (size_t)(v + n - q))) != NULL; q++)
-        quotes++;
-    int rc = dtc_buf_reserve(b, n + quotes + 2 + formula + sepn);
-    if (rc) return rc;
-    char *d = b->data + b->len;
     *d++ = '"';
     if (formula) *d++ = '\'';
     for (const char *p = v, *end = v + n; p < end;) { /* spans up to and including each '"' */
@@ -80,6 +73,19 @@ static int put_quoted(dtc_buf *b, const char *v, size_t n, bool formula, const c
         p += k;
     }
     *d++ = '"';
+    return d;
+}
+
+/* v (n bytes) quoted, then sep: its room reserved once. */
+static int put_quoted(dtc_buf *b, const char *v, size_t n, bool formula, const char *sep,
+                      size_t sepn)
+{
+    size_t quotes = 0;
+    for (const char *q = v; (q = memchr(q, '"', (size_t)(v + n - q))) != NULL; q++)
+        quotes++;
+    int rc = dtc_buf_reserve(b, n + quotes + 2 + formula + sepn);
+    if (rc) return rc;
+    char *d = quote_into(b->data + b->len, v, n, formula);
     memcpy(d, sep, sepn);
     b->len = (size_t)(d + sepn - b->data);
     b->data[b->len] = '\0';
@@ -112,4 +118,12 @@ int dtc_csv_field(dtc_buf *b, const char *v, bool text, bool last)
 {
     const char *sep = last ? "\r\n" : ",";
     return v ? put(b, v, text, sep, last ? 2 : 1) : dtc_buf_add(b, sep, last ? 2 : 1);
+}
+
+size_t dtc_csv_put(char *dst, const char *v, size_t n, bool text)
+{
+    bool formula = text && n && formula_start(v[0]);
+    if (formula || needs_quotes(v, n)) return (size_t)(quote_into(dst, v, n, formula) - dst);
+    memcpy(dst, v, n);
+    return n;
 }

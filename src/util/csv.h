@@ -20,4 +20,14 @@ int dtc_csv_text(dtc_buf *b, const char *s) DTC_MUST_CHECK;
  * numbers are written as they are. Returns as dtc_csv_text. */
 int dtc_csv_field(dtc_buf *b, const char *v, bool text, bool last) DTC_MUST_CHECK;
 
+/* The most bytes dtc_csv_put writes for a field of n bytes: every byte a
+ * doubled quote, the two quotes around and a formula's leading quote. */
+#define DTC_CSV_ROOM(n) (2 * (size_t)(n) + 3)
+
+/* Write field v (n bytes, its NULs part of it) at dst as dtc_csv_field
+ * would, without the separator and without a NUL after: for a writer that
+ * reserves a whole line's room (DTC_CSV_ROOM of each field) once. Returns
+ * the bytes written. */
+size_t dtc_csv_put(char *dst, const char *v, size_t n, bool text);
+
 #endif

@@ -141,6 +141,36 @@ static void test_csv_reports_the_buffer_cap(void **state)
     dtc_buf_dispose(&b);
 }
 
+/* dtc_csv_put writes what dtc_csv_field writes before its separator, for
+ * text and numbers, quoted or not, and stays within DTC_CSV_ROOM (the byte
+ * after is untouched), the worst case (every byte a quote, a formula) too. */
+static void test_csv_put_writes_the_field_bytes_within_its_room(void **state)
+{
+    (void)state;
+    const char *in[] = {"",          "Production",       "Payments, EU", "say \"hi\"",
+                        "=1+1",      "\"\"\"\"",         "-\"\"\"",      "two\nlines",
+                        "12.500000", "ステージング環境", "-0.000001"};
+    for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+        for (int text = 0; text < 2; text++) {
+            dtc_buf b;
+            dtc_buf_init(&b, DTC_CAP_SMALL);
+            assert_int_equal(dtc_csv_field(&b, in[i], text, false), 0);
+            size_t n = strlen(in[i]), room = DTC_CSV_ROOM(n);
+            char out[64];
+            memset(out, '#', sizeof(out));
+            size_t w = dtc_csv_put(out, in[i], n, text);
+            assert_int_equal(w, b.len - 1); /* dtc_csv_field's bytes, its ',' aside */
+            assert_memory_equal(out, b.data, w);
+            assert_true(w <= room);
+            assert_int_equal(out[room], '#');
+            dtc_buf_dispose(&b);
+        }
+    char out[64];
+    assert_int_equal(dtc_csv_put(out, "-\"\"\"", 4, true), DTC_CSV_ROOM(4) - 1);
+    /* the room's bound is reached: a formula's quote, three doubled quotes */
+    assert_memory_equal(out, "\"'-\"\"\"\"\"\"\"", 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +183,7 @@ int main(void)
         cmocka_unit_test(test_csv_neutralises_formulas_in_text_but_not_numbers),
         cmocka_unit_test(test_csv_quoted_field_fits_exactly_at_the_cap),
         cmocka_unit_test(test_csv_reports_the_buffer_cap),
+        cmocka_unit_test(test_csv_put_writes_the_field_bytes_within_its_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
