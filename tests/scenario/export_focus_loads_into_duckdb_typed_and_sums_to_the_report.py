@@ -21,7 +21,7 @@ import unittest
 from decimal import Decimal
 
 import focusrules
-from emu import DTCOST, tmpdir
+from emu import DTCOST
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -58,17 +58,11 @@ def d(v):
 class FocusInDuckDB(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tmpdir()
+        # the demo's, split rows in the report's window at a sixteenth of the size
+        # (focusrules.allocate_one_month), exported once for the test files that read it
+        cls.dir = focusrules.demo_export()
         cls.db = os.path.join(cls.dir, "demo.db")
-        r = subprocess.run([DTCOST, "demo", "--db", cls.db], capture_output=True, text=True, timeout=240)
-        assert r.returncode == 0, r.stderr
-        focusrules.allocate_one_month(cls.db)  # split rows in the report's window, at a sixteenth of the size
-        cls.files = {}
-        for v in VERSIONS:
-            cls.files[v] = os.path.join(cls.dir, f"focus-{v}.csv")
-            r = subprocess.run([DTCOST, "export", "--db", cls.db, "--format", "focus", "--focus-version", v,
-                                "--out", cls.files[v]], capture_output=True, text=True, timeout=120)
-            assert r.returncode == 0, r.stderr
+        cls.files = {v: os.path.join(cls.dir, f"focus-{v}.csv") for v in VERSIONS}
         r = subprocess.run([DTCOST, "report", "--db", cls.db, "--format", "json"], capture_output=True, text=True,
                            timeout=120)
         assert r.returncode == 0, r.stderr

@@ -1,14 +1,11 @@
 """Helpers for scenario tests of `dtcost sync`: run it against an emulator
 with the emulator's test credentials, and read the database back."""
-import fcntl
-import hashlib
-import json
 import os
 import sqlite3
 import subprocess
-import time
 
-from emu import ACCOUNT, CLIENT_ID, CLIENT_SECRET, DTCOST, Emulator, tmpdir
+from emu import ACCOUNT, CLIENT_ID, CLIENT_SECRET, DTCOST, Emulator
+from shared import made_once
 
 FACT_TABLES = ["subscription", "subscription_period", "subscription_capability", "environment",
                "cost_day", "usage_day", "env_cost_day", "env_usage_day", "forecast", "rate_card",
@@ -63,41 +60,16 @@ def synced_copy(db, *emu_args, wait=600):
     """Copy into db (a new file) the database `dtcost sync` makes from
     Emulator(*emu_args) with the default seed and clock. Test files that only
     read such a database (reports) share one sync per dtcost binary and
-    arguments: the first to ask syncs under an exclusive lock, the others wait
-    for it (at most `wait` seconds) and copy. A rebuilt binary syncs again."""
-    st = os.stat(DTCOST)
-    binary = [os.path.realpath(DTCOST), st.st_mtime_ns, st.st_size]
-    key = hashlib.sha256(json.dumps(list(emu_args)).encode()).hexdigest()[:16]
-    cache = os.path.join(os.path.dirname(tmpdir()), "synced")
-    os.makedirs(cache, exist_ok=True)
-    path, made_by = os.path.join(cache, f"{key}.db"), os.path.join(cache, f"{key}.json")
-    with open(os.path.join(cache, f"{key}.lock"), "w") as lock:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"no shared sync of {emu_args} within {wait} s")
-                time.sleep(0.1)
-        try:
-            with open(made_by) as f:
-                fresh = json.load(f) == binary and os.path.exists(path)
-        except (OSError, ValueError):
-            fresh = False
-        if not fresh:
-            for stale in (path, made_by):
-                if os.path.exists(stale):
-                    os.unlink(stale)
-            with Emulator(*emu_args) as emu:
-                res = run_sync(emu, path)
-            assert res.returncode == 0, res.stderr
-            with open(made_by, "w") as f:
-                json.dump(binary, f)
-        src, dst = sqlite3.connect(path), sqlite3.connect(db)
-        try:
-            src.backup(dst)
-        finally:
-            src.close()
-            dst.close()
+    arguments (shared.made_once; at most `wait` seconds for another's)."""
+    def make(folder):
+        with Emulator(*emu_args) as emu:
+            res = run_sync(emu, os.path.join(folder, "synced.db"))
+        assert res.returncode == 0, res.stderr
+
+    folder = made_once(["sync", *emu_args], make, wait)
+    src, dst = sqlite3.connect(os.path.join(folder, "synced.db")), sqlite3.connect(db)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()

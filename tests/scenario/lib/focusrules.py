@@ -11,7 +11,11 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from emu import DTCOST
+from shared import made_once
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data", "focus", "requirements.json")
 NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")  # NumericFormat: plain decimal, no exponent, no separators
@@ -286,6 +290,25 @@ def allocate_one_month(db):
     finally:
         con.close()
     assert n, "the demo should allocate cost to cost centres and products"
+
+
+def demo_export():
+    """The folder holding the demo's database with its last month allocated
+    (allocate_one_month), demo.db, and its FOCUS export in each version:
+    focus-V.csv, and for 1.3 and 1.4 focus-V.contract-commitment.csv and
+    focus-V.metadata.json beside it. Made once per dtcost binary for the
+    test files that read it (shared.made_once): read it, write nothing there."""
+    def make(folder):
+        db = os.path.join(folder, "demo.db")
+        r = subprocess.run([DTCOST, "demo", "--db", db], capture_output=True, text=True, timeout=240)
+        assert r.returncode == 0, r.stderr
+        allocate_one_month(db)
+        for v in ("1.2", "1.3", "1.4"):
+            r = subprocess.run([DTCOST, "export", "--db", db, "--format", "focus", "--focus-version", v, "--out",
+                                os.path.join(folder, f"focus-{v}.csv")], capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr
+
+    return made_once(["demo", "allocate_one_month", "export focus 1.2 1.3 1.4"], make)
 
 
 def apportion(amount, weights):
