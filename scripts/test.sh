@@ -61,12 +61,13 @@ build() {
   cmake --build "$variant" -j"$jobs" "${target[@]}" >"$variant/build.log" 2>&1 || { cat "$variant/build.log" >&2; return 1; }
 }
 # The sanitizer build runs the suite without what only repeats the normal
-# build's verdict: labels build and tool, and samepath (tests whose C paths
-# other tests run under the sanitizers; docs/development.md says which and
-# why). The fuzz build runs only the bounded fuzz runs, one per core.
+# build's: label build (no dtcost code of their own) and label covered
+# (tests whose every line and branch of src/ the others execute, as
+# scripts/asan-selection.sh measured; docs/development.md). The fuzz build
+# runs only the bounded fuzz runs, one per core.
 run_tests() {
   local variant="$1" only=() j="$slots"
-  [ "$variant" = build-asan ] && only=(-LE "^(build|tool|samepath)$")
+  [ "$variant" = build-asan ] && only=(-LE "^(build|covered)$")
   [ "$variant" = build-fuzz ] && only=(-L fuzz) j="$jobs"
   local log="$variant/ctest-summary.log"
   ( cd "$variant" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Chooses the tests the sanitizer build runs (docs/development.md, "The test
+# command"): builds a gcc --coverage tree (build-coverage, DTCOST_COVERAGE),
+# runs the whole suite there once with each test writing its own .gcda set,
+# and picks, greedily by new lines per second of the test's run, scenario
+# tests until they and the tests always kept execute every line of src/
+# that the whole suite executes (branches are counted and reported, not
+# sought: at -O2 a few are timing's). The rest are the `covered` list of
+# tests/CMakeLists.txt: scripts/test.sh leaves them out of the ASan pass.
+# The build's own run of dtcost (man pages and completions, docgen.cmake:
+# the sanitizer build runs it sanitized, leak checks off) counts as kept.
+#
+#   scripts/asan-selection.sh            measure and print the list and figures
+#   scripts/asan-selection.sh --write    ... and write the list into tests/CMakeLists.txt
+#   scripts/asan-selection.sh --reuse    ... from build-coverage's last run (no build, no run)
+#
+# Always kept, whatever coverage says: unit tests, and the scenario tests
+# whose value under the sanitizers is odd paths, timing and races rather
+# than lines (KEEP below: hostile input, faults, kills, concurrency). A test
+# not in the list runs under ASan, so a new test does until this is re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+write=0 reuse=0
+for a in "$@"; do
+  case "$a" in
+  --write) write=1 ;;
+  --reuse) reuse=1 ;;
+  *) echo "usage: scripts/asan-selection.sh [--write] [--reuse]" >&2; exit 2 ;;
+  esac
+done
+KEEP='^unit_|hostile|fault|kill|sighup|at_once|take_turns|serialise|slow_clients|refuse|corrupt|cycling_page'
+b=build-coverage
+jobs="$(nproc)"
+if [ "$reuse" = 0 ]; then
+  cmake -S . -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDTCOST_COVERAGE=ON >/dev/null
+  cmake --build "$b" -j"$jobs" >"$b/build.log" 2>&1 || { cat "$b/build.log" >&2; exit 1; }
+  rm -rf "$b/coverage" "$b/Testing/Temporary/CTestCostData.txt"
+  # A failing test still executed its lines; the list below names it.
+  (cd "$b" && DTCOST_PRISM="${DTCOST_PRISM:-}" ctest -j$((3 * jobs)) >"ctest.log" 2>&1) || true
+  grep -E '^[0-9]+% tests passed' "$b/ctest.log" >&2 || true
+  grep -E '\*\*\*Failed|\(Failed\)|Timeout' "$b/ctest.log" >&2 || true
+fi
+[ -d "$b/coverage" ] || { echo "no $b/coverage: run without --reuse first" >&2; exit 1; }
+# The build's run of the binary, as the sanitizer build runs it.
+rm -rf "$b/coverage/_build"
+strip="$(cd "$b" && pwd | tr -cd / | wc -c)"
+GCOV_PREFIX="$PWD/$b/coverage/_build" GCOV_PREFIX_STRIP="$strip" \
+  cmake -DDTCOST="$PWD/$b/dtcost" -DOUT="$(mktemp -d)" -P cmake/docgen.cmake
+# Per test: gcov's JSON (lines with counts, branches with counts) of each
+# object it executed, the .gcno notes linked in beside its .gcda data.
+for dir in "$b"/coverage/*/; do
+  test="$(basename "$dir")"
+  (cd "$dir" && find . -name '*.gcda' | while read -r gcda; do
+    ln -sf "$PWD/../../${gcda%.gcda}.gcno" "${gcda%.gcda}.gcno"
+    echo "$gcda"
+  done | xargs -r gcov -b -t -j >"../$test.json" 2>/dev/null) &
+  # bounded parallelism: one gcov per core
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+done
+wait
+tests="$(cd "$b" && ctest -N | sed -nE 's/^ *Test +#[0-9]+: //p') _build"
+python3 - "$b" "$PWD/src/" "$KEEP" "$write" "$tests" <<'EOF'
+import json, os, re, sys
+b, src, keep, write, tests = sys.argv[1], sys.argv[2], re.compile(sys.argv[3]), sys.argv[4] == "1", sys.argv[5].split()
+labels = {}  # a test's labels, from ctest's JSON description
+for t in json.loads(os.popen(f"cd {b} && ctest --show-only=json-v1").read())["tests"]:
+    for p in t.get("properties", []):
+        if p["name"] == "LABELS":
+            labels[t["name"]] = set(p["value"])
+cost = {}  # seconds of the test's run in the coverage tree (ctest's own record)
+with open(os.path.join(b, "Testing/Temporary/CTestCostData.txt")) as f:
+    for line in f:
+        parts = line.split()
+        if len(parts) == 3:
+            cost[parts[0]] = float(parts[2])
+cov = {}  # test -> set of ("L", file, line) and ("B", file, line, i) it executed
+for t in tests:
+    seen = set()
+    try:
+        text = open(os.path.join(b, "coverage", f"{t}.json")).read()
+    except OSError:
+        text = ""
+    for doc in text.splitlines():
+        d = json.loads(doc)
+        for f in d["files"]:
+            path = os.path.normpath(os.path.join(d["current_working_directory"], f["file"]))
+            if not path.startswith(src):
+                continue
+            rel = path[len(src) - 4:]
+            for ln in f["lines"]:
+                if ln["count"] > 0:
+                    seen.add(("L", rel, ln["line_number"]))
+                for i, br in enumerate(ln["branches"]):
+                    if br["count"] > 0:
+                        seen.add(("B", rel, ln["line_number"], i))
+    cov[t] = seen
+everything = set().union(*cov.values())
+# Tests that run no dtcost code of their own (label build) are never candidates.
+pool = [t for t in tests if "build" not in labels.get(t, set()) and "fuzz" not in labels.get(t, set())]
+chosen = [t for t in pool if keep.search(t) or t == "_build"]
+have = set().union(*(cov[t] for t in chosen)) if chosen else set()
+target = {x for x in set().union(*(cov[t] for t in pool)) if x[0] == "L"}
+rest = [t for t in pool if t not in chosen]
+picked = []
+while target - have:
+    best = max(rest, key=lambda t: (len((cov[t] & target) - have) / max(cost.get(t, 1.0), 0.5), -cost.get(t, 1.0)))
+    if not (cov[best] & target) - have:
+        break
+    picked.append(best)
+    rest.remove(best)
+    have |= cov[best]
+# Drop a picked test whose lines the others cover after all, the costliest first.
+for t in sorted(picked, key=lambda t: -cost.get(t, 1.0)):
+    others = set().union(*(cov[u] for u in chosen + picked if u != t))
+    if cov[t] & target <= others:
+        picked.remove(t)
+asan = chosen + picked
+run = set().union(*(cov[t] for t in asan))
+covered = sorted(t for t in pool if t not in asan and t != "_build")
+def count(kind, s):
+    return sum(1 for x in s if x[0] == kind)
+lines = f"{count('L', run)} of the {count('L', everything)} lines and {count('B', run)} of the " \
+        f"{count('B', everything)} branches of src/ the whole suite executes"
+sec = sum(cost.get(t, 0) for t in asan), sum(cost.get(t, 0) for t in pool)
+print(f"the ASan pass runs {len(asan) - 1} of {len(pool) - 1} tests ({len(chosen) - 1} always kept, {len(picked)} picked): "
+      f"{lines}; {sec[0]:.0f} of {sec[1]:.0f} test-seconds in the coverage tree")
+for t in picked:
+    print(f"  picked {t} ({cost.get(t, 0):.1f} s)")
+missing = target - run
+for x in sorted(missing)[:20]:
+    print("  not executed by the ASan pass:", x)
+block = ["# begin covered (written by scripts/asan-selection.sh --write; do not edit by hand)",
+         f"# The ASan pass executes {lines}.",
+         "set(DTC_ASAN_COVERED"] + [f"    {t}" for t in covered]
+block[-1] += ")"
+block.append("# end covered")
+if write:
+    p = "tests/CMakeLists.txt"
+    text = open(p).read()
+    new, n = re.subn(r"# begin covered.*?# end covered", lambda m: "\n".join(block), text, flags=re.S)
+    if n != 1:
+        sys.exit(f"{p}: no '# begin covered' ... '# end covered' block to replace")
+    open(p, "w").write(new)
+    print(f"wrote {len(covered)} names into {p}")
+else:
+    print("\n".join(block))
+EOF
