@@ -60,13 +60,17 @@ build() {
   [ "$variant" = build-fuzz ] && target=(--target fuzzers)
   cmake --build "$variant" -j"$jobs" "${target[@]}" >"$variant/build.log" 2>&1 || { cat "$variant/build.log" >&2; return 1; }
 }
-# The sanitizer build runs the suite without what only repeats the normal
-# build's: label build (no dtcost code of their own) and label covered
-# (tests whose every line and branch of src/ the others execute, as
-# scripts/asan-selection.sh measured; docs/development.md). The fuzz build
-# runs only the bounded fuzz runs, one per core.
+# Each scenario test runs once: the sanitizer build runs those that add to
+# what the sanitizers see (not label covered: tests whose every line and
+# branch of src/ the others execute, as scripts/asan-selection.sh
+# measured), the normal build the rest (not label sanitized), and both the
+# unit tests and the two whose bounds the normal build must meet. Label
+# build (no dtcost code of their own) runs in the normal build only
+# (docs/development.md). The fuzz build runs only the bounded fuzz runs,
+# one per core.
 run_tests() {
   local variant="$1" only=() j="$slots"
+  [ "$variant" = build ] && only=(-LE "^sanitized$")
   [ "$variant" = build-asan ] && only=(-LE "^(build|covered)$")
   [ "$variant" = build-fuzz ] && only=(-L fuzz) j="$jobs"
   local log="$variant/ctest-summary.log"
