@@ -1286,5 +1286,10 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
     int rc2 = dtc_store_run_end(o->store, r->run_id, finished, rc ? "failed" : "ok", &r->stats,
                                 rc ? r->err : NULL);
     if (rc2 && rc == 0) rc = fail_db(&x, rc2);
+    /* Fresh planner statistics for what was written (reports and exports
+     * right after a sync); stale ones cost speed, not data: a warning. */
+    if (rc == 0 && r->stats.inserted + r->stats.updated > 0 && dtc_store_analyze(o->store) != 0)
+        warn(&x, "%s (reports may be slow until the server's autovacuum analyzes the tables)",
+             dtc_store_errmsg(o->store));
     return rc;
 }

@@ -442,6 +442,11 @@ int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out)
     return s->ops->restated_days(s, run_id, out);
 }
 
+int dtc_store_analyze(dtc_store *s)
+{
+    return s->ops->analyze ? said(s, s->ops->analyze(s), "analyze") : 0;
+}
+
 /* Days are stored as 'YYYY-MM-DD' text and compared as text: four-digit years only. */
 static bool day_storable(int64_t day)
 {

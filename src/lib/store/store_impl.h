@@ -52,6 +52,7 @@ typedef struct dtc_store_ops {
     int (*checkpoint_get)(dtc_store *s, const char *scope, int64_t *day, int *found);
     int (*checkpoint_set)(dtc_store *s, const char *scope, int64_t day);
     int (*restated_days)(dtc_store *s, int64_t run_id, long *out);
+    int (*analyze)(dtc_store *s); /* NULL: the back-end needs none */
     int (*prune)(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix,
                  const char *keep, long *removed);
     /* first <= last, both within the years 0001-9999 (store.c checks) */
