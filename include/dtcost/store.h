@@ -183,7 +183,8 @@ int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out) DTC_MUST_CH
  * statistics of the tables dtcost fills. On PostgreSQL, ANALYZE of those
  * tables (a bulk load leaves them stale until autovacuum's next round, and
  * the FOCUS export's plan was 2.2x slower on them: hash joins and a sort on
- * disk instead of streaming in key order); SQLite needs none (0). */
+ * disk instead of streaming in key order); SQLite needs none (0). A
+ * failure costs speed, not data: its message says so, for a warning. */
 int dtc_store_analyze(dtc_store *s) DTC_MUST_CHECK;
 
 /* ---- delivery (dtcost push / serve): change scan, durable outbox ---- */

@@ -60,10 +60,7 @@ int cmd_db(int argc, char **argv)
     else
         printf("dtcost db: copied %ld rows of %ld tables\n", st.rows, st.tables);
     if (rc == 0 && st.rows > 0 && dtc_store_analyze(dst) != 0)
-        fprintf(stderr,
-                "dtcost db: warning: %s (reports may be slow until the server's autovacuum "
-                "analyzes the tables)\n",
-                dtc_store_errmsg(dst));
+        fprintf(stderr, "dtcost db: warning: %s\n", dtc_store_errmsg(dst));
     dtc_store_close(src);
     dtc_store_close(dst);
     return opt_exit_for(rc);

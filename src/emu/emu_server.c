@@ -623,6 +623,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (rt && rt->api && s->cfg->latency_ms > 0 && strncmp(url, "/emu/", 5) != 0)
         usleep(delay_us = latency_us(s->cfg, key, attempt));
 
+    int refused = rt && rt->api ? emu_refusal(s->cfg, url) : 0; /* --refuse's status */
     if (!rt) {
         if (path_known)
             emu_error(&r, 405, "Method %s not allowed on %s", method, url);
@@ -637,9 +638,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", s->cfg->rl_retry_after);
         emu_set_header(&r, "Retry-After", ra);
-    } else if (rt->api && emu_refusal(s->cfg, url)) {
-        emu_error(&r, emu_refusal(s->cfg, url), "Refused by the emulator's --refuse %s",
-                  s->cfg->refuse);
+    } else if (refused) {
+        emu_error(&r, refused, "Refused by the emulator's --refuse %s", s->cfg->refuse);
     } else if (f == F_429) {
         emu_error(&r, 429, "Too many requests");
         if (s->cfg->retry_after >= 0) {

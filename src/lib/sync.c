@@ -387,7 +387,7 @@ typedef struct job {
     int used_v2, skipped;
     char deprecation[64], sunset[64];
     char err[1024];
-    char refusal[320]; /* the refusal without advice (dtc_dps_refusal) */
+    char why_not[512]; /* failed: why, as an optional read's warning says it (why_not) */
 } job;
 
 /* A fetch thread: its own connection and one API handle per account. */
@@ -509,7 +509,7 @@ static int fetch_walk(void *ctx, void *ud, dtc_walk *head)
                  walk_step[j->kind], j->sub->uuid, WALK_MAX_RECORDS, (int)(j->to - j->from + 1));
     else if (rc)
         snprintf(j->err, sizeof(j->err), "%s", dtc_dps_errmsg(api));
-    if (rc) snprintf(j->refusal, sizeof(j->refusal), "%s", dtc_dps_refusal(api));
+    if (rc) snprintf(j->why_not, sizeof(j->why_not), "%s", why_not(api));
     j->status = dtc_dps_last_status(api);
     snprintf(j->deprecation, sizeof(j->deprecation), "%s", dtc_dps_deprecation(api));
     snprintf(j->sunset, sizeof(j->sunset), "%s", dtc_dps_sunset(api));
@@ -778,7 +778,7 @@ static int store_walk(void *ctx, dtc_walk *head)
             warn(x,
                  "cost allocation of subscription %s not synced: %s (it exists only for SaaS DPS "
                  "contracts signed after April 2023)",
-                 s->uuid, j->refusal[0] && j->status != 403 ? j->refusal : j->err);
+                 s->uuid, j->why_not);
         return 0;
     }
     if (j->head.rc) {
@@ -1289,7 +1289,6 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
     /* Fresh planner statistics for what was written (reports and exports
      * right after a sync); stale ones cost speed, not data: a warning. */
     if (rc == 0 && r->stats.inserted + r->stats.updated > 0 && dtc_store_analyze(o->store) != 0)
-        warn(&x, "%s (reports may be slow until the server's autovacuum analyzes the tables)",
-             dtc_store_errmsg(o->store));
+        warn(&x, "%s", dtc_store_errmsg(o->store));
     return rc;
 }

@@ -444,7 +444,13 @@ int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out)
 
 int dtc_store_analyze(dtc_store *s)
 {
-    return s->ops->analyze ? said(s, s->ops->analyze(s), "analyze") : 0;
+    int rc = s->ops->analyze ? said(s, s->ops->analyze(s), "analyze") : 0;
+    if (rc) {
+        size_t n = strlen(s->err);
+        snprintf(s->err + n, sizeof(s->err) - n,
+                 " (reports may be slow until the server's autovacuum analyzes the tables)");
+    }
+    return rc;
 }
 
 /* Days are stored as 'YYYY-MM-DD' text and compared as text: four-digit years only. */
