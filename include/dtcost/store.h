@@ -24,7 +24,7 @@ typedef enum dtc_fact {
     DTC_FACT_ENV_USAGE_DAY, /* key: subscription, environment, capability, day */
     DTC_FACT_FORECAST,      /* key: account, created */
     DTC_FACT_RATE,          /* key: subscription, quote, capability, start */
-    DTC_FACT_EVENT,         /* key: account, type, environment, capability, date */
+    DTC_FACT_EVENT,         /* key: account, type, environment, capability, date, seq */
     DTC_FACT_ALLOCATION,    /* key: subscription, environment, field, key, capability, day */
     DTC_FACT_ALLOC_VALUE,   /* key: account, field ("COSTCENTER" or "PRODUCT"), key: a defined
                              * value, listed even before it has cost; value: first_seen_at */

@@ -80,6 +80,9 @@ static const opt emulate_opts[] = {
     {"refuse", OPT_STR, &cfg.refuse, "PATH-END=STATUS",
      "API requests whose path ends with PATH-END get STATUS (400-599), e.g. "
      "/cost-allocation=401 or /subscriptions/forecast=410"},
+    {"budget-monitors", OPT_INT, &cfg.budget_monitors, "N",
+     "cost monitors on each budget: each raises its own event at 50, 75, 90 and 100 %, so N of "
+     "them share type, environment, capability and date (1-10)"},
     {"no-v3", OPT_FLAG, &cfg.no_v3, NULL,
      "v3 per-environment endpoints answer 404, as where v3 is not rolled out"},
     {"export-max-days", OPT_INT, &cfg.export_max_days, NULL,
@@ -167,11 +170,12 @@ int cmd_emulate(int argc, char **argv)
         cfg.page_size_default < 1 || cfg.page_size_max < cfg.page_size_default ||
         cfg.export_max_days < 1 || cfg.webhook_fail < 0 || cfg.webhook_delay_ms < 0 ||
         (cfg.webhook_fail_status != 0 &&
-         (cfg.webhook_fail_status < 100 || cfg.webhook_fail_status > 599)))
+         (cfg.webhook_fail_status < 100 || cfg.webhook_fail_status > 599)) ||
+        cfg.budget_monitors < 1 || cfg.budget_monitors > 10)
         return opt_usage_error(&emulate_spec,
                                "a scale flag is out of range (accounts 1-100, subscriptions 1-50, "
                                "environments 1-5000, days 1-3700, page sizes >= 1, webhook failure "
-                               "status 0 or 100-599)");
+                               "status 0 or 100-599, budget monitors 1-10)");
     if (cfg.f429 + cfg.f500 + cfg.f503 + cfg.fdrop + cfg.fslow + cfg.fmalformed > 1.0)
         return opt_usage_error(&emulate_spec, "the fault shares add up to more than 1");
     if (cfg.now == 0) cfg.now = (int64_t)time(NULL);

@@ -42,6 +42,7 @@ typedef struct emu_config {
     int64_t v2_sunset;          /* epoch s; v2 per-environment endpoints answer 410 from then */
     const char *last_page_key;  /* "null", "absent", "empty" or "mixed" */
     bool page_key_cycle;        /* the second v3 page's key leads back to the first */
+    int budget_monitors;        /* each budget threshold raises this many events */
     bool no_v3;                 /* v3 per-environment endpoints answer 404 (not rolled out) */
     int alloc_page_size_limit;  /* cost-allocation page-size above this is a 400 (0: none) */
     bool alloc_to_exclusive;    /* cost allocation reads `to` as the first day not wanted */

@@ -921,9 +921,12 @@ void emu_h_events(emu_req *r)
                  d <= pe && next < 4; d++) {
                 cum += day_cost(m, a, s, d, r->now, NULL);
                 while (next < 4 && cum * 100 >= s->budget_micro * marks[next]) {
-                    if (d * 86400 >= from && d * 86400 <= to) {
+                    /* one event per cost monitor: the first as if it were the only one */
+                    for (int k = 1; k <= m->cfg->budget_monitors; k++) {
+                        if (d * 86400 < from || d * 86400 > to) break;
                         dtc_fixed_format(amount, cum / 10000, 2, false);
-                        snprintf(msg, sizeof(msg),
+                        int n = k == 1 ? 0 : snprintf(msg, sizeof(msg), "Budget monitor %d: ", k);
+                        snprintf(msg + n, sizeof(msg) - (size_t)n,
                                  "Subscription %s has used %d%% of its budget (%s %s)", s->name,
                                  marks[next], amount, s->currency);
                         write_event(&w, "", "", d * 86400, (d + 1) * 86400 + 3 * 3600,

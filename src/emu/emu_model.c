@@ -80,6 +80,7 @@ void emu_config_defaults(emu_config *c)
     c->page_size_max = 1000;
     c->paging = "live";
     c->v3_page_size_limit = 50;
+    c->budget_monitors = 1;
     c->error_envelope = "live";
     c->rl_inflight = 6;
     c->rl_rps = 300;

@@ -1049,6 +1049,27 @@ static int sync_alloc_values(run *x)
     return 0;
 }
 
+/* Events by type, environment, capability and date (the stored key but
+ * seq), then by the rest of their content (event_cmp). */
+static int event_key_cmp(const dtc_event *a, const dtc_event *b)
+{
+    int c;
+    if ((c = strcmp(a->type, b->type)) || (c = strcmp(a->env, b->env)) ||
+        (c = strcmp(a->capability, b->capability)))
+        return c;
+    return strcmp(a->date, b->date);
+}
+
+static int event_cmp(const void *pa, const void *pb)
+{
+    const dtc_event *a = pa, *b = pb;
+    int c;
+    if ((c = event_key_cmp(a, b)) || (c = strcmp(a->created_at, b->created_at)) ||
+        (c = strcmp(a->severity, b->severity)) || (c = strcmp(a->message, b->message)))
+        return c;
+    return strcmp(a->level, b->level);
+}
+
 static int sync_account_extras(run *x, int64_t events_from)
 {
     dtc_forecast f;
@@ -1099,9 +1120,15 @@ static int sync_account_extras(run *x, int64_t events_from)
     rc = dtc_dps_events(x->dps, events_from, x->o->today, &evs, &ne);
     if (rc == 0) {
         if ((rc = begin(x)) != 0) goto done;
+        /* Events have no id: those of one type, environment, capability
+         * and date are numbered in the order of their content, so the same
+         * answer, in any order, gives the same rows. */
+        if (ne > 1) qsort(evs, ne, sizeof(*evs), event_cmp);
+        int64_t seq = 0;
         for (size_t i = 0; i < ne && rc == 0; i++) {
-            dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(evs[i].type), DTC_TEXT(evs[i].env),
-                           DTC_TEXT(evs[i].capability), DTC_TEXT(evs[i].date)};
+            seq = i > 0 && event_key_cmp(&evs[i - 1], &evs[i]) == 0 ? seq + 1 : 0;
+            dtc_val k[] = {DTC_TEXT(x->acct->uuid),     DTC_TEXT(evs[i].type), DTC_TEXT(evs[i].env),
+                           DTC_TEXT(evs[i].capability), DTC_TEXT(evs[i].date), DTC_INT(seq)};
             dtc_val v[] = {DTC_TEXT(evs[i].created_at), DTC_TEXT(evs[i].severity),
                            DTC_TEXT(evs[i].message), DTC_TEXT(evs[i].level)};
             rc = put(x, DTC_FACT_EVENT, k, v, NULL);

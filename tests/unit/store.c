@@ -169,7 +169,7 @@ static void test_store_migrates_a_version_1_database(void **state)
     assert_int_equal(dtc_store_open(&s, path, err, sizeof(err)), 0);
     *state = s;
     assert_int_equal(count(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'"),
-                     2);
+                     3);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM rate_card WHERE account_uuid='acct-1'"), 1);
     dtc_val k[] = {DTC_TEXT("acct-1"), DTC_TEXT("Q-1"), DTC_TEXT("CAP"), DTC_TEXT("2026-01-01")};
     dtc_val v[] = {DTC_TEXT("2027-01-01"), DTC_TEXT("n"),   DTC_TEXT("1.5"), DTC_TEXT("1.5"),

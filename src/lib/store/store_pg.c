@@ -21,7 +21,7 @@
 #include "store_pg.h"
 #include "timeutil.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define MAX_PARAMS (2 * DTC_FACT_MAX_COLS + 8)
 
 /* PostgreSQL type oids (pg_type.h is server-side; these are fixed). */
@@ -204,6 +204,24 @@ static bool ident_ok(const char *s)
 
 static void pg_rollback(dtc_store *s);
 
+/* Does table (in the current schema) have column? *has gets the answer. */
+static int has_column(dtc_store *s, const char *table, const char *column, bool *has)
+{
+    pg *p = s->impl;
+    const char *args[] = {table, column};
+    PGresult *r = PQexecParams(p->c,
+                               "SELECT 1 FROM information_schema.columns WHERE table_schema ="
+                               " current_schema() AND table_name = $1 AND column_name = $2",
+                               2, NULL, args, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        rc = fail(s, "schema", r);
+    else
+        *has = PQntuples(r) > 0;
+    PQclear(r);
+    return rc;
+}
+
 /* Create or check the schema in one transaction, serialised between
  * processes by a transaction-level advisory lock. */
 static int migrate(dtc_store *s, const char *shown)
@@ -267,21 +285,43 @@ static int migrate(dtc_store *s, const char *shown)
                   " alloc_key) INCLUDE (cost_micro)",
                   "schema migration to version 3")))
         goto done;
-    PQclear(r);
-    r = PQexec(p->c, "SELECT 1 FROM information_schema.columns WHERE table_schema ="
-                     " current_schema() AND table_name = 'sync_run' AND column_name = 'accounts'");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        rc = fail(s, "schema", r);
+    /* 4: cost events keep several of one type, environment, capability and
+     * date (seq; store_schema.c). The table is made anew by the schema, so
+     * its columns are in the same order as in a new database, and the old
+     * rows are copied, each the first (seq 0) of its key, as it was the only
+     * one. */
+    bool has = true;
+    if (version < 4 && (rc = has_column(s, "cost_event", "seq", &has))) goto done;
+    if (!has) {
+        dtc_buf_reset(&sql);
+        if (dtc_buf_adds(&sql, "ALTER TABLE cost_event RENAME TO cost_event_v3; ALTER TABLE"
+                               " cost_event_v3 RENAME CONSTRAINT cost_event_pkey TO"
+                               " cost_event_v3_pkey;") ||
+            pg_schema_sql(dtc_store__schema, &sql) ||
+            dtc_buf_adds(&sql, "INSERT INTO cost_event(account_uuid, event_type, environment_id,"
+                               " capability, date, seq, created_at, severity, message,"
+                               " notification_level) SELECT account_uuid, event_type,"
+                               " environment_id, capability, date, 0, created_at, severity,"
+                               " message, notification_level FROM cost_event_v3;"
+                               " DROP TABLE cost_event_v3")) {
+            rc = DTC_ENOMEM;
+            goto done;
+        }
+        if ((rc = run(s, sql.data, "schema migration to version 4"))) goto done;
+    }
+    if ((rc = has_column(s, "sync_run", "accounts", &has)) ||
+        (!has &&
+         (rc = run(s, "ALTER TABLE sync_run ADD COLUMN accounts TEXT COLLATE \"C\"", "schema"))))
+        goto done;
+    dtc_buf_reset(&sql);
+    if (dtc_buf_printf(&sql,
+                       "INSERT INTO meta VALUES('schema_version','%d') ON CONFLICT(key) DO UPDATE"
+                       " SET value=excluded.value",
+                       SCHEMA_VERSION)) {
+        rc = DTC_ENOMEM;
         goto done;
     }
-    if ((PQntuples(r) == 0 &&
-         (rc = run(s, "ALTER TABLE sync_run ADD COLUMN accounts TEXT COLLATE \"C\"", "schema"))) ||
-        (rc = run(
-             s,
-             "INSERT INTO meta VALUES('schema_version','3') ON CONFLICT(key) DO UPDATE SET value="
-             "excluded.value",
-             "schema")))
-        goto done;
+    if ((rc = run(s, sql.data, "schema"))) goto done;
     rc = run(s, "COMMIT", "schema");
     open_tx = false; /* committed, or COMMIT failed and the transaction is gone */
 done:

@@ -43,10 +43,15 @@ const char dtc_store__schema[] =
     " capability_key TEXT NOT NULL, start_time TEXT NOT NULL, end_time TEXT, capability_name TEXT,"
     " price TEXT, quoted_price TEXT, unit TEXT, currency TEXT, deployment_type TEXT,"
     " PRIMARY KEY(account_uuid, quote_number, capability_key, start_time)) WITHOUT ROWID;\n"
+    /* Events have no id: seq numbers those of one type, environment,
+     * capability and date (two budget monitors crossing on one day) in the
+     * order of their content (sync.c, sync_account_extras), so the same
+     * answer gives the same rows. */
     "CREATE TABLE IF NOT EXISTS cost_event(account_uuid TEXT NOT NULL, event_type TEXT NOT NULL,"
-    " environment_id TEXT NOT NULL, capability TEXT NOT NULL, date TEXT NOT NULL, created_at TEXT,"
-    " severity TEXT, message TEXT, notification_level TEXT,"
-    " PRIMARY KEY(account_uuid, event_type, environment_id, capability, date)) WITHOUT ROWID;\n"
+    " environment_id TEXT NOT NULL, capability TEXT NOT NULL, date TEXT NOT NULL,"
+    " seq INTEGER NOT NULL, created_at TEXT, severity TEXT, message TEXT, notification_level TEXT,"
+    " PRIMARY KEY(account_uuid, event_type, environment_id, capability, date, seq)) WITHOUT "
+    "ROWID;\n"
     "CREATE TABLE IF NOT EXISTS cost_allocation(subscription_uuid TEXT NOT NULL,"
     " environment_id TEXT NOT NULL, field TEXT NOT NULL, alloc_key TEXT NOT NULL,"
     " capability_key TEXT NOT NULL, day TEXT NOT NULL, cost_micro INTEGER NOT NULL,"

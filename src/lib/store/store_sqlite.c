@@ -19,7 +19,7 @@
 #include "store_sqlite.h"
 #include "timeutil.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 typedef struct sq {
     sqlite3 *db;
@@ -118,12 +118,11 @@ done:
     return rc;
 }
 
-/* Add a column a database made by an older version lacks; nothing when it is there. */
-static int add_column(dtc_store *s, const char *table, const char *column, const char *type)
+/* Does table have column? *has gets the answer. */
+static int has_column(dtc_store *s, const char *table, const char *column, bool *has)
 {
     sq *q = s->impl;
     sqlite3_stmt *st = NULL;
-    char sql[160];
     int rc = 0;
     if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name=?2", -1, &st,
                            NULL) != SQLITE_OK) {
@@ -133,16 +132,61 @@ static int add_column(dtc_store *s, const char *table, const char *column, const
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) goto done;
-    if (step != SQLITE_DONE) {
-        rc = fail(s, table);
-        goto done;
-    }
-    snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table, column, type);
-    rc = sq_exec(s, sql);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) rc = fail(s, table);
+    *has = step == SQLITE_ROW;
 done:
     sqlite3_finalize(st);
     return rc;
+}
+
+/* Add a column a database made by an older version lacks; nothing when it is there. */
+static int add_column(dtc_store *s, const char *table, const char *column, const char *type)
+{
+    char sql[160];
+    bool has = false;
+    int rc = has_column(s, table, column, &has);
+    if (rc || has) return rc;
+    snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table, column, type);
+    return sq_exec(s, sql);
+}
+
+/* The schema migrations, in the open's transaction: from version (0: a new
+ * file, whose tables the schema just made) to SCHEMA_VERSION. */
+static int migrate(dtc_store *s, int version)
+{
+    bool old = false;
+    int rc = 0;
+    /* 2: rate cards are keyed by account (they were filed under a column
+     * named subscription_uuid that held the account). */
+    if (version == 1 && ((rc = has_column(s, "rate_card", "subscription_uuid", &old)) ||
+                         (old && (rc = sq_exec(s, "ALTER TABLE rate_card RENAME COLUMN"
+                                                  " subscription_uuid TO account_uuid")))))
+        return rc;
+    /* 3: cost events keep several of one type, environment, capability and
+     * date (seq). SQLite changes no primary key in place: the table is made
+     * anew by the schema and the old rows copied, each the first (seq 0) of
+     * its key, as it was the only one. */
+    if (version < 3 &&
+        ((rc = has_column(s, "cost_event", "seq", &old)) ||
+         (!old && ((rc = sq_exec(s, "ALTER TABLE cost_event RENAME TO cost_event_v2")) ||
+                   (rc = sq_exec(s, dtc_store__schema)) ||
+                   (rc = sq_exec(s, "INSERT INTO cost_event(account_uuid, event_type,"
+                                    " environment_id, capability, date, seq, created_at, severity,"
+                                    " message, notification_level) SELECT account_uuid, event_type,"
+                                    " environment_id, capability, date, 0, created_at, severity,"
+                                    " message, notification_level FROM cost_event_v2;"
+                                    " DROP TABLE cost_event_v2"))))))
+        return rc;
+    /* Which process a run belongs to (sq_run_begin): added to databases made
+     * before it was recorded. */
+    if ((rc = add_column(s, "sync_run", "pid", "INTEGER")) ||
+        (rc = add_column(s, "sync_run", "host", "TEXT")) ||
+        (rc = add_column(s, "sync_run", "accounts", "TEXT")))
+        return rc;
+    char sql[80];
+    snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta VALUES('schema_version','%d')",
+             SCHEMA_VERSION);
+    return sq_exec(s, sql);
 }
 
 static int sq_open(dtc_store *s, const char *path)
@@ -206,27 +250,7 @@ static int sq_open(dtc_store *s, const char *path)
                  path, version, SCHEMA_VERSION);
         return DTC_EDB;
     }
-    /* Version 2 keys rate cards by account (they were filed under a column
-     * named subscription_uuid that held the account). */
-    if (version == 1 && sqlite3_prepare_v2(q->db,
-                                           "SELECT 1 FROM pragma_table_info('rate_card')"
-                                           " WHERE name='subscription_uuid'",
-                                           -1, &st, NULL) == SQLITE_OK) {
-        bool old = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
-        if (old &&
-            (rc = sq_exec(
-                 s, "ALTER TABLE rate_card RENAME COLUMN subscription_uuid TO account_uuid"))) {
-            (void)sq_exec(s, "ROLLBACK");
-            return rc;
-        }
-    }
-    /* Which process a run belongs to (sq_run_begin): added to databases made
-     * before it was recorded. New tables need no migration; the version
-     * stays 2, so an older dtcost still opens the file. */
-    if ((rc = add_column(s, "sync_run", "pid", "INTEGER")) ||
-        (rc = add_column(s, "sync_run", "host", "TEXT")) ||
-        (rc = add_column(s, "sync_run", "accounts", "TEXT"))) {
+    if ((rc = migrate(s, version))) {
         (void)sq_exec(s, "ROLLBACK");
         return rc;
     }
@@ -239,9 +263,7 @@ static int sq_open(dtc_store *s, const char *path)
             return rc;
         }
     }
-    if ((rc = sq_exec(s, "INSERT OR REPLACE INTO meta VALUES('schema_version','2')")) ||
-        (rc = sq_exec(s, "COMMIT")))
-        return rc;
+    if ((rc = sq_exec(s, "COMMIT"))) return rc;
     for (int f = 0; f < DTC_FACT_COUNT; f++)
         if ((rc = prepare_fact(s, f)) != 0) return rc;
     if ((rc = prepare(s, "SELECT first_day, last_day" COVERAGE_NEAR, &q->cov_near)) ||

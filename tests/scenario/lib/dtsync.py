@@ -1,7 +1,9 @@
 """Helpers for scenario tests of `dtcost sync`: run it against an emulator
 with the emulator's test credentials, and read the database back."""
+import json
 import os
 import sqlite3
+import urllib.parse
 import subprocess
 
 from emu import ACCOUNT, CLIENT_ID, CLIENT_SECRET, DTCOST, Emulator
@@ -73,3 +75,20 @@ def synced_copy(db, *emu_args, wait=600):
     finally:
         src.close()
         dst.close()
+
+
+EVENT_COLUMNS = "event_type, environment_id, capability, date, created_at, severity, message, notification_level"
+
+
+def events_answered(emu, log):
+    """The events the emulator answers to the last events request in its
+    --log file (the window a sync asked for), sorted, as tuples of
+    EVENT_COLUMNS, for a comparison with `SELECT EVENT_COLUMNS FROM cost_event`."""
+    with open(log) as f:
+        asked = [json.loads(l) for l in f if "/subscriptions/events" in l]
+    assert asked, "no events request in the emulator's log"
+    params = dict(urllib.parse.parse_qsl(asked[-1]["query"]))
+    evs = emu.get_json(f"/sub/v2/accounts/{ACCOUNT}/subscriptions/events", emu.token(), params)
+    return sorted((e["eventType"], e["environmentUuid"], e["capability"], e["date"], e["createdAt"],
+                   e["severity"], e["message"], e["notificationLevel"]) for e in evs)
+
