@@ -313,15 +313,23 @@ static int settings_load(settings *s)
         snprintf(s->when, sizeof(s->when), "every %d s", iv);
     s->jitter = jitter >= 0 ? jitter : s->pc.serve.jitter >= 0 ? s->pc.serve.jitter : 60;
     s->max_series = metrics_max_series ? metrics_max_series : s->pc.serve.metrics_max_series;
+    /* The selection, capped: a list that does not fit is refused, not cut. */
     size_t off = 0;
-    for (int i = 0; i < push_names.n; i++)
+    for (int i = 0; i < push_names.n && off < sizeof(s->pushes); i++)
         off += (size_t)snprintf(s->pushes + off, sizeof(s->pushes) - off, "%s%s", i ? "," : "",
                                 push_names.v[i]);
     if (!push_names.n && s->pc.serve.pushes)
-        snprintf(s->pushes, sizeof(s->pushes), "%s", s->pc.serve.pushes);
+        off = (size_t)snprintf(s->pushes, sizeof(s->pushes), "%s", s->pc.serve.pushes);
+    if (off >= sizeof(s->pushes)) {
+        snprintf(s->err, sizeof(s->err),
+                 "%s: the push names selected are %zu bytes or more together, longer than %zu: "
+                 "select fewer, or leave the selection out to run every push",
+                 push_names.n ? "--push" : "[serve] pushes", off, sizeof(s->pushes) - 1);
+        return DTC_EINVAL;
+    }
     /* Every named push must exist. */
-    char copy[1024], *save = NULL;
-    snprintf(copy, sizeof(copy), "%s", s->pushes);
+    char copy[sizeof(s->pushes)], *save = NULL;
+    memcpy(copy, s->pushes, sizeof(copy));
     for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
         bool found = false;
         for (size_t i = 0; i < s->pc.ndests; i++)
@@ -338,8 +346,8 @@ static int settings_load(settings *s)
 static bool push_selected(const settings *s, const char *name)
 {
     if (!s->pushes[0]) return true;
-    char copy[1024], *save = NULL;
-    snprintf(copy, sizeof(copy), "%s", s->pushes);
+    char copy[sizeof(s->pushes)], *save = NULL;
+    memcpy(copy, s->pushes, sizeof(copy));
     for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
         if (strcmp(t, name) == 0) return true;
     return false;
