@@ -15,7 +15,10 @@ static const struct {
     const char *name, *meaning;
 } environment[] = {
     {"DTCOST_CONFIG", "the INI file, when --config is not given"},
-    {"DTCOST_DB", "the SQLite database, when --db is not given (default dtcost.db)"},
+    {"DTCOST_DB", "the database (a SQLite file, sqlite:PATH or postgres://...), when --db is not "
+                  "given (default dtcost.db)"},
+    {"DTCOST_DB_PASSWORD_FILE",
+     "PostgreSQL: a file holding the database password, mode 600 (or use ~/.pgpass)"},
     {"DT_ACCOUNT_UUID", "the Dynatrace account UUID"},
     {"DT_CLIENT_ID", "the OAuth client id"},
     {"DT_CLIENT_SECRET_FILE",

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "dtcost/config.h"
 #include "buf.h"
 #include "store_pg.h"
 #include "timeutil.h"
@@ -337,28 +338,24 @@ static void quiet(void *arg, const char *message)
     (void)message; /* NOTICEs ("relation already exists, skipping") are not the user's business */
 }
 
-/* The password, from the file DTCOST_DB_PASSWORD_FILE names (first line). */
-static int password_from_file(dtc_store *s, char *pw, size_t n)
+/* The password, from the file DTCOST_DB_PASSWORD_FILE names, read as every
+ * secret file is (dtc_read_secret_file: a private regular file, bounded, no
+ * FIFO waited on); *pw is NULL without one, else freed with dtc_free_secret. */
+static int password_from_file(dtc_store *s, char **pw)
 {
     const char *path = getenv("DTCOST_DB_PASSWORD_FILE");
-    pw[0] = '\0';
+    char err[sizeof(s->err) - 32];
+    *pw = NULL;
     if (!path || !*path) return 0;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(s->err, sizeof(s->err), "DTCOST_DB_PASSWORD_FILE %s: cannot read: %s", path,
-                 strerror(errno));
-        return DTC_EINVAL;
-    }
-    if (!fgets(pw, (int)n, f)) pw[0] = '\0';
-    fclose(f);
-    pw[strcspn(pw, "\r\n")] = '\0';
-    return 0;
+    int rc = dtc_read_secret_file(path, pw, err, sizeof(err));
+    if (rc) snprintf(s->err, sizeof(s->err), "DTCOST_DB_PASSWORD_FILE: %s", err);
+    return rc;
 }
 
 static int pg_open(dtc_store *s, const char *target)
 {
     pg *p = dtc_calloc(1, sizeof(*p));
-    char shown[200], uri[1024], pw[256] = "";
+    char shown[200], uri[1024], *pw = NULL;
     if (!p) {
         snprintf(s->err, sizeof(s->err), "out of memory");
         return DTC_ENOMEM;
@@ -394,13 +391,13 @@ static int pg_open(dtc_store *s, const char *target)
                  p->schema);
         return DTC_EINVAL;
     }
-    int rc = password_from_file(s, pw, sizeof(pw));
+    int rc = password_from_file(s, &pw);
     if (rc) return rc;
-    const char *keys[] = {"connect_timeout", "dbname", "application_name",
-                          pw[0] ? "password" : NULL, NULL};
+    const char *keys[] = {"connect_timeout", "dbname", "application_name", pw ? "password" : NULL,
+                          NULL};
     const char *vals[] = {"10", uri, "dtcost", pw, NULL};
     p->c = PQconnectdbParams(keys, vals, 1);
-    memset(pw, 0, sizeof(pw));
+    dtc_free_secret(pw);
     if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
         char m[300];
         one_line(p->c ? PQerrorMessage(p->c) : "out of memory", m, sizeof(m));
