@@ -24,6 +24,7 @@
 #include "dtcost/chargeback.h"
 #include "dtcost/license.h"
 #include "dtcost/push.h"
+#include "dtcost/store.h"
 #include "text.h"
 
 /* ---- value parsers shared by every section owner ---- */
@@ -617,9 +618,7 @@ const char *dtc_config_db_path(const char *flag, const dtc_config_file *file)
 
 int dtc_config_db_require(const char *path, char *err, size_t errlen)
 {
-    struct stat st;
-    if (strstr(path, "://") || stat(path, &st) == 0) /* a server's URL is for the store to judge */
-        return 0;
+    if (!dtc_store_target_missing(path)) return 0; /* a server's URL is for the store to judge */
     snprintf(err, errlen, "database %s does not exist: run dtcost sync first (or pass --db)", path);
     return DTC_ENOTFOUND;
 }

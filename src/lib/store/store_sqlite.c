@@ -218,6 +218,26 @@ static int sq_open(dtc_store *s, const char *path)
         return DTC_EDB;
     }
     sqlite3_busy_timeout(q->db, 10000);
+    /* Another program's database (tables, but not dtcost's meta) is refused
+     * before anything in it changes: no WAL mode, no tables of ours. */
+    sqlite3_stmt *st = NULL;
+    int tables = 0, ours = 0;
+    if (sqlite3_prepare_v2(q->db,
+                           "SELECT COUNT(*), COALESCE(SUM(name = 'meta'), 0) FROM sqlite_master"
+                           " WHERE type = 'table'",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        tables = sqlite3_column_int(st, 0);
+        ours = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (tables > 0 && ours == 0) {
+        snprintf(s->err, sizeof(s->err),
+                 "database %s is a SQLite database of another program (%d table%s, none of "
+                 "them dtcost's): pass the path of a dtcost database, or a new file",
+                 path, tables, tables == 1 ? "" : "s");
+        return DTC_EDB;
+    }
     char *msg = NULL;
     if (sqlite3_exec(q->db,
                      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
@@ -235,7 +255,6 @@ static int sq_open(dtc_store *s, const char *path)
         (void)sq_exec(s, "ROLLBACK");
         return rc;
     }
-    sqlite3_stmt *st = NULL;
     int version = 0;
     if (sqlite3_prepare_v2(q->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st,
                            NULL) == SQLITE_OK &&
