@@ -12,10 +12,10 @@
  *
  * Ownership. Memory handed to the caller through an out pointer belongs to
  * the caller: a plain array or string (e.g. dtc_dps_environments' *out) is
- * freed with dtc_free(); an object with insides is freed with its module's
- * dtc_<noun>_free() (objects the library allocates: dtc_dps_free) or
- * dtc_<noun>_dispose() (caller-owned structs the library filled:
- * dtc_dps_detail_dispose). Everything else a function returns (const char *
+ * freed with dtc_free() (a secret: dtc_free_secret()); an object with
+ * insides is freed with its module's dtc_<noun>_free() (objects the library
+ * allocates: dtc_dps_free) or dtc_<noun>_dispose() (caller-owned structs the
+ * library filled: dtc_dps_detail_dispose). Everything else a function returns (const char *
  * messages, response bodies) is borrowed from the handle and valid until
  * its next call or its free. Pointers passed in are borrowed unless the
  * contract says "taken".
@@ -54,6 +54,9 @@ const char *dtc_strerror(int code);
 
 /* Free memory the library handed over (see Ownership above). NULL is fine. */
 void dtc_free(void *p);
+/* Free a secret the library handed over (dtc_read_secret_file): overwritten
+ * with zeros first. NULL is fine. */
+void dtc_free_secret(char *s);
 
 #if defined(__GNUC__)
 #define DTC_MUST_CHECK __attribute__((warn_unused_result))

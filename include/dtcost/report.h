@@ -143,13 +143,13 @@ void dtc_report_rank_movers(dtc_spend *rows, size_t n);
 
 /* The at most `max` rows of `currency` with the largest current cost, ties by
  * key; rows with no current cost are left out. *out (the caller frees it with
- * free()) points into rows; *nout is how many. DTC_ENOMEM. */
+ * dtc_free()) points into rows; *nout is how many. DTC_ENOMEM. */
 int dtc_report_top(const dtc_spend ***out, size_t *nout, const dtc_spend *rows, size_t n,
                    const char *currency, size_t max) DTC_MUST_CHECK;
 
 /* License rows of the summary's environments, largest first (money, or
  * host-unit hours when nothing is priced), ties in the summary's order. *out
- * (free() it) points into x->envs. DTC_ENOMEM. */
+ * (dtc_free() it) points into x->envs. DTC_ENOMEM. */
 int dtc_report_lic_ranked(const dtc_lic_day ***out, const dtc_lic_summary *x) DTC_MUST_CHECK;
 
 /* The summary's days added up per bucket of `grain`, oldest first, at most n

@@ -28,7 +28,7 @@ static const opt export_opts[] = {
     {"until|to", OPT_TIME, &to, "DATE", "last day, inclusive (default: the last in the database)"},
     {"out", OPT_STR, &out_path, "FILE",
      "write here (atomically: all or nothing) instead of stdout; FILE.gz compresses"},
-    {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
+    {"db", OPT_STR, &db_path, "PATH", OPT_DB_HELP},
     {"focus-version", OPT_STR, &focus_version, "1.2|1.3|1.4",
      "FOCUS version (default: [export] focus_version, else 1.4); 1.3 and 1.4 with --out also write "
      "the ContractCommitment dataset and metadata beside FILE"},

@@ -24,7 +24,7 @@ static bool no_import, quiet;
 static const char *out_format;
 
 static const opt license_opts[] = {
-    {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
+    {"db", OPT_STR, &db_path, "PATH", OPT_DB_HELP},
     {"config", OPT_STR, &config_path, "FILE",
      "INI file whose [license] section sets rules, prices and the cluster (or DTCOST_CONFIG)"},
     {"detail", OPT_STR, &detail, "hosts", "also keep one row per host and hour (lic_host_hour)"},

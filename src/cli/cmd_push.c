@@ -34,7 +34,7 @@ static const opt push_opts[] = {
     {"config", OPT_STR, &fl.config_path, "FILE",
      "INI file; its [push NAME] sections are the destinations when none is named here (or "
      "DTCOST_CONFIG)"},
-    {"db", OPT_STR, &fl.database, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
+    {"db", OPT_STR, &fl.database, "PATH", OPT_DB_HELP},
     {"environment", OPT_STR, &environment, "URL",
      "bizevents: the environment, e.g. https://abc12345.live.dynatrace.com"},
     {"api-token-file", OPT_STR, &api_token_file, "FILE",

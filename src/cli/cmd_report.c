@@ -25,7 +25,7 @@ static int64_t since, until;
 static int window, top;
 
 static const opt report_opts[] = {
-    {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
+    {"db", OPT_STR, &db_path, "PATH", OPT_DB_HELP},
     {"config", OPT_STR, &config_path, "FILE",
      "config with [allocation] (chargeback) and [license] (prices) sections (or DTCOST_CONFIG)"},
     {"format|json", OPT_CHOICE, &format, "table|json|csv",

@@ -43,7 +43,7 @@ static const opt serve_opts[] = {
     {"config", OPT_STR, &fl.config_path, "FILE",
      "INI file: [dtcost], [account NAME], [serve] and [push NAME] sections (or DTCOST_CONFIG); "
      "SIGHUP reads it again"},
-    {"db", OPT_STR, &fl.database, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
+    {"db", OPT_STR, &fl.database, "PATH", OPT_DB_HELP},
     {"listen", OPT_STR, &listen_addr, "ADDR:PORT",
      "where /healthz, /readyz and /metrics are served; port 0 picks one (printed first on stdout) "
      "(default 127.0.0.1:9464)"},

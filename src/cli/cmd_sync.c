@@ -22,7 +22,7 @@ static int retry_attempts, retry_seconds, retry_base_ms, lock_seconds;
 static const opt sync_opts[] = {
     {"config", OPT_STR, &fl.config_path, "FILE",
      "INI file with [dtcost] settings and [account NAME] sections (or DTCOST_CONFIG)"},
-    {"db", OPT_STR, &fl.database, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
+    {"db", OPT_STR, &fl.database, "PATH", OPT_DB_HELP},
     {"account", OPT_STR, &fl.account_uuid, "UUID", "account UUID (or DT_ACCOUNT_UUID)"},
     {"client-id", OPT_STR, &fl.client_id, "ID", "OAuth client id (or DT_CLIENT_ID)"},
     {"client-secret-file", OPT_STR, &fl.client_secret_file, "FILE",

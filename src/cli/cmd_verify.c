@@ -15,10 +15,13 @@
 #include "record.h"
 
 static const char *db_path;
+static const char *config_path;
 static const char *out_format;
 
 static const opt verify_opts[] = {
-    {"db", OPT_STR, &db_path, "PATH", "SQLite database file (or DTCOST_DB; default dtcost.db)"},
+    {"db", OPT_STR, &db_path, "PATH", OPT_DB_HELP},
+    {"config", OPT_STR, &config_path, "FILE",
+     "INI file whose [dtcost] database is read when --db is not given (or DTCOST_CONFIG)"},
     {"format|json", OPT_CHOICE, &out_format, "table|json|csv",
      "one line per discrepancy and a summary; one JSON object per discrepancy then a summary "
      "object; or CSV, a row per discrepancy (the summary then goes to stderr) (default table)"},
@@ -170,6 +173,7 @@ static void on_discrepancy(void *ctx, const dtc_discrepancy *d)
 int cmd_verify(int argc, char **argv)
 {
     db_path = NULL;
+    config_path = NULL;
     out_format = NULL;
     rows_written = false;
     int npos = 0;
@@ -180,7 +184,7 @@ int cmd_verify(int argc, char **argv)
     dtc_config_file file = {0}; /* [dtcost] database only */
     dtc_store *db = NULL;
     char err[512];
-    int rc = dtc_config_file_load(&file, NULL);
+    int rc = dtc_config_file_load(&file, config_path);
     if (rc) {
         fprintf(stderr, "dtcost verify: %s\n", file.err);
         dtc_config_file_dispose(&file);

@@ -220,9 +220,8 @@ void opt_help(FILE *out, const cmd_spec *spec)
         else
             snprintf(left, sizeof(left), "--%s %s", nm, opt_metavar(o));
         opt_default(o, def, sizeof(def));
-        if (strstr(o->help,
-                   "(default")) /* the text states it (a 0 or -1 sentinel means "not given") */
-            def[0] = '\0';
+        /* the text states it (a 0 or -1 sentinel means "not given") */
+        if (strstr(o->help, "(default") || strstr(o->help, "; default")) def[0] = '\0';
         fprintf(out, "  %-28s %s", left, o->help);
         if (def[0]) fprintf(out, " (default: %s)", def);
         if (opt_alias(o) && o->type == OPT_CHOICE)

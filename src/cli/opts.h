@@ -37,6 +37,11 @@ typedef enum opt_type {
                  * (--json for --format json) */
 } opt_type;
 
+/* The help of every command's --db. */
+#define OPT_DB_HELP                                                                                \
+    "the database: a SQLite file, sqlite:PATH or postgres://... (or DTCOST_DB; default "           \
+    "dtcost.db)"
+
 #define OPT_LIST_MAX 32
 typedef struct opt_list {
     const char *v[OPT_LIST_MAX];

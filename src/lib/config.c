@@ -467,11 +467,18 @@ static int on_ini(void *ud, const char *section, const char *key, const char *va
         else if (sections[i].named && section[n] == '\0')
             return fail(x, DTC_EINVAL, "[%s] needs a name: [%s NAME]", section, section, "");
     }
-    if (!sec)
-        return fail(x, DTC_EINVAL,
-                    "unknown section [%s] (sections are dtcost, account NAME, push NAME, serve, "
-                    "license and allocation; see docs/config.md)",
-                    section, "", "");
+    if (!sec) {
+        char known[256];
+        size_t off = 0, n = sizeof(sections) / sizeof(sections[0]);
+        for (size_t i = 0; i < n && off < sizeof(known); i++)
+            off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s%s",
+                                    i == 0       ? ""
+                                    : i + 1 == n ? " and "
+                                                 : ", ",
+                                    sections[i].kind, sections[i].named ? " NAME" : "");
+        return fail(x, DTC_EINVAL, "unknown section [%s] (sections are %s; see docs/config.md)",
+                    section, known, "");
+    }
     x->line = line;
     int rc;
     if (sec->item == core_item && strcmp(key, "database") == 0) {

@@ -3,7 +3,7 @@
 #define DTC_ALLOC_H
 #include <stddef.h>
 
-#include "dtcost/errors.h" /* dtc_free, public: the caller frees what the library returns */
+#include "dtcost/errors.h" /* dtc_free, dtc_free_secret: public, the caller frees what the library returns */
 
 void *dtc_malloc(size_t n);
 void *dtc_calloc(size_t count, size_t size);
@@ -14,8 +14,6 @@ void *dtc_realloc(void *p, size_t n);
 void *dtc_grow(void *p, size_t *cap, size_t n, size_t elem);
 char *dtc_strdup(const char *s);
 char *dtc_strndup(const char *s, size_t n);
-/* Overwrite a NUL-terminated secret with zeros, then free it (NULL is fine). */
-void dtc_free_secret(char *s);
 
 /* Make the nth allocation from now on fail (1 = the next one); 0 disables.
  * Only tests call this. Thread-safe. */

@@ -135,6 +135,10 @@ static void test_config_errors_name_the_file_and_line(void **state)
 {
     (void)state;
     expect_error("unknown-section.ini", DTC_EINVAL, "line 4: unknown section [pushes finance]");
+    /* ... and the message lists every section there is, from the loader's table */
+    expect_error("unknown-section.ini", DTC_EINVAL,
+                 "(sections are dtcost, account NAME, push NAME, serve, license, allocation and "
+                 "export; see docs/config.md)");
     expect_error("unknown-key.ini", DTC_EINVAL, "line 4: unknown setting [dtcost] concurency");
     expect_error("bad-duration.ini", DTC_EINVAL,
                  "line 2: [serve] interval: '2 fortnights' must be a duration");
