@@ -21,8 +21,9 @@ typedef struct dtc_http_resp {
 } dtc_http_resp;
 
 /* Initialise libcurl for the process (curl_global_init), once however many
- * threads call it. Call it from main before starting threads; dtc_http_new
- * calls it too. DTC_EHTTP when libcurl cannot initialise. */
+ * threads call it (pthread_once). dtc_http_new calls it, so a program need
+ * not; one that wants a libcurl failure reported before its threads start
+ * may call it first. DTC_EHTTP when libcurl cannot initialise. */
 int dtc_http_global_init(void) DTC_MUST_CHECK;
 
 /* New handle; free with dtc_http_free. body_cap limits each response body. */

@@ -5,6 +5,7 @@
  * revision table with old and new value, booking date and when it was seen. */
 #ifndef DTCOST_STORE_H
 #define DTCOST_STORE_H
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -173,7 +174,7 @@ int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_M
  * session advisory lock on a 64-bit hash of name. DTC_EIO / DTC_EDB with the
  * error set when it cannot lock at all. */
 int dtc_store_lock(dtc_store *s, const char *name, long wait_ms,
-                   const volatile int *cancel) DTC_MUST_CHECK;
+                   const volatile sig_atomic_t *cancel) DTC_MUST_CHECK;
 /* Release a lock this handle holds on name (not held: nothing). */
 void dtc_store_unlock(dtc_store *s, const char *name);
 

@@ -204,7 +204,7 @@ static void test_store_lock_is_held_by_one_handle_per_name(void **state)
     assert_non_null(
         strstr(dtc_store_errmsg(other), "push to " DEST " is locked by another dtcost"));
     /* a cancelled wait ends at once, also busy */
-    volatile int cancel = 1;
+    volatile sig_atomic_t cancel = 1;
     assert_int_equal(dtc_store_lock(other, "push to " DEST, 60000, &cancel), DTC_EBUSY);
     /* another name is free */
     assert_int_equal(dtc_store_lock(other, "sync of account a", 0, NULL), 0);

@@ -3,10 +3,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
+#include "dtcost/retry.h"
 #include "buf.h"
 #include "store_impl.h"
 #include "timeutil.h"
@@ -393,7 +393,8 @@ static size_t held_find(const dtc_store *s, const char *name)
     return i;
 }
 
-int dtc_store_lock(dtc_store *s, const char *name, long wait_ms, const volatile int *cancel)
+int dtc_store_lock(dtc_store *s, const char *name, long wait_ms,
+                   const volatile sig_atomic_t *cancel)
 {
     if (held_find(s, name) < s->nheld) return 0;
     struct dtc_store_held *h = dtc_realloc(s->held, (s->nheld + 1) * sizeof(*h));
@@ -424,8 +425,7 @@ int dtc_store_lock(dtc_store *s, const char *name, long wait_ms, const volatile 
                      name, (long long)(waited / 1000));
             return DTC_EBUSY;
         }
-        struct timespec d = {0, 100 * 1000000L};
-        nanosleep(&d, NULL);
+        (void)dtc_sleep_ms(wait_ms - waited < 100 ? wait_ms - waited : 100, cancel);
     }
 }
 
