@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -270,6 +272,192 @@ static int run_license_streaming(FILE *out, char *why, size_t whylen)
     return rc;
 }
 
+/* ---- a destination written under allocation failure ---- */
+
+/* Run what follows with allocation failure held off, then armed again where
+ * it was: the test's own set-up and read-back around the call under test,
+ * so only the call's allocations count. */
+static long hold_failure(void)
+{
+    long armed = dtc_alloc_fail_pending();
+    dtc_alloc_fail_at(0);
+    return armed;
+}
+
+/* Print the rows of sql (integer columns, or text where text is 1) to out. */
+typedef struct rows_out {
+    FILE *out;
+    const char *types; /* per column: 'i' integer, 't' text; NULL read as "NULL" */
+} rows_out;
+
+static int print_row(void *ud, const dtc_row *row)
+{
+    rows_out *o = ud;
+    for (int c = 0; o->types[c]; c++) {
+        int64_t i;
+        const char *t;
+        int rc = o->types[c] == 'i' ? dtc_row_int_or(row, c, -1, &i)
+                                    : dtc_row_text_or(row, c, "NULL", &t);
+        if (rc) return rc;
+        if (o->types[c] == 'i')
+            fprintf(o->out, "%s%lld", c ? " " : "", (long long)i);
+        else
+            fprintf(o->out, "%s%s", c ? " " : "", t);
+    }
+    fputc('\n', o->out);
+    return 0;
+}
+
+static void print_rows(dtc_store *s, FILE *out, const char *sql, const char *types)
+{
+    rows_out o = {out, types};
+    int rc = dtc_store_query(s, sql, NULL, 0, print_row, &o);
+    if (rc) fail_msg("%s: %s", sql, dtc_store_errmsg(s));
+}
+
+/* dtc_store_copy's destination: a database with a row of its own and one
+ * whose key the source also has (sub-1, other values). Opened when NULL,
+ * dropped after a copy that succeeded, so each call starts from it. */
+static dtc_store *copy_to;
+static char copy_path[256];
+
+static void copy_to_open(void)
+{
+    copy_to = testdb_open(copy_path, sizeof(copy_path), "alloc-failure-copy");
+    assert_non_null(copy_to);
+    dtc_val k1[] = {DTC_TEXT("sub-1")}, k2[] = {DTC_TEXT("sub-only-here")};
+    dtc_val v[] = {DTC_TEXT("acc-1"),
+                   DTC_TEXT("the destination's own"),
+                   DTC_TEXT("DPS"),
+                   DTC_TEXT("Commit"),
+                   DTC_TEXT("ACTIVE"),
+                   DTC_TEXT("EUR"),
+                   DTC_TEXT("2026-01-01"),
+                   DTC_TEXT("2026-12-31"),
+                   DTC_TEXT("2026-01-01"),
+                   DTC_TEXT("2026-12-31"),
+                   DTC_INT(1),
+                   DTC_INT(1),
+                   DTC_INT(1)};
+    dtc_put res;
+    assert_int_equal(dtc_store_put(copy_to, DTC_FACT_SUBSCRIPTION, k1, v, NULL, &res), 0);
+    assert_int_equal(dtc_store_put(copy_to, DTC_FACT_SUBSCRIPTION, k2, v, NULL, &res), 0);
+}
+
+/* What a user of the destination sees: its subscriptions and how many rows
+ * of cost, allocation, revisions, runs and the outbox it holds. */
+static void describe_copy_to(FILE *out)
+{
+    print_rows(copy_to, out,
+               "SELECT uuid, name, budget_total_micro FROM subscription ORDER BY uuid", "tti");
+    print_rows(copy_to, out,
+               "SELECT (SELECT COUNT(*) FROM cost_day), (SELECT COUNT(*) FROM env_cost_day),"
+               " (SELECT COUNT(*) FROM cost_allocation), (SELECT COUNT(*) FROM environment),"
+               " (SELECT COUNT(*) FROM revision), (SELECT COUNT(*) FROM sync_run),"
+               " (SELECT SUM(cost_micro) FROM env_cost_day)",
+               "iiiiiii");
+}
+
+static int run_store_copy(FILE *out, char *why, size_t whylen)
+{
+    long armed = hold_failure();
+    if (!copy_to) copy_to_open();
+    char *before = NULL;
+    size_t beforelen = 0;
+    FILE *b = open_memstream(&before, &beforelen);
+    assert_non_null(b);
+    describe_copy_to(b);
+    fclose(b);
+    dtc_alloc_fail_at(armed);
+
+    dtc_copy_stats st;
+    int rc = dtc_store_copy(store, copy_to, &st);
+
+    armed = hold_failure();
+    snprintf(why, whylen, "%s", rc ? dtc_store_errmsg(copy_to) : "");
+    if (rc == 0) {
+        fprintf(out, "tables %ld rows %ld\n", st.tables, st.rows);
+        describe_copy_to(out);
+        testdb_close(copy_to, copy_path); /* the next call starts from the seed again */
+        copy_to = NULL;
+    } else { /* one transaction: the destination as it was */
+        char *after = NULL;
+        size_t afterlen = 0;
+        FILE *a = open_memstream(&after, &afterlen);
+        assert_non_null(a);
+        describe_copy_to(a);
+        fclose(a);
+        if (strcmp(before, after) != 0)
+            fail_msg("dtc_store_copy failed (%s) and left the destination changed:\n%s\nwas\n%s",
+                     dtc_strerror(rc), after, before);
+        free(after);
+    }
+    free(before);
+    dtc_alloc_fail_at(armed);
+    return rc;
+}
+
+/* dtc_lic_import's destination, as copy_to: an empty database, opened when
+ * NULL, dropped after an import that succeeded; and the folder it may put a
+ * temporary file in, which must be empty after every call. */
+static dtc_store *lic_to;
+static char lic_path[256], lic_tmp[256];
+
+static void describe_lic_to(FILE *out)
+{
+    print_rows(
+        lic_to, out,
+        "SELECT (SELECT COUNT(*) FROM lic_env_hour), (SELECT COUNT(*) FROM lic_ddu_hour),"
+        " (SELECT COUNT(*) FROM lic_file), (SELECT SUM(fullstack_mhu) FROM lic_env_hour),"
+        " (SELECT SUM(dem_centi) FROM lic_env_hour), (SELECT SUM(ddu_micro) FROM lic_ddu_hour)",
+        "iiiiii");
+}
+
+static int run_license_import(FILE *out, char *why, size_t whylen)
+{
+    long armed = hold_failure();
+    if (!lic_to) {
+        lic_to = testdb_open(lic_path, sizeof(lic_path), "alloc-failure-lic");
+        assert_non_null(lic_to);
+    }
+    dtc_alloc_fail_at(armed);
+
+    dtc_lic_import_opts o = {.threads = 2, .tmpdir = lic_tmp};
+    dtc_license_rules_default(&o.rules);
+    dtc_lic_import_stats st;
+    memset(&st, 0, sizeof(st));
+    int rc = dtc_lic_import(lic_to, DTC_TEST_DATA "/license/export.zip", &o, &st);
+
+    armed = hold_failure();
+    snprintf(why, whylen, "%s", rc ? st.err : "");
+    DIR *d = opendir(lic_tmp); /* no temporary file left behind, whatever happened */
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            fail_msg("dtc_lic_import left %s/%s behind (%s)", lic_tmp, e->d_name,
+                     rc ? dtc_strerror(rc) : "success");
+    closedir(d);
+    if (rc == 0) {
+        fprintf(out, "files %ld documents %ld env_hours %ld inserted %ld updated %ld\n", st.files,
+                st.documents, st.env_hours, st.inserted, st.updated);
+        describe_lic_to(out);
+        testdb_close(lic_to, lic_path);
+        lic_to = NULL;
+    } else { /* one transaction: nothing of it written */
+        char *after = NULL;
+        size_t afterlen = 0;
+        FILE *a = open_memstream(&after, &afterlen);
+        assert_non_null(a);
+        describe_lic_to(a);
+        fclose(a);
+        if (strcmp(after, "0 0 0 -1 -1 -1\n") != 0)
+            fail_msg("dtc_lic_import failed (%s) and wrote: %s", dtc_strerror(rc), after);
+        free(after);
+    }
+    dtc_alloc_fail_at(armed);
+    return rc;
+}
+
 /* Run fn once with no failure (the reference), then with the Nth allocation
  * failing for N = 1.. until the call makes fewer than N. */
 static void fail_each_allocation(entry_fn fn, const char *name, int want_why)
@@ -380,6 +568,26 @@ static void test_config_load_fails_cleanly_at_each_allocation(void **state)
     fail_each_allocation(run_config, "dtc_config_file_load", 0);
 }
 
+static void test_store_copy_fails_cleanly_at_each_allocation_leaving_the_destination(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_store_copy, "dtc_store_copy", 1);
+    if (copy_to) testdb_close(copy_to, copy_path);
+    copy_to = NULL;
+}
+
+static void test_license_import_fails_cleanly_at_each_allocation_writing_nothing(void **state)
+{
+    (void)state;
+    snprintf(lic_tmp, sizeof(lic_tmp), "/tmp/dtcost-unit-alloc-lic-%d", (int)getpid());
+    rmdir(lic_tmp);
+    assert_int_equal(mkdir(lic_tmp, 0700), 0);
+    fail_each_allocation(run_license_import, "dtc_lic_import", 1);
+    if (lic_to) testdb_close(lic_to, lic_path);
+    lic_to = NULL;
+    assert_int_equal(rmdir(lic_tmp), 0);
+}
+
 static void test_license_parsing_fails_cleanly_at_each_allocation(void **state)
 {
     (void)state;
@@ -401,6 +609,8 @@ int main(void)
         cmocka_unit_test(test_metrics_fail_cleanly_at_each_allocation),
         cmocka_unit_test(test_config_load_fails_cleanly_at_each_allocation),
         cmocka_unit_test(test_license_parsing_fails_cleanly_at_each_allocation),
+        cmocka_unit_test(test_store_copy_fails_cleanly_at_each_allocation_leaving_the_destination),
+        cmocka_unit_test(test_license_import_fails_cleanly_at_each_allocation_writing_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
