@@ -6,7 +6,10 @@
  * (-DDTCOST_SANITIZE=ON), LeakSanitizer fails the program on any leak.
  * SQLite's own allocations are routed through the same hook
  * (SQLITE_CONFIG_MALLOC), so the store's handling of SQLITE_NOMEM is in the
- * loop too. */
+ * loop too. Calls that write a destination (the store copy, the license
+ * import) must also leave it as it was when they fail; the sync runs
+ * against the emulator in a process of its own (forked first), so only the
+ * sync's allocations fail. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -30,6 +36,8 @@
 #include "dtcost/metrics.h"
 #include "dtcost/push.h"
 #include "dtcost/report.h"
+#include "dtcost/sync.h"
+#include "emu.h"
 #include "dtcost/verify.h"
 #include "facts.h"
 #include "timeutil.h"
@@ -319,7 +327,9 @@ static void print_rows(dtc_store *s, FILE *out, const char *sql, const char *typ
  * whose key the source also has (sub-1, other values). Opened when NULL,
  * dropped after a copy that succeeded, so each call starts from it. */
 static dtc_store *copy_to;
-static char copy_path[256];
+static char copy_path[256], *copy_seed; /* copy_seed: describe_copy_to of the seed */
+static size_t copy_seedlen;
+static void describe_copy_to(FILE *out);
 
 static void copy_to_open(void)
 {
@@ -342,6 +352,11 @@ static void copy_to_open(void)
     dtc_put res;
     assert_int_equal(dtc_store_put(copy_to, DTC_FACT_SUBSCRIPTION, k1, v, NULL, &res), 0);
     assert_int_equal(dtc_store_put(copy_to, DTC_FACT_SUBSCRIPTION, k2, v, NULL, &res), 0);
+    free(copy_seed);
+    FILE *f = open_memstream(&copy_seed, &copy_seedlen);
+    assert_non_null(f);
+    describe_copy_to(f);
+    fclose(f);
 }
 
 /* What a user of the destination sees: its subscriptions and how many rows
@@ -362,12 +377,6 @@ static int run_store_copy(FILE *out, char *why, size_t whylen)
 {
     long armed = hold_failure();
     if (!copy_to) copy_to_open();
-    char *before = NULL;
-    size_t beforelen = 0;
-    FILE *b = open_memstream(&before, &beforelen);
-    assert_non_null(b);
-    describe_copy_to(b);
-    fclose(b);
     dtc_alloc_fail_at(armed);
 
     dtc_copy_stats st;
@@ -387,12 +396,11 @@ static int run_store_copy(FILE *out, char *why, size_t whylen)
         assert_non_null(a);
         describe_copy_to(a);
         fclose(a);
-        if (strcmp(before, after) != 0)
+        if (strcmp(copy_seed, after) != 0)
             fail_msg("dtc_store_copy failed (%s) and left the destination changed:\n%s\nwas\n%s",
-                     dtc_strerror(rc), after, before);
+                     dtc_strerror(rc), after, copy_seed);
         free(after);
     }
-    free(before);
     dtc_alloc_fail_at(armed);
     return rc;
 }
@@ -458,12 +466,132 @@ static int run_license_import(FILE *out, char *why, size_t whylen)
     return rc;
 }
 
+/* ---- dtc_sync_run against the emulator in a process of its own ---- */
+
+/* The emulator runs in a child process forked before anything else, so
+ * its allocations are not the ones failed here: one account, one
+ * subscription, environment and capability, 30 days. */
+static pid_t emu_pid = -1;
+static int emu_port;
+static emu_config emu_cfg;
+static char emu_acct[64], emu_client_id[128], emu_client_secret[128];
+
+static int emu_fork(void)
+{
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    emu_config_defaults(&emu_cfg);
+    emu_cfg.now = dtc_days_from_civil(2026, 11, 22) * 86400 + 6 * 3600;
+    emu_cfg.port = 0;
+    emu_cfg.days = 30;
+    emu_cfg.subscriptions = 1;
+    emu_cfg.environments = 1;
+    emu_cfg.capabilities = 1;
+    emu_cfg.rl_rps = emu_cfg.rl_inflight = 0; /* the loop asks faster than an account may */
+    emu_pid = fork();
+    if (emu_pid < 0) return -1;
+    if (emu_pid == 0) { /* the emulator: serves until the test program ends */
+        close(fds[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* it ends with the test, however that ends */
+        if (getppid() == 1) _exit(1);
+        signal(SIGPIPE, SIG_IGN);
+        emu_model m;
+        emu_server *srv = NULL;
+        int port = 0;
+        if (emu_model_build(&m, &emu_cfg) != 0 || emu_server_start(&srv, &m, &emu_cfg, &port))
+            port = -1;
+        char line[512];
+        int n = snprintf(line, sizeof(line), "%d %s %s %s\n", port, m.accounts[0].uuid,
+                         m.accounts[0].client_id, m.accounts[0].client_secret);
+        if (write(fds[1], line, (size_t)n) != n) _exit(1);
+        close(fds[1]);
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    char line[512] = "";
+    ssize_t n = read(fds[0], line, sizeof(line) - 1);
+    close(fds[0]);
+    if (n <= 0 ||
+        sscanf(line, "%d %63s %127s %127s", &emu_port, emu_acct, emu_client_id,
+               emu_client_secret) != 4 ||
+        emu_port <= 0)
+        return -1;
+    return 0;
+}
+
+static void emu_kill(void)
+{
+    if (emu_pid > 0) {
+        kill(emu_pid, SIGKILL);
+        waitpid(emu_pid, NULL, 0);
+    }
+}
+
+static dtc_store *sync_to;
+static char sync_path[256];
+
+static int run_sync(FILE *out, char *why, size_t whylen)
+{
+    long armed = hold_failure();
+    if (!sync_to) {
+        sync_to = testdb_open(sync_path, sizeof(sync_path), "alloc-failure-sync");
+        assert_non_null(sync_to);
+    }
+    char base[64], token[96];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", emu_port);
+    snprintf(token, sizeof(token), "%s/sso/oauth2/token", base);
+    dtc_account_cfg ac = {.name = "unit",
+                          .uuid = emu_acct,
+                          .client_id = emu_client_id,
+                          .client_secret = emu_client_secret,
+                          .sso_url = token,
+                          .api_url = base};
+    dtc_config cfg = {.trailing_days = 35,
+                      .chunk_days = 7,
+                      .alloc_chunk_days = 28,
+                      .page_size = 50,
+                      .alloc_page_size = 1000,
+                      .concurrency = 1,
+                      .accounts = &ac,
+                      .naccounts = 1};
+    int64_t today = emu_cfg.now / 86400;
+    dtc_sync_opts so = {.cfg = &cfg,
+                        .store = sync_to,
+                        .today = today,
+                        .since = today - 1,
+                        .until = today - 1,
+                        .retry_attempts = 1,
+                        .retry_base_ms = 1,
+                        .lock_seconds = 1};
+    dtc_sync_result sr;
+    memset(&sr, 0, sizeof(sr));
+    dtc_alloc_fail_at(armed);
+    int rc = dtc_sync_run(&so, &sr);
+    armed = hold_failure();
+    snprintf(why, whylen, "%s", rc ? sr.err : "");
+    if (rc == 0) {
+        print_rows(sync_to, out,
+                   "SELECT (SELECT COUNT(*) FROM subscription), (SELECT COUNT(*) FROM cost_day),"
+                   " (SELECT SUM(cost_micro) FROM cost_day), (SELECT COUNT(*) FROM env_cost_day),"
+                   " (SELECT SUM(cost_micro) FROM env_cost_day),"
+                   " (SELECT COUNT(*) FROM env_usage_day), (SELECT COUNT(*) FROM cost_allocation),"
+                   " (SELECT COUNT(*) FROM rate_card), (SELECT COUNT(*) FROM environment)",
+                   "iiiiiiiii");
+        testdb_close(sync_to, sync_path);
+        sync_to = NULL;
+    }
+    dtc_alloc_fail_at(armed);
+    return rc;
+}
+
 /* Run fn once with no failure (the reference), then with the Nth allocation
  * failing for N = 1.. until the call makes fewer than N. */
 static void fail_each_allocation(entry_fn fn, const char *name, int want_why)
 {
     char *ref = NULL, *got = NULL, why[1024];
     size_t reflen = 0, gotlen = 0;
+    int64_t t0 = dtc_mono_ms();
     FILE *out = open_memstream(&ref, &reflen);
     assert_non_null(out);
     assert_int_equal(fn(out, why, sizeof(why)), 0);
@@ -504,7 +632,8 @@ static void fail_each_allocation(entry_fn fn, const char *name, int want_why)
     }
     assert_true(n <= MAX_ALLOCATIONS);
     assert_true(failures > 0); /* the hook reached the call at all */
-    print_message("%s: %ld allocations, each failed once: %ld errors\n", name, n - 1, failures);
+    print_message("%s: %ld allocations, each failed once: %ld errors, %.1f s\n", name, n - 1,
+                  failures, (double)(dtc_mono_ms() - t0) / 1000);
     free(ref);
 }
 
@@ -574,6 +703,8 @@ static void test_store_copy_fails_cleanly_at_each_allocation_leaving_the_destina
     fail_each_allocation(run_store_copy, "dtc_store_copy", 1);
     if (copy_to) testdb_close(copy_to, copy_path);
     copy_to = NULL;
+    free(copy_seed);
+    copy_seed = NULL;
 }
 
 static void test_license_import_fails_cleanly_at_each_allocation_writing_nothing(void **state)
@@ -586,6 +717,14 @@ static void test_license_import_fails_cleanly_at_each_allocation_writing_nothing
     if (lic_to) testdb_close(lic_to, lic_path);
     lic_to = NULL;
     assert_int_equal(rmdir(lic_tmp), 0);
+}
+
+static void test_sync_fails_cleanly_at_each_allocation_with_a_reason(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_sync, "dtc_sync_run", 1);
+    if (sync_to) testdb_close(sync_to, sync_path);
+    sync_to = NULL;
 }
 
 static void test_license_parsing_fails_cleanly_at_each_allocation(void **state)
@@ -611,6 +750,13 @@ int main(void)
         cmocka_unit_test(test_license_parsing_fails_cleanly_at_each_allocation),
         cmocka_unit_test(test_store_copy_fails_cleanly_at_each_allocation_leaving_the_destination),
         cmocka_unit_test(test_license_import_fails_cleanly_at_each_allocation_writing_nothing),
+        cmocka_unit_test(test_sync_fails_cleanly_at_each_allocation_with_a_reason),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    if (emu_fork() != 0) {
+        emu_kill();
+        return 1;
+    }
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    emu_kill();
+    return failed;
 }
