@@ -1288,7 +1288,7 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
             "reads what %s left",
             interrupted, interrupted == 1 ? "" : "s", interrupted == 1 ? "it" : "they");
     x.accts = dtc_calloc(o->cfg->naccounts ? o->cfg->naccounts : 1, sizeof(*x.accts));
-    x.naccts = o->cfg->naccounts;
+    x.naccts = x.accts ? o->cfg->naccounts : 0; /* none to close when it failed */
     if (!x.accts) rc = DTC_ENOMEM;
     for (size_t i = 0; i < x.naccts && rc == 0; i++) {
         x.accts[i].cfg = &o->cfg->accounts[i];

@@ -6,7 +6,10 @@
  * (-DDTCOST_SANITIZE=ON), LeakSanitizer fails the program on any leak.
  * SQLite's own allocations are routed through the same hook
  * (SQLITE_CONFIG_MALLOC), so the store's handling of SQLITE_NOMEM is in the
- * loop too. */
+ * loop too. Calls that write a destination (the store copy, the license
+ * import) must also leave it as it was when they fail; the sync runs
+ * against the emulator in a process of its own (forked first), so only the
+ * sync's allocations fail. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <glob.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -28,6 +37,8 @@
 #include "dtcost/metrics.h"
 #include "dtcost/push.h"
 #include "dtcost/report.h"
+#include "dtcost/sync.h"
+#include "emu.h"
 #include "dtcost/verify.h"
 #include "facts.h"
 #include "timeutil.h"
@@ -270,12 +281,318 @@ static int run_license_streaming(FILE *out, char *why, size_t whylen)
     return rc;
 }
 
+/* ---- a destination written under allocation failure ---- */
+
+/* Run what follows with allocation failure held off, then armed again where
+ * it was: the test's own set-up and read-back around the call under test,
+ * so only the call's allocations count. */
+static long hold_failure(void)
+{
+    long armed = dtc_alloc_fail_pending();
+    dtc_alloc_fail_at(0);
+    return armed;
+}
+
+/* Print the rows of sql (integer columns, or text where text is 1) to out. */
+typedef struct rows_out {
+    FILE *out;
+    const char *types; /* per column: 'i' integer, 't' text; NULL read as "NULL" */
+} rows_out;
+
+static int print_row(void *ud, const dtc_row *row)
+{
+    rows_out *o = ud;
+    for (int c = 0; o->types[c]; c++) {
+        int64_t i;
+        const char *t;
+        int rc = o->types[c] == 'i' ? dtc_row_int_or(row, c, -1, &i)
+                                    : dtc_row_text_or(row, c, "NULL", &t);
+        if (rc) return rc;
+        if (o->types[c] == 'i')
+            fprintf(o->out, "%s%lld", c ? " " : "", (long long)i);
+        else
+            fprintf(o->out, "%s%s", c ? " " : "", t);
+    }
+    fputc('\n', o->out);
+    return 0;
+}
+
+static void print_rows(dtc_store *s, FILE *out, const char *sql, const char *types)
+{
+    rows_out o = {out, types};
+    int rc = dtc_store_query(s, sql, NULL, 0, print_row, &o);
+    if (rc) fail_msg("%s: %s", sql, dtc_store_errmsg(s));
+}
+
+/* dtc_store_copy's destination: a database with a row of its own and one
+ * whose key the source also has (sub-1, other values). Opened when NULL,
+ * dropped after a copy that succeeded, so each call starts from it. */
+static dtc_store *copy_to;
+static char copy_path[256], *copy_seed; /* copy_seed: describe_copy_to of the seed */
+static size_t copy_seedlen;
+static void describe_copy_to(FILE *out);
+
+static void copy_to_open(void)
+{
+    copy_to = testdb_open(copy_path, sizeof(copy_path), "alloc-failure-copy");
+    assert_non_null(copy_to);
+    dtc_val k1[] = {DTC_TEXT("sub-1")}, k2[] = {DTC_TEXT("sub-only-here")};
+    dtc_val v[] = {DTC_TEXT("acc-1"),
+                   DTC_TEXT("the destination's own"),
+                   DTC_TEXT("DPS"),
+                   DTC_TEXT("Commit"),
+                   DTC_TEXT("ACTIVE"),
+                   DTC_TEXT("EUR"),
+                   DTC_TEXT("2026-01-01"),
+                   DTC_TEXT("2026-12-31"),
+                   DTC_TEXT("2026-01-01"),
+                   DTC_TEXT("2026-12-31"),
+                   DTC_INT(1),
+                   DTC_INT(1),
+                   DTC_INT(1)};
+    dtc_put res;
+    assert_int_equal(dtc_store_put(copy_to, DTC_FACT_SUBSCRIPTION, k1, v, NULL, &res), 0);
+    assert_int_equal(dtc_store_put(copy_to, DTC_FACT_SUBSCRIPTION, k2, v, NULL, &res), 0);
+    free(copy_seed);
+    FILE *f = open_memstream(&copy_seed, &copy_seedlen);
+    assert_non_null(f);
+    describe_copy_to(f);
+    fclose(f);
+}
+
+/* What a user of the destination sees: its subscriptions and how many rows
+ * of cost, allocation, revisions, runs and the outbox it holds. */
+static void describe_copy_to(FILE *out)
+{
+    print_rows(copy_to, out,
+               "SELECT uuid, name, budget_total_micro FROM subscription ORDER BY uuid", "tti");
+    print_rows(copy_to, out,
+               "SELECT (SELECT COUNT(*) FROM cost_day), (SELECT COUNT(*) FROM env_cost_day),"
+               " (SELECT COUNT(*) FROM cost_allocation), (SELECT COUNT(*) FROM environment),"
+               " (SELECT COUNT(*) FROM revision), (SELECT COUNT(*) FROM sync_run),"
+               " (SELECT SUM(cost_micro) FROM env_cost_day)",
+               "iiiiiii");
+}
+
+static int run_store_copy(FILE *out, char *why, size_t whylen)
+{
+    long armed = hold_failure();
+    if (!copy_to) copy_to_open();
+    dtc_alloc_fail_at(armed);
+
+    dtc_copy_stats st;
+    int rc = dtc_store_copy(store, copy_to, &st);
+
+    armed = hold_failure();
+    snprintf(why, whylen, "%s", rc ? dtc_store_errmsg(copy_to) : "");
+    if (rc == 0) {
+        fprintf(out, "tables %ld rows %ld\n", st.tables, st.rows);
+        describe_copy_to(out);
+        testdb_close(copy_to, copy_path); /* the next call starts from the seed again */
+        copy_to = NULL;
+    } else { /* one transaction: the destination as it was */
+        char *after = NULL;
+        size_t afterlen = 0;
+        FILE *a = open_memstream(&after, &afterlen);
+        assert_non_null(a);
+        describe_copy_to(a);
+        fclose(a);
+        if (strcmp(copy_seed, after) != 0)
+            fail_msg("dtc_store_copy failed (%s) and left the destination changed:\n%s\nwas\n%s",
+                     dtc_strerror(rc), after, copy_seed);
+        free(after);
+    }
+    dtc_alloc_fail_at(armed);
+    return rc;
+}
+
+/* dtc_lic_import's destination, as copy_to: an empty database, opened when
+ * NULL, dropped after an import that succeeded; and the folder it may put a
+ * temporary file in, which must be empty after every call. */
+static dtc_store *lic_to;
+static char lic_path[256], lic_tmp[256];
+
+static void describe_lic_to(FILE *out)
+{
+    print_rows(
+        lic_to, out,
+        "SELECT (SELECT COUNT(*) FROM lic_env_hour), (SELECT COUNT(*) FROM lic_ddu_hour),"
+        " (SELECT COUNT(*) FROM lic_file), (SELECT SUM(fullstack_mhu) FROM lic_env_hour),"
+        " (SELECT SUM(dem_centi) FROM lic_env_hour), (SELECT SUM(ddu_micro) FROM lic_ddu_hour)",
+        "iiiiii");
+}
+
+static int run_license_import(FILE *out, char *why, size_t whylen)
+{
+    long armed = hold_failure();
+    if (!lic_to) {
+        lic_to = testdb_open(lic_path, sizeof(lic_path), "alloc-failure-lic");
+        assert_non_null(lic_to);
+    }
+    dtc_alloc_fail_at(armed);
+
+    dtc_lic_import_opts o = {.threads = 2, .tmpdir = lic_tmp};
+    dtc_license_rules_default(&o.rules);
+    dtc_lic_import_stats st;
+    memset(&st, 0, sizeof(st));
+    int rc = dtc_lic_import(lic_to, DTC_TEST_DATA "/license/export.zip", &o, &st);
+
+    armed = hold_failure();
+    snprintf(why, whylen, "%s", rc ? st.err : "");
+    DIR *d = opendir(lic_tmp); /* no temporary file left behind, whatever happened */
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            fail_msg("dtc_lic_import left %s/%s behind (%s)", lic_tmp, e->d_name,
+                     rc ? dtc_strerror(rc) : "success");
+    closedir(d);
+    if (rc == 0) {
+        fprintf(out, "files %ld documents %ld env_hours %ld inserted %ld updated %ld\n", st.files,
+                st.documents, st.env_hours, st.inserted, st.updated);
+        describe_lic_to(out);
+        testdb_close(lic_to, lic_path);
+        lic_to = NULL;
+    } else { /* one transaction: nothing of it written */
+        char *after = NULL;
+        size_t afterlen = 0;
+        FILE *a = open_memstream(&after, &afterlen);
+        assert_non_null(a);
+        describe_lic_to(a);
+        fclose(a);
+        if (strcmp(after, "0 0 0 -1 -1 -1\n") != 0)
+            fail_msg("dtc_lic_import failed (%s) and wrote: %s", dtc_strerror(rc), after);
+        free(after);
+    }
+    dtc_alloc_fail_at(armed);
+    return rc;
+}
+
+/* ---- dtc_sync_run against the emulator in a process of its own ---- */
+
+/* The emulator runs in a child process forked before anything else, so
+ * its allocations are not the ones failed here: one account, one
+ * subscription, environment and capability, 30 days. */
+static pid_t emu_pid = -1;
+static int emu_port;
+static emu_config emu_cfg;
+static char emu_acct[64], emu_client_id[128], emu_client_secret[128];
+
+static int emu_fork(void)
+{
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    emu_config_defaults(&emu_cfg);
+    emu_cfg.now = dtc_days_from_civil(2026, 11, 22) * 86400 + 6 * 3600;
+    emu_cfg.port = 0;
+    emu_cfg.days = 30;
+    emu_cfg.subscriptions = 1;
+    emu_cfg.environments = 1;
+    emu_cfg.capabilities = 1;
+    emu_cfg.rl_rps = emu_cfg.rl_inflight = 0; /* the loop asks faster than an account may */
+    emu_pid = fork();
+    if (emu_pid < 0) return -1;
+    if (emu_pid == 0) { /* the emulator: serves until the test program ends */
+        close(fds[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* it ends with the test, however that ends */
+        if (getppid() == 1) _exit(1);
+        signal(SIGPIPE, SIG_IGN);
+        emu_model m;
+        emu_server *srv = NULL;
+        int port = 0;
+        if (emu_model_build(&m, &emu_cfg) != 0 || emu_server_start(&srv, &m, &emu_cfg, &port))
+            port = -1;
+        char line[512];
+        int n = snprintf(line, sizeof(line), "%d %s %s %s\n", port, m.accounts[0].uuid,
+                         m.accounts[0].client_id, m.accounts[0].client_secret);
+        if (write(fds[1], line, (size_t)n) != n) _exit(1);
+        close(fds[1]);
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    char line[512] = "";
+    ssize_t n = read(fds[0], line, sizeof(line) - 1);
+    close(fds[0]);
+    if (n <= 0 ||
+        sscanf(line, "%d %63s %127s %127s", &emu_port, emu_acct, emu_client_id,
+               emu_client_secret) != 4 ||
+        emu_port <= 0)
+        return -1;
+    return 0;
+}
+
+static void emu_kill(void)
+{
+    if (emu_pid > 0) {
+        kill(emu_pid, SIGKILL);
+        waitpid(emu_pid, NULL, 0);
+    }
+}
+
+static dtc_store *sync_to;
+static char sync_path[256];
+
+static int run_sync(FILE *out, char *why, size_t whylen)
+{
+    long armed = hold_failure();
+    if (!sync_to) {
+        sync_to = testdb_open(sync_path, sizeof(sync_path), "alloc-failure-sync");
+        assert_non_null(sync_to);
+    }
+    char base[64], token[96];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", emu_port);
+    snprintf(token, sizeof(token), "%s/sso/oauth2/token", base);
+    dtc_account_cfg ac = {.name = "unit",
+                          .uuid = emu_acct,
+                          .client_id = emu_client_id,
+                          .client_secret = emu_client_secret,
+                          .sso_url = token,
+                          .api_url = base};
+    dtc_config cfg = {.trailing_days = 35,
+                      .chunk_days = 7,
+                      .alloc_chunk_days = 28,
+                      .page_size = 50,
+                      .alloc_page_size = 1000,
+                      .concurrency = 1,
+                      .accounts = &ac,
+                      .naccounts = 1};
+    int64_t today = emu_cfg.now / 86400;
+    dtc_sync_opts so = {.cfg = &cfg,
+                        .store = sync_to,
+                        .today = today,
+                        .since = today - 1,
+                        .until = today - 1,
+                        .retry_attempts = 1,
+                        .retry_base_ms = 1,
+                        .lock_seconds = 1};
+    dtc_sync_result sr;
+    memset(&sr, 0, sizeof(sr));
+    dtc_alloc_fail_at(armed);
+    int rc = dtc_sync_run(&so, &sr);
+    armed = hold_failure();
+    snprintf(why, whylen, "%s", rc ? sr.err : "");
+    if (rc == 0) {
+        print_rows(sync_to, out,
+                   "SELECT (SELECT COUNT(*) FROM subscription), (SELECT COUNT(*) FROM cost_day),"
+                   " (SELECT SUM(cost_micro) FROM cost_day), (SELECT COUNT(*) FROM env_cost_day),"
+                   " (SELECT SUM(cost_micro) FROM env_cost_day),"
+                   " (SELECT COUNT(*) FROM env_usage_day), (SELECT COUNT(*) FROM cost_allocation),"
+                   " (SELECT COUNT(*) FROM rate_card), (SELECT COUNT(*) FROM environment)",
+                   "iiiiiiiii");
+        testdb_close(sync_to, sync_path);
+        sync_to = NULL;
+    }
+    dtc_alloc_fail_at(armed);
+    return rc;
+}
+
 /* Run fn once with no failure (the reference), then with the Nth allocation
  * failing for N = 1.. until the call makes fewer than N. */
 static void fail_each_allocation(entry_fn fn, const char *name, int want_why)
 {
     char *ref = NULL, *got = NULL, why[1024];
     size_t reflen = 0, gotlen = 0;
+    int64_t t0 = dtc_mono_ms();
     FILE *out = open_memstream(&ref, &reflen);
     assert_non_null(out);
     assert_int_equal(fn(out, why, sizeof(why)), 0);
@@ -316,7 +633,8 @@ static void fail_each_allocation(entry_fn fn, const char *name, int want_why)
     }
     assert_true(n <= MAX_ALLOCATIONS);
     assert_true(failures > 0); /* the hook reached the call at all */
-    print_message("%s: %ld allocations, each failed once: %ld errors\n", name, n - 1, failures);
+    print_message("%s: %ld allocations, each failed once: %ld errors, %.1f s\n", name, n - 1,
+                  failures, (double)(dtc_mono_ms() - t0) / 1000);
     free(ref);
 }
 
@@ -380,6 +698,44 @@ static void test_config_load_fails_cleanly_at_each_allocation(void **state)
     fail_each_allocation(run_config, "dtc_config_file_load", 0);
 }
 
+static void test_store_copy_fails_cleanly_at_each_allocation_leaving_the_destination(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_store_copy, "dtc_store_copy", 1);
+    if (copy_to) testdb_close(copy_to, copy_path);
+    copy_to = NULL;
+    free(copy_seed);
+    copy_seed = NULL;
+}
+
+static void test_license_import_fails_cleanly_at_each_allocation_writing_nothing(void **state)
+{
+    (void)state;
+    snprintf(lic_tmp, sizeof(lic_tmp), "/tmp/dtcost-unit-alloc-lic-%d", (int)getpid());
+    rmdir(lic_tmp);
+    assert_int_equal(mkdir(lic_tmp, 0700), 0);
+    fail_each_allocation(run_license_import, "dtc_lic_import", 1);
+    if (lic_to) testdb_close(lic_to, lic_path);
+    lic_to = NULL;
+    assert_int_equal(rmdir(lic_tmp), 0);
+}
+
+static void test_sync_fails_cleanly_at_each_allocation_with_a_reason(void **state)
+{
+    (void)state;
+    fail_each_allocation(run_sync, "dtc_sync_run", 1);
+    if (sync_to) testdb_close(sync_to, sync_path);
+    sync_to = NULL;
+    /* the lock file the sync's account lock left beside the database */
+    char pattern[300];
+    snprintf(pattern, sizeof(pattern), "%s-lock-*.lock", sync_path);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            unlink(g.gl_pathv[i]);
+    globfree(&g);
+}
+
 static void test_license_parsing_fails_cleanly_at_each_allocation(void **state)
 {
     (void)state;
@@ -401,6 +757,15 @@ int main(void)
         cmocka_unit_test(test_metrics_fail_cleanly_at_each_allocation),
         cmocka_unit_test(test_config_load_fails_cleanly_at_each_allocation),
         cmocka_unit_test(test_license_parsing_fails_cleanly_at_each_allocation),
+        cmocka_unit_test(test_store_copy_fails_cleanly_at_each_allocation_leaving_the_destination),
+        cmocka_unit_test(test_license_import_fails_cleanly_at_each_allocation_writing_nothing),
+        cmocka_unit_test(test_sync_fails_cleanly_at_each_allocation_with_a_reason),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    if (emu_fork() != 0) {
+        emu_kill();
+        return 1;
+    }
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    emu_kill();
+    return failed;
 }

@@ -1,12 +1,14 @@
 /* facts.h: load a tests/data/ fact file into a store through the storage
  * interface (dtc_store_put), for the unit tests of the modules that read the
- * store (verify, metrics, the allocation-failure loop). Header only: every
+ * store (verify, metrics, export, the allocation-failure loop). Header only: every
  * .c file of tests/unit is a test program of its own.
  *
  * The file: one fact a line, fields separated by '|': the table name, the
  * key columns, then the value columns, in store.c's order. A field that is
  * an integer ("-12") is stored as an integer, "NULL" as null, anything else
- * as text. Blank lines and lines starting with '#' are skipped. */
+ * as text (a decimal such as "12.5" too: SQLite stores it as a number in a
+ * REAL column, env_usage_day's value). Blank lines and lines starting with
+ * '#' are skipped. */
 #ifndef DTC_TEST_FACTS_H
 #define DTC_TEST_FACTS_H
 #include <stdio.h>
@@ -20,12 +22,13 @@ static const struct {
     dtc_fact fact;
     int nkeys;
 } facts_tables[] = {
-    {"subscription", DTC_FACT_SUBSCRIPTION, 1},  {"environment", DTC_FACT_ENVIRONMENT, 2},
-    {"cost_day", DTC_FACT_COST_DAY, 2},          {"env_cost_day", DTC_FACT_ENV_COST_DAY, 4},
-    {"cost_allocation", DTC_FACT_ALLOCATION, 6}, {"forecast", DTC_FACT_FORECAST, 2},
+    {"subscription", DTC_FACT_SUBSCRIPTION, 1},   {"environment", DTC_FACT_ENVIRONMENT, 2},
+    {"cost_day", DTC_FACT_COST_DAY, 2},           {"env_cost_day", DTC_FACT_ENV_COST_DAY, 4},
+    {"cost_allocation", DTC_FACT_ALLOCATION, 6},  {"forecast", DTC_FACT_FORECAST, 2},
+    {"env_usage_day", DTC_FACT_ENV_USAGE_DAY, 4}, {"rate_card", DTC_FACT_RATE, 4},
 };
 
-static dtc_val facts_val(const char *f)
+static inline dtc_val facts_val(const char *f)
 {
     char *end;
     long long i = strtoll(f, &end, 10);
@@ -33,16 +36,20 @@ static dtc_val facts_val(const char *f)
     return strcmp(f, "NULL") == 0 ? DTC_NULL : DTC_TEXT(f);
 }
 
-/* Load tests/data/<name> in one transaction of one run. 0, or the first
- * store error (a malformed line fails the test itself). */
-static int facts_load(dtc_store *s, const char *name)
+/* Load tests/data/<name> in one transaction of one sync run that started
+ * at started_at (the time a changed value's revision is seen at); when
+ * finished_at is not NULL the run then ends "ok" at finished_at, as a
+ * successful sync does (what the export calls the last sync). 0, or the
+ * first store error (a malformed line fails the test itself). */
+static inline int facts_load_run(dtc_store *s, const char *name, const char *started_at,
+                                 const char *finished_at)
 {
     char path[512], line[1024];
     snprintf(path, sizeof(path), "%s/%s", DTC_TEST_DATA, name);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     int64_t run;
-    int rc = dtc_store_run_begin(s, "2026-12-02T00:00:00Z", NULL, &run);
+    int rc = dtc_store_run_begin(s, started_at, NULL, &run);
     if (rc == 0) rc = dtc_store_begin(s);
     while (rc == 0 && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';
@@ -60,15 +67,25 @@ static int facts_load(dtc_store *s, const char *name)
         for (int i = 1; i < n; i++)
             v[i - 1] = facts_val(field[i]);
         dtc_put res;
-        rc = dtc_store_put(s, facts_tables[k].fact, v, v + facts_tables[k].nkeys,
-                           "2026-12-02T00:00:00Z", &res);
+        rc = dtc_store_put(s, facts_tables[k].fact, v, v + facts_tables[k].nkeys, started_at, &res);
     }
     fclose(f);
     if (rc == 0)
         rc = dtc_store_commit(s);
     else
         dtc_store_rollback(s);
+    if (rc == 0 && finished_at) {
+        dtc_run_stats st = {0};
+        rc = dtc_store_run_end(s, run, finished_at, "ok", &st, NULL);
+    }
     return rc;
+}
+
+/* Load tests/data/<name> in one run started 2026-12-02T00:00:00Z, left
+ * unfinished (facts_load_run). */
+static inline int facts_load(dtc_store *s, const char *name)
+{
+    return facts_load_run(s, name, "2026-12-02T00:00:00Z", NULL);
 }
 
 #endif

@@ -614,7 +614,11 @@ static int provenance(imp *x, const char *entry, const char *kind, uint64_t size
     dtc_val v[] = {DTC_TEXT(x->archive), DTC_TEXT(kind), DTC_INT((int64_t)size),
                    sha ? DTC_TEXT(sha) : DTC_NULL, DTC_TEXT(x->now)};
     x->st->provenance++;
-    return put(x, DTC_FACT_LIC_FILE, k, v);
+    int rc = put(x, DTC_FACT_LIC_FILE, k, v);
+    if (rc) /* callers with more to say overwrite it */
+        snprintf(x->st->err, sizeof(x->st->err), "%s: entry %s: %s", x->archive, entry,
+                 dtc_store_errmsg(x->s));
+    return rc;
 }
 
 /* Parse items on the worker threads while this thread writes the results
@@ -772,7 +776,13 @@ static int inner_zip(imp *x, zip_t *za, zip_int64_t idx, const char *archive, co
     snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", fd);
     zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
     char *buf = dtc_malloc(CHUNK);
-    int rc = zf && buf ? 0 : DTC_EZIP;
+    int rc = buf ? 0 : DTC_ENOMEM; /* not a corrupt archive: dtc_lic_import says so */
+    if (rc == 0 && !zf) {
+        snprintf(x->st->err, sizeof(x->st->err),
+                 "%s: entry %s: cannot be read: %s (a truncated or corrupt archive)", archive, name,
+                 zip_strerror(za));
+        rc = DTC_EZIP;
+    }
     zip_int64_t n = 0;
     while (rc == 0 && (n = zip_fread(zf, buf, CHUNK)) > 0) {
         size += (uint64_t)n;
@@ -1272,6 +1282,9 @@ int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
     if (rc == 0 && (rc = dtc_store_commit(s)) != 0)
         snprintf(st->err, sizeof(st->err), "%s", dtc_store_errmsg(s));
     if (rc) dtc_store_rollback(s);
+    /* the one failure the steps above do not describe themselves */
+    if (rc == DTC_ENOMEM && !st->err[0])
+        snprintf(st->err, sizeof(st->err), "%s: out of memory", path);
 done:
     for (int i = 0; i < BATCH; i++) {
         dtc_free(x->res[i].envs);
