@@ -110,7 +110,10 @@ int cmd_demo(int argc, char **argv)
     if (npos) return opt_usage_error(&demo_spec, "unexpected argument '%s'", argv[1]);
     if (o.days < 30 || o.days > 3700) return opt_usage_error(&demo_spec, "--days takes 30 to 3700");
     cfg.seed = o.seed;
-    cfg.days = o.days;
+    /* A day more of history than is asked: Dynatrace books yesterday at
+     * 02:00 UTC (the emulator too), so before then the last booked day is
+     * the day before, and a year would be 364 days. */
+    cfg.days = o.days + 1;
     cfg.now = o.now ? o.now : (int64_t)time(NULL);
     cfg.port = 0;
     signal(SIGPIPE, SIG_IGN);
@@ -147,7 +150,7 @@ int cmd_demo(int argc, char **argv)
     dtc_fmt_datetime(nowbuf, cfg.now);
     printf("dtcost demo: an emulated Dynatrace account is running on %s\n", base);
     printf("  (emulated now %s, seed %llu, %d days of history; no credentials needed)\n", nowbuf,
-           (unsigned long long)cfg.seed, cfg.days);
+           (unsigned long long)cfg.seed, o.days);
 
     dtc_auth_opts ao = {.token_url = token_url,
                         .client_id = acct->client_id,
