@@ -73,9 +73,10 @@ int dtc_export_focus_split(const char *fields);
  * dataset, a record with cost allocation split over its cost centres and
  * products, the rows' EffectiveCost summing to the record exactly,
  * docs/focus.md). Streams: memory holds one record's allocations at a time,
- * whatever the row count. Returns 0, DTC_EDB (message in st->err, else on
- * the store), DTC_ENOMEM (st->err), or DTC_EIO when writing failed (errno
- * says why, also when the write failed on the export's writing thread). */
+ * whatever the row count. Returns 0, DTC_EINVAL (a focus_minor not 2-4;
+ * st->err), DTC_EDB (message in st->err, else on the store), DTC_ENOMEM
+ * (st->err), or DTC_EIO when writing failed (errno says why, also when the
+ * write failed on the export's writing thread). */
 int dtc_export_write(dtc_store *s, const dtc_export_opts *o, FILE *out,
                      dtc_export_stats *st) DTC_MUST_CHECK;
 

@@ -1804,6 +1804,8 @@ int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_exp
     int rc;
     if (o->format == DTC_EXPORT_FOCUS &&
         (o->focus_minor < 2 || o->focus_minor > DTC_FOCUS_NEWEST)) {
+        snprintf(st->err, sizeof(st->err), "FOCUS 1.%d is not written: use 1.2, 1.3 or 1.4",
+                 o->focus_minor);
         rc = DTC_EINVAL;
         goto done;
     }

@@ -835,6 +835,9 @@ static void test_export_focus_refuses_a_version_it_does_not_write(void **state)
             .format = DTC_EXPORT_FOCUS, .from = -1, .to = -1, .focus_minor = minor};
         dtc_export_stats st;
         assert_int_equal(dtc_export_write(store, &o, out, &st), DTC_EINVAL);
+        char want[64];
+        snprintf(want, sizeof(want), "FOCUS 1.%d is not written: use 1.2, 1.3 or 1.4", minor);
+        assert_string_equal(st.err, want);
         fclose(out);
         assert_int_equal(len, 0); /* nothing half-written */
         free(text);
