@@ -1,8 +1,9 @@
 /* store_pg.c: the PostgreSQL back-end of the storage interface (libpq). One
  * connection per handle; the tables of store_schema.c with PostgreSQL types in
- * a schema of the user's choice; a batch of upserts is one statement (its
- * rows as arrays) that inserts, updates only what changed and logs the
- * revisions, one round trip per few thousand rows.
+ * a schema of the user's choice; a batch of new rows is a COPY, any other
+ * batch of upserts one statement (its rows as arrays) that inserts, updates
+ * only what changed and logs the revisions, one round trip per few
+ * thousand rows.
  * A lost connection is DTC_EDBLOST, a lock held elsewhere DTC_EBUSY. The
  * password never comes from the URL: libpq's PGPASSFILE / ~/.pgpass, or the
  * file named by DTCOST_DB_PASSWORD_FILE. */
