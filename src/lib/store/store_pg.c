@@ -43,8 +43,9 @@ typedef struct pg {
     bool begin_due; /* tx's BEGIN not sent yet: it goes with the first statement */
     char schema[64];
     char name[DTC_FACT_COUNT][16]; /* prepared upsert per fact, "" until first used */
-    /* The fact's last batch on this connection inserted every row (or none
-     * was written yet): its next large batch is tried as a COPY (copy_send). */
+    /* The fact's batches go by the merge: a COPY of it was refused on this
+     * connection and no merge batch has inserted every row since. False
+     * (at first): its next large batch is tried as a COPY (copy_send). */
     bool merge_only[DTC_FACT_COUNT];
 } pg;
 
