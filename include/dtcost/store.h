@@ -104,9 +104,10 @@ typedef struct dtc_put_counts {
  * put again, so its last value wins and each change is logged). keys holds n
  * rows of the fact's key columns one after another, vals n rows of its
  * values; booking n booking dates (entries may be NULL) or NULL for none.
- * PostgreSQL writes a batch in one statement per few thousand rows, SQLite
- * row by row. Call inside dtc_store_begin/commit (outside, it is a
- * transaction of its own); on failure roll back: *counts is then zero. */
+ * PostgreSQL writes a batch of new rows by COPY, any other in one statement
+ * per few thousand rows; SQLite row by row. Call inside
+ * dtc_store_begin/commit (outside, it is a transaction of its own); on
+ * failure roll back: *counts is then zero. */
 int dtc_store_put_many(dtc_store *s, dtc_put_counts *counts, dtc_fact fact, const dtc_val *keys,
                        const dtc_val *vals, const char *const *booking, size_t n) DTC_MUST_CHECK;
 

@@ -1094,6 +1094,8 @@ static int sync_account_extras(run *x, int64_t events_from)
     rc = dtc_dps_rate_cards(x->dps, &rates, &nr);
     if (rc == 0) {
         if ((rc = begin(x)) != 0) goto done;
+        slice sl;
+        rc = slice_open(&sl, x, DTC_FACT_RATE, 4, 7, nr);
         for (size_t i = 0; i < nr && rc == 0; i++) {
             /* Rate cards are per account; the quote ties a card to its
              * subscription's term (the API names no subscription). */
@@ -1106,8 +1108,10 @@ static int sync_account_extras(run *x, int64_t events_from)
                            DTC_TEXT(rates[i].unit),
                            DTC_TEXT(rates[i].currency),
                            rates[i].deployment[0] ? DTC_TEXT(rates[i].deployment) : DTC_NULL};
-            rc = put(x, DTC_FACT_RATE, k, v, NULL);
+            rc = slice_add(&sl, k, v, NULL);
         }
+        if (rc == 0) rc = slice_flush(&sl);
+        slice_close(&sl);
         if ((rc = end(x, rc)) != 0) goto done;
     } else if (extra_unavailable(rc)) {
         warn(x, "rate cards not synced: %s", why_not(x->dps));
@@ -1125,14 +1129,18 @@ static int sync_account_extras(run *x, int64_t events_from)
          * answer, in any order, gives the same rows. */
         if (ne > 1) qsort(evs, ne, sizeof(*evs), event_cmp);
         int64_t seq = 0;
+        slice sl;
+        rc = slice_open(&sl, x, DTC_FACT_EVENT, 6, 4, ne);
         for (size_t i = 0; i < ne && rc == 0; i++) {
             seq = i > 0 && event_key_cmp(&evs[i - 1], &evs[i]) == 0 ? seq + 1 : 0;
             dtc_val k[] = {DTC_TEXT(x->acct->uuid),     DTC_TEXT(evs[i].type), DTC_TEXT(evs[i].env),
                            DTC_TEXT(evs[i].capability), DTC_TEXT(evs[i].date), DTC_INT(seq)};
             dtc_val v[] = {DTC_TEXT(evs[i].created_at), DTC_TEXT(evs[i].severity),
                            DTC_TEXT(evs[i].message), DTC_TEXT(evs[i].level)};
-            rc = put(x, DTC_FACT_EVENT, k, v, NULL);
+            rc = slice_add(&sl, k, v, NULL);
         }
+        if (rc == 0) rc = slice_flush(&sl);
+        slice_close(&sl);
         rc = end(x, rc);
     } else if (extra_unavailable(rc)) {
         warn(x, "cost events not synced: %s", why_not(x->dps));

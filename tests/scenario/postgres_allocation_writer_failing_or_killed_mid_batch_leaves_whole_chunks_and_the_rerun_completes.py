@@ -3,7 +3,8 @@ walks (sync.c's writer): when its batch fails, the sync exits 74 with one
 line naming the failure and leaves only whole chunks (each allocation chunk's
 rows exactly as a clean run has them, inside the coverage committed with
 them, nothing outside); when the sync is killed with SIGKILL while that
-writer is mid-batch, the same holds. Either way the next run completes to
+writer is mid-batch (a COPY: a first sync's batches are new rows), the same
+holds. Either way the next run completes to
 the data of one uninterrupted run. A role allowed one connection syncs on
 that one, with a warning, to the same data."""
 import os
@@ -101,8 +102,9 @@ class AllocationWriter(unittest.TestCase):
             self.assertTrue(dump(to_sqlite(url, os.path.join(d, "failing.db")), FACT_TABLES) == want,
                             "after the writer's failure, the rerun differs")
 
-            # Killed while the writer is inside a batch (slowed to a
-            # millisecond a row, so the kill lands inside one).
+            # Killed while the writer is inside a batch, which a first sync
+            # sends by COPY (store_pg.c), slowed to a millisecond a row so the
+            # kill lands inside one.
             url = pg.createdb("killed")
             create_tables(url)
             trigger(pg, "killed", "PERFORM pg_sleep(0.001);")
@@ -114,13 +116,13 @@ class AllocationWriter(unittest.TestCase):
                 mid = pg.sql("killed", "SELECT COUNT(*) > 0 AND EXISTS (SELECT 1 FROM cost_allocation)"
                                        " FROM pg_stat_activity me WHERE me.datname = current_database()"
                                        " AND me.application_name = 'dtcost' AND me.state = 'active'"
-                                       " AND me.query LIKE '%INSERT INTO cost_allocation(%' AND EXISTS ("
+                                       " AND me.query LIKE '%COPY cost_allocation(%' AND EXISTS ("
                                        "SELECT 1 FROM pg_stat_activity a WHERE a.datname = me.datname"
                                        " AND a.application_name = 'dtcost' AND a.pid <> me.pid"
                                        " AND a.backend_start < me.backend_start)")[0][0] == "t"
                 if not mid:
                     time.sleep(0.02)
-            self.assertTrue(mid, "never saw the writer inside an allocation batch")
+            self.assertTrue(mid, "never saw the writer inside an allocation COPY")
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=10)
             self.assertEqual(proc.returncode, -signal.SIGKILL)

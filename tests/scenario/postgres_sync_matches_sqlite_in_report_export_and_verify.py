@@ -2,7 +2,9 @@
 byte-identical `report --format json`, `export` (FOCUS and CSV) and `verify`
 output (the FOCUS file's last column is when each database was last synced:
 that time is the one difference allowed); a second sync into PostgreSQL changes nothing; after late bookings
-both back-ends restate the same days and log the same revisions."""
+both back-ends restate the same days and log the same revisions. Each run's counts in the run log
+(inserted, updated, days restated) are SQLite's: a first sync's batches go by COPY, a rerun's by the
+merge (store_pg.c), and both count as puts one by one."""
 import os
 import re
 import subprocess
@@ -44,6 +46,9 @@ def first_difference(a, b):
         if x != y:
             return f"line {i + 1}:\n  sqlite:   {x[:300]}\n  postgres: {y[:300]}"
     return f"lengths {len(a)} and {len(b)}"
+
+
+COUNTS = "SELECT status, inserted, updated, restated_days FROM sync_run ORDER BY id"
 
 
 class PostgresMatchesSqlite(unittest.TestCase):
@@ -97,6 +102,13 @@ class PostgresMatchesSqlite(unittest.TestCase):
             self.assertGreater(len(got), 0)
             self.assertEqual(got, want)
             self.assert_same_reads(pg, lite, url)
+            # The run log: the first sync, the restating one (the PostgreSQL
+            # database had one more run between them, which changed nothing).
+            want = [[str(v) for v in r] for r in rows(lite, COUNTS)]
+            got = pg.sql("dtcost", COUNTS)
+            self.assertGreater(int(want[0][1]), 10000)
+            self.assertEqual(got[1], ["ok", "0", "0", "0"])
+            self.assertEqual([got[0], got[2]], want)
 
 
 if __name__ == "__main__":

@@ -66,10 +66,16 @@ static int teardown(void **state)
     return 0;
 }
 
+static long count_rows(dtc_store *s, const char *sql);
+
 /* The same puts into both: ref one at a time, sub as one batch, each in a
- * transaction; the counts must agree. */
-static void put_both(fixture *f, dtc_fact fact, const dtc_val *k, const dtc_val *v,
-                     const char *const *booking, size_t n, size_t nk, size_t nv)
+ * transaction; the counts must agree. On PostgreSQL, when own_rows >= 0,
+ * that many of the table's row versions must have been written by the
+ * batch's transaction itself rather than in a savepoint, where a COPY goes
+ * (store_pg.c): which way the batch took (own_sql counts them). */
+static void put_both_own(fixture *f, dtc_fact fact, const dtc_val *k, const dtc_val *v,
+                         const char *const *booking, size_t n, size_t nk, size_t nv,
+                         const char *own_sql, long own_rows)
 {
     dtc_put_counts want = {0}, got;
     assert_int_equal(dtc_store_begin(f->ref), 0);
@@ -86,10 +92,17 @@ static void put_both(fixture *f, dtc_fact fact, const dtc_val *k, const dtc_val 
     assert_int_equal(dtc_store_begin(f->sub), 0);
     if (dtc_store_put_many(f->sub, &got, fact, k, v, booking, n) != 0)
         fail_msg("%s", dtc_store_errmsg(f->sub));
+    if (f->pg && own_sql && own_rows >= 0) assert_int_equal(count_rows(f->sub, own_sql), own_rows);
     assert_int_equal(dtc_store_commit(f->sub), 0);
     assert_int_equal(got.inserted, want.inserted);
     assert_int_equal(got.updated, want.updated);
     assert_int_equal(got.same, want.same);
+}
+
+static void put_both(fixture *f, dtc_fact fact, const dtc_val *k, const dtc_val *v,
+                     const char *const *booking, size_t n, size_t nk, size_t nv)
+{
+    put_both_own(f, fact, k, v, booking, n, nk, nv, NULL, -1);
 }
 
 typedef struct dump {
@@ -304,6 +317,62 @@ static void test_store_batch_that_fails_leaves_nothing(void **state)
     free(day);
 }
 
+/* cost_day rows for the COPY test: row i's day is unique, its cost i, or
+ * i + 1000 when restated (with a booking). */
+static void copy_rows(dtc_val *k, dtc_val *v, const char **booking, char (*day)[16], size_t at,
+                      size_t i, bool restated)
+{
+    snprintf(day[at], sizeof(day[at]), "%04zu-02-03", 1000 + i);
+    k[2 * at] = DTC_TEXT("sub-copy");
+    k[2 * at + 1] = DTC_TEXT(day[at]);
+    v[3 * at] = DTC_INT((int64_t)i + (restated ? 1000 : 0));
+    v[3 * at + 1] = DTC_TEXT(i % 7 ? "USD" : "a\tb\\c\nd\re");
+    v[3 * at + 2] = i % 5 ? DTC_TEXT("2026-01-0\\1") : DTC_NULL;
+    booking[at] = restated ? "2026-03-04" : NULL;
+}
+
+/* On PostgreSQL a batch of new rows goes by COPY (in a savepoint). One that
+ * meets a stored row is refused there, rolled back to the savepoint (the
+ * rows it had copied gone) and redone by the merge; the merge goes on until
+ * one of its batches inserts every row, then COPY again. Every way, the same
+ * rows, counts and revisions as puts one by one. */
+static void test_store_batch_copy_meeting_a_stored_row_falls_back_to_the_merge(void **state)
+{
+    fixture *f = *state;
+    enum { N = 300 };
+    static const char own[] = "SELECT day FROM cost_day WHERE xmin = pg_current_xact_id()::xid";
+    dtc_val k[N * 2], v[N * 3];
+    const char *booking[N];
+    char day[N][16];
+    /* New rows: COPY, so none written by the transaction itself. */
+    for (size_t i = 0; i < N; i++)
+        copy_rows(k, v, booking, day, i, i, false);
+    put_both_own(f, DTC_FACT_COST_DAY, k, v, booking, N, 2, 3, own, 0);
+    /* New rows and, last, a stored one restated: the COPY copies all but
+     * that one, is refused, and the merge inserts them and updates it. */
+    for (size_t i = 0; i < N - 1; i++)
+        copy_rows(k, v, booking, day, i, N + i, false);
+    copy_rows(k, v, booking, day, N - 1, 100, true);
+    put_both_own(f, DTC_FACT_COST_DAY, k, v, booking, N, 2, 3, own, N);
+    /* Stored rows unchanged: the merge, nothing written. */
+    for (size_t i = 0; i < N; i++)
+        copy_rows(k, v, booking, day, i, i, i == 100);
+    put_both_own(f, DTC_FACT_COST_DAY, k, v, booking, N, 2, 3, own, 0);
+    /* New rows: still the merge, which inserts them all; so the next new
+     * rows go by COPY again. */
+    for (size_t i = 0; i < N; i++)
+        copy_rows(k, v, booking, day, i, 2 * N + i, false);
+    put_both_own(f, DTC_FACT_COST_DAY, k, v, booking, N, 2, 3, own, N);
+    for (size_t i = 0; i < N; i++)
+        copy_rows(k, v, booking, day, i, 3 * N + i, false);
+    put_both_own(f, DTC_FACT_COST_DAY, k, v, booking, N, 2, 3, own, 0);
+    assert_same_rows(f, "SELECT * FROM cost_day ORDER BY day", 4 * N - 1);
+    assert_same_rows(f,
+                     "SELECT id, run_id, fact, key, old_value, new_value, booking, seen_at"
+                     " FROM revision ORDER BY id",
+                     1);
+}
+
 /* A second writer putting the same new rows while the first has not committed. */
 typedef struct writer {
     dtc_store *s;
@@ -479,6 +548,8 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(test_store_batch_coverage_merges_the_ranges_sqlite_merges,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_batch_copy_meeting_a_stored_row_falls_back_to_the_merge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,9 @@
 /* store_pg.c: the PostgreSQL back-end of the storage interface (libpq). One
  * connection per handle; the tables of store_schema.c with PostgreSQL types in
- * a schema of the user's choice; a batch of upserts is one statement (its
- * rows as arrays) that inserts, updates only what changed and logs the
- * revisions, one round trip per few thousand rows.
+ * a schema of the user's choice; a batch of new rows is a COPY, any other
+ * batch of upserts one statement (its rows as arrays) that inserts, updates
+ * only what changed and logs the revisions, one round trip per few
+ * thousand rows.
  * A lost connection is DTC_EDBLOST, a lock held elsewhere DTC_EBUSY. The
  * password never comes from the URL: libpq's PGPASSFILE / ~/.pgpass, or the
  * file named by DTCOST_DB_PASSWORD_FILE. */
@@ -42,6 +43,10 @@ typedef struct pg {
     bool begin_due; /* tx's BEGIN not sent yet: it goes with the first statement */
     char schema[64];
     char name[DTC_FACT_COUNT][16]; /* prepared upsert per fact, "" until first used */
+    /* The fact's batches go by the merge: a COPY of it was refused on this
+     * connection and no merge batch has inserted every row since. False
+     * (at first): its next large batch is tried as a COPY (copy_send). */
+    bool merge_only[DTC_FACT_COUNT];
 } pg;
 
 /* libpq's message on one line, without the trailing newline and "ERROR:  ". */
@@ -767,13 +772,18 @@ static int prepare_fact(dtc_store *s, int f)
     return rc;
 }
 
-/* The rows of one statement being built: an array literal per column. */
+/* The rows of one statement being built: an array literal per column for
+ * the merge (prepare_fact), or, for a COPY (copy_send), the rows as COPY
+ * text lines. Rows first .. first + rows - 1 of the caller's arrays. */
 typedef struct batch {
     const dtc_fact_desc *d;
-    const dtc_val *keys;
+    const dtc_val *keys, *vals;
+    const char *const *booking;
     dtc_buf col[BATCH_COLS];
     int ncols;
-    size_t rows, bytes;
+    bool copy; /* the rows are in lines, for a COPY */
+    dtc_buf lines;
+    size_t first, rows, bytes;
     size_t slot[BATCH_SLOTS]; /* rows of this statement by key hash: index + 1, 0 empty */
 } batch;
 
@@ -852,6 +862,33 @@ static int array_add(dtc_buf *b, const dtc_val *v)
     }
 }
 
+/* Append v to a row of COPY text: text with \, tab, newline and carriage
+ * return escaped, numbers as array_add writes them (the column's input
+ * function reads both alike), NULL as \N. */
+static int line_add(dtc_buf *b, const dtc_val *v, bool first)
+{
+    char num[32];
+    int err = first ? 0 : dtc_buf_addc(b, '\t');
+    switch (v->type) {
+    case 't':
+        for (const char *c = v->s; *c && !err;) {
+            size_t span = strcspn(c, "\\\t\n\r");
+            err |= dtc_buf_add(b, c, span);
+            c += span;
+            if (*c) {
+                char e = *c == '\t' ? 't' : *c == '\n' ? 'n' : *c == '\r' ? 'r' : '\\';
+                err |= dtc_buf_addc(b, '\\') | dtc_buf_addc(b, e);
+                c++;
+            }
+        }
+        return err;
+    case 'n':
+        return err | dtc_buf_adds(b, "\\N");
+    default:
+        return err | dtc_buf_adds(b, param(v, num, sizeof(num)));
+    }
+}
+
 /* A prepared statement's result; a BEGIN that is due goes with it in the
  * same round trip (libpq's pipeline mode), and its failure is then the
  * result. NULL when libpq could not send (the connection's error says why). */
@@ -894,7 +931,154 @@ static PGresult *exec_prepared(dtc_store *s, const char *name, int n, const char
     return stmt;
 }
 
-/* Send the statement built in t and add what it did to *counts. */
+/* Add row i of the caller's arrays to the merge statement being built. */
+static int batch_add(dtc_store *s, batch *t, size_t i)
+{
+    const dtc_fact_desc *d = t->d;
+    const dtc_val *k = t->keys + i * (size_t)d->nkeys, *v = t->vals + i * (size_t)d->nvals;
+    int err = 0;
+    for (int c = 0; c < d->nkeys; c++)
+        err |= array_add(&t->col[c], &k[c]);
+    for (int c = 0; c < d->nvals; c++)
+        err |= array_add(&t->col[d->nkeys + c], &v[c]);
+    if (d->measured >= 0) {
+        char key[DTC_STORE_KEY_TEXT], newv[64];
+        int c = d->nkeys + d->nvals;
+        dtc_store__key_text(d, k, key);
+        dtc_store__val_text(&v[d->measured], newv, sizeof(newv));
+        dtc_val rev[] = {DTC_TEXT(key), DTC_TEXT(newv),
+                         DTC_TEXT(t->booking ? t->booking[i] : NULL)};
+        for (int j = 0; j < 3; j++)
+            err |= array_add(&t->col[c + j], &rev[j]);
+    }
+    if (err) {
+        snprintf(s->err, sizeof(s->err),
+                 "database: %s: row %zu does not fit in a batch (a value of more than %zu MiB?)",
+                 d->name, i + 1, BATCH_CAP >> 20);
+        return DTC_ETOOBIG;
+    }
+    t->rows++;
+    t->bytes = 0;
+    for (int c = 0; c < t->ncols; c++)
+        t->bytes += t->col[c].len;
+    return 0;
+}
+
+/* Add row i of the caller's arrays to the COPY being built: its key and
+ * value columns, in the table's column list (copy_send). New rows log no
+ * revision, so nothing else. */
+static int copy_add(dtc_store *s, batch *t, size_t i)
+{
+    const dtc_fact_desc *d = t->d;
+    const dtc_val *k = t->keys + i * (size_t)d->nkeys, *v = t->vals + i * (size_t)d->nvals;
+    int err = 0;
+    for (int c = 0; c < d->nkeys; c++)
+        err |= line_add(&t->lines, &k[c], c == 0);
+    for (int c = 0; c < d->nvals; c++)
+        err |= line_add(&t->lines, &v[c], false);
+    if (err || dtc_buf_addc(&t->lines, '\n')) {
+        snprintf(s->err, sizeof(s->err),
+                 "database: %s: row %zu does not fit in a batch (a value of more than %zu MiB?)",
+                 d->name, i + 1, BATCH_CAP >> 20);
+        return DTC_ETOOBIG;
+    }
+    t->rows++;
+    t->bytes = t->lines.len;
+    return 0;
+}
+
+/* The rows of t, all new, written by COPY inside a savepoint: the first
+ * sync of a range inserts every row, which COPY does for a third of the
+ * merge's server time (no lookup, no arrays to parse, no plan; the heap
+ * written a page at a time). Two round trips: the COPY starts (with a BEGIN
+ * that is due), then its rows go and the savepoint is released. *refused
+ * true when the server refused the rows (one already stored, by an earlier
+ * run or another writer, or a constraint): the savepoint is rolled back,
+ * nothing of the COPY stays, and the caller redoes the rows by the merge,
+ * which gives the answer the merge gives. A lost connection is a failure. */
+static int copy_send(dtc_store *s, batch *t, long *inserted, bool *refused)
+{
+    pg *p = s->impl;
+    const dtc_fact_desc *d = t->d;
+    PGresult *bad = NULL;
+    bool in = false;
+    int rc = 0;
+    dtc_buf sql;
+    dtc_buf_init(&sql, DTC_CAP_SMALL);
+    *inserted = 0;
+    *refused = false;
+    int err = dtc_buf_printf(&sql, "%sSAVEPOINT dtc_copy; COPY %s(", p->begin_due ? "BEGIN; " : "",
+                             d->name);
+    for (int i = 0; i < d->nkeys + d->nvals; i++)
+        err |= dtc_buf_printf(&sql, "%s%s", i ? "," : "", fact_col(d, i));
+    err |= dtc_buf_adds(&sql, ") FROM STDIN; RELEASE SAVEPOINT dtc_copy");
+    if (err) {
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        rc = DTC_ENOMEM;
+        goto done;
+    }
+    p->begin_due = false;
+    if (!PQsendQuery(p->c, sql.data)) {
+        rc = fail(s, d->name, NULL);
+        goto done;
+    }
+    /* BEGIN's and SAVEPOINT's results, then the COPY's start; an error
+     * instead skips the rest of the statements. Bounded: at most one result
+     * a statement, and libpq ends a broken connection's results. */
+    for (int i = 0; i < 4 && !in; i++) {
+        PGresult *r = PQgetResult(p->c);
+        if (!r) break;
+        ExecStatusType st = PQresultStatus(r);
+        in = st == PGRES_COPY_IN;
+        if (st != PGRES_COPY_IN && st != PGRES_COMMAND_OK && !bad)
+            bad = r;
+        else
+            PQclear(r);
+    }
+    if (in && (PQputCopyData(p->c, t->lines.data, (int)t->lines.len) != 1 ||
+               PQputCopyEnd(p->c, NULL) != 1)) {
+        rc = fail(s, d->name, NULL);
+        goto done;
+    }
+    /* The COPY's result (and RELEASE's when it succeeded), then NULL. */
+    for (int i = 0; in && i < 4; i++) {
+        PGresult *r = PQgetResult(p->c);
+        if (!r) break;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_COMMAND_OK && i == 0) *inserted = strtol(PQcmdTuples(r), NULL, 10);
+        if (st != PGRES_COMMAND_OK && !bad)
+            bad = r;
+        else
+            PQclear(r);
+    }
+    if (PQstatus(p->c) == CONNECTION_BAD || (!in && !bad)) {
+        rc = fail(s, d->name, bad);
+        goto done;
+    }
+    if (bad) {
+        *refused = true;
+        *inserted = 0;
+        rc = run(s, "ROLLBACK TO SAVEPOINT dtc_copy; RELEASE SAVEPOINT dtc_copy", d->name);
+    }
+done:
+    PQclear(bad);
+    dtc_buf_dispose(&sql);
+    return rc;
+}
+
+/* The statement built in t is sent; it starts empty again. */
+static void batch_reset(batch *t)
+{
+    for (int i = 0; i < t->ncols; i++)
+        dtc_buf_reset(&t->col[i]);
+    dtc_buf_reset(&t->lines);
+    memset(t->slot, 0, sizeof(t->slot));
+    t->rows = t->bytes = 0;
+    t->copy = false;
+}
+
+/* Send the statement built in t and add what it did to *counts: a COPY,
+ * redone by the merge when the server refuses it, or the merge. */
 static int batch_send(dtc_store *s, batch *t, dtc_put_counts *counts)
 {
     pg *p = s->impl;
@@ -902,11 +1086,30 @@ static int batch_send(dtc_store *s, batch *t, dtc_put_counts *counts)
     int f = (int)(d - dtc_store__facts), n = t->ncols, rc = 0;
     const char *v[BATCH_COLS + 2];
     char run_id[32];
+    if (t->copy) {
+        long ins;
+        bool refused;
+        rc = copy_send(s, t, &ins, &refused);
+        if (rc == 0 && !refused) {
+            counts->inserted += ins;
+            counts->same += (long)t->rows - ins;
+        }
+        if (rc || !refused) goto done;
+        /* Some rows were stored already: the merge from here on, until a
+         * batch of it inserts every row again. */
+        p->merge_only[f] = true;
+        size_t first = t->first, rows = t->rows;
+        t->copy = false;
+        t->rows = 0;
+        for (size_t i = first; i < first + rows && rc == 0; i++)
+            rc = batch_add(s, t, i);
+        if (rc) goto done;
+    }
     for (int i = 0; i < n && rc == 0; i++)
         if (dtc_buf_addc(&t->col[i], '}')) rc = DTC_ENOMEM;
     if (rc) {
         snprintf(s->err, sizeof(s->err), "out of memory");
-        return rc;
+        goto done;
     }
     for (int i = 0; i < n; i++)
         v[i] = t->col[i].data;
@@ -933,47 +1136,17 @@ static int batch_send(dtc_store *s, batch *t, dtc_put_counts *counts)
         counts->inserted += ins;
         counts->updated += upd;
         counts->same += (long)t->rows - ins - upd;
+        p->merge_only[f] = ins < (long)t->rows;
     }
     PQclear(r);
-    for (int i = 0; i < t->ncols; i++)
-        dtc_buf_reset(&t->col[i]);
-    memset(t->slot, 0, sizeof(t->slot));
-    t->rows = t->bytes = 0;
+done:
+    batch_reset(t);
     return rc;
 }
 
-/* Add row i of the caller's arrays to the statement being built. */
-static int batch_add(dtc_store *s, batch *t, const dtc_val *vals, const char *const *booking,
-                     size_t i)
-{
-    const dtc_fact_desc *d = t->d;
-    const dtc_val *k = t->keys + i * (size_t)d->nkeys, *v = vals + i * (size_t)d->nvals;
-    int err = 0;
-    for (int c = 0; c < d->nkeys; c++)
-        err |= array_add(&t->col[c], &k[c]);
-    for (int c = 0; c < d->nvals; c++)
-        err |= array_add(&t->col[d->nkeys + c], &v[c]);
-    if (d->measured >= 0) {
-        char key[DTC_STORE_KEY_TEXT], newv[64];
-        int c = d->nkeys + d->nvals;
-        dtc_store__key_text(d, k, key);
-        dtc_store__val_text(&v[d->measured], newv, sizeof(newv));
-        dtc_val rev[] = {DTC_TEXT(key), DTC_TEXT(newv), DTC_TEXT(booking ? booking[i] : NULL)};
-        for (int j = 0; j < 3; j++)
-            err |= array_add(&t->col[c + j], &rev[j]);
-    }
-    if (err) {
-        snprintf(s->err, sizeof(s->err),
-                 "database: %s: row %zu does not fit in a batch (a value of more than %zu MiB?)",
-                 d->name, i + 1, BATCH_CAP >> 20);
-        return DTC_ETOOBIG;
-    }
-    t->rows++;
-    t->bytes = 0;
-    for (int c = 0; c < t->ncols; c++)
-        t->bytes += t->col[c].len;
-    return 0;
-}
+/* Fewer rows than this go by the merge even when new: a COPY costs a round
+ * trip more, which a few rows do not pay back. */
+#define COPY_MIN_ROWS 64
 
 static int pg_put_many(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc *d,
                        const dtc_val *keys, const dtc_val *vals, const char *const *booking,
@@ -991,9 +1164,12 @@ static int pg_put_many(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc
     }
     t->d = d;
     t->keys = keys;
+    t->vals = vals;
+    t->booking = booking;
     t->ncols = d->nkeys + d->nvals + (d->measured >= 0 ? 3 : 0);
     for (int c = 0; c < t->ncols; c++)
         dtc_buf_init(&t->col[c], BATCH_CAP);
+    dtc_buf_init(&t->lines, BATCH_CAP);
     if ((rc = dtc_store__pg_own_begin(s, &own)) != 0) goto done;
     for (size_t i = 0; i < n && rc == 0; i++) {
         /* A repeated key starts the next statement, which sees this one's row. */
@@ -1001,7 +1177,11 @@ static int pg_put_many(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc
             if ((rc = batch_send(s, t, counts)) != 0) break;
             (void)seen_key(t, i);
         }
-        if ((rc = batch_add(s, t, vals, booking, i)) == 0 &&
+        if (t->rows == 0) {
+            t->first = i;
+            t->copy = !p->merge_only[f] && n - i >= COPY_MIN_ROWS;
+        }
+        if ((rc = t->copy ? copy_add(s, t, i) : batch_add(s, t, i)) == 0 &&
             (t->rows == BATCH_ROWS || t->bytes >= BATCH_BYTES))
             rc = batch_send(s, t, counts);
     }
@@ -1010,6 +1190,7 @@ static int pg_put_many(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc
 done:
     for (int c = 0; c < t->ncols; c++)
         dtc_buf_dispose(&t->col[c]);
+    dtc_buf_dispose(&t->lines);
     dtc_free(t);
     if (rc) memset(counts, 0, sizeof(*counts));
     return rc;
