@@ -17,6 +17,8 @@ typedef struct report_view {
     const dtc_report *r;
     const dtc_charge *charges; /* NULL when the config has no [allocation] rules */
     size_t ncharges;
+    const dtc_charge_sum *charge_sums; /* the charges per currency (dtc_report_charge_sums) */
+    size_t ncharge_sums;
     int64_t cb_from, cb_to;     /* the chargeback's days */
     char grain;                 /* 'd', 'w' or 'm': spend over time */
     int top;                    /* rows per table */
