@@ -961,7 +961,8 @@ static int write_page(FILE *f, const report_view *v)
 {
     const dtc_report *r = v->r;
     colours col;
-    if (colours_build(&col, r) != 0) return -1;
+    int rc = colours_build(&col, r);
+    if (rc) return rc;
     char today[16];
     dtc_fmt_date(today, r->nbudgets == 0 && v->lic && v->lic->to >= 0 ? v->lic->to : r->today);
     fprintf(f,
@@ -991,7 +992,7 @@ static int write_page(FILE *f, const report_view *v)
         chart_cumulative(f, v, i);
         chart_daily(f, v, &col, i);
         chart_monthly(f, v, i);
-        if (chart_environments(f, v, i) != 0) return -1;
+        if ((rc = chart_environments(f, v, i)) != 0) return rc;
         usage_table(f, v, &col, i);
         fputs("</section>\n", f);
     }
@@ -999,40 +1000,43 @@ static int write_page(FILE *f, const report_view *v)
         movers(f, v, &col);
         allocations(f, v);
     }
-    if (v->lic && v->lic->from >= 0 && license_section(f, v) != 0) return -1;
+    if (v->lic && v->lic->from >= 0 && (rc = license_section(f, v)) != 0) return rc;
     tables(f, v);
     fputs("<footer>", f);
     provenance(f, v);
     fputs("</footer></body></html>\n", f);
-    return ferror(f) ? -1 : 0;
+    return ferror(f) ? DTC_EIO : 0;
 }
 
 int report_html_write(const report_view *v, const char *path, char *err, size_t errlen)
 {
     size_t n = strlen(path) + 32;
     char *tmp = dtc_malloc(n);
-    if (!tmp) {
-        snprintf(err, errlen, "--html %s: out of memory", path);
-        return -1;
-    }
+    int rc = DTC_ENOMEM, why = 0; /* why: errno of the create, write or rename that failed */
+    const char *what = "writing failed", *hint = "check the disk and the directory";
+    if (!tmp) goto done;
     snprintf(tmp, n, "%s.tmp.%d", path, (int)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) {
-        snprintf(err, errlen,
-                 "--html %s: cannot create it: %s (check the directory exists and is writable)",
-                 path, strerror(errno));
-        dtc_free(tmp);
-        return -1;
+        rc = DTC_EIO, why = errno, what = "cannot create it";
+        hint = "check the directory exists and is writable";
+        goto done;
     }
     errno = 0;
-    int rc = write_page(f, v);
-    if (fclose(f) != 0) rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0) rc = -1;
-    if (rc) {
-        snprintf(err, errlen, "--html %s: writing failed: %s", path,
-                 errno ? strerror(errno) : "out of memory");
-        unlink(tmp);
-    }
+    rc = write_page(f, v);
+    why = errno;
+    if (fclose(f) != 0 && rc == 0) rc = DTC_EIO, why = errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = DTC_EIO, why = errno, what = "cannot move the page into place";
+    if (rc) unlink(tmp);
+done:
+    if (rc == DTC_EIO)
+        snprintf(err, errlen, "--html %s: %s: %s (%s)", path, what, strerror(why ? why : EIO),
+                 hint);
+    else if (rc)
+        snprintf(err, errlen,
+                 "--html %s: %s: %s (narrow the report with --until, --window or --top)", path,
+                 what, rc == DTC_ENOMEM ? "out of memory" : dtc_strerror(rc));
     dtc_free(tmp);
     return rc;
 }

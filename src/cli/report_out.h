@@ -34,9 +34,11 @@ int report_table_write(FILE *f, const report_view *v) DTC_MUST_CHECK;
 int report_json_write(FILE *f, const report_view *v) DTC_MUST_CHECK;
 int report_csv_write(FILE *f, const report_view *v) DTC_MUST_CHECK;
 
-/* Write the page to path (through a temporary file renamed into place).
- * 0, or -1 with a one-line reason in err. */
-int report_html_write(const report_view *v, const char *path, char *err, size_t errlen);
+/* Write the page to path (through a temporary file renamed into place, so
+ * a failure leaves no page and no temporary file). 0, DTC_EIO (errno says
+ * why) or DTC_ENOMEM, with a one-line reason naming the path in err. */
+int report_html_write(const report_view *v, const char *path, char *err,
+                      size_t errlen) DTC_MUST_CHECK;
 
 /* "day", "week" or "month". */
 const char *report_grain_name(char grain);
