@@ -34,6 +34,12 @@ typedef struct dtc_budget {
     double used_pct;
     int64_t used_pct_centi, elapsed_pct_centi;
     bool ahead_of_pace;
+    /* The period's cost line: `spent` is the cost of the days from
+     * period_start to the last day with cost (not after the report's today),
+     * dtc_report_sum_days; projected where the 30-day burn takes it by
+     * period_end, spent + burn30 x the days left, and its band at burn30 +
+     * 2 burn_se and burn30 - 2 burn_se (never below spent). */
+    int64_t spent, projected, projected_low, projected_high;
     int64_t burn7, burn30; /* micro-units per day */
     int64_t burn_se;       /* standard error of burn30 */
     int64_t last_day;      /* last day with cost, or -1 */

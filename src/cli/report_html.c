@@ -244,11 +244,8 @@ static void chart_cumulative(FILE *f, const report_view *v, size_t bi)
             last = b->last_day < r->today ? b->last_day : r->today;
     if (end <= start || last < start) return;
     xmap m = {.left = L, .width = W - L - R, .span = (double)(end - start + 1), .first = start};
-    double ph = H - T - B, cum = 0, max = units(b->total);
-    int64_t left = end - last;
-    double se = units(b->burn_se), burn = units(b->burn30);
-    cum = units(dtc_report_sum_days(b, start, last));
-    double hi_end = cum + (burn + 2 * se) * (double)(left > 0 ? left : 0);
+    double ph = H - T - B, max = units(b->total);
+    double cum = units(b->spent), hi_end = units(b->projected_high);
     bool fc = b->forecast_median >= 0;
     max = fmax(fmax(max, hi_end), fmax(cum, fc ? units(b->forecast_upper) : 0));
     double top = axis_top(max * 1.05);
@@ -271,15 +268,14 @@ static void chart_cumulative(FILE *f, const report_view *v, size_t bi)
         f,
         "<text class='axt' x='%.1f' y='%d' text-anchor='middle'>day of the period %s .. %s</text>",
         L + m.width / 2, H - 6, d1, d2);
-    if (left > 0) {
-        double lo_end = cum + fmax(0, burn - 2 * se) * (double)left;
+    if (end > last) {
         fprintf(f, "<polygon class='band' points='%.1f,%.1f %.1f,%.1f %.1f,%.1f'/>", xm(&m, last),
-                Y(cum), xm(&m, end), Y(hi_end), xm(&m, end), Y(lo_end));
-        fmt_money(ma, (int64_t)llround((cum + burn * (double)left) * 1e6));
+                Y(cum), xm(&m, end), Y(hi_end), xm(&m, end), Y(units(b->projected_low)));
+        fmt_money(ma, b->projected);
         fprintf(
             f,
             "<line class='proj' x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f'><title>our projection: %s ",
-            xm(&m, last), Y(cum), xm(&m, end), Y(cum + burn * (double)left), ma);
+            xm(&m, last), Y(cum), xm(&m, end), Y(units(b->projected)), ma);
         esc(f, b->currency);
         fprintf(f, " by %s</title></line>", d2);
     }
@@ -300,12 +296,9 @@ static void chart_cumulative(FILE *f, const report_view *v, size_t bi)
         fprintf(f, " (%s .. %s)</title></circle>", mb, mc);
     }
     fputs("<polyline class='actual' points='", f);
-    double c = 0;
-    for (int64_t d = start; d <= last; d++) {
-        c += units(dtc_report_sum_days(b, d, d));
-        fprintf(f, "%.1f,%.1f ", xm(&m, d), Y(c));
-    }
-    fmt_money(ma, (int64_t)llround(cum * 1e6));
+    for (int64_t d = start; d <= last; d++)
+        fprintf(f, "%.1f,%.1f ", xm(&m, d), Y(units(dtc_report_sum_days(b, start, d))));
+    fmt_money(ma, b->spent);
     dtc_fmt_date(d1, last);
     fprintf(f, "'><title>spent %s ", ma);
     esc(f, b->currency);

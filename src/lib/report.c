@@ -196,6 +196,13 @@ static void budget_figures(dtc_budget *b, int64_t today)
         b->total > 0 ? (int64_t)llround(10000.0 * (double)b->used / (double)b->total) : 0;
     b->elapsed_pct_centi = dtc_report_pct_elapsed(b, today);
     b->ahead_of_pace = b->used_pct > (double)b->elapsed_pct_centi / 100.0 + 0.5;
+    int64_t last = b->last_day < today ? b->last_day : today;
+    int64_t left = b->period_end > last ? b->period_end - last : 0;
+    int64_t low = b->burn30 - 2 * b->burn_se;
+    b->spent = last >= b->period_start ? dtc_report_sum_days(b, b->period_start, last) : 0;
+    b->projected = b->spent + b->burn30 * left;
+    b->projected_high = b->spent + (b->burn30 + 2 * b->burn_se) * left;
+    b->projected_low = b->spent + (low > 0 ? low : 0) * left;
 }
 
 int64_t dtc_report_bucket_start(int64_t day, char grain)

@@ -457,6 +457,34 @@ static void test_report_budget_figures_round_half_away_from_zero(void **state)
     dtc_report_dispose(&r);
 }
 
+static void test_report_projection_band_from_the_burn_and_its_error(void **state)
+{
+    dtc_report r;
+    dtc_report_opts o = {.today = day("2026-04-10"), .since = -1, .window = 10};
+    assert_int_equal(dtc_report_build(*state, &o, &r), 0);
+    /* Band: 2.00, 4.00, 6.00 on 04-07 .. 09: spent 12.00, burn 4.00 a day;
+     * the sample deviation is 2.00, its standard error 2 / sqrt(3) =
+     * 1.1547005 -> 1.154701 (micro-units, half away from zero). From the
+     * last cost (04-09) to 04-30 are 21 days: 12 + 21 x 4 = 96.00; the band
+     * 12 + 21 x (4 +- 2.309402) = 144.497442 and 47.502558. */
+    const dtc_budget *b = budget_of(&r, "sub-band");
+    assert_int_equal(b->last_day, day("2026-04-09"));
+    assert_int_equal(b->burn30, 4000000);
+    assert_int_equal(b->burn_se, 1154701);
+    assert_int_equal(b->spent, 12000000);
+    assert_int_equal(b->projected, 96000000);
+    assert_int_equal(b->projected_high, 144497442);
+    assert_int_equal(b->projected_low, 47502558);
+    /* Europe: one day with cost, 50.00 on 04-10, no spread: 265 days to the
+     * year's end at 50.00 = 13,300.00, band and all. */
+    b = budget_of(&r, "sub-eur");
+    assert_int_equal(b->spent, 50000000);
+    assert_int_equal(b->projected, 13300000000);
+    assert_int_equal(b->projected_low, 13300000000);
+    assert_int_equal(b->projected_high, 13300000000);
+    dtc_report_dispose(&r);
+}
+
 static void test_report_allocation_shares_are_per_field_and_currency(void **state)
 {
     dtc_report r;
@@ -540,6 +568,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_without_until_keeps_the_synced_budget, db_setup,
                                         db_teardown),
         cmocka_unit_test_setup_teardown(test_report_budget_figures_round_half_away_from_zero,
+                                        figures_setup, db_teardown),
+        cmocka_unit_test_setup_teardown(test_report_projection_band_from_the_burn_and_its_error,
                                         figures_setup, db_teardown),
         cmocka_unit_test_setup_teardown(test_report_allocation_shares_are_per_field_and_currency,
                                         figures_setup, db_teardown),
