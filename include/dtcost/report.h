@@ -119,7 +119,8 @@ typedef struct dtc_report {
     size_t ncap, nenv;
     dtc_anomaly *anomalies; /* by day, then size */
     size_t nanomalies;
-    dtc_capday *capdays; /* the last DTC_REPORT_CHART_DAYS days, by budget, day, capability */
+    dtc_capday *capdays;   /* the last DTC_REPORT_CHART_DAYS days, by budget, day, capability */
+    int64_t capdays_first; /* the first of those days: today - DTC_REPORT_CHART_DAYS + 1 */
     size_t ncapdays;
     dtc_alloc_spend *allocations; /* by field, currency, current cost (largest first), key */
     size_t nalloc;

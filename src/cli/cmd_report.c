@@ -153,6 +153,7 @@ int cmd_report(int argc, char **argv)
         code = DTC_EXIT_NOINPUT;
         goto done;
     }
+    v.as_of = r.nbudgets == 0 && lic.to >= 0 ? lic.to : r.today;
     if (alloc.nrules) { /* over the spend window */
         v.cb_from = r.window_first;
         v.cb_to = r.today;

@@ -331,7 +331,7 @@ static void chart_daily(FILE *f, const report_view *v, const colours *col, size_
     const dtc_report *r = v->r;
     const dtc_budget *b = &r->budgets[bi];
     enum { W = 900, H = 320, L = 90, R = 200, T = 24, B = 50, DAYS = DTC_REPORT_CHART_DAYS };
-    int64_t first = r->today - DAYS + 1;
+    int64_t first = r->capdays_first;
     static int64_t stack[DAYS][NCOLOUR + 1];
     memset(stack, 0, sizeof(stack));
     bool present[NCOLOUR + 1] = {false};
@@ -957,7 +957,7 @@ static int write_page(FILE *f, const report_view *v)
     int rc = colours_build(&col, r);
     if (rc) return rc;
     char today[16];
-    dtc_fmt_date(today, r->nbudgets == 0 && v->lic && v->lic->to >= 0 ? v->lic->to : r->today);
+    dtc_fmt_date(today, v->as_of);
     fprintf(f,
             "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"

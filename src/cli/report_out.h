@@ -15,6 +15,8 @@
 
 typedef struct report_view {
     const dtc_report *r;
+    int64_t as_of; /* the day the table's and the page's titles give: r->today, or the license
+                      data's last day when there is no subscription */
     const dtc_charge *charges; /* NULL when the config has no [allocation] rules */
     size_t ncharges;
     const dtc_charge_sum *charge_sums; /* the charges per currency (dtc_report_charge_sums) */

@@ -437,7 +437,7 @@ int report_table_write(FILE *f, const report_view *v)
     char a[32], b[32], c[32], today[16];
     int rc = 0;
     color = v->color;
-    dtc_fmt_date(today, r->nbudgets == 0 && v->lic->to >= 0 ? v->lic->to : r->today);
+    dtc_fmt_date(today, v->as_of);
     fprintf(f, "%sdtcost report as of %s%s", bold(), today, plain());
     char sync[40];
     if (r->last_sync[0]) fprintf(f, " (last sync %s)", SAFE(sync, r->last_sync));

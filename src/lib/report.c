@@ -756,7 +756,7 @@ static int scan(dtc_store *s, ctx *x)
     scan_ctx k = {.x = x,
                   .spend_from = r->today - 2 * w + 1,
                   .spend_split = r->window_first,
-                  .chart_from = r->today - DTC_REPORT_CHART_DAYS + 1,
+                  .chart_from = r->capdays_first,
                   .today = r->today};
     int64_t from = x->o->since - 7 * SEASON_WEEKS;
     from = k.spend_from < from ? k.spend_from : from;
@@ -919,6 +919,7 @@ int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
     out->today = x.max_day >= 0 && x.max_day < opts.today ? x.max_day : opts.today;
     out->window = opts.window;
     out->window_first = out->today - opts.window + 1;
+    out->capdays_first = out->today - DTC_REPORT_CHART_DAYS + 1;
     x.as_of = x.max_day >= 0 && out->today < x.max_day;
     if (opts.since < 0) opts.since = out->window_first;
     if ((rc = budgets(s, &x)) == 0 && (rc = scan(s, &x)) == 0) rc = extras(s, out);

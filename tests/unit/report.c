@@ -431,6 +431,11 @@ static void test_report_budget_figures_round_half_away_from_zero(void **state)
     assert_int_equal(dtc_report_build(*state, &o, &r), 0);
     assert_int_equal(r.today, day("2026-04-10")); /* the last day with cost */
     assert_int_equal(r.window_first, day("2026-04-01"));
+    /* The chart's 90 days: 2026-01-11 .. 04-10; e1's logs from 02-01 fill
+     * 28 + 31 + 10 = 69 of them. */
+    assert_int_equal(r.capdays_first, day("2026-01-11"));
+    assert_int_equal(r.ncapdays, 69);
+    assert_int_equal(r.capdays[0].day, day("2026-02-01"));
     /* Europe: 8,000.00 - 2,000.40 = 5,999.60 left; 2,000.40 / 8,000.00 =
      * 25.005 %, exactly half a hundredth: 25.01. 2026-01-01 .. 04-10 is 100
      * of 365 days, 27.397 %: 27.40. 25.005 is below 27.40 + 0.5: on pace. */
