@@ -5,7 +5,6 @@
  * period end, forecast budget date) has it in `day` and an empty `value`.
  * Text from the API is neutralised against spreadsheet formulas. */
 #include <inttypes.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -151,9 +150,9 @@ int report_csv_write(FILE *f, const report_view *v)
         char name[200];
         snprintf(name, sizeof(name), "%s (%s)", u->name, u->unit);
         fixed(&o, "usage", u->subscription, u->capability, name, r->today, "", "current",
-              (int64_t)llround(u->current * 1e6), 6);
+              report_scaled(u->current, 6), 6);
         fixed(&o, "usage", u->subscription, u->capability, name, r->today, "", "previous",
-              (int64_t)llround(u->previous * 1e6), 6);
+              report_scaled(u->previous, 6), 6);
     }
     if (r->last_sync[0])
         row(&o, "provenance", "", "last_sync", r->last_sync, -1, "", "last_sync", "");
@@ -191,8 +190,8 @@ int report_csv_write(FILE *f, const report_view *v)
         money(&o, "anomaly", a->subscription, key, name, d, a->currency, "cost", a->cost);
         money(&o, "anomaly", a->subscription, key, name, d, a->currency, "expected", a->expected);
         money(&o, "anomaly", a->subscription, key, name, d, a->currency, "jump", a->jump);
-        fixed(&o, "anomaly", a->subscription, key, name, d, "", "score",
-              (int64_t)llround(a->score * 10), 1);
+        fixed(&o, "anomaly", a->subscription, key, name, d, "", "score", report_scaled(a->score, 1),
+              1);
     }
     if (!o.err && fflush(f) != 0) o.err = DTC_EIO;
     if (!o.err && ferror(f)) o.err = DTC_EIO;

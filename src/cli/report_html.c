@@ -111,7 +111,7 @@ static int colours_build(colours *c, const dtc_report *r)
 /* Axis label of an amount: thousands separated, cents only when needed. */
 static void axis_money(char m[32], double v)
 {
-    fmt_money(m, (int64_t)llround(v * 1e6));
+    fmt_money(m, report_scaled(v, 6));
     char *dot = strrchr(m, '.');
     if (dot && strcmp(dot, ".00") == 0) *dot = '\0';
 }
@@ -555,8 +555,8 @@ static void usage_table(FILE *f, const report_view *v, const colours *col, size_
         const dtc_usage *u = &r->usage[i];
         if (strcmp(u->subscription, b->subscription) != 0) continue;
         char a[40], c[40];
-        fmt_units(a, (int64_t)llround(u->current * 1000), 3, 1);
-        fmt_units(c, (int64_t)llround(u->previous * 1000), 3, 1);
+        fmt_units(a, report_scaled(u->current, 3), 3, 1);
+        fmt_units(c, report_scaled(u->previous, 3), 3, 1);
         fprintf(f, "<tr><td><span class='sw' style='background:%s'></span>",
                 palette[colour_of(col, u->capability)]);
         esc(f, u->name);

@@ -1,6 +1,5 @@
 /* report_json.c: `dtcost report --format json`: the whole report as one
  * JSON document, amounts as exact decimals, days as YYYY-MM-DD. */
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -251,9 +250,9 @@ int report_json_write(FILE *f, const report_view *v)
         jw_text(&w, "name", u->name);
         jw_text(&w, "unit", u->unit);
         dtc_jw_key(&w, "current");
-        dtc_jw_fixed(&w, (int64_t)llround(u->current * 1e6), 6);
+        dtc_jw_fixed(&w, report_scaled(u->current, 6), 6);
         dtc_jw_key(&w, "previous");
-        dtc_jw_fixed(&w, (int64_t)llround(u->previous * 1e6), 6);
+        dtc_jw_fixed(&w, report_scaled(u->previous, 6), 6);
         dtc_jw_obj_end(&w);
     }
     dtc_jw_arr_end(&w);
@@ -273,7 +272,7 @@ int report_json_write(FILE *f, const report_view *v)
         jw_money(&w, "expected", x->expected);
         jw_money(&w, "jump", x->jump);
         dtc_jw_key(&w, "score");
-        dtc_jw_fixed(&w, (int64_t)llround(x->score * 10), 1);
+        dtc_jw_fixed(&w, report_scaled(x->score, 1), 1);
         dtc_jw_obj_end(&w);
     }
     dtc_jw_arr_end(&w);

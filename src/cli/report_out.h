@@ -48,6 +48,12 @@ const char *report_grain_name(char grain);
 /* A bucket's label: 2026-11, week of 2026-11-16, 2026-11-22. */
 void report_bucket_label(char dst[24], char grain, int64_t start);
 
+/* A figure that is a double (a usage quantity, a score, an axis value) as
+ * the integer v x 10^places, places 0 to 6, rounded half away from zero:
+ * what the fixed-point formatters (fmt_units, dtc_jw_fixed, the CSV's
+ * decimals) print with `places` decimals. */
+int64_t report_scaled(double v, int places);
+
 /* A license row's figures for people: Full-Stack, Infrastructure and
  * application-only host-unit hours, DEM units, DDUs, money. */
 #define REPORT_LIC_CELLS 6

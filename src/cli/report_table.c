@@ -216,6 +216,12 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
     }
 }
 
+int64_t report_scaled(double v, int places)
+{
+    static const double pow10[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
+    return (int64_t)llround(v * pow10[places < 0 ? 0 : places > 6 ? 6 : places]);
+}
+
 void report_lic_cells(const dtc_lic_day *d, char cells[REPORT_LIC_CELLS][40])
 {
     fmt_units(cells[0], d->fullstack_mhu, 3, 1);
@@ -385,8 +391,8 @@ static void print_usage(FILE *f, const report_view *v)
         for (size_t k = i; k < j && k - i < (size_t)v->top; k++) {
             const dtc_usage *u = &r->usage[k];
             char a[40], b[40];
-            fmt_units(a, (int64_t)llround(u->current * 1000), 3, 1);
-            fmt_units(b, (int64_t)llround(u->previous * 1000), 3, 1);
+            fmt_units(a, report_scaled(u->current, 3), 3, 1);
+            fmt_units(b, report_scaled(u->previous, 3), 3, 1);
             fprintf(f, "  ");
             print_cell(f, u->name, nw);
             fprintf(f, " %16s %16s ", a, b);
