@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dtcost/chargeback.h"
 #include "dtcost/errors.h"
 #include "dtcost/license.h"
 #include "dtcost/store.h"
@@ -23,9 +24,25 @@ typedef struct dtc_budget {
     char subscription[64], name[128], status[16], currency[8], account[64];
     int64_t period_start, period_end, days_remaining; /* days */
     int64_t total, used;                              /* micro-units */
-    int64_t burn7, burn30;                            /* micro-units per day */
-    int64_t burn_se;                                  /* standard error of burn30 */
-    int64_t last_day;                                 /* last day with cost, or -1 */
+    int64_t remaining;                                /* total - used; negative when overspent */
+    /* Used against the commitment and the period gone by the report's today:
+     * used_pct is dtc_report_pct(used, total), unrounded, for the tables'
+     * one decimal; used_pct_centi and elapsed_pct_centi are hundredths of a
+     * percent rounded half away from zero (elapsed: dtc_report_pct_elapsed)
+     * for the exact formats; ahead_of_pace when used_pct is more than half a
+     * point above the period gone (less is a rounding's worth). */
+    double used_pct;
+    int64_t used_pct_centi, elapsed_pct_centi;
+    bool ahead_of_pace;
+    /* The period's cost line: `spent` is the cost of the days from
+     * period_start to the last day with cost (not after the report's today),
+     * dtc_report_sum_days; projected where the 30-day burn takes it by
+     * period_end, spent + burn30 x the days left, and its band at burn30 +
+     * 2 burn_se and burn30 - 2 burn_se (never below spent). */
+    int64_t spent, projected, projected_low, projected_high;
+    int64_t burn7, burn30; /* micro-units per day */
+    int64_t burn_se;       /* standard error of burn30 */
+    int64_t last_day;      /* last day with cost, or -1 */
     /* Our projection at the 30-day burn: the day the budget runs out (-1: it
      * lasts the period) and the band from the burn's spread; the cost expected
      * beyond the commitment by the period's end. */
@@ -59,6 +76,7 @@ typedef struct dtc_spend {
     char key[128], name[256]; /* capability key / environment id, and its name */
     char currency[8];
     int64_t current, previous; /* micro-units in the window and the window before */
+    int64_t change;            /* current - previous */
 } dtc_spend;
 
 typedef struct dtc_anomaly {
@@ -66,6 +84,7 @@ typedef struct dtc_anomaly {
     char environment_name[256],
         capability_name[256]; /* the names, or the id / key when none is stored */
     int64_t cost, expected;   /* micro-units: the day's cost and its seasonal baseline */
+    int64_t jump;             /* cost - expected */
     double score;             /* robust z-score */
 } dtc_anomaly;
 
@@ -75,6 +94,11 @@ typedef struct dtc_alloc_spend {
     char field[16]; /* "COSTCENTER" or "PRODUCT" */
     char key[128], currency[8];
     int64_t current, previous; /* micro-units */
+    int64_t change;            /* current - previous */
+    /* The current cost of all rows of this field and currency, and this
+     * row's share of it: dtc_report_pct(current, group_total). */
+    int64_t group_total;
+    double share;
 } dtc_alloc_spend;
 
 /* Usage quantity of one subscription's capability over the spend window and
@@ -87,13 +111,16 @@ typedef struct dtc_usage {
 typedef struct dtc_report {
     int64_t today; /* the last day the report covers */
     int window;    /* days in the spend window */
+    int64_t
+        window_first; /* its first day, today - window + 1; the window before ends the day before */
     dtc_budget *budgets;
     size_t nbudgets;
     dtc_spend *by_capability, *by_environment; /* sorted by |current - previous|, largest first */
     size_t ncap, nenv;
     dtc_anomaly *anomalies; /* by day, then size */
     size_t nanomalies;
-    dtc_capday *capdays; /* the last DTC_REPORT_CHART_DAYS days, by budget, day, capability */
+    dtc_capday *capdays;   /* the last DTC_REPORT_CHART_DAYS days, by budget, day, capability */
+    int64_t capdays_first; /* the first of those days: today - DTC_REPORT_CHART_DAYS + 1 */
     size_t ncapdays;
     dtc_alloc_spend *allocations; /* by field, currency, current cost (largest first), key */
     size_t nalloc;
@@ -134,8 +161,21 @@ size_t dtc_report_buckets(int64_t *starts, int64_t *costs, const dtc_budget *b, 
                           char grain, size_t n);
 
 /* How much of b's period has passed by `today`, in hundredths of a percent
- * (0 to 10000): today counts as elapsed. */
+ * (0 to 10000, rounded half away from zero): today counts as elapsed. */
 int64_t dtc_report_pct_elapsed(const dtc_budget *b, int64_t today);
+
+/* part as a percentage of whole, 100 * part / whole in double precision and
+ * unrounded (a writer rounds it for display, e.g. to one decimal); 0 when
+ * whole <= 0, which has no share to give. Budget used, cost allocation and
+ * chargeback shares all use this rule. */
+double dtc_report_pct(int64_t part, int64_t whole);
+
+/* The change from previous to current as a percentage of previous,
+ * 100 * (current - previous) / previous, unrounded, into *out. Returns false
+ * and leaves *out alone when previous <= 0: there is nothing to compare with
+ * (writers show the change in money only, or "new"). Money in micro-units
+ * converts to double exactly up to 2^53. */
+bool dtc_report_change_pct(double *out, double current, double previous);
 
 /* Movers first: rows grouped by currency (ascending), then by
  * |current - previous| largest first, ties by key. Sorts in place. */
@@ -146,6 +186,29 @@ void dtc_report_rank_movers(dtc_spend *rows, size_t n);
  * dtc_free()) points into rows; *nout is how many. DTC_ENOMEM. */
 int dtc_report_top(const dtc_spend ***out, size_t *nout, const dtc_spend *rows, size_t n,
                    const char *currency, size_t max) DTC_MUST_CHECK;
+
+/* Capability keys ranked by their current cost summed over currencies (a
+ * ranking only: amounts of different currencies are never shown added up),
+ * largest first, ties by key; keys whose sum is not positive are left out.
+ * At most `max` keys into keys[] (they point into r->by_capability); *nout
+ * is how many. DTC_ENOMEM. */
+int dtc_report_rank_capabilities(const char **keys, size_t *nout, const dtc_report *r,
+                                 size_t max) DTC_MUST_CHECK;
+
+/* Chargeback rows of one currency: rows[first .. first + n - 1] of
+ * dtc_chargeback's result, and the sum of their totals (micro-units). */
+typedef struct dtc_charge_sum {
+    char currency[8];
+    size_t first, n;
+    int64_t total;
+} dtc_charge_sum;
+
+/* Group dtc_chargeback's rows (sorted by currency, see chargeback.h) per
+ * currency, in their order. *out (the caller frees it with dtc_free) is
+ * NULL when n is 0; *nout is how many groups. DTC_ENOMEM, and then *out is
+ * NULL and *nout 0. */
+int dtc_report_charge_sums(dtc_charge_sum **out, size_t *nout, const dtc_charge *rows,
+                           size_t n) DTC_MUST_CHECK;
 
 /* License rows of the summary's environments, largest first (money, or
  * host-unit hours when nothing is priced), ties in the summary's order. *out

@@ -123,6 +123,7 @@ int cmd_report(int argc, char **argv)
                      .color = color,
                      .width = terminal_width()};
     dtc_charge *charges = NULL;
+    dtc_charge_sum *sums = NULL;
     code = DTC_EXIT_OK;
     rc = dtc_store_open(&db, db_path, err, sizeof(err));
     if (rc) {
@@ -152,8 +153,9 @@ int cmd_report(int argc, char **argv)
         code = DTC_EXIT_NOINPUT;
         goto done;
     }
-    if (alloc.nrules) {
-        v.cb_from = r.today - r.window + 1;
+    v.as_of = r.nbudgets == 0 && lic.to >= 0 ? lic.to : r.today;
+    if (alloc.nrules) { /* over the spend window */
+        v.cb_from = r.window_first;
         v.cb_to = r.today;
         if ((rc = dtc_chargeback(db, &alloc, v.cb_from, v.cb_to, &charges, &v.ncharges)) != 0) {
             fprintf(stderr, "dtcost report: %s\n", alloc.err);
@@ -161,8 +163,15 @@ int cmd_report(int argc, char **argv)
             goto done;
         }
         v.charges = charges;
+        if ((rc = dtc_report_charge_sums(&sums, &v.ncharge_sums, charges, v.ncharges)) != 0) {
+            fprintf(stderr, "dtcost report: chargeback totals per currency: %s\n",
+                    dtc_strerror(rc));
+            code = opt_exit_for(rc);
+            goto done;
+        }
+        v.charge_sums = sums;
     }
-    if (html_path && report_html_write(&v, html_path, err, sizeof(err)) != 0) {
+    if (html_path && (rc = report_html_write(&v, html_path, err, sizeof(err))) != 0) {
         fprintf(stderr, "dtcost report: %s\n", err);
         code = DTC_EXIT_IOERR;
         goto done;
@@ -187,6 +196,7 @@ int cmd_report(int argc, char **argv)
         code = DTC_EXIT_IOERR;
     }
 done:
+    dtc_free(sums);
     dtc_free(charges);
     dtc_lic_summary_dispose(&lic);
     dtc_license_config_dispose(&lc);

@@ -5,7 +5,6 @@
  * period end, forecast budget date) has it in `day` and an empty `value`.
  * Text from the API is neutralised against spreadsheet formulas. */
 #include <inttypes.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,7 +61,7 @@ static void budget(out *o, const report_view *v, const dtc_budget *x)
         int64_t v;
     } f[] = {{"commitment", x->total},
              {"used", x->used},
-             {"remaining", x->total - x->used},
+             {"remaining", x->remaining},
              {"burn7", x->burn7},
              {"burn30", x->burn30},
              {"burn30_standard_error", x->burn_se},
@@ -73,10 +72,9 @@ static void budget(out *o, const report_view *v, const dtc_budget *x)
              {"last_month_same_days", x->month_prev}};
     for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
         money(o, "budget", s, "", n, r->today, c, f[k].m, f[k].v);
-    fixed(o, "budget", s, "", n, r->today, "", "percent_used",
-          x->total > 0 ? (int64_t)llround(10000.0 * (double)x->used / (double)x->total) : 0, 2);
-    fixed(o, "budget", s, "", n, r->today, "", "percent_of_period_elapsed",
-          dtc_report_pct_elapsed(x, r->today), 2);
+    fixed(o, "budget", s, "", n, r->today, "", "percent_used", x->used_pct_centi, 2);
+    fixed(o, "budget", s, "", n, r->today, "", "percent_of_period_elapsed", x->elapsed_pct_centi,
+          2);
     fixed(o, "budget", s, "", n, r->today, "", "days_remaining", x->days_remaining, 0);
     row(o, "budget", s, x->status, n, -1, c, "status", "");
     row(o, "budget", s, x->account, n, -1, c, "account", "");
@@ -137,15 +135,14 @@ int report_csv_write(FILE *f, const report_view *v)
             money(&o, spend[t].section, "", s->key, s->name, r->today, s->currency, "previous",
                   s->previous);
             money(&o, spend[t].section, "", s->key, s->name, r->today, s->currency, "change",
-                  s->current - s->previous);
+                  s->change);
         }
     for (size_t i = 0; i < r->nalloc; i++) {
         const dtc_alloc_spend *a = &r->allocations[i];
         const char *sec = strcmp(a->field, "PRODUCT") == 0 ? "product" : "cost_centre";
         money(&o, sec, "", a->key, a->key, r->today, a->currency, "current", a->current);
         money(&o, sec, "", a->key, a->key, r->today, a->currency, "previous", a->previous);
-        money(&o, sec, "", a->key, a->key, r->today, a->currency, "change",
-              a->current - a->previous);
+        money(&o, sec, "", a->key, a->key, r->today, a->currency, "change", a->change);
     }
     for (size_t i = 0; i < r->nusage; i++) {
         /* The quantity in the capability's billing unit, named in `name`. */
@@ -153,9 +150,9 @@ int report_csv_write(FILE *f, const report_view *v)
         char name[200];
         snprintf(name, sizeof(name), "%s (%s)", u->name, u->unit);
         fixed(&o, "usage", u->subscription, u->capability, name, r->today, "", "current",
-              (int64_t)llround(u->current * 1e6), 6);
+              report_scaled(u->current, 6), 6);
         fixed(&o, "usage", u->subscription, u->capability, name, r->today, "", "previous",
-              (int64_t)llround(u->previous * 1e6), 6);
+              report_scaled(u->previous, 6), 6);
     }
     if (r->last_sync[0])
         row(&o, "provenance", "", "last_sync", r->last_sync, -1, "", "last_sync", "");
@@ -192,10 +189,9 @@ int report_csv_write(FILE *f, const report_view *v)
         snprintf(name, sizeof(name), "%s / %s", a->environment_name, a->capability_name);
         money(&o, "anomaly", a->subscription, key, name, d, a->currency, "cost", a->cost);
         money(&o, "anomaly", a->subscription, key, name, d, a->currency, "expected", a->expected);
-        money(&o, "anomaly", a->subscription, key, name, d, a->currency, "jump",
-              a->cost - a->expected);
-        fixed(&o, "anomaly", a->subscription, key, name, d, "", "score",
-              (int64_t)llround(a->score * 10), 1);
+        money(&o, "anomaly", a->subscription, key, name, d, a->currency, "jump", a->jump);
+        fixed(&o, "anomaly", a->subscription, key, name, d, "", "score", report_scaled(a->score, 1),
+              1);
     }
     if (!o.err && fflush(f) != 0) o.err = DTC_EIO;
     if (!o.err && ferror(f)) o.err = DTC_EIO;

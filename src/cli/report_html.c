@@ -32,9 +32,10 @@ static const char *palette[NCOLOUR + 1] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#94
                                            "#637939", "#7b4173", "#b0b0b0"};
 
 /* The page's colour map: the capabilities with the most cost in the spend
- * window, across subscriptions and currencies, get a colour each. */
+ * window, across subscriptions and currencies (dtc_report_rank_capabilities),
+ * get a colour each. */
 typedef struct colours {
-    char keys[NCOLOUR][64];
+    const char *keys[NCOLOUR];
     int n;
 } colours;
 
@@ -98,44 +99,19 @@ static int colour_of(const colours *c, const char *key)
     return NCOLOUR;
 }
 
-typedef struct key_total {
-    const char *key;
-    int64_t total;
-} key_total;
-
-static int by_total(const void *a, const void *b)
+static int colours_build(colours *c, const dtc_report *r)
 {
-    const key_total *p = a, *q = b;
-    if (p->total != q->total) return p->total < q->total ? 1 : -1;
-    return strcmp(p->key, q->key);
-}
-
-static void colours_build(colours *c, const dtc_report *r)
-{
-    /* Per key over currencies: amounts of different currencies only rank
-     * here, they are never shown added up. */
-    key_total kt[256];
     size_t n = 0;
     memset(c, 0, sizeof(*c));
-    for (size_t i = 0; i < r->ncap; i++) {
-        size_t k = 0;
-        while (k < n && strcmp(kt[k].key, r->by_capability[i].key) != 0)
-            k++;
-        if (k == n) {
-            if (n == sizeof(kt) / sizeof(kt[0])) continue;
-            kt[n++] = (key_total){r->by_capability[i].key, 0};
-        }
-        kt[k].total += r->by_capability[i].current;
-    }
-    if (n > 1) qsort(kt, n, sizeof(kt[0]), by_total);
-    for (size_t i = 0; i < n && c->n < NCOLOUR; i++)
-        if (kt[i].total > 0) snprintf(c->keys[c->n++], sizeof(c->keys[0]), "%s", kt[i].key);
+    int rc = dtc_report_rank_capabilities(c->keys, &n, r, NCOLOUR);
+    c->n = (int)n;
+    return rc;
 }
 
 /* Axis label of an amount: thousands separated, cents only when needed. */
 static void axis_money(char m[32], double v)
 {
-    fmt_money(m, (int64_t)llround(v * 1e6));
+    fmt_money(m, report_scaled(v, 6));
     char *dot = strrchr(m, '.');
     if (dot && strcmp(dot, ".00") == 0) *dot = '\0';
 }
@@ -219,12 +195,11 @@ static double xm(const void *ctx, int64_t day)
 
 /* Pacing: the share of the commitment used against the share of the period
  * gone; ahead of the period's pace the bar turns red. */
-static void pacing(FILE *f, const dtc_budget *b, int64_t today, size_t bi)
+static void pacing(FILE *f, const dtc_budget *b, size_t bi)
 {
     enum { W = 900, H = 64, L = 10, R = 10, T = 8, BAR = 20 };
-    double used = b->total > 0 ? 100.0 * (double)b->used / (double)b->total : 0;
-    double gone = (double)dtc_report_pct_elapsed(b, today) / 100.0, pw = W - L - R;
-    bool ahead = used > gone + 0.5; /* half a point: not a rounding's worth */
+    double used = b->used_pct, gone = (double)b->elapsed_pct_centi / 100.0, pw = W - L - R;
+    bool ahead = b->ahead_of_pace;
     char a[32], c[32];
     fmt_money(a, b->used);
     fmt_money(c, b->total);
@@ -269,11 +244,8 @@ static void chart_cumulative(FILE *f, const report_view *v, size_t bi)
             last = b->last_day < r->today ? b->last_day : r->today;
     if (end <= start || last < start) return;
     xmap m = {.left = L, .width = W - L - R, .span = (double)(end - start + 1), .first = start};
-    double ph = H - T - B, cum = 0, max = units(b->total);
-    int64_t left = end - last;
-    double se = units(b->burn_se), burn = units(b->burn30);
-    cum = units(dtc_report_sum_days(b, start, last));
-    double hi_end = cum + (burn + 2 * se) * (double)(left > 0 ? left : 0);
+    double ph = H - T - B, max = units(b->total);
+    double cum = units(b->spent), hi_end = units(b->projected_high);
     bool fc = b->forecast_median >= 0;
     max = fmax(fmax(max, hi_end), fmax(cum, fc ? units(b->forecast_upper) : 0));
     double top = axis_top(max * 1.05);
@@ -296,15 +268,14 @@ static void chart_cumulative(FILE *f, const report_view *v, size_t bi)
         f,
         "<text class='axt' x='%.1f' y='%d' text-anchor='middle'>day of the period %s .. %s</text>",
         L + m.width / 2, H - 6, d1, d2);
-    if (left > 0) {
-        double lo_end = cum + fmax(0, burn - 2 * se) * (double)left;
+    if (end > last) {
         fprintf(f, "<polygon class='band' points='%.1f,%.1f %.1f,%.1f %.1f,%.1f'/>", xm(&m, last),
-                Y(cum), xm(&m, end), Y(hi_end), xm(&m, end), Y(lo_end));
-        fmt_money(ma, (int64_t)llround((cum + burn * (double)left) * 1e6));
+                Y(cum), xm(&m, end), Y(hi_end), xm(&m, end), Y(units(b->projected_low)));
+        fmt_money(ma, b->projected);
         fprintf(
             f,
             "<line class='proj' x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f'><title>our projection: %s ",
-            xm(&m, last), Y(cum), xm(&m, end), Y(cum + burn * (double)left), ma);
+            xm(&m, last), Y(cum), xm(&m, end), Y(units(b->projected)), ma);
         esc(f, b->currency);
         fprintf(f, " by %s</title></line>", d2);
     }
@@ -325,12 +296,9 @@ static void chart_cumulative(FILE *f, const report_view *v, size_t bi)
         fprintf(f, " (%s .. %s)</title></circle>", mb, mc);
     }
     fputs("<polyline class='actual' points='", f);
-    double c = 0;
-    for (int64_t d = start; d <= last; d++) {
-        c += units(dtc_report_sum_days(b, d, d));
-        fprintf(f, "%.1f,%.1f ", xm(&m, d), Y(c));
-    }
-    fmt_money(ma, (int64_t)llround(cum * 1e6));
+    for (int64_t d = start; d <= last; d++)
+        fprintf(f, "%.1f,%.1f ", xm(&m, d), Y(units(dtc_report_sum_days(b, start, d))));
+    fmt_money(ma, b->spent);
     dtc_fmt_date(d1, last);
     fprintf(f, "'><title>spent %s ", ma);
     esc(f, b->currency);
@@ -363,7 +331,7 @@ static void chart_daily(FILE *f, const report_view *v, const colours *col, size_
     const dtc_report *r = v->r;
     const dtc_budget *b = &r->budgets[bi];
     enum { W = 900, H = 320, L = 90, R = 200, T = 24, B = 50, DAYS = DTC_REPORT_CHART_DAYS };
-    int64_t first = r->today - DAYS + 1;
+    int64_t first = r->capdays_first;
     static int64_t stack[DAYS][NCOLOUR + 1];
     memset(stack, 0, sizeof(stack));
     bool present[NCOLOUR + 1] = {false};
@@ -423,7 +391,7 @@ static void chart_daily(FILE *f, const report_view *v, const colours *col, size_
         for (int k = 0; k <= NCOLOUR; k++)
             s += units(stack[day - first][k]);
         char jump[32];
-        fmt_money(jump, a->cost - a->expected);
+        fmt_money(jump, a->jump);
         fprintf(f, "<circle class='anomaly' cx='%.1f' cy='%.1f' r='5'><title>%s ",
                 L + (day - first) * bw + bw / 2, T + ph - s / top * ph - 8, a->day);
         esc(f, a->environment_name);
@@ -561,9 +529,9 @@ done:
 
 static void pct_cell(FILE *f, double cur, double prev)
 {
-    if (prev > 0)
-        fprintf(f, "<td class='n%s'>%+.1f%%</td>", cur > prev ? " up" : "",
-                100.0 * (cur - prev) / prev);
+    double pct;
+    if (dtc_report_change_pct(&pct, cur, prev))
+        fprintf(f, "<td class='n%s'>%+.1f%%</td>", cur > prev ? " up" : "", pct);
     else
         fputs("<td class='n'>new</td>", f);
 }
@@ -587,8 +555,8 @@ static void usage_table(FILE *f, const report_view *v, const colours *col, size_
         const dtc_usage *u = &r->usage[i];
         if (strcmp(u->subscription, b->subscription) != 0) continue;
         char a[40], c[40];
-        fmt_units(a, (int64_t)llround(u->current * 1000), 3, 1);
-        fmt_units(c, (int64_t)llround(u->previous * 1000), 3, 1);
+        fmt_units(a, report_scaled(u->current, 3), 3, 1);
+        fmt_units(c, report_scaled(u->previous, 3), 3, 1);
         fprintf(f, "<tr><td><span class='sw' style='background:%s'></span>",
                 palette[colour_of(col, u->capability)]);
         esc(f, u->name);
@@ -610,7 +578,7 @@ static void kpis(FILE *f, const dtc_budget *b)
         int64_t v;
     } money[] = {{"commitment", b->total},
                  {"used", b->used},
-                 {"remaining", b->total - b->used},
+                 {"remaining", b->remaining},
                  {"burn / day (7 days)", b->burn7},
                  {"burn / day (30 days)", b->burn30},
                  {"expected overage", b->expected_overage}};
@@ -665,21 +633,22 @@ static void asof_notes(FILE *f, const dtc_budget *b, int64_t today)
     fputs("</p>\n", f);
 }
 
-/* Spend rows of one currency: movers, or cost centres and products. */
+/* Spend rows of one currency: movers, or cost centres and products (with
+ * their share when their group has a total: `share` not NULL). */
 static void money_row(FILE *f, const char *swatch, const char *name, int64_t cur, int64_t prev,
-                      int64_t total)
+                      int64_t change, const double *share)
 {
     char a[32], b[32], c[32];
     fmt_money(a, cur);
     fmt_money(b, prev);
-    fmt_money(c, cur - prev);
+    fmt_money(c, change);
     fputs("<tr><td>", f);
     if (swatch) fprintf(f, "<span class='sw' style='background:%s'></span>", swatch);
     esc(f, name);
     fprintf(f, "</td><td class='n'>%s</td><td class='n'>%s</td><td class='n%s'>%s%s</td>", a, b,
             cur > prev ? " up" : "", cur > prev ? "+" : "", c);
     pct_cell(f, (double)cur, (double)prev);
-    if (total > 0) fprintf(f, "<td class='n'>%.1f%%</td>", 100.0 * (double)cur / (double)total);
+    if (share) fprintf(f, "<td class='n'>%.1f%%</td>", *share);
     fputs("</tr>", f);
 }
 
@@ -709,7 +678,7 @@ static void movers(FILE *f, const report_view *v, const colours *col)
             for (size_t q = i; q < j && q - i < (size_t)v->top; q++) {
                 const dtc_spend *s = &t[k].rows[q];
                 money_row(f, k == 0 ? palette[colour_of(col, s->key)] : NULL, s->name, s->current,
-                          s->previous, 0);
+                          s->previous, s->change, NULL);
             }
             fputs("</table>\n", f);
             if (j - i > (size_t)v->top)
@@ -734,10 +703,9 @@ static void allocations(FILE *f, const report_view *v)
         for (size_t i = 0; i < r->nalloc;) {
             const dtc_alloc_spend *a = &r->allocations[i];
             size_t j = i;
-            int64_t total = 0;
             while (j < r->nalloc && strcmp(r->allocations[j].field, a->field) == 0 &&
                    strcmp(r->allocations[j].currency, a->currency) == 0)
-                total += r->allocations[j++].current;
+                j++;
             if (strcmp(a->field, t[k].field) == 0) {
                 any = true;
                 fputs("<table class='alloc'><tr><th>", f);
@@ -745,9 +713,11 @@ static void allocations(FILE *f, const report_view *v)
                 fputs("</th><th>current</th><th>previous</th><th>change</th><th>%</th><th>share</"
                       "th></tr>",
                       f);
-                for (size_t q = i; q < j; q++)
-                    money_row(f, NULL, r->allocations[q].key, r->allocations[q].current,
-                              r->allocations[q].previous, total);
+                for (size_t q = i; q < j; q++) {
+                    const dtc_alloc_spend *y = &r->allocations[q];
+                    money_row(f, NULL, y->key, y->current, y->previous, y->change,
+                              y->group_total > 0 ? &y->share : NULL);
+                }
                 fputs("</table>\n", f);
             }
             i = j;
@@ -797,7 +767,7 @@ static void tables(FILE *f, const report_view *v)
             const dtc_anomaly *x = &r->anomalies[i];
             fmt_money(a, x->cost);
             fmt_money(b, x->expected);
-            fmt_money(c, x->cost - x->expected);
+            fmt_money(c, x->jump);
             fprintf(f, "<tr><td>%s</td><td>", x->day);
             esc(f, x->environment_name);
             fputs("</td><td>", f);
@@ -811,8 +781,15 @@ static void tables(FILE *f, const report_view *v)
     }
 }
 
+/* Host-unit hours of a license row in mode k: Full-Stack, Infrastructure,
+ * application-only. */
+static int64_t mode_mhu(const dtc_lic_day *d, int k)
+{
+    return k == 0 ? d->fullstack_mhu : k == 1 ? d->infra_mhu : d->paas_mhu;
+}
+
 /* License (classic Managed): daily host-unit hours stacked by mode over the
- * window, then units and money per environment. */
+ * window (the library's day buckets), then units and money per environment. */
 static int license_section(FILE *f, const report_view *v)
 {
     const dtc_lic_summary *x = v->lic;
@@ -822,20 +799,17 @@ static int license_section(FILE *f, const report_view *v)
     fprintf(f, "<section id='license'><h2>License (classic Managed) <small>%s .. %s</small></h2>\n",
             d1, d2);
     int64_t days = x->to - x->from + 1;
-    int64_t(*stack)[3] = days > 0 && days <= 366 ? dtc_calloc((size_t)days, sizeof(*stack)) : NULL;
-    if (stack && x->ndays) {
-        for (size_t i = 0; i < x->ndays; i++) {
-            const dtc_lic_day *d = &x->days[i];
-            if (d->day < x->from || d->day > x->to) continue;
-            stack[d->day - x->from][0] += d->fullstack_mhu;
-            stack[d->day - x->from][1] += d->infra_mhu;
-            stack[d->day - x->from][2] += d->paas_mhu;
-        }
+    if (days > 0 && days <= 366 && x->ndays) {
+        dtc_lic_day *stack = dtc_calloc((size_t)days, sizeof(*stack)); /* oldest day first */
+        if (!stack) return DTC_ENOMEM;
+        dtc_report_lic_buckets(stack, x, 'd', (size_t)days); /* one a day, from..to */
         enum { W = 900, H = 260, L = 80, R = 200, T = 24, B = 36 };
         static const char *const mode[3] = {"Full-Stack", "Infrastructure", "Application-only"};
         double max = 0;
         for (int64_t d = 0; d < days; d++) {
-            double s = (double)(stack[d][0] + stack[d][1] + stack[d][2]) / 1000;
+            double s =
+                (double)(mode_mhu(&stack[d], 0) + mode_mhu(&stack[d], 1) + mode_mhu(&stack[d], 2)) /
+                1000;
             max = s > max ? s : max;
         }
         double top = axis_top(max * 1.05), pw = W - L - R, ph = H - T - B, bw = pw / (double)days;
@@ -848,8 +822,8 @@ static int license_section(FILE *f, const report_view *v)
         for (int64_t d = 0; d < days; d++) {
             double y = T + ph;
             for (int k = 0; k < 3; k++) {
-                if (stack[d][k] <= 0) continue;
-                double hh = (double)stack[d][k] / 1000 / top * ph;
+                if (mode_mhu(&stack[d], k) <= 0) continue;
+                double hh = (double)mode_mhu(&stack[d], k) / 1000 / top * ph;
                 y -= hh;
                 fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>",
                         L + (double)d * bw + 0.5, y, bw > 2 ? bw - 1 : bw, hh, palette[k]);
@@ -870,8 +844,8 @@ static int license_section(FILE *f, const report_view *v)
                     W - R + 12, y, palette[k], W - R + 30, y + 10, mode[k]);
         }
         fputs("</svg></figure>\n", f);
+        dtc_free(stack);
     }
-    dtc_free(stack);
     if (x->ndays == 0) {
         fputs("<p>No license data in these days.</p></section>\n", f);
         return 0;
@@ -882,7 +856,8 @@ static int license_section(FILE *f, const report_view *v)
             "<th>App-only HU-h</th><th>DEM units</th><th>DDU</th>%s</tr>",
             x->priced ? "<th>money</th>" : "");
     const dtc_lic_day **rows = NULL;
-    if (dtc_report_lic_ranked(&rows, x) != 0) return -1;
+    int rc = dtc_report_lic_ranked(&rows, x);
+    if (rc) return rc;
     size_t n = x->nenvs < 15 ? x->nenvs : 15;
     for (size_t i = 0; i <= n; i++) {
         const dtc_lic_day *d = i < n ? rows[i] : &x->total;
@@ -979,9 +954,10 @@ static int write_page(FILE *f, const report_view *v)
 {
     const dtc_report *r = v->r;
     colours col;
-    colours_build(&col, r);
+    int rc = colours_build(&col, r);
+    if (rc) return rc;
     char today[16];
-    dtc_fmt_date(today, r->nbudgets == 0 && v->lic && v->lic->to >= 0 ? v->lic->to : r->today);
+    dtc_fmt_date(today, v->as_of);
     fprintf(f,
             "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
@@ -1005,11 +981,11 @@ static int write_page(FILE *f, const report_view *v)
         fprintf(f, ", %s .. %s)</small></h2>\n", d1, d2);
         asof_notes(f, b, r->today);
         kpis(f, b);
-        pacing(f, b, r->today, i);
+        pacing(f, b, i);
         chart_cumulative(f, v, i);
         chart_daily(f, v, &col, i);
         chart_monthly(f, v, i);
-        if (chart_environments(f, v, i) != 0) return -1;
+        if ((rc = chart_environments(f, v, i)) != 0) return rc;
         usage_table(f, v, &col, i);
         fputs("</section>\n", f);
     }
@@ -1017,40 +993,43 @@ static int write_page(FILE *f, const report_view *v)
         movers(f, v, &col);
         allocations(f, v);
     }
-    if (v->lic && v->lic->from >= 0 && license_section(f, v) != 0) return -1;
+    if (v->lic && v->lic->from >= 0 && (rc = license_section(f, v)) != 0) return rc;
     tables(f, v);
     fputs("<footer>", f);
     provenance(f, v);
     fputs("</footer></body></html>\n", f);
-    return ferror(f) ? -1 : 0;
+    return ferror(f) ? DTC_EIO : 0;
 }
 
 int report_html_write(const report_view *v, const char *path, char *err, size_t errlen)
 {
     size_t n = strlen(path) + 32;
     char *tmp = dtc_malloc(n);
-    if (!tmp) {
-        snprintf(err, errlen, "--html %s: out of memory", path);
-        return -1;
-    }
+    int rc = DTC_ENOMEM, why = 0; /* why: errno of the create, write or rename that failed */
+    const char *what = "writing failed", *hint = "check the disk and the directory";
+    if (!tmp) goto done;
     snprintf(tmp, n, "%s.tmp.%d", path, (int)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) {
-        snprintf(err, errlen,
-                 "--html %s: cannot create it: %s (check the directory exists and is writable)",
-                 path, strerror(errno));
-        dtc_free(tmp);
-        return -1;
+        rc = DTC_EIO, why = errno, what = "cannot create it";
+        hint = "check the directory exists and is writable";
+        goto done;
     }
     errno = 0;
-    int rc = write_page(f, v);
-    if (fclose(f) != 0) rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0) rc = -1;
-    if (rc) {
-        snprintf(err, errlen, "--html %s: writing failed: %s", path,
-                 errno ? strerror(errno) : "out of memory");
-        unlink(tmp);
-    }
+    rc = write_page(f, v);
+    why = errno;
+    if (fclose(f) != 0 && rc == 0) rc = DTC_EIO, why = errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = DTC_EIO, why = errno, what = "cannot move the page into place";
+    if (rc) unlink(tmp);
+done:
+    if (rc == DTC_EIO)
+        snprintf(err, errlen, "--html %s: %s: %s (%s)", path, what, strerror(why ? why : EIO),
+                 hint);
+    else if (rc)
+        snprintf(err, errlen,
+                 "--html %s: %s: %s (narrow the report with --until, --window or --top)", path,
+                 what, rc == DTC_ENOMEM ? "out of memory" : dtc_strerror(rc));
     dtc_free(tmp);
     return rc;
 }

@@ -1,6 +1,5 @@
 /* report_json.c: `dtcost report --format json`: the whole report as one
  * JSON document, amounts as exact decimals, days as YYYY-MM-DD. */
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -127,11 +126,9 @@ int report_json_write(FILE *f, const report_view *v)
         jw_text(&w, "account", x->account);
         jw_money(&w, "commitment", x->total);
         jw_money(&w, "used", x->used);
-        jw_money(&w, "remaining", x->total - x->used);
+        jw_money(&w, "remaining", x->remaining);
         dtc_jw_key(&w, "percent_used");
-        dtc_jw_fixed(
-            &w, x->total > 0 ? (int64_t)llround(10000.0 * (double)x->used / (double)x->total) : 0,
-            2);
+        dtc_jw_fixed(&w, x->used_pct_centi, 2);
         jw_money(&w, "burn7", x->burn7);
         jw_money(&w, "burn30", x->burn30);
         jw_money(&w, "burn30_standard_error", x->burn_se);
@@ -145,7 +142,7 @@ int report_json_write(FILE *f, const report_view *v)
         dtc_jw_key(&w, "days_remaining");
         dtc_jw_int(&w, x->days_remaining);
         dtc_jw_key(&w, "percent_of_period_elapsed");
-        dtc_jw_fixed(&w, dtc_report_pct_elapsed(x, r->today), 2);
+        dtc_jw_fixed(&w, x->elapsed_pct_centi, 2);
         /* As of a past day: rebuilt from the stored history; what it could not know. */
         dtc_jw_key(&w, "rebuilt_as_of");
         dtc_jw_bool(&w, x->as_of);
@@ -200,7 +197,7 @@ int report_json_write(FILE *f, const report_view *v)
             jw_text(&w, "currency", s->currency);
             jw_money(&w, "current", s->current);
             jw_money(&w, "previous", s->previous);
-            jw_money(&w, "change", s->current - s->previous);
+            jw_money(&w, "change", s->change);
             dtc_jw_obj_end(&w);
         }
         dtc_jw_arr_end(&w);
@@ -239,7 +236,7 @@ int report_json_write(FILE *f, const report_view *v)
         jw_text(&w, "currency", a->currency);
         jw_money(&w, "current", a->current);
         jw_money(&w, "previous", a->previous);
-        jw_money(&w, "change", a->current - a->previous);
+        jw_money(&w, "change", a->change);
         dtc_jw_obj_end(&w);
     }
     dtc_jw_arr_end(&w);
@@ -253,9 +250,9 @@ int report_json_write(FILE *f, const report_view *v)
         jw_text(&w, "name", u->name);
         jw_text(&w, "unit", u->unit);
         dtc_jw_key(&w, "current");
-        dtc_jw_fixed(&w, (int64_t)llround(u->current * 1e6), 6);
+        dtc_jw_fixed(&w, report_scaled(u->current, 6), 6);
         dtc_jw_key(&w, "previous");
-        dtc_jw_fixed(&w, (int64_t)llround(u->previous * 1e6), 6);
+        dtc_jw_fixed(&w, report_scaled(u->previous, 6), 6);
         dtc_jw_obj_end(&w);
     }
     dtc_jw_arr_end(&w);
@@ -273,9 +270,9 @@ int report_json_write(FILE *f, const report_view *v)
         jw_text(&w, "currency", x->currency);
         jw_money(&w, "cost", x->cost);
         jw_money(&w, "expected", x->expected);
-        jw_money(&w, "jump", x->cost - x->expected);
+        jw_money(&w, "jump", x->jump);
         dtc_jw_key(&w, "score");
-        dtc_jw_fixed(&w, (int64_t)llround(x->score * 10), 1);
+        dtc_jw_fixed(&w, report_scaled(x->score, 1), 1);
         dtc_jw_obj_end(&w);
     }
     dtc_jw_arr_end(&w);

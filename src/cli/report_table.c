@@ -117,10 +117,10 @@ void report_bucket_label(char dst[24], char grain, int64_t start)
 static void change(char dst[48], int64_t cur, int64_t prev)
 {
     char m[32];
+    double pct;
     fmt_money(m, cur - prev);
-    if (prev > 0)
-        snprintf(dst, 48, "%s%s (%+.1f%%)", cur >= prev ? "+" : "", m,
-                 100.0 * (double)(cur - prev) / (double)prev);
+    if (dtc_report_change_pct(&pct, (double)cur, (double)prev))
+        snprintf(dst, 48, "%s%s (%+.1f%%)", cur >= prev ? "+" : "", m, pct);
     else
         snprintf(dst, 48, "%s%s", cur >= prev ? "+" : "", m);
 }
@@ -158,13 +158,12 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
     if (x->account[0]) fprintf(f, "  %-12s %s\n", "account", account);
     fmt_money(a, x->total);
     fmt_money(b, x->used);
-    fmt_money(c, x->total - x->used);
-    double used_pct = x->total > 0 ? 100.0 * (double)x->used / (double)x->total : 0.0;
+    fmt_money(c, x->remaining);
     fprintf(f, "  %-12s %14s %s\n", "commitment", a, cur);
-    fprintf(f, "  %-12s %14s %s  (%.1f%%)\n", "used", b, cur, used_pct);
+    fprintf(f, "  %-12s %14s %s  (%.1f%%)\n", "used", b, cur, x->used_pct);
     fprintf(f, "  %-12s %14s %s\n", "remaining", c, cur);
     fprintf(f, "  %-12s %.1f%% of the commitment used, %.1f%% of the period gone\n", "pacing",
-            used_pct, (double)dtc_report_pct_elapsed(x, today) / 100.0);
+            x->used_pct, (double)x->elapsed_pct_centi / 100.0);
     fmt_money(a, x->burn7);
     fmt_money(b, x->burn30);
     fprintf(f, "  %-12s %s %s/day over 7 days, %s over 30\n", "burn", a, cur, b);
@@ -215,6 +214,12 @@ static void print_budget(FILE *f, const report_view *v, const dtc_budget *x)
         fmt_money(a, costs[i]);
         fprintf(f, "    %-18s %14s %s\n", d1, a, cur);
     }
+}
+
+int64_t report_scaled(double v, int places)
+{
+    static const double pow10[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
+    return (int64_t)llround(v * pow10[places < 0 ? 0 : places > 6 ? 6 : places]);
 }
 
 void report_lic_cells(const dtc_lic_day *d, char cells[REPORT_LIC_CELLS][40])
@@ -318,7 +323,7 @@ static void print_spend(FILE *f, const report_view *v, const char *title, const 
             const dtc_spend *s = &rows[k];
             fmt_money(a, s->current);
             fmt_money(b, s->previous);
-            fmt_money(c, s->current - s->previous);
+            fmt_money(c, s->change);
             fprintf(f, "  ");
             print_cell(f, s->name, nw);
             fprintf(f, " %14s %14s %14s %s\n", a, b, c, cur);
@@ -339,10 +344,9 @@ static void print_allocations(FILE *f, const report_view *v)
     for (size_t i = 0; i < r->nalloc;) {
         const dtc_alloc_spend *x = &r->allocations[i];
         size_t j = i;
-        int64_t total = 0;
         while (j < r->nalloc && strcmp(r->allocations[j].field, x->field) == 0 &&
                strcmp(r->allocations[j].currency, x->currency) == 0)
-            total += r->allocations[j++].current;
+            j++;
         bool product = strcmp(x->field, "PRODUCT") == 0;
         char cur[16];
         SAFE(cur, x->currency);
@@ -355,11 +359,10 @@ static void print_allocations(FILE *f, const report_view *v)
             const dtc_alloc_spend *y = &r->allocations[k];
             fmt_money(a, y->current);
             fmt_money(b, y->previous);
-            fmt_money(c, y->current - y->previous);
+            fmt_money(c, y->change);
             fprintf(f, "  ");
             print_cell(f, y->key, nw);
-            fprintf(f, " %14s %14s %14s %6.1f%% %s\n", a, b, c,
-                    total > 0 ? 100.0 * (double)y->current / (double)total : 0.0, cur);
+            fprintf(f, " %14s %14s %14s %6.1f%% %s\n", a, b, c, y->share, cur);
         }
         if (j - i > (size_t)v->top)
             fprintf(f, "  (%zu more; --top N shows more)\n", j - i - (size_t)v->top);
@@ -388,8 +391,8 @@ static void print_usage(FILE *f, const report_view *v)
         for (size_t k = i; k < j && k - i < (size_t)v->top; k++) {
             const dtc_usage *u = &r->usage[k];
             char a[40], b[40];
-            fmt_units(a, (int64_t)llround(u->current * 1000), 3, 1);
-            fmt_units(b, (int64_t)llround(u->previous * 1000), 3, 1);
+            fmt_units(a, report_scaled(u->current, 3), 3, 1);
+            fmt_units(b, report_scaled(u->previous, 3), 3, 1);
             fprintf(f, "  ");
             print_cell(f, u->name, nw);
             fprintf(f, " %16s %16s ", a, b);
@@ -428,7 +431,7 @@ static void print_anomalies(FILE *f, const report_view *v)
         SAFE(cur, x->currency);
         fmt_money(a, x->cost);
         fmt_money(b, x->expected);
-        fmt_money(c, x->cost - x->expected);
+        fmt_money(c, x->jump);
         fprintf(f, "  %-10s  %s %s instead of %s: %s+%s%s (score %.1f)\n", "", a, cur, b, red(), c,
                 plain(), x->score);
     }
@@ -440,7 +443,7 @@ int report_table_write(FILE *f, const report_view *v)
     char a[32], b[32], c[32], today[16];
     int rc = 0;
     color = v->color;
-    dtc_fmt_date(today, r->nbudgets == 0 && v->lic->to >= 0 ? v->lic->to : r->today);
+    dtc_fmt_date(today, v->as_of);
     fprintf(f, "%sdtcost report as of %s%s", bold(), today, plain());
     char sync[40];
     if (r->last_sync[0]) fprintf(f, " (last sync %s)", SAFE(sync, r->last_sync));
@@ -462,15 +465,11 @@ int report_table_write(FILE *f, const report_view *v)
         fprintf(f, "  ");
         print_cell(f, "team", nw);
         fprintf(f, " %14s %14s %14s %7s\n", "direct", "shared", "total", "share");
-        for (size_t i = 0; i < v->ncharges;) {
+        for (size_t g = 0; g < v->ncharge_sums; g++) {
+            const dtc_charge_sum *sum = &v->charge_sums[g];
             char cur[16];
-            SAFE(cur, v->charges[i].currency);
-            int64_t sum = 0;
-            size_t j = i;
-            for (; j < v->ncharges && strcmp(v->charges[j].currency, v->charges[i].currency) == 0;
-                 j++)
-                sum += v->charges[j].total;
-            for (; i < j; i++) {
+            SAFE(cur, sum->currency);
+            for (size_t i = sum->first; i < sum->first + sum->n; i++) {
                 const dtc_charge *ch = &v->charges[i];
                 fmt_money(a, ch->direct);
                 fmt_money(b, ch->shared);
@@ -478,9 +477,9 @@ int report_table_write(FILE *f, const report_view *v)
                 fprintf(f, "  ");
                 print_cell(f, ch->team, nw);
                 fprintf(f, " %14s %14s %14s %6.1f%% %s\n", a, b, c,
-                        sum ? 100.0 * (double)ch->total / (double)sum : 0.0, cur);
+                        dtc_report_pct(ch->total, sum->total), cur);
             }
-            fmt_money(a, sum);
+            fmt_money(a, sum->total);
             fprintf(f, "  ");
             print_cell(f, "total", nw);
             fprintf(f, " %14s %14s %14s %7s %s\n", "", "", a, "", cur);

@@ -159,7 +159,8 @@ static int on_cost(void *ud, const dtc_row *dr)
                 /* more currencies than anyone has: say so, do not guess */
                 snprintf(x->a->err, sizeof(x->a->err),
                          "shared cost in more than %zu currencies (%.8s would be "
-                         "one more); report a shorter range (--from/--to)",
+                         "one more); narrow the window (dtcost report --window DAYS) or "
+                         "move it (--until DAY)",
                          x->npools, cur);
                 return DTC_EINVAL;
             }

@@ -229,7 +229,7 @@ static int budgets(dtc_buf *out, const dtc_report *r)
                 money(v, b->used), rc = sample(out, fam[f].name, cur, v);
                 break;
             case 3:
-                money(v, b->total - b->used), rc = sample(out, fam[f].name, cur, v);
+                money(v, b->remaining), rc = sample(out, fam[f].name, cur, v);
                 break;
             case 4:
                 money(v, b->burn30), rc = sample(out, fam[f].name, cur, v);

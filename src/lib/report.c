@@ -174,6 +174,37 @@ int64_t dtc_report_pct_elapsed(const dtc_budget *b, int64_t today)
     return gone >= span ? 10000 : (int64_t)llround(10000.0 * (double)gone / (double)span);
 }
 
+double dtc_report_pct(int64_t part, int64_t whole)
+{
+    return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+bool dtc_report_change_pct(double *out, double current, double previous)
+{
+    if (previous <= 0) return false;
+    *out = 100.0 * (current - previous) / previous;
+    return true;
+}
+
+/* The figures the writers show beside a budget's own: what is left, how
+ * much is used against how much of the period is gone. */
+static void budget_figures(dtc_budget *b, int64_t today)
+{
+    b->remaining = b->total - b->used;
+    b->used_pct = dtc_report_pct(b->used, b->total);
+    b->used_pct_centi =
+        b->total > 0 ? (int64_t)llround(10000.0 * (double)b->used / (double)b->total) : 0;
+    b->elapsed_pct_centi = dtc_report_pct_elapsed(b, today);
+    b->ahead_of_pace = b->used_pct > (double)b->elapsed_pct_centi / 100.0 + 0.5;
+    int64_t last = b->last_day < today ? b->last_day : today;
+    int64_t left = b->period_end > last ? b->period_end - last : 0;
+    int64_t low = b->burn30 - 2 * b->burn_se;
+    b->spent = last >= b->period_start ? dtc_report_sum_days(b, b->period_start, last) : 0;
+    b->projected = b->spent + b->burn30 * left;
+    b->projected_high = b->spent + (b->burn30 + 2 * b->burn_se) * left;
+    b->projected_low = b->spent + (low > 0 ? low : 0) * left;
+}
+
 int64_t dtc_report_bucket_start(int64_t day, char grain)
 {
     if (grain == 'w') return day - dtc_weekday(day);
@@ -388,6 +419,60 @@ int dtc_report_top(const dtc_spend ***out, size_t *nout, const dtc_spend *rows, 
     return 0;
 }
 
+typedef struct key_total {
+    const char *key;
+    int64_t total;
+} key_total;
+
+static int by_total(const void *a, const void *b)
+{
+    const key_total *p = a, *q = b;
+    if (p->total != q->total) return p->total < q->total ? 1 : -1;
+    return strcmp(p->key, q->key);
+}
+
+int dtc_report_rank_capabilities(const char **keys, size_t *nout, const dtc_report *r, size_t max)
+{
+    *nout = 0;
+    key_total *kt = dtc_malloc((r->ncap ? r->ncap : 1) * sizeof(*kt));
+    if (!kt) return DTC_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < r->ncap; i++) { /* a key once per currency: add them up */
+        size_t k = 0;
+        while (k < n && strcmp(kt[k].key, r->by_capability[i].key) != 0)
+            k++;
+        if (k == n) kt[n++] = (key_total){r->by_capability[i].key, 0};
+        kt[k].total += r->by_capability[i].current;
+    }
+    if (n > 1) qsort(kt, n, sizeof(kt[0]), by_total);
+    for (size_t i = 0; i < n && *nout < max && kt[i].total > 0; i++)
+        keys[(*nout)++] = kt[i].key;
+    dtc_free(kt);
+    return 0;
+}
+
+int dtc_report_charge_sums(dtc_charge_sum **out, size_t *nout, const dtc_charge *rows, size_t n)
+{
+    *out = NULL;
+    *nout = 0;
+    if (n == 0) return 0;
+    dtc_charge_sum *g = dtc_malloc(n * sizeof(*g)); /* at most one group a row */
+    if (!g) return DTC_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        dtc_charge_sum *c = &g[k++];
+        memset(c, 0, sizeof(*c));
+        snprintf(c->currency, sizeof(c->currency), "%s", rows[i].currency);
+        c->first = i;
+        for (; i < n && strcmp(rows[i].currency, rows[c->first].currency) == 0; i++)
+            c->total += rows[i].total;
+        c->n = i - c->first;
+    }
+    *out = g;
+    *nout = k;
+    return 0;
+}
+
 static int64_t lic_weight(const dtc_lic_day *d)
 {
     return d->money ? d->money : d->fullstack_mhu + d->infra_mhu + d->paas_mhu;
@@ -494,6 +579,7 @@ static int flush_series(ctx *x)
         dtc_fmt_date(a->day, day);
         a->cost = x->vals[i];
         a->expected = (int64_t)llround(base);
+        a->jump = a->cost - a->expected;
         a->score = z;
     }
     x->nvals = 0;
@@ -505,8 +591,7 @@ static int by_day(const void *a, const void *b)
     const dtc_anomaly *p = a, *q = b;
     int c = strcmp(p->day, q->day);
     if (c) return c;
-    int64_t dp = p->cost - p->expected, dq = q->cost - q->expected;
-    return (dp < dq) - (dp > dq);
+    return (p->jump < q->jump) - (p->jump > q->jump);
 }
 
 /* One env_cost_day row of scan(): key[] subscription, environment, capability. */
@@ -670,8 +755,8 @@ static int scan(dtc_store *s, ctx *x)
     int w = r->window;
     scan_ctx k = {.x = x,
                   .spend_from = r->today - 2 * w + 1,
-                  .spend_split = r->today - w + 1,
-                  .chart_from = r->today - DTC_REPORT_CHART_DAYS + 1,
+                  .spend_split = r->window_first,
+                  .chart_from = r->capdays_first,
                   .today = r->today};
     int64_t from = x->o->since - 7 * SEASON_WEEKS;
     from = k.spend_from < from ? k.spend_from : from;
@@ -716,6 +801,10 @@ static int scan(dtc_store *s, ctx *x)
     dtc_free(k.charts);
     if (rc) return rc;
     if (r->ncapdays > 1) qsort(r->capdays, r->ncapdays, sizeof(dtc_capday), by_capday);
+    for (size_t i = 0; i < r->ncap; i++)
+        r->by_capability[i].change = r->by_capability[i].current - r->by_capability[i].previous;
+    for (size_t i = 0; i < r->nenv; i++)
+        r->by_environment[i].change = r->by_environment[i].current - r->by_environment[i].previous;
     dtc_report_rank_movers(r->by_capability, r->ncap);
     dtc_report_rank_movers(r->by_environment, r->nenv);
     if (r->nanomalies > 1) qsort(r->anomalies, r->nanomalies, sizeof(dtc_anomaly), by_day);
@@ -746,7 +835,26 @@ static int on_alloc(void *ud, const dtc_row *row)
     snprintf(a->currency, sizeof(a->currency), "%s", currency);
     a->current = current;
     a->previous = previous;
+    a->change = current - previous;
     return 0;
+}
+
+/* Each allocation row's group (field and currency, adjacent in SQL_ALLOCATIONS'
+ * order): its total and the row's share of it. */
+static void alloc_shares(dtc_report *r)
+{
+    for (size_t i = 0; i < r->nalloc;) {
+        const dtc_alloc_spend *x = &r->allocations[i];
+        size_t j = i;
+        int64_t total = 0;
+        while (j < r->nalloc && strcmp(r->allocations[j].field, x->field) == 0 &&
+               strcmp(r->allocations[j].currency, x->currency) == 0)
+            total += r->allocations[j++].current;
+        for (; i < j; i++) {
+            r->allocations[i].group_total = total;
+            r->allocations[i].share = dtc_report_pct(r->allocations[i].current, total);
+        }
+    }
 }
 static int on_usage(void *ud, const dtc_row *row)
 {
@@ -785,11 +893,12 @@ static int extras(dtc_store *s, dtc_report *r)
     char f[16], t[16], split[16];
     dtc_fmt_date(f, r->today - 2 * r->window + 1);
     dtc_fmt_date(t, r->today);
-    dtc_fmt_date(split, r->today - r->window + 1);
+    dtc_fmt_date(split, r->window_first);
     dtc_val p[] = {DTC_TEXT(split), DTC_TEXT(split), DTC_TEXT(f), DTC_TEXT(t)};
     extra_ctx e = {.r = r};
     int rc = dtc_store_query(s, SQL_ALLOCATIONS, p, 4, on_alloc, &e);
     if (rc == 0) {
+        alloc_shares(r);
         e.cap = 0;
         rc = dtc_store_query(s, SQL_USAGE, p, 4, on_usage, &e);
     }
@@ -809,9 +918,13 @@ int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
     /* The report's today: the last day with data, never later than asked. */
     out->today = x.max_day >= 0 && x.max_day < opts.today ? x.max_day : opts.today;
     out->window = opts.window;
+    out->window_first = out->today - opts.window + 1;
+    out->capdays_first = out->today - DTC_REPORT_CHART_DAYS + 1;
     x.as_of = x.max_day >= 0 && out->today < x.max_day;
-    if (opts.since < 0) opts.since = out->today - opts.window + 1;
+    if (opts.since < 0) opts.since = out->window_first;
     if ((rc = budgets(s, &x)) == 0 && (rc = scan(s, &x)) == 0) rc = extras(s, out);
+    for (size_t i = 0; rc == 0 && i < out->nbudgets; i++)
+        budget_figures(&out->budgets[i], out->today);
     if (rc) dtc_report_dispose(out);
     return rc;
 }

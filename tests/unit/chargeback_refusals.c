@@ -104,6 +104,11 @@ static void test_chargeback_refuses_a_seventeenth_currency_with_a_reason(void **
     assert_non_null(strstr(a.err,
                            "chargeback of 2026-11-01 .. 2026-11-30: shared cost in more than 16 "
                            "currencies (C16 would be one more)"));
+    /* The next step names the flags `dtcost report` has (the one command
+     * that charges back), not --from/--to. */
+    assert_non_null(strstr(a.err, "narrow the window (dtcost report --window DAYS) or move it "
+                                  "(--until DAY)"));
+    assert_null(strstr(a.err, "--from"));
 }
 
 int main(void)
