@@ -124,8 +124,31 @@ lines = f"{count('L', run)} of the {count('L', everything)} lines and {count('B'
 sec = sum(cost.get(t, 0) for t in asan), sum(cost.get(t, 0) for t in pool)
 print(f"the ASan pass runs {len(asan) - 1} of {len(pool) - 1} tests ({len(chosen) - 1} always kept, {len(picked)} picked): "
       f"{lines}; {sec[0]:.0f} of {sec[1]:.0f} test-seconds in the coverage tree")
-for t in picked:
-    print(f"  picked {t} ({cost.get(t, 0):.1f} s)")
+def spans(items):
+    """("L", file, line) items as "file:3-5,9 other:12", ranges merged."""
+    by = {}
+    for x in items:
+        by.setdefault(x[1], []).append(x[2])
+    out = []
+    for f, ls in sorted(by.items()):
+        ls.sort()
+        parts, lo = [], ls[0]
+        for a, b in zip(ls, ls[1:] + [None]):
+            if b != a + 1:
+                parts.append(f"{lo}-{a}" if a != lo else f"{a}")
+                lo = b
+        out.append(f"{f}:{','.join(parts)}")
+    return " ".join(out)
+# Why each scenario test is in the pass: the lines no other test of the pass
+# executes (a kept test may have none; a picked one always has some).
+for t in asan:
+    if t == "_build" or "unit" in labels.get(t, set()):
+        continue
+    others = set().union(*(cov[u] for u in asan if u != t))
+    only = {x for x in cov[t] & target if x not in others}
+    how = "picked" if t in picked else "kept"
+    print(f"  {how} {t} ({cost.get(t, 0):.1f} s): {len(only)} lines only it executes"
+          + (f": {spans(only)}" if only else ""))
 for x in sorted(everything - run)[:40]:
     print("  not executed by the ASan pass:", *x[1:])
 block = ["# begin covered (written by scripts/asan-selection.sh --write; do not edit by hand)",
