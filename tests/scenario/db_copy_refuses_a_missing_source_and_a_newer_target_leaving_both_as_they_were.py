@@ -10,7 +10,7 @@ import unittest
 
 from dtsync import dump, rows, run_sync
 from emu import DTCOST, Emulator, tmpdir
-from pg import Postgres
+from pg import Postgres, skip_without_postgres
 
 
 def copy(a, b):
@@ -21,6 +21,7 @@ def copy(a, b):
 class DbCopyRefusals(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        skip_without_postgres()  # before any output: the skip is one line
         cls.dir = tmpdir()
         cls.lite = os.path.join(cls.dir, "a.db")
         with Emulator("--days", "3") as emu:

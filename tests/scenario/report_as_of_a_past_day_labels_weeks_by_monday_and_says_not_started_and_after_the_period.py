@@ -3,7 +3,8 @@ on a year of three environments: each bucket is labelled "week of" its
 Monday and holds the cost the database has for those seven days; a
 subscription whose period starts after DAY is NOT STARTED, nothing used and
 its whole period remaining; a projection whose late end lies beyond the
-period says "after the period" instead of a date."""
+period says "after the period" instead of a date; and the --html page's
+"budget runs out" figure is the day the table projects."""
 import datetime
 import os
 import re
@@ -15,6 +16,7 @@ from dtsync import rows, run_sync
 from emu import DTCOST, Emulator, tmpdir
 
 DAY = "2026-06-30"
+LATER = "2026-07-20"  # three weeks on, the USD budget's projection runs out within its period
 
 
 def micro(s):
@@ -45,6 +47,12 @@ class AsOfWeeks(unittest.TestCase):
             elif not line.strip():
                 name = None
         cls.subs = {n: u for u, n in rows(cls.db, "SELECT uuid, name FROM subscription")}
+
+    def report(self, *args):
+        r = subprocess.run([DTCOST, "report", "--db", self.db, *args], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "NO_COLOR": "1"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
 
     def field(self, block, key):
         for line in block["lines"]:
@@ -91,6 +99,17 @@ class AsOfWeeks(unittest.TestCase):
         end = rows(self.db, "SELECT period_end FROM subscription WHERE uuid = ?",
                    self.subs["Dynatrace Platform Subscription"])[0][0]
         self.assertLessEqual(m.group(2), end[:10], "the early end is a day of the period")
+
+    def test_the_html_page_runs_out_on_the_day_the_table_projects(self):
+        table = self.report("--until", LATER, "--window", "7")
+        m = re.search(r"^Dynatrace Platform Subscription \(ACTIVE, USD\)\n(?:  .*\n)*?  projection   runs out "
+                      r"(\d{4}-\d{2}-\d{2}) ", table, re.M)
+        self.assertIsNotNone(m, table)
+        page = os.path.join(os.path.dirname(self.db), "asof.html")
+        self.report("--until", LATER, "--window", "7", "--html", page)
+        with open(page, encoding="utf-8") as f:
+            got = re.findall(r"<div class='k'>budget runs out \(ours\)</div><div class='v'>([^<]*)</div>", f.read())
+        self.assertIn(m.group(1), got, "the page's runs-out figures")
 
 
 if __name__ == "__main__":
