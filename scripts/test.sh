@@ -29,7 +29,7 @@ slots=$((3 * jobs))
 # One "cores" slot per core for the tests that keep a core busy
 # (RESOURCE_GROUPS in tests/CMakeLists.txt): at most one of them per core.
 spec="$(mktemp)"
-trap 'rm -f "$spec"' EXIT
+trap 'rm -f "$spec" "$spec.cpu"' EXIT
 cores="$(seq -s, 0 $((jobs - 1)) | sed -E 's/([0-9]+)/{"id":"\1","slots":1}/g')"
 printf '{"version":{"major":1,"minor":0},"local":[{"cores":[%s]}]}\n' "$cores" >"$spec"
 passed=0 failed=0 skipped=0
@@ -61,13 +61,13 @@ build() {
   cmake --build "$variant" -j"$jobs" "${target[@]}" >"$variant/build.log" 2>&1 || { cat "$variant/build.log" >&2; return 1; }
 }
 # Each scenario test runs once: the sanitizer build runs those that add to
-# what the sanitizers see (not label covered: tests whose every line and
-# branch of src/ the others execute, as scripts/asan-selection.sh
-# measured), the normal build the rest (not label sanitized), and both the
-# unit tests and the two whose bounds the normal build must meet. Label
-# build (no dtcost code of their own) runs in the normal build only
-# (docs/development.md). The fuzz build runs only the bounded fuzz runs,
-# one per core.
+# what the sanitizers see (not label covered: tests whose every line of
+# src/ the others execute, as scripts/asan-selection.sh measured), the
+# normal build the rest (not label sanitized), and both the unit tests and
+# the two whose bounds the normal build must meet. Label build (no dtcost
+# code of their own) runs in the normal build only (docs/development.md).
+# The fuzz build runs only the bounded fuzz runs, one per core.
+#
 # ctest_args VARIANT: the label filter of its suite.
 ctest_args() {
   case "$1" in
@@ -105,11 +105,15 @@ tally() {
   failed=$((failed + nfail))
   skipped=$((skipped + nskip))
 }
-# cpu: CPU seconds (user + system) of this shell's children it has waited
-# for; in a subshell, of that subshell's own (a stage runs in one to be
-# measured alone).
+# cpu FILE: CPU seconds (user + system) of this shell's children it has
+# waited for, into FILE; in a subshell, of that subshell's own (a stage runs
+# in one to be measured alone). `times` runs in this shell: in a command
+# substitution or a pipeline it would report a fresh subshell's zeros.
 cpu() {
-  times | tail -1 | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%d\n", s }'
+  times >"$1.times"
+  awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%d\n", s }' \
+    "$1.times" >"$1"
+  rm -f "$1.times"
 }
 stage() { # stage NAME SECONDS-SINCE-START [CPU-SECONDS]: one line of the timing summary
   times+=("$1 $(($(date +%s) - $2)) s${3:+, $3 CPU-s}")
@@ -157,19 +161,23 @@ for variant in "${variants[@]}"; do [ "$variant" = build ] || background+=("$var
 for variant in "${background[@]}"; do rm -f "$variant/built"; done
 ( renice -n 19 -p "$BASHPID" >/dev/null || true
   for variant in "${background[@]}"; do
-    s="$(date +%s)" c="$(cpu)" rc=0
+    s="$(date +%s)" rc=0
     mkdir -p "$variant"
+    cpu "$variant/cpu"
+    c="$(cat "$variant/cpu")"
     { configure "$variant" || { echo "== $variant: configure failed" >&2; false; }; } && build "$variant" || rc=$?
-    echo "$rc $(($(date +%s) - s)) $(($(cpu) - c))" >"$variant/built.tmp" && mv "$variant/built.tmp" "$variant/built"
+    cpu "$variant/cpu"
+    echo "$rc $(($(date +%s) - s)) $(($(cat "$variant/cpu") - c))" >"$variant/built.tmp"
+    mv "$variant/built.tmp" "$variant/built"
   done ) &
 builder=$!
 t="$(date +%s)"
 echo "== build: build" >&2
-if (configure build && build build && cpu >build/cpu); then
+if (configure build && build build && cpu build/cpu); then
   stage "build: build" "$t" "$(cat build/cpu)"
   t="$(date +%s)"
   echo "== build: tests" >&2
-  (run_tests build && cpu >build/cpu)
+  (run_tests build && cpu build/cpu)
   tally build
   stage "build: tests" "$t" "$(cat build/cpu)"
   asan=""
@@ -177,7 +185,7 @@ if (configure build && build build && cpu >build/cpu); then
     echo "== build-asan: tests" >&2
     rm -f build-asan/ctest-summary.log build-asan/cpu
     ta="$(date +%s)"
-    (run_tests build-asan && cpu >build-asan/cpu) &
+    (run_tests build-asan && cpu build-asan/cpu) &
     asan=$!
   fi
   if [[ " ${background[*]} " == *" build-fuzz "* ]] && waitbuilt build-fuzz; then
@@ -189,7 +197,7 @@ if (configure build && build build && cpu >build/cpu); then
     fi
     t="$(date +%s)"
     echo "== build-fuzz: tests (beside the sanitizer suite's tail, shown after it)" >&2
-    (renice -n 10 -p "$BASHPID" >/dev/null || true; run_tests build-fuzz quiet; cpu >build-fuzz/cpu)
+    (renice -n 10 -p "$BASHPID" >/dev/null || true; run_tests build-fuzz quiet; cpu build-fuzz/cpu)
     stage "build-fuzz: tests" "$t" "$(cat build-fuzz/cpu 2>/dev/null || echo '?')"
     fuzzed=1
   fi
@@ -207,7 +215,8 @@ else
   failed=$((failed + 1))
 fi
 wait "$builder" || true
-stage "total" "$t0" "$(cpu)"
+cpu "$spec.cpu"
+stage "total" "$t0" "$(cat "$spec.cpu")"
 printf '== time: %s\n' "${times[@]}" >&2
 echo "$passed passed, $failed failed ($skipped skipped, over ${variants[*]})"
 [ "$failed" = 0 ]
