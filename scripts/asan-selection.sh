@@ -109,11 +109,35 @@ while target - have:
     picked.append(best)
     rest.remove(best)
     have |= cov[best]
-# Drop a picked test whose lines the others cover after all, the costliest first.
+def drop_redundant():
+    """Drop a picked test whose lines the others cover after all, the costliest first."""
+    for t in sorted(picked, key=lambda t: -cost.get(t, 1.0)):
+        others = set().union(*(cov[u] for u in chosen + picked if u != t))
+        if cov[t] & target <= others:
+            picked.remove(t)
+drop_redundant()
+# Swap a picked test for cheaper ones: a broad test picked early (many new
+# lines per second then) can end up in the pass for a few lines that small
+# tests, not picked because it had covered them, execute together for less.
 for t in sorted(picked, key=lambda t: -cost.get(t, 1.0)):
-    others = set().union(*(cov[u] for u in chosen + picked if u != t))
-    if cov[t] & target <= others:
+    if t not in picked:
+        continue
+    only = (cov[t] & target) - set().union(*(cov[u] for u in chosen + picked if u != t))
+    cands = [u for u in pool if u not in chosen and u not in picked and cost.get(u, 1.0) < cost.get(t, 1.0)]
+    swap, left = [], set(only)
+    while left and cands:
+        u = max(cands, key=lambda u: (len(cov[u] & left) / max(cost.get(u, 1.0), 0.5), -cost.get(u, 1.0)))
+        if not cov[u] & left:
+            break
+        swap.append(u)
+        cands.remove(u)
+        left -= cov[u]
+    if not left and sum(cost.get(u, 1.0) for u in swap) < cost.get(t, 1.0):
         picked.remove(t)
+        picked.extend(swap)
+        print(f"  swapped {t} ({cost.get(t, 0):.1f} s) for " +
+              ", ".join(f"{u} ({cost.get(u, 0):.1f} s)" for u in swap))
+        drop_redundant()
 asan = chosen + picked
 run = set().union(*(cov[t] for t in asan))
 covered = sorted(t for t in pool if t not in asan and t != "_build")
@@ -124,8 +148,34 @@ lines = f"{count('L', run)} of the {count('L', everything)} lines and {count('B'
 sec = sum(cost.get(t, 0) for t in asan), sum(cost.get(t, 0) for t in pool)
 print(f"the ASan pass runs {len(asan) - 1} of {len(pool) - 1} tests ({len(chosen) - 1} always kept, {len(picked)} picked): "
       f"{lines}; {sec[0]:.0f} of {sec[1]:.0f} test-seconds in the coverage tree")
-for t in picked:
-    print(f"  picked {t} ({cost.get(t, 0):.1f} s)")
+def spans(items):
+    """("L", file, line) items as "file:3-5,9 other:12", ranges merged."""
+    by = {}
+    for x in items:
+        by.setdefault(x[1], []).append(x[2])
+    out = []
+    for f, ls in sorted(by.items()):
+        ls.sort()
+        parts, lo = [], ls[0]
+        for a, b in zip(ls, ls[1:] + [None]):
+            if b != a + 1:
+                parts.append(f"{lo}-{a}" if a != lo else f"{a}")
+                lo = b
+        out.append(f"{f}:{','.join(parts)}")
+    return " ".join(out)
+# Why each scenario test is in the pass: the lines no other test of the pass
+# executes (a kept test may have none; a picked one always has some).
+runs_of = {}  # a line of the target -> how many tests of the pass execute it
+for u in asan:
+    for x in cov[u] & target:
+        runs_of[x] = runs_of.get(x, 0) + 1
+for t in asan:
+    if t == "_build" or "unit" in labels.get(t, set()):
+        continue
+    only = {x for x in cov[t] & target if runs_of[x] == 1}
+    how = "picked" if t in picked else "kept"
+    print(f"  {how} {t} ({cost.get(t, 0):.1f} s): {len(only)} lines only it executes"
+          + (f": {spans(only)}" if only else ""))
 for x in sorted(everything - run)[:40]:
     print("  not executed by the ASan pass:", *x[1:])
 block = ["# begin covered (written by scripts/asan-selection.sh --write; do not edit by hand)",

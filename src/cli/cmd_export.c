@@ -404,12 +404,13 @@ int cmd_export(int argc, char **argv)
     if (out_path && (rc = out_open(&main_out, out_path)) == 0) out = main_out.f;
     if (rc == 0 && beside && (rc = out_open(&cc_out, cc_path)) == 0)
         rc = out_open(&meta_out, meta_path);
+    bool opened = rc == 0; /* else out_open said why, in its one line */
     dtc_export_stats st = {0};
     long commitments = 0;
     if (rc == 0) rc = dtc_export_write(db, &o, out, &st);
     if (rc == 0 && beside) rc = dtc_export_commitments(db, &o, cc_out.f, &commitments);
     if (rc == 0 && beside) rc = dtc_export_metadata(db, &o, out_path, cc_path, meta_out.f);
-    int io_errno = errno;
+    int io_errno = opened ? errno : 0;
     rc = out_close(&main_out, rc);
     rc = out_close(&cc_out, rc);
     rc = out_close(&meta_out, rc);
