@@ -46,7 +46,7 @@ def read(text):
     """Header and rows of a CSV text; an empty field is null (None)."""
     rd = csv.reader(io.StringIO(text))
     header = next(rd)
-    return header, [{h: (v if v != "" else None) for h, v in zip(header, row)} for row in rd]
+    return header, [dict(zip(header, [v or None for v in row])) for row in rd]
 
 
 def _dec(v):
@@ -54,6 +54,11 @@ def _dec(v):
         return Decimal(v)
     except (InvalidOperation, TypeError):
         return None
+
+
+@functools.lru_cache(maxsize=65536)  # amounts repeat across rows and rules
+def _dec_cached(v):
+    return _dec(v)
 
 
 def _eq(value, want):
@@ -87,7 +92,15 @@ def _compile(fn):
         items = [_compile(i) for i in fn["Items"]]
         return (lambda row: all(i(row) for i in items)) if f == "AND" else (lambda row: any(i(row) for i in items))
     if f in ("CheckValue", "CheckNotValue"):
+        # _eq, specialised once per check (it runs for every row of every rule)
         want, negate = fn["Value"], f == "CheckNotValue"
+        if want is None:
+            return lambda row: (row.get(col) is None) != negate
+        if isinstance(want, (int, float)) and not isinstance(want, bool):
+            dwant = Decimal(str(want))
+            return lambda row: (row.get(col) is not None and _dec_cached(row[col]) == dwant) != negate
+        if not isinstance(want, (int, float)):
+            return lambda row: (row.get(col) == want) != negate
         return lambda row: _eq(row.get(col), want) != negate
     if f in ("CheckSameValue", "CheckNotSameValue"):
         a, b, negate = fn["ColumnAName"], fn["ColumnBName"], f == "CheckNotSameValue"
