@@ -14,8 +14,6 @@
 #include "dtcost/errors.h"
 #include "dtcost/store.h"
 
-typedef struct dtc_buf dtc_buf; /* src/util/buf.h */
-
 typedef struct dtc_metrics_counters {
     long cycles, cycles_failed;
     long sync_ok, sync_failed;
@@ -38,9 +36,12 @@ typedef struct dtc_metrics_opts {
                           * and sums the rest per subscription and currency; 0: the default */
 } dtc_metrics_opts;
 
-/* Append the database's families to out. DTC_EDB with the message on the store. */
-int dtc_metrics_store(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *opts) DTC_MUST_CHECK;
-/* Append the process counters' families to out. */
-int dtc_metrics_process(dtc_buf *out, const dtc_metrics_counters *c) DTC_MUST_CHECK;
+/* The database's families as Prometheus text: *out (NUL-terminated, freed
+ * with dtc_free) and its length *len; NULL and 0 on failure. DTC_EDB with the
+ * message on the store, DTC_ENOMEM. */
+int dtc_metrics_store(char **out, size_t *len, dtc_store *s,
+                      const dtc_metrics_opts *opts) DTC_MUST_CHECK;
+/* The process counters' families, the same way. DTC_ENOMEM. */
+int dtc_metrics_process(char **out, size_t *len, const dtc_metrics_counters *c) DTC_MUST_CHECK;
 
 #endif

@@ -123,7 +123,8 @@ static void on_signal(int sig)
 typedef struct shared {
     pthread_mutex_t mu;
     dtc_metrics_counters c;
-    dtc_buf store_text; /* the database's families, refreshed after each cycle */
+    char *store_text; /* the database's families, refreshed after each cycle (or NULL) */
+    size_t store_len;
     bool in_cycle;
     int64_t cycle_started; /* epoch seconds of the running cycle */
     int stuck_after;       /* seconds a cycle may run before /healthz says so */
@@ -191,10 +192,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         dtc_buf_init(&b, DTC_CAP_JSON_DOC);
         pthread_mutex_lock(&sh->mu);
         dtc_metrics_counters c = sh->c;
-        int rc =
-            dtc_buf_add(&b, sh->store_text.data ? sh->store_text.data : "", sh->store_text.len);
+        int rc = dtc_buf_add(&b, sh->store_text ? sh->store_text : "", sh->store_len);
         pthread_mutex_unlock(&sh->mu);
-        if (!rc) rc = dtc_metrics_process(&b, &c);
+        char *counters = NULL;
+        size_t clen = 0;
+        if (!rc) rc = dtc_metrics_process(&counters, &clen, &c);
+        if (!rc) rc = dtc_buf_add(&b, counters, clen);
+        dtc_free(counters);
         size_t len = 0;
         char *text = dtc_buf_take(&b, &len);
         dtc_buf_dispose(&b);
@@ -376,20 +380,19 @@ static void on_warn(void *ctx, const char *msg)
 
 static void refresh_store_metrics(shared *sh, dtc_store *db, const settings *s)
 {
-    dtc_buf b;
-    dtc_buf_init(&b, DTC_CAP_JSON_DOC);
+    char *text = NULL;
+    size_t len = 0;
     dtc_metrics_opts mo = {.today = (int64_t)time(NULL) / 86400, .max_cost_series = s->max_series};
-    int rc = dtc_metrics_store(&b, db, &mo);
-    if (rc) {
+    if (dtc_metrics_store(&text, &len, db, &mo) != 0) {
         logline("warning: metrics from the database unavailable: %s", dtc_store_errmsg(db));
-        dtc_buf_dispose(&b);
         return;
     }
     pthread_mutex_lock(&sh->mu);
-    dtc_buf tmp = sh->store_text;
-    sh->store_text = b;
+    char *old = sh->store_text;
+    sh->store_text = text;
+    sh->store_len = len;
     pthread_mutex_unlock(&sh->mu);
-    dtc_buf_dispose(&tmp);
+    dtc_free(old);
 }
 
 /* One cycle; returns false when it failed somewhere. */
@@ -521,7 +524,6 @@ int cmd_serve(int argc, char **argv)
     pthread_mutex_init(&sh.mu, NULL);
     sh.stuck_after = stuck_after ? stuck_after : 6 * 3600;
     sh.c.version = dtc_version();
-    dtc_buf_init(&sh.store_text, DTC_CAP_JSON_DOC);
     dtc_store *db = NULL;
     struct MHD_Daemon *http = NULL;
     char err[1024];
@@ -627,7 +629,7 @@ done:
         settings_dispose(s);
         dtc_free(s);
     }
-    dtc_buf_dispose(&sh.store_text);
+    dtc_free(sh.store_text);
     pthread_mutex_destroy(&sh.mu);
     return no_db ? DTC_EXIT_NOINPUT : opt_exit_for(rc);
 }

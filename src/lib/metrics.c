@@ -264,7 +264,7 @@ static int budgets(dtc_buf *out, const dtc_report *r)
     return rc;
 }
 
-int dtc_metrics_store(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *opts)
+static int store_families(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *opts)
 {
     int64_t today = opts->today;
     int max_series =
@@ -402,7 +402,7 @@ static int counter(dtc_buf *b, const char *name, const char *help, const char *l
     return rc;
 }
 
-int dtc_metrics_process(dtc_buf *out, const dtc_metrics_counters *c)
+static int process_families(dtc_buf *out, const dtc_metrics_counters *c)
 {
     static const char *const outcome[] = {"ok", "failed"};
     static const char *const target[] = {"sync", "push"};
@@ -451,4 +451,28 @@ int dtc_metrics_process(dtc_buf *out, const dtc_metrics_counters *c)
         (rc = sample(out, "dtcost_next_cycle_timestamp_seconds", NULL, v[2])))
         return rc;
     return 0;
+}
+
+/* The text in b as the caller's (*out, *len), or nothing when rc says it failed. */
+static int hand_over(dtc_buf *b, int rc, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (rc == 0 && !(*out = dtc_buf_take(b, len))) rc = DTC_ENOMEM;
+    dtc_buf_dispose(b);
+    return rc;
+}
+
+int dtc_metrics_store(char **out, size_t *len, dtc_store *s, const dtc_metrics_opts *opts)
+{
+    dtc_buf b;
+    dtc_buf_init(&b, DTC_CAP_JSON_DOC);
+    return hand_over(&b, store_families(&b, s, opts), out, len);
+}
+
+int dtc_metrics_process(char **out, size_t *len, const dtc_metrics_counters *c)
+{
+    dtc_buf b;
+    dtc_buf_init(&b, DTC_CAP_SMALL);
+    return hand_over(&b, process_families(&b, c), out, len);
 }

@@ -190,14 +190,15 @@ static int run_verify(FILE *out, char *why, size_t whylen)
 static int run_metrics(FILE *out, char *why, size_t whylen)
 {
     (void)why, (void)whylen;
-    dtc_buf b;
-    dtc_buf_init(&b, DTC_CAP_SMALL);
+    char *db_text = NULL, *counters = NULL;
+    size_t n = 0;
     dtc_metrics_opts o = {.today = day("2026-11-10"), .max_cost_series = 2};
     dtc_metrics_counters c = {.cycles = 3, .version = "1.0"};
-    int rc = dtc_metrics_store(&b, store, &o);
-    if (rc == 0) rc = dtc_metrics_process(&b, &c);
-    if (rc == 0) fputs(b.data, out);
-    dtc_buf_dispose(&b);
+    int rc = dtc_metrics_store(&db_text, &n, store, &o);
+    if (rc == 0) rc = dtc_metrics_process(&counters, &n, &c);
+    if (rc == 0) fprintf(out, "%s%s", db_text, counters);
+    dtc_free(db_text);
+    dtc_free(counters);
     return rc;
 }
 

@@ -42,9 +42,14 @@ static void render(dtc_store *s, int max, dtc_buf *out)
     int64_t today = 0;
     assert_int_equal(dtc_parse_date("2026-11-10", &today), 0);
     dtc_metrics_opts o = {.today = today, .max_cost_series = max};
-    dtc_buf_init(out, DTC_CAP_SMALL);
-    int rc = dtc_metrics_store(out, s, &o);
+    char *text = NULL;
+    size_t len = 99;
+    int rc = dtc_metrics_store(&text, &len, s, &o);
     if (rc) fail_msg("dtc_metrics_store: %s", dtc_store_errmsg(s));
+    assert_int_equal(len, strlen(text));
+    dtc_buf_init(out, DTC_CAP_SMALL);
+    assert_int_equal(dtc_buf_add(out, text, len), 0);
+    dtc_free(text);
 }
 
 static void assert_has_line(const dtc_buf *b, const char *line)
@@ -219,9 +224,14 @@ static void test_process_counters_are_counters_ending_in_total(void **state)
                               .last_cycle_seconds = 1.5,
                               .ready = true,
                               .version = "9.9.9"};
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(dtc_metrics_process(&text, &len, &c), 0);
+    assert_int_equal(len, strlen(text));
     dtc_buf out;
     dtc_buf_init(&out, DTC_CAP_SMALL);
-    assert_int_equal(dtc_metrics_process(&out, &c), 0);
+    assert_int_equal(dtc_buf_add(&out, text, len), 0);
+    dtc_free(text);
     assert_has_line(&out, "# TYPE dtcost_cycles_total counter");
     assert_has_line(&out, "dtcost_cycles_total{outcome=\"ok\"} 3");
     assert_has_line(&out, "dtcost_cycles_total{outcome=\"failed\"} 2");
