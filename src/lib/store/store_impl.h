@@ -111,6 +111,8 @@ int dtc_store__placeholders(const char *sql, char *out, size_t outlen);
 /* The schema (store_schema.c): the fact tables, revision, sync_run,
  * checkpoint, coverage; and the delivery outbox's tables. */
 extern const char dtc_store__schema[], dtc_store__outbox_schema[];
+/* Rows of cost_event_old into the cost_event the schema made (migrations). */
+extern const char dtc_store__event_seq_copy[];
 /* Views for BI tools: name and portable SELECT; each back-end (re)creates
  * them when it opens the database. */
 typedef struct dtc_store_view {

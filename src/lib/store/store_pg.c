@@ -213,17 +213,13 @@ static void pg_rollback(dtc_store *s);
 /* Does table (in the current schema) have column? *has gets the answer. */
 static int has_column(dtc_store *s, const char *table, const char *column, bool *has)
 {
-    pg *p = s->impl;
-    const char *args[] = {table, column};
-    PGresult *r = PQexecParams(p->c,
-                               "SELECT 1 FROM information_schema.columns WHERE table_schema ="
-                               " current_schema() AND table_name = $1 AND column_name = $2",
-                               2, NULL, args, NULL, NULL, 0);
-    int rc = 0;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        rc = fail(s, "schema", r);
-    else
-        *has = PQntuples(r) > 0;
+    dtc_val v[] = {DTC_TEXT(table), DTC_TEXT(column)};
+    PGresult *r = NULL;
+    int rc = exec_params(s,
+                         "SELECT 1 FROM information_schema.columns WHERE table_schema ="
+                         " current_schema() AND table_name = $1 AND column_name = $2",
+                         v, 2, "schema", &r);
+    if (rc == 0) *has = PQntuples(r) > 0;
     PQclear(r);
     return rc;
 }
@@ -294,22 +290,16 @@ static int migrate(dtc_store *s, const char *shown)
     /* 4: cost events keep several of one type, environment, capability and
      * date (seq; store_schema.c). The table is made anew by the schema, so
      * its columns are in the same order as in a new database, and the old
-     * rows are copied, each the first (seq 0) of its key, as it was the only
-     * one. */
+     * rows are copied (dtc_store__event_seq_copy). */
     bool has = true;
     if (version < 4 && (rc = has_column(s, "cost_event", "seq", &has))) goto done;
     if (!has) {
         dtc_buf_reset(&sql);
-        if (dtc_buf_adds(&sql, "ALTER TABLE cost_event RENAME TO cost_event_v3; ALTER TABLE"
-                               " cost_event_v3 RENAME CONSTRAINT cost_event_pkey TO"
-                               " cost_event_v3_pkey;") ||
+        if (dtc_buf_adds(&sql, "ALTER TABLE cost_event RENAME TO cost_event_old; ALTER TABLE"
+                               " cost_event_old RENAME CONSTRAINT cost_event_pkey TO"
+                               " cost_event_old_pkey;") ||
             pg_schema_sql(dtc_store__schema, &sql) ||
-            dtc_buf_adds(&sql, "INSERT INTO cost_event(account_uuid, event_type, environment_id,"
-                               " capability, date, seq, created_at, severity, message,"
-                               " notification_level) SELECT account_uuid, event_type,"
-                               " environment_id, capability, date, 0, created_at, severity,"
-                               " message, notification_level FROM cost_event_v3;"
-                               " DROP TABLE cost_event_v3")) {
+            dtc_buf_adds(&sql, dtc_store__event_seq_copy)) {
             rc = DTC_ENOMEM;
             goto done;
         }
@@ -931,6 +921,15 @@ static PGresult *exec_prepared(dtc_store *s, const char *name, int n, const char
     return stmt;
 }
 
+/* Row i (0-based) of a batch of d would pass the batch's cap. */
+static int too_big(dtc_store *s, const dtc_fact_desc *d, size_t i)
+{
+    snprintf(s->err, sizeof(s->err),
+             "database: %s: row %zu does not fit in a batch (a value of more than %zu MiB?)",
+             d->name, i + 1, BATCH_CAP >> 20);
+    return DTC_ETOOBIG;
+}
+
 /* Add row i of the caller's arrays to the merge statement being built. */
 static int batch_add(dtc_store *s, batch *t, size_t i)
 {
@@ -951,12 +950,7 @@ static int batch_add(dtc_store *s, batch *t, size_t i)
         for (int j = 0; j < 3; j++)
             err |= array_add(&t->col[c + j], &rev[j]);
     }
-    if (err) {
-        snprintf(s->err, sizeof(s->err),
-                 "database: %s: row %zu does not fit in a batch (a value of more than %zu MiB?)",
-                 d->name, i + 1, BATCH_CAP >> 20);
-        return DTC_ETOOBIG;
-    }
+    if (err) return too_big(s, d, i);
     t->rows++;
     t->bytes = 0;
     for (int c = 0; c < t->ncols; c++)
@@ -976,12 +970,7 @@ static int copy_add(dtc_store *s, batch *t, size_t i)
         err |= line_add(&t->lines, &k[c], c == 0);
     for (int c = 0; c < d->nvals; c++)
         err |= line_add(&t->lines, &v[c], false);
-    if (err || dtc_buf_addc(&t->lines, '\n')) {
-        snprintf(s->err, sizeof(s->err),
-                 "database: %s: row %zu does not fit in a batch (a value of more than %zu MiB?)",
-                 d->name, i + 1, BATCH_CAP >> 20);
-        return DTC_ETOOBIG;
-    }
+    if (err || dtc_buf_addc(&t->lines, '\n')) return too_big(s, d, i);
     t->rows++;
     t->bytes = t->lines.len;
     return 0;

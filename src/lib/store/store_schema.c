@@ -107,6 +107,16 @@ const char dtc_store__schema[] =
     "CREATE TABLE IF NOT EXISTS coverage(scope TEXT NOT NULL, first_day TEXT NOT NULL,"
     " last_day TEXT NOT NULL, PRIMARY KEY(scope, first_day)) WITHOUT ROWID;\n";
 
+/* cost_event gained seq (SQLite schema 3, PostgreSQL 4): the table from
+ * before, renamed cost_event_old by the back-end's migration and made anew
+ * by the schema, has its rows copied, each the first (seq 0) of its key, as
+ * it was the only one; then it goes. */
+const char dtc_store__event_seq_copy[] =
+    "INSERT INTO cost_event(account_uuid, event_type, environment_id, capability, date, seq,"
+    " created_at, severity, message, notification_level) SELECT account_uuid, event_type,"
+    " environment_id, capability, date, 0, created_at, severity, message, notification_level"
+    " FROM cost_event_old; DROP TABLE cost_event_old";
+
 /* The delivery outbox (store_sqlite_outbox.c). */
 const char dtc_store__outbox_schema[] =
     "CREATE TABLE IF NOT EXISTS outbox_batch(id INTEGER PRIMARY KEY, dest TEXT NOT NULL,"

@@ -164,18 +164,12 @@ static int migrate(dtc_store *s, int version)
         return rc;
     /* 3: cost events keep several of one type, environment, capability and
      * date (seq). SQLite changes no primary key in place: the table is made
-     * anew by the schema and the old rows copied, each the first (seq 0) of
-     * its key, as it was the only one. */
+     * anew by the schema and the old rows copied (dtc_store__event_seq_copy). */
     if (version < 3 &&
         ((rc = has_column(s, "cost_event", "seq", &old)) ||
-         (!old && ((rc = sq_exec(s, "ALTER TABLE cost_event RENAME TO cost_event_v2")) ||
-                   (rc = sq_exec(s, dtc_store__schema)) ||
-                   (rc = sq_exec(s, "INSERT INTO cost_event(account_uuid, event_type,"
-                                    " environment_id, capability, date, seq, created_at, severity,"
-                                    " message, notification_level) SELECT account_uuid, event_type,"
-                                    " environment_id, capability, date, 0, created_at, severity,"
-                                    " message, notification_level FROM cost_event_v2;"
-                                    " DROP TABLE cost_event_v2"))))))
+         (!old &&
+          ((rc = sq_exec(s, "ALTER TABLE cost_event RENAME TO cost_event_old")) ||
+           (rc = sq_exec(s, dtc_store__schema)) || (rc = sq_exec(s, dtc_store__event_seq_copy))))))
         return rc;
     /* Which process a run belongs to (sq_run_begin): added to databases made
      * before it was recorded. */
