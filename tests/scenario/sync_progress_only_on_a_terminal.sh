@@ -6,7 +6,8 @@ set -euo pipefail
 DTCOST="${DTCOST:-build/dtcost}"
 mkdir -p "${DTCOST_TEST_TMP:-/tmp}"
 tmp="$(mktemp -d "${DTCOST_TEST_TMP:-/tmp}/progress.XXXXXX")"
-"$DTCOST" emulate --port 0 --days 60 >"$tmp/port" 2>/dev/null &
+# the emulator is set-up: DTCOST_HELPER runs it when given (tests/scenario/lib/emu.py)
+"${DTCOST_HELPER:-$DTCOST}" emulate --port 0 --days 60 >"$tmp/port" 2>/dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done

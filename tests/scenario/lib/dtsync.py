@@ -6,7 +6,7 @@ import sqlite3
 import urllib.parse
 import subprocess
 
-from emu import ACCOUNT, CLIENT_ID, CLIENT_SECRET, DTCOST, Emulator
+from emu import ACCOUNT, CLIENT_ID, CLIENT_SECRET, DTCOST, HELPER, Emulator
 from shared import made_once
 
 FACT_TABLES = ["subscription", "subscription_period", "subscription_capability", "environment",
@@ -28,9 +28,9 @@ def sync_env(emu, **over):
     return env
 
 
-def run_sync(emu, db, *args, env=None, timeout=240):
+def run_sync(emu, db, *args, env=None, timeout=240, binary=DTCOST):
     """`dtcost sync --db DB ARGS`; returns the CompletedProcess (text)."""
-    return subprocess.run([DTCOST, "sync", "--db", db, "--retry-base-ms", "20", *args],
+    return subprocess.run([binary, "sync", "--db", db, "--retry-base-ms", "20", *args],
                           env=env or sync_env(emu), capture_output=True, text=True, timeout=timeout)
 
 
@@ -62,13 +62,14 @@ def synced_copy(db, *emu_args, wait=600):
     """Copy into db (a new file) the database `dtcost sync` makes from
     Emulator(*emu_args) with the default seed and clock. Test files that only
     read such a database (reports) share one sync per dtcost binary and
-    arguments (shared.made_once; at most `wait` seconds for another's)."""
+    arguments (shared.made_once; at most `wait` seconds for another's). The
+    sync is set-up, not the claim: emu.HELPER runs it."""
     def make(folder):
         with Emulator(*emu_args) as emu:
-            res = run_sync(emu, os.path.join(folder, "synced.db"))
+            res = run_sync(emu, os.path.join(folder, "synced.db"), binary=HELPER)
         assert res.returncode == 0, res.stderr
 
-    folder = made_once(["sync", *emu_args], make, wait)
+    folder = made_once(["sync", *emu_args], make, wait, binary=HELPER)
     src, dst = sqlite3.connect(os.path.join(folder, "synced.db")), sqlite3.connect(db)
     try:
         src.backup(dst)

@@ -14,6 +14,12 @@ import time
 import urllib.parse
 
 DTCOST = os.environ.get("DTCOST", "build/dtcost")
+# The dtcost binary for what a test needs but does not test: the emulator it
+# talks to and shared set-up syncs (dtsync.synced_copy). The binary under
+# test unless DTCOST_HELPER names another: tests/CMakeLists.txt sets it in
+# the sanitizer build (-DDTCOST_TEST_HELPER) for every scenario test but the
+# emulator's own, so only the code a test is about runs sanitized.
+HELPER = os.environ.get("DTCOST_HELPER") or DTCOST
 ACCOUNT = "2b236438-2a31-4872-8655-bca4fa8af917"
 CLIENT_ID = "dt0s02.EMUCLI00"
 CLIENT_SECRET = "dt0s02.EMUCLI00.emulator-secret-not-for-production"
@@ -51,7 +57,7 @@ class Emulator:
     def __init__(self, *args, now=NOW, seed=42, timeout=10):
         self.dir = tmpdir()
         self.log_path = os.path.join(self.dir, "requests.jsonl")
-        cmd = [DTCOST, "emulate", "--port", "0", "--now", now, "--seed", str(seed),
+        cmd = [HELPER, "emulate", "--port", "0", "--now", now, "--seed", str(seed),
                "--log", self.log_path, *args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = self.proc.stdout.readline().decode().strip()

@@ -13,14 +13,15 @@ import time
 from emu import DTCOST, tmpdir
 
 
-def made_once(what, make, wait=600):
+def made_once(what, make, wait=600, binary=DTCOST):
     """The folder in which make(folder) made what `what` (a JSON-able value:
     the name and arguments of the set-up) names: made now if this dtcost
-    binary has not made it yet, else made before. Waits at most `wait`
+    binary (`binary`, the binary under test unless a set-up runs another) has
+    not made it yet, else made before. Waits at most `wait`
     seconds for another test file that is making it; a make() that raises
     leaves nothing behind for the next one to trust."""
-    st = os.stat(DTCOST)
-    binary = [os.path.realpath(DTCOST), st.st_mtime_ns, st.st_size]
+    st = os.stat(binary)
+    made_with = [os.path.realpath(binary), st.st_mtime_ns, st.st_size]
     key = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:16]
     cache = os.path.join(os.path.dirname(tmpdir()), "shared")
     os.makedirs(cache, exist_ok=True)
@@ -37,7 +38,7 @@ def made_once(what, make, wait=600):
                 time.sleep(0.1)
         try:
             with open(made_by) as f:
-                fresh = json.load(f) == binary and os.path.isdir(folder)
+                fresh = json.load(f) == made_with and os.path.isdir(folder)
         except (OSError, ValueError):
             fresh = False
         if not fresh:
@@ -47,5 +48,5 @@ def made_once(what, make, wait=600):
             os.makedirs(folder)
             make(folder)
             with open(made_by, "w") as f:
-                json.dump(binary, f)
+                json.dump(made_with, f)
     return folder
