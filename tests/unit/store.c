@@ -495,6 +495,22 @@ static void test_store_picks_the_back_end_by_scheme(void **state)
     dtc_store_close(again);
 }
 
+/* Reconnecting is for a server's connection: a SQLite file has none, and
+ * the call says so without touching what the handle holds. */
+static void test_store_sqlite_has_no_connection_to_reconnect(void **state)
+{
+    dtc_store *s = *state;
+    dtc_put res;
+    assert_int_equal(dtc_store_lock(s, "sync of account a", 0, NULL), 0);
+    int committed = -1;
+    assert_int_equal(dtc_store_reconnect(s, &committed, 1000, 1000, NULL), DTC_EINVAL);
+    assert_int_equal(committed, 0);
+    assert_non_null(strstr(dtc_store_errmsg(s), "no connection to re-establish"));
+    assert_int_equal(put_cost(s, "2026-11-20", 42, NULL, &res), 0);
+    assert_int_equal(res, DTC_PUT_INSERTED);
+    assert_int_equal(dtc_store_lock(s, "sync of account a", 0, NULL), 0); /* still held */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +540,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_query_checks_placeholders_and_refuses_writes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_picks_the_back_end_by_scheme, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_sqlite_has_no_connection_to_reconnect, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
