@@ -262,7 +262,7 @@ static int reconnect(run *x, int64_t lost_at, int *committed)
     x->down->lost++;
     pthread_mutex_unlock(&x->down->mu);
     dtc_backoff b;
-    dtc_backoff_init(&b, 250, 5000, 0, DTC_JITTER_EQUAL, (uint64_t)lost_at ^ (uintptr_t)x);
+    dtc_backoff_init(&b, 250, 2000, 0, DTC_JITTER_EQUAL, (uint64_t)lost_at ^ (uintptr_t)x);
     int rc = DTC_EDBLOST;
     bool cancelled = false;
     for (int k = 0; rc == DTC_EDBLOST; k++) {
