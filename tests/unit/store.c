@@ -137,6 +137,13 @@ static void test_store_reopens_an_existing_database_and_refuses_a_password_in_a_
     assert_non_null(strstr(err, "password in the URL"));
     assert_null(strstr(err, "s3cret")); /* the URL's password is never shown */
     assert_non_null(strstr(err, "postgres://user:***@db/dtcost"));
+    /* libpq's own password parameter is a password in the URL too */
+    assert_int_equal(dtc_store_open(&s2, "postgresql:///dtcost?host=/run/pg&password=s3cret&user=a",
+                                    err, sizeof(err)),
+                     DTC_EINVAL);
+    assert_null(s2);
+    assert_null(strstr(err, "s3cret"));
+    assert_non_null(strstr(err, "postgresql:///dtcost?host=/run/pg&password=***&user=a"));
     assert_int_equal(dtc_store_open(&s2, "/nonexistent-dir/x.db", err, sizeof(err)), DTC_EDB);
     assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
 }

@@ -162,15 +162,35 @@ static const struct scheme {
     {"postgresql://", "PostgreSQL", &dtc_store__pg, false},
 };
 
+/* Append n bytes of s to out (outlen bytes, *o used), cut short when full. */
+static void put_text(char *out, size_t outlen, size_t *o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && *o + 1 < outlen; i++)
+        out[(*o)++] = s[i];
+}
+
 void dtc_store__scrub(const char *target, char *out, size_t outlen)
 {
-    const char *sep = strstr(target, "://");
+    /* user:secret@ before the path, and libpq's password= parameter */
+    const char *sep = strstr(target, "://"), *query = strchr(target, '?');
     const char *at = sep ? strchr(sep + 3, '@') : NULL;
+    if (at && query && at > query) at = NULL; /* an @ in a parameter's value */
     const char *colon = at ? memchr(sep + 3, ':', (size_t)(at - sep - 3)) : NULL;
-    if (!colon)
-        snprintf(out, outlen, "%s", target);
-    else
-        snprintf(out, outlen, "%.*s:***%s", (int)(colon - target), target, at);
+    size_t o = 0;
+    if (!outlen) return;
+    for (const char *p = target; *p;) {
+        if (p == colon) {
+            put_text(out, outlen, &o, ":***", 4);
+            p = at;
+        } else if (query && p > query && (p[-1] == '?' || p[-1] == '&') &&
+                   strncmp(p, "password=", 9) == 0) {
+            put_text(out, outlen, &o, "password=***", 12);
+            p += strcspn(p, "&");
+        } else {
+            put_text(out, outlen, &o, p++, 1);
+        }
+    }
+    out[o] = '\0';
 }
 
 int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen)
