@@ -179,8 +179,10 @@ int dtc_store_lock(dtc_store *s, const char *name, long wait_ms,
 /* Release a lock this handle holds on name (not held: nothing). */
 void dtc_store_unlock(dtc_store *s, const char *name);
 
-/* A lost connection's message (DTC_EDBLOST) ends with this advice; a caller
- * that retries (sync's --db-retry) shows the message without it meanwhile. */
+/* The message of a connection lost under an open handle (DTC_EDBLOST from
+ * any operation but dtc_store_open and dtc_store_reconnect, which say they
+ * cannot connect) ends with this advice; a caller that retries (sync's
+ * --db-retry) shows the message without it meanwhile. */
 #define DTC_STORE_LOST_ADVICE                                                                      \
     "; nothing after the last commit was written: run again when the server is back"
 
