@@ -17,7 +17,8 @@ from dtsync import FACT_TABLES, dump, rows, run_sync, sync_env
 from emu import DTCOST, Emulator, tmpdir
 from pg import Postgres
 
-FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6", "--latency-ms", "10")
+FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6")
+SLOW = ("--latency-ms", "40")  # the synced-into-PostgreSQL account: a run lasts seconds
 REVISIONS = "SELECT fact, key, old_value, new_value, booking FROM revision ORDER BY 1, 2, 3, 4, 5"
 COUNTS = "SELECT status, inserted, updated, restated_days FROM sync_run ORDER BY id"
 
@@ -78,17 +79,20 @@ class PostgresRestart(unittest.TestCase):
 
     def test_restart_mid_first_sync_and_mid_a_restating_one(self):
         d = tmpdir()
-        with Postgres() as pg, Emulator(*FLAGS) as emu:
+        # The same account twice (same seed and clock): the clean runs read
+        # the fast one, the restarted runs the slow one.
+        with Postgres() as pg, Emulator(*FLAGS) as fast, Emulator(*FLAGS, *SLOW) as emu:
             clean = os.path.join(d, "clean.db")
-            self.assertEqual(run_sync(emu, clean).returncode, 0)
+            self.assertEqual(run_sync(fast, clean).returncode, 0)
             allocations = rows(clean, "SELECT COUNT(*) FROM cost_allocation")[0][0]
             self.assertGreater(allocations, 1000)
 
             url = pg.createdb("restarted")
-            # Mid-way through the cost allocation, which the second
-            # connection stores: both connections lose the server.
+            # Once the cost allocation, which the second connection stores,
+            # has begun (a request takes 40 ms: it goes on for seconds):
+            # both connections lose the server.
             err, sessions = self.restart_mid_sync(pg, emu, url, "restarted", "SELECT COUNT(*) FROM cost_allocation",
-                                                  allocations // 4)
+                                                  0)
             # The run's connection and the writer's each connected again.
             self.assertGreaterEqual(sessions, 2, err)
             got = to_sqlite(url, os.path.join(d, "restarted.db"))
@@ -100,8 +104,9 @@ class PostgresRestart(unittest.TestCase):
 
             # Late bookings: a second sync restates recent days and logs each
             # change once, the server restarted while it writes them.
+            fast.advance(booking_runs=3)
             emu.advance(booking_runs=3)
-            self.assertEqual(run_sync(emu, clean).returncode, 0)
+            self.assertEqual(run_sync(fast, clean).returncode, 0)
             want_revisions = [["" if c is None else str(c) for c in r] for r in rows(clean, REVISIONS)]
             self.assertGreater(len(want_revisions), 50)
             err, _ = self.restart_mid_sync(pg, emu, url, "restarted", "SELECT COUNT(*) FROM revision", 0)
