@@ -21,6 +21,8 @@
  * spare, a runaway or hostile file is refused before it costs memory. */
 #define DTC_CONFIG_MAX_LINE (64 * 1024)
 #define DTC_CONFIG_MAX_FILE (1024 * 1024)
+/* The longest --db-retry / db_retry, in seconds: a day. */
+#define DTC_DB_RETRY_MAX 86400
 /* A secret file (client secret, token, webhook key, header file). */
 #define DTC_SECRET_MAX_FILE 4096
 
@@ -41,6 +43,8 @@ typedef struct dtc_config {
     int page_size;        /* v3 page size asked for (50: live accounts refuse more) */
     int alloc_page_size;  /* cost-allocation page size asked for (1000) */
     int concurrency;      /* requests in flight per account, at most (4) */
+    int db_retry;         /* seconds a sync waits for a lost database connection to come back, per
+                           * outage (60; 0: none; at most DTC_DB_RETRY_MAX) */
     dtc_account_cfg *accounts;
     size_t naccounts;
     char err[512];
@@ -51,6 +55,8 @@ typedef struct dtc_config_flags {
     const char *config_path, *database, *account_uuid, *client_id, *client_secret_file;
     const char *sso_url, *api_url, *subscriptions, *scopes;
     int trailing_days, concurrency;
+    int db_retry; /* --db-retry, when db_retry_set (0 is a value: no retry) */
+    bool db_retry_set;
 } dtc_config_flags;
 
 /* One read of the config file. The caller points at the sections it reads

@@ -179,6 +179,33 @@ int dtc_store_lock(dtc_store *s, const char *name, long wait_ms,
 /* Release a lock this handle holds on name (not held: nothing). */
 void dtc_store_unlock(dtc_store *s, const char *name);
 
+/* The message of a connection lost under an open handle (DTC_EDBLOST from
+ * any operation but dtc_store_open and dtc_store_reconnect, which say they
+ * cannot connect) ends with this advice; a caller that retries (sync's
+ * --db-retry) shows the message without it meanwhile. */
+#define DTC_STORE_LOST_ADVICE                                                                      \
+    "; nothing after the last commit was written: run again when the server is back"
+
+/* After DTC_EDBLOST: connect again to the same database (PostgreSQL: a new
+ * session with the same parameters, the password read from its file again,
+ * the same settings and search_path) and take again every lock the handle
+ * held (dtc_store_lock's names, each waiting up to lock_wait_ms as
+ * dtc_store_lock does, and a sync run's own lock), since the server dropped
+ * them with the old session. The transaction in flight is gone: redo it
+ * whole. *committed is 1 when that transaction is known to have committed
+ * anyway (its COMMIT reached the server and only the answer was lost), so
+ * the caller must not count it twice; 0 when it did not, or when the server
+ * cannot tell (redoing it is then an idempotent upsert: nothing is stored
+ * twice, but its rows count as unchanged). One attempt: the connection
+ * attempt gives up after connect_ms (or the connect timeout, when shorter)
+ * and ends within 100 ms of *cancel being set (cancel may be NULL).
+ * Returns 0; DTC_EDBLOST when the server is still unreachable; DTC_EBUSY
+ * when another process took a lock meanwhile and kept it past lock_wait_ms
+ * (the locks not taken again stay listed, for the next attempt); DTC_EINVAL
+ * for a back-end without a connection (SQLite). The error is set. */
+int dtc_store_reconnect(dtc_store *s, int *committed, long connect_ms, long lock_wait_ms,
+                        const volatile sig_atomic_t *cancel) DTC_MUST_CHECK;
+
 /* Days (subscription, day) whose cost was restated during run_id. */
 int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out) DTC_MUST_CHECK;
 /* After writing many rows, outside a transaction: refresh the planner's

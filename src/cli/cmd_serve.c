@@ -412,6 +412,7 @@ static bool cycle(settings *s, dtc_store *db, shared *sh, long n)
                             .since = -1,
                             .until = -1,
                             .retry_base_ms = retry_base_ms,
+                            .cancel = &stop_sig, /* SIGTERM ends a wait for the database */
                             .warn = on_warn};
         dtc_sync_result r;
         int rc = dtc_sync_run(&so, &r);

@@ -1,5 +1,6 @@
 /* cmd_sync.c: `dtcost sync`, the main job: the account's subscriptions,
  * budget, cost and usage into the local database, exactly in step. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,7 @@ static int64_t since, until;
 static bool quiet;
 static const char *out_format;
 static int retry_attempts, retry_seconds, retry_base_ms, lock_seconds;
+static int db_retry; /* INT_MIN: not given */
 
 static const opt sync_opts[] = {
     {"config", OPT_STR, &fl.config_path, "FILE",
@@ -54,6 +56,9 @@ static const opt sync_opts[] = {
     {"lock-wait", OPT_INT, &lock_seconds, "SECS",
      "wait this long for another sync of the same account into the same server database, then exit "
      "73 (default 300)"},
+    {"db-retry", OPT_INT, &db_retry, "SECS",
+     "when the connection to a PostgreSQL database is lost, reconnect for up to this long and redo "
+     "the transaction in flight, then exit 69; 0: exit at once (default 60, or [dtcost] db_retry)"},
     {"quiet", OPT_FLAG, &quiet, NULL,
      "no progress and no summary (warnings and errors still go to stderr)"},
     {"format|json", OPT_CHOICE, &out_format, "table|json|csv",
@@ -110,9 +115,14 @@ int cmd_sync(int argc, char **argv)
     quiet = false;
     out_format = NULL;
     retry_attempts = retry_seconds = retry_base_ms = lock_seconds = 0;
+    db_retry = INT_MIN;
     int npos = 0;
     int code = opt_parse(&sync_spec, argc, argv, &npos);
     if (code >= 0) return code;
+    if (db_retry != INT_MIN) {
+        fl.db_retry = db_retry;
+        fl.db_retry_set = true;
+    }
     if (npos > 0) return opt_usage_error(&sync_spec, "unexpected argument '%s'", argv[1]);
     if (since && until && until < since)
         return opt_usage_error(&sync_spec, "--until is before --since");

@@ -243,6 +243,7 @@ static void core_init(void *target)
     c->page_size = 50;
     c->alloc_page_size = 1000;
     c->concurrency = 4;
+    c->db_retry = 60;
 }
 
 static int core_item(void *target, const dtc_config_item *it)
@@ -264,6 +265,12 @@ static int core_item(void *target, const dtc_config_item *it)
         long n;
         int rc = dtc_config__int(it, ints[i].lo, ints[i].hi, &n);
         if (rc == 0) *(int *)(void *)((char *)target + ints[i].at) = (int)n;
+        return rc;
+    }
+    if (strcmp(it->key, "db_retry") == 0) {
+        long n = 0;
+        int rc = dtc_config__duration(it, 0, DTC_DB_RETRY_MAX, &n);
+        if (rc == 0) ((dtc_config *)target)->db_retry = (int)n;
         return rc;
     }
     return DTC_ENOTFOUND;
@@ -731,9 +738,12 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl, const dtc_conf
     if ((rc = dtc_config__set(&c->database, dtc_config_db_path(fl->database, file)))) return rc;
     if (fl->trailing_days > 0) c->trailing_days = fl->trailing_days;
     if (fl->concurrency > 0) c->concurrency = fl->concurrency;
+    if (fl->db_retry_set) c->db_retry = fl->db_retry;
     const char *bad = c->trailing_days > 3660 ? "--trailing-days must be 1..3660"
                       : c->concurrency > 32   ? "--concurrency must be 1..32"
-                                              : NULL;
+                      : c->db_retry < 0 || c->db_retry > DTC_DB_RETRY_MAX
+                          ? "--db-retry must be 0..86400 seconds"
+                          : NULL;
     if (bad) {
         snprintf(c->err, sizeof(c->err), "%s (see docs/sync.md)", bad);
         return DTC_EINVAL;

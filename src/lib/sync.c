@@ -23,6 +23,7 @@
 #include "dtcost/auth.h"
 #include "dtcost/dps.h"
 #include "dtcost/http.h"
+#include "dtcost/retry.h"
 #include "limiter.h"
 #include "walkpool.h"
 #include "timeutil.h"
@@ -66,6 +67,9 @@ typedef struct run {
     int64_t t0;
     bool warned_deprecation;
     struct writer *writer; /* a second connection storing allocation walks, or NULL */
+    struct outage *down;   /* the database's outages, shared with the writer */
+    bool no_retry;         /* the run has failed: its bookkeeping tries the database once */
+    int64_t last_ok;       /* when db last did what was asked (an outage began after?) */
 } run;
 
 static void warn(run *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -214,10 +218,115 @@ static int commit(run *x, int rc)
     return 0;
 }
 
-/* Commit a one-page transaction (a single document's rows). */
-static int end(run *x, int rc)
+/* ---- a lost database connection ---- */
+
+/* A server restarted or failed over takes both of a run's connections (its
+ * own and the allocation writer's) at once, though an idle one finds out
+ * only when it next writes: one warning when the first loses it, one when
+ * the last has it back, and none for a connection that finds it lost later
+ * without having written since the outage began. */
+typedef struct outage {
+    pthread_mutex_t mu;
+    int lost;      /* connections waiting to reconnect */
+    bool any;      /* there was an outage in this run */
+    bool over;     /* its "reconnected" was said */
+    int64_t since; /* when the last outage began */
+} outage;
+
+static long lock_wait_ms(const run *x)
 {
-    if ((rc = commit(x, rc)) != 0) return rc;
+    return 1000L * (x->o->lock_seconds > 0 ? x->o->lock_seconds : 300);
+}
+
+/* x->db's connection was lost (the store's message says how) at lost_at:
+ * connect again until lost_at + db_retry seconds, backing off between
+ * attempts (retry.c), and take the run's locks again (store.h:
+ * dtc_store_reconnect; *committed as it says). Past the bound, or when
+ * cancelled: DTC_EDBLOST, with the run's one line saying so. */
+static int reconnect(run *x, int64_t lost_at, int *committed)
+{
+    const int64_t window = 1000LL * x->o->cfg->db_retry;
+    const char *m = dtc_store_errmsg(x->db);
+    char lost[512];
+    size_t len = strlen(m), adv = strlen(DTC_STORE_LOST_ADVICE);
+    if (len >= adv && strcmp(m + len - adv, DTC_STORE_LOST_ADVICE) == 0) len -= adv;
+    snprintf(lost, sizeof(lost), "%.*s", (int)len, m);
+    pthread_mutex_lock(&x->down->mu);
+    bool known = x->down->lost > 0 || (x->down->any && x->last_ok <= x->down->since);
+    if (!known) {
+        x->down->any = true;
+        x->down->over = false;
+        x->down->since = dtc_mono_ms();
+        warn(x, "%s; retrying for up to %d s", lost, x->o->cfg->db_retry);
+    }
+    x->down->lost++;
+    pthread_mutex_unlock(&x->down->mu);
+    dtc_backoff b;
+    dtc_backoff_init(&b, 250, 2000, 0, DTC_JITTER_EQUAL, (uint64_t)lost_at ^ (uintptr_t)x);
+    int rc = DTC_EDBLOST;
+    bool cancelled = false;
+    for (int k = 0; rc == DTC_EDBLOST; k++) {
+        int64_t left = lost_at + window - dtc_mono_ms();
+        if (left <= 0 || (cancelled = x->o->cancel && *x->o->cancel)) break;
+        rc = dtc_store_reconnect(x->db, committed, left, lock_wait_ms(x), x->o->cancel);
+        if (rc != DTC_EDBLOST) break;
+        int64_t d = dtc_backoff_next(&b, k, -1);
+        left = lost_at + window - dtc_mono_ms();
+        if (left > 0 && dtc_sleep_ms(d < left ? d : left, x->o->cancel)) cancelled = true;
+    }
+    pthread_mutex_lock(&x->down->mu);
+    if (--x->down->lost == 0 && rc == 0 && !x->down->over) {
+        x->down->over = true;
+        warn(x, "database: reconnected after %lld s; %s",
+             (long long)((dtc_mono_ms() - x->down->since) / 1000),
+             *committed ? "the transaction in flight had committed"
+                        : "redoing the transaction in flight");
+    }
+    pthread_mutex_unlock(&x->down->mu);
+    if (rc == DTC_EDBLOST)
+        snprintf(x->r->err, sizeof(x->r->err),
+                 "%s; %s after %lld s of retrying (%s)%s (database %s)", lost,
+                 cancelled ? "interrupted by a signal" : "still unreachable",
+                 (long long)((dtc_mono_ms() - lost_at) / 1000), dtc_store_errmsg(x->db),
+                 DTC_STORE_LOST_ADVICE, x->o->cfg->database);
+    else if (rc)
+        fail_db(x, rc);
+    return rc;
+}
+
+/* Do body(x, arg) against the database, inside one transaction when tx (a
+ * page, a walk, the run's bookkeeping), and do it again whole when the
+ * connection was lost and is back (reconnect): every body works from
+ * what the run holds in memory, and every write is an idempotent upsert.
+ * A redone transaction's counts replace the lost attempt's; one that had
+ * committed after all is not redone. */
+static int with_db(run *x, bool tx, int (*body)(run *x, void *arg), void *arg)
+{
+    int64_t lost_at = 0;
+    for (;;) {
+        long inserted = x->r->stats.inserted, updated = x->r->stats.updated;
+        int rc = tx ? begin(x) : 0;
+        if (rc == 0) {
+            rc = body(x, arg);
+            if (tx) rc = commit(x, rc);
+        }
+        if (rc == 0) x->last_ok = dtc_mono_ms();
+        if (rc != DTC_EDBLOST || x->no_retry || x->o->cfg->db_retry <= 0) return rc;
+        if (!lost_at) lost_at = dtc_mono_ms(); /* the bound holds across redos */
+        int committed = 0;
+        if ((rc = reconnect(x, lost_at, &committed)) != 0 || committed) return rc;
+        x->r->stats.inserted = inserted;
+        x->r->stats.updated = updated;
+        x->r->err[0] = '\0';
+    }
+}
+
+/* A one-page transaction (a single document's rows), redone after a lost
+ * connection. */
+static int one_page(run *x, int (*body)(run *x, void *arg), void *arg)
+{
+    int rc = with_db(x, true, body, arg);
+    if (rc) return rc;
     x->r->pages++;
     progress(x);
     return 0;
@@ -253,6 +362,24 @@ static const char *why_not(const dtc_dps *d)
     return plain ? dtc_dps_refusal(d) : dtc_dps_errmsg(d);
 }
 
+struct env_list {
+    const dtc_environment *envs;
+    size_t n;
+};
+
+static int put_environments(run *x, void *arg)
+{
+    const struct env_list *l = arg;
+    int rc = 0;
+    for (size_t i = 0; i < l->n && rc == 0; i++) {
+        dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(l->envs[i].id)};
+        dtc_val v[] = {l->envs[i].has_name ? DTC_TEXT(l->envs[i].name) : DTC_NULL,
+                       DTC_INT(l->envs[i].active), DTC_TEXT(l->envs[i].url)};
+        rc = put(x, DTC_FACT_ENVIRONMENT, k, v, NULL);
+    }
+    return rc;
+}
+
 static int sync_environments(run *x)
 {
     dtc_environment *envs = NULL;
@@ -265,28 +392,19 @@ static int sync_environments(run *x)
         return 0;
     }
     if (rc) return fail_dps(x, rc);
-    if ((rc = begin(x)) != 0) goto done;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(envs[i].id)};
-        dtc_val v[] = {envs[i].has_name ? DTC_TEXT(envs[i].name) : DTC_NULL,
-                       DTC_INT(envs[i].active), DTC_TEXT(envs[i].url)};
-        rc = put(x, DTC_FACT_ENVIRONMENT, k, v, NULL);
-    }
-    rc = end(x, rc);
-done:
+    rc = one_page(x, put_environments, &(struct env_list){envs, n});
     dtc_free(envs);
     return rc;
 }
 
-static int sync_detail(run *x, const dtc_subscription_detail *d)
+static int put_detail(run *x, void *arg)
 {
+    const dtc_subscription_detail *d = arg;
     char sd[16], ed[16], ps[16], pe[16];
     dtc_fmt_date(sd, d->sub.start_day);
     dtc_fmt_date(ed, d->sub.end_day);
     dtc_fmt_date(ps, d->sub.period_start);
     dtc_fmt_date(pe, d->sub.period_end);
-    int rc = begin(x);
-    if (rc) return rc;
     dtc_val k[] = {DTC_TEXT(d->sub.uuid)};
     dtc_val v[] = {DTC_TEXT(x->acct->uuid),
                    DTC_TEXT(d->sub.name),
@@ -301,7 +419,7 @@ static int sync_detail(run *x, const dtc_subscription_detail *d)
                    DTC_INT(d->sub.days_remaining),
                    DTC_INT(d->sub.budget_total),
                    DTC_INT(d->sub.budget_used)};
-    rc = put(x, DTC_FACT_SUBSCRIPTION, k, v, NULL);
+    int rc = put(x, DTC_FACT_SUBSCRIPTION, k, v, NULL);
     for (size_t i = 0; i < d->nperiods && rc == 0; i++) {
         dtc_val pk[] = {DTC_TEXT(d->sub.uuid), DTC_TEXT(d->periods[i].start)};
         dtc_val pv[] = {DTC_TEXT(d->periods[i].end)};
@@ -312,7 +430,56 @@ static int sync_detail(run *x, const dtc_subscription_detail *d)
         dtc_val cv[] = {DTC_TEXT(d->caps[i].name)};
         rc = put(x, DTC_FACT_CAPABILITY, ck, cv, NULL);
     }
-    return end(x, rc);
+    return rc;
+}
+
+static int sync_detail(run *x, const dtc_subscription_detail *d)
+{
+    return one_page(x, put_detail, (void *)d);
+}
+
+/* A subscription's daily cost (n days) or usage (n records), kept until
+ * stored so a transaction lost with the connection can be redone. */
+typedef struct daily {
+    const char *sub;
+    const dtc_cost_day *days;
+    const char (*booking)[32];
+    const dtc_record *usage;
+    size_t n;
+} daily;
+
+static int put_cost_days(run *x, void *arg)
+{
+    const daily *c = arg;
+    slice sl;
+    int rc = slice_open(&sl, x, DTC_FACT_COST_DAY, 2, 3, c->n);
+    for (size_t i = 0; i < c->n && rc == 0; i++) {
+        if (c->days[i].day > x->o->today) continue;
+        const char *booking = c->booking[i][0] ? c->booking[i] : NULL;
+        dtc_val k[] = {DTC_TEXT(c->sub), DTC_TEXT(slice_day(&sl, c->days[i].day))};
+        dtc_val v[] = {DTC_INT(c->days[i].cost), DTC_TEXT(c->days[i].currency), DTC_TEXT(booking)};
+        rc = slice_add(&sl, k, v, booking);
+    }
+    if (rc == 0) rc = slice_flush(&sl);
+    slice_close(&sl);
+    return rc;
+}
+
+static int put_usage_days(run *x, void *arg)
+{
+    const daily *c = arg;
+    slice sl;
+    int rc = slice_open(&sl, x, DTC_FACT_USAGE_DAY, 3, 3, c->n);
+    for (size_t i = 0; i < c->n && rc == 0; i++) {
+        const dtc_record *u = &c->usage[i];
+        if (u->day > x->o->today) continue;
+        dtc_val k[] = {DTC_TEXT(c->sub), DTC_TEXT(u->cap), DTC_TEXT(slice_day(&sl, u->day))};
+        dtc_val v[] = {DTC_REAL(u->value), DTC_TEXT(u->unit), DTC_TEXT(u->cap_name)};
+        rc = slice_add(&sl, k, v, NULL);
+    }
+    if (rc == 0) rc = slice_flush(&sl);
+    slice_close(&sl);
+    return rc;
 }
 
 static int sync_cost_and_usage(run *x, const char *sub)
@@ -321,40 +488,18 @@ static int sync_cost_and_usage(run *x, const char *sub)
     char(*booking)[32] = NULL;
     dtc_record *usage = NULL;
     size_t n = 0, nu = 0;
-    slice sl;
     x->step = "daily cost";
     int rc = dtc_dps_cost_booked(x->dps, sub, &days, &booking, &n);
     if (rc) return fail_dps(x, rc);
-    if ((rc = begin(x)) != 0) goto done;
-    rc = slice_open(&sl, x, DTC_FACT_COST_DAY, 2, 3, n);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (days[i].day > x->o->today) continue;
-        dtc_val k[] = {DTC_TEXT(sub), DTC_TEXT(slice_day(&sl, days[i].day))};
-        dtc_val v[] = {DTC_INT(days[i].cost), DTC_TEXT(days[i].currency),
-                       booking[i][0] ? DTC_TEXT(booking[i]) : DTC_NULL};
-        rc = slice_add(&sl, k, v, booking[i][0] ? booking[i] : NULL);
-    }
-    if (rc == 0) rc = slice_flush(&sl);
-    slice_close(&sl);
-    if ((rc = end(x, rc)) != 0) goto done;
+    if ((rc = one_page(x, put_cost_days,
+                       &(daily){.sub = sub, .days = days, .booking = booking, .n = n})) != 0)
+        goto done;
     x->step = "usage";
     if ((rc = dtc_dps_usage(x->dps, sub, &usage, &nu)) != 0) {
         rc = fail_dps(x, rc);
         goto done;
     }
-    if ((rc = begin(x)) != 0) goto done;
-    rc = slice_open(&sl, x, DTC_FACT_USAGE_DAY, 3, 3, nu);
-    for (size_t i = 0; i < nu && rc == 0; i++) {
-        if (usage[i].day > x->o->today) continue;
-        dtc_val k[] = {DTC_TEXT(sub), DTC_TEXT(usage[i].cap),
-                       DTC_TEXT(slice_day(&sl, usage[i].day))};
-        dtc_val v[] = {DTC_REAL(usage[i].value), DTC_TEXT(usage[i].unit),
-                       DTC_TEXT(usage[i].cap_name)};
-        rc = slice_add(&sl, k, v, NULL);
-    }
-    if (rc == 0) rc = slice_flush(&sl);
-    slice_close(&sl);
-    rc = end(x, rc);
+    rc = one_page(x, put_usage_days, &(daily){.sub = sub, .usage = usage, .n = nu});
 done:
     dtc_free(days);
     dtc_free(booking);
@@ -585,16 +730,20 @@ static int put_allocations(run *x, const job *j)
 
 static int plan_allocation(run *x, subst *s);
 
-/* A walk's rows and the days it covered, in one transaction. */
-static int write_walk(run *x, const job *j)
+static int put_walk(run *x, void *arg)
 {
+    const job *j = arg;
     char scope[256];
     scope_of(scope, sizeof(scope), j);
-    int rc = begin(x);
-    if (rc) return rc;
-    rc = j->kind == WALK_ALLOC ? put_allocations(x, j) : put_records(x, j);
-    if (rc == 0) rc = dtc_store_coverage_add(x->db, scope, j->from, j->to);
-    return commit(x, rc);
+    int rc = j->kind == WALK_ALLOC ? put_allocations(x, j) : put_records(x, j);
+    return rc ? rc : dtc_store_coverage_add(x->db, scope, j->from, j->to);
+}
+
+/* A walk's rows and the days it covered, in one transaction (redone whole
+ * after a lost connection: the rows stay in memory until stored). */
+static int write_walk(run *x, const job *j)
+{
+    return with_db(x, true, put_walk, (void *)j);
 }
 
 /* ---- the second writer ---- */
@@ -705,8 +854,10 @@ static int writer_end(run *x, int rc)
     pthread_join(w->th, NULL);
     x->r->stats.inserted += w->res.stats.inserted;
     x->r->stats.updated += w->res.stats.updated;
+    x->r->stats.warnings += w->res.stats.warnings;
     if (rc == 0 && w->rc) {
-        snprintf(x->r->err, sizeof(x->r->err), "%s", w->res.err);
+        snprintf(x->r->err, sizeof(x->r->err), "%s",
+                 w->res.err[0] ? w->res.err : dtc_strerror(w->rc));
         rc = w->rc;
     }
     dtc_store_close(w->wx.db);
@@ -737,7 +888,10 @@ static int writer_take(run *x, job *j, bool *taken)
     pthread_mutex_lock(&w->mu);
     for (;;) {
         if (w->rc || w->stop) {
-            snprintf(x->r->err, sizeof(x->r->err), "%s", w->res.err);
+            /* The writer stops on its own only after a failure, whose
+             * message it set before w->rc (under w->mu). */
+            snprintf(x->r->err, sizeof(x->r->err), "%s",
+                     w->res.err[0] ? w->res.err : "the database writer thread stopped");
             rc = w->rc ? w->rc : DTC_EDB;
             break;
         }
@@ -803,6 +957,19 @@ static int store_walk(void *ctx, dtc_walk *head)
     return 0;
 }
 
+struct coverage {
+    const char *scope;
+    dtc_day_range *ranges;
+    size_t n;
+};
+
+static int get_coverage(run *x, void *arg)
+{
+    struct coverage *c = arg;
+    int rc = dtc_store_coverage_get(x->db, c->scope, &c->ranges, &c->n);
+    return rc ? fail_db(x, rc) : 0;
+}
+
 /* The days of scope to read: with --since, all of [since, to]; otherwise
  * every day of [start, to] no run has covered, plus the trailing window,
  * since Dynatrace books late. Merged, oldest first; freed with dtc_free. */
@@ -813,12 +980,13 @@ static int days_to_read(run *x, const char *scope, int64_t start, int64_t to, dt
     *n = 0;
     if (x->o->since >= 0 && x->o->since > start) start = x->o->since;
     if (start > to) return 0;
-    dtc_day_range *cov = NULL;
-    size_t nc = 0;
+    struct coverage cv = {.scope = scope};
     if (x->o->since < 0) {
-        int rc = dtc_store_coverage_get(x->db, scope, &cov, &nc);
-        if (rc) return fail_db(x, rc);
+        int rc = with_db(x, false, get_coverage, &cv);
+        if (rc) return rc;
     }
+    dtc_day_range *cov = cv.ranges;
+    size_t nc = cv.n;
     dtc_day_range *need = dtc_calloc(nc + 2, sizeof(*need));
     if (!need) {
         dtc_free(cov);
@@ -911,29 +1079,45 @@ static int on_env_id(void *ctx, const dtc_row *row)
 /* Cost allocation of every environment with cost records in the database
  * (this run's and earlier ones'), per field, for the days its own coverage
  * lacks: a killed run's allocation is completed by the next. */
-static int plan_allocation(run *x, subst *s)
+struct sub_envs {
+    const subst *s;
+    env_ids ids;
+};
+
+/* The environments with cost rows of a subscription (listed afresh when
+ * redone after a lost connection). */
+static int list_envs(run *x, void *arg)
 {
-    static const char *fields[] = {"COSTCENTER", "PRODUCT"};
-    env_ids envs = {0};
-    dtc_val p[] = {DTC_TEXT(s->uuid)};
+    struct sub_envs *l = arg;
+    dtc_val p[] = {DTC_TEXT(l->s->uuid)};
+    l->ids.n = 0;
     int rc = dtc_store_query(
         x->db,
         "SELECT DISTINCT environment_id FROM env_cost_day WHERE subscription_uuid = ?"
         " ORDER BY environment_id",
-        p, 1, on_env_id, &envs);
+        p, 1, on_env_id, &l->ids);
     if (rc == DTC_ETOOBIG) /* never cut short: a shorter id is another environment */
         snprintf(x->r->err, sizeof(x->r->err),
                  "subscription %s: environment id of %zu bytes in the database "
                  "(at most %zu): not planning its cost allocation; check database %s",
-                 s->uuid, envs.too_long, sizeof(*envs.ids) - 1, x->o->cfg->database);
+                 l->s->uuid, l->ids.too_long, sizeof(*l->ids.ids) - 1, x->o->cfg->database);
     else if (rc == DTC_ENOMEM)
         snprintf(x->r->err, sizeof(x->r->err),
                  "subscription %s: out of memory listing its environments for "
                  "cost allocation",
-                 s->uuid);
+                 l->s->uuid);
+    return rc == 0 || rc == DTC_ENOMEM || rc == DTC_ETOOBIG ? rc : fail_db(x, rc);
+}
+
+static int plan_allocation(run *x, subst *s)
+{
+    static const char *fields[] = {"COSTCENTER", "PRODUCT"};
+    struct sub_envs l = {.s = s};
+    int rc = with_db(x, false, list_envs, &l);
+    env_ids envs = l.ids;
     if (rc) {
         dtc_free(envs.ids);
-        return rc == DTC_ENOMEM || rc == DTC_ETOOBIG ? rc : fail_db(x, rc);
+        return rc;
     }
     for (size_t e = 0; e < envs.n && rc == 0; e++)
         for (int f = 0; f < 2 && rc == 0; f++) {
@@ -1017,6 +1201,24 @@ static int sync_subscription(run *x, int account, const dtc_subscription *s)
 
 /* The defined cost centres and products: kept even while no cost is
  * allocated to them, so reports can show them all. */
+struct alloc_values {
+    const char *field, *now;
+    const dtc_alloc_value *vals;
+    size_t n;
+};
+
+static int put_alloc_values(run *x, void *arg)
+{
+    const struct alloc_values *a = arg;
+    int rc = 0;
+    for (size_t i = 0; i < a->n && rc == 0; i++) {
+        dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(a->field), DTC_TEXT(a->vals[i].key)};
+        dtc_val v[] = {DTC_TEXT(a->now)};
+        rc = put(x, DTC_FACT_ALLOC_VALUE, k, v, NULL);
+    }
+    return rc;
+}
+
 static int sync_alloc_values(run *x)
 {
     static const struct {
@@ -1034,15 +1236,7 @@ static int sync_alloc_values(run *x)
             continue;
         }
         if (rc) return fail_dps(x, rc);
-        if ((rc = begin(x)) == 0) {
-            for (size_t i = 0; i < n && rc == 0; i++) {
-                dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(lists[l].field),
-                               DTC_TEXT(vals[i].key)};
-                dtc_val v[] = {DTC_TEXT(now)};
-                rc = put(x, DTC_FACT_ALLOC_VALUE, k, v, NULL);
-            }
-            rc = end(x, rc);
-        }
+        rc = one_page(x, put_alloc_values, &(struct alloc_values){lists[l].field, now, vals, n});
         dtc_free(vals);
         if (rc) return rc;
     }
@@ -1070,6 +1264,70 @@ static int event_cmp(const void *pa, const void *pb)
     return strcmp(a->level, b->level);
 }
 
+static int put_forecast(run *x, void *arg)
+{
+    const dtc_forecast *f = arg;
+    dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(f->created_at)};
+    dtc_val v[] = {DTC_INT(f->median), DTC_INT(f->lower),       DTC_INT(f->upper),
+                   DTC_INT(f->budget), DTC_REAL(f->budget_pct), DTC_TEXT(f->budget_date)};
+    return put(x, DTC_FACT_FORECAST, k, v, NULL);
+}
+
+struct rate_list {
+    const dtc_rate *rates;
+    size_t n;
+};
+
+static int put_rates(run *x, void *arg)
+{
+    const struct rate_list *l = arg;
+    slice sl;
+    int rc = slice_open(&sl, x, DTC_FACT_RATE, 4, 7, l->n);
+    for (size_t i = 0; i < l->n && rc == 0; i++) {
+        const dtc_rate *r = &l->rates[i];
+        /* Rate cards are per account; the quote ties a card to its
+         * subscription's term (the API names no subscription). */
+        dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(r->quote), DTC_TEXT(r->cap),
+                       DTC_TEXT(r->start)};
+        dtc_val v[] = {DTC_TEXT(r->end),
+                       DTC_TEXT(r->cap_name),
+                       DTC_TEXT(r->price),
+                       DTC_TEXT(r->quoted_price),
+                       DTC_TEXT(r->unit),
+                       DTC_TEXT(r->currency),
+                       r->deployment[0] ? DTC_TEXT(r->deployment) : DTC_NULL};
+        rc = slice_add(&sl, k, v, NULL);
+    }
+    if (rc == 0) rc = slice_flush(&sl);
+    slice_close(&sl);
+    return rc;
+}
+
+struct event_list {
+    const dtc_event *evs; /* sorted (event_cmp) */
+    size_t n;
+};
+
+static int put_events(run *x, void *arg)
+{
+    const struct event_list *l = arg;
+    const dtc_event *evs = l->evs;
+    int64_t seq = 0;
+    slice sl;
+    int rc = slice_open(&sl, x, DTC_FACT_EVENT, 6, 4, l->n);
+    for (size_t i = 0; i < l->n && rc == 0; i++) {
+        seq = i > 0 && event_key_cmp(&evs[i - 1], &evs[i]) == 0 ? seq + 1 : 0;
+        dtc_val k[] = {DTC_TEXT(x->acct->uuid),     DTC_TEXT(evs[i].type), DTC_TEXT(evs[i].env),
+                       DTC_TEXT(evs[i].capability), DTC_TEXT(evs[i].date), DTC_INT(seq)};
+        dtc_val v[] = {DTC_TEXT(evs[i].created_at), DTC_TEXT(evs[i].severity),
+                       DTC_TEXT(evs[i].message), DTC_TEXT(evs[i].level)};
+        rc = slice_add(&sl, k, v, NULL);
+    }
+    if (rc == 0) rc = slice_flush(&sl);
+    slice_close(&sl);
+    return rc;
+}
+
 static int sync_account_extras(run *x, int64_t events_from)
 {
     dtc_forecast f;
@@ -1080,11 +1338,7 @@ static int sync_account_extras(run *x, int64_t events_from)
     x->step = "forecast";
     int rc = dtc_dps_forecast(x->dps, &f);
     if (rc == 0) {
-        if ((rc = begin(x)) != 0) return rc;
-        dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(f.created_at)};
-        dtc_val v[] = {DTC_INT(f.median), DTC_INT(f.lower),       DTC_INT(f.upper),
-                       DTC_INT(f.budget), DTC_REAL(f.budget_pct), DTC_TEXT(f.budget_date)};
-        if ((rc = end(x, put(x, DTC_FACT_FORECAST, k, v, NULL))) != 0) return rc;
+        if ((rc = one_page(x, put_forecast, &f)) != 0) return rc;
     } else if (extra_unavailable(rc)) {
         warn(x, "forecast not synced: %s", why_not(x->dps));
     } else {
@@ -1093,26 +1347,7 @@ static int sync_account_extras(run *x, int64_t events_from)
     x->step = "rate cards";
     rc = dtc_dps_rate_cards(x->dps, &rates, &nr);
     if (rc == 0) {
-        if ((rc = begin(x)) != 0) goto done;
-        slice sl;
-        rc = slice_open(&sl, x, DTC_FACT_RATE, 4, 7, nr);
-        for (size_t i = 0; i < nr && rc == 0; i++) {
-            /* Rate cards are per account; the quote ties a card to its
-             * subscription's term (the API names no subscription). */
-            dtc_val k[] = {DTC_TEXT(x->acct->uuid), DTC_TEXT(rates[i].quote),
-                           DTC_TEXT(rates[i].cap), DTC_TEXT(rates[i].start)};
-            dtc_val v[] = {DTC_TEXT(rates[i].end),
-                           DTC_TEXT(rates[i].cap_name),
-                           DTC_TEXT(rates[i].price),
-                           DTC_TEXT(rates[i].quoted_price),
-                           DTC_TEXT(rates[i].unit),
-                           DTC_TEXT(rates[i].currency),
-                           rates[i].deployment[0] ? DTC_TEXT(rates[i].deployment) : DTC_NULL};
-            rc = slice_add(&sl, k, v, NULL);
-        }
-        if (rc == 0) rc = slice_flush(&sl);
-        slice_close(&sl);
-        if ((rc = end(x, rc)) != 0) goto done;
+        if ((rc = one_page(x, put_rates, &(struct rate_list){rates, nr})) != 0) goto done;
     } else if (extra_unavailable(rc)) {
         warn(x, "rate cards not synced: %s", why_not(x->dps));
         rc = 0;
@@ -1123,25 +1358,11 @@ static int sync_account_extras(run *x, int64_t events_from)
     x->step = "events";
     rc = dtc_dps_events(x->dps, events_from, x->o->today, &evs, &ne);
     if (rc == 0) {
-        if ((rc = begin(x)) != 0) goto done;
         /* Events have no id: those of one type, environment, capability
          * and date are numbered in the order of their content, so the same
          * answer, in any order, gives the same rows. */
         if (ne > 1) qsort(evs, ne, sizeof(*evs), event_cmp);
-        int64_t seq = 0;
-        slice sl;
-        rc = slice_open(&sl, x, DTC_FACT_EVENT, 6, 4, ne);
-        for (size_t i = 0; i < ne && rc == 0; i++) {
-            seq = i > 0 && event_key_cmp(&evs[i - 1], &evs[i]) == 0 ? seq + 1 : 0;
-            dtc_val k[] = {DTC_TEXT(x->acct->uuid),     DTC_TEXT(evs[i].type), DTC_TEXT(evs[i].env),
-                           DTC_TEXT(evs[i].capability), DTC_TEXT(evs[i].date), DTC_INT(seq)};
-            dtc_val v[] = {DTC_TEXT(evs[i].created_at), DTC_TEXT(evs[i].severity),
-                           DTC_TEXT(evs[i].message), DTC_TEXT(evs[i].level)};
-            rc = slice_add(&sl, k, v, NULL);
-        }
-        if (rc == 0) rc = slice_flush(&sl);
-        slice_close(&sl);
-        rc = end(x, rc);
+        rc = one_page(x, put_events, &(struct event_list){evs, ne});
     } else if (extra_unavailable(rc)) {
         warn(x, "cost events not synced: %s", why_not(x->dps));
         rc = 0;
@@ -1254,39 +1475,72 @@ static int run_walks(run *x)
     return rc;
 }
 
+/* The run's bookkeeping, each redone after a lost connection like a page. */
+
+/* Two syncs of one account into one shared database take turns (a server's
+ * advisory lock, a lock file beside a SQLite database). Held until the
+ * handle closes (and taken again with a lost connection: store.h); a lock
+ * name per account, so accounts run side by side. */
+static int lock_accounts(run *x, void *arg)
+{
+    (void)arg;
+    int rc = 0;
+    for (size_t i = 0; i < x->o->cfg->naccounts && rc == 0; i++) {
+        char name[160];
+        snprintf(name, sizeof(name), "sync of account %s", x->o->cfg->accounts[i].uuid);
+        rc = dtc_store_lock(x->db, name, lock_wait_ms(x), x->o->cancel);
+    }
+    return rc ? fail_db(x, rc) : 0;
+}
+
+static int begin_run(run *x, void *arg)
+{
+    char started[32];
+    dtc_fmt_datetime(started, (int64_t)time(NULL));
+    return dtc_store_run_begin(x->db, started, arg, &x->r->run_id);
+}
+
+/* arg: whether the run failed already (its one line stands). */
+static int count_restated(run *x, void *arg)
+{
+    const int *failed = arg;
+    int rc = dtc_store_restated_days(x->db, x->r->run_id, &x->r->stats.restated_days);
+    return rc && !*failed ? fail_db(x, rc) : rc;
+}
+
+/* The outcome: the run's status and counters, its one line when it failed. */
+static int end_run(run *x, void *arg)
+{
+    const int *failed = arg;
+    char finished[32];
+    dtc_fmt_datetime(finished, (int64_t)time(NULL));
+    int rc = dtc_store_run_end(x->db, x->r->run_id, finished, *failed ? "failed" : "ok",
+                               &x->r->stats, *failed ? x->r->err : NULL);
+    return rc && !*failed ? fail_db(x, rc) : rc;
+}
+
 int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
 {
-    run x = {.o = o, .r = r, .db = o->store, .t0 = dtc_mono_ms()};
+    outage down = {.lost = 0};
+    run x = {.o = o, .r = r, .db = o->store, .t0 = dtc_mono_ms(), .down = &down};
     memset(r, 0, sizeof(*r));
     pthread_mutex_init(&x.mu, NULL);
-    char started[32], finished[32];
-    /* Two syncs of one account into one shared database take turns (a
-     * server's advisory lock, a lock file beside a SQLite database). Held until
-     * the handle closes; a lock name per account, so accounts run side by side. */
-    int rc = 0;
-    for (size_t i = 0; i < o->cfg->naccounts && rc == 0; i++) {
-        char name[160];
-        snprintf(name, sizeof(name), "sync of account %s", o->cfg->accounts[i].uuid);
-        rc = dtc_store_lock(o->store, name, 1000L * (o->lock_seconds > 0 ? o->lock_seconds : 300),
-                            NULL);
-    }
-    if (rc) {
-        pthread_mutex_destroy(&x.mu);
-        return fail_db(&x, rc);
-    }
-    dtc_fmt_datetime(started, (int64_t)time(NULL));
+    pthread_mutex_init(&down.mu, NULL);
     /* The accounts this run covers: each account's last successful sync
      * (metrics) is the last ok run naming it. */
     dtc_buf accounts;
     dtc_buf_init(&accounts, DTC_CAP_SMALL);
+    int rc = with_db(&x, false, lock_accounts, NULL);
     for (size_t i = 0; i < o->cfg->naccounts && rc == 0; i++)
         if (dtc_buf_printf(&accounts, "%s%s", i ? " " : "", o->cfg->accounts[i].uuid))
             rc = DTC_ENOMEM;
-    if (rc == 0) rc = dtc_store_run_begin(o->store, started, accounts.data, &r->run_id);
+    if (rc == DTC_ENOMEM) snprintf(r->err, sizeof(r->err), "out of memory");
+    if (rc == 0) rc = with_db(&x, true, begin_run, accounts.data);
     dtc_buf_dispose(&accounts);
     if (rc) {
+        pthread_mutex_destroy(&down.mu);
         pthread_mutex_destroy(&x.mu);
-        return fail_db(&x, rc);
+        return rc;
     }
     long interrupted = 0;
     if (dtc_store_runs_interrupted(o->store, &interrupted) == 0 && interrupted > 0)
@@ -1314,16 +1568,21 @@ int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
     if (rc == DTC_ENOMEM && !r->err[0]) snprintf(r->err, sizeof(r->err), "out of memory");
     dtc_free(x.accts);
     dtc_free(x.subs);
-    pthread_mutex_destroy(&x.mu);
-    if (dtc_store_restated_days(o->store, r->run_id, &r->stats.restated_days) != 0 && rc == 0)
-        rc = fail_db(&x, DTC_EDB);
-    dtc_fmt_datetime(finished, (int64_t)time(NULL));
-    int rc2 = dtc_store_run_end(o->store, r->run_id, finished, rc ? "failed" : "ok", &r->stats,
-                                rc ? r->err : NULL);
-    if (rc2 && rc == 0) rc = fail_db(&x, rc2);
+    /* A failed run records its outcome with one try: a database that stayed
+     * away past the bound is not waited for again. */
+    int failed = rc != 0;
+    x.no_retry = failed;
+    int rc2 = with_db(&x, false, count_restated, &failed);
+    if (rc2 && rc == 0) rc = rc2;
+    failed = rc != 0;
+    x.no_retry = failed;
+    rc2 = with_db(&x, false, end_run, &failed);
+    if (rc2 && rc == 0) rc = rc2;
     /* Fresh planner statistics for what was written (reports and exports
      * right after a sync); stale ones cost speed, not data: a warning. */
     if (rc == 0 && r->stats.inserted + r->stats.updated > 0 && dtc_store_analyze(o->store) != 0)
         warn(&x, "%s", dtc_store_errmsg(o->store));
+    pthread_mutex_destroy(&down.mu);
+    pthread_mutex_destroy(&x.mu);
     return rc;
 }

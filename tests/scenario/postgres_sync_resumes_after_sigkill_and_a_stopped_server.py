@@ -1,9 +1,10 @@
 """Against PostgreSQL: `dtcost sync` killed with SIGKILL mid-run, then run
 again, equals one uninterrupted run (the killed run marked interrupted); the
-server stopped mid-sync gives one line naming the lost connection and exit
-69, leaves only whole chunks (each committed with the coverage it
-describes), and the next run, with the server back, completes to the same
-data."""
+server stopped mid-sync and kept down past `--db-retry 3` gives a warning,
+then, within the bound and a few seconds, one line naming the lost
+connection and how long it retried, and exit 69; it leaves only whole
+chunks (each committed with the coverage it describes), and the next run,
+with the server back, completes to the same data."""
 import os
 import signal
 import subprocess
@@ -37,9 +38,9 @@ def wait_for_rows(pg, name, more_than, proc):
         time.sleep(0.02)
 
 
-def start(emu, url):
-    return subprocess.Popen([DTCOST, "sync", "--db", url, "--quiet", "--retry-base-ms", "20"], env=sync_env(emu),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start(emu, url, *args):
+    return subprocess.Popen([DTCOST, "sync", "--db", url, "--quiet", "--retry-base-ms", "20", *args],
+                            env=sync_env(emu), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 class PostgresResumes(unittest.TestCase):
@@ -67,17 +68,25 @@ class PostgresResumes(unittest.TestCase):
                                  [["interrupted"], ["ok"]])
 
             url = pg.createdb("stopped")
-            proc = start(emu, url)
+            proc = start(emu, url, "--db-retry", "3")
             # Stop once the first chunks are in, while the sync is still running.
             wait_for_rows(pg, "stopped", int(0.3 * total), proc)
             self.assertIsNone(proc.poll(), "the sync ended before the server could be stopped")
+            stopped_at = time.monotonic()
             pg.stop("fast")
             out, err = proc.communicate(timeout=120)
+            waited = time.monotonic() - stopped_at
             pg.restart()
             self.assertEqual(proc.returncode, 69, err)
+            # The bound (3 s), plus the stop itself and one attempt's slice.
+            self.assertLess(waited, 3 + 8, err)
+            self.assertRegex(err, r"warning: database: .*the PostgreSQL connection was lost \(.*\); "
+                                  r"retrying for up to 3 s\n")
             lines = [l for l in err.strip().splitlines() if "warning" not in l]
             self.assertEqual(len(lines), 1, err)
             self.assertIn("PostgreSQL connection was lost", lines[0])
+            self.assertRegex(lines[0], r"still unreachable after [345] s of retrying \(.*cannot connect")
+            self.assertNotIn("reconnected", err)
             # Whole chunks: a chunk's rows commit with the coverage that
             # records its days, so no stored row lies outside a recorded range.
             partial = pg.sql("stopped", "SELECT COUNT(*) FROM env_cost_day e WHERE NOT EXISTS (SELECT 1 FROM"

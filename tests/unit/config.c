@@ -453,6 +453,56 @@ static void test_config_environment_and_flags_override_the_file(void **state)
     unsetenv("DT_CLIENT_SECRET");
 }
 
+static void test_config_db_retry_is_a_duration_from_the_file_or_the_flag(void **state)
+{
+    (void)state;
+    char ini[256], text[512];
+    dtc_config c;
+    dtc_config_file f = {.core = &c};
+    dtc_config_flags fl = {.config_path = ini};
+    setenv("DT_ACCOUNT_UUID", "uuid-a", 1);
+    setenv("DT_CLIENT_ID", "id-a", 1);
+    setenv("DT_CLIENT_SECRET", "s", 1);
+    write_file("none.ini", "[dtcost]\ntrailing_days = 10\n", 0600, ini, sizeof(ini));
+    assert_int_equal(dtc_config_file_load(&f, ini), 0);
+    assert_int_equal(dtc_config_resolve(&c, &fl, &f), 0);
+    assert_int_equal(c.db_retry, 60); /* the default */
+    dtc_config_dispose(&c);
+    dtc_config_file_dispose(&f);
+
+    snprintf(text, sizeof(text), "[dtcost]\ndb_retry = 2m\n");
+    write_file("retry.ini", text, 0600, ini, sizeof(ini));
+    assert_int_equal(dtc_config_file_load(&f, ini), 0);
+    assert_int_equal(dtc_config_resolve(&c, &fl, &f), 0);
+    assert_int_equal(c.db_retry, 120);
+    dtc_config_dispose(&c);
+    dtc_config_file_dispose(&f);
+    fl.db_retry = 0; /* --db-retry 0: no retry, over the file's */
+    fl.db_retry_set = true;
+    assert_int_equal(dtc_config_file_load(&f, ini), 0);
+    assert_int_equal(dtc_config_resolve(&c, &fl, &f), 0);
+    assert_int_equal(c.db_retry, 0);
+    dtc_config_dispose(&c);
+    dtc_config_file_dispose(&f);
+    fl.db_retry = 86401;
+    assert_int_equal(dtc_config_file_load(&f, ini), 0);
+    assert_int_equal(dtc_config_resolve(&c, &fl, &f), DTC_EINVAL);
+    assert_non_null(strstr(c.err, "--db-retry must be 0..86400 seconds"));
+    dtc_config_dispose(&c);
+    dtc_config_file_dispose(&f);
+
+    write_file("bad.ini", "[dtcost]\ndb_retry = 2 days\n", 0600, ini, sizeof(ini));
+    assert_int_equal(dtc_config_file_load(&f, ini), DTC_EINVAL);
+    assert_non_null(strstr(f.err, "line 2"));
+    assert_non_null(strstr(f.err, "db_retry"));
+    assert_non_null(strstr(f.err, "must be a duration from 0 to 86400 seconds"));
+    dtc_config_dispose(&c);
+    dtc_config_file_dispose(&f);
+    unsetenv("DT_ACCOUNT_UUID");
+    unsetenv("DT_CLIENT_ID");
+    unsetenv("DT_CLIENT_SECRET");
+}
+
 static void test_config_names_the_missing_setting(void **state)
 {
     (void)state;
@@ -491,6 +541,7 @@ int main(void)
         cmocka_unit_test_setup(test_config_database_is_flag_variable_file_then_default, setup),
         cmocka_unit_test_setup(test_config_secret_file_readable_by_others_is_refused, setup),
         cmocka_unit_test_setup(test_config_environment_and_flags_override_the_file, setup),
+        cmocka_unit_test_setup(test_config_db_retry_is_a_duration_from_the_file_or_the_flag, setup),
         cmocka_unit_test_setup(test_config_names_the_missing_setting, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -137,6 +137,13 @@ static void test_store_reopens_an_existing_database_and_refuses_a_password_in_a_
     assert_non_null(strstr(err, "password in the URL"));
     assert_null(strstr(err, "s3cret")); /* the URL's password is never shown */
     assert_non_null(strstr(err, "postgres://user:***@db/dtcost"));
+    /* libpq's own password parameter is a password in the URL too */
+    assert_int_equal(dtc_store_open(&s2, "postgresql:///dtcost?host=/run/pg&password=s3cret&user=a",
+                                    err, sizeof(err)),
+                     DTC_EINVAL);
+    assert_null(s2);
+    assert_null(strstr(err, "s3cret"));
+    assert_non_null(strstr(err, "postgresql:///dtcost?host=/run/pg&password=***&user=a"));
     assert_int_equal(dtc_store_open(&s2, "/nonexistent-dir/x.db", err, sizeof(err)), DTC_EDB);
     assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
 }
@@ -495,6 +502,22 @@ static void test_store_picks_the_back_end_by_scheme(void **state)
     dtc_store_close(again);
 }
 
+/* Reconnecting is for a server's connection: a SQLite file has none, and
+ * the call says so without touching what the handle holds. */
+static void test_store_sqlite_has_no_connection_to_reconnect(void **state)
+{
+    dtc_store *s = *state;
+    dtc_put res;
+    assert_int_equal(dtc_store_lock(s, "sync of account a", 0, NULL), 0);
+    int committed = -1;
+    assert_int_equal(dtc_store_reconnect(s, &committed, 1000, 1000, NULL), DTC_EINVAL);
+    assert_int_equal(committed, 0);
+    assert_non_null(strstr(dtc_store_errmsg(s), "no connection to re-establish"));
+    assert_int_equal(put_cost(s, "2026-11-20", 42, NULL, &res), 0);
+    assert_int_equal(res, DTC_PUT_INSERTED);
+    assert_int_equal(dtc_store_lock(s, "sync of account a", 0, NULL), 0); /* still held */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +547,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_query_checks_placeholders_and_refuses_writes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_picks_the_back_end_by_scheme, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_sqlite_has_no_connection_to_reconnect, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,15 +162,35 @@ static const struct scheme {
     {"postgresql://", "PostgreSQL", &dtc_store__pg, false},
 };
 
+/* Append n bytes of s to out (outlen bytes, *o used), cut short when full. */
+static void put_text(char *out, size_t outlen, size_t *o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && *o + 1 < outlen; i++)
+        out[(*o)++] = s[i];
+}
+
 void dtc_store__scrub(const char *target, char *out, size_t outlen)
 {
-    const char *sep = strstr(target, "://");
+    /* user:secret@ before the path, and libpq's password= parameter */
+    const char *sep = strstr(target, "://"), *query = strchr(target, '?');
     const char *at = sep ? strchr(sep + 3, '@') : NULL;
+    if (at && query && at > query) at = NULL; /* an @ in a parameter's value */
     const char *colon = at ? memchr(sep + 3, ':', (size_t)(at - sep - 3)) : NULL;
-    if (!colon)
-        snprintf(out, outlen, "%s", target);
-    else
-        snprintf(out, outlen, "%.*s:***%s", (int)(colon - target), target, at);
+    size_t o = 0;
+    if (!outlen) return;
+    for (const char *p = target; *p;) {
+        if (p == colon) {
+            put_text(out, outlen, &o, ":***", 4);
+            p = at;
+        } else if (query && p > query && (p[-1] == '?' || p[-1] == '&') &&
+                   strncmp(p, "password=", 9) == 0) {
+            put_text(out, outlen, &o, "password=***", 12);
+            p += strcspn(p, "&");
+        } else {
+            put_text(out, outlen, &o, p++, 1);
+        }
+    }
+    out[o] = '\0';
 }
 
 int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen)
@@ -261,7 +281,10 @@ const char *dtc_store_errmsg(const dtc_store *s)
  * operation failed and the code's text. */
 static int said(dtc_store *s, int rc, const char *what)
 {
-    if (rc && !s->err[0])
+    if (rc == DTC_EDBLOST && !s->err[0]) /* the same form as the back-end's (store.h) */
+        snprintf(s->err, sizeof(s->err), "database: %s: %s" DTC_STORE_LOST_ADVICE, what,
+                 dtc_strerror(rc));
+    else if (rc && !s->err[0])
         snprintf(s->err, sizeof(s->err), "database: %s: %s", what, dtc_strerror(rc));
     return rc;
 }
@@ -348,13 +371,14 @@ int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const ch
 {
     *removed = 0;
     if ((unsigned)fact >= DTC_FACT_COUNT || dtc_store__facts[fact].nkeys < 2) return DTC_EINVAL;
-    return s->ops->prune(s, &dtc_store__facts[fact], (int)fact, prefix, keep, removed);
+    return said(s, s->ops->prune(s, &dtc_store__facts[fact], (int)fact, prefix, keep, removed),
+                "prune");
 }
 
 int dtc_store_run_begin(dtc_store *s, const char *started_at, const char *accounts, int64_t *run_id)
 {
     long interrupted = 0;
-    int rc = s->ops->run_begin(s, started_at, accounts, run_id, &interrupted);
+    int rc = said(s, s->ops->run_begin(s, started_at, accounts, run_id, &interrupted), "sync_run");
     s->interrupted = interrupted; /* 0 when it failed */
     if (rc == 0) {
         s->run_id = *run_id;
@@ -372,17 +396,17 @@ int dtc_store_runs_interrupted(dtc_store *s, long *n)
 int dtc_store_run_end(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,
                       const dtc_run_stats *st, const char *message)
 {
-    return s->ops->run_end(s, run_id, finished_at, status, st, message);
+    return said(s, s->ops->run_end(s, run_id, finished_at, status, st, message), "sync_run");
 }
 
 int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found)
 {
-    return s->ops->checkpoint_get(s, scope, day, found);
+    return said(s, s->ops->checkpoint_get(s, scope, day, found), "checkpoint");
 }
 
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
 {
-    return s->ops->checkpoint_set(s, scope, day);
+    return said(s, s->ops->checkpoint_set(s, scope, day), "checkpoint");
 }
 
 static size_t held_find(const dtc_store *s, const char *name)
@@ -391,6 +415,29 @@ static size_t held_find(const dtc_store *s, const char *name)
     while (i < s->nheld && strcmp(s->held[i].name, name) != 0)
         i++;
     return i;
+}
+
+/* Try the lock on name every 100 ms for up to wait_ms (or until *cancel);
+ * *handle gets the back-end's handle. DTC_EBUSY with the message when
+ * another process kept it. */
+static int lock_wait(dtc_store *s, const char *name, long wait_ms,
+                     const volatile sig_atomic_t *cancel, int64_t *handle)
+{
+    int64_t t0 = dtc_mono_ms();
+    for (;;) {
+        int got = 0;
+        int rc = s->ops->try_lock(s, name, handle, &got);
+        if (rc || got) return rc;
+        int64_t waited = dtc_mono_ms() - t0;
+        if (waited >= wait_ms || (cancel && *cancel)) {
+            snprintf(s->err, sizeof(s->err),
+                     "%.300s is locked by another dtcost (waited %lld s); try again "
+                     "when it has finished",
+                     name, (long long)(waited / 1000));
+            return DTC_EBUSY;
+        }
+        (void)dtc_sleep_ms(wait_ms - waited < 100 ? wait_ms - waited : 100, cancel);
+    }
 }
 
 int dtc_store_lock(dtc_store *s, const char *name, long wait_ms,
@@ -405,28 +452,30 @@ int dtc_store_lock(dtc_store *s, const char *name, long wait_ms,
         snprintf(s->err, sizeof(s->err), "out of memory");
         return DTC_ENOMEM;
     }
-    int64_t t0 = dtc_mono_ms(), handle = 0;
-    for (;;) {
-        int got = 0;
-        int rc = s->ops->try_lock(s, name, &handle, &got);
-        if (rc || got) {
-            if (rc)
-                dtc_free(copy);
-            else
-                s->held[s->nheld++] = (struct dtc_store_held){copy, handle};
-            return rc;
-        }
-        int64_t waited = dtc_mono_ms() - t0;
-        if (waited >= wait_ms || (cancel && *cancel)) {
-            dtc_free(copy);
-            snprintf(s->err, sizeof(s->err),
-                     "%.300s is locked by another dtcost (waited %lld s); try again "
-                     "when it has finished",
-                     name, (long long)(waited / 1000));
-            return DTC_EBUSY;
-        }
-        (void)dtc_sleep_ms(wait_ms - waited < 100 ? wait_ms - waited : 100, cancel);
+    int64_t handle = 0;
+    int rc = lock_wait(s, name, wait_ms, cancel, &handle);
+    if (rc)
+        dtc_free(copy);
+    else
+        s->held[s->nheld++] = (struct dtc_store_held){copy, handle};
+    return said(s, rc, "lock");
+}
+
+int dtc_store_reconnect(dtc_store *s, int *committed, long connect_ms, long lock_wait_ms,
+                        const volatile sig_atomic_t *cancel)
+{
+    *committed = 0;
+    if (!s->ops->reconnect) {
+        snprintf(s->err, sizeof(s->err),
+                 "database: a %s database has no connection to re-establish", s->ops->name);
+        return DTC_EINVAL;
     }
+    s->err[0] = '\0';
+    int rc = s->ops->reconnect(s, connect_ms, cancel);
+    for (size_t i = 0; i < s->nheld && rc == 0; i++)
+        rc = lock_wait(s, s->held[i].name, lock_wait_ms, cancel, &s->held[i].handle);
+    if (rc == 0) rc = s->ops->lost_committed(s, committed);
+    return said(s, rc, "reconnect");
 }
 
 void dtc_store_unlock(dtc_store *s, const char *name)
@@ -440,7 +489,7 @@ void dtc_store_unlock(dtc_store *s, const char *name)
 
 int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out)
 {
-    return s->ops->restated_days(s, run_id, out);
+    return said(s, s->ops->restated_days(s, run_id, out), "revision count");
 }
 
 int dtc_store_analyze(dtc_store *s)
@@ -476,7 +525,7 @@ int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
 {
     *out = NULL;
     *n = 0;
-    return s->ops->coverage_get(s, scope, out, n);
+    return said(s, s->ops->coverage_get(s, scope, out, n), "coverage");
 }
 
 /* ---- the read path ---- */

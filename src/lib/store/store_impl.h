@@ -68,6 +68,15 @@ typedef struct dtc_store_ops {
      * waits, polls and gives up); unlock releases what try_lock took. */
     int (*try_lock)(dtc_store *s, const char *name, int64_t *handle, int *got);
     void (*unlock)(dtc_store *s, const char *name, int64_t handle);
+    /* A lost connection (a server) made anew, within wait_ms, ended early
+     * when *cancel is set (store.h: dtc_store_reconnect): the session's
+     * settings, no transaction, prepared statements forgotten, the run's own
+     * lock taken again; store.c then takes s->held again. NULL: a file,
+     * nothing to reconnect. */
+    int (*reconnect)(dtc_store *s, int64_t wait_ms, const volatile sig_atomic_t *cancel);
+    /* After reconnect: *committed 1 when the transaction in flight at the
+     * loss is known to have committed (its COMMIT's answer was lost). */
+    int (*lost_committed)(dtc_store *s, int *committed);
     const struct dtc_store_push_ops *push; /* delivery outbox (below) */
 } dtc_store_ops;
 
@@ -78,7 +87,8 @@ struct dtc_store {
     char seen_at[32];            /* when the current run started (revision log) */
     long interrupted;            /* runs the last run_begin marked interrupted */
     char *target;                /* as opened (dtc_store_open_writer opens it again) */
-    struct dtc_store_held *held; /* locks this handle holds (store.c), released at close */
+    struct dtc_store_held *held; /* locks this handle holds (store.c), released at close; after
+                                  * a lost connection, those dtc_store_reconnect takes again */
     size_t nheld;
     char err[512];
 };

@@ -8,6 +8,7 @@
  * password never comes from the URL: libpq's PGPASSFILE / ~/.pgpass, or the
  * file named by DTCOST_DB_PASSWORD_FILE. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "alloc.h"
 #include "dtcost/config.h"
+#include "dtcost/retry.h"
 #include "buf.h"
 #include "store_pg.h"
 #include "timeutil.h"
@@ -42,6 +44,10 @@ typedef struct pg {
     bool tx;        /* inside dtc_store_begin/commit */
     bool begin_due; /* tx's BEGIN not sent yet: it goes with the first statement */
     char schema[64];
+    char *uri;    /* the libpq URI without schema=, for reconnecting */
+    char xid[24]; /* the open transaction's id (txid_current), "" before its BEGIN is answered */
+    char lost_xid[24]; /* the transaction in flight when the connection was lost (reconnect) */
+    int64_t run_lock;  /* the run whose lock this session holds (RUN_LOCK), 0 for none */
     char name[DTC_FACT_COUNT][16]; /* prepared upsert per fact, "" until first used */
     /* The fact's batches go by the merge: a COPY of it was refused on this
      * connection and no merge batch has inserted every row since. False
@@ -49,31 +55,60 @@ typedef struct pg {
     bool merge_only[DTC_FACT_COUNT];
 } pg;
 
-/* libpq's message on one line, without the trailing newline and "ERROR:  ". */
+/* libpq's message on one line, without the trailing newline and "ERROR:  " or "FATAL:  ". */
 static void one_line(const char *m, char *out, size_t outlen)
 {
     if (!m) m = "";
-    if (strncmp(m, "ERROR:  ", 8) == 0) m += 8;
+    if (strncmp(m, "ERROR:  ", 8) == 0 || strncmp(m, "FATAL:  ", 8) == 0) m += 8;
     size_t n = strcspn(m, "\n");
     snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), m);
+}
+
+/* Server errors that mean the session is gone or going: class 08
+ * (connection exception) and the shutdowns of 57P01-57P03 (a fast or
+ * immediate stop, a crash, a server still starting), which a failover or a
+ * restart sends before closing the socket. */
+static bool lost_state(const PGresult *r)
+{
+    const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return st && (strncmp(st, "08", 2) == 0 || strcmp(st, "57P01") == 0 ||
+                  strcmp(st, "57P02") == 0 || strcmp(st, "57P03") == 0);
 }
 
 static int fail(dtc_store *s, const char *what, const PGresult *r)
 {
     pg *p = s->impl;
     char m[300];
-    if (!p->c || PQstatus(p->c) == CONNECTION_BAD) {
-        one_line(p->c ? PQerrorMessage(p->c) : "no connection", m, sizeof(m));
+    if (!p->c || PQstatus(p->c) == CONNECTION_BAD || lost_state(r)) {
+        one_line(lost_state(r) ? PQresultErrorMessage(r)
+                 : p->c        ? PQerrorMessage(p->c)
+                               : "no connection",
+                 m, sizeof(m));
+        if (!m[0]) snprintf(m, sizeof(m), "no reason given");
         snprintf(s->err, sizeof(s->err),
-                 "database: %s: the PostgreSQL connection was lost (%s); nothing "
-                 "after the last commit was written: run again when the server is back",
+                 "database: %s: the PostgreSQL connection was lost (%s)" DTC_STORE_LOST_ADVICE,
                  what, m);
+        /* The transaction may have committed when its COMMIT's answer was
+         * what got lost: reconnect asks the server (pg_lost_committed). */
+        snprintf(p->lost_xid, sizeof(p->lost_xid), "%s", p->xid);
+        p->xid[0] = '\0';
         return DTC_EDBLOST;
     }
     one_line(r ? PQresultErrorMessage(r) : PQerrorMessage(p->c), m, sizeof(m));
     snprintf(s->err, sizeof(s->err), "database: %s: %s", what, m);
     return DTC_EDB;
 }
+
+/* The transaction's id from the answer to its BEGIN's companion
+ * `SELECT txid_current()`, sent in the same round trip as the BEGIN. */
+static void keep_xid(pg *p, const PGresult *r)
+{
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetlength(r, 0, 0) > 0 &&
+        PQgetlength(r, 0, 0) < (int)sizeof(p->xid))
+        snprintf(p->xid, sizeof(p->xid), "%s", PQgetvalue(r, 0, 0));
+}
+
+#define BEGIN_TX "BEGIN; SELECT txid_current()"
 
 /* A transaction's BEGIN is sent with its first statement: a batch's in the
  * same round trip (exec_prepared), any other's just before it (here). A
@@ -84,8 +119,9 @@ static int due(dtc_store *s)
     pg *p = s->impl;
     if (!p->begin_due) return 0;
     p->begin_due = false;
-    PGresult *r = PQexec(p->c, "BEGIN");
-    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : fail(s, "begin", r);
+    PGresult *r = PQexec(p->c, BEGIN_TX);
+    int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : fail(s, "begin", r);
+    if (rc == 0) keep_xid(p, r);
     PQclear(r);
     return rc;
 }
@@ -347,10 +383,93 @@ static int password_from_file(dtc_store *s, char **pw)
     return rc;
 }
 
+/* How long a connection attempt may take: the URI's connect_timeout (libpq
+ * counts it per host; here it bounds the whole attempt), else 10 s. */
+static int64_t connect_limit_ms(PGconn *c)
+{
+    long secs = 10;
+    PQconninfoOption *opts = PQconninfo(c);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "connect_timeout") == 0 && o->val && atol(o->val) > 0)
+            secs = atol(o->val) < 2 ? 2 : atol(o->val); /* libpq's own minimum */
+    PQconninfoFree(opts);
+    return secs * 1000;
+}
+
+/* A new connection for p with the session's settings: NOTICEs quiet,
+ * custom plans (a batch's statement planned for the tables as they are now,
+ * not as when it was prepared: a generic plan made while a table was empty
+ * scans it whole for every batch once it is large), search_path. The
+ * attempt is polled in slices of 100 ms, so it ends within a slice when
+ * *cancel is set (may be NULL), and it gives up after wait_ms (or the
+ * connect timeout, when shorter). The password is read from its file again
+ * for each attempt. On failure s->err says why (`shown` names the database)
+ * and p->c is NULL. */
+static int connect_session(dtc_store *s, const char *shown, int64_t wait_ms,
+                           const volatile sig_atomic_t *cancel)
+{
+    pg *p = s->impl;
+    char *pw = NULL, m[300] = "";
+    int rc = password_from_file(s, &pw);
+    if (rc) return rc;
+    const char *keys[] = {"connect_timeout", "dbname", "application_name", pw ? "password" : NULL,
+                          NULL};
+    const char *vals[] = {"10", p->uri, "dtcost", pw, NULL};
+    p->c = PQconnectStartParams(keys, vals, 1);
+    dtc_free_secret(pw);
+    rc = DTC_EDBLOST;
+    if (!p->c) {
+        snprintf(m, sizeof(m), "out of memory");
+        goto done;
+    }
+    int64_t limit = connect_limit_ms(p->c);
+    int64_t end = dtc_mono_ms() + (wait_ms < limit ? wait_ms : limit);
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (PQstatus(p->c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
+           st != PGRES_POLLING_FAILED) {
+        int64_t left = end - dtc_mono_ms();
+        if (cancel && *cancel) {
+            snprintf(m, sizeof(m), "interrupted by a signal");
+            goto done;
+        }
+        if (left <= 0) {
+            snprintf(m, sizeof(m), "no answer within %lld s", (long long)((limit + 999) / 1000));
+            goto done;
+        }
+        struct pollfd pfd = {.fd = PQsocket(p->c),
+                             .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
+        int n = poll(&pfd, 1, (int)(left < 100 ? left : 100));
+        if (n < 0 && errno != EINTR) {
+            snprintf(m, sizeof(m), "poll: %s", strerror(errno));
+            goto done;
+        }
+        if (n > 0) st = PQconnectPoll(p->c);
+    }
+    if (PQstatus(p->c) != CONNECTION_OK) {
+        one_line(PQerrorMessage(p->c), m, sizeof(m));
+        goto done;
+    }
+    PQsetNoticeProcessor(p->c, quiet, NULL);
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "SET client_min_messages TO warning; SET plan_cache_mode TO force_custom_plan;"
+             " SET search_path TO %s",
+             p->schema);
+    return run(s, sql, "connect");
+done:
+    if (p->c) PQfinish(p->c);
+    p->c = NULL;
+    snprintf(s->err, sizeof(s->err),
+             "database %s: cannot connect: %.200s (is the server running, and the "
+             "password in ~/.pgpass or DTCOST_DB_PASSWORD_FILE?)",
+             shown, m[0] ? m : "no reason given");
+    return rc;
+}
+
 static int pg_open(dtc_store *s, const char *target)
 {
     pg *p = dtc_calloc(1, sizeof(*p));
-    char shown[200], uri[1024], *pw = NULL;
+    char shown[200], uri[1024];
     if (!p) {
         snprintf(s->err, sizeof(s->err), "out of memory");
         return DTC_ENOMEM;
@@ -386,33 +505,71 @@ static int pg_open(dtc_store *s, const char *target)
                  p->schema);
         return DTC_EINVAL;
     }
-    int rc = password_from_file(s, &pw);
-    if (rc) return rc;
-    const char *keys[] = {"connect_timeout", "dbname", "application_name", pw ? "password" : NULL,
-                          NULL};
-    const char *vals[] = {"10", uri, "dtcost", pw, NULL};
-    p->c = PQconnectdbParams(keys, vals, 1);
-    dtc_free_secret(pw);
-    if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
-        char m[300];
-        one_line(p->c ? PQerrorMessage(p->c) : "out of memory", m, sizeof(m));
-        snprintf(s->err, sizeof(s->err),
-                 "database %s: cannot connect: %.200s (is the server running, and the "
-                 "password in ~/.pgpass or DTCOST_DB_PASSWORD_FILE?)",
-                 shown, m);
-        return DTC_EDBLOST;
+    if (!(p->uri = dtc_strdup(uri))) {
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        return DTC_ENOMEM;
     }
-    PQsetNoticeProcessor(p->c, quiet, NULL);
-    /* Custom plans: a batch's statement is planned for the tables as they are
-     * now, not as when it was prepared (a generic plan made while a table was
-     * empty scans it whole for every batch once it is large). */
-    if ((rc = run(s, "SET client_min_messages TO warning; SET plan_cache_mode TO force_custom_plan",
-                  "connect")) ||
-        (rc = migrate(s, shown)))
-        return rc;
+    int rc = connect_session(s, shown, INT64_MAX / 2, NULL);
+    return rc ? rc : migrate(s, shown);
+}
+
+static int run_lock_sql(char *dst, size_t n, const char *fmt);
+
+/* The session is gone (a restart, a failover, a cut network): a new one
+ * like it. Everything the old one held on the server went with it: an open
+ * transaction (the caller redoes it), prepared statements, session
+ * settings, advisory locks; the run's lock is taken again here (within a
+ * second: another run only tries it in passing, run_gone), the account
+ * locks by store.c. */
+static int pg_reconnect(dtc_store *s, int64_t wait_ms, const volatile sig_atomic_t *cancel)
+{
+    pg *p = s->impl;
+    char shown[200];
+    if (p->c) PQfinish(p->c);
+    p->c = NULL;
+    p->tx = p->begin_due = false;
+    p->xid[0] = '\0';
+    memset(p->name, 0, sizeof(p->name));
+    memset(p->merge_only, 0, sizeof(p->merge_only));
+    dtc_store__scrub(s->target, shown, sizeof(shown));
+    int rc = connect_session(s, shown, wait_ms, cancel);
+    if (rc || !p->run_lock) return rc;
     char sql[128];
-    snprintf(sql, sizeof(sql), "SET search_path TO %s", p->schema);
-    return run(s, sql, "connect");
+    dtc_val id = DTC_INT(p->run_lock);
+    if ((rc = run_lock_sql(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%s)")) != 0) return rc;
+    for (int i = 0; i < 50; i++) {
+        PGresult *r = NULL;
+        if ((rc = exec_params(s, sql, &id, 1, "sync_run", &r)) != 0) return rc;
+        bool got = PQgetvalue(r, 0, 0)[0] == 't';
+        PQclear(r);
+        if (got) return 0;
+        if (dtc_sleep_ms(20, cancel)) break;
+    }
+    snprintf(s->err, sizeof(s->err),
+             "database %s: the lock of run %lld is held by another session; the run cannot go on",
+             shown, (long long)p->run_lock);
+    return DTC_EBUSY;
+}
+
+/* Did the transaction in flight when the connection was lost commit? Its
+ * COMMIT may have reached the server with only the answer lost; the
+ * server keeps each transaction's fate (txid_status, PostgreSQL 10 and
+ * later). "in progress" (a session the server has not noticed is gone) or
+ * an id too old to tell: not known to have committed. */
+static int pg_lost_committed(dtc_store *s, int *committed)
+{
+    pg *p = s->impl;
+    *committed = 0;
+    if (!p->lost_xid[0]) return 0;
+    dtc_val v[] = {DTC_TEXT(p->lost_xid)};
+    PGresult *r = NULL;
+    int rc = exec_params(s, "SELECT txid_status($1::bigint)", v, 1, "reconnect", &r);
+    if (rc == 0) {
+        *committed = !PQgetisnull(r, 0, 0) && strcmp(PQgetvalue(r, 0, 0), "committed") == 0;
+        p->lost_xid[0] = '\0';
+    }
+    PQclear(r);
+    return rc;
 }
 
 static void pg_close(dtc_store *s)
@@ -420,6 +577,7 @@ static void pg_close(dtc_store *s)
     pg *p = s->impl;
     if (!p) return;
     if (p->c) PQfinish(p->c);
+    dtc_free(p->uri);
     dtc_free(p);
     s->impl = NULL;
 }
@@ -443,7 +601,9 @@ static int pg_commit(dtc_store *s)
         p->begin_due = false;
         return 0;
     }
-    return run(s, "COMMIT", "commit");
+    int rc = run(s, "COMMIT", "commit");
+    p->xid[0] = '\0'; /* committed, or lost (fail kept it) or refused: over either way */
+    return rc;
 }
 
 /* Keeps the error that caused it. */
@@ -453,6 +613,7 @@ static void pg_rollback(dtc_store *s)
     char keep[sizeof(s->err)];
     memcpy(keep, s->err, sizeof(keep));
     p->tx = false;
+    p->xid[0] = '\0';
     if (p->begin_due)
         p->begin_due = false; /* nothing was sent */
     else if (PQstatus(p->c) == CONNECTION_OK)
@@ -880,8 +1041,9 @@ static int line_add(dtc_buf *b, const dtc_val *v, bool first)
 }
 
 /* A prepared statement's result; a BEGIN that is due goes with it in the
- * same round trip (libpq's pipeline mode), and its failure is then the
- * result. NULL when libpq could not send (the connection's error says why). */
+ * same round trip (libpq's pipeline mode), together with the transaction's
+ * id (keep_xid), and its failure is then the result. NULL when libpq could
+ * not send (the connection's error says why). */
 static PGresult *exec_prepared(dtc_store *s, const char *name, int n, const char *const *v)
 {
     pg *p = s->impl;
@@ -890,23 +1052,27 @@ static PGresult *exec_prepared(dtc_store *s, const char *name, int n, const char
     if (!PQenterPipelineMode(p->c)) return NULL;
     PGresult *begin = NULL, *stmt = NULL;
     if (PQsendQueryParams(p->c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
+        PQsendQueryParams(p->c, "SELECT txid_current()", 0, NULL, NULL, NULL, NULL, 0) &&
         PQsendQueryPrepared(p->c, name, n, v, NULL, NULL, 0) && PQpipelineSync(p->c)) {
-        /* BEGIN's result and a NULL, the statement's and a NULL, the sync's;
-         * fewer when the connection breaks. */
+        /* Each query's result and a NULL (BEGIN, the id, the statement),
+         * then the sync's; fewer when the connection breaks. */
         int nulls = 0;
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 10; i++) {
             PGresult *r = PQgetResult(p->c);
             if (!r) {
-                if (++nulls > 2 || PQstatus(p->c) == CONNECTION_BAD) break;
+                if (++nulls > 3 || PQstatus(p->c) == CONNECTION_BAD) break;
                 continue;
             }
             if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
                 PQclear(r);
                 break;
             }
-            if (nulls == 0 && !begin)
+            if (nulls == 0 && !begin) {
                 begin = r;
-            else if (nulls == 1 && !stmt)
+                continue;
+            }
+            if (nulls == 1) keep_xid(p, r);
+            if (nulls == 2 && !stmt)
                 stmt = r;
             else
                 PQclear(r);
@@ -996,8 +1162,8 @@ static int copy_send(dtc_store *s, batch *t, long *inserted, bool *refused)
     dtc_buf_init(&sql, DTC_CAP_SMALL);
     *inserted = 0;
     *refused = false;
-    int err = dtc_buf_printf(&sql, "%sSAVEPOINT dtc_copy; COPY %s(", p->begin_due ? "BEGIN; " : "",
-                             d->name);
+    int err = dtc_buf_printf(&sql, "%sSAVEPOINT dtc_copy; COPY %s(",
+                             p->begin_due ? BEGIN_TX "; " : "", d->name);
     for (int i = 0; i < d->nkeys + d->nvals; i++)
         err |= dtc_buf_printf(&sql, "%s%s", i ? "," : "", fact_col(d, i));
     err |= dtc_buf_adds(&sql, ") FROM STDIN; RELEASE SAVEPOINT dtc_copy");
@@ -1011,15 +1177,17 @@ static int copy_send(dtc_store *s, batch *t, long *inserted, bool *refused)
         rc = fail(s, d->name, NULL);
         goto done;
     }
-    /* BEGIN's and SAVEPOINT's results, then the COPY's start; an error
-     * instead skips the rest of the statements. Bounded: at most one result
-     * a statement, and libpq ends a broken connection's results. */
-    for (int i = 0; i < 4 && !in; i++) {
+    /* BEGIN's, the transaction id's and SAVEPOINT's results, then the
+     * COPY's start; an error instead skips the rest of the statements.
+     * Bounded: at most one result a statement, and libpq ends a broken
+     * connection's results. */
+    for (int i = 0; i < 5 && !in; i++) {
         PGresult *r = PQgetResult(p->c);
         if (!r) break;
         ExecStatusType st = PQresultStatus(r);
         in = st == PGRES_COPY_IN;
-        if (st != PGRES_COPY_IN && st != PGRES_COMMAND_OK && !bad)
+        if (st == PGRES_TUPLES_OK) keep_xid(p, r);
+        if (st != PGRES_COPY_IN && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !bad)
             bad = r;
         else
             PQclear(r);
@@ -1306,6 +1474,7 @@ static int pg_run_begin(dtc_store *s, const char *started_at, const char *accoun
     if ((rc = run_lock_sql(sql, sizeof(sql), "SELECT pg_advisory_lock(%s)")) ||
         (rc = exec_params(s, sql, &id, 1, "sync_run", NULL)))
         goto done;
+    p->run_lock = *run_id; /* taken again by pg_reconnect after a lost connection */
     if (own && (rc = run(s, "COMMIT", "sync_run")) != 0) goto done;
     own = false;
     *interrupted = n;
@@ -1333,6 +1502,7 @@ static int pg_run_end(dtc_store *s, int64_t run_id, const char *finished_at, con
      * lock per run for months */
     if (rc == 0 && (rc = run_lock_sql(sql, sizeof(sql), "SELECT pg_advisory_unlock(%s)")) == 0)
         rc = exec_params(s, sql, v, 1, "sync_run", NULL);
+    if (rc == 0) ((pg *)s->impl)->run_lock = 0;
     return rc;
 }
 
@@ -1547,5 +1717,7 @@ const dtc_store_ops dtc_store__pg = {
     .ids_after_copy = pg_ids_after_copy,
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
+    .reconnect = pg_reconnect,
+    .lost_committed = pg_lost_committed,
     .push = &dtc_store__pg_push,
 };

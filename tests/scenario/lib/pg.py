@@ -68,12 +68,13 @@ class Postgres:
         self._as_server(f"{self.bin}/initdb", "-D", self.data, "-U", "dtcost", "--auth=trust",
                         "--locale=C", "-E", "UTF8")
         atexit.register(self.stop)
-        self.started = True
-        self._as_server(f"{self.bin}/pg_ctl", "-D", self.data, "-w", "-t", "30", "-l",
-                        os.path.join(self.dir, "log"), "-o",
-                        f"-k {self.dir} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                        "-c full_page_writes=off", "start")
+        self.restart()
         return self
+
+    @property
+    def log(self):
+        """The server's log file (pg_ctl appends to it on every start)."""
+        return os.path.join(self.dir, "log")
 
     def stop(self, mode="fast"):
         if self.started:
@@ -81,11 +82,15 @@ class Postgres:
             self._as_server(f"{self.bin}/pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "30", "stop",
                             check=False)
 
-    def restart(self):
+    def restart(self, log_connections=False):
+        """Start the stopped server again: the same data dir, socket and settings
+        (log_connections: each session's start in self.log, with its
+        application_name)."""
         self.started = True
-        self._as_server(f"{self.bin}/pg_ctl", "-D", self.data, "-w", "-t", "30", "-l",
-                        os.path.join(self.dir, "log"), "-o",
-                        f"-k {self.dir} -c listen_addresses='' -c fsync=off", "start")
+        self._as_server(f"{self.bin}/pg_ctl", "-D", self.data, "-w", "-t", "30", "-l", self.log, "-o",
+                        f"-k {self.dir} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
+                        f"-c full_page_writes=off -c log_connections={'on' if log_connections else 'off'}",
+                        "start")
 
     def __enter__(self):
         return self.start()
