@@ -65,8 +65,10 @@ class Postgres:
         return r
 
     def start(self):
+        # --no-sync: a throwaway cluster (fsync is off below too); initdb
+        # otherwise flushes its 40 MB to disk (1.3 s against 1.1, measured)
         self._as_server(f"{self.bin}/initdb", "-D", self.data, "-U", "dtcost", "--auth=trust",
-                        "--locale=C", "-E", "UTF8")
+                        "--locale=C", "-E", "UTF8", "--no-sync")
         atexit.register(self.stop)
         self.restart()
         return self
