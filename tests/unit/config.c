@@ -2,11 +2,13 @@
  * errors with line numbers, long lines), the shared value parsers, where the
  * config file and the database are found, precedence of file, environment
  * and flags, and secret files. Config files are under tests/data/config/. */
+#define _GNU_SOURCE /* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,20 @@ static void write_file(const char *name, const char *text, mode_t mode, char *ou
     fputs(text, f);
     fclose(f);
     chmod(out, mode);
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* After the last test: the directory the tests wrote their files in. */
+static int remove_dir(void **state)
+{
+    (void)state;
+    if (dir[0]) nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
 }
 
 static int setup(void **state)
@@ -544,5 +560,5 @@ int main(void)
         cmocka_unit_test_setup(test_config_db_retry_is_a_duration_from_the_file_or_the_flag, setup),
         cmocka_unit_test_setup(test_config_names_the_missing_setting, setup),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, remove_dir);
 }

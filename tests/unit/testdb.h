@@ -4,12 +4,15 @@
  * program of its own. */
 #ifndef DTC_TEST_DB_H
 #define DTC_TEST_DB_H
+#include <glob.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "dtcost/store.h"
 
-/* Remove the database file at path with its -wal and -shm. */
+/* Remove the database file at path with its -wal and -shm, and the lock
+ * files the store's named locks (a sync's account, a push's destination)
+ * leave beside it (PATH-lock-HASH.lock). */
 static inline void testdb_remove(const char *path)
 {
     static const char *const suffix[] = {"", "-wal", "-shm"};
@@ -18,6 +21,12 @@ static inline void testdb_remove(const char *path)
         snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
         unlink(p);
     }
+    snprintf(p, sizeof(p), "%s-lock-*.lock", path);
+    glob_t g;
+    if (glob(p, 0, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            unlink(g.gl_pathv[i]);
+    globfree(&g);
 }
 
 /* /tmp/dtcost-unit-NAME-PID.db into out, with any leftover removed. */
