@@ -323,7 +323,7 @@ static int sync_cost_and_usage(run *x, const char *sub)
     size_t n = 0, nu = 0;
     slice sl;
     x->step = "daily cost";
-    int rc = dtc_dps_cost_booked(x->dps, sub, &days, &booking, &n);
+    int rc = dtc_dps_cost_booked(x->dps, &days, &booking, &n, sub);
     if (rc) return fail_dps(x, rc);
     if ((rc = begin(x)) != 0) goto done;
     rc = slice_open(&sl, x, DTC_FACT_COST_DAY, 2, 3, n);
@@ -338,7 +338,7 @@ static int sync_cost_and_usage(run *x, const char *sub)
     slice_close(&sl);
     if ((rc = end(x, rc)) != 0) goto done;
     x->step = "usage";
-    if ((rc = dtc_dps_usage(x->dps, sub, &usage, &nu)) != 0) {
+    if ((rc = dtc_dps_usage(x->dps, &usage, &nu, sub)) != 0) {
         rc = fail_dps(x, rc);
         goto done;
     }
@@ -1006,7 +1006,7 @@ static int sync_subscription(run *x, int account, const dtc_subscription *s)
     dtc_subscription_detail d;
     x->sub = s->uuid;
     x->step = "subscription";
-    int rc = dtc_dps_get_detail(x->dps, s->uuid, &d);
+    int rc = dtc_dps_get_detail(x->dps, &d, s->uuid);
     if (rc) return fail_dps(x, rc);
     if ((rc = sync_detail(x, &d)) == 0 && (rc = sync_cost_and_usage(x, s->uuid)) == 0 &&
         (rc = plan_subscription(x, account, &d)) == 0)
@@ -1028,7 +1028,7 @@ static int sync_alloc_values(run *x)
     for (size_t l = 0; l < 2; l++) {
         dtc_alloc_value *vals = NULL;
         size_t n = 0;
-        int rc = dtc_dps_alloc_values(x->dps, lists[l].path, &vals, &n);
+        int rc = dtc_dps_alloc_values(x->dps, &vals, &n, lists[l].path);
         if (extra_unavailable(rc)) {
             warn(x, "%s not synced: %s", lists[l].path, why_not(x->dps));
             continue;
@@ -1121,7 +1121,7 @@ static int sync_account_extras(run *x, int64_t events_from)
         goto done;
     }
     x->step = "events";
-    rc = dtc_dps_events(x->dps, events_from, x->o->today, &evs, &ne);
+    rc = dtc_dps_events(x->dps, &evs, &ne, events_from, x->o->today);
     if (rc == 0) {
         if ((rc = begin(x)) != 0) goto done;
         /* Events have no id: those of one type, environment, capability
