@@ -222,7 +222,7 @@ done:
     return rc;
 }
 
-int dtc_auth_header(dtc_auth *a, dtc_http *h, char *out, size_t n)
+int dtc_auth_header(dtc_auth *a, char *out, size_t n, dtc_http *h)
 {
     int rc = 0;
     pthread_mutex_lock(&a->mu);

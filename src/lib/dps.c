@@ -189,7 +189,7 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
     char last[256] = "";
     for (;;) {
         long retry_after = -1;
-        int rc = dtc_auth_header(c->auth, c->http, hdr, hdrlen);
+        int rc = dtc_auth_header(c->auth, hdr, hdrlen, c->http);
         if (rc == DTC_EAUTH || rc == DTC_ENOMEM || rc == DTC_ETOOBIG) {
             dtc_auth_errmsg_copy(c->auth, c->err, sizeof(c->err));
             c->last_status = 0;

@@ -291,7 +291,7 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
     }
     if (sr.header[0]) hdrs[nh++] = sr.header;
     if (x->auth &&
-        (rc = dtc_auth_header(x->auth, x->http, sr.authorization, sizeof(sr.authorization))) != 0) {
+        (rc = dtc_auth_header(x->auth, sr.authorization, sizeof(sr.authorization), x->http)) != 0) {
         snprintf(why, whylen, "%s", dtc_auth_errmsg(x->auth));
         scrub(x, why, whylen);
         explicit_bzero(sr.authorization, sizeof(sr.authorization));
