@@ -123,7 +123,7 @@ static int read_token(char **out)
     char err[512];
     const char *tf = token_file ? token_file : env("DT_CLUSTER_TOKEN_FILE");
     if (tf) {
-        if (dtc_read_secret_file(tf, out, err, sizeof(err)) != 0) {
+        if (dtc_read_secret_file(out, tf, err, sizeof(err)) != 0) {
             fprintf(stderr, "dtcost license: %s\n", err);
             return DTC_EINVAL;
         }
