@@ -157,7 +157,7 @@ int cmd_report(int argc, char **argv)
     if (alloc.nrules) { /* over the spend window */
         v.cb_from = r.window_first;
         v.cb_to = r.today;
-        if ((rc = dtc_chargeback(db, &alloc, v.cb_from, v.cb_to, &charges, &v.ncharges)) != 0) {
+        if ((rc = dtc_chargeback(&alloc, &charges, &v.ncharges, db, v.cb_from, v.cb_to)) != 0) {
             fprintf(stderr, "dtcost report: %s\n", alloc.err);
             code = opt_exit_for(rc);
             goto done;

@@ -159,7 +159,7 @@ static int run_chargeback(FILE *out, char *why, size_t whylen)
     dtc_allocation a = {.rules = rules, .nrules = 2, .split = DTC_SPLIT_PROPORTIONAL};
     dtc_charge *rows = NULL;
     size_t n = 0;
-    int rc = dtc_chargeback(store, &a, day("2026-11-01"), day("2026-11-30"), &rows, &n);
+    int rc = dtc_chargeback(&a, &rows, &n, store, day("2026-11-01"), day("2026-11-30"));
     snprintf(why, whylen, "%s", rc ? a.err : "");
     if (rc) {
         assert_null(rows);
