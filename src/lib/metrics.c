@@ -271,7 +271,7 @@ static int store_families(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *op
         opts->max_cost_series > 0 ? opts->max_cost_series : DTC_METRICS_MAX_COST_SERIES;
     dtc_report r;
     dtc_report_opts ro = {.today = today - 1, .since = today - 1, .window = 30, .threshold = 6};
-    int rc = dtc_report_build(s, &ro, &r);
+    int rc = dtc_report_build(s, &r, &ro);
     if (rc) return rc;
     rc = budgets(out, &r);
     dtc_report_dispose(&r);

@@ -109,7 +109,7 @@ static int run_report(FILE *out, char *why, size_t whylen)
     dtc_report r;
     dtc_report_opts o = {
         .today = day("2026-11-09"), .since = day("2026-11-01"), .window = 30, .threshold = 6};
-    int rc = dtc_report_build(store, &o, &r);
+    int rc = dtc_report_build(store, &r, &o);
     if (rc) return rc;
     fprintf(out,
             "budgets %zu cap %zu env %zu anomalies %zu capdays %zu alloc %zu usage %zu sync %s\n",
@@ -128,7 +128,7 @@ static int export_as(FILE *out, char *why, size_t whylen, dtc_export_format form
     dtc_export_opts o = {.format = format, .from = -1, .to = -1, .focus_minor = DTC_FOCUS_NEWEST};
     dtc_export_stats st;
     memset(&st, 0, sizeof(st));
-    int rc = dtc_export_write(store, &o, out, &st);
+    int rc = dtc_export_write(store, out, &st, &o);
     /* the contract: the detail in st->err, else (DTC_EDB) on the store */
     snprintf(why, whylen, "%s", st.err[0] || rc != DTC_EDB ? st.err : dtc_store_errmsg(store));
     if (rc == 0) fprintf(out, "rows %ld billed %lld\n", st.rows, (long long)st.billed_micro);
@@ -258,7 +258,7 @@ static int run_license_whole(FILE *out, char *why, size_t whylen)
     dtc_lic_parser *p = NULL;
     const dtc_lic_doc *d = NULL;
     int rc = dtc_lic_parser_new(&p, NULL, true);
-    if (rc == 0) rc = dtc_lic_parser_parse(p, doc, len, &d);
+    if (rc == 0) rc = dtc_lic_parser_parse(p, &d, doc, len);
     if (rc == 0) describe_doc(out, d);
     dtc_lic_parser_free(p);
     free(doc);

@@ -377,7 +377,7 @@ static void parse_oneshot(const job *j, const item *it, zip_t *za, unzFile uf, d
     }
     r->bytes = out;
     const dtc_lic_doc *d = NULL;
-    int rc = dtc_lic_parser_parse(p, (const char *)wb->out, out, &d);
+    int rc = dtc_lic_parser_parse(p, &d, (const char *)wb->out, out);
     keep_parsed(j, it, p, rc, d, r);
 }
 
