@@ -134,9 +134,11 @@ typedef struct dtc_lic_import_stats {
 
 /* Import FILE (outer ZIP, inner ZIP or one JSON file) or DIR (its *.json,
  * *.zip, signature and log files) into the store as one transaction: on
- * any error nothing is written. Errors name the file and the entry. */
-int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
-                   dtc_lic_import_stats *st) DTC_MUST_CHECK;
+ * any error nothing is written. st is the handle and the output (first):
+ * its counts, and on failure st->err naming the file and the entry (a
+ * database error's message copied from the store). */
+int dtc_lic_import(dtc_lic_import_stats *st, dtc_store *s, const char *path,
+                   const dtc_lic_import_opts *o) DTC_MUST_CHECK;
 
 /* ---- fetch ---- */
 
@@ -163,8 +165,9 @@ typedef struct dtc_lic_fetch_stats {
  * a temporary file renamed into place when complete; a chunk already on disk
  * is not fetched again. 422 (a DPS cluster): DTC_EINVAL pointing to `dtcost
  * sync`; 400: DTC_EINVAL naming the range; 401/403: DTC_EAUTH; 429 waits and
- * retries until wait_total_s: DTC_ERETRY. */
-int dtc_lic_fetch(const dtc_lic_fetch_opts *o, dtc_lic_fetch_stats *st) DTC_MUST_CHECK;
+ * retries until wait_total_s: DTC_ERETRY. st is the handle and the output
+ * (first): its counts and files, and on failure st->err. */
+int dtc_lic_fetch(dtc_lic_fetch_stats *st, const dtc_lic_fetch_opts *o) DTC_MUST_CHECK;
 void dtc_lic_fetch_stats_dispose(dtc_lic_fetch_stats *st);
 
 /* ---- reading back (dtcost report) ---- */

@@ -238,7 +238,7 @@ int cmd_demo(int argc, char **argv)
 
     /* The database must reconcile, as `dtcost verify` checks it. */
     dtc_verify_summary vs;
-    if (dtc_verify_run(db, on_discrepancy, NULL, &vs) != 0) {
+    if (dtc_verify_run(db, &vs, on_discrepancy, NULL) != 0) {
         fprintf(stderr, "dtcost demo: verify: %s\n", dtc_store_errmsg(db));
         exit_code = DTC_EXIT_IOERR;
         goto done;

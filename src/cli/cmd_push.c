@@ -368,7 +368,7 @@ int cmd_push(int argc, char **argv)
                            .warn = on_warn};
         dtc_push_result r;
         int64_t t0 = dtc_mono_ms();
-        int one = dtc_push_run(&o, &r);
+        int one = dtc_push_run(&r, &o);
         if (one) fprintf(stderr, "dtcost push: %s\n", r.err);
         summary(d, &r, one, (double)(dtc_mono_ms() - t0) / 1000.0);
         if (one && !rc) rc = one;

@@ -211,7 +211,7 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
                 return DTC_ERETRY;
             }
             c->requests++;
-            rc = dtc_http_get(c->http, url, hdr, &resp);
+            rc = dtc_http_get(c->http, &resp, url, hdr);
             if (c->limiter)
                 dtc_limiter_release(c->limiter, ticket, rc == 0 && resp.status == 429,
                                     rc == 0 ? resp.retry_after : -1);

@@ -463,7 +463,7 @@ static int hand_over(dtc_buf *b, int rc, char **out, size_t *len)
     return rc;
 }
 
-int dtc_metrics_store(char **out, size_t *len, dtc_store *s, const dtc_metrics_opts *opts)
+int dtc_metrics_store(dtc_store *s, char **out, size_t *len, const dtc_metrics_opts *opts)
 {
     dtc_buf b;
     dtc_buf_init(&b, DTC_CAP_JSON_DOC);

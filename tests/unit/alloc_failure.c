@@ -182,7 +182,7 @@ static int run_verify(FILE *out, char *why, size_t whylen)
 {
     (void)why, (void)whylen;
     dtc_verify_summary sum;
-    int rc = dtc_verify_run(store, on_discrepancy, out, &sum);
+    int rc = dtc_verify_run(store, &sum, on_discrepancy, out);
     if (rc == 0) fprintf(out, "discrepancies %ld\n", sum.discrepancies);
     return rc;
 }
@@ -194,7 +194,7 @@ static int run_metrics(FILE *out, char *why, size_t whylen)
     size_t n = 0;
     dtc_metrics_opts o = {.today = day("2026-11-10"), .max_cost_series = 2};
     dtc_metrics_counters c = {.cycles = 3, .version = "1.0"};
-    int rc = dtc_metrics_store(&db_text, &n, store, &o);
+    int rc = dtc_metrics_store(store, &db_text, &n, &o);
     if (rc == 0) rc = dtc_metrics_process(&counters, &n, &c);
     if (rc == 0) fprintf(out, "%s%s", db_text, counters);
     dtc_free(db_text);
@@ -436,7 +436,7 @@ static int run_license_import(FILE *out, char *why, size_t whylen)
     dtc_license_rules_default(&o.rules);
     dtc_lic_import_stats st;
     memset(&st, 0, sizeof(st));
-    int rc = dtc_lic_import(lic_to, DTC_TEST_DATA "/license/export.zip", &o, &st);
+    int rc = dtc_lic_import(&st, lic_to, DTC_TEST_DATA "/license/export.zip", &o);
 
     armed = hold_failure();
     snprintf(why, whylen, "%s", rc ? st.err : "");

@@ -1212,8 +1212,8 @@ static int import_dir(imp *x, const char *dir)
     return rc;
 }
 
-int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
-                   dtc_lic_import_stats *st)
+int dtc_lic_import(dtc_lic_import_stats *st, dtc_store *s, const char *path,
+                   const dtc_lic_import_opts *o)
 {
     memset(st, 0, sizeof(*st));
     imp *x = dtc_calloc(1, sizeof(*x));
