@@ -87,7 +87,7 @@ static char *token(dtc_http *h, const char *base)
                        "&client_secret=dt0s02.EMUCLI00.emulator-secret-not-for-production"
                        "&resource=urn:dtaccount:" ACCOUNT;
     dtc_http_resp r;
-    if (dtc_http_post(h, url, NULL, "application/x-www-form-urlencoded", form, strlen(form), &r) ||
+    if (dtc_http_post(h, &r, url, NULL, "application/x-www-form-urlencoded", form, strlen(form)) ||
         r.status != 200)
         return NULL;
     json_t *doc = json_loads(r.body, 0, NULL);
@@ -103,7 +103,7 @@ static char *first_sub(dtc_http *h, const char *base, const char *auth)
     char url[256];
     snprintf(url, sizeof(url), "%s/sub/v2/accounts/" ACCOUNT "/subscriptions", base);
     dtc_http_resp r;
-    if (dtc_http_get(h, url, auth, &r) || r.status != 200) return NULL;
+    if (dtc_http_get(h, &r, url, auth) || r.status != 200) return NULL;
     json_t *doc = json_loads(r.body, 0, NULL);
     const char *u =
         json_string_value(json_object_get(json_array_get(json_object_get(doc, "data"), 0), "uuid"));
@@ -132,7 +132,7 @@ static int run(dtc_http *h, const char *first_url, const char *page_prefix, cons
         }
         dtc_http_resp r;
         double a = now_s();
-        if (dtc_http_get(h, url, auth, &r) || r.status != 200) {
+        if (dtc_http_get(h, &r, url, auth) || r.status != 200) {
             fprintf(stderr, "bench: %s answered %ld: %s\n", url, r.status, dtc_http_errmsg(h));
             rc = -1;
             break;

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
                        "&client_secret=dt0s02.EMUCLI00.emulator-secret-not-for-production"
                        "&resource=urn:dtaccount:" ACCOUNT;
     dtc_http_resp r;
-    if (dtc_http_post(h, url, NULL, "application/x-www-form-urlencoded", form, strlen(form), &r) ||
+    if (dtc_http_post(h, &r, url, NULL, "application/x-www-form-urlencoded", form, strlen(form)) ||
         r.status != 200) {
         fprintf(stderr, "bench_replay: no token\n");
         return 1;
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
         if (m && p && strcmp(m, "GET") == 0 && strncmp(p, "/emu/", 5) != 0 && want != 429) {
             encode_query(qs ? qs : "", q, sizeof(q));
             snprintf(url, sizeof(url), "%s%s%s%s", base, p, q[0] ? "?" : "", q);
-            if (dtc_http_get(h, url, auth, &r) == 0) {
+            if (dtc_http_get(h, &r, url, auth) == 0) {
                 bytes += (double)r.body_len;
                 if (r.status !=
                     want) /* the sync saw this status too (e.g. a 404 it warned about) */

@@ -34,7 +34,7 @@ void dtc_auth_free(dtc_auth *a);
  * SSO refuses (the message names the cause and what to check), DTC_ERETRY
  * when it answered 429 or 5xx, DTC_EHTTP when it cannot be reached,
  * DTC_EPARSE for a malformed answer, DTC_ETOOBIG when out is too small. */
-int dtc_auth_header(dtc_auth *a, dtc_http *h, char *out, size_t n) DTC_MUST_CHECK;
+int dtc_auth_header(dtc_auth *a, char *out, size_t n, dtc_http *h) DTC_MUST_CHECK;
 /* Forget the token of header value `used` (after a 401), so the next call
  * fetches a new one; a token already replaced by another thread is kept. */
 void dtc_auth_invalidate(dtc_auth *a, const char *used);

@@ -40,13 +40,14 @@ typedef struct dtc_charge {
  * unallocated. */
 void dtc_allocation_dispose(dtc_allocation *a);
 
-/* Charge the environment costs of days [from, to] (days since the epoch) to
- * teams, per currency. *out (dtc_free) is sorted by currency, then total,
- * largest first, with "(unallocated)" last; per currency the totals add up
- * exactly to the environment costs of the range. On failure the detail is
- * in a->err (a is the handle here): DTC_EDB, DTC_ENOMEM, or DTC_EINVAL for
+/* Charge the environment costs in s of days [from, to] (days since the
+ * epoch) to teams by a's rules, per currency: *out (dtc_free) holds *n rows
+ * sorted by currency, then total, largest first, with "(unallocated)" last;
+ * per currency the totals add up exactly to the environment costs of the
+ * range. a is the handle (it comes first): on failure the detail is in
+ * a->err, also for a store error. DTC_EDB, DTC_ENOMEM, or DTC_EINVAL for
  * shared cost in more than 16 currencies. */
-int dtc_chargeback(dtc_store *s, dtc_allocation *a, int64_t from, int64_t to, dtc_charge **out,
-                   size_t *n) DTC_MUST_CHECK;
+int dtc_chargeback(dtc_allocation *a, dtc_charge **out, size_t *n, dtc_store *s, int64_t from,
+                   int64_t to) DTC_MUST_CHECK;
 
 #endif

@@ -120,6 +120,6 @@ void dtc_config_dispose(dtc_config *c);
  * FIFO or a device cannot hang the caller. Trailing newlines are dropped;
  * *out is freed with dtc_free_secret. DTC_EINVAL with the reason in err
  * (never the content). */
-int dtc_read_secret_file(const char *path, char **out, char *err, size_t errlen) DTC_MUST_CHECK;
+int dtc_read_secret_file(char **out, const char *path, char *err, size_t errlen) DTC_MUST_CHECK;
 
 #endif

@@ -114,18 +114,18 @@ void dtc_dps_free(dtc_dps *c);
 /* The account's subscriptions (summary fields only); *out freed with dtc_free(). */
 int dtc_dps_list_subscriptions(dtc_dps *c, dtc_subscription **out, size_t *n) DTC_MUST_CHECK;
 /* One subscription with budget and current period. */
-int dtc_dps_get_subscription(dtc_dps *c, const char *uuid, dtc_subscription *out) DTC_MUST_CHECK;
+int dtc_dps_get_subscription(dtc_dps *c, dtc_subscription *out, const char *uuid) DTC_MUST_CHECK;
 /* Daily cost of a subscription, oldest first; *out freed with dtc_free(). */
-int dtc_dps_cost(dtc_dps *c, const char *uuid, dtc_cost_day **out, size_t *n) DTC_MUST_CHECK;
+int dtc_dps_cost(dtc_dps *c, dtc_cost_day **out, size_t *n, const char *uuid) DTC_MUST_CHECK;
 /* Subscription with periods and capabilities; dispose with dtc_dps_detail_dispose. */
-int dtc_dps_get_detail(dtc_dps *c, const char *uuid, dtc_subscription_detail *out) DTC_MUST_CHECK;
+int dtc_dps_get_detail(dtc_dps *c, dtc_subscription_detail *out, const char *uuid) DTC_MUST_CHECK;
 void dtc_dps_detail_dispose(dtc_subscription_detail *d);
 /* Daily cost with the last booking date of each day (booking[i], may be "");
  * *out and *booking each freed with dtc_free(). */
-int dtc_dps_cost_booked(dtc_dps *c, const char *uuid, dtc_cost_day **out, char (**booking)[32],
-                        size_t *n) DTC_MUST_CHECK;
+int dtc_dps_cost_booked(dtc_dps *c, dtc_cost_day **out, char (**booking)[32], size_t *n,
+                        const char *uuid) DTC_MUST_CHECK;
 /* Usage per capability and day, whole subscription; *out freed with dtc_free(). */
-int dtc_dps_usage(dtc_dps *c, const char *uuid, dtc_record **out, size_t *n) DTC_MUST_CHECK;
+int dtc_dps_usage(dtc_dps *c, dtc_record **out, size_t *n, const char *uuid) DTC_MUST_CHECK;
 /* Per-environment cost (cost = 1) or usage of days [from, to], page by page
  * (v3, following nextPageKey whether it ends absent, null or ""). Each page
  * request repeats the whole query with its page-key, as live accounts
@@ -145,7 +145,7 @@ int dtc_dps_forecast(dtc_dps *c, dtc_forecast *out) DTC_MUST_CHECK;
 int dtc_dps_rate_cards(dtc_dps *c, dtc_rate **out, size_t *n) DTC_MUST_CHECK;
 /* Cost, budget and forecast events of days [from, to]; *out freed with
  * dtc_free(). */
-int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t *n) DTC_MUST_CHECK;
+int dtc_dps_events(dtc_dps *c, dtc_event **out, size_t *n, int64_t from, int64_t to) DTC_MUST_CHECK;
 /* Cost allocation of one environment by field (COSTCENTER or PRODUCT) for
  * days [from, to], page_size records a page (0: 1000). `to` is sent as
  * to + 1 and records outside [from, to] are dropped, so an inclusive and an
@@ -160,8 +160,8 @@ int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const
 /* The defined values of a cost-allocation field ("costcenters" or
  * "products"), following page numbers while hasNextPage; *out freed with
  * dtc_free(). */
-int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out,
-                         size_t *n) DTC_MUST_CHECK;
+int dtc_dps_alloc_values(dtc_dps *c, dtc_alloc_value **out, size_t *n,
+                         const char *field) DTC_MUST_CHECK;
 /* HTTP status of the last failed request (0 for transport failures). */
 long dtc_dps_last_status(const dtc_dps *c);
 /* The last failed request's refusal without dtc_dps_errmsg's advice,

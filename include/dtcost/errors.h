@@ -5,10 +5,17 @@
  * one-line detail (what failed, why, what to do next; never a secret) lives
  * on the handle the function was called on, read with that module's
  * dtc_<module>_errmsg(handle) until the handle's next call. Functions that
- * fill a caller-owned result or config struct instead of a handle put it in
- * that struct's err member (dtc_config, dtc_push_result, dtc_sync_result,
- * ...), which is then the handle. Older functions taking (char *err, size_t
- * errlen) write the detail there; new code does not add such parameters.
+ * fill a caller-owned result or config struct with an err member put the
+ * detail there (dtc_config, dtc_allocation, dtc_push_result,
+ * dtc_lic_import_stats, ...): that struct is then the handle. A function
+ * with no handle to hold the detail (a constructor before its object
+ * exists, a parser of a plain struct without an err member, a check on a
+ * path) takes char *err, size_t errlen as its last two parameters and
+ * writes the detail there: dtc_config_find, dtc_config_db_require,
+ * dtc_read_secret_file, dtc_push_dest_add_header, dtc_push_dest_header_file,
+ * dtc_push_dest_check, dtc_schedule_parse, dtc_store_open. A function whose
+ * failures need no more than the code's text (dtc_http_new, dtc_dps_new:
+ * DTC_ENOMEM) takes neither.
  *
  * Ownership. Memory handed to the caller through an out pointer belongs to
  * the caller: a plain array or string (e.g. dtc_dps_environments' *out) is
@@ -20,9 +27,13 @@
  * its next call or its free. Pointers passed in are borrowed unless the
  * contract says "taken".
  *
- * Signatures. A handle's method takes the handle first; outputs come next
- * (named out), then inputs. Some older signatures put outputs last; new
- * code does not. */
+ * Signatures. Parameters come in this order: the handle (the object whose
+ * errmsg or err member holds the detail; a function of the report, export,
+ * metrics and verify modules takes the store as its handle), then the
+ * outputs (named out; an array and its count side by side, T **out, size_t
+ * *n; a stream the function writes to is an output and comes first among
+ * them), then the inputs, then err, errlen when there is no handle. A
+ * function with no handle and no err puts its outputs first. */
 #ifndef DTCOST_ERRORS_H
 #define DTCOST_ERRORS_H
 

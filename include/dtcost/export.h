@@ -69,26 +69,35 @@ int dtc_export_focus_minor(const char *version);
  * "product", "none" -> their DTC_FOCUS_SPLIT_* bit; -1 for anything else. */
 int dtc_export_focus_split(const char *fields);
 
-/* Write every row of the range to out (for FOCUS: the cost-and-usage
+/* The three writers take the store first (the handle: a database error's
+ * message is on it unless st->err says otherwise), then their outputs, the
+ * stream they write first (out, borrowed, flushed, not closed), then the
+ * options.
+ *
+ * Write every row of the range to out (for FOCUS: the cost-and-usage
  * dataset, a record with cost allocation split over its cost centres and
  * products, the rows' EffectiveCost summing to the record exactly,
  * docs/focus.md). Streams: memory holds one record's allocations at a time,
  * whatever the row count. Returns 0, DTC_EINVAL (a focus_minor not 2-4;
  * st->err), DTC_EDB (message in st->err, else on the store), DTC_ENOMEM
  * (st->err), or DTC_EIO when writing failed (errno says why, also when the
- * write failed on the export's writing thread). */
-int dtc_export_write(dtc_store *s, const dtc_export_opts *o, FILE *out,
-                     dtc_export_stats *st) DTC_MUST_CHECK;
+ * write failed on the export's writing thread). st gets the counts and
+ * sums of what was written. */
+int dtc_export_write(dtc_store *s, FILE *out, dtc_export_stats *st,
+                     const dtc_export_opts *o) DTC_MUST_CHECK;
 
-/* FOCUS 1.3/1.4 only: the ContractCommitment dataset, one row per DPS
- * commitment period (ContractCommitmentId as in the cost rows' ContractApplied). */
-int dtc_export_commitments(dtc_store *s, const dtc_export_opts *o, FILE *out,
-                           long *rows) DTC_MUST_CHECK;
+/* FOCUS 1.3/1.4 only: the ContractCommitment dataset to out, one row per DPS
+ * commitment period (ContractCommitmentId as in the cost rows'
+ * ContractApplied); *rows the rows written. DTC_EDB (message on the store),
+ * DTC_ENOMEM, DTC_EIO. */
+int dtc_export_commitments(dtc_store *s, FILE *out, long *rows,
+                           const dtc_export_opts *o) DTC_MUST_CHECK;
 
-/* FOCUS 1.3/1.4 only: the recency metadata as a JSON object naming the
- * dataset files (as given), the version, the last sync and the last
- * complete day and month. */
-int dtc_export_metadata(dtc_store *s, const dtc_export_opts *o, const char *cost_file,
-                        const char *commit_file, FILE *out) DTC_MUST_CHECK;
+/* FOCUS 1.3/1.4 only: the recency metadata to out as a JSON object naming
+ * the dataset files (as given), the version, the last sync and the last
+ * complete day and month. DTC_EDB (message on the store), DTC_ENOMEM,
+ * DTC_EIO. */
+int dtc_export_metadata(dtc_store *s, FILE *out, const dtc_export_opts *o, const char *cost_file,
+                        const char *commit_file) DTC_MUST_CHECK;
 
 #endif

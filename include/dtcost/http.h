@@ -30,15 +30,16 @@ int dtc_http_global_init(void) DTC_MUST_CHECK;
 int dtc_http_new(dtc_http **out, size_t body_cap) DTC_MUST_CHECK;
 void dtc_http_free(dtc_http *h);
 
-/* GET url with an optional Authorization header value ("Bearer ..."). On
+/* GET url with an optional Authorization header value ("Bearer ...") into
+ * *resp (its body borrowed from the handle until its next request). On
  * transport failure returns DTC_EHTTP (message on the handle); any HTTP
  * status is a success here, the caller judges resp->status. The
  * authorization value never appears in messages. */
-int dtc_http_get(dtc_http *h, const char *url, const char *authorization,
-                 dtc_http_resp *resp) DTC_MUST_CHECK;
-/* POST a body with a content type. */
-int dtc_http_post(dtc_http *h, const char *url, const char *authorization, const char *content_type,
-                  const char *body, size_t len, dtc_http_resp *resp) DTC_MUST_CHECK;
+int dtc_http_get(dtc_http *h, dtc_http_resp *resp, const char *url,
+                 const char *authorization) DTC_MUST_CHECK;
+/* POST a body with a content type, the same way. */
+int dtc_http_post(dtc_http *h, dtc_http_resp *resp, const char *url, const char *authorization,
+                  const char *content_type, const char *body, size_t len) DTC_MUST_CHECK;
 /* A request with everything the push sinks need: extra header lines
  * ("Name: value", never logged), timeouts in ms (0: 10 s connect, 300 s
  * total). method is "GET" or "POST". */
@@ -57,7 +58,8 @@ typedef struct dtc_http_req {
     const char *accept;
     unsigned long long sink_len; /* out: bytes written to sink */
 } dtc_http_req;
-int dtc_http_send(dtc_http *h, dtc_http_req *req, dtc_http_resp *resp) DTC_MUST_CHECK;
+/* Send req into *resp, as dtc_http_get; req is read, except for sink_len. */
+int dtc_http_send(dtc_http *h, dtc_http_resp *resp, dtc_http_req *req) DTC_MUST_CHECK;
 /* Last error, one line naming the URL (without its query) and the cause. */
 const char *dtc_http_errmsg(const dtc_http *h);
 /* URL-encode s into a newly allocated string (free with dtc_free()); NULL

@@ -93,9 +93,10 @@ const char *dtc_lic_parser_errmsg(const dtc_lic_parser *p);
  * nesting and token lengths checked as it goes, no token array), several
  * times faster than streaming; yajl reads it instead when it is not valid
  * JSON, so the error names the fault. The same figures and refusals as
- * feed/finish. The fuzzing entry point for the whole-buffer path. */
-int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len,
-                         const dtc_lic_doc **doc) DTC_MUST_CHECK;
+ * feed/finish; *doc as from finish. The fuzzing entry point for the
+ * whole-buffer path. */
+int dtc_lic_parser_parse(dtc_lic_parser *p, const dtc_lic_doc **doc, const char *data,
+                         size_t len) DTC_MUST_CHECK;
 
 /* The [license] section of the config: rule switches, the cluster, and an
  * optional price list for classic contracts (micro-units per host-unit hour,
@@ -133,9 +134,11 @@ typedef struct dtc_lic_import_stats {
 
 /* Import FILE (outer ZIP, inner ZIP or one JSON file) or DIR (its *.json,
  * *.zip, signature and log files) into the store as one transaction: on
- * any error nothing is written. Errors name the file and the entry. */
-int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
-                   dtc_lic_import_stats *st) DTC_MUST_CHECK;
+ * any error nothing is written. st is the handle and the output (first):
+ * its counts, and on failure st->err naming the file and the entry (a
+ * database error's message copied from the store). */
+int dtc_lic_import(dtc_lic_import_stats *st, dtc_store *s, const char *path,
+                   const dtc_lic_import_opts *o) DTC_MUST_CHECK;
 
 /* ---- fetch ---- */
 
@@ -162,8 +165,9 @@ typedef struct dtc_lic_fetch_stats {
  * a temporary file renamed into place when complete; a chunk already on disk
  * is not fetched again. 422 (a DPS cluster): DTC_EINVAL pointing to `dtcost
  * sync`; 400: DTC_EINVAL naming the range; 401/403: DTC_EAUTH; 429 waits and
- * retries until wait_total_s: DTC_ERETRY. */
-int dtc_lic_fetch(const dtc_lic_fetch_opts *o, dtc_lic_fetch_stats *st) DTC_MUST_CHECK;
+ * retries until wait_total_s: DTC_ERETRY. st is the handle and the output
+ * (first): its counts and files, and on failure st->err. */
+int dtc_lic_fetch(dtc_lic_fetch_stats *st, const dtc_lic_fetch_opts *o) DTC_MUST_CHECK;
 void dtc_lic_fetch_stats_dispose(dtc_lic_fetch_stats *st);
 
 /* ---- reading back (dtcost report) ---- */
@@ -196,11 +200,12 @@ int64_t dtc_lic_money(const dtc_license_config *c, const dtc_lic_day *d);
 /* to += d, unit by unit and money. */
 void dtc_lic_day_add(dtc_lic_day *to, const dtc_lic_day *d);
 
-/* The window of `window` days ending at `until` (days since the epoch; -1:
- * the last day with license data) from lic_env_hour and lic_ddu_hour.
+/* Into *out (dispose with dtc_lic_summary_dispose), the window of `window`
+ * days ending at `until` (days since the epoch; -1: the last day with
+ * license data) from the store's lic_env_hour and lic_ddu_hour, priced by c.
  * DTC_EDB with the message on the store. */
-int dtc_lic_summarize(dtc_store *s, const dtc_license_config *c, int64_t until, int window,
-                      dtc_lic_summary *out) DTC_MUST_CHECK;
+int dtc_lic_summarize(dtc_store *s, dtc_lic_summary *out, const dtc_license_config *c,
+                      int64_t until, int window) DTC_MUST_CHECK;
 void dtc_lic_summary_dispose(dtc_lic_summary *x);
 
 #endif

@@ -39,7 +39,7 @@ typedef struct dtc_metrics_opts {
 /* The database's families as Prometheus text: *out (NUL-terminated, freed
  * with dtc_free) and its length *len; NULL and 0 on failure. DTC_EDB with the
  * message on the store, DTC_ENOMEM. */
-int dtc_metrics_store(char **out, size_t *len, dtc_store *s,
+int dtc_metrics_store(dtc_store *s, char **out, size_t *len,
                       const dtc_metrics_opts *opts) DTC_MUST_CHECK;
 /* The process counters' families, the same way. DTC_ENOMEM. */
 int dtc_metrics_process(char **out, size_t *len, const dtc_metrics_counters *c) DTC_MUST_CHECK;

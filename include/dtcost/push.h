@@ -137,7 +137,7 @@ typedef struct dtc_push_result {
  * (receiver kept failing: run again later, or --retry-failed),
  * DTC_EAUTH (credentials refused), DTC_EHTTP (unreachable or refused),
  * DTC_EBUSY (another run pushes to the destination), DTC_EDB, with r->err
- * set. */
-int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r) DTC_MUST_CHECK;
+ * set: r is the handle and the output, so it comes first. */
+int dtc_push_run(dtc_push_result *r, const dtc_push_opts *o) DTC_MUST_CHECK;
 
 #endif

@@ -139,9 +139,9 @@ typedef struct dtc_report_opts {
     double threshold; /* robust z-score above which a day is an anomaly (default 6) */
 } dtc_report_opts;
 
-/* Compute the report; dispose with dtc_report_dispose. DTC_EDB with the
- * message on the store. */
-int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out) DTC_MUST_CHECK;
+/* Compute the report of the store s into *out (the caller's struct; dispose
+ * with dtc_report_dispose). DTC_EDB with the message on the store. */
+int dtc_report_build(dtc_store *s, dtc_report *out, const dtc_report_opts *o) DTC_MUST_CHECK;
 void dtc_report_dispose(dtc_report *r);
 
 /* The report's arithmetic, one rule each, used by every writer. A grain is

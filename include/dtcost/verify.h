@@ -69,11 +69,12 @@ typedef struct dtc_verify_summary {
  * differ from their stored total by rounding alone. */
 int64_t dtc_verify_tolerance(long rows);
 
-/* Run every check, read-only; fn gets each discrepancy (may be NULL; the
- * pointer is valid during the call only). Returns 0 when the checks could
- * run (look at sum->discrepancies), DTC_EDB otherwise. */
-int dtc_verify_run(dtc_store *s, void (*fn)(void *ctx, const dtc_discrepancy *d), void *ctx,
-                   dtc_verify_summary *sum) DTC_MUST_CHECK;
+/* Run every check on the store, read-only, counting into *sum; fn gets each
+ * discrepancy (may be NULL; the pointer is valid during the call only).
+ * Returns 0 when the checks could run (look at sum->discrepancies), DTC_EDB
+ * otherwise with the message on the store. */
+int dtc_verify_run(dtc_store *s, dtc_verify_summary *sum,
+                   void (*fn)(void *ctx, const dtc_discrepancy *d), void *ctx) DTC_MUST_CHECK;
 
 /* The check's name. */
 const char *dtc_verify_check_name(dtc_check c);

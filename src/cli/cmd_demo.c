@@ -224,8 +224,8 @@ int cmd_demo(int argc, char **argv)
         dtc_subscription s;
         dtc_cost_day *cost = NULL;
         size_t ncost = 0;
-        if (dtc_dps_get_subscription(dps, subs[i].uuid, &s) ||
-            dtc_dps_cost(dps, subs[i].uuid, &cost, &ncost)) {
+        if (dtc_dps_get_subscription(dps, &s, subs[i].uuid) ||
+            dtc_dps_cost(dps, &cost, &ncost, subs[i].uuid)) {
             fprintf(stderr, "dtcost demo: %s\n", dtc_dps_errmsg(dps));
             dtc_free(cost);
             goto done;
@@ -238,7 +238,7 @@ int cmd_demo(int argc, char **argv)
 
     /* The database must reconcile, as `dtcost verify` checks it. */
     dtc_verify_summary vs;
-    if (dtc_verify_run(db, on_discrepancy, NULL, &vs) != 0) {
+    if (dtc_verify_run(db, &vs, on_discrepancy, NULL) != 0) {
         fprintf(stderr, "dtcost demo: verify: %s\n", dtc_store_errmsg(db));
         exit_code = DTC_EXIT_IOERR;
         goto done;

@@ -74,7 +74,7 @@ static int check_account(const dtc_account_cfg *a)
         goto done;
     }
     char hdr[8200], scopes[256];
-    rc = dtc_auth_header(auth, http, hdr, sizeof(hdr));
+    rc = dtc_auth_header(auth, hdr, sizeof(hdr), http);
     explicit_bzero(hdr, sizeof(hdr));
     if (rc) {
         line("token", false, "%s", dtc_auth_errmsg(auth));

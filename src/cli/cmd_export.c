@@ -407,9 +407,9 @@ int cmd_export(int argc, char **argv)
     bool opened = rc == 0; /* else out_open said why, in its one line */
     dtc_export_stats st = {0};
     long commitments = 0;
-    if (rc == 0) rc = dtc_export_write(db, &o, out, &st);
-    if (rc == 0 && beside) rc = dtc_export_commitments(db, &o, cc_out.f, &commitments);
-    if (rc == 0 && beside) rc = dtc_export_metadata(db, &o, out_path, cc_path, meta_out.f);
+    if (rc == 0) rc = dtc_export_write(db, out, &st, &o);
+    if (rc == 0 && beside) rc = dtc_export_commitments(db, cc_out.f, &commitments, &o);
+    if (rc == 0 && beside) rc = dtc_export_metadata(db, meta_out.f, &o, out_path, cc_path);
     int io_errno = opened ? errno : 0;
     rc = out_close(&main_out, rc);
     rc = out_close(&cc_out, rc);

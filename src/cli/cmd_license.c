@@ -103,7 +103,7 @@ static int import_paths(dtc_store *db, const dtc_lic_import_opts *io, char **pat
 {
     for (int i = 0; i < n; i++) {
         dtc_lic_import_stats st;
-        int rc = dtc_lic_import(db, paths[i], io, &st);
+        int rc = dtc_lic_import(&st, db, paths[i], io);
         if (rc) {
             fprintf(stderr, "dtcost license: %s\n", st.err);
             if (i > 0)
@@ -123,7 +123,7 @@ static int read_token(char **out)
     char err[512];
     const char *tf = token_file ? token_file : env("DT_CLUSTER_TOKEN_FILE");
     if (tf) {
-        if (dtc_read_secret_file(tf, out, err, sizeof(err)) != 0) {
+        if (dtc_read_secret_file(out, tf, err, sizeof(err)) != 0) {
             fprintf(stderr, "dtcost license: %s\n", err);
             return DTC_EINVAL;
         }
@@ -259,7 +259,7 @@ int cmd_license(int argc, char **argv)
                                  .out_dir = out_dir ? out_dir : "dtcost-license",
                                  .wait_total_s = max_wait,
                                  .wait_base_ms = retry_base_ms};
-        rc = dtc_lic_fetch(&fo, &fs);
+        rc = dtc_lic_fetch(&fs, &fo);
         dtc_free_secret(token);
         token = NULL;
         if (rc) {

@@ -142,7 +142,7 @@ static int apply_flags(dtc_push_dest *d, char *err, size_t errlen)
     int rc = 0;
     if (dtc_push_dest_uses(d, "secret_file") && (sf || sv)) {
         char *sec = NULL;
-        if (sf && (rc = dtc_read_secret_file(sf, &sec, err, errlen)) != 0) return rc;
+        if (sf && (rc = dtc_read_secret_file(&sec, sf, err, errlen)) != 0) return rc;
         if (!sf && !(sec = dtc_strdup(sv))) return DTC_ENOMEM;
         dtc_free_secret(d->secret);
         d->secret = sec;
@@ -151,7 +151,7 @@ static int apply_flags(dtc_push_dest *d, char *err, size_t errlen)
     const char *tv = api_token_file ? NULL : env("DT_API_TOKEN");
     if (dtc_push_dest_uses(d, "api_token_file") && (tf || tv)) {
         char *tok = NULL;
-        if (tf && (rc = dtc_read_secret_file(tf, &tok, err, errlen)) != 0) return rc;
+        if (tf && (rc = dtc_read_secret_file(&tok, tf, err, errlen)) != 0) return rc;
         if (!tf && !(tok = dtc_strdup(tv))) return DTC_ENOMEM;
         dtc_free_secret(d->api_token);
         d->api_token = tok;
@@ -368,7 +368,7 @@ int cmd_push(int argc, char **argv)
                            .warn = on_warn};
         dtc_push_result r;
         int64_t t0 = dtc_mono_ms();
-        int one = dtc_push_run(&o, &r);
+        int one = dtc_push_run(&r, &o);
         if (one) fprintf(stderr, "dtcost push: %s\n", r.err);
         summary(d, &r, one, (double)(dtc_mono_ms() - t0) / 1000.0);
         if (one && !rc) rc = one;

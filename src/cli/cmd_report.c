@@ -134,13 +134,13 @@ int cmd_report(int argc, char **argv)
     dtc_report_opts o = {.today = until ? until / 86400 : (int64_t)time(NULL) / 86400,
                          .since = since ? since / 86400 : -1,
                          .window = window};
-    if ((rc = dtc_report_build(db, &o, &r)) != 0) {
+    if ((rc = dtc_report_build(db, &r, &o)) != 0) {
         fprintf(stderr, "dtcost report: %s\n",
                 rc == DTC_EDB ? dtc_store_errmsg(db) : dtc_strerror(rc));
         code = opt_exit_for(rc);
         goto done;
     }
-    if ((rc = dtc_lic_summarize(db, &lc, until ? until / 86400 : -1, window, &lic)) != 0) {
+    if ((rc = dtc_lic_summarize(db, &lic, &lc, until ? until / 86400 : -1, window)) != 0) {
         fprintf(stderr, "dtcost report: license data: %s\n", dtc_store_errmsg(db));
         code = opt_exit_for(rc);
         goto done;
@@ -157,7 +157,7 @@ int cmd_report(int argc, char **argv)
     if (alloc.nrules) { /* over the spend window */
         v.cb_from = r.window_first;
         v.cb_to = r.today;
-        if ((rc = dtc_chargeback(db, &alloc, v.cb_from, v.cb_to, &charges, &v.ncharges)) != 0) {
+        if ((rc = dtc_chargeback(&alloc, &charges, &v.ncharges, db, v.cb_from, v.cb_to)) != 0) {
             fprintf(stderr, "dtcost report: %s\n", alloc.err);
             code = opt_exit_for(rc);
             goto done;

@@ -383,7 +383,7 @@ static void refresh_store_metrics(shared *sh, dtc_store *db, const settings *s)
     char *text = NULL;
     size_t len = 0;
     dtc_metrics_opts mo = {.today = (int64_t)time(NULL) / 86400, .max_cost_series = s->max_series};
-    if (dtc_metrics_store(&text, &len, db, &mo) != 0) {
+    if (dtc_metrics_store(db, &text, &len, &mo) != 0) {
         logline("warning: metrics from the database unavailable: %s", dtc_store_errmsg(db));
         return;
     }
@@ -446,7 +446,7 @@ static bool cycle(settings *s, dtc_store *db, shared *sh, long n)
                             .warn = on_warn,
                             .cancel = &stop_push};
         dtc_push_result r;
-        int rc = dtc_push_run(&po, &r);
+        int rc = dtc_push_run(&r, &po);
         pthread_mutex_lock(&sh->mu);
         sh->c.push_requests += r.requests;
         sh->c.push_retries += r.retries;

@@ -201,7 +201,7 @@ int cmd_verify(int argc, char **argv)
     dtc_verify_summary sum;
     dtc_buf b;
     dtc_buf_init(&b, DTC_CAP_SMALL);
-    rc = dtc_verify_run(db, on_discrepancy, &b, &sum);
+    rc = dtc_verify_run(db, &sum, on_discrepancy, &b);
     if (rc) {
         fflush(stdout);
         fprintf(stderr, "dtcost verify: %s\n", dtc_store_errmsg(db));

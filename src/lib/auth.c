@@ -152,8 +152,8 @@ static int fetch(dtc_auth *a, dtc_http *h, bool *scope_refused)
         (rc = add_field(&form, "scope", a->scope)) || (rc = add_field(&form, "resource", resource)))
         goto done;
     dtc_http_resp resp;
-    rc = dtc_http_post(h, a->token_url, NULL, "application/x-www-form-urlencoded", form.data,
-                       form.len, &resp);
+    rc = dtc_http_post(h, &resp, a->token_url, NULL, "application/x-www-form-urlencoded", form.data,
+                       form.len);
     if (rc) {
         snprintf(a->err, sizeof(a->err),
                  "token request failed: %s (check DT_SSO_URL / --sso-url and the network)",
@@ -222,7 +222,7 @@ done:
     return rc;
 }
 
-int dtc_auth_header(dtc_auth *a, dtc_http *h, char *out, size_t n)
+int dtc_auth_header(dtc_auth *a, char *out, size_t n, dtc_http *h)
 {
     int rc = 0;
     pthread_mutex_lock(&a->mu);

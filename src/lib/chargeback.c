@@ -242,8 +242,8 @@ static int by_total(const void *a, const void *b)
     return strcmp(p->team, q->team);
 }
 
-int dtc_chargeback(dtc_store *s, dtc_allocation *a, int64_t from, int64_t to, dtc_charge **out,
-                   size_t *n)
+int dtc_chargeback(dtc_allocation *a, dtc_charge **out, size_t *n, dtc_store *s, int64_t from,
+                   int64_t to)
 {
     *out = NULL;
     *n = 0;

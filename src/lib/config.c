@@ -148,7 +148,7 @@ int dtc_config__choice(const dtc_config_item *it, const char *const *names, int 
 
 /* ---- secret files ---- */
 
-int dtc_read_secret_file(const char *path, char **out, char *err, size_t errlen)
+int dtc_read_secret_file(char **out, const char *path, char *err, size_t errlen)
 {
     *out = NULL;
     char *real = NULL, *buf = NULL;
@@ -712,7 +712,7 @@ int dtc_config_resolve(dtc_config *c, const dtc_config_flags *fl, const dtc_conf
         }
         if (a->secret_file) { /* read only now, for the accounts that run */
             char *sec = NULL;
-            if ((rc = dtc_read_secret_file(a->secret_file, &sec, c->err, sizeof(c->err))) != 0)
+            if ((rc = dtc_read_secret_file(&sec, a->secret_file, c->err, sizeof(c->err))) != 0)
                 return rc;
             dtc_free_secret(a->client_secret);
             a->client_secret = sec;

@@ -189,7 +189,7 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
     char last[256] = "";
     for (;;) {
         long retry_after = -1;
-        int rc = dtc_auth_header(c->auth, c->http, hdr, hdrlen);
+        int rc = dtc_auth_header(c->auth, hdr, hdrlen, c->http);
         if (rc == DTC_EAUTH || rc == DTC_ENOMEM || rc == DTC_ETOOBIG) {
             dtc_auth_errmsg_copy(c->auth, c->err, sizeof(c->err));
             c->last_status = 0;
@@ -211,7 +211,7 @@ static int get_json_with(dtc_dps *c, const char *path, json_t **out, char *hdr, 
                 return DTC_ERETRY;
             }
             c->requests++;
-            rc = dtc_http_get(c->http, url, hdr, &resp);
+            rc = dtc_http_get(c->http, &resp, url, hdr);
             if (c->limiter)
                 dtc_limiter_release(c->limiter, ticket, rc == 0 && resp.status == 429,
                                     rc == 0 ? resp.retry_after : -1);
@@ -452,19 +452,19 @@ done:
     return rc;
 }
 
-int dtc_dps_get_subscription(dtc_dps *c, const char *uuid, dtc_subscription *out)
+int dtc_dps_get_subscription(dtc_dps *c, dtc_subscription *out, const char *uuid)
 {
     dtc_subscription_detail d;
-    int rc = dtc_dps_get_detail(c, uuid, &d);
+    int rc = dtc_dps_get_detail(c, &d, uuid);
     if (rc == 0) *out = d.sub;
     dtc_dps_detail_dispose(&d);
     return rc;
 }
 
-int dtc_dps_cost(dtc_dps *c, const char *uuid, dtc_cost_day **out, size_t *n)
+int dtc_dps_cost(dtc_dps *c, dtc_cost_day **out, size_t *n, const char *uuid)
 {
     char(*booking)[32] = NULL;
-    int rc = dtc_dps_cost_booked(c, uuid, out, &booking, n);
+    int rc = dtc_dps_cost_booked(c, out, &booking, n, uuid);
     dtc_free(booking);
     return rc;
 }
@@ -530,7 +530,7 @@ void dtc_dps_detail_dispose(dtc_subscription_detail *d)
     d->caps = NULL;
 }
 
-int dtc_dps_get_detail(dtc_dps *c, const char *uuid, dtc_subscription_detail *out)
+int dtc_dps_get_detail(dtc_dps *c, dtc_subscription_detail *out, const char *uuid)
 {
     char path[256];
     json_t *doc = NULL;
@@ -595,8 +595,8 @@ done:
     return rc;
 }
 
-int dtc_dps_cost_booked(dtc_dps *c, const char *uuid, dtc_cost_day **out, char (**booking)[32],
-                        size_t *n)
+int dtc_dps_cost_booked(dtc_dps *c, dtc_cost_day **out, char (**booking)[32], size_t *n,
+                        const char *uuid)
 {
     char path[256];
     json_t *doc = NULL;
@@ -663,7 +663,7 @@ static int record_of(json_t *o, int cost, dtc_record *r)
     return 0;
 }
 
-int dtc_dps_usage(dtc_dps *c, const char *uuid, dtc_record **out, size_t *n)
+int dtc_dps_usage(dtc_dps *c, dtc_record **out, size_t *n, const char *uuid)
 {
     char path[256];
     json_t *doc = NULL;
@@ -1031,7 +1031,7 @@ json_decref(doc);
 return rc;
 }
 
-int dtc_dps_events(dtc_dps *c, int64_t from, int64_t to, dtc_event **out, size_t *n)
+int dtc_dps_events(dtc_dps *c, dtc_event **out, size_t *n, int64_t from, int64_t to)
 {
     char path[512], f[16], t[16];
     json_t *doc = NULL;
@@ -1155,7 +1155,7 @@ int dtc_dps_cost_allocation(dtc_dps *c, const char *uuid, const char *env, const
     return rc;
 }
 
-int dtc_dps_alloc_values(dtc_dps *c, const char *field, dtc_alloc_value **out, size_t *n)
+int dtc_dps_alloc_values(dtc_dps *c, dtc_alloc_value **out, size_t *n, const char *field)
 {
     dtc_alloc_value *vals = NULL;
     size_t nv = 0, cap = 0;

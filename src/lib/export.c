@@ -1796,7 +1796,7 @@ static int sink_row(void *ud, const char *const *v, int64_t effective, int64_t b
     return x->err;
 }
 
-int dtc_export_write(dtc_store *db, const dtc_export_opts *o, FILE *out, dtc_export_stats *st)
+int dtc_export_write(dtc_store *db, FILE *out, dtc_export_stats *st, const dtc_export_opts *o)
 {
     ex x = {.o = o, .out = out, .st = st, .today = -1, .last_day = -1};
     memset(st, 0, sizeof(*st));
@@ -1994,7 +1994,7 @@ static int applicability(dtc_buf *b, const sub *s)
     return w.err; /* data stays NUL-terminated */
 }
 
-int dtc_export_commitments(dtc_store *db, const dtc_export_opts *o, FILE *out, long *rows)
+int dtc_export_commitments(dtc_store *db, FILE *out, long *rows, const dtc_export_opts *o)
 {
     dtc_export_stats st;
     ex x = {.o = o, .out = out, .st = &st, .today = -1, .last_day = -1};
@@ -2076,8 +2076,8 @@ done:
 
 /* ---- FOCUS 1.3/1.4: recency metadata ---- */
 
-int dtc_export_metadata(dtc_store *db, const dtc_export_opts *o, const char *cost_file,
-                        const char *commit_file, FILE *out)
+int dtc_export_metadata(dtc_store *db, FILE *out, const dtc_export_opts *o, const char *cost_file,
+                        const char *commit_file)
 {
     dtc_export_stats st;
     ex x = {.o = o, .out = out, .st = &st, .today = -1, .last_day = -1};

@@ -181,7 +181,7 @@ int dtc_export__license_rows(dtc_store *db, const dtc_export_opts *o, const dtc_
     const char **v = NULL;
     char modified[24] = "";
     int rc = 0;
-    if (from <= until) rc = dtc_lic_summarize(db, c, until, (int)(until - from + 1), &sum);
+    if (from <= until) rc = dtc_lic_summarize(db, &sum, c, until, (int)(until - from + 1));
     if (rc || sum.ndays == 0) goto done;
     if (!iso_currency(c->currency)) {
         snprintf(st->warning, sizeof(st->warning),

@@ -221,14 +221,14 @@ done:
     return rc;
 }
 
-int dtc_http_get(dtc_http *h, const char *url, const char *authorization, dtc_http_resp *resp)
+int dtc_http_get(dtc_http *h, dtc_http_resp *resp, const char *url, const char *authorization)
 {
     dtc_http_req rq = {.method = "GET", .url = url, .authorization = authorization};
     return perform(h, &rq, resp);
 }
 
-int dtc_http_post(dtc_http *h, const char *url, const char *authorization, const char *content_type,
-                  const char *body, size_t len, dtc_http_resp *resp)
+int dtc_http_post(dtc_http *h, dtc_http_resp *resp, const char *url, const char *authorization,
+                  const char *content_type, const char *body, size_t len)
 {
     dtc_http_req rq = {.method = "POST",
                        .url = url,
@@ -239,7 +239,7 @@ int dtc_http_post(dtc_http *h, const char *url, const char *authorization, const
     return perform(h, &rq, resp);
 }
 
-int dtc_http_send(dtc_http *h, dtc_http_req *req, dtc_http_resp *resp)
+int dtc_http_send(dtc_http *h, dtc_http_resp *resp, dtc_http_req *req)
 {
     return perform(h, req, resp);
 }

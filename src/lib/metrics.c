@@ -271,7 +271,7 @@ static int store_families(dtc_buf *out, dtc_store *s, const dtc_metrics_opts *op
         opts->max_cost_series > 0 ? opts->max_cost_series : DTC_METRICS_MAX_COST_SERIES;
     dtc_report r;
     dtc_report_opts ro = {.today = today - 1, .since = today - 1, .window = 30, .threshold = 6};
-    int rc = dtc_report_build(s, &ro, &r);
+    int rc = dtc_report_build(s, &r, &ro);
     if (rc) return rc;
     rc = budgets(out, &r);
     dtc_report_dispose(&r);
@@ -463,7 +463,7 @@ static int hand_over(dtc_buf *b, int rc, char **out, size_t *len)
     return rc;
 }
 
-int dtc_metrics_store(char **out, size_t *len, dtc_store *s, const dtc_metrics_opts *opts)
+int dtc_metrics_store(dtc_store *s, char **out, size_t *len, const dtc_metrics_opts *opts)
 {
     dtc_buf b;
     dtc_buf_init(&b, DTC_CAP_JSON_DOC);

@@ -906,7 +906,7 @@ static int extras(dtc_store *s, dtc_report *r)
     return rc;
 }
 
-int dtc_report_build(dtc_store *s, const dtc_report_opts *o, dtc_report *out)
+int dtc_report_build(dtc_store *s, dtc_report *out, const dtc_report_opts *o)
 {
     memset(out, 0, sizeof(*out));
     dtc_report_opts opts = *o;

@@ -489,13 +489,13 @@ static int sync_cost_and_usage(run *x, const char *sub)
     dtc_record *usage = NULL;
     size_t n = 0, nu = 0;
     x->step = "daily cost";
-    int rc = dtc_dps_cost_booked(x->dps, sub, &days, &booking, &n);
+    int rc = dtc_dps_cost_booked(x->dps, &days, &booking, &n, sub);
     if (rc) return fail_dps(x, rc);
     if ((rc = one_page(x, put_cost_days,
                        &(daily){.sub = sub, .days = days, .booking = booking, .n = n})) != 0)
         goto done;
     x->step = "usage";
-    if ((rc = dtc_dps_usage(x->dps, sub, &usage, &nu)) != 0) {
+    if ((rc = dtc_dps_usage(x->dps, &usage, &nu, sub)) != 0) {
         rc = fail_dps(x, rc);
         goto done;
     }
@@ -1190,7 +1190,7 @@ static int sync_subscription(run *x, int account, const dtc_subscription *s)
     dtc_subscription_detail d;
     x->sub = s->uuid;
     x->step = "subscription";
-    int rc = dtc_dps_get_detail(x->dps, s->uuid, &d);
+    int rc = dtc_dps_get_detail(x->dps, &d, s->uuid);
     if (rc) return fail_dps(x, rc);
     if ((rc = sync_detail(x, &d)) == 0 && (rc = sync_cost_and_usage(x, s->uuid)) == 0 &&
         (rc = plan_subscription(x, account, &d)) == 0)
@@ -1230,7 +1230,7 @@ static int sync_alloc_values(run *x)
     for (size_t l = 0; l < 2; l++) {
         dtc_alloc_value *vals = NULL;
         size_t n = 0;
-        int rc = dtc_dps_alloc_values(x->dps, lists[l].path, &vals, &n);
+        int rc = dtc_dps_alloc_values(x->dps, &vals, &n, lists[l].path);
         if (extra_unavailable(rc)) {
             warn(x, "%s not synced: %s", lists[l].path, why_not(x->dps));
             continue;
@@ -1356,7 +1356,7 @@ static int sync_account_extras(run *x, int64_t events_from)
         goto done;
     }
     x->step = "events";
-    rc = dtc_dps_events(x->dps, events_from, x->o->today, &evs, &ne);
+    rc = dtc_dps_events(x->dps, &evs, &ne, events_from, x->o->today);
     if (rc == 0) {
         /* Events have no id: those of one type, environment, capability
          * and date are numbered in the order of their content, so the same

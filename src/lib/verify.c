@@ -250,8 +250,8 @@ static const struct query {
      " ORDER BY s.uuid"},
 };
 
-int dtc_verify_run(dtc_store *s, void (*fn)(void *ctx, const dtc_discrepancy *d), void *ctx,
-                   dtc_verify_summary *sum)
+int dtc_verify_run(dtc_store *s, dtc_verify_summary *sum,
+                   void (*fn)(void *ctx, const dtc_discrepancy *d), void *ctx)
 {
     memset(sum, 0, sizeof(*sum));
     vctx v = {.fn = fn, .ctx = ctx, .sum = sum};

@@ -41,19 +41,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)dtc_dps_list_subscriptions(c, (dtc_subscription **)&out, &n);
             break;
         case 1:
-            (void)dtc_dps_get_subscription(c, uuid, &sub);
+            (void)dtc_dps_get_subscription(c, &sub, uuid);
             break;
         case 2:
-            (void)dtc_dps_cost(c, uuid, (dtc_cost_day **)&out, &n);
+            (void)dtc_dps_cost(c, (dtc_cost_day **)&out, &n, uuid);
             break;
         case 3:
-            if (dtc_dps_get_detail(c, uuid, &det) == 0) dtc_dps_detail_dispose(&det);
+            if (dtc_dps_get_detail(c, &det, uuid) == 0) dtc_dps_detail_dispose(&det);
             break;
         case 4:
-            (void)dtc_dps_cost_booked(c, uuid, (dtc_cost_day **)&out, &booking, &n);
+            (void)dtc_dps_cost_booked(c, (dtc_cost_day **)&out, &booking, &n, uuid);
             break;
         case 5:
-            (void)dtc_dps_usage(c, uuid, (dtc_record **)&out, &n);
+            (void)dtc_dps_usage(c, (dtc_record **)&out, &n, uuid);
             break;
         case 6:
             (void)dtc_dps_env_records(c, uuid, 1, 20600, 20607, 50, on_records, NULL, &used_v2);
@@ -71,12 +71,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)dtc_dps_rate_cards(c, (dtc_rate **)&out, &n);
             break;
         case 11:
-            (void)dtc_dps_events(c, 20600, 20607, (dtc_event **)&out, &n);
+            (void)dtc_dps_events(c, (dtc_event **)&out, &n, 20600, 20607);
             break;
         case 12:
             (void)dtc_dps_cost_allocation(c, uuid, "abc12345", "COSTCENTER", 20600, 20607, 0,
                                           on_allocs, NULL);
-            (void)dtc_dps_alloc_values(c, "costcenters", (dtc_alloc_value **)&out, &n);
+            (void)dtc_dps_alloc_values(c, (dtc_alloc_value **)&out, &n, "costcenters");
             break;
         }
         dtc_free(out);

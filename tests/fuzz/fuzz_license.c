@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     const dtc_lic_doc *wd = NULL, *doc = NULL;
-    int wrc = dtc_lic_parser_parse(w, (const char *)data, size, &wd);
+    int wrc = dtc_lic_parser_parse(w, &wd, (const char *)data, size);
     int rc = 0;
     for (size_t off = 0, step = 1; off < size && rc == 0; off += step, step = step * 3 % 61 + 1)
         rc = dtc_lic_parser_feed(p, data + off, off + step > size ? size - off : step);

@@ -108,7 +108,7 @@ static int run_report(FILE *out, char *why, size_t whylen)
     dtc_report r;
     dtc_report_opts o = {
         .today = day("2026-11-09"), .since = day("2026-11-01"), .window = 30, .threshold = 6};
-    int rc = dtc_report_build(store, &o, &r);
+    int rc = dtc_report_build(store, &r, &o);
     if (rc) return rc;
     fprintf(out,
             "budgets %zu cap %zu env %zu anomalies %zu capdays %zu alloc %zu usage %zu sync %s\n",
@@ -127,7 +127,7 @@ static int export_as(FILE *out, char *why, size_t whylen, dtc_export_format form
     dtc_export_opts o = {.format = format, .from = -1, .to = -1, .focus_minor = DTC_FOCUS_NEWEST};
     dtc_export_stats st;
     memset(&st, 0, sizeof(st));
-    int rc = dtc_export_write(store, &o, out, &st);
+    int rc = dtc_export_write(store, out, &st, &o);
     /* the contract: the detail in st->err, else (DTC_EDB) on the store */
     snprintf(why, whylen, "%s", st.err[0] || rc != DTC_EDB ? st.err : dtc_store_errmsg(store));
     if (rc == 0) fprintf(out, "rows %ld billed %lld\n", st.rows, (long long)st.billed_micro);
@@ -158,7 +158,7 @@ static int run_chargeback(FILE *out, char *why, size_t whylen)
     dtc_allocation a = {.rules = rules, .nrules = 2, .split = DTC_SPLIT_PROPORTIONAL};
     dtc_charge *rows = NULL;
     size_t n = 0;
-    int rc = dtc_chargeback(store, &a, day("2026-11-01"), day("2026-11-30"), &rows, &n);
+    int rc = dtc_chargeback(&a, &rows, &n, store, day("2026-11-01"), day("2026-11-30"));
     snprintf(why, whylen, "%s", rc ? a.err : "");
     if (rc) {
         assert_null(rows);
@@ -181,7 +181,7 @@ static int run_verify(FILE *out, char *why, size_t whylen)
 {
     (void)why, (void)whylen;
     dtc_verify_summary sum;
-    int rc = dtc_verify_run(store, on_discrepancy, out, &sum);
+    int rc = dtc_verify_run(store, &sum, on_discrepancy, out);
     if (rc == 0) fprintf(out, "discrepancies %ld\n", sum.discrepancies);
     return rc;
 }
@@ -193,7 +193,7 @@ static int run_metrics(FILE *out, char *why, size_t whylen)
     size_t n = 0;
     dtc_metrics_opts o = {.today = day("2026-11-10"), .max_cost_series = 2};
     dtc_metrics_counters c = {.cycles = 3, .version = "1.0"};
-    int rc = dtc_metrics_store(&db_text, &n, store, &o);
+    int rc = dtc_metrics_store(store, &db_text, &n, &o);
     if (rc == 0) rc = dtc_metrics_process(&counters, &n, &c);
     if (rc == 0) fprintf(out, "%s%s", db_text, counters);
     dtc_free(db_text);
@@ -257,7 +257,7 @@ static int run_license_whole(FILE *out, char *why, size_t whylen)
     dtc_lic_parser *p = NULL;
     const dtc_lic_doc *d = NULL;
     int rc = dtc_lic_parser_new(&p, NULL, true);
-    if (rc == 0) rc = dtc_lic_parser_parse(p, doc, len, &d);
+    if (rc == 0) rc = dtc_lic_parser_parse(p, &d, doc, len);
     if (rc == 0) describe_doc(out, d);
     dtc_lic_parser_free(p);
     free(doc);
@@ -435,7 +435,7 @@ static int run_license_import(FILE *out, char *why, size_t whylen)
     dtc_license_rules_default(&o.rules);
     dtc_lic_import_stats st;
     memset(&st, 0, sizeof(st));
-    int rc = dtc_lic_import(lic_to, DTC_TEST_DATA "/license/export.zip", &o, &st);
+    int rc = dtc_lic_import(&st, lic_to, DTC_TEST_DATA "/license/export.zip", &o);
 
     armed = hold_failure();
     snprintf(why, whylen, "%s", rc ? st.err : "");

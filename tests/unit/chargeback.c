@@ -79,7 +79,7 @@ static dtc_charge *charge(dtc_store *s, dtc_split split, size_t *n)
 {
     dtc_allocation a = {.rules = rules, .nrules = 3, .split = split};
     dtc_charge *rows = NULL;
-    int rc = dtc_chargeback(s, &a, day("2026-11-01"), day("2026-11-30"), &rows, n);
+    int rc = dtc_chargeback(&a, &rows, n, s, day("2026-11-01"), day("2026-11-30"));
     if (rc) fail_msg("chargeback failed: %s", a.err);
     return rows;
 }
@@ -144,7 +144,7 @@ static void test_a_shared_pool_with_no_team_in_its_currency_stays_unallocated(vo
     dtc_allocation a = {.rules = &rules[2], .nrules = 1, .split = DTC_SPLIT_PROPORTIONAL};
     dtc_charge *r = NULL;
     size_t n = 0;
-    assert_int_equal(dtc_chargeback(*state, &a, day("2026-12-01"), day("2026-12-01"), &r, &n), 0);
+    assert_int_equal(dtc_chargeback(&a, &r, &n, *state, day("2026-12-01"), day("2026-12-01")), 0);
     assert_int_equal(n, 1);
     assert_row(&r[0], DTC_UNALLOCATED, "EUR", 0, 1000000);
     dtc_free(r);

@@ -80,7 +80,7 @@ static void test_chargeback_sixteen_currencies_are_split_to_the_micro_unit(void 
     all_shared(&a);
     dtc_charge *rows = NULL;
     size_t n = 0;
-    assert_int_equal(dtc_chargeback(s, &a, day("2026-11-01"), day("2026-11-30"), &rows, &n), 0);
+    assert_int_equal(dtc_chargeback(&a, &rows, &n, s, day("2026-11-01"), day("2026-11-30")), 0);
     assert_int_equal(n, 16); /* nobody to share with: each pool stays visible as unallocated */
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(rows[i].team, DTC_UNALLOCATED);
@@ -97,7 +97,7 @@ static void test_chargeback_refuses_a_seventeenth_currency_with_a_reason(void **
     all_shared(&a);
     dtc_charge *rows = (dtc_charge *)&a; /* must be reset, not left dangling */
     size_t n = 99;
-    assert_int_equal(dtc_chargeback(s, &a, day("2026-11-01"), day("2026-11-30"), &rows, &n),
+    assert_int_equal(dtc_chargeback(&a, &rows, &n, s, day("2026-11-01"), day("2026-11-30")),
                      DTC_EINVAL);
     assert_null(rows);
     assert_int_equal(n, 0);

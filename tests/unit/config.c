@@ -409,12 +409,12 @@ static void test_config_secret_file_readable_by_others_is_refused(void **state)
     char p[256], err[512];
     char *secret = NULL;
     write_file("open", "s3cret\n", 0644, p, sizeof(p));
-    assert_int_equal(dtc_read_secret_file(p, &secret, err, sizeof(err)), DTC_EINVAL);
+    assert_int_equal(dtc_read_secret_file(&secret, p, err, sizeof(err)), DTC_EINVAL);
     assert_null(secret);
     assert_non_null(strstr(err, "chmod 600"));
     assert_null(strstr(err, "s3cret"));
     write_file("closed", "s3cret\n\n", 0600, p, sizeof(p));
-    assert_int_equal(dtc_read_secret_file(p, &secret, err, sizeof(err)), 0);
+    assert_int_equal(dtc_read_secret_file(&secret, p, err, sizeof(err)), 0);
     assert_string_equal(secret, "s3cret");
     dtc_free_secret(secret);
 }

@@ -82,7 +82,7 @@ static void test_usage_items_become_records_with_day_value_and_unit(void **state
     dtc_dps *c = answering(*state, "usage.json", 1);
     dtc_record *r = NULL;
     size_t n = 0;
-    assert_int_equal(dtc_dps_usage(c, UUID, &r, &n), 0);
+    assert_int_equal(dtc_dps_usage(c, &r, &n, UUID), 0);
     assert_int_equal(n, 2);
     assert_string_equal(r[0].cap, "HOST_MONITORING");
     assert_string_equal(r[0].cap_name, "Full-Stack Monitoring");
@@ -99,7 +99,7 @@ static void test_detail_has_budget_in_exact_micro_units_periods_and_capabilities
 {
     dtc_dps *c = answering(*state, "detail.json", 1);
     dtc_subscription_detail d;
-    assert_int_equal(dtc_dps_get_detail(c, UUID, &d), 0);
+    assert_int_equal(dtc_dps_get_detail(c, &d, UUID), 0);
     assert_string_equal(d.sub.uuid, UUID);
     assert_string_equal(d.sub.name, "Production DPS");
     assert_string_equal(d.sub.currency, "EUR");
@@ -174,7 +174,7 @@ static void test_usage_value_beyond_1e15_is_refused_naming_it(void **state)
     dtc_dps *c = answering(*state, "usage_value_out_of_range.json", 1);
     dtc_record *r = (dtc_record *)state;
     size_t n = 7;
-    assert_int_equal(dtc_dps_usage(c, UUID, &r, &n), DTC_EPARSE);
+    assert_int_equal(dtc_dps_usage(c, &r, &n, UUID), DTC_EPARSE);
     assert_ptr_equal(r, (dtc_record *)state); /* nothing handed over */
     assert_int_equal(n, 7);
     assert_says(c, "a usage item's value is 2e+15, outside +-10^15 (refused, nothing stored)");
@@ -185,7 +185,7 @@ static void test_usage_day_before_2000_is_refused(void **state)
     dtc_dps *c = answering(*state, "usage_day_out_of_range.json", 1);
     dtc_record *r = NULL;
     size_t n = 0;
-    assert_int_equal(dtc_dps_usage(c, UUID, &r, &n), DTC_EPARSE);
+    assert_int_equal(dtc_dps_usage(c, &r, &n, UUID), DTC_EPARSE);
     assert_null(r);
     assert_says(c, "lacks startTime (2000-2199)");
 }
@@ -194,7 +194,7 @@ static void test_budget_beyond_1e12_is_refused_naming_the_field(void **state)
 {
     dtc_dps *c = answering(*state, "detail_budget_out_of_range.json", 1);
     dtc_subscription_detail d;
-    assert_int_equal(dtc_dps_get_detail(c, UUID, &d), DTC_EPARSE);
+    assert_int_equal(dtc_dps_get_detail(c, &d, UUID), DTC_EPARSE);
     assert_null(d.periods);
     assert_null(d.caps);
     assert_says(c, "/sub/v2/accounts/acc-1/subscriptions/" UUID
@@ -206,7 +206,7 @@ static void test_days_remaining_beyond_1e6_is_refused(void **state)
 {
     dtc_dps *c = answering(*state, "detail_days_remaining_out_of_range.json", 1);
     dtc_subscription sub;
-    assert_int_equal(dtc_dps_get_subscription(c, UUID, &sub), DTC_EPARSE);
+    assert_int_equal(dtc_dps_get_subscription(c, &sub, UUID), DTC_EPARSE);
     assert_says(c, "currentPeriod.daysRemaining is 1e+07, outside +-10^6 days");
 }
 
@@ -229,7 +229,7 @@ static void test_capability_key_longer_than_its_field_is_refused(void **state)
     dtc_dps *c = answering(*state, "usage_capability_key_too_long.json", 1);
     dtc_record *r = NULL;
     size_t n = 0;
-    assert_int_equal(dtc_dps_usage(c, UUID, &r, &n), DTC_EPARSE);
+    assert_int_equal(dtc_dps_usage(c, &r, &n, UUID), DTC_EPARSE);
     assert_null(r);
     assert_says(
         c, "a capabilityKey longer than 63 bytes (dtcost refuses it rather than cut the key short");

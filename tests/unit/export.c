@@ -194,7 +194,7 @@ static char *focus(int minor, int split, dtc_export_stats *st)
                          .to = -1,
                          .focus_minor = minor,
                          .focus_split = split};
-    int rc = dtc_export_write(store, &o, out, st);
+    int rc = dtc_export_write(store, out, st, &o);
     fclose(out);
     if (rc) fail_msg("export 1.%d: %s (%s)", minor, dtc_strerror(rc), st->err);
     return text;
@@ -806,7 +806,7 @@ static void test_export_focus_range_selects_charge_days_and_commitment_rows(void
     assert_non_null(out);
     dtc_export_opts o = {.format = DTC_EXPORT_FOCUS, .from = from, .to = to, .focus_minor = 4};
     dtc_export_stats st;
-    assert_int_equal(dtc_export_write(store, &o, out, &st), 0);
+    assert_int_equal(dtc_export_write(store, out, &st, &o), 0);
     fclose(out);
     csv *t = csv_parse(text);
     assert_int_equal(st.rows, 25);
@@ -834,7 +834,7 @@ static void test_export_focus_refuses_a_version_it_does_not_write(void **state)
         dtc_export_opts o = {
             .format = DTC_EXPORT_FOCUS, .from = -1, .to = -1, .focus_minor = minor};
         dtc_export_stats st;
-        assert_int_equal(dtc_export_write(store, &o, out, &st), DTC_EINVAL);
+        assert_int_equal(dtc_export_write(store, out, &st, &o), DTC_EINVAL);
         char want[64];
         snprintf(want, sizeof(want), "FOCUS 1.%d is not written: use 1.2, 1.3 or 1.4", minor);
         assert_string_equal(st.err, want);
@@ -857,7 +857,7 @@ static void test_export_commitments_are_one_row_per_period_with_each_versions_co
         assert_non_null(out);
         dtc_export_opts o = {
             .format = DTC_EXPORT_FOCUS, .from = -1, .to = -1, .focus_minor = minor};
-        assert_int_equal(dtc_export_commitments(store, &o, out, &rows), 0);
+        assert_int_equal(dtc_export_commitments(store, out, &rows, &o), 0);
         fclose(out);
         assert_int_equal(rows, 2);
         equals_file(text, minor == 3 ? "expected-1.3.contract-commitment.csv"
@@ -905,7 +905,7 @@ static void test_export_metadata_says_how_fresh_the_data_is(void **state)
         assert_non_null(out);
         dtc_export_opts o = {
             .format = DTC_EXPORT_FOCUS, .from = -1, .to = -1, .focus_minor = minor};
-        assert_int_equal(dtc_export_metadata(store, &o, "f.csv", "f.contract-commitment.csv", out),
+        assert_int_equal(dtc_export_metadata(store, out, &o, "f.csv", "f.contract-commitment.csv"),
                          0);
         fclose(out);
         snprintf(want, sizeof(want),

@@ -87,7 +87,7 @@ static int parse(const char *json, const dtc_license_rules *r, bool hosts, dtc_l
     dtc_lic_parser *whole;
     const dtc_lic_doc *wd = NULL;
     assert_int_equal(dtc_lic_parser_new(&whole, r, hosts), 0);
-    int wrc = dtc_lic_parser_parse(whole, json, strlen(json), &wd);
+    int wrc = dtc_lic_parser_parse(whole, &wd, json, strlen(json));
     int rc = parse_streaming(json, r, hosts, pp, doc);
     assert_int_equal(wrc, rc);
     if (rc) /* one rule on both paths: the same refusal, word for word */

@@ -44,7 +44,7 @@ static void render(dtc_store *s, int max, dtc_buf *out)
     dtc_metrics_opts o = {.today = today, .max_cost_series = max};
     char *text = NULL;
     size_t len = 99;
-    int rc = dtc_metrics_store(&text, &len, s, &o);
+    int rc = dtc_metrics_store(s, &text, &len, &o);
     if (rc) fail_msg("dtc_metrics_store: %s", dtc_store_errmsg(s));
     assert_int_equal(len, strlen(text));
     dtc_buf_init(out, DTC_CAP_SMALL);

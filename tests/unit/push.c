@@ -247,7 +247,7 @@ static void test_push_413_halves_a_batch_and_each_record_arrives_once(void **sta
         dtc_push_opts o = {
             .store = s, .dest = &d, .now = 1795000000, .warn = quiet, .lock_wait_ms = 1000};
         dtc_push_result r;
-        int rc = dtc_push_run(&o, &r);
+        int rc = dtc_push_run(&r, &o);
 
         if (strcmp(rcword, "ok") == 0) {
             if (rc != 0) fail_msg("splits.txt line %d: rc %d: %s", lineno, rc, r.err);
@@ -335,7 +335,7 @@ static void test_push_bodies_stay_within_batch_bytes_and_batch_records(void **st
                            .ctx = &sh,
                            .warn = quiet};
         dtc_push_result r;
-        assert_int_equal(dtc_push_run(&o, &r), 0);
+        assert_int_equal(dtc_push_run(&r, &o), 0);
         assert_int_equal(sh.records, 30); /* nothing lost */
         assert_int_equal(r.enqueued_records, 30);
         assert_true(sh.max_body <= cases[c].bytes);

@@ -358,7 +358,7 @@ static int db_teardown(void **state)
 static void build(dtc_store *s, const char *today, dtc_report *r)
 {
     dtc_report_opts o = {.today = day(today), .since = -1, .window = 30};
-    assert_int_equal(dtc_report_build(s, &o, r), 0);
+    assert_int_equal(dtc_report_build(s, r, &o), 0);
     assert_int_equal(r->nbudgets, 1);
 }
 
@@ -428,7 +428,7 @@ static void test_report_budget_figures_round_half_away_from_zero(void **state)
 {
     dtc_report r;
     dtc_report_opts o = {.today = day("2026-04-30"), .since = -1, .window = 10};
-    assert_int_equal(dtc_report_build(*state, &o, &r), 0);
+    assert_int_equal(dtc_report_build(*state, &r, &o), 0);
     assert_int_equal(r.today, day("2026-04-10")); /* the last day with cost */
     assert_int_equal(r.window_first, day("2026-04-01"));
     /* The chart's 90 days: 2026-01-11 .. 04-10; e1's logs from 02-01 fill
@@ -466,7 +466,7 @@ static void test_report_projection_band_from_the_burn_and_its_error(void **state
 {
     dtc_report r;
     dtc_report_opts o = {.today = day("2026-04-10"), .since = -1, .window = 10};
-    assert_int_equal(dtc_report_build(*state, &o, &r), 0);
+    assert_int_equal(dtc_report_build(*state, &r, &o), 0);
     /* Band: 2.00, 4.00, 6.00 on 04-07 .. 09: spent 12.00, burn 4.00 a day;
      * the sample deviation is 2.00, its standard error 2 / sqrt(3) =
      * 1.1547005 -> 1.154701 (micro-units, half away from zero). From the
@@ -494,7 +494,7 @@ static void test_report_allocation_shares_are_per_field_and_currency(void **stat
 {
     dtc_report r;
     dtc_report_opts o = {.today = day("2026-04-10"), .since = -1, .window = 10};
-    assert_int_equal(dtc_report_build(*state, &o, &r), 0);
+    assert_int_equal(dtc_report_build(*state, &r, &o), 0);
     /* Cost centres in EUR: cc-a 30.00 (10.00 before, the 99.00 of 03-01 is
      * outside both windows) and cc-b 10.00 of 40.00: 75 % and 25 %. In USD
      * cc-c 2.00 and cc-a 1.00 of 3.00: 200/3 % and 100/3 %. The product had
@@ -529,7 +529,7 @@ static void test_report_spend_change_and_anomaly_jump(void **state)
 {
     dtc_report r;
     dtc_report_opts o = {.today = day("2026-04-10"), .since = -1, .window = 10};
-    assert_int_equal(dtc_report_build(*state, &o, &r), 0);
+    assert_int_equal(dtc_report_build(*state, &r, &o), 0);
     /* Logs in e1: 9 x 10.00 + 50.00 = 140.00 in 04-01 .. 10, 10 x 10.00 =
      * 100.00 in 03-22 .. 31: +40.00, by capability and by environment. */
     assert_int_equal(r.ncap, 1);

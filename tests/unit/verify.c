@@ -58,7 +58,7 @@ static void test_each_planted_discrepancy_is_counted_once_by_its_check(void **st
     assert_int_equal(facts_load(s, "verify/one_of_each.facts"), 0);
     found f = {.n = 0};
     dtc_verify_summary sum;
-    assert_int_equal(dtc_verify_run(s, keep, &f, &sum), 0);
+    assert_int_equal(dtc_verify_run(s, &sum, keep, &f), 0);
     assert_int_equal(sum.subscriptions, 1);
     assert_int_equal(sum.days, 6);
     for (int c = 0; c < DTC_CHECK_COUNT; c++)
@@ -75,7 +75,7 @@ static void test_each_discrepancy_names_its_day_environment_amounts_and_toleranc
     assert_int_equal(facts_load(s, "verify/one_of_each.facts"), 0);
     found f = {.n = 0};
     dtc_verify_summary sum;
-    assert_int_equal(dtc_verify_run(s, keep, &f, &sum), 0);
+    assert_int_equal(dtc_verify_run(s, &sum, keep, &f), 0);
 
     const dtc_discrepancy *d = of(&f, DTC_CHECK_ENV_SUM);
     assert_string_equal(d->day, "2026-11-03");
@@ -133,7 +133,7 @@ static void test_an_empty_database_has_nothing_to_report(void **state)
 {
     found f = {.n = 0};
     dtc_verify_summary sum;
-    assert_int_equal(dtc_verify_run(*state, keep, &f, &sum), 0);
+    assert_int_equal(dtc_verify_run(*state, &sum, keep, &f), 0);
     assert_int_equal(sum.subscriptions, 0);
     assert_int_equal(sum.discrepancies, 0);
     assert_int_equal(f.n, 0);

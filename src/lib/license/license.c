@@ -1306,7 +1306,7 @@ close:
 
 static int finalize(dtc_lic_parser *p);
 
-int dtc_lic_parser_parse(dtc_lic_parser *p, const char *data, size_t len, const dtc_lic_doc **doc)
+int dtc_lic_parser_parse(dtc_lic_parser *p, const dtc_lic_doc **doc, const char *data, size_t len)
 {
     dtc_lic_parser_reset(p);
     if (parse_whole(p, data, len) && p->depth == 0 && p->stack[0] == C_ROOT && !p->err_rc) {

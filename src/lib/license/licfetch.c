@@ -94,7 +94,7 @@ static int fetch_chunk(dtc_http *h, const dtc_lic_fetch_opts *o, dtc_lic_fetch_s
                            .timeout_ms = 3600000L};
         dtc_http_resp resp;
         st->requests++;
-        rc = dtc_http_send(h, &rq, &resp);
+        rc = dtc_http_send(h, &resp, &rq);
         if (fclose(f) != 0 && rc == 0) {
             snprintf(st->err, sizeof(st->err), "%.300s: writing failed (disk full?)", part);
             rc = DTC_EIO;
@@ -186,7 +186,7 @@ static int fetch_chunk(dtc_http *h, const dtc_lic_fetch_opts *o, dtc_lic_fetch_s
     return rc;
 }
 
-int dtc_lic_fetch(const dtc_lic_fetch_opts *o, dtc_lic_fetch_stats *st)
+int dtc_lic_fetch(dtc_lic_fetch_stats *st, const dtc_lic_fetch_opts *o)
 {
     memset(st, 0, sizeof(*st));
     int64_t from = o->from_ms - ((o->from_ms % HOUR_MS) + HOUR_MS) % HOUR_MS;

@@ -377,7 +377,7 @@ static void parse_oneshot(const job *j, const item *it, zip_t *za, unzFile uf, d
     }
     r->bytes = out;
     const dtc_lic_doc *d = NULL;
-    int rc = dtc_lic_parser_parse(p, (const char *)wb->out, out, &d);
+    int rc = dtc_lic_parser_parse(p, &d, (const char *)wb->out, out);
     keep_parsed(j, it, p, rc, d, r);
 }
 
@@ -1212,8 +1212,8 @@ static int import_dir(imp *x, const char *dir)
     return rc;
 }
 
-int dtc_lic_import(dtc_store *s, const char *path, const dtc_lic_import_opts *o,
-                   dtc_lic_import_stats *st)
+int dtc_lic_import(dtc_lic_import_stats *st, dtc_store *s, const char *path,
+                   const dtc_lic_import_opts *o)
 {
     memset(st, 0, sizeof(*st));
     imp *x = dtc_calloc(1, sizeof(*x));

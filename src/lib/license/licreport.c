@@ -77,8 +77,8 @@ void dtc_lic_day_add(dtc_lic_day *to, const dtc_lic_day *d)
     to->money += d->money;
 }
 
-int dtc_lic_summarize(dtc_store *s, const dtc_license_config *c, int64_t until, int window,
-                      dtc_lic_summary *out)
+int dtc_lic_summarize(dtc_store *s, dtc_lic_summary *out, const dtc_license_config *c,
+                      int64_t until, int window)
 {
     memset(out, 0, sizeof(*out));
     out->from = out->to = out->total.day = -1;

@@ -291,7 +291,7 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
     }
     if (sr.header[0]) hdrs[nh++] = sr.header;
     if (x->auth &&
-        (rc = dtc_auth_header(x->auth, x->http, sr.authorization, sizeof(sr.authorization))) != 0) {
+        (rc = dtc_auth_header(x->auth, sr.authorization, sizeof(sr.authorization), x->http)) != 0) {
         snprintf(why, whylen, "%s", dtc_auth_errmsg(x->auth));
         scrub(x, why, whylen);
         explicit_bzero(sr.authorization, sizeof(sr.authorization));
@@ -312,7 +312,7 @@ static int send_once(run *x, const dtc_outbox_batch *b, const dtc_buf *body, lon
                        .connect_timeout_ms = d->connect_timeout_ms};
     dtc_http_resp resp;
     x->r->requests++;
-    rc = dtc_http_send(x->http, &rq, &resp);
+    rc = dtc_http_send(x->http, &resp, &rq);
     explicit_bzero(sr.authorization, sizeof(sr.authorization));
     *retry_after = -1;
     if (rc) {
@@ -518,7 +518,7 @@ static int migrate_dest(run *x)
     return 0;
 }
 
-int dtc_push_run(const dtc_push_opts *o, dtc_push_result *r)
+int dtc_push_run(dtc_push_result *r, const dtc_push_opts *o)
 {
     char lock[2400] = ""; /* "push to <dest>" once taken */
     memset(r, 0, sizeof(*r));

@@ -83,7 +83,7 @@ int dtc_push_dest_add_header(dtc_push_dest *d, const char *line, char *err, size
 int dtc_push_dest_header_file(dtc_push_dest *d, const char *path, char *err, size_t errlen)
 {
     char *text = NULL;
-    int rc = dtc_read_secret_file(path, &text, err, errlen);
+    int rc = dtc_read_secret_file(&text, path, err, errlen);
     if (rc) return rc;
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line && rc == 0;
@@ -204,7 +204,7 @@ static dtc_push_dest *dest_named(dtc_push_config *c, const char *name, int *rc)
 static int secret_from(char **dst, const dtc_config_item *it)
 {
     char *sec = NULL;
-    int rc = dtc_read_secret_file(it->value, &sec, it->why, it->whylen);
+    int rc = dtc_read_secret_file(&sec, it->value, it->why, it->whylen);
     if (rc == 0) {
         dtc_free_secret(*dst);
         *dst = sec;

@@ -378,7 +378,7 @@ static int password_from_file(dtc_store *s, char **pw)
     char err[sizeof(s->err) - 32];
     *pw = NULL;
     if (!path || !*path) return 0;
-    int rc = dtc_read_secret_file(path, pw, err, sizeof(err));
+    int rc = dtc_read_secret_file(pw, path, err, sizeof(err));
     if (rc) snprintf(s->err, sizeof(s->err), "DTCOST_DB_PASSWORD_FILE: %s", err);
     return rc;
 }
