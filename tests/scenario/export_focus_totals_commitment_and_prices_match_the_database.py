@@ -38,6 +38,29 @@ def micro(s):
     return int(Decimal(s) * 1000000)
 
 
+def read_csv(f):
+    """The records of a CSV file as dicts by its header (csv.DictReader's,
+    faster); a record with more or fewer fields than the header fails."""
+    rd = csv.reader(f)
+    header = next(rd)
+    records = list(rd)
+    odd = next((i for i, rec in enumerate(records) if len(rec) != len(header)), None)
+    assert odd is None, f"record {odd + 1} has {len(records[odd])} fields, the header {len(header)}"
+    return [dict(zip(header, rec)) for rec in records]
+
+
+def first_difference(a, b):
+    """None when the bytes are equal, else where they first differ: the line
+    number and that line of each."""
+    if a == b:
+        return None
+    la, lb = a.split(b"\n"), b.split(b"\n")
+    n = next((i for i, (x, y) in enumerate(zip(la, lb)) if x != y), min(len(la), len(lb)))
+    x, y = (ls[n] if n < len(ls) else b"" for ls in (la, lb))
+    at = next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
+    return f"line {n + 1}, byte {at + 1}: ...{x[max(0, at - 60):at + 60]!r} != ...{y[max(0, at - 60):at + 60]!r}"
+
+
 class ExportFocus(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -55,11 +78,11 @@ class ExportFocus(unittest.TestCase):
                        "--billing-account-name", "=Acme Corp")
             assert r.returncode == 0, r.stderr
             with open(out, encoding="utf-8") as f:
-                cls.rows[v] = list(csv.DictReader(f))
+                cls.rows[v] = read_csv(f)
             cc = os.path.join(cls.dir, f"f{v}.contract-commitment.csv")
             if os.path.exists(cc):
                 with open(cc, encoding="utf-8") as f:
-                    cls.cc[v] = list(csv.DictReader(f))
+                    cls.cc[v] = read_csv(f)
         cls.subs = rows(cls.db, "SELECT uuid, budget_total_micro, budget_used_micro, period_start, period_end,"
                                 " currency FROM subscription")
 
@@ -106,17 +129,30 @@ class ExportFocus(unittest.TestCase):
                 drawn = [r for r in mine if r["x_ChargeKind"] == "usage" and start[:10] <= r["ChargePeriodStart"][:10]
                          <= end[:10]]
                 self.assertTrue(drawn)
-                for r in drawn:
-                    self.assertEqual(r["BilledCost"], "0.000000")
-                    self.assertEqual(r["PricingCategory"], "Committed")
-                    if v == "1.2":
-                        self.assertEqual((r["CommitmentDiscountId"], r["CommitmentDiscountStatus"]), (cid, "Used"))
-                    else:
-                        (applied,) = json.loads(r["ContractApplied"])["Elements"]
-                        self.assertEqual(applied["ContractCommitmentId"], cid)
-                        self.assertEqual(applied["ContractId"], uuid)  # as in the ContractCommitment dataset
-                        self.assertEqual(Decimal(str(applied["ContractCommitmentAppliedCost"])),
-                                         Decimal(r["EffectiveCost"]))
+                self.assertAllEqual(((r["BilledCost"], r["PricingCategory"]), ("0.000000", "Committed"), r)
+                                    for r in drawn)
+                if v == "1.2":
+                    self.assertAllEqual(((r["CommitmentDiscountId"], r["CommitmentDiscountStatus"]), (cid, "Used"), r)
+                                        for r in drawn)
+                else:
+                    # as in the ContractCommitment dataset: its id and the subscription as the contract
+                    self.assertAllEqual((self.applied(r), (cid, uuid, Decimal(r["EffectiveCost"])), r) for r in drawn)
+
+    def assertAllEqual(self, triples, limit=3):
+        """got == want for each (got, want, row): one failure naming the
+        first few rows that differ, by their record and charge period."""
+        bad = [(got, want, row) for got, want, row in triples if got != want]
+        if bad:
+            self.fail(f"{len(bad)} rows differ; " + "; ".join(
+                f"{r.get('x_SubscriptionUuid')} {r.get('SkuPriceId') or r.get('SkuId')} "
+                f"{r.get('ChargePeriodStart')}: {got!r} != {want!r}" for got, want, r in bad[:limit]))
+
+    @staticmethod
+    def applied(r):
+        """(ContractCommitmentId, ContractId, ContractCommitmentAppliedCost) of
+        the one element of a row's ContractApplied."""
+        (el,) = json.loads(r["ContractApplied"])["Elements"]
+        return el["ContractCommitmentId"], el["ContractId"], Decimal(str(el["ContractCommitmentAppliedCost"]))
 
     def test_contract_commitment_rows_are_the_budgets_and_periods(self):
         self.assertNotIn("1.2", self.cc, "1.2 has no ContractCommitment dataset")
@@ -183,34 +219,33 @@ class ExportFocus(unittest.TestCase):
         self.assertEqual(len(self.cc["1.3"][0]), 15, "1.3: its thirteen columns and ours")
 
     def test_prices_from_the_rate_cards_exactly_and_units_in_the_unit_format(self):
-        seen = {}
+        seen, micro_unit = {}, Decimal("0.000001")
+
+        def times(price, q):
+            return (Decimal(price) * q).quantize(micro_unit, rounding=ROUND_HALF_UP)
+
         for v in VERSIONS:
-            for r in self.rows[v]:
-                if r["ListUnitPrice"] and r["x_ChargeKind"] == "usage":
-                    q = Decimal(r["PricingQuantity"])
-                    for price, cost in (("ListUnitPrice", "ListCost"), ("ContractedUnitPrice", "ContractedCost")):
-                        want = (Decimal(r[price]) * q).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-                        self.assertEqual(Decimal(r[cost]), want, (v, r["SkuPriceId"], r["PricingQuantity"]))
-                if r["x_DynatraceUnit"]:
-                    seen[r["x_DynatraceUnit"]] = r["PricingUnit"]
-                    self.assertEqual(r["PricingUnit"], r["ConsumedUnit"])
+            priced = [(r, Decimal(r["PricingQuantity"])) for r in self.rows[v]
+                      if r["ListUnitPrice"] and r["x_ChargeKind"] == "usage"]
+            self.assertAllEqual(((Decimal(r["ListCost"]), Decimal(r["ContractedCost"]), v),
+                                 (times(r["ListUnitPrice"], q), times(r["ContractedUnitPrice"], q), v), r)
+                                for r, q in priced)
+            units = [r for r in self.rows[v] if r["x_DynatraceUnit"]]
+            seen.update((r["x_DynatraceUnit"], r["PricingUnit"]) for r in units)
+            self.assertAllEqual((r["PricingUnit"], r["ConsumedUnit"], r) for r in units)
         for dyn, focus in UNITS.items():
             if dyn in seen:
                 self.assertEqual(seen[dyn], focus)
         self.assertIn("GiB-hour", seen)
         rates = rows(self.db, "SELECT quote_number, capability_key, quoted_price FROM rate_card")
         quoted = {(q, c): p for q, c, p in rates}
-        for r in self.rows["1.4"][:2000]:
-            if r["ListUnitPrice"]:
-                q, c = r["SkuPriceId"].split("/")[:2]
-                self.assertEqual(r["ListUnitPrice"], quoted[(q, c)])
+        self.assertAllEqual((r["ListUnitPrice"], quoted[tuple(r["SkuPriceId"].split("/")[:2])], r)
+                            for r in self.rows["1.4"][:2000] if r["ListUnitPrice"])
 
     def test_names_are_never_blank_and_never_a_formula(self):
         for v in VERSIONS:
-            for r in self.rows[v]:
-                self.assertEqual(r["BillingAccountName"], "'=Acme Corp")
-                if r["SubAccountId"]:
-                    self.assertNotEqual(r["SubAccountName"], "")
+            self.assertAllEqual((r["BillingAccountName"], "'=Acme Corp", r) for r in self.rows[v])
+            self.assertAllEqual((r["SubAccountName"] != "", True, r) for r in self.rows[v] if r["SubAccountId"])
         r = export(self.db, "--format", "focus", "--from", "2026-11-01")
         first = next(csv.DictReader(io.StringIO(r.stdout)))
         self.assertEqual(first["BillingAccountName"], f"Dynatrace account {first['BillingAccountId']}")
@@ -220,10 +255,9 @@ class ExportFocus(unittest.TestCase):
         r = export(self.db, "--format", "focus", "--focus-version", "1.3", "--out", path,
                    "--billing-account-name", "=Acme Corp")
         self.assertEqual(r.returncode, 0, r.stderr)
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            self.assertEqual(list(csv.DictReader(f)), self.rows["1.3"])
-        with gzip.open(os.path.join(self.dir, "f.contract-commitment.csv.gz"), "rt", encoding="utf-8") as f:
-            self.assertEqual(list(csv.DictReader(f)), self.cc["1.3"])
+        for gz, plain in (("f.csv.gz", "f1.3.csv"), ("f.contract-commitment.csv.gz", "f1.3.contract-commitment.csv")):
+            with gzip.open(os.path.join(self.dir, gz)) as f, open(os.path.join(self.dir, plain), "rb") as want:
+                self.assertIsNone(first_difference(f.read(), want.read()), f"{gz} is not {plain} compressed")
 
     def test_config_sets_the_default_version_and_a_bad_one_is_refused(self):
         cfg = os.path.join(self.dir, "dtcost.ini")
@@ -266,8 +300,8 @@ class ExportFocus(unittest.TestCase):
         r = export(self.db, "--format", "focus", "--focus-version", "1.4", "--out", path,
                    "--billing-account-name", "=Acme Corp")
         self.assertEqual(r.returncode, 0, r.stderr)
-        with open(path, encoding="utf-8") as f:
-            self.assertEqual(list(csv.DictReader(f)), self.rows["1.4"])
+        with open(path, "rb") as f, open(os.path.join(self.dir, "f1.4.csv"), "rb") as want:
+            self.assertIsNone(first_difference(f.read(), want.read()), "the same export, another --out")
         self.assertEqual([n for n in os.listdir(self.dir) if ".tmp." in n], [])
         bad = os.path.join(self.dir, "no-such-dir", "x.csv")
         r = export(self.db, "--format", "focus", "--out", bad)
@@ -292,7 +326,7 @@ class ExportCorrections(unittest.TestCase):
         for v in VERSIONS:
             r = export(db, "--format", "focus", "--focus-version", v)
             self.assertEqual(r.returncode, 0, r.stderr)
-            out = list(csv.DictReader(io.StringIO(r.stdout)))
+            out = read_csv(io.StringIO(r.stdout))
             corr = [x for x in out if x["ChargeClass"] == "Correction"]
             self.assertEqual(len(corr), len([c for c in closed if int(c[2]) != int(c[1])]), v)
             for x in corr:
