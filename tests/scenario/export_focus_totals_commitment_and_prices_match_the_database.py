@@ -21,6 +21,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import focusrules
+from check import all_equal
 from dtsync import rows, run_sync
 from emu import DTCOST, Emulator, tmpdir
 
@@ -36,17 +37,6 @@ def export(db, *args, env=None):
 
 def micro(s):
     return int(Decimal(s) * 1000000)
-
-
-def read_csv(f):
-    """The records of a CSV file as dicts by its header (csv.DictReader's,
-    faster); a record with more or fewer fields than the header fails."""
-    rd = csv.reader(f)
-    header = next(rd)
-    records = list(rd)
-    odd = next((i for i, rec in enumerate(records) if len(rec) != len(header)), None)
-    assert odd is None, f"record {odd + 1} has {len(records[odd])} fields, the header {len(header)}"
-    return [dict(zip(header, rec)) for rec in records]
 
 
 def first_difference(a, b):
@@ -78,11 +68,11 @@ class ExportFocus(unittest.TestCase):
                        "--billing-account-name", "=Acme Corp")
             assert r.returncode == 0, r.stderr
             with open(out, encoding="utf-8") as f:
-                cls.rows[v] = read_csv(f)
+                cls.rows[v] = focusrules.records(f)
             cc = os.path.join(cls.dir, f"f{v}.contract-commitment.csv")
             if os.path.exists(cc):
                 with open(cc, encoding="utf-8") as f:
-                    cls.cc[v] = read_csv(f)
+                    cls.cc[v] = focusrules.records(f)
         cls.subs = rows(cls.db, "SELECT uuid, budget_total_micro, budget_used_micro, period_start, period_end,"
                                 " currency FROM subscription")
 
@@ -129,23 +119,21 @@ class ExportFocus(unittest.TestCase):
                 drawn = [r for r in mine if r["x_ChargeKind"] == "usage" and start[:10] <= r["ChargePeriodStart"][:10]
                          <= end[:10]]
                 self.assertTrue(drawn)
-                self.assertAllEqual(((r["BilledCost"], r["PricingCategory"]), ("0.000000", "Committed"), r)
-                                    for r in drawn)
+                all_equal(self, (((r["BilledCost"], r["PricingCategory"]), ("0.000000", "Committed"), r)
+                                 for r in drawn), f"{v} {uuid}: drawn rows are committed", self.row)
                 if v == "1.2":
-                    self.assertAllEqual(((r["CommitmentDiscountId"], r["CommitmentDiscountStatus"]), (cid, "Used"), r)
-                                        for r in drawn)
+                    all_equal(self, (((r["CommitmentDiscountId"], r["CommitmentDiscountStatus"]), (cid, "Used"),
+                                      r) for r in drawn), f"{v} {uuid}: drawn rows name the commitment", self.row)
                 else:
                     # as in the ContractCommitment dataset: its id and the subscription as the contract
-                    self.assertAllEqual((self.applied(r), (cid, uuid, Decimal(r["EffectiveCost"])), r) for r in drawn)
+                    all_equal(self, ((self.applied(r), (cid, uuid, Decimal(r["EffectiveCost"])), r)
+                                     for r in drawn), f"{v} {uuid}: ContractApplied of the drawn rows", self.row)
 
-    def assertAllEqual(self, triples, limit=3):
-        """got == want for each (got, want, row): one failure naming the
-        first few rows that differ, by their record and charge period."""
-        bad = [(got, want, row) for got, want, row in triples if got != want]
-        if bad:
-            self.fail(f"{len(bad)} rows differ; " + "; ".join(
-                f"{r.get('x_SubscriptionUuid')} {r.get('SkuPriceId') or r.get('SkuId')} "
-                f"{r.get('ChargePeriodStart')}: {got!r} != {want!r}" for got, want, r in bad[:limit]))
+    @staticmethod
+    def row(r):
+        """A row named by its subscription, SKU price, charge period and quantity."""
+        return (f"{r.get('x_SubscriptionUuid')} {r.get('SkuPriceId') or r.get('SkuId')} {r.get('ChargePeriodStart')}"
+                f" quantity {r.get('PricingQuantity')}")
 
     @staticmethod
     def applied(r):
@@ -227,25 +215,30 @@ class ExportFocus(unittest.TestCase):
         for v in VERSIONS:
             priced = [(r, Decimal(r["PricingQuantity"])) for r in self.rows[v]
                       if r["ListUnitPrice"] and r["x_ChargeKind"] == "usage"]
-            self.assertAllEqual(((Decimal(r["ListCost"]), Decimal(r["ContractedCost"]), v),
-                                 (times(r["ListUnitPrice"], q), times(r["ContractedUnitPrice"], q), v), r)
-                                for r, q in priced)
+            all_equal(self, (((Decimal(r["ListCost"]), Decimal(r["ContractedCost"])),
+                              (times(r["ListUnitPrice"], q), times(r["ContractedUnitPrice"], q)),
+                              r) for r, q in priced),
+                      f"{v}: (ListCost, ContractedCost) are the prices times the quantity", self.row)
             units = [r for r in self.rows[v] if r["x_DynatraceUnit"]]
             seen.update((r["x_DynatraceUnit"], r["PricingUnit"]) for r in units)
-            self.assertAllEqual((r["PricingUnit"], r["ConsumedUnit"], r) for r in units)
+            all_equal(self, ((r["PricingUnit"], r["ConsumedUnit"], r) for r in units),
+                      f"{v}: PricingUnit is ConsumedUnit", self.row)
         for dyn, focus in UNITS.items():
             if dyn in seen:
                 self.assertEqual(seen[dyn], focus)
         self.assertIn("GiB-hour", seen)
         rates = rows(self.db, "SELECT quote_number, capability_key, quoted_price FROM rate_card")
         quoted = {(q, c): p for q, c, p in rates}
-        self.assertAllEqual((r["ListUnitPrice"], quoted[tuple(r["SkuPriceId"].split("/")[:2])], r)
-                            for r in self.rows["1.4"][:2000] if r["ListUnitPrice"])
+        all_equal(self, ((r["ListUnitPrice"], quoted[tuple(r["SkuPriceId"].split("/")[:2])], r)
+                         for r in self.rows["1.4"][:2000] if r["ListUnitPrice"]),
+                  "ListUnitPrice is the quoted price", self.row)
 
     def test_names_are_never_blank_and_never_a_formula(self):
         for v in VERSIONS:
-            self.assertAllEqual((r["BillingAccountName"], "'=Acme Corp", r) for r in self.rows[v])
-            self.assertAllEqual((r["SubAccountName"] != "", True, r) for r in self.rows[v] if r["SubAccountId"])
+            all_equal(self, ((r["BillingAccountName"], "'=Acme Corp", r) for r in self.rows[v]),
+                      f"{v}: BillingAccountName", self.row)
+            all_equal(self, ((r["SubAccountName"], r["SubAccountName"] or "a name", r) for r in self.rows[v]
+                             if r["SubAccountId"]), f"{v}: SubAccountName is not blank", self.row)
         r = export(self.db, "--format", "focus", "--from", "2026-11-01")
         first = next(csv.DictReader(io.StringIO(r.stdout)))
         self.assertEqual(first["BillingAccountName"], f"Dynatrace account {first['BillingAccountId']}")
@@ -326,7 +319,7 @@ class ExportCorrections(unittest.TestCase):
         for v in VERSIONS:
             r = export(db, "--format", "focus", "--focus-version", v)
             self.assertEqual(r.returncode, 0, r.stderr)
-            out = read_csv(io.StringIO(r.stdout))
+            out = focusrules.records(io.StringIO(r.stdout))
             corr = [x for x in out if x["ChargeClass"] == "Correction"]
             self.assertEqual(len(corr), len([c for c in closed if int(c[2]) != int(c[1])]), v)
             for x in corr:
