@@ -88,8 +88,9 @@ class FocusConformance(unittest.TestCase):
 
     def read(self, key):
         """focusrules.read() of a file, parsed once: read it, change nothing."""
-        if key not in self.parsed:
-            self.parsed[key] = focusrules.read(self.files[key])
+        if key not in self.parsed:  # 1.3's and 1.4's cost-and-usage files are the same bytes: parsed once
+            same = [k for k in self.parsed if self.files[k] == self.files[key]]
+            self.parsed[key] = self.parsed[same[0]] if same else focusrules.read(self.files[key])
         return self.parsed[key]
 
     def mutated(self, v, edit):

@@ -63,12 +63,12 @@ class ExportFocus(unittest.TestCase):
         focusrules.allocate_one_month(cls.db)  # split rows in one month, the files a sixteenth of the size
         cls.rows, cls.cc = {}, {}
         for v in VERSIONS:
-            out = os.path.join(cls.dir, f"f{v}.csv")
-            r = export(cls.db, "--format", "focus", "--focus-version", v, "--out", out,
+            r = export(cls.db, "--format", "focus", "--focus-version", v, "--out", os.path.join(cls.dir, f"f{v}.csv"),
                        "--billing-account-name", "=Acme Corp")
             assert r.returncode == 0, r.stderr
-            with open(out, encoding="utf-8") as f:
-                cls.rows[v] = focusrules.records(f)
+        # 1.3's and 1.4's cost-and-usage files are the same bytes: read once (read them, change nothing)
+        cls.rows = dict(zip(VERSIONS, focusrules.records_of([os.path.join(cls.dir, f"f{v}.csv") for v in VERSIONS])))
+        for v in VERSIONS:
             cc = os.path.join(cls.dir, f"f{v}.contract-commitment.csv")
             if os.path.exists(cc):
                 with open(cc, encoding="utf-8") as f:
