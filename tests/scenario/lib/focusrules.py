@@ -51,21 +51,16 @@ def read(text):
 
 
 def records(f, columns=None):
-    """The records of a CSV file (an open text file) as dicts by its header,
-    empty fields as "" (csv.DictReader's, faster); with columns, only those
-    of them the header has. A record with more or fewer fields than the
-    header fails."""
+    """csv.DictReader's rows of a CSV file (an open text file); with
+    columns, only those of them the header has (a third less to build)."""
+    if columns is None:
+        return list(csv.DictReader(f))
     rd = csv.reader(f)
     header = next(rd)
-    recs = list(rd)
-    odd = next((i for i, rec in enumerate(recs) if len(rec) != len(header)), None)
-    assert odd is None, f"record {odd + 1} has {len(recs[odd])} fields, the header {len(header)}"
-    if columns is None:
-        return [dict(zip(header, rec)) for rec in recs]
     names = [c for c in columns if c in header]
     at = [header.index(c) for c in names]
     pick = operator.itemgetter(*at) if len(at) > 1 else lambda rec: tuple(rec[i] for i in at)
-    return [dict(zip(names, pick(rec))) for rec in recs]
+    return [dict(zip(names, pick(rec))) for rec in rd]
 
 
 def records_of(paths, columns=None):
@@ -77,7 +72,8 @@ def records_of(paths, columns=None):
         with open(path, "rb") as f:
             data = f.read()
         if data not in seen:
-            seen[data] = records(io.StringIO(data.decode("utf-8"), newline=None), columns)  # as open() reads
+            with open(path, encoding="utf-8") as f:
+                seen[data] = records(f, columns)
         out.append(seen[data])
     return out
 
