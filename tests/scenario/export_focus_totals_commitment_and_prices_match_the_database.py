@@ -41,7 +41,7 @@ def micro(s):
 
 def first_difference(a, b):
     """None when the bytes are equal, else where they first differ: the line
-    number and that line of each."""
+    and byte, and the bytes around it in each."""
     if a == b:
         return None
     la, lb = a.split(b"\n"), b.split(b"\n")
