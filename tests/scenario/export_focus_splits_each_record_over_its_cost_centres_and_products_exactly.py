@@ -104,6 +104,10 @@ class CostCentresAndProducts(unittest.TestCase):
         cls.files = dict(zip(VERSIONS, records_of([write(cls.db, v, os.path.join(cls.dir, f"f{v}.csv"))
                                                    for v in VERSIONS])))
         cls.shared = {}
+        # the versions whose rows are not an earlier version's: checking the same rows twice checks nothing
+        # more (were 1.4's file to differ from 1.3's, both would be checked)
+        cls.distinct = [v for i, v in enumerate(VERSIONS)
+                        if all(cls.files[v] is not cls.files[w] for w in VERSIONS[:i])]
 
     def shares_of(self, v):
         """shares() of the version's file, worked out once: read it, change nothing."""
@@ -140,7 +144,7 @@ class CostCentresAndProducts(unittest.TestCase):
         return per, total, kinds, split
 
     def test_each_key_gets_exactly_what_the_database_allocates(self):
-        for v in VERSIONS:
+        for v in self.distinct:
             per, total, kinds, split = self.shares_of(v)
             exact, m = 0, Mismatches()
             self.assertEqual(set(total), set(self.cost), f"{v}: every record is in the file")
@@ -169,7 +173,7 @@ class CostCentresAndProducts(unittest.TestCase):
             self.assertGreater(exact, 2000, f"{v}: records compared key by key")
 
     def test_split_columns_say_what_each_cell_is(self):
-        for v in ("1.3", "1.4"):
+        for v in [v for v in self.distinct if v != "1.2"]:
             ratio, m = defaultdict(Decimal), Mismatches()
             self.assertNotIn("Tags", self.files[v][0], f"{v}: the split is split cost allocation, not resource tags")
             for r in self.files[v]:

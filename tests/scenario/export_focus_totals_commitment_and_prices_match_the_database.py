@@ -68,6 +68,10 @@ class ExportFocus(unittest.TestCase):
             assert r.returncode == 0, r.stderr
         # 1.3's and 1.4's cost-and-usage files are the same bytes: read once (read them, change nothing)
         cls.rows = dict(zip(VERSIONS, focusrules.records_of([os.path.join(cls.dir, f"f{v}.csv") for v in VERSIONS])))
+        # the versions whose rows are not an earlier version's: the row checks of the same rows twice check
+        # nothing more (were 1.4's file to differ from 1.3's, both would be checked)
+        cls.distinct = [v for i, v in enumerate(VERSIONS)
+                        if all(cls.rows[v] is not cls.rows[w] for w in VERSIONS[:i])]
         for v in VERSIONS:
             cc = os.path.join(cls.dir, f"f{v}.contract-commitment.csv")
             if os.path.exists(cc):
@@ -79,7 +83,7 @@ class ExportFocus(unittest.TestCase):
     def test_effective_cost_per_subscription_and_month_equals_the_database(self):
         want = dict(((s, m), c) for s, m, c in rows(
             self.db, "SELECT subscription_uuid, substr(day, 1, 7), SUM(cost_micro) FROM env_cost_day GROUP BY 1, 2"))
-        for v in VERSIONS:
+        for v in self.distinct:
             got = defaultdict(int)
             for r in self.rows[v]:
                 if r["x_ChargeKind"] in ("usage", "overage", "correction"):
@@ -88,7 +92,7 @@ class ExportFocus(unittest.TestCase):
 
     def test_billed_cost_is_the_commitment_plus_the_overage(self):
         over_total = 0
-        for v in VERSIONS:
+        for v in self.distinct:
             billed = defaultdict(int)
             for r in self.rows[v]:
                 billed[r["x_SubscriptionUuid"]] += micro(r["BilledCost"])
@@ -107,7 +111,7 @@ class ExportFocus(unittest.TestCase):
 
     def test_drawn_rows_apply_to_their_commitment_and_closed_periods_show_what_was_unused(self):
         today = rows(self.db, "SELECT substr(MAX(finished_at), 1, 10) FROM sync_run WHERE status = 'ok'")[0][0]
-        for v in VERSIONS:
+        for v in self.distinct:
             for uuid, total, used, start, end, cur in self.subs:
                 cid = f"{uuid}/{start[:10]}"
                 mine = [r for r in self.rows[v] if r["x_SubscriptionUuid"] == uuid]
@@ -212,7 +216,7 @@ class ExportFocus(unittest.TestCase):
         def times(price, q):
             return (Decimal(price) * q).quantize(micro_unit, rounding=ROUND_HALF_UP)
 
-        for v in VERSIONS:
+        for v in self.distinct:
             priced = [(r, Decimal(r["PricingQuantity"])) for r in self.rows[v]
                       if r["ListUnitPrice"] and r["x_ChargeKind"] == "usage"]
             all_equal(self, (((Decimal(r["ListCost"]), Decimal(r["ContractedCost"])),
@@ -234,7 +238,7 @@ class ExportFocus(unittest.TestCase):
                   "ListUnitPrice is the quoted price", self.row)
 
     def test_names_are_never_blank_and_never_a_formula(self):
-        for v in VERSIONS:
+        for v in self.distinct:
             all_equal(self, ((r["BillingAccountName"], "'=Acme Corp", r) for r in self.rows[v]),
                       f"{v}: BillingAccountName", self.row)
             all_equal(self, ((r["SubAccountName"], r["SubAccountName"] or "a name", r) for r in self.rows[v]
