@@ -281,10 +281,16 @@ def check(text, version, dataset="CostAndUsage", limit=3):
     return check_rows(*read(text), version, dataset, limit)
 
 
-def check_rows(header, rows, version, dataset="CostAndUsage", limit=3):
-    """check() over a header and rows as read() gives them."""
+def check_rows(header, rows, version, dataset="CostAndUsage", limit=3, memo=None):
+    """check() over a header and rows as read() gives them. memo: a dict
+    kept by the caller for this header and these rows (the same file under
+    two versions' rules), in which a check and condition that another
+    version's rule has already run keep their failing rows."""
     todo, _ = rules(version, dataset)
-    bad, seen = [], {}  # seen: the distinct values of each set of columns the rules read
+    memo = {} if memo is None else memo
+    bad = []
+    seen = memo.setdefault("values", {})  # the distinct values of each set of columns the rules read
+    judged = memo.setdefault(("failing", limit), {})  # the first failing rows of each check and condition
     for r in todo:
         req, cond = r["Requirement"], r.get("Condition")
         f = req["CheckFunction"]
@@ -309,19 +315,25 @@ def check_rows(header, rows, version, dataset="CostAndUsage", limit=3):
                 if len(p) != req["ExpectedCount"]:
                     bad.append((r["ModelRuleId"], f"{req['ColumnAName']} {k!r} has {len(p)} {req['ColumnBName']}"))
             continue
-        ok, when = _compile(req), _compile(cond) if cond else None
-        # A check reads a few columns, whose values repeat from row to row:
-        # judge each distinct combination once, then name the rows that fail.
-        cols = tuple(sorted((_columns(req) | (_columns(cond) if cond else set())) & set(header)))
-        if cols not in seen:
-            seen[cols] = set(_values(rows, cols))
-        failed = {k for k in seen[cols] if not _judge(ok, when, cols, k)}
-        if failed:
-            failing = [i for i, k in enumerate(_values(rows, cols)) if k in failed]
-            for i in failing[:limit]:
-                bad.append((r["ModelRuleId"], f"row {i + 2}: {r['MustSatisfy']} ({req.get('ColumnName')}="
-                                              f"{rows[i].get(req.get('ColumnName'))!r})"))
+        spec = json.dumps([req, cond], sort_keys=True)
+        if spec not in judged:
+            judged[spec] = _failing(rows, header, req, cond, seen)[:limit]
+        for i in judged[spec]:
+            bad.append((r["ModelRuleId"], f"row {i + 2}: {r['MustSatisfy']} ({req.get('ColumnName')}="
+                                          f"{rows[i].get(req.get('ColumnName'))!r})"))
     return bad
+
+
+def _failing(rows, header, req, cond, seen):
+    """The indices of the rows that meet the condition and fail the check.
+    A check reads a few columns, whose values repeat from row to row: each
+    distinct combination is judged once (seen keeps them per columns)."""
+    ok, when = _compile(req), _compile(cond) if cond else None
+    cols = tuple(sorted((_columns(req) | (_columns(cond) if cond else set())) & set(header)))
+    if cols not in seen:
+        seen[cols] = set(_values(rows, cols))
+    failed = {k for k in seen[cols] if not _judge(ok, when, cols, k)}
+    return [i for i, k in enumerate(_values(rows, cols)) if k in failed] if failed else []
 
 
 def _values(rows, cols):
