@@ -66,9 +66,15 @@ class FocusInDuckDB(unittest.TestCase):
         cls.files = {v: os.path.join(cls.dir, f"focus-{v}.csv") for v in VERSIONS}
         # Each file loaded once, typed as DuckDB's sniffer types it, into a table of a database file
         # the tests attach (one node process each, not one per query and file)
-        cls.duck = os.path.join(tmpdir(), "focus.duckdb")
+        # (a version's file that is an earlier one's bytes, as 1.4's is 1.3's, is that one's table)
+        cls.duck, blobs, cls.same = os.path.join(tmpdir(), "focus.duckdb"), {}, {}
+        for v in VERSIONS:
+            with open(cls.files[v], "rb") as f:
+                blobs[v] = f.read()
+            cls.same[v] = next((w for w in VERSIONS if blobs.get(w) == blobs[v]), v)
         query(f"ATTACH '{cls.duck}' AS focus", *[f"CREATE TABLE focus.{cls.table(v)} AS SELECT * FROM "
-                                                 f"read_csv('{cls.files[v]}', header = true)" for v in VERSIONS])
+                                                 f"read_csv('{cls.files[v]}', header = true)"
+                                                 for v in VERSIONS if cls.same[v] == v])
         r = subprocess.run([DTCOST, "report", "--db", cls.db, "--format", "json"], capture_output=True, text=True,
                            timeout=120)
         assert r.returncode == 0, r.stderr
@@ -78,9 +84,10 @@ class FocusInDuckDB(unittest.TestCase):
         assert r.returncode == 0, r.stderr
         cls.report_csv = list(csv.reader(io.StringIO(r.stdout)))
 
-    @staticmethod
-    def table(v):
-        return "focus_" + v.replace(".", "_")
+    @classmethod
+    def table(cls, v):
+        """The table the version's file is loaded into."""
+        return "focus_" + cls.same[v].replace(".", "_")
 
     def loaded(self, *sql):
         """query() with the loaded files attached: focus.focus_1_2 and so on."""
