@@ -12,9 +12,9 @@ import sqlite3
 import unittest
 from fractions import Fraction
 
-from dtsync import run_sync
+from dtsync import synced_copy
 from dtverify import CorruptsCopies, verify
-from emu import Emulator, tmpdir
+from emu import tmpdir
 
 SUB = "00000000-0000-4000-8000-00000000r0d1"
 ENVS = ["roundenv1", "roundenv2", "roundenv3"]
@@ -64,9 +64,7 @@ class VerifyAllowsRounding(CorruptsCopies, unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tmpdir()
         cls.synced = os.path.join(cls.dir, "synced.db")
-        with Emulator("--days", "40", "--environments", "4") as emu:
-            res = run_sync(emu, cls.synced)
-            assert res.returncode == 0, res.stderr
+        synced_copy(cls.synced, "--days", "40", "--environments", "4")  # synced once for the verify tests
         cls.cost_day, cls.env_cost_day, cls.allocation, cls.used = subscription_rows()
         cls.clean = os.path.join(cls.dir, "rounded.db")
         shutil.copy(cls.synced, cls.clean)

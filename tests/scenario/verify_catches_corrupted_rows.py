@@ -10,9 +10,9 @@ import re
 import sqlite3
 import unittest
 
-from dtsync import run_sync
+from dtsync import synced_copy
 from dtverify import CorruptsCopies, verify
-from emu import Emulator, tmpdir
+from emu import tmpdir
 
 CHECKS = ["environment costs != daily cost", "environment costs without a daily cost",
           "budget used != cost in the current period", "day missing inside the synced range",
@@ -26,9 +26,7 @@ class VerifyCatchesCorruption(CorruptsCopies, unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tmpdir()
         cls.clean = os.path.join(cls.dir, "clean.db")
-        with Emulator("--days", "40", "--environments", "4") as emu:
-            res = run_sync(emu, cls.clean)
-            assert res.returncode == 0, res.stderr
+        synced_copy(cls.clean, "--days", "40", "--environments", "4")  # synced once for the verify tests
         con = sqlite3.connect(cls.clean)
         # A day well inside the synced range of an active subscription.
         cls.sub, cls.day, cls.env, cls.cap, cls.cur = con.execute(

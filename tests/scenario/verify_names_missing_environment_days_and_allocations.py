@@ -7,9 +7,9 @@ import os
 import sqlite3
 import unittest
 
-from dtsync import run_sync
+from dtsync import synced_copy
 from dtverify import CorruptsCopies, verify
-from emu import Emulator, tmpdir
+from emu import tmpdir
 
 
 def money(micro):
@@ -21,9 +21,7 @@ class VerifyNamesMissingRows(CorruptsCopies, unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tmpdir()
         cls.clean = os.path.join(cls.dir, "clean.db")
-        with Emulator("--days", "40", "--environments", "4") as emu:
-            res = run_sync(emu, cls.clean)
-            assert res.returncode == 0, res.stderr
+        synced_copy(cls.clean, "--days", "40", "--environments", "4")  # synced once for the verify tests
         con = sqlite3.connect(cls.clean)
         # A subscription with cost allocation, two environments, a day in the middle.
         cls.sub, cls.env, cls.field, cls.alloc_key, cls.cap = con.execute(

@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import io
 import json
+import operator
 import os
 import re
 import sqlite3
@@ -47,6 +48,34 @@ def read(text):
     rd = csv.reader(io.StringIO(text))
     header = next(rd)
     return header, [dict(zip(header, [v or None for v in row])) for row in rd]
+
+
+def records(f, columns=None):
+    """csv.DictReader's rows of a CSV file (an open text file); with
+    columns, only those of them the header has (a third less to build)."""
+    if columns is None:
+        return list(csv.DictReader(f))
+    rd = csv.reader(f)
+    header = next(rd)
+    names = [c for c in columns if c in header]
+    at = [header.index(c) for c in names]
+    pick = operator.itemgetter(*at) if len(at) > 1 else lambda rec: tuple(rec[i] for i in at)
+    return [dict(zip(names, pick(rec))) for rec in rd]
+
+
+def records_of(paths, columns=None):
+    """records() of each file at paths, as a list; files with the same bytes
+    (a version's file can be another's) share one list: read it, change
+    nothing."""
+    seen, out = {}, []
+    for path in paths:
+        with open(path, "rb") as f:
+            data = f.read()
+        if data not in seen:
+            with open(path, encoding="utf-8") as f:
+                seen[data] = records(f, columns)
+        out.append(seen[data])
+    return out
 
 
 def _dec(v):
@@ -185,10 +214,7 @@ def _rules_ok(items):
 def _applicability(text):
     """ContractCommitmentApplicability as contractcommitmentapplicability.md
     (FOCUS 1.4) states it: its Schema Structure and object requirements."""
-    try:
-        o = json.loads(text)
-    except ValueError:
-        return False
+    o = _json(text)
     if not isinstance(o, dict):
         return False
     flags = [o.get(k) for k in ("IsGlobalScope", "IsComplexScope")]
@@ -213,9 +239,8 @@ JSON_TYPES = {"Array": list, "Object": dict, "String": str}
 def _json_all(text, path, ok):
     """ok holds for every value at path ("$.Key", "$.Key[*]", "$.Key[*].Key")
     in the JSON text; a missing key or text that is not JSON fails."""
-    try:
-        values = [json.loads(text)]
-    except ValueError:
+    values = [_json(text)]
+    if values[0] is NOT_JSON:
         return False
     for step in path.split(".")[1:]:
         each = step.endswith("[*]")
@@ -235,10 +260,19 @@ def _json_all(text, path, ok):
 
 
 def _json_object(v):
+    return isinstance(_json(v), dict)
+
+
+NOT_JSON = object()
+
+
+@functools.lru_cache(maxsize=65536)  # several rules read the same JSON cell
+def _json(text):
+    """The value of a JSON text (shared: read it, change nothing), or NOT_JSON."""
     try:
-        return isinstance(json.loads(v), dict)
+        return json.loads(text)
     except ValueError:
-        return False
+        return NOT_JSON
 
 
 def check(text, version, dataset="CostAndUsage", limit=3):
@@ -247,10 +281,16 @@ def check(text, version, dataset="CostAndUsage", limit=3):
     return check_rows(*read(text), version, dataset, limit)
 
 
-def check_rows(header, rows, version, dataset="CostAndUsage", limit=3):
-    """check() over a header and rows as read() gives them."""
+def check_rows(header, rows, version, dataset="CostAndUsage", limit=3, memo=None):
+    """check() over a header and rows as read() gives them. memo: a dict
+    kept by the caller for this header and these rows (the same file under
+    two versions' rules), in which a check and condition that another
+    version's rule has already run keep their failing rows."""
     todo, _ = rules(version, dataset)
+    memo = {} if memo is None else memo
     bad = []
+    seen = memo.setdefault("values", {})  # the distinct values of each set of columns the rules read
+    judged = memo.setdefault(("failing", limit), {})  # the first failing rows of each check and condition
     for r in todo:
         req, cond = r["Requirement"], r.get("Condition")
         f = req["CheckFunction"]
@@ -275,17 +315,57 @@ def check_rows(header, rows, version, dataset="CostAndUsage", limit=3):
                 if len(p) != req["ExpectedCount"]:
                     bad.append((r["ModelRuleId"], f"{req['ColumnAName']} {k!r} has {len(p)} {req['ColumnBName']}"))
             continue
-        n = 0
-        ok, when = _compile(req), _compile(cond) if cond else None
-        for i, row in enumerate(rows):
-            if when and not when(row):
-                continue
-            if not ok(row):
-                n += 1
-                if n <= limit:
-                    bad.append((r["ModelRuleId"], f"row {i + 2}: {r['MustSatisfy']} ({req.get('ColumnName')}="
-                                                  f"{row.get(req.get('ColumnName'))!r})"))
+        spec = json.dumps([req, cond], sort_keys=True)
+        if spec not in judged:
+            judged[spec] = _failing(rows, header, req, cond, seen)[:limit]
+        for i in judged[spec]:
+            bad.append((r["ModelRuleId"], f"row {i + 2}: {r['MustSatisfy']} ({req.get('ColumnName')}="
+                                          f"{rows[i].get(req.get('ColumnName'))!r})"))
     return bad
+
+
+def _failing(rows, header, req, cond, seen):
+    """The indices of the rows that meet the condition and fail the check.
+    A check reads a few columns, whose values repeat from row to row: each
+    distinct combination is judged once (seen keeps them per columns)."""
+    ok, when = _compile(req), _compile(cond) if cond else None
+    cols = tuple(sorted((_columns(req) | (_columns(cond) if cond else set())) & set(header)))
+    if cols not in seen:
+        seen[cols] = set(_values(rows, cols))
+    failed = {k for k in seen[cols] if not _judge(ok, when, cols, k)}
+    return [i for i, k in enumerate(_values(rows, cols)) if k in failed] if failed else []
+
+
+def _values(rows, cols):
+    """Each row's values of cols: the value, for one column, else a tuple;
+    a column a (short) row lacks is null, as row.get() has it."""
+    if not cols:
+        return [()] * len(rows)
+    try:
+        return list(map(operator.itemgetter(*cols), rows))
+    except KeyError:
+        return [row.get(cols[0]) if len(cols) == 1 else tuple(row.get(c) for c in cols) for row in rows]
+
+
+def _judge(ok, when, cols, key):
+    """Whether a row with these values of cols passes the check: true where
+    the condition does not hold."""
+    row = {cols[0]: key} if len(cols) == 1 else dict(zip(cols, key))
+    return (when is not None and not when(row)) or ok(row)
+
+
+def _columns(fn):
+    """The columns a check (or condition) reads."""
+    cols = set()
+    for k in ("ColumnName", "ColumnAName", "ColumnBName", "ResultColumnName"):
+        c = fn.get(k)
+        if c == "*DateTime":
+            cols |= DATETIME_COLUMNS
+        elif c:
+            cols.add(c)
+    for item in fn.get("Items", ()):
+        cols |= _columns(item)
+    return cols
 
 
 def allocate_one_month(db):
