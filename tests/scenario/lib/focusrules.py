@@ -385,6 +385,9 @@ def allocate_one_month(db):
     assert n, "the demo should allocate cost to cost centres and products"
 
 
+DEMO_NOW = "2026-11-04T06:00:00Z"
+
+
 def demo_export():
     """The folder holding the demo's database with its last month allocated
     (allocate_one_month), demo.db, and its FOCUS export in each version:
@@ -393,7 +396,10 @@ def demo_export():
     test files that read it (shared.made_once): read it, write nothing there."""
     def make(folder):
         db = os.path.join(folder, "demo.db")
-        r = subprocess.run([DTCOST, "demo", "--db", db], capture_output=True, text=True, timeout=240)
+        # on a fixed clock three days into a month, so the month allocate_one_month keeps is three
+        # days long whatever today's date (on the real clock it grew to 30 by each month's end)
+        r = subprocess.run([DTCOST, "demo", "--db", db, "--now", DEMO_NOW], capture_output=True, text=True,
+                           timeout=240)
         assert r.returncode == 0, r.stderr
         allocate_one_month(db)
         for v in ("1.2", "1.3", "1.4"):
@@ -401,7 +407,7 @@ def demo_export():
                                 os.path.join(folder, f"focus-{v}.csv")], capture_output=True, text=True, timeout=120)
             assert r.returncode == 0, r.stderr
 
-    return made_once(["demo", "allocate_one_month", "export focus 1.2 1.3 1.4"], make)
+    return made_once(["demo", DEMO_NOW, "allocate_one_month", "export focus 1.2 1.3 1.4"], make)
 
 
 def apportion(amount, weights):
