@@ -10,8 +10,8 @@ static int unsupported(dtc_store *s)
     return DTC_EINVAL;
 }
 
-int dtc_store_push_changes(dtc_store *s, const char *dest, const char *since_day, long limit,
-                           int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx, long *count)
+int dtc_store_push_changes(dtc_store *s, long *count, const char *dest, const char *since_day,
+                           long limit, int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx)
 {
     *count = 0;
     if (!s->ops->push) return unsupported(s);
@@ -21,16 +21,15 @@ int dtc_store_push_changes(dtc_store *s, const char *dest, const char *since_day
     return rc;
 }
 
-int dtc_store_outbox_add(dtc_store *s, const char *dest, const char *batch_key,
-                         const char *created_at, const dtc_outbox_item *items, size_t n,
-                         int64_t *batch_id)
+int dtc_store_outbox_add(dtc_store *s, int64_t *batch_id, const char *dest, const char *batch_key,
+                         const char *created_at, const dtc_outbox_item *items, size_t n)
 {
     if (!s->ops->push) return unsupported(s);
     return s->ops->push->outbox_add(s, dest, batch_key, created_at, items, n, batch_id);
 }
 
-int dtc_store_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,
-                          int *found)
+int dtc_store_outbox_next(dtc_store *s, dtc_outbox_batch *out, int *found, const char *dest,
+                          int64_t after_id)
 {
     *found = 0;
     if (!s->ops->push) return unsupported(s);
@@ -51,15 +50,15 @@ int dtc_store_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int
     return s->ops->push->outbox_mark(s, batch_id, state, attempts, status, error, at);
 }
 
-int dtc_store_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, const char *key_b,
-                           const char *created_at, int64_t *a, int64_t *b)
+int dtc_store_outbox_split(dtc_store *s, int64_t *a, int64_t *b, int64_t batch_id,
+                           const char *key_a, const char *key_b, const char *created_at)
 {
     *a = *b = 0;
     if (!s->ops->push) return unsupported(s);
     return s->ops->push->outbox_split(s, batch_id, key_a, key_b, created_at, a, b);
 }
 
-int dtc_store_outbox_retry_dead(dtc_store *s, const char *dest, long *n)
+int dtc_store_outbox_retry_dead(dtc_store *s, long *n, const char *dest)
 {
     *n = 0;
     if (!s->ops->push) return unsupported(s);
@@ -75,7 +74,7 @@ int dtc_store_outbox_backlog(dtc_store *s,
     return s->ops->push->outbox_backlog(s, fn, ctx);
 }
 
-int dtc_store_outbox_rename(dtc_store *s, const char *from, const char *to, long *n)
+int dtc_store_outbox_rename(dtc_store *s, long *n, const char *from, const char *to)
 {
     *n = 0;
     if (!s->ops->push) return unsupported(s);
