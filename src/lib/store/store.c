@@ -312,7 +312,7 @@ int dtc_store_put(dtc_store *s, dtc_put *result, dtc_fact fact, const dtc_val *k
     dtc_put ignored;
     if ((unsigned)fact >= DTC_FACT_COUNT) return DTC_EINVAL;
     return said(
-        s, s->ops->put(s, &dtc_store__facts[fact], keys, vals, booking, result ? result : &ignored),
+        s, s->ops->put(s, result ? result : &ignored, &dtc_store__facts[fact], keys, vals, booking),
         dtc_store__facts[fact].name);
 }
 
@@ -327,8 +327,8 @@ int dtc_store_put_many(dtc_store *s, dtc_put_counts *counts, dtc_fact fact, cons
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         dtc_put r;
-        rc = s->ops->put(s, d, keys + i * (size_t)d->nkeys, vals + i * (size_t)d->nvals,
-                         booking ? booking[i] : NULL, &r);
+        rc = s->ops->put(s, &r, d, keys + i * (size_t)d->nkeys, vals + i * (size_t)d->nvals,
+                         booking ? booking[i] : NULL);
         if (rc == 0)
             (*(r == DTC_PUT_INSERTED  ? &counts->inserted
                : r == DTC_PUT_UPDATED ? &counts->updated
@@ -371,14 +371,14 @@ int dtc_store_prune(dtc_store *s, long *removed, dtc_fact fact, const dtc_val *p
 {
     *removed = 0;
     if ((unsigned)fact >= DTC_FACT_COUNT || dtc_store__facts[fact].nkeys < 2) return DTC_EINVAL;
-    return said(s, s->ops->prune(s, &dtc_store__facts[fact], (int)fact, prefix, keep, removed),
+    return said(s, s->ops->prune(s, removed, &dtc_store__facts[fact], (int)fact, prefix, keep),
                 "prune");
 }
 
 int dtc_store_run_begin(dtc_store *s, int64_t *run_id, const char *started_at, const char *accounts)
 {
     long interrupted = 0;
-    int rc = said(s, s->ops->run_begin(s, started_at, accounts, run_id, &interrupted), "sync_run");
+    int rc = said(s, s->ops->run_begin(s, run_id, &interrupted, started_at, accounts), "sync_run");
     s->interrupted = interrupted; /* 0 when it failed */
     if (rc == 0) {
         s->run_id = *run_id;
@@ -401,7 +401,7 @@ int dtc_store_run_end(dtc_store *s, int64_t run_id, const char *finished_at, con
 
 int dtc_store_checkpoint_get(dtc_store *s, int64_t *day, int *found, const char *scope)
 {
-    return said(s, s->ops->checkpoint_get(s, scope, day, found), "checkpoint");
+    return said(s, s->ops->checkpoint_get(s, day, found, scope), "checkpoint");
 }
 
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
@@ -489,7 +489,7 @@ void dtc_store_unlock(dtc_store *s, const char *name)
 
 int dtc_store_restated_days(dtc_store *s, long *out, int64_t run_id)
 {
-    return said(s, s->ops->restated_days(s, run_id, out), "revision count");
+    return said(s, s->ops->restated_days(s, out, run_id), "revision count");
 }
 
 int dtc_store_analyze(dtc_store *s)
@@ -525,7 +525,7 @@ int dtc_store_coverage_get(dtc_store *s, dtc_day_range **out, size_t *n, const c
 {
     *out = NULL;
     *n = 0;
-    return said(s, s->ops->coverage_get(s, scope, out, n), "coverage");
+    return said(s, s->ops->coverage_get(s, out, n, scope), "coverage");
 }
 
 /* ---- the read path ---- */

@@ -15,9 +15,9 @@ int dtc_store_push_changes(dtc_store *s, long *count, const char *dest, const ch
 {
     *count = 0;
     if (!s->ops->push) return unsupported(s);
-    int rc = s->ops->push->scan(s, false, dest, since_day, limit, fn, ctx, count);
+    int rc = s->ops->push->scan(s, count, false, dest, since_day, limit, fn, ctx);
     if (rc == 0 && *count < limit)
-        rc = s->ops->push->scan(s, true, dest, since_day, limit - *count, fn, ctx, count);
+        rc = s->ops->push->scan(s, count, true, dest, since_day, limit - *count, fn, ctx);
     return rc;
 }
 
@@ -25,7 +25,7 @@ int dtc_store_outbox_add(dtc_store *s, int64_t *batch_id, const char *dest, cons
                          const char *created_at, const dtc_outbox_item *items, size_t n)
 {
     if (!s->ops->push) return unsupported(s);
-    return s->ops->push->outbox_add(s, dest, batch_key, created_at, items, n, batch_id);
+    return s->ops->push->outbox_add(s, batch_id, dest, batch_key, created_at, items, n);
 }
 
 int dtc_store_outbox_next(dtc_store *s, dtc_outbox_batch *out, int *found, const char *dest,
@@ -33,7 +33,7 @@ int dtc_store_outbox_next(dtc_store *s, dtc_outbox_batch *out, int *found, const
 {
     *found = 0;
     if (!s->ops->push) return unsupported(s);
-    return s->ops->push->outbox_next(s, dest, after_id, out, found);
+    return s->ops->push->outbox_next(s, out, found, dest, after_id);
 }
 
 int dtc_store_outbox_items(dtc_store *s, int64_t batch_id,
@@ -55,14 +55,14 @@ int dtc_store_outbox_split(dtc_store *s, int64_t *a, int64_t *b, int64_t batch_i
 {
     *a = *b = 0;
     if (!s->ops->push) return unsupported(s);
-    return s->ops->push->outbox_split(s, batch_id, key_a, key_b, created_at, a, b);
+    return s->ops->push->outbox_split(s, a, b, batch_id, key_a, key_b, created_at);
 }
 
 int dtc_store_outbox_retry_dead(dtc_store *s, long *n, const char *dest)
 {
     *n = 0;
     if (!s->ops->push) return unsupported(s);
-    return s->ops->push->outbox_retry_dead(s, dest, n);
+    return s->ops->push->outbox_retry_dead(s, n, dest);
 }
 
 int dtc_store_outbox_backlog(dtc_store *s,
@@ -78,5 +78,5 @@ int dtc_store_outbox_rename(dtc_store *s, long *n, const char *from, const char 
 {
     *n = 0;
     if (!s->ops->push) return unsupported(s);
-    return s->ops->push->outbox_rename(s, from, to, n);
+    return s->ops->push->outbox_rename(s, n, from, to);
 }
