@@ -73,7 +73,7 @@ void dtc_store_close(dtc_store *s);
  * first (SQLite). Revisions it logs belong to s's current run. It takes none
  * of s's locks; close it with dtc_store_close before s. On failure *out is
  * NULL and s's errmsg says why. */
-int dtc_store_open_writer(dtc_store **out, dtc_store *s) DTC_MUST_CHECK;
+int dtc_store_open_writer(dtc_store *s, dtc_store **out) DTC_MUST_CHECK;
 /* 1 when target names a SQLite file that does not exist (a read-only command
  * then says "run dtcost sync first" instead of creating it); 0 otherwise,
  * servers included. Cannot fail. */
@@ -90,9 +90,10 @@ void dtc_store_rollback(dtc_store *s);
 
 /* Upsert one fact. keys and vals follow the fact's column order (store.c,
  * facts[]). When a measured value changes, the revision log gets old and new
- * value, `booking` (the source's booking date, may be NULL) and the run. */
-int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_val *vals,
-                  const char *booking, dtc_put *result) DTC_MUST_CHECK;
+ * value, `booking` (the source's booking date, may be NULL) and the run.
+ * *result (result may be NULL) gets what the upsert did. */
+int dtc_store_put(dtc_store *s, dtc_put *result, dtc_fact fact, const dtc_val *keys,
+                  const dtc_val *vals, const char *booking) DTC_MUST_CHECK;
 
 /* What dtc_store_put_many did, counted as dtc_store_put results. */
 typedef struct dtc_put_counts {
@@ -116,8 +117,8 @@ int dtc_store_put_many(dtc_store *s, dtc_put_counts *counts, dtc_fact fact, cons
  * JSON array of the last key's values (text or integers) just written. Call
  * inside dtc_store_begin/commit, after putting the new children, so a
  * parent's children are exactly the new set. *removed gets the count. */
-int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep,
-                    long *removed) DTC_MUST_CHECK;
+int dtc_store_prune(dtc_store *s, long *removed, dtc_fact fact, const dtc_val *prefix,
+                    const char *keep) DTC_MUST_CHECK;
 
 /* Sync runs: begin records the start, with this process's id and host name
  * and the accounts the run covers (their UUIDs separated by single spaces;
@@ -131,8 +132,8 @@ typedef struct dtc_run_stats {
  * older versions that recorded no pid. A run of a live process here (a
  * concurrent sync) or of another host is left alone. One transaction of its
  * own, or the caller's when inside begin/commit. */
-int dtc_store_run_begin(dtc_store *s, const char *started_at, const char *accounts,
-                        int64_t *run_id) DTC_MUST_CHECK;
+int dtc_store_run_begin(dtc_store *s, int64_t *run_id, const char *started_at,
+                        const char *accounts) DTC_MUST_CHECK;
 /* How many runs the last dtc_store_run_begin on this handle marked
  * interrupted (0 before any). Cannot fail: returns 0. */
 int dtc_store_runs_interrupted(dtc_store *s, long *n);
@@ -154,13 +155,13 @@ int dtc_store_coverage_add(dtc_store *s, const char *scope, int64_t first,
                            int64_t last) DTC_MUST_CHECK;
 /* scope's recorded ranges, merged, oldest first; *out (freed with dtc_free()) is
  * NULL when *n is 0. */
-int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out,
-                           size_t *n) DTC_MUST_CHECK;
+int dtc_store_coverage_get(dtc_store *s, dtc_day_range **out, size_t *n,
+                           const char *scope) DTC_MUST_CHECK;
 
 /* Checkpoints: the last day fully synced per scope ("envcost:<sub>", ...).
  * Kept for existing callers; new code records coverage instead. */
-int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day,
-                             int *found) DTC_MUST_CHECK;
+int dtc_store_checkpoint_get(dtc_store *s, int64_t *day, int *found,
+                             const char *scope) DTC_MUST_CHECK;
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_MUST_CHECK;
 
 /* A lock between processes sharing the database, on name ("sync of account
@@ -207,7 +208,7 @@ int dtc_store_reconnect(dtc_store *s, int *committed, long connect_ms, long lock
                         const volatile sig_atomic_t *cancel) DTC_MUST_CHECK;
 
 /* Days (subscription, day) whose cost was restated during run_id. */
-int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out) DTC_MUST_CHECK;
+int dtc_store_restated_days(dtc_store *s, long *out, int64_t run_id) DTC_MUST_CHECK;
 /* After writing many rows, outside a transaction: refresh the planner's
  * statistics of the tables dtcost fills. On PostgreSQL, ANALYZE of those
  * tables (a bulk load leaves them stale until autovacuum's next round, and
@@ -237,9 +238,9 @@ typedef struct dtc_push_rec {
  * they were last enqueued there, days from `since_day` ('YYYY-MM-DD', or NULL
  * for all), oldest day first: daily totals, then per environment. A non-zero
  * return from fn stops the scan and is returned. *count gets the number seen. */
-int dtc_store_push_changes(dtc_store *s, const char *dest, const char *since_day, long limit,
-                           int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx,
-                           long *count) DTC_MUST_CHECK;
+int dtc_store_push_changes(dtc_store *s, long *count, const char *dest, const char *since_day,
+                           long limit, int (*fn)(void *ctx, const dtc_push_rec *r),
+                           void *ctx) DTC_MUST_CHECK;
 
 /* One record of an outbox batch: its body is the serialized element. */
 typedef struct dtc_outbox_item {
@@ -262,12 +263,12 @@ typedef struct dtc_outbox_batch {
 /* Record a batch for dest before it is sent: the batch, its items in order,
  * and each record's fingerprint and version as enqueued (so the next change
  * scan skips them). Call inside dtc_store_begin/commit. */
-int dtc_store_outbox_add(dtc_store *s, const char *dest, const char *batch_key,
-                         const char *created_at, const dtc_outbox_item *items, size_t n,
-                         int64_t *batch_id) DTC_MUST_CHECK;
+int dtc_store_outbox_add(dtc_store *s, int64_t *batch_id, const char *dest, const char *batch_key,
+                         const char *created_at, const dtc_outbox_item *items,
+                         size_t n) DTC_MUST_CHECK;
 /* The oldest pending batch of dest with id > after_id; *found 0 when none. */
-int dtc_store_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,
-                          int *found) DTC_MUST_CHECK;
+int dtc_store_outbox_next(dtc_store *s, dtc_outbox_batch *out, int *found, const char *dest,
+                          int64_t after_id) DTC_MUST_CHECK;
 /* The batch's items in order (body and keys valid during the callback). */
 int dtc_store_outbox_items(dtc_store *s, int64_t batch_id,
                            int (*fn)(void *ctx, const dtc_outbox_item *it),
@@ -281,10 +282,11 @@ int dtc_store_outbox_mark(dtc_store *s, int64_t batch_id, const char *state, int
  * its items goes to a new batch keyed key_a, the rest to key_b; the old batch
  * is left in state "split". *a and *b get the new ids (b 0 when the batch had
  * one item, which cannot be split: DTC_EINVAL). */
-int dtc_store_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, const char *key_b,
-                           const char *created_at, int64_t *a, int64_t *b) DTC_MUST_CHECK;
+int dtc_store_outbox_split(dtc_store *s, int64_t *a, int64_t *b, int64_t batch_id,
+                           const char *key_a, const char *key_b,
+                           const char *created_at) DTC_MUST_CHECK;
 /* Dead-lettered batches of dest back to pending with no failed attempts. */
-int dtc_store_outbox_retry_dead(dtc_store *s, const char *dest, long *n) DTC_MUST_CHECK;
+int dtc_store_outbox_retry_dead(dtc_store *s, long *n, const char *dest) DTC_MUST_CHECK;
 /* Batches and records not delivered, per destination and state ("pending",
  * "dead"); fn gets each group. */
 int dtc_store_outbox_backlog(dtc_store *s,
@@ -296,7 +298,7 @@ int dtc_store_outbox_backlog(dtc_store *s,
  * `to` (a destination whose identity changed form, e.g. older databases that
  * kept a URL with a token in it). Rows `to` already has win. *n gets the
  * batches moved. Call inside dtc_store_begin/commit. */
-int dtc_store_outbox_rename(dtc_store *s, const char *from, const char *to, long *n) DTC_MUST_CHECK;
+int dtc_store_outbox_rename(dtc_store *s, long *n, const char *from, const char *to) DTC_MUST_CHECK;
 /* ---- moving between back-ends ---- */
 
 /* What dtc_store_copy did: tables and rows written. */
@@ -308,8 +310,9 @@ typedef struct dtc_copy_stats {
  * runs with their ids, checkpoints, coverage, the outbox; a row whose key is
  * already in to is overwritten with from's values, so running it again changes
  * nothing. One transaction on to: all or nothing. Errors: the failing side's
- * message in to's errmsg (from's when reading failed, also copied there). */
-int dtc_store_copy(dtc_store *from, dtc_store *to, dtc_copy_stats *st) DTC_MUST_CHECK;
+ * message in to's errmsg (from's when reading failed, also copied there), so
+ * to is the handle and comes first. */
+int dtc_store_copy(dtc_store *to, dtc_copy_stats *st, dtc_store *from) DTC_MUST_CHECK;
 
 /* ---- the read path: portable SQL and typed rows ---- */
 
@@ -332,13 +335,13 @@ int dtc_row_columns(const dtc_row *r);
  * store's error naming the statement and the column when the column does not
  * exist, is NULL, or holds another type: never a silent 0 or "". The only
  * conversion: an integer reads as a real. Text is valid during the callback. */
-int dtc_row_int(const dtc_row *r, int col, int64_t *out) DTC_MUST_CHECK;
-int dtc_row_real(const dtc_row *r, int col, double *out) DTC_MUST_CHECK;
-int dtc_row_text(const dtc_row *r, int col, const char **out) DTC_MUST_CHECK;
+int dtc_row_int(const dtc_row *r, int64_t *out, int col) DTC_MUST_CHECK;
+int dtc_row_real(const dtc_row *r, double *out, int col) DTC_MUST_CHECK;
+int dtc_row_text(const dtc_row *r, const char **out, int col) DTC_MUST_CHECK;
 /* The same for a column where NULL is allowed: *out gets dflt for NULL. */
-int dtc_row_int_or(const dtc_row *r, int col, int64_t dflt, int64_t *out) DTC_MUST_CHECK;
-int dtc_row_real_or(const dtc_row *r, int col, double dflt, double *out) DTC_MUST_CHECK;
-int dtc_row_text_or(const dtc_row *r, int col, const char *dflt, const char **out) DTC_MUST_CHECK;
+int dtc_row_int_or(const dtc_row *r, int64_t *out, int col, int64_t dflt) DTC_MUST_CHECK;
+int dtc_row_real_or(const dtc_row *r, double *out, int col, double dflt) DTC_MUST_CHECK;
+int dtc_row_text_or(const dtc_row *r, const char **out, int col, const char *dflt) DTC_MUST_CHECK;
 /* Whether column col is NULL (a column that does not exist is not). */
 int dtc_row_is_null(const dtc_row *r, int col);
 

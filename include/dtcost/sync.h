@@ -49,6 +49,6 @@ typedef struct dtc_sync_result {
  * anew (dtc_store_reconnect) for up to cfg->db_retry seconds per outage,
  * with a warning when it is lost and when it is back, and the transaction
  * in flight is redone whole. */
-int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r) DTC_MUST_CHECK;
+int dtc_sync_run(dtc_sync_result *r, const dtc_sync_opts *o) DTC_MUST_CHECK;
 
 #endif

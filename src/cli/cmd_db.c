@@ -54,7 +54,7 @@ int cmd_db(int argc, char **argv)
         return opt_exit_for(rc);
     }
     dtc_copy_stats st;
-    rc = dtc_store_copy(src, dst, &st);
+    rc = dtc_store_copy(dst, &st, src);
     if (rc)
         fprintf(stderr, "dtcost db: copy failed, nothing written: %s\n", dtc_store_errmsg(dst));
     else

@@ -211,7 +211,7 @@ int cmd_demo(int argc, char **argv)
     dtc_sync_opts so = {.cfg = &sc, .store = db, .today = today, .since = -1, .until = -1};
     dtc_sync_result sr;
     int64_t t0 = dtc_mono_ms();
-    if ((rc = dtc_sync_run(&so, &sr)) != 0) {
+    if ((rc = dtc_sync_run(&sr, &so)) != 0) {
         fprintf(stderr, "dtcost demo: sync failed: %s\n", sr.err);
         exit_code = opt_exit_for(rc);
         goto done;

@@ -415,7 +415,7 @@ static bool cycle(settings *s, dtc_store *db, shared *sh, long n)
                             .cancel = &stop_sig, /* SIGTERM ends a wait for the database */
                             .warn = on_warn};
         dtc_sync_result r;
-        int rc = dtc_sync_run(&so, &r);
+        int rc = dtc_sync_run(&r, &so);
         pthread_mutex_lock(&sh->mu);
         sh->c.sync_requests += r.stats.requests;
         sh->c.sync_retries += r.stats.retries;

@@ -161,7 +161,7 @@ int cmd_sync(int argc, char **argv)
     if (so.until > today) so.until = today; /* never ask for future days */
     dtc_sync_result r;
     int64_t t0 = dtc_mono_ms();
-    rc = dtc_sync_run(&so, &r);
+    rc = dtc_sync_run(&r, &so);
     double secs = (double)(dtc_mono_ms() - t0) / 1000.0;
     if (u.tty) fprintf(stderr, "\r\033[K");
     if (rc) fprintf(stderr, "dtcost sync: %s\n", r.err);

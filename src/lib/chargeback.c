@@ -145,9 +145,9 @@ static int on_cost(void *ud, const dtc_row *dr)
     const char *env, *name, *cap, *cur;
     int64_t cost; /* a SUM that is not an integer is an error, never 0 */
     int rc;
-    if ((rc = dtc_row_text(dr, 0, &env)) || (rc = dtc_row_text_or(dr, 1, "", &name)) ||
-        (rc = dtc_row_text(dr, 2, &cap)) || (rc = dtc_row_text_or(dr, 3, "", &cur)) ||
-        (rc = dtc_row_int(dr, 4, &cost)))
+    if ((rc = dtc_row_text(dr, &env, 0)) || (rc = dtc_row_text_or(dr, &name, 1, "")) ||
+        (rc = dtc_row_text(dr, &cap, 2)) || (rc = dtc_row_text_or(dr, &cur, 3, "")) ||
+        (rc = dtc_row_int(dr, &cost, 4)))
         return rc;
     const dtc_alloc_rule *r = match(x->a, env, name, cap);
     if (r && !r->team) {

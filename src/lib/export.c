@@ -208,13 +208,13 @@ static int on_sub(void *ud, const dtc_row *row)
     int64_t budget, used;
     int rc, n = dtc_row_columns(row);
     if (n < 10) return columns(x, "subscription", n, 10);
-    if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_text(row, 1, &account)) ||
-        (rc = dtc_row_text_or(row, 2, "", &currency)) ||
-        (rc = dtc_row_int_or(row, 3, 0, &budget)) || (rc = dtc_row_text_or(row, 4, NULL, &start)) ||
-        (rc = dtc_row_text_or(row, 5, NULL, &end)) || (rc = dtc_row_int_or(row, 6, 0, &used)) ||
-        (rc = dtc_row_text_or(row, 7, "", &name)) ||
-        (rc = dtc_row_text_or(row, 8, NULL, &c_start)) ||
-        (rc = dtc_row_text_or(row, 9, NULL, &c_end)))
+    if ((rc = dtc_row_text(row, &uuid, 0)) || (rc = dtc_row_text(row, &account, 1)) ||
+        (rc = dtc_row_text_or(row, &currency, 2, "")) ||
+        (rc = dtc_row_int_or(row, &budget, 3, 0)) || (rc = dtc_row_text_or(row, &start, 4, NULL)) ||
+        (rc = dtc_row_text_or(row, &end, 5, NULL)) || (rc = dtc_row_int_or(row, &used, 6, 0)) ||
+        (rc = dtc_row_text_or(row, &name, 7, "")) ||
+        (rc = dtc_row_text_or(row, &c_start, 8, NULL)) ||
+        (rc = dtc_row_text_or(row, &c_end, 9, NULL)))
         return rc;
     sub *g = dtc_grow(x->subs, &x->subcap, x->nsubs, sizeof(sub));
     if (!g) return DTC_ENOMEM;
@@ -249,7 +249,7 @@ static int on_synced(void *ud, const dtc_row *row)
     const char *uuid;
     int64_t synced;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_int(row, 1, &synced))) return rc;
+    if ((rc = dtc_row_text(row, &uuid, 0)) || (rc = dtc_row_int(row, &synced, 1))) return rc;
     for (size_t i = 0; i < x->nsubs; i++)
         if (strcmp(x->subs[i].uuid, uuid) == 0) synced_cost(&x->subs[i], synced);
     return 0;
@@ -263,8 +263,8 @@ static int on_rate(void *ud, const dtc_row *row)
     const char *col[9];
     for (int i = 0; i < 9 && rc == 0;
          i++) /* account, capability and start are keys; the rest may be NULL */
-        rc = i == 0 || i == 1 || i == 6 ? dtc_row_text(row, i, &col[i])
-                                        : dtc_row_text_or(row, i, i == 7 ? NULL : "", &col[i]);
+        rc = i == 0 || i == 1 || i == 6 ? dtc_row_text(row, &col[i], i)
+                                        : dtc_row_text_or(row, &col[i], i, i == 7 ? NULL : "");
     if (rc) return rc;
     rate *g = dtc_grow(x->rates, &x->ratecap, x->nrates, sizeof(rate));
     if (!g) return DTC_ENOMEM;
@@ -292,8 +292,8 @@ static int on_rev(void *ud, const dtc_row *row)
     ex *x = ud;
     const char *key, *old, *now, *seen_at;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &key)) || (rc = dtc_row_text_or(row, 1, "0", &old)) ||
-        (rc = dtc_row_text_or(row, 2, "0", &now)) || (rc = dtc_row_text_or(row, 3, NULL, &seen_at)))
+    if ((rc = dtc_row_text(row, &key, 0)) || (rc = dtc_row_text_or(row, &old, 1, "0")) ||
+        (rc = dtc_row_text_or(row, &now, 2, "0")) || (rc = dtc_row_text_or(row, &seen_at, 3, NULL)))
         return rc;
     /* Only changes seen after the month of the day closed become Corrections. */
     const char *day = strrchr(key, '|');
@@ -328,7 +328,7 @@ static int on_synced_at(void *ud, const dtc_row *row)
 {
     ex *x = ud;
     const char *at;
-    int rc = dtc_row_text_or(row, 0, NULL, &at);
+    int rc = dtc_row_text_or(row, &at, 0, NULL);
     if (rc == 0 && at) snprintf(x->modified, sizeof(x->modified), "%s", at);
     return rc;
 }
@@ -338,7 +338,7 @@ static int on_modified(void *ud, const dtc_row *row)
     ex *x = ud;
     const char *at, *last;
     int rc;
-    if ((rc = dtc_row_text_or(row, 0, NULL, &at)) || (rc = dtc_row_text_or(row, 1, NULL, &last)))
+    if ((rc = dtc_row_text_or(row, &at, 0, NULL)) || (rc = dtc_row_text_or(row, &last, 1, NULL)))
         return rc;
     if (at) snprintf(x->modified, sizeof(x->modified), "%s", at);
     set_today(x, last);
@@ -350,8 +350,8 @@ static int on_env(void *ud, const dtc_row *row)
     ex *x = ud;
     const char *account, *id, *name;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &account)) || (rc = dtc_row_text(row, 1, &id)) ||
-        (rc = dtc_row_text_or(row, 2, NULL, &name)))
+    if ((rc = dtc_row_text(row, &account, 0)) || (rc = dtc_row_text(row, &id, 1)) ||
+        (rc = dtc_row_text_or(row, &name, 2, NULL)))
         return rc;
     size_t an = strlen(account), in = strlen(id);
     char *key = dtc_malloc(an + 1 + in);
@@ -409,8 +409,8 @@ static int on_day(void *ud, const dtc_row *row)
     const char *uuid, *day;
     int64_t cost;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &uuid)) || (rc = dtc_row_text(row, 1, &day)) ||
-        (rc = dtc_row_int(row, 2, &cost)))
+    if ((rc = dtc_row_text(row, &uuid, 0)) || (rc = dtc_row_text(row, &day, 1)) ||
+        (rc = dtc_row_int(row, &cost, 2)))
         return rc;
     sub *s = find_sub(x, uuid);
     if (s) { /* SQL_SYNCED's sum, from the same rows */
@@ -1369,14 +1369,14 @@ static int read_cols(const dtc_row *dr, row *r)
 {
     int rc;
     memset(r, 0, sizeof(*r));
-    if ((rc = dtc_row_text(dr, 0, &r->sub)) || (rc = dtc_row_text(dr, 1, &r->env)) ||
-        (rc = dtc_row_text(dr, 2, &r->cap)) || (rc = dtc_row_text_or(dr, 3, NULL, &r->cap_name)) ||
-        (rc = dtc_row_text(dr, 4, &r->day)) || (rc = dtc_row_int(dr, 5, &r->cost)) ||
-        (rc = dtc_row_text_or(dr, 6, NULL, &r->currency)) ||
-        (rc = dtc_row_text_or(dr, 7, NULL, &r->booking)) ||
-        (rc = dtc_row_text_or(dr, 8, NULL, &r->cluster)) ||
-        (rc = dtc_row_real_or(dr, 9, 0, &r->usage)) ||
-        (rc = dtc_row_text_or(dr, 10, NULL, &r->unit)))
+    if ((rc = dtc_row_text(dr, &r->sub, 0)) || (rc = dtc_row_text(dr, &r->env, 1)) ||
+        (rc = dtc_row_text(dr, &r->cap, 2)) || (rc = dtc_row_text_or(dr, &r->cap_name, 3, NULL)) ||
+        (rc = dtc_row_text(dr, &r->day, 4)) || (rc = dtc_row_int(dr, &r->cost, 5)) ||
+        (rc = dtc_row_text_or(dr, &r->currency, 6, NULL)) ||
+        (rc = dtc_row_text_or(dr, &r->booking, 7, NULL)) ||
+        (rc = dtc_row_text_or(dr, &r->cluster, 8, NULL)) ||
+        (rc = dtc_row_real_or(dr, &r->usage, 9, 0)) ||
+        (rc = dtc_row_text_or(dr, &r->unit, 10, NULL)))
         return rc;
     r->has_usage = !dtc_row_is_null(dr, 9);
     if (r->has_usage && !(r->usage > -1e15 && r->usage < 1e15))
@@ -1497,9 +1497,9 @@ static int read_alloc(const dtc_row *dr, frow *f)
     f->field = f->key = NULL;
     f->micro = 0;
     if (dtc_row_is_null(dr, ALLOC_COL)) return 0; /* a record without allocation */
-    if ((rc = dtc_row_text(dr, ALLOC_COL, &f->field)) ||
-        (rc = dtc_row_text(dr, ALLOC_COL + 1, &f->key)) ||
-        (rc = dtc_row_int(dr, ALLOC_COL + 2, &f->micro)))
+    if ((rc = dtc_row_text(dr, &f->field, ALLOC_COL)) ||
+        (rc = dtc_row_text(dr, &f->key, ALLOC_COL + 1)) ||
+        (rc = dtc_row_int(dr, &f->micro, ALLOC_COL + 2)))
         return rc;
     return 0;
 }
@@ -1719,7 +1719,7 @@ static int on_has_alloc(void *ud, const dtc_row *dr)
 {
     ex *x = ud;
     int64_t n;
-    int rc = dtc_row_int(dr, 0, &n);
+    int rc = dtc_row_int(dr, &n, 0);
     if (rc == 0 && n > 0) x->alloc = true;
     return rc;
 }

@@ -143,7 +143,7 @@ static int on_imported(void *ud, const dtc_row *row)
     char *out = ud;
     const char *at;
     int64_t t;
-    int rc = dtc_row_text_or(row, 0, NULL, &at); /* MAX() of no rows */
+    int rc = dtc_row_text_or(row, &at, 0, NULL); /* MAX() of no rows */
     if (rc == 0 && at && dtc_parse_datetime(at, &t) == 0) dtc_fmt_datetime(out, t);
     return rc;
 }

@@ -66,7 +66,7 @@ static int texts(const dtc_row *row, const char **t, int n)
 {
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++)
-        rc = dtc_row_text_or(row, i, "", &t[i]);
+        rc = dtc_row_text_or(row, &t[i], i, "");
     return rc;
 }
 
@@ -103,7 +103,7 @@ static int on_cost(void *ctx, const dtc_row *row)
     const char *t[4];
     int64_t cost;
     int rc;
-    if ((rc = texts(row, t, 4)) || (rc = dtc_row_int(row, 4, &cost))) return rc;
+    if ((rc = texts(row, t, 4)) || (rc = dtc_row_int(row, &cost, 4))) return rc;
     if (x->seen++ < x->max) {
         const char *labels[] = {"subscription", t[0],       "environment", t[1], "capability",
                                 t[2],           "currency", t[3],          NULL};
@@ -139,7 +139,7 @@ static int on_day(void *ctx, const dtc_row *row)
 {
     one *o = ctx;
     const char *day;
-    int rc = dtc_row_text_or(row, 0, "", &day); /* MAX() of no rows */
+    int rc = dtc_row_text_or(row, &day, 0, ""); /* MAX() of no rows */
     snprintf(o->day, sizeof(o->day), "%s", rc ? "" : day);
     return rc;
 }

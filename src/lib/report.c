@@ -75,7 +75,7 @@ static int on_max_day(void *ud, const dtc_row *row)
 {
     ctx *x = ud;
     const char *day;
-    int rc = dtc_row_text_or(row, 0, NULL, &day);
+    int rc = dtc_row_text_or(row, &day, 0, NULL);
     x->max_day = day ? day_of(day) : -1;
     return rc;
 }
@@ -86,12 +86,12 @@ static int on_budget(void *ud, const dtc_row *row)
     const char *sub, *name, *status, *currency, *start, *end, *account;
     int64_t remaining, total, used;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text_or(row, 1, "", &name)) ||
-        (rc = dtc_row_text_or(row, 2, "", &status)) ||
-        (rc = dtc_row_text_or(row, 3, "", &currency)) ||
-        (rc = dtc_row_text_or(row, 4, "", &start)) || (rc = dtc_row_text_or(row, 5, "", &end)) ||
-        (rc = dtc_row_int_or(row, 6, 0, &remaining)) || (rc = dtc_row_int_or(row, 7, 0, &total)) ||
-        (rc = dtc_row_int_or(row, 8, 0, &used)) || (rc = dtc_row_text_or(row, 9, "", &account)))
+    if ((rc = dtc_row_text(row, &sub, 0)) || (rc = dtc_row_text_or(row, &name, 1, "")) ||
+        (rc = dtc_row_text_or(row, &status, 2, "")) ||
+        (rc = dtc_row_text_or(row, &currency, 3, "")) ||
+        (rc = dtc_row_text_or(row, &start, 4, "")) || (rc = dtc_row_text_or(row, &end, 5, "")) ||
+        (rc = dtc_row_int_or(row, &remaining, 6, 0)) || (rc = dtc_row_int_or(row, &total, 7, 0)) ||
+        (rc = dtc_row_int_or(row, &used, 8, 0)) || (rc = dtc_row_text_or(row, &account, 9, "")))
         return rc;
     dtc_budget *g = dtc_grow(x->r->budgets, &x->cap, x->r->nbudgets, sizeof(dtc_budget));
     if (!g) return DTC_ENOMEM;
@@ -118,7 +118,7 @@ static int on_cost(void *ud, const dtc_row *row)
     const char *day;
     int64_t cost;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &day)) || (rc = dtc_row_int(row, 1, &cost))) return rc;
+    if ((rc = dtc_row_text(row, &day, 0)) || (rc = dtc_row_int(row, &cost, 1))) return rc;
     if (x->n >= 64) return 0;
     x->days[x->n] = day_of(day);
     x->costs[x->n] = cost;
@@ -131,10 +131,10 @@ static int on_forecast(void *ud, const dtc_row *row)
     dtc_budget *b = ud;
     const char *date;
     int rc;
-    if ((rc = dtc_row_int_or(row, 0, 0, &b->forecast_median)) ||
-        (rc = dtc_row_int_or(row, 1, 0, &b->forecast_lower)) ||
-        (rc = dtc_row_int_or(row, 2, 0, &b->forecast_upper)) ||
-        (rc = dtc_row_text_or(row, 3, "", &date)))
+    if ((rc = dtc_row_int_or(row, &b->forecast_median, 0, 0)) ||
+        (rc = dtc_row_int_or(row, &b->forecast_lower, 1, 0)) ||
+        (rc = dtc_row_int_or(row, &b->forecast_upper, 2, 0)) ||
+        (rc = dtc_row_text_or(row, &date, 3, "")))
         return rc;
     snprintf(b->forecast_budget_date, sizeof(b->forecast_budget_date), "%s", date);
     return 0;
@@ -151,7 +151,7 @@ static int on_daily(void *ud, const dtc_row *row)
     const char *day;
     int64_t cost;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &day)) || (rc = dtc_row_int(row, 1, &cost))) return rc;
+    if ((rc = dtc_row_text(row, &day, 0)) || (rc = dtc_row_int(row, &cost, 1))) return rc;
     int64_t d = day_of(day);
     if (d >= b->daily_first && d < b->daily_first + (int64_t)b->ndaily)
         b->daily[d - b->daily_first] = cost;
@@ -272,7 +272,7 @@ static int on_period(void *ud, const dtc_row *row)
     int64_t *se = ud;
     const char *start, *end;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &start)) || (rc = dtc_row_text_or(row, 1, NULL, &end)))
+    if ((rc = dtc_row_text(row, &start, 0)) || (rc = dtc_row_text_or(row, &end, 1, NULL)))
         return rc;
     se[0] = day_of(start);
     se[1] = end ? day_of(end) - 1 : INT64_MAX / 4; /* open: no end yet */
@@ -280,7 +280,7 @@ static int on_period(void *ud, const dtc_row *row)
 }
 static int on_sum(void *ud, const dtc_row *row)
 {
-    return dtc_row_int_or(row, 0, 0, ud); /* SUM of no rows: NULL */
+    return dtc_row_int_or(row, ud, 0, 0); /* SUM of no rows: NULL */
 }
 /* The budget as it stood on the report's today, from the stored history:
  * the period holding that day, the cost booked in it up to that day, the
@@ -690,10 +690,10 @@ static int on_scan_row(void *ud, const dtc_row *row)
     const char *key[3], *date, *currency, *capname;
     int64_t cost;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &key[0])) || (rc = dtc_row_text(row, 1, &key[1])) ||
-        (rc = dtc_row_text(row, 2, &key[2])) || (rc = dtc_row_text(row, 3, &date)) ||
-        (rc = dtc_row_int(row, 4, &cost)) || (rc = dtc_row_text_or(row, 5, "", &currency)) ||
-        (rc = dtc_row_text_or(row, 6, NULL, &capname)))
+    if ((rc = dtc_row_text(row, &key[0], 0)) || (rc = dtc_row_text(row, &key[1], 1)) ||
+        (rc = dtc_row_text(row, &key[2], 2)) || (rc = dtc_row_text(row, &date, 3)) ||
+        (rc = dtc_row_int(row, &cost, 4)) || (rc = dtc_row_text_or(row, &currency, 5, "")) ||
+        (rc = dtc_row_text_or(row, &capname, 6, NULL)))
         return rc;
     if ((rc = on_series_row(k->x, key, date, cost, currency, capname)) != 0) return rc;
     int64_t day = day_of(date);
@@ -727,7 +727,7 @@ static int on_env_name(void *ud, const dtc_row *row)
     spend_acc *a = &k->envs;
     const char *id, *name;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &id)) || (rc = dtc_row_text_or(row, 1, "", &name)) || !name[0])
+    if ((rc = dtc_row_text(row, &id, 0)) || (rc = dtc_row_text_or(row, &name, 1, "")) || !name[0])
         return rc;
     for (size_t i = 0; i < a->n; i++) /* the first account's name, as the rows come */
         if (strcmp(a->rows[i].key, id) == 0 && strcmp(a->rows[i].name, a->rows[i].key) == 0)
@@ -822,9 +822,9 @@ static int on_alloc(void *ud, const dtc_row *row)
     const char *field, *key, *currency;
     int64_t current, previous;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &field)) || (rc = dtc_row_text(row, 1, &key)) ||
-        (rc = dtc_row_text_or(row, 2, "", &currency)) || (rc = dtc_row_int(row, 3, &current)) ||
-        (rc = dtc_row_int(row, 4, &previous)))
+    if ((rc = dtc_row_text(row, &field, 0)) || (rc = dtc_row_text(row, &key, 1)) ||
+        (rc = dtc_row_text_or(row, &currency, 2, "")) || (rc = dtc_row_int(row, &current, 3)) ||
+        (rc = dtc_row_int(row, &previous, 4)))
         return rc;
     dtc_alloc_spend *g = dtc_grow(e->r->allocations, &e->cap, e->r->nalloc, sizeof(*g));
     if (!g) return DTC_ENOMEM;
@@ -862,9 +862,9 @@ static int on_usage(void *ud, const dtc_row *row)
     const char *sub, *cap, *name, *unit;
     double current, previous;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text(row, 1, &cap)) ||
-        (rc = dtc_row_text_or(row, 2, "", &name)) || (rc = dtc_row_text_or(row, 3, "", &unit)) ||
-        (rc = dtc_row_real(row, 4, &current)) || (rc = dtc_row_real(row, 5, &previous)))
+    if ((rc = dtc_row_text(row, &sub, 0)) || (rc = dtc_row_text(row, &cap, 1)) ||
+        (rc = dtc_row_text_or(row, &name, 2, "")) || (rc = dtc_row_text_or(row, &unit, 3, "")) ||
+        (rc = dtc_row_real(row, &current, 4)) || (rc = dtc_row_real(row, &previous, 5)))
         return rc;
     dtc_usage *g = dtc_grow(e->r->usage, &e->cap, e->r->nusage, sizeof(*g));
     if (!g) return DTC_ENOMEM;
@@ -882,7 +882,7 @@ static int on_last_sync(void *ud, const dtc_row *row)
 {
     dtc_report *r = ud;
     const char *at;
-    int rc = dtc_row_text_or(row, 0, "", &at); /* MAX() of no runs: NULL */
+    int rc = dtc_row_text_or(row, &at, 0, ""); /* MAX() of no runs: NULL */
     snprintf(r->last_sync, sizeof(r->last_sync), "%s", rc ? "" : at);
     return rc;
 }

@@ -129,7 +129,7 @@ static void count(run *x, dtc_put p)
 static int put(run *x, dtc_fact f, const dtc_val *k, const dtc_val *v, const char *booking)
 {
     dtc_put p;
-    int rc = dtc_store_put(x->db, f, k, v, booking, &p);
+    int rc = dtc_store_put(x->db, &p, f, k, v, booking);
     if (rc == 0) count(x, p);
     return rc;
 }
@@ -811,7 +811,7 @@ static void *writer_main(void *arg)
 static int writer_start(run *x)
 {
     dtc_store *db = NULL;
-    if (dtc_store_open_writer(&db, x->db) != 0) {
+    if (dtc_store_open_writer(x->db, &db) != 0) {
         warn(x, "%s: storing on one connection (slower)", dtc_store_errmsg(x->db));
         return 0;
     }
@@ -966,7 +966,7 @@ struct coverage {
 static int get_coverage(run *x, void *arg)
 {
     struct coverage *c = arg;
-    int rc = dtc_store_coverage_get(x->db, c->scope, &c->ranges, &c->n);
+    int rc = dtc_store_coverage_get(x->db, &c->ranges, &c->n, c->scope);
     return rc ? fail_db(x, rc) : 0;
 }
 
@@ -1063,7 +1063,7 @@ static int on_env_id(void *ctx, const dtc_row *row)
 {
     env_ids *l = ctx;
     const char *id;
-    int rc = dtc_row_text(row, 0, &id);
+    int rc = dtc_row_text(row, &id, 0);
     if (rc) return rc;
     if (strlen(id) >= sizeof(*l->ids)) {
         l->too_long = strlen(id);
@@ -1497,14 +1497,14 @@ static int begin_run(run *x, void *arg)
 {
     char started[32];
     dtc_fmt_datetime(started, (int64_t)time(NULL));
-    return dtc_store_run_begin(x->db, started, arg, &x->r->run_id);
+    return dtc_store_run_begin(x->db, &x->r->run_id, started, arg);
 }
 
 /* arg: whether the run failed already (its one line stands). */
 static int count_restated(run *x, void *arg)
 {
     const int *failed = arg;
-    int rc = dtc_store_restated_days(x->db, x->r->run_id, &x->r->stats.restated_days);
+    int rc = dtc_store_restated_days(x->db, &x->r->stats.restated_days, x->r->run_id);
     return rc && !*failed ? fail_db(x, rc) : rc;
 }
 
@@ -1519,7 +1519,7 @@ static int end_run(run *x, void *arg)
     return rc && !*failed ? fail_db(x, rc) : rc;
 }
 
-int dtc_sync_run(const dtc_sync_opts *o, dtc_sync_result *r)
+int dtc_sync_run(dtc_sync_result *r, const dtc_sync_opts *o)
 {
     outage down = {.lost = 0};
     run x = {.o = o, .r = r, .db = o->store, .t0 = dtc_mono_ms(), .down = &down};

@@ -88,10 +88,10 @@ static int on_row(void *ud, const dtc_row *row)
     int64_t expected, actual, rows;
     int rc = 0;
     for (int i = COL_SUB; i < COL_EXPECTED && rc == 0; i++)
-        rc = dtc_row_text_or(row, i, "", &t[i]); /* currency may be NULL */
-    if (rc || (rc = dtc_row_int(row, COL_EXPECTED, &expected)) ||
-        (rc = dtc_row_int(row, COL_ACTUAL, &actual)) || (rc = dtc_row_int(row, COL_ROWS, &rows)) ||
-        (dtc_row_columns(row) > COL_TABLE && (rc = dtc_row_text(row, COL_TABLE, &table))))
+        rc = dtc_row_text_or(row, &t[i], i, ""); /* currency may be NULL */
+    if (rc || (rc = dtc_row_int(row, &expected, COL_EXPECTED)) ||
+        (rc = dtc_row_int(row, &actual, COL_ACTUAL)) || (rc = dtc_row_int(row, &rows, COL_ROWS)) ||
+        (dtc_row_columns(row) > COL_TABLE && (rc = dtc_row_text(row, &table, COL_TABLE))))
         return rc;
     dtc_discrepancy d;
     memset(&d, 0, sizeof(d));
@@ -116,7 +116,7 @@ static int on_day(void *ud, const dtc_row *row)
     const char *sub, *date;
     int64_t day;
     int rc;
-    if ((rc = dtc_row_text(row, 0, &sub)) || (rc = dtc_row_text(row, 1, &date))) return rc;
+    if ((rc = dtc_row_text(row, &sub, 0)) || (rc = dtc_row_text(row, &date, 1))) return rc;
     if (dtc_parse_date(date, &day) != 0) return 0;
     v->sum->days++;
     if (strcmp(v->sub, sub) != 0) {
@@ -138,7 +138,7 @@ static int on_day(void *ud, const dtc_row *row)
 static int on_count(void *ud, const dtc_row *row)
 {
     int64_t n;
-    int rc = dtc_row_int(row, 0, &n);
+    int rc = dtc_row_int(row, &n, 0);
     *(long *)ud = rc ? 0 : (long)n;
     return rc;
 }

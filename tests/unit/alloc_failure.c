@@ -305,8 +305,8 @@ static int print_row(void *ud, const dtc_row *row)
     for (int c = 0; o->types[c]; c++) {
         int64_t i;
         const char *t;
-        int rc = o->types[c] == 'i' ? dtc_row_int_or(row, c, -1, &i)
-                                    : dtc_row_text_or(row, c, "NULL", &t);
+        int rc = o->types[c] == 'i' ? dtc_row_int_or(row, &i, c, -1)
+                                    : dtc_row_text_or(row, &t, c, "NULL");
         if (rc) return rc;
         if (o->types[c] == 'i')
             fprintf(o->out, "%s%lld", c ? " " : "", (long long)i);
@@ -351,8 +351,8 @@ static void copy_to_open(void)
                    DTC_INT(1),
                    DTC_INT(1)};
     dtc_put res;
-    assert_int_equal(dtc_store_put(copy_to, DTC_FACT_SUBSCRIPTION, k1, v, NULL, &res), 0);
-    assert_int_equal(dtc_store_put(copy_to, DTC_FACT_SUBSCRIPTION, k2, v, NULL, &res), 0);
+    assert_int_equal(dtc_store_put(copy_to, &res, DTC_FACT_SUBSCRIPTION, k1, v, NULL), 0);
+    assert_int_equal(dtc_store_put(copy_to, &res, DTC_FACT_SUBSCRIPTION, k2, v, NULL), 0);
     free(copy_seed);
     FILE *f = open_memstream(&copy_seed, &copy_seedlen);
     assert_non_null(f);
@@ -381,7 +381,7 @@ static int run_store_copy(FILE *out, char *why, size_t whylen)
     dtc_alloc_fail_at(armed);
 
     dtc_copy_stats st;
-    int rc = dtc_store_copy(store, copy_to, &st);
+    int rc = dtc_store_copy(copy_to, &st, store);
 
     armed = hold_failure();
     snprintf(why, whylen, "%s", rc ? dtc_store_errmsg(copy_to) : "");
@@ -568,7 +568,7 @@ static int run_sync(FILE *out, char *why, size_t whylen)
     dtc_sync_result sr;
     memset(&sr, 0, sizeof(sr));
     dtc_alloc_fail_at(armed);
-    int rc = dtc_sync_run(&so, &sr);
+    int rc = dtc_sync_run(&sr, &so);
     armed = hold_failure();
     snprintf(why, whylen, "%s", rc ? sr.err : "");
     if (rc == 0) {

@@ -34,7 +34,7 @@ static void load_costs(dtc_store *s)
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     int64_t run;
-    assert_int_equal(dtc_store_run_begin(s, "2026-12-02T00:00:00Z", NULL, &run), 0);
+    assert_int_equal(dtc_store_run_begin(s, &run, "2026-12-02T00:00:00Z", NULL), 0);
     assert_int_equal(dtc_store_begin(s), 0);
     while (fgets(line, sizeof(line), f)) {
         char env[64], cap[64], d[16], cur[8];
@@ -47,7 +47,7 @@ static void load_costs(dtc_store *s)
                        DTC_TEXT("cl-1"), DTC_TEXT(cap)};
         dtc_put res;
         assert_int_equal(
-            dtc_store_put(s, DTC_FACT_ENV_COST_DAY, k, v, "2026-12-02T00:00:00Z", &res), 0);
+            dtc_store_put(s, &res, DTC_FACT_ENV_COST_DAY, k, v, "2026-12-02T00:00:00Z"), 0);
     }
     fclose(f);
     assert_int_equal(dtc_store_commit(s), 0);

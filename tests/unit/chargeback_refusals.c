@@ -36,7 +36,7 @@ static int teardown(void **state)
 static void costs_in_currencies(dtc_store *s, int n)
 {
     int64_t run;
-    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", NULL, &run), 0);
+    assert_int_equal(dtc_store_run_begin(s, &run, "2026-11-23T00:00:00Z", NULL), 0);
     assert_int_equal(dtc_store_begin(s), 0);
     for (int i = 0; i < n; i++) {
         char cap[16], cur[16];
@@ -47,7 +47,7 @@ static void costs_in_currencies(dtc_store *s, int n)
                        DTC_TEXT("cl-1"), DTC_TEXT(cap)};
         dtc_put res;
         assert_int_equal(
-            dtc_store_put(s, DTC_FACT_ENV_COST_DAY, k, v, "2026-11-21T02:00:00Z", &res), 0);
+            dtc_store_put(s, &res, DTC_FACT_ENV_COST_DAY, k, v, "2026-11-21T02:00:00Z"), 0);
     }
     assert_int_equal(dtc_store_commit(s), 0);
 }

@@ -49,7 +49,7 @@ static inline int facts_load_run(dtc_store *s, const char *name, const char *sta
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     int64_t run;
-    int rc = dtc_store_run_begin(s, started_at, NULL, &run);
+    int rc = dtc_store_run_begin(s, &run, started_at, NULL);
     if (rc == 0) rc = dtc_store_begin(s);
     while (rc == 0 && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';
@@ -67,7 +67,7 @@ static inline int facts_load_run(dtc_store *s, const char *name, const char *sta
         for (int i = 1; i < n; i++)
             v[i - 1] = facts_val(field[i]);
         dtc_put res;
-        rc = dtc_store_put(s, facts_tables[k].fact, v, v + facts_tables[k].nkeys, started_at, &res);
+        rc = dtc_store_put(s, &res, facts_tables[k].fact, v, v + facts_tables[k].nkeys, started_at);
     }
     fclose(f);
     if (rc == 0)

@@ -132,7 +132,7 @@ static void run(dtc_store *s, const char *accounts, const char *at, const char *
 {
     int64_t id = 0;
     dtc_run_stats st = {0};
-    assert_int_equal(dtc_store_run_begin(s, at, accounts, &id), 0);
+    assert_int_equal(dtc_store_run_begin(s, &id, at, accounts), 0);
     assert_int_equal(dtc_store_run_end(s, id, at, status, &st, NULL), 0);
 }
 

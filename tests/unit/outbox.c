@@ -39,7 +39,7 @@ static void put_cost(dtc_store *s, const char *day, int64_t micro)
 {
     dtc_val k[] = {DTC_TEXT("sub-1"), DTC_TEXT(day)};
     dtc_val v[] = {DTC_INT(micro), DTC_TEXT("USD"), DTC_TEXT("2026-11-20T02:00:00Z")};
-    assert_int_equal(dtc_store_put(s, DTC_FACT_COST_DAY, k, v, NULL, NULL), 0);
+    assert_int_equal(dtc_store_put(s, NULL, DTC_FACT_COST_DAY, k, v, NULL), 0);
 }
 
 typedef struct seen {
@@ -63,7 +63,7 @@ static long scan_and_enqueue(dtc_store *s, seen *x, const char *batch_key)
 {
     long n = 0;
     memset(x, 0, sizeof(*x));
-    assert_int_equal(dtc_store_push_changes(s, DEST, NULL, 100, on_rec, x, &n), 0);
+    assert_int_equal(dtc_store_push_changes(s, &n, DEST, NULL, 100, on_rec, x), 0);
     if (n == 0) return 0;
     dtc_outbox_item items[16];
     char idem[16][96];
@@ -75,7 +75,7 @@ static long scan_and_enqueue(dtc_store *s, seen *x, const char *batch_key)
     int64_t id;
     assert_int_equal(dtc_store_begin(s), 0);
     assert_int_equal(
-        dtc_store_outbox_add(s, DEST, batch_key, "2026-11-22T06:00:00Z", items, (size_t)x->n, &id),
+        dtc_store_outbox_add(s, &id, DEST, batch_key, "2026-11-22T06:00:00Z", items, (size_t)x->n),
         0);
     assert_int_equal(dtc_store_commit(s), 0);
     return n;
@@ -100,7 +100,7 @@ static void test_outbox_change_scan_sees_new_then_only_restated(void **state)
     /* Another destination has its own view: everything is new there. */
     long n = 0;
     memset(&x, 0, sizeof(x));
-    assert_int_equal(dtc_store_push_changes(s, "webhook other", "2026-11-21", 100, on_rec, &x, &n),
+    assert_int_equal(dtc_store_push_changes(s, &n, "webhook other", "2026-11-21", 100, on_rec, &x),
                      0);
     assert_int_equal(n, 2); /* since 2026-11-21 */
 }
@@ -129,14 +129,14 @@ static void test_outbox_split_mark_dead_and_retry(void **state)
     assert_int_equal(scan_and_enqueue(s, &x, "big"), 5);
     dtc_outbox_batch b;
     int found = 0;
-    assert_int_equal(dtc_store_outbox_next(s, DEST, 0, &b, &found), 0);
+    assert_int_equal(dtc_store_outbox_next(s, &b, &found, DEST, 0), 0);
     assert_true(found);
     assert_string_equal(b.key, "big");
     assert_int_equal(b.records, 5);
     int64_t a, c;
     assert_int_equal(dtc_store_begin(s), 0);
     assert_int_equal(
-        dtc_store_outbox_split(s, b.id, "big.a", "big.b", "2026-11-22T06:00:00Z", &a, &c), 0);
+        dtc_store_outbox_split(s, &a, &c, b.id, "big.a", "big.b", "2026-11-22T06:00:00Z"), 0);
     assert_int_equal(dtc_store_commit(s), 0);
     body ba = {0}, bb = {0};
     assert_int_equal(dtc_store_outbox_items(s, a, on_item, &ba), 0);
@@ -146,7 +146,7 @@ static void test_outbox_split_mark_dead_and_retry(void **state)
     assert_non_null(strstr(ba.text, "2026-11-01@1;cost_day/sub-1/2026-11-02@1;"));
     assert_non_null(strstr(bb.text, "2026-11-05@1;"));
     /* The split batch is no longer pending; the halves are, in order. */
-    assert_int_equal(dtc_store_outbox_next(s, DEST, 0, &b, &found), 0);
+    assert_int_equal(dtc_store_outbox_next(s, &b, &found, DEST, 0), 0);
     assert_string_equal(b.key, "big.a");
     assert_int_equal(b.bytes, (int64_t)strlen(ba.text) - 2);
     assert_int_equal(dtc_store_outbox_mark(s, a, "delivered", 0, 200, NULL, "2026-11-22T06:00:01Z"),
@@ -155,12 +155,12 @@ static void test_outbox_split_mark_dead_and_retry(void **state)
     assert_int_equal(dtc_store_outbox_items(s, a, on_item, &gone), DTC_EDB); /* bodies dropped */
     assert_int_equal(
         dtc_store_outbox_mark(s, c, "dead", 3, 503, "HTTP 503", "2026-11-22T06:00:02Z"), 0);
-    assert_int_equal(dtc_store_outbox_next(s, DEST, 0, &b, &found), 0);
+    assert_int_equal(dtc_store_outbox_next(s, &b, &found, DEST, 0), 0);
     assert_false(found);
     long n = 0;
-    assert_int_equal(dtc_store_outbox_retry_dead(s, DEST, &n), 0);
+    assert_int_equal(dtc_store_outbox_retry_dead(s, &n, DEST), 0);
     assert_int_equal(n, 1);
-    assert_int_equal(dtc_store_outbox_next(s, DEST, 0, &b, &found), 0);
+    assert_int_equal(dtc_store_outbox_next(s, &b, &found, DEST, 0), 0);
     assert_true(found);
     assert_string_equal(b.key, "big.b");
     assert_int_equal(b.attempts, 0);
@@ -169,13 +169,13 @@ static void test_outbox_split_mark_dead_and_retry(void **state)
                      0);
     put_cost(s, "2026-11-06", 1);
     assert_int_equal(scan_and_enqueue(s, &x, "one"), 1);
-    assert_int_equal(dtc_store_outbox_next(s, DEST, 0, &b, &found), 0);
-    assert_int_equal(dtc_store_outbox_split(s, b.id, "one.a", "one.b", "t", &a, &c), DTC_EINVAL);
+    assert_int_equal(dtc_store_outbox_next(s, &b, &found, DEST, 0), 0);
+    assert_int_equal(dtc_store_outbox_split(s, &a, &c, b.id, "one.a", "one.b", "t"), DTC_EINVAL);
 }
 
 static int count_rows(void *ctx, const dtc_row *row)
 {
-    return dtc_row_int(row, 0, ctx);
+    return dtc_row_int(row, ctx, 0);
 }
 
 static void test_outbox_query_is_read_only(void **state)

@@ -203,7 +203,7 @@ static dtc_store *store_with_days(int n)
         snprintf(day, sizeof(day), "2026-10-%02d", i);
         dtc_val k[] = {DTC_TEXT("sub-1"), DTC_TEXT(day)};
         dtc_val v[] = {DTC_INT(1000000 + i), DTC_TEXT("USD"), DTC_TEXT("2026-11-20T02:00:00Z")};
-        assert_int_equal(dtc_store_put(s, DTC_FACT_COST_DAY, k, v, NULL, NULL), 0);
+        assert_int_equal(dtc_store_put(s, NULL, DTC_FACT_COST_DAY, k, v, NULL), 0);
     }
     return s;
 }

@@ -40,7 +40,7 @@ static int teardown(void **state)
 
 static int first_int(void *ctx, const dtc_row *row)
 {
-    return dtc_row_int(row, 0, ctx);
+    return dtc_row_int(row, ctx, 0);
 }
 
 /* The integer in the first column of sql's first row (-1: no row). */
@@ -65,7 +65,7 @@ static int put_cost(dtc_store *s, const char *day, int64_t micro, const char *bo
 {
     dtc_val k[] = {DTC_TEXT("sub-1"), DTC_TEXT(day)};
     dtc_val v[] = {DTC_INT(micro), DTC_TEXT("USD"), DTC_TEXT(booking)};
-    return dtc_store_put(s, DTC_FACT_COST_DAY, k, v, booking, res);
+    return dtc_store_put(s, res, DTC_FACT_COST_DAY, k, v, booking);
 }
 
 static void test_store_put_inserts_then_keeps_then_updates_with_a_revision(void **state)
@@ -73,7 +73,7 @@ static void test_store_put_inserts_then_keeps_then_updates_with_a_revision(void 
     dtc_store *s = *state;
     int64_t run;
     dtc_put res;
-    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", NULL, &run), 0);
+    assert_int_equal(dtc_store_run_begin(s, &run, "2026-11-23T00:00:00Z", NULL), 0);
     assert_int_equal(dtc_store_begin(s), 0);
     assert_int_equal(put_cost(s, "2026-11-20", 1500000, "2026-11-21T02:00:00Z", &res), 0);
     assert_int_equal(res, DTC_PUT_INSERTED);
@@ -93,7 +93,7 @@ static void test_store_put_inserts_then_keeps_then_updates_with_a_revision(void 
                  "AND booking='2026-11-22T02:00:00Z'"),
         1500000);
     long restated = -1;
-    assert_int_equal(dtc_store_restated_days(s, run, &restated), 0);
+    assert_int_equal(dtc_store_restated_days(s, &restated, run), 0);
     assert_int_equal(restated, 1);
     dtc_run_stats st = {.requests = 3, .updated = 2, .restated_days = 1};
     assert_int_equal(dtc_store_run_end(s, run, "2026-11-23T00:01:00Z", "ok", &st, NULL), 0);
@@ -116,11 +116,11 @@ static void test_store_checkpoints_round_trip(void **state)
     dtc_store *s = *state;
     int64_t day = 0;
     int found = 1;
-    assert_int_equal(dtc_store_checkpoint_get(s, "env_cost:sub-1", &day, &found), 0);
+    assert_int_equal(dtc_store_checkpoint_get(s, &day, &found, "env_cost:sub-1"), 0);
     assert_int_equal(found, 0);
     assert_int_equal(dtc_store_checkpoint_set(s, "env_cost:sub-1", 20000), 0);
     assert_int_equal(dtc_store_checkpoint_set(s, "env_cost:sub-1", 20410), 0);
-    assert_int_equal(dtc_store_checkpoint_get(s, "env_cost:sub-1", &day, &found), 0);
+    assert_int_equal(dtc_store_checkpoint_get(s, &day, &found, "env_cost:sub-1"), 0);
     assert_int_equal(found, 1);
     assert_int_equal(day, 20410);
 }
@@ -182,7 +182,7 @@ static void test_store_migrates_a_version_1_database(void **state)
     dtc_val v[] = {DTC_TEXT("2027-01-01"), DTC_TEXT("n"),   DTC_TEXT("1.5"), DTC_TEXT("1.5"),
                    DTC_TEXT("u"),          DTC_TEXT("USD"), DTC_NULL};
     dtc_put res;
-    assert_int_equal(dtc_store_put(s, DTC_FACT_RATE, k, v, NULL, &res), 0);
+    assert_int_equal(dtc_store_put(s, &res, DTC_FACT_RATE, k, v, NULL), 0);
     assert_int_equal(res, DTC_PUT_SAME);
 }
 
@@ -195,7 +195,7 @@ static void assert_coverage(dtc_store *s, const char *scope, const dtc_day_range
     char sql[160];
     snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM coverage WHERE scope='%s'", scope);
     assert_int_equal(count(s, sql), n);
-    assert_int_equal(dtc_store_coverage_get(s, scope, &got, &ngot), 0);
+    assert_int_equal(dtc_store_coverage_get(s, &got, &ngot, scope), 0);
     assert_int_equal(ngot, n);
     if (n == 0) assert_null(got);
     for (size_t i = 0; i < n; i++) {
@@ -266,7 +266,7 @@ static void test_store_coverage_keeps_thousands_of_ranges_apart_then_merges_them
     assert_int_equal(dtc_store_commit(s), 0);
     dtc_day_range *got = NULL;
     size_t n = 0;
-    assert_int_equal(dtc_store_coverage_get(s, sc, &got, &n), 0);
+    assert_int_equal(dtc_store_coverage_get(s, &got, &n, sc), 0);
     assert_int_equal(n, N);
     for (size_t k = 0; k < n; k++) {
         assert_int_equal(got[k].first, 18000 + 2 * (int64_t)k);
@@ -333,7 +333,7 @@ static void test_store_run_begin_marks_runs_of_dead_processes_interrupted(void *
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 0);
     int64_t run;
-    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", NULL, &run), 0);
+    assert_int_equal(dtc_store_run_begin(s, &run, "2026-11-23T00:00:00Z", NULL), 0);
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 2);
     assert_int_equal(
@@ -350,7 +350,7 @@ static void test_store_run_begin_marks_runs_of_dead_processes_interrupted(void *
              (long long)run, (int)getpid(), host);
     assert_int_equal(count(s, sql), 1);
     int64_t run2;
-    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T01:00:00Z", NULL, &run2), 0);
+    assert_int_equal(dtc_store_run_begin(s, &run2, "2026-11-23T01:00:00Z", NULL), 0);
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 0);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE status='running'"), 4);
@@ -381,7 +381,7 @@ static void test_store_adds_pid_and_host_to_an_older_sync_run(void **state)
         2);
     int64_t run;
     long n = -1;
-    assert_int_equal(dtc_store_run_begin(s, "2026-11-23T00:00:00Z", NULL, &run), 0);
+    assert_int_equal(dtc_store_run_begin(s, &run, "2026-11-23T00:00:00Z", NULL), 0);
     assert_int_equal(dtc_store_runs_interrupted(s, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM sync_run WHERE status='interrupted'"), 1);
@@ -392,17 +392,17 @@ static void test_store_alloc_value_listed_again_is_the_same(void **state)
     dtc_store *s = *state;
     dtc_put res;
     dtc_val k[] = {DTC_TEXT("acct-1"), DTC_TEXT("COSTCENTER"), DTC_TEXT("CC-100")};
-    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, k,
-                                   (dtc_val[]){DTC_TEXT("2026-11-20T00:00:00Z")}, NULL, &res),
+    assert_int_equal(dtc_store_put(s, &res, DTC_FACT_ALLOC_VALUE, k,
+                                   (dtc_val[]){DTC_TEXT("2026-11-20T00:00:00Z")}, NULL),
                      0);
     assert_int_equal(res, DTC_PUT_INSERTED);
-    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, k,
-                                   (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")}, NULL, &res),
+    assert_int_equal(dtc_store_put(s, &res, DTC_FACT_ALLOC_VALUE, k,
+                                   (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")}, NULL),
                      0);
     assert_int_equal(res, DTC_PUT_SAME);
     dtc_val p[] = {DTC_TEXT("acct-1"), DTC_TEXT("PRODUCT"), DTC_TEXT("CC-100")};
-    assert_int_equal(dtc_store_put(s, DTC_FACT_ALLOC_VALUE, p,
-                                   (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")}, NULL, &res),
+    assert_int_equal(dtc_store_put(s, &res, DTC_FACT_ALLOC_VALUE, p,
+                                   (dtc_val[]){DTC_TEXT("2026-11-23T00:00:00Z")}, NULL),
                      0);
     assert_int_equal(res, DTC_PUT_INSERTED);
     assert_int_equal(count(s, "SELECT COUNT(*) FROM cost_allocation_value"), 2);
@@ -425,27 +425,27 @@ static int read_crossed(void *ctx, const dtc_row *row)
 {
     typed *x = ctx;
     assert_int_equal(dtc_row_columns(row), 4);
-    assert_int_equal(dtc_row_int(row, 0, &x->i), 0);
-    assert_int_equal(dtc_row_real(row, 1, &x->r), 0);
-    assert_int_equal(dtc_row_text(row, 2, &x->t), 0);
+    assert_int_equal(dtc_row_int(row, &x->i, 0), 0);
+    assert_int_equal(dtc_row_real(row, &x->r, 1), 0);
+    assert_int_equal(dtc_row_text(row, &x->t, 2), 0);
     double widened;
-    assert_int_equal(dtc_row_real(row, 0, &widened), 0); /* the one conversion */
+    assert_int_equal(dtc_row_real(row, &widened, 0), 0); /* the one conversion */
     assert_true(widened == 7.0);
     int64_t i;
     double r;
     const char *t;
-    x->rc[0] = dtc_row_int(row, 2, &i);
-    x->rc[1] = dtc_row_int(row, 1, &i);
-    x->rc[2] = dtc_row_text(row, 0, &t);
-    x->rc[3] = dtc_row_int(row, 3, &i);
+    x->rc[0] = dtc_row_int(row, &i, 2);
+    x->rc[1] = dtc_row_int(row, &i, 1);
+    x->rc[2] = dtc_row_text(row, &t, 0);
+    x->rc[3] = dtc_row_int(row, &i, 3);
     assert_true(dtc_row_is_null(row, 3));
-    assert_int_equal(dtc_row_int_or(row, 3, -5, &i), 0);
+    assert_int_equal(dtc_row_int_or(row, &i, 3, -5), 0);
     assert_int_equal(i, -5);
-    assert_int_equal(dtc_row_text_or(row, 3, "none", &t), 0);
+    assert_int_equal(dtc_row_text_or(row, &t, 3, "none"), 0);
     assert_string_equal(t, "none");
-    assert_int_equal(dtc_row_real_or(row, 3, 0.5, &r), 0);
+    assert_int_equal(dtc_row_real_or(row, &r, 3, 0.5), 0);
     assert_true(r == 0.5);
-    assert_int_equal(dtc_row_int(row, 4, &i), DTC_EDB); /* no such column */
+    assert_int_equal(dtc_row_int(row, &i, 4), DTC_EDB); /* no such column */
     return 0;
 }
 

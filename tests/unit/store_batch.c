@@ -49,8 +49,8 @@ static int setup(void **state)
     assert_int_equal(dtc_store_open(&f.ref, ref_path, err, sizeof(err)), 0);
     if (dtc_store_open(&f.sub, f.target, err, sizeof(err)) != 0) fail_msg("%s", err);
     int64_t a, b;
-    assert_int_equal(dtc_store_run_begin(f.ref, "2026-11-22T06:00:00Z", NULL, &a), 0);
-    assert_int_equal(dtc_store_run_begin(f.sub, "2026-11-22T06:00:00Z", NULL, &b), 0);
+    assert_int_equal(dtc_store_run_begin(f.ref, &a, "2026-11-22T06:00:00Z", NULL), 0);
+    assert_int_equal(dtc_store_run_begin(f.sub, &b, "2026-11-22T06:00:00Z", NULL), 0);
     assert_int_equal(a, b);
     *state = &f;
     return 0;
@@ -82,7 +82,7 @@ static void put_both_own(fixture *f, dtc_fact fact, const dtc_val *k, const dtc_
     for (size_t i = 0; i < n; i++) {
         dtc_put r;
         assert_int_equal(
-            dtc_store_put(f->ref, fact, k + i * nk, v + i * nv, booking ? booking[i] : NULL, &r),
+            dtc_store_put(f->ref, &r, fact, k + i * nk, v + i * nv, booking ? booking[i] : NULL),
             0);
         (*(r == DTC_PUT_INSERTED  ? &want.inserted
            : r == DTC_PUT_UPDATED ? &want.updated
@@ -122,11 +122,11 @@ static int dump_row(void *ctx, const dtc_row *row)
         const char *t;
         if (dtc_row_is_null(row, c))
             err |= dtc_buf_adds(b, "|NULL");
-        else if (dtc_row_int(row, c, &i) == 0)
+        else if (dtc_row_int(row, &i, c) == 0)
             err |= dtc_buf_printf(b, "|i%lld", (long long)i);
-        else if (dtc_row_real(row, c, &r) == 0)
+        else if (dtc_row_real(row, &r, c) == 0)
             err |= dtc_buf_printf(b, "|r%.17g", r);
-        else if (dtc_row_text(row, c, &t) == 0)
+        else if (dtc_row_text(row, &t, c) == 0)
             err |= dtc_buf_printf(b, "|'%s'", t);
         else
             return -1;
@@ -503,7 +503,7 @@ static void test_store_batch_writer_handle_logs_under_the_run_or_is_none_on_sqli
 {
     fixture *f = *state;
     dtc_store *w = NULL;
-    if (dtc_store_open_writer(&w, f->sub) != 0) fail_msg("%s", dtc_store_errmsg(f->sub));
+    if (dtc_store_open_writer(f->sub, &w) != 0) fail_msg("%s", dtc_store_errmsg(f->sub));
     if (!f->pg) {
         assert_null(w);
         return;

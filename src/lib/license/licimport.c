@@ -488,7 +488,7 @@ static int nthreads(const dtc_lic_import_opts *o)
 static int put(imp *x, dtc_fact f, const dtc_val *k, const dtc_val *v)
 {
     dtc_put r;
-    int rc = dtc_store_put(x->s, f, k, v, NULL, &r);
+    int rc = dtc_store_put(x->s, &r, f, k, v, NULL);
     if (rc == 0)
         (*(r == DTC_PUT_INSERTED  ? &x->st->inserted
            : r == DTC_PUT_UPDATED ? &x->st->updated
@@ -503,7 +503,7 @@ static int prune(imp *x, dtc_fact f, const char *cluster, const char *env, const
 {
     dtc_val k[] = {DTC_TEXT(cluster), DTC_TEXT(env), DTC_TEXT(hour)};
     long removed = 0;
-    int rc = dtc_store_prune(x->s, f, k, keep, &removed);
+    int rc = dtc_store_prune(x->s, &removed, f, k, keep);
     x->st->removed += removed;
     return rc;
 }

@@ -27,7 +27,7 @@ static int on_last(void *ud, const dtc_row *row)
 {
     int64_t *day = ud, t;
     const char *hour;
-    int rc = dtc_row_text_or(row, 0, NULL, &hour); /* MAX() of no rows */
+    int rc = dtc_row_text_or(row, &hour, 0, NULL); /* MAX() of no rows */
     if (rc == 0 && hour && dtc_parse_datetime(hour, &t) == 0) *day = t / 86400;
     return rc;
 }
@@ -45,11 +45,11 @@ static int on_day(void *ud, const dtc_row *row)
     const char *cluster, *env, *day;
     int64_t v[5];
     int rc;
-    if ((rc = dtc_row_text(row, 0, &cluster)) || (rc = dtc_row_text(row, 1, &env)) ||
-        (rc = dtc_row_text(row, 2, &day)))
+    if ((rc = dtc_row_text(row, &cluster, 0)) || (rc = dtc_row_text(row, &env, 1)) ||
+        (rc = dtc_row_text(row, &day, 2)))
         return rc;
     for (int i = 0; i < 5; i++)
-        if ((rc = dtc_row_int(row, 3 + i, &v[i])) != 0) return rc;
+        if ((rc = dtc_row_int(row, &v[i], 3 + i)) != 0) return rc;
     dtc_lic_day *g = dtc_grow(x->days, &k->cap, x->ndays, sizeof(*g));
     if (!g) return DTC_ENOMEM;
     x->days = g;

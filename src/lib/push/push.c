@@ -186,7 +186,7 @@ static int write_batches(run *x)
         char key[40];
         batch_key(x, &all[start], &all[end - 1], end - start, key);
         int64_t id;
-        rc = dtc_store_outbox_add(x->o->store, x->dest, key, x->now, &all[start], end - start, &id);
+        rc = dtc_store_outbox_add(x->o->store, &id, x->dest, key, x->now, &all[start], end - start);
         if (rc) {
             fail_db(x, rc);
             break;
@@ -213,7 +213,7 @@ static int enqueue(run *x)
         dtc_buf_reset(&x->arena);
         x->nitems = 0;
         if (!x->o->dry_run && (rc = dtc_store_begin(db)) != 0) return fail_db(x, rc);
-        rc = dtc_store_push_changes(db, x->dest, x->d->since, CHUNK_RECORDS, on_change, x, &n);
+        rc = dtc_store_push_changes(db, &n, x->dest, x->d->since, CHUNK_RECORDS, on_change, x);
         if (rc == DTC_EDB)
             fail_db(x, rc);
         else if (rc)
@@ -377,7 +377,7 @@ static int deliver(run *x, const dtc_outbox_batch *b, dtc_buf *body)
             split_key(b->key, 'a', ka, sizeof(ka));
             split_key(b->key, 'b', kb, sizeof(kb));
             if ((rc = dtc_store_begin(db)) != 0 ||
-                (rc = dtc_store_outbox_split(db, b->id, ka, kb, x->now, &ia, &ib)) != 0 ||
+                (rc = dtc_store_outbox_split(db, &ia, &ib, b->id, ka, kb, x->now)) != 0 ||
                 (rc = dtc_store_commit(db)) != 0) {
                 fail_db(x, rc);
                 dtc_store_rollback(db);
@@ -440,7 +440,7 @@ static int show_pending(run *x)
     for (;;) {
         dtc_outbox_batch b;
         int found = 0;
-        if ((rc = dtc_store_outbox_next(x->o->store, x->dest, after, &b, &found)) != 0) {
+        if ((rc = dtc_store_outbox_next(x->o->store, &b, &found, x->dest, after)) != 0) {
             fail_db(x, rc);
             break;
         }
@@ -508,7 +508,7 @@ static int migrate_dest(run *x)
     if (strcmp(old, x->dest) == 0) return 0;
     dtc_store *db = x->o->store;
     int rc = dtc_store_begin(db);
-    if (rc == 0 && (rc = dtc_store_outbox_rename(db, old, x->dest, &moved)) == 0)
+    if (rc == 0 && (rc = dtc_store_outbox_rename(db, &moved, old, x->dest)) == 0)
         rc = dtc_store_commit(db);
     explicit_bzero(old, sizeof(old));
     if (rc) {
@@ -589,7 +589,7 @@ int dtc_push_run(dtc_push_result *r, const dtc_push_opts *o)
         goto done;
     }
     if (o->retry_failed) {
-        if ((rc = dtc_store_outbox_retry_dead(db, x.dest, &r->requeued)) != 0) {
+        if ((rc = dtc_store_outbox_retry_dead(db, &r->requeued, x.dest)) != 0) {
             fail_db(&x, rc);
             goto rollback;
         }
@@ -603,7 +603,7 @@ int dtc_push_run(dtc_push_result *r, const dtc_push_opts *o)
     for (;;) {
         dtc_outbox_batch b;
         int found = 0;
-        if ((rc = dtc_store_outbox_next(db, x.dest, after, &b, &found)) != 0) {
+        if ((rc = dtc_store_outbox_next(db, &b, &found, x.dest, after)) != 0) {
             fail_db(&x, rc);
             break;
         }
@@ -622,7 +622,7 @@ int dtc_push_run(dtc_push_result *r, const dtc_push_opts *o)
         int64_t a2 = 0;
         dtc_outbox_batch b;
         int found = 1;
-        while (found && dtc_store_outbox_next(db, x.dest, a2, &b, &found) == 0 && found) {
+        while (found && dtc_store_outbox_next(db, &b, &found, x.dest, a2) == 0 && found) {
             a2 = b.id;
             r->pending_batches++;
         }

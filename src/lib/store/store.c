@@ -236,7 +236,7 @@ int dtc_store_open(dtc_store **out, const char *target, char *err, size_t errlen
     return 0;
 }
 
-int dtc_store_open_writer(dtc_store **out, dtc_store *s)
+int dtc_store_open_writer(dtc_store *s, dtc_store **out)
 {
     *out = NULL;
     if (!s->ops->concurrent_writes) return 0;
@@ -306,13 +306,13 @@ void dtc_store_rollback(dtc_store *s)
     memcpy(s->err, keep, sizeof(keep));
 }
 
-int dtc_store_put(dtc_store *s, dtc_fact fact, const dtc_val *keys, const dtc_val *vals,
-                  const char *booking, dtc_put *result)
+int dtc_store_put(dtc_store *s, dtc_put *result, dtc_fact fact, const dtc_val *keys,
+                  const dtc_val *vals, const char *booking)
 {
     dtc_put ignored;
     if ((unsigned)fact >= DTC_FACT_COUNT) return DTC_EINVAL;
     return said(
-        s, s->ops->put(s, &dtc_store__facts[fact], keys, vals, booking, result ? result : &ignored),
+        s, s->ops->put(s, result ? result : &ignored, &dtc_store__facts[fact], keys, vals, booking),
         dtc_store__facts[fact].name);
 }
 
@@ -327,8 +327,8 @@ int dtc_store_put_many(dtc_store *s, dtc_put_counts *counts, dtc_fact fact, cons
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         dtc_put r;
-        rc = s->ops->put(s, d, keys + i * (size_t)d->nkeys, vals + i * (size_t)d->nvals,
-                         booking ? booking[i] : NULL, &r);
+        rc = s->ops->put(s, &r, d, keys + i * (size_t)d->nkeys, vals + i * (size_t)d->nvals,
+                         booking ? booking[i] : NULL);
         if (rc == 0)
             (*(r == DTC_PUT_INSERTED  ? &counts->inserted
                : r == DTC_PUT_UPDATED ? &counts->updated
@@ -366,19 +366,19 @@ void dtc_store__key_text(const dtc_fact_desc *d, const dtc_val *keys, char out[D
     }
 }
 
-int dtc_store_prune(dtc_store *s, dtc_fact fact, const dtc_val *prefix, const char *keep,
-                    long *removed)
+int dtc_store_prune(dtc_store *s, long *removed, dtc_fact fact, const dtc_val *prefix,
+                    const char *keep)
 {
     *removed = 0;
     if ((unsigned)fact >= DTC_FACT_COUNT || dtc_store__facts[fact].nkeys < 2) return DTC_EINVAL;
-    return said(s, s->ops->prune(s, &dtc_store__facts[fact], (int)fact, prefix, keep, removed),
+    return said(s, s->ops->prune(s, removed, &dtc_store__facts[fact], (int)fact, prefix, keep),
                 "prune");
 }
 
-int dtc_store_run_begin(dtc_store *s, const char *started_at, const char *accounts, int64_t *run_id)
+int dtc_store_run_begin(dtc_store *s, int64_t *run_id, const char *started_at, const char *accounts)
 {
     long interrupted = 0;
-    int rc = said(s, s->ops->run_begin(s, started_at, accounts, run_id, &interrupted), "sync_run");
+    int rc = said(s, s->ops->run_begin(s, run_id, &interrupted, started_at, accounts), "sync_run");
     s->interrupted = interrupted; /* 0 when it failed */
     if (rc == 0) {
         s->run_id = *run_id;
@@ -399,9 +399,9 @@ int dtc_store_run_end(dtc_store *s, int64_t run_id, const char *finished_at, con
     return said(s, s->ops->run_end(s, run_id, finished_at, status, st, message), "sync_run");
 }
 
-int dtc_store_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found)
+int dtc_store_checkpoint_get(dtc_store *s, int64_t *day, int *found, const char *scope)
 {
-    return said(s, s->ops->checkpoint_get(s, scope, day, found), "checkpoint");
+    return said(s, s->ops->checkpoint_get(s, day, found, scope), "checkpoint");
 }
 
 int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
@@ -487,9 +487,9 @@ void dtc_store_unlock(dtc_store *s, const char *name)
     s->held[i] = s->held[--s->nheld];
 }
 
-int dtc_store_restated_days(dtc_store *s, int64_t run_id, long *out)
+int dtc_store_restated_days(dtc_store *s, long *out, int64_t run_id)
 {
-    return said(s, s->ops->restated_days(s, run_id, out), "revision count");
+    return said(s, s->ops->restated_days(s, out, run_id), "revision count");
 }
 
 int dtc_store_analyze(dtc_store *s)
@@ -521,11 +521,11 @@ int dtc_store_coverage_add(dtc_store *s, const char *scope, int64_t first, int64
     return said(s, s->ops->coverage_add(s, scope, first, last), "coverage");
 }
 
-int dtc_store_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n)
+int dtc_store_coverage_get(dtc_store *s, dtc_day_range **out, size_t *n, const char *scope)
 {
     *out = NULL;
     *n = 0;
-    return said(s, s->ops->coverage_get(s, scope, out, n), "coverage");
+    return said(s, s->ops->coverage_get(s, out, n, scope), "coverage");
 }
 
 /* ---- the read path ---- */
@@ -607,7 +607,7 @@ static const dtc_val *column(const dtc_row *r, int col, char want, bool allow_nu
     return NULL;
 }
 
-int dtc_row_int_or(const dtc_row *r, int col, int64_t dflt, int64_t *out)
+int dtc_row_int_or(const dtc_row *r, int64_t *out, int col, int64_t dflt)
 {
     const dtc_val *v = column(r, col, 'i', true);
     if (!v) return DTC_EDB;
@@ -615,7 +615,7 @@ int dtc_row_int_or(const dtc_row *r, int col, int64_t dflt, int64_t *out)
     return 0;
 }
 
-int dtc_row_real_or(const dtc_row *r, int col, double dflt, double *out)
+int dtc_row_real_or(const dtc_row *r, double *out, int col, double dflt)
 {
     const dtc_val *v = column(r, col, 'r', true);
     if (!v) return DTC_EDB;
@@ -623,7 +623,7 @@ int dtc_row_real_or(const dtc_row *r, int col, double dflt, double *out)
     return 0;
 }
 
-int dtc_row_text_or(const dtc_row *r, int col, const char *dflt, const char **out)
+int dtc_row_text_or(const dtc_row *r, const char **out, int col, const char *dflt)
 {
     const dtc_val *v = column(r, col, 't', true);
     if (!v) return DTC_EDB;
@@ -631,19 +631,19 @@ int dtc_row_text_or(const dtc_row *r, int col, const char *dflt, const char **ou
     return 0;
 }
 
-int dtc_row_int(const dtc_row *r, int col, int64_t *out)
+int dtc_row_int(const dtc_row *r, int64_t *out, int col)
 {
-    return column(r, col, 'i', false) ? dtc_row_int_or(r, col, 0, out) : DTC_EDB;
+    return column(r, col, 'i', false) ? dtc_row_int_or(r, out, col, 0) : DTC_EDB;
 }
 
-int dtc_row_real(const dtc_row *r, int col, double *out)
+int dtc_row_real(const dtc_row *r, double *out, int col)
 {
-    return column(r, col, 'r', false) ? dtc_row_real_or(r, col, 0, out) : DTC_EDB;
+    return column(r, col, 'r', false) ? dtc_row_real_or(r, out, col, 0) : DTC_EDB;
 }
 
-int dtc_row_text(const dtc_row *r, int col, const char **out)
+int dtc_row_text(const dtc_row *r, const char **out, int col)
 {
-    return column(r, col, 't', false) ? dtc_row_text_or(r, col, NULL, out) : DTC_EDB;
+    return column(r, col, 't', false) ? dtc_row_text_or(r, out, col, NULL) : DTC_EDB;
 }
 
 int dtc_row_is_null(const dtc_row *r, int col)
@@ -731,7 +731,7 @@ done:
     return rc;
 }
 
-int dtc_store_copy(dtc_store *from, dtc_store *to, dtc_copy_stats *st)
+int dtc_store_copy(dtc_store *to, dtc_copy_stats *st, dtc_store *from)
 {
     memset(st, 0, sizeof(*st));
     from->err[0] = to->err[0] = '\0';

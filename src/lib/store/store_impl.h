@@ -39,25 +39,25 @@ typedef struct dtc_store_ops {
     /* read-only portable SQL, `?` placeholders (store.h); each row as a dtc_row */
     int (*query)(dtc_store *s, const char *sql, const dtc_val *params, int nparams,
                  int (*fn)(void *ctx, const dtc_row *row), void *ctx);
-    int (*put)(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const dtc_val *vals,
-               const char *booking, dtc_put *result);
+    int (*put)(dtc_store *s, dtc_put *result, const dtc_fact_desc *d, const dtc_val *keys,
+               const dtc_val *vals, const char *booking);
     /* NULL: store.c calls put for each row (store.h: dtc_store_put_many) */
     int (*put_many)(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc *d,
                     const dtc_val *keys, const dtc_val *vals, const char *const *booking, size_t n);
     /* *interrupted: how many earlier running runs it marked interrupted */
-    int (*run_begin)(dtc_store *s, const char *started_at, const char *accounts, int64_t *run_id,
-                     long *interrupted);
+    int (*run_begin)(dtc_store *s, int64_t *run_id, long *interrupted, const char *started_at,
+                     const char *accounts);
     int (*run_end)(dtc_store *s, int64_t run_id, const char *finished_at, const char *status,
                    const dtc_run_stats *st, const char *message);
-    int (*checkpoint_get)(dtc_store *s, const char *scope, int64_t *day, int *found);
+    int (*checkpoint_get)(dtc_store *s, int64_t *day, int *found, const char *scope);
     int (*checkpoint_set)(dtc_store *s, const char *scope, int64_t day);
-    int (*restated_days)(dtc_store *s, int64_t run_id, long *out);
+    int (*restated_days)(dtc_store *s, long *out, int64_t run_id);
     int (*analyze)(dtc_store *s); /* NULL: the back-end needs none */
-    int (*prune)(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix,
-                 const char *keep, long *removed);
+    int (*prune)(dtc_store *s, long *removed, const dtc_fact_desc *d, int fact,
+                 const dtc_val *prefix, const char *keep);
     /* first <= last, both within the years 0001-9999 (store.c checks) */
     int (*coverage_add)(dtc_store *s, const char *scope, int64_t first, int64_t last);
-    int (*coverage_get)(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n);
+    int (*coverage_get)(dtc_store *s, dtc_day_range **out, size_t *n, const char *scope);
     /* one writing statement of portable SQL (`?` placeholders), for
      * dtc_store_copy only; and after a copy, bring generated ids past the
      * copied ones (NULL: nothing to do) */
@@ -140,24 +140,24 @@ typedef struct dtc_store_push_ops {
     /* One pass of the change scan: subscription-level cost rows (env false)
      * or environment rows (env true), at most limit, adding to *count;
      * store_outbox.c runs the two passes. */
-    int (*scan)(dtc_store *s, bool env, const char *dest, const char *since_day, long limit,
-                int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx, long *count);
-    int (*outbox_add)(dtc_store *s, const char *dest, const char *batch_key, const char *created_at,
-                      const dtc_outbox_item *items, size_t n, int64_t *batch_id);
-    int (*outbox_next)(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,
-                       int *found);
+    int (*scan)(dtc_store *s, long *count, bool env, const char *dest, const char *since_day,
+                long limit, int (*fn)(void *ctx, const dtc_push_rec *r), void *ctx);
+    int (*outbox_add)(dtc_store *s, int64_t *batch_id, const char *dest, const char *batch_key,
+                      const char *created_at, const dtc_outbox_item *items, size_t n);
+    int (*outbox_next)(dtc_store *s, dtc_outbox_batch *out, int *found, const char *dest,
+                       int64_t after_id);
     int (*outbox_items)(dtc_store *s, int64_t batch_id,
                         int (*fn)(void *ctx, const dtc_outbox_item *it), void *ctx);
     int (*outbox_mark)(dtc_store *s, int64_t batch_id, const char *state, int attempts, long status,
                        const char *error, const char *at);
-    int (*outbox_split)(dtc_store *s, int64_t batch_id, const char *key_a, const char *key_b,
-                        const char *created_at, int64_t *a, int64_t *b);
-    int (*outbox_retry_dead)(dtc_store *s, const char *dest, long *n);
+    int (*outbox_split)(dtc_store *s, int64_t *a, int64_t *b, int64_t batch_id, const char *key_a,
+                        const char *key_b, const char *created_at);
+    int (*outbox_retry_dead)(dtc_store *s, long *n, const char *dest);
     int (*outbox_backlog)(dtc_store *s,
                           int (*fn)(void *ctx, const char *dest, const char *state, long batches,
                                     long records),
                           void *ctx);
-    int (*outbox_rename)(dtc_store *s, const char *from, const char *to, long *n);
+    int (*outbox_rename)(dtc_store *s, long *n, const char *from, const char *to);
 } dtc_store_push_ops;
 
 #endif

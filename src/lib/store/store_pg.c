@@ -1354,8 +1354,8 @@ done:
 }
 
 /* One row is a batch of one. */
-static int pg_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const dtc_val *vals,
-                  const char *booking, dtc_put *result)
+static int pg_put(dtc_store *s, dtc_put *result, const dtc_fact_desc *d, const dtc_val *keys,
+                  const dtc_val *vals, const char *booking)
 {
     dtc_put_counts c = {0};
     int rc = pg_put_many(s, &c, d, keys, vals, booking ? &booking : NULL, 1);
@@ -1367,8 +1367,8 @@ static int pg_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, con
 /* Restated children: DELETE ... WHERE k1 = $1 AND ... AND kn NOT IN the
  * JSON array's values. The last key is compared as text, which is how
  * json_array_elements_text gives both the array's strings and its integers. */
-static int pg_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix,
-                    const char *keep, long *removed)
+static int pg_prune(dtc_store *s, long *removed, const dtc_fact_desc *d, int fact,
+                    const dtc_val *prefix, const char *keep)
 {
     (void)fact;
     dtc_val v[DTC_FACT_MAX_COLS];
@@ -1430,8 +1430,8 @@ static int run_gone(dtc_store *s, const PGresult *r, int row, bool *gone)
     return rc;
 }
 
-static int pg_run_begin(dtc_store *s, const char *started_at, const char *accounts, int64_t *run_id,
-                        long *interrupted)
+static int pg_run_begin(dtc_store *s, int64_t *run_id, long *interrupted, const char *started_at,
+                        const char *accounts)
 {
     pg *p = s->impl;
     char host[256];
@@ -1506,7 +1506,7 @@ static int pg_run_end(dtc_store *s, int64_t run_id, const char *finished_at, con
     return rc;
 }
 
-static int pg_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found)
+static int pg_checkpoint_get(dtc_store *s, int64_t *day, int *found, const char *scope)
 {
     PGresult *r = NULL;
     dtc_val v[] = {DTC_TEXT(scope)};
@@ -1529,7 +1529,7 @@ static int pg_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
         v, 2, "checkpoint", NULL);
 }
 
-static int pg_restated_days(dtc_store *s, int64_t run_id, long *out)
+static int pg_restated_days(dtc_store *s, long *out, int64_t run_id)
 {
     PGresult *r = NULL;
     dtc_val v[] = {DTC_INT(run_id)};
@@ -1585,7 +1585,7 @@ done:
     return rc;
 }
 
-static int pg_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n)
+static int pg_coverage_get(dtc_store *s, dtc_day_range **out, size_t *n, const char *scope)
 {
     PGresult *r = NULL;
     dtc_val v[] = {DTC_TEXT(scope)};

@@ -60,8 +60,8 @@ static const char changes_env_sql[] =
     "  e.cost_micro || '|' || COALESCE(e.currency,'') || '|' || COALESCE(u.value::text,''))"
     " ORDER BY e.day, e.subscription_uuid, e.environment_id, e.capability_key LIMIT $3";
 
-static int scan(dtc_store *s, bool env, const char *dest, const char *since, long limit,
-                int (*fn)(void *, const dtc_push_rec *), void *ctx, long *count)
+static int scan(dtc_store *s, long *count, bool env, const char *dest, const char *since,
+                long limit, int (*fn)(void *, const dtc_push_rec *), void *ctx)
 {
     PGresult *r = NULL;
     dtc_val v[] = {DTC_TEXT(dest), DTC_TEXT(since ? since : ""), DTC_INT(limit)};
@@ -130,9 +130,8 @@ static int add_item(dtc_store *s, const char *dest, int64_t batch_id, size_t seq
     return rc;
 }
 
-static int pg_outbox_add(dtc_store *s, const char *dest, const char *batch_key,
-                         const char *created_at, const dtc_outbox_item *items, size_t n,
-                         int64_t *batch_id)
+static int pg_outbox_add(dtc_store *s, int64_t *batch_id, const char *dest, const char *batch_key,
+                         const char *created_at, const dtc_outbox_item *items, size_t n)
 {
     PGresult *r = NULL;
     int64_t bytes = 0;
@@ -156,8 +155,8 @@ done:
     return dtc_store__pg_own_end(s, own, rc);
 }
 
-static int pg_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,
-                          int *found)
+static int pg_outbox_next(dtc_store *s, dtc_outbox_batch *out, int *found, const char *dest,
+                          int64_t after_id)
 {
     PGresult *r = NULL;
     dtc_val v[] = {DTC_TEXT(dest), DTC_INT(after_id)};
@@ -255,8 +254,8 @@ static int new_half(dtc_store *s, int64_t old, const char *key, const char *crea
     return dtc_store__pg_exec(s, sql, w, 4, "outbox_record", NULL);
 }
 
-static int pg_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, const char *key_b,
-                           const char *created_at, int64_t *a, int64_t *b)
+static int pg_outbox_split(dtc_store *s, int64_t *a, int64_t *b, int64_t batch_id,
+                           const char *key_a, const char *key_b, const char *created_at)
 {
     PGresult *r = NULL;
     bool own = false;
@@ -283,7 +282,7 @@ done:
     return dtc_store__pg_own_end(s, own, rc);
 }
 
-static int pg_outbox_retry_dead(dtc_store *s, const char *dest, long *n)
+static int pg_outbox_retry_dead(dtc_store *s, long *n, const char *dest)
 {
     PGresult *r = NULL;
     dtc_val v[] = {DTC_TEXT(dest)};
@@ -314,7 +313,7 @@ static int pg_outbox_backlog(dtc_store *s,
 
 /* As on SQLite, rows `to` already has win. (The old key's rows leave dead
  * tuples behind until VACUUM reclaims them: PostgreSQL has no secure_delete.) */
-static int pg_outbox_rename(dtc_store *s, const char *from, const char *to, long *n)
+static int pg_outbox_rename(dtc_store *s, long *n, const char *from, const char *to)
 {
     PGresult *r = NULL;
     bool own = false;

@@ -379,8 +379,8 @@ static int log_revision(dtc_store *s, const dtc_fact_desc *d, const dtc_val *key
     return sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s, "revision log");
 }
 
-static int sq_put(dtc_store *s, const dtc_fact_desc *d, const dtc_val *keys, const dtc_val *vals,
-                  const char *booking, dtc_put *result)
+static int sq_put(dtc_store *s, dtc_put *result, const dtc_fact_desc *d, const dtc_val *keys,
+                  const dtc_val *vals, const char *booking)
 {
     sq *q = s->impl;
     int f = (int)(d - dtc_store__facts);
@@ -443,8 +443,8 @@ static bool run_gone(sqlite3_stmt *st, const char *host)
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
-static int sq_run_begin(dtc_store *s, const char *started_at, const char *accounts, int64_t *run_id,
-                        long *interrupted)
+static int sq_run_begin(dtc_store *s, int64_t *run_id, long *interrupted, const char *started_at,
+                        const char *accounts)
 {
     sq *q = s->impl;
     sqlite3_stmt *sel = NULL, *mark = NULL, *ins = NULL;
@@ -547,7 +547,7 @@ static int sq_run_end(dtc_store *s, int64_t run_id, const char *finished_at, con
     return rc;
 }
 
-static int sq_checkpoint_get(dtc_store *s, const char *scope, int64_t *day, int *found)
+static int sq_checkpoint_get(dtc_store *s, int64_t *day, int *found, const char *scope)
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(s, "SELECT day FROM checkpoint WHERE scope=?1", &st);
@@ -582,7 +582,7 @@ static int sq_checkpoint_set(dtc_store *s, const char *scope, int64_t day)
     return rc;
 }
 
-static int sq_restated_days(dtc_store *s, int64_t run_id, long *out)
+static int sq_restated_days(dtc_store *s, long *out, int64_t run_id)
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(
@@ -662,7 +662,7 @@ done:
     return rc;
 }
 
-static int sq_coverage_get(dtc_store *s, const char *scope, dtc_day_range **out, size_t *n)
+static int sq_coverage_get(dtc_store *s, dtc_day_range **out, size_t *n, const char *scope)
 {
     sq *q = s->impl;
     sqlite3_stmt *st = q->cov_all;
@@ -703,8 +703,8 @@ done:
 
 /* DELETE ... WHERE k1 = ? AND ... AND kn NOT IN json_each(?), prepared once
  * per fact. */
-static int sq_prune(dtc_store *s, const dtc_fact_desc *d, int fact, const dtc_val *prefix,
-                    const char *keep, long *removed)
+static int sq_prune(dtc_store *s, long *removed, const dtc_fact_desc *d, int fact,
+                    const dtc_val *prefix, const char *keep)
 {
     sq *q = s->impl;
     if (!q->prune[fact]) {

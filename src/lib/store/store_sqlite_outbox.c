@@ -66,8 +66,8 @@ static const char changes_env_sql[] =
     "  e.cost_micro || '|' || ifnull(e.currency,'') || '|' || ifnull(u.value,''))"
     " ORDER BY e.day, e.subscription_uuid, e.environment_id, e.capability_key LIMIT ?3";
 
-static int scan(dtc_store *s, bool env, const char *dest, const char *since, long limit,
-                int (*fn)(void *, const dtc_push_rec *), void *ctx, long *count)
+static int scan(dtc_store *s, long *count, bool env, const char *dest, const char *since,
+                long limit, int (*fn)(void *, const dtc_push_rec *), void *ctx)
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(s, env ? changes_env_sql : changes_cost_sql, &st);
@@ -108,9 +108,8 @@ static int scan(dtc_store *s, bool env, const char *dest, const char *since, lon
 
 /* ---- outbox ---- */
 
-static int sq_outbox_add(dtc_store *s, const char *dest, const char *batch_key,
-                         const char *created_at, const dtc_outbox_item *items, size_t n,
-                         int64_t *batch_id)
+static int sq_outbox_add(dtc_store *s, int64_t *batch_id, const char *dest, const char *batch_key,
+                         const char *created_at, const dtc_outbox_item *items, size_t n)
 {
     sqlite3_stmt *b = NULL, *r = NULL, *p = NULL;
     int64_t bytes = 0;
@@ -184,8 +183,8 @@ static void read_batch(sqlite3_stmt *st, dtc_outbox_batch *out)
     out->attempts = sqlite3_column_int(st, 5);
 }
 
-static int sq_outbox_next(dtc_store *s, const char *dest, int64_t after_id, dtc_outbox_batch *out,
-                          int *found)
+static int sq_outbox_next(dtc_store *s, dtc_outbox_batch *out, int *found, const char *dest,
+                          int64_t after_id)
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(s,
@@ -306,8 +305,8 @@ static int new_half(dtc_store *s, int64_t old, const char *key, const char *crea
     return run1(s, st, "outbox_record");
 }
 
-static int sq_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, const char *key_b,
-                           const char *created_at, int64_t *a, int64_t *b)
+static int sq_outbox_split(dtc_store *s, int64_t *a, int64_t *b, int64_t batch_id,
+                           const char *key_a, const char *key_b, const char *created_at)
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(s, "SELECT COUNT(*) FROM outbox_record WHERE batch_id=?1", &st);
@@ -337,7 +336,7 @@ static int sq_outbox_split(dtc_store *s, int64_t batch_id, const char *key_a, co
     return run1(s, st, "outbox_batch");
 }
 
-static int sq_outbox_retry_dead(dtc_store *s, const char *dest, long *n)
+static int sq_outbox_retry_dead(dtc_store *s, long *n, const char *dest)
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(
@@ -389,7 +388,7 @@ static int rename_dest(dtc_store *s, const char *from, const char *to, long *n)
 
 /* The old key may hold a token: with secure_delete the pages it leaves are
  * zeroed, not just freed. */
-static int sq_outbox_rename(dtc_store *s, const char *from, const char *to, long *n)
+static int sq_outbox_rename(dtc_store *s, long *n, const char *from, const char *to)
 {
     sqlite3 *db = dtc_store__sqlite_db(s);
     (void)sqlite3_exec(db, "PRAGMA secure_delete=ON", NULL, NULL, NULL);
