@@ -43,20 +43,24 @@ class TwoSyncs(unittest.TestCase):
             self.assertTrue(dump(to_sqlite(url, os.path.join(d, "together.db")), FACT_TABLES) ==
                             dump(clean, FACT_TABLES), "two runs at once differ from one run")
 
-            url = pg.createdb("refused")
-            first = start(emu, url)
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and pg.sql("refused", "SELECT COUNT(*) FROM pg_locks"
-                                                                     " WHERE locktype='advisory'") == [["0"]]:
-                time.sleep(0.05)
-            second = start(emu, url, "--lock-wait", "1")
-            err = second.communicate(timeout=60)[1]
-            out = first.communicate(timeout=240)
-            self.assertEqual(first.returncode, 0, out)
-            self.assertEqual(second.returncode, 73, err)
-            self.assertEqual(len(err.strip().splitlines()), 1, err)
-            self.assertIn("locked by another dtcost", err)
-            self.assertEqual(pg.sql("refused", "SELECT COUNT(*) FROM sync_run"), [["1"]])
+            # The refused case: an account answering 25 ms late, so the first sync holds its lock for
+            # seconds after the second starts however fast the database writes (at 5 ms a fast
+            # machine's first sync ended within the second's one-second wait).
+            with Emulator("--days", "30", "--latency-ms", "25") as slow:
+                url = pg.createdb("refused")
+                first = start(slow, url)
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and pg.sql("refused", "SELECT COUNT(*) FROM pg_locks"
+                                                                         " WHERE locktype='advisory'") == [["0"]]:
+                    time.sleep(0.05)
+                second = start(slow, url, "--lock-wait", "1")
+                err = second.communicate(timeout=60)[1]
+                out = first.communicate(timeout=240)
+                self.assertEqual(first.returncode, 0, out)
+                self.assertEqual(second.returncode, 73, err)
+                self.assertEqual(len(err.strip().splitlines()), 1, err)
+                self.assertIn("locked by another dtcost", err)
+                self.assertEqual(pg.sql("refused", "SELECT COUNT(*) FROM sync_run"), [["1"]])
 
 
 if __name__ == "__main__":
