@@ -98,11 +98,12 @@ static bool lost_link(PGconn *c, const PGresult *r)
 }
 
 /* Since a reconnect (p->bounded), a statement that waited for a lock past
- * lock_timeout (55P03) waited on the old session's rows: the window is over. */
+ * lock_timeout (55P03: on the old session's rows) or a reconnect's query
+ * past statement_timeout (57014): the time left is over. */
 static bool lock_timed_out(const pg *p, const PGresult *r)
 {
     const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    return p->bounded && st && strcmp(st, "55P03") == 0;
+    return p->bounded && st && (strcmp(st, "55P03") == 0 || strcmp(st, "57014") == 0);
 }
 
 static int fail(dtc_store *s, const char *what, const PGresult *r)
@@ -115,9 +116,14 @@ static int fail(dtc_store *s, const char *what, const PGresult *r)
                                                            : "no connection";
         one_line(said, m, sizeof(m));
         if (!m[0]) snprintf(m, sizeof(m), "no reason given");
+        const char *why = "";
+        if (lock_timed_out(p, r))
+            why = strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "55P03") == 0
+                      ? "its old session still holds the locks: "
+                      : "no answer within the time left: ";
         snprintf(s->err, sizeof(s->err),
                  "database: %s: the PostgreSQL connection was lost (%s%s)" DTC_STORE_LOST_ADVICE,
-                 what, lock_timed_out(p, r) ? "its old session still holds the locks: " : "", m);
+                 what, why, m);
         /* The transaction may have committed when its COMMIT's answer was
          * what got lost: reconnect asks the server (pg_lost_committed). Only
          * a transaction whose BEGIN was answered: a loss before that (a
