@@ -16,12 +16,20 @@ failover), the transaction to ask about is still the one whose answer was
 lost: with the answer to the run's own first COMMIT (its sync_run row)
 dropped, and the first statement of the reconnect's new session lost too,
 the run is still one row in the run log (before, the second loss erased
-the id, the run's start was redone: a second row, left `running`)."""
+the id, the run's start was redone: a second row, left `running`).
+
+And after a crash, the transaction in flight may have an id the restarted
+server never reached (nothing of it was written: txid_status says "in the
+future"): it did not commit, and is redone (before: exit 74 on that
+error). The sync's start is held at its sync_run INSERT, after its BEGIN
+took an id, while the server is stopped with -m immediate and started
+again."""
 import os
+import subprocess
 import unittest
 
-from dtsync import FACT_TABLES, dump, run_sync, rows
-from emu import Emulator, tmpdir
+from dtsync import FACT_TABLES, dump, run_sync, rows, sync_env
+from emu import DTCOST, Emulator, tmpdir
 from pg import Postgres, Relay, to_sqlite
 
 FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6")
@@ -78,6 +86,21 @@ class FlapAfterLostAnswer(Relay):
         return None
 
 
+class HoldAtRunStart(Relay):
+    """Holds the statement that inserts the run's sync_run row."""
+
+    def __init__(self, server_socket):
+        super().__init__(server_socket)
+        self.fired = False
+
+    def decide(self, kind, body, state):
+        with self.lock:
+            if b"INSERT INTO sync_run" in body and not self.fired:
+                self.fired = True
+                return "hold"
+        return None
+
+
 class CommitAnswerLost(unittest.TestCase):
     def test_a_committed_chunk_is_not_redone_or_counted_twice(self):
         d = tmpdir()
@@ -116,6 +139,30 @@ class CommitAnswerLost(unittest.TestCase):
                                                           for c in rows(clean, COUNTS)])
             self.assertRegex(r.stderr, r"warning: database: reconnected after \d+ s; the transaction in flight had"
                                        r" committed\n")
+
+            pg.createdb("future")
+            proxy = HoldAtRunStart(os.path.join(pg.dir, ".s.PGSQL.5432"))
+            sync = subprocess.Popen([DTCOST, "sync", "--db", proxy.url("future"), "--retry-base-ms", "20",
+                                     "--db-retry", "30"], env=sync_env(emu), stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+            try:
+                self.assertTrue(proxy.held.wait(timeout=60), "the run's start never reached the proxy")
+                offset = os.path.getsize(pg.log)
+                pg.stop("immediate")
+                pg.restart()
+                proxy.release.set()
+                _, err = sync.communicate(timeout=120)
+            finally:
+                if sync.poll() is None:
+                    sync.kill()
+                proxy.stop()
+            self.assertEqual(sync.returncode, 0, err)
+            with open(pg.log, errors="replace") as f:
+                f.seek(offset)
+                self.assertIn("is in the future", f.read(), "the server was not asked about an id it never reached")
+            self.assertRegex(err, r"warning: database: reconnected after \d+ s; redoing the transaction in flight\n")
+            self.assertEqual(pg.sql("future", COUNTS), [[c[0], str(c[1]), str(c[2]), str(c[3]), c[4]]
+                                                         for c in rows(clean, COUNTS)])
 
 
 if __name__ == "__main__":

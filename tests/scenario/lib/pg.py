@@ -161,13 +161,16 @@ class Relay:
       answers (the server did it; the client never hears);
     - "cut_client": do not pass it; close only the client's side and keep
       the server's open (a network cut the server has not noticed: the
-      session lives on, holding its locks and its open transaction)."""
+      session lives on, holding its locks and its open transaction);
+    - "hold": set self.held and pass it on only once self.release is set
+      (at most 120 s), e.g. to a server stopped and started meanwhile."""
 
     def __init__(self, server_socket):
         self.dir = tempfile.mkdtemp(prefix="pgproxy-", dir=tmpdir())
         self.server_socket = server_socket
         self.lock = threading.Lock()
         self.kept = []  # server sides of cut connections, open until stop()
+        self.held, self.release = threading.Event(), threading.Event()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(os.path.join(self.dir, os.path.basename(server_socket)))
         self.listener.listen(16)
@@ -180,6 +183,7 @@ class Relay:
         return f"postgresql:///{name}?host={self.dir}&user=dtcost"
 
     def stop(self):
+        self.release.set()
         self.listener.close()
         with self.lock:
             self._close(*self.kept)
@@ -201,7 +205,11 @@ class Relay:
             except OSError:
                 return
             server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            server.connect(self.server_socket)
+            try:
+                server.connect(self.server_socket)
+            except OSError:  # the server is down: this client is refused, the next may not be
+                self._close(client, server)
+                continue
             state = {"drop": False, "cut": False}
             threading.Thread(target=self._client_to_server, args=(client, server, state), daemon=True).start()
             threading.Thread(target=self._server_to_client, args=(client, server, state), daemon=True).start()
@@ -239,6 +247,9 @@ class Relay:
                             return
                         if action == "drop_answer":
                             state["drop"] = True
+                        if action == "hold":
+                            self.held.set()
+                            self.release.wait(timeout=120)
                     server.sendall(msg)
         except OSError:
             pass
