@@ -169,12 +169,13 @@ int dtc_store_checkpoint_set(dtc_store *s, const char *scope, int64_t day) DTC_M
  * destination at a time. Tries every 100 ms for up to wait_ms, ending the wait
  * early when cancel is not NULL and *cancel is set; then DTC_EBUSY with the
  * message "<name> is locked by another dtcost (waited N s); try again when it
- * has finished". Held until dtc_store_unlock or dtc_store_close; the process
- * dying releases it too. A name this handle already holds: 0, nothing more
- * taken. SQLite: an OS lock (flock) on a file beside the database named after
- * a hash of name (an in-memory database: nothing to take); PostgreSQL: a
- * session advisory lock on a 64-bit hash of name. DTC_EIO / DTC_EDB with the
- * error set when it cannot lock at all. */
+ * has finished" (when cancelled: "waiting for the lock on <name> was
+ * interrupted by a signal (after N s)"). Held until dtc_store_unlock or
+ * dtc_store_close; the process dying releases it too. A name this handle
+ * already holds: 0, nothing more taken. SQLite: an OS lock (flock) on a file
+ * beside the database named after a hash of name (an in-memory database:
+ * nothing to take); PostgreSQL: a session advisory lock on a 64-bit hash of
+ * name. DTC_EIO / DTC_EDB with the error set when it cannot lock at all. */
 int dtc_store_lock(dtc_store *s, const char *name, long wait_ms,
                    const volatile sig_atomic_t *cancel) DTC_MUST_CHECK;
 /* Release a lock this handle holds on name (not held: nothing). */
@@ -189,7 +190,9 @@ void dtc_store_unlock(dtc_store *s, const char *name);
 
 /* After DTC_EDBLOST: connect again to the same database (PostgreSQL: a new
  * session with the same parameters, the password read from its file again,
- * the same settings and search_path) and take again every lock the handle
+ * the same settings and search_path; the old session ended when the server
+ * still has it, a client-side cut it has not noticed, so its locks are free
+ * and its transaction's fate known) and take again every lock the handle
  * held (dtc_store_lock's names, each waiting up to lock_wait_ms as
  * dtc_store_lock does, and a sync run's own lock), since the server dropped
  * them with the old session. The transaction in flight is gone: redo it
@@ -199,8 +202,13 @@ void dtc_store_unlock(dtc_store *s, const char *name);
  * cannot tell (redoing it is then an idempotent upsert: nothing is stored
  * twice, but its rows count as unchanged). One attempt: the connection
  * attempt gives up after connect_ms (or the connect timeout, when shorter)
- * and ends within 100 ms of *cancel being set (cancel may be NULL).
- * Returns 0; DTC_EDBLOST when the server is still unreachable; DTC_EBUSY
+ * and ends within 100 ms of *cancel being set (cancel may be NULL); waiting
+ * for the old session to end, the run's lock and the question about the
+ * lost transaction are bounded by connect_ms too, and until the next
+ * commit every wait for a row lock is (lock_timeout; past it the statement
+ * fails with DTC_EDBLOST). The account locks wait up to lock_wait_ms.
+ * Returns 0; DTC_EDBLOST when the server is still unreachable (or the old
+ * session, not ended, still holds the run's lock past connect_ms); DTC_EBUSY
  * when another process took a lock meanwhile and kept it past lock_wait_ms
  * (the locks not taken again stay listed, for the next attempt); DTC_EINVAL
  * for a back-end without a connection (SQLite). The error is set. */

@@ -238,19 +238,25 @@ static long lock_wait_ms(const run *x)
     return 1000L * (x->o->lock_seconds > 0 ? x->o->lock_seconds : 300);
 }
 
+/* The store's message m without DTC_STORE_LOST_ADVICE at its end. */
+static void without_advice(const char *m, char *out, size_t outlen)
+{
+    size_t len = strlen(m), adv = strlen(DTC_STORE_LOST_ADVICE);
+    if (len >= adv && strcmp(m + len - adv, DTC_STORE_LOST_ADVICE) == 0) len -= adv;
+    snprintf(out, outlen, "%.*s", (int)len, m);
+}
+
 /* x->db's connection was lost (the store's message says how) at lost_at:
- * connect again until lost_at + db_retry seconds, backing off between
+ * connect again until db_retry seconds after the outage began (lost_at, or
+ * earlier when another connection lost it first), backing off between
  * attempts (retry.c), and take the run's locks again (store.h:
  * dtc_store_reconnect; *committed as it says). Past the bound, or when
  * cancelled: DTC_EDBLOST, with the run's one line saying so. */
 static int reconnect(run *x, int64_t lost_at, int *committed)
 {
     const int64_t window = 1000LL * x->o->cfg->db_retry;
-    const char *m = dtc_store_errmsg(x->db);
-    char lost[512];
-    size_t len = strlen(m), adv = strlen(DTC_STORE_LOST_ADVICE);
-    if (len >= adv && strcmp(m + len - adv, DTC_STORE_LOST_ADVICE) == 0) len -= adv;
-    snprintf(lost, sizeof(lost), "%.*s", (int)len, m);
+    char lost[512], last[512];
+    without_advice(dtc_store_errmsg(x->db), lost, sizeof(lost));
     pthread_mutex_lock(&x->down->mu);
     bool known = x->down->lost > 0 || (x->down->any && x->last_ok <= x->down->since);
     if (!known) {
@@ -259,6 +265,7 @@ static int reconnect(run *x, int64_t lost_at, int *committed)
         x->down->since = dtc_mono_ms();
         warn(x, "%s; retrying for up to %d s", lost, x->o->cfg->db_retry);
     }
+    if (x->down->since < lost_at) lost_at = x->down->since; /* one window per outage */
     x->down->lost++;
     pthread_mutex_unlock(&x->down->mu);
     dtc_backoff b;
@@ -283,13 +290,19 @@ static int reconnect(run *x, int64_t lost_at, int *committed)
                         : "redoing the transaction in flight");
     }
     pthread_mutex_unlock(&x->down->mu);
-    if (rc == DTC_EDBLOST)
+    if (rc == DTC_EDBLOST) {
+        /* the last attempt's failure, when there was one (it names the
+         * database when it was a connection attempt); the advice once */
+        without_advice(dtc_store_errmsg(x->db), last, sizeof(last));
+        bool again = strcmp(last, lost) != 0;
+        bool named = again && strstr(last, x->o->cfg->database);
         snprintf(x->r->err, sizeof(x->r->err),
-                 "%s; %s after %lld s of retrying (%s)%s (database %s)", lost,
-                 cancelled ? "interrupted by a signal" : "still unreachable",
-                 (long long)((dtc_mono_ms() - lost_at) / 1000), dtc_store_errmsg(x->db),
-                 DTC_STORE_LOST_ADVICE, x->o->cfg->database);
-    else if (rc)
+                 "%s; %s after %lld s of retrying%s%.300s%s" DTC_STORE_LOST_ADVICE "%s%.200s%s",
+                 lost, cancelled ? "interrupted by a signal" : "not back",
+                 (long long)((dtc_mono_ms() - lost_at) / 1000), again ? " (" : "",
+                 again ? last : "", again ? ")" : "", named ? "" : " (database ",
+                 named ? "" : x->o->cfg->database, named ? "" : ")");
+    } else if (rc)
         fail_db(x, rc);
     return rc;
 }
@@ -314,10 +327,11 @@ static int with_db(run *x, bool tx, int (*body)(run *x, void *arg), void *arg)
         if (rc != DTC_EDBLOST || x->no_retry || x->o->cfg->db_retry <= 0) return rc;
         if (!lost_at) lost_at = dtc_mono_ms(); /* the bound holds across redos */
         int committed = 0;
-        if ((rc = reconnect(x, lost_at, &committed)) != 0 || committed) return rc;
+        if ((rc = reconnect(x, lost_at, &committed)) != 0) return rc;
+        x->r->err[0] = '\0'; /* the loss's message is over, whether redone or not */
+        if (committed) return 0;
         x->r->stats.inserted = inserted;
         x->r->stats.updated = updated;
-        x->r->err[0] = '\0';
     }
 }
 

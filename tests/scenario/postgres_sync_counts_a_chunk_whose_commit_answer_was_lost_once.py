@@ -9,116 +9,96 @@ found the chunk's rows stored already and counted them as unchanged).
 The drop is made by a proxy between dtcost and the server's Unix socket
 that reads the client's messages and, at the Nth COMMIT of a transaction
 that wrote facts, passes the COMMIT on and closes both sides as soon as the
-server answers."""
+server answers (lib/pg.py's Relay).
+
+And when the connection is lost again while reconnecting (a flapping
+failover), the transaction to ask about is still the one whose answer was
+lost: with the answer to the run's own first COMMIT (its sync_run row)
+dropped, and the first statement of the reconnect's new session lost too,
+the run is still one row in the run log (before, the second loss erased
+the id, the run's start was redone: a second row, left `running`).
+
+And after a crash, the transaction in flight may have an id the restarted
+server never reached (nothing of it was written: txid_status says "in the
+future"): it did not commit, and is redone (before: exit 74 on that
+error). The sync's start is held at its sync_run INSERT, after its BEGIN
+took an id, while the server is stopped with -m immediate and started
+again."""
 import os
-import socket
-import struct
 import subprocess
-import tempfile
-import threading
 import unittest
 
-from dtsync import FACT_TABLES, dump, run_sync, rows
+from dtsync import FACT_TABLES, dump, run_sync, rows, sync_env
 from emu import DTCOST, Emulator, tmpdir
-from pg import Postgres
+from pg import Postgres, Relay, to_sqlite
 
 FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6")
 DROP_AT = 12  # the 12th COMMIT of a transaction that wrote facts: a page or a walk
-COUNTS = "SELECT status, inserted, updated, restated_days FROM sync_run ORDER BY id"
+COUNTS = "SELECT status, inserted, updated, restated_days, message FROM sync_run ORDER BY id"
 
 
-class CommitAnswerDropper:
-    """Listens where libpq looks for a server in `dir` and relays each
-    connection to the real server's socket; drops one COMMIT's answer."""
+class CommitAnswerDropper(Relay):
+    """Drops the answer to the drop_at-th COMMIT of a transaction that wrote facts."""
 
     def __init__(self, server_socket, drop_at):
-        self.dir = tempfile.mkdtemp(prefix="pgproxy-", dir=tmpdir())
-        self.server_socket = server_socket
+        super().__init__(server_socket)
         self.drop_at = drop_at
         self.commits = 0
         self.dropped = False
-        self.lock = threading.Lock()
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(os.path.join(self.dir, os.path.basename(server_socket)))
-        self.listener.listen(16)
-        threading.Thread(target=self.accept, daemon=True).start()
 
-    def accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            server.connect(self.server_socket)
-            state = {"drop": False, "xid": False, "rows": False}
-            threading.Thread(target=self.client_to_server, args=(client, server, state), daemon=True).start()
-            threading.Thread(target=self.server_to_client, args=(client, server, state), daemon=True).start()
+    def decide(self, kind, body, state):
+        if kind in (b"Q", b"P") and b"txid_current()" in body:
+            state["xid"], state["rows"] = True, False  # a write transaction (store_pg.c)
+        if (kind == b"Q" and b"COPY " in body) or (kind == b"B" and body.startswith(b"\x00put")):
+            state["rows"] = True  # facts: a COPY, or the merge's prepared statement
+        if kind == b"Q" and body.startswith(b"COMMIT") and state.get("xid") and state.get("rows"):
+            state["xid"] = False
+            with self.lock:
+                self.commits += 1
+                if self.commits == self.drop_at:
+                    self.dropped = True
+                    return "drop_answer"
+        return None
 
-    @staticmethod
-    def close(*socks):
-        for s in socks:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
 
-    def client_to_server(self, client, server, state):
-        buf, started = b"", False
-        try:
-            while True:
-                data = client.recv(65536)
-                if not data:
-                    break
-                buf += data
-                while True:
-                    if not started:  # untyped: the startup packet (or an SSL / GSS request first)
-                        if len(buf) < 8:
-                            break
-                        n = struct.unpack("!I", buf[:4])[0]
-                        if len(buf) < n:
-                            break
-                        started = struct.unpack("!I", buf[4:8])[0] == 196608
-                        msg, buf = buf[:n], buf[n:]
-                    else:
-                        if len(buf) < 5:
-                            break
-                        n = struct.unpack("!I", buf[1:5])[0] + 1
-                        if len(buf) < n:
-                            break
-                        msg, buf = buf[:n], buf[n:]
-                        kind, body = msg[:1], msg[5:]
-                        if kind in (b"Q", b"P") and b"txid_current()" in body:
-                            state["xid"], state["rows"] = True, False  # a write transaction (store_pg.c)
-                        if (kind == b"Q" and b"COPY " in body) or (kind == b"B" and body.startswith(b"\x00put")):
-                            state["rows"] = True  # facts: a COPY, or the merge's prepared statement
-                        if kind == b"Q" and body == b"COMMIT\x00" and state["xid"] and state["rows"]:
-                            state["xid"] = False
-                            with self.lock:
-                                self.commits += 1
-                                if self.commits == self.drop_at:
-                                    state["drop"] = self.dropped = True
-                    server.sendall(msg)
-        except OSError:
-            pass
-        self.close(client, server)
+class FlapAfterLostAnswer(Relay):
+    """Drops the answer to the COMMIT that made the run's sync_run row,
+    then the answer to the first statement of the next connection made."""
 
-    def server_to_client(self, client, server, state):
-        try:
-            while True:
-                data = server.recv(65536)
-                if not data:
-                    break
-                if state["drop"]:  # the COMMIT's answer: it ran; the client never hears
-                    break
-                client.sendall(data)
-        except OSError:
-            pass
-        self.close(client, server)
+    def __init__(self, server_socket):
+        super().__init__(server_socket)
+        self.conns = 0
+        self.dropped = self.flapped = False
 
-    def stop(self):
-        self.listener.close()
+    def decide(self, kind, body, state):
+        with self.lock:
+            if "n" not in state:
+                self.conns += 1
+                state["n"], state["after_drop"] = self.conns, self.dropped
+            if b"INSERT INTO sync_run" in body:
+                state["run"] = True
+            if kind == b"Q" and body.startswith(b"COMMIT") and state.get("run") and not self.dropped:
+                self.dropped = True
+                return "drop_answer"
+            if kind == b"Q" and state["after_drop"] and not self.flapped:
+                self.flapped = True
+                return "drop_answer"
+        return None
+
+
+class HoldAtRunStart(Relay):
+    """Holds the statement that inserts the run's sync_run row."""
+
+    def __init__(self, server_socket):
+        super().__init__(server_socket)
+        self.fired = False
+
+    def decide(self, kind, body, state):
+        with self.lock:
+            if b"INSERT INTO sync_run" in body and not self.fired:
+                self.fired = True
+                return "hold"
+        return None
 
 
 class CommitAnswerLost(unittest.TestCase):
@@ -130,24 +110,59 @@ class CommitAnswerLost(unittest.TestCase):
             pg.createdb("dropped")
             proxy = CommitAnswerDropper(os.path.join(pg.dir, ".s.PGSQL.5432"), DROP_AT)
             try:
-                url = f"postgresql:///dropped?host={proxy.dir}&user=dtcost"
-                r = run_sync(emu, url, "--db-retry", "30")
+                r = run_sync(emu, proxy.url("dropped"), "--db-retry", "30")
             finally:
                 proxy.stop()
             self.assertTrue(proxy.dropped, f"only {proxy.commits} commits went through the proxy")
             self.assertEqual(r.returncode, 0, r.stderr)
-            got = subprocess.run([DTCOST, "db", "copy", "--from", pg.url("dropped"), "--to",
-                                  os.path.join(d, "dropped.db")], capture_output=True, text=True, timeout=240)
-            self.assertEqual(got.returncode, 0, got.stderr)
-            self.assertTrue(dump(os.path.join(d, "dropped.db"), FACT_TABLES) == dump(clean, FACT_TABLES),
+            got = to_sqlite(pg.url("dropped"), os.path.join(d, "dropped.db"))
+            self.assertTrue(dump(got, FACT_TABLES) == dump(clean, FACT_TABLES),
                             "after the lost answer, the data differs")
-            self.assertEqual(pg.sql("dropped", COUNTS), [[c[0], str(c[1]), str(c[2]), str(c[3])]
+            # counted once, and no error text left over from the loss in the run's message
+            self.assertEqual(pg.sql("dropped", COUNTS), [[c[0], str(c[1]), str(c[2]), str(c[3]), c[4]]
                                                           for c in rows(clean, COUNTS)])
             self.assertEqual(pg.sql("dropped", "SELECT COUNT(*) FROM revision"), [["0"]])
             self.assertRegex(r.stderr, r"warning: database: commit: the PostgreSQL connection was lost \(.*\);"
                                        r" retrying for up to 30 s\n")
             self.assertRegex(r.stderr, r"warning: database: reconnected after \d+ s; the transaction in flight had"
                                        r" committed\n")
+
+            pg.createdb("flapped")
+            proxy = FlapAfterLostAnswer(os.path.join(pg.dir, ".s.PGSQL.5432"))
+            try:
+                r = run_sync(emu, proxy.url("flapped"), "--db-retry", "30")
+            finally:
+                proxy.stop()
+            self.assertTrue(proxy.dropped and proxy.flapped, f"{proxy.conns} connections went through the proxy")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(pg.sql("flapped", COUNTS), [[c[0], str(c[1]), str(c[2]), str(c[3]), c[4]]
+                                                          for c in rows(clean, COUNTS)])
+            self.assertRegex(r.stderr, r"warning: database: reconnected after \d+ s; the transaction in flight had"
+                                       r" committed\n")
+
+            pg.createdb("future")
+            proxy = HoldAtRunStart(os.path.join(pg.dir, ".s.PGSQL.5432"))
+            sync = subprocess.Popen([DTCOST, "sync", "--db", proxy.url("future"), "--retry-base-ms", "20",
+                                     "--db-retry", "30"], env=sync_env(emu), stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+            try:
+                self.assertTrue(proxy.held.wait(timeout=60), "the run's start never reached the proxy")
+                offset = os.path.getsize(pg.log)
+                pg.stop("immediate")
+                pg.restart()
+                proxy.release.set()
+                _, err = sync.communicate(timeout=120)
+            finally:
+                if sync.poll() is None:
+                    sync.kill()
+                proxy.stop()
+            self.assertEqual(sync.returncode, 0, err)
+            with open(pg.log, errors="replace") as f:
+                f.seek(offset)
+                self.assertIn("is in the future", f.read(), "the server was not asked about an id it never reached")
+            self.assertRegex(err, r"warning: database: reconnected after \d+ s; redoing the transaction in flight\n")
+            self.assertEqual(pg.sql("future", COUNTS), [[c[0], str(c[1]), str(c[2]), str(c[3]), c[4]]
+                                                         for c in rows(clean, COUNTS)])
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ class PostgresResumes(unittest.TestCase):
             lines = [l for l in err.strip().splitlines() if "warning" not in l]
             self.assertEqual(len(lines), 1, err)
             self.assertIn("PostgreSQL connection was lost", lines[0])
-            self.assertRegex(lines[0], r"still unreachable after [345] s of retrying \(.*cannot connect")
+            self.assertRegex(lines[0], r"not back after [345] s of retrying \(.*cannot connect")
             self.assertNotIn("reconnected", err)
             # Whole chunks: a chunk's rows commit with the coverage that
             # records its days, so no stored row lies outside a recorded range.

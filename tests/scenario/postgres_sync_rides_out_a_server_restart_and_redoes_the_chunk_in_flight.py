@@ -6,7 +6,11 @@ the cost-allocation writer's), takes its locks again, redoes the chunk in
 flight, and exits 0: the database then equals one uninterrupted run of the
 same account, row for row, in the run log's counts too, and with a second
 sync that restates late bookings the revision log is the clean run's, no
-revision written twice."""
+revision written twice. The same with an immediate stop (a crash, a
+failover: the server does not say goodbye, and each connection finds out
+from libpq alone when it next speaks, the writer's while idle too), where
+the transaction in flight may even have an id the restarted server has not
+reached yet ("in the future": not committed)."""
 import os
 import re
 import subprocess
@@ -15,32 +19,12 @@ import unittest
 
 from dtsync import FACT_TABLES, dump, rows, run_sync, sync_env
 from emu import DTCOST, Emulator, tmpdir
-from pg import Postgres
+from pg import Postgres, to_sqlite, wait_until
 
 FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6")
 SLOW = ("--latency-ms", "40")  # the synced-into-PostgreSQL account: a run lasts seconds
 REVISIONS = "SELECT fact, key, old_value, new_value, booking FROM revision ORDER BY 1, 2, 3, 4, 5"
 COUNTS = "SELECT status, inserted, updated, restated_days FROM sync_run ORDER BY id"
-
-
-def to_sqlite(url, path):
-    r = subprocess.run([DTCOST, "db", "copy", "--from", url, "--to", path], capture_output=True, text=True,
-                       timeout=240)
-    assert r.returncode == 0, r.stderr
-    return path
-
-
-def wait_until(pg, name, query, more_than, proc):
-    """Until query's count passes more_than: a run mid-way, by what it
-    committed rather than by a clock a loaded machine stretches."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if int(pg.sql(name, query)[0][0]) > more_than:
-                return
-        except RuntimeError:
-            pass  # the schema is not there yet
-        time.sleep(0.02)
 
 
 def sessions_since(log, offset):
@@ -51,17 +35,17 @@ def sessions_since(log, offset):
 
 
 class PostgresRestart(unittest.TestCase):
-    def restart_mid_sync(self, pg, emu, url, name, query, more_than):
-        """Run a sync into url, restart the server once query counts more
-        than more_than; the sync's stderr and how many dtcost sessions the
-        restarted server accepted."""
+    def restart_mid_sync(self, pg, emu, url, name, query, more_than, mode="fast"):
+        """Run a sync into url, stop the server (pg_ctl -m mode) once query
+        counts more than more_than and start it again; the sync's stderr and
+        how many dtcost sessions the restarted server accepted."""
         proc = subprocess.Popen([DTCOST, "sync", "--db", url, "--quiet", "--retry-base-ms", "20", "--db-retry",
                                  "60"], env=sync_env(emu), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
         try:
             wait_until(pg, name, query, more_than, proc)
             self.assertIsNone(proc.poll(), "the sync ended before the server could be stopped")
-            pg.stop("fast")
+            pg.stop(mode)
             time.sleep(3)
             offset = os.path.getsize(pg.log)
             pg.restart(log_connections=True)
@@ -101,6 +85,23 @@ class PostgresRestart(unittest.TestCase):
                                                             for c in rows(clean, COUNTS)])
             # Only the run's rows: no run marked interrupted, no run left running.
             self.assertNotIn("marked interrupted", err)
+
+            # A crash: the same account into a second database of the same
+            # server, stopped with -m immediate once the allocation writer
+            # has begun. Both connections come back (each found the loss by
+            # itself: no SQLSTATE, only libpq's "server closed the connection").
+            url = pg.createdb("crashed")
+            # A commit answered is on disk (the cluster's default, off, would
+            # lose the last commits in a crash, as PostgreSQL documents)
+            pg.sql("crashed", "ALTER DATABASE crashed SET synchronous_commit = on")
+            err, sessions = self.restart_mid_sync(pg, emu, url, "crashed", "SELECT COUNT(*) FROM cost_allocation",
+                                                  0, mode="immediate")
+            self.assertGreaterEqual(sessions, 2, err)
+            got = to_sqlite(url, os.path.join(d, "crashed.db"))
+            self.assertTrue(dump(got, FACT_TABLES) == dump(clean, FACT_TABLES), "after the crash, the data differs")
+            self.assertEqual(pg.sql("crashed", COUNTS), [["ok", str(c[1]), str(c[2]), str(c[3])]
+                                                          for c in rows(clean, COUNTS)])
+            url = pg.url("restarted")
 
             # Late bookings: a second sync restates recent days and logs each
             # change once, the server restarted while it writes them.

@@ -502,6 +502,39 @@ static void test_store_picks_the_back_end_by_scheme(void **state)
     dtc_store_close(again);
 }
 
+/* Every form of a password in a URL that libpq reads as one is refused
+ * before connecting, and the refusal shows the URL with the secret starred
+ * out: a ? or & inside the user info (libpq reads it up to the first @
+ * before the first /), a percent-encoded keyword, sslpassword (the client
+ * key's passphrase). */
+static void test_store_refuses_every_form_of_a_password_in_a_url_without_showing_it(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url, *shown;
+    } cases[] = {
+        {"postgres://user:pa?ss3cret@db/dtcost", "postgres://user:***@db/dtcost"},
+        {"postgres://user:s3cret?x=1@db/dtcost?sslmode=require",
+         "postgres://user:***@db/dtcost?sslmode=require"},
+        {"postgresql://user:a&b=s3cret@db/dtcost", "postgresql://user:***@db/dtcost"},
+        {"postgresql:///dtcost?host=/run/pg&pass%77ord=s3cret&user=a",
+         "postgresql:///dtcost?host=/run/pg&pass%77ord=***&user=a"},
+        {"postgresql:///dtcost?%70assword=s3cret", "postgresql:///dtcost?%70assword=***"},
+        {"postgresql://db/dtcost?sslpassword=s3cret&sslmode=verify-full",
+         "postgresql://db/dtcost?sslpassword=***&sslmode=verify-full"},
+        {"postgresql://db/dtcost?ssl%70assword=s3cret", "postgresql://db/dtcost?ssl%70assword=***"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dtc_store *s2 = NULL;
+        char err[512];
+        assert_int_equal(dtc_store_open(&s2, cases[i].url, err, sizeof(err)), DTC_EINVAL);
+        assert_null(s2);
+        if (strstr(err, "s3cret")) fail_msg("%s: the message shows the password", cases[i].shown);
+        if (!strstr(err, "password in the URL") || !strstr(err, cases[i].shown))
+            fail_msg("%s: %s", cases[i].shown, err);
+    }
+}
+
 /* Reconnecting is for a server's connection: a SQLite file has none, and
  * the call says so without touching what the handle holds. */
 static void test_store_sqlite_has_no_connection_to_reconnect(void **state)
@@ -549,6 +582,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_picks_the_back_end_by_scheme, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_sqlite_has_no_connection_to_reconnect, setup,
                                         teardown),
+        cmocka_unit_test(test_store_refuses_every_form_of_a_password_in_a_url_without_showing_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

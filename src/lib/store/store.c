@@ -169,13 +169,35 @@ static void put_text(char *out, size_t outlen, size_t *o, const char *s, size_t 
         out[(*o)++] = s[i];
 }
 
+/* Does the query parameter at p have the keyword key? libpq percent-decodes
+ * keywords too (`pass%77ord=` is password=). *value gets what follows its =. */
+static bool param_is(const char *p, const char *key, const char **value)
+{
+    for (; *p && *p != '=' && *p != '&'; key++) {
+        int c = (unsigned char)*p++;
+        unsigned hi, lo;
+        if (c == '%' && sscanf(p, "%1x%1x", &hi, &lo) == 2) {
+            c = (int)(hi * 16 + lo);
+            p += 2;
+        }
+        if (!*key || c != (unsigned char)*key) return false;
+    }
+    *value = p;
+    return !*key && *p == '=';
+}
+
 void dtc_store__scrub(const char *target, char *out, size_t outlen)
 {
-    /* user:secret@ before the path, and libpq's password= parameter */
-    const char *sep = strstr(target, "://"), *query = strchr(target, '?');
-    const char *at = sep ? strchr(sep + 3, '@') : NULL;
-    if (at && query && at > query) at = NULL; /* an @ in a parameter's value */
-    const char *colon = at ? memchr(sep + 3, ':', (size_t)(at - sep - 3)) : NULL;
+    /* user:secret@ before the host, and libpq's password= and sslpassword=
+     * parameters. libpq reads the user info up to the first @ before the
+     * first / after "://" (a ? or & there is part of it), and the query from
+     * the first ? after that. */
+    const char *sep = strstr(target, "://");
+    const char *auth = sep ? sep + 3 : NULL;
+    const char *at = auth ? auth + strcspn(auth, "@/") : NULL;
+    if (at && *at != '@') at = NULL;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    const char *query = strchr(at ? at : target, '?'), *value = NULL;
     size_t o = 0;
     if (!outlen) return;
     for (const char *p = target; *p;) {
@@ -183,9 +205,10 @@ void dtc_store__scrub(const char *target, char *out, size_t outlen)
             put_text(out, outlen, &o, ":***", 4);
             p = at;
         } else if (query && p > query && (p[-1] == '?' || p[-1] == '&') &&
-                   strncmp(p, "password=", 9) == 0) {
-            put_text(out, outlen, &o, "password=***", 12);
-            p += strcspn(p, "&");
+                   (param_is(p, "password", &value) || param_is(p, "sslpassword", &value))) {
+            put_text(out, outlen, &o, p, (size_t)(value - p));
+            put_text(out, outlen, &o, "=***", 4);
+            p = value + strcspn(value, "&");
         } else {
             put_text(out, outlen, &o, p++, 1);
         }
@@ -429,7 +452,13 @@ static int lock_wait(dtc_store *s, const char *name, long wait_ms,
         int rc = s->ops->try_lock(s, name, handle, &got);
         if (rc || got) return rc;
         int64_t waited = dtc_mono_ms() - t0;
-        if (waited >= wait_ms || (cancel && *cancel)) {
+        if (cancel && *cancel) {
+            snprintf(s->err, sizeof(s->err),
+                     "waiting for the lock on %.300s was interrupted by a signal (after %lld s)",
+                     name, (long long)(waited / 1000));
+            return DTC_EBUSY;
+        }
+        if (waited >= wait_ms) {
             snprintf(s->err, sizeof(s->err),
                      "%.300s is locked by another dtcost (waited %lld s); try again "
                      "when it has finished",

@@ -48,6 +48,15 @@ typedef struct pg {
     char xid[24]; /* the open transaction's id (txid_current), "" before its BEGIN is answered */
     char lost_xid[24]; /* the transaction in flight when the connection was lost (reconnect) */
     int64_t run_lock;  /* the run whose lock this session holds (RUN_LOCK), 0 for none */
+    /* The session on the server: its pid and backend_start (text), so that
+     * after a loss where only the client's side was cut, the old one, still
+     * holding its locks and its transaction, can be ended (end_old_session). */
+    int backend_pid;
+    char backend_start[64];
+    /* Since a reconnect: lock_timeout is the time that was left, so a redo
+     * waiting on the old session's row locks gives up within the window
+     * (55P03 is then a lost connection); reset by the next COMMIT. */
+    bool bounded;
     char name[DTC_FACT_COUNT][16]; /* prepared upsert per fact, "" until first used */
     /* The fact's batches go by the merge: a COPY of it was refused on this
      * connection and no merge batch has inserted every row since. False
@@ -75,22 +84,52 @@ static bool lost_state(const PGresult *r)
                   strcmp(st, "57P02") == 0 || strcmp(st, "57P03") == 0);
 }
 
+/* libpq's own failure, without a word from the server (no SQLSTATE: "server
+ * closed the connection unexpectedly", "could not send data"), on a socket
+ * that is gone. After a crash, an immediate stop or a failover, libpq 15
+ * answers the next statement so while PQstatus still says CONNECTION_OK.
+ * Without a result, reading from the socket tells (EOF marks it bad). */
+static bool lost_link(PGconn *c, const PGresult *r)
+{
+    if (!c || PQstatus(c) == CONNECTION_BAD) return true;
+    if (r)
+        return PQresultStatus(r) == PGRES_FATAL_ERROR && !PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    return !PQconsumeInput(c) || PQstatus(c) == CONNECTION_BAD;
+}
+
+/* Since a reconnect (p->bounded), a statement that waited for a lock past
+ * lock_timeout (55P03: on the old session's rows) or a reconnect's query
+ * past statement_timeout (57014): the time left is over. */
+static bool lock_timed_out(const pg *p, const PGresult *r)
+{
+    const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return p->bounded && st && (strcmp(st, "55P03") == 0 || strcmp(st, "57014") == 0);
+}
+
 static int fail(dtc_store *s, const char *what, const PGresult *r)
 {
     pg *p = s->impl;
     char m[300];
-    if (!p->c || PQstatus(p->c) == CONNECTION_BAD || lost_state(r)) {
-        one_line(lost_state(r) ? PQresultErrorMessage(r)
-                 : p->c        ? PQerrorMessage(p->c)
-                               : "no connection",
-                 m, sizeof(m));
+    if (lost_state(r) || lock_timed_out(p, r) || lost_link(p->c, r)) {
+        const char *said = r && PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r)
+                           : p->c                          ? PQerrorMessage(p->c)
+                                                           : "no connection";
+        one_line(said, m, sizeof(m));
         if (!m[0]) snprintf(m, sizeof(m), "no reason given");
+        const char *why = "";
+        if (lock_timed_out(p, r))
+            why = strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "55P03") == 0
+                      ? "its old session still holds the locks: "
+                      : "no answer within the time left: ";
         snprintf(s->err, sizeof(s->err),
-                 "database: %s: the PostgreSQL connection was lost (%s)" DTC_STORE_LOST_ADVICE,
-                 what, m);
+                 "database: %s: the PostgreSQL connection was lost (%s%s)" DTC_STORE_LOST_ADVICE,
+                 what, why, m);
         /* The transaction may have committed when its COMMIT's answer was
-         * what got lost: reconnect asks the server (pg_lost_committed). */
-        snprintf(p->lost_xid, sizeof(p->lost_xid), "%s", p->xid);
+         * what got lost: reconnect asks the server (pg_lost_committed). Only
+         * a transaction whose BEGIN was answered: a loss before that (a
+         * ROLLBACK, the reconnect's own statements) leaves the id still to
+         * be asked about as it is. */
+        if (p->xid[0]) snprintf(p->lost_xid, sizeof(p->lost_xid), "%s", p->xid);
         p->xid[0] = '\0';
         return DTC_EDBLOST;
     }
@@ -423,7 +462,8 @@ static int connect_session(dtc_store *s, const char *shown, int64_t wait_ms,
         goto done;
     }
     int64_t limit = connect_limit_ms(p->c);
-    int64_t end = dtc_mono_ms() + (wait_ms < limit ? wait_ms : limit);
+    if (wait_ms < limit) limit = wait_ms;
+    int64_t end = dtc_mono_ms() + limit;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (PQstatus(p->c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
            st != PGRES_POLLING_FAILED) {
@@ -450,12 +490,21 @@ static int connect_session(dtc_store *s, const char *shown, int64_t wait_ms,
         goto done;
     }
     PQsetNoticeProcessor(p->c, quiet, NULL);
-    char sql[200];
+    char sql[300];
     snprintf(sql, sizeof(sql),
              "SET client_min_messages TO warning; SET plan_cache_mode TO force_custom_plan;"
-             " SET search_path TO %s",
+             " SET search_path TO %s;"
+             " SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()",
              p->schema);
-    return run(s, sql, "connect");
+    PGresult *r = PQexec(p->c, sql);
+    rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : fail(s, "connect", r);
+    /* a session that never got going leaves the one before it to be ended */
+    if (rc == 0 && PQntuples(r) == 1 && PQgetlength(r, 0, 0) < (int)sizeof(p->backend_start)) {
+        p->backend_pid = PQbackendPID(p->c);
+        snprintf(p->backend_start, sizeof(p->backend_start), "%s", PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+    return rc;
 done:
     if (p->c) PQfinish(p->c);
     p->c = NULL;
@@ -515,61 +564,118 @@ static int pg_open(dtc_store *s, const char *target)
 
 static int run_lock_sql(char *dst, size_t n, const char *fmt);
 
+/* A bound for this session's waits: lock_timeout and statement_timeout of
+ * ms (at least 1: 0 would mean none). */
+static int bound_session(dtc_store *s, int64_t ms)
+{
+    char sql[128];
+    long long t = ms < 1 ? 1 : ms > 2000000000 ? 2000000000 : (long long)ms;
+    snprintf(sql, sizeof(sql), "SET lock_timeout = %lld; SET statement_timeout = %lld", t, t);
+    ((pg *)s->impl)->bounded = true;
+    return run(s, sql, "reconnect");
+}
+
+/* The old session (pid, backend_start) may still be alive on the server:
+ * only the client's side of the connection was cut, and the server has not
+ * noticed. It holds the run's locks and its transaction open, so the locks
+ * cannot be taken again and its transaction's fate is "in progress". It is
+ * ended (pg_terminate_backend: a session of the same role may), and waited
+ * for until `end` (dtc_mono_ms), which frees what it held and aborts its
+ * transaction. Not allowed to end it, or it outlives the wait: 0 all the
+ * same, the bounded waits that follow (bound_session) say the rest. */
+static int end_old_session(dtc_store *s, int pid, const char *started, int64_t end,
+                           const volatile sig_atomic_t *cancel)
+{
+    pg *p = s->impl;
+    if (!pid || !started[0] || pid == p->backend_pid) return 0;
+    char num[16];
+    snprintf(num, sizeof(num), "%d", pid);
+    const char *vals[] = {num, started};
+    const char *sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                      " WHERE pid = $1::int AND backend_start = $2::timestamptz";
+    for (;;) {
+        PGresult *r = PQexecParams(p->c, sql, 2, NULL, vals, NULL, NULL, 0);
+        int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : fail(s, "reconnect", r);
+        bool alive = rc == 0 && PQntuples(r) > 0;
+        PQclear(r);
+        if (rc == DTC_EDBLOST) return rc;
+        if (rc || !alive || dtc_mono_ms() >= end || dtc_sleep_ms(50, cancel)) break;
+        sql = "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int AND backend_start = "
+              "$2::timestamptz";
+    }
+    s->err[0] = '\0'; /* a refusal (not allowed) is not the reconnect's failure */
+    return 0;
+}
+
 /* The session is gone (a restart, a failover, a cut network): a new one
- * like it. Everything the old one held on the server went with it: an open
- * transaction (the caller redoes it), prepared statements, session
- * settings, advisory locks; the run's lock is taken again here (within a
- * second: another run only tries it in passing, run_gone), the account
- * locks by store.c. */
+ * like it, within wait_ms. Everything the old one held on the server went
+ * with it, or goes now (end_old_session): an open transaction (the caller
+ * redoes it), prepared statements, session settings, advisory locks; the
+ * run's lock is taken again here (another run only tries it in passing,
+ * run_gone), the account locks by store.c. Until the next COMMIT, every wait
+ * on a lock ends when the time left does (bound_session). */
 static int pg_reconnect(dtc_store *s, int64_t wait_ms, const volatile sig_atomic_t *cancel)
 {
     pg *p = s->impl;
-    char shown[200];
+    char shown[200], old_start[sizeof(p->backend_start)];
+    int old_pid = p->backend_pid;
+    int64_t end = dtc_mono_ms() + wait_ms;
+    snprintf(old_start, sizeof(old_start), "%s", p->backend_start);
     if (p->c) PQfinish(p->c);
     p->c = NULL;
-    p->tx = p->begin_due = false;
+    p->tx = p->begin_due = p->bounded = false;
     p->xid[0] = '\0';
     memset(p->name, 0, sizeof(p->name));
     memset(p->merge_only, 0, sizeof(p->merge_only));
     dtc_store__scrub(s->target, shown, sizeof(shown));
     int rc = connect_session(s, shown, wait_ms, cancel);
-    if (rc || !p->run_lock) return rc;
+    if (rc || (rc = bound_session(s, end - dtc_mono_ms())) ||
+        (rc = end_old_session(s, old_pid, old_start, end, cancel)) || !p->run_lock)
+        return rc;
     char sql[128];
     dtc_val id = DTC_INT(p->run_lock);
     if ((rc = run_lock_sql(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%s)")) != 0) return rc;
-    for (int i = 0; i < 50; i++) {
+    for (;;) {
         PGresult *r = NULL;
         if ((rc = exec_params(s, sql, &id, 1, "sync_run", &r)) != 0) return rc;
         bool got = PQgetvalue(r, 0, 0)[0] == 't';
         PQclear(r);
         if (got) return 0;
-        if (dtc_sleep_ms(20, cancel)) break;
+        if (dtc_mono_ms() >= end || dtc_sleep_ms(50, cancel)) break;
     }
     snprintf(s->err, sizeof(s->err),
-             "database %s: the lock of run %lld is held by another session; the run cannot go on",
+             "database %s: the lock of run %lld is still held by another session (its old one, "
+             "which the server has not ended)",
              shown, (long long)p->run_lock);
-    return DTC_EBUSY;
+    return DTC_EDBLOST;
 }
 
 /* Did the transaction in flight when the connection was lost commit? Its
  * COMMIT may have reached the server with only the answer lost; the
  * server keeps each transaction's fate (txid_status, PostgreSQL 10 and
- * later). "in progress" (a session the server has not noticed is gone) or
- * an id too old to tell: not known to have committed. */
+ * later). "in progress" (a session the server has not noticed is gone and
+ * that could not be ended), an id too old to tell, or one "in the future"
+ * (22023: a crash lost the id's WAL record, so it never committed): not
+ * known to have committed. The query is bounded by the time left
+ * (bound_session); statement_timeout is then as the session's defaults say. */
 static int pg_lost_committed(dtc_store *s, int *committed)
 {
     pg *p = s->impl;
     *committed = 0;
-    if (!p->lost_xid[0]) return 0;
-    dtc_val v[] = {DTC_TEXT(p->lost_xid)};
-    PGresult *r = NULL;
-    int rc = exec_params(s, "SELECT txid_status($1::bigint)", v, 1, "reconnect", &r);
-    if (rc == 0) {
-        *committed = !PQgetisnull(r, 0, 0) && strcmp(PQgetvalue(r, 0, 0), "committed") == 0;
-        p->lost_xid[0] = '\0';
+    int rc = 0;
+    if (p->lost_xid[0]) {
+        const char *vals[] = {p->lost_xid};
+        PGresult *r =
+            PQexecParams(p->c, "SELECT txid_status($1::bigint)", 1, NULL, vals, NULL, NULL, 0);
+        const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK)
+            *committed = !PQgetisnull(r, 0, 0) && strcmp(PQgetvalue(r, 0, 0), "committed") == 0;
+        else if (!st || strcmp(st, "22023") != 0)
+            rc = fail(s, "reconnect", r);
+        PQclear(r);
+        if (rc == 0) p->lost_xid[0] = '\0';
     }
-    PQclear(r);
-    return rc;
+    return rc ? rc : run(s, "RESET statement_timeout", "reconnect");
 }
 
 static void pg_close(dtc_store *s)
@@ -601,7 +707,9 @@ static int pg_commit(dtc_store *s)
         p->begin_due = false;
         return 0;
     }
-    int rc = run(s, "COMMIT", "commit");
+    /* the redo after a reconnect is over: lock waits as the session's defaults say */
+    int rc = run(s, p->bounded ? "COMMIT; RESET lock_timeout" : "COMMIT", "commit");
+    if (rc == 0) p->bounded = false;
     p->xid[0] = '\0'; /* committed, or lost (fail kept it) or refused: over either way */
     return rc;
 }
@@ -1208,7 +1316,10 @@ static int copy_send(dtc_store *s, batch *t, long *inserted, bool *refused)
         else
             PQclear(r);
     }
-    if (PQstatus(p->c) == CONNECTION_BAD || (!in && !bad)) {
+    /* a refusal is a conflict the merge resolves; not a lost session, nor a
+     * wait on the old session's rows past the time left (lock_timed_out) */
+    if (PQstatus(p->c) == CONNECTION_BAD || (!in && !bad) || lost_state(bad) ||
+        lock_timed_out(p, bad)) {
         rc = fail(s, d->name, bad);
         goto done;
     }

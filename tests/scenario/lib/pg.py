@@ -2,15 +2,21 @@
 (as `nobody` when the tests run as root, since the server refuses root), a
 Unix socket in that dir only (no TCP port), stopped at the end even when the
 test fails. A test without PostgreSQL's binaries exits 77 (skipped) saying
-why; every other failure to start is a failure."""
+why; every other failure to start is a failure. Also the helpers the
+PostgreSQL tests share: a copy into SQLite, waiting for a run to be
+mid-way, and a proxy that drops an answer or cuts a connection."""
 import atexit
 import glob
 import os
 import pwd
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 from emu import tmpdir
 
@@ -119,3 +125,145 @@ class Postgres:
             raise RuntimeError(f"psql: {r.stderr.strip()}")
         lines = [l for l in r.stdout.split("\n") if l != "" and l != "SET"]
         return [[None if c == "\x1e" else c for c in l.split("\x1f")] for l in lines]
+
+
+def to_sqlite(url, path):
+    """`dtcost db copy` of the database at url into a new SQLite file at path (returned)."""
+    from emu import DTCOST
+    r = subprocess.run([DTCOST, "db", "copy", "--from", url, "--to", path], capture_output=True, text=True,
+                       timeout=240)
+    if r.returncode != 0:
+        raise RuntimeError(f"db copy: exit {r.returncode}: {r.stderr.strip()}")
+    return path
+
+
+def wait_until(pg, name, query, more_than, proc, limit=120):
+    """Until query's count passes more_than (a run mid-way, by what it
+    committed rather than by a clock a loaded machine stretches), proc ends,
+    or limit seconds pass. True when the count passed."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if int(pg.sql(name, query)[0][0]) > more_than:
+                return True
+        except RuntimeError:
+            pass  # the schema is not there yet
+        time.sleep(0.02)
+    return False
+
+
+class Relay:
+    """Listens where libpq looks for a server (`host=self.dir`) and relays
+    each connection to the real server's socket, reading the client's
+    messages one by one. decide(kind, body, state) (state: a dict per
+    connection) may answer, for a message:
+    - "drop_answer": pass it on, and close both sides as soon as the server
+      answers (the server did it; the client never hears);
+    - "cut_client": do not pass it; close only the client's side and keep
+      the server's open (a network cut the server has not noticed: the
+      session lives on, holding its locks and its open transaction);
+    - "hold": set self.held and pass it on only once self.release is set
+      (at most 120 s), e.g. to a server stopped and started meanwhile."""
+
+    def __init__(self, server_socket):
+        self.dir = tempfile.mkdtemp(prefix="pgproxy-", dir=tmpdir())
+        self.server_socket = server_socket
+        self.lock = threading.Lock()
+        self.kept = []  # server sides of cut connections, open until stop()
+        self.held, self.release = threading.Event(), threading.Event()
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(os.path.join(self.dir, os.path.basename(server_socket)))
+        self.listener.listen(16)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def decide(self, kind, body, state):
+        return None
+
+    def url(self, name):
+        return f"postgresql:///{name}?host={self.dir}&user=dtcost"
+
+    def stop(self):
+        self.release.set()
+        self.listener.close()
+        with self.lock:
+            self._close(*self.kept)
+            self.kept = []
+
+    @staticmethod
+    def _close(*socks):
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                server.connect(self.server_socket)
+            except OSError:  # the server is down: this client is refused, the next may not be
+                self._close(client, server)
+                continue
+            state = {"drop": False, "cut": False}
+            threading.Thread(target=self._client_to_server, args=(client, server, state), daemon=True).start()
+            threading.Thread(target=self._server_to_client, args=(client, server, state), daemon=True).start()
+
+    def _client_to_server(self, client, server, state):
+        buf, started = b"", False
+        try:
+            while True:
+                data = client.recv(65536)
+                if not data:
+                    break
+                buf += data
+                while True:
+                    if not started:  # untyped: the startup packet (or an SSL / GSS request first)
+                        if len(buf) < 8:
+                            break
+                        n = struct.unpack("!I", buf[:4])[0]
+                        if len(buf) < n:
+                            break
+                        started = struct.unpack("!I", buf[4:8])[0] == 196608
+                        msg, buf = buf[:n], buf[n:]
+                    else:
+                        if len(buf) < 5:
+                            break
+                        n = struct.unpack("!I", buf[1:5])[0] + 1
+                        if len(buf) < n:
+                            break
+                        msg, buf = buf[:n], buf[n:]
+                        action = self.decide(msg[:1], msg[5:], state)
+                        if action == "cut_client":
+                            with self.lock:
+                                state["cut"] = True
+                                self.kept.append(server)
+                            self._close(client)
+                            return
+                        if action == "drop_answer":
+                            state["drop"] = True
+                        if action == "hold":
+                            self.held.set()
+                            self.release.wait(timeout=120)
+                    server.sendall(msg)
+        except OSError:
+            pass
+        if not state["cut"]:
+            self._close(client, server)
+
+    def _server_to_client(self, client, server, state):
+        try:
+            while True:
+                data = server.recv(65536)
+                if not data or state["drop"]:  # a dropped answer: it ran; the client never hears
+                    break
+                client.sendall(data)
+        except OSError:
+            pass
+        if not state["cut"]:
+            self._close(client, server)
