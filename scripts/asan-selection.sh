@@ -14,7 +14,7 @@
 #   scripts/asan-selection.sh --write    ... and write the list into tests/CMakeLists.txt
 #   scripts/asan-selection.sh --reuse    ... from build-coverage's last run (no build, no run)
 #
-# Always kept, whatever coverage says: unit tests, and the scenario tests
+# Always kept, whatever coverage says: unit tests, the fuzz corpora' replays, and the scenario tests
 # whose value under the sanitizers is odd paths, timing and races rather
 # than lines (KEEP below: hostile input, faults, kills, concurrency). A test
 # not in the list runs under ASan, so a new test does until this is re-run.
@@ -28,7 +28,7 @@ for a in "$@"; do
   *) echo "usage: scripts/asan-selection.sh [--write] [--reuse]" >&2; exit 2 ;;
   esac
 done
-KEEP='^unit_|hostile|fault|kill|sighup|at_once|take_turns|serialise|slow_clients|refuse|corrupt|cycling_page'
+KEEP='^unit_|^fuzz_corpus_|hostile|fault|kill|sighup|at_once|take_turns|serialise|slow_clients|refuse|corrupt|cycling_page'
 b=build-coverage
 jobs="$(nproc)"
 if [ "$reuse" = 0 ]; then
