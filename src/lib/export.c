@@ -1996,7 +1996,7 @@ static int applicability(dtc_buf *b, const sub *s)
 
 int dtc_export_commitments(dtc_store *db, FILE *out, long *rows, const dtc_export_opts *o)
 {
-    dtc_export_stats st;
+    dtc_export_stats st = {0}; /* the writer's counters; the commitments are counted in *rows */
     ex x = {.o = o, .out = out, .st = &st, .today = -1, .last_day = -1};
     dtc_buf applies;
     dtc_buf_init(&x.line, DTC_CAP_SMALL);
