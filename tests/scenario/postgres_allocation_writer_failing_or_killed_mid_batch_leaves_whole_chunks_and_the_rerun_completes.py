@@ -15,7 +15,7 @@ import unittest
 
 from dtsync import FACT_TABLES, dump, rows, run_sync, sync_env
 from emu import DTCOST, Emulator, tmpdir
-from pg import Postgres
+from pg import Postgres, to_sqlite
 
 FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6")
 
@@ -24,13 +24,6 @@ FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6")
 SECOND = ("EXISTS (SELECT 1 FROM pg_stat_activity a, pg_stat_activity me WHERE me.pid = pg_backend_pid()"
           " AND a.datname = current_database() AND a.application_name = 'dtcost' AND a.pid <> me.pid"
           " AND a.backend_start < me.backend_start)")
-
-
-def to_sqlite(url, path):
-    r = subprocess.run([DTCOST, "db", "copy", "--from", url, "--to", path], capture_output=True, text=True,
-                       timeout=240)
-    assert r.returncode == 0, r.stderr
-    return path
 
 
 def create_tables(url):

@@ -19,7 +19,7 @@ import unittest
 from dtsync import FACT_TABLES, sync_env
 from dtverify import verify
 from emu import DTCOST, Emulator, micro, tmpdir
-from pg import Postgres, skip_without_postgres
+from pg import Postgres, skip_without_postgres, to_sqlite
 
 # One emulator per account, each with its own seed, size and latency. The
 # emulator's first account has the same UUID whatever the seed, so every
@@ -135,13 +135,6 @@ def stop_all(procs):
         if p.poll() is None:
             p.kill()
         p.communicate(timeout=10)
-
-
-def to_sqlite(url, path):
-    r = subprocess.run([DTCOST, "db", "copy", "--from", url, "--to", path], capture_output=True, text=True,
-                       timeout=240)
-    assert r.returncode == 0, r.stderr
-    return path
 
 
 def natural_keys(db):

@@ -13,29 +13,13 @@ import unittest
 
 from dtsync import FACT_TABLES, dump, run_sync, sync_env
 from emu import DTCOST, Emulator, tmpdir
-from pg import Postgres
+from pg import Postgres, to_sqlite, wait_until
 
 FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6", "--latency-ms", "10")
 
 
-def to_sqlite(url, path):
-    r = subprocess.run([DTCOST, "db", "copy", "--from", url, "--to", path], capture_output=True, text=True,
-                       timeout=240)
-    assert r.returncode == 0, r.stderr
-    return path
-
-
-def wait_for_rows(pg, name, more_than, proc):
-    """Until env_cost_day holds more than more_than rows (a run mid-way, by
-    what it committed rather than by a clock a loaded machine stretches)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if int(pg.sql(name, "SELECT COUNT(*) FROM env_cost_day")[0][0]) > more_than:
-                return
-        except RuntimeError:
-            pass  # the schema is not there yet
-        time.sleep(0.02)
+# a run mid-way, by the rows it committed
+ROWS = "SELECT COUNT(*) FROM env_cost_day"
 
 
 def start(emu, url, *args):
@@ -55,7 +39,7 @@ class PostgresResumes(unittest.TestCase):
             for i, frac in enumerate((0.1, 0.5)):
                 url = pg.createdb(f"killed{i}")
                 proc = start(emu, url)
-                wait_for_rows(pg, f"killed{i}", int(frac * total), proc)
+                wait_until(pg, f"killed{i}", ROWS, int(frac * total), proc)
                 proc.send_signal(signal.SIGKILL)
                 proc.communicate(timeout=10)
                 self.assertEqual(proc.returncode, -signal.SIGKILL, f"finished before the kill at {frac}")
@@ -70,7 +54,7 @@ class PostgresResumes(unittest.TestCase):
             url = pg.createdb("stopped")
             proc = start(emu, url, "--db-retry", "3")
             # Stop once the first chunks are in, while the sync is still running.
-            wait_for_rows(pg, "stopped", int(0.3 * total), proc)
+            wait_until(pg, "stopped", ROWS, int(0.3 * total), proc)
             self.assertIsNone(proc.poll(), "the sync ended before the server could be stopped")
             stopped_at = time.monotonic()
             pg.stop("fast")

@@ -9,19 +9,12 @@ import unittest
 
 from dtsync import FACT_TABLES, dump, run_sync, sync_env
 from emu import DTCOST, Emulator, tmpdir
-from pg import Postgres
+from pg import Postgres, to_sqlite
 
 
 def start(emu, url, *args):
     return subprocess.Popen([DTCOST, "sync", "--db", url, "--quiet", "--retry-base-ms", "20", *args],
                             env=sync_env(emu), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def to_sqlite(url, path):
-    r = subprocess.run([DTCOST, "db", "copy", "--from", url, "--to", path], capture_output=True, text=True,
-                       timeout=240)
-    assert r.returncode == 0, r.stderr
-    return path
 
 
 class TwoSyncs(unittest.TestCase):
