@@ -29,6 +29,13 @@ expect 2 "--port takes a whole number, not 'abc'" -- emulate --port abc
 expect 2 "--fault-429 takes a probability from 0 to 1, not '2'" -- emulate --fault-429 2
 expect 2 "--now takes a date like" -- emulate --now tomorrow
 expect 2 "--last-page-key" -- emulate --last-page-key sometimes
+# a near miss is named
+expect 2 "unknown command 'reprot'; did you mean 'report'?" -- reprot
+expect 2 "unknown option '--jsno'; did you mean '--json'?" -- report --jsno
+expect 2 "--format takes one of table, json, csv, not 'xml'" -- report --format xml
+# relative days count from DTCOST_NOW: -1d after -3d is refused before any database is opened
+DTCOST_NOW=2026-11-22T06:00:00Z expect 2 "--until is before --since" -- export --db "$tmp/none.db" --since -1d --until -3d
+[ ! -e "$tmp/none.db" ] || fail "a refused export created its database"
 
 # --help: stdout, exit 0, every option of the table with its default.
 "$DTCOST" emulate --help >"$tmp/help" 2>"$tmp/err" || fail "emulate --help exit $?"

@@ -1,9 +1,12 @@
 """With a shared secret, every webhook body carries an HMAC-SHA256 signature
 header that an independent computation (Python's hmac) verifies; custom
-headers arrive; --body json sends one JSON array; a secret file readable
+headers arrive; --body json sends one JSON array; the summary as CSV
+counts what arrived; a secret file readable
 by others is refused (exit 78) and nothing is sent."""
+import csv
 import hashlib
 import hmac
+import io
 import json
 import os
 import unittest
@@ -23,7 +26,7 @@ class Signatures(unittest.TestCase):
             self.assertEqual(run_sync(emu, db).returncode, 0)
             key = secret_file(d, "hook.secret", SECRET)
             res = run_push(emu, db, "webhook", hook_url(emu, "signed"), "--secret-file", key, "--body", "json",
-                           "--header", "X-Team: finops", "--batch-records", "300")
+                           "--header", "X-Team: finops", "--batch-records", "300", "--format", "csv")
             self.assertEqual(res.returncode, 0, res.stderr)
             deliveries = hook_read(emu, "signed")["deliveries"]
             self.assertGreater(len(deliveries), 1)
@@ -39,6 +42,12 @@ class Signatures(unittest.TestCase):
                 self.assertEqual(int(h["x-dtcost-records"]), len(records))
                 n += len(records)
             self.assertEqual(n, len(expected(db)))
+            # the run's summary as CSV: a header and one row saying what arrived
+            summary = list(csv.DictReader(io.StringIO(res.stdout, newline="")))
+            self.assertEqual(len(summary), 1, res.stdout)
+            self.assertEqual({k: summary[0][k] for k in ("status", "dry_run", "delivered_records", "delivered_batches")},
+                             {"status": "ok", "dry_run": "false", "delivered_records": str(n),
+                              "delivered_batches": str(len(deliveries))})
             # A tampered body does not verify: the check above can fail.
             body = deliveries[0]["body"].replace('"revision":1', '"revision":9', 1)
             self.assertNotEqual(deliveries[0]["headers"]["x-dtcost-signature"],

@@ -3,16 +3,20 @@ discrepancies, every check listed with its count) and catches each kind of
 damage with its size: an environment cost changed beyond rounding, a deleted
 daily row (a missing day, and environment costs without a total), a budget
 that no longer matches the period's cost, a row in another currency (exit 65
-each, one line per discrepancy); errors go to stderr."""
+each, one line per discrepancy; as CSV a header and a row each, with the
+summary on stderr); errors go to stderr."""
+import csv
+import io
 import json
 import os
 import re
 import sqlite3
+import subprocess
 import unittest
 
 from dtsync import synced_copy
 from dtverify import CorruptsCopies, verify
-from emu import tmpdir
+from emu import DTCOST, tmpdir
 
 CHECKS = ["environment costs != daily cost", "environment costs without a daily cost",
           "budget used != cost in the current period", "day missing inside the synced range",
@@ -66,6 +70,27 @@ class VerifyCatchesCorruption(CorruptsCopies, unittest.TestCase):
         self.assertRegex(lines[0], rf" {self.cur}: differs by 0\.000412, more than the 0\.0000{tol:02d} that "
                                    rf"rounding {n} rows to micro-units allows$")
         self.assertRegex(r.stdout, r"(?m)^ +1  environment costs != daily cost$")
+
+    def test_csv_is_a_header_and_a_row_per_discrepancy_with_the_summary_on_stderr(self):
+        def csv_of(db):
+            r = subprocess.run([DTCOST, "verify", "--db", db, "--format", "csv"], capture_output=True, timeout=60)
+            out = r.stdout.decode()
+            self.assertTrue(r.stdout.endswith(b"\r\n") and r.stdout.count(b"\n") == r.stdout.count(b"\r\n"), out)
+            return r.returncode, list(csv.reader(io.StringIO(out, newline=""))), r.stderr.decode()
+        rc, rows, err = csv_of(self.clean)  # nothing to list: the header alone
+        self.assertEqual(rc, 0, err)
+        header = rows[0]
+        self.assertEqual(rows, [header])
+        self.assertEqual(header[:4], ["check", "subscription", "day", "table"])
+        self.assertRegex(err, r"^dtcost verify: 9 checks over 3 subscriptions and \d+ days: everything reconciles\n$")
+        db = self.corrupted(("UPDATE env_cost_day SET cost_micro = cost_micro + 412 WHERE subscription_uuid=? "
+                             "AND day=? AND environment_id=? AND capability_key=?",
+                             self.sub, self.day, self.env, self.cap))
+        rc, rows, err = csv_of(db)
+        self.assertEqual(rc, 65, err)
+        self.assertEqual(rows[0], header)
+        self.assertEqual([r[:3] for r in rows[1:]], [["environment costs != daily cost", self.sub, self.day]])
+        self.assertIn("discrepancies in the rows", err)
 
     def test_one_micro_unit_on_a_day_of_many_rows_is_rounding(self):
         self.assertGreaterEqual(self.env_rows_of_day(), 10)
