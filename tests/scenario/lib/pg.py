@@ -71,29 +71,33 @@ class Postgres:
             raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}")
         return r
 
-    # --no-sync: a throwaway cluster (fsync is off below too); initdb
-    # otherwise flushes its 40 MB to disk (1.3 s against 1.1, measured)
-    INITDB = ("-U", "dtcost", "--auth=trust", "--locale=C", "-E", "UTF8", "--no-sync")
+    INITDB = ("-U", "dtcost", "--auth=trust", "--locale=C", "-E", "UTF8")
 
     def _template(self):
         """A new cluster's data directory, made by initdb once per test tree
-        (DTCOST_TEST_TMP) and copied by each test: initdb takes 0.6 CPU-s, the
-        copy 0.1 (measured), and some twenty tests start a cluster. One
-        template per server version and initdb arguments, made under a lock
-        by whichever test needs it first, in a directory of its own renamed
-        into place whole, so a test killed meanwhile leaves no half template."""
-        base = os.environ.get("DTCOST_TEST_TMP") or tempfile.gettempdir()
+        (DTCOST_TEST_TMP) and copied by each test: a cluster's start and stop
+        took 1.1-1.7 CPU-s with its own initdb and 0.6 with the copy
+        (measured), and some twenty tests start one. One template per server
+        version, initdb arguments and server user (the copy keeps the
+        owner), made under a lock by whichever test needs it first, in a
+        directory of its own renamed into place whole; initdb flushes it to
+        disk (once per tree), so neither a killed test nor a crash leaves a
+        half template. Without DTCOST_TEST_TMP (a test run by hand) the
+        template is the test's own, in its private temp dir: no fixed name in
+        a shared /tmp that another user could take or plant first."""
+        base = os.environ.get("DTCOST_TEST_TMP") or self.dir
         os.makedirs(base, exist_ok=True)
-        key = hashlib.sha256(repr((self.bin, self.INITDB)).encode()).hexdigest()[:12]
+        uid = pwd.getpwnam(self.user).pw_uid if self.user else os.geteuid()
+        key = hashlib.sha256(repr((self.bin, self.INITDB, uid)).encode()).hexdigest()[:12]
         root = os.path.join(base, f"pg-template-{key}")
         done = os.path.join(root, "data")
         with open(os.path.join(base, f"pg-template-{key}.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            os.makedirs(root, exist_ok=True)
+            self._let_server_in(root)
+            for left in glob.glob(os.path.join(root, "new-*")):  # a killed test's, under the lock
+                shutil.rmtree(left, ignore_errors=True)
             if not os.path.isdir(done):
-                os.makedirs(root, exist_ok=True)
-                self._let_server_in(root)
-                for left in glob.glob(os.path.join(root, "new-*")):  # a killed test's
-                    shutil.rmtree(left, ignore_errors=True)
                 new = os.path.join(root, f"new-{os.getpid()}")
                 self._as_server(f"{self.bin}/initdb", "-D", new, *self.INITDB)
                 os.rename(new, done)
