@@ -12,8 +12,8 @@ import subprocess
 import unittest
 from decimal import Decimal
 
-from dtsync import rows, run_sync
-from emu import DTCOST, Emulator, tmpdir
+from dtsync import rows, synced_copy
+from emu import DTCOST, tmpdir
 
 DAY = "2026-06-30"
 LATER = "2026-07-20"  # three weeks on, the USD budget's projection runs out within its period
@@ -28,9 +28,7 @@ class AsOfWeeks(unittest.TestCase):
     def setUpClass(cls):
         cls.db = os.path.join(tmpdir(), "weeks.db")
         # a year: the USD subscription's budget is far enough drawn on DAY for a projection
-        with Emulator("--days", "365", "--environments", "3") as emu:
-            r = run_sync(emu, cls.db)
-            assert r.returncode == 0, r.stderr
+        synced_copy(cls.db, "--days", "365", "--environments", "3")
         r = subprocess.run([DTCOST, "report", "--db", cls.db, "--until", DAY, "--by", "week", "--window", "7"],
                            capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
         assert r.returncode == 0, r.stderr
