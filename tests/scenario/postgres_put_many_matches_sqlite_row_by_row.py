@@ -23,10 +23,10 @@ class PutManyMatchesSqlite(unittest.TestCase):
             env = dict(os.environ, DTCOST_TEST_PG_URL=pg.createdb("batch"))
             r = subprocess.run([PROGRAM], env=env, capture_output=True, text=True, timeout=240)
             self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-2000:])
-            self.assertIn("7 test(s) run", r.stdout + r.stderr)
+            self.assertIn("8 test(s) run", r.stdout + r.stderr)
             # It wrote into PostgreSQL, not into a SQLite file: one schema per test.
             schemas = pg.sql("batch", "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'batch\\_%'")
-            self.assertEqual(schemas, [["7"]])
+            self.assertEqual(schemas, [["8"]])
             rows = pg.sql("batch", "SELECT count(*) FROM batch_1.env_cost_day")[0][0]
             self.assertGreater(int(rows), 12000)
 
