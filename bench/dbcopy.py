@@ -11,7 +11,7 @@ throwaway cluster on a Unix socket (tests/scenario/lib/pg.py, as
 bench/postgres.py uses; fsync off).
 
 usage: DTCOST=build/dtcost BASELINE=/path/to/older/dtcost bench/dbcopy.py [DAYS ENVS CAPS]
-  sizes default to 365 10 10 (about 0.7 M rows); `bench/dbcopy.py 90 5 5`
+  sizes default to 365 20 20 (564,000 rows); `bench/dbcopy.py 90 5 5`
   is a quick run. Without BASELINE the baseline is built from BASELINE_REV
   (default e500e82, the last commit whose copy wrote one row a statement)
   with `git archive` into a temporary directory (a minute or two)."""
@@ -36,7 +36,7 @@ from pg import Postgres  # noqa: E402
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 if len(args) not in (0, 3) or not all(a.isdigit() for a in args):
     sys.exit(__doc__)
-days, envs, caps = args or ("365", "10", "10")
+days, envs, caps = args or ("365", "20", "20")
 work = tmpdir()
 atexit.register(shutil.rmtree, work, ignore_errors=True)
 
