@@ -76,8 +76,8 @@ class DbCopyBatches(unittest.TestCase):
                              " '2026-01-01', 1, 'USD', NULL, NULL, 'the target''s own')")
             pg.sql("dtcost", "ALTER TABLE env_cost_day ADD CONSTRAINT no_refused"
                              " CHECK (capability_name IS DISTINCT FROM 'refused')")
-            sequences = ("SELECT last_value, is_called FROM " + " UNION ALL SELECT last_value, is_called FROM ".join(
-                f"{s}" for s in ("revision_id_seq", "sync_run_id_seq", "outbox_batch_id_seq")))
+            sequences = " UNION ALL ".join(f"SELECT last_value, is_called FROM {t}_id_seq"
+                                           for t in ("revision", "sync_run", "outbox_batch"))
             before = dump(to_sqlite(url, os.path.join(d, "before.db")), ALL_TABLES)
             seq_before = pg.sql("dtcost", sequences)
 

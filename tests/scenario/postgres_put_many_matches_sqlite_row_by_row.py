@@ -4,7 +4,8 @@ same upserts one by one leave in SQLite: across statement boundaries, with
 keys repeated inside a batch, text an array literal must escape, NULLs,
 integer keys, first-seen values and reals; a failing batch leaves nothing;
 a batch of new rows goes by COPY, and one that meets a stored row is redone
-by the merge to the same rows and counts.
+by the merge to the same rows and counts; `db copy`'s batches into
+PostgreSQL fail whole at each failed allocation.
 Runs tests/unit/store_batch.c's program against a throwaway cluster."""
 import os
 import subprocess

@@ -2,7 +2,8 @@
  * the rows, revisions and counts that the same puts one by one leave in
  * SQLite, across statement boundaries, with keys repeated inside a batch,
  * text that array literals must escape, NULLs, integer keys, first-seen
- * values and reals; a failing batch leaves nothing. The back-end under test
+ * values and reals; a failing batch leaves nothing; dtc_store_copy into the
+ * back-end fails whole at each failed allocation. The back-end under test
  * is SQLite, or the PostgreSQL database named by DTCOST_TEST_PG_URL
  * (tests/scenario/postgres_put_many_matches_sqlite_row_by_row.py starts a
  * throwaway cluster and runs this program against it). */
