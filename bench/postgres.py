@@ -14,7 +14,6 @@ usage: DTCOST=build/dtcost bench/postgres.py [DAYS ENVS CAPS] [--profile]
   most of the PostgreSQL sync's server time are printed."""
 import atexit
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,9 @@ import time
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "tests", "scenario", "lib"))
+sys.path.insert(0, here)
 os.environ.setdefault("DTCOST_TEST_TMP", "/tmp")
+from cpu import client_cpu, server_cpu  # noqa: E402
 from dtsync import run_sync  # noqa: E402
 from emu import DTCOST, Emulator, tmpdir  # noqa: E402
 from pg import Postgres  # noqa: E402
@@ -32,35 +33,6 @@ profile = "--profile" in sys.argv[1:]
 if len(args) not in (0, 3) or not all(a.isdigit() for a in args):
     sys.exit(__doc__)
 days, envs, caps = args or [os.environ.get(k, d) for k, d in (("DAYS", "400"), ("ENVS", "50"), ("CAPS", "30"))]
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def client_cpu():
-    """CPU seconds of the children this script has waited for (dtcost runs)."""
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def server_cpu(pg):
-    """CPU seconds of the PostgreSQL cluster so far: the postmaster, the
-    backends it has reaped, and its live children."""
-    with open(os.path.join(pg.data, "postmaster.pid")) as f:
-        pm = f.readline().strip()
-    total = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        # fields[1] is ppid; [11..14] utime stime cutime cstime (proc(5), counted from state)
-        if pid == pm:
-            total += sum(int(x) for x in fields[11:15])
-        elif fields[1] == pm:
-            total += int(fields[11]) + int(fields[12])
-    return total / TICK
 
 
 def measure(pg, fn):

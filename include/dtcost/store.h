@@ -317,7 +317,10 @@ typedef struct dtc_copy_stats {
 /* Copy every table of from into to (`dtcost db copy`): facts, revisions and
  * runs with their ids, checkpoints, coverage, the outbox; a row whose key is
  * already in to is overwritten with from's values, so running it again changes
- * nothing. One transaction on to: all or nothing. Errors: the failing side's
+ * nothing. One transaction on to: all or nothing. Into PostgreSQL the rows go
+ * in batches of a fixed number (store.c: COPY_ROWS, with the measurements
+ * that chose it), so memory is one batch whatever the tables' size; into
+ * SQLite one prepared upsert a row. Errors: the failing side's
  * message in to's errmsg (from's when reading failed, also copied there), so
  * to is the handle and comes first. */
 int dtc_store_copy(dtc_store *to, dtc_copy_stats *st, dtc_store *from) DTC_MUST_CHECK;

@@ -2,7 +2,8 @@
  * the rows, revisions and counts that the same puts one by one leave in
  * SQLite, across statement boundaries, with keys repeated inside a batch,
  * text that array literals must escape, NULLs, integer keys, first-seen
- * values and reals; a failing batch leaves nothing. The back-end under test
+ * values and reals; a failing batch leaves nothing; dtc_store_copy into the
+ * back-end fails whole at each failed allocation. The back-end under test
  * is SQLite, or the PostgreSQL database named by DTCOST_TEST_PG_URL
  * (tests/scenario/postgres_put_many_matches_sqlite_row_by_row.py starts a
  * throwaway cluster and runs this program against it). */
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "testdb.h"
 #include "dtcost/store.h"
@@ -529,6 +531,89 @@ static void test_store_batch_writer_handle_logs_under_the_run_or_is_none_on_sqli
                      1);
 }
 
+/* Every row of sql in s, typed, into *out (the caller frees it). */
+static char *rows_text(dtc_store *s, const char *sql)
+{
+    dump d = {.rows = 0};
+    dtc_buf_init(&d.b, (size_t)64 << 20);
+    if (dtc_store_query(s, sql, NULL, 0, dump_row, &d) != 0) fail_msg("%s", dtc_store_errmsg(s));
+    char *out = strdup(d.b.data ? d.b.data : "");
+    dtc_buf_dispose(&d.b);
+    assert_non_null(out);
+    return out;
+}
+
+static const char *const copied[] = {
+    "SELECT * FROM env_cost_day ORDER BY subscription_uuid, environment_id, capability_key, day",
+    "SELECT * FROM environment ORDER BY account_uuid, environment_id",
+    "SELECT * FROM revision ORDER BY id",
+    "SELECT * FROM sync_run ORDER BY id",
+};
+#define NCOPIED (sizeof(copied) / sizeof(copied[0]))
+
+/* dtc_store_copy from SQLite into the back-end under test while its Nth
+ * allocation fails, N = 1, 2, ... until the copy makes fewer: each failing
+ * copy says why and leaves every table as it was (and frees its batch: the
+ * sanitizer build's LeakSanitizer fails the program on a leak); the copy
+ * that succeeds gives the source's rows. The source's 300 cost rows go by
+ * COPY into PostgreSQL, its environment over one the target holds with
+ * another name by the merge, its revision and run as a plain table's rows. */
+static void test_store_batch_copy_failing_any_allocation_leaves_the_target_as_it_was(void **state)
+{
+    fixture *f = *state;
+    enum { N = 300 };
+    dtc_val k[N * 4], v[N * 5];
+    const char *booking[N];
+    char day[N][16], env[N][16], cap[N][24];
+    cost_rows(N, 0, 1, k, v, booking, day, env, cap);
+    dtc_put_counts c;
+    assert_int_equal(dtc_store_begin(f->ref), 0);
+    assert_int_equal(dtc_store_put_many(f->ref, &c, DTC_FACT_ENV_COST_DAY, k, v, booking, N), 0);
+    dtc_val ek[] = {DTC_TEXT("acc"), DTC_TEXT("e1")};
+    dtc_val ev[] = {DTC_TEXT("ref's\tname"), DTC_INT(1), DTC_NULL};
+    dtc_val sv[] = {DTC_TEXT("the target's"), DTC_INT(0), DTC_TEXT("u")};
+    dtc_put r;
+    assert_int_equal(dtc_store_put(f->ref, &r, DTC_FACT_ENVIRONMENT, ek, ev, NULL), 0);
+    assert_int_equal(dtc_store_commit(f->ref), 0);
+    assert_int_equal(dtc_store_put(f->sub, &r, DTC_FACT_ENVIRONMENT, ek, sv, NULL), 0);
+    char *seed[NCOPIED];
+    for (size_t i = 0; i < NCOPIED; i++)
+        seed[i] = rows_text(f->sub, copied[i]);
+    int rc = -1;
+    long nth;
+    for (nth = 1; nth < 100000 && rc != 0; nth++) {
+        dtc_copy_stats st;
+        dtc_alloc_fail_at(nth);
+        rc = dtc_store_copy(f->sub, &st, f->ref);
+        long pending = dtc_alloc_fail_pending();
+        dtc_alloc_fail_at(0);
+        if (rc == 0) {
+            assert_true(pending > 0); /* no allocation failed: none went unnoticed */
+            assert_int_equal(st.rows,
+                             N - 1 + 3); /* a key repeats; an environment, a revision, a run */
+            break;
+        }
+        if (pending != 0)
+            fail_msg("copy failed without a failed allocation: %s", dtc_store_errmsg(f->sub));
+        char why[512];
+        snprintf(why, sizeof(why), "%s", dtc_store_errmsg(f->sub));
+        if (!why[0]) fail_msg("allocation %ld failed without a message", nth);
+        for (size_t i = 0; i < NCOPIED; i++) {
+            char *now = rows_text(f->sub, copied[i]);
+            if (strcmp(now, seed[i]) != 0)
+                fail_msg("allocation %ld failed (%s) and %s changed:\n%.300s\nwas\n%.300s", nth,
+                         why, copied[i], now, seed[i]);
+            free(now);
+        }
+    }
+    assert_int_equal(rc, 0);
+    assert_true(nth > 20); /* the loop reached into the copy's own allocations */
+    for (size_t i = 0; i < NCOPIED; i++) {
+        assert_same_rows(f, copied[i], -1);
+        free(seed[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +635,9 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_store_batch_copy_meeting_a_stored_row_falls_back_to_the_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_batch_copy_failing_any_allocation_leaves_the_target_as_it_was, setup,
+            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

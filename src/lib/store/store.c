@@ -682,79 +682,181 @@ int dtc_row_is_null(const dtc_row *r, int col)
 
 /* ---- copy between back-ends ---- */
 
-/* The tables that are not facts, with their keys and columns (store_schema.c);
- * meta is each back-end's own. */
-static const struct plain_table {
-    const char *name, *cols, *keys;
-} plain_tables[] = {
-    {"revision", "id,run_id,fact,key,old_value,new_value,booking,seen_at", "id"},
+/* The tables that are not facts, keys first (store_schema.c); meta is each
+ * back-end's own. */
+static const dtc_fact_desc plain_tables[DTC_COPY_TABLES - DTC_FACT_COUNT] = {
+    {"revision",
+     {"id"},
+     {"run_id", "fact", "key", "old_value", "new_value", "booking", "seen_at"},
+     1,
+     7,
+     -1,
+     false},
     {"sync_run",
-     "id,started_at,finished_at,status,requests,retries,inserted,updated,restated_days,warnings,"
-     "message,pid,host,accounts",
-     "id"},
-    {"checkpoint", "scope,day", "scope"},
-    {"coverage", "scope,first_day,last_day", "scope,first_day"},
+     {"id"},
+     {"started_at", "finished_at", "status", "requests", "retries", "inserted", "updated",
+      "restated_days", "warnings", "message", "pid", "host", "accounts"},
+     1,
+     13,
+     -1,
+     false},
+    {"checkpoint", {"scope"}, {"day"}, 1, 1, -1, false},
+    {"coverage", {"scope", "first_day"}, {"last_day"}, 2, 1, -1, false},
     {"outbox_batch",
-     "id,dest,batch_key,created_at,state,records,bytes,attempts,last_status,last_error,"
-     "last_attempt_at,delivered_at",
-     "id"},
-    {"outbox_record", "batch_id,seq,record_key,version,idem_key,body", "batch_id,seq"},
-    {"push_record", "dest,record_key,fingerprint,version,batch_id", "dest,record_key"},
+     {"id"},
+     {"dest", "batch_key", "created_at", "state", "records", "bytes", "attempts", "last_status",
+      "last_error", "last_attempt_at", "delivered_at"},
+     1,
+     11,
+     -1,
+     false},
+    {"outbox_record",
+     {"batch_id", "seq"},
+     {"record_key", "version", "idem_key", "body"},
+     2,
+     4,
+     -1,
+     false},
+    {"push_record",
+     {"dest", "record_key"},
+     {"fingerprint", "version", "batch_id"},
+     2,
+     3,
+     -1,
+     false},
 };
+
+void dtc_store__copied(dtc_fact_desc *out, int t)
+{
+    *out = t < DTC_FACT_COUNT ? dtc_store__facts[t] : plain_tables[t - DTC_FACT_COUNT];
+    out->measured = -1;
+    out->first_seen = false;
+}
+
+/* A copy into a back-end with copy_many hands it COPY_ROWS rows at a time,
+ * or fewer when their text would pass COPY_BYTES: the copy's memory is that
+ * batch (COPY_ROWS x columns x sizeof(dtc_val), 3.7 MB for the widest
+ * table, plus the text, at most COPY_BYTES or one row's, a row's capped at
+ * COPY_TEXT_CAP) and what the back-end builds from it, whatever the
+ * size of the tables. Measured on 564,000 rows into PostgreSQL (365 days x
+ * 20 environments x 20 capabilities, two runs each, the copy again over
+ * the same rows): 64-row batches 60-66 k rows/s and 8.4-9.3 CPU-s, 200
+ * 75-81 k, 1,000 85-98 k, 5,000 94-104 k and 5.4-5.9 CPU-s, 20,000 the
+ * same as 5,000 (store_pg.c sends at most BATCH_ROWS, 5,000, a statement
+ * anyway); new rows 107-141 k rows/s at every size. */
+#define COPY_ROWS 5000
+#define COPY_BYTES ((size_t)8 << 20)
+#define COPY_TEXT_CAP ((size_t)64 << 20)
 
 typedef struct copy_ctx {
     dtc_store *to;
-    const char *sql;
+    int table;       /* 0 .. DTC_COPY_TABLES - 1 */
+    dtc_fact_desc d; /* dtc_store__copied(table) */
+    const char *sql; /* the upsert of one row, without copy_many */
+    /* with copy_many: the batch's rows (vals in the same allocation as
+     * keys), a text value's offset into text in its i until the batch is
+     * sent (text grows and moves) */
+    dtc_val *keys, *vals;
+    dtc_buf text;
+    size_t n;
     long rows;
 } copy_ctx;
+
+/* The batch in c to the back-end; it starts empty again. */
+static int copy_send(copy_ctx *c)
+{
+    size_t nk = (size_t)c->d.nkeys, nv = (size_t)c->d.nvals;
+    for (size_t i = 0; i < c->n * nk; i++)
+        if (c->keys[i].type == 't') c->keys[i].s = c->text.data + c->keys[i].i;
+    for (size_t i = 0; i < c->n * nv; i++)
+        if (c->vals[i].type == 't') c->vals[i].s = c->text.data + c->vals[i].i;
+    int rc = c->n ? c->to->ops->copy_many(c->to, c->table, c->keys, c->vals, c->n) : 0;
+    c->n = 0;
+    dtc_buf_reset(&c->text);
+    return rc;
+}
 
 static int copy_row(void *ud, const dtc_row *row)
 {
     copy_ctx *c = ud;
     c->rows++;
-    return c->to->ops->write(c->to, c->sql, row->cols, row->ncols);
+    if (!c->to->ops->copy_many) return c->to->ops->write(c->to, c->sql, row->cols, row->ncols);
+    int nk = c->d.nkeys, rc = 0;
+    if (row->ncols != nk + c->d.nvals) {
+        snprintf(c->to->err, sizeof(c->to->err), "database: %s: %d columns read, %d expected",
+                 c->d.name, row->ncols, nk + c->d.nvals);
+        return DTC_EINVAL;
+    }
+    /* A row whose text would take the batch past COPY_BYTES starts the next one. */
+    size_t bytes = 0;
+    for (int i = 0; i < row->ncols; i++)
+        bytes += row->cols[i].type == 't' ? strlen(row->cols[i].s) + 1 : 0;
+    if (c->n > 0 && c->text.len + bytes > COPY_BYTES && (rc = copy_send(c)) != 0) return rc;
+    for (int i = 0; i < row->ncols && rc == 0; i++) {
+        dtc_val v = row->cols[i];
+        if (v.type == 't') {
+            v.i = (int64_t)c->text.len;
+            rc = dtc_buf_add(&c->text, v.s, strlen(v.s) + 1);
+            v.s = NULL;
+        }
+        *(i < nk ? &c->keys[c->n * (size_t)nk + (size_t)i]
+                 : &c->vals[c->n * (size_t)c->d.nvals + (size_t)(i - nk)]) = v;
+    }
+    if (rc == DTC_ETOOBIG)
+        snprintf(c->to->err, sizeof(c->to->err),
+                 "database: %s: row %ld holds more than %zu MiB of text: not copied", c->d.name,
+                 c->rows, COPY_TEXT_CAP >> 20);
+    if (rc) return rc;
+    c->n++;
+    return c->n == COPY_ROWS ? copy_send(c) : 0;
 }
 
-/* SELECT cols FROM table, each row upserted into c->to by its keys. */
-static int copy_table(dtc_store *from, copy_ctx *c, const char *table, const char *cols,
-                      const char *keys)
+/* SELECT the columns of copy table t FROM it, each row upserted into c->to
+ * by its keys: in batches by copy_many, else one write each. */
+static int copy_table(dtc_store *from, copy_ctx *c, int t)
 {
     dtc_buf sel, ins;
     dtc_buf_init(&sel, DTC_CAP_SMALL);
     dtc_buf_init(&ins, DTC_CAP_SMALL);
-    int rc = DTC_ENOMEM, n = 1;
-    for (const char *p = cols; *p; p++)
-        n += *p == ',';
-    if (dtc_buf_printf(&sel, "SELECT %s FROM %s", cols, table) ||
-        dtc_buf_printf(&ins, "INSERT INTO %s(%s) VALUES(", table, cols))
+    const dtc_fact_desc *d = &c->d;
+    dtc_store__copied(&c->d, t);
+    c->table = t;
+    c->n = 0;
+    int rc = DTC_ENOMEM, n = d->nkeys + d->nvals;
+    if (dtc_buf_adds(&sel, "SELECT ") || dtc_buf_printf(&ins, "INSERT INTO %s(", d->name))
         goto done;
+    for (int i = 0; i < n; i++) {
+        const char *col = i < d->nkeys ? d->keys[i] : d->vals[i - d->nkeys];
+        if (dtc_buf_printf(&sel, "%s%s", i ? "," : "", col) ||
+            dtc_buf_printf(&ins, "%s%s", i ? "," : "", col))
+            goto done;
+    }
+    if (dtc_buf_printf(&sel, " FROM %s", d->name) || dtc_buf_adds(&ins, ") VALUES(")) goto done;
+    if (c->to->ops->copy_many) {
+        if (!(c->keys = dtc_calloc((size_t)COPY_ROWS * (size_t)n, sizeof(dtc_val)))) goto done;
+        c->vals = c->keys + (size_t)COPY_ROWS * (size_t)d->nkeys;
+    }
     for (int i = 0; i < n; i++)
         if (dtc_buf_adds(&ins, i ? ",?" : "?")) goto done;
-    if (dtc_buf_printf(&ins, ") ON CONFLICT(%s) DO ", keys)) goto done;
+    if (dtc_buf_adds(&ins, ") ON CONFLICT(")) goto done;
+    for (int i = 0; i < d->nkeys; i++)
+        if (dtc_buf_printf(&ins, "%s%s", i ? "," : "", d->keys[i])) goto done;
     /* Every column that is not a key takes from's value. */
-    bool any = false;
-    for (const char *p = cols; *p;) {
-        size_t len = strcspn(p, ",");
-        bool key = false;
-        for (const char *k = keys; *k;) {
-            size_t kl = strcspn(k, ",");
-            key |= kl == len && strncmp(k, p, len) == 0;
-            k += kl + (k[kl] == ',');
-        }
-        if (!key && dtc_buf_printf(&ins, "%s%.*s=excluded.%.*s", any ? "," : "UPDATE SET ",
-                                   (int)len, p, (int)len, p))
+    if (d->nvals == 0 && dtc_buf_adds(&ins, ") DO NOTHING")) goto done;
+    for (int i = 0; i < d->nvals; i++)
+        if (dtc_buf_printf(&ins, "%s%s=excluded.%s", i ? "," : ") DO UPDATE SET ", d->vals[i],
+                           d->vals[i]))
             goto done;
-        any |= !key;
-        p += len + (p[len] == ',');
-    }
-    if (!any && dtc_buf_adds(&ins, "NOTHING")) goto done;
     c->sql = ins.data;
     rc = dtc_store_query(from, sel.data, NULL, 0, copy_row, c);
     if (rc && from->err[0] && !c->to->err[0])
         snprintf(c->to->err, sizeof(c->to->err), "%s", from->err);
+    if (rc == 0 && c->to->ops->copy_many) rc = copy_send(c);
 done:
     if (rc == DTC_ENOMEM && !c->to->err[0])
         snprintf(c->to->err, sizeof(c->to->err), "out of memory");
+    dtc_free(c->keys);
+    c->keys = c->vals = NULL;
     dtc_buf_dispose(&sel);
     dtc_buf_dispose(&ins);
     return rc;
@@ -765,31 +867,19 @@ int dtc_store_copy(dtc_store *to, dtc_copy_stats *st, dtc_store *from)
     memset(st, 0, sizeof(*st));
     from->err[0] = to->err[0] = '\0';
     copy_ctx c = {.to = to};
+    dtc_buf_init(&c.text, COPY_TEXT_CAP);
     int rc = dtc_store_begin(to);
-    if (rc) return rc;
-    for (int f = 0; f < DTC_FACT_COUNT && rc == 0; f++) {
-        const dtc_fact_desc *d = &dtc_store__facts[f];
-        dtc_buf cols, keys;
-        dtc_buf_init(&cols, DTC_CAP_SMALL);
-        dtc_buf_init(&keys, DTC_CAP_SMALL);
-        for (int i = 0; i < d->nkeys + d->nvals && rc == 0; i++)
-            if (dtc_buf_printf(&cols, "%s%s", i ? "," : "",
-                               i < d->nkeys ? d->keys[i] : d->vals[i - d->nkeys]) ||
-                (i < d->nkeys && dtc_buf_printf(&keys, "%s%s", i ? "," : "", d->keys[i])))
-                rc = DTC_ENOMEM;
-        if (rc == 0) rc = copy_table(from, &c, d->name, cols.data, keys.data);
-        dtc_buf_dispose(&cols);
-        dtc_buf_dispose(&keys);
-        st->tables++;
-    }
-    for (size_t i = 0; i < sizeof(plain_tables) / sizeof(plain_tables[0]) && rc == 0;
-         i++, st->tables++)
-        rc = copy_table(from, &c, plain_tables[i].name, plain_tables[i].cols, plain_tables[i].keys);
+    if (rc) goto done;
+    for (int t = 0; t < DTC_COPY_TABLES && rc == 0; t++, st->tables++)
+        rc = copy_table(from, &c, t);
     if (rc == 0 && to->ops->ids_after_copy) rc = to->ops->ids_after_copy(to);
     if (rc == 0) rc = dtc_store_commit(to);
+    if (rc) dtc_store_rollback(to);
+done:
+    if (rc == DTC_ENOMEM && !to->err[0]) snprintf(to->err, sizeof(to->err), "out of memory");
+    dtc_buf_dispose(&c.text);
     if (rc) {
-        if (rc == DTC_ENOMEM && !to->err[0]) snprintf(to->err, sizeof(to->err), "out of memory");
-        dtc_store_rollback(to);
+        st->tables = 0;
         return rc;
     }
     st->rows = c.rows;

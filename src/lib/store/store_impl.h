@@ -24,6 +24,15 @@ typedef struct dtc_fact_desc {
 
 extern const dtc_fact_desc dtc_store__facts[DTC_FACT_COUNT];
 
+/* The tables dtc_store_copy writes, in its order: the facts, then revision,
+ * sync_run, checkpoint, coverage and the outbox's three tables. */
+#define DTC_COPY_TABLES (DTC_FACT_COUNT + 7)
+/* Table t (0 .. DTC_COPY_TABLES - 1) of the copy as a descriptor: its key
+ * columns, then every other column as a value, measured -1 and first_seen
+ * false, so an upsert by it takes every value from the row and logs no
+ * revision (the copy brings the revision log along as a table). */
+void dtc_store__copied(dtc_fact_desc *out, int t);
+
 typedef struct dtc_store_ops {
     const char *name;
     /* Two connections' writes proceed at once (a server), rather than the
@@ -58,9 +67,13 @@ typedef struct dtc_store_ops {
     /* first <= last, both within the years 0001-9999 (store.c checks) */
     int (*coverage_add)(dtc_store *s, const char *scope, int64_t first, int64_t last);
     int (*coverage_get)(dtc_store *s, dtc_day_range **out, size_t *n, const char *scope);
-    /* one writing statement of portable SQL (`?` placeholders), for
-     * dtc_store_copy only; and after a copy, bring generated ids past the
-     * copied ones (NULL: nothing to do) */
+    /* For dtc_store_copy only, inside its transaction. copy_many: n rows of
+     * the copy's table t (dtc_store__copied: keys n x nkeys, vals n x nvals)
+     * over whatever s holds under their keys, every value taken, nothing
+     * logged. NULL: store.c runs write, one writing statement of portable
+     * SQL (`?` placeholders), for each row. Then ids_after_copy brings
+     * generated ids past the copied ones (NULL: nothing to do). */
+    int (*copy_many)(dtc_store *s, int t, const dtc_val *keys, const dtc_val *vals, size_t n);
     int (*write)(dtc_store *s, const char *sql, const dtc_val *params, int nparams);
     int (*ids_after_copy)(dtc_store *s);
     /* One try at the lock between processes on name (store.h): *got 1 and

@@ -27,6 +27,7 @@
 
 #define SCHEMA_VERSION 4
 #define MAX_PARAMS (2 * DTC_FACT_MAX_COLS + 8)
+#define SLOTS (DTC_FACT_COUNT + DTC_COPY_TABLES)
 
 /* PostgreSQL type oids (pg_type.h is server-side; these are fixed). */
 enum {
@@ -57,11 +58,13 @@ typedef struct pg {
      * waiting on the old session's row locks gives up within the window
      * (55P03 is then a lost connection); reset by the next COMMIT. */
     bool bounded;
-    char name[DTC_FACT_COUNT][16]; /* prepared upsert per fact, "" until first used */
-    /* The fact's batches go by the merge: a COPY of it was refused on this
+    /* By statement slot: a fact's put (its dtc_fact), then a table of
+     * dtc_store_copy (DTC_FACT_COUNT + its copy table). */
+    char name[SLOTS][16]; /* prepared upsert per slot, "" until first used */
+    /* The slot's batches go by the merge: a COPY of it was refused on this
      * connection and no merge batch has inserted every row since. False
      * (at first): its next large batch is tried as a COPY (copy_send). */
-    bool merge_only[DTC_FACT_COUNT];
+    bool merge_only[SLOTS];
 } pg;
 
 /* libpq's message on one line, without the trailing newline and "ERROR:  " or "FATAL:  ". */
@@ -938,7 +941,8 @@ static int column_types(dtc_store *s, const dtc_fact_desc *d, char (*types)[32])
     return rc;
 }
 
-/* One statement per fact takes a batch of rows as arrays. It looks each row
+/* One statement per fact (and per table of a copy: d from
+ * dtc_store__copied) takes a batch of rows as arrays, prepared for slot. It looks each row
  * up once (`cur`: the row as stored, if any, and whether its values
  * differ), inserts the rows not stored, updates those whose values changed,
  * and logs each changed measured value's old and new text in the revision
@@ -951,10 +955,9 @@ static int column_types(dtc_store *s, const dtc_fact_desc *d, char (*types)[32])
  * Parameters: one array per key and value column, then (measured facts)
  * arrays of key text, new value text and booking, the run id and seen at.
  * Returns one row: inserted, updated. */
-static int prepare_fact(dtc_store *s, int f)
+static int prepare_fact(dtc_store *s, const dtc_fact_desc *d, int slot)
 {
     pg *p = s->impl;
-    const dtc_fact_desc *d = &dtc_store__facts[f];
     int nk = d->nkeys, n = d->nkeys + d->nvals, nu = updated_vals(d);
     char types[2 * DTC_FACT_MAX_COLS][32];
     int rc = column_types(s, d, types);
@@ -1019,11 +1022,11 @@ static int prepare_fact(dtc_store *s, int f)
                           nu > 0 ? "(SELECT count(*) FROM upd)" : "0");
     rc = err ? DTC_ENOMEM : 0;
     if (rc == 0) {
-        snprintf(p->name[f], sizeof(p->name[f]), "put%d", f);
-        PGresult *r = PQprepare(p->c, p->name[f], b.data, 0, NULL);
+        snprintf(p->name[slot], sizeof(p->name[slot]), "put%d", slot);
+        PGresult *r = PQprepare(p->c, p->name[slot], b.data, 0, NULL);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             rc = fail(s, d->name, r);
-            p->name[f][0] = '\0';
+            p->name[slot][0] = '\0';
         }
         PQclear(r);
     }
@@ -1036,6 +1039,7 @@ static int prepare_fact(dtc_store *s, int f)
  * text lines. Rows first .. first + rows - 1 of the caller's arrays. */
 typedef struct batch {
     const dtc_fact_desc *d;
+    int stmt; /* the statement's slot (pg.name) */
     const dtc_val *keys, *vals;
     const char *const *booking;
     dtc_buf col[BATCH_COLS];
@@ -1351,7 +1355,7 @@ static int batch_send(dtc_store *s, batch *t, dtc_put_counts *counts)
 {
     pg *p = s->impl;
     const dtc_fact_desc *d = t->d;
-    int f = (int)(d - dtc_store__facts), n = t->ncols, rc = 0;
+    int f = t->stmt, n = t->ncols, rc = 0;
     const char *v[BATCH_COLS + 2];
     char run_id[32];
     if (t->copy) {
@@ -1388,7 +1392,7 @@ static int batch_send(dtc_store *s, batch *t, dtc_put_counts *counts)
     }
     PGresult *r = exec_prepared(s, p->name[f], n, v);
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    if (state && strcmp(state, "23505") == 0) { /* unique_violation */
+    if (state && strcmp(state, "23505") == 0 && f < DTC_FACT_COUNT) { /* unique_violation */
         char m[300];
         one_line(PQresultErrorMessage(r), m, sizeof(m));
         snprintf(s->err, sizeof(s->err),
@@ -1416,21 +1420,22 @@ done:
  * trip more, which a few rows do not pay back. */
 #define COPY_MIN_ROWS 64
 
-static int pg_put_many(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc *d,
-                       const dtc_val *keys, const dtc_val *vals, const char *const *booking,
-                       size_t n)
+/* n rows of d in batches by the statement of slot f (pg.name). */
+static int put_rows(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc *d, int f,
+                    const dtc_val *keys, const dtc_val *vals, const char *const *booking, size_t n)
 {
     pg *p = s->impl;
-    int f = (int)(d - dtc_store__facts), rc;
+    int rc;
     bool own = false;
     if (n == 0) return 0;
-    if (!p->name[f][0] && (rc = prepare_fact(s, f)) != 0) return rc;
+    if (!p->name[f][0] && (rc = prepare_fact(s, d, f)) != 0) return rc;
     batch *t = dtc_calloc(1, sizeof(*t));
     if (!t) {
         snprintf(s->err, sizeof(s->err), "out of memory");
         return DTC_ENOMEM;
     }
     t->d = d;
+    t->stmt = f;
     t->keys = keys;
     t->vals = vals;
     t->booking = booking;
@@ -1462,6 +1467,13 @@ done:
     dtc_free(t);
     if (rc) memset(counts, 0, sizeof(*counts));
     return rc;
+}
+
+static int pg_put_many(dtc_store *s, dtc_put_counts *counts, const dtc_fact_desc *d,
+                       const dtc_val *keys, const dtc_val *vals, const char *const *booking,
+                       size_t n)
+{
+    return put_rows(s, counts, d, (int)(d - dtc_store__facts), keys, vals, booking, n);
 }
 
 /* One row is a batch of one. */
@@ -1736,19 +1748,15 @@ static int pg_coverage_get(dtc_store *s, dtc_day_range **out, size_t *n, const c
 
 /* ---- copy ---- */
 
-static int pg_write(dtc_store *s, const char *sql, const dtc_val *params, int nparams)
+/* A copy's rows are a sync's batches by another statement: COPY while the
+ * rows are new, else the merge (put_rows), which for a copied table updates
+ * every value that differs and logs nothing (dtc_store__copied). */
+static int pg_copy_many(dtc_store *s, int t, const dtc_val *keys, const dtc_val *vals, size_t n)
 {
-    size_t len = strlen(sql) + 8 * (size_t)nparams + 1;
-    char *text = dtc_malloc(len);
-    if (!text) {
-        snprintf(s->err, sizeof(s->err), "out of memory");
-        return DTC_ENOMEM;
-    }
-    int rc = dtc_store__placeholders(sql, text, len) == nparams
-                 ? exec_params(s, text, params, nparams, "write", NULL)
-                 : DTC_EINVAL;
-    dtc_free(text);
-    return rc;
+    dtc_fact_desc d;
+    dtc_put_counts counts = {0};
+    dtc_store__copied(&d, t);
+    return put_rows(s, &counts, &d, DTC_FACT_COUNT + t, keys, vals, NULL, n);
 }
 
 /* Copied rows keep their ids; the identity sequences move past them. */
@@ -1824,7 +1832,7 @@ const dtc_store_ops dtc_store__pg = {
     .prune = pg_prune,
     .coverage_add = pg_coverage_add,
     .coverage_get = pg_coverage_get,
-    .write = pg_write,
+    .copy_many = pg_copy_many,
     .ids_after_copy = pg_ids_after_copy,
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
