@@ -198,8 +198,10 @@ void dtc_store_unlock(dtc_store *s, const char *name);
  * them with the old session. The transaction in flight is gone: redo it
  * whole. *committed is 1 when that transaction is known to have committed
  * anyway (its COMMIT reached the server and only the answer was lost), so
- * the caller must not count it twice; 0 when it did not, or when the server
- * cannot tell (redoing it is then an idempotent upsert: nothing is stored
+ * the caller must not count it twice; 0 when it did not (lost before its
+ * COMMIT was sent), or when the server cannot tell, which includes a server
+ * restarted since the transaction began (after a crash it hands out the ids
+ * it lost again) (redoing it is then an idempotent upsert: nothing is stored
  * twice, but its rows count as unchanged). One attempt: the connection
  * attempt gives up after connect_ms (or the connect timeout, when shorter)
  * and ends within 100 ms of *cancel being set (cancel may be NULL); waiting

@@ -21,9 +21,9 @@ the id, the run's start was redone: a second row, left `running`).
 And after a crash, the transaction in flight may have an id the restarted
 server never reached (nothing of it was written: txid_status says "in the
 future"): it did not commit, and is redone (before: exit 74 on that
-error). The sync's start is held at its sync_run INSERT, after its BEGIN
-took an id, while the server is stopped with -m immediate and started
-again."""
+error). The sync's start is held at its COMMIT (sent, never answered: its
+fate is asked), after its BEGIN took an id, while the server is stopped
+with -m immediate and started again."""
 import os
 import subprocess
 import unittest
@@ -87,7 +87,7 @@ class FlapAfterLostAnswer(Relay):
 
 
 class HoldAtRunStart(Relay):
-    """Holds the statement that inserts the run's sync_run row."""
+    """Holds the COMMIT of the transaction that inserts the run's sync_run row."""
 
     def __init__(self, server_socket):
         super().__init__(server_socket)
@@ -95,7 +95,9 @@ class HoldAtRunStart(Relay):
 
     def decide(self, kind, body, state):
         with self.lock:
-            if b"INSERT INTO sync_run" in body and not self.fired:
+            if b"INSERT INTO sync_run" in body:
+                state["run"] = True
+            elif kind == b"Q" and body.startswith(b"COMMIT") and state.get("run") and not self.fired:
                 self.fired = True
                 return "hold"
         return None

@@ -45,15 +45,21 @@ typedef struct pg {
     bool tx;        /* inside dtc_store_begin/commit */
     bool begin_due; /* tx's BEGIN not sent yet: it goes with the first statement */
     char schema[64];
-    char *uri;    /* the libpq URI without schema=, for reconnecting */
-    char xid[24]; /* the open transaction's id (txid_current), "" before its BEGIN is answered */
-    char lost_xid[24]; /* the transaction in flight when the connection was lost (reconnect) */
-    int64_t run_lock;  /* the run whose lock this session holds (RUN_LOCK), 0 for none */
+    char *uri;       /* the libpq URI without schema=, for reconnecting */
+    char xid[24];    /* the open transaction's id (txid_current), "" before its BEGIN is answered */
+    bool committing; /* its COMMIT is being sent or answered (pg_commit) */
+    /* The transaction whose COMMIT's answer was lost, and the start of the
+     * server that gave it its id (pg_postmaster_start_time, text): its fate
+     * is asked after the reconnect (pg_lost_committed). */
+    char lost_xid[24];
+    char lost_server[64];
+    int64_t run_lock; /* the run whose lock this session holds (RUN_LOCK), 0 for none */
     /* The session on the server: its pid and backend_start (text), so that
      * after a loss where only the client's side was cut, the old one, still
      * holding its locks and its transaction, can be ended (end_old_session). */
     int backend_pid;
     char backend_start[64];
+    char server_start[64]; /* the server's (pg_postmaster_start_time), text */
     /* Since a reconnect: lock_timeout is the time that was left, so a redo
      * waiting on the old session's row locks gives up within the window
      * (55P03 is then a lost connection); reset by the next COMMIT. */
@@ -128,11 +134,17 @@ static int fail(dtc_store *s, const char *what, const PGresult *r)
                  "database: %s: the PostgreSQL connection was lost (%s%s)" DTC_STORE_LOST_ADVICE,
                  what, why, m);
         /* The transaction may have committed when its COMMIT's answer was
-         * what got lost: reconnect asks the server (pg_lost_committed). Only
-         * a transaction whose BEGIN was answered: a loss before that (a
+         * what got lost: reconnect asks the server (pg_lost_committed).
+         * Lost before its COMMIT was sent, it did not commit, and is not
+         * asked about: after a crash, the restarted server may hand its id
+         * to a new transaction, whose fate txid_status would then tell.
+         * Only a transaction whose BEGIN was answered: a loss before that (a
          * ROLLBACK, the reconnect's own statements) leaves the id still to
          * be asked about as it is. */
-        if (p->xid[0]) snprintf(p->lost_xid, sizeof(p->lost_xid), "%s", p->xid);
+        if (p->xid[0] && p->committing) {
+            snprintf(p->lost_xid, sizeof(p->lost_xid), "%s", p->xid);
+            snprintf(p->lost_server, sizeof(p->lost_server), "%s", p->server_start);
+        }
         p->xid[0] = '\0';
         return DTC_EDBLOST;
     }
@@ -497,14 +509,17 @@ static int connect_session(dtc_store *s, const char *shown, int64_t wait_ms,
     snprintf(sql, sizeof(sql),
              "SET client_min_messages TO warning; SET plan_cache_mode TO force_custom_plan;"
              " SET search_path TO %s;"
-             " SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+             " SELECT backend_start::text, pg_postmaster_start_time()::text FROM pg_stat_activity"
+             " WHERE pid = pg_backend_pid()",
              p->schema);
     PGresult *r = PQexec(p->c, sql);
     rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : fail(s, "connect", r);
     /* a session that never got going leaves the one before it to be ended */
-    if (rc == 0 && PQntuples(r) == 1 && PQgetlength(r, 0, 0) < (int)sizeof(p->backend_start)) {
+    if (rc == 0 && PQntuples(r) == 1 && PQgetlength(r, 0, 0) < (int)sizeof(p->backend_start) &&
+        PQgetlength(r, 0, 1) < (int)sizeof(p->server_start)) {
         p->backend_pid = PQbackendPID(p->c);
         snprintf(p->backend_start, sizeof(p->backend_start), "%s", PQgetvalue(r, 0, 0));
+        snprintf(p->server_start, sizeof(p->server_start), "%s", PQgetvalue(r, 0, 1));
     }
     PQclear(r);
     return rc;
@@ -653,26 +668,33 @@ static int pg_reconnect(dtc_store *s, int64_t wait_ms, const volatile sig_atomic
     return DTC_EDBLOST;
 }
 
-/* Did the transaction in flight when the connection was lost commit? Its
- * COMMIT may have reached the server with only the answer lost; the
- * server keeps each transaction's fate (txid_status, PostgreSQL 10 and
- * later). "in progress" (a session the server has not noticed is gone and
- * that could not be ended), an id too old to tell, or one "in the future"
- * (22023: a crash lost the id's WAL record, so it never committed): not
- * known to have committed. The query is bounded by the time left
- * (bound_session); statement_timeout is then as the session's defaults say. */
+/* Did the transaction whose COMMIT's answer was lost commit? The COMMIT
+ * may have reached the server with only the answer lost; the server keeps
+ * each transaction's fate (txid_status, PostgreSQL 10 and later). "in
+ * progress" (a session the server has not noticed is gone and that could
+ * not be ended), an id too old to tell, or one "in the future" (22023: a
+ * crash lost the id's WAL record, so it never committed): not known to
+ * have committed. Nor is any answer from a server started since the one
+ * that gave the id: after a crash, the ids whose WAL records were lost are
+ * handed out again, and "committed" may be another transaction's (the
+ * caller redoes the chunk: its rows are upserts). The query is bounded by
+ * the time left (bound_session); statement_timeout is then as the
+ * session's defaults say. */
 static int pg_lost_committed(dtc_store *s, int *committed)
 {
     pg *p = s->impl;
     *committed = 0;
     int rc = 0;
     if (p->lost_xid[0]) {
-        const char *vals[] = {p->lost_xid};
-        PGresult *r =
-            PQexecParams(p->c, "SELECT txid_status($1::bigint)", 1, NULL, vals, NULL, NULL, 0);
+        const char *vals[] = {p->lost_xid, p->lost_server};
+        PGresult *r = PQexecParams(p->c,
+                                   "SELECT txid_status($1::bigint),"
+                                   " pg_postmaster_start_time()::text = $2",
+                                   2, NULL, vals, NULL, NULL, 0);
         const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         if (PQresultStatus(r) == PGRES_TUPLES_OK)
-            *committed = !PQgetisnull(r, 0, 0) && strcmp(PQgetvalue(r, 0, 0), "committed") == 0;
+            *committed = !PQgetisnull(r, 0, 0) && strcmp(PQgetvalue(r, 0, 0), "committed") == 0 &&
+                         !PQgetisnull(r, 0, 1) && PQgetvalue(r, 0, 1)[0] == 't';
         else if (!st || strcmp(st, "22023") != 0)
             rc = fail(s, "reconnect", r);
         PQclear(r);
@@ -711,7 +733,9 @@ static int pg_commit(dtc_store *s)
         return 0;
     }
     /* the redo after a reconnect is over: lock waits as the session's defaults say */
+    p->committing = true;
     int rc = run(s, p->bounded ? "COMMIT; RESET lock_timeout" : "COMMIT", "commit");
+    p->committing = false;
     if (rc == 0) p->bounded = false;
     p->xid[0] = '\0'; /* committed, or lost (fail kept it) or refused: over either way */
     return rc;
