@@ -58,10 +58,9 @@ class CrashReusesTheId(unittest.TestCase):
     def crash_while_held(self, pg, emu, name, at_commit):
         """A sync into name whose start is held, the server crashed and
         restarted meanwhile until the held id is another's, committed; the
-        finished sync."""
+        finished sync's exit code and stderr, or None when the id was not
+        handed out again (its WAL reached the disk all the same)."""
         pg.createdb(name)
-        # A commit answered is on disk (the cluster's default, off, would lose the last ones in a crash).
-        pg.sql(name, f"ALTER DATABASE {name} SET synchronous_commit = on")
         proxy = HoldRunStart(os.path.join(pg.dir, ".s.PGSQL.5432"), at_commit)
         sync = subprocess.Popen([DTCOST, "sync", "--db", proxy.url(name), "--retry-base-ms", "20", "--db-retry",
                                  "30"], env=sync_env(emu), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -77,15 +76,14 @@ class CrashReusesTheId(unittest.TestCase):
             for _ in range(100):  # each takes the next id and commits
                 if int(pg.sql(name, "SELECT txid_current()")[0][0]) >= xid:
                     break
-            self.assertEqual(pg.sql(name, f"SELECT txid_status({xid})"), [["committed"]],
-                             "the restarted server did not hand out the held id again")
+            reused = pg.sql(name, f"SELECT txid_status({xid})") == [["committed"]]
             proxy.release.set()
             out, err = sync.communicate(timeout=120)
         finally:
             if sync.poll() is None:
                 sync.kill()
             proxy.stop()
-        return sync.returncode, err
+        return (sync.returncode, err) if reused else None
 
     def test_the_held_transaction_is_redone_not_taken_for_the_reused_ids(self):
         d = tmpdir()
@@ -94,8 +92,11 @@ class CrashReusesTheId(unittest.TestCase):
             # an id past it, to disk before the crash (the id would then not
             # be handed out again): at wal_level replica the background
             # writer's snapshot of the running transactions would (every 15 s
-            # when there was activity), and autovacuum's commits after a sync
-            # make the WAL writer flush.
+            # when there was activity), and any commit not waiting for its
+            # flush (autovacuum's, synchronous_commit off: the cluster's
+            # default) makes the WAL writer flush the page the held
+            # transaction's records share. A commit answered is then on disk.
+            pg.sql("postgres", "ALTER SYSTEM SET synchronous_commit = on")
             pg.sql("postgres", "ALTER SYSTEM SET wal_level = minimal")
             pg.sql("postgres", "ALTER SYSTEM SET max_wal_senders = 0")
             pg.sql("postgres", "ALTER SYSTEM SET autovacuum = off")
@@ -106,7 +107,14 @@ class CrashReusesTheId(unittest.TestCase):
             want = [[c[0], str(c[1]), str(c[2]), str(c[3]), c[4]] for c in rows(clean, COUNTS)]
             for name, at_commit in (("before_commit", False), ("at_commit", True)):
                 with self.subTest(name):
-                    rc, err = self.crash_while_held(pg, emu, name, at_commit)
+                    # under load, the WAL writer may flush the held id's record all the same: again, at most 3 times
+                    for attempt in range(3):
+                        done = self.crash_while_held(pg, emu, name, at_commit)
+                        if done:
+                            break
+                        name = f"{name}_{attempt + 2}"
+                    self.assertIsNotNone(done, "the restarted server did not hand out the held id again, 3 times")
+                    rc, err = done
                     self.assertEqual(rc, 0, err)
                     # one run, ok, counted as the clean one (skipped, its sync_run row would be missing)
                     self.assertEqual(pg.sql(name, COUNTS), want, err)
