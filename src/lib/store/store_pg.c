@@ -47,7 +47,7 @@ typedef struct pg {
     char schema[64];
     char *uri;       /* the libpq URI without schema=, for reconnecting */
     char xid[24];    /* the open transaction's id (txid_current), "" before its BEGIN is answered */
-    bool committing; /* its COMMIT is being sent or answered (pg_commit) */
+    bool committing; /* its COMMIT is being sent or answered (run_commit) */
     /* The transaction whose COMMIT's answer was lost, and the start of the
      * server that gave it its id (pg_postmaster_start_time, text): its fate
      * is asked after the reconnect (pg_lost_committed). */
@@ -190,6 +190,19 @@ static int run(dtc_store *s, const char *sql, const char *what)
     ExecStatusType st = PQresultStatus(r);
     rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : fail(s, what, r);
     PQclear(r);
+    return rc;
+}
+
+/* run() for a statement that ends in a COMMIT: while its answer is awaited,
+ * a loss keeps the transaction's id to be asked about (fail,
+ * pg_lost_committed); a loss before it means the transaction did not
+ * commit. Every COMMIT goes this way. */
+static int run_commit(dtc_store *s, const char *sql, const char *what)
+{
+    pg *p = s->impl;
+    p->committing = true;
+    int rc = run(s, sql, what);
+    p->committing = false;
     return rc;
 }
 
@@ -408,7 +421,7 @@ static int migrate(dtc_store *s, const char *shown)
         goto done;
     }
     if ((rc = run(s, sql.data, "schema"))) goto done;
-    rc = run(s, "COMMIT", "schema");
+    rc = run_commit(s, "COMMIT", "schema");
     open_tx = false; /* committed, or COMMIT failed and the transaction is gone */
 done:
     if (rc && open_tx) pg_rollback(s); /* keeps the error; the schema is as before */
@@ -733,9 +746,7 @@ static int pg_commit(dtc_store *s)
         return 0;
     }
     /* the redo after a reconnect is over: lock waits as the session's defaults say */
-    p->committing = true;
-    int rc = run(s, p->bounded ? "COMMIT; RESET lock_timeout" : "COMMIT", "commit");
-    p->committing = false;
+    int rc = run_commit(s, p->bounded ? "COMMIT; RESET lock_timeout" : "COMMIT", "commit");
     if (rc == 0) p->bounded = false;
     p->xid[0] = '\0'; /* committed, or lost (fail kept it) or refused: over either way */
     return rc;
@@ -774,7 +785,7 @@ int dtc_store__pg_own_begin(dtc_store *s, bool *own)
 int dtc_store__pg_own_end(dtc_store *s, bool own, int rc)
 {
     if (!own) return rc;
-    if (rc == 0) return run(s, "COMMIT", "commit");
+    if (rc == 0) return run_commit(s, "COMMIT", "commit");
     pg_rollback(s);
     return rc;
 }
@@ -905,7 +916,7 @@ done:
     if (own) {
         char keep[sizeof(s->err)];
         memcpy(keep, s->err, sizeof(keep));
-        int end = run(s, rc ? "ROLLBACK" : "COMMIT", "query");
+        int end = rc ? run(s, "ROLLBACK", "query") : run_commit(s, "COMMIT", "query");
         memcpy(s->err, keep, sizeof(keep));
         if (rc == 0) rc = end;
     }
@@ -1622,7 +1633,7 @@ static int pg_run_begin(dtc_store *s, int64_t *run_id, long *interrupted, const 
         (rc = exec_params(s, sql, &id, 1, "sync_run", NULL)))
         goto done;
     p->run_lock = *run_id; /* taken again by pg_reconnect after a lost connection */
-    if (own && (rc = run(s, "COMMIT", "sync_run")) != 0) goto done;
+    if (own && (rc = run_commit(s, "COMMIT", "sync_run")) != 0) goto done;
     own = false;
     *interrupted = n;
 done:
@@ -1724,7 +1735,7 @@ static int pg_coverage_add(dtc_store *s, const char *scope, int64_t first, int64
         rc = DTC_EDB;
         goto done;
     }
-    if (own && (rc = run(s, "COMMIT", "coverage")) != 0) goto done;
+    if (own && (rc = run_commit(s, "COMMIT", "coverage")) != 0) goto done;
     own = false;
 done:
     PQclear(r);
