@@ -30,7 +30,7 @@ import unittest
 
 from dtsync import FACT_TABLES, dump, run_sync, rows, sync_env
 from emu import DTCOST, Emulator, tmpdir
-from pg import Postgres, Relay, to_sqlite
+from pg import HoldRunStart, Postgres, Relay, to_sqlite
 
 FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6")
 DROP_AT = 12  # the 12th COMMIT of a transaction that wrote facts: a page or a walk
@@ -86,23 +86,6 @@ class FlapAfterLostAnswer(Relay):
         return None
 
 
-class HoldAtRunStart(Relay):
-    """Holds the COMMIT of the transaction that inserts the run's sync_run row."""
-
-    def __init__(self, server_socket):
-        super().__init__(server_socket)
-        self.fired = False
-
-    def decide(self, kind, body, state):
-        with self.lock:
-            if b"INSERT INTO sync_run" in body:
-                state["run"] = True
-            elif kind == b"Q" and body.startswith(b"COMMIT") and state.get("run") and not self.fired:
-                self.fired = True
-                return "hold"
-        return None
-
-
 class CommitAnswerLost(unittest.TestCase):
     def test_a_committed_chunk_is_not_redone_or_counted_twice(self):
         d = tmpdir()
@@ -143,7 +126,7 @@ class CommitAnswerLost(unittest.TestCase):
                                        r" committed\n")
 
             pg.createdb("future")
-            proxy = HoldAtRunStart(os.path.join(pg.dir, ".s.PGSQL.5432"))
+            proxy = HoldRunStart(os.path.join(pg.dir, ".s.PGSQL.5432"), at_commit=True)
             sync = subprocess.Popen([DTCOST, "sync", "--db", proxy.url("future"), "--retry-base-ms", "20",
                                      "--db-retry", "30"], env=sync_env(emu), stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)

@@ -25,33 +25,10 @@ import unittest
 
 from dtsync import FACT_TABLES, dump, run_sync, rows, sync_env
 from emu import DTCOST, Emulator, tmpdir
-from pg import Postgres, Relay, to_sqlite
+from pg import HoldRunStart, Postgres, to_sqlite
 
 FLAGS = ("--days", "60", "--environments", "4", "--capabilities", "6")
 COUNTS = "SELECT status, inserted, updated, restated_days, message FROM sync_run ORDER BY id"
-
-
-class HoldRunStart(Relay):
-    """Holds the run's sync_run INSERT, or (at_commit) the COMMIT after it."""
-
-    def __init__(self, server_socket, at_commit):
-        super().__init__(server_socket)
-        self.at_commit = at_commit
-        self.fired = False
-
-    def decide(self, kind, body, state):
-        with self.lock:
-            if self.fired:
-                return None
-            if b"INSERT INTO sync_run" in body:
-                state["run"] = True
-                if not self.at_commit:
-                    self.fired = True
-                    return "hold"
-            elif kind == b"Q" and body.startswith(b"COMMIT") and state.get("run"):
-                self.fired = True
-                return "hold"
-        return None
 
 
 class CrashReusesTheId(unittest.TestCase):

@@ -4,8 +4,8 @@ port), run as `nobody` when the tests run as root (the server refuses
 root), stopped at the end even when the test fails. A test without
 PostgreSQL's binaries exits 77 (skipped) saying why; every other failure to
 start is a failure. Also the helpers the PostgreSQL tests share: a copy into
-SQLite, waiting for a run to be mid-way, and a proxy that drops an answer or
-cuts a connection."""
+SQLite, waiting for a run to be mid-way, and a proxy that drops an answer,
+cuts a connection or holds the run's start."""
 import atexit
 import fcntl
 import glob
@@ -305,3 +305,28 @@ class Relay:
             pass
         if not state["cut"]:
             self._close(client, server)
+
+
+class HoldRunStart(Relay):
+    """Holds the message that inserts the run's sync_run row, or (at_commit)
+    the COMMIT after it: the run's start, the one transaction whose moment a
+    test can hold while nothing else writes."""
+
+    def __init__(self, server_socket, at_commit):
+        super().__init__(server_socket)
+        self.at_commit = at_commit
+        self.fired = False
+
+    def decide(self, kind, body, state):
+        with self.lock:
+            if self.fired:
+                return None
+            if b"INSERT INTO sync_run" in body:
+                state["run"] = True
+                if not self.at_commit:
+                    self.fired = True
+                    return "hold"
+            elif kind == b"Q" and body.startswith(b"COMMIT") and state.get("run"):
+                self.fired = True
+                return "hold"
+        return None
